@@ -1,0 +1,86 @@
+/** Domain types of the glomseg service. No gRPC here: handlers translate proto <-> these. */
+import type { GlomerulusPolygon, Rect } from '@glomseg/shared/geometry.js';
+import type { ModelCard } from '@glomseg/shared/model-card.js';
+import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
+import type { TileAddress, TileGrid } from '@glomseg/shared/tile-grid.js';
+import type { DiceMetrics } from '@glomseg/shared/dice.js';
+
+export interface SlideSummary {
+  id: string;
+  name: string;
+  fileSize: number;
+}
+
+export interface ModelSummary {
+  card: ModelCard;
+  device: string;
+  grid?: TileGrid;
+}
+
+export interface Timings {
+  readMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+  queueMs: number;
+}
+
+export interface StreamTilesParams {
+  slideId: string;
+  modelId?: string;
+  tiles: TileAddress[];
+  mppOverride?: number;
+  threshold?: number;
+}
+
+export interface TileOutcome {
+  tile: TileAddress;
+  bounds: Rect;
+  polygons: GlomerulusPolygon[];
+  cached: boolean;
+  timings: Timings;
+  requestIndex: number;
+  grid: TileGrid;
+}
+
+export type AnnotationFormat = 'auto' | 'geojson' | 'labelme' | 'rle-csv';
+
+export interface ScoreSlideParams {
+  slideId: string;
+  modelId?: string;
+  region?: Rect;
+  annotations?: { content: string; format: AnnotationFormat; name?: string };
+  mppOverride?: number;
+  threshold?: number;
+  diceTileWidth?: number;
+  diceTileHeight?: number;
+}
+
+export interface ScoreProgress {
+  tilesDone: number;
+  tilesTotal: number;
+  elapsedMs: number;
+  etaMs: number;
+}
+
+export interface ScoreResult {
+  slideId: string;
+  modelId: string;
+  region: Rect;
+  polygons: GlomerulusPolygon[];
+  metrics?: DiceMetrics;
+  grid: TileGrid;
+  elapsedMs: number;
+  totalTimings: Timings;
+}
+
+export type ScoreEvent = { kind: 'progress'; progress: ScoreProgress } | { kind: 'result'; result: ScoreResult };
+
+/** What the protocol layers (gRPC, gRPC-Web, CLI in-process) call. */
+export interface GlomsegService {
+  listSlides(signal?: AbortSignal): Promise<SlideSummary[]>;
+  getSlideInfo(slideId: string, signal?: AbortSignal): Promise<SlideMetadata>;
+  listModels(options: { slideId?: string; mppOverride?: number }, signal?: AbortSignal): Promise<ModelSummary[]>;
+  streamTiles(params: StreamTilesParams, signal: AbortSignal): AsyncIterable<TileOutcome>;
+  scoreSlide(params: ScoreSlideParams, signal: AbortSignal): AsyncIterable<ScoreEvent>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,40 @@
+/**
+ * The one coded error type of glomseg. Domain code throws it; each protocol edge (gRPC, gRPC-Web, CLI)
+ * maps the code to its own status in one place.
+ */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'FAILED_PRECONDITION'
+  | 'RESOURCE_EXHAUSTED'
+  | 'CANCELLED'
+  | 'DEADLINE_EXCEEDED'
+  | 'UNIMPLEMENTED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export class GlomsegError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GlomsegError';
+    this.code = code;
+  }
+}
+
+export function isGlomsegError(value: unknown): value is GlomsegError {
+  return value instanceof GlomsegError;
+}
+
+/** The error to throw when an AbortSignal fired. */
+export function cancelledError(signal?: AbortSignal): GlomsegError {
+  const reason = signal?.reason;
+  if (reason instanceof GlomsegError) return reason;
+  const detail = reason instanceof Error ? reason.message : reason ? String(reason) : 'the request was cancelled';
+  return new GlomsegError('CANCELLED', detail);
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw cancelledError(signal);
+}

@@ -1,0 +1,29 @@
+/** Plain geometry types shared by server, CLI and plugin. Coordinates are level-0 slide pixels, x right, y down. */
+
+/** A closed ring as [x, y] points; the first point is not repeated at the end. */
+export type Ring = Array<[number, number]>;
+
+/** A polygon: one exterior ring and zero or more holes. */
+export interface Polygon {
+  exterior: Ring;
+  holes: Ring[];
+}
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export type TileEdge = 'top' | 'right' | 'bottom' | 'left';
+
+/** A predicted glomerulus (or a piece of one, before joining across tiles). */
+export interface GlomerulusPolygon extends Polygon {
+  /** Area in level-0 square pixels. */
+  area: number;
+  /** Mean foreground probability over the pixels inside. */
+  meanProbability: number;
+  /** Tile edges this polygon touches; empty after joining. */
+  touches: TileEdge[];
+}

@@ -1,0 +1,19 @@
+/** The contract for running a segmentation model on one RGB tile. Implementations (ONNX Runtime) sit at the edge. */
+import type { ModelCard } from './model-card.js';
+import type { RgbImage } from './slide-source.js';
+
+/** Per-pixel probability of the glomerulus class, row-major, values in [0, 1]. */
+export interface ProbabilityMap {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export interface Segmenter {
+  readonly card: ModelCard;
+  /** Execution provider in use: 'cpu', 'webgpu' or 'cuda'. */
+  readonly device: string;
+  /** Runs the model on an RGB image (a tile with its context margin); returns a map of the same size. */
+  predict(image: RgbImage, signal?: AbortSignal): Promise<ProbabilityMap>;
+  dispose(): Promise<void>;
+}
