@@ -1,4 +1,5 @@
 /** The model card: everything needed to run a segmentation model the same way it was trained. */
+import { GlomsegError } from './errors.js';
 
 export interface ModelCard {
   id: string;
@@ -38,4 +39,100 @@ export interface ModelCard {
   minArea?: number;
   provenance?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
+}
+
+/**
+ * Checks that parsed JSON is a complete model card and returns it typed. Every problem is listed in one
+ * INVALID_ARGUMENT error that names `source` (the card's file) and each bad field, so a person can fix the file.
+ */
+export function validateModelCard(json: unknown, source = 'model card'): ModelCard {
+  const problems: string[] = [];
+  if (!isObject(json)) {
+    throw new GlomsegError('INVALID_ARGUMENT', `${source}: a model card must be a JSON object, got ${describe(json)}`);
+  }
+  const check = (ok: boolean, field: string, expected: string, value: unknown): void => {
+    if (!ok) problems.push(`'${field}' must be ${expected} (got ${describe(value)})`);
+  };
+  const text = (obj: Record<string, unknown>, key: string, field = key, optional = false): void => {
+    const value = obj[key];
+    if (optional && value === undefined) return;
+    check(typeof value === 'string' && value.trim() !== '', field, 'a non-empty string', value);
+  };
+  const positive = (obj: Record<string, unknown>, key: string, field = key, optional = false): void => {
+    const value = obj[key];
+    if (optional && value === undefined) return;
+    check(isFiniteNumber(value) && value > 0, field, 'a positive number', value);
+  };
+  const triple = (obj: Record<string, unknown>, key: string, field: string, strictlyPositive: boolean): void => {
+    const value = obj[key];
+    const ok = Array.isArray(value) && value.length === 3 && value.every((v) => isFiniteNumber(v) && (!strictlyPositive || v > 0));
+    check(ok, field, strictlyPositive ? 'an array of 3 positive numbers' : 'an array of 3 numbers', value);
+  };
+  const oneOf = (obj: Record<string, unknown>, key: string, field: string, allowed: readonly string[]): void => {
+    const value = obj[key];
+    check(typeof value === 'string' && allowed.includes(value), field, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  };
+
+  text(json, 'id');
+  text(json, 'name');
+  check(typeof json.description === 'string', 'description', 'a string', json.description);
+  text(json, 'file');
+  if (json.variants !== undefined) {
+    const variants = json.variants;
+    const ok = isObject(variants) && Object.values(variants).every((v) => typeof v === 'string' && v.trim() !== '');
+    check(ok, 'variants', 'an object of file names, e.g. {"webgpu": "model.fp16.onnx"}', variants);
+  }
+
+  const input = json.input;
+  if (isObject(input)) {
+    text(input, 'name', 'input.name');
+    oneOf(input, 'layout', 'input.layout', ['NCHW', 'NHWC']);
+    oneOf(input, 'channelOrder', 'input.channelOrder', ['RGB', 'BGR']);
+    positive(input, 'scale', 'input.scale');
+    triple(input, 'mean', 'input.mean', false);
+    triple(input, 'std', 'input.std', true);
+  } else {
+    check(false, 'input', 'an object', input);
+  }
+
+  const output = json.output;
+  if (isObject(output)) {
+    text(output, 'name', 'output.name');
+    oneOf(output, 'kind', 'output.kind', ['logits', 'probability']);
+    check(Number.isInteger(output.channel) && (output.channel as number) >= 0, 'output.channel', 'an integer >= 0', output.channel);
+  } else {
+    check(false, 'output', 'an object', output);
+  }
+
+  positive(json, 'mpp', 'mpp', true);
+  positive(json, 'downsample', 'downsample', true);
+  check(Number.isInteger(json.tileSize) && (json.tileSize as number) > 0, 'tileSize', 'a positive integer', json.tileSize);
+  check(Number.isInteger(json.margin) && (json.margin as number) >= 0, 'margin', 'an integer >= 0', json.margin);
+  check(Number.isInteger(json.sizeMultiple) && (json.sizeMultiple as number) > 0, 'sizeMultiple', 'a positive integer', json.sizeMultiple);
+  check(isFiniteNumber(json.threshold) && json.threshold >= 0 && json.threshold <= 1, 'threshold', 'a number in [0, 1]', json.threshold);
+  if (json.minArea !== undefined) {
+    check(isFiniteNumber(json.minArea) && json.minArea >= 0, 'minArea', 'a number >= 0', json.minArea);
+  }
+  for (const key of ['provenance', 'metrics'] as const) {
+    if (json[key] !== undefined) check(isObject(json[key]), key, 'an object', json[key]);
+  }
+
+  if (problems.length > 0) {
+    throw new GlomsegError('INVALID_ARGUMENT', `${source}: invalid model card: ${problems.join('; ')}`);
+  }
+  return json as unknown as ModelCard;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value);
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }

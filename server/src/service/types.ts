@@ -75,6 +75,13 @@ export interface ScoreResult {
 
 export type ScoreEvent = { kind: 'progress'; progress: ScoreProgress } | { kind: 'result'; result: ScoreResult };
 
+export interface ViewerTile {
+  contentType: 'image/jpeg' | 'image/png';
+  data: Uint8Array;
+  /** True when these are the stored bytes of the file's own tile. */
+  passthrough: boolean;
+}
+
 /** What the protocol layers (gRPC, gRPC-Web, CLI in-process) call. */
 export interface GlomsegService {
   listSlides(signal?: AbortSignal): Promise<SlideSummary[]>;
@@ -82,5 +89,12 @@ export interface GlomsegService {
   listModels(options: { slideId?: string; mppOverride?: number }, signal?: AbortSignal): Promise<ModelSummary[]>;
   streamTiles(params: StreamTilesParams, signal: AbortSignal): AsyncIterable<TileOutcome>;
   scoreSlide(params: ScoreSlideParams, signal: AbortSignal): AsyncIterable<ScoreEvent>;
+  /**
+   * One tile of the slide image for a viewer: the level's native tile grid when the level is tiled
+   * (so stored JPEG tiles pass through untouched), else a 512 x 512 grid. Encoded as JPEG.
+   */
+  readViewerTile(slideId: string, level: number, col: number, row: number, signal?: AbortSignal): Promise<ViewerTile>;
+  /** Counters for monitoring and tests (streams cancelled, tiles dropped, cache size). */
+  stats?(): Record<string, unknown>;
   close(): Promise<void>;
 }

@@ -1,0 +1,86 @@
+/**
+ * The glomseg server process: slide catalog, models, the domain service, the native gRPC server and the HTTP
+ * server (viewer, slide tiles, gRPC-Web). One async factory, one close().
+ */
+import os from 'node:os';
+import { SlideCatalog } from './slides/index.js';
+import { ModelRegistry } from './inference/model-registry.js';
+import { OnnxModelProvider } from './inference/model-provider.js';
+import type { DeviceChoice } from './inference/onnx-segmenter.js';
+import { createGlomsegService, type DomainGlomsegService } from './service/glomseg-service.js';
+import { GrpcServer } from './grpc/grpc-server.js';
+import { WebServer } from './web/web-server.js';
+
+export interface GlomsegAppOptions {
+  host?: string;
+  grpcPort?: number;
+  /** HTTP port for the viewer and gRPC-Web; false: no HTTP server. */
+  httpPort?: number | false;
+  httpHost?: string;
+  slideFolders: string[];
+  modelFolder: string;
+  device?: DeviceChoice;
+  workers?: number;
+  intraOpThreads?: number;
+  /** Demo shown at / : a slide and the URL-less path of its ground truth. */
+  demo?: { slideId: string; annotationsPath?: string };
+  /** Load the default model at start (so the first request does not wait, and a bad model fails early). */
+  warm?: boolean;
+  log?: (message: string) => void;
+}
+
+export class GlomsegApp {
+  private constructor(
+    readonly service: DomainGlomsegService,
+    readonly grpcAddress: string,
+    readonly httpUrl: string | undefined,
+    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; grpc: GrpcServer; web?: WebServer },
+  ) {}
+
+  static async start(options: GlomsegAppOptions): Promise<GlomsegApp> {
+    const log = options.log ?? (() => {});
+    const catalog = await SlideCatalog.create({ folders: options.slideFolders });
+    const registry = await ModelRegistry.load({ folder: options.modelFolder, logger: log });
+    const workers = options.workers ?? 1;
+    const models = new OnnxModelProvider({
+      registry,
+      device: options.device ?? 'auto',
+      workers,
+      intraOpThreads: options.intraOpThreads ?? Math.max(1, Math.floor(os.availableParallelism() / workers)),
+      log,
+    });
+    const service = createGlomsegService({ slides: catalog, models, concurrency: workers + 2 });
+    const cleanup: Array<() => Promise<void>> = [() => service.close(), () => models.dispose(), () => catalog.close()];
+    try {
+      if (options.warm) {
+        const segmenter = await models.warm(registry.defaultModel().card.id);
+        log(`model ${segmenter.card.id} ready on ${segmenter.device}`);
+      }
+      const grpc = await GrpcServer.start({ service, host: options.host, port: options.grpcPort, log });
+      cleanup.unshift(() => grpc.close());
+      let web: WebServer | undefined;
+      if (options.httpPort !== false) {
+        web = await WebServer.start({
+          service,
+          host: options.httpHost ?? options.host ?? '127.0.0.1',
+          port: options.httpPort ?? 0,
+          demo: options.demo,
+          log,
+        });
+        cleanup.unshift(() => web!.close());
+      }
+      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, grpc, web });
+    } catch (error) {
+      for (const step of cleanup) await step().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.parts.web?.close();
+    await this.parts.grpc.close();
+    await this.service.close();
+    await this.parts.models.dispose();
+    await this.parts.catalog.close();
+  }
+}

@@ -1,0 +1,223 @@
+/** `glomseg score`: batch-scores slides through a glomseg gRPC server, writing GeoJSON, RLE CSV and metrics. */
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import fg from 'fast-glob';
+import { toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
+import { encodePolygonsRle } from '@glomseg/shared/rle.js';
+import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
+import { polygonFromProto } from '../grpc/proto-mapping.js';
+import { GlomsegClient, describeGrpcError } from './grpc-client.js';
+
+export interface ScoreOptions {
+  annotations?: string;
+  out?: string;
+  model?: string;
+  mpp?: number;
+  threshold?: number;
+  region?: { x: number; y: number; width: number; height: number };
+  json: boolean;
+}
+
+export interface SlideScore {
+  slide: string;
+  slideId: string;
+  ok: boolean;
+  error?: string;
+  glomeruli?: number;
+  metrics?: Record<string, number>;
+  elapsedMs?: number;
+  width?: number;
+  height?: number;
+  polygons?: GlomerulusPolygon[];
+}
+
+const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'];
+
+/** Expands globs and folders into slide file paths; arguments that are not files stay as slide ids. */
+export async function expandSlideArguments(args: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (fg.isDynamicPattern(arg)) {
+      const matches = await fg(arg, { onlyFiles: true, absolute: true });
+      out.push(...matches.filter((m) => SLIDE_EXTENSIONS.some((e) => m.toLowerCase().endsWith(e))).sort());
+      continue;
+    }
+    const info = await stat(arg).catch(() => undefined);
+    if (info?.isDirectory()) {
+      const matches = await fg('**/*', { cwd: arg, onlyFiles: true, absolute: true });
+      out.push(...matches.filter((m) => SLIDE_EXTENSIONS.some((e) => m.toLowerCase().endsWith(e))).sort());
+    } else {
+      out.push(info ? path.resolve(arg) : arg);
+    }
+  }
+  return out;
+}
+
+export function slideNameOf(slide: string): string {
+  const base = path.basename(slide);
+  return base.replace(/\.ome\.tiff?$/i, '').replace(/\.[^.]+$/, '');
+}
+
+/** The annotation file for a slide: the file given, or the one in a folder whose name starts with the slide's. */
+async function findAnnotations(annotations: string | undefined, slide: string): Promise<string | undefined> {
+  if (!annotations) return undefined;
+  const info = await stat(annotations).catch(() => undefined);
+  if (!info) throw new Error(`annotations ${annotations} do not exist`);
+  if (info.isFile()) return annotations;
+  const name = slideNameOf(slide);
+  const candidates = (await readdir(annotations))
+    .filter((f) => /\.(geojson|json|csv)$/i.test(f))
+    .filter((f) => slideNameOf(f) === name || f.startsWith(`${name}_`) || f.startsWith(`${name}.`) || f.startsWith(`${name}-`));
+  candidates.sort((a, b) => a.length - b.length);
+  return candidates[0] ? path.join(annotations, candidates[0]) : undefined;
+}
+
+/** Matches a slide argument (path or id) to an id the server lists. */
+function matchSlideId(slide: string, ids: string[]): string | undefined {
+  if (ids.includes(slide)) return slide;
+  const base = path.basename(slide);
+  const matches = ids.filter((id) => id === base || id.endsWith(`/${base}`));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+interface Reporter {
+  start(slide: string): void;
+  progress(slide: string, done: number, total: number, etaMs: number): void;
+  finish(score: SlideScore): void;
+  stop(): void;
+}
+
+function createReporter(json: boolean): Reporter {
+  if (json || !process.stderr.isTTY) {
+    const line = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+    return {
+      start: (slide) => line({ event: 'start', slide }),
+      progress: (slide, done, total, etaMs) => line({ event: 'progress', slide, tilesDone: done, tilesTotal: total, etaMs: Math.round(etaMs) }),
+      finish: (s) =>
+        line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error }),
+      stop: () => {},
+    };
+  }
+  const bars = new cliProgress.MultiBar(
+    { format: '{slide} |{bar}| {value}/{total} tiles | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  const active = new Map<string, cliProgress.SingleBar>();
+  return {
+    start: (slide) => active.set(slide, bars.create(1, 0, { slide: slideNameOf(slide) })),
+    progress: (slide, done, total) => {
+      const bar = active.get(slide);
+      bar?.setTotal(Math.max(1, total));
+      bar?.update(done, { slide: slideNameOf(slide) });
+    },
+    finish: (s) => {
+      if (!s.ok) bars.log(`${slideNameOf(s.slide)}: ${s.error}\n`);
+    },
+    stop: () => bars.stop(),
+  };
+}
+
+async function scoreOne(client: GlomsegClient, slide: string, slideId: string, options: ScoreOptions, reporter: Reporter): Promise<SlideScore> {
+  const started = performance.now();
+  const annotationsPath = await findAnnotations(options.annotations, slide);
+  const info = await client.unary('GetSlideInfo', { slideId });
+  const request = {
+    slideId,
+    modelId: options.model ?? '',
+    mppOverride: options.mpp ?? 0,
+    threshold: options.threshold ?? 0,
+    region: options.region ?? null,
+    annotations: annotationsPath
+      ? { content: await readFile(annotationsPath, 'utf8'), format: 'ANNOTATION_FORMAT_AUTO', name: path.basename(annotationsPath) }
+      : null,
+  };
+  reporter.start(slide);
+  let result: any;
+  for await (const event of client.stream('ScoreSlide', request)) {
+    if (event.progress) reporter.progress(slide, event.progress.tilesDone, event.progress.tilesTotal, event.progress.etaMs);
+    if (event.result) result = event.result;
+  }
+  if (!result) throw new Error('the server ended the stream without a result');
+  const polygons = (result.polygons ?? []).map(polygonFromProto);
+  return {
+    slide,
+    slideId,
+    ok: true,
+    glomeruli: polygons.length,
+    metrics: result.hasMetrics ? result.metrics : undefined,
+    elapsedMs: performance.now() - started,
+    width: info.width,
+    height: info.height,
+    polygons,
+  };
+}
+
+function formatTable(scores: SlideScore[]): string {
+  const rows = [['slide', 'glomeruli', 'global Dice', 'mean tile Dice', 'F1', 'time (s)', 'status']];
+  for (const s of scores) {
+    const m = s.metrics;
+    rows.push([
+      slideNameOf(s.slide),
+      s.ok ? String(s.glomeruli) : '-',
+      m ? m.globalDice.toFixed(4) : '-',
+      m ? m.meanTileDice.toFixed(4) : '-',
+      m ? m.f1.toFixed(4) : '-',
+      s.elapsedMs !== undefined ? (s.elapsedMs / 1000).toFixed(1) : '-',
+      s.ok ? 'ok' : `FAILED: ${s.error}`,
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}
+
+/** Scores every slide (one failing does not stop the others) and writes the outputs. True when all succeeded. */
+export async function runScore(client: GlomsegClient, slides: string[], options: ScoreOptions): Promise<{ ok: boolean; scores: SlideScore[] }> {
+  const listed = (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id) as string[];
+  const reporter = createReporter(options.json);
+  const scores: SlideScore[] = [];
+  for (const slide of slides) {
+    const slideId = matchSlideId(slide, listed);
+    let score: SlideScore;
+    if (!slideId) {
+      score = { slide, slideId: '', ok: false, error: `the server has no slide '${path.basename(slide)}' (it serves: ${listed.join(', ') || 'none'})` };
+    } else {
+      try {
+        score = await scoreOne(client, slide, slideId, options, reporter);
+      } catch (error) {
+        score = { slide, slideId, ok: false, error: describeGrpcError(error) };
+      }
+    }
+    reporter.finish(score);
+    scores.push(score);
+  }
+  reporter.stop();
+  if (options.out) await writeOutputs(options.out, scores);
+  const table = formatTable(scores);
+  (options.json ? process.stderr : process.stdout).write(`${table}\n`);
+  return { ok: scores.every((s) => s.ok), scores };
+}
+
+async function writeOutputs(out: string, scores: SlideScore[]): Promise<void> {
+  await mkdir(out, { recursive: true });
+  const rows: Array<{ id: string; rle: string }> = [];
+  for (const s of scores) {
+    if (!s.ok || !s.polygons) continue;
+    const name = slideNameOf(s.slide);
+    await writeFile(path.join(out, `${name}.geojson`), `${JSON.stringify(toQuPathGeoJson(s.polygons))}\n`);
+    rows.push({ id: name, rle: encodePolygonsRle(s.polygons, s.width!, s.height!) });
+  }
+  await writeFile(path.join(out, 'submission.csv'), toRleCsv(rows));
+  const metrics = {
+    slides: scores.map((s) => ({
+      slide: slideNameOf(s.slide),
+      file: s.slide,
+      ok: s.ok,
+      error: s.error,
+      glomeruli: s.glomeruli,
+      elapsedMs: s.elapsedMs !== undefined ? Math.round(s.elapsedMs) : undefined,
+      metrics: s.metrics,
+    })),
+  };
+  await writeFile(path.join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+}

@@ -1,0 +1,39 @@
+/** Messages between OnnxSegmenter (main thread) and its inference workers. */
+import type { ErrorCode } from '@glomseg/shared/errors.js';
+import type { ModelCard } from '@glomseg/shared/model-card.js';
+import type { InferenceDevice } from './execution-providers.js';
+
+/** One way to start a session; a worker tries its candidates in order and keeps the first that works. */
+export interface SessionCandidate {
+  device: InferenceDevice;
+  modelPath: string;
+}
+
+export interface WorkerInit {
+  card: ModelCard;
+  candidates: SessionCandidate[];
+  intraOpThreads: number;
+}
+
+export interface SessionFailure {
+  device: InferenceDevice;
+  /** Person-readable reason. */
+  reason: string;
+  /** The model file itself is bad: no other device will do better. */
+  modelFault: boolean;
+}
+
+export interface RunRequest {
+  type: 'run';
+  id: number;
+  width: number;
+  height: number;
+  /** Interleaved RGB, transferred. */
+  data: Uint8Array;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; chosen: SessionCandidate; failures: SessionFailure[] }
+  | { type: 'init-failed'; failures: SessionFailure[] }
+  | { type: 'result'; id: number; width: number; height: number; data: Float32Array; runMs: number }
+  | { type: 'error'; id: number; code: ErrorCode; message: string };

@@ -1,0 +1,104 @@
+/**
+ * One inference worker thread: owns one InferenceSession and runs one request at a time, so the blocking
+ * session.run never stalls the server's event loop (and WebGPU never sees two concurrent runs on a session).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { isGlomsegError } from '@glomseg/shared/errors.js';
+import { cropProbability, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
+import type { RgbImage } from '@glomseg/shared/slide-source.js';
+import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
+import { fromFloat16Bits, toFloat16Bits } from './float16.js';
+import type { RunRequest, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('inference-worker.ts must run in a worker thread');
+const init = workerData as WorkerInit;
+const { card } = init;
+
+const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+
+const session = await openSession();
+if (session) {
+  const meta = session.inputMetadata.find((m) => m.name === card.input.name);
+  const inputIsHalf = meta?.isTensor === true && meta.type === 'float16';
+  port.on('message', (request: RunRequest) => {
+    run(session, request, inputIsHalf).catch((error: unknown) => {
+      post({
+        type: 'error',
+        id: request.id,
+        code: isGlomsegError(error) ? error.code : 'INTERNAL',
+        message: isGlomsegError(error) ? error.message : `inference failed: ${(error as Error)?.message ?? String(error)}`,
+      });
+    });
+  });
+}
+
+async function openSession(): Promise<InferenceSession | undefined> {
+  const failures: SessionFailure[] = [];
+  for (const candidate of init.candidates) {
+    try {
+      const session = await InferenceSession.create(candidate.modelPath, {
+        executionProviders: executionProvidersFor(candidate.device),
+        intraOpNumThreads: init.intraOpThreads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+      checkNames(session);
+      post({ type: 'ready', chosen: candidate, failures });
+      return session;
+    } catch (error) {
+      const message = (error as Error)?.message ?? String(error);
+      const modelFault = isModelLoadFailure(message) || isGlomsegError(error);
+      failures.push({ device: candidate.device, reason: modelFault ? message.trim() : explainSessionFailure(candidate.device, message), modelFault });
+      if (modelFault) break;
+    }
+  }
+  post({ type: 'init-failed', failures });
+  return undefined;
+}
+
+function checkNames(session: InferenceSession): void {
+  const problems: string[] = [];
+  if (!session.inputNames.includes(card.input.name)) {
+    problems.push(`input '${card.input.name}' (the model has ${session.inputNames.join(', ')})`);
+  }
+  if (!session.outputNames.includes(card.output.name)) {
+    problems.push(`output '${card.output.name}' (the model has ${session.outputNames.join(', ')})`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`model card '${card.id}' names ${problems.join(' and ')}`);
+  }
+}
+
+async function run(session: InferenceSession, request: RunRequest, inputIsHalf: boolean): Promise<void> {
+  const image: RgbImage = { width: request.width, height: request.height, data: request.data };
+  const padded = padToMultiple(image, card.sizeMultiple);
+  const values = toModelInput(padded, card);
+  const dims =
+    card.input.layout === 'NCHW' ? [1, 3, padded.height, padded.width] : [1, padded.height, padded.width, 3];
+  const input = inputIsHalf ? new Tensor('float16', toFloat16Bits(values), dims) : new Tensor('float32', values, dims);
+  const started = performance.now();
+  const outputs = await session.run({ [card.input.name]: input }, [card.output.name]);
+  const runMs = performance.now() - started;
+  const output = outputs[card.output.name];
+  const raw = output.type === 'float16' ? fromFloat16Bits(output.data as Uint16Array) : (output.data as Float32Array);
+  let map = toProbabilityMap(raw, output.dims, card);
+  if (map.width !== image.width || map.height !== image.height) map = cropProbability(map, 0, 0, image.width, image.height);
+  input.dispose();
+  output.dispose();
+  post({ type: 'result', id: request.id, width: map.width, height: map.height, data: map.data, runMs }, [map.data.buffer as ArrayBuffer]);
+}
+
+/** U-Nets need sizes divisible by 2^depth: pad right and bottom with white (what a slide shows outside itself). */
+function padToMultiple(image: RgbImage, multiple: number): RgbImage {
+  const width = Math.ceil(image.width / multiple) * multiple;
+  const height = Math.ceil(image.height / multiple) * multiple;
+  if (width === image.width && height === image.height) return image;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  const rowBytes = image.width * 3;
+  for (let y = 0; y < image.height; y++) {
+    data.set(image.data.subarray(y * rowBytes, (y + 1) * rowBytes), y * width * 3);
+  }
+  return { width, height, data };
+}

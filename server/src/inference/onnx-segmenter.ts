@@ -1,0 +1,333 @@
+/**
+ * The Segmenter on ONNX Runtime: a FIFO queue in front of a pool of worker threads, each owning one session
+ * and running one request at a time. The main thread only queues, posts and receives messages.
+ */
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
+import type { ModelCard } from '@glomseg/shared/model-card.js';
+import type { ProbabilityMap, Segmenter } from '@glomseg/shared/segmenter.js';
+import type { RgbImage } from '@glomseg/shared/slide-source.js';
+import {
+  CUDA_NOT_INSTALLED_MESSAGE,
+  cudaProviderInstalled,
+  type DeviceChoice,
+  type InferenceDevice,
+} from './execution-providers.js';
+import type { SessionCandidate, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
+
+export type { DeviceChoice, InferenceDevice } from './execution-providers.js';
+
+const WORKER_URL = new URL('./inference-worker-bootstrap.js', import.meta.url);
+
+export interface OnnxSegmenterOptions {
+  card: ModelCard;
+  modelPath: string;
+  /** Absolute paths of the card's variants (ModelRegistry gives them); by default resolved next to modelPath. */
+  variantPaths?: Record<string, string>;
+  device?: DeviceChoice;
+  /** Worker threads, each with its own session (default 1). */
+  workers?: number;
+  /** ONNX Runtime intra-op threads per session (default: CPU cores / workers). */
+  intraOpThreads?: number;
+  logger?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface SegmenterStats {
+  queued: number;
+  running: number;
+  completed: number;
+  failed: number;
+  workers: number;
+  /** Sum of session.run times of completed predictions. */
+  inferenceMs: number;
+}
+
+interface Job {
+  id: number;
+  image: RgbImage;
+  resolve: (map: ProbabilityMap) => void;
+  reject: (error: Error) => void;
+  settled: boolean;
+  cleanup: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job?: Job;
+  lastError?: Error;
+}
+
+export class OnnxSegmenter implements Segmenter {
+  readonly card: ModelCard;
+  readonly device: InferenceDevice;
+  readonly modelPath: string;
+  readonly #chosen: SessionCandidate;
+  readonly #intraOpThreads: number;
+  readonly #logger: (message: string) => void;
+  readonly #slots = new Set<Slot>();
+  readonly #queue: Job[] = [];
+  #starting = 0;
+  #nextId = 1;
+  #completed = 0;
+  #failed = 0;
+  #inferenceMs = 0;
+  #disposed = false;
+
+  private constructor(card: ModelCard, chosen: SessionCandidate, intraOpThreads: number, logger: (message: string) => void) {
+    this.card = card;
+    this.device = chosen.device;
+    this.modelPath = chosen.modelPath;
+    this.#chosen = chosen;
+    this.#intraOpThreads = intraOpThreads;
+    this.#logger = logger;
+  }
+
+  static async create(options: OnnxSegmenterOptions): Promise<OnnxSegmenter> {
+    const { card, modelPath, signal } = options;
+    const logger = options.logger ?? (() => {});
+    const choice = options.device ?? 'auto';
+    const workers = Math.max(1, Math.floor(options.workers ?? 1));
+    const intraOpThreads = Math.max(1, Math.floor(options.intraOpThreads ?? availableParallelism() / workers));
+    const webgpuModel = options.variantPaths?.webgpu ?? (card.variants?.webgpu ? path.resolve(path.dirname(modelPath), card.variants.webgpu) : modelPath);
+
+    const candidates: SessionCandidate[] = [];
+    if (choice === 'cuda' || choice === 'auto') {
+      if (cudaProviderInstalled()) candidates.push({ device: 'cuda', modelPath });
+      else if (choice === 'cuda') throw new GlomsegError('FAILED_PRECONDITION', CUDA_NOT_INSTALLED_MESSAGE);
+      else logger(`inference: skipping CUDA: ${CUDA_NOT_INSTALLED_MESSAGE}`);
+    }
+    if (choice === 'webgpu' || choice === 'auto') candidates.push({ device: 'webgpu', modelPath: webgpuModel });
+    if (choice === 'cpu' || choice === 'auto') candidates.push({ device: 'cpu', modelPath });
+
+    // The first worker finds a device that works; the others then open that one directly.
+    const first = await startWorker({ card, candidates, intraOpThreads }, signal);
+    for (const failure of first.failures) {
+      if (!failure.modelFault) logger(`inference: ${choice === 'auto' ? 'skipping' : 'cannot use'} ${failure.reason}`);
+    }
+    if (!first.chosen) throw sessionError(modelPath, choice, first.failures);
+
+    const segmenter = new OnnxSegmenter(card, first.chosen, intraOpThreads, logger);
+    segmenter.#adopt(first.worker);
+    try {
+      const rest = await Promise.all(
+        Array.from({ length: workers - 1 }, () => startWorker({ card, candidates: [first.chosen!], intraOpThreads }, signal)),
+      );
+      for (const started of rest) {
+        if (!started.chosen) throw sessionError(modelPath, first.chosen.device, started.failures);
+        segmenter.#adopt(started.worker);
+      }
+    } catch (error) {
+      await segmenter.dispose();
+      throw error;
+    }
+    const why = choice === 'auto' ? ` (auto: first of ${candidates.map((c) => c.device).join(', ')} that works)` : '';
+    logger(
+      `inference: model '${card.id}' on ${segmenter.device}${why}, ${workers} worker(s) x ${intraOpThreads} intra-op thread(s), ` +
+        path.basename(segmenter.modelPath),
+    );
+    return segmenter;
+  }
+
+  predict(image: RgbImage, signal?: AbortSignal): Promise<ProbabilityMap> {
+    if (this.#disposed) return Promise.reject(new GlomsegError('UNAVAILABLE', `the segmenter for model '${this.card.id}' is closed`));
+    if (signal?.aborted) return Promise.reject(cancelledError(signal));
+    if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 3)) {
+      return Promise.reject(
+        new GlomsegError('INVALID_ARGUMENT', `RGB image of ${image.width} x ${image.height} holds ${image.data.length} bytes, expected ${image.width * image.height * 3}`),
+      );
+    }
+    return new Promise<ProbabilityMap>((resolve, reject) => {
+      const onAbort = (): void => {
+        // Queued: never runs. Running: the worker finishes, and its result is dropped.
+        const queuedAt = this.#queue.indexOf(job);
+        if (queuedAt >= 0) this.#queue.splice(queuedAt, 1);
+        settle(job, () => reject(cancelledError(signal)));
+      };
+      const job: Job = {
+        id: this.#nextId++,
+        image,
+        resolve,
+        reject,
+        settled: false,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(job);
+      this.#dispatch();
+    });
+  }
+
+  stats(): SegmenterStats {
+    let running = 0;
+    for (const slot of this.#slots) if (slot.job) running++;
+    return {
+      queued: this.#queue.length,
+      running,
+      completed: this.#completed,
+      failed: this.#failed,
+      workers: this.#slots.size,
+      inferenceMs: this.#inferenceMs,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const closed = new GlomsegError('CANCELLED', `the segmenter for model '${this.card.id}' was closed`);
+    for (const job of this.#queue.splice(0)) settle(job, () => job.reject(closed));
+    const slots = [...this.#slots];
+    this.#slots.clear();
+    for (const slot of slots) if (slot.job) settle(slot.job, () => slot.job!.reject(closed));
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  /** For tests: kills a worker (a busy one if any) abruptly, the way a native crash would end it. */
+  async killWorkerForTest(): Promise<void> {
+    const slots = [...this.#slots];
+    const slot = slots.find((s) => s.job) ?? slots[0];
+    await slot?.worker.terminate();
+  }
+
+  #adopt(worker: Worker): void {
+    const slot: Slot = { worker };
+    worker.on('message', (message: WorkerMessage) => this.#onMessage(slot, message));
+    worker.on('error', (error) => {
+      slot.lastError = error;
+    });
+    worker.on('exit', (code) => this.#onExit(slot, code));
+    worker.unref();
+    this.#slots.add(slot);
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) return;
+      if (slot.job) continue;
+      const job = this.#queue.shift()!;
+      slot.job = job;
+      // Copy exactly the view's bytes (the caller keeps its buffer), then move the copy, not clone it.
+      const data = job.image.data.slice();
+      slot.worker.ref(); // a pending prediction keeps the process alive; an idle pool does not
+      slot.worker.postMessage({ type: 'run', id: job.id, width: job.image.width, height: job.image.height, data }, [data.buffer]);
+    }
+    if (this.#queue.length > 0 && this.#slots.size === 0 && this.#starting === 0) {
+      const error = new GlomsegError('UNAVAILABLE', `no inference worker is running for model '${this.card.id}'`);
+      for (const job of this.#queue.splice(0)) settle(job, () => job.reject(error));
+    }
+  }
+
+  #onMessage(slot: Slot, message: WorkerMessage): void {
+    if (message.type !== 'result' && message.type !== 'error') return;
+    const job = slot.job;
+    slot.job = undefined;
+    slot.worker.unref();
+    if (job && job.id === message.id) {
+      if (message.type === 'result') {
+        this.#completed++;
+        this.#inferenceMs += message.runMs;
+        settle(job, () => job.resolve({ width: message.width, height: message.height, data: message.data }));
+      } else {
+        this.#failed++;
+        settle(job, () => job.reject(new GlomsegError(message.code, message.message)));
+      }
+    }
+    this.#dispatch();
+  }
+
+  #onExit(slot: Slot, code: number): void {
+    if (this.#disposed || !this.#slots.delete(slot)) return;
+    const cause = slot.lastError?.message ?? `exit code ${code}`;
+    this.#logger(`inference: a worker for model '${this.card.id}' on ${this.device} stopped (${cause}); starting another`);
+    const job = slot.job;
+    if (job) {
+      this.#failed++;
+      settle(job, () => job.reject(new GlomsegError('INTERNAL', `the inference worker crashed while running model '${this.card.id}' (${cause})`)));
+    }
+    this.#replaceWorker();
+  }
+
+  #replaceWorker(): void {
+    this.#starting++;
+    startWorker({ card: this.card, candidates: [this.#chosen], intraOpThreads: this.#intraOpThreads })
+      .then(async (started) => {
+        if (this.#disposed) {
+          await started.worker.terminate();
+        } else if (started.chosen) {
+          this.#adopt(started.worker);
+        } else {
+          this.#logger(`inference: could not restart a worker: ${started.failures.map((f) => f.reason).join('; ')}`);
+        }
+      })
+      .catch((error: Error) => this.#logger(`inference: could not restart a worker: ${error.message}`))
+      .finally(() => {
+        this.#starting--;
+        if (!this.#disposed) this.#dispatch();
+      });
+  }
+}
+
+function settle(job: Job, action: () => void): void {
+  if (job.settled) return;
+  job.settled = true;
+  job.cleanup();
+  action();
+}
+
+interface StartedWorker {
+  worker: Worker;
+  chosen?: SessionCandidate;
+  failures: SessionFailure[];
+}
+
+/** Starts a worker and waits until its session is open (or every candidate failed, and the worker is gone). */
+function startWorker(init: WorkerInit, signal?: AbortSignal): Promise<StartedWorker> {
+  if (signal?.aborted) return Promise.reject(cancelledError(signal));
+  const worker = new Worker(WORKER_URL, { workerData: init, execArgv: process.execArgv });
+  return new Promise<StartedWorker>((resolve, reject) => {
+    let lastError: Error | undefined;
+    const done = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onMessage = (message: WorkerMessage): void => {
+      if (message.type === 'ready') {
+        done();
+        resolve({ worker, chosen: message.chosen, failures: message.failures });
+      } else if (message.type === 'init-failed') {
+        done();
+        void worker.terminate().then(() => resolve({ worker, failures: message.failures }));
+      }
+    };
+    const onError = (error: Error): void => {
+      lastError = error;
+    };
+    const onExit = (code: number): void => {
+      done();
+      reject(new GlomsegError('INTERNAL', `the inference worker stopped while starting (${lastError?.message ?? `exit code ${code}`})`, { cause: lastError }));
+    };
+    const onAbort = (): void => {
+      done();
+      void worker.terminate();
+      reject(cancelledError(signal));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function sessionError(modelPath: string, choice: DeviceChoice | InferenceDevice, failures: SessionFailure[]): GlomsegError {
+  const modelFault = failures.find((f) => f.modelFault);
+  if (modelFault) {
+    return new GlomsegError('FAILED_PRECONDITION', `cannot load the model ${modelPath}: ${modelFault.reason}`);
+  }
+  const reasons = failures.map((f) => f.reason).join('; ') || 'no execution provider to try';
+  return new GlomsegError('FAILED_PRECONDITION', choice === 'auto' ? `no execution provider could run the model ${modelPath}: ${reasons}` : reasons);
+}

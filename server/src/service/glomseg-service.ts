@@ -1,0 +1,368 @@
+/**
+ * The glomseg domain service: slides in, glomerulus polygons out. Yields AsyncIterables and knows nothing of
+ * gRPC; the protocol layers translate. Tiles of all streams share one scheduler and one result cache.
+ */
+import type { ModelCard } from '@glomseg/shared/model-card.js';
+import type { Segmenter } from '@glomseg/shared/segmenter.js';
+import type { SlideSource } from '@glomseg/shared/slide-source.js';
+import type { Rect } from '@glomseg/shared/geometry.js';
+import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
+import {
+  assertTileInGrid,
+  planTileGrid,
+  tileBounds,
+  tileKey,
+  type TileAddress,
+  type TileGrid,
+} from '@glomseg/shared/tile-grid.js';
+import { joinAcrossTiles } from '@glomseg/shared/join-polygons.js';
+import { computeDiceMetrics } from '@glomseg/shared/dice.js';
+import { parseAnnotations } from '@glomseg/shared/annotations.js';
+import { ResultCache, type CachedTile } from './result-cache.js';
+import { TileScheduler, type SchedulerStats } from './tile-scheduler.js';
+import { predictTile } from './tile-pipeline.js';
+import { readViewerTile } from './viewer-tiles.js';
+import type {
+  GlomsegService,
+  ModelSummary,
+  ScoreEvent,
+  ScoreSlideParams,
+  SlideSummary,
+  StreamTilesParams,
+  TileOutcome,
+  Timings,
+  ViewerTile,
+} from './types.js';
+
+/** Where slides come from (the slide catalog at the edge). */
+export interface SlideProvider {
+  list(signal?: AbortSignal): Promise<SlideSummary[]>;
+  open(slideId: string, signal?: AbortSignal): Promise<SlideSource>;
+}
+
+/** Where models come from (the model registry and its ONNX sessions at the edge). */
+export interface ModelProvider {
+  list(): ModelCard[];
+  get(modelId: string): ModelCard;
+  defaultModel(): ModelCard;
+  segmenter(modelId: string, signal?: AbortSignal): Promise<Segmenter>;
+  /** The execution provider a model runs on, or the one it will run on. */
+  deviceOf(modelId: string): string;
+}
+
+export interface ServiceOptions {
+  slides: SlideProvider;
+  models: ModelProvider;
+  /** Tiles processed at once (reads overlap inference); default 3. */
+  concurrency?: number;
+  maxQueuedTiles?: number;
+  /** Tiles one stream keeps in flight; bounds memory and keeps the queue fair. Default concurrency + 1. */
+  streamWindow?: number;
+  cacheBytes?: number;
+  maxTilesPerRequest?: number;
+}
+
+export interface ServiceStats {
+  activeStreams: number;
+  completedStreams: number;
+  cancelledStreams: number;
+  failedStreams: number;
+  tilesFromCache: number;
+  tilesComputed: number;
+  scheduler: SchedulerStats;
+  cache: { entries: number; bytes: number };
+}
+
+const DEFAULT_DICE_TILE = { width: 1600, height: 1200 };
+const PROGRESS_INTERVAL_MS = 100;
+
+function zeroTimings(): Timings {
+  return { readMs: 0, inferenceMs: 0, postprocessMs: 0, queueMs: 0 };
+}
+
+function addTimings(into: Timings, t: Timings): void {
+  into.readMs += t.readMs;
+  into.inferenceMs += t.inferenceMs;
+  into.postprocessMs += t.postprocessMs;
+  into.queueMs += t.queueMs;
+}
+
+function requireSlideId(slideId: string | undefined): string {
+  if (!slideId || !slideId.trim()) throw new GlomsegError('INVALID_ARGUMENT', 'slide_id is required');
+  return slideId;
+}
+
+function resolveThreshold(requested: number | undefined, card: ModelCard): number {
+  if (requested === undefined || requested === 0) return card.threshold;
+  if (!Number.isFinite(requested) || requested <= 0 || requested >= 1) {
+    throw new GlomsegError('INVALID_ARGUMENT', `threshold ${requested} must lie between 0 and 1 (exclusive)`);
+  }
+  return requested;
+}
+
+function intersect(a: Rect, b: Rect): Rect | undefined {
+  const x0 = Math.max(a.x, b.x);
+  const y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width);
+  const y1 = Math.min(a.y + a.height, b.y + b.height);
+  return x1 > x0 && y1 > y0 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : undefined;
+}
+
+interface TileContext {
+  source: SlideSource;
+  card: ModelCard;
+  grid: TileGrid;
+  threshold: number;
+  segmenter: Segmenter;
+  device: string;
+}
+
+export class DomainGlomsegService implements GlomsegService {
+  private readonly scheduler: TileScheduler<CachedTile>;
+  private readonly cache: ResultCache;
+  private readonly streamWindow: number;
+  private readonly maxTilesPerRequest: number;
+  private readonly counters = { activeStreams: 0, completedStreams: 0, cancelledStreams: 0, failedStreams: 0, tilesFromCache: 0, tilesComputed: 0 };
+
+  constructor(private readonly options: ServiceOptions) {
+    const concurrency = options.concurrency ?? 3;
+    this.scheduler = new TileScheduler<CachedTile>({ concurrency, maxQueued: options.maxQueuedTiles ?? 2048 });
+    this.cache = new ResultCache(options.cacheBytes ?? 64 * 1024 * 1024);
+    this.streamWindow = options.streamWindow ?? concurrency + 1;
+    this.maxTilesPerRequest = options.maxTilesPerRequest ?? 100_000;
+  }
+
+  async listSlides(signal?: AbortSignal): Promise<SlideSummary[]> {
+    return this.options.slides.list(signal);
+  }
+
+  async getSlideInfo(slideId: string, signal?: AbortSignal) {
+    const source = await this.options.slides.open(requireSlideId(slideId), signal);
+    return source.metadata;
+  }
+
+  async listModels(options: { slideId?: string; mppOverride?: number }, signal?: AbortSignal): Promise<ModelSummary[]> {
+    const cards = this.options.models.list();
+    const source = options.slideId ? await this.options.slides.open(options.slideId, signal) : undefined;
+    return cards.map((card) => ({
+      card,
+      device: this.options.models.deviceOf(card.id),
+      grid: source ? planTileGrid(source.metadata, card, { mppOverride: options.mppOverride }) : undefined,
+    }));
+  }
+
+  readViewerTile(slideId: string, level: number, col: number, row: number, signal?: AbortSignal): Promise<ViewerTile> {
+    return this.options.slides.open(requireSlideId(slideId), signal).then((source) => readViewerTile(source, level, col, row, signal));
+  }
+
+  stats(): ServiceStats {
+    return {
+      ...this.counters,
+      scheduler: this.scheduler.stats(),
+      cache: { entries: this.cache.size, bytes: this.cache.bytes },
+    };
+  }
+
+  async *streamTiles(params: StreamTilesParams, signal: AbortSignal): AsyncIterable<TileOutcome> {
+    yield* this.tracked(signal, async function* (this: DomainGlomsegService) {
+      const context = await this.openContext(params, signal);
+      if (!params.tiles || params.tiles.length === 0) throw new GlomsegError('INVALID_ARGUMENT', 'no tiles were requested');
+      if (params.tiles.length > this.maxTilesPerRequest) {
+        throw new GlomsegError('INVALID_ARGUMENT', `${params.tiles.length} tiles were requested; at most ${this.maxTilesPerRequest} per call`);
+      }
+      for (const tile of params.tiles) assertTileInGrid(context.grid, tile);
+      yield* this.runTiles(context, params.tiles, signal);
+    });
+  }
+
+  async *scoreSlide(params: ScoreSlideParams, signal: AbortSignal): AsyncIterable<ScoreEvent> {
+    yield* this.tracked(signal, async function* (this: DomainGlomsegService) {
+      const started = performance.now();
+      const context = await this.openContext(params, signal);
+      const { grid, source } = context;
+      const slideRect = { x: 0, y: 0, width: grid.slideWidth, height: grid.slideHeight };
+      let region = slideRect;
+      if (params.region && (params.region.width !== 0 || params.region.height !== 0)) {
+        const r = params.region;
+        if (![r.x, r.y, r.width, r.height].every(Number.isFinite) || r.width <= 0 || r.height <= 0) {
+          throw new GlomsegError('INVALID_ARGUMENT', `region ${JSON.stringify(r)} must have a positive width and height`);
+        }
+        const clipped = intersect(r, slideRect);
+        if (!clipped) throw new GlomsegError('INVALID_ARGUMENT', `region ${JSON.stringify(r)} lies outside the ${grid.slideWidth} x ${grid.slideHeight} slide`);
+        region = clipped;
+      }
+      // Parse the ground truth before any inference, so bad annotations fail fast.
+      const truth = params.annotations?.content
+        ? parseAnnotations(params.annotations.content, {
+            format: params.annotations.format,
+            name: params.annotations.name ?? source.metadata.name,
+            width: grid.slideWidth,
+            height: grid.slideHeight,
+          })
+        : undefined;
+
+      const tiles: TileAddress[] = [];
+      const c0 = Math.floor(region.x / grid.tileSizeLevel0);
+      const r0 = Math.floor(region.y / grid.tileSizeLevel0);
+      const c1 = Math.min(grid.cols - 1, Math.ceil((region.x + region.width) / grid.tileSizeLevel0) - 1);
+      const r1 = Math.min(grid.rows - 1, Math.ceil((region.y + region.height) / grid.tileSizeLevel0) - 1);
+      for (let row = r0; row <= r1; row++) for (let col = c0; col <= c1; col++) tiles.push({ col, row });
+
+      const pieces = [];
+      const totalTimings = zeroTimings();
+      let done = 0;
+      let lastProgress = 0;
+      yield { kind: 'progress', progress: { tilesDone: 0, tilesTotal: tiles.length, elapsedMs: 0, etaMs: 0 } } as ScoreEvent;
+      for await (const outcome of this.runTiles(context, tiles, signal)) {
+        done++;
+        addTimings(totalTimings, outcome.timings);
+        for (const p of outcome.polygons) pieces.push(p);
+        const now = performance.now();
+        if (now - lastProgress >= PROGRESS_INTERVAL_MS || done === tiles.length) {
+          lastProgress = now;
+          const elapsedMs = now - started;
+          const etaMs = done > 0 ? (elapsedMs / done) * (tiles.length - done) : 0;
+          yield { kind: 'progress', progress: { tilesDone: done, tilesTotal: tiles.length, elapsedMs, etaMs } } as ScoreEvent;
+        }
+      }
+      throwIfAborted(signal);
+      const polygons = joinAcrossTiles(pieces).filter((p) => {
+        let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+        for (const [x, y] of p.exterior) {
+          if (x < minX) minX = x;
+          if (y < minY) minY = y;
+          if (x > maxX) maxX = x;
+          if (y > maxY) maxY = y;
+        }
+        return intersect({ x: minX, y: minY, width: maxX - minX, height: maxY - minY }, region) !== undefined;
+      });
+      const metrics = truth
+        ? computeDiceMetrics(polygons, truth, region, {
+            tileWidth: params.diceTileWidth || DEFAULT_DICE_TILE.width,
+            tileHeight: params.diceTileHeight || DEFAULT_DICE_TILE.height,
+          })
+        : undefined;
+      yield {
+        kind: 'result',
+        result: {
+          slideId: grid.slideId,
+          modelId: grid.modelId,
+          region,
+          polygons,
+          metrics,
+          grid,
+          elapsedMs: performance.now() - started,
+          totalTimings,
+        },
+      } as ScoreEvent;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.scheduler.close();
+    this.cache.clear();
+  }
+
+  /** Counts a stream as active while it runs, and as completed, cancelled or failed after. */
+  private async *tracked<T>(signal: AbortSignal, body: (this: DomainGlomsegService) => AsyncGenerator<T>): AsyncGenerator<T> {
+    this.counters.activeStreams++;
+    let outcome: 'completed' | 'cancelled' | 'failed' = 'cancelled';
+    try {
+      yield* body.call(this);
+      outcome = 'completed';
+    } catch (error) {
+      outcome = signal.aborted ? 'cancelled' : 'failed';
+      throw error;
+    } finally {
+      // A consumer that stops pulling early (client gone) ends here without an error: that is a cancel.
+      this.counters.activeStreams--;
+      if (outcome === 'completed') this.counters.completedStreams++;
+      else if (outcome === 'cancelled') this.counters.cancelledStreams++;
+      else this.counters.failedStreams++;
+    }
+  }
+
+  private async openContext(params: { slideId: string; modelId?: string; mppOverride?: number; threshold?: number }, signal: AbortSignal): Promise<TileContext> {
+    const slideId = requireSlideId(params.slideId);
+    const card = params.modelId ? this.options.models.get(params.modelId) : this.options.models.defaultModel();
+    const threshold = resolveThreshold(params.threshold, card);
+    const source = await this.options.slides.open(slideId, signal);
+    const grid = planTileGrid(source.metadata, card, { mppOverride: params.mppOverride });
+    const segmenter = await this.options.models.segmenter(card.id, signal);
+    return { source, card, grid, threshold, segmenter, device: segmenter.device };
+  }
+
+  /**
+   * Yields one outcome per distinct tile: cached ones at once, then the rest as they finish, submitted in the
+   * order asked with at most `streamWindow` in flight. Leaving early (cancel) abandons what is in flight.
+   */
+  private async *runTiles(context: TileContext, tiles: TileAddress[], signal: AbortSignal): AsyncGenerator<TileOutcome> {
+    const { grid, threshold } = context;
+    const keyPrefix = `${grid.slideId}|${grid.modelId}|${grid.scale}|${threshold}|`;
+    const seen = new Set<string>();
+    const pending: Array<{ tile: TileAddress; index: number; key: string }> = [];
+    for (let index = 0; index < tiles.length; index++) {
+      const tile = tiles[index];
+      const key = keyPrefix + tileKey(tile);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const cached = this.cache.get(key);
+      if (cached) {
+        this.counters.tilesFromCache++;
+        yield this.outcome(context, tile, index, cached, true, 0);
+      } else {
+        pending.push({ tile, index, key });
+      }
+    }
+    const local = new AbortController();
+    const linked = AbortSignal.any([signal, local.signal]);
+    type Settled = { slot: number; result?: { value: CachedTile; queueMs: number }; error?: unknown };
+    const inFlight = new Map<number, Promise<Settled>>();
+    let next = 0;
+    const minArea = context.card.minArea ?? 0;
+    try {
+      while (next < pending.length || inFlight.size > 0) {
+        while (next < pending.length && inFlight.size < this.streamWindow) {
+          const slot = next++;
+          const { tile, key } = pending[slot];
+          const run = (jobSignal: AbortSignal) =>
+            predictTile({ source: context.source, grid, tile, segmenter: context.segmenter, threshold, minArea }, jobSignal);
+          inFlight.set(
+            slot,
+            this.scheduler.submit(key, run, linked).then(
+              (result) => ({ slot, result }),
+              (error) => ({ slot, error }),
+            ),
+          );
+        }
+        const settled = await Promise.race(inFlight.values());
+        inFlight.delete(settled.slot);
+        throwIfAborted(signal);
+        if (settled.error) throw settled.error;
+        const { tile, index, key } = pending[settled.slot];
+        const value = settled.result!.value;
+        this.cache.set(key, value);
+        this.counters.tilesComputed++;
+        yield this.outcome(context, tile, index, value, false, settled.result!.queueMs);
+      }
+    } finally {
+      local.abort(new GlomsegError('CANCELLED', 'the stream ended'));
+    }
+  }
+
+  private outcome(context: TileContext, tile: TileAddress, index: number, tileResult: CachedTile, cached: boolean, queueMs: number): TileOutcome {
+    return {
+      tile,
+      bounds: tileBounds(context.grid, tile),
+      polygons: tileResult.polygons,
+      cached,
+      timings: cached ? zeroTimings() : { ...tileResult.timings, queueMs },
+      requestIndex: index,
+      grid: context.grid,
+    };
+  }
+}
+
+export function createGlomsegService(options: ServiceOptions): DomainGlomsegService {
+  return new DomainGlomsegService(options);
+}

@@ -1,0 +1,46 @@
+/** Makes sure plugin/dist/glomseg-plugin.js exists and is newer than every source it is built from. */
+import { stat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { throwIfAborted } from '@glomseg/shared/errors.js';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const SOURCE_FOLDERS = ['plugin/src', 'shared/src', 'gen'];
+const BUILD_SCRIPT = path.join(repoRoot, 'scripts/build-plugin.mjs');
+
+interface BuildScript {
+  buildPlugin(options?: { minify?: boolean; outfile?: string }): Promise<string>;
+  pluginBundle: string;
+}
+
+async function newestModification(folder: string): Promise<number> {
+  let newest = 0;
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true, recursive: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const info = await stat(path.join(entry.parentPath, entry.name));
+    newest = Math.max(newest, info.mtimeMs);
+  }
+  return newest;
+}
+
+let building: Promise<string> | undefined;
+
+/** Builds the bundle when it is missing or older than its sources; returns its path. Concurrent callers share one build. */
+export async function ensurePluginBundle(signal?: AbortSignal): Promise<string> {
+  throwIfAborted(signal);
+  const script = (await import(pathToFileURL(BUILD_SCRIPT).href)) as BuildScript;
+  const bundleTime = await stat(script.pluginBundle).then((s) => s.mtimeMs, () => 0);
+  const sourceTimes = await Promise.all([...SOURCE_FOLDERS.map((f) => path.join(repoRoot, f)), BUILD_SCRIPT].map(newestModification));
+  const buildTime = await stat(BUILD_SCRIPT).then((s) => s.mtimeMs);
+  if (bundleTime > Math.max(buildTime, ...sourceTimes)) return script.pluginBundle;
+  building ??= script.buildPlugin().finally(() => {
+    building = undefined;
+  });
+  return building;
+}

@@ -1,0 +1,206 @@
+/** Translates between the domain types of server/src/service and the protobuf-es messages of gen/. */
+import { create } from '@bufbuild/protobuf';
+import type { GlomerulusPolygon, Rect, Ring, TileEdge } from '@glomseg/shared/geometry.js';
+import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
+import type { TileGrid } from '@glomseg/shared/tile-grid.js';
+import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import * as pb from '../../../gen/glomseg/v1/glomseg_pb.js';
+import type {
+  AnnotationFormat,
+  ModelSummary,
+  ScoreEvent,
+  ScoreSlideParams,
+  SlideSummary,
+  StreamTilesParams,
+  TileOutcome,
+  Timings,
+} from '../service/types.js';
+
+const EDGE_TO_PROTO: Record<TileEdge, pb.TileEdge> = {
+  top: pb.TileEdge.TOP,
+  right: pb.TileEdge.RIGHT,
+  bottom: pb.TileEdge.BOTTOM,
+  left: pb.TileEdge.LEFT,
+};
+
+const FORMAT_FROM_PROTO: Record<pb.AnnotationFormat, AnnotationFormat> = {
+  [pb.AnnotationFormat.AUTO]: 'auto',
+  [pb.AnnotationFormat.GEOJSON]: 'geojson',
+  [pb.AnnotationFormat.LABELME]: 'labelme',
+  [pb.AnnotationFormat.RLE_CSV]: 'rle-csv',
+};
+
+/** proto3 sends 0 / "" for "not set": those mean "use the default". */
+function optionalNumber(value: number): number | undefined {
+  return value === 0 || !Number.isFinite(value) ? undefined : value;
+}
+
+function optionalString(value: string): string | undefined {
+  return value === '' ? undefined : value;
+}
+
+export function slideSummaryToProto(slide: SlideSummary): pb.SlideSummary {
+  return create(pb.SlideSummarySchema, { id: slide.id, name: slide.name, fileSize: BigInt(slide.fileSize) });
+}
+
+export function slideInfoToProto(slide: SlideMetadata): pb.SlideInfo {
+  return create(pb.SlideInfoSchema, {
+    id: slide.id,
+    name: slide.name,
+    width: slide.width,
+    height: slide.height,
+    levels: slide.levels.map((level) => create(pb.PyramidLevelSchema, level)),
+    tileWidth: slide.tileWidth,
+    tileHeight: slide.tileHeight,
+    mppX: slide.mppX ?? 0,
+    mppY: slide.mppY ?? 0,
+    mppSource: slide.mppSource,
+    format: slide.format,
+    compression: slide.compression,
+    metadata: { ...slide.metadata },
+    fileSize: BigInt(slide.fileSize),
+    samplesPerPixel: slide.samplesPerPixel,
+  });
+}
+
+export function tileGridToProto(grid: TileGrid): pb.TileGrid {
+  return create(pb.TileGridSchema, {
+    slideId: grid.slideId,
+    modelId: grid.modelId,
+    scale: grid.scale,
+    level: grid.level,
+    tileSizeLevel0: Math.round(grid.tileSizeLevel0),
+    cols: grid.cols,
+    rows: grid.rows,
+    slideWidth: grid.slideWidth,
+    slideHeight: grid.slideHeight,
+    mppAssumed: grid.mppAssumed,
+    mppSource: grid.mppSource,
+  });
+}
+
+export function modelToProto(model: ModelSummary): pb.ModelInfo {
+  const { card } = model;
+  return create(pb.ModelInfoSchema, {
+    id: card.id,
+    name: card.name,
+    description: card.description,
+    cardJson: JSON.stringify(card),
+    mpp: card.mpp ?? 0,
+    downsample: card.downsample ?? 0,
+    tileSize: card.tileSize,
+    margin: card.margin,
+    threshold: card.threshold,
+    grid: model.grid ? tileGridToProto(model.grid) : undefined,
+    device: model.device,
+  });
+}
+
+export function rectToProto(rect: Rect): pb.Rect {
+  return create(pb.RectSchema, rect);
+}
+
+function ringToProto(ring: Ring): pb.Ring {
+  const xy = new Array<number>(ring.length * 2);
+  ring.forEach(([x, y], i) => {
+    xy[2 * i] = x;
+    xy[2 * i + 1] = y;
+  });
+  return create(pb.RingSchema, { xy });
+}
+
+export function polygonToProto(polygon: GlomerulusPolygon): pb.Polygon {
+  return create(pb.PolygonSchema, {
+    exterior: ringToProto(polygon.exterior),
+    holes: polygon.holes.map(ringToProto),
+    area: polygon.area,
+    meanProbability: polygon.meanProbability,
+    touches: polygon.touches.map((edge) => EDGE_TO_PROTO[edge]),
+  });
+}
+
+export function timingsToProto(timings: Timings): pb.Timings {
+  return create(pb.TimingsSchema, timings);
+}
+
+export function tileOutcomeToProto(outcome: TileOutcome, includeGrid: boolean): pb.TileResult {
+  return create(pb.TileResultSchema, {
+    tile: create(pb.TileAddressSchema, outcome.tile),
+    bounds: rectToProto(outcome.bounds),
+    polygons: outcome.polygons.map(polygonToProto),
+    cached: outcome.cached,
+    timings: timingsToProto(outcome.timings),
+    requestIndex: outcome.requestIndex,
+    grid: includeGrid ? tileGridToProto(outcome.grid) : undefined,
+  });
+}
+
+export function metricsToProto(metrics: DiceMetrics): pb.Metrics {
+  return create(pb.MetricsSchema, {
+    globalDice: metrics.globalDice,
+    meanTileDice: metrics.meanTileDice,
+    diceTileWidth: metrics.diceTileWidth,
+    diceTileHeight: metrics.diceTileHeight,
+    diceTiles: metrics.diceTiles,
+    precision: metrics.precision,
+    recall: metrics.recall,
+    f1: metrics.f1,
+    truePositives: metrics.truePositives,
+    falsePositives: metrics.falsePositives,
+    falseNegatives: metrics.falseNegatives,
+    predictedArea: metrics.predictedArea,
+    truthArea: metrics.truthArea,
+    intersectionArea: metrics.intersectionArea,
+    truthCount: metrics.truthCount,
+  });
+}
+
+export function scoreEventToProto(event: ScoreEvent): pb.ScoreSlideEvent {
+  if (event.kind === 'progress') {
+    return create(pb.ScoreSlideEventSchema, { event: { case: 'progress', value: create(pb.ProgressSchema, event.progress) } });
+  }
+  const { result } = event;
+  const value = create(pb.ScoreResultSchema, {
+    slideId: result.slideId,
+    modelId: result.modelId,
+    region: rectToProto(result.region),
+    polygons: result.polygons.map(polygonToProto),
+    hasMetrics: result.metrics !== undefined,
+    metrics: result.metrics ? metricsToProto(result.metrics) : undefined,
+    grid: tileGridToProto(result.grid),
+    elapsedMs: result.elapsedMs,
+    totalTimings: timingsToProto(result.totalTimings),
+  });
+  return create(pb.ScoreSlideEventSchema, { event: { case: 'result', value } });
+}
+
+export function streamTilesParamsFromProto(request: pb.StreamTilesRequest): StreamTilesParams {
+  return {
+    slideId: request.slideId,
+    modelId: optionalString(request.modelId),
+    tiles: request.tiles.map((tile) => ({ col: tile.col, row: tile.row })),
+    mppOverride: optionalNumber(request.mppOverride),
+    threshold: optionalNumber(request.threshold),
+  };
+}
+
+export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): ScoreSlideParams {
+  const region = request.region;
+  const hasRegion = region !== undefined && region.width > 0 && region.height > 0;
+  return {
+    slideId: request.slideId,
+    modelId: optionalString(request.modelId),
+    region: hasRegion ? { x: region.x, y: region.y, width: region.width, height: region.height } : undefined,
+    annotations: request.annotations
+      ? {
+          content: request.annotations.content,
+          format: FORMAT_FROM_PROTO[request.annotations.format] ?? 'auto',
+          name: optionalString(request.annotations.name),
+        }
+      : undefined,
+    mppOverride: optionalNumber(request.mppOverride),
+    threshold: optionalNumber(request.threshold),
+    diceTileWidth: optionalNumber(request.diceTileWidth),
+    diceTileHeight: optionalNumber(request.diceTileHeight),
+  };
+}

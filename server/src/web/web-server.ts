@@ -1,0 +1,197 @@
+/**
+ * The HTTP edge for browsers: gRPC-Web for glomseg.v1.Glomseg (connect-node), the viewer page and plugin bundle,
+ * viewer tiles of the slide pyramid and the demo slide's annotations. CORS lets a portal on another origin use it.
+ */
+import http from 'node:http';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { cors } from '@connectrpc/connect';
+import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
+import type { GlomsegService } from '../service/types.js';
+import { asGlomsegError, toHttpStatus } from './error-status.js';
+import { glomsegRoutes } from './grpc-web-routes.js';
+import { ensurePluginBundle } from './plugin-bundle.js';
+import { viewerPageHtml } from './viewer-page.js';
+
+export interface WebServerDemo {
+  /** Slide the page at `/` opens. */
+  slideId: string;
+  /** Ground-truth file on disk, served read-only at /api/demo/annotations. */
+  annotationsPath?: string;
+  /** URL the page loads annotations from; defaults to /api/demo/annotations when annotationsPath is set. */
+  annotationsUrl?: string;
+}
+
+export interface WebServerOptions {
+  service: GlomsegService;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Folder holding glomseg-plugin.js; default plugin/dist, built on start when missing or stale. */
+  staticRoot?: string;
+  demo?: WebServerDemo;
+  log?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export const BUNDLE_PATH = '/plugin/glomseg-plugin.js';
+const TILE_ROUTE = /^\/api\/slides\/([^/]+)\/tiles\/(\d+)\/(\d+)\/(\d+)$/;
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': [...new Set([...cors.allowedMethods, 'GET', 'OPTIONS'])].join(', '),
+  'access-control-allow-headers': [...new Set([...cors.allowedHeaders, 'grpc-timeout', 'x-grpc-web', 'x-user-agent'])].join(', '),
+  'access-control-expose-headers': [...new Set([...cors.exposedHeaders, 'grpc-status', 'grpc-message', 'grpc-status-details-bin'])].join(', '),
+  'access-control-max-age': '7200',
+};
+
+function sendJsonError(response: http.ServerResponse, error: unknown): void {
+  const glomsegError = asGlomsegError(error);
+  if (response.headersSent) {
+    response.destroy(glomsegError);
+    return;
+  }
+  const body = JSON.stringify({ error: { code: glomsegError.code, message: glomsegError.message } });
+  response.writeHead(toHttpStatus(glomsegError.code), { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  response.end(body);
+}
+
+/** An AbortSignal that fires when the client goes away before the response is finished. */
+function clientSignal(request: http.IncomingMessage, response: http.ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) controller.abort(new GlomsegError('CANCELLED', 'the browser closed the request'));
+  });
+  return controller.signal;
+}
+
+export class WebServer {
+  readonly url: string;
+  private readonly server: http.Server;
+
+  private constructor(server: http.Server, url: string) {
+    this.server = server;
+    this.url = url;
+  }
+
+  static async start(options: WebServerOptions): Promise<WebServer> {
+    throwIfAborted(options.signal);
+    const staticRoot = options.staticRoot ?? path.dirname(await ensurePluginBundle(options.signal));
+    const grpcWeb = connectNodeAdapter({
+      routes: glomsegRoutes(options.service),
+      grpcWeb: true,
+      grpc: false,
+      connect: false,
+      fallback: (request, response) => {
+        void handleHttp(request as http.IncomingMessage, response as http.ServerResponse, options, staticRoot);
+      },
+    });
+    const server = http.createServer((request, response) => {
+      for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
+      if (request.method === 'OPTIONS') {
+        response.writeHead(204).end();
+        return;
+      }
+      grpcWeb(request, response);
+    });
+    // Streams stay open for minutes; a browser tab holding one must not keep close() waiting.
+    server.requestTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new GlomsegError('INTERNAL', 'the web server has no TCP address');
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const webServer = new WebServer(server, `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`);
+    options.signal?.addEventListener('abort', () => void webServer.close(), { once: true });
+    options.log?.(`viewer and gRPC-Web on ${webServer.url}`);
+    return webServer;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+}
+
+async function handleHttp(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  options: WebServerOptions,
+  staticRoot: string,
+): Promise<void> {
+  try {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      throw new GlomsegError('INVALID_ARGUMENT', `${request.method} is not supported on ${url.pathname}`);
+    }
+    if (url.pathname === '/' || url.pathname === '/index.html') {
+      const demo = options.demo;
+      const annotationsUrl = demo?.annotationsUrl ?? (demo?.annotationsPath ? '/api/demo/annotations' : undefined);
+      const html = viewerPageHtml({ bundleUrl: BUNDLE_PATH, slideId: demo?.slideId, annotationsUrl });
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
+      response.end(html);
+      return;
+    }
+    if (url.pathname.startsWith('/plugin/')) {
+      await sendStaticFile(response, staticRoot, url.pathname.slice('/plugin/'.length));
+      return;
+    }
+    const tileMatch = TILE_ROUTE.exec(url.pathname);
+    if (tileMatch) {
+      const [, encodedId, level, col, row] = tileMatch;
+      const tile = await options.service.readViewerTile(
+        decodeURIComponent(encodedId),
+        Number(level),
+        Number(col),
+        Number(row),
+        clientSignal(request, response),
+      );
+      response.writeHead(200, {
+        'content-type': tile.contentType,
+        'content-length': tile.data.byteLength,
+        'cache-control': 'public, max-age=3600',
+        'x-glomseg-passthrough': String(tile.passthrough),
+      });
+      response.end(tile.data);
+      return;
+    }
+    if (url.pathname === '/api/demo/annotations') {
+      const file = options.demo?.annotationsPath;
+      if (!file) throw new GlomsegError('NOT_FOUND', 'this server was started without demo annotations');
+      const content = await readFile(file);
+      response.writeHead(200, { 'content-type': 'application/geo+json', 'cache-control': 'no-cache' });
+      response.end(content);
+      return;
+    }
+    throw new GlomsegError('NOT_FOUND', `nothing is served at ${url.pathname}`);
+  } catch (error) {
+    sendJsonError(response, error);
+  }
+}
+
+async function sendStaticFile(response: http.ServerResponse, root: string, relative: string): Promise<void> {
+  const file = path.resolve(root, decodeURIComponent(relative));
+  if (!file.startsWith(path.resolve(root) + path.sep)) throw new GlomsegError('NOT_FOUND', `no file ${relative}`);
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new GlomsegError('NOT_FOUND', `no file ${relative} in the plugin bundle folder`);
+  response.writeHead(200, {
+    'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'content-length': info.size,
+    'cache-control': 'no-cache',
+  });
+  createReadStream(file).pipe(response);
+}

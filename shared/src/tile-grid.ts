@@ -1,0 +1,183 @@
+/**
+ * Tile-grid arithmetic: how a model's tiles cover a slide. A model works at `scale` level-0 pixels per model
+ * pixel; tile (col, row) covers level-0 [col * T * scale, (col + 1) * T * scale) x ... clipped to the slide,
+ * where T is the model's tile size. Each tile is read with a context margin on every side; only its centre is kept.
+ */
+import type { Rect } from './geometry.js';
+import type { ModelCard } from './model-card.js';
+import type { SlideMetadata } from './slide-source.js';
+import { GlomsegError } from './errors.js';
+
+export interface TileAddress {
+  col: number;
+  row: number;
+}
+
+export interface TileGrid {
+  slideId: string;
+  modelId: string;
+  /** Level-0 pixels per model pixel. */
+  scale: number;
+  /** Pyramid level read from (the coarsest level not coarser than `scale`). */
+  level: number;
+  levelDownsample: number;
+  /** Tile edge in model pixels, and in level-0 pixels. */
+  tileSize: number;
+  tileSizeLevel0: number;
+  margin: number;
+  sizeMultiple: number;
+  cols: number;
+  rows: number;
+  slideWidth: number;
+  slideHeight: number;
+  /** Level-0 micrometres per pixel that the scale assumes, and where that came from. */
+  mppAssumed: number;
+  mppSource: 'file' | 'request' | 'model-default';
+}
+
+/** What to read for one tile: a window of `level` (may extend past the slide), resized to model pixels. */
+export interface TileReadWindow {
+  level: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Model-pixel size of the window, margin included; a multiple of the model's size multiple. */
+  modelWidth: number;
+  modelHeight: number;
+  /** Where the kept centre sits inside the model-pixel window, and its size (smaller at slide edges). */
+  keepX: number;
+  keepY: number;
+  keepWidth: number;
+  keepHeight: number;
+}
+
+const SCALE_TOLERANCE = 1e-3;
+
+export function planTileGrid(
+  slide: SlideMetadata,
+  card: ModelCard,
+  options: { mppOverride?: number } = {},
+): TileGrid {
+  if (options.mppOverride !== undefined && options.mppOverride !== 0) {
+    if (!Number.isFinite(options.mppOverride) || options.mppOverride < 0.01 || options.mppOverride > 100) {
+      throw new GlomsegError('INVALID_ARGUMENT', `mpp override ${options.mppOverride} is not a plausible pixel size (0.01 to 100 um/px)`);
+    }
+  }
+  const modelMpp = card.mpp;
+  const trainingBaseMpp = card.mpp !== undefined && card.downsample !== undefined ? card.mpp / card.downsample : undefined;
+  let mppAssumed: number;
+  let mppSource: TileGrid['mppSource'];
+  if (options.mppOverride) {
+    mppAssumed = options.mppOverride;
+    mppSource = 'request';
+  } else if (slide.mppX && slide.mppX > 0) {
+    mppAssumed = slide.mppX;
+    mppSource = 'file';
+  } else {
+    mppAssumed = trainingBaseMpp ?? 0;
+    mppSource = 'model-default';
+  }
+  let scale: number;
+  if (modelMpp !== undefined && mppAssumed > 0) scale = modelMpp / mppAssumed;
+  else if (card.downsample !== undefined) scale = card.downsample;
+  else throw new GlomsegError('FAILED_PRECONDITION', `model ${card.id} states neither mpp nor downsample`);
+  if (!(scale > 0) || !Number.isFinite(scale)) {
+    throw new GlomsegError('FAILED_PRECONDITION', `cannot work out the scale of model ${card.id} on slide ${slide.id}`);
+  }
+  // Coarsest level whose downsample does not exceed the model scale: resampling only ever shrinks.
+  let level = 0;
+  for (const l of slide.levels) {
+    if (l.downsample <= scale * (1 + SCALE_TOLERANCE) && l.downsample >= slide.levels[level].downsample) level = l.index;
+  }
+  const tileSizeLevel0 = card.tileSize * scale;
+  return {
+    slideId: slide.id,
+    modelId: card.id,
+    scale,
+    level,
+    levelDownsample: slide.levels[level].downsample,
+    tileSize: card.tileSize,
+    tileSizeLevel0,
+    margin: card.margin,
+    sizeMultiple: card.sizeMultiple,
+    cols: Math.max(1, Math.ceil(slide.width / tileSizeLevel0 - 1e-9)),
+    rows: Math.max(1, Math.ceil(slide.height / tileSizeLevel0 - 1e-9)),
+    slideWidth: slide.width,
+    slideHeight: slide.height,
+    mppAssumed,
+    mppSource,
+  };
+}
+
+export function tileKey(tile: TileAddress): string {
+  return `${tile.col},${tile.row}`;
+}
+
+export function assertTileInGrid(grid: TileGrid, tile: TileAddress): void {
+  if (!Number.isInteger(tile.col) || !Number.isInteger(tile.row) || tile.col < 0 || tile.row < 0 || tile.col >= grid.cols || tile.row >= grid.rows) {
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `tile (col ${tile.col}, row ${tile.row}) is outside the model grid of ${grid.cols} x ${grid.rows} tiles for slide ${grid.slideId}`,
+    );
+  }
+}
+
+/** The level-0 region a tile covers, clipped to the slide. */
+export function tileBounds(grid: TileGrid, tile: TileAddress): Rect {
+  const x0 = tile.col * grid.tileSizeLevel0;
+  const y0 = tile.row * grid.tileSizeLevel0;
+  const x1 = Math.min(grid.slideWidth, x0 + grid.tileSizeLevel0);
+  const y1 = Math.min(grid.slideHeight, y0 + grid.tileSizeLevel0);
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+function roundUpTo(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
+}
+
+/** The window to read for a tile: the tile plus its margin, padded up to the model's size multiple. */
+export function tileReadWindow(grid: TileGrid, tile: TileAddress): TileReadWindow {
+  const bounds = tileBounds(grid, tile);
+  const keepWidth = Math.max(1, Math.round(bounds.width / grid.scale));
+  const keepHeight = Math.max(1, Math.round(bounds.height / grid.scale));
+  const modelWidth = roundUpTo(keepWidth + 2 * grid.margin, grid.sizeMultiple);
+  const modelHeight = roundUpTo(keepHeight + 2 * grid.margin, grid.sizeMultiple);
+  const factor = grid.scale / grid.levelDownsample; // level pixels per model pixel
+  const originX = tile.col * grid.tileSize - grid.margin; // model pixels
+  const originY = tile.row * grid.tileSize - grid.margin;
+  return {
+    level: grid.level,
+    x: Math.round(originX * factor),
+    y: Math.round(originY * factor),
+    width: Math.round(modelWidth * factor),
+    height: Math.round(modelHeight * factor),
+    modelWidth,
+    modelHeight,
+    keepX: grid.margin,
+    keepY: grid.margin,
+    keepWidth,
+    keepHeight,
+  };
+}
+
+/** Tiles whose bounds intersect a level-0 rectangle, nearest the rectangle's centre first. */
+export function tilesInRect(grid: TileGrid, rect: Rect): TileAddress[] {
+  const c0 = Math.max(0, Math.floor(rect.x / grid.tileSizeLevel0));
+  const r0 = Math.max(0, Math.floor(rect.y / grid.tileSizeLevel0));
+  const c1 = Math.min(grid.cols - 1, Math.ceil((rect.x + rect.width) / grid.tileSizeLevel0) - 1);
+  const r1 = Math.min(grid.rows - 1, Math.ceil((rect.y + rect.height) / grid.tileSizeLevel0) - 1);
+  const tiles: TileAddress[] = [];
+  for (let row = r0; row <= r1; row++) for (let col = c0; col <= c1; col++) tiles.push({ col, row });
+  return orderCentreFirst(grid, tiles, { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 });
+}
+
+/** Sorts tiles by the distance of their centre from a level-0 point (stable for ties). */
+export function orderCentreFirst(grid: TileGrid, tiles: TileAddress[], centre: { x: number; y: number }): TileAddress[] {
+  const half = grid.tileSizeLevel0 / 2;
+  const distance = (t: TileAddress) => Math.hypot(t.col * grid.tileSizeLevel0 + half - centre.x, t.row * grid.tileSizeLevel0 + half - centre.y);
+  return tiles
+    .map((tile, index) => ({ tile, index, d: distance(tile) }))
+    .sort((a, b) => a.d - b.d || a.index - b.index)
+    .map((entry) => entry.tile);
+}
