@@ -1,12 +1,19 @@
 import { buildTinyModel } from '../test/server/inference/tiny-model.ts';
-import { OnnxSegmenter } from '../server/src/inference/index.ts';
-for (const width of [8, 16, 32]) {
-  const m = await buildTinyModel({ width });
-  const s = await OnnxSegmenter.create({ card: m.card, modelPath: m.modelPath, device: 'cpu', workers: 1, intraOpThreads: 1, logger: console.log });
-  const img = { width: 512, height: 512, data: new Uint8Array(512 * 512 * 3).map((_, i) => (i * 7) % 256) };
-  await s.predict(img);
+import { readTileCrop } from '../test/server/inference/tile-image.ts';
+import { OnnxSegmenter, ModelRegistry } from '../server/src/inference/index.ts';
+const which = process.argv[2] ?? 'tiny';
+let card, modelPath;
+if (which === 'tiny') { const m = await buildTinyModel(); card = m.card; modelPath = m.modelPath; }
+else { const r = await ModelRegistry.load({ folder: process.env.MODELS ?? 'models' }); ({ card, modelPath } = r.defaultModel()); }
+const img = await readTileCrop('2', 600, 400, 320, 320);
+for (const [workers, threads] of [[1, 2], [2, 1], [1, 2], [2, 1]]) {
+  const s = await OnnxSegmenter.create({ card, modelPath, device: 'cpu', workers, intraOpThreads: threads });
+  await Promise.all([s.predict(img), s.predict(img)]);
+  const n = Number(process.argv[3] ?? 30);
+  const before = s.stats().inferenceMs;
   const t = performance.now();
-  for (let i = 0; i < 5; i++) await s.predict(img);
-  console.log(width, ((performance.now() - t) / 5).toFixed(1), 'ms', s.stats());
+  await Promise.all(Array.from({ length: n }, () => s.predict(img)));
+  const el = performance.now() - t;
+  console.log(`${which} ${workers}w x ${threads}t: ${(el / n).toFixed(1)} ms/tile throughput, mean session.run ${((s.stats().inferenceMs - before) / n).toFixed(1)} ms`);
   await s.dispose();
 }

@@ -18,6 +18,8 @@ export interface GlomsegAppOptions {
   httpPort?: number | false;
   httpHost?: string;
   slideFolders: string[];
+  /** Single slide files to serve as well (their folders stay closed): the CLI scoring files by path. */
+  slideFiles?: string[];
   modelFolder: string;
   device?: DeviceChoice;
   workers?: number;
@@ -40,6 +42,7 @@ export class GlomsegApp {
   static async start(options: GlomsegAppOptions): Promise<GlomsegApp> {
     const log = options.log ?? (() => {});
     const catalog = await SlideCatalog.create({ folders: options.slideFolders });
+    for (const file of options.slideFiles ?? []) await catalog.addFile(file);
     const registry = await ModelRegistry.load({ folder: options.modelFolder, logger: log });
     const workers = options.workers ?? 1;
     const models = new OnnxModelProvider({

@@ -192,11 +192,18 @@ export function polygonIoU(a: Polygon, b: Polygon): number {
   return union > 0 ? intersection / union : 0;
 }
 
+/** One matched pair: indices into the predicted and true polygon lists. */
+export interface ObjectPair {
+  predicted: number;
+  truth: number;
+  iou: number;
+}
+
 /**
  * One-to-one matching at IoU >= 0.5: candidate pairs come from overlapping boxes, and pairs are taken greedily
- * from the highest IoU down. An unmatched prediction is a false positive, an unmatched truth a false negative.
+ * from the highest IoU down. Returns the matched pairs (the plugin colours objects by them).
  */
-export function matchObjects(predicted: readonly Polygon[], truth: readonly Polygon[]): ObjectMatch {
+export function matchObjectPairs(predicted: readonly Polygon[], truth: readonly Polygon[]): ObjectPair[] {
   const predBoxes = predicted.map(polygonBBox);
   const truthBoxes = truth.map(polygonBBox);
   const pairs: Array<{ p: number; t: number; iou: number }> = [];
@@ -210,12 +217,21 @@ export function matchObjects(predicted: readonly Polygon[], truth: readonly Poly
   pairs.sort((a, b) => b.iou - a.iou);
   const predUsed = new Uint8Array(predicted.length);
   const truthUsed = new Uint8Array(truth.length);
-  let truePositives = 0;
-  for (const { p, t } of pairs) {
+  const matched: ObjectPair[] = [];
+  for (const { p, t, iou } of pairs) {
     if (predUsed[p] || truthUsed[t]) continue;
     predUsed[p] = truthUsed[t] = 1;
-    truePositives++;
+    matched.push({ predicted: p, truth: t, iou });
   }
+  return matched;
+}
+
+/**
+ * Object precision / recall / F1 from the one-to-one matching above. An unmatched prediction is a false
+ * positive, an unmatched truth a false negative.
+ */
+export function matchObjects(predicted: readonly Polygon[], truth: readonly Polygon[]): ObjectMatch {
+  const truePositives = matchObjectPairs(predicted, truth).length;
   const falsePositives = predicted.length - truePositives;
   const falseNegatives = truth.length - truePositives;
   // With nothing to find and nothing found, the result is perfect; otherwise an empty side scores 0.

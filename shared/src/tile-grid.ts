@@ -81,22 +81,27 @@ export function planTileGrid(
   let scale: number;
   if (modelMpp !== undefined && mppAssumed > 0) scale = modelMpp / mppAssumed;
   else if (card.downsample !== undefined) scale = card.downsample;
-  else throw new GlomsegError('FAILED_PRECONDITION', `model ${card.id} states neither mpp nor downsample`);
+  else if (modelMpp !== undefined) {
+    throw new GlomsegError('FAILED_PRECONDITION', `slide ${slide.id} does not state its pixel size and model ${card.id} gives no downsample to fall back on: pass an mpp override`);
+  } else throw new GlomsegError('FAILED_PRECONDITION', `model ${card.id} states neither mpp nor downsample`);
   if (!(scale > 0) || !Number.isFinite(scale)) {
     throw new GlomsegError('FAILED_PRECONDITION', `cannot work out the scale of model ${card.id} on slide ${slide.id}`);
   }
   // Coarsest level whose downsample does not exceed the model scale: resampling only ever shrinks.
-  let level = 0;
+  // (Tracks the chosen level itself, not an array position: `index` need not equal the position in `levels`.)
+  let chosen = slide.levels.find((l) => l.index === 0) ?? slide.levels[0];
+  if (!chosen) throw new GlomsegError('FAILED_PRECONDITION', `slide ${slide.id} has no pyramid levels`);
   for (const l of slide.levels) {
-    if (l.downsample <= scale * (1 + SCALE_TOLERANCE) && l.downsample >= slide.levels[level].downsample) level = l.index;
+    if (l.downsample <= scale * (1 + SCALE_TOLERANCE) && l.downsample > chosen.downsample) chosen = l;
   }
+  const level = chosen.index;
   const tileSizeLevel0 = card.tileSize * scale;
   return {
     slideId: slide.id,
     modelId: card.id,
     scale,
     level,
-    levelDownsample: slide.levels[level].downsample,
+    levelDownsample: chosen.downsample,
     tileSize: card.tileSize,
     tileSizeLevel0,
     margin: card.margin,
@@ -163,10 +168,16 @@ export function tileReadWindow(grid: TileGrid, tile: TileAddress): TileReadWindo
 
 /** Tiles whose bounds intersect a level-0 rectangle, nearest the rectangle's centre first. */
 export function tilesInRect(grid: TileGrid, rect: Rect): TileAddress[] {
-  const c0 = Math.max(0, Math.floor(rect.x / grid.tileSizeLevel0));
-  const r0 = Math.max(0, Math.floor(rect.y / grid.tileSizeLevel0));
-  const c1 = Math.min(grid.cols - 1, Math.ceil((rect.x + rect.width) / grid.tileSizeLevel0) - 1);
-  const r1 = Math.min(grid.rows - 1, Math.ceil((rect.y + rect.height) / grid.tileSizeLevel0) - 1);
+  // Clip to the slide first: the last column and row of tiles are clipped to it too.
+  const x0 = Math.max(0, rect.x);
+  const y0 = Math.max(0, rect.y);
+  const x1 = Math.min(grid.slideWidth, rect.x + rect.width);
+  const y1 = Math.min(grid.slideHeight, rect.y + rect.height);
+  if (!(x1 > x0 && y1 > y0)) return [];
+  const c0 = Math.floor(x0 / grid.tileSizeLevel0);
+  const r0 = Math.floor(y0 / grid.tileSizeLevel0);
+  const c1 = Math.min(grid.cols - 1, Math.ceil(x1 / grid.tileSizeLevel0) - 1);
+  const r1 = Math.min(grid.rows - 1, Math.ceil(y1 / grid.tileSizeLevel0) - 1);
   const tiles: TileAddress[] = [];
   for (let row = r0; row <= r1; row++) for (let col = c0; col <= c1; col++) tiles.push({ col, row });
   return orderCentreFirst(grid, tiles, { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 });

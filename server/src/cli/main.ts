@@ -35,14 +35,15 @@ const log = (message: string) => process.stderr.write(`[glomseg] ${message}\n`);
 
 /** A gRPC server to talk to: the one given, or one started in this process on a loopback port. */
 async function withServer<T>(
-  options: { server?: string; models: string; device: (typeof DEVICES)[number]; slideFolders: string[] },
+  options: { server?: string; models: string; device: (typeof DEVICES)[number]; slideFiles: string[] },
   body: (client: GlomsegClient) => Promise<T>,
 ): Promise<T> {
   let app: GlomsegApp | undefined;
   let address = options.server;
   if (!address) {
     app = await GlomsegApp.start({
-      slideFolders: options.slideFolders,
+      slideFolders: [],
+      slideFiles: options.slideFiles,
       modelFolder: options.models,
       device: options.device,
       httpPort: false,
@@ -119,11 +120,12 @@ export function buildProgram(): Command {
     .action(async (slideArgs: string[], opts) => {
       const slides = await expandSlideArguments(slideArgs);
       if (slides.length === 0) throw new UsageError(`no slides match ${slideArgs.join(' ')}`);
-      const slideFolders = [...new Set(slides.filter((s) => path.isAbsolute(s)).map((s) => path.dirname(s)))];
-      if (!opts.server && slideFolders.length === 0) {
-        throw new UsageError(`no such slide file: ${slideArgs.join(' ')} (give a path, or --server to score by slide id)`);
+      const slideFiles = slides.filter((s) => path.isAbsolute(s));
+      // Arguments that are not files fail on their own (reported per slide) unless nothing at all is a file.
+      if (!opts.server && slideFiles.length === 0) {
+        throw new UsageError(`no such slide file: ${slides.join(' ')} (give a path, or --server to score by slide id)`);
       }
-      const { ok } = await withServer({ server: opts.server, models: opts.models, device: opts.device, slideFolders }, (client) =>
+      const { ok } = await withServer({ server: opts.server, models: opts.models, device: opts.device, slideFiles }, (client) =>
         runScore(client, slides, {
           annotations: opts.annotations,
           out: opts.out,
@@ -145,8 +147,8 @@ export function buildProgram(): Command {
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
     .action(async (slide: string, opts) => {
       const [resolved] = await expandSlideArguments([slide]);
-      const slideFolders = path.isAbsolute(resolved) ? [path.dirname(resolved)] : [];
-      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFolders }, async (client) => {
+      const slideFiles = path.isAbsolute(resolved) ? [resolved] : [];
+      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles }, async (client) => {
         const listed: string[] = (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id);
         const base = path.basename(resolved);
         const slideId = listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));

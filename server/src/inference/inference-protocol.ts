@@ -7,12 +7,12 @@ import type { InferenceDevice } from './execution-providers.js';
 export interface SessionCandidate {
   device: InferenceDevice;
   modelPath: string;
+  intraOpThreads: number;
 }
 
 export interface WorkerInit {
   card: ModelCard;
   candidates: SessionCandidate[];
-  intraOpThreads: number;
 }
 
 export interface SessionFailure {

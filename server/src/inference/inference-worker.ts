@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { isGlomsegError } from '@glomseg/shared/errors.js';
+import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import { cropProbability, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
@@ -40,7 +40,7 @@ async function openSession(): Promise<InferenceSession | undefined> {
     try {
       const session = await InferenceSession.create(candidate.modelPath, {
         executionProviders: executionProvidersFor(candidate.device),
-        intraOpNumThreads: init.intraOpThreads,
+        intraOpNumThreads: candidate.intraOpThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
       });
@@ -67,7 +67,7 @@ function checkNames(session: InferenceSession): void {
     problems.push(`output '${card.output.name}' (the model has ${session.outputNames.join(', ')})`);
   }
   if (problems.length > 0) {
-    throw new Error(`model card '${card.id}' names ${problems.join(' and ')}`);
+    throw new GlomsegError('FAILED_PRECONDITION', `model card '${card.id}' names ${problems.join(' and ')}`);
   }
 }
 

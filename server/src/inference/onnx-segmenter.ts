@@ -27,7 +27,7 @@ export interface OnnxSegmenterOptions {
   /** Absolute paths of the card's variants (ModelRegistry gives them); by default resolved next to modelPath. */
   variantPaths?: Record<string, string>;
   device?: DeviceChoice;
-  /** Worker threads, each with its own session (default 1). */
+  /** Worker threads, each with its own session (default: 2 on CPU when there are 2+ cores, else 1). */
   workers?: number;
   /** ONNX Runtime intra-op threads per session (default: CPU cores / workers). */
   intraOpThreads?: number;
@@ -65,7 +65,6 @@ export class OnnxSegmenter implements Segmenter {
   readonly device: InferenceDevice;
   readonly modelPath: string;
   readonly #chosen: SessionCandidate;
-  readonly #intraOpThreads: number;
   readonly #logger: (message: string) => void;
   readonly #slots = new Set<Slot>();
   readonly #queue: Job[] = [];
@@ -76,12 +75,11 @@ export class OnnxSegmenter implements Segmenter {
   #inferenceMs = 0;
   #disposed = false;
 
-  private constructor(card: ModelCard, chosen: SessionCandidate, intraOpThreads: number, logger: (message: string) => void) {
+  private constructor(card: ModelCard, chosen: SessionCandidate, logger: (message: string) => void) {
     this.card = card;
     this.device = chosen.device;
     this.modelPath = chosen.modelPath;
     this.#chosen = chosen;
-    this.#intraOpThreads = intraOpThreads;
     this.#logger = logger;
   }
 
@@ -89,43 +87,50 @@ export class OnnxSegmenter implements Segmenter {
     const { card, modelPath, signal } = options;
     const logger = options.logger ?? (() => {});
     const choice = options.device ?? 'auto';
-    const workers = Math.max(1, Math.floor(options.workers ?? 1));
-    const intraOpThreads = Math.max(1, Math.floor(options.intraOpThreads ?? availableParallelism() / workers));
+    const cores = availableParallelism();
+    // CPU: two single-session workers overlap one tile's pre/post-processing with another's run (measured
+    // faster than one worker with twice the threads). GPU: one session feeds the device.
+    const workersFor = (device: InferenceDevice): number =>
+      Math.max(1, Math.floor(options.workers ?? (device === 'cpu' ? Math.min(2, cores) : 1)));
+    const threadsFor = (device: InferenceDevice): number =>
+      Math.max(1, Math.floor(options.intraOpThreads ?? cores / workersFor(device)));
+    const candidate = (device: InferenceDevice, file: string): SessionCandidate => ({ device, modelPath: file, intraOpThreads: threadsFor(device) });
     const webgpuModel = options.variantPaths?.webgpu ?? (card.variants?.webgpu ? path.resolve(path.dirname(modelPath), card.variants.webgpu) : modelPath);
 
     const candidates: SessionCandidate[] = [];
     if (choice === 'cuda' || choice === 'auto') {
-      if (cudaProviderInstalled()) candidates.push({ device: 'cuda', modelPath });
+      if (cudaProviderInstalled()) candidates.push(candidate('cuda', modelPath));
       else if (choice === 'cuda') throw new GlomsegError('FAILED_PRECONDITION', CUDA_NOT_INSTALLED_MESSAGE);
       else logger(`inference: skipping CUDA: ${CUDA_NOT_INSTALLED_MESSAGE}`);
     }
-    if (choice === 'webgpu' || choice === 'auto') candidates.push({ device: 'webgpu', modelPath: webgpuModel });
-    if (choice === 'cpu' || choice === 'auto') candidates.push({ device: 'cpu', modelPath });
+    if (choice === 'webgpu' || choice === 'auto') candidates.push(candidate('webgpu', webgpuModel));
+    if (choice === 'cpu' || choice === 'auto') candidates.push(candidate('cpu', modelPath));
 
     // The first worker finds a device that works; the others then open that one directly.
-    const first = await startWorker({ card, candidates, intraOpThreads }, signal);
+    const first = await startWorker({ card, candidates }, signal);
     for (const failure of first.failures) {
       if (!failure.modelFault) logger(`inference: ${choice === 'auto' ? 'skipping' : 'cannot use'} ${failure.reason}`);
     }
-    if (!first.chosen) throw sessionError(modelPath, choice, first.failures);
+    const chosen = first.chosen;
+    if (!chosen) throw sessionError(modelPath, choice, first.failures);
 
-    const segmenter = new OnnxSegmenter(card, first.chosen, intraOpThreads, logger);
+    const segmenter = new OnnxSegmenter(card, chosen, logger);
     segmenter.#adopt(first.worker);
-    try {
-      const rest = await Promise.all(
-        Array.from({ length: workers - 1 }, () => startWorker({ card, candidates: [first.chosen!], intraOpThreads }, signal)),
-      );
-      for (const started of rest) {
-        if (!started.chosen) throw sessionError(modelPath, first.chosen.device, started.failures);
-        segmenter.#adopt(started.worker);
-      }
-    } catch (error) {
+    const workers = workersFor(chosen.device);
+    const rest = await Promise.allSettled(Array.from({ length: workers - 1 }, () => startWorker({ card, candidates: [chosen] }, signal)));
+    let failure: unknown;
+    for (const started of rest) {
+      if (started.status === 'rejected') failure ??= started.reason;
+      else if (started.value.chosen) segmenter.#adopt(started.value.worker);
+      else failure ??= sessionError(modelPath, chosen.device, started.value.failures);
+    }
+    if (failure) {
       await segmenter.dispose();
-      throw error;
+      throw failure;
     }
     const why = choice === 'auto' ? ` (auto: first of ${candidates.map((c) => c.device).join(', ')} that works)` : '';
     logger(
-      `inference: model '${card.id}' on ${segmenter.device}${why}, ${workers} worker(s) x ${intraOpThreads} intra-op thread(s), ` +
+      `inference: model '${card.id}' on ${segmenter.device}${why}, ${workers} worker(s) x ${chosen.intraOpThreads} intra-op thread(s), ` +
         path.basename(segmenter.modelPath),
     );
     return segmenter;
@@ -252,7 +257,7 @@ export class OnnxSegmenter implements Segmenter {
 
   #replaceWorker(): void {
     this.#starting++;
-    startWorker({ card: this.card, candidates: [this.#chosen], intraOpThreads: this.#intraOpThreads })
+    startWorker({ card: this.card, candidates: [this.#chosen] })
       .then(async (started) => {
         if (this.#disposed) {
           await started.worker.terminate();

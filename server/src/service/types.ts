@@ -95,6 +95,6 @@ export interface GlomsegService {
    */
   readViewerTile(slideId: string, level: number, col: number, row: number, signal?: AbortSignal): Promise<ViewerTile>;
   /** Counters for monitoring and tests (streams cancelled, tiles dropped, cache size). */
-  stats?(): Record<string, unknown>;
+  stats?(): object;
   close(): Promise<void>;
 }

@@ -132,7 +132,7 @@ export class GeoTiffSlideSource implements SlideSource {
     throwIfAborted(signal);
     const bigTiff = Boolean((tiff as unknown as { bigTiff: boolean }).bigTiff);
 
-    const directories = await readDirectories(tiff, file.size, signal);
+    const { directories, truncatedChain } = await readDirectories(tiff, file.size, signal);
     if (directories.length === 0) throw notReadable(filePath, 'it holds no image directories');
     const first = directories[0];
     const firstDescription = first.description;
@@ -184,6 +184,7 @@ export class GeoTiffSlideSource implements SlideSource {
     metadata['tiff.PhotometricInterpretation'] = String(level0.photometric);
     metadata['tiff.StoredLevels'] = String(stored.length);
     if (level0.unreadable) metadata['glomseg.unreadable'] = level0.unreadable;
+    if (truncatedChain) metadata['glomseg.warning'] = 'the chain of image directories points past the end of the file (truncated?); later directories were skipped';
 
     const slideMetadata: SlideMetadata = {
       id,
@@ -286,8 +287,18 @@ export class GeoTiffSlideSource implements SlideSource {
   private async readBlockBytes(level: StoredLevel, realIndex: number, col: number, row: number): Promise<Uint8Array | undefined> {
     const index = row * Math.ceil(level.width / level.blockWidth) + col;
     const fileDirectory = level.image.fileDirectory;
-    const offset = Number(await fileDirectory.loadValueIndexed(level.tiled ? 'TileOffsets' : 'StripOffsets', index));
-    const byteCount = Number(await fileDirectory.loadValueIndexed(level.tiled ? 'TileByteCounts' : 'StripByteCounts', index));
+    let offset: number;
+    let byteCount: number;
+    try {
+      offset = Number(await fileDirectory.loadValueIndexed(level.tiled ? 'TileOffsets' : 'StripOffsets', index));
+      byteCount = Number(await fileDirectory.loadValueIndexed(level.tiled ? 'TileByteCounts' : 'StripByteCounts', index));
+    } catch (error) {
+      throw new GlomsegError(
+        'FAILED_PRECONDITION',
+        `not a readable TIFF: ${this.metadata.name}: the tile table of stored level ${realIndex} cannot be read (${error instanceof Error ? error.message : String(error)})`,
+        { cause: error },
+      );
+    }
     if (!Number.isFinite(offset) || !Number.isFinite(byteCount)) {
       throw new GlomsegError('FAILED_PRECONDITION', `not a readable TIFF: ${this.metadata.name}: level ${realIndex} has no offset for block (${col}, ${row})`);
     }
@@ -333,14 +344,16 @@ export class GeoTiffSlideSource implements SlideSource {
 }
 
 /** The IFD chain (cycle- and length-guarded) plus the SubIFDs of its first directory (OME-TIFF pyramids). */
-async function readDirectories(tiff: GeoTIFF, fileSize: number, signal?: AbortSignal): Promise<Directory[]> {
+async function readDirectories(tiff: GeoTIFF, fileSize: number, signal?: AbortSignal): Promise<{ directories: Directory[]; truncatedChain: boolean }> {
   const directories: Directory[] = [];
+  let truncatedChain = false;
   const seenOffsets = new Set<number>();
   for (let index = 0; index < MAX_DIRECTORIES; index++) {
     throwIfAborted(signal);
     const image = await tiff.getImage(index);
     directories.push({ image, description: await stringTag(image, 'ImageDescription'), chainIndex: index, subfileType: await numberTag(image, 'NewSubfileType', 0) });
     const nextOffset = Number(image.fileDirectory.nextIFDByteOffset);
+    if (nextOffset >= fileSize) truncatedChain = true;
     if (!nextOffset || nextOffset >= fileSize || seenOffsets.has(nextOffset)) break;
     seenOffsets.add(nextOffset);
   }
@@ -355,7 +368,7 @@ async function readDirectories(tiff: GeoTIFF, fileSize: number, signal?: AbortSi
       directories.push({ image, description: await stringTag(image, 'ImageDescription'), chainIndex: -1, subfileType: await numberTag(image, 'NewSubfileType', 0) });
     }
   }
-  return directories;
+  return { directories, truncatedChain };
 }
 
 async function describeStoredLevel(image: GeoTIFFImage): Promise<StoredLevel | undefined> {

@@ -66,7 +66,7 @@ export function toStandaloneJpeg(tile: Uint8Array, tables: Uint8Array | undefine
   const info = inspectJpegStream(tile);
   const tablesInfo = tables ? inspectJpegStream(tables) : undefined;
   const declaresColour = info.hasAdobeMarker || info.hasJfifMarker || !!tablesInfo?.hasAdobeMarker || !!tablesInfo?.hasJfifMarker;
-  let marker = new Uint8Array(0);
+  let marker: Uint8Array = new Uint8Array(0);
   if (info.components === 3 && !declaresColour) {
     marker = adobeMarker(photometric === PHOTOMETRIC_RGB ? 0 : 1);
   }
@@ -76,8 +76,9 @@ export function toStandaloneJpeg(tile: Uint8Array, tables: Uint8Array | undefine
   bytes.set(marker, 2);
   bytes.set(tableBody, 2 + marker.length);
   bytes.set(tile.subarray(2), 2 + marker.length + tableBody.length);
-  const colourIsRight = info.components === 1 || (info.components === 3 && (marker.length > 0 || photometric === PHOTOMETRIC_YCBCR));
-  return { bytes, browserSafe: colourIsRight };
+  // Grey, or three components whose coding the stream now states (a marker of its own or the one added): any
+  // libjpeg-style decoder shows them right. Four components (CMYK/YCCK) are not browser material.
+  return { bytes, browserSafe: info.components === 1 || info.components === 3 };
 }
 
 /** Decodes a standalone JPEG with sharp (libjpeg-turbo) to interleaved RGB. */

@@ -102,14 +102,22 @@ export async function readSynthesizedRegion(
       sums.fill(0);
       const rowStart = oy * factor - sy0;
       const rowEnd = Math.min(sy1 - sy0, rowStart + factor);
+      const pixels = source.data;
       for (let sy = rowStart; sy < rowEnd; sy++) {
-        const line = source.data;
         let s = sy * sourceWidth * 3;
-        for (let sx = 0; sx < sourceWidth; sx++, s += 3) {
-          const o = Math.floor(sx / factor) * 3;
-          sums[o] += line[s];
-          sums[o + 1] += line[s + 1];
-          sums[o + 2] += line[s + 2];
+        for (let ox = 0; ox < outWidth; ox++) {
+          const end = Math.min(sourceWidth, (ox + 1) * factor);
+          let r = 0;
+          let g = 0;
+          let b = 0;
+          for (let sx = ox * factor; sx < end; sx++, s += 3) {
+            r += pixels[s];
+            g += pixels[s + 1];
+            b += pixels[s + 2];
+          }
+          sums[ox * 3] += r;
+          sums[ox * 3 + 1] += g;
+          sums[ox * 3 + 2] += b;
         }
       }
       const rowCount = rowEnd - rowStart;

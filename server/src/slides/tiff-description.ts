@@ -11,7 +11,9 @@ export interface PixelSize {
 
 /** Plausible micrometres per pixel for microscopy; outside it a value is a placeholder (e.g. 72 dpi = 352.8 um/px). */
 const MIN_MPP = 0.01;
-const MAX_MPP = 100;
+const MAX_MPP = 50;
+/** Whole-number dpi up to this are screen/scanner defaults (72, 96, 300, 600...), not a microscope's resolution. */
+const MAX_PLACEHOLDER_DPI = 1200;
 
 function plausible(mpp: number): boolean {
   return Number.isFinite(mpp) && mpp >= MIN_MPP && mpp <= MAX_MPP;
@@ -77,6 +79,7 @@ export function pixelSizeFromResolution(xResolution: unknown, yResolution: unkno
   const micrometresPerUnit = unit === 2 ? 25_400 : unit === 3 ? 10_000 : NaN;
   const x = rationalValue(xResolution);
   const y = yResolution === undefined ? x : rationalValue(yResolution);
+  if (unit === 2 && Number.isInteger(x) && x <= MAX_PLACEHOLDER_DPI) return undefined;
   const mppX = micrometresPerUnit / x;
   const mppY = micrometresPerUnit / y;
   return plausible(mppX) && plausible(mppY) ? { mppX, mppY } : undefined;

@@ -44,11 +44,17 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
 };
+/** Header names, without case-insensitive duplicates. */
+function headerList(...names: readonly string[]): string {
+  return [...new Map(names.map((name) => [name.toLowerCase(), name])).values()].join(', ');
+}
+
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
-  'access-control-allow-methods': [...new Set([...cors.allowedMethods, 'GET', 'OPTIONS'])].join(', '),
-  'access-control-allow-headers': [...new Set([...cors.allowedHeaders, 'grpc-timeout', 'x-grpc-web', 'x-user-agent'])].join(', '),
-  'access-control-expose-headers': [...new Set([...cors.exposedHeaders, 'grpc-status', 'grpc-message', 'grpc-status-details-bin'])].join(', '),
+  'access-control-allow-methods': headerList(...cors.allowedMethods, 'GET', 'OPTIONS'),
+  // connect's lists already hold the gRPC-Web ones; named here too so the contract is visible.
+  'access-control-allow-headers': headerList(...cors.allowedHeaders, 'Content-Type', 'X-Grpc-Web', 'X-User-Agent', 'Grpc-Timeout'),
+  'access-control-expose-headers': headerList(...cors.exposedHeaders, 'Grpc-Status', 'Grpc-Message', 'Grpc-Status-Details-Bin', 'Content-Disposition'),
   'access-control-max-age': '7200',
 };
 
@@ -173,7 +179,11 @@ async function handleHttp(
       const file = options.demo?.annotationsPath;
       if (!file) throw new GlomsegError('NOT_FOUND', 'this server was started without demo annotations');
       const content = await readFile(file);
-      response.writeHead(200, { 'content-type': 'application/geo+json', 'cache-control': 'no-cache' });
+      response.writeHead(200, {
+        'content-type': 'application/geo+json',
+        'content-disposition': `inline; filename="${path.basename(file).replace(/"/g, '')}"`,
+        'cache-control': 'no-cache',
+      });
       response.end(content);
       return;
     }

@@ -1,0 +1,65 @@
+/** Reads ground-truth annotations from a File, a URL or text, and parses them with the shared importer. */
+import { parseAnnotations, type AnnotationFormat } from '@glomseg/shared/annotations.js';
+import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
+import type { Polygon } from '@glomseg/shared/geometry.js';
+
+export interface LoadedAnnotations {
+  name: string;
+  polygons: Polygon[];
+  /** Milliseconds spent reading and parsing. */
+  loadMs: number;
+}
+
+export interface AnnotationLoadOptions {
+  format?: AnnotationFormat;
+  /** File name (for messages and for picking the row of an RLE CSV). */
+  name?: string;
+  /** Slide size in level-0 pixels, needed by RLE CSV. */
+  width?: number;
+  height?: number;
+  signal?: AbortSignal;
+}
+
+function formatFromName(name: string | undefined): AnnotationFormat {
+  if (name && /\.csv$/i.test(name)) return 'rle-csv';
+  return 'auto';
+}
+
+export function parseAnnotationText(content: string, options: AnnotationLoadOptions = {}): LoadedAnnotations {
+  const started = performance.now();
+  const name = options.name ?? 'annotations';
+  const polygons = parseAnnotations(content, {
+    format: options.format ?? formatFromName(options.name),
+    name,
+    width: options.width,
+    height: options.height,
+  });
+  return { name, polygons, loadMs: performance.now() - started };
+}
+
+export async function readAnnotationFile(file: Blob, options: AnnotationLoadOptions = {}): Promise<LoadedAnnotations> {
+  const started = performance.now();
+  const name = options.name ?? (file instanceof File ? file.name : 'annotations');
+  const content = await file.text();
+  throwIfAborted(options.signal);
+  const loaded = parseAnnotationText(content, { ...options, name });
+  return { ...loaded, loadMs: performance.now() - started };
+}
+
+export async function fetchAnnotations(url: string, options: AnnotationLoadOptions = {}): Promise<LoadedAnnotations> {
+  const started = performance.now();
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: options.signal });
+  } catch (error) {
+    throwIfAborted(options.signal);
+    throw new GlomsegError('UNAVAILABLE', `annotations at ${url} cannot be fetched: ${(error as Error).message}`);
+  }
+  if (!response.ok) throw new GlomsegError('NOT_FOUND', `annotations at ${url}: HTTP ${response.status} ${response.statusText}`);
+  const content = await response.text();
+  throwIfAborted(options.signal);
+  const disposition = /filename="?([^";]+)"?/i.exec(response.headers.get('content-disposition') ?? '')?.[1];
+  const name = options.name ?? disposition ?? decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || 'annotations');
+  const loaded = parseAnnotationText(content, { ...options, name });
+  return { ...loaded, loadMs: performance.now() - started };
+}

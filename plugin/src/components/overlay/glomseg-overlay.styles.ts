@@ -1,0 +1,104 @@
+import { css } from 'lit';
+
+export const overlayStyles = css`
+  :host {
+    display: block;
+    font: 13px/1.4 system-ui, sans-serif;
+    color: #e8eaed;
+    --glomseg-panel-background: #202124;
+    --glomseg-accent: #00b4ff;
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  [part='panel'] {
+    background: var(--glomseg-panel-background);
+    padding: 10px 12px;
+    border-radius: 6px;
+    display: grid;
+    gap: 8px;
+  }
+  h3 {
+    margin: 0;
+    font-size: 12px;
+    text-transform: uppercase;
+    letter-spacing: 0.06em;
+    color: #9aa0a6;
+  }
+  [part='status'] {
+    display: flex;
+    align-items: center;
+    gap: 6px;
+  }
+  progress {
+    flex: 1;
+    height: 6px;
+    accent-color: var(--glomseg-accent);
+  }
+  [part='error'] {
+    background: #5c1a1a;
+    border: 1px solid #ff5252;
+    color: #ffdad6;
+    padding: 6px 8px;
+    border-radius: 4px;
+    white-space: pre-wrap;
+  }
+  label {
+    display: flex;
+    align-items: center;
+    gap: 6px;
+  }
+  label input[type='range'] {
+    flex: 1;
+  }
+  button {
+    font: inherit;
+    background: #3c4043;
+    color: inherit;
+    border: 1px solid #5f6368;
+    border-radius: 4px;
+    padding: 3px 8px;
+    cursor: pointer;
+  }
+  button:hover {
+    border-color: var(--glomseg-accent);
+  }
+  button[disabled] {
+    opacity: 0.5;
+    cursor: default;
+  }
+  table {
+    border-collapse: collapse;
+    width: 100%;
+  }
+  td {
+    padding: 1px 4px;
+  }
+  td:last-child {
+    text-align: right;
+    font-variant-numeric: tabular-nums;
+  }
+  .legend {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 4px 10px;
+    font-size: 12px;
+  }
+  .swatch {
+    display: inline-block;
+    width: 10px;
+    height: 10px;
+    border-radius: 2px;
+    margin-right: 4px;
+    vertical-align: -1px;
+  }
+  .muted {
+    color: #9aa0a6;
+  }
+  .row {
+    display: flex;
+    gap: 6px;
+    flex-wrap: wrap;
+    align-items: center;
+  }
+`;

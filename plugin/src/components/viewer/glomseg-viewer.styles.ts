@@ -1,0 +1,116 @@
+import { css, unsafeCSS } from 'lit';
+import olCss from 'ol/ol.css';
+
+export const viewerStyles = [
+  unsafeCSS(olCss),
+  css`
+    :host {
+      display: block;
+      height: 100%;
+      min-height: 400px;
+    }
+    [part='layout'] {
+      display: grid;
+      grid-template-columns: 300px 1fr;
+      height: 100%;
+      font: 13px/1.4 system-ui, sans-serif;
+      background: #121212;
+      color: #e8eaed;
+    }
+    [part='sidebar'] {
+      overflow: auto;
+      padding: 10px;
+      display: flex;
+      flex-direction: column;
+      gap: 10px;
+      border-right: 1px solid #3c4043;
+      background: #17181a;
+    }
+    h2 {
+      margin: 0;
+      font-size: 15px;
+    }
+    h3 {
+      margin: 0 0 4px;
+      font-size: 12px;
+      text-transform: uppercase;
+      letter-spacing: 0.06em;
+      color: #9aa0a6;
+    }
+    [part='slide-list'] {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: grid;
+      gap: 2px;
+    }
+    [part='slide-list'] button {
+      width: 100%;
+      text-align: left;
+      font: inherit;
+      color: inherit;
+      background: transparent;
+      border: 1px solid transparent;
+      border-radius: 4px;
+      padding: 4px 6px;
+      cursor: pointer;
+    }
+    [part='slide-list'] button:hover {
+      border-color: #5f6368;
+    }
+    [part='slide-list'] button[aria-current='true'] {
+      background: #0b3d5c;
+      border-color: #00b4ff;
+    }
+    [part='slide-info'] {
+      color: #bdc1c6;
+      font-size: 12px;
+    }
+    [part='map-area'] {
+      position: relative;
+      min-width: 0;
+      min-height: 0;
+    }
+    [part='map'] {
+      position: absolute;
+      inset: 0;
+      background: #fff;
+    }
+    [part='cursor'] {
+      position: absolute;
+      left: 8px;
+      bottom: 8px;
+      background: rgba(0, 0, 0, 0.6);
+      padding: 2px 6px;
+      border-radius: 3px;
+      font-variant-numeric: tabular-nums;
+      pointer-events: none;
+      min-height: 1em;
+    }
+    [part='error'] {
+      background: #5c1a1a;
+      border: 1px solid #ff5252;
+      color: #ffdad6;
+      padding: 6px 8px;
+      border-radius: 4px;
+    }
+    .ol-scale-line {
+      left: auto;
+      right: 8px;
+      bottom: 8px;
+    }
+    .ol-overviewmap {
+      left: auto;
+      right: 8px;
+      bottom: 40px;
+    }
+    .ol-overviewmap .ol-overviewmap-map {
+      width: 180px;
+      height: 135px;
+      background: #fff;
+    }
+    .muted {
+      color: #9aa0a6;
+    }
+  `,
+];

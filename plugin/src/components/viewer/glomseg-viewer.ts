@@ -1,0 +1,218 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import OlMap from 'ol/Map.js';
+import View from 'ol/View.js';
+import TileLayer from 'ol/layer/Tile.js';
+import { defaults as defaultControls } from 'ol/control/defaults.js';
+import ScaleLine from 'ol/control/ScaleLine.js';
+import MousePosition from 'ol/control/MousePosition.js';
+import OverviewMap from 'ol/control/OverviewMap.js';
+import ZoomToExtent from 'ol/control/ZoomToExtent.js';
+import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
+import type { ErrorEventDetail } from '../../events.js';
+import { glomsegEvent } from '../../events.js';
+import { describeError, glomsegClient, serverBaseUrl } from '../../glomseg-client.js';
+import { slideFromProto } from '../../proto-to-domain.js';
+import { slideProjection, slideTileSource } from '../../slide-pyramid.js';
+import type { GlomsegOverlay } from '../overlay/glomseg-overlay.js';
+import '../../overlay.js';
+import { viewerStyles } from './glomseg-viewer.styles.js';
+
+interface SlideEntry {
+  id: string;
+  name: string;
+  fileSize: number;
+}
+
+/**
+ * A complete slide viewer: slide list, the slide's pyramid from the glomseg server, zoom and pan, scale bar,
+ * cursor position in slide pixels, overview map, and <glomseg-overlay> with its controls, annotations and Dice.
+ *
+ * @property serverUrl - Base URL of the glomseg server; default: this page's origin.
+ * @property slide - Id of the slide to open; default: the first listed.
+ * @property model - Model id for the overlay.
+ * @property annotationsUrl - Annotations to load for the opened slide.
+ *
+ * @event glomseg-error - The slide list or a slide could not be loaded (detail: ErrorEventDetail). Overlay events bubble through too.
+ *
+ * @csspart layout - The two-column grid (sidebar, map).
+ * @csspart sidebar - The left column.
+ * @csspart slide-list - The list of slides.
+ * @csspart slide-info - Size, pixel size and format of the open slide.
+ * @csspart map-area - The map column.
+ * @csspart map - The OpenLayers map.
+ * @csspart cursor - Cursor position in level-0 slide pixels.
+ * @csspart overlay - The <glomseg-overlay> element.
+ * @csspart error - Visible error message.
+ */
+export class GlomsegViewer extends LitElement {
+  static override styles = viewerStyles;
+
+  @property({ attribute: 'server-url' }) serverUrl = '';
+  @property() slide = '';
+  @property() model = '';
+  @property({ attribute: 'annotations-url' }) annotationsUrl = '';
+
+  @state() private slides: SlideEntry[] = [];
+  @state() private slideInfo?: SlideMetadata;
+  @state() private error?: ErrorEventDetail;
+  @state() private olMap?: OlMap;
+
+  @query('[part=map]') private mapElement!: HTMLDivElement;
+  @query('[part=cursor]') private cursorElement!: HTMLDivElement;
+
+  private tileLayer?: TileLayer;
+  private overview?: OverviewMap;
+  private scaleLine?: ScaleLine;
+  private slideAbort?: AbortController;
+  /** The annotations URL belongs to the slide it was given with; another slide opens without it. */
+  private annotationsSlide = '';
+
+  /** The OpenLayers map (for portals and tests). */
+  get map(): OlMap | undefined {
+    return this.olMap;
+  }
+
+  /** The overlay inside the viewer. */
+  get overlay(): GlomsegOverlay | null {
+    return this.renderRoot.querySelector('glomseg-overlay');
+  }
+
+  protected override firstUpdated(): void {
+    const mousePosition = new MousePosition({
+      target: this.cursorElement,
+      placeholder: '&nbsp;',
+      coordinateFormat: (coordinate) => (coordinate ? `x ${Math.round(coordinate[0])}  y ${Math.round(-coordinate[1])} px` : ''),
+    });
+    this.olMap = new OlMap({
+      target: this.mapElement,
+      controls: defaultControls({ attribution: false }).extend([mousePosition]),
+      layers: [],
+    });
+    // Layout can settle after first paint (grid columns); keep the map's size in step.
+    new ResizeObserver(() => this.olMap?.updateSize()).observe(this.mapElement);
+    void this.loadSlideList();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.slideAbort?.abort();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('serverUrl') && changed.get('serverUrl') !== undefined) void this.loadSlideList();
+    if (changed.has('slide') && this.olMap) void this.openSlide(this.slide);
+    if (changed.has('annotationsUrl') && changed.get('annotationsUrl') === undefined) this.annotationsSlide = this.slide;
+  }
+
+  private async loadSlideList(): Promise<void> {
+    try {
+      const response = await glomsegClient(this.serverUrl).listSlides({});
+      this.slides = response.slides.map((s) => ({ id: s.id, name: s.name, fileSize: Number(s.fileSize) }));
+      if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
+      else if (this.slide && !this.slideInfo) void this.openSlide(this.slide);
+    } catch (error) {
+      this.showError(describeError(error, this.serverUrl));
+    }
+  }
+
+  private async openSlide(slideId: string): Promise<void> {
+    this.slideAbort?.abort();
+    const abort = new AbortController();
+    this.slideAbort = abort;
+    const map = this.olMap;
+    if (!slideId || !map) return;
+    this.error = undefined;
+    try {
+      const info = await glomsegClient(this.serverUrl).getSlideInfo({ slideId }, { signal: abort.signal });
+      if (abort.signal.aborted) return;
+      this.showSlide(map, slideFromProto(info));
+    } catch (error) {
+      if (!abort.signal.aborted) this.showError(describeError(error, this.serverUrl));
+    }
+  }
+
+  private showSlide(map: OlMap, slide: SlideMetadata): void {
+    const projection = slideProjection(slide);
+    const extent = projection.getExtent();
+    const source = slideTileSource(slide, projection, serverBaseUrl(this.serverUrl));
+    const maxDownsample = Math.max(...slide.levels.map((l) => l.downsample));
+    const view = new View({
+      projection,
+      extent,
+      constrainOnlyCenter: true,
+      maxResolution: maxDownsample * 4,
+      minResolution: 1 / 8,
+    });
+    if (this.tileLayer) map.removeLayer(this.tileLayer);
+    // The layer extent clips edge tiles, whose stored pixels run past the slide.
+    this.tileLayer = new TileLayer({ source, extent, zIndex: 0 });
+    map.getLayers().insertAt(0, this.tileLayer);
+    map.setView(view);
+    map.updateSize();
+    const fit = () => view.fit(extent, { padding: [10, 10, 10, 10] });
+    if (map.getSize()?.every((n) => n > 0)) fit();
+    else map.once('change:size', fit);
+
+    if (this.overview) map.removeControl(this.overview);
+    this.overview = new OverviewMap({
+      layers: [new TileLayer({ source: slideTileSource(slide, projection, serverBaseUrl(this.serverUrl)), extent })],
+      view: new View({ projection, extent, constrainOnlyCenter: true, maxResolution: maxDownsample * 8 }),
+      collapsed: false,
+      collapsible: true,
+      tipLabel: 'Overview',
+    });
+    map.addControl(this.overview);
+    if (this.scaleLine) map.removeControl(this.scaleLine);
+    this.scaleLine = slide.mppX ? new ScaleLine({ units: 'metric', minWidth: 80 }) : undefined;
+    if (this.scaleLine) map.addControl(this.scaleLine);
+    map.addControl(new ZoomToExtent({ extent, label: '⤢', tipLabel: 'Whole slide' }));
+    this.slideInfo = slide;
+  }
+
+  private showError(error: ErrorEventDetail): void {
+    this.error = error;
+    this.dispatchEvent(glomsegEvent('glomseg-error', error));
+  }
+
+  protected override render() {
+    const slide = this.slideInfo;
+    const annotationsUrl = this.annotationsSlide && this.annotationsSlide === this.slide ? this.annotationsUrl : '';
+    return html`
+      <div part="layout">
+      <aside part="sidebar">
+        <h2>glomseg</h2>
+        <section>
+          <h3>Slides</h3>
+          <ul part="slide-list">
+            ${this.slides.map(
+              (s) => html`<li><button aria-current=${String(s.id === this.slide)} title=${s.id} @click=${() => (this.slide = s.id)}>${s.name}
+                <span class="muted">${(s.fileSize / 1e6).toFixed(1)} MB</span></button></li>`,
+            )}
+          </ul>
+        </section>
+        ${slide
+          ? html`<section part="slide-info">
+              <h3>${slide.name}</h3>
+              ${slide.width} × ${slide.height} px · ${slide.levels.length} levels · ${slide.format}, ${slide.compression}<br />
+              ${slide.mppX ? html`${slide.mppX.toFixed(3)} µm/px` : html`<span class="muted">pixel size unknown: no scale bar</span>`}
+            </section>`
+          : nothing}
+        ${this.error ? html`<div part="error" role="alert" data-code=${this.error.code}>${this.error.message}</div>` : nothing}
+        <glomseg-overlay
+          part="overlay"
+          .map=${this.olMap}
+          server-url=${this.serverUrl}
+          slide=${this.slideInfo ? this.slideInfo.id : ''}
+          model=${this.model}
+          annotations-url=${annotationsUrl}
+        ></glomseg-overlay>
+      </aside>
+      <div part="map-area">
+        <div part="map"></div>
+        <div part="cursor"></div>
+      </div>
+      </div>
+    `;
+  }
+}

@@ -1,0 +1,53 @@
+/** Typed events of the glomseg elements. All bubble and cross shadow roots (composed), so a portal can listen anywhere. */
+import type { GlomerulusPolygon, Rect } from '@glomseg/shared/geometry.js';
+import type { TileAddress } from '@glomseg/shared/tile-grid.js';
+import type { LiveDiceMetrics } from './dice-panel.js';
+
+export interface TileEventDetail {
+  tile: TileAddress;
+  bounds: Rect;
+  /** Raw pieces as the server sent them, before joining across tile borders. */
+  polygons: GlomerulusPolygon[];
+  cached: boolean;
+}
+
+export interface ProgressEventDetail {
+  /** Tiles of the current view received so far, and tiles the view covers. */
+  received: number;
+  total: number;
+  /** True while a stream is open. */
+  streaming: boolean;
+  /** True when the view covers more tiles than the overlay asks for at once (zoom in for the rest). */
+  limited: boolean;
+  /** Glomeruli drawn so far (pieces joined across tiles). */
+  polygons: number;
+}
+
+export type DiceEventDetail = LiveDiceMetrics;
+
+export interface ErrorEventDetail {
+  /** glomseg / gRPC status name, e.g. UNAVAILABLE, NOT_FOUND, INVALID_ARGUMENT. */
+  code: string;
+  message: string;
+}
+
+export type GlomsegTileEvent = CustomEvent<TileEventDetail>;
+export type GlomsegProgressEvent = CustomEvent<ProgressEventDetail>;
+export type GlomsegDiceEvent = CustomEvent<DiceEventDetail>;
+export type GlomsegErrorEvent = CustomEvent<ErrorEventDetail>;
+
+export interface GlomsegEventMap {
+  'glomseg-tile': GlomsegTileEvent;
+  'glomseg-progress': GlomsegProgressEvent;
+  'glomseg-dice': GlomsegDiceEvent;
+  'glomseg-error': GlomsegErrorEvent;
+}
+
+export function glomsegEvent<K extends keyof GlomsegEventMap>(type: K, detail: GlomsegEventMap[K]['detail']): GlomsegEventMap[K] {
+  return new CustomEvent(type, { detail, bubbles: true, composed: true }) as GlomsegEventMap[K];
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface HTMLElementEventMap extends GlomsegEventMap {}
+}

@@ -1,0 +1,44 @@
+/** An OpenLayers tile source for a slide's pyramid as the glomseg server serves it (one URL per native tile). */
+import Projection from 'ol/proj/Projection.js';
+import TileGrid from 'ol/tilegrid/TileGrid.js';
+import TileImage from 'ol/source/TileImage.js';
+import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
+
+/** Viewer tiles of levels stored in strips (or synthesised) come on this grid. */
+export const FALLBACK_TILE_SIZE = 512;
+
+/** Map projection for one slide: level-0 pixels, y = -slide y; metersPerUnit from um/px drives the scale bar. */
+export function slideProjection(slide: SlideMetadata): Projection {
+  return new Projection({
+    code: `glomseg-slide:${slide.id}`,
+    units: 'pixels',
+    extent: [0, -slide.height, slide.width, 0],
+    metersPerUnit: slide.mppX ? slide.mppX * 1e-6 : undefined,
+  });
+}
+
+export function slideTileSource(slide: SlideMetadata, projection: Projection, baseUrl: string): TileImage {
+  // OpenLayers wants the coarsest level first.
+  const levels = [...slide.levels].sort((a, b) => b.downsample - a.downsample);
+  const tileGrid = new TileGrid({
+    extent: [0, -slide.height, slide.width, 0],
+    origin: [0, 0],
+    resolutions: levels.map((level) => level.downsample),
+    tileSizes: levels.map((level) => [level.tileWidth || FALLBACK_TILE_SIZE, level.tileHeight || FALLBACK_TILE_SIZE]),
+  });
+  const slidePath = `${baseUrl}/api/slides/${encodeURIComponent(slide.id)}/tiles`;
+  return new TileImage({
+    projection,
+    tileGrid,
+    crossOrigin: 'anonymous',
+    tileUrlFunction: (coordinate) => {
+      const [z, col, row] = coordinate;
+      const level = levels[z];
+      if (!level) return undefined;
+      const tileWidth = level.tileWidth || FALLBACK_TILE_SIZE;
+      const tileHeight = level.tileHeight || FALLBACK_TILE_SIZE;
+      if (col < 0 || row < 0 || col * tileWidth >= level.width || row * tileHeight >= level.height) return undefined;
+      return `${slidePath}/${level.index}/${col}/${row}`;
+    },
+  });
+}

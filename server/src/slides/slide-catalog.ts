@@ -1,0 +1,274 @@
+/**
+ * The slides a server may read: every slide file under the configured folders, plus single files registered
+ * explicitly (the CLI's `glomseg score <file>`).
+ *
+ * Slide ids:
+ * - one folder: the path relative to it with '/' separators (`sub/slide.svs`);
+ * - several folders: always `<folder base name>/<relative path>` (a repeated base name gets `-2`, `-3`, ...), so an
+ *   id never changes when a file appears in another folder;
+ * - an explicitly added file (`addFile`): its base name, or `<parent folder name>/<base name>`, then `<base name>~N`
+ *   when taken.
+ * A slide id can never reach a file outside the folders: absolute paths, backslashes, NUL bytes, '.'/'..' or empty
+ * segments are refused (INVALID_ARGUMENT), and a path that a symlink resolves outside its folder too.
+ *
+ * Listing walks each folder recursively without entering symlinked folders.
+ *
+ * Open sources are kept in a small LRU. `open()` hands out a handle whose reads borrow the underlying source; an
+ * evicted source is closed once no read is using it, and a later read through an old handle reopens the file.
+ * Handles' close() does nothing: the catalog owns the files and closes them all in close().
+ */
+import path from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import fg from 'fast-glob';
+import { LRUCache } from 'lru-cache';
+import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
+import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
+import { GeoTiffSlideSource } from './geotiff-slide-source.js';
+import { ImageFileSlideSource } from './image-file-slide-source.js';
+
+/** File name endings listed as slides (`.ome.tif(f)` is covered by `.tif(f)`). */
+export const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'] as const;
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+const MAX_ID_LENGTH = 4096;
+
+export interface SlideCatalogOptions {
+  folders: string[];
+  /** Slide files kept open at once (default 16). */
+  maxOpenSlides?: number;
+}
+
+export interface CatalogSlide {
+  id: string;
+  name: string;
+  fileSize: number;
+  /** Resolved absolute path of the file. */
+  path: string;
+}
+
+interface SlideFolder {
+  /** Real path (symlinks resolved), the root every id of this folder must stay under. */
+  root: string;
+  /** Id prefix with trailing '/', or '' when only one folder is configured. */
+  prefix: string;
+}
+
+interface OpenEntry {
+  source: Promise<SlideSource>;
+  active: number;
+  evicted: boolean;
+}
+
+export function isSlideFileName(fileName: string): boolean {
+  const lower = fileName.toLowerCase();
+  return SLIDE_EXTENSIONS.some((extension) => lower.endsWith(extension));
+}
+
+/** Opens one slide file with the reader its extension calls for. */
+export async function openSlideFile(filePath: string, id: string, signal?: AbortSignal): Promise<SlideSource> {
+  return IMAGE_EXTENSIONS.has(path.extname(filePath).toLowerCase())
+    ? ImageFileSlideSource.open(filePath, id, signal)
+    : GeoTiffSlideSource.open(filePath, id, signal);
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+function noSuchSlide(id: string): GlomsegError {
+  return new GlomsegError('NOT_FOUND', `no slide '${id}' in the configured slide folders`);
+}
+
+export class SlideCatalog {
+  private readonly files = new Map<string, string>();
+  private readonly openSources: LRUCache<string, OpenEntry>;
+  private readonly pendingCloses = new Set<Promise<void>>();
+  private closed = false;
+
+  private constructor(private readonly folders: SlideFolder[], maxOpenSlides: number) {
+    this.openSources = new LRUCache<string, OpenEntry>({
+      max: maxOpenSlides,
+      dispose: (entry) => {
+        entry.evicted = true;
+        this.closeIfIdle(entry);
+      },
+    });
+  }
+
+  static async create(options: SlideCatalogOptions): Promise<SlideCatalog> {
+    const roots: string[] = [];
+    for (const folder of options.folders) {
+      const root = await realpath(path.resolve(folder)).catch(() => {
+        throw new GlomsegError('INVALID_ARGUMENT', `slide folder ${folder} does not exist`);
+      });
+      if (!(await stat(root)).isDirectory()) throw new GlomsegError('INVALID_ARGUMENT', `slide folder ${folder} is not a folder`);
+      if (!roots.includes(root)) roots.push(root);
+    }
+    const used = new Set<string>();
+    const folders = roots.map((root) => {
+      if (roots.length === 1) return { root, prefix: '' };
+      const base = path.basename(root) || 'slides';
+      let name = base;
+      for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
+      used.add(name);
+      return { root, prefix: `${name}/` };
+    });
+    return new SlideCatalog(folders, Math.max(1, options.maxOpenSlides ?? 16));
+  }
+
+  /** A catalog of just these files (no folders); their ids are given by `addFile`, see the module comment. */
+  static async forFiles(filePaths: string[], options: Omit<SlideCatalogOptions, 'folders'> = {}): Promise<SlideCatalog> {
+    const catalog = await SlideCatalog.create({ ...options, folders: [] });
+    for (const filePath of filePaths) await catalog.addFile(filePath);
+    return catalog;
+  }
+
+  /** Registers one slide file by path (outside any folder is fine) and returns its id. */
+  async addFile(filePath: string): Promise<string> {
+    const real = await realpath(path.resolve(filePath)).catch(() => {
+      throw new GlomsegError('NOT_FOUND', `no slide file ${filePath}`);
+    });
+    if (!(await stat(real)).isFile()) throw new GlomsegError('INVALID_ARGUMENT', `${filePath} is not a file`);
+    if (!isSlideFileName(real)) {
+      throw new GlomsegError('INVALID_ARGUMENT', `${filePath} is not a slide file (expected one of ${SLIDE_EXTENSIONS.join(' ')})`);
+    }
+    for (const [id, existing] of this.files) if (existing === real) return id;
+    const base = path.basename(real);
+    const candidates = [base, `${path.basename(path.dirname(real))}/${base}`];
+    let id = candidates.find((candidate) => !this.files.has(candidate));
+    for (let n = 2; !id; n++) if (!this.files.has(`${base}~${n}`)) id = `${base}~${n}`;
+    this.files.set(id, real);
+    return id;
+  }
+
+  /** Every slide, sorted by id. */
+  async list(signal?: AbortSignal): Promise<CatalogSlide[]> {
+    this.assertOpen();
+    const slides: CatalogSlide[] = [];
+    for (const folder of this.folders) {
+      throwIfAborted(signal);
+      const relatives = await fg(`**/*{${SLIDE_EXTENSIONS.join(',')}}`, {
+        cwd: folder.root,
+        // Symlinked folders are not walked (a link cycle would list one file endlessly); symlinked files are
+        // listed when they resolve inside the folder.
+        onlyFiles: false,
+        caseSensitiveMatch: false,
+        followSymbolicLinks: false,
+        suppressErrors: true,
+        dot: false,
+      });
+      for (const relative of relatives) {
+        const real = await realpath(path.join(folder.root, relative)).catch(() => undefined);
+        if (!real || !isInside(folder.root, real)) continue;
+        const info = await stat(real).catch(() => undefined);
+        if (!info?.isFile()) continue;
+        slides.push({ id: folder.prefix + relative.split(path.sep).join('/'), name: path.basename(relative), fileSize: info.size, path: real });
+      }
+    }
+    for (const [id, real] of this.files) {
+      const info = await stat(real).catch(() => undefined);
+      if (info?.isFile()) slides.push({ id, name: path.basename(real), fileSize: info.size, path: real });
+    }
+    return slides.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The real path of a slide id; refuses every id that is not a slide file inside the folders. */
+  async resolve(id: string): Promise<string> {
+    if (typeof id !== 'string' || id.length === 0) throw new GlomsegError('INVALID_ARGUMENT', 'the slide id is empty');
+    if (id.length > MAX_ID_LENGTH) throw new GlomsegError('INVALID_ARGUMENT', `the slide id is longer than ${MAX_ID_LENGTH} characters`);
+    if (id.includes('\0')) throw new GlomsegError('INVALID_ARGUMENT', 'the slide id contains a NUL byte');
+    const registered = this.files.get(id);
+    if (registered) return registered;
+    if (id.startsWith('/') || id.startsWith('\\') || /^[A-Za-z]:/.test(id)) {
+      throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' is an absolute path; slide ids are paths relative to the slide folders`);
+    }
+    if (id.includes('\\')) throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' contains a backslash; use '/' between folders`);
+    const segments = id.split('/');
+    if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+      throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' may not contain '.', '..' or empty path segments`);
+    }
+    const folder = this.folders.find((candidate) => candidate.prefix === '' || id.startsWith(candidate.prefix));
+    if (!folder || !isSlideFileName(id)) throw noSuchSlide(id);
+    const relative = folder.prefix ? id.slice(folder.prefix.length) : id;
+    const real = await realpath(path.join(folder.root, ...relative.split('/'))).catch(() => {
+      throw noSuchSlide(id);
+    });
+    if (!isInside(folder.root, real)) {
+      throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' leads outside the configured slide folders (through a symbolic link)`);
+    }
+    if (!(await stat(real)).isFile()) throw noSuchSlide(id);
+    return real;
+  }
+
+  /** An open slide; reads go to a cached open source (see the module comment). */
+  async open(id: string, signal?: AbortSignal): Promise<SlideSource> {
+    const metadata = await this.withSource(id, async (source) => source.metadata, signal);
+    return new CatalogSlideSource(this, id, metadata);
+  }
+
+  /** Runs fn with the open source of a slide; the source is not closed while fn runs. */
+  async withSource<T>(id: string, fn: (source: SlideSource) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    this.assertOpen();
+    throwIfAborted(signal);
+    let entry = this.openSources.get(id);
+    if (!entry) {
+      const filePath = await this.resolve(id);
+      this.assertOpen();
+      entry = this.openSources.get(id);
+      if (!entry) {
+        // Not tied to the caller's signal: other callers may share this open.
+        const created: OpenEntry = { source: openSlideFile(filePath, id), active: 0, evicted: false };
+        created.source.catch(() => {
+          if (this.openSources.peek(id) === created) this.openSources.delete(id);
+        });
+        this.openSources.set(id, created);
+        entry = created;
+      }
+    }
+    entry.active++;
+    try {
+      const source = await entry.source;
+      throwIfAborted(signal);
+      return await fn(source);
+    } finally {
+      entry.active--;
+      this.closeIfIdle(entry);
+    }
+  }
+
+  /** Closes every open source (waiting for reads in progress) and refuses further use. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.openSources.clear();
+    while (this.pendingCloses.size > 0) await Promise.all([...this.pendingCloses]);
+  }
+
+  private closeIfIdle(entry: OpenEntry): void {
+    if (!entry.evicted || entry.active > 0) return;
+    entry.active = -1; // closed: never close twice
+    const closing = entry.source.then((source) => source.close(), () => undefined).catch(() => undefined);
+    this.pendingCloses.add(closing);
+    void closing.finally(() => this.pendingCloses.delete(closing));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new GlomsegError('UNAVAILABLE', 'the slide catalog is closed');
+  }
+}
+
+/** What `SlideCatalog.open` returns: the slide's metadata, reads borrowed from the catalog's open source. */
+class CatalogSlideSource implements SlideSource {
+  constructor(private readonly catalog: SlideCatalog, private readonly id: string, readonly metadata: SlideMetadata) {}
+
+  readRegion(region: RegionRequest, signal?: AbortSignal): Promise<RgbImage> {
+    return this.catalog.withSource(this.id, (source) => source.readRegion(region, signal), signal);
+  }
+
+  readRawJpegTile(level: number, col: number, row: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    return this.catalog.withSource(this.id, async (source) => source.readRawJpegTile?.(level, col, row, signal), signal);
+  }
+
+  /** The catalog owns the file; nothing to do. */
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,323 @@
+/**
+ * The plugin in a real browser (Debian's Chromium, headless, via playwright-core) against the real app: real
+ * slides in ../shared/data, the real model in models/, gRPC-Web over fetch. Screenshots go to test-results/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as esbuild from 'esbuild';
+import type { Page } from 'playwright-core';
+import { GlomsegApp } from '../../server/src/app.js';
+import { DATA, EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS, REPO_ROOT } from '../helpers/paths.js';
+import { launchChromium, type Browser } from './browser.js';
+
+const RESULTS = path.join(REPO_ROOT, 'test-results');
+const SLIDE = 'kidney-region.tif';
+const STREAM_TIMEOUT = 300_000;
+
+let app: GlomsegApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  await mkdir(RESULTS, { recursive: true });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    host: '127.0.0.1',
+    grpcPort: 0,
+    httpPort: 0,
+    device: 'cpu',
+    demo: { slideId: SLIDE, annotationsPath: KIDNEY_REGION_GEOJSON },
+  });
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+/** Records the overlay events (they bubble and are composed, so the document sees them). */
+async function recordEvents(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as any;
+    w.__glomseg = { tiles: [], progress: [], dice: [], errors: [] };
+    document.addEventListener('glomseg-tile', (e: any) => w.__glomseg.tiles.push({ key: `${e.detail.tile.col},${e.detail.tile.row}`, t: performance.now() }));
+    document.addEventListener('glomseg-progress', (e: any) => w.__glomseg.progress.push({ ...e.detail, t: performance.now() }));
+    document.addEventListener('glomseg-dice', (e: any) => w.__glomseg.dice.push(e.detail));
+    document.addEventListener('glomseg-error', (e: any) => w.__glomseg.errors.push(e.detail));
+  });
+}
+
+/** Waits until the overlay has every tile of its view and no stream is open. */
+async function waitForViewComplete(page: Page, overlaySelector: string): Promise<void> {
+  await page.waitForFunction(
+    (selector) => {
+      const overlay = document.querySelector(selector) ?? document.querySelector('glomseg-viewer')?.shadowRoot?.querySelector(selector);
+      const status = overlay?.shadowRoot?.querySelector<HTMLElement>('[part=status]');
+      return !!status && status.dataset.streaming === 'false' && Number(status.dataset.total) > 0 && status.dataset.received === status.dataset.total;
+    },
+    overlaySelector,
+    { timeout: STREAM_TIMEOUT, polling: 200 },
+  );
+}
+
+async function uniquePredictions(page: Page): Promise<{ features: number; uniqueGeometries: number; uniqueIds: number; predictions: number }> {
+  return page.evaluate(() => {
+    const viewer = document.querySelector('glomseg-viewer') as any;
+    const layer = viewer.map.getLayers().getArray().find((l: any) => l.get('name') === 'glomseg-predictions');
+    const features = layer.getSource().getFeatures();
+    return {
+      features: features.length,
+      uniqueGeometries: new Set(features.map((f: any) => JSON.stringify(f.getGeometry().getCoordinates()))).size,
+      uniqueIds: new Set(features.map((f: any) => f.getId())).size,
+      predictions: viewer.overlay.predictions.length,
+    };
+  });
+}
+
+async function scoreWithCli(): Promise<number> {
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'server/src/cli/main.ts', 'score', SLIDE, '--server', app.grpcAddress, '-a', KIDNEY_REGION_GEOJSON, '--json'],
+    { cwd: REPO_ROOT, timeout: STREAM_TIMEOUT },
+  );
+  const result = `${stdout}\n${stderr}`
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line))
+    .find((event) => event.event === 'result');
+  expect(result, `glomseg score printed no result:\n${stdout}\n${stderr}`).toBeDefined();
+  return result.metrics.globalDice;
+}
+
+describe('<glomseg-viewer> on the demo slide', () => {
+  let page: Page & { errors: string[] };
+
+  beforeAll(async () => {
+    page = await browser.newPage();
+    await recordEvents(page);
+  });
+
+  it('streams polygons tile by tile and its global Dice equals glomseg score', async () => {
+    await page.goto(app.httpUrl!);
+    await waitForViewComplete(page, 'glomseg-overlay');
+    const recorded = await page.evaluate(() => (window as any).__glomseg);
+    const grid = await page.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.grid);
+    // The whole region is in view: every model tile, each once.
+    expect(recorded.tiles).toHaveLength(grid.cols * grid.rows);
+    expect(new Set(recorded.tiles.map((t: any) => t.key)).size).toBe(recorded.tiles.length);
+    // The count of drawn glomeruli grows as tiles arrive, over time.
+    const counts: number[] = recorded.progress.map((p: any) => p.polygons);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b).map((_, i) => counts[i]));
+    expect(new Set(counts).size).toBeGreaterThanOrEqual(4);
+    expect(recorded.tiles.at(-1).t - recorded.tiles[0].t).toBeGreaterThan(0);
+    expect(recorded.errors).toEqual([]);
+
+    const panel = await page.evaluate(async () => {
+      const overlay = (document.querySelector('glomseg-viewer') as any).overlay;
+      await overlay.updateComplete;
+      const cell = overlay.shadowRoot.querySelector('[part=dice-global]');
+      return { value: Number(cell.dataset.value), text: cell.textContent, tilesScored: overlay.metrics.tilesScored, annotations: overlay.shadowRoot.querySelector('[part=annotations]').textContent };
+    });
+    expect(panel.annotations).toContain('60 glomeruli');
+    expect(panel.tilesScored).toBe(grid.cols * grid.rows);
+    const cliDice = await scoreWithCli();
+    expect(Math.abs(panel.value - cliDice)).toBeLessThan(0.005);
+    expect(panel.value).toBeGreaterThan(0.3);
+
+    const unique = await uniquePredictions(page);
+    expect(unique.features).toBeGreaterThan(10);
+    expect(unique.uniqueGeometries).toBe(unique.features);
+    expect(unique.predictions).toBe(unique.features);
+    await page.screenshot({ path: path.join(RESULTS, 'viewer-predictions-annotations.png') });
+    expect(page.errors).toEqual([]);
+  }, STREAM_TIMEOUT + 60_000);
+
+  it('cancels the stream on the server when the view is panned mid-stream, and draws nothing twice', async () => {
+    const setup = await page.evaluate(() => {
+      const viewer = document.querySelector('glomseg-viewer') as any;
+      const overlay = viewer.overlay;
+      const view = viewer.map.getView();
+      const size = viewer.map.getSize();
+      const tile = overlay.grid.tileSizeLevel0;
+      // About two by two tiles in view, at the top-left corner of the slide.
+      const resolution = (2 * tile) / Math.min(size[0], size[1]);
+      view.setResolution(resolution);
+      view.setCenter([tile, -tile]);
+      // A threshold not used before: the server has none of these tiles cached, so they take time.
+      const threshold = Math.min(0.9, Math.round((overlay.modelCard.threshold + 0.15) * 100) / 100);
+      (window as any).__glomseg.tiles = [];
+      overlay.threshold = threshold;
+      return { resolution, tile, mapSize: size };
+    });
+    await page.waitForFunction(() => (window as any).__glomseg.tiles.length >= 1, null, { timeout: STREAM_TIMEOUT });
+    const streaming = await page.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.streamStats);
+    const cancelledBefore = app.service.stats().cancelledStreams;
+
+    // Drag the map with the mouse to the bottom-right, far enough that other tiles are wanted.
+    const box = (await page.locator('glomseg-viewer').evaluate((el) => el.shadowRoot!.querySelector('[part=map]')!.getBoundingClientRect().toJSON())) as DOMRect;
+    const start = { x: box.x + box.width * 0.8, y: box.y + box.height * 0.8 };
+    await page.mouse.move(start.x, start.y);
+    await page.mouse.down();
+    for (let step = 1; step <= 10; step++) await page.mouse.move(start.x - step * box.width * 0.06, start.y - step * box.height * 0.06);
+    await page.mouse.up();
+
+    const deadline = Date.now() + 15_000;
+    while (app.service.stats().cancelledStreams === cancelledBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(app.service.stats().cancelledStreams).toBeGreaterThan(cancelledBefore);
+
+    await waitForViewComplete(page, 'glomseg-overlay');
+    const after = await page.evaluate(() => ({ stats: (document.querySelector('glomseg-viewer') as any).overlay.streamStats, tiles: (window as any).__glomseg.tiles }));
+    expect(after.stats.aborted).toBeGreaterThan(streaming.aborted);
+    expect(after.stats.opened).toBeGreaterThan(streaming.opened);
+    // Each tile is received and drawn once, though two streams asked for some.
+    expect(new Set(after.tiles.map((t: any) => t.key)).size).toBe(after.tiles.length);
+    const unique = await uniquePredictions(page);
+    expect(unique.uniqueGeometries).toBe(unique.features);
+    expect(unique.uniqueIds).toBe(unique.features);
+    expect(unique.predictions).toBe(unique.features);
+    expect(page.errors).toEqual([]);
+  }, STREAM_TIMEOUT + 60_000);
+
+  it('loads the largest HuBMAP annotation file in under a second and the map stays usable', async () => {
+    const folder = path.join(DATA, 'hubmap-annotations');
+    const files = await Promise.all((await readdir(folder)).map(async (name) => ({ name, size: (await stat(path.join(folder, name))).size })));
+    const largest = files.sort((a, b) => b.size - a.size)[0];
+    const text = await readFile(path.join(folder, largest.name), 'utf8');
+    const expectedCount = (JSON.parse(text) as unknown[]).length;
+
+    const timing = await page.evaluate(
+      async ({ text, name }) => {
+        const viewer = document.querySelector('glomseg-viewer') as any;
+        const overlay = viewer.overlay;
+        const map = viewer.map;
+        const view = map.getView();
+        const started = performance.now();
+        const loaded = await overlay.loadAnnotations(text, { name });
+        map.renderSync();
+        const drawn = performance.now() - started;
+        // Usable: the map pans smoothly while they are shown. Largest gap between frames over a 600 ms pan.
+        const frames: number[] = [];
+        const centre = view.getCenter();
+        await new Promise<void>((resolve) => {
+          const tick = (t: number) => {
+            frames.push(t);
+            if (frames.length < 400 && t - frames[0] < 700) requestAnimationFrame(tick);
+            else resolve();
+          };
+          requestAnimationFrame(tick);
+          view.animate({ center: [centre[0] + 1500, centre[1] - 800], duration: 600 });
+        });
+        const gaps = frames.slice(1).map((t, i) => t - frames[i]);
+        const layer = map.getLayers().getArray().find((l: any) => l.get('name') === 'glomseg-annotations');
+        return {
+          drawn,
+          count: loaded.polygons.length,
+          features: layer.getSource().getFeatures().length,
+          maxFrameGap: Math.max(...gaps),
+          moved: view.getCenter()[0] - centre[0],
+        };
+      },
+      { text, name: largest.name },
+    );
+    expect(timing.count).toBe(expectedCount);
+    expect(timing.features).toBe(expectedCount);
+    expect(timing.drawn).toBeLessThan(1000);
+    expect(timing.moved).toBeCloseTo(1500, 0);
+    expect(timing.maxFrameGap).toBeLessThan(250);
+
+    // The same file through the file picker: the panel names it.
+    await page.locator('glomseg-overlay input[type=file]').setInputFiles(path.join(folder, largest.name));
+    await expect
+      .poll(() => page.locator('glomseg-overlay [part=annotations]').textContent(), { timeout: 5000 })
+      .toContain(`${largest.name}: ${expectedCount} glomeruli`);
+    expect(page.errors).toEqual([]);
+  }, 60_000);
+});
+
+describe('<glomseg-overlay> on a portal page with its own OpenLayers map', () => {
+  let portal: http.Server;
+  let portalUrl: string;
+  let closedPortUrl: string;
+
+  beforeAll(async () => {
+    const bundle = await esbuild.build({
+      entryPoints: [path.join(REPO_ROOT, 'test/plugin/fixtures/portal-map.ts')],
+      bundle: true,
+      format: 'esm',
+      write: false,
+      logLevel: 'warning',
+    });
+    const portalScript = bundle.outputFiles[0].text;
+    const info = await app.service.getSlideInfo(SLIDE);
+    const slide = { id: SLIDE, width: info.width, height: info.height, levels: info.levels };
+    const glomseg = app.httpUrl!;
+    closedPortUrl = await closedPort();
+    const page = `<!doctype html><html><head><meta charset="utf-8"><title>A portal</title>
+<link rel="stylesheet" href="/ol.css">
+<script type="module" src="${glomseg}/plugin/glomseg-plugin.js"></script>
+<script type="module" src="/portal.js"></script>
+<style>body{margin:0;display:flex;gap:8px;font-family:sans-serif} #map{width:900px;height:700px} #side{width:340px}</style>
+</head><body>
+<div id="map"></div>
+<div id="side">
+  <glomseg-overlay id="overlay" server-url="${glomseg}" slide="${SLIDE}"></glomseg-overlay>
+  <glomseg-overlay id="unreachable" server-url="${closedPortUrl}" slide="${SLIDE}"></glomseg-overlay>
+  <glomseg-overlay id="unknown" server-url="${glomseg}" slide="no-such-slide.tif"></glomseg-overlay>
+</div>
+<script type="module">
+  await customElements.whenDefined('glomseg-overlay');
+  const map = createPortalMap(document.getElementById('map'), ${JSON.stringify(glomseg)}, ${JSON.stringify(slide)});
+  for (const overlay of document.querySelectorAll('glomseg-overlay')) overlay.map = map;
+</script>
+</body></html>`;
+    const olCss = await readFile(path.join(REPO_ROOT, 'node_modules/ol/ol.css'));
+    portal = http.createServer((request, response) => {
+      if (request.url === '/portal.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(portalScript);
+      else if (request.url === '/ol.css') response.writeHead(200, { 'content-type': 'text/css' }).end(olCss);
+      else if (request.url === '/') response.writeHead(200, { 'content-type': 'text/html' }).end(page);
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => portal.listen(0, '127.0.0.1', resolve));
+    portalUrl = `http://127.0.0.1:${(portal.address() as net.AddressInfo).port}/`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => portal?.close(resolve));
+  });
+
+  it('gets polygons from another origin, and shows errors instead of a blank', async () => {
+    const page = await browser.newPage();
+    await recordEvents(page);
+    await page.goto(portalUrl);
+    await waitForViewComplete(page, '#overlay');
+    const state = await page.evaluate(() => {
+      const overlay = document.getElementById('overlay') as any;
+      return { predictions: overlay.predictions.length, tiles: (window as any).__glomseg.tiles.length };
+    });
+    expect(state.predictions).toBeGreaterThan(10);
+    expect(state.tiles).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('#unreachable [part=error]').getAttribute('data-code'), { timeout: 15_000 }).toBe('UNAVAILABLE');
+    await expect.poll(() => page.locator('#unknown [part=error]').getAttribute('data-code'), { timeout: 15_000 }).toBe('NOT_FOUND');
+    await expect(page.locator('#unknown [part=error]').textContent()).resolves.toContain('no-such-slide.tif');
+    const errorEvents = await page.evaluate(() => (window as any).__glomseg.errors.map((e: any) => e.code));
+    expect(errorEvents).toEqual(expect.arrayContaining(['NOT_FOUND', 'UNAVAILABLE']));
+    await page.screenshot({ path: path.join(RESULTS, 'portal-overlay.png') });
+    expect(page.errors).toEqual([]);
+    await page.close();
+  }, STREAM_TIMEOUT + 60_000);
+});
+
+/** A URL where nothing listens: a port that was just free. */
+async function closedPort(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}

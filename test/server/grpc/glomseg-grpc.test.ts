@@ -1,0 +1,259 @@
+/**
+ * The real server on 127.0.0.1:0, called by a real @grpc/grpc-js client built from the same proto, on the real
+ * slides in ../shared/data and the real model in models/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { GlomsegApp } from '../../../server/src/app.js';
+import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
+import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS, REPO_ROOT, WSI } from '../../helpers/paths.js';
+import { collect, statusOf, unary, until } from '../../helpers/grpc.js';
+
+let app: GlomsegApp;
+let client: any;
+let badFolder: string;
+
+async function stillServing() {
+  const health = await unary(healthClient(), 'Check', { service: 'glomseg.v1.Glomseg' });
+  expect(health.status).toBe('SERVING');
+  const slides = await unary(client, 'ListSlides', {});
+  expect(slides.slides.length).toBeGreaterThan(0);
+}
+
+let cachedHealthClient: any;
+function healthClient() {
+  if (!cachedHealthClient) {
+    const def = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String, defaults: true });
+    const Health = (grpc.loadPackageDefinition(def) as any).grpc.health.v1.Health;
+    cachedHealthClient = new Health(app.grpcAddress, grpc.credentials.createInsecure());
+  }
+  return cachedHealthClient;
+}
+
+beforeAll(async () => {
+  badFolder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-bad-'));
+  const real = await readFile(path.join(EVAL_REGION, 'kidney-region-quarter.tif'));
+  await writeFile(path.join(badFolder, 'truncated.tif'), real.subarray(0, 4096));
+  await writeFile(path.join(badFolder, 'garbage.tif'), Buffer.from(Array.from({ length: 10000 }, (_, i) => (i * 7919) % 251)));
+  await writeFile(path.join(badFolder, 'empty.svs'), Buffer.alloc(0));
+  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION, WSI, badFolder], modelFolder: MODELS, httpPort: false, device: 'cpu' });
+  client = createGlomsegClient(app.grpcAddress);
+});
+
+afterAll(async () => {
+  client?.close();
+  cachedHealthClient?.close();
+  await app?.close();
+  await rm(badFolder, { recursive: true, force: true });
+});
+
+function idOf(slides: Array<{ id: string }>, name: string): string {
+  const found = slides.find((s) => s.id === name || s.id.endsWith(`/${name}`));
+  if (!found) throw new Error(`slide ${name} not listed: ${slides.map((s) => s.id).join(', ')}`);
+  return found.id;
+}
+
+describe('glomseg.v1.Glomseg over real gRPC', () => {
+  let ids: Record<string, string>;
+  beforeAll(async () => {
+    const { slides } = await unary(client, 'ListSlides', {});
+    ids = {
+      region: idOf(slides, 'kidney-region.tif'),
+      quarter: idOf(slides, 'kidney-region-quarter.tif'),
+      cmu: idOf(slides, 'CMU-1-Small-Region.svs'),
+      jp2k: idOf(slides, 'TCGA-CR-7395-01A-01-TS1-jp2k.svs'),
+      truncated: idOf(slides, 'truncated.tif'),
+      garbage: idOf(slides, 'garbage.tif'),
+    };
+  });
+
+  it('answers health checks and lists its service through reflection', async () => {
+    await stillServing();
+    const def = protoLoader.loadSync(path.join(REPO_ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto'), { keepCase: true, defaults: true });
+    const Reflection = (grpc.loadPackageDefinition(def) as any).grpc.reflection.v1alpha.ServerReflection;
+    const reflection = new Reflection(app.grpcAddress, grpc.credentials.createInsecure());
+    const call = reflection.ServerReflectionInfo();
+    const reply = new Promise<any>((resolve, reject) => {
+      call.on('data', resolve);
+      call.on('error', reject);
+    });
+    call.write({ list_services: '' });
+    const services = (await reply).list_services_response.service.map((s: any) => s.name);
+    call.end();
+    reflection.close();
+    expect(services).toContain('glomseg.v1.Glomseg');
+  });
+
+  it('describes a pyramidal TIFF: size, levels with downsamples, tiles, compression', async () => {
+    const info = await unary(client, 'GetSlideInfo', { slideId: ids.region });
+    expect([info.width, info.height]).toEqual([6400, 4800]);
+    expect(info.levels.filter((l: any) => !l.synthesized).map((l: any) => l.downsample)).toEqual([1, 2, 4, 8, 16]);
+    expect([info.tileWidth, info.tileHeight]).toEqual([256, 256]);
+    expect(info.compression).toBe('jpeg');
+  });
+
+  it('describes an Aperio SVS with its pixel size and without thumbnail/label/macro as levels', async () => {
+    const info = await unary(client, 'GetSlideInfo', { slideId: ids.cmu });
+    expect([info.width, info.height]).toEqual([2220, 2967]);
+    expect(info.format).toBe('aperio-svs');
+    expect(info.mppX).toBeCloseTo(0.499, 3);
+    expect(info.mppSource).toBe('aperio');
+    expect(info.levels.filter((l: any) => !l.synthesized)).toHaveLength(1);
+  });
+
+  it('reports each model with its tile grid on a slide', async () => {
+    const { models } = await unary(client, 'ListModels', { slideId: ids.region });
+    expect(models.length).toBeGreaterThan(0);
+    const grid = models[0].grid;
+    expect(grid.cols * grid.tileSizeLevel0).toBeGreaterThanOrEqual(6400);
+    expect(grid.rows * grid.tileSizeLevel0).toBeGreaterThanOrEqual(4800);
+  });
+
+  it('streams one result per tile with polygons in level-0 pixels, cached ones first the second time', async () => {
+    const { models } = await unary(client, 'ListModels', { slideId: ids.region });
+    const grid = models[0].grid;
+    const tiles = [
+      { col: 1, row: 1 },
+      { col: 2, row: 1 },
+      { col: 1, row: 2 },
+    ];
+    const first = await collect(client, 'StreamTiles', { slideId: ids.region, tiles });
+    expect(first).toHaveLength(3);
+    expect(first.every((r) => !r.cached)).toBe(true);
+    for (const r of first) {
+      expect(r.bounds.width).toBeCloseTo(grid.tileSizeLevel0, 0);
+      for (const p of r.polygons) {
+        const xy = p.exterior.xy;
+        for (let i = 0; i < xy.length; i += 2) {
+          expect(xy[i]).toBeGreaterThanOrEqual(r.bounds.x - 1e-6);
+          expect(xy[i]).toBeLessThanOrEqual(r.bounds.x + r.bounds.width + 1e-6);
+          expect(xy[i + 1]).toBeGreaterThanOrEqual(r.bounds.y - 1e-6);
+          expect(xy[i + 1]).toBeLessThanOrEqual(r.bounds.y + r.bounds.height + 1e-6);
+        }
+        expect(p.area).toBeGreaterThan(0);
+        expect(p.meanProbability).toBeGreaterThan(0);
+      }
+    }
+    const second = await collect(client, 'StreamTiles', { slideId: ids.region, tiles: [{ col: 3, row: 3 }, ...tiles] });
+    expect(second).toHaveLength(4);
+    expect(second.slice(0, 3).every((r) => r.cached)).toBe(true);
+    expect(second[3].cached).toBe(false);
+    expect(second[0].polygons).toEqual(first[0].polygons);
+  });
+
+  it('scores a region against annotations: merged polygons and Dice metrics', async () => {
+    const content = await readFile(KIDNEY_REGION_GEOJSON, 'utf8');
+    const events = await collect(client, 'ScoreSlide', {
+      slideId: ids.region,
+      region: { x: 0, y: 0, width: 3200, height: 2400 },
+      annotations: { content, format: 'ANNOTATION_FORMAT_GEOJSON', name: 'kidney-region.geojson' },
+    });
+    const progress = events.filter((e) => e.progress).map((e) => e.progress);
+    const result = events.at(-1).result;
+    expect(progress.at(-1).tilesDone).toBe(progress.at(-1).tilesTotal);
+    expect(result.hasMetrics).toBe(true);
+    expect(result.metrics.truthCount).toBeGreaterThan(0);
+    expect(result.metrics.globalDice).toBeGreaterThan(0.5);
+    expect(result.polygons.every((p: any) => p.touches.length === 0)).toBe(true);
+  });
+
+  it('refuses a JPEG 2000 slide with a clear unsupported-compression error, and keeps serving', async () => {
+    const info = await unary(client, 'GetSlideInfo', { slideId: ids.jp2k });
+    expect(info.compression).toMatch(/jpeg ?2000/i);
+    const { code, details } = await statusOf(collect(client, 'StreamTiles', { slideId: ids.jp2k, tiles: [{ col: 0, row: 0 }] }));
+    expect(code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(details).toMatch(/unsupported compression/i);
+    await stillServing();
+  });
+
+  it.each([
+    ['an unknown slide', { slideId: 'no-such-slide.tif' }, grpc.status.NOT_FOUND],
+    ['a path outside the slide folders', { slideId: '../../etc/passwd' }, [grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT]],
+    ['an absolute path', { slideId: '/etc/passwd' }, [grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT]],
+    ['an empty slide id', { slideId: '' }, grpc.status.INVALID_ARGUMENT],
+  ])('GetSlideInfo on %s gets its status code and the server keeps serving', async (_name, request, expected) => {
+    const { code, details } = await statusOf(unary(client, 'GetSlideInfo', request));
+    expect([expected].flat()).toContain(code);
+    expect(details.length).toBeGreaterThan(10);
+    await stillServing();
+  });
+
+  it.each(['truncated', 'garbage'])('a %s TIFF gets a clear error, not a crash', async (name) => {
+    const { code, details } = await statusOf(unary(client, 'GetSlideInfo', { slideId: ids[name] }));
+    expect([grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION]).toContain(code);
+    expect(details).toMatch(/tiff|file|read/i);
+    await stillServing();
+  });
+
+  it.each([
+    ['outside the grid', [{ col: 10_000, row: 0 }], grpc.status.INVALID_ARGUMENT],
+    ['negative', [{ col: -1, row: 0 }], grpc.status.INVALID_ARGUMENT],
+    ['missing', [], grpc.status.INVALID_ARGUMENT],
+  ])('StreamTiles with a tile %s gets INVALID_ARGUMENT', async (_name, tiles, expected) => {
+    const { code, details } = await statusOf(collect(client, 'StreamTiles', { slideId: ids.region, tiles }));
+    expect(code).toBe(expected);
+    expect(details.length).toBeGreaterThan(10);
+    await stillServing();
+  });
+
+  it('rejects too many tiles, a bad threshold, a bad region and an unknown model', async () => {
+    const many = Array.from({ length: 200_000 }, () => ({ col: 0, row: 0 }));
+    expect((await statusOf(collect(client, 'StreamTiles', { slideId: ids.region, tiles: many }))).code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((await statusOf(collect(client, 'StreamTiles', { slideId: ids.region, tiles: [{ col: 0, row: 0 }], threshold: 7 }))).code).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
+    expect((await statusOf(collect(client, 'ScoreSlide', { slideId: ids.region, region: { x: 0, y: 0, width: -5, height: 10 } }))).code).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
+    expect((await statusOf(collect(client, 'ScoreSlide', { slideId: ids.region, region: { x: 1e9, y: 0, width: 10, height: 10 } }))).code).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
+    expect((await statusOf(collect(client, 'StreamTiles', { slideId: ids.region, modelId: 'nope', tiles: [{ col: 0, row: 0 }] }))).code).toBe(
+      grpc.status.NOT_FOUND,
+    );
+    await stillServing();
+  });
+
+  it('rejects malformed GeoJSON annotations with INVALID_ARGUMENT before doing any work', async () => {
+    const before = app.service.stats().tilesComputed;
+    const { code, details } = await statusOf(
+      collect(client, 'ScoreSlide', {
+        slideId: ids.quarter,
+        annotations: { content: '{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":"oops"}}]}', format: 'ANNOTATION_FORMAT_GEOJSON' },
+      }),
+    );
+    expect(code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(details).toMatch(/coordinates|polygon|geojson/i);
+    expect(app.service.stats().tilesComputed).toBe(before);
+    await stillServing();
+  });
+
+  it('a cancelled stream leaves no work running or queued', async () => {
+    const { models } = await unary(client, 'ListModels', { slideId: ids.cmu });
+    const grid = models[0].grid;
+    const tiles = [];
+    for (let row = 0; row < grid.rows; row++) for (let col = 0; col < grid.cols; col++) tiles.push({ col, row });
+    const cancelledBefore = app.service.stats().cancelledStreams;
+    const call = client.StreamTiles({ slideId: ids.cmu, tiles });
+    const first = await new Promise((resolve, reject) => {
+      call.once('data', resolve);
+      call.once('error', reject);
+    });
+    expect(first).toBeDefined();
+    call.on('error', () => {});
+    call.cancel();
+    await until(() => {
+      const s = app.service.stats();
+      return s.activeStreams === 0 && s.scheduler.running === 0 && s.scheduler.queued === 0;
+    });
+    const stats = app.service.stats();
+    expect(stats.cancelledStreams).toBe(cancelledBefore + 1);
+    expect(stats.tilesComputed).toBeLessThan(tiles.length);
+    await stillServing();
+  });
+});

@@ -1,0 +1,259 @@
+"""Train the glomerulus U-Net on the HuBMAP VU train tiles and export it as models/glomseg-unet.onnx + card.
+
+Usage: npm run train -- --data ../shared/data/hubmap-vu --out models --epochs 20
+       npm run train -- --smoke --out /tmp/glomseg-smoke      (a few steps on two tiles, for CI)
+Only split=train tiles are read; validation is carved from them (whole grid rows of slide A + a few slide-B
+tiles). The eval-region tiles are never loaded.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from augment import BatchSampler  # noqa: E402
+from dataset import choose_validation, load_tiles, min_glomerulus_area, read_splits  # noqa: E402
+from export import export_onnx, write_card  # noqa: E402
+from model import UNet, count_params  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(13)]  # 0.20 .. 0.80
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--data', default=os.path.join(REPO, '..', 'shared', 'data', 'hubmap-vu'))
+    p.add_argument('--out', default=os.path.join(REPO, 'models'))
+    p.add_argument('--epochs', type=int, default=20, help='epoch limit (the time budget may end training sooner)')
+    p.add_argument('--time-budget-min', type=float, default=0.0,
+                   help='wall-clock minutes for the training loop; the LR schedule follows elapsed time, so a '
+                        'loaded machine trains fewer steps instead of running over (0 = schedule by steps)')
+    p.add_argument('--steps-per-epoch', type=int, default=25)
+    p.add_argument('--batch', type=int, default=8)
+    p.add_argument('--crop', type=int, default=256)
+    p.add_argument('--downsample', type=int, default=4)
+    p.add_argument('--base', type=int, default=16)
+    p.add_argument('--max-width', type=int, default=128)
+    p.add_argument('--lr', type=float, default=3e-3)
+    p.add_argument('--weight-decay', type=float, default=1e-4)
+    p.add_argument('--seed', type=int, default=1234)
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--val-rows-a', default='10,11', help='grid rows of slide A held out for validation')
+    p.add_argument('--val-b', type=int, default=6, help='number of slide-B tiles (highest ids) held out')
+    p.add_argument('--tile-size', type=int, default=256)
+    p.add_argument('--margin', type=int, default=32)
+    p.add_argument('--checkpoint', default=os.path.join(REPO, 'training', 'runs', 'glomseg-unet.pt'))
+    p.add_argument('--parity-fixture', default=os.path.join(REPO, 'test', 'fixtures', 'parity'),
+                   help='where to write the PyTorch/ONNX parity fixture ("" to skip)')
+    p.add_argument('--smoke', action='store_true', help='a few steps on two tiles; for CI')
+    return p.parse_args(argv)
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def to_tensors(images, masks):
+    img = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()  # uint8 N,3,H,W
+    msk = torch.from_numpy(np.stack(masks))[:, None].contiguous()  # float N,1,H,W
+    return img, msk
+
+
+def normalise(x01, mean, std):
+    return (x01 - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
+
+
+def loss_fn(logits, target):
+    bce = F.binary_cross_entropy_with_logits(logits, target)
+    prob = torch.sigmoid(logits)
+    inter = (prob * target).sum()
+    dice = (2 * inter + 1) / (prob.sum() + target.sum() + 1)
+    return bce + (1 - dice)
+
+
+@torch.no_grad()
+def predict_full(model, images_u8, mean, std, device, multiple=16):
+    """Probabilities for whole tiles, reflect-padded up to a multiple of 16 and cropped back."""
+    model.eval()
+    out = []
+    for i in range(images_u8.shape[0]):
+        x = images_u8[i:i + 1].float().div(255.0)
+        h, w = x.shape[2:]
+        ph, pw = (-h) % multiple, (-w) % multiple
+        x = F.pad(x, (0, pw, 0, ph), mode='reflect')
+        x = normalise(x, mean, std).to(device).contiguous(memory_format=torch.channels_last)
+        out.append(torch.sigmoid(model(x))[:, :, :h, :w].float().cpu())
+    return torch.cat(out)
+
+
+def dice_scores(probs, masks):
+    """Global and mean per-tile Dice at each threshold; truth = covered fraction >= 0.5."""
+    truth = masks >= 0.5
+    res = {}
+    for t in THRESHOLDS:
+        pred = probs >= t
+        inter = (pred & truth).sum(dim=(1, 2, 3)).double()
+        sizes = pred.sum(dim=(1, 2, 3)).double() + truth.sum(dim=(1, 2, 3)).double()
+        per_tile = torch.where(sizes > 0, 2 * inter / sizes.clamp(min=1), torch.ones_like(sizes))
+        res[t] = {'global': float(2 * inter.sum() / sizes.sum().clamp(min=1)), 'meanTile': float(per_tile.mean())}
+    return res
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    t_start = time.time()
+    torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+    rows = read_splits(args.data)
+    fit_ids, val_ids = choose_validation(rows, {int(r) for r in args.val_rows_a.split(',') if r}, args.val_b)
+    if args.smoke:
+        fit_ids, val_ids = fit_ids[:1], val_ids[:1]
+        args.epochs, args.steps_per_epoch, args.batch, args.crop = 2, 2, 2, 128
+        args.checkpoint = os.path.join(args.out, 'smoke.pt')  # never clobber the real checkpoint
+    train_only = {r['tile_id'] for r in rows if r['split'] == 'train'}
+    assert set(fit_ids) | set(val_ids) <= train_only, 'only split=train tiles may be used'
+    assert not set(fit_ids) & set(val_ids)
+    print(f'device {device}; fit {len(fit_ids)} tiles, validation {len(val_ids)} tiles: {",".join(val_ids)}', flush=True)
+
+    fit_img, fit_msk = to_tensors(*load_tiles(args.data, fit_ids, args.downsample))
+    val_img, val_msk = to_tensors(*load_tiles(args.data, val_ids, args.downsample))
+    # The dataset's own colour statistics (fit tiles), rounded as they will appear in the card.
+    px = fit_img.float().div(255.0)
+    mean = torch.tensor([round(float(v), 4) for v in px.mean(dim=(0, 2, 3))])
+    std = torch.tensor([round(float(v), 4) for v in px.std(dim=(0, 2, 3))])
+    del px
+    print(f'tiles at 1/{args.downsample}: {tuple(fit_img.shape[2:])}; mean {mean.tolist()} std {std.tolist()}; '
+          f'loaded in {time.time() - t_start:.1f}s', flush=True)
+
+    model = UNet(args.base, 4, args.max_width).to(device).to(memory_format=torch.channels_last)
+    print(f'U-Net base {args.base}, max width {args.max_width}: {count_params(model)} parameters', flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    total_steps = args.epochs * args.steps_per_epoch
+    budget_s = args.time_budget_min * 60.0
+    t_loop = time.time()
+    step = 0
+
+    def progress():
+        # Fraction of the schedule done: by time when budgeted (the machine is shared), else by steps.
+        by_steps = step / total_steps
+        return max(by_steps, (time.time() - t_loop) / budget_s) if budget_s > 0 else by_steps
+
+    def lr_at(frac, warmup=0.1):
+        if frac < warmup:
+            return args.lr * (0.04 + 0.96 * frac / warmup)
+        return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - warmup) / (1 - warmup))))
+    sampler = BatchSampler(fit_img, fit_msk, args.crop, args.batch, args.seed)
+    mean_d, std_d = mean.to(device), std.to(device)
+
+    best = {'dice': -1.0}
+    history = []
+    epochs_done = 0
+    for epoch in range(1, args.epochs + 1):
+        if progress() >= 1.0:
+            break
+        model.train()
+        t0 = time.time()
+        losses = []
+        for _ in range(args.steps_per_epoch):
+            img, msk = sampler.next()
+            x = normalise(img.to(device), mean_d, std_d).contiguous(memory_format=torch.channels_last)
+            logits = model(x)
+            loss = loss_fn(logits, msk.to(device).contiguous(memory_format=torch.channels_last))
+            for group in opt.param_groups:
+                group['lr'] = lr_at(progress())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            losses.append(loss.item())
+        step_s = (time.time() - t0) / args.steps_per_epoch
+        epochs_done = epoch
+        scores = dice_scores(predict_full(model, val_img, mean, std, device), val_msk)
+        t_best = max(scores, key=lambda t: scores[t]['global'])
+        d05 = scores[0.5]['global']
+        history.append({'epoch': epoch, 'loss': float(np.mean(losses)), 'valDice@0.5': d05,
+                        'valDiceBest': scores[t_best]['global'], 'thresholdBest': t_best})
+        print(f'epoch {epoch:3d}/{args.epochs} loss {np.mean(losses):.4f} step {step_s:.2f}s | val Dice@0.5 {d05:.4f} '
+              f'best {scores[t_best]["global"]:.4f} @ {t_best} | elapsed {time.time() - t_start:.0f}s', flush=True)
+        if scores[t_best]['global'] > best['dice']:
+            best = {'dice': scores[t_best]['global'], 'epoch': epoch, 'threshold': t_best, 'scores': scores,
+                    'state': {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+
+    model.load_state_dict(best['state'])
+    model = model.to('cpu').to(memory_format=torch.contiguous_format).eval()
+    train_seconds = time.time() - t_start
+    chosen = best['scores'][best['threshold']]
+    print(f'best epoch {best["epoch"]}: validation Dice {chosen["global"]:.4f} (mean per tile {chosen["meanTile"]:.4f}) '
+          f'at threshold {best["threshold"]}', flush=True)
+
+    os.makedirs(args.out, exist_ok=True)
+    onnx_name = 'glomseg-unet.onnx'
+    size = export_onnx(model, os.path.join(args.out, onnx_name))
+    min_area = min_glomerulus_area(args.data, fit_ids)
+    command = 'npm run train -- ' + ' '.join(argv if argv is not None else sys.argv[1:])
+    provenance = {
+        'data': 'shared/data/hubmap-vu (HuBMAP VU PAS kidney tiles, github.com/cns-iu/ccf-research-ftu)',
+        'split': f'split=train only; validation = slide A grid rows {args.val_rows_a} + last {args.val_b} slide-B tiles',
+        'trainTiles': fit_ids,
+        'validationTiles': val_ids,
+        'seed': args.seed,
+        'epochs': epochs_done,
+        'steps': step,
+        'timeBudgetMinutes': args.time_budget_min,
+        'stepsPerEpoch': args.steps_per_epoch,
+        'batch': args.batch,
+        'crop': args.crop,
+        'architecture': f'U-Net depth 4, widths {model.widths}, BatchNorm+ReLU, bilinear upsampling',
+        'parameters': count_params(model),
+        'bestEpoch': best['epoch'],
+        'torch': torch.__version__,
+        'device': str(device),
+        'command': command,
+        'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        'trainingWallSeconds': round(train_seconds, 1),
+    }
+    metrics = {
+        'validation': {
+            'dice': round(chosen['global'], 4),
+            'meanTileDice': round(chosen['meanTile'], 4),
+            'threshold': best['threshold'],
+            'tiles': len(val_ids),
+            'scale': f'model pixels at 1/{args.downsample}, truth = area fraction >= 0.5',
+            'diceByThreshold': {str(t): round(s['global'], 4) for t, s in best['scores'].items()},
+        },
+        'history': history,
+    }
+    write_card(
+        os.path.join(args.out, 'glomseg-unet.json'),
+        onnx_file=onnx_name, mean=mean.tolist(), std=std.tolist(), mpp=0.5 * args.downsample,
+        downsample=args.downsample, tile_size=args.tile_size, margin=args.margin, threshold=best['threshold'],
+        min_area=int(round(min_area / 4)) if min_area else 0, provenance=provenance, metrics=metrics,
+        description='Small U-Net for glomerulus segmentation in PAS-stained human kidney at about 2 um/px '
+                    '(level-0 0.5 um/px read at 1/4), trained on the HuBMAP VU train tiles.',
+    )
+    os.makedirs(os.path.dirname(args.checkpoint), exist_ok=True)
+    torch.save({'state': best['state'], 'base': args.base, 'maxWidth': args.max_width, 'mean': mean.tolist(),
+                'std': std.tolist(), 'downsample': args.downsample}, args.checkpoint)
+    print(f'wrote {os.path.join(args.out, onnx_name)} ({size / 1e6:.2f} MB) and glomseg-unet.json; '
+          f'checkpoint {args.checkpoint}', flush=True)
+    if args.parity_fixture and not args.smoke:
+        from export_parity_fixture import write_fixture
+        write_fixture(model, mean.tolist(), std.tolist(), args.data, args.parity_fixture, args.downsample)
+    print(f'validation Dice {chosen["global"]:.4f} threshold {best["threshold"]} wall {train_seconds:.0f}s', flush=True)
+    return best
+
+
+if __name__ == '__main__':
+    main()
