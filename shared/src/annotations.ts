@@ -228,7 +228,7 @@ function parseRleCsv(text: string, options: ParseAnnotationsOptions): Polygon[] 
   const { width, height } = options;
   if (width === undefined || height === undefined) throw invalid('RLE annotations need the slide width and height');
   try {
-    return rleToPolygons(row.rle, width, height);
+    return rleToPolygons(row.rle, width, height).map(({ exterior, holes }) => ({ exterior, holes }));
   } catch (error) {
     if (error instanceof GlomsegError) throw invalid(`RLE CSV line ${row.line} (id "${row.id}"): ${error.message}`);
     throw error;

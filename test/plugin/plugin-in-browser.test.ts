@@ -101,10 +101,11 @@ describe('<glomseg-viewer> on the demo slide', () => {
   beforeAll(async () => {
     page = await browser.newPage();
     await recordEvents(page);
+    await page.goto(app.httpUrl!);
+    await page.waitForFunction(() => (document.querySelector('glomseg-viewer') as any)?.overlay?.grid, null, { timeout: 60_000 });
   });
 
   it('streams polygons tile by tile and its global Dice equals glomseg score', async () => {
-    await page.goto(app.httpUrl!);
     await waitForViewComplete(page, 'glomseg-overlay');
     const recorded = await page.evaluate(() => (window as any).__glomseg);
     const grid = await page.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.grid);
@@ -145,10 +146,10 @@ describe('<glomseg-viewer> on the demo slide', () => {
       const view = viewer.map.getView();
       const size = viewer.map.getSize();
       const tile = overlay.grid.tileSizeLevel0;
-      // About two by two tiles in view, at the top-left corner of the slide.
-      const resolution = (2 * tile) / Math.min(size[0], size[1]);
+      // About four by three tiles in view, at the top-left corner of the slide.
+      const resolution = (3 * tile) / size[1];
       view.setResolution(resolution);
-      view.setCenter([tile, -tile]);
+      view.setCenter([(size[0] / 2) * resolution, (-size[1] / 2) * resolution]);
       // A threshold not used before: the server has none of these tiles cached, so they take time.
       const threshold = Math.min(0.9, Math.round((overlay.modelCard.threshold + 0.15) * 100) / 100);
       (window as any).__glomseg.tiles = [];
@@ -158,6 +159,7 @@ describe('<glomseg-viewer> on the demo slide', () => {
     await page.waitForFunction(() => (window as any).__glomseg.tiles.length >= 1, null, { timeout: STREAM_TIMEOUT });
     const streaming = await page.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.streamStats);
     const cancelledBefore = app.service.stats().cancelledStreams;
+    expect(app.service.stats().activeStreams, 'the stream is still open when the pan starts').toBe(1);
 
     // Drag the map with the mouse to the bottom-right, far enough that other tiles are wanted.
     const box = (await page.locator('glomseg-viewer').evaluate((el) => el.shadowRoot!.querySelector('[part=map]')!.getBoundingClientRect().toJSON())) as DOMRect;

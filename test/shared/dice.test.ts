@@ -79,7 +79,7 @@ describe('computeDiceMetrics on the evaluation region ground truth', () => {
     expect(m.intersectionArea).toBe(m.truthArea);
   });
 
-  it('scores a copy shifted by 30 pixels lower, still matching most glomeruli', () => {
+  it('scores a copy shifted 30 pixels to the right below 1, still matching most glomeruli', () => {
     const shifted = truth.map((p) => ({ exterior: p.exterior.map(([x, y]) => [x + 30, y] as [number, number]), holes: [] }));
     const m = computeDiceMetrics(shifted, truth, region);
     expect(m.globalDice).toBeLessThan(0.95);

@@ -57,17 +57,24 @@ describe('polygon RLE in bands', () => {
 
   it('round-trips the evaluation region ground truth through RLE and back to polygons', () => {
     const truth = parseAnnotations(readFileSync(path.join(dataDir, 'hubmap-vu/eval-region/kidney-region.geojson'), 'utf8'));
-    const [width, height] = [6400, 4800];
+    // The top-left quadrant of the region keeps the test quick; glomeruli crossing its edges are clipped.
+    const [width, height] = [3200, 2400];
+    const inQuadrant = truth.filter((p) => p.exterior.some(([x, y]) => x < width && y < height)).length;
+    expect(inQuadrant).toBeGreaterThan(10);
+    const crossingSeams = truth.filter((p) => {
+      const xs = p.exterior.map(([x]) => x);
+      return Math.floor(Math.min(...xs) / 500) !== Math.floor(Math.max(...xs) / 500) && Math.min(...xs) < width;
+    });
+    expect(crossingSeams.length).toBeGreaterThan(3); // so the band join below is exercised
     const mask = rasterizePolygons(truth, { x: 0, y: 0, width, height });
     const rle = encodePolygonsRle(truth, width, height, { bandWidth: 700 });
     expect(rle).toBe(encodeMaskRle(mask, width, height));
-    // (Buffer.compare: a deep equality over 30 M elements would take minutes.)
+    // (Buffer.compare: a deep equality over millions of elements is very slow.)
     expect(Buffer.compare(decodeMaskRle(rle, width, height), mask)).toBe(0);
 
-    // Traced in bands of 900 columns (seams at x = 900, 1800, ...) and joined: the exact pixel outlines.
-    const polygons = rleToPolygons(rle, width, height, { bandWidth: 900 });
-    expect(polygons.length).toBeGreaterThanOrEqual(55);
-    expect(polygons.length).toBeLessThanOrEqual(65);
+    // Traced in bands of 500 columns (seams at x = 500, 1000, ...) and joined: the exact pixel outlines.
+    const polygons = rleToPolygons(rle, width, height, { bandWidth: 500 });
+    expect(Math.abs(polygons.length - inQuadrant)).toBeLessThanOrEqual(2); // touching glomeruli may merge
     expect(polygons.every((p) => p.touches.length === 0 && p.meanProbability === 1)).toBe(true);
     const pixels = mask.reduce((s, v) => s + v, 0);
     expect(polygons.reduce((s, p) => s + p.area, 0)).toBe(pixels);

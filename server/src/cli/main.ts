@@ -1,4 +1,5 @@
 /** The `glomseg` command line: serve, score, info. */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
@@ -120,7 +121,7 @@ export function buildProgram(): Command {
     .action(async (slideArgs: string[], opts) => {
       const slides = await expandSlideArguments(slideArgs);
       if (slides.length === 0) throw new UsageError(`no slides match ${slideArgs.join(' ')}`);
-      const slideFiles = slides.filter((s) => path.isAbsolute(s));
+      const slideFiles = slides.filter((s) => existsSync(s));
       // Arguments that are not files fail on their own (reported per slide) unless nothing at all is a file.
       if (!opts.server && slideFiles.length === 0) {
         throw new UsageError(`no such slide file: ${slides.join(' ')} (give a path, or --server to score by slide id)`);

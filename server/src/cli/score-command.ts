@@ -1,5 +1,6 @@
 /** `glomseg score`: batch-scores slides through a glomseg gRPC server, writing GeoJSON, RLE CSV and metrics. */
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import fg from 'fast-glob';
@@ -180,7 +181,8 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
     const slideId = matchSlideId(slide, listed);
     let score: SlideScore;
     if (!slideId) {
-      score = { slide, slideId: '', ok: false, error: `the server has no slide '${path.basename(slide)}' (it serves: ${listed.join(', ') || 'none'})` };
+      const why = path.isAbsolute(slide) && !existsSync(slide) ? `no such file: ${slide}` : `the server has no slide '${path.basename(slide)}' (it serves: ${listed.join(', ') || 'none'})`;
+      score = { slide, slideId: '', ok: false, error: why };
     } else {
       try {
         score = await scoreOne(client, slide, slideId, options, reporter);
