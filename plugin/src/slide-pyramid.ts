@@ -7,13 +7,18 @@ import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 /** Viewer tiles of levels stored in strips (or synthesised) come on this grid. */
 export const FALLBACK_TILE_SIZE = 512;
 
-/** Map projection for one slide: level-0 pixels, y = -slide y; metersPerUnit from um/px drives the scale bar. */
-export function slideProjection(slide: SlideMetadata): Projection {
+/** The pixel size the scale bar uses; it can be learnt after the map is made (the model's assumed um/px). */
+export interface PixelSize {
+  micrometres?: number;
+}
+
+/** Map projection for one slide: level-0 pixels, y = -slide y; the point resolution in metres drives the scale bar. */
+export function slideProjection(slide: SlideMetadata, pixelSize: PixelSize): Projection {
   return new Projection({
     code: `glomseg-slide:${slide.id}`,
     units: 'pixels',
     extent: [0, -slide.height, slide.width, 0],
-    metersPerUnit: slide.mppX ? slide.mppX * 1e-6 : undefined,
+    getPointResolution: (resolution: number) => resolution * (pixelSize.micrometres ?? 1) * 1e-6,
   });
 }
 

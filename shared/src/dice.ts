@@ -185,8 +185,12 @@ export function polygonIoU(a: Polygon, b: Polygon): number {
   const areaA = polygonArea(a);
   const areaB = polygonArea(b);
   let intersection = 0;
-  for (const rings of polygonClipping.intersection(ringsA, ringsB)) {
-    intersection += polygonArea({ exterior: rings[0], holes: rings.slice(1) });
+  try {
+    for (const rings of polygonClipping.intersection(ringsA, ringsB)) {
+      intersection += polygonArea({ exterior: rings[0], holes: rings.slice(1) });
+    }
+  } catch {
+    return rasterIoU(a, b); // polygon-clipping gives up on some self-intersecting rings: count pixels instead
   }
   const union = areaA + areaB - intersection;
   return union > 0 ? intersection / union : 0;
@@ -199,37 +203,64 @@ export interface ObjectPair {
   iou: number;
 }
 
+/** IoU by pixel-centre rasterisation over the two polygons' joint bounding box. */
+function rasterIoU(a: Polygon, b: Polygon): number {
+  const boxA = polygonBBox(a);
+  const boxB = polygonBBox(b);
+  const x = Math.floor(Math.min(boxA.x, boxB.x));
+  const y = Math.floor(Math.min(boxA.y, boxB.y));
+  const window = {
+    x,
+    y,
+    width: Math.ceil(Math.max(boxA.x + boxA.width, boxB.x + boxB.width)) - x,
+    height: Math.ceil(Math.max(boxA.y + boxA.height, boxB.y + boxB.height)) - y,
+  };
+  const maskA = rasterizePolygons([a], window);
+  const maskB = rasterizePolygons([b], window);
+  let both = 0;
+  let either = 0;
+  for (let k = 0; k < maskA.length; k++) {
+    both += maskA[k] & maskB[k];
+    either += maskA[k] | maskB[k];
+  }
+  return either > 0 ? both / either : 0;
+}
+
+/** A matched prediction and truth, as indices into the lists given. */
+export interface ObjectPair {
+  predicted: number;
+  truth: number;
+  iou: number;
+}
+
 /**
  * One-to-one matching at IoU >= 0.5: candidate pairs come from overlapping boxes, and pairs are taken greedily
- * from the highest IoU down. Returns the matched pairs (the plugin colours objects by them).
+ * from the highest IoU down.
  */
 export function matchObjectPairs(predicted: readonly Polygon[], truth: readonly Polygon[]): ObjectPair[] {
   const predBoxes = predicted.map(polygonBBox);
   const truthBoxes = truth.map(polygonBBox);
-  const pairs: Array<{ p: number; t: number; iou: number }> = [];
+  const candidates: ObjectPair[] = [];
   for (let p = 0; p < predicted.length; p++) {
     for (let t = 0; t < truth.length; t++) {
       if (!rectsTouch(predBoxes[p], truthBoxes[t])) continue;
       const iou = polygonIoU(predicted[p], truth[t]);
-      if (iou >= MATCH_IOU) pairs.push({ p, t, iou });
+      if (iou >= MATCH_IOU) candidates.push({ predicted: p, truth: t, iou });
     }
   }
-  pairs.sort((a, b) => b.iou - a.iou);
+  candidates.sort((a, b) => b.iou - a.iou);
   const predUsed = new Uint8Array(predicted.length);
   const truthUsed = new Uint8Array(truth.length);
-  const matched: ObjectPair[] = [];
-  for (const { p, t, iou } of pairs) {
-    if (predUsed[p] || truthUsed[t]) continue;
-    predUsed[p] = truthUsed[t] = 1;
-    matched.push({ predicted: p, truth: t, iou });
+  const pairs: ObjectPair[] = [];
+  for (const pair of candidates) {
+    if (predUsed[pair.predicted] || truthUsed[pair.truth]) continue;
+    predUsed[pair.predicted] = truthUsed[pair.truth] = 1;
+    pairs.push(pair);
   }
-  return matched;
+  return pairs;
 }
 
-/**
- * Object precision / recall / F1 from the one-to-one matching above. An unmatched prediction is a false
- * positive, an unmatched truth a false negative.
- */
+/** Object counts from one-to-one matching: an unmatched prediction is a false positive, an unmatched truth a false negative. */
 export function matchObjects(predicted: readonly Polygon[], truth: readonly Polygon[]): ObjectMatch {
   const truePositives = matchObjectPairs(predicted, truth).length;
   const falsePositives = predicted.length - truePositives;

@@ -66,7 +66,13 @@ function openRing(ring: polygonClipping.Ring): Ring {
 
 function unionGroup(members: GlomerulusPolygon[], boxes: Rect[]): GlomerulusPolygon[] {
   const clipped = members.map(toClipping);
-  const merged = polygonClipping.union(clipped[0], ...clipped.slice(1));
+  let merged: polygonClipping.MultiPolygon;
+  try {
+    merged = polygonClipping.union(clipped[0], ...clipped.slice(1));
+  } catch {
+    // polygon-clipping gives up on some degenerate rings; unjoined pieces beat losing the tile.
+    return members;
+  }
   const outputs: Polygon[] = merged.map((rings) => ({ exterior: openRing(rings[0]), holes: rings.slice(1).map(openRing) }));
   const outputBoxes = outputs.map(polygonBBox);
   // Each member is connected, so it lies inside exactly one output polygon: find it by box containment, and

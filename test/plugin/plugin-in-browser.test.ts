@@ -205,7 +205,8 @@ describe('<glomseg-viewer> on the demo slide', () => {
         const drawn = performance.now() - started;
         // Usable: the map pans smoothly while they are shown. Largest gap between frames over a 600 ms pan.
         const frames: number[] = [];
-        const centre = view.getCenter();
+        // Pan to the middle of the slide (the view keeps its centre on the slide).
+        const target = [3200, -2400];
         await new Promise<void>((resolve) => {
           const tick = (t: number) => {
             frames.push(t);
@@ -213,7 +214,7 @@ describe('<glomseg-viewer> on the demo slide', () => {
             else resolve();
           };
           requestAnimationFrame(tick);
-          view.animate({ center: [centre[0] + 1500, centre[1] - 800], duration: 600 });
+          view.animate({ center: target, duration: 600 });
         });
         const gaps = frames.slice(1).map((t, i) => t - frames[i]);
         const layer = map.getLayers().getArray().find((l: any) => l.get('name') === 'glomseg-annotations');
@@ -222,7 +223,7 @@ describe('<glomseg-viewer> on the demo slide', () => {
           count: loaded.polygons.length,
           features: layer.getSource().getFeatures().length,
           maxFrameGap: Math.max(...gaps),
-          moved: view.getCenter()[0] - centre[0],
+          offTarget: Math.hypot(view.getCenter()[0] - target[0], view.getCenter()[1] - target[1]),
         };
       },
       { text, name: largest.name },
@@ -230,7 +231,7 @@ describe('<glomseg-viewer> on the demo slide', () => {
     expect(timing.count).toBe(expectedCount);
     expect(timing.features).toBe(expectedCount);
     expect(timing.drawn).toBeLessThan(1000);
-    expect(timing.moved).toBeCloseTo(1500, 0);
+    expect(timing.offTarget).toBeLessThan(1);
     expect(timing.maxFrameGap).toBeLessThan(250);
 
     // The same file through the file picker: the panel names it.

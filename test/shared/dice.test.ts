@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 import { parseAnnotations } from '@glomseg/shared/annotations.js';
-import { computeDiceMetrics, createDiceAccumulator, matchObjects, polygonIoU } from '@glomseg/shared/dice.js';
+import { computeDiceMetrics, createDiceAccumulator, matchObjectPairs, matchObjects, polygonIoU } from '@glomseg/shared/dice.js';
 
 const dataDir = path.resolve(import.meta.dirname, '../../../shared/data');
 const rect = (x0: number, y0: number, x1: number, y1: number): Polygon => ({ exterior: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], holes: [] });
@@ -42,6 +42,9 @@ describe('computeDiceMetrics on hand-checked squares', () => {
     const m = matchObjects([rect(0, 0, 6, 10), rect(0, 0, 9, 10)], [rect(0, 0, 10, 10)]);
     expect(m.truePositives).toBe(1);
     expect(m.falsePositives).toBe(1);
+    const pairs = matchObjectPairs([rect(0, 0, 6, 10), rect(0, 0, 9, 10), rect(50, 50, 60, 60)], [rect(0, 0, 10, 10), rect(51, 50, 61, 60)]);
+    expect(pairs.map(({ predicted, truth }) => [predicted, truth])).toEqual([[1, 0], [2, 1]]);
+    expect(pairs[0].iou).toBeCloseTo(0.9, 12);
   });
 
   it('scores nothing against nothing as perfect', () => {

@@ -487,6 +487,8 @@ export class GlomsegOverlay extends LitElement {
     const threshold = this.threshold || this.session?.model.card.threshold || 0.5;
     const statusText = this.loading
       ? 'Connecting…'
+      : this.error && !streaming && received === 0
+        ? 'Stopped'
       : !this.slide
         ? 'No slide'
         : streaming

@@ -13,7 +13,7 @@ import type { ErrorEventDetail } from '../../events.js';
 import { glomsegEvent } from '../../events.js';
 import { describeError, glomsegClient, serverBaseUrl } from '../../glomseg-client.js';
 import { slideFromProto } from '../../proto-to-domain.js';
-import { slideProjection, slideTileSource } from '../../slide-pyramid.js';
+import { slideProjection, slideTileSource, type PixelSize } from '../../slide-pyramid.js';
 import type { GlomsegOverlay } from '../overlay/glomseg-overlay.js';
 import '../../overlay.js';
 import { viewerStyles } from './glomseg-viewer.styles.js';
@@ -65,6 +65,9 @@ export class GlomsegViewer extends LitElement {
   private overview?: OverviewMap;
   private scaleLine?: ScaleLine;
   private slideAbort?: AbortController;
+  /** um/px for the scale bar: the file's, else the one the model assumes (shown as such). */
+  private pixelSize: PixelSize = {};
+  @state() private pixelSizeAssumed = false;
   /** The annotations URL belongs to the slide it was given with; another slide opens without it. */
   private annotationsSlide = '';
 
@@ -133,7 +136,9 @@ export class GlomsegViewer extends LitElement {
   }
 
   private showSlide(map: OlMap, slide: SlideMetadata): void {
-    const projection = slideProjection(slide);
+    this.pixelSize = { micrometres: slide.mppX };
+    this.pixelSizeAssumed = false;
+    const projection = slideProjection(slide, this.pixelSize);
     const extent = projection.getExtent();
     const source = slideTileSource(slide, projection, serverBaseUrl(this.serverUrl));
     const maxDownsample = Math.max(...slide.levels.map((l) => l.downsample));
@@ -164,10 +169,25 @@ export class GlomsegViewer extends LitElement {
     });
     map.addControl(this.overview);
     if (this.scaleLine) map.removeControl(this.scaleLine);
-    this.scaleLine = slide.mppX ? new ScaleLine({ units: 'metric', minWidth: 80 }) : undefined;
-    if (this.scaleLine) map.addControl(this.scaleLine);
+    this.scaleLine = undefined;
+    if (slide.mppX) this.addScaleLine(map);
     map.addControl(new ZoomToExtent({ extent, label: '⤢', tipLabel: 'Whole slide' }));
     this.slideInfo = slide;
+  }
+
+  private addScaleLine(map: OlMap): void {
+    this.scaleLine = new ScaleLine({ units: 'metric', minWidth: 80 });
+    map.addControl(this.scaleLine);
+  }
+
+  /** A slide that does not state its pixel size gets the scale bar of the pixel size the model assumes. */
+  private onOverlayProgress(): void {
+    const assumed = this.overlay?.grid?.mppAssumed;
+    const map = this.olMap;
+    if (!map || this.pixelSize.micrometres || !assumed) return;
+    this.pixelSize.micrometres = assumed;
+    this.pixelSizeAssumed = true;
+    this.addScaleLine(map);
   }
 
   private showError(error: ErrorEventDetail): void {
@@ -195,7 +215,11 @@ export class GlomsegViewer extends LitElement {
           ? html`<section part="slide-info">
               <h3>${slide.name}</h3>
               ${slide.width} × ${slide.height} px · ${slide.levels.length} levels · ${slide.format}, ${slide.compression}<br />
-              ${slide.mppX ? html`${slide.mppX.toFixed(3)} µm/px` : html`<span class="muted">pixel size unknown: no scale bar</span>`}
+              ${slide.mppX
+                ? html`${slide.mppX.toFixed(3)} µm/px`
+                : this.pixelSizeAssumed
+                  ? html`${this.pixelSize.micrometres?.toFixed(3)} µm/px <span class="muted">(not in the file: assumed by the model)</span>`
+                  : html`<span class="muted">pixel size not in the file</span>`}
             </section>`
           : nothing}
         ${this.error ? html`<div part="error" role="alert" data-code=${this.error.code}>${this.error.message}</div>` : nothing}
@@ -206,6 +230,7 @@ export class GlomsegViewer extends LitElement {
           slide=${this.slideInfo ? this.slideInfo.id : ''}
           model=${this.model}
           annotations-url=${annotationsUrl}
+          @glomseg-progress=${this.onOverlayProgress}
         ></glomseg-overlay>
       </aside>
       <div part="map-area">
