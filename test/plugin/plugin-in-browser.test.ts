@@ -112,9 +112,10 @@ describe('<glomseg-viewer> on the demo slide', () => {
     // The whole region is in view: every model tile, each once.
     expect(recorded.tiles).toHaveLength(grid.cols * grid.rows);
     expect(new Set(recorded.tiles.map((t: any) => t.key)).size).toBe(recorded.tiles.length);
-    // The count of drawn glomeruli grows as tiles arrive, over time.
+    // The count of drawn glomeruli grows as tiles arrive, over time (joining pieces may take one away now and then).
     const counts: number[] = recorded.progress.map((p: any) => p.polygons);
-    expect(counts).toEqual([...counts].sort((a, b) => a - b).map((_, i) => counts[i]));
+    expect(counts[0]).toBe(0);
+    expect(counts.at(-1)).toBe(Math.max(...counts));
     expect(new Set(counts).size).toBeGreaterThanOrEqual(4);
     expect(recorded.tiles.at(-1).t - recorded.tiles[0].t).toBeGreaterThan(0);
     expect(recorded.errors).toEqual([]);

@@ -48,7 +48,10 @@ export class RssSampler {
     const sampler = new RssSampler(pid);
     await sampler.sample();
     sampler.#timer = setInterval(() => {
-      sampler.#inFlight = sampler.sample().catch(() => undefined); // the process may just have exited
+      sampler.#inFlight = sampler.sample().then(
+        () => undefined,
+        () => undefined, // the process may just have exited
+      );
     }, intervalMs);
     sampler.#timer.unref();
     return sampler;
