@@ -24,7 +24,7 @@ from model import UNet  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TILE_ID = '2'  # a split=train tile of slide A
 # Non-square on purpose, so a width/height mix-up fails the test; a multiple of 16.
-CROP_X, CROP_Y, CROP_W, CROP_H = 72, 54, 256, 192
+CROP_X, CROP_Y, CROP_W, CROP_H = 120, 108, 256, 192  # includes the tile's glomerulus (bottom edge)
 
 
 def write_fixture(model, mean, std, data_dir, out_dir, downsample=4, onnx_path=None):
@@ -52,7 +52,7 @@ def write_fixture(model, mean, std, data_dir, out_dir, downsample=4, onnx_path=N
         'input': {'file': 'input.png', 'width': CROP_W, 'height': CROP_H, 'channels': 3},
         'probabilities': {'file': 'probabilities.bin', 'dtype': 'float32', 'endianness': 'little',
                           'shape': [1, 1, CROP_H, CROP_W], 'order': 'row-major'},
-        'normalisation': {'scale': 255, 'mean': mean, 'std': std},
+        'normalisation': {'scale': 255, 'mean': [round(float(v), 4) for v in mean], 'std': [round(float(v), 4) for v in std]},
         'model': {'file': 'models/glomseg-unet.onnx', 'sha256': onnx_sha},
         'tolerance': {'maxAbsDiff': 1e-4},
         'stats': {'min': float(prob.min()), 'max': float(prob.max()), 'mean': float(prob.mean()),

@@ -80,7 +80,7 @@ async function uniquePredictions(page: Page): Promise<{ features: number; unique
   });
 }
 
-async function scoreWithCli(): Promise<number> {
+async function scoreWithCli(): Promise<Record<string, number>> {
   const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', 'server/src/cli/main.ts', 'score', SLIDE, '--server', app.grpcAddress, '-a', KIDNEY_REGION_GEOJSON, '--json'],
@@ -92,7 +92,7 @@ async function scoreWithCli(): Promise<number> {
     .map((line) => JSON.parse(line))
     .find((event) => event.event === 'result');
   expect(result, `glomseg score printed no result:\n${stdout}\n${stderr}`).toBeDefined();
-  return result.metrics.globalDice;
+  return result.metrics;
 }
 
 describe('<glomseg-viewer> on the demo slide', () => {
@@ -124,13 +124,18 @@ describe('<glomseg-viewer> on the demo slide', () => {
       const overlay = (document.querySelector('glomseg-viewer') as any).overlay;
       await overlay.updateComplete;
       const cell = overlay.shadowRoot.querySelector('[part=dice-global]');
-      return { value: Number(cell.dataset.value), text: cell.textContent, tilesScored: overlay.metrics.tilesScored, annotations: overlay.shadowRoot.querySelector('[part=annotations]').textContent };
+      return { value: Number(cell.dataset.value), metrics: overlay.metrics, annotations: overlay.shadowRoot.querySelector('[part=annotations]').textContent };
     });
     expect(panel.annotations).toContain('60 glomeruli');
-    expect(panel.tilesScored).toBe(grid.cols * grid.rows);
-    const cliDice = await scoreWithCli();
-    expect(Math.abs(panel.value - cliDice)).toBeLessThan(0.005);
+    expect(panel.metrics.tilesScored).toBe(grid.cols * grid.rows);
+    const cli = await scoreWithCli();
+    expect(Math.abs(panel.value - cli.globalDice)).toBeLessThan(0.005);
     expect(panel.value).toBeGreaterThan(0.3);
+    // The rest of the panel agrees too: per-tile Dice on the same grid, and the same objects matched.
+    expect(Math.abs(panel.metrics.meanTileDice - cli.meanTileDice)).toBeLessThan(0.005);
+    expect(panel.metrics.truePositives).toBe(cli.truePositives);
+    expect(panel.metrics.falsePositives).toBe(cli.falsePositives);
+    expect(panel.metrics.falseNegatives).toBe(cli.falseNegatives);
 
     const unique = await uniquePredictions(page);
     expect(unique.features).toBeGreaterThan(10);

@@ -25,6 +25,7 @@ import { GlomsegClient } from '../cli/grpc-client.js';
 import { machineInfo } from './machine-info.js';
 import { measureSegmenterPool, measureSessionRun, servedInputSize } from './raw-throughput.js';
 import { RssSampler, type RssSummary } from './rss-sampler.js';
+import { readProcessCpuSeconds } from './process-cpu.js';
 import { ServerProcess } from './server-process.js';
 import { DEFAULT_BENCH_FOLDER } from './bench-paths.js';
 
@@ -132,15 +133,9 @@ async function run(options: BenchOptions): Promise<object> {
   } finally {
     await segmenter.dispose();
   }
-  const sessionRun = await measureSessionRun({
-    card,
-    modelPath: segmenter.modelPath,
-    device: segmenter.device,
-    intraOpThreads,
-    image: tileImage,
-    iterations,
-    minSeconds,
-  });
+  const measureRaw = () =>
+    measureSessionRun({ card, modelPath: segmenter.modelPath, device: segmenter.device, intraOpThreads, image: tileImage, iterations, minSeconds });
+  const sessionRun = await measureRaw();
   log(`raw session.run: ${sessionRun.msPerRunMedian.toFixed(1)} ms/run, ${sessionRun.keptMpxPerSecond.toFixed(3)} kept Mpx/s; segmenter pool ${pool.keptMpxPerSecond.toFixed(3)} Mpx/s`);
 
   // The server in its own process; its memory sampled all along.
@@ -165,10 +160,19 @@ async function run(options: BenchOptions): Promise<object> {
     let endToEnd: object | undefined;
     let ratios: object | undefined;
     let scoringRss: RssSummary | undefined;
+    let sessionRunAfter: typeof sessionRun | undefined;
     if (options.score) {
       sampler.resetMax();
+      const cpuBefore = await readProcessCpuSeconds(server.pid);
       const scored = await scoreSlide(client, { slideId, modelId: card.id, mpp: options.mpp });
+      const serverCpuSeconds = (await readProcessCpuSeconds(server.pid)) - cpuBefore;
       scoringRss = sampler.summary();
+      // Raw again, right after (the server is idle now): on a shared machine, load drifts during a long run.
+      sessionRunAfter = await measureRaw();
+      log(`raw session.run after: ${sessionRunAfter.msPerRunMedian.toFixed(1)} ms/run, ${sessionRunAfter.keptMpxPerSecond.toFixed(3)} kept Mpx/s`);
+      const rawMpx = (sessionRun.keptMpxPerSecond + sessionRunAfter.keptMpxPerSecond) / 2;
+      const rawMsPerRun = (sessionRun.msPerRunMedian + sessionRunAfter.msPerRunMedian) / 2;
+      const rawCpuMsPerRun = (sessionRun.msPerRunMedian * sessionRun.cpuCoresUsed + sessionRunAfter.msPerRunMedian * sessionRunAfter.cpuCoresUsed) / 2;
       const keptPixels = (grid.slideWidth / grid.scale) * (grid.slideHeight / grid.scale);
       const keptMpxPerSecond = keptPixels / (scored.wallMs / 1000) / 1e6;
       const tiles = scored.tiles;
@@ -189,12 +193,20 @@ async function run(options: BenchOptions): Promise<object> {
           postprocess: perTile(scored.result.totalTimings.postprocessMs),
           queue: perTile(scored.result.totalTimings.queueMs),
         },
-        /** Share of the wall time the model alone would need at the raw session.run rate. */
-        modelBusyShare: (tiles * sessionRun.msPerRunMedian) / scored.wallMs,
+        /** Share of the wall time the model alone would need at the raw session.run rate (before and after, averaged). */
+        modelBusyShare: (tiles * rawMsPerRun) / scored.wallMs,
+        /** CPU seconds the server process used per second of scoring (all threads): how many cores it got. */
+        serverCpuCoresUsed: serverCpuSeconds / (scored.wallMs / 1000),
+        serverCpuMsPerTile: (serverCpuSeconds * 1000) / tiles,
+        rawCpuMsPerRun,
       };
       ratios = {
-        endToEndOverSessionRun: keptMpxPerSecond / sessionRun.keptMpxPerSecond,
+        endToEndOverSessionRun: keptMpxPerSecond / rawMpx,
+        endToEndOverSessionRunBefore: keptMpxPerSecond / sessionRun.keptMpxPerSecond,
+        endToEndOverSessionRunAfter: keptMpxPerSecond / sessionRunAfter.keptMpxPerSecond,
         endToEndOverSegmenterPool: keptMpxPerSecond / pool.keptMpxPerSecond,
+        // Load-independent view: CPU time of a bare model run over the server's CPU time per tile (all of its work).
+        cpuPerTileRawOverEndToEnd: rawCpuMsPerRun / ((serverCpuSeconds * 1000) / tiles),
       };
     }
     const rss = await sampler.stop();
@@ -229,10 +241,15 @@ async function run(options: BenchOptions): Promise<object> {
         keptMpxPerSecond:
           'millions of model-resolution output pixels kept per second: tileSize^2 per model run (the margin is read and computed but not counted); ' +
           'end to end: the slide area in model pixels (level-0 area / scale^2) divided by the ScoreSlide wall time seen by the client',
-        raw: 'sessionRun: onnxruntime session.run on one session in a loop, same options, provider and file as the server worker; ' +
+        raw: 'sessionRun: onnxruntime session.run on one session in a loop, same options, provider and file as the server worker, ' +
+          'measured before and again after ScoreSlide; the ratio uses the mean of the two rates; ' +
           'segmenterPool: the server\'s OnnxSegmenter (worker threads, pre/post-processing) with the server\'s worker settings',
       },
-      raw: { sessionRun: { ...sessionRun, modelFile: displayPath(sessionRun.modelFile) }, segmenterPool: pool },
+      raw: {
+        sessionRun: { ...sessionRun, modelFile: displayPath(sessionRun.modelFile) },
+        sessionRunAfterScoring: sessionRunAfter && { ...sessionRunAfter, modelFile: displayPath(sessionRunAfter.modelFile) },
+        segmenterPool: pool,
+      },
       endToEnd,
       ratios,
       viewport: viewports,

@@ -28,6 +28,8 @@ export interface ThroughputFigures {
   keptPixelsPerRun: number;
   /** Kept model pixels per second, in millions. */
   keptMpxPerSecond: number;
+  /** CPU time this process used per second of the timed loop (all its threads): how many cores it got. */
+  cpuCoresUsed: number;
 }
 
 export interface SessionRunFigures extends ThroughputFigures {
@@ -42,7 +44,7 @@ export function servedInputSize(card: ModelCard): number {
   return Math.ceil((card.tileSize + 2 * card.margin) / card.sizeMultiple) * card.sizeMultiple;
 }
 
-function figures(card: ModelCard, durations: number[], seconds: number): ThroughputFigures {
+function figures(card: ModelCard, durations: number[], seconds: number, cpu: NodeJS.CpuUsage): ThroughputFigures {
   const sorted = [...durations].sort((a, b) => a - b);
   const keptPixelsPerRun = card.tileSize * card.tileSize;
   return {
@@ -54,6 +56,7 @@ function figures(card: ModelCard, durations: number[], seconds: number): Through
     inputSize: servedInputSize(card),
     keptPixelsPerRun,
     keptMpxPerSecond: (keptPixelsPerRun * durations.length) / seconds / 1e6,
+    cpuCoresUsed: (cpu.user + cpu.system) / 1e6 / seconds,
   };
 }
 
@@ -98,6 +101,7 @@ export async function measureSessionRun(options: {
       await runOnce();
     }
     const durations: number[] = [];
+    const cpuStart = process.cpuUsage();
     const started = performance.now();
     const minMs = (options.minSeconds ?? 0) * 1000;
     while (durations.length < options.iterations || performance.now() - started < minMs) {
@@ -106,7 +110,7 @@ export async function measureSessionRun(options: {
     }
     const seconds = (performance.now() - started) / 1000;
     return {
-      ...figures(card, durations, seconds),
+      ...figures(card, durations, seconds, process.cpuUsage(cpuStart)),
       device: options.device,
       modelFile: options.modelPath,
       inputType: half ? 'float16' : 'float32',
@@ -134,6 +138,7 @@ export async function measureSegmenterPool(options: {
   await Promise.all(Array.from({ length: warmup }, () => segmenter.predict(image, signal)));
   const durations: number[] = [];
   let issued = 0;
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   // One more in flight than workers, so a worker never waits for the next request.
   const lane = async (): Promise<void> => {
@@ -146,5 +151,5 @@ export async function measureSegmenterPool(options: {
   };
   await Promise.all(Array.from({ length: workers + 1 }, lane));
   const seconds = (performance.now() - started) / 1000;
-  return { ...figures(segmenter.card, durations, seconds), workers };
+  return { ...figures(segmenter.card, durations, seconds, process.cpuUsage(cpuStart)), workers };
 }

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { parseProcStatCpuSeconds, readProcessCpuSeconds } from '../../../server/src/bench/process-cpu.js';
+
+describe('parseProcStatCpuSeconds', () => {
+  it('adds utime and stime (fields 14 and 15, in 1/100 s), even when the command name holds spaces and parentheses', () => {
+    const line = '4242 (node (vitest 1)) S 1 4242 4242 0 -1 4194304 9999 0 3 0 1234 56 0 0 20 0 11 0 266825 3133440 389';
+    expect(parseProcStatCpuSeconds(line)).toBeCloseTo(12.9, 6);
+    expect(() => parseProcStatCpuSeconds('garbage')).toThrow(/not a \/proc\/<pid>\/stat line/);
+  });
+
+  it('sees this process burn CPU', async () => {
+    const before = await readProcessCpuSeconds(process.pid);
+    const until = performance.now() + 150;
+    let x = 0;
+    while (performance.now() < until) x += Math.sqrt(x + 1);
+    expect(x).toBeGreaterThan(0);
+    expect((await readProcessCpuSeconds(process.pid)) - before).toBeGreaterThanOrEqual(0.05);
+  });
+});
