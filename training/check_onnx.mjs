@@ -59,16 +59,19 @@ for (let y = 0; y < h; y++) {
 console.log(`tile ${tileId} (${w}x${h} at 1/${f}): Dice ${((2 * inter) / Math.max(1, predN + truthN)).toFixed(4)} ` +
   `(predicted ${predN} px, truth ${truthN} px, threshold ${card.threshold})`);
 
-const tile = new ort.Tensor('float32', new Float32Array(3 * 320 * 320).map((_, i) => input[i % input.length]), [1, 3, 320, 320]);
-for (const threads of [1, 2]) {
-  const s = threads === 2 ? s2 : await session(threads);
-  await s.run({ image: tile });
-  const times = [];
-  for (let i = 0; i < 8; i++) {
-    const t0 = performance.now();
-    await s.run({ image: tile });
-    times.push(performance.now() - t0);
+// 320 = 256 + 2 x 32 margin, 384 = 256 + 2 x 64 (the card's margin).
+for (const size of [320, 384]) {
+  const tile = new ort.Tensor('float32', new Float32Array(3 * size * size).map((_, i) => input[i % input.length]), [1, 3, size, size]);
+  for (const threads of [1, 2]) {
+    const s = threads === 2 ? s2 : await session(threads);
+    await s.run({ [card.input.name]: tile });
+    const times = [];
+    for (let i = 0; i < 8; i++) {
+      const t0 = performance.now();
+      await s.run({ [card.input.name]: tile });
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`${size}x${size}, ${threads} thread(s): median ${times[4].toFixed(1)} ms, min ${times[0].toFixed(1)} ms`);
   }
-  times.sort((a, b) => a - b);
-  console.log(`320x320, ${threads} thread(s): median ${times[4].toFixed(1)} ms, min ${times[0].toFixed(1)} ms`);
 }

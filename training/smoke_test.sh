@@ -9,6 +9,9 @@ cd "$repo"
 /usr/bin/python3 training/train.py --smoke --out "$out" --data "$repo/../shared/data/hubmap-vu"
 test -s "$out/glomseg-unet.onnx"
 test -s "$out/glomseg-unet.json"
+if /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
+  /usr/bin/python3 -c "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1])); print('onnx.checker ok')" "$out/glomseg-unet.onnx"
+fi
 node --input-type=module -e "
 import ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';

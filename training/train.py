@@ -49,7 +49,7 @@ def parse_args(argv=None):
     p.add_argument('--val-rows-a', default='10,11', help='grid rows of slide A held out for validation')
     p.add_argument('--val-b', type=int, default=6, help='number of slide-B tiles (highest ids) held out')
     p.add_argument('--tile-size', type=int, default=256)
-    p.add_argument('--margin', type=int, default=32)
+    p.add_argument('--margin', type=int, default=64, help='context px per side; see margin_check.py')
     p.add_argument('--checkpoint', default=os.path.join(REPO, 'training', 'runs', 'glomseg-unet.pt'))
     p.add_argument('--parity-fixture', default=os.path.join(REPO, 'test', 'fixtures', 'parity'),
                    help='where to write the PyTorch/ONNX parity fixture ("" to skip)')

@@ -32,6 +32,11 @@ export interface RunRequest {
   data: Uint8Array;
 }
 
+/** Finish the run in flight, release the session, exit. */
+export interface CloseRequest {
+  type: 'close';
+}
+
 export type WorkerMessage =
   | { type: 'ready'; chosen: SessionCandidate; failures: SessionFailure[] }
   | { type: 'init-failed'; failures: SessionFailure[] }

@@ -9,7 +9,7 @@ import { cropProbability, toModelInput, toProbabilityMap } from '@glomseg/shared
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
-import type { RunRequest, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
+import type { CloseRequest, RunRequest, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('inference-worker.ts must run in a worker thread');
@@ -22,8 +22,17 @@ const session = await openSession();
 if (session) {
   const meta = session.inputMetadata.find((m) => m.name === card.input.name);
   const inputIsHalf = meta?.isTensor === true && meta.type === 'float16';
-  port.on('message', (request: RunRequest) => {
-    run(session, request, inputIsHalf).catch((error: unknown) => {
+  let current: Promise<void> = Promise.resolve();
+  port.on('message', (request: RunRequest | CloseRequest) => {
+    if (request.type === 'close') {
+      // Terminating a thread inside session.run aborts the whole process: finish the run, release, then exit.
+      void current.then(async () => {
+        await session.release().catch(() => undefined);
+        process.exit(0);
+      });
+      return;
+    }
+    current = run(session, request, inputIsHalf).catch((error: unknown) => {
       post({
         type: 'error',
         id: request.id,

@@ -15,7 +15,7 @@ import {
   type DeviceChoice,
   type InferenceDevice,
 } from './execution-providers.js';
-import type { SessionCandidate, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
+import type { CloseRequest, SessionCandidate, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
 
 export type { DeviceChoice, InferenceDevice } from './execution-providers.js';
 
@@ -186,7 +186,7 @@ export class OnnxSegmenter implements Segmenter {
     const slots = [...this.#slots];
     this.#slots.clear();
     for (const slot of slots) if (slot.job) settle(slot.job, () => slot.job!.reject(closed));
-    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(slots.map((slot) => closeWorker(slot.worker)));
   }
 
   /** For tests: kills a worker (a busy one if any) abruptly, the way a native crash would end it. */
@@ -335,4 +335,19 @@ function sessionError(modelPath: string, choice: DeviceChoice | InferenceDevice,
   }
   const reasons = failures.map((f) => f.reason).join('; ') || 'no execution provider to try';
   return new GlomsegError('FAILED_PRECONDITION', choice === 'auto' ? `no execution provider could run the model ${modelPath}: ${reasons}` : reasons);
+}
+
+/** How long a closing worker may take to finish its run before it is terminated regardless. */
+const CLOSE_GRACE_MS = 15_000;
+
+/** Asks a worker to finish its run and exit (terminating it mid-run can abort the process); terminates it late. */
+function closeWorker(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => void worker.terminate().then(() => resolve()), CLOSE_GRACE_MS);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    worker.postMessage({ type: 'close' } satisfies CloseRequest);
+  });
 }

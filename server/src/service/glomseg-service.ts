@@ -226,7 +226,8 @@ export class DomainGlomsegService implements GlomsegService {
         }
       }
       throwIfAborted(signal);
-      const polygons = joinAcrossTiles(pieces).filter((p) => {
+      // Final polygons are whole glomeruli: a piece nothing joined to (at the slide's edge) no longer "touches" a tile.
+      const polygons = joinAcrossTiles(pieces).map((p) => (p.touches.length ? { ...p, touches: [] } : p)).filter((p) => {
         let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
         for (const [x, y] of p.exterior) {
           if (x < minX) minX = x;
