@@ -44,15 +44,17 @@ export class GlomsegApp {
     const catalog = await SlideCatalog.create({ folders: options.slideFolders });
     for (const file of options.slideFiles ?? []) await catalog.addFile(file);
     const registry = await ModelRegistry.load({ folder: options.modelFolder, logger: log });
-    const workers = options.workers ?? 1;
+    // Worker count and threads default to the segmenter's own choice for the device it lands on.
     const models = new OnnxModelProvider({
       registry,
       device: options.device ?? 'auto',
-      workers,
-      intraOpThreads: options.intraOpThreads ?? Math.max(1, Math.floor(os.availableParallelism() / workers)),
+      workers: options.workers,
+      intraOpThreads: options.intraOpThreads,
       log,
     });
-    const service = createGlomsegService({ slides: catalog, models, concurrency: workers + 2 });
+    // Enough tiles in flight that reading and decoding the next ones overlaps inference on every worker.
+    const concurrency = (options.workers ?? Math.min(2, os.availableParallelism())) + 2;
+    const service = createGlomsegService({ slides: catalog, models, concurrency });
     const cleanup: Array<() => Promise<void>> = [() => service.close(), () => models.dispose(), () => catalog.close()];
     try {
       if (options.warm) {
@@ -63,11 +65,13 @@ export class GlomsegApp {
       cleanup.unshift(() => grpc.close());
       let web: WebServer | undefined;
       if (options.httpPort !== false) {
+        // The demo slide is named by file; its id depends on how many slide folders are served.
+        const demo = options.demo && { ...options.demo, slideId: resolveDemoSlideId(await catalog.list(), options.demo.slideId, log) };
         web = await WebServer.start({
           service,
           host: options.httpHost ?? options.host ?? '127.0.0.1',
           port: options.httpPort ?? 0,
-          demo: options.demo,
+          demo,
           log,
         });
         cleanup.unshift(() => web!.close());
@@ -86,4 +90,10 @@ export class GlomsegApp {
     await this.parts.models.dispose();
     await this.parts.catalog.close();
   }
+}
+
+function resolveDemoSlideId(slides: Array<{ id: string }>, wanted: string, log: (m: string) => void): string {
+  const match = slides.find((s) => s.id === wanted) ?? slides.find((s) => s.id.endsWith(`/${wanted}`));
+  if (!match) log(`demo slide ${wanted} is not in the slide folders; the viewer opens without it`);
+  return match?.id ?? wanted;
 }

@@ -78,7 +78,7 @@ export function buildProgram(): Command {
     .option('-s, --slides <dir...>', 'slide folders to serve', DEFAULT_SLIDE_FOLDERS)
     .option('-m, --models <dir>', 'model folder', DEFAULT_MODEL_FOLDER)
     .addOption(new Option('-d, --device <device>', 'execution provider').choices(DEVICES).default('auto'))
-    .option('--workers <n>', 'inference worker threads', (v) => Math.round(positiveNumber(v)), 1)
+    .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) => Math.round(positiveNumber(v)))
     .option('--demo', 'show the demo slide with its annotations at the viewer root')
     .action(async (opts) => {
       const app = await GlomsegApp.start({
@@ -94,7 +94,6 @@ export function buildProgram(): Command {
         log,
       });
       log(`gRPC listening on ${app.grpcAddress} (glomseg.v1.Glomseg, grpc.health.v1, reflection)`);
-      if (app.httpUrl) log(`viewer and gRPC-Web on ${app.httpUrl}`);
       const stop = async (signal: string) => {
         log(`${signal}: shutting down`);
         await app.close();
