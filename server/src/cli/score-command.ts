@@ -7,7 +7,7 @@ import fg from 'fast-glob';
 import { toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
 import { encodePolygonsRle } from '@glomseg/shared/rle.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
-import { polygonFromProto } from '../grpc/proto-mapping.js';
+import { polygonFromProto } from './client-mapping.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
 
 export interface ScoreOptions {

@@ -4,6 +4,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import type { GlomsegService } from '../service/types.js';
 import { createHandlers } from './handlers.js';
+import { grpcServiceDefinition } from './service-definition.js';
 import { loadGlomsegProto, MAX_MESSAGE_BYTES, SERVICE_NAME } from './proto.js';
 
 export interface GrpcServerOptions {
@@ -22,12 +23,13 @@ export class GrpcServer {
   ) {}
 
   static async start(options: GrpcServerOptions): Promise<GrpcServer> {
-    const { packageDefinition, service } = loadGlomsegProto();
+    // proto-loader's definition feeds reflection; calls use the protobuf-es messages shared with gRPC-Web.
+    const { packageDefinition } = loadGlomsegProto();
     const server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
-    server.addService(service, createHandlers(options.service, options.log ?? (() => {})));
+    server.addService(grpcServiceDefinition(), createHandlers(options.service, options.log ?? (() => {})));
     const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
     health.addToServer(server);
     new ReflectionService(packageDefinition).addToServer(server);

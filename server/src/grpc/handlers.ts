@@ -1,17 +1,20 @@
 /** gRPC handlers for glomseg.v1.Glomseg: translate, call the domain service, translate back. Nothing else. */
 import { once } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
+import { create } from '@bufbuild/protobuf';
 import { GlomsegError } from '@glomseg/shared/errors.js';
+import * as pb from '../../../gen/glomseg/v1/glomseg_pb.js';
 import type { GlomsegService } from '../service/types.js';
 import { toGrpcError } from './status-mapping.js';
 import {
   modelToProto,
   scoreEventToProto,
-  scoreSlideFromProto,
+  scoreSlideParamsFromProto,
   slideInfoToProto,
-  streamTilesFromProto,
+  slideSummaryToProto,
+  streamTilesParamsFromProto,
   tileOutcomeToProto,
-} from './proto-mapping.js';
+} from '../protocol/proto-mapping.js';
 
 type Log = (message: string) => void;
 
@@ -51,16 +54,17 @@ function serverStream<Req, Out>(log: Log, body: (request: Req, signal: AbortSign
 
 export function createHandlers(service: GlomsegService, log: Log): grpc.UntypedServiceImplementation {
   return {
-    ListSlides: unary(log, async (_req: unknown, signal) => ({
-      slides: (await service.listSlides(signal)).map((s) => ({ id: s.id, name: s.name, fileSize: s.fileSize })),
-    })),
-    GetSlideInfo: unary(log, async (req: any, signal) => slideInfoToProto(await service.getSlideInfo(String(req.slideId ?? ''), signal))),
-    ListModels: unary(log, async (req: any, signal) => ({
-      models: (await service.listModels({ slideId: req.slideId || undefined, mppOverride: req.mppOverride || undefined }, signal)).map(modelToProto),
-    })),
-    StreamTiles: serverStream(log, (req: any, signal) => service.streamTiles(streamTilesFromProto(req), signal), (outcome, index) =>
+    ListSlides: unary(log, async (_request: pb.ListSlidesRequest, signal) =>
+      create(pb.ListSlidesResponseSchema, { slides: (await service.listSlides(signal)).map(slideSummaryToProto) }),
+    ),
+    GetSlideInfo: unary(log, async (request: pb.GetSlideInfoRequest, signal) => slideInfoToProto(await service.getSlideInfo(request.slideId, signal))),
+    ListModels: unary(log, async (request: pb.ListModelsRequest, signal) => {
+      const models = await service.listModels({ slideId: request.slideId || undefined, mppOverride: request.mppOverride || undefined }, signal);
+      return create(pb.ListModelsResponseSchema, { models: models.map(modelToProto) });
+    }),
+    StreamTiles: serverStream(log, (request: pb.StreamTilesRequest, signal) => service.streamTiles(streamTilesParamsFromProto(request), signal), (outcome, index) =>
       tileOutcomeToProto(outcome, index === 0),
     ),
-    ScoreSlide: serverStream(log, (req: any, signal) => service.scoreSlide(scoreSlideFromProto(req), signal), scoreEventToProto),
+    ScoreSlide: serverStream(log, (request: pb.ScoreSlideRequest, signal) => service.scoreSlide(scoreSlideParamsFromProto(request), signal), scoreEventToProto),
   };
 }

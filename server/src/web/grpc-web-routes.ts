@@ -12,26 +12,26 @@ import {
   slideSummaryToProto,
   streamTilesParamsFromProto,
   tileOutcomeToProto,
-} from './proto-mapping.js';
+} from '../protocol/proto-mapping.js';
 
-async function mapErrors<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw toConnectError(error);
-  }
-}
-
-async function* mapStreamErrors<T>(stream: () => AsyncIterable<T>): AsyncGenerator<T> {
-  try {
-    yield* stream();
-  } catch (error) {
-    throw toConnectError(error);
-  }
-}
+type Log = ((message: string) => void) | undefined;
 
 /** Routes for connectNodeAdapter. `context.signal` aborts when the browser aborts its fetch. */
-export function glomsegRoutes(service: GlomsegService): (router: ConnectRouter) => void {
+export function glomsegRoutes(service: GlomsegService, log?: Log): (router: ConnectRouter) => void {
+  const mapErrors = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw toConnectError(error, log);
+    }
+  };
+  const mapStreamErrors = async function* <T>(stream: () => AsyncIterable<T>): AsyncGenerator<T> {
+    try {
+      yield* stream();
+    } catch (error) {
+      throw toConnectError(error, log);
+    }
+  };
   return (router) => {
     router.service(pb.Glomseg, {
       listSlides: (_request: pb.ListSlidesRequest, context: HandlerContext) =>

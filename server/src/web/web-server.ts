@@ -10,7 +10,7 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { cors } from '@connectrpc/connect';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '../service/types.js';
-import { asGlomsegError, toHttpStatus } from './error-status.js';
+import { asGlomsegError, httpStatusOf } from '../protocol/error-codes.js';
 import { glomsegRoutes } from './grpc-web-routes.js';
 import { ensurePluginBundle } from './plugin-bundle.js';
 import { viewerPageHtml } from './viewer-page.js';
@@ -58,14 +58,14 @@ const CORS_HEADERS = {
   'access-control-max-age': '7200',
 };
 
-function sendJsonError(response: http.ServerResponse, error: unknown): void {
-  const glomsegError = asGlomsegError(error);
+function sendJsonError(response: http.ServerResponse, error: unknown, log?: (message: string) => void): void {
+  const glomsegError = asGlomsegError(error, log);
   if (response.headersSent) {
     response.destroy(glomsegError);
     return;
   }
   const body = JSON.stringify({ error: { code: glomsegError.code, message: glomsegError.message } });
-  response.writeHead(toHttpStatus(glomsegError.code), { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  response.writeHead(httpStatusOf(glomsegError.code), { 'content-type': 'application/json', 'cache-control': 'no-store' });
   response.end(body);
 }
 
@@ -91,7 +91,7 @@ export class WebServer {
     throwIfAborted(options.signal);
     const staticRoot = options.staticRoot ?? path.dirname(await ensurePluginBundle(options.signal));
     const grpcWeb = connectNodeAdapter({
-      routes: glomsegRoutes(options.service),
+      routes: glomsegRoutes(options.service, options.log),
       grpcWeb: true,
       grpc: false,
       connect: false,
@@ -189,7 +189,7 @@ async function handleHttp(
     }
     throw new GlomsegError('NOT_FOUND', `nothing is served at ${url.pathname}`);
   } catch (error) {
-    sendJsonError(response, error);
+    sendJsonError(response, error, options.log);
   }
 }
 

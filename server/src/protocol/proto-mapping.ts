@@ -1,4 +1,7 @@
-/** Translates between the domain types of server/src/service and the protobuf-es messages of gen/. */
+/**
+ * Translates between the domain types of server/src/service and the protobuf-es messages of gen/. Both transports
+ * use it: native gRPC (server/src/grpc) and gRPC-Web (server/src/web).
+ */
 import { create } from '@bufbuild/protobuf';
 import type { GlomerulusPolygon, Rect, Ring, TileEdge } from '@glomseg/shared/geometry.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
@@ -186,7 +189,8 @@ export function streamTilesParamsFromProto(request: pb.StreamTilesRequest): Stre
 
 export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): ScoreSlideParams {
   const region = request.region;
-  const hasRegion = region !== undefined && region.width > 0 && region.height > 0;
+  // An all-zero region means "not set"; anything else goes to the service, which rejects empty or negative sizes.
+  const hasRegion = region !== undefined && (region.x !== 0 || region.y !== 0 || region.width !== 0 || region.height !== 0);
   return {
     slideId: request.slideId,
     modelId: optionalString(request.modelId),

@@ -1,0 +1,32 @@
+/**
+ * glomseg.v1.Glomseg as a @grpc/grpc-js service definition whose messages are the protobuf-es ones of gen/, so
+ * native gRPC and gRPC-Web share one domain <-> proto mapping (server/src/protocol/proto-mapping.ts).
+ */
+import { fromBinary, toBinary, type DescMessage, type DescService } from '@bufbuild/protobuf';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { Glomseg } from '../../../gen/glomseg/v1/glomseg_pb.js';
+
+function serializer(schema: DescMessage) {
+  return (message: any) => Buffer.from(toBinary(schema, message));
+}
+
+function deserializer(schema: DescMessage) {
+  return (bytes: Buffer) => fromBinary(schema, bytes);
+}
+
+export function grpcServiceDefinition(service: DescService = Glomseg): ServiceDefinition {
+  const definition: Record<string, ServiceDefinition[string]> = {};
+  for (const method of service.methods) {
+    definition[method.name] = {
+      path: `/${service.typeName}/${method.name}`,
+      requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
+      responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output),
+      responseDeserialize: deserializer(method.output),
+      originalName: method.localName,
+    };
+  }
+  return definition as ServiceDefinition;
+}

@@ -1,0 +1,47 @@
+/**
+ * The one place where glomseg error codes become wire statuses. gRPC and gRPC-Web share the numeric status codes
+ * (connect's `Code` uses the same numbers); HTTP routes get the nearest HTTP status.
+ */
+import { GlomsegError, isGlomsegError, type ErrorCode } from '@glomseg/shared/errors.js';
+
+const GRPC_STATUS: Record<ErrorCode, number> = {
+  CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+};
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 400,
+  NOT_FOUND: 404,
+  FAILED_PRECONDITION: 422,
+  RESOURCE_EXHAUSTED: 429,
+  CANCELLED: 499,
+  DEADLINE_EXCEEDED: 504,
+  UNIMPLEMENTED: 501,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export function grpcStatusOf(code: ErrorCode): number {
+  return GRPC_STATUS[code];
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
+
+/**
+ * Any thrown value as a GlomsegError. Anything that is not one is a bug: it becomes INTERNAL with a plain message
+ * (no internals leak to clients) and its detail goes to the log.
+ */
+export function asGlomsegError(error: unknown, log?: (message: string) => void): GlomsegError {
+  if (isGlomsegError(error)) return error;
+  log?.(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return new GlomsegError('INTERNAL', 'internal server error (see the server log)', { cause: error });
+}
