@@ -1,6 +1,8 @@
 /** The contract for running a segmentation model on one RGB tile. Implementations (ONNX Runtime) sit at the edge. */
 import type { ModelCard } from './model-card.js';
 import type { RgbImage } from './slide-source.js';
+import type { GlomerulusPolygon } from './geometry.js';
+import type { TraceOptions } from './trace-tile.js';
 
 /** Per-pixel probability of the glomerulus class, row-major, values in [0, 1]. */
 export interface ProbabilityMap {
@@ -9,11 +11,20 @@ export interface ProbabilityMap {
   data: Float32Array;
 }
 
+export interface TracedTile {
+  polygons: GlomerulusPolygon[];
+  /** session.run time, and thresholding + tracing time, in milliseconds. */
+  inferenceMs: number;
+  postprocessMs: number;
+}
+
 export interface Segmenter {
   readonly card: ModelCard;
   /** Execution provider in use: 'cpu', 'webgpu' or 'cuda'. */
   readonly device: string;
   /** Runs the model on an RGB image (a tile with its context margin); returns a map of the same size. */
   predict(image: RgbImage, signal?: AbortSignal): Promise<ProbabilityMap>;
+  /** Predicts and traces the kept centre into polygons where the model runs, off the caller's thread. */
+  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal): Promise<TracedTile>;
   dispose(): Promise<void>;
 }

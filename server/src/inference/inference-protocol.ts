@@ -1,6 +1,8 @@
 /** Messages between OnnxSegmenter (main thread) and its inference workers. */
 import type { ErrorCode } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
+import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
+import type { TraceOptions } from '@glomseg/shared/trace-tile.js';
 import type { InferenceDevice } from './execution-providers.js';
 
 /** One way to start a session; a worker tries its candidates in order and keeps the first that works. */
@@ -30,6 +32,8 @@ export interface RunRequest {
   height: number;
   /** Interleaved RGB, transferred. */
   data: Uint8Array;
+  /** When set, the worker traces polygons and answers with them instead of the probability map. */
+  trace?: TraceOptions;
 }
 
 /** Finish the run in flight, release the session, exit. */
@@ -41,4 +45,5 @@ export type WorkerMessage =
   | { type: 'ready'; chosen: SessionCandidate; failures: SessionFailure[] }
   | { type: 'init-failed'; failures: SessionFailure[] }
   | { type: 'result'; id: number; width: number; height: number; data: Float32Array; runMs: number }
+  | { type: 'polygons'; id: number; polygons: GlomerulusPolygon[]; runMs: number; postprocessMs: number }
   | { type: 'error'; id: number; code: ErrorCode; message: string };

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import { cropProbability, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
+import { traceTile } from '@glomseg/shared/trace-tile.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
@@ -96,6 +97,12 @@ async function run(session: InferenceSession, request: RunRequest, inputIsHalf: 
   if (map.width !== image.width || map.height !== image.height) map = cropProbability(map, 0, 0, image.width, image.height);
   input.dispose();
   output.dispose();
+  if (request.trace) {
+    const traceStart = performance.now();
+    const polygons = traceTile(map, request.trace);
+    post({ type: 'polygons', id: request.id, polygons, runMs, postprocessMs: performance.now() - traceStart });
+    return;
+  }
   post({ type: 'result', id: request.id, width: map.width, height: map.height, data: map.data, runMs }, [map.data.buffer as ArrayBuffer]);
 }
 

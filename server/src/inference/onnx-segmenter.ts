@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import type { ProbabilityMap, Segmenter } from '@glomseg/shared/segmenter.js';
+import type { ProbabilityMap, Segmenter, TracedTile } from '@glomseg/shared/segmenter.js';
+import type { TraceOptions } from '@glomseg/shared/trace-tile.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import {
   CUDA_NOT_INSTALLED_MESSAGE,
@@ -48,7 +49,8 @@ export interface SegmenterStats {
 interface Job {
   id: number;
   image: RgbImage;
-  resolve: (map: ProbabilityMap) => void;
+  trace?: TraceOptions;
+  resolve: (value: any) => void;
   reject: (error: Error) => void;
   settled: boolean;
   cleanup: () => void;
@@ -137,6 +139,14 @@ export class OnnxSegmenter implements Segmenter {
   }
 
   predict(image: RgbImage, signal?: AbortSignal): Promise<ProbabilityMap> {
+    return this.#submit<ProbabilityMap>(image, undefined, signal);
+  }
+
+  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal): Promise<TracedTile> {
+    return this.#submit<TracedTile>(image, trace, signal);
+  }
+
+  #submit<T>(image: RgbImage, trace: TraceOptions | undefined, signal?: AbortSignal): Promise<T> {
     if (this.#disposed) return Promise.reject(new GlomsegError('UNAVAILABLE', `the segmenter for model '${this.card.id}' is closed`));
     if (signal?.aborted) return Promise.reject(cancelledError(signal));
     if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 3)) {
@@ -144,7 +154,7 @@ export class OnnxSegmenter implements Segmenter {
         new GlomsegError('INVALID_ARGUMENT', `RGB image of ${image.width} x ${image.height} holds ${image.data.length} bytes, expected ${image.width * image.height * 3}`),
       );
     }
-    return new Promise<ProbabilityMap>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         // Queued: never runs. Running: the worker finishes, and its result is dropped.
         const queuedAt = this.#queue.indexOf(job);
@@ -154,6 +164,7 @@ export class OnnxSegmenter implements Segmenter {
       const job: Job = {
         id: this.#nextId++,
         image,
+        trace,
         resolve,
         reject,
         settled: false,
@@ -217,7 +228,7 @@ export class OnnxSegmenter implements Segmenter {
       // Copy exactly the view's bytes (the caller keeps its buffer), then move the copy, not clone it.
       const data = job.image.data.slice();
       slot.worker.ref(); // a pending prediction keeps the process alive; an idle pool does not
-      slot.worker.postMessage({ type: 'run', id: job.id, width: job.image.width, height: job.image.height, data }, [data.buffer]);
+      slot.worker.postMessage({ type: 'run', id: job.id, width: job.image.width, height: job.image.height, data, trace: job.trace }, [data.buffer]);
     }
     if (this.#queue.length > 0 && this.#slots.size === 0 && this.#starting === 0) {
       const error = new GlomsegError('UNAVAILABLE', `no inference worker is running for model '${this.card.id}'`);
@@ -226,7 +237,7 @@ export class OnnxSegmenter implements Segmenter {
   }
 
   #onMessage(slot: Slot, message: WorkerMessage): void {
-    if (message.type !== 'result' && message.type !== 'error') return;
+    if (message.type !== 'result' && message.type !== 'polygons' && message.type !== 'error') return;
     const job = slot.job;
     slot.job = undefined;
     slot.worker.unref();
@@ -235,6 +246,11 @@ export class OnnxSegmenter implements Segmenter {
         this.#completed++;
         this.#inferenceMs += message.runMs;
         settle(job, () => job.resolve({ width: message.width, height: message.height, data: message.data }));
+      } else if (message.type === 'polygons') {
+        this.#completed++;
+        this.#inferenceMs += message.runMs;
+        const traced: TracedTile = { polygons: message.polygons, inferenceMs: message.runMs, postprocessMs: message.postprocessMs };
+        settle(job, () => job.resolve(traced));
       } else {
         this.#failed++;
         settle(job, () => job.reject(new GlomsegError(message.code, message.message)));

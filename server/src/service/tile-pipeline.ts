@@ -1,9 +1,7 @@
-/** One model tile, start to finish: read with its context margin, predict, keep the centre, trace polygons. */
+/** One model tile, start to finish: read with its context margin, resize to model pixels, predict and trace polygons. */
 import type { Segmenter } from '@glomseg/shared/segmenter.js';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { tileBounds, tileReadWindow, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
-import { cropProbability } from '@glomseg/shared/preprocess.js';
-import { maskToPolygons } from '@glomseg/shared/mask-to-polygons.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 import { resizeRgb } from './resample.js';
 import type { CachedTile } from './result-cache.js';
@@ -31,14 +29,21 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Ca
   throwIfAborted(signal);
   const readMs = performance.now() - readStart;
 
-  const inferenceStart = performance.now();
-  const probability = await job.segmenter.predict(image, signal);
-  const inferenceMs = performance.now() - inferenceStart;
-
-  const postStart = performance.now();
-  const kept = cropProbability(probability, window.keepX, window.keepY, window.keepWidth, window.keepHeight);
-  const polygons = maskToPolygons(kept, job.threshold, { originX: bounds.x, originY: bounds.y, scale: grid.scale }, { minArea: job.minArea });
-  const postprocessMs = performance.now() - postStart;
+  // Inference and tracing both run in the segmenter's worker: nothing heavy on the thread that serves gRPC.
+  const traced = await job.segmenter.predictPolygons(
+    image,
+    {
+      keepX: window.keepX,
+      keepY: window.keepY,
+      keepWidth: window.keepWidth,
+      keepHeight: window.keepHeight,
+      threshold: job.threshold,
+      transform: { originX: bounds.x, originY: bounds.y, scale: grid.scale },
+      minArea: job.minArea,
+    },
+    signal,
+  );
+  const { polygons, inferenceMs, postprocessMs } = traced;
 
   return { bounds, polygons, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
 }

@@ -1,0 +1,48 @@
+/** predictPolygons traces in the worker exactly what predict + traceTile give on the caller's thread. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../../server/src/inference/model-registry.js';
+import { OnnxSegmenter } from '../../../server/src/inference/onnx-segmenter.js';
+import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
+import { MODELS } from '../../helpers/paths.js';
+import { readTileScaled, cropRgb } from './tile-image.js';
+
+let segmenter: OnnxSegmenter;
+
+beforeAll(async () => {
+  const model = (await ModelRegistry.load({ folder: MODELS })).defaultModel();
+  segmenter = await OnnxSegmenter.create({ ...model, device: 'cpu', workers: 1 });
+});
+
+afterAll(async () => {
+  await segmenter?.dispose();
+});
+
+describe('OnnxSegmenter.predictPolygons', () => {
+  it('gives the polygons of predict + traceTile, with timings', async () => {
+    // Train tile 2 at the model's scale holds a glomerulus.
+    const image = cropRgb(await readTileScaled('2', segmenter.card.downsample ?? 4), 0, 0, 384, 288);
+    const trace: TraceOptions = {
+      keepX: 64,
+      keepY: 16,
+      keepWidth: 256,
+      keepHeight: 256,
+      threshold: segmenter.card.threshold,
+      transform: { originX: 1000, originY: 2000, scale: 4 },
+      minArea: segmenter.card.minArea ?? 0,
+    };
+    const traced = await segmenter.predictPolygons(image, trace);
+    const expected = traceTile(await segmenter.predict(image), trace);
+    expect(traced.polygons).toEqual(expected);
+    expect(traced.polygons.length).toBeGreaterThan(0);
+    expect(traced.inferenceMs).toBeGreaterThan(0);
+    expect(traced.postprocessMs).toBeGreaterThanOrEqual(0);
+    for (const p of traced.polygons) {
+      for (const [x, y] of p.exterior) {
+        expect(x).toBeGreaterThanOrEqual(1000);
+        expect(x).toBeLessThanOrEqual(1000 + 256 * 4);
+        expect(y).toBeGreaterThanOrEqual(2000);
+        expect(y).toBeLessThanOrEqual(2000 + 256 * 4);
+      }
+    }
+  });
+});
