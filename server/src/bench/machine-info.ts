@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -37,7 +38,7 @@ export async function machineInfo(): Promise<MachineInfo> {
     kernel: os.release(),
     node: process.version,
     onnxruntime: version('onnxruntime-node'),
-    sharp: version('sharp'),
+    sharp: `${sharp.versions.sharp} (libvips ${sharp.versions.vips})`,
     gpus: await nvidiaGpus(),
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };

@@ -113,20 +113,20 @@ async function run(options: BenchOptions): Promise<object> {
 
   // Raw throughput first, before the server exists, so nothing competes with it.
   const cores = os.availableParallelism();
-  const serverWorkers = options.workers ?? 1; // `glomseg serve` default
-  const intraOpThreads = Math.max(1, Math.floor(cores / serverWorkers)); // what GlomsegApp gives each worker
   const iterations = options.rawIterations ?? (options.quick ? 10 : 40);
   const minSeconds = options.rawIterations ? 0 : options.quick ? 3 : 10; // small models: enough runs to time
-  log(`raw: model '${card.id}' on ${options.device}, ${serverWorkers} worker(s) x ${intraOpThreads} thread(s), ${iterations} runs of ${servedInputSize(card)}^2`);
+  // The server's own defaults (OnnxSegmenter: 2 single-thread workers on a multi-core CPU, 1 on a GPU) unless --workers.
   const segmenter = await OnnxSegmenter.create({
     card,
     modelPath: model.modelPath,
     variantPaths: model.variantPaths,
     device: options.device,
-    workers: serverWorkers,
-    intraOpThreads,
+    workers: options.workers,
     logger: log,
   });
+  const serverWorkers = segmenter.stats().workers;
+  const intraOpThreads = Math.max(1, Math.floor(cores / serverWorkers)); // as OnnxSegmenter and GlomsegApp split the cores
+  log(`raw: model '${card.id}' on ${segmenter.device}: the server's pool of ${serverWorkers} worker(s) x ${intraOpThreads} thread(s), then session.run with ${cores} thread(s); ${iterations}+ runs of ${servedInputSize(card)}^2`);
   let pool;
   try {
     pool = await measureSegmenterPool({ segmenter, image: tileImage, iterations, minSeconds });
@@ -134,7 +134,8 @@ async function run(options: BenchOptions): Promise<object> {
     await segmenter.dispose();
   }
   const measureRaw = () =>
-    measureSessionRun({ card, modelPath: segmenter.modelPath, device: segmenter.device, intraOpThreads, image: tileImage, iterations, minSeconds });
+    // One session with every core: the most the bare model does on this machine, whatever the server's worker split.
+    measureSessionRun({ card, modelPath: segmenter.modelPath, device: segmenter.device, intraOpThreads: cores, image: tileImage, iterations, minSeconds });
   const sessionRun = await measureRaw();
   log(`raw session.run: ${sessionRun.msPerRunMedian.toFixed(1)} ms/run, ${sessionRun.keptMpxPerSecond.toFixed(3)} kept Mpx/s; segmenter pool ${pool.keptMpxPerSecond.toFixed(3)} Mpx/s`);
 
@@ -361,7 +362,7 @@ const program = new Command('bench')
   .option('--raw-iterations <n>', 'timed model runs (default: 40 and at least 10 s; 10 and 3 s with --quick)', positiveInteger)
   .option('-m, --models <dir>', 'model folder', path.join(REPO_ROOT, 'models'))
   .option('--model <id>', 'model id (default: the registry default)')
-  .option('--workers <n>', 'server inference workers (default: the serve default, 1)', positiveInteger)
+  .option('--workers <n>', 'server inference workers (default: the server\'s, 2 on a multi-core CPU, 1 on a GPU)', positiveInteger)
   .option('--viewports <n>', 'viewport latency samples', positiveInteger, 3)
   .option('--mpp <um>', 'slide pixel size to assume (default: the file\'s)', positiveNumber)
   .option('--no-score', 'skip the end-to-end ScoreSlide run')
