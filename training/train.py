@@ -243,6 +243,11 @@ def main(argv=None):
         description='Small U-Net for glomerulus segmentation in PAS-stained human kidney at about 2 um/px '
                     '(level-0 0.5 um/px read at 1/4), trained on the HuBMAP VU train tiles.',
     )
+    try:
+        from export_fp16 import add_fp16_variant  # needs the onnx package (Debian: python3-onnx)
+        print(f"fp16 variant for WebGPU: {add_fp16_variant(os.path.join(args.out, 'glomseg-unet.json'))}")
+    except ImportError:
+        print('onnx package missing (apt-get install python3-onnx): no fp16 variant written')
     os.makedirs(os.path.dirname(args.checkpoint), exist_ok=True)
     torch.save({'state': best['state'], 'base': args.base, 'maxWidth': args.max_width, 'mean': mean.tolist(),
                 'std': std.tolist(), 'downsample': args.downsample}, args.checkpoint)
