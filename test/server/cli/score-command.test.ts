@@ -1,0 +1,103 @@
+/**
+ * `glomseg score` as a user runs it: a separate process, real slides, a real server (in-process by default, or
+ * another process's over gRPC with --server), outputs on disk, exit codes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { GlomsegApp } from '../../../server/src/app.js';
+import { decodeMaskRle } from '@glomseg/shared/rle.js';
+import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS, REPO_ROOT, WSI } from '../../helpers/paths.js';
+
+const CLI = path.join(REPO_ROOT, 'server', 'src', 'cli', 'main.ts');
+const REGION = path.join(EVAL_REGION, 'kidney-region.tif');
+const JP2K = path.join(WSI, 'TCGA-CR-7395-01A-01-TS1-jp2k.svs');
+
+async function glomseg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: REPO_ROOT,
+      timeout: 240_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error: any) {
+    if (typeof error?.code !== 'number') throw error;
+    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
+  }
+}
+
+let out: string;
+beforeAll(async () => {
+  out = await mkdtemp(path.join(os.tmpdir(), 'glomseg-cli-'));
+});
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+describe('glomseg score', () => {
+  it('scores a region with annotations, writes GeoJSON, RLE and metrics, and reports a failing slide without stopping', async () => {
+    const dir = path.join(out, 'in-process');
+    const { code, stdout } = await glomseg(['score', REGION, JP2K, '--annotations', EVAL_REGION, '--region', '0,0,3200,2400', '--out', dir, '--json']);
+    expect(code).toBe(1); // the JPEG 2000 slide fails; the exit code says not all succeeded
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const failure = events.find((e) => e.event === 'error');
+    expect(failure.slide).toBe(JP2K);
+    expect(failure.error).toMatch(/FAILED_PRECONDITION: .*unsupported compression/);
+    const result = events.find((e) => e.event === 'result');
+    expect(result.slide).toBe(REGION);
+    expect(events.some((e) => e.event === 'progress')).toBe(true);
+
+    const metrics = JSON.parse(await readFile(path.join(dir, 'metrics.json'), 'utf8'));
+    const region = metrics.slides.find((s: any) => s.slide === 'kidney-region');
+    expect(region.ok).toBe(true);
+    expect(region.metrics.truthCount).toBeGreaterThan(10);
+    expect(region.metrics.globalDice).toBeGreaterThan(0.5);
+    expect(metrics.slides.find((s: any) => s.slide.startsWith('TCGA')).ok).toBe(false);
+
+    const geojson = JSON.parse(await readFile(path.join(dir, 'kidney-region.geojson'), 'utf8'));
+    expect(geojson.type).toBe('FeatureCollection');
+    expect(geojson.features).toHaveLength(region.glomeruli);
+    expect(geojson.features[0].properties.classification.name).toBe('Glomerulus');
+    const xs = geojson.features.flatMap((f: any) => f.geometry.coordinates[0].map((p: number[]) => p[0]));
+    expect(Math.max(...xs)).toBeLessThanOrEqual(6400);
+
+    const csv = (await readFile(path.join(dir, 'submission.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('id,predicted');
+    const [id, rle] = csv[1].split(',');
+    expect(id).toBe('kidney-region');
+    // Column-major mask of the whole slide: predicted pixels ~ the predicted area.
+    const mask = decodeMaskRle(rle, 6400, 4800);
+    const pixels = mask.reduce((sum, v) => sum + v, 0);
+    expect(pixels).toBeGreaterThan(region.metrics.predictedArea * 0.95);
+    expect(pixels).toBeLessThan(region.metrics.predictedArea * 1.05);
+  }, 300_000);
+
+  it('talks to a server in another process with --server', async () => {
+    const app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu' });
+    try {
+      const { code, stdout } = await glomseg(['score', 'kidney-region-quarter.tif', '--server', app.grpcAddress, '--mpp', '2', '--json']);
+      expect(code).toBe(0);
+      const result = stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'result');
+      expect(result.glomeruli).toBeGreaterThan(0);
+      expect(app.service.stats().completedStreams).toBe(1);
+      const info = await glomseg(['info', 'kidney-region.tif', '--server', app.grpcAddress]);
+      expect(info.code).toBe(0);
+      expect(JSON.parse(info.stdout)).toMatchObject({ width: 6400, height: 4800, models: [{ id: 'glomseg-unet' }] });
+    } finally {
+      await app.close();
+    }
+  }, 300_000);
+
+  it('says what is wrong with its arguments (exit code 2)', async () => {
+    const { code, stderr } = await glomseg(['score', '/no/such/slide.tif']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/no such slide file/);
+    const bad = await glomseg(['score', REGION, '--region', '1,2,3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/x,y,width,height/);
+  });
+});
