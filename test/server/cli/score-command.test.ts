@@ -69,9 +69,10 @@ describe('glomseg score', () => {
     expect(csv[0]).toBe('id,predicted');
     const [id, rle] = csv[1].split(',');
     expect(id).toBe('kidney-region');
-    // Column-major mask of the whole slide: predicted pixels ~ the predicted area.
+    // The RLE covers the whole slide; decoded (row-major), its pixels inside the scored region ~ the predicted area.
     const mask = decodeMaskRle(rle, 6400, 4800);
-    const pixels = mask.reduce((sum, v) => sum + v, 0);
+    let pixels = 0;
+    for (let y = 0; y < 2400; y++) for (let x = 0; x < 3200; x++) pixels += mask[y * 6400 + x];
     expect(pixels).toBeGreaterThan(region.metrics.predictedArea * 0.95);
     expect(pixels).toBeLessThan(region.metrics.predictedArea * 1.05);
   }, 300_000);
