@@ -12,10 +12,12 @@ import {
   planTileGrid,
   tileBounds,
   tileKey,
+  tilesInRect,
   type TileAddress,
   type TileGrid,
 } from '@glomseg/shared/tile-grid.js';
 import { joinAcrossTiles } from '@glomseg/shared/join-polygons.js';
+import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import { computeDiceMetrics } from '@glomseg/shared/dice.js';
 import { parseAnnotations } from '@glomseg/shared/annotations.js';
 import { ResultCache, type CachedTile } from './result-cache.js';
@@ -201,12 +203,8 @@ export class DomainGlomsegService implements GlomsegService {
           })
         : undefined;
 
-      const tiles: TileAddress[] = [];
-      const c0 = Math.floor(region.x / grid.tileSizeLevel0);
-      const r0 = Math.floor(region.y / grid.tileSizeLevel0);
-      const c1 = Math.min(grid.cols - 1, Math.ceil((region.x + region.width) / grid.tileSizeLevel0) - 1);
-      const r1 = Math.min(grid.rows - 1, Math.ceil((region.y + region.height) / grid.tileSizeLevel0) - 1);
-      for (let row = r0; row <= r1; row++) for (let col = c0; col <= c1; col++) tiles.push({ col, row });
+      // Row by row: neighbouring tiles share the slide's own tiles, which the decoded-tile cache then reuses.
+      const tiles = tilesInRect(grid, region).sort((a, b) => a.row - b.row || a.col - b.col);
 
       const pieces = [];
       const totalTimings = zeroTimings();
@@ -227,16 +225,9 @@ export class DomainGlomsegService implements GlomsegService {
       }
       throwIfAborted(signal);
       // Final polygons are whole glomeruli: a piece nothing joined to (at the slide's edge) no longer "touches" a tile.
-      const polygons = joinAcrossTiles(pieces).map((p) => (p.touches.length ? { ...p, touches: [] } : p)).filter((p) => {
-        let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-        for (const [x, y] of p.exterior) {
-          if (x < minX) minX = x;
-          if (y < minY) minY = y;
-          if (x > maxX) maxX = x;
-          if (y > maxY) maxY = y;
-        }
-        return intersect({ x: minX, y: minY, width: maxX - minX, height: maxY - minY }, region) !== undefined;
-      });
+      const polygons = joinAcrossTiles(pieces)
+        .map((p) => (p.touches.length ? { ...p, touches: [] } : p))
+        .filter((p) => intersect(polygonBBox(p), region) !== undefined);
       const metrics = truth
         ? computeDiceMetrics(polygons, truth, region, {
             tileWidth: params.diceTileWidth || DEFAULT_DICE_TILE.width,
