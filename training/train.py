@@ -255,7 +255,8 @@ def main(argv=None):
           f'checkpoint {args.checkpoint}', flush=True)
     if args.parity_fixture and not args.smoke:
         from export_parity_fixture import write_fixture
-        write_fixture(model, mean.tolist(), std.tolist(), args.data, args.parity_fixture, args.downsample)
+        write_fixture(model, mean.tolist(), std.tolist(), args.data, args.parity_fixture, args.downsample,
+                      onnx_path=os.path.join(args.out, onnx_name))
     print(f'validation Dice {chosen["global"]:.4f} threshold {best["threshold"]} wall {train_seconds:.0f}s', flush=True)
     return best
 
