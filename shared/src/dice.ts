@@ -8,7 +8,8 @@ import type { Polygon, Rect } from './geometry.js';
 import { GlomsegError, throwIfAborted } from './errors.js';
 import { polygonArea, polygonBBox, rasterizePolygons, rectsTouch } from './rasterize.js';
 
-export interface DiceMetrics {
+/** Pixel Dice over a region plus the object metrics of `ObjectMatch` (its `truthCount`: true polygons whose box meets the region). */
+export interface DiceMetrics extends ObjectMatch {
   /** 2|X∩Y| / (|X| + |Y|) over the whole region; 1 when both are empty. */
   globalDice: number;
   /** Mean of per-tile Dice over the grid; a tile with neither prediction nor truth counts 1. */
@@ -16,18 +17,10 @@ export interface DiceMetrics {
   diceTileWidth: number;
   diceTileHeight: number;
   diceTiles: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  truePositives: number;
-  falsePositives: number;
-  falseNegatives: number;
   /** Pixel counts inside the region. */
   predictedArea: number;
   truthArea: number;
   intersectionArea: number;
-  /** True polygons whose box meets the region. */
-  truthCount: number;
 }
 
 export interface DiceOptions {
