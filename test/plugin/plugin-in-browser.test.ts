@@ -146,6 +146,12 @@ describe('<glomseg-viewer> on the demo slide', () => {
   }, STREAM_TIMEOUT + 60_000);
 
   it('cancels the stream on the server when the view is panned mid-stream, and draws nothing twice', async () => {
+    // The pointer is pressed on the map before the stream opens, so that the drag starts the moment a tile arrives:
+    // a few tiles take well under a second on a fast machine, and the pan must come while the stream is open.
+    const box = (await page.locator('glomseg-viewer').evaluate((el) => el.shadowRoot!.querySelector('[part=map]')!.getBoundingClientRect().toJSON())) as DOMRect;
+    const start = { x: box.x + box.width * 0.8, y: box.y + box.height * 0.8 };
+    await page.mouse.move(start.x, start.y);
+    await page.mouse.down();
     const setup = await page.evaluate(() => {
       const viewer = document.querySelector('glomseg-viewer') as any;
       const overlay = viewer.overlay;
@@ -168,11 +174,7 @@ describe('<glomseg-viewer> on the demo slide', () => {
     expect(app.service.stats().activeStreams, 'the stream is still open when the pan starts').toBe(1);
 
     // Drag the map with the mouse to the bottom-right, far enough that other tiles are wanted.
-    const box = (await page.locator('glomseg-viewer').evaluate((el) => el.shadowRoot!.querySelector('[part=map]')!.getBoundingClientRect().toJSON())) as DOMRect;
-    const start = { x: box.x + box.width * 0.8, y: box.y + box.height * 0.8 };
-    await page.mouse.move(start.x, start.y);
-    await page.mouse.down();
-    for (let step = 1; step <= 10; step++) await page.mouse.move(start.x - step * box.width * 0.06, start.y - step * box.height * 0.06);
+    await page.mouse.move(start.x - box.width * 0.6, start.y - box.height * 0.6, { steps: 4 });
     await page.mouse.up();
 
     const deadline = Date.now() + 15_000;
