@@ -6,6 +6,7 @@ Only split=train tiles are read; validation is carved from them (whole grid rows
 tiles). The eval-region tiles are never loaded.
 """
 import argparse
+import copy
 import datetime
 import json
 import math
@@ -44,6 +45,9 @@ def parse_args(argv=None):
     p.add_argument('--max-width', type=int, default=128)
     p.add_argument('--lr', type=float, default=3e-3)
     p.add_argument('--weight-decay', type=float, default=1e-4)
+    p.add_argument('--ema', type=float, default=0.995,
+                   help='decay of the exponential moving average of the weights that is validated and exported '
+                        '(0 = use the raw weights)')
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--val-rows-a', default='10,11', help='grid rows of slide A held out for validation')
@@ -55,6 +59,24 @@ def parse_args(argv=None):
                    help='where to write the PyTorch/ONNX parity fixture ("" to skip)')
     p.add_argument('--smoke', action='store_true', help='a few steps on two tiles; for CI')
     return p.parse_args(argv)
+
+
+class WeightAverage:
+    """Exponential moving average of a model's weights (BatchNorm statistics included), kept in a copy."""
+
+    def __init__(self, model, decay):
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model):
+        for avg, cur in zip(self.model.state_dict().values(), model.state_dict().values()):
+            if avg.dtype.is_floating_point:
+                avg.mul_(self.decay).add_(cur.detach(), alpha=1 - self.decay)
+            else:
+                avg.copy_(cur)
 
 
 def seed_everything(seed):
@@ -155,6 +177,8 @@ def main(argv=None):
             return args.lr * (0.04 + 0.96 * frac / warmup)
         return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - warmup) / (1 - warmup))))
     sampler = BatchSampler(fit_img, fit_msk, args.crop, args.batch, args.seed)
+    # The averaged weights generalise better than the last step's and make the per-epoch validation less noisy.
+    ema = WeightAverage(model, args.ema) if args.ema > 0 else None
     mean_d, std_d = mean.to(device), std.to(device)
 
     best = {'dice': -1.0}
@@ -176,11 +200,14 @@ def main(argv=None):
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if ema:
+                ema.update(model)
             step += 1
             losses.append(loss.item())
         step_s = (time.time() - t0) / args.steps_per_epoch
         epochs_done = epoch
-        scores = dice_scores(predict_full(model, val_img, mean, std, device), val_msk)
+        scored = ema.model if ema else model
+        scores = dice_scores(predict_full(scored, val_img, mean, std, device), val_msk)
         t_best = max(scores, key=lambda t: scores[t]['global'])
         d05 = scores[0.5]['global']
         history.append({'epoch': epoch, 'loss': float(np.mean(losses)), 'valDice@0.5': d05,
@@ -189,7 +216,7 @@ def main(argv=None):
               f'best {scores[t_best]["global"]:.4f} @ {t_best} | elapsed {time.time() - t_start:.0f}s', flush=True)
         if scores[t_best]['global'] > best['dice']:
             best = {'dice': scores[t_best]['global'], 'epoch': epoch, 'threshold': t_best, 'scores': scores,
-                    'state': {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+                    'state': {k: v.detach().cpu().clone() for k, v in scored.state_dict().items()}}
 
     model.load_state_dict(best['state'])
     model = model.to('cpu').to(memory_format=torch.contiguous_format).eval()
@@ -215,6 +242,7 @@ def main(argv=None):
         'stepsPerEpoch': args.steps_per_epoch,
         'batch': args.batch,
         'crop': args.crop,
+        'weightAverageDecay': args.ema,
         'architecture': f'U-Net depth 4, widths {model.widths}, BatchNorm+ReLU, bilinear upsampling',
         'parameters': count_params(model),
         'bestEpoch': best['epoch'],

@@ -35,7 +35,7 @@ export interface TileGrid {
   mppSource: 'file' | 'request' | 'model-default';
 }
 
-/** What to read for one tile: a window of `level` (may extend past the slide), resized to model pixels. */
+/** What to read for one tile: a window of `level` (inside the slide unless the slide is tiny), resized to model pixels. */
 export interface TileReadWindow {
   level: number;
   x: number;
@@ -141,29 +141,41 @@ function roundUpTo(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;
 }
 
-/** The window to read for a tile: the tile plus its margin, padded up to the model's size multiple. */
+/**
+ * The window to read for a tile: the tile plus its margin, sized to the model's size multiple. At a slide edge the
+ * window stops at the edge and reaches further inward instead: the model learnt what a tissue edge looks like at the
+ * edge of its training crops, and invented context (white, a mirror image, a flat colour) each cost validation Dice.
+ * Only a slide smaller than one size multiple reads past its edge.
+ */
 export function tileReadWindow(grid: TileGrid, tile: TileAddress): TileReadWindow {
   const bounds = tileBounds(grid, tile);
   const keepWidth = Math.max(1, Math.round(bounds.width / grid.scale));
   const keepHeight = Math.max(1, Math.round(bounds.height / grid.scale));
-  const modelWidth = roundUpTo(keepWidth + 2 * grid.margin, grid.sizeMultiple);
-  const modelHeight = roundUpTo(keepHeight + 2 * grid.margin, grid.sizeMultiple);
+  const across = placeWindowAxis(tile.col * grid.tileSize, keepWidth, grid.margin, Math.round(grid.slideWidth / grid.scale), grid.sizeMultiple);
+  const down = placeWindowAxis(tile.row * grid.tileSize, keepHeight, grid.margin, Math.round(grid.slideHeight / grid.scale), grid.sizeMultiple);
   const factor = grid.scale / grid.levelDownsample; // level pixels per model pixel
-  const originX = tile.col * grid.tileSize - grid.margin; // model pixels
-  const originY = tile.row * grid.tileSize - grid.margin;
   return {
     level: grid.level,
-    x: Math.round(originX * factor),
-    y: Math.round(originY * factor),
-    width: Math.round(modelWidth * factor),
-    height: Math.round(modelHeight * factor),
-    modelWidth,
-    modelHeight,
-    keepX: grid.margin,
-    keepY: grid.margin,
+    x: Math.round(across.origin * factor),
+    y: Math.round(down.origin * factor),
+    width: Math.round(across.size * factor),
+    height: Math.round(down.size * factor),
+    modelWidth: across.size,
+    modelHeight: down.size,
+    keepX: across.keepOffset,
+    keepY: down.keepOffset,
     keepWidth,
     keepHeight,
   };
+}
+
+/** One axis of a read window, in model pixels: the kept span plus margins, inside [0, extent) where it fits. */
+function placeWindowAxis(keepStart: number, keep: number, margin: number, extent: number, multiple: number) {
+  const lo = Math.max(0, keepStart - margin);
+  const hi = Math.min(Math.max(extent, keepStart + keep), keepStart + keep + margin);
+  const size = roundUpTo(hi - lo, multiple);
+  const origin = Math.max(0, Math.min(lo, extent - size));
+  return { origin, size, keepOffset: keepStart - origin };
 }
 
 /** Tiles whose bounds intersect a level-0 rectangle, nearest the rectangle's centre first. */

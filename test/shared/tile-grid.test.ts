@@ -87,17 +87,43 @@ describe('tile geometry', () => {
       level: 2, x: 224, y: 224, width: 320, height: 320, modelWidth: 320, modelHeight: 320,
       keepX: 32, keepY: 32, keepWidth: 256, keepHeight: 256,
     });
-    // Corner tile: 64 x 176 kept model pixels; 64 + 64 -> 128 and 176 + 64 = 240 -> 256.
-    expect(tileReadWindow(grid, { col: 6, row: 4 })).toEqual({
-      level: 2, x: 1504, y: 992, width: 128, height: 256, modelWidth: 128, modelHeight: 256,
-      keepX: 32, keepY: 32, keepWidth: 64, keepHeight: 176,
+  });
+
+  it('stops the window at the slide edge and reaches inward instead of reading past it', () => {
+    // Top-left tile: nothing above or left of the slide is read; the window grows right and down to 288.
+    expect(tileReadWindow(grid, { col: 0, row: 0 })).toEqual({
+      level: 2, x: 0, y: 0, width: 288, height: 288, modelWidth: 288, modelHeight: 288,
+      keepX: 0, keepY: 0, keepWidth: 256, keepHeight: 256,
     });
+    // Corner tile: 64 x 176 kept model pixels of a 1600 x 1200 level. Across: 32 of margin + 64 = 96, a multiple
+    // of 32 ending at the edge. Down: 32 + 176 = 208, rounded to 224 by reaching 16 more pixels up.
+    expect(tileReadWindow(grid, { col: 6, row: 4 })).toEqual({
+      level: 2, x: 1504, y: 976, width: 96, height: 224, modelWidth: 96, modelHeight: 224,
+      keepX: 32, keepY: 48, keepWidth: 64, keepHeight: 176,
+    });
+    for (let col = 0; col < grid.cols; col++) {
+      for (let row = 0; row < grid.rows; row++) {
+        const w = tileReadWindow(grid, { col, row });
+        expect(w.x).toBeGreaterThanOrEqual(0);
+        expect(w.y).toBeGreaterThanOrEqual(0);
+        expect(w.x + w.width).toBeLessThanOrEqual(1600);
+        expect(w.y + w.height).toBeLessThanOrEqual(1200);
+        expect(w.modelWidth % 32).toBe(0);
+        expect(w.keepX + w.keepWidth).toBeLessThanOrEqual(w.modelWidth);
+        expect(w.keepY + w.keepHeight).toBeLessThanOrEqual(w.modelHeight);
+      }
+    }
+  });
+
+  it('reads past the edge only for a slide smaller than one size multiple', () => {
+    const tiny = planTileGrid(regionSlide({ width: 80, height: 40, levels: [{ index: 0, width: 80, height: 40, downsample: 1, tileWidth: 256, tileHeight: 256, synthesized: false }] }), card());
+    expect(tileReadWindow(tiny, { col: 0, row: 0 })).toMatchObject({ x: 0, y: 0, modelWidth: 32, modelHeight: 32, keepWidth: 20, keepHeight: 10 });
   });
 
   it('scales the window to level pixels when the level is finer than the model', () => {
     const fine = planTileGrid(regionSlide(), card({ mpp: 1.5 })); // 1.5 level-1 pixels per model pixel
     const window = tileReadWindow(fine, { col: 1, row: 0 });
-    expect(window).toMatchObject({ level: 1, x: Math.round((256 - 32) * 1.5), y: -48, width: 480, height: 480, modelWidth: 320 });
+    expect(window).toMatchObject({ level: 1, x: Math.round((256 - 32) * 1.5), y: 0, width: 480, height: 432, modelWidth: 320, modelHeight: 288 });
   });
 
   it('lists the tiles over a rectangle, nearest the centre first', () => {
