@@ -256,12 +256,42 @@ export function matchObjectPairs(predicted: readonly Polygon[], truth: readonly 
 /** Object counts from one-to-one matching: an unmatched prediction is a false positive, an unmatched truth a false negative. */
 export function matchObjects(predicted: readonly Polygon[], truth: readonly Polygon[]): ObjectMatch {
   const truePositives = matchObjectPairs(predicted, truth).length;
-  const falsePositives = predicted.length - truePositives;
-  const falseNegatives = truth.length - truePositives;
+  return objectMatchOf(truePositives, predicted.length - truePositives, truth.length - truePositives);
+}
+
+/** Precision, recall and F1 of object counts. */
+export function objectMatchOf(truePositives: number, falsePositives: number, falseNegatives: number): ObjectMatch {
+  const predicted = truePositives + falsePositives;
+  const truth = truePositives + falseNegatives;
   // With nothing to find and nothing found, the result is perfect; otherwise an empty side scores 0.
-  const nothing = predicted.length === 0 && truth.length === 0;
-  const precision = nothing ? 1 : predicted.length > 0 ? truePositives / predicted.length : 0;
-  const recall = nothing ? 1 : truth.length > 0 ? truePositives / truth.length : 0;
+  const nothing = predicted === 0 && truth === 0;
+  const precision = nothing ? 1 : predicted > 0 ? truePositives / predicted : 0;
+  const recall = nothing ? 1 : truth > 0 ? truePositives / truth : 0;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-  return { precision, recall, f1, truePositives, falsePositives, falseNegatives, truthCount: truth.length };
+  return { precision, recall, f1, truePositives, falsePositives, falseNegatives, truthCount: truth };
+}
+
+/**
+ * The metrics of several slides scored as one set: pixel counts and object counts are summed (so global Dice and
+ * F1 are pooled, not averaged), and the mean tile Dice is the mean over every grid tile of every slide. The Dice
+ * tile size is the first slide's (slides of one batch share it).
+ */
+export function poolDiceMetrics(all: readonly DiceMetrics[]): DiceMetrics {
+  if (all.length === 0) throw new GlomsegError('INVALID_ARGUMENT', 'no metrics to pool');
+  const sum = (pick: (m: DiceMetrics) => number) => all.reduce((total, m) => total + pick(m), 0);
+  const predictedArea = sum((m) => m.predictedArea);
+  const truthArea = sum((m) => m.truthArea);
+  const intersectionArea = sum((m) => m.intersectionArea);
+  const diceTiles = sum((m) => m.diceTiles);
+  return {
+    ...objectMatchOf(sum((m) => m.truePositives), sum((m) => m.falsePositives), sum((m) => m.falseNegatives)),
+    globalDice: diceOf(intersectionArea, predictedArea, truthArea),
+    meanTileDice: diceTiles > 0 ? sum((m) => m.meanTileDice * m.diceTiles) / diceTiles : 1,
+    diceTileWidth: all[0].diceTileWidth,
+    diceTileHeight: all[0].diceTileHeight,
+    diceTiles,
+    predictedArea,
+    truthArea,
+    intersectionArea,
+  };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 import { parseAnnotations } from '@glomseg/shared/annotations.js';
-import { computeDiceMetrics, createDiceAccumulator, matchObjectPairs, matchObjects, polygonIoU } from '@glomseg/shared/dice.js';
+import { computeDiceMetrics, createDiceAccumulator, matchObjectPairs, matchObjects, polygonIoU, poolDiceMetrics } from '@glomseg/shared/dice.js';
 
 const dataDir = path.resolve(import.meta.dirname, '../../../shared/data');
 const rect = (x0: number, y0: number, x1: number, y1: number): Polygon => ({ exterior: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], holes: [] });
@@ -61,6 +61,19 @@ describe('computeDiceMetrics on hand-checked squares', () => {
     expect(accumulator.tileRect(2)).toEqual({ x: 20, y: 0, width: 10, height: 10 });
     expect(accumulator.finish(predicted, truth)).toEqual(computeDiceMetrics(predicted, truth, region, tiles10));
     expect(() => accumulator.addTile(3, predicted, truth)).toThrowError(/outside the grid of 3 tiles/);
+  });
+
+  it('pools slides by summing pixel and object counts, and averages Dice over all their tiles', () => {
+    // Slide 1: overlap 50 of 100 + 100 over 4 tiles; slide 2: overlap 80 of 100 + 100 over 3 tiles.
+    const one = computeDiceMetrics([rect(0, 0, 10, 10)], [rect(5, 0, 15, 10)], { x: 0, y: 0, width: 40, height: 10 }, tiles10);
+    const two = computeDiceMetrics([rect(0, 0, 10, 10)], [rect(2, 0, 12, 10)], { x: 0, y: 0, width: 25, height: 10 }, tiles10);
+    const pooled = poolDiceMetrics([one, two]);
+    expect(pooled.globalDice).toBeCloseTo((2 * (50 + 80)) / 400, 12);
+    expect(pooled.diceTiles).toBe(7);
+    expect(pooled.meanTileDice).toBeCloseTo((one.meanTileDice * 4 + two.meanTileDice * 3) / 7, 12);
+    expect(pooled).toMatchObject({ truePositives: 1, falsePositives: 1, falseNegatives: 1, truthCount: 2, precision: 0.5, recall: 0.5, f1: 0.5 });
+    expect([pooled.predictedArea, pooled.truthArea, pooled.intersectionArea]).toEqual([200, 200, 130]);
+    expect(() => poolDiceMetrics([])).toThrowError(/no metrics/);
   });
 
   it('rejects a bad region or tile size', () => {

@@ -6,8 +6,9 @@ import cliProgress from 'cli-progress';
 import fg from 'fast-glob';
 import { toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
 import { encodePolygonsRle } from '@glomseg/shared/rle.js';
+import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
-import { polygonFromProto } from './client-mapping.js';
+import { diceMetricsFromProto, polygonFromProto } from './client-mapping.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
 
 export interface ScoreOptions {
@@ -26,7 +27,7 @@ export interface SlideScore {
   ok: boolean;
   error?: string;
   glomeruli?: number;
-  metrics?: Record<string, number>;
+  metrics?: DiceMetrics;
   elapsedMs?: number;
   width?: number;
   height?: number;
@@ -146,7 +147,7 @@ async function scoreOne(client: GlomsegClient, slide: string, slideId: string, o
     slideId,
     ok: true,
     glomeruli: polygons.length,
-    metrics: result.hasMetrics ? result.metrics : undefined,
+    metrics: result.hasMetrics ? diceMetricsFromProto(result.metrics) : undefined,
     elapsedMs: performance.now() - started,
     width: info.width,
     height: info.height,
@@ -156,20 +157,29 @@ async function scoreOne(client: GlomsegClient, slide: string, slideId: string, o
 
 function formatTable(scores: SlideScore[]): string {
   const rows = [['slide', 'glomeruli', 'global Dice', 'mean tile Dice', 'F1', 'time (s)', 'status']];
+  const metricsRow = (m: DiceMetrics | undefined) => [m ? m.globalDice.toFixed(4) : '-', m ? m.meanTileDice.toFixed(4) : '-', m ? m.f1.toFixed(4) : '-'];
   for (const s of scores) {
-    const m = s.metrics;
     rows.push([
       slideNameOf(s.slide),
       s.ok ? String(s.glomeruli) : '-',
-      m ? m.globalDice.toFixed(4) : '-',
-      m ? m.meanTileDice.toFixed(4) : '-',
-      m ? m.f1.toFixed(4) : '-',
+      ...metricsRow(s.metrics),
       s.elapsedMs !== undefined ? (s.elapsedMs / 1000).toFixed(1) : '-',
       s.ok ? 'ok' : `FAILED: ${s.error}`,
     ]);
   }
+  const scored = scores.filter((s) => s.metrics);
+  if (scored.length > 1) {
+    const glomeruli = scored.reduce((total, s) => total + (s.glomeruli ?? 0), 0);
+    rows.push([`all ${scored.length} scored`, String(glomeruli), ...metricsRow(overallMetrics(scores)), '', 'pooled']);
+  }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}
+
+/** The slides with annotations scored as one set (pooled pixel and object counts); undefined when none has any. */
+function overallMetrics(scores: SlideScore[]): DiceMetrics | undefined {
+  const all = scores.flatMap((s) => (s.metrics ? [s.metrics] : []));
+  return all.length > 0 ? poolDiceMetrics(all) : undefined;
 }
 
 /** Scores every slide (one failing does not stop the others) and writes the outputs. True when all succeeded. */
@@ -211,6 +221,7 @@ async function writeOutputs(out: string, scores: SlideScore[]): Promise<void> {
   }
   await writeFile(path.join(out, 'submission.csv'), toRleCsv(rows));
   const metrics = {
+    overall: overallMetrics(scores),
     slides: scores.map((s) => ({
       slide: slideNameOf(s.slide),
       file: s.slide,

@@ -57,6 +57,10 @@ describe('glomseg score', () => {
     expect(region.metrics.truthCount).toBeGreaterThan(10);
     expect(region.metrics.globalDice).toBeGreaterThan(0.5);
     expect(metrics.slides.find((s: any) => s.slide.startsWith('TCGA')).ok).toBe(false);
+    // One slide scored: the pooled figures are its own.
+    expect(metrics.overall.truthCount).toBe(region.metrics.truthCount);
+    expect(metrics.overall.globalDice).toBeCloseTo(region.metrics.globalDice, 12);
+    expect(metrics.overall.meanTileDice).toBeCloseTo(region.metrics.meanTileDice, 12);
 
     const geojson = JSON.parse(await readFile(path.join(dir, 'kidney-region.geojson'), 'utf8'));
     expect(geojson.type).toBe('FeatureCollection');
