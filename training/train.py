@@ -45,9 +45,9 @@ def parse_args(argv=None):
     p.add_argument('--max-width', type=int, default=128)
     p.add_argument('--lr', type=float, default=3e-3)
     p.add_argument('--weight-decay', type=float, default=1e-4)
-    p.add_argument('--ema', type=float, default=0.995,
-                   help='decay of the exponential moving average of the weights that is validated and exported '
-                        '(0 = use the raw weights)')
+    p.add_argument('--ema', type=float, default=0.0,
+                   help='decay of an exponential moving average of the weights to validate and export instead of '
+                        'the raw weights (e.g. 0.995; 0 = off). Off by default: see training/README.md')
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--val-rows-a', default='10,11', help='grid rows of slide A held out for validation')
@@ -177,7 +177,7 @@ def main(argv=None):
             return args.lr * (0.04 + 0.96 * frac / warmup)
         return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - warmup) / (1 - warmup))))
     sampler = BatchSampler(fit_img, fit_msk, args.crop, args.batch, args.seed)
-    # The averaged weights generalise better than the last step's and make the per-epoch validation less noisy.
+    # The averaged weights make the per-epoch validation less noisy (whether they generalise better: README).
     ema = WeightAverage(model, args.ema) if args.ema > 0 else None
     mean_d, std_d = mean.to(device), std.to(device)
 
