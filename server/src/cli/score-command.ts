@@ -155,7 +155,7 @@ async function scoreOne(client: GlomsegClient, slide: string, slideId: string, o
   };
 }
 
-function formatTable(scores: SlideScore[]): string {
+function formatTable(scores: SlideScore[], overall: DiceMetrics | undefined): string {
   const rows = [['slide', 'glomeruli', 'global Dice', 'mean tile Dice', 'F1', 'time (s)', 'status']];
   const metricsRow = (m: DiceMetrics | undefined) => [m ? m.globalDice.toFixed(4) : '-', m ? m.meanTileDice.toFixed(4) : '-', m ? m.f1.toFixed(4) : '-'];
   for (const s of scores) {
@@ -170,7 +170,7 @@ function formatTable(scores: SlideScore[]): string {
   const scored = scores.filter((s) => s.metrics);
   if (scored.length > 1) {
     const glomeruli = scored.reduce((total, s) => total + (s.glomeruli ?? 0), 0);
-    rows.push([`all ${scored.length} scored`, String(glomeruli), ...metricsRow(overallMetrics(scores)), '', 'pooled']);
+    rows.push([`all ${scored.length} scored`, String(glomeruli), ...metricsRow(overall), '', 'pooled']);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
@@ -204,13 +204,14 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
     scores.push(score);
   }
   reporter.stop();
-  if (options.out) await writeOutputs(options.out, scores);
-  const table = formatTable(scores);
+  const overall = overallMetrics(scores);
+  if (options.out) await writeOutputs(options.out, scores, overall);
+  const table = formatTable(scores, overall);
   (options.json ? process.stderr : process.stdout).write(`${table}\n`);
   return { ok: scores.every((s) => s.ok), scores };
 }
 
-async function writeOutputs(out: string, scores: SlideScore[]): Promise<void> {
+async function writeOutputs(out: string, scores: SlideScore[], overall: DiceMetrics | undefined): Promise<void> {
   await mkdir(out, { recursive: true });
   const rows: Array<{ id: string; rle: string }> = [];
   for (const s of scores) {
@@ -221,7 +222,7 @@ async function writeOutputs(out: string, scores: SlideScore[]): Promise<void> {
   }
   await writeFile(path.join(out, 'submission.csv'), toRleCsv(rows));
   const metrics = {
-    overall: overallMetrics(scores),
+    overall,
     slides: scores.map((s) => ({
       slide: slideNameOf(s.slide),
       file: s.slide,
