@@ -35,7 +35,10 @@ export interface ModelCard {
   /** Input sizes must be multiples of this (U-Net pooling depth). */
   sizeMultiple: number;
   threshold: number;
-  /** Polygons smaller than this many level-0 square pixels are dropped. */
+  /**
+   * Polygons smaller than this many square pixels at the training data's level-0 resolution (mpp / downsample)
+   * are dropped; a slide at another pixel size gets the same physical area (tile-grid `minAreaOnSlide`).
+   */
   minArea?: number;
   provenance?: Record<string, unknown>;
   metrics?: Record<string, unknown>;

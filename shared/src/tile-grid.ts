@@ -115,6 +115,17 @@ export function planTileGrid(
   };
 }
 
+/**
+ * The card's minimum glomerulus area in level-0 square pixels of this slide. The card counts it in level-0 pixels
+ * of its training data (model pixels x downsample), so a slide scanned finer or coarser scales it by the ratio of
+ * the slide's model scale to the training one: the same physical area everywhere.
+ */
+export function minAreaOnSlide(card: ModelCard, grid: TileGrid): number {
+  const minArea = card.minArea ?? 0;
+  if (card.downsample === undefined) return minArea;
+  return minArea * (grid.scale / card.downsample) ** 2;
+}
+
 export function tileKey(tile: TileAddress): string {
   return `${tile.col},${tile.row}`;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import { assertTileInGrid, planTileGrid, tileBounds, tileKey, tileReadWindow, tilesInRect } from '@glomseg/shared/tile-grid.js';
+import { assertTileInGrid, minAreaOnSlide, planTileGrid, tileBounds, tileKey, tileReadWindow, tilesInRect } from '@glomseg/shared/tile-grid.js';
 
 // The eval region's pyramid: 6400 x 4800 at 0.5 um/px, 5 levels halving each time.
 function regionSlide(overrides: Partial<SlideMetadata> = {}): SlideMetadata {
@@ -63,6 +63,18 @@ describe('planTileGrid', () => {
     const unknown = regionSlide({ mppX: undefined, mppY: undefined, mppSource: '' });
     expect(planTileGrid(unknown, card())).toMatchObject({ scale: 4, mppSource: 'model-default', mppAssumed: 0.5 });
     expect(planTileGrid(unknown, card({ mpp: undefined, downsample: 2 }))).toMatchObject({ scale: 2, level: 1 });
+  });
+
+  it('keeps the minimum glomerulus area physical on slides scanned at another pixel size', () => {
+    const model = card({ minArea: 1600 }); // level-0 px^2 of 0.5 um/px training tiles = 400 um^2
+    expect(minAreaOnSlide(model, planTileGrid(regionSlide(), model))).toBe(1600);
+    // 0.25 um/px (a 40x scan): each pixel is a quarter of the area, so four times as many pixels.
+    expect(minAreaOnSlide(model, planTileGrid(regionSlide({ mppX: 0.25, mppY: 0.25 }), model))).toBe(6400);
+    // The model's own scale (2 um/px): sixteen times fewer pixels.
+    expect(minAreaOnSlide(model, planTileGrid(regionSlide(), model, { mppOverride: 2 }))).toBe(100);
+    expect(minAreaOnSlide(card(), planTileGrid(regionSlide(), card()))).toBe(0);
+    const noDownsample = card({ minArea: 1600, downsample: undefined });
+    expect(minAreaOnSlide(noDownsample, planTileGrid(regionSlide({ mppX: 0.25 }), noDownsample))).toBe(1600);
   });
 
   it('rejects implausible overrides and models without a scale', () => {

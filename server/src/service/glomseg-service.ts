@@ -9,6 +9,7 @@ import type { Rect } from '@glomseg/shared/geometry.js';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import {
   assertTileInGrid,
+  minAreaOnSlide,
   planTileGrid,
   tileBounds,
   tileKey,
@@ -311,7 +312,7 @@ export class DomainGlomsegService implements GlomsegService {
     type Settled = { slot: number; result?: { value: CachedTile; queueMs: number }; error?: unknown };
     const inFlight = new Map<number, Promise<Settled>>();
     let next = 0;
-    const minArea = context.card.minArea ?? 0;
+    const minArea = minAreaOnSlide(context.card, grid);
     try {
       while (next < pending.length || inFlight.size > 0) {
         while (next < pending.length && inFlight.size < this.streamWindow) {
