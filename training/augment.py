@@ -1,8 +1,12 @@
 """Batch sampling with geometric and stain augmentation, all on tensors (one grid_sample per batch)."""
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
+
+from dataset import jpeg_roundtrip
 
 # Stain matrix for colour deconvolution (Ruifrok & Johnston, as in skimage.color.rgb2hed); PAS is not H&E,
 # but jittering along these optical-density axes mimics stain strength variation between slides.
@@ -66,24 +70,45 @@ def colour_jitter(x, gen, strength=1.0):
     return x.clamp(0, 1)
 
 
-class BatchSampler:
-    """Random augmented crops from tiles held in memory as one uint8 tensor (N,3,H,W) and masks (N,1,H,W)."""
+def jpeg_jitter(x, gen, prob=0.5, quality=(70, 95)):
+    """x: N,3,H,W in [0,1]. Some crops go through JPEG (4:2:0) at a random quality, as pyramid levels are stored."""
+    out = x.clone()
+    for i in range(x.shape[0]):
+        if torch.rand(1, generator=gen).item() >= prob:
+            continue
+        q = int(torch.randint(quality[0], quality[1] + 1, (1,), generator=gen))
+        u8 = (x[i].permute(1, 2, 0) * 255).round().clamp(0, 255).to(torch.uint8).numpy()
+        coded = np.asarray(jpeg_roundtrip(Image.fromarray(u8), q), dtype=np.float32) / 255.0
+        out[i] = torch.from_numpy(coded).permute(2, 0, 1)
+    return out
 
-    def __init__(self, images, masks, crop, batch, seed):
-        self.images = images
+
+class BatchSampler:
+    """Random augmented crops from tiles held in memory as uint8 tensors (N,3,H,W) and masks (N,1,H,W).
+
+    `images` may be a list of the same tiles downsampled with different kernels (dataset.RESAMPLERS): each crop
+    takes one at random, so the model sees both soft (box) and sharp (Lanczos) pyramid levels.
+    """
+
+    def __init__(self, images, masks, crop, batch, seed, jpeg_prob=0.0):
+        self.variants = images if isinstance(images, (list, tuple)) else [images]
         self.masks = masks
         self.crop = crop
         self.batch = batch
+        self.jpeg_prob = jpeg_prob
         self.gen = torch.Generator().manual_seed(seed)
 
     def next(self):
-        n, _, h, w = self.images.shape
+        n, _, h, w = self.variants[0].shape
         idx = torch.randint(0, n, (self.batch,), generator=self.gen)
-        img = self.images[idx].float() / 255.0
+        pick = torch.randint(0, len(self.variants), (self.batch,), generator=self.gen)
+        img = torch.stack([self.variants[int(v)][int(i)] for v, i in zip(pick, idx)]).float() / 255.0
         msk = self.masks[idx]
         theta = sample_geometry(self.batch, self.crop, w, h, self.gen)
         grid = F.affine_grid(theta, (self.batch, 1, self.crop, self.crop), align_corners=False)
         img = F.grid_sample(img, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
         msk = F.grid_sample(msk, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
         img = colour_jitter(img, self.gen)
+        if self.jpeg_prob > 0:
+            img = jpeg_jitter(img, self.gen, self.jpeg_prob)
         return img, msk

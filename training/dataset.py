@@ -1,5 +1,6 @@
 """Loading the HuBMAP VU tiles at the working scale: area-downsampled images and glomerulus-fraction masks."""
 import csv
+import io
 import json
 import os
 
@@ -28,13 +29,39 @@ def polygon_area(points):
     return 0.5 * abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1)))
 
 
-def downsample_image(img, factor):
-    """Box (area) averaging, the way pyramid levels of a TIFF are made."""
-    return img if factor == 1 else img.reduce(factor)
+# How a slide's lower pyramid levels may have been made: scanners and libtiff/vips tools differ, and a level made
+# with a sharper kernel (then JPEG-compressed again) looks unlike a box average; see pyramid_look().
+RESAMPLERS = ('box', 'lanczos', 'bicubic')
 
 
-def load_tile(data_dir, tile_id, factor):
-    """Returns (image uint8 HxWx3, mask float32 HxW in [0,1]) at 1/factor of level 0."""
+def downsample_image(img, factor, resample='box'):
+    """Box (area) averaging by default; 'lanczos' or 'bicubic' for the sharper levels some pyramid tools write."""
+    if factor == 1:
+        return img
+    if resample == 'box':
+        return img.reduce(factor)
+    kernel = {'lanczos': Image.LANCZOS, 'bicubic': Image.BICUBIC}[resample]
+    return img.resize((img.width // factor, img.height // factor), kernel)
+
+
+def jpeg_roundtrip(img, quality):
+    """The image after JPEG coding with 4:2:0 chroma, as stored in a JPEG-compressed TIFF pyramid level."""
+    buf = io.BytesIO()
+    img.save(buf, 'JPEG', quality=quality, subsampling=2)
+    buf.seek(0)
+    return Image.open(buf).convert('RGB')
+
+
+def pyramid_look(img, factor):
+    """A tile as read from a JPEG pyramid level made with a Lanczos kernel (quality 90): validates that shift."""
+    return jpeg_roundtrip(downsample_image(img, factor, 'lanczos'), 90)
+
+
+def load_tile(data_dir, tile_id, factor, look=None):
+    """Returns (image uint8 HxWx3, mask float32 HxW in [0,1]) at 1/factor of level 0.
+
+    `look` turns the full-resolution image into the downsampled one (default: box averaging).
+    """
     img = Image.open(os.path.join(data_dir, 'tiles', f'{tile_id}.jpg')).convert('RGB')
     polys, (w, h) = polygons(data_dir, tile_id)
     if img.size != (w, h):
@@ -44,15 +71,15 @@ def load_tile(data_dir, tile_id, factor):
     draw = ImageDraw.Draw(mask)
     for poly in polys:
         draw.polygon(poly, fill=255, outline=255)
-    image = np.asarray(downsample_image(img, factor), dtype=np.uint8)
+    image = np.asarray(look(img, factor) if look else downsample_image(img, factor), dtype=np.uint8)
     frac = np.asarray(downsample_image(mask, factor), dtype=np.float32) / 255.0
     return image, frac
 
 
-def load_tiles(data_dir, tile_ids, factor):
+def load_tiles(data_dir, tile_ids, factor, look=None):
     images, masks = [], []
     for tid in tile_ids:
-        im, m = load_tile(data_dir, tid, factor)
+        im, m = load_tile(data_dir, tid, factor, look)
         images.append(im)
         masks.append(m)
     return images, masks

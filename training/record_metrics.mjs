@@ -1,16 +1,29 @@
 // Writes what `glomseg score` measured into the model card, so the card states the product's own figures:
-//   node training/record_metrics.mjs CARD --validation VAL/metrics.json --eval EVAL/metrics.json --machine "..."
+//   node training/record_metrics.mjs CARD [--threshold P] --validation VAL/metrics.json \
+//     --validation-pyramid VALPYR/metrics.json --eval EVAL/metrics.json --machine "..."
+// --threshold: the threshold chosen on product-level validation, replacing the one training picked at model scale
+// (the earlier value is kept in metrics.validation.trainingThreshold); record before scoring with it;
 // --validation: training/score_validation.sh's output (the model's validation tiles);
+// --validation-pyramid: the same with --pyramid (the tiles as read from a sharp JPEG pyramid level);
 // --eval: `glomseg score` of the eval region with its annotations (see the README).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { validation: { type: 'string' }, eval: { type: 'string' }, machine: { type: 'string' } },
+  options: {
+    threshold: { type: 'string' },
+    validation: { type: 'string' },
+    'validation-pyramid': { type: 'string' },
+    eval: { type: 'string' },
+    machine: { type: 'string' },
+  },
 });
-if (positionals.length !== 1 || (!values.validation && !values.eval)) {
-  console.error('usage: node training/record_metrics.mjs CARD [--validation metrics.json] [--eval metrics.json] [--machine TEXT]');
+const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+if (positionals.length !== 1 || (!values.validation && !values['validation-pyramid'] && !values.eval && threshold === undefined)
+  || (threshold !== undefined && !(threshold > 0 && threshold < 1))) {
+  console.error('usage: node training/record_metrics.mjs CARD [--threshold P (0..1)] [--validation metrics.json] '
+    + '[--validation-pyramid metrics.json] [--eval metrics.json] [--machine TEXT]');
   process.exit(2);
 }
 const cardPath = positionals[0];
@@ -38,19 +51,39 @@ function figures(metricsPath) {
 }
 
 card.metrics ??= {};
+const recorded = [];
+if (threshold !== undefined) {
+  card.metrics.validation ??= {};
+  card.metrics.validation.trainingThreshold ??= card.threshold;
+  card.threshold = threshold;
+  recorded.push(`threshold ${threshold}`);
+}
 if (values.validation) {
   card.metrics.validationProduct = {
     tiles: 'the validation tiles of metrics.validation, scored whole at level 0 by the product',
     command: 'bash training/score_validation.sh MODEL_FOLDER OUT',
+    threshold: card.threshold,
     ...figures(values.validation),
   };
+  recorded.push('validationProduct');
+}
+if (values['validation-pyramid']) {
+  card.metrics.validationProductPyramid = {
+    tiles: 'the same validation tiles as read from a Lanczos JPEG (q90) pyramid level at the model scale',
+    command: 'bash training/score_validation.sh --pyramid MODEL_FOLDER OUT',
+    threshold: card.threshold,
+    ...figures(values['validation-pyramid']),
+  };
+  recorded.push('validationProductPyramid');
 }
 if (values.eval) {
   card.metrics.evalRegion = {
     slide: 'shared/data/hubmap-vu/eval-region/kidney-region.tif (held out: never used for training, tuning or checkpoint picking)',
     command: 'npm run glomseg -- score ../shared/data/hubmap-vu/eval-region/kidney-region.tif --annotations ../shared/data/hubmap-vu/eval-region/kidney-region.geojson --out OUT',
+    threshold: card.threshold,
     ...figures(values.eval),
   };
+  recorded.push('evalRegion');
 }
 writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
-console.log(`recorded ${[values.validation && 'validationProduct', values.eval && 'evalRegion'].filter(Boolean).join(' and ')} in ${cardPath}`);
+console.log(`recorded ${recorded.join(', ')} in ${cardPath}`);

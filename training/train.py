@@ -21,7 +21,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from augment import BatchSampler  # noqa: E402
-from dataset import choose_validation, load_tiles, min_glomerulus_area, read_splits  # noqa: E402
+from dataset import (RESAMPLERS, choose_validation, downsample_image, load_tiles, min_glomerulus_area,  # noqa: E402
+                     pyramid_look, read_splits)
 from export import export_onnx, write_card  # noqa: E402
 from model import UNet, count_params  # noqa: E402
 
@@ -48,6 +49,10 @@ def parse_args(argv=None):
     p.add_argument('--ema', type=float, default=0.0,
                    help='decay of an exponential moving average of the weights to validate and export instead of '
                         'the raw weights (e.g. 0.995; 0 = off). Off by default: see training/README.md')
+    p.add_argument('--resamplers', default=','.join(RESAMPLERS),
+                   help='kernels the training tiles are downsampled with, one picked per crop (box,lanczos,bicubic)')
+    p.add_argument('--jpeg-prob', type=float, default=0.5,
+                   help='share of crops re-coded as JPEG (quality 70-95, 4:2:0), as pyramid levels are stored')
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--val-rows-a', default='10,11', help='grid rows of slide A held out for validation')
@@ -118,6 +123,11 @@ def predict_full(model, images_u8, mean, std, device, multiple=16):
     return torch.cat(out)
 
 
+def mean_scores(a, b):
+    """Per threshold, the mean of two dice_scores results."""
+    return {t: {k: (a[t][k] + b[t][k]) / 2 for k in a[t]} for t in a}
+
+
 def dice_scores(probs, masks):
     """Global and mean per-tile Dice at each threshold; truth = covered fraction >= 0.5."""
     truth = masks >= 0.5
@@ -135,6 +145,7 @@ def main(argv=None):
     args = parse_args(argv)
     t_start = time.time()
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # tiny activations late in training otherwise slow CPU steps about 2x
     seed_everything(args.seed)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
@@ -149,8 +160,16 @@ def main(argv=None):
     assert not set(fit_ids) & set(val_ids)
     print(f'device {device}; fit {len(fit_ids)} tiles, validation {len(val_ids)} tiles: {",".join(val_ids)}', flush=True)
 
-    fit_img, fit_msk = to_tensors(*load_tiles(args.data, fit_ids, args.downsample))
+    resamplers = [r for r in args.resamplers.split(',') if r]
+    fit_variants = []
+    for r in resamplers:
+        images, masks = load_tiles(args.data, fit_ids, args.downsample, lambda im, f, r=r: downsample_image(im, f, r))
+        fit_img, fit_msk = to_tensors(images, masks)  # the masks are the same for every kernel
+        fit_variants.append(fit_img)
+    # Validation reads each tile twice: box-averaged (like the JPEG tiles) and as from a sharp JPEG pyramid level
+    # (like a libtiff-made slide such as the eval region); checkpoints are picked on the mean of the two.
     val_img, val_msk = to_tensors(*load_tiles(args.data, val_ids, args.downsample))
+    val_pyr, _ = to_tensors(*load_tiles(args.data, val_ids, args.downsample, pyramid_look))
     # The dataset's own colour statistics (fit tiles), rounded as they will appear in the card.
     px = fit_img.float().div(255.0)
     mean = torch.tensor([round(float(v), 4) for v in px.mean(dim=(0, 2, 3))])
@@ -176,7 +195,7 @@ def main(argv=None):
         if frac < warmup:
             return args.lr * (0.04 + 0.96 * frac / warmup)
         return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - warmup) / (1 - warmup))))
-    sampler = BatchSampler(fit_img, fit_msk, args.crop, args.batch, args.seed)
+    sampler = BatchSampler(fit_variants, fit_msk, args.crop, args.batch, args.seed, args.jpeg_prob)
     # The averaged weights make the per-epoch validation less noisy (whether they generalise better: README).
     ema = WeightAverage(model, args.ema) if args.ema > 0 else None
     mean_d, std_d = mean.to(device), std.to(device)
@@ -207,15 +226,20 @@ def main(argv=None):
         step_s = (time.time() - t0) / args.steps_per_epoch
         epochs_done = epoch
         scored = ema.model if ema else model
-        scores = dice_scores(predict_full(scored, val_img, mean, std, device), val_msk)
+        box = dice_scores(predict_full(scored, val_img, mean, std, device), val_msk)
+        pyr = dice_scores(predict_full(scored, val_pyr, mean, std, device), val_msk)
+        scores = mean_scores(box, pyr)
         t_best = max(scores, key=lambda t: scores[t]['global'])
         d05 = scores[0.5]['global']
         history.append({'epoch': epoch, 'loss': float(np.mean(losses)), 'valDice@0.5': d05,
-                        'valDiceBest': scores[t_best]['global'], 'thresholdBest': t_best})
+                        'valDiceBest': scores[t_best]['global'], 'thresholdBest': t_best,
+                        'valDiceBox': box[t_best]['global'], 'valDicePyramid': pyr[t_best]['global']})
         print(f'epoch {epoch:3d}/{args.epochs} loss {np.mean(losses):.4f} step {step_s:.2f}s | val Dice@0.5 {d05:.4f} '
-              f'best {scores[t_best]["global"]:.4f} @ {t_best} | elapsed {time.time() - t_start:.0f}s', flush=True)
+              f'best {scores[t_best]["global"]:.4f} @ {t_best} (box {box[t_best]["global"]:.4f}, pyramid '
+              f'{pyr[t_best]["global"]:.4f}) | elapsed {time.time() - t_start:.0f}s', flush=True)
         if scores[t_best]['global'] > best['dice']:
             best = {'dice': scores[t_best]['global'], 'epoch': epoch, 'threshold': t_best, 'scores': scores,
+                    'box': box[t_best], 'pyramid': pyr[t_best],
                     'state': {k: v.detach().cpu().clone() for k, v in scored.state_dict().items()}}
 
     model.load_state_dict(best['state'])
@@ -243,6 +267,8 @@ def main(argv=None):
         'batch': args.batch,
         'crop': args.crop,
         'weightAverageDecay': args.ema,
+        'resamplers': resamplers,
+        'jpegProb': args.jpeg_prob,
         'architecture': f'U-Net depth 4, widths {model.widths}, BatchNorm+ReLU, bilinear upsampling',
         'parameters': count_params(model),
         'bestEpoch': best['epoch'],
@@ -259,6 +285,9 @@ def main(argv=None):
             'threshold': best['threshold'],
             'tiles': len(val_ids),
             'scale': f'model pixels at 1/{args.downsample}, truth = area fraction >= 0.5',
+            'inputs': 'mean of box-averaged tiles and the same tiles as a Lanczos JPEG (q90) pyramid level',
+            'diceBox': round(best['box']['global'], 4),
+            'dicePyramid': round(best['pyramid']['global'], 4),
             'diceByThreshold': {str(t): round(s['global'], 4) for t, s in best['scores'].items()},
         },
         'history': history,

@@ -163,7 +163,8 @@ describe('<glomseg-viewer> on the demo slide', () => {
       view.setResolution(resolution);
       view.setCenter([(size[0] / 2) * resolution, (-size[1] / 2) * resolution]);
       // A threshold not used before: the server has none of these tiles cached, so they take time.
-      const threshold = Math.min(0.9, Math.round((overlay.modelCard.threshold + 0.15) * 100) / 100);
+      const cardThreshold = overlay.modelCard.threshold;
+      const threshold = Math.round((cardThreshold > 0.5 ? cardThreshold - 0.15 : cardThreshold + 0.15) * 100) / 100;
       (window as any).__glomseg.tiles = [];
       overlay.threshold = threshold;
       return { resolution, tile, mapSize: size };
