@@ -58,32 +58,31 @@ if (threshold !== undefined) {
   card.threshold = threshold;
   recorded.push(`threshold ${threshold}`);
 }
-if (values.validation) {
-  card.metrics.validationProduct = {
-    tiles: 'the validation tiles of metrics.validation, scored whole at level 0 by the product',
-    command: 'bash training/score_validation.sh MODEL_FOLDER OUT',
-    threshold: card.threshold,
-    ...figures(values.validation),
-  };
-  recorded.push('validationProduct');
-}
-if (values['validation-pyramid']) {
-  card.metrics.validationProductPyramid = {
-    tiles: 'the same validation tiles as read from a Lanczos JPEG (q90) pyramid level at the model scale',
-    command: 'bash training/score_validation.sh --pyramid MODEL_FOLDER OUT',
-    threshold: card.threshold,
-    ...figures(values['validation-pyramid']),
-  };
-  recorded.push('validationProductPyramid');
-}
-if (values.eval) {
-  card.metrics.evalRegion = {
-    slide: 'shared/data/hubmap-vu/eval-region/kidney-region.tif (held out: never used for training, tuning or checkpoint picking)',
-    command: 'npm run glomseg -- score ../shared/data/hubmap-vu/eval-region/kidney-region.tif --annotations ../shared/data/hubmap-vu/eval-region/kidney-region.geojson --out OUT',
-    threshold: card.threshold,
-    ...figures(values.eval),
-  };
-  recorded.push('evalRegion');
+// Which `glomseg score` output goes where in card.metrics, and what was scored.
+const sections = [
+  {
+    option: 'validation',
+    key: 'validationProduct',
+    about: { tiles: 'the validation tiles of metrics.validation, scored whole at level 0 by the product', command: 'bash training/score_validation.sh MODEL_FOLDER OUT' },
+  },
+  {
+    option: 'validation-pyramid',
+    key: 'validationProductPyramid',
+    about: { tiles: 'the same validation tiles as read from a Lanczos JPEG (q90) pyramid level at the model scale', command: 'bash training/score_validation.sh --pyramid MODEL_FOLDER OUT' },
+  },
+  {
+    option: 'eval',
+    key: 'evalRegion',
+    about: {
+      slide: 'shared/data/hubmap-vu/eval-region/kidney-region.tif (held out: never used for training, tuning or checkpoint picking)',
+      command: 'npm run glomseg -- score ../shared/data/hubmap-vu/eval-region/kidney-region.tif --annotations ../shared/data/hubmap-vu/eval-region/kidney-region.geojson --out OUT',
+    },
+  },
+];
+for (const { option, key, about } of sections) {
+  if (!values[option]) continue;
+  card.metrics[key] = { ...about, threshold: card.threshold, ...figures(values[option]) };
+  recorded.push(key);
 }
 writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
 console.log(`recorded ${recorded.join(', ')} in ${cardPath}`);
