@@ -86,12 +86,12 @@ def jpeg_jitter(x, gen, prob=0.5, quality=(70, 95)):
 class BatchSampler:
     """Random augmented crops from tiles held in memory as uint8 tensors (N,3,H,W) and masks (N,1,H,W).
 
-    `images` may be a list of the same tiles downsampled with different kernels (dataset.RESAMPLERS): each crop
+    `variants` is a list of the same tiles downsampled with different kernels (dataset.RESAMPLERS): each crop
     takes one at random, so the model sees both soft (box) and sharp (Lanczos) pyramid levels.
     """
 
-    def __init__(self, images, masks, crop, batch, seed, jpeg_prob=0.0):
-        self.variants = images if isinstance(images, (list, tuple)) else [images]
+    def __init__(self, variants, masks, crop, batch, seed, jpeg_prob=0.0):
+        self.variants = variants
         self.masks = masks
         self.crop = crop
         self.batch = batch

@@ -57,32 +57,32 @@ def pyramid_look(img, factor):
     return jpeg_roundtrip(downsample_image(img, factor, 'lanczos'), 90)
 
 
-def load_tile(data_dir, tile_id, factor, look=None):
-    """Returns (image uint8 HxWx3, mask float32 HxW in [0,1]) at 1/factor of level 0.
-
-    `look` turns the full-resolution image into the downsampled one (default: box averaging).
+def load_tiles(data_dir, tile_ids, factor, looks=(downsample_image,)):
+    """Returns (images, masks) at 1/factor of level 0: `images` holds one list of uint8 HxWx3 arrays per look, a look
+    turning the full-resolution tile into the downsampled one (box averaging by default); `masks` holds float32 HxW
+    covered fractions in [0,1]. Each tile is decoded and rasterised once, however many looks.
     """
-    img = Image.open(os.path.join(data_dir, 'tiles', f'{tile_id}.jpg')).convert('RGB')
-    polys, (w, h) = polygons(data_dir, tile_id)
-    if img.size != (w, h):
-        raise ValueError(f'tile {tile_id}: image {img.size} does not match annotation {(w, h)}')
-    # Rasterise at full resolution, then area-downsample so the target is the covered fraction.
-    mask = Image.new('L', (w, h), 0)
-    draw = ImageDraw.Draw(mask)
-    for poly in polys:
-        draw.polygon(poly, fill=255, outline=255)
-    image = np.asarray(look(img, factor) if look else downsample_image(img, factor), dtype=np.uint8)
-    frac = np.asarray(downsample_image(mask, factor), dtype=np.float32) / 255.0
-    return image, frac
-
-
-def load_tiles(data_dir, tile_ids, factor, look=None):
-    images, masks = [], []
-    for tid in tile_ids:
-        im, m = load_tile(data_dir, tid, factor, look)
-        images.append(im)
-        masks.append(m)
+    images, masks = [[] for _ in looks], []
+    for tile_id in tile_ids:
+        img = Image.open(os.path.join(data_dir, 'tiles', f'{tile_id}.jpg')).convert('RGB')
+        polys, (w, h) = polygons(data_dir, tile_id)
+        if img.size != (w, h):
+            raise ValueError(f'tile {tile_id}: image {img.size} does not match annotation {(w, h)}')
+        # Rasterise at full resolution, then area-downsample so the target is the covered fraction.
+        mask = Image.new('L', (w, h), 0)
+        draw = ImageDraw.Draw(mask)
+        for poly in polys:
+            draw.polygon(poly, fill=255, outline=255)
+        for out, look in zip(images, looks):
+            out.append(np.asarray(look(img, factor), dtype=np.uint8))
+        masks.append(np.asarray(downsample_image(mask, factor), dtype=np.float32) / 255.0)
     return images, masks
+
+
+def load_tile(data_dir, tile_id, factor):
+    """One tile, box-averaged: (image uint8 HxWx3, mask float32 HxW in [0,1])."""
+    images, masks = load_tiles(data_dir, [tile_id], factor)
+    return images[0][0], masks[0]
 
 
 def choose_validation(rows, val_rows_a, val_b_count):

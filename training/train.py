@@ -8,6 +8,7 @@ tiles). The eval-region tiles are never loaded.
 import argparse
 import copy
 import datetime
+import functools
 import json
 import math
 import os
@@ -90,10 +91,12 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-def to_tensors(images, masks):
-    img = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()  # uint8 N,3,H,W
-    msk = torch.from_numpy(np.stack(masks))[:, None].contiguous()  # float N,1,H,W
-    return img, msk
+def images_tensor(images):
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()  # uint8 N,3,H,W
+
+
+def masks_tensor(masks):
+    return torch.from_numpy(np.stack(masks))[:, None].contiguous()  # float N,1,H,W
 
 
 def normalise(x01, mean, std):
@@ -161,16 +164,17 @@ def main(argv=None):
     print(f'device {device}; fit {len(fit_ids)} tiles, validation {len(val_ids)} tiles: {",".join(val_ids)}', flush=True)
 
     resamplers = [r for r in args.resamplers.split(',') if r]
-    fit_variants = []
-    for r in resamplers:
-        images, masks = load_tiles(args.data, fit_ids, args.downsample, lambda im, f, r=r: downsample_image(im, f, r))
-        fit_img, fit_msk = to_tensors(images, masks)  # the masks are the same for every kernel
-        fit_variants.append(fit_img)
+    fit_images, fit_masks = load_tiles(args.data, fit_ids, args.downsample,
+                                       [functools.partial(downsample_image, resample=r) for r in resamplers])
+    fit_variants = [images_tensor(images) for images in fit_images]
+    fit_msk = masks_tensor(fit_masks)
     # Validation reads each tile twice: box-averaged (like the JPEG tiles) and as from a sharp JPEG pyramid level
     # (like a libtiff-made slide such as the eval region); checkpoints are picked on the mean of the two.
-    val_img, val_msk = to_tensors(*load_tiles(args.data, val_ids, args.downsample))
-    val_pyr, _ = to_tensors(*load_tiles(args.data, val_ids, args.downsample, pyramid_look))
-    # The dataset's own colour statistics (fit tiles), rounded as they will appear in the card.
+    (val_box, val_look), val_masks = load_tiles(args.data, val_ids, args.downsample, (downsample_image, pyramid_look))
+    val_img, val_pyr, val_msk = images_tensor(val_box), images_tensor(val_look), masks_tensor(val_masks)
+    # The dataset's own colour statistics (fit tiles as the last kernel listed made them: bicubic by default),
+    # rounded as they will appear in the card.
+    fit_img = fit_variants[-1]
     px = fit_img.float().div(255.0)
     mean = torch.tensor([round(float(v), 4) for v in px.mean(dim=(0, 2, 3))])
     std = torch.tensor([round(float(v), 4) for v in px.std(dim=(0, 2, 3))])
