@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
-# Installs everything glomseg needs on a fresh Debian machine: system packages (Chromium for the browser
-# tests, PyTorch for training) and the npm dependencies. Safe to run again.
+# Installs everything glomseg needs on a fresh Debian machine: the system packages that the tests, training and
+# `npm start` use, then the npm dependencies. Safe to run again. test/scripts/setup.test.ts checks that these lists
+# cover every Python import of training/ and every program the tests start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(chromium python3-torch python3-onnx fonts-dejavu-core)
+# Debian packages: the one list. Each line says who needs it.
+packages=(
+  chromium           # browser tests: playwright-core drives /usr/bin/chromium (its libraries come with it)
+  fonts-dejavu-core  # a font for Chromium to lay out and draw the viewer's text with
+  python3            # /usr/bin/python3: training, and the tests that export a small ONNX model with PyTorch
+  python3-torch      # training/*.py, test/server/inference/tiny-model.ts
+  python3-numpy      # training/*.py
+  python3-pil        # training/*.py: decoding tiles, drawing masks, resampling, JPEG coding in augmentation
+  python3-onnx       # training/export_fp16.py, onnx.checker in training/smoke_test.sh
+)
+# What those packages must make importable for /usr/bin/python3 (every import of training/ outside the standard
+# library and training/ itself), checked after the install so that a package that no longer provides it fails here.
+python_modules=(torch numpy PIL onnx)
+# Programs the tests and scripts start, checked after the install.
+programs=(/usr/bin/chromium /usr/bin/python3 bash)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -15,6 +31,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+for program in "${programs[@]}"; do
+  command -v "$program" >/dev/null || { echo "setup: '$program' is still missing after installing ${packages[*]}" >&2; exit 1; }
+done
+for module in "${python_modules[@]}"; do
+  /usr/bin/python3 -c "import $module" 2>/dev/null || { echo "setup: /usr/bin/python3 cannot import '$module'" >&2; exit 1; }
+done
 
 # onnxruntime-node's install script downloads CUDA libraries; the CPU and WebGPU providers ship in the package.
 export ONNXRUNTIME_NODE_INSTALL=skip

@@ -21,11 +21,3 @@ export async function statusOf(call: Promise<unknown>): Promise<{ code: grpc.sta
     return { code: e.code, details: e.details };
   }
 }
-
-export async function until(check: () => boolean, timeoutMs = 10_000, stepMs = 25): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
+import { NO_GPU_FOUND } from '../inference/gpu-presence.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
 import { expandSlideArguments, runScore } from './score-command.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from './paths.js';
@@ -36,7 +37,7 @@ const log = (message: string) => process.stderr.write(`[glomseg] ${message}\n`);
 
 /** A gRPC server to talk to: the one given, or one started in this process on a loopback port. */
 async function withServer<T>(
-  options: { server?: string; models: string; device: (typeof DEVICES)[number]; slideFiles: string[] },
+  options: { server?: string; models: string; device: (typeof DEVICES)[number]; slideFiles: string[]; warm?: boolean },
   body: (client: GlomsegClient) => Promise<T>,
 ): Promise<T> {
   let app: GlomsegApp | undefined;
@@ -49,7 +50,9 @@ async function withServer<T>(
       device: options.device,
       httpPort: false,
       grpcPort: 0,
-      log: (m) => (process.env.GLOMSEG_VERBOSE ? log(m) : undefined),
+      // The model loads before any progress is drawn, so its one line about the device cannot cut through the bar.
+      warm: options.warm,
+      log: (m) => (process.env.GLOMSEG_VERBOSE || m.includes(NO_GPU_FOUND) ? log(m) : undefined),
     });
     address = app.grpcAddress;
   }
@@ -125,7 +128,7 @@ export function buildProgram(): Command {
       if (!opts.server && slideFiles.length === 0) {
         throw new UsageError(`no such slide file: ${slides.join(' ')} (give a path, or --server to score by slide id)`);
       }
-      const { ok } = await withServer({ server: opts.server, models: opts.models, device: opts.device, slideFiles }, (client) =>
+      const { ok } = await withServer({ server: opts.server, models: opts.models, device: opts.device, slideFiles, warm: true }, (client) =>
         runScore(client, slides, {
           annotations: opts.annotations,
           out: opts.out,

@@ -15,7 +15,9 @@ import {
   cudaProviderInstalled,
   type DeviceChoice,
   type InferenceDevice,
+  WEBGPU_NO_ADAPTER_MESSAGE,
 } from './execution-providers.js';
+import { NO_GPU_FOUND, probeGpu, webgpuUnavailableReason, type GpuPresence } from './gpu-presence.js';
 import type { CloseRequest, SessionCandidate, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
 
 export type { DeviceChoice, InferenceDevice } from './execution-providers.js';
@@ -34,6 +36,8 @@ export interface OnnxSegmenterOptions {
   intraOpThreads?: number;
   logger?: (message: string) => void;
   signal?: AbortSignal;
+  /** What GPU this machine has (default: probed from its device nodes and libraries). */
+  gpu?: GpuPresence;
 }
 
 export interface SegmenterStats {
@@ -99,13 +103,24 @@ export class OnnxSegmenter implements Segmenter {
     const candidate = (device: InferenceDevice, file: string): SessionCandidate => ({ device, modelPath: file, intraOpThreads: threadsFor(device) });
     const webgpuModel = options.variantPaths?.webgpu ?? (card.variants?.webgpu ? path.resolve(path.dirname(modelPath), card.variants.webgpu) : modelPath);
 
+    // Asked here first: Dawn, asked for an adapter that cannot exist, prints C++ warnings over the user's terminal.
+    const gpu = options.gpu ?? probeGpu();
     const candidates: SessionCandidate[] = [];
-    if (choice === 'cuda' || choice === 'auto') {
-      if (cudaProviderInstalled()) candidates.push(candidate('cuda', modelPath));
-      else if (choice === 'cuda') throw new GlomsegError('FAILED_PRECONDITION', CUDA_NOT_INSTALLED_MESSAGE);
-      else logger(`inference: skipping CUDA: ${CUDA_NOT_INSTALLED_MESSAGE}`);
+    if (choice === 'auto' && !gpu.deviceNode) {
+      logger(`inference: ${NO_GPU_FOUND} (no /dev/dri render node or /dev/nvidia* device): running on CPU`);
+    } else {
+      if (choice === 'cuda' || choice === 'auto') {
+        if (cudaProviderInstalled()) candidates.push(candidate('cuda', modelPath));
+        else if (choice === 'cuda') throw new GlomsegError('FAILED_PRECONDITION', CUDA_NOT_INSTALLED_MESSAGE);
+        else logger(`inference: skipping CUDA: ${CUDA_NOT_INSTALLED_MESSAGE}`);
+      }
+      if (choice === 'webgpu' || choice === 'auto') {
+        const unavailable = webgpuUnavailableReason(gpu);
+        if (!unavailable) candidates.push(candidate('webgpu', webgpuModel));
+        else if (choice === 'webgpu') throw new GlomsegError('FAILED_PRECONDITION', `${WEBGPU_NO_ADAPTER_MESSAGE}: ${unavailable}`);
+        else logger(`inference: skipping WebGPU: ${unavailable}`);
+      }
     }
-    if (choice === 'webgpu' || choice === 'auto') candidates.push(candidate('webgpu', webgpuModel));
     if (choice === 'cpu' || choice === 'auto') candidates.push(candidate('cpu', modelPath));
 
     // The first worker finds a device that works; the others then open that one directly.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseProcStatus, readProcessMemory, RssSampler } from '../../../server/src/bench/rss-sampler.js';
+import { until } from '../../helpers/until.js';
 
 const STATUS = `Name:\tnode
 Umask:\t0022
@@ -31,7 +32,9 @@ describe('RssSampler', () => {
 
     const sampler = await RssSampler.start(process.pid, 20);
     const ballast = Buffer.alloc(64 * 1024 * 1024, 1); // touched pages: the RSS grows by about 64 MB
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    // Wait for three samples after the ballast exists, however slowly the timer fires on a busy machine.
+    const seen = sampler.summary().samples;
+    await until(() => sampler.summary().samples >= seen + 3, 30_000, 5);
     const summary = await sampler.stop();
     expect(ballast[ballast.length - 1]).toBe(1);
     expect(summary.samples).toBeGreaterThanOrEqual(3);

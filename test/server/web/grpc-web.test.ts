@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { buildTinyModel, type TinyModel } from '../inference/tiny-model.js';
 import { EVAL_REGION, KIDNEY_REGION_GEOJSON } from '../../helpers/paths.js';
+import { until } from '../../helpers/until.js';
 import { callGrpcWeb } from './grpc-web-client.js';
 import { readFile, rm } from 'node:fs/promises';
 
@@ -115,8 +116,7 @@ describe('gRPC-Web (independent client)', () => {
       { onMessage: () => true },
     );
     expect(reply.messages).toHaveLength(1);
-    const deadline = Date.now() + 10_000;
-    while (app.service.stats().cancelledStreams === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until(() => app.service.stats().cancelledStreams !== before);
     expect(app.service.stats().cancelledStreams).toBe(before + 1);
     expect(app.service.stats().activeStreams).toBe(0);
   });
