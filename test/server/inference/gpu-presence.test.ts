@@ -21,5 +21,4 @@ describe('gpu-presence', () => {
     expect(webgpuUnavailableReason({ deviceNode: '/dev/nvidia0' })).toMatch(/libvulkan\.so\.1 \(Debian: libvulkan1\)/);
     expect(webgpuUnavailableReason({ deviceNode: '/dev/nvidia0', vulkanLoader: '/usr/lib/libvulkan.so.1' })).toBeUndefined();
   });
-
 });
