@@ -1,11 +1,11 @@
 /** The native gRPC server: glomseg.v1.Glomseg plus standard health checking and reflection. */
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { ReflectionService } from '@grpc/reflection';
 import type { GlomsegService } from '../service/types.js';
 import { createHandlers } from './handlers.js';
 import { grpcServiceDefinition } from './service-definition.js';
-import { loadGlomsegProto, MAX_MESSAGE_BYTES, SERVICE_NAME } from './proto.js';
+import { MAX_MESSAGE_BYTES, SERVICE_NAME } from './proto.js';
+import { addReflection } from './reflection.js';
 
 export interface GrpcServerOptions {
   service: GlomsegService;
@@ -23,8 +23,6 @@ export class GrpcServer {
   ) {}
 
   static async start(options: GrpcServerOptions): Promise<GrpcServer> {
-    // proto-loader's definition feeds reflection; calls use the protobuf-es messages shared with gRPC-Web.
-    const { packageDefinition } = loadGlomsegProto();
     const server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -32,7 +30,7 @@ export class GrpcServer {
     server.addService(grpcServiceDefinition(), createHandlers(options.service, options.log ?? (() => {})));
     const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
     health.addToServer(server);
-    new ReflectionService(packageDefinition).addToServer(server);
+    addReflection(server);
     const host = options.host ?? '127.0.0.1';
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
