@@ -14,10 +14,12 @@ packages=(
   python3-numpy      # training/*.py
   python3-pil        # training/*.py: decoding tiles, drawing masks, resampling, JPEG coding in augmentation
   python3-onnx       # training/export_fp16.py, onnx.checker in training/smoke_test.sh
+  python3-grpcio     # test/server/grpc/reflection_client.py: an independent client that knows the API by reflection only
 )
-# What those packages must make importable for /usr/bin/python3 (every import of training/ outside the standard
-# library and training/ itself), checked after the install so that a package that no longer provides it fails here.
-python_modules=(torch numpy PIL onnx)
+# What those packages must make importable for /usr/bin/python3 (every import of the repository's Python files outside
+# the standard library and their own folder), checked after the install so that a package that no longer provides it
+# fails here.
+python_modules=(torch numpy PIL onnx grpc google.protobuf)
 # Programs the tests and scripts start, checked after the install.
 programs=(/usr/bin/chromium /usr/bin/python3 bash)
 
