@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The glomseg benchmark on a machine with an NVIDIA GPU, in one go (a few minutes; see docs/benchmarks.md).
 #
-#   On the networked development machine, from the repo root (packs Node, node_modules and the Vulkan/GL debs):
-#     npm ci && bash ../shared/tools/gpu/prepare.sh
+#   On the networked development machine, from the repo root (packs Node, node_modules and the Vulkan/GL debs; the
+#   PyTorch copy of the weights; the CUDA provider in parts, sent one per call, see scripts/gpu-cuda-provider.sh):
+#     npm ci && bash ../shared/tools/gpu/prepare.sh && /usr/bin/python3 training/torch_limit.py --save .gpu/torch-limit.pt
+#     bash scripts/gpu-cuda-provider.sh pack
 #   On the GPU machine, from the repo root:
 #     bash scripts/gpu-bench.sh                      # WebGPU, then the CPU on the same machine for comparison
 #     DEVICES="webgpu cuda" SIZE=61440 bash scripts/gpu-bench.sh
@@ -45,6 +47,13 @@ if [ ! -f "$SLIDE" ]; then
 fi
 
 status=0
+# The PyTorch limit of the same weights (fp32 and fp16 on CUDA), from a copy that needs neither onnx nor PIL there:
+# make it beside the checkout with `/usr/bin/python3 training/torch_limit.py --save .gpu/torch-limit.pt`.
+if [ -f .gpu/torch-limit.pt ]; then
+  echo "== PyTorch limit"
+  python3 training/torch_limit.py --load .gpu/torch-limit.pt --tile 384 --batch 1 8 32 > "$OUT/torch-limit.json" || status=1
+  cat "$OUT/torch-limit.json"
+fi
 for device in $DEVICES; do
   echo "== bench on $device"
   extra=()
