@@ -1,12 +1,13 @@
 /** A thin promise/async-iterable wrapper over the @grpc/grpc-js client, for the CLI and other Node callers. */
 import * as grpc from '@grpc/grpc-js';
 import { createGlomsegClient } from '../grpc/proto.js';
+import { balancedChannelOptions } from './grpc-target.js';
 
 export class GlomsegClient {
   private readonly client: grpc.Client & Record<string, any>;
 
   private constructor(readonly address: string) {
-    this.client = createGlomsegClient(address);
+    this.client = createGlomsegClient(address, undefined, balancedChannelOptions());
   }
 
   /** Connects and waits until the server answers (or the deadline passes, with a clear message). */

@@ -6,6 +6,7 @@ import type { GlomsegService } from '../service/types.js';
 import { createHandlers } from './handlers.js';
 import { grpcServiceDefinition } from './service-definition.js';
 import { loadGlomsegProto, MAX_MESSAGE_BYTES, SERVICE_NAME } from './proto.js';
+import { CallDrainer } from './drain.js';
 
 export interface GrpcServerOptions {
   service: GlomsegService;
@@ -20,6 +21,8 @@ export class GrpcServer {
     readonly address: string,
     readonly port: number,
     private readonly health: HealthImplementation,
+    private readonly drainer: CallDrainer,
+    private readonly log: (message: string) => void,
   ) {}
 
   static async start(options: GrpcServerOptions): Promise<GrpcServer> {
@@ -29,7 +32,8 @@ export class GrpcServer {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
-    server.addService(grpcServiceDefinition(), createHandlers(options.service, options.log ?? (() => {})));
+    const drainer = new CallDrainer();
+    server.addService(grpcServiceDefinition(), drainer.wrap(createHandlers(options.service, options.log ?? (() => {}))));
     const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
     health.addToServer(server);
     new ReflectionService(packageDefinition).addToServer(server);
@@ -39,18 +43,26 @@ export class GrpcServer {
         error ? reject(error) : resolve(boundPort),
       ),
     );
-    return new GrpcServer(server, `${host.includes(':') ? `[${host}]` : host}:${port}`, port, health);
+    return new GrpcServer(server, `${host.includes(':') ? `[${host}]` : host}:${port}`, port, health, drainer, options.log ?? (() => {}));
   }
 
-  /** Stops accepting calls, lets running ones finish for `graceMs`, then cancels the rest. */
+  /**
+   * Drains (see drain.ts): health NOT_SERVING, new calls refused with UNAVAILABLE, running ones given `graceMs` to
+   * finish and then ended with UNAVAILABLE; then the server stops.
+   */
   async close(graceMs = 2000): Promise<void> {
     this.health.setStatus('', 'NOT_SERVING');
     this.health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+    const active = this.drainer.activeCalls;
+    if (active > 0) this.log(`draining: ${active} calls in progress, up to ${(graceMs / 1000).toFixed(0)} s to finish`);
+    const { finished, cancelled } = await this.drainer.drain(graceMs);
+    if (active > 0) this.log(`drained: ${finished} calls finished, ${cancelled} cancelled (UNAVAILABLE, to be retried elsewhere)`);
     await new Promise<void>((resolve) => {
+      // Only health watchers and cancelled calls are left: a short wait for their status to go out.
       const timer = setTimeout(() => {
         this.server.forceShutdown();
         resolve();
-      }, graceMs);
+      }, Math.min(graceMs, 1000));
       this.server.tryShutdown(() => {
         clearTimeout(timer);
         resolve();
