@@ -28,8 +28,12 @@ export class GlomsegClient {
     });
   }
 
-  async *stream<T = any>(method: string, request: object, signal?: AbortSignal): AsyncGenerator<T> {
+  /** A server stream's messages; `peer.address` is set to the server that answers (with several behind a target). */
+  async *stream<T = any>(method: string, request: object, signal?: AbortSignal, peer?: { address?: string }): AsyncGenerator<T> {
     const call: grpc.ClientReadableStream<T> = this.client[method](request);
+    call.once('metadata', () => {
+      if (peer) peer.address = call.getPeer();
+    });
     const onAbort = () => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

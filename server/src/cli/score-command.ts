@@ -90,7 +90,7 @@ function matchSlideId(slide: string, ids: string[]): string | undefined {
 
 interface Reporter {
   start(slide: string): void;
-  progress(slide: string, done: number, total: number, etaMs: number): void;
+  progress(slide: string, done: number, total: number, etaMs: number, server?: string): void;
   finish(score: SlideScore): void;
   retry(slide: string, attempt: number, error: string, delayMs: number): void;
   stop(): void;
@@ -101,7 +101,7 @@ function createReporter(json: boolean): Reporter {
     const line = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
     return {
       start: (slide) => line({ event: 'start', slide }),
-      progress: (slide, done, total, etaMs) => line({ event: 'progress', slide, tilesDone: done, tilesTotal: total, etaMs: Math.round(etaMs) }),
+      progress: (slide, done, total, etaMs, server) => line({ event: 'progress', slide, server, tilesDone: done, tilesTotal: total, etaMs: Math.round(etaMs) }),
       finish: (s) =>
         line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error }),
       retry: (slide, attempt, error, delayMs) => line({ event: 'retry', slide, attempt, error, delayMs }),
@@ -144,8 +144,9 @@ async function scoreOne(client: GlomsegClient, slide: string, slideId: string, o
   };
   reporter.start(slide);
   let result: any;
-  for await (const event of client.stream('ScoreSlide', request)) {
-    if (event.progress) reporter.progress(slide, event.progress.tilesDone, event.progress.tilesTotal, event.progress.etaMs);
+  const peer: { address?: string } = {};
+  for await (const event of client.stream('ScoreSlide', request, undefined, peer)) {
+    if (event.progress) reporter.progress(slide, event.progress.tilesDone, event.progress.tilesTotal, event.progress.etaMs, peer.address);
     if (event.result) result = event.result;
   }
   if (!result) throw new BrokenStreamError('the server ended the stream without a result');
