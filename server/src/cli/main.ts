@@ -1,6 +1,7 @@
 /** The `glomseg` command line: serve, score, info. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
@@ -11,6 +12,8 @@ import { parseShard } from './shard.js';
 import { DEFAULT_RETRY } from './slide-retry.js';
 import { isSlideUrl } from './slide-names.js';
 import { runMerge } from './merge-command.js';
+import { checkHealth } from './health-command.js';
+import { expandFolders, readSlideList } from './slide-list.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from './paths.js';
 
 const DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
@@ -129,7 +132,7 @@ export function buildProgram(): Command {
   program
     .command('score')
     .description('score slides: polygons (GeoJSON), Kaggle RLE (submission.csv) and, with annotations, Dice')
-    .argument('<slides...>', 'slide files, folders or globs (or slide ids with --server)')
+    .argument('[slides...]', 'slide files, folders or globs, URLs (or slide ids with --server)')
     .option('--server <target>', 'glomseg gRPC server(s): host:port, dns:///name:port or ipv4:a:p,b:p (default: start one in this process)')
     .option('-a, --annotations <file|dir>', 'ground truth: a file, or a folder matched to slides by name')
     .option('-o, --out <dir>', 'write <slide>.geojson, submission.csv and metrics.json here')
@@ -138,6 +141,7 @@ export function buildProgram(): Command {
     .option('--threshold <p>', 'probability threshold (default: the model card)', positiveNumber)
     .option('--region <x,y,w,h>', 'score only this level-0 region', region)
     .option('--json', 'JSON lines instead of a progress bar', false)
+    .option('--list <file>', 'more slides, one per line (file paths, slide ids or URLs; # comments)')
     .option('--parallel <n>', 'slides scored at once (spread over the servers)', (v) => Math.round(positiveNumber(v)), 1)
     .option('--attempts <n>', 'tries per slide when its server goes away', (v) => Math.round(positiveNumber(v)), DEFAULT_RETRY.maxAttempts)
     .option('--shard <i/N>', 'score only shard i of N (env/N: i from JOB_COMPLETION_INDEX)', usage(parseShard))
@@ -146,6 +150,8 @@ export function buildProgram(): Command {
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
     .addOption(new Option('-d, --device <device>', 'execution provider (in-process server)').choices(DEVICES).default('auto'))
     .action(async (slideArgs: string[], opts) => {
+      if (opts.list) slideArgs = [...slideArgs, ...(await readSlideList(opts.list))];
+      if (slideArgs.length === 0) throw new UsageError('no slides given (as arguments or with --list)');
       const slides = await expandSlideArguments(slideArgs);
       if (slides.length === 0) throw new UsageError(`no slides match ${slideArgs.join(' ')}`);
       const slideFiles = slides.filter((s) => !isSlideUrl(s) && existsSync(s));
@@ -188,13 +194,26 @@ export function buildProgram(): Command {
   program
     .command('merge')
     .description('pool the --out folders of several shards into one batch (summaries rebuilt from the slides)')
-    .argument('<shards...>', 'the --out folders of the shards')
+    .argument('<shards...>', 'the --out folders of the shards (globs allowed: results/shard-*)')
     .requiredOption('-o, --out <dir>', 'the merged batch folder')
-    .action(async (shards: string[], opts) => {
+    .action(async (shardArgs: string[], opts) => {
+      const shards = await expandFolders(shardArgs);
       const { slides } = await runMerge(shards, opts.out).catch((error) => {
         throw error instanceof BatchConflictError ? new UsageError(error.message) : error;
       });
       log(`merged ${slides} slides from ${shards.length} folders into ${opts.out}`);
+    });
+
+  program
+    .command('health')
+    .description('ask a server for its gRPC health (exit 0 when SERVING): for container health checks')
+    .option('--server <target>', 'server to ask', '127.0.0.1:50051')
+    .option('--service <name>', "health service name ('' = the whole server; 'liveness' stays SERVING while draining)", '')
+    .option('--timeout <s>', 'seconds to wait for an answer', positiveNumber, 5)
+    .action(async (opts) => {
+      const status = await checkHealth(opts.server, opts.service, opts.timeout * 1000);
+      process.stdout.write(`${status}\n`);
+      process.exitCode = status === 'SERVING' ? 0 : 1;
     });
 
   program
@@ -240,4 +259,5 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+// Run when executed, not when imported (tests read the program's options).
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main(process.argv);

@@ -8,6 +8,9 @@ import { grpcServiceDefinition } from './service-definition.js';
 import { loadGlomsegProto, MAX_MESSAGE_BYTES, SERVICE_NAME } from './proto.js';
 import { CallDrainer } from './drain.js';
 
+/** The health service name a liveness probe asks for (readiness asks for '' or glomseg.v1.Glomseg). */
+export const LIVENESS_SERVICE = 'liveness';
+
 export interface GrpcServerOptions {
   service: GlomsegService;
   host?: string;
@@ -34,7 +37,8 @@ export class GrpcServer {
     });
     const drainer = new CallDrainer();
     server.addService(grpcServiceDefinition(), drainer.wrap(createHandlers(options.service, options.log ?? (() => {}))));
-    const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
+    // LIVENESS_SERVICE stays SERVING while draining: a liveness probe must not restart a pod that is finishing work.
+    const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING', [LIVENESS_SERVICE]: 'SERVING' });
     health.addToServer(server);
     new ReflectionService(packageDefinition).addToServer(server);
     const host = options.host ?? '127.0.0.1';

@@ -9,6 +9,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { ServerProcess } from '../../../server/src/bench/server-process.js';
 import { createGlomsegClient, SERVICE_NAME } from '../../../server/src/grpc/proto.js';
+import { LIVENESS_SERVICE } from '../../../server/src/grpc/grpc-server.js';
+import { checkHealth } from '../../../server/src/cli/health-command.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { statusOf, unary, until } from '../../helpers/grpc.js';
 
@@ -48,6 +50,9 @@ describe('draining on SIGTERM', () => {
     while ((await unary(health, 'Check', { service: SERVICE_NAME })).status !== 'NOT_SERVING') {
       if (Date.now() > deadline) throw new Error('the server never reported NOT_SERVING');
     }
+    // What the probes see while draining: not ready, still alive (the CLI's health check, as the container runs it).
+    expect(await checkHealth(server.address, '', 5000)).toBe('NOT_SERVING');
+    expect(await checkHealth(server.address, LIVENESS_SERVICE, 5000)).toBe('SERVING');
     const refused = await statusOf(unary(client, 'GetSlideInfo', { slideId: 'kidney-region.tif' }));
     expect(refused.code).toBe(grpc.status.UNAVAILABLE);
     expect(refused.details).toMatch(/shutting down; retry on another server/);
