@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ServerProcess } from '../../../server/src/bench/server-process.js';
 import { CliProcess, events, glomseg } from '../../helpers/cli.js';
 import { DATA, EVAL_REGION, MODELS, WSI } from '../../helpers/paths.js';
-import { RangeServer } from '../../helpers/range-server.js';
+import { RangeServer } from '../../../server/src/bench/range-file-server.js';
 
 const TILES = path.join(DATA, 'hubmap-vu', 'tiles');
 const FILE_SLIDES = ['106.jpg', '107.jpg', '108.jpg', '120.jpg'];

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { SlideCatalog } from '../../../server/src/slides/slide-catalog.js';
 import { SlideUrlPolicy } from '../../../server/src/slides/slide-url-policy.js';
-import { RangeServer } from '../../helpers/range-server.js';
+import { RangeServer } from '../../../server/src/bench/range-file-server.js';
 import { EVAL_REGION, WSI } from '../../helpers/paths.js';
 
 const REGION = path.join(EVAL_REGION, 'kidney-region.tif');

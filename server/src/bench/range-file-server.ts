@@ -1,7 +1,8 @@
 /**
- * A real HTTP file server on a loopback port for slide-by-URL tests: `send` (the module behind express.static) does
- * the Range handling (206 with Content-Range, 416, If-Range). Routes map URL paths to files; a route can also fail
- * its next requests with 503 (transient faults), redirect, or ignore Range. Counts requests and bytes sent.
+ * A real HTTP file server on a loopback port, for the slide-by-URL tests and the remote-read benchmark: `send` (the
+ * module behind express.static) does the Range handling (206 with Content-Range, 416, If-Range). Routes map URL
+ * paths to files; a route can also fail its next requests with 503 (transient faults), redirect, or ignore Range.
+ * Counts requests and bytes sent.
  */
 import http from 'node:http';
 import path from 'node:path';
