@@ -42,7 +42,8 @@ export async function planBatch(slides: string[], options: PlanOptions): Promise
   const skipped: string[] = [];
   const todo: string[] = [];
   for (const slide of unique) ((options.resume && !options.force && (await batch.isDone(slide))) ? skipped : todo).push(slide);
-  if (todo.length > 0) await batch.begin(unique.map((slide) => ({ slide, name: slideNameOf(slide) })), options.force);
+  // --force and --no-resume score done slides again: they go back to pending, so their new results are written.
+  if (todo.length > 0) await batch.begin(unique.map((slide) => ({ slide, name: slideNameOf(slide) })), options.force || !options.resume);
   return { todo, skipped, otherShards: slides.length - mine.length, batch };
 }
 

@@ -89,6 +89,14 @@ describe('glomseg score --out (resumable)', () => {
     expect(rows).toHaveLength(1 + 6);
     expect(JSON.parse(await readFile(path.join(out, 'metrics.json'), 'utf8')).slides).toHaveLength(6);
 
+    // --no-resume scores a done slide again and writes its new result (same content, new file).
+    const redo = await glomseg(['score', SLIDES[0], '--out', out, '--no-resume', ...COMMON]);
+    expect(redo.code).toBe(0);
+    expect(events(redo.stdout).filter((e) => e.event === 'result')).toHaveLength(1);
+    const redone = await snapshot(out);
+    expect(redone.get('106.result.json')).not.toBe(after.get('106.result.json'));
+    expect(await readFile(path.join(out, '106.geojson'), 'utf8')).toBeTruthy();
+
     // Other settings into the same folder would mix results: refused, with what to do instead.
     const other = await glomseg(['score', ...SLIDES, '--out', out, '--mpp', '0.6', '--device', 'cpu', '--json']);
     expect(other.code).toBe(2);
@@ -119,6 +127,12 @@ describe('glomseg score --out (resumable)', () => {
     for (const name of ['106', '107', '108', '120', '121']) {
       expect(await readFile(path.join(merged, `${name}.geojson`), 'utf8')).toBe(await readFile(path.join(whole, `${name}.geojson`), 'utf8'));
     }
+    // Shards of other settings do not pool.
+    const other = path.join(tmp, 'other-settings');
+    expect((await glomseg(['score', SLIDES[0], '--out', other, '--mpp', '0.6', '--device', 'cpu', '--json'])).code).toBe(0);
+    const refused = await glomseg(['merge', halves[0], other, '--out', path.join(tmp, 'merged-bad')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/other settings/);
     const bad = await glomseg(['score', SLIDES[0], '--shard', '2/2', ...COMMON]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/index must be/);
