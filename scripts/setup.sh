@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(chromium python3-torch python3-onnx fonts-dejavu-core)
+# buildah and debootstrap: building the container image (deploy/) without a registry.
+packages=(chromium python3-torch python3-onnx fonts-dejavu-core buildah debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
