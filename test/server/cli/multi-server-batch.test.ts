@@ -147,4 +147,26 @@ describe('a batch over three servers, one killed mid-batch', () => {
     expect(Object.values(manifest.slides).map((e: any) => e.status)).toEqual(['failed', 'failed', 'failed']);
     expect(manifest.slides[bad[0]].attempts).toBe(1);
   }, 120_000);
+
+  it('loses no work when a server drains mid-batch (SIGTERM, as in a rolling update)', async () => {
+    const alive = servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
+    expect(alive.length).toBe(2);
+    const out = path.join(tmp, 'rolling');
+    const run = CliProcess.start(['score', ...FILE_SLIDES, '--server', `ipv4:${alive.map((s) => s.address).join(',')}`, '--parallel', '2', '--out', out, ...COMMON]);
+    let draining: ServerProcess | undefined;
+    await run.until((p) => {
+      const busy = p.events.find((e) => e.event === 'progress' && e.server);
+      draining = busy && alive.find((s) => busy.server.endsWith(`:${s.address.split(':').pop()}`));
+      return draining !== undefined;
+    });
+    draining!.child.kill('SIGTERM');
+    expect(await run.exited, run.stderr).toBe(0);
+    expect(await draining!.exited).toBe(0);
+    const results = run.events.filter((e) => e.event === 'result').map((e) => e.slide);
+    expect(results.sort()).toEqual([...FILE_SLIDES].sort());
+    // Whatever the drain refused was retried elsewhere, never failed.
+    expect(run.events.filter((e) => e.event === 'error')).toEqual([]);
+    for (const retry of run.events.filter((e) => e.event === 'retry')) expect(retry.error).toMatch(/UNAVAILABLE/);
+    expect(await slideOutputs(out)).toEqual(Object.fromEntries(Object.entries(await slideOutputs(path.join(tmp, 'single'))).filter(([f]) => FILE_SLIDES.some((s) => f.startsWith(path.basename(s, '.jpg'))))));
+  }, 120_000);
 });
