@@ -225,10 +225,11 @@ export function buildProgram(): Command {
     .action(async (slide: string, opts) => {
       const [resolved] = await expandSlideArguments([slide]);
       const slideFiles = path.isAbsolute(resolved) ? [resolved] : [];
-      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles }, async (client) => {
-        const listed: string[] = (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id);
+      const slideUrls = isSlideUrl(resolved) ? [resolved] : [];
+      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles, slideUrls }, async (client) => {
+        const listed: string[] = slideUrls.length > 0 ? [] : (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id);
         const base = path.basename(resolved);
-        const slideId = listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));
+        const slideId = slideUrls[0] ?? listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));
         if (!slideId) throw new Error(`the server has no slide '${base}'`);
         const info = await client.unary('GetSlideInfo', { slideId });
         const models = await client.unary('ListModels', { slideId });

@@ -131,6 +131,13 @@ describe('a batch over three servers, one killed mid-batch', () => {
     expect(await metricsWithoutTimes(merged)).toEqual(await metricsWithoutTimes(multi));
   }, 300_000);
 
+  it('takes a dns:/// target as a headless Service gives it', async () => {
+    const live = servers.find((s) => s.child.exitCode === null && s.child.signalCode === null)!;
+    const info = await glomseg(['info', '106.jpg', '--server', `dns:///localhost:${live.address.split(':').pop()}`]);
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ width: 1600, height: 1200 });
+  });
+
   it('does not retry a slide that is itself bad', async () => {
     const alive = `ipv4:${servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null).map((s) => s.address).join(',')}`;
     const out = path.join(tmp, 'bad');

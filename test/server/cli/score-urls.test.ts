@@ -26,5 +26,8 @@ describe('glomseg score URL', () => {
     expect(a.glomeruli).toBeGreaterThan(0);
     expect(a.glomeruli).toBe(b.glomeruli);
     expect(http.bytesSent).toBeGreaterThan(0);
+    const info = await glomseg(['info', url]);
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ width: 1600, height: 1200 });
   }, 120_000);
 });
