@@ -20,6 +20,8 @@ export interface GlomsegAppOptions {
   slideFolders: string[];
   /** Single slide files to serve as well (their folders stay closed): the CLI scoring files by path. */
   slideFiles?: string[];
+  /** URL prefixes slides may be read from by URL id (see SlideUrlPolicy); none by default. */
+  slideUrlPrefixes?: string[];
   modelFolder: string;
   device?: DeviceChoice;
   workers?: number;
@@ -41,7 +43,7 @@ export class GlomsegApp {
 
   static async start(options: GlomsegAppOptions): Promise<GlomsegApp> {
     const log = options.log ?? (() => {});
-    const catalog = await SlideCatalog.create({ folders: options.slideFolders });
+    const catalog = await SlideCatalog.create({ folders: options.slideFolders, urlPrefixes: options.slideUrlPrefixes });
     for (const file of options.slideFiles ?? []) await catalog.addFile(file);
     const registry = await ModelRegistry.load({ folder: options.modelFolder, logger: log });
     // Worker count and threads default to the segmenter's own choice for the device it lands on.
@@ -83,9 +85,10 @@ export class GlomsegApp {
     }
   }
 
-  async close(): Promise<void> {
+  /** Drains the gRPC server (see grpc/drain.ts) for up to `graceMs`, then closes everything. */
+  async close(graceMs?: number): Promise<void> {
     await this.parts.web?.close();
-    await this.parts.grpc.close();
+    await this.parts.grpc.close(graceMs);
     await this.service.close();
     await this.parts.models.dispose();
     await this.parts.catalog.close();

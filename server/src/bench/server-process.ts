@@ -18,6 +18,8 @@ export interface ServerProcessOptions {
   workers?: number;
   /** Startup includes loading the model (the server warms it). */
   startTimeoutMs?: number;
+  /** More `serve` options (e.g. --slide-url-prefix, --shutdown-grace). */
+  args?: string[];
   /** Each line the server writes to stderr. */
   onLog?: (line: string) => void;
   signal?: AbortSignal;
@@ -36,6 +38,11 @@ export class ServerProcess {
     this.#exited = exited;
   }
 
+  /** Resolves with the exit code (null when killed by a signal). */
+  get exited(): Promise<number | null> {
+    return this.#exited;
+  }
+
   get pid(): number {
     return this.child.pid!;
   }
@@ -44,6 +51,7 @@ export class ServerProcess {
     const args = ['--import', 'tsx', CLI, 'serve', '--port', '0', '--no-http', '--device', options.device, '--models', options.modelFolder];
     args.push('--slides', ...options.slideFolders);
     if (options.workers !== undefined) args.push('--workers', String(options.workers));
+    args.push(...(options.args ?? []));
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'pipe'], signal: options.signal });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const startupLog: string[] = [];

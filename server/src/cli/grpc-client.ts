@@ -1,12 +1,13 @@
 /** A thin promise/async-iterable wrapper over the @grpc/grpc-js client, for the CLI and other Node callers. */
 import * as grpc from '@grpc/grpc-js';
 import { createGlomsegClient } from '../grpc/proto.js';
+import { balancedChannelOptions } from './grpc-target.js';
 
 export class GlomsegClient {
   private readonly client: grpc.Client & Record<string, any>;
 
   private constructor(readonly address: string) {
-    this.client = createGlomsegClient(address);
+    this.client = createGlomsegClient(address, undefined, balancedChannelOptions());
   }
 
   /** Connects and waits until the server answers (or the deadline passes, with a clear message). */
@@ -27,8 +28,12 @@ export class GlomsegClient {
     });
   }
 
-  async *stream<T = any>(method: string, request: object, signal?: AbortSignal): AsyncGenerator<T> {
+  /** A server stream's messages; `peer.address` is set to the server that answers (with several behind a target). */
+  async *stream<T = any>(method: string, request: object, signal?: AbortSignal, peer?: { address?: string }): AsyncGenerator<T> {
     const call: grpc.ClientReadableStream<T> = this.client[method](request);
+    call.once('metadata', () => {
+      if (peer) peer.address = call.getPeer();
+    });
     const onAbort = () => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

@@ -1,11 +1,20 @@
 /** The `glomseg` command line: serve, score, info. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
 import { NO_GPU_FOUND } from '../inference/gpu-presence.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
 import { expandSlideArguments, runScore } from './score-command.js';
+import { batchSettingsOf, planBatch } from './score-batch.js';
+import { BatchConflictError } from './batch-manifest.js';
+import { parseShard } from './shard.js';
+import { DEFAULT_RETRY } from './slide-retry.js';
+import { isSlideUrl } from './slide-names.js';
+import { runMerge } from './merge-command.js';
+import { checkHealth } from './health-command.js';
+import { expandFolders, readSlideList } from './slide-list.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from './paths.js';
 
 const DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
@@ -33,11 +42,22 @@ function region(value: string) {
 /** A mistake in how the command was called: printed as is, exit code 2. */
 class UsageError extends Error {}
 
+/** A parser whose thrown message becomes commander's usage error. */
+function usage<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+  };
+}
+
 const log = (message: string) => process.stderr.write(`[glomseg] ${message}\n`);
 
 /** A gRPC server to talk to: the one given, or one started in this process on a loopback port. */
 async function withServer<T>(
-  options: { server?: string; models: string; device: (typeof DEVICES)[number]; slideFiles: string[]; warm?: boolean },
+  options: { server?: string; models: string; device: (typeof DEVICES)[number]; slideFiles: string[]; slideUrls?: string[]; warm?: boolean },
   body: (client: GlomsegClient) => Promise<T>,
 ): Promise<T> {
   let app: GlomsegApp | undefined;
@@ -46,6 +66,8 @@ async function withServer<T>(
     app = await GlomsegApp.start({
       slideFolders: [],
       slideFiles: options.slideFiles,
+      // The slides the user named by URL, and nothing else, may be fetched.
+      slideUrlPrefixes: options.slideUrls,
       modelFolder: options.models,
       device: options.device,
       httpPort: false,
@@ -83,6 +105,8 @@ export function buildProgram(): Command {
     .addOption(new Option('-d, --device <device>', 'execution provider').choices(DEVICES).default('auto'))
     .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) => Math.round(positiveNumber(v)))
     .option('--demo', 'show the demo slide with its annotations at the viewer root')
+    .option('--slide-url-prefix <prefix...>', 'URL prefixes (https://, http://, s3://bucket/) slides may be read from by URL', [])
+    .option('--shutdown-grace <s>', 'on SIGTERM/SIGINT: seconds running calls get to finish (health NOT_SERVING meanwhile)', positiveNumber, 25)
     .action(async (opts) => {
       const app = await GlomsegApp.start({
         host: opts.host,
@@ -92,14 +116,16 @@ export function buildProgram(): Command {
         modelFolder: path.resolve(opts.models),
         device: opts.device,
         workers: opts.workers,
+        slideUrlPrefixes: opts.slideUrlPrefix,
         demo: opts.demo ? { slideId: DEMO_SLIDE_ID, annotationsPath: DEMO_ANNOTATIONS } : undefined,
         warm: true,
         log,
       });
       log(`gRPC listening on ${app.grpcAddress} (glomseg.v1.Glomseg, grpc.health.v1, reflection)`);
       const stop = async (signal: string) => {
-        log(`${signal}: shutting down`);
-        await app.close();
+        log(`${signal}: draining (health NOT_SERVING, new calls refused, up to ${opts.shutdownGrace} s for running ones)`);
+        await app.close(opts.shutdownGrace * 1000);
+        log('stopped');
         process.exit(0);
       };
       process.once('SIGINT', () => void stop('SIGINT'));
@@ -109,8 +135,8 @@ export function buildProgram(): Command {
   program
     .command('score')
     .description('score slides: polygons (GeoJSON), Kaggle RLE (submission.csv) and, with annotations, Dice')
-    .argument('<slides...>', 'slide files, folders or globs (or slide ids with --server)')
-    .option('--server <host:port>', 'glomseg gRPC server to use (default: start one in this process)')
+    .argument('[slides...]', 'slide files, folders or globs, URLs (or slide ids with --server)')
+    .option('--server <target>', 'glomseg gRPC server(s): host:port, dns:///name:port or ipv4:a:p,b:p (default: start one in this process)')
     .option('-a, --annotations <file|dir>', 'ground truth: a file, or a folder matched to slides by name')
     .option('-o, --out <dir>', 'write <slide>.geojson, submission.csv and metrics.json here')
     .option('--model <id>', 'model id (default: the server default)')
@@ -118,28 +144,79 @@ export function buildProgram(): Command {
     .option('--threshold <p>', 'probability threshold (default: the model card)', positiveNumber)
     .option('--region <x,y,w,h>', 'score only this level-0 region', region)
     .option('--json', 'JSON lines instead of a progress bar', false)
+    .option('--list <file>', 'more slides, one per line (file paths, slide ids or URLs; # comments)')
+    .option('--parallel <n>', 'slides scored at once (spread over the servers)', (v) => Math.round(positiveNumber(v)), 1)
+    .option('--attempts <n>', 'tries per slide when its server goes away', (v) => Math.round(positiveNumber(v)), DEFAULT_RETRY.maxAttempts)
+    .option('--shard <i/N>', 'score only shard i of N (env/N: i from JOB_COMPLETION_INDEX)', usage(parseShard))
+    .option('--no-resume', 'score slides again even if --out already holds them')
+    .option('--force', 'score every slide again, replacing what --out holds', false)
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
     .addOption(new Option('-d, --device <device>', 'execution provider (in-process server)').choices(DEVICES).default('auto'))
     .action(async (slideArgs: string[], opts) => {
+      if (opts.list) slideArgs = [...slideArgs, ...(await readSlideList(opts.list))];
+      if (slideArgs.length === 0) throw new UsageError('no slides given (as arguments or with --list)');
       const slides = await expandSlideArguments(slideArgs);
       if (slides.length === 0) throw new UsageError(`no slides match ${slideArgs.join(' ')}`);
-      const slideFiles = slides.filter((s) => existsSync(s));
+      const slideFiles = slides.filter((s) => !isSlideUrl(s) && existsSync(s));
+      const slideUrls = slides.filter(isSlideUrl);
       // Arguments that are not files fail on their own (reported per slide) unless nothing at all is a file.
-      if (!opts.server && slideFiles.length === 0) {
+      if (!opts.server && slideFiles.length === 0 && slideUrls.length === 0) {
         throw new UsageError(`no such slide file: ${slides.join(' ')} (give a path, or --server to score by slide id)`);
       }
-      const { ok } = await withServer({ server: opts.server, models: opts.models, device: opts.device, slideFiles, warm: true }, (client) =>
-        runScore(client, slides, {
-          annotations: opts.annotations,
-          out: opts.out,
-          model: opts.model,
-          mpp: opts.mpp,
-          threshold: opts.threshold,
-          region: opts.region,
-          json: opts.json,
-        }),
+      const settings = batchSettingsOf(opts);
+      const plan = await planBatch(slides, { out: opts.out, force: opts.force, resume: opts.resume, shard: opts.shard, settings }).catch((error) => {
+        throw error instanceof BatchConflictError ? new UsageError(error.message) : error;
+      });
+      if (opts.shard) log(`shard ${opts.shard.index}/${opts.shard.count}: ${plan.todo.length + plan.skipped.length} of ${slides.length} slides`);
+      if (plan.todo.length === 0) {
+        log(plan.skipped.length > 0
+          ? `nothing to do: all ${plan.skipped.length} slides are already scored in ${opts.out} (--force scores them again)`
+          : 'nothing to do: no slide falls in this shard');
+        process.exitCode = 0;
+        return;
+      }
+      if (plan.skipped.length > 0) log(`resuming: ${plan.skipped.length} slides already scored in ${opts.out}, ${plan.todo.length} to go`);
+      const { ok } = await withServer(
+        { server: opts.server, models: opts.models, device: opts.device, slideFiles, slideUrls, warm: true },
+        (client) =>
+          runScore(client, plan.todo, {
+            annotations: opts.annotations,
+            model: opts.model,
+            mpp: opts.mpp,
+            threshold: opts.threshold,
+            region: opts.region,
+            json: opts.json,
+            parallel: opts.parallel,
+            retry: { ...DEFAULT_RETRY, maxAttempts: opts.attempts },
+            batch: plan.batch,
+          }),
       );
       process.exitCode = ok ? 0 : 1;
+    });
+
+  program
+    .command('merge')
+    .description('pool the --out folders of several shards into one batch (summaries rebuilt from the slides)')
+    .argument('<shards...>', 'the --out folders of the shards (globs allowed: results/shard-*)')
+    .requiredOption('-o, --out <dir>', 'the merged batch folder')
+    .action(async (shardArgs: string[], opts) => {
+      const shards = await expandFolders(shardArgs);
+      const { slides } = await runMerge(shards, opts.out).catch((error) => {
+        throw error instanceof BatchConflictError ? new UsageError(error.message) : error;
+      });
+      log(`merged ${slides} slides from ${shards.length} folders into ${opts.out}`);
+    });
+
+  program
+    .command('health')
+    .description('ask a server for its gRPC health (exit 0 when SERVING): for container health checks')
+    .option('--server <target>', 'server to ask', '127.0.0.1:50051')
+    .option('--service <name>', "health service name ('' = the whole server; 'liveness' stays SERVING while draining)", '')
+    .option('--timeout <s>', 'seconds to wait for an answer', positiveNumber, 5)
+    .action(async (opts) => {
+      const status = await checkHealth(opts.server, opts.service, opts.timeout * 1000);
+      process.stdout.write(`${status}\n`);
+      process.exitCode = status === 'SERVING' ? 0 : 1;
     });
 
   program
@@ -151,10 +228,11 @@ export function buildProgram(): Command {
     .action(async (slide: string, opts) => {
       const [resolved] = await expandSlideArguments([slide]);
       const slideFiles = path.isAbsolute(resolved) ? [resolved] : [];
-      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles }, async (client) => {
-        const listed: string[] = (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id);
+      const slideUrls = isSlideUrl(resolved) ? [resolved] : [];
+      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles, slideUrls }, async (client) => {
+        const listed: string[] = slideUrls.length > 0 ? [] : (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id);
         const base = path.basename(resolved);
-        const slideId = listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));
+        const slideId = slideUrls[0] ?? listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));
         if (!slideId) throw new Error(`the server has no slide '${base}'`);
         const info = await client.unary('GetSlideInfo', { slideId });
         const models = await client.unary('ListModels', { slideId });
@@ -185,4 +263,5 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+// Run when executed, not when imported (tests read the program's options).
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main(process.argv);

@@ -1,24 +1,32 @@
 /** `glomseg score`: batch-scores slides through a glomseg gRPC server, writing GeoJSON, RLE CSV and metrics. */
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import fg from 'fast-glob';
-import { toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
-import { encodePolygonsRle } from '@glomseg/shared/rle.js';
 import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import { diceMetricsFromProto, polygonFromProto } from './client-mapping.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
+import { slideRle, type BatchOutput } from './batch-manifest.js';
+import { BrokenStreamError, DEFAULT_RETRY, withRetry, type RetryPolicy } from './slide-retry.js';
+import { isSlideUrl, slideNameOf } from './slide-names.js';
+import { comparePolygons } from './polygon-order.js';
+
+export { slideNameOf } from './slide-names.js';
 
 export interface ScoreOptions {
   annotations?: string;
-  out?: string;
   model?: string;
   mpp?: number;
   threshold?: number;
   region?: { x: number; y: number; width: number; height: number };
   json: boolean;
+  /** Slides scored at once (each on whichever server the channel picks). */
+  parallel?: number;
+  retry?: RetryPolicy;
+  /** The --out folder's batch: each finished slide is written there at once. */
+  batch?: BatchOutput;
 }
 
 export interface SlideScore {
@@ -32,6 +40,8 @@ export interface SlideScore {
   width?: number;
   height?: number;
   polygons?: GlomerulusPolygon[];
+  /** Tries it took (retries after a server went away). */
+  attempts?: number;
 }
 
 const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'];
@@ -50,15 +60,10 @@ export async function expandSlideArguments(args: string[]): Promise<string[]> {
       const matches = await fg('**/*', { cwd: arg, onlyFiles: true, absolute: true });
       out.push(...matches.filter((m) => SLIDE_EXTENSIONS.some((e) => m.toLowerCase().endsWith(e))).sort());
     } else {
-      out.push(info ? path.resolve(arg) : arg);
+      out.push(info && !isSlideUrl(arg) ? path.resolve(arg) : arg);
     }
   }
   return out;
-}
-
-export function slideNameOf(slide: string): string {
-  const base = path.basename(slide);
-  return base.replace(/\.ome\.tiff?$/i, '').replace(/\.[^.]+$/, '');
 }
 
 /** The annotation file for a slide: the file given, or the one in a folder whose name starts with the slide's. */
@@ -77,7 +82,7 @@ async function findAnnotations(annotations: string | undefined, slide: string): 
 
 /** Matches a slide argument (path or id) to an id the server lists. */
 function matchSlideId(slide: string, ids: string[]): string | undefined {
-  if (ids.includes(slide)) return slide;
+  if (ids.includes(slide) || isSlideUrl(slide)) return slide;
   const base = path.basename(slide);
   const matches = ids.filter((id) => id === base || id.endsWith(`/${base}`));
   return matches.length === 1 ? matches[0] : undefined;
@@ -85,8 +90,9 @@ function matchSlideId(slide: string, ids: string[]): string | undefined {
 
 interface Reporter {
   start(slide: string): void;
-  progress(slide: string, done: number, total: number, etaMs: number): void;
+  progress(slide: string, done: number, total: number, etaMs: number, server?: string): void;
   finish(score: SlideScore): void;
+  retry(slide: string, attempt: number, error: string, delayMs: number): void;
   stop(): void;
 }
 
@@ -95,9 +101,10 @@ function createReporter(json: boolean): Reporter {
     const line = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
     return {
       start: (slide) => line({ event: 'start', slide }),
-      progress: (slide, done, total, etaMs) => line({ event: 'progress', slide, tilesDone: done, tilesTotal: total, etaMs: Math.round(etaMs) }),
+      progress: (slide, done, total, etaMs, server) => line({ event: 'progress', slide, server, tilesDone: done, tilesTotal: total, etaMs: Math.round(etaMs) }),
       finish: (s) =>
         line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error }),
+      retry: (slide, attempt, error, delayMs) => line({ event: 'retry', slide, attempt, error, delayMs }),
       stop: () => {},
     };
   }
@@ -116,6 +123,7 @@ function createReporter(json: boolean): Reporter {
     finish: (s) => {
       if (!s.ok) bars.log(`${slideNameOf(s.slide)}: ${s.error}\n`);
     },
+    retry: (slide, attempt, error, delayMs) => bars.log(`${slideNameOf(slide)}: attempt ${attempt} failed (${error}); retrying in ${(delayMs / 1000).toFixed(1)} s\n`),
     stop: () => bars.stop(),
   };
 }
@@ -136,12 +144,13 @@ async function scoreOne(client: GlomsegClient, slide: string, slideId: string, o
   };
   reporter.start(slide);
   let result: any;
-  for await (const event of client.stream('ScoreSlide', request)) {
-    if (event.progress) reporter.progress(slide, event.progress.tilesDone, event.progress.tilesTotal, event.progress.etaMs);
+  const peer: { address?: string } = {};
+  for await (const event of client.stream('ScoreSlide', request, undefined, peer)) {
+    if (event.progress) reporter.progress(slide, event.progress.tilesDone, event.progress.tilesTotal, event.progress.etaMs, peer.address);
     if (event.result) result = event.result;
   }
-  if (!result) throw new Error('the server ended the stream without a result');
-  const polygons = (result.polygons ?? []).map(polygonFromProto);
+  if (!result) throw new BrokenStreamError('the server ended the stream without a result');
+  const polygons = (result.polygons ?? []).map(polygonFromProto).sort(comparePolygons);
   return {
     slide,
     slideId,
@@ -182,56 +191,65 @@ function overallMetrics(scores: SlideScore[]): DiceMetrics | undefined {
   return all.length > 0 ? poolDiceMetrics(all) : undefined;
 }
 
-/** Scores every slide (one failing does not stop the others) and writes the outputs. True when all succeeded. */
+/**
+ * Scores every slide, `parallel` at a time (one failing does not stop the others; a server that goes away costs a
+ * retry, not the slide), writes each finished slide into the batch at once, then rebuilds the batch summaries.
+ */
 export async function runScore(client: GlomsegClient, slides: string[], options: ScoreOptions): Promise<{ ok: boolean; scores: SlideScore[] }> {
-  const listed = (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id) as string[];
+  const policy = options.retry ?? DEFAULT_RETRY;
   const reporter = createReporter(options.json);
-  const scores: SlideScore[] = [];
-  for (const slide of slides) {
+  const listed = slides.every(isSlideUrl)
+    ? []
+    : ((await withRetry(policy, () => client.unary('ListSlides', {}), () => {})).value.slides.map((s: { id: string }) => s.id) as string[]);
+  const scores: SlideScore[] = new Array(slides.length);
+  const scoreSlide = async (slide: string): Promise<SlideScore> => {
     const slideId = matchSlideId(slide, listed);
-    let score: SlideScore;
     if (!slideId) {
       const why = path.isAbsolute(slide) && !existsSync(slide) ? `no such file: ${slide}` : `the server has no slide '${path.basename(slide)}' (it serves: ${listed.join(', ') || 'none'})`;
-      score = { slide, slideId: '', ok: false, error: why };
-    } else {
-      try {
-        score = await scoreOne(client, slide, slideId, options, reporter);
-      } catch (error) {
-        score = { slide, slideId, ok: false, error: describeGrpcError(error) };
-      }
+      return { slide, slideId: '', ok: false, error: why, attempts: 0 };
     }
-    reporter.finish(score);
-    scores.push(score);
-  }
+    try {
+      const { value, attempts } = await withRetry(policy, () => scoreOne(client, slide, slideId, options, reporter), (error, attempt, delayMs) =>
+        reporter.retry(slide, attempt, describeGrpcError(error), delayMs),
+      );
+      return { ...value, attempts };
+    } catch (error) {
+      return { slide, slideId, ok: false, error: describeGrpcError(error), attempts: (error as { attempts?: number }).attempts ?? 1 };
+    }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < slides.length) {
+      const index = next++;
+      const score = await scoreSlide(slides[index]);
+      if (options.batch) await record(options.batch, score);
+      reporter.finish(score);
+      scores[index] = score;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, slides.length)) }, worker));
   reporter.stop();
-  const overall = overallMetrics(scores);
-  if (options.out) await writeOutputs(options.out, scores, overall);
-  const table = formatTable(scores, overall);
+  await options.batch?.rebuild();
+  const table = formatTable(scores, overallMetrics(scores));
   (options.json ? process.stderr : process.stdout).write(`${table}\n`);
   return { ok: scores.every((s) => s.ok), scores };
 }
 
-async function writeOutputs(out: string, scores: SlideScore[], overall: DiceMetrics | undefined): Promise<void> {
-  await mkdir(out, { recursive: true });
-  const rows: Array<{ id: string; rle: string }> = [];
-  for (const s of scores) {
-    if (!s.ok || !s.polygons) continue;
-    const name = slideNameOf(s.slide);
-    await writeFile(path.join(out, `${name}.geojson`), `${JSON.stringify(toQuPathGeoJson(s.polygons))}\n`);
-    rows.push({ id: name, rle: encodePolygonsRle(s.polygons, s.width!, s.height!) });
-  }
-  await writeFile(path.join(out, 'submission.csv'), toRleCsv(rows));
-  const metrics = {
-    overall,
-    slides: scores.map((s) => ({
-      slide: slideNameOf(s.slide),
-      file: s.slide,
-      ok: s.ok,
-      error: s.error,
-      glomeruli: s.glomeruli,
-      elapsedMs: s.elapsedMs !== undefined ? Math.round(s.elapsedMs) : undefined,
+async function record(batch: BatchOutput, s: SlideScore): Promise<void> {
+  const name = slideNameOf(s.slide);
+  if (!s.ok || !s.polygons) return batch.recordFailed(s.slide, name, s.error ?? 'failed', s.attempts ?? 1);
+  await batch.recordDone(
+    {
+      slide: s.slide,
+      name,
+      slideId: s.slideId,
+      width: s.width!,
+      height: s.height!,
+      glomeruli: s.glomeruli!,
       metrics: s.metrics,
-    })),
-  };
-  await writeFile(path.join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+      elapsedMs: s.elapsedMs ?? 0,
+      rle: slideRle(s.polygons, s.width!, s.height!),
+    },
+    s.polygons,
+  );
 }

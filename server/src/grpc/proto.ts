@@ -34,10 +34,15 @@ export function loadGlomsegProto() {
 export const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 
 /** A real @grpc/grpc-js client for glomseg.v1.Glomseg (CLI, tests and other Node services). */
-export function createGlomsegClient(address: string, credentials = grpc.credentials.createInsecure()): grpc.Client & Record<string, any> {
+export function createGlomsegClient(
+  address: string,
+  credentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
+): grpc.Client & Record<string, any> {
   const { client: Client } = loadGlomsegProto();
   return new Client(address, credentials, {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    ...options,
   }) as grpc.Client & Record<string, any>;
 }

@@ -12,7 +12,8 @@ import { stat } from 'node:fs/promises';
 import { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import { GlomsegError, isGlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
-import { TiffFileSource } from './tiff-file-source.js';
+import { TiffFileSource, type TiffBytes } from './tiff-file-source.js';
+import { RemoteTiffSource } from './remote-tiff-source.js';
 import { cachedTile, evictTileCacheOwner, newTileCacheOwner } from './tile-cache.js';
 import { decodeJpegToRgb, PHOTOMETRIC_MIN_IS_BLACK, PHOTOMETRIC_RGB, PHOTOMETRIC_YCBCR, toRgb, toStandaloneJpeg } from './jpeg-tile.js';
 import { copyBlock, overlap, validateRegion, whiteImage } from './rgb-region.js';
@@ -99,7 +100,7 @@ export class GeoTiffSlideSource implements SlideSource {
 
   private constructor(
     readonly metadata: SlideMetadata,
-    private readonly file: TiffFileSource,
+    private readonly file: TiffBytes,
     private readonly stored: StoredLevel[],
     private readonly recipes: LevelRecipe[],
   ) {
@@ -123,7 +124,19 @@ export class GeoTiffSlideSource implements SlideSource {
     }
   }
 
-  private static async openFrom(file: TiffFileSource, filePath: string, id: string, signal?: AbortSignal): Promise<GeoTiffSlideSource> {
+  /** A TIFF slide behind an (allowed, already checked) URL, read with range requests; `label` names it in messages. */
+  static async openUrl(url: string, label: string, id: string, signal?: AbortSignal): Promise<GeoTiffSlideSource> {
+    throwIfAborted(signal);
+    const file = await RemoteTiffSource.open(url, label, signal);
+    try {
+      return await GeoTiffSlideSource.openFrom(file, label, id, signal);
+    } catch (error) {
+      if (isGlomsegError(error)) throw error;
+      throw notReadable(label, error instanceof Error ? error.message : String(error), error);
+    }
+  }
+
+  private static async openFrom(file: TiffBytes, filePath: string, id: string, signal?: AbortSignal): Promise<GeoTiffSlideSource> {
     const header = await file.read(0, Math.min(16, file.size));
     const byteOrder = String.fromCharCode(header[0] ?? 0, header[1] ?? 0);
     if (byteOrder !== 'II' && byteOrder !== 'MM') throw notReadable(filePath, 'the file does not start with a TIFF header (II or MM)');

@@ -25,6 +25,8 @@ import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { GeoTiffSlideSource } from './geotiff-slide-source.js';
 import { ImageFileSlideSource } from './image-file-slide-source.js';
+import { isSlideUrl, SlideUrlPolicy } from './slide-url-policy.js';
+import { presignS3Url } from './s3-url.js';
 
 /** File name endings listed as slides (`.ome.tif(f)` is covered by `.tif(f)`). */
 export const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'] as const;
@@ -35,6 +37,8 @@ export interface SlideCatalogOptions {
   folders: string[];
   /** Slide files kept open at once (default 16). */
   maxOpenSlides?: number;
+  /** URL prefixes slide ids may be read from (https://, http://, s3://); none: no slide is read by URL. */
+  urlPrefixes?: readonly string[];
 }
 
 export interface CatalogSlide {
@@ -85,7 +89,10 @@ export class SlideCatalog {
   private readonly pendingCloses = new Set<Promise<void>>();
   private closed = false;
 
-  private constructor(private readonly folders: SlideFolder[], maxOpenSlides: number) {
+  private readonly urlPolicy: SlideUrlPolicy;
+
+  private constructor(private readonly folders: SlideFolder[], maxOpenSlides: number, urlPrefixes: readonly string[] = []) {
+    this.urlPolicy = new SlideUrlPolicy(urlPrefixes);
     this.openSources = new LRUCache<string, OpenEntry>({
       max: maxOpenSlides,
       dispose: (entry) => {
@@ -113,7 +120,7 @@ export class SlideCatalog {
       used.add(name);
       return { root, prefix: `${name}/` };
     });
-    return new SlideCatalog(folders, Math.max(1, options.maxOpenSlides ?? 16));
+    return new SlideCatalog(folders, Math.max(1, options.maxOpenSlides ?? 16), options.urlPrefixes);
   }
 
   /** A catalog of just these files (no folders); their ids are given by `addFile`, see the module comment. */
@@ -212,12 +219,12 @@ export class SlideCatalog {
     throwIfAborted(signal);
     let entry = this.openSources.get(id);
     if (!entry) {
-      const filePath = await this.resolve(id);
+      const open = isSlideUrl(id) ? this.urlOpener(id) : await this.fileOpener(id);
       this.assertOpen();
       entry = this.openSources.get(id);
       if (!entry) {
         // Not tied to the caller's signal: other callers may share this open.
-        const created: OpenEntry = { source: openSlideFile(filePath, id), active: 0, evicted: false };
+        const created: OpenEntry = { source: open(), active: 0, evicted: false };
         created.source.catch(() => {
           if (this.openSources.peek(id) === created) this.openSources.delete(id);
         });
@@ -234,6 +241,23 @@ export class SlideCatalog {
       entry.active--;
       this.closeIfIdle(entry);
     }
+  }
+
+  private async fileOpener(id: string): Promise<() => Promise<SlideSource>> {
+    const filePath = await this.resolve(id);
+    return () => openSlideFile(filePath, id);
+  }
+
+  /** Slides by URL: allowed prefixes only, TIFF family only (PNG/JPEG would have to be fetched whole). */
+  private urlOpener(id: string): () => Promise<SlideSource> {
+    if (id.length > MAX_ID_LENGTH) throw new GlomsegError('INVALID_ARGUMENT', `the slide id is longer than ${MAX_ID_LENGTH} characters`);
+    const url = this.urlPolicy.check(id);
+    const label = url.protocol === 's3:' ? `s3://${url.host}${url.pathname}` : `${url.origin}${url.pathname}`;
+    const fileName = url.pathname.split('/').pop() ?? '';
+    if (!isSlideFileName(fileName) || IMAGE_EXTENSIONS.has(path.extname(fileName).toLowerCase())) {
+      throw new GlomsegError('INVALID_ARGUMENT', `slide URL ${label}: only TIFF-family slides (.tif .tiff .svs .btf) are read by URL`);
+    }
+    return async () => GeoTiffSlideSource.openUrl(url.protocol === 's3:' ? (await presignS3Url(url)).href : url.href, label, id);
   }
 
   /** Closes every open source (waiting for reads in progress) and refuses further use. */

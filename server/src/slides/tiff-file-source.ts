@@ -6,14 +6,25 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
 /** geotiff reads IFDs in fixed-size chunks that may run past the end of a small file; allow that much slack. */
-const READ_SLACK_BYTES = 64 * 1024;
+export const READ_SLACK_BYTES = 64 * 1024;
 
 export interface ByteSlice {
   offset: number;
   length: number;
 }
 
-export class TiffFileSource {
+/** What GeoTiffSlideSource reads a TIFF through: a local file, or a URL (RemoteTiffSource). */
+export interface TiffBytes {
+  readonly size: number;
+  /** A name for messages. */
+  readonly path: string;
+  read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  fetch(slices: ByteSlice[], signal?: AbortSignal): Promise<ArrayBuffer[]>;
+  fetchSlice(slice: ByteSlice, signal?: AbortSignal): Promise<ByteSlice & { data: ArrayBuffer }>;
+  close(): Promise<void>;
+}
+
+export class TiffFileSource implements TiffBytes {
   private constructor(private readonly handle: FileHandle, readonly path: string, readonly size: number) {}
 
   static async open(path: string): Promise<TiffFileSource> {
