@@ -12,7 +12,8 @@ import { createGlomsegClient, SERVICE_NAME } from '../../../server/src/grpc/prot
 import { LIVENESS_SERVICE } from '../../../server/src/grpc/grpc-server.js';
 import { checkHealth } from '../../../server/src/cli/health-command.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { statusOf, unary, until } from '../../helpers/grpc.js';
+import { statusOf, unary } from '../../helpers/grpc.js';
+import { until } from '../../helpers/until.js';
 
 const Health = (grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { enums: String })) as any).grpc.health.v1.Health;
 
