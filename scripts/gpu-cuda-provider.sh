@@ -48,7 +48,7 @@ case "${1:-}" in
     rm -rf node_modules/onnxruntime-node node_modules/onnxruntime-common
     cp -a "$TARGET/onnxruntime-node" "$TARGET/onnxruntime-common" node_modules/
     # cuBLAS, cuDNN and the CUDA runtime ship inside PyTorch's nvidia-* wheels on the GPU machine.
-    libs=$(/usr/bin/env python3 - <<'PY'
+    libs=$(python3 - <<'PY'
 import glob, os, site
 roots = site.getsitepackages() + [site.getusersitepackages()]
 print(':'.join(sorted({d for r in roots for d in glob.glob(os.path.join(r, 'nvidia', '*', 'lib'))})))
