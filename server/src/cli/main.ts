@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
 import { NO_GPU_FOUND } from '../inference/gpu-presence.js';
+import { STAIN_CHOICES } from '@glomseg/shared/stain-normalization.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
 import { expandSlideArguments, runScore } from './score-command.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from './paths.js';
@@ -117,6 +118,12 @@ export function buildProgram(): Command {
     .option('--mpp <um>', 'pixel size to assume for slides (um/px at level 0)', positiveNumber)
     .option('--threshold <p>', 'probability threshold (default: the model card)', positiveNumber)
     .option('--region <x,y,w,h>', 'score only this level-0 region', region)
+    .addOption(
+      new Option('--stain-normalization <method>', "map each slide's colours to the model's reference stain first (auto: as the model card says)")
+        .choices(STAIN_CHOICES)
+        .default('auto'),
+    )
+    .option('--include-background', 'also infer tiles that show no tissue (default: skip them)', false)
     .option('--json', 'JSON lines instead of a progress bar', false)
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
     .addOption(new Option('-d, --device <device>', 'execution provider (in-process server)').choices(DEVICES).default('auto'))
@@ -136,6 +143,8 @@ export function buildProgram(): Command {
           mpp: opts.mpp,
           threshold: opts.threshold,
           region: opts.region,
+          stainNormalization: opts.stainNormalization,
+          includeBackground: opts.includeBackground,
           json: opts.json,
         }),
       );
