@@ -87,6 +87,7 @@ export function slideInfoToProto(slide: SlideInfo): pb.SlideInfo {
       tissuePixels: stats?.tissuePixels ?? 0,
       level: slide.stain.level,
       tissueMapped: slide.stain.tissueMapped,
+      unmeasuredBecause: slide.stain.unmeasuredBecause ?? '',
     }),
   });
 }

@@ -182,8 +182,14 @@ export class DomainGlomsegService implements GlomsegService {
 
   async getSlideInfo(slideId: string, signal?: AbortSignal): Promise<SlideInfo> {
     const source = await this.options.slides.open(requireSlideId(slideId), signal);
-    const survey = await this.survey(source, signal);
-    return { ...source.metadata, stain: { statistics: survey.stain, level: survey.level, tissueMapped: survey.tissue !== undefined } };
+    // A slide whose pixels cannot be read (an unsupported compression) is still described; its stain is not.
+    const survey = await this.survey(source, signal).catch((error: unknown) => {
+      if (signal?.aborted) throw error;
+      return { failure: (error as Error)?.message ?? String(error) };
+    });
+    if ('failure' in survey) return { ...source.metadata, stain: { level: -1, tissueMapped: false, unmeasuredBecause: survey.failure } };
+    const unmeasuredBecause = survey.stain ? undefined : 'the low-resolution view shows too little tissue';
+    return { ...source.metadata, stain: { statistics: survey.stain, level: survey.level, tissueMapped: survey.tissue !== undefined, unmeasuredBecause } };
   }
 
   /** The slide's survey, measured once per slide and kept (a few hundred KB each, bounded count). */

@@ -8,7 +8,7 @@ import type { SlideStainStatistics, StainNormalizationChoice } from '@glomseg/sh
 
 /** A slide as GetSlideInfo describes it: the file's metadata and what its survey measured. */
 export interface SlideInfo extends SlideMetadata {
-  stain: { statistics?: SlideStainStatistics; level: number; tissueMapped: boolean };
+  stain: { statistics?: SlideStainStatistics; level: number; tissueMapped: boolean; unmeasuredBecause?: string };
 }
 
 export interface SlideSummary {

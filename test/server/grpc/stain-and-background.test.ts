@@ -57,6 +57,7 @@ describe('stain statistics and background tiles', () => {
     expect(glass.stain.tissueFraction).toBeGreaterThan(0.3);
     const blank = await unary(client, 'GetSlideInfo', { slideId: ids.blank });
     expect(blank.stain.measured).toBe(false);
+    expect(blank.stain.unmeasuredBecause).toMatch(/too little tissue/);
   });
 
   it('skips tiles of bare glass, says so, and infers them only when asked', async () => {
