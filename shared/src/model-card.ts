@@ -40,6 +40,16 @@ export interface ModelCard {
    * are dropped; a slide at another pixel size gets the same physical area (tile-grid `minAreaOnSlide`).
    */
   minArea?: number;
+  /**
+   * Stain normalisation: the method the model was trained with ('off': none) and the reference statistics of its
+   * training set (CIE Lab over tissue, shared/src/stain-normalization.ts), which a slide's own are mapped onto.
+   */
+  stain?: {
+    method: 'off' | 'reinhard';
+    reference?: { mean: [number, number, number]; std: [number, number, number] };
+    /** How the reference was measured, for people. */
+    measuredOn?: string;
+  };
   provenance?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
 }
@@ -115,6 +125,22 @@ export function validateModelCard(json: unknown, source = 'model card'): ModelCa
   check(isFiniteNumber(json.threshold) && json.threshold >= 0 && json.threshold <= 1, 'threshold', 'a number in [0, 1]', json.threshold);
   if (json.minArea !== undefined) {
     check(isFiniteNumber(json.minArea) && json.minArea >= 0, 'minArea', 'a number >= 0', json.minArea);
+  }
+  if (json.stain !== undefined) {
+    const stain = json.stain;
+    if (isObject(stain)) {
+      oneOf(stain, 'method', 'stain.method', ['off', 'reinhard']);
+      if (stain.reference !== undefined || stain.method === 'reinhard') {
+        if (isObject(stain.reference)) {
+          triple(stain.reference, 'mean', 'stain.reference.mean', false);
+          triple(stain.reference, 'std', 'stain.reference.std', true);
+        } else {
+          check(false, 'stain.reference', 'an object {mean: [L, a, b], std: [L, a, b]}', stain.reference);
+        }
+      }
+    } else {
+      check(false, 'stain', 'an object', stain);
+    }
   }
   for (const key of ['provenance', 'metrics'] as const) {
     if (json[key] !== undefined) check(isObject(json[key]), key, 'an object', json[key]);

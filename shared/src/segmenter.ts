@@ -3,6 +3,13 @@ import type { ModelCard } from './model-card.js';
 import type { RgbImage } from './slide-source.js';
 import type { GlomerulusPolygon } from './geometry.js';
 import type { TraceOptions } from './trace-tile.js';
+import type { StainMapping } from './stain-normalization.js';
+
+/** What a tile's pixels go through before the model, where the model runs (off the caller's thread). */
+export interface TilePreprocess {
+  /** Colour mapping from the slide's stain statistics to the model's reference. */
+  stain?: StainMapping;
+}
 
 /** Per-pixel probability of the glomerulus class, row-major, values in [0, 1]. */
 export interface ProbabilityMap {
@@ -23,8 +30,8 @@ export interface Segmenter {
   /** Execution provider in use: 'cpu', 'webgpu' or 'cuda'. */
   readonly device: string;
   /** Runs the model on an RGB image (a tile with its context margin); returns a map of the same size. */
-  predict(image: RgbImage, signal?: AbortSignal): Promise<ProbabilityMap>;
+  predict(image: RgbImage, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<ProbabilityMap>;
   /** Predicts and traces the kept centre into polygons where the model runs, off the caller's thread. */
-  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal): Promise<TracedTile>;
+  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<TracedTile>;
   dispose(): Promise<void>;
 }

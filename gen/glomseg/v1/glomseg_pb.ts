@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file glomseg/v1/glomseg.proto.
  */
 export const file_glomseg_v1_glomseg: GenFile = /*@__PURE__*/
-  fileDesc("ChhnbG9tc2VnL3YxL2dsb21zZWcucHJvdG8SCmdsb21zZWcudjEiEwoRTGlzdFNsaWRlc1JlcXVlc3QiPgoSTGlzdFNsaWRlc1Jlc3BvbnNlEigKBnNsaWRlcxgBIAMoCzIYLmdsb21zZWcudjEuU2xpZGVTdW1tYXJ5Ij8KDFNsaWRlU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKCWZpbGVfc2l6ZRgDIAEoA0ICMAIiJwoTR2V0U2xpZGVJbmZvUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCSKOAQoMUHlyYW1pZExldmVsEg0KBWluZGV4GAEgASgFEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpkb3duc2FtcGxlGAQgASgBEhIKCnRpbGVfd2lkdGgYBSABKAUSEwoLdGlsZV9oZWlnaHQYBiABKAUSEwoLc3ludGhlc2l6ZWQYByABKAgiiAMKCVNsaWRlSW5mbxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXdpZHRoGAMgASgFEg4KBmhlaWdodBgEIAEoBRIoCgZsZXZlbHMYBSADKAsyGC5nbG9tc2VnLnYxLlB5cmFtaWRMZXZlbBISCgp0aWxlX3dpZHRoGAYgASgFEhMKC3RpbGVfaGVpZ2h0GAcgASgFEg0KBW1wcF94GAggASgBEg0KBW1wcF95GAkgASgBEhIKCm1wcF9zb3VyY2UYCiABKAkSDgoGZm9ybWF0GAsgASgJEhMKC2NvbXByZXNzaW9uGAwgASgJEjUKCG1ldGFkYXRhGA0gAygLMiMuZ2xvbXNlZy52MS5TbGlkZUluZm8uTWV0YWRhdGFFbnRyeRIVCglmaWxlX3NpemUYDiABKANCAjACEhkKEXNhbXBsZXNfcGVyX3BpeGVsGA8gASgFGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI7ChFMaXN0TW9kZWxzUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCRIUCgxtcHBfb3ZlcnJpZGUYAiABKAEiOwoSTGlzdE1vZGVsc1Jlc3BvbnNlEiUKBm1vZGVscxgBIAMoCzIVLmdsb21zZWcudjEuTW9kZWxJbmZvItgBCglNb2RlbEluZm8SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIRCgljYXJkX2pzb24YBCABKAkSCwoDbXBwGAUgASgBEhIKCmRvd25zYW1wbGUYBiABKAESEQoJdGlsZV9zaXplGAcgASgFEg4KBm1hcmdpbhgIIAEoBRIRCgl0aHJlc2hvbGQYCSABKAISIgoEZ3JpZBgKIAEoCzIULmdsb21zZWcudjEuVGlsZUdyaWQSDgoGZGV2aWNlGAsgASgJItYBCghUaWxlR3JpZBIQCghzbGlkZV9pZBgBIAEoCRIQCghtb2RlbF9pZBgCIAEoCRINCgVzY2FsZRgDIAEoARINCgVsZXZlbBgEIAEoBRIYChB0aWxlX3NpemVfbGV2ZWwwGAUgASgFEgwKBGNvbHMYBiABKAUSDAoEcm93cxgHIAEoBRITCgtzbGlkZV93aWR0aBgIIAEoBRIUCgxzbGlkZV9oZWlnaHQYCSABKAUSEwoLbXBwX2Fzc3VtZWQYCiABKAESEgoKbXBwX3NvdXJjZRgLIAEoCSInCgtUaWxlQWRkcmVzcxILCgNjb2wYASABKAUSCwoDcm93GAIgASgFIjsKBFJlY3QSCQoBeBgBIAEoARIJCgF5GAIgASgBEg0KBXdpZHRoGAMgASgBEg4KBmhlaWdodBgEIAEoASISCgRSaW5nEgoKAnh5GAEgAygBIp0BCgdQb2x5Z29uEiIKCGV4dGVyaW9yGAEgASgLMhAuZ2xvbXNlZy52MS5SaW5nEh8KBWhvbGVzGAIgAygLMhAuZ2xvbXNlZy52MS5SaW5nEgwKBGFyZWEYAyABKAESGAoQbWVhbl9wcm9iYWJpbGl0eRgEIAEoAhIlCgd0b3VjaGVzGAUgAygOMhQuZ2xvbXNlZy52MS5UaWxlRWRnZSJaCgdUaW1pbmdzEg8KB3JlYWRfbXMYASABKAESFAoMaW5mZXJlbmNlX21zGAIgASgBEhYKDnBvc3Rwcm9jZXNzX21zGAMgASgBEhAKCHF1ZXVlX21zGAQgASgBIokBChJTdHJlYW1UaWxlc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSJgoFdGlsZXMYAyADKAsyFy5nbG9tc2VnLnYxLlRpbGVBZGRyZXNzEhQKDG1wcF9vdmVycmlkZRgEIAEoARIRCgl0aHJlc2hvbGQYBSABKAIi7QEKClRpbGVSZXN1bHQSJQoEdGlsZRgBIAEoCzIXLmdsb21zZWcudjEuVGlsZUFkZHJlc3MSIAoGYm91bmRzGAIgASgLMhAuZ2xvbXNlZy52MS5SZWN0EiUKCHBvbHlnb25zGAMgAygLMhMuZ2xvbXNlZy52MS5Qb2x5Z29uEg4KBmNhY2hlZBgEIAEoCBIkCgd0aW1pbmdzGAUgASgLMhMuZ2xvbXNlZy52MS5UaW1pbmdzEhUKDXJlcXVlc3RfaW5kZXgYBiABKAUSIgoEZ3JpZBgHIAEoCzIULmdsb21zZWcudjEuVGlsZUdyaWQiWgoLQW5ub3RhdGlvbnMSDwoHY29udGVudBgBIAEoCRIsCgZmb3JtYXQYAiABKA4yHC5nbG9tc2VnLnYxLkFubm90YXRpb25Gb3JtYXQSDAoEbmFtZRgDIAEoCSLjAQoRU2NvcmVTbGlkZVJlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSIAoGcmVnaW9uGAMgASgLMhAuZ2xvbXNlZy52MS5SZWN0EiwKC2Fubm90YXRpb25zGAQgASgLMhcuZ2xvbXNlZy52MS5Bbm5vdGF0aW9ucxIUCgxtcHBfb3ZlcnJpZGUYBSABKAESEQoJdGhyZXNob2xkGAYgASgCEhcKD2RpY2VfdGlsZV93aWR0aBgHIAEoBRIYChBkaWNlX3RpbGVfaGVpZ2h0GAggASgFIlcKCFByb2dyZXNzEhIKCnRpbGVzX2RvbmUYASABKAUSEwoLdGlsZXNfdG90YWwYAiABKAUSEgoKZWxhcHNlZF9tcxgDIAEoARIOCgZldGFfbXMYBCABKAEi0gIKB01ldHJpY3MSEwoLZ2xvYmFsX2RpY2UYASABKAESFgoObWVhbl90aWxlX2RpY2UYAiABKAESFwoPZGljZV90aWxlX3dpZHRoGAMgASgFEhgKEGRpY2VfdGlsZV9oZWlnaHQYBCABKAUSEgoKZGljZV90aWxlcxgFIAEoBRIRCglwcmVjaXNpb24YBiABKAESDgoGcmVjYWxsGAcgASgBEgoKAmYxGAggASgBEhYKDnRydWVfcG9zaXRpdmVzGAkgASgFEhcKD2ZhbHNlX3Bvc2l0aXZlcxgKIAEoBRIXCg9mYWxzZV9uZWdhdGl2ZXMYCyABKAUSFgoOcHJlZGljdGVkX2FyZWEYDCABKAESEgoKdHJ1dGhfYXJlYRgNIAEoARIZChFpbnRlcnNlY3Rpb25fYXJlYRgOIAEoARITCgt0cnV0aF9jb3VudBgPIAEoBSKZAgoLU2NvcmVSZXN1bHQSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSIAoGcmVnaW9uGAMgASgLMhAuZ2xvbXNlZy52MS5SZWN0EiUKCHBvbHlnb25zGAQgAygLMhMuZ2xvbXNlZy52MS5Qb2x5Z29uEhMKC2hhc19tZXRyaWNzGAUgASgIEiQKB21ldHJpY3MYBiABKAsyEy5nbG9tc2VnLnYxLk1ldHJpY3MSIgoEZ3JpZBgHIAEoCzIULmdsb21zZWcudjEuVGlsZUdyaWQSEgoKZWxhcHNlZF9tcxgIIAEoARIqCg10b3RhbF90aW1pbmdzGAkgASgLMhMuZ2xvbXNlZy52MS5UaW1pbmdzIm8KD1Njb3JlU2xpZGVFdmVudBIoCghwcm9ncmVzcxgBIAEoCzIULmdsb21zZWcudjEuUHJvZ3Jlc3NIABIpCgZyZXN1bHQYAiABKAsyFy5nbG9tc2VnLnYxLlNjb3JlUmVzdWx0SABCBwoFZXZlbnQqdwoIVGlsZUVkZ2USGQoVVElMRV9FREdFX1VOU1BFQ0lGSUVEEAASEQoNVElMRV9FREdFX1RPUBABEhMKD1RJTEVfRURHRV9SSUdIVBACEhQKEFRJTEVfRURHRV9CT1RUT00QAxISCg5USUxFX0VER0VfTEVGVBAEKosBChBBbm5vdGF0aW9uRm9ybWF0EhoKFkFOTk9UQVRJT05fRk9STUFUX0FVVE8QABIdChlBTk5PVEFUSU9OX0ZPUk1BVF9HRU9KU09OEAESHQoZQU5OT1RBVElPTl9GT1JNQVRfTEFCRUxNRRACEh0KGUFOTk9UQVRJT05fRk9STUFUX1JMRV9DU1YQAzKAAwoHR2xvbXNlZxJLCgpMaXN0U2xpZGVzEh0uZ2xvbXNlZy52MS5MaXN0U2xpZGVzUmVxdWVzdBoeLmdsb21zZWcudjEuTGlzdFNsaWRlc1Jlc3BvbnNlEkYKDEdldFNsaWRlSW5mbxIfLmdsb21zZWcudjEuR2V0U2xpZGVJbmZvUmVxdWVzdBoVLmdsb21zZWcudjEuU2xpZGVJbmZvEksKCkxpc3RNb2RlbHMSHS5nbG9tc2VnLnYxLkxpc3RNb2RlbHNSZXF1ZXN0Gh4uZ2xvbXNlZy52MS5MaXN0TW9kZWxzUmVzcG9uc2USRwoLU3RyZWFtVGlsZXMSHi5nbG9tc2VnLnYxLlN0cmVhbVRpbGVzUmVxdWVzdBoWLmdsb21zZWcudjEuVGlsZVJlc3VsdDABEkoKClNjb3JlU2xpZGUSHS5nbG9tc2VnLnYxLlNjb3JlU2xpZGVSZXF1ZXN0GhsuZ2xvbXNlZy52MS5TY29yZVNsaWRlRXZlbnQwAWIGcHJvdG8z");
+  fileDesc("ChhnbG9tc2VnL3YxL2dsb21zZWcucHJvdG8SCmdsb21zZWcudjEiEwoRTGlzdFNsaWRlc1JlcXVlc3QiPgoSTGlzdFNsaWRlc1Jlc3BvbnNlEigKBnNsaWRlcxgBIAMoCzIYLmdsb21zZWcudjEuU2xpZGVTdW1tYXJ5Ij8KDFNsaWRlU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKCWZpbGVfc2l6ZRgDIAEoA0ICMAIiJwoTR2V0U2xpZGVJbmZvUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCSKOAQoMUHlyYW1pZExldmVsEg0KBWluZGV4GAEgASgFEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpkb3duc2FtcGxlGAQgASgBEhIKCnRpbGVfd2lkdGgYBSABKAUSEwoLdGlsZV9oZWlnaHQYBiABKAUSEwoLc3ludGhlc2l6ZWQYByABKAgirwMKCVNsaWRlSW5mbxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXdpZHRoGAMgASgFEg4KBmhlaWdodBgEIAEoBRIoCgZsZXZlbHMYBSADKAsyGC5nbG9tc2VnLnYxLlB5cmFtaWRMZXZlbBISCgp0aWxlX3dpZHRoGAYgASgFEhMKC3RpbGVfaGVpZ2h0GAcgASgFEg0KBW1wcF94GAggASgBEg0KBW1wcF95GAkgASgBEhIKCm1wcF9zb3VyY2UYCiABKAkSDgoGZm9ybWF0GAsgASgJEhMKC2NvbXByZXNzaW9uGAwgASgJEjUKCG1ldGFkYXRhGA0gAygLMiMuZ2xvbXNlZy52MS5TbGlkZUluZm8uTWV0YWRhdGFFbnRyeRIVCglmaWxlX3NpemUYDiABKANCAjACEhkKEXNhbXBsZXNfcGVyX3BpeGVsGA8gASgFEiUKBXN0YWluGBQgASgLMhYuZ2xvbXNlZy52MS5TbGlkZVN0YWluGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKzAQoKU2xpZGVTdGFpbhIQCghtZWFzdXJlZBgBIAEoCBIQCghsYWJfbWVhbhgCIAMoARIPCgdsYWJfc3RkGAMgAygBEhcKD3Rpc3N1ZV9mcmFjdGlvbhgEIAEoARIVCg10aXNzdWVfcGl4ZWxzGAUgASgFEg0KBWxldmVsGAYgASgFEhUKDXRpc3N1ZV9tYXBwZWQYByABKAgSGgoSdW5tZWFzdXJlZF9iZWNhdXNlGAggASgJIjsKEUxpc3RNb2RlbHNSZXF1ZXN0EhAKCHNsaWRlX2lkGAEgASgJEhQKDG1wcF9vdmVycmlkZRgCIAEoASI7ChJMaXN0TW9kZWxzUmVzcG9uc2USJQoGbW9kZWxzGAEgAygLMhUuZ2xvbXNlZy52MS5Nb2RlbEluZm8i2AEKCU1vZGVsSW5mbxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhEKCWNhcmRfanNvbhgEIAEoCRILCgNtcHAYBSABKAESEgoKZG93bnNhbXBsZRgGIAEoARIRCgl0aWxlX3NpemUYByABKAUSDgoGbWFyZ2luGAggASgFEhEKCXRocmVzaG9sZBgJIAEoAhIiCgRncmlkGAogASgLMhQuZ2xvbXNlZy52MS5UaWxlR3JpZBIOCgZkZXZpY2UYCyABKAki1gEKCFRpbGVHcmlkEhAKCHNsaWRlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEg0KBXNjYWxlGAMgASgBEg0KBWxldmVsGAQgASgFEhgKEHRpbGVfc2l6ZV9sZXZlbDAYBSABKAUSDAoEY29scxgGIAEoBRIMCgRyb3dzGAcgASgFEhMKC3NsaWRlX3dpZHRoGAggASgFEhQKDHNsaWRlX2hlaWdodBgJIAEoBRITCgttcHBfYXNzdW1lZBgKIAEoARISCgptcHBfc291cmNlGAsgASgJIicKC1RpbGVBZGRyZXNzEgsKA2NvbBgBIAEoBRILCgNyb3cYAiABKAUiOwoEUmVjdBIJCgF4GAEgASgBEgkKAXkYAiABKAESDQoFd2lkdGgYAyABKAESDgoGaGVpZ2h0GAQgASgBIhIKBFJpbmcSCgoCeHkYASADKAEinQEKB1BvbHlnb24SIgoIZXh0ZXJpb3IYASABKAsyEC5nbG9tc2VnLnYxLlJpbmcSHwoFaG9sZXMYAiADKAsyEC5nbG9tc2VnLnYxLlJpbmcSDAoEYXJlYRgDIAEoARIYChBtZWFuX3Byb2JhYmlsaXR5GAQgASgCEiUKB3RvdWNoZXMYBSADKA4yFC5nbG9tc2VnLnYxLlRpbGVFZGdlIloKB1RpbWluZ3MSDwoHcmVhZF9tcxgBIAEoARIUCgxpbmZlcmVuY2VfbXMYAiABKAESFgoOcG9zdHByb2Nlc3NfbXMYAyABKAESEAoIcXVldWVfbXMYBCABKAEi4gEKElN0cmVhbVRpbGVzUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCRIQCghtb2RlbF9pZBgCIAEoCRImCgV0aWxlcxgDIAMoCzIXLmdsb21zZWcudjEuVGlsZUFkZHJlc3MSFAoMbXBwX292ZXJyaWRlGAQgASgBEhEKCXRocmVzaG9sZBgFIAEoAhI7ChNzdGFpbl9ub3JtYWxpemF0aW9uGBQgASgOMh4uZ2xvbXNlZy52MS5TdGFpbk5vcm1hbGl6YXRpb24SGgoSaW5jbHVkZV9iYWNrZ3JvdW5kGBUgASgIIv4BCgpUaWxlUmVzdWx0EiUKBHRpbGUYASABKAsyFy5nbG9tc2VnLnYxLlRpbGVBZGRyZXNzEiAKBmJvdW5kcxgCIAEoCzIQLmdsb21zZWcudjEuUmVjdBIlCghwb2x5Z29ucxgDIAMoCzITLmdsb21zZWcudjEuUG9seWdvbhIOCgZjYWNoZWQYBCABKAgSJAoHdGltaW5ncxgFIAEoCzITLmdsb21zZWcudjEuVGltaW5ncxIVCg1yZXF1ZXN0X2luZGV4GAYgASgFEiIKBGdyaWQYByABKAsyFC5nbG9tc2VnLnYxLlRpbGVHcmlkEg8KB3NraXBwZWQYFCABKAgiWgoLQW5ub3RhdGlvbnMSDwoHY29udGVudBgBIAEoCRIsCgZmb3JtYXQYAiABKA4yHC5nbG9tc2VnLnYxLkFubm90YXRpb25Gb3JtYXQSDAoEbmFtZRgDIAEoCSK8AgoRU2NvcmVTbGlkZVJlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSIAoGcmVnaW9uGAMgASgLMhAuZ2xvbXNlZy52MS5SZWN0EiwKC2Fubm90YXRpb25zGAQgASgLMhcuZ2xvbXNlZy52MS5Bbm5vdGF0aW9ucxIUCgxtcHBfb3ZlcnJpZGUYBSABKAESEQoJdGhyZXNob2xkGAYgASgCEhcKD2RpY2VfdGlsZV93aWR0aBgHIAEoBRIYChBkaWNlX3RpbGVfaGVpZ2h0GAggASgFEjsKE3N0YWluX25vcm1hbGl6YXRpb24YFCABKA4yHi5nbG9tc2VnLnYxLlN0YWluTm9ybWFsaXphdGlvbhIaChJpbmNsdWRlX2JhY2tncm91bmQYFSABKAgibgoIUHJvZ3Jlc3MSEgoKdGlsZXNfZG9uZRgBIAEoBRITCgt0aWxlc190b3RhbBgCIAEoBRISCgplbGFwc2VkX21zGAMgASgBEg4KBmV0YV9tcxgEIAEoARIVCg10aWxlc19za2lwcGVkGBQgASgFItICCgdNZXRyaWNzEhMKC2dsb2JhbF9kaWNlGAEgASgBEhYKDm1lYW5fdGlsZV9kaWNlGAIgASgBEhcKD2RpY2VfdGlsZV93aWR0aBgDIAEoBRIYChBkaWNlX3RpbGVfaGVpZ2h0GAQgASgFEhIKCmRpY2VfdGlsZXMYBSABKAUSEQoJcHJlY2lzaW9uGAYgASgBEg4KBnJlY2FsbBgHIAEoARIKCgJmMRgIIAEoARIWCg50cnVlX3Bvc2l0aXZlcxgJIAEoBRIXCg9mYWxzZV9wb3NpdGl2ZXMYCiABKAUSFwoPZmFsc2VfbmVnYXRpdmVzGAsgASgFEhYKDnByZWRpY3RlZF9hcmVhGAwgASgBEhIKCnRydXRoX2FyZWEYDSABKAESGQoRaW50ZXJzZWN0aW9uX2FyZWEYDiABKAESEwoLdHJ1dGhfY291bnQYDyABKAUimQIKC1Njb3JlUmVzdWx0EhAKCHNsaWRlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEiAKBnJlZ2lvbhgDIAEoCzIQLmdsb21zZWcudjEuUmVjdBIlCghwb2x5Z29ucxgEIAMoCzITLmdsb21zZWcudjEuUG9seWdvbhITCgtoYXNfbWV0cmljcxgFIAEoCBIkCgdtZXRyaWNzGAYgASgLMhMuZ2xvbXNlZy52MS5NZXRyaWNzEiIKBGdyaWQYByABKAsyFC5nbG9tc2VnLnYxLlRpbGVHcmlkEhIKCmVsYXBzZWRfbXMYCCABKAESKgoNdG90YWxfdGltaW5ncxgJIAEoCzITLmdsb21zZWcudjEuVGltaW5ncyJvCg9TY29yZVNsaWRlRXZlbnQSKAoIcHJvZ3Jlc3MYASABKAsyFC5nbG9tc2VnLnYxLlByb2dyZXNzSAASKQoGcmVzdWx0GAIgASgLMhcuZ2xvbXNlZy52MS5TY29yZVJlc3VsdEgAQgcKBWV2ZW50KnEKElN0YWluTm9ybWFsaXphdGlvbhIcChhTVEFJTl9OT1JNQUxJWkFUSU9OX0FVVE8QABIbChdTVEFJTl9OT1JNQUxJWkFUSU9OX09GRhABEiAKHFNUQUlOX05PUk1BTElaQVRJT05fUkVJTkhBUkQQAip3CghUaWxlRWRnZRIZChVUSUxFX0VER0VfVU5TUEVDSUZJRUQQABIRCg1USUxFX0VER0VfVE9QEAESEwoPVElMRV9FREdFX1JJR0hUEAISFAoQVElMRV9FREdFX0JPVFRPTRADEhIKDlRJTEVfRURHRV9MRUZUEAQqiwEKEEFubm90YXRpb25Gb3JtYXQSGgoWQU5OT1RBVElPTl9GT1JNQVRfQVVUTxAAEh0KGUFOTk9UQVRJT05fRk9STUFUX0dFT0pTT04QARIdChlBTk5PVEFUSU9OX0ZPUk1BVF9MQUJFTE1FEAISHQoZQU5OT1RBVElPTl9GT1JNQVRfUkxFX0NTVhADMoADCgdHbG9tc2VnEksKCkxpc3RTbGlkZXMSHS5nbG9tc2VnLnYxLkxpc3RTbGlkZXNSZXF1ZXN0Gh4uZ2xvbXNlZy52MS5MaXN0U2xpZGVzUmVzcG9uc2USRgoMR2V0U2xpZGVJbmZvEh8uZ2xvbXNlZy52MS5HZXRTbGlkZUluZm9SZXF1ZXN0GhUuZ2xvbXNlZy52MS5TbGlkZUluZm8SSwoKTGlzdE1vZGVscxIdLmdsb21zZWcudjEuTGlzdE1vZGVsc1JlcXVlc3QaHi5nbG9tc2VnLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJHCgtTdHJlYW1UaWxlcxIeLmdsb21zZWcudjEuU3RyZWFtVGlsZXNSZXF1ZXN0GhYuZ2xvbXNlZy52MS5UaWxlUmVzdWx0MAESSgoKU2NvcmVTbGlkZRIdLmdsb21zZWcudjEuU2NvcmVTbGlkZVJlcXVlc3QaGy5nbG9tc2VnLnYxLlNjb3JlU2xpZGVFdmVudDABYgZwcm90bzM");
 
 /**
  * @generated from message glomseg.v1.ListSlidesRequest
@@ -232,6 +232,13 @@ export type SlideInfo = Message<"glomseg.v1.SlideInfo"> & {
    * @generated from field: int32 samples_per_pixel = 15;
    */
   samplesPerPixel: number;
+
+  /**
+   * the slide's own stain statistics, measured once on a low-resolution view
+   *
+   * @generated from field: glomseg.v1.SlideStain stain = 20;
+   */
+  stain?: SlideStain | undefined;
 };
 
 /**
@@ -240,6 +247,75 @@ export type SlideInfo = Message<"glomseg.v1.SlideInfo"> & {
  */
 export const SlideInfoSchema: GenMessage<SlideInfo> = /*@__PURE__*/
   messageDesc(file_glomseg_v1_glomseg, 5);
+
+/**
+ * CIE L*a*b* (D65) statistics over the tissue pixels of a slide's low-resolution view (glass left out). Stain
+ * normalisation maps these onto the model card's reference (card "stain").
+ *
+ * @generated from message glomseg.v1.SlideStain
+ */
+export type SlideStain = Message<"glomseg.v1.SlideStain"> & {
+  /**
+   * false: the view shows too little tissue to measure
+   *
+   * @generated from field: bool measured = 1;
+   */
+  measured: boolean;
+
+  /**
+   * L, a, b
+   *
+   * @generated from field: repeated double lab_mean = 2;
+   */
+  labMean: number[];
+
+  /**
+   * L, a, b
+   *
+   * @generated from field: repeated double lab_std = 3;
+   */
+  labStd: number[];
+
+  /**
+   * share of the view that is tissue
+   *
+   * @generated from field: double tissue_fraction = 4;
+   */
+  tissueFraction: number;
+
+  /**
+   * @generated from field: int32 tissue_pixels = 5;
+   */
+  tissuePixels: number;
+
+  /**
+   * pyramid level the view was read from
+   *
+   * @generated from field: int32 level = 6;
+   */
+  level: number;
+
+  /**
+   * the view covers the whole slide, so tiles of bare glass can be skipped
+   *
+   * @generated from field: bool tissue_mapped = 7;
+   */
+  tissueMapped: boolean;
+
+  /**
+   * when not measured: why, for people
+   *
+   * @generated from field: string unmeasured_because = 8;
+   */
+  unmeasuredBecause: string;
+};
+
+/**
+ * Describes the message glomseg.v1.SlideStain.
+ * Use `create(SlideStainSchema)` to create a new message.
+ */
+export const SlideStainSchema: GenMessage<SlideStain> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 6);
 
 /**
  * @generated from message glomseg.v1.ListModelsRequest
@@ -265,7 +341,7 @@ export type ListModelsRequest = Message<"glomseg.v1.ListModelsRequest"> & {
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 6);
+  messageDesc(file_glomseg_v1_glomseg, 7);
 
 /**
  * @generated from message glomseg.v1.ListModelsResponse
@@ -282,7 +358,7 @@ export type ListModelsResponse = Message<"glomseg.v1.ListModelsResponse"> & {
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 7);
+  messageDesc(file_glomseg_v1_glomseg, 8);
 
 /**
  * @generated from message glomseg.v1.ModelInfo
@@ -363,7 +439,7 @@ export type ModelInfo = Message<"glomseg.v1.ModelInfo"> & {
  * Use `create(ModelInfoSchema)` to create a new message.
  */
 export const ModelInfoSchema: GenMessage<ModelInfo> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 8);
+  messageDesc(file_glomseg_v1_glomseg, 9);
 
 /**
  * @generated from message glomseg.v1.TileGrid
@@ -440,7 +516,7 @@ export type TileGrid = Message<"glomseg.v1.TileGrid"> & {
  * Use `create(TileGridSchema)` to create a new message.
  */
 export const TileGridSchema: GenMessage<TileGrid> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 9);
+  messageDesc(file_glomseg_v1_glomseg, 10);
 
 /**
  * @generated from message glomseg.v1.TileAddress
@@ -462,7 +538,7 @@ export type TileAddress = Message<"glomseg.v1.TileAddress"> & {
  * Use `create(TileAddressSchema)` to create a new message.
  */
 export const TileAddressSchema: GenMessage<TileAddress> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 10);
+  messageDesc(file_glomseg_v1_glomseg, 11);
 
 /**
  * @generated from message glomseg.v1.Rect
@@ -494,7 +570,7 @@ export type Rect = Message<"glomseg.v1.Rect"> & {
  * Use `create(RectSchema)` to create a new message.
  */
 export const RectSchema: GenMessage<Rect> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 11);
+  messageDesc(file_glomseg_v1_glomseg, 12);
 
 /**
  * @generated from message glomseg.v1.Ring
@@ -513,7 +589,7 @@ export type Ring = Message<"glomseg.v1.Ring"> & {
  * Use `create(RingSchema)` to create a new message.
  */
 export const RingSchema: GenMessage<Ring> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 12);
+  messageDesc(file_glomseg_v1_glomseg, 13);
 
 /**
  * @generated from message glomseg.v1.Polygon
@@ -554,7 +630,7 @@ export type Polygon = Message<"glomseg.v1.Polygon"> & {
  * Use `create(PolygonSchema)` to create a new message.
  */
 export const PolygonSchema: GenMessage<Polygon> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 13);
+  messageDesc(file_glomseg_v1_glomseg, 14);
 
 /**
  * @generated from message glomseg.v1.Timings
@@ -586,7 +662,7 @@ export type Timings = Message<"glomseg.v1.Timings"> & {
  * Use `create(TimingsSchema)` to create a new message.
  */
 export const TimingsSchema: GenMessage<Timings> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 14);
+  messageDesc(file_glomseg_v1_glomseg, 15);
 
 /**
  * @generated from message glomseg.v1.StreamTilesRequest
@@ -622,6 +698,18 @@ export type StreamTilesRequest = Message<"glomseg.v1.StreamTilesRequest"> & {
    * @generated from field: float threshold = 5;
    */
   threshold: number;
+
+  /**
+   * @generated from field: glomseg.v1.StainNormalization stain_normalization = 20;
+   */
+  stainNormalization: StainNormalization;
+
+  /**
+   * also infer tiles that show no tissue (default: skipped, TileResult.skipped)
+   *
+   * @generated from field: bool include_background = 21;
+   */
+  includeBackground: boolean;
 };
 
 /**
@@ -629,7 +717,7 @@ export type StreamTilesRequest = Message<"glomseg.v1.StreamTilesRequest"> & {
  * Use `create(StreamTilesRequestSchema)` to create a new message.
  */
 export const StreamTilesRequestSchema: GenMessage<StreamTilesRequest> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 15);
+  messageDesc(file_glomseg_v1_glomseg, 16);
 
 /**
  * @generated from message glomseg.v1.TileResult
@@ -675,6 +763,13 @@ export type TileResult = Message<"glomseg.v1.TileResult"> & {
    * @generated from field: glomseg.v1.TileGrid grid = 7;
    */
   grid?: TileGrid | undefined;
+
+  /**
+   * the slide shows no tissue here: not inferred, no polygons
+   *
+   * @generated from field: bool skipped = 20;
+   */
+  skipped: boolean;
 };
 
 /**
@@ -682,7 +777,7 @@ export type TileResult = Message<"glomseg.v1.TileResult"> & {
  * Use `create(TileResultSchema)` to create a new message.
  */
 export const TileResultSchema: GenMessage<TileResult> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 16);
+  messageDesc(file_glomseg_v1_glomseg, 17);
 
 /**
  * @generated from message glomseg.v1.Annotations
@@ -711,7 +806,7 @@ export type Annotations = Message<"glomseg.v1.Annotations"> & {
  * Use `create(AnnotationsSchema)` to create a new message.
  */
 export const AnnotationsSchema: GenMessage<Annotations> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 17);
+  messageDesc(file_glomseg_v1_glomseg, 18);
 
 /**
  * @generated from message glomseg.v1.ScoreSlideRequest
@@ -764,6 +859,18 @@ export type ScoreSlideRequest = Message<"glomseg.v1.ScoreSlideRequest"> & {
    * @generated from field: int32 dice_tile_height = 8;
    */
   diceTileHeight: number;
+
+  /**
+   * @generated from field: glomseg.v1.StainNormalization stain_normalization = 20;
+   */
+  stainNormalization: StainNormalization;
+
+  /**
+   * also infer tiles that show no tissue
+   *
+   * @generated from field: bool include_background = 21;
+   */
+  includeBackground: boolean;
 };
 
 /**
@@ -771,7 +878,7 @@ export type ScoreSlideRequest = Message<"glomseg.v1.ScoreSlideRequest"> & {
  * Use `create(ScoreSlideRequestSchema)` to create a new message.
  */
 export const ScoreSlideRequestSchema: GenMessage<ScoreSlideRequest> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 18);
+  messageDesc(file_glomseg_v1_glomseg, 19);
 
 /**
  * @generated from message glomseg.v1.Progress
@@ -796,6 +903,13 @@ export type Progress = Message<"glomseg.v1.Progress"> & {
    * @generated from field: double eta_ms = 4;
    */
   etaMs: number;
+
+  /**
+   * of tiles_done, those of bare glass that were not inferred
+   *
+   * @generated from field: int32 tiles_skipped = 20;
+   */
+  tilesSkipped: number;
 };
 
 /**
@@ -803,7 +917,7 @@ export type Progress = Message<"glomseg.v1.Progress"> & {
  * Use `create(ProgressSchema)` to create a new message.
  */
 export const ProgressSchema: GenMessage<Progress> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 19);
+  messageDesc(file_glomseg_v1_glomseg, 20);
 
 /**
  * @generated from message glomseg.v1.Metrics
@@ -890,7 +1004,7 @@ export type Metrics = Message<"glomseg.v1.Metrics"> & {
  * Use `create(MetricsSchema)` to create a new message.
  */
 export const MetricsSchema: GenMessage<Metrics> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 20);
+  messageDesc(file_glomseg_v1_glomseg, 21);
 
 /**
  * @generated from message glomseg.v1.ScoreResult
@@ -951,7 +1065,7 @@ export type ScoreResult = Message<"glomseg.v1.ScoreResult"> & {
  * Use `create(ScoreResultSchema)` to create a new message.
  */
 export const ScoreResultSchema: GenMessage<ScoreResult> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 21);
+  messageDesc(file_glomseg_v1_glomseg, 22);
 
 /**
  * @generated from message glomseg.v1.ScoreSlideEvent
@@ -980,7 +1094,37 @@ export type ScoreSlideEvent = Message<"glomseg.v1.ScoreSlideEvent"> & {
  * Use `create(ScoreSlideEventSchema)` to create a new message.
  */
 export const ScoreSlideEventSchema: GenMessage<ScoreSlideEvent> = /*@__PURE__*/
-  messageDesc(file_glomseg_v1_glomseg, 22);
+  messageDesc(file_glomseg_v1_glomseg, 23);
+
+/**
+ * @generated from enum glomseg.v1.StainNormalization
+ */
+export enum StainNormalization {
+  /**
+   * the model card's method (the one it was trained with)
+   *
+   * @generated from enum value: STAIN_NORMALIZATION_AUTO = 0;
+   */
+  AUTO = 0,
+
+  /**
+   * @generated from enum value: STAIN_NORMALIZATION_OFF = 1;
+   */
+  OFF = 1,
+
+  /**
+   * match the slide's Lab mean/std to the card's reference
+   *
+   * @generated from enum value: STAIN_NORMALIZATION_REINHARD = 2;
+   */
+  REINHARD = 2,
+}
+
+/**
+ * Describes the enum glomseg.v1.StainNormalization.
+ */
+export const StainNormalizationSchema: GenEnum<StainNormalization> = /*@__PURE__*/
+  enumDesc(file_glomseg_v1_glomseg, 0);
 
 /**
  * @generated from enum glomseg.v1.TileEdge
@@ -1016,7 +1160,7 @@ export enum TileEdge {
  * Describes the enum glomseg.v1.TileEdge.
  */
 export const TileEdgeSchema: GenEnum<TileEdge> = /*@__PURE__*/
-  enumDesc(file_glomseg_v1_glomseg, 0);
+  enumDesc(file_glomseg_v1_glomseg, 1);
 
 /**
  * @generated from enum glomseg.v1.AnnotationFormat
@@ -1051,7 +1195,7 @@ export enum AnnotationFormat {
  * Describes the enum glomseg.v1.AnnotationFormat.
  */
 export const AnnotationFormatSchema: GenEnum<AnnotationFormat> = /*@__PURE__*/
-  enumDesc(file_glomseg_v1_glomseg, 1);
+  enumDesc(file_glomseg_v1_glomseg, 2);
 
 /**
  * @generated from service glomseg.v1.Glomseg

@@ -1,6 +1,7 @@
 /**
  * A large pyramidal BigTIFF for benchmarks, made of real pixels: the source region (level 0) repeated by mirror
- * tiling until the requested size, so every seam is continuous (each copy is the flip of its neighbour), then
+ * tiling until the requested size, so every seam is continuous (each copy is the flip of its neighbour), or laid
+ * on white glass as real slides mostly are (`surround: 'glass'`), then
  * written by libvips as a tiled JPEG pyramid. The source is held once in memory as raw RGB; libvips streams the
  * mirrored image through its tile writer, so memory stays bounded whatever the output size.
  */
@@ -25,6 +26,8 @@ export interface LargeSlideOptions {
   quality?: number;
   /** Level-0 pixel size written to XResolution/YResolution (default 0.5 um/px, the HuBMAP scans' scale). */
   mpp?: number;
+  /** What fills the slide past the source: its mirror image (default: tissue everywhere) or white glass. */
+  surround?: 'mirror' | 'glass';
   signal?: AbortSignal;
 }
 
@@ -78,7 +81,11 @@ export async function makeLargeSlide(options: LargeSlideOptions): Promise<LargeS
   let pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: 3 }, limitInputPixels: false });
   if (keepWidth < info.width || keepHeight < info.height) pipeline = pipeline.extract({ left: 0, top: 0, width: keepWidth, height: keepHeight });
   if (width > keepWidth || height > keepHeight) {
-    pipeline = pipeline.extend({ right: width - keepWidth, bottom: height - keepHeight, extendWith: 'mirror' });
+    pipeline = pipeline.extend(
+      options.surround === 'glass'
+        ? { right: width - keepWidth, bottom: height - keepHeight, background: { r: 255, g: 255, b: 255 } }
+        : { right: width - keepWidth, bottom: height - keepHeight, extendWith: 'mirror' },
+    );
   }
 
   await mkdir(path.dirname(path.resolve(out)), { recursive: true });

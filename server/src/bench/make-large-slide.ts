@@ -31,6 +31,7 @@ const program = new Command('make-large-slide')
   .addOption(new Option('--tile <px>', 'stored tile edge').choices(['256', '512']).default('256'))
   .option('--quality <q>', 'JPEG quality', number, 85)
   .option('--mpp <um>', 'level-0 pixel size to record (um/px)', number, 0.5)
+  .option('--on-glass', 'lay the source once on white glass instead of mirror-tiling it (a slide that is mostly background)', false)
   .action(async (opts) => {
     const report = await makeLargeSlide({
       source: opts.source,
@@ -40,6 +41,7 @@ const program = new Command('make-large-slide')
       tileSize: Number(opts.tile) as 256 | 512,
       quality: opts.quality,
       mpp: opts.mpp,
+      surround: opts.onGlass ? 'glass' : 'mirror',
     });
     // maxRSS is in kilobytes: the whole process's peak, source buffer and libvips included.
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;

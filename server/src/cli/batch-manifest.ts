@@ -27,6 +27,9 @@ export interface BatchSettings {
   threshold: number | null;
   region: { x: number; y: number; width: number; height: number } | null;
   annotations: string | null;
+  /** null: the defaults (the card's stain normalisation; tiles of bare glass skipped). */
+  stainNormalization?: string | null;
+  includeBackground?: boolean | null;
 }
 
 export type SlideStatus = 'pending' | 'done' | 'failed';

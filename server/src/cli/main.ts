@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
 import { NO_GPU_FOUND } from '../inference/gpu-presence.js';
+import { STAIN_CHOICES } from '@glomseg/shared/stain-normalization.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
 import { expandSlideArguments, runScore } from './score-command.js';
 import { batchSettingsOf, planBatch } from './score-batch.js';
@@ -143,6 +144,12 @@ export function buildProgram(): Command {
     .option('--mpp <um>', 'pixel size to assume for slides (um/px at level 0)', positiveNumber)
     .option('--threshold <p>', 'probability threshold (default: the model card)', positiveNumber)
     .option('--region <x,y,w,h>', 'score only this level-0 region', region)
+    .addOption(
+      new Option('--stain-normalization <method>', "map each slide's colours to the model's reference stain first (auto: as the model card says)")
+        .choices(STAIN_CHOICES)
+        .default('auto'),
+    )
+    .option('--include-background', 'also infer tiles that show no tissue (default: skip them)', false)
     .option('--json', 'JSON lines instead of a progress bar', false)
     .option('--list <file>', 'more slides, one per line (file paths, slide ids or URLs; # comments)')
     .option('--parallel <n>', 'slides scored at once (spread over the servers)', (v) => Math.round(positiveNumber(v)), 1)
@@ -185,6 +192,8 @@ export function buildProgram(): Command {
             mpp: opts.mpp,
             threshold: opts.threshold,
             region: opts.region,
+            stainNormalization: opts.stainNormalization,
+            includeBackground: opts.includeBackground,
             json: opts.json,
             parallel: opts.parallel,
             retry: { ...DEFAULT_RETRY, maxAttempts: opts.attempts },

@@ -54,6 +54,8 @@ export function batchSettingsOf(options: {
   threshold?: number;
   region?: BatchSettings['region'];
   annotations?: string;
+  stainNormalization?: string;
+  includeBackground?: boolean;
 }): BatchSettings {
   return {
     model: options.model ?? null,
@@ -61,5 +63,8 @@ export function batchSettingsOf(options: {
     threshold: options.threshold ?? null,
     region: options.region ?? null,
     annotations: options.annotations ? path.resolve(options.annotations) : null,
+    // Left out when at their defaults, so a folder scored before these options existed still resumes.
+    ...(options.stainNormalization && options.stainNormalization !== 'auto' ? { stainNormalization: options.stainNormalization } : {}),
+    ...(options.includeBackground ? { includeBackground: true } : {}),
   };
 }

@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import fg from 'fast-glob';
 import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
+import type { StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
 import { diceMetricsFromProto, polygonFromProto } from './client-mapping.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
 import { slideRle, type BatchOutput } from './batch-manifest.js';
@@ -21,6 +22,8 @@ export interface ScoreOptions {
   mpp?: number;
   threshold?: number;
   region?: { x: number; y: number; width: number; height: number };
+  stainNormalization?: StainNormalizationChoice;
+  includeBackground?: boolean;
   json: boolean;
   /** Slides scored at once (each on whichever server the channel picks). */
   parallel?: number;
@@ -90,7 +93,7 @@ function matchSlideId(slide: string, ids: string[]): string | undefined {
 
 interface Reporter {
   start(slide: string): void;
-  progress(slide: string, done: number, total: number, etaMs: number, server?: string): void;
+  progress(slide: string, done: number, total: number, etaMs: number, skipped: number, server?: string): void;
   finish(score: SlideScore): void;
   retry(slide: string, attempt: number, error: string, delayMs: number): void;
   stop(): void;
@@ -101,7 +104,8 @@ function createReporter(json: boolean): Reporter {
     const line = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
     return {
       start: (slide) => line({ event: 'start', slide }),
-      progress: (slide, done, total, etaMs, server) => line({ event: 'progress', slide, server, tilesDone: done, tilesTotal: total, etaMs: Math.round(etaMs) }),
+      progress: (slide, done, total, etaMs, skipped, server) =>
+        line({ event: 'progress', slide, server, tilesDone: done, tilesTotal: total, tilesSkipped: skipped, etaMs: Math.round(etaMs) }),
       finish: (s) =>
         line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error }),
       retry: (slide, attempt, error, delayMs) => line({ event: 'retry', slide, attempt, error, delayMs }),
@@ -109,16 +113,16 @@ function createReporter(json: boolean): Reporter {
     };
   }
   const bars = new cliProgress.MultiBar(
-    { format: '{slide} |{bar}| {value}/{total} tiles | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+    { format: '{slide} |{bar}| {value}/{total} tiles ({skipped} glass) | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
     cliProgress.Presets.shades_classic,
   );
   const active = new Map<string, cliProgress.SingleBar>();
   return {
-    start: (slide) => active.set(slide, bars.create(1, 0, { slide: slideNameOf(slide) })),
-    progress: (slide, done, total) => {
+    start: (slide) => active.set(slide, bars.create(1, 0, { slide: slideNameOf(slide), skipped: 0 })),
+    progress: (slide, done, total, _etaMs, skipped) => {
       const bar = active.get(slide);
       bar?.setTotal(Math.max(1, total));
-      bar?.update(done, { slide: slideNameOf(slide) });
+      bar?.update(done, { slide: slideNameOf(slide), skipped });
     },
     finish: (s) => {
       if (!s.ok) bars.log(`${slideNameOf(s.slide)}: ${s.error}\n`);
@@ -141,12 +145,15 @@ async function scoreOne(client: GlomsegClient, slide: string, slideId: string, o
     annotations: annotationsPath
       ? { content: await readFile(annotationsPath, 'utf8'), format: 'ANNOTATION_FORMAT_AUTO', name: path.basename(annotationsPath) }
       : null,
+    stainNormalization: `STAIN_NORMALIZATION_${(options.stainNormalization ?? 'auto').toUpperCase()}`,
+    includeBackground: options.includeBackground ?? false,
   };
   reporter.start(slide);
   let result: any;
   const peer: { address?: string } = {};
   for await (const event of client.stream('ScoreSlide', request, undefined, peer)) {
-    if (event.progress) reporter.progress(slide, event.progress.tilesDone, event.progress.tilesTotal, event.progress.etaMs, peer.address);
+    const p = event.progress;
+    if (p) reporter.progress(slide, p.tilesDone, p.tilesTotal, p.etaMs, p.tilesSkipped ?? 0, peer.address);
     if (event.result) result = event.result;
   }
   if (!result) throw new BrokenStreamError('the server ended the stream without a result');

@@ -3,6 +3,7 @@ import type { ErrorCode } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { TraceOptions } from '@glomseg/shared/trace-tile.js';
+import type { StainMapping } from '@glomseg/shared/stain-normalization.js';
 import type { InferenceDevice } from './execution-providers.js';
 
 /** One way to start a session; a worker tries its candidates in order and keeps the first that works. */
@@ -34,6 +35,8 @@ export interface RunRequest {
   data: Uint8Array;
   /** When set, the worker traces polygons and answers with them instead of the probability map. */
   trace?: TraceOptions;
+  /** When set, the worker maps the tile's colours to the model's reference stain first. */
+  stain?: StainMapping;
 }
 
 /** Finish the run in flight, release the session, exit. */

@@ -7,6 +7,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import { cropProbability, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
 import { traceTile } from '@glomseg/shared/trace-tile.js';
+import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
@@ -82,7 +83,7 @@ function checkNames(session: InferenceSession): void {
 }
 
 async function run(session: InferenceSession, request: RunRequest, inputIsHalf: boolean): Promise<void> {
-  const image: RgbImage = { width: request.width, height: request.height, data: request.data };
+  const image = applyStainMapping({ width: request.width, height: request.height, data: request.data } satisfies RgbImage, request.stain);
   const padded = padToMultiple(image, card.sizeMultiple);
   const values = toModelInput(padded, card);
   const dims =

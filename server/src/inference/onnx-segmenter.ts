@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import type { ProbabilityMap, Segmenter, TracedTile } from '@glomseg/shared/segmenter.js';
+import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile } from '@glomseg/shared/segmenter.js';
 import type { TraceOptions } from '@glomseg/shared/trace-tile.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import {
@@ -54,6 +54,7 @@ interface Job {
   id: number;
   image: RgbImage;
   trace?: TraceOptions;
+  preprocess?: TilePreprocess;
   resolve: (value: any) => void;
   reject: (error: Error) => void;
   settled: boolean;
@@ -153,15 +154,15 @@ export class OnnxSegmenter implements Segmenter {
     return segmenter;
   }
 
-  predict(image: RgbImage, signal?: AbortSignal): Promise<ProbabilityMap> {
-    return this.#submit<ProbabilityMap>(image, undefined, signal);
+  predict(image: RgbImage, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<ProbabilityMap> {
+    return this.#submit<ProbabilityMap>(image, undefined, signal, preprocess);
   }
 
-  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal): Promise<TracedTile> {
-    return this.#submit<TracedTile>(image, trace, signal);
+  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<TracedTile> {
+    return this.#submit<TracedTile>(image, trace, signal, preprocess);
   }
 
-  #submit<T>(image: RgbImage, trace: TraceOptions | undefined, signal?: AbortSignal): Promise<T> {
+  #submit<T>(image: RgbImage, trace: TraceOptions | undefined, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<T> {
     if (this.#disposed) return Promise.reject(new GlomsegError('UNAVAILABLE', `the segmenter for model '${this.card.id}' is closed`));
     if (signal?.aborted) return Promise.reject(cancelledError(signal));
     if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 3)) {
@@ -180,6 +181,7 @@ export class OnnxSegmenter implements Segmenter {
         id: this.#nextId++,
         image,
         trace,
+        preprocess,
         resolve,
         reject,
         settled: false,
@@ -243,7 +245,10 @@ export class OnnxSegmenter implements Segmenter {
       // Copy exactly the view's bytes (the caller keeps its buffer), then move the copy, not clone it.
       const data = job.image.data.slice();
       slot.worker.ref(); // a pending prediction keeps the process alive; an idle pool does not
-      slot.worker.postMessage({ type: 'run', id: job.id, width: job.image.width, height: job.image.height, data, trace: job.trace }, [data.buffer]);
+      slot.worker.postMessage(
+        { type: 'run', id: job.id, width: job.image.width, height: job.image.height, data, trace: job.trace, stain: job.preprocess?.stain },
+        [data.buffer],
+      );
     }
     if (this.#queue.length > 0 && this.#slots.size === 0 && this.#starting === 0) {
       const error = new GlomsegError('UNAVAILABLE', `no inference worker is running for model '${this.card.id}'`);

@@ -7,12 +7,15 @@ import type { GlomerulusPolygon, Rect, Ring, TileEdge } from '@glomseg/shared/ge
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import { GlomsegError } from '@glomseg/shared/errors.js';
+import type { StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
 import * as pb from '../../../gen/glomseg/v1/glomseg_pb.js';
 import type {
   AnnotationFormat,
   ModelSummary,
   ScoreEvent,
   ScoreSlideParams,
+  SlideInfo,
   SlideSummary,
   StreamTilesParams,
   TileOutcome,
@@ -33,6 +36,18 @@ const FORMAT_FROM_PROTO: Record<pb.AnnotationFormat, AnnotationFormat> = {
   [pb.AnnotationFormat.RLE_CSV]: 'rle-csv',
 };
 
+const STAIN_FROM_PROTO: Record<pb.StainNormalization, StainNormalizationChoice> = {
+  [pb.StainNormalization.AUTO]: 'auto',
+  [pb.StainNormalization.OFF]: 'off',
+  [pb.StainNormalization.REINHARD]: 'reinhard',
+};
+
+function stainFromProto(value: pb.StainNormalization): StainNormalizationChoice {
+  const choice = STAIN_FROM_PROTO[value];
+  if (!choice) throw new GlomsegError('INVALID_ARGUMENT', `stain_normalization ${value} is not one of ${Object.keys(STAIN_FROM_PROTO).join(', ')}`);
+  return choice;
+}
+
 /** proto3 sends 0 / "" for "not set": those mean "use the default". */
 function optionalNumber(value: number): number | undefined {
   return value === 0 || !Number.isFinite(value) ? undefined : value;
@@ -46,7 +61,8 @@ export function slideSummaryToProto(slide: SlideSummary): pb.SlideSummary {
   return create(pb.SlideSummarySchema, { id: slide.id, name: slide.name, fileSize: BigInt(slide.fileSize) });
 }
 
-export function slideInfoToProto(slide: SlideMetadata): pb.SlideInfo {
+export function slideInfoToProto(slide: SlideInfo): pb.SlideInfo {
+  const stats = slide.stain.statistics;
   return create(pb.SlideInfoSchema, {
     id: slide.id,
     name: slide.name,
@@ -63,6 +79,16 @@ export function slideInfoToProto(slide: SlideMetadata): pb.SlideInfo {
     metadata: { ...slide.metadata },
     fileSize: BigInt(slide.fileSize),
     samplesPerPixel: slide.samplesPerPixel,
+    stain: create(pb.SlideStainSchema, {
+      measured: stats !== undefined,
+      labMean: stats?.mean ?? [],
+      labStd: stats?.std ?? [],
+      tissueFraction: stats?.tissueFraction ?? 0,
+      tissuePixels: stats?.tissuePixels ?? 0,
+      level: slide.stain.level,
+      tissueMapped: slide.stain.tissueMapped,
+      unmeasuredBecause: slide.stain.unmeasuredBecause ?? '',
+    }),
   });
 }
 
@@ -132,6 +158,7 @@ export function tileOutcomeToProto(outcome: TileOutcome, includeGrid: boolean): 
     bounds: rectToProto(outcome.bounds),
     polygons: outcome.polygons.map(polygonToProto),
     cached: outcome.cached,
+    skipped: outcome.skipped,
     timings: timingsToProto(outcome.timings),
     requestIndex: outcome.requestIndex,
     grid: includeGrid ? tileGridToProto(outcome.grid) : undefined,
@@ -184,6 +211,8 @@ export function streamTilesParamsFromProto(request: pb.StreamTilesRequest): Stre
     tiles: request.tiles.map((tile) => ({ col: tile.col, row: tile.row })),
     mppOverride: optionalNumber(request.mppOverride),
     threshold: optionalNumber(request.threshold),
+    stainNormalization: stainFromProto(request.stainNormalization),
+    includeBackground: request.includeBackground,
   };
 }
 
@@ -206,5 +235,7 @@ export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): ScoreS
     threshold: optionalNumber(request.threshold),
     diceTileWidth: optionalNumber(request.diceTileWidth),
     diceTileHeight: optionalNumber(request.diceTileHeight),
+    stainNormalization: stainFromProto(request.stainNormalization),
+    includeBackground: request.includeBackground,
   };
 }

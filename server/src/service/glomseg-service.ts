@@ -6,7 +6,7 @@ import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { Segmenter } from '@glomseg/shared/segmenter.js';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import type { Rect } from '@glomseg/shared/geometry.js';
-import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
+import { cancelledError, GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import {
   assertTileInGrid,
   minAreaOnSlide,
@@ -21,7 +21,11 @@ import { joinAcrossTiles } from '@glomseg/shared/join-polygons.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import { computeDiceMetrics } from '@glomseg/shared/dice.js';
 import { parseAnnotations } from '@glomseg/shared/annotations.js';
+import { resolveStainMethod, type StainMapping } from '@glomseg/shared/stain-normalization.js';
+import { tissueIn, type TissueMap } from '@glomseg/shared/tissue-mask.js';
+import { LRUCache } from 'lru-cache';
 import { ResultCache, type CachedTile } from './result-cache.js';
+import { surveySlide, type SlideSurvey } from './slide-survey.js';
 import { TileScheduler, type SchedulerStats } from './tile-scheduler.js';
 import { predictTile } from './tile-pipeline.js';
 import { readViewerTile } from './viewer-tiles.js';
@@ -30,7 +34,9 @@ import type {
   ModelSummary,
   ScoreEvent,
   ScoreSlideParams,
+  SlideInfo,
   SlideSummary,
+  TileReadingParams,
   StreamTilesParams,
   TileOutcome,
   Timings,
@@ -72,6 +78,8 @@ export interface ServiceStats {
   failedStreams: number;
   tilesFromCache: number;
   tilesComputed: number;
+  /** Tiles of bare glass, not inferred. */
+  tilesSkipped: number;
   scheduler: SchedulerStats;
   cache: { entries: number; bytes: number };
 }
@@ -88,6 +96,25 @@ function addTimings(into: Timings, t: Timings): void {
   into.inferenceMs += t.inferenceMs;
   into.postprocessMs += t.postprocessMs;
   into.queueMs += t.queueMs;
+}
+
+/** `promise`, or its signal's reason as soon as the signal aborts (the work itself goes on for other callers). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(cancelledError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelledError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function requireSlideId(slideId: string | undefined): string {
@@ -118,6 +145,11 @@ interface TileContext {
   threshold: number;
   segmenter: Segmenter;
   device: string;
+  /** Colour mapping applied to every tile of this slide, when normalising. */
+  stain?: StainMapping;
+  /** Where the tissue is, when tiles of bare glass are skipped. */
+  tissue?: TissueMap;
+  skipBackground: boolean;
 }
 
 export class DomainGlomsegService implements GlomsegService {
@@ -125,7 +157,16 @@ export class DomainGlomsegService implements GlomsegService {
   private readonly cache: ResultCache;
   private readonly streamWindow: number;
   private readonly maxTilesPerRequest: number;
-  private readonly counters = { activeStreams: 0, completedStreams: 0, cancelledStreams: 0, failedStreams: 0, tilesFromCache: 0, tilesComputed: 0 };
+  private readonly counters = {
+    activeStreams: 0,
+    completedStreams: 0,
+    cancelledStreams: 0,
+    failedStreams: 0,
+    tilesFromCache: 0,
+    tilesComputed: 0,
+    tilesSkipped: 0,
+  };
+  private readonly surveys = new LRUCache<string, Promise<SlideSurvey>>({ max: 64 });
 
   constructor(private readonly options: ServiceOptions) {
     const concurrency = options.concurrency ?? 3;
@@ -139,9 +180,29 @@ export class DomainGlomsegService implements GlomsegService {
     return this.options.slides.list(signal);
   }
 
-  async getSlideInfo(slideId: string, signal?: AbortSignal) {
+  async getSlideInfo(slideId: string, signal?: AbortSignal): Promise<SlideInfo> {
     const source = await this.options.slides.open(requireSlideId(slideId), signal);
-    return source.metadata;
+    // A slide whose pixels cannot be read (an unsupported compression) is still described; its stain is not.
+    const survey = await this.survey(source, signal).catch((error: unknown) => {
+      if (signal?.aborted) throw error;
+      return { failure: (error as Error)?.message ?? String(error) };
+    });
+    if ('failure' in survey) return { ...source.metadata, stain: { level: -1, tissueMapped: false, unmeasuredBecause: survey.failure } };
+    const unmeasuredBecause = survey.stain ? undefined : 'the low-resolution view shows too little tissue';
+    return { ...source.metadata, stain: { statistics: survey.stain, level: survey.level, tissueMapped: survey.tissue !== undefined, unmeasuredBecause } };
+  }
+
+  /** The slide's survey, measured once per slide and kept (a few hundred KB each, bounded count). */
+  private survey(source: SlideSource, signal?: AbortSignal): Promise<SlideSurvey> {
+    const key = source.metadata.id;
+    let survey = this.surveys.get(key);
+    if (!survey) {
+      // Not tied to the first caller's signal: later callers share the same measurement.
+      survey = surveySlide(source);
+      survey.catch(() => this.surveys.delete(key));
+      this.surveys.set(key, survey);
+    }
+    return signal ? abortable(survey, signal) : survey;
   }
 
   async listModels(options: { slideId?: string; mppOverride?: number }, signal?: AbortSignal): Promise<ModelSummary[]> {
@@ -211,17 +272,21 @@ export class DomainGlomsegService implements GlomsegService {
       const totalTimings = zeroTimings();
       let done = 0;
       let lastProgress = 0;
-      yield { kind: 'progress', progress: { tilesDone: 0, tilesTotal: tiles.length, elapsedMs: 0, etaMs: 0 } } as ScoreEvent;
+      yield { kind: 'progress', progress: { tilesDone: 0, tilesTotal: tiles.length, tilesSkipped: 0, elapsedMs: 0, etaMs: 0 } } as ScoreEvent;
+      let skipped = 0;
       for await (const outcome of this.runTiles(context, tiles, signal)) {
         done++;
+        if (outcome.skipped) skipped++;
         addTimings(totalTimings, outcome.timings);
         for (const p of outcome.polygons) pieces.push(p);
         const now = performance.now();
         if (now - lastProgress >= PROGRESS_INTERVAL_MS || done === tiles.length) {
           lastProgress = now;
           const elapsedMs = now - started;
-          const etaMs = done > 0 ? (elapsedMs / done) * (tiles.length - done) : 0;
-          yield { kind: 'progress', progress: { tilesDone: done, tilesTotal: tiles.length, elapsedMs, etaMs } } as ScoreEvent;
+          // Skipped tiles cost nothing: the estimate comes from the inferred ones.
+          const inferred = done - skipped;
+          const etaMs = inferred > 0 ? (elapsedMs / inferred) * (tiles.length - done) : 0;
+          yield { kind: 'progress', progress: { tilesDone: done, tilesTotal: tiles.length, tilesSkipped: skipped, elapsedMs, etaMs } } as ScoreEvent;
         }
       }
       throwIfAborted(signal);
@@ -275,14 +340,30 @@ export class DomainGlomsegService implements GlomsegService {
     }
   }
 
-  private async openContext(params: { slideId: string; modelId?: string; mppOverride?: number; threshold?: number }, signal: AbortSignal): Promise<TileContext> {
+  private async openContext(
+    params: { slideId: string; modelId?: string; mppOverride?: number; threshold?: number } & TileReadingParams,
+    signal: AbortSignal,
+  ): Promise<TileContext> {
     const slideId = requireSlideId(params.slideId);
     const card = params.modelId ? this.options.models.get(params.modelId) : this.options.models.defaultModel();
     const threshold = resolveThreshold(params.threshold, card);
+    const method = resolveStainMethod(params.stainNormalization, card);
     const source = await this.options.slides.open(slideId, signal);
     const grid = planTileGrid(source.metadata, card, { mppOverride: params.mppOverride });
+    const skipBackground = !params.includeBackground;
+    const survey = method || skipBackground ? await this.survey(source, signal) : undefined;
+    let stain: StainMapping | undefined;
+    if (method) {
+      if (!survey?.stain) {
+        throw new GlomsegError(
+          'FAILED_PRECONDITION',
+          `slide '${slideId}' shows too little tissue at low resolution to measure its stain; ask for stain normalisation 'off'`,
+        );
+      }
+      stain = { method, from: survey.stain, to: card.stain!.reference! };
+    }
     const segmenter = await this.options.models.segmenter(card.id, signal);
-    return { source, card, grid, threshold, segmenter, device: segmenter.device };
+    return { source, card, grid, threshold, segmenter, device: segmenter.device, stain, tissue: skipBackground ? survey?.tissue : undefined, skipBackground };
   }
 
   /**
@@ -291,7 +372,7 @@ export class DomainGlomsegService implements GlomsegService {
    */
   private async *runTiles(context: TileContext, tiles: TileAddress[], signal: AbortSignal): AsyncGenerator<TileOutcome> {
     const { grid, threshold } = context;
-    const keyPrefix = `${grid.slideId}|${grid.modelId}|${grid.scale}|${threshold}|`;
+    const keyPrefix = `${grid.slideId}|${grid.modelId}|${grid.scale}|${threshold}|${context.stain?.method ?? 'off'}|`;
     const seen = new Set<string>();
     const pending: Array<{ tile: TileAddress; index: number; key: string }> = [];
     for (let index = 0; index < tiles.length; index++) {
@@ -299,6 +380,11 @@ export class DomainGlomsegService implements GlomsegService {
       const key = keyPrefix + tileKey(tile);
       if (seen.has(key)) continue;
       seen.add(key);
+      if (context.skipBackground && !tissueIn(context.tissue, tileBounds(grid, tile))) {
+        this.counters.tilesSkipped++;
+        yield { ...this.outcome(context, tile, index, { bounds: tileBounds(grid, tile), polygons: [], timings: zeroTimings() }, false, 0), skipped: true };
+        continue;
+      }
       const cached = this.cache.get(key);
       if (cached) {
         this.counters.tilesFromCache++;
@@ -319,7 +405,7 @@ export class DomainGlomsegService implements GlomsegService {
           const slot = next++;
           const { tile, key } = pending[slot];
           const run = (jobSignal: AbortSignal) =>
-            predictTile({ source: context.source, grid, tile, segmenter: context.segmenter, threshold, minArea }, jobSignal);
+            predictTile({ source: context.source, grid, tile, segmenter: context.segmenter, threshold, minArea, stain: context.stain }, jobSignal);
           inFlight.set(
             slot,
             this.scheduler.submit(key, run, linked).then(
@@ -349,6 +435,7 @@ export class DomainGlomsegService implements GlomsegService {
       bounds: tileBounds(context.grid, tile),
       polygons: tileResult.polygons,
       cached,
+      skipped: false,
       timings: cached ? zeroTimings() : { ...tileResult.timings, queueMs },
       requestIndex: index,
       grid: context.grid,

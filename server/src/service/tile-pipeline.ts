@@ -3,6 +3,7 @@ import type { Segmenter } from '@glomseg/shared/segmenter.js';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { tileBounds, tileReadWindow, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
+import type { StainMapping } from '@glomseg/shared/stain-normalization.js';
 import { resizeRgb } from './resample.js';
 import type { CachedTile } from './result-cache.js';
 
@@ -13,6 +14,8 @@ export interface TileJob {
   segmenter: Segmenter;
   threshold: number;
   minArea: number;
+  /** The slide's colour mapping to the model's reference, applied where the model runs. */
+  stain?: StainMapping;
 }
 
 export async function predictTile(job: TileJob, signal: AbortSignal): Promise<CachedTile> {
@@ -42,6 +45,7 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Ca
       minArea: job.minArea,
     },
     signal,
+    { stain: job.stain },
   );
   const { polygons, inferenceMs, postprocessMs } = traced;
 

@@ -4,6 +4,12 @@ import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import type { TileAddress, TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import type { SlideStainStatistics, StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
+
+/** A slide as GetSlideInfo describes it: the file's metadata and what its survey measured. */
+export interface SlideInfo extends SlideMetadata {
+  stain: { statistics?: SlideStainStatistics; level: number; tissueMapped: boolean; unmeasuredBecause?: string };
+}
 
 export interface SlideSummary {
   id: string;
@@ -24,7 +30,15 @@ export interface Timings {
   queueMs: number;
 }
 
-export interface StreamTilesParams {
+/** How tiles are read and which are inferred: shared by StreamTiles and ScoreSlide. */
+export interface TileReadingParams {
+  /** 'auto' (default): the model card's method; 'off'; or a method by name. */
+  stainNormalization?: StainNormalizationChoice;
+  /** Infer tiles of bare glass too (default: skipped, reported as such). */
+  includeBackground?: boolean;
+}
+
+export interface StreamTilesParams extends TileReadingParams {
   slideId: string;
   modelId?: string;
   tiles: TileAddress[];
@@ -37,6 +51,8 @@ export interface TileOutcome {
   bounds: Rect;
   polygons: GlomerulusPolygon[];
   cached: boolean;
+  /** The slide shows no tissue here: not inferred, no polygons. */
+  skipped: boolean;
   timings: Timings;
   requestIndex: number;
   grid: TileGrid;
@@ -44,7 +60,7 @@ export interface TileOutcome {
 
 export type AnnotationFormat = 'auto' | 'geojson' | 'labelme' | 'rle-csv';
 
-export interface ScoreSlideParams {
+export interface ScoreSlideParams extends TileReadingParams {
   slideId: string;
   modelId?: string;
   region?: Rect;
@@ -58,6 +74,8 @@ export interface ScoreSlideParams {
 export interface ScoreProgress {
   tilesDone: number;
   tilesTotal: number;
+  /** Of those done, the tiles of bare glass that were not inferred. */
+  tilesSkipped: number;
   elapsedMs: number;
   etaMs: number;
 }
@@ -85,7 +103,7 @@ export interface ViewerTile {
 /** What the protocol layers (gRPC, gRPC-Web, CLI in-process) call. */
 export interface GlomsegService {
   listSlides(signal?: AbortSignal): Promise<SlideSummary[]>;
-  getSlideInfo(slideId: string, signal?: AbortSignal): Promise<SlideMetadata>;
+  getSlideInfo(slideId: string, signal?: AbortSignal): Promise<SlideInfo>;
   listModels(options: { slideId?: string; mppOverride?: number }, signal?: AbortSignal): Promise<ModelSummary[]>;
   streamTiles(params: StreamTilesParams, signal: AbortSignal): AsyncIterable<TileOutcome>;
   scoreSlide(params: ScoreSlideParams, signal: AbortSignal): AsyncIterable<ScoreEvent>;

@@ -169,6 +169,8 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   it('refuses a JPEG 2000 slide with a clear unsupported-compression error, and keeps serving', async () => {
     const info = await unary(client, 'GetSlideInfo', { slideId: ids.jp2k });
     expect(info.compression).toMatch(/jpeg ?2000/i);
+    expect(info.stain.measured).toBe(false); // described all the same, and why its stain is not
+    expect(info.stain.unmeasuredBecause).toMatch(/unsupported compression/i);
     const { code, details } = await statusOf(collect(client, 'StreamTiles', { slideId: ids.jp2k, tiles: [{ col: 0, row: 0 }] }));
     expect(code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(details).toMatch(/unsupported compression/i);

@@ -5,6 +5,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { applySigmoid, toModelInput } from '@glomseg/shared/preprocess.js';
+import { applyReinhard, measureStainStatistics } from '@glomseg/shared/stain-normalization.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import {
   CUDA_NOT_INSTALLED_MESSAGE,
@@ -98,6 +99,21 @@ describe('OnnxSegmenter on CPU', () => {
         for (let x = 0; x < 317; x++) maxDiff = Math.max(maxDiff, Math.abs(map.data[y * 317 + x] - full[y * 318 + x]));
       }
       expect(maxDiff).toBeLessThan(1e-6);
+    } finally {
+      await segmenter.dispose();
+    }
+  });
+
+  it("maps a tile's stain where the model runs: the same map as mapping it first on this thread", async () => {
+    const segmenter = await OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'cpu', workers: 1 });
+    try {
+      const from = measureStainStatistics(tile320)!;
+      const stain = { method: 'reinhard' as const, from, to: { mean: [from.mean[0] + 8, from.mean[1] - 6, from.mean[2]] as [number, number, number], std: from.std } };
+      const inWorker = await segmenter.predict(tile320, undefined, { stain });
+      const mappedHere = await segmenter.predict(applyReinhard(tile320, stain));
+      const plain = await segmenter.predict(tile320);
+      expect(inWorker.data).toEqual(mappedHere.data);
+      expect(inWorker.data).not.toEqual(plain.data);
     } finally {
       await segmenter.dispose();
     }

@@ -1,0 +1,62 @@
+/**
+ * Which pixels are tissue and which are glass. Glass is bright and grey; stained tissue is coloured, or dark. Pen
+ * marks and dust at the extremes (almost black) are not tissue either. Pure: same bytes in, same mask out.
+ * training/stain.py uses the same rule.
+ */
+import type { Rect } from './geometry.js';
+import type { RgbImage } from './slide-source.js';
+
+export const TISSUE_RULE = {
+  /** max - min of R, G, B at or above which a pixel counts as stained (glass is grey: a few levels at most). */
+  minChroma: 15,
+  /** Mean of R, G, B below which a pixel counts as tissue whatever its colour (dense, dark staining). */
+  darkBelow: 200,
+  /** Mean of R, G, B below which a pixel is ink or a fold, not tissue. */
+  blackBelow: 25,
+  /** Mean of R, G, B at or above which a pixel is glass, however coloured (bright, tinted glass). */
+  glassFrom: 235,
+} as const;
+
+export function isTissue(r: number, g: number, b: number): boolean {
+  const mean = (r + g + b) / 3;
+  if (mean < TISSUE_RULE.blackBelow || mean >= TISSUE_RULE.glassFrom) return false;
+  return mean < TISSUE_RULE.darkBelow || Math.max(r, g, b) - Math.min(r, g, b) >= TISSUE_RULE.minChroma;
+}
+
+/** One byte per pixel, 1 for tissue; and the tissue fraction. */
+export function tissueMask(image: RgbImage): { mask: Uint8Array; fraction: number } {
+  const pixels = image.width * image.height;
+  const mask = new Uint8Array(pixels);
+  let count = 0;
+  const d = image.data;
+  for (let p = 0; p < pixels; p++) {
+    if (isTissue(d[p * 3], d[p * 3 + 1], d[p * 3 + 2])) {
+      mask[p] = 1;
+      count++;
+    }
+  }
+  return { mask, fraction: pixels > 0 ? count / pixels : 0 };
+}
+
+/** Where a slide's tissue is: a coarse mask laid over the whole slide. */
+export interface TissueMap {
+  width: number;
+  height: number;
+  /** 1 where the map shows tissue, row-major. */
+  mask: Uint8Array;
+  /** Level-0 pixels per map pixel, in x and y. */
+  scaleX: number;
+  scaleY: number;
+}
+
+/** True when the map shows any tissue inside a level-0 rectangle, or when there is no map (then assume tissue). */
+export function tissueIn(map: TissueMap | undefined, rect: Rect): boolean {
+  if (!map) return true;
+  // One map pixel of slack on each side: the map is coarse, and a glomerulus at a tile's edge must not be lost.
+  const x0 = Math.max(0, Math.floor(rect.x / map.scaleX) - 1);
+  const y0 = Math.max(0, Math.floor(rect.y / map.scaleY) - 1);
+  const x1 = Math.min(map.width, Math.ceil((rect.x + rect.width) / map.scaleX) + 1);
+  const y1 = Math.min(map.height, Math.ceil((rect.y + rect.height) / map.scaleY) + 1);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (map.mask[y * map.width + x]) return true;
+  return false;
+}
