@@ -27,6 +27,7 @@ if (( pyramid )); then
 fi
 if (( stress )); then
   cd "$repo"
+  mkdir -p "$out"
   /usr/bin/python3 "$repo/training/stress_validation_tiles.py" "$models/glomseg-unet.json" "$out/stress" > "$out/stress-list.txt"
   while read -r name mpp description; do
     tiles=("$out/stress/$name"/*.png)
