@@ -9,6 +9,7 @@ import type { Rect } from '@glomseg/shared/geometry.js';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import {
   assertTileInGrid,
+  countTilesInRect,
   minAreaOnSlide,
   planTileGrid,
   tileBounds,
@@ -21,6 +22,8 @@ import { joinAcrossTiles } from '@glomseg/shared/join-polygons.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import { computeDiceMetrics } from '@glomseg/shared/dice.js';
 import { parseAnnotations } from '@glomseg/shared/annotations.js';
+import { resolveLimits, type ServingLimits } from '../validation/limits.js';
+import { assertDiceGrid, assertTileBudget } from '../validation/request-validation.js';
 import { ResultCache, type CachedTile } from './result-cache.js';
 import { TileScheduler, type SchedulerStats } from './tile-scheduler.js';
 import { predictTile } from './tile-pipeline.js';
@@ -62,7 +65,8 @@ export interface ServiceOptions {
   /** Tiles one stream keeps in flight; bounds memory and keeps the queue fair. Default concurrency + 1. */
   streamWindow?: number;
   cacheBytes?: number;
-  maxTilesPerRequest?: number;
+  /** Cost bounds checked before work starts (tiles per request, Dice grid, annotation size). */
+  limits?: Partial<ServingLimits>;
 }
 
 export interface ServiceStats {
@@ -124,7 +128,7 @@ export class DomainGlomsegService implements GlomsegService {
   private readonly scheduler: TileScheduler<CachedTile>;
   private readonly cache: ResultCache;
   private readonly streamWindow: number;
-  private readonly maxTilesPerRequest: number;
+  readonly limits: ServingLimits;
   private readonly counters = { activeStreams: 0, completedStreams: 0, cancelledStreams: 0, failedStreams: 0, tilesFromCache: 0, tilesComputed: 0 };
 
   constructor(private readonly options: ServiceOptions) {
@@ -132,7 +136,7 @@ export class DomainGlomsegService implements GlomsegService {
     this.scheduler = new TileScheduler<CachedTile>({ concurrency, maxQueued: options.maxQueuedTiles ?? 2048 });
     this.cache = new ResultCache(options.cacheBytes ?? 64 * 1024 * 1024);
     this.streamWindow = options.streamWindow ?? concurrency + 1;
-    this.maxTilesPerRequest = options.maxTilesPerRequest ?? 100_000;
+    this.limits = resolveLimits(options.limits);
   }
 
   async listSlides(signal?: AbortSignal): Promise<SlideSummary[]> {
@@ -170,8 +174,9 @@ export class DomainGlomsegService implements GlomsegService {
     yield* this.tracked(signal, async function* (this: DomainGlomsegService) {
       const context = await this.openContext(params, signal);
       if (!params.tiles || params.tiles.length === 0) throw new GlomsegError('INVALID_ARGUMENT', 'no tiles were requested');
-      if (params.tiles.length > this.maxTilesPerRequest) {
-        throw new GlomsegError('INVALID_ARGUMENT', `${params.tiles.length} tiles were requested; at most ${this.maxTilesPerRequest} per call`);
+      // A list longer than any viewport is a malformed request, not a large job.
+      if (params.tiles.length > this.limits.maxTilesPerRequest) {
+        throw new GlomsegError('INVALID_ARGUMENT', `${params.tiles.length} tiles were requested; at most ${this.limits.maxTilesPerRequest} per call`);
       }
       for (const tile of params.tiles) assertTileInGrid(context.grid, tile);
       yield* this.runTiles(context, params.tiles, signal);
@@ -194,6 +199,15 @@ export class DomainGlomsegService implements GlomsegService {
         if (!clipped) throw new GlomsegError('INVALID_ARGUMENT', `region ${JSON.stringify(r)} lies outside the ${grid.slideWidth} x ${grid.slideHeight} slide`);
         region = clipped;
       }
+      const diceTile = {
+        tileWidth: params.diceTileWidth ?? DEFAULT_DICE_TILE.width,
+        tileHeight: params.diceTileHeight ?? DEFAULT_DICE_TILE.height,
+      };
+      // Every bound that depends on the slide is checked here, counted not listed, before any parsing or inference.
+      assertTileBudget(countTilesInRect(grid, region), this.limits, `region ${region.width} x ${region.height} at ${grid.mppAssumed} um/px`);
+      if (params.annotations?.content) assertDiceGrid(region, diceTile.tileWidth, diceTile.tileHeight, this.limits);
+      // Row by row: neighbouring tiles share the slide's own tiles, which the decoded-tile cache then reuses.
+      const tiles = tilesInRect(grid, region).sort((a, b) => a.row - b.row || a.col - b.col);
       // Parse the ground truth before any inference, so bad annotations fail fast.
       const truth = params.annotations?.content
         ? parseAnnotations(params.annotations.content, {
@@ -204,8 +218,6 @@ export class DomainGlomsegService implements GlomsegService {
           })
         : undefined;
 
-      // Row by row: neighbouring tiles share the slide's own tiles, which the decoded-tile cache then reuses.
-      const tiles = tilesInRect(grid, region).sort((a, b) => a.row - b.row || a.col - b.col);
 
       const pieces = [];
       const totalTimings = zeroTimings();
@@ -230,10 +242,7 @@ export class DomainGlomsegService implements GlomsegService {
         .map((p) => (p.touches.length ? { ...p, touches: [] } : p))
         .filter((p) => intersect(polygonBBox(p), region) !== undefined);
       const metrics = truth
-        ? computeDiceMetrics(polygons, truth, region, {
-            tileWidth: params.diceTileWidth || DEFAULT_DICE_TILE.width,
-            tileHeight: params.diceTileHeight || DEFAULT_DICE_TILE.height,
-          })
+        ? computeDiceMetrics(polygons, truth, region, diceTile)
         : undefined;
       yield {
         kind: 'result',

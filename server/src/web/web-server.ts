@@ -14,6 +14,7 @@ import { asGlomsegError, httpStatusOf } from '../protocol/error-codes.js';
 import { glomsegRoutes } from './grpc-web-routes.js';
 import { ensurePluginBundle } from './plugin-bundle.js';
 import { viewerPageHtml } from './viewer-page.js';
+import { decodePathSegment } from './path-segment.js';
 
 export interface WebServerDemo {
   /** Slide the page at `/` opens. */
@@ -160,7 +161,7 @@ async function handleHttp(
     if (tileMatch) {
       const [, encodedId, level, col, row] = tileMatch;
       const tile = await options.service.readViewerTile(
-        decodeURIComponent(encodedId),
+        decodePathSegment(encodedId),
         Number(level),
         Number(col),
         Number(row),
@@ -194,7 +195,7 @@ async function handleHttp(
 }
 
 async function sendStaticFile(response: http.ServerResponse, root: string, relative: string): Promise<void> {
-  const file = path.resolve(root, decodeURIComponent(relative));
+  const file = path.resolve(root, decodePathSegment(relative));
   if (!file.startsWith(path.resolve(root) + path.sep)) throw new GlomsegError('NOT_FOUND', `no file ${relative}`);
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new GlomsegError('NOT_FOUND', `no file ${relative} in the plugin bundle folder`);
