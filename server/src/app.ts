@@ -8,8 +8,11 @@ import { ModelRegistry } from './inference/model-registry.js';
 import { OnnxModelProvider } from './inference/model-provider.js';
 import type { DeviceChoice } from './inference/onnx-segmenter.js';
 import { createGlomsegService, type DomainGlomsegService } from './service/glomseg-service.js';
-import { GrpcServer } from './grpc/grpc-server.js';
+import { GrpcServer, type GrpcConnectionOptions } from './grpc/grpc-server.js';
 import { WebServer } from './web/web-server.js';
+import type { ServingSecurity } from './security/serving-security.js';
+import { exposureWarning } from './security/exposure.js';
+import { resolveLimits, type ServingLimits } from './validation/limits.js';
 
 export interface GlomsegAppOptions {
   host?: string;
@@ -29,6 +32,11 @@ export interface GlomsegAppOptions {
   /** Load the default model at start (so the first request does not wait, and a bad model fails early). */
   warm?: boolean;
   log?: (message: string) => void;
+  /** Tokens, TLS, CORS origins and host names for both ports. */
+  security?: ServingSecurity;
+  /** Cost bounds checked before work; defaults in validation/limits.ts. */
+  limits?: Partial<ServingLimits>;
+  connections?: GrpcConnectionOptions;
 }
 
 export class GlomsegApp {
@@ -54,14 +62,25 @@ export class GlomsegApp {
     });
     // Enough tiles in flight that reading and decoding the next ones overlaps inference on every worker.
     const concurrency = (options.workers ?? Math.min(2, os.availableParallelism())) + 2;
-    const service = createGlomsegService({ slides: catalog, models, concurrency });
+    const limits = resolveLimits(options.limits);
+    const service = createGlomsegService({ slides: catalog, models, concurrency, limits });
     const cleanup: Array<() => Promise<void>> = [() => service.close(), () => models.dispose(), () => catalog.close()];
     try {
       if (options.warm) {
         const segmenter = await models.warm(registry.defaultModel().card.id);
         log(`model ${segmenter.card.id} ready on ${segmenter.device}`);
       }
-      const grpc = await GrpcServer.start({ service, host: options.host, port: options.grpcPort, log });
+      const warning = exposureWarning([options.host ?? '127.0.0.1', options.httpHost ?? options.host ?? '127.0.0.1'], options.security);
+      if (warning) log(warning);
+      const grpc = await GrpcServer.start({
+        service,
+        host: options.host,
+        port: options.grpcPort,
+        log,
+        security: options.security,
+        maxMessageBytes: limits.maxMessageBytes,
+        connections: options.connections,
+      });
       cleanup.unshift(() => grpc.close());
       let web: WebServer | undefined;
       if (options.httpPort !== false) {
@@ -73,6 +92,8 @@ export class GlomsegApp {
           port: options.httpPort ?? 0,
           demo,
           log,
+          security: options.security,
+          maxMessageBytes: limits.maxMessageBytes,
         });
         cleanup.unshift(() => web!.close());
       }

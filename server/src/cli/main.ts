@@ -5,6 +5,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
 import { expandSlideArguments, runScore } from './score-command.js';
+import { addServeSecurityOptions, resolveServeSecurity } from './serve-security.js';
+import { loadClientAuth } from './client-credentials.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from './paths.js';
 
 const DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
@@ -36,7 +38,7 @@ const log = (message: string) => process.stderr.write(`[glomseg] ${message}\n`);
 
 /** A gRPC server to talk to: the one given, or one started in this process on a loopback port. */
 async function withServer<T>(
-  options: { server?: string; models: string; device: (typeof DEVICES)[number]; slideFiles: string[] },
+  options: { server?: string; models: string; device: (typeof DEVICES)[number]; slideFiles: string[]; tokenFile?: string; tlsCa?: string },
   body: (client: GlomsegClient) => Promise<T>,
 ): Promise<T> {
   let app: GlomsegApp | undefined;
@@ -53,7 +55,9 @@ async function withServer<T>(
     });
     address = app.grpcAddress;
   }
-  const client = await GlomsegClient.connect(address);
+  // Credentials are for a named server; the in-process one is loopback-only and open.
+  const auth = options.server ? await loadClientAuth(options) : undefined;
+  const client = await GlomsegClient.connect(address, undefined, auth);
   try {
     return await body(client);
   } finally {
@@ -68,8 +72,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  program
-    .command('serve')
+  addServeSecurityOptions(program
+    .command('serve'))
     .description('start the gRPC server (and the viewer / gRPC-Web over HTTP)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'gRPC port', port, 50051)
@@ -81,7 +85,10 @@ export function buildProgram(): Command {
     .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) => Math.round(positiveNumber(v)))
     .option('--demo', 'show the demo slide with its annotations at the viewer root')
     .action(async (opts) => {
+      const { security, limits } = await resolveServeSecurity(opts);
       const app = await GlomsegApp.start({
+        security,
+        limits,
         host: opts.host,
         grpcPort: opts.port,
         httpPort: opts.http ? opts.httpPort : false,
@@ -93,7 +100,7 @@ export function buildProgram(): Command {
         warm: true,
         log,
       });
-      log(`gRPC listening on ${app.grpcAddress} (glomseg.v1.Glomseg, grpc.health.v1, reflection)`);
+      log(`gRPC listening on ${app.grpcAddress}${security.tls ? ' with TLS' : ''} (glomseg.v1.Glomseg, grpc.health.v1, reflection)${security.tokens ? ', bearer token required but for health' : ''}`);
       const stop = async (signal: string) => {
         log(`${signal}: shutting down`);
         await app.close();
@@ -108,6 +115,8 @@ export function buildProgram(): Command {
     .description('score slides: polygons (GeoJSON), Kaggle RLE (submission.csv) and, with annotations, Dice')
     .argument('<slides...>', 'slide files, folders or globs (or slide ids with --server)')
     .option('--server <host:port>', 'glomseg gRPC server to use (default: start one in this process)')
+    .option('--token-file <file>', 'bearer token for --server (first line of the file)')
+    .option('--tls-ca <file>', 'PEM CA to trust: talk TLS to --server')
     .option('-a, --annotations <file|dir>', 'ground truth: a file, or a folder matched to slides by name')
     .option('-o, --out <dir>', 'write <slide>.geojson, submission.csv and metrics.json here')
     .option('--model <id>', 'model id (default: the server default)')
@@ -125,7 +134,7 @@ export function buildProgram(): Command {
       if (!opts.server && slideFiles.length === 0) {
         throw new UsageError(`no such slide file: ${slides.join(' ')} (give a path, or --server to score by slide id)`);
       }
-      const { ok } = await withServer({ server: opts.server, models: opts.models, device: opts.device, slideFiles }, (client) =>
+      const { ok } = await withServer({ server: opts.server, models: opts.models, device: opts.device, slideFiles, tokenFile: opts.tokenFile, tlsCa: opts.tlsCa }, (client) =>
         runScore(client, slides, {
           annotations: opts.annotations,
           out: opts.out,
@@ -144,11 +153,13 @@ export function buildProgram(): Command {
     .description('what the server knows of a slide: size, pyramid, pixel size, format, and the model grid on it')
     .argument('<slide>', 'slide file (or slide id with --server)')
     .option('--server <host:port>', 'glomseg gRPC server to use (default: start one in this process)')
+    .option('--token-file <file>', 'bearer token for --server (first line of the file)')
+    .option('--tls-ca <file>', 'PEM CA to trust: talk TLS to --server')
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
     .action(async (slide: string, opts) => {
       const [resolved] = await expandSlideArguments([slide]);
       const slideFiles = path.isAbsolute(resolved) ? [resolved] : [];
-      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles }, async (client) => {
+      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles, tokenFile: opts.tokenFile, tlsCa: opts.tlsCa }, async (client) => {
         const listed: string[] = (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id);
         const base = path.basename(resolved);
         const slideId = listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));

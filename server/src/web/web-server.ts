@@ -3,11 +3,11 @@
  * viewer tiles of the slide pyramid and the demo slide's annotations. CORS lets a portal on another origin use it.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { cors } from '@connectrpc/connect';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '../service/types.js';
 import { asGlomsegError, httpStatusOf } from '../protocol/error-codes.js';
@@ -15,6 +15,11 @@ import { glomsegRoutes } from './grpc-web-routes.js';
 import { ensurePluginBundle } from './plugin-bundle.js';
 import { viewerPageHtml } from './viewer-page.js';
 import { decodePathSegment } from './path-segment.js';
+import { guardRequest } from './http-guard.js';
+import { CorsPolicy } from '../security/cors-policy.js';
+import { HostCheck, isWildcardHost } from '../security/host-check.js';
+import type { ServingSecurity } from '../security/serving-security.js';
+import { DEFAULT_LIMITS } from '../validation/limits.js';
 
 export interface WebServerDemo {
   /** Slide the page at `/` opens. */
@@ -35,6 +40,13 @@ export interface WebServerOptions {
   demo?: WebServerDemo;
   log?: (message: string) => void;
   signal?: AbortSignal;
+  security?: ServingSecurity;
+  /** Largest gRPC-Web request message after decompression; default DEFAULT_LIMITS.maxMessageBytes. */
+  maxMessageBytes?: number;
+  /** Open sockets at most; default 4096. */
+  maxConnections?: number;
+  /** Extra plain routes (e.g. /metrics), tried before the built-in ones; true when handled. */
+  extraRoutes?: (request: http.IncomingMessage, response: http.ServerResponse, pathname: string) => Promise<boolean>;
 }
 
 export const BUNDLE_PATH = '/plugin/glomseg-plugin.js';
@@ -45,20 +57,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
 };
-/** Header names, without case-insensitive duplicates. */
-function headerList(...names: readonly string[]): string {
-  return [...new Map(names.map((name) => [name.toLowerCase(), name])).values()].join(', ');
-}
-
-const CORS_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': headerList(...cors.allowedMethods, 'GET', 'OPTIONS'),
-  // connect's lists already hold the gRPC-Web ones; named here too so the contract is visible.
-  'access-control-allow-headers': headerList(...cors.allowedHeaders, 'Content-Type', 'X-Grpc-Web', 'X-User-Agent', 'Grpc-Timeout'),
-  'access-control-expose-headers': headerList(...cors.exposedHeaders, 'Grpc-Status', 'Grpc-Message', 'Grpc-Status-Details-Bin', 'Content-Disposition'),
-  'access-control-max-age': '7200',
-};
-
 function sendJsonError(response: http.ServerResponse, error: unknown, log?: (message: string) => void): void {
   const glomsegError = asGlomsegError(error, log);
   if (response.headersSent) {
@@ -93,6 +91,8 @@ export class WebServer {
     const staticRoot = options.staticRoot ?? path.dirname(await ensurePluginBundle(options.signal));
     const grpcWeb = connectNodeAdapter({
       routes: glomsegRoutes(options.service, options.log),
+      // Per message and after decompression: a small gzip body cannot expand past it (a gzip bomb).
+      readMaxBytes: options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes,
       grpcWeb: true,
       grpc: false,
       connect: false,
@@ -100,19 +100,26 @@ export class WebServer {
         void handleHttp(request as http.IncomingMessage, response as http.ServerResponse, options, staticRoot);
       },
     });
-    const server = http.createServer((request, response) => {
-      for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
-      if (request.method === 'OPTIONS') {
-        response.writeHead(204).end();
-        return;
-      }
-      grpcWeb(request, response);
-    });
-    // Streams stay open for minutes; a browser tab holding one must not keep close() waiting.
-    server.requestTimeout = 0;
+    const bindHost = options.host ?? '127.0.0.1';
+    const guard = {
+      hosts: new HostCheck(bindHost, options.security?.allowedHosts),
+      cors: new CorsPolicy(options.security?.corsOrigins),
+      tokens: options.security?.tokens,
+      isOpenPath: (pathname: string) => pathname === '/' || pathname === '/index.html' || pathname.startsWith('/plugin/'),
+    };
+    const handler = (request: http.IncomingMessage, response: http.ServerResponse) => {
+      if (guardRequest(request, response, guard)) grpcWeb(request, response);
+    };
+    const tls = options.security?.tls;
+    // Streams stay open for minutes (no request timeout); a socket must send its headers within 10 s.
+    const serverOptions: http.ServerOptions = { requestTimeout: 0, headersTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+    const server: http.Server = tls
+      ? https.createServer({ ...serverOptions, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined, handshakeTimeout: 10_000 }, handler)
+      : http.createServer(serverOptions, handler);
+    server.maxConnections = options.maxConnections ?? 4096;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.listen(options.port ?? 0, bindHost, () => {
         server.off('error', reject);
         resolve();
       });
@@ -120,9 +127,12 @@ export class WebServer {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new GlomsegError('INTERNAL', 'the web server has no TCP address');
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const webServer = new WebServer(server, `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`);
+    const scheme = tls ? 'https' : 'http';
+    // A wildcard bind is reached locally through loopback; the log says what is really listening.
+    const webServer = new WebServer(server, `${scheme}://${isWildcardHost(address.address) ? '127.0.0.1' : host}:${address.port}`);
     options.signal?.addEventListener('abort', () => void webServer.close(), { once: true });
-    options.log?.(`viewer and gRPC-Web on ${webServer.url}`);
+    const where = isWildcardHost(address.address) ? `${scheme}://${host}:${address.port} (every interface)` : webServer.url;
+    options.log?.(`viewer and gRPC-Web listening on ${where}${guard.tokens ? ', bearer token required' : ''}`);
     return webServer;
   }
 
@@ -142,6 +152,7 @@ async function handleHttp(
 ): Promise<void> {
   try {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (options.extraRoutes && (await options.extraRoutes(request, response, url.pathname))) return;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       throw new GlomsegError('INVALID_ARGUMENT', `${request.method} is not supported on ${url.pathname}`);
     }
