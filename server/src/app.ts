@@ -13,6 +13,7 @@ import { WebServer } from './web/web-server.js';
 import type { ServingSecurity } from './security/serving-security.js';
 import { exposureWarning } from './security/exposure.js';
 import { resolveLimits, type ServingLimits } from './validation/limits.js';
+import { ScoringPool } from './scoring/scoring-pool.js';
 
 export interface GlomsegAppOptions {
   host?: string;
@@ -44,7 +45,7 @@ export class GlomsegApp {
     readonly service: DomainGlomsegService,
     readonly grpcAddress: string,
     readonly httpUrl: string | undefined,
-    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; grpc: GrpcServer; web?: WebServer },
+    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; scoring: ScoringPool; grpc: GrpcServer; web?: WebServer },
   ) {}
 
   static async start(options: GlomsegAppOptions): Promise<GlomsegApp> {
@@ -63,8 +64,9 @@ export class GlomsegApp {
     // Enough tiles in flight that reading and decoding the next ones overlaps inference on every worker.
     const concurrency = (options.workers ?? Math.min(2, os.availableParallelism())) + 2;
     const limits = resolveLimits(options.limits);
-    const service = createGlomsegService({ slides: catalog, models, concurrency, limits });
-    const cleanup: Array<() => Promise<void>> = [() => service.close(), () => models.dispose(), () => catalog.close()];
+    const scoring = await ScoringPool.create({ maxTaskMs: limits.maxTaskMs });
+    const service = createGlomsegService({ slides: catalog, models, scoring, concurrency, limits });
+    const cleanup: Array<() => Promise<void>> = [() => service.close(), () => scoring.close(), () => models.dispose(), () => catalog.close()];
     try {
       if (options.warm) {
         const segmenter = await models.warm(registry.defaultModel().card.id);
@@ -97,7 +99,7 @@ export class GlomsegApp {
         });
         cleanup.unshift(() => web!.close());
       }
-      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, grpc, web });
+      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, scoring, grpc, web });
     } catch (error) {
       for (const step of cleanup) await step().catch(() => undefined);
       throw error;
@@ -108,6 +110,7 @@ export class GlomsegApp {
     await this.parts.web?.close();
     await this.parts.grpc.close();
     await this.service.close();
+    await this.parts.scoring.close();
     await this.parts.models.dispose();
     await this.parts.catalog.close();
   }

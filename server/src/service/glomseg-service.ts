@@ -20,14 +20,15 @@ import {
 } from '@glomseg/shared/tile-grid.js';
 import { joinAcrossTiles } from '@glomseg/shared/join-polygons.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
-import { computeDiceMetrics } from '@glomseg/shared/dice.js';
-import { parseAnnotations } from '@glomseg/shared/annotations.js';
+import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import type { Polygon } from '@glomseg/shared/geometry.js';
 import { resolveLimits, type ServingLimits } from '../validation/limits.js';
 import { assertDiceGrid, assertTileBudget } from '../validation/request-validation.js';
 import { ResultCache, type CachedTile } from './result-cache.js';
 import { TileScheduler, type SchedulerStats } from './tile-scheduler.js';
 import { predictTile } from './tile-pipeline.js';
 import { readViewerTile } from './viewer-tiles.js';
+import type { TruthInput } from '../scoring/scoring-protocol.js';
 import type {
   GlomsegService,
   ModelSummary,
@@ -56,9 +57,16 @@ export interface ModelProvider {
   deviceOf(modelId: string): string;
 }
 
+/** Ground truth, checked and scored off the serving thread (the scoring worker pool at the edge). */
+export interface TruthScorer {
+  checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<{ polygons: number; vertices: number }>;
+  scoreDice(truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }, signal: AbortSignal): Promise<DiceMetrics>;
+}
+
 export interface ServiceOptions {
   slides: SlideProvider;
   models: ModelProvider;
+  scoring: TruthScorer;
   /** Tiles processed at once (reads overlap inference); default 3. */
   concurrency?: number;
   maxQueuedTiles?: number;
@@ -208,15 +216,18 @@ export class DomainGlomsegService implements GlomsegService {
       if (params.annotations?.content) assertDiceGrid(region, diceTile.tileWidth, diceTile.tileHeight, this.limits);
       // Row by row: neighbouring tiles share the slide's own tiles, which the decoded-tile cache then reuses.
       const tiles = tilesInRect(grid, region).sort((a, b) => a.row - b.row || a.col - b.col);
-      // Parse the ground truth before any inference, so bad annotations fail fast.
-      const truth = params.annotations?.content
-        ? parseAnnotations(params.annotations.content, {
+      // Parse and bound the ground truth (off the serving thread) before any inference, so bad annotations fail fast.
+      const truth: TruthInput | undefined = params.annotations?.content
+        ? {
+            content: params.annotations.content,
             format: params.annotations.format,
             name: params.annotations.name ?? source.metadata.name,
             width: grid.slideWidth,
             height: grid.slideHeight,
-          })
+            budget: this.limits,
+          }
         : undefined;
+      if (truth) await this.options.scoring.checkAnnotations(truth, signal);
 
 
       const pieces = [];
@@ -241,9 +252,7 @@ export class DomainGlomsegService implements GlomsegService {
       const polygons = joinAcrossTiles(pieces)
         .map((p) => (p.touches.length ? { ...p, touches: [] } : p))
         .filter((p) => intersect(polygonBBox(p), region) !== undefined);
-      const metrics = truth
-        ? computeDiceMetrics(polygons, truth, region, diceTile)
-        : undefined;
+      const metrics = truth ? await this.options.scoring.scoreDice(truth, polygons, region, diceTile, signal) : undefined;
       yield {
         kind: 'result',
         result: {
