@@ -106,6 +106,11 @@ export class GlomsegApp {
     }
   }
 
+  /** The gRPC port's sockets: open, timed out, evicted, refused. */
+  grpcConnections() {
+    return this.parts.grpc.connectionStats();
+  }
+
   async close(): Promise<void> {
     await this.parts.web?.close();
     await this.parts.grpc.close();

@@ -37,6 +37,15 @@ interface Tracked {
 const DEFAULT_MAX_CONNECTIONS = 4096;
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/**
+ * Closes a socket the HTTP/2 session has taken over. A plain destroy() leaves the descriptor open once the
+ * session consumed the handle; a reset closes it at once (these peers never made a call, nothing is lost).
+ */
+function drop(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  socket.resetAndDestroy();
+}
+
 const keyOf = (address: string | undefined, port: number | undefined) => `${address}|${port}`;
 
 export class ConnectionGate {
@@ -88,13 +97,13 @@ export class ConnectionGate {
 
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const tracked of this.sockets.values()) if (!tracked.proven) tracked.socket.destroy();
+    for (const tracked of this.sockets.values()) if (!tracked.proven) drop(tracked.socket);
     await closed;
   }
 
   /** Destroys what is still open (after grpc-js had its grace period). */
   destroyAll(): void {
-    for (const tracked of this.sockets.values()) tracked.socket.destroy();
+    for (const tracked of this.sockets.values()) drop(tracked.socket);
   }
 
   private accept(socket: net.Socket): void {
@@ -107,7 +116,7 @@ export class ConnectionGate {
     const tracked: Tracked = { socket, proven: false };
     tracked.timer = setTimeout(() => {
       this.counters.timedOut++;
-      socket.destroy();
+      drop(socket);
     }, this.options.handshakeTimeoutMs);
     tracked.timer.unref();
     this.sockets.set(key, tracked);
@@ -125,7 +134,7 @@ export class ConnectionGate {
       if (tracked.proven) continue;
       this.sockets.delete(key);
       clearTimeout(tracked.timer);
-      tracked.socket.destroy();
+      drop(tracked.socket);
       this.counters.evicted++;
       return true;
     }
