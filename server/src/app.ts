@@ -14,6 +14,7 @@ import type { ServingSecurity } from './security/serving-security.js';
 import { exposureWarning } from './security/exposure.js';
 import { resolveLimits, type ServingLimits } from './validation/limits.js';
 import { ScoringPool } from './scoring/scoring-pool.js';
+import { METRICS_CONTENT_TYPE, ServerMetrics } from './metrics/server-metrics.js';
 
 export interface GlomsegAppOptions {
   host?: string;
@@ -45,7 +46,7 @@ export class GlomsegApp {
     readonly service: DomainGlomsegService,
     readonly grpcAddress: string,
     readonly httpUrl: string | undefined,
-    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; scoring: ScoringPool; grpc: GrpcServer; web?: WebServer },
+    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; scoring: ScoringPool; grpc: GrpcServer; web?: WebServer; metrics: ServerMetrics },
   ) {}
 
   static async start(options: GlomsegAppOptions): Promise<GlomsegApp> {
@@ -65,7 +66,8 @@ export class GlomsegApp {
     const concurrency = (options.workers ?? Math.min(2, os.availableParallelism())) + 2;
     const limits = resolveLimits(options.limits);
     const scoring = await ScoringPool.create({ maxTaskMs: limits.maxTaskMs });
-    const service = createGlomsegService({ slides: catalog, models, scoring, concurrency, limits });
+    const metrics = new ServerMetrics();
+    const service = createGlomsegService({ slides: catalog, models, scoring, concurrency, limits, onTileComputed: (t) => metrics.observeTile(t) });
     const cleanup: Array<() => Promise<void>> = [() => service.close(), () => scoring.close(), () => models.dispose(), () => catalog.close()];
     try {
       if (options.warm) {
@@ -82,7 +84,9 @@ export class GlomsegApp {
         security: options.security,
         maxMessageBytes: limits.maxMessageBytes,
         connections: options.connections,
+        interceptors: [metrics.grpcInterceptor()],
       });
+      metrics.attach({ service: () => service.stats(), connections: () => grpc.connectionStats() });
       cleanup.unshift(() => grpc.close());
       let web: WebServer | undefined;
       if (options.httpPort !== false) {
@@ -96,14 +100,26 @@ export class GlomsegApp {
           log,
           security: options.security,
           maxMessageBytes: limits.maxMessageBytes,
+          interceptors: [metrics.connectInterceptor()],
+          extraRoutes: async (request, response, pathname) => {
+            if (pathname !== '/metrics' || request.method !== 'GET') return false;
+            response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
+            response.end(await metrics.render());
+            return true;
+          },
         });
         cleanup.unshift(() => web!.close());
       }
-      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, scoring, grpc, web });
+      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, scoring, grpc, web, metrics });
     } catch (error) {
       for (const step of cleanup) await step().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Prometheus text of this server's metrics (also served at /metrics on the HTTP port). */
+  metricsText(): Promise<string> {
+    return this.parts.metrics.render();
   }
 
   /** The gRPC port's sockets: open, timed out, evicted, refused. */

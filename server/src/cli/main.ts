@@ -7,6 +7,7 @@ import { GlomsegClient, describeGrpcError } from './grpc-client.js';
 import { expandSlideArguments, runScore } from './score-command.js';
 import { addServeSecurityOptions, resolveServeSecurity } from './serve-security.js';
 import { loadClientAuth } from './client-credentials.js';
+import { createLog } from '../metrics/structured-log.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from './paths.js';
 
 const DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
@@ -84,7 +85,9 @@ export function buildProgram(): Command {
     .addOption(new Option('-d, --device <device>', 'execution provider').choices(DEVICES).default('auto'))
     .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) => Math.round(positiveNumber(v)))
     .option('--demo', 'show the demo slide with its annotations at the viewer root')
+    .addOption(new Option('--log-format <format>', 'log lines as text or JSON objects').choices(['text', 'json']).default('text'))
     .action(async (opts) => {
+      const log = createLog(opts.logFormat, (line) => process.stderr.write(line));
       const { security, limits } = await resolveServeSecurity(opts);
       const app = await GlomsegApp.start({
         security,

@@ -29,6 +29,8 @@ export interface GrpcServerOptions {
   maxMessageBytes?: number;
   security?: ServingSecurity;
   connections?: GrpcConnectionOptions;
+  /** Run first on every call, health included (metrics). */
+  interceptors?: grpc.ServerInterceptor[];
   log?: (message: string) => void;
 }
 
@@ -53,6 +55,7 @@ export class GrpcServer {
     let gate: ConnectionGate | undefined;
     // Every call marks its connection as a real client for the gate; then the token check, if any.
     const interceptors: grpc.ServerInterceptor[] = [
+      ...(options.interceptors ?? []),
       (_method, call) => {
         const info = call.getConnectionInfo();
         gate?.markProven(info.remoteAddress, info.remotePort);

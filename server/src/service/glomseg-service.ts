@@ -75,6 +75,8 @@ export interface ServiceOptions {
   cacheBytes?: number;
   /** Cost bounds checked before work starts (tiles per request, Dice grid, annotation size). */
   limits?: Partial<ServingLimits>;
+  /** Told each computed tile's stage timings (metrics). */
+  onTileComputed?: (timings: Timings) => void;
 }
 
 export interface ServiceStats {
@@ -354,6 +356,7 @@ export class DomainGlomsegService implements GlomsegService {
         const value = settled.result!.value;
         this.cache.set(key, value);
         this.counters.tilesComputed++;
+        this.options.onTileComputed?.({ ...value.timings, queueMs: settled.result!.queueMs });
         yield this.outcome(context, tile, index, value, false, settled.result!.queueMs);
       }
     } finally {

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
+import type { Interceptor } from '@connectrpc/connect';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '../service/types.js';
 import { asGlomsegError, httpStatusOf } from '../protocol/error-codes.js';
@@ -45,6 +46,8 @@ export interface WebServerOptions {
   maxMessageBytes?: number;
   /** Open sockets at most; default 4096. */
   maxConnections?: number;
+  /** connect interceptors around every gRPC-Web call (metrics). */
+  interceptors?: Interceptor[];
   /** Extra plain routes (e.g. /metrics), tried before the built-in ones; true when handled. */
   extraRoutes?: (request: http.IncomingMessage, response: http.ServerResponse, pathname: string) => Promise<boolean>;
 }
@@ -93,6 +96,7 @@ export class WebServer {
       routes: glomsegRoutes(options.service, options.log),
       // Per message and after decompression: a small gzip body cannot expand past it (a gzip bomb).
       readMaxBytes: options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes,
+      interceptors: options.interceptors,
       grpcWeb: true,
       grpc: false,
       connect: false,

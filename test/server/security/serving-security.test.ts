@@ -159,6 +159,8 @@ describe('bearer tokens on the HTTP routes (HTTPS, test CA)', () => {
     expect(without.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(JSON.parse(without.body.toString()).error.code).toBe('UNAUTHENTICATED');
     expect((await request('/api/demo/annotations')).status).toBe(401);
+    expect((await request('/metrics')).status).toBe(401);
+    expect((await request('/metrics', { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     expect((await request(tile, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
     const withToken = await request(tile, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(withToken.status).toBe(200);
