@@ -17,6 +17,7 @@ import { ensurePluginBundle } from './plugin-bundle.js';
 import { viewerPageHtml } from './viewer-page.js';
 import { decodePathSegment } from './path-segment.js';
 import { guardRequest } from './http-guard.js';
+import { withRequestCheck } from './grpc-web-request-check.js';
 import { CorsPolicy } from '../security/cors-policy.js';
 import { HostCheck, isWildcardHost } from '../security/host-check.js';
 import type { ServingSecurity } from '../security/serving-security.js';
@@ -92,10 +93,11 @@ export class WebServer {
   static async start(options: WebServerOptions): Promise<WebServer> {
     throwIfAborted(options.signal);
     const staticRoot = options.staticRoot ?? path.dirname(await ensurePluginBundle(options.signal));
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     const grpcWeb = connectNodeAdapter({
-      routes: glomsegRoutes(options.service, options.log),
+      routes: withRequestCheck(glomsegRoutes(options.service, options.log), maxMessageBytes),
       // Per message and after decompression: a small gzip body cannot expand past it (a gzip bomb).
-      readMaxBytes: options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes,
+      readMaxBytes: maxMessageBytes,
       interceptors: options.interceptors,
       grpcWeb: true,
       grpc: false,

@@ -13,7 +13,7 @@ import { ScoringPool } from '../../../server/src/scoring/scoring-pool.js';
 import { DEFAULT_LIMITS } from '../../../server/src/validation/limits.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { collect, statusOf } from '../../helpers/grpc.js';
-import { geoJsonOf, manySquares, starRing } from './heavy-truth.js';
+import { geoJsonOf, manySquares, starRing } from '../../../server/src/bench/hostile-inputs.js';
 
 const SLIDE = 'kidney-region.tif';
 const WIDTH = 6400;

@@ -136,6 +136,39 @@ describe('request validation at the edge', () => {
   });
 });
 
+describe('gRPC-Web', () => {
+  async function grpcWebStatus(method: string, message: number[]): Promise<{ status: string | null; message: string }> {
+    const frame = new Uint8Array(5 + message.length);
+    new DataView(frame.buffer).setUint32(1, message.length);
+    frame.set(message, 5);
+    const response = await fetch(`${app.httpUrl}/glomseg.v1.Glomseg/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' },
+      body: frame,
+    });
+    const text = Buffer.from(await response.arrayBuffer()).toString('latin1');
+    const status = response.headers.get('grpc-status') ?? /grpc-status:\s*(\d+)/.exec(text)?.[1] ?? null;
+    const raw = response.headers.get('grpc-message') ?? /grpc-message:\s*([^\r\n]*)/.exec(text)?.[1] ?? '';
+    return { status, message: decodeURIComponent(raw) };
+  }
+
+  it.each([
+    ['a truncated length-delimited field', 'GetSlideInfo', [0x0a, 0x7f, 0x61]],
+    ['an invalid wire type', 'ScoreSlide', [0x0f, 0x01]],
+    ['a string that is not UTF-8', 'GetSlideInfo', [0x0a, 0x02, 0xc3, 0x28]],
+  ])('answers a message with %s with INVALID_ARGUMENT, not INTERNAL', async (_name, method, bytes) => {
+    const { status, message } = await grpcWebStatus(method, bytes);
+    expect(status).toBe(String(grpc.status.INVALID_ARGUMENT));
+    expect(message).toMatch(/not a valid glomseg\.v1\.\w+Request message/);
+  });
+
+  it('still answers a valid message', async () => {
+    const slideId = Buffer.from('no-such.tif');
+    const { status } = await grpcWebStatus('GetSlideInfo', [0x0a, slideId.length, ...slideId]);
+    expect(status).toBe(String(grpc.status.NOT_FOUND));
+  });
+});
+
 describe('HTTP routes', () => {
   it('answers malformed percent-encoding with 400, not a 500 URIError', async () => {
     for (const route of ['/api/slides/%E0%A4%A/tiles/0/0/0', '/plugin/%zz.js', '/api/slides/%/tiles/0/0/0']) {

@@ -11,7 +11,7 @@ import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
 import { DEFAULT_LIMITS } from '../../../server/src/validation/limits.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { unary } from '../../helpers/grpc.js';
-import { compressedFrame, gzipBomb } from './gzip-bomb.js';
+import { compressedFrame, gzipBomb } from '../../../server/src/bench/hostile-inputs.js';
 
 let app: GlomsegApp;
 const bomb = compressedFrame(gzipBomb(1 << 30));
