@@ -100,6 +100,8 @@ export class GlomsegApp {
           log,
           security: options.security,
           maxMessageBytes: limits.maxMessageBytes,
+          maxConnections: options.connections?.maxConnections,
+          headersTimeoutMs: options.connections?.handshakeTimeoutMs,
           interceptors: [metrics.connectInterceptor()],
           extraRoutes: async (request, response, pathname) => {
             if (pathname !== '/metrics' || request.method !== 'GET') return false;

@@ -12,8 +12,9 @@ import { authInterceptor } from './auth-interceptor.js';
 import { ConnectionGate, type ConnectionGateStats } from './connection-gate.js';
 
 export interface GrpcConnectionOptions {
+  /** Open sockets at most, on each port. */
   maxConnections?: number;
-  /** A new socket must start a call within this (silent and preface-only sockets are closed). */
+  /** A new socket must start a call within this (silent and preface-only sockets are closed); HTTP: send its headers. */
   handshakeTimeoutMs?: number;
   /** A connection with no call for this long is closed (GOAWAY). */
   idleTimeoutMs?: number;

@@ -47,6 +47,8 @@ export interface WebServerOptions {
   maxMessageBytes?: number;
   /** Open sockets at most; default 4096. */
   maxConnections?: number;
+  /** A socket must finish its TLS handshake and send its request headers within this; default 10 s. */
+  headersTimeoutMs?: number;
   /** connect interceptors around every gRPC-Web call (metrics). */
   interceptors?: Interceptor[];
   /** Extra plain routes (e.g. /metrics), tried before the built-in ones; true when handled. */
@@ -117,12 +119,24 @@ export class WebServer {
       if (guardRequest(request, response, guard)) grpcWeb(request, response);
     };
     const tls = options.security?.tls;
-    // Streams stay open for minutes (no request timeout); a socket must send its headers within 10 s.
-    const serverOptions: http.ServerOptions = { requestTimeout: 0, headersTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+    // Streams stay open for minutes (no request timeout); a socket must send its headers in time (silent sockets).
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    const serverOptions: http.ServerOptions = {
+      requestTimeout: 0,
+      headersTimeout,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, headersTimeout / 4)),
+    };
     const server: http.Server = tls
-      ? https.createServer({ ...serverOptions, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined, handshakeTimeout: 10_000 }, handler)
+      ? https.createServer({ ...serverOptions, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined, handshakeTimeout: headersTimeout }, handler)
       : http.createServer(serverOptions, handler);
     server.maxConnections = options.maxConnections ?? 4096;
+    if (!tls) {
+      // Node's header timeout starts with the first byte: a socket that never sends one is closed here. (TLS has
+      // its handshake timeout.) The first request lifts it; keep-alive sockets then have keepAliveTimeout.
+      server.on('connection', (socket) => socket.setTimeout(headersTimeout, () => socket.destroy()));
+      server.on('request', (request: http.IncomingMessage) => request.socket.setTimeout(0));
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, bindHost, () => {
