@@ -82,5 +82,5 @@ describe('HTTP port', () => {
     partial.write('GET /api/slides HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     await Promise.all([closed(silent), closed(partial)]);
     expect((await fetch(`${app.httpUrl}/plugin/glomseg-plugin.js`)).status).toBe(200);
-  });
+  }, 180_000); // start-up may rebuild the plugin bundle while other files do too
 });
