@@ -15,13 +15,14 @@ packages=(
   python3-pil        # training/*.py: decoding tiles, drawing masks, resampling, JPEG coding in augmentation
   python3-onnx       # training/export_fp16.py, onnx.checker in training/smoke_test.sh
   python3-grpcio     # test/server/grpc/reflection_client.py: an independent client that knows the API by reflection only
+  openssl            # test/helpers/test-ca.ts: a throwaway CA and server certificates for the TLS tests
 )
 # What those packages must make importable for /usr/bin/python3 (every import of the repository's Python files outside
 # the standard library and their own folder), checked after the install so that a package that no longer provides it
 # fails here.
 python_modules=(torch numpy PIL onnx grpc google.protobuf)
 # Programs the tests and scripts start, checked after the install.
-programs=(/usr/bin/chromium /usr/bin/python3 bash)
+programs=(/usr/bin/chromium /usr/bin/python3 bash openssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,8 +8,13 @@ import { ModelRegistry } from './inference/model-registry.js';
 import { OnnxModelProvider } from './inference/model-provider.js';
 import type { DeviceChoice } from './inference/onnx-segmenter.js';
 import { createGlomsegService, type DomainGlomsegService } from './service/glomseg-service.js';
-import { GrpcServer } from './grpc/grpc-server.js';
+import { GrpcServer, type GrpcConnectionOptions } from './grpc/grpc-server.js';
 import { WebServer } from './web/web-server.js';
+import type { ServingSecurity } from './security/serving-security.js';
+import { exposureWarning } from './security/exposure.js';
+import { resolveLimits, type ServingLimits } from './validation/limits.js';
+import { ScoringPool } from './scoring/scoring-pool.js';
+import { METRICS_CONTENT_TYPE, ServerMetrics } from './metrics/server-metrics.js';
 
 export interface GlomsegAppOptions {
   host?: string;
@@ -31,6 +36,11 @@ export interface GlomsegAppOptions {
   /** Load the default model at start (so the first request does not wait, and a bad model fails early). */
   warm?: boolean;
   log?: (message: string) => void;
+  /** Tokens, TLS, CORS origins and host names for both ports. */
+  security?: ServingSecurity;
+  /** Cost bounds checked before work; defaults in validation/limits.ts. */
+  limits?: Partial<ServingLimits>;
+  connections?: GrpcConnectionOptions;
 }
 
 export class GlomsegApp {
@@ -38,7 +48,7 @@ export class GlomsegApp {
     readonly service: DomainGlomsegService,
     readonly grpcAddress: string,
     readonly httpUrl: string | undefined,
-    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; grpc: GrpcServer; web?: WebServer },
+    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; scoring: ScoringPool; grpc: GrpcServer; web?: WebServer; metrics: ServerMetrics },
   ) {}
 
   static async start(options: GlomsegAppOptions): Promise<GlomsegApp> {
@@ -56,14 +66,29 @@ export class GlomsegApp {
     });
     // Enough tiles in flight that reading and decoding the next ones overlaps inference on every worker.
     const concurrency = (options.workers ?? Math.min(2, os.availableParallelism())) + 2;
-    const service = createGlomsegService({ slides: catalog, models, concurrency });
-    const cleanup: Array<() => Promise<void>> = [() => service.close(), () => models.dispose(), () => catalog.close()];
+    const limits = resolveLimits(options.limits);
+    const scoring = await ScoringPool.create({ maxTaskMs: limits.maxTaskMs });
+    const metrics = new ServerMetrics();
+    const service = createGlomsegService({ slides: catalog, models, scoring, concurrency, limits, onTileComputed: (t) => metrics.observeTile(t) });
+    const cleanup: Array<() => Promise<void>> = [() => service.close(), () => scoring.close(), () => models.dispose(), () => catalog.close()];
     try {
       if (options.warm) {
         const segmenter = await models.warm(registry.defaultModel().card.id);
         log(`model ${segmenter.card.id} ready on ${segmenter.device}`);
       }
-      const grpc = await GrpcServer.start({ service, host: options.host, port: options.grpcPort, log });
+      const warning = exposureWarning([options.host ?? '127.0.0.1', options.httpHost ?? options.host ?? '127.0.0.1'], options.security);
+      if (warning) log(warning);
+      const grpc = await GrpcServer.start({
+        service,
+        host: options.host,
+        port: options.grpcPort,
+        log,
+        security: options.security,
+        maxMessageBytes: limits.maxMessageBytes,
+        connections: options.connections,
+        interceptors: [metrics.grpcInterceptor()],
+      });
+      metrics.attach({ service: () => service.stats(), connections: () => grpc.connectionStats() });
       cleanup.unshift(() => grpc.close());
       let web: WebServer | undefined;
       if (options.httpPort !== false) {
@@ -75,14 +100,35 @@ export class GlomsegApp {
           port: options.httpPort ?? 0,
           demo,
           log,
+          security: options.security,
+          maxMessageBytes: limits.maxMessageBytes,
+          maxConnections: options.connections?.maxConnections,
+          headersTimeoutMs: options.connections?.handshakeTimeoutMs,
+          interceptors: [metrics.connectInterceptor()],
+          extraRoutes: async (request, response, pathname) => {
+            if (pathname !== '/metrics' || request.method !== 'GET') return false;
+            response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
+            response.end(await metrics.render());
+            return true;
+          },
         });
         cleanup.unshift(() => web!.close());
       }
-      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, grpc, web });
+      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, scoring, grpc, web, metrics });
     } catch (error) {
       for (const step of cleanup) await step().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Prometheus text of this server's metrics (also served at /metrics on the HTTP port). */
+  metricsText(): Promise<string> {
+    return this.parts.metrics.render();
+  }
+
+  /** The gRPC port's sockets: open, timed out, evicted, refused. */
+  grpcConnections() {
+    return this.parts.grpc.connectionStats();
   }
 
   /** Drains the gRPC server (see grpc/drain.ts) for up to `graceMs`, then closes everything. */
@@ -90,6 +136,7 @@ export class GlomsegApp {
     await this.parts.web?.close();
     await this.parts.grpc.close(graceMs);
     await this.service.close();
+    await this.parts.scoring.close();
     await this.parts.models.dispose();
     await this.parts.catalog.close();
   }

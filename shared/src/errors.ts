@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'DEADLINE_EXCEEDED'
   | 'UNIMPLEMENTED'
   | 'UNAVAILABLE'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
   | 'INTERNAL';
 
 export class GlomsegError extends Error {

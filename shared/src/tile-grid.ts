@@ -190,19 +190,33 @@ function placeWindowAxis(keepStart: number, keep: number, margin: number, extent
 }
 
 /** Tiles whose bounds intersect a level-0 rectangle, nearest the rectangle's centre first. */
-export function tilesInRect(grid: TileGrid, rect: Rect): TileAddress[] {
+/** The inclusive column and row range of the tiles that meet `rect` (clipped to the slide), or undefined for none. */
+export function tileRangeInRect(grid: TileGrid, rect: Rect): { c0: number; r0: number; c1: number; r1: number } | undefined {
   // Clip to the slide first: the last column and row of tiles are clipped to it too.
   const x0 = Math.max(0, rect.x);
   const y0 = Math.max(0, rect.y);
   const x1 = Math.min(grid.slideWidth, rect.x + rect.width);
   const y1 = Math.min(grid.slideHeight, rect.y + rect.height);
-  if (!(x1 > x0 && y1 > y0)) return [];
-  const c0 = Math.floor(x0 / grid.tileSizeLevel0);
-  const r0 = Math.floor(y0 / grid.tileSizeLevel0);
-  const c1 = Math.min(grid.cols - 1, Math.ceil(x1 / grid.tileSizeLevel0) - 1);
-  const r1 = Math.min(grid.rows - 1, Math.ceil(y1 / grid.tileSizeLevel0) - 1);
+  if (!(x1 > x0 && y1 > y0)) return undefined;
+  return {
+    c0: Math.floor(x0 / grid.tileSizeLevel0),
+    r0: Math.floor(y0 / grid.tileSizeLevel0),
+    c1: Math.min(grid.cols - 1, Math.ceil(x1 / grid.tileSizeLevel0) - 1),
+    r1: Math.min(grid.rows - 1, Math.ceil(y1 / grid.tileSizeLevel0) - 1),
+  };
+}
+
+/** How many tiles meet `rect`, without listing them (a cost check before any work). */
+export function countTilesInRect(grid: TileGrid, rect: Rect): number {
+  const range = tileRangeInRect(grid, rect);
+  return range ? (range.c1 - range.c0 + 1) * (range.r1 - range.r0 + 1) : 0;
+}
+
+export function tilesInRect(grid: TileGrid, rect: Rect): TileAddress[] {
+  const range = tileRangeInRect(grid, rect);
+  if (!range) return [];
   const tiles: TileAddress[] = [];
-  for (let row = r0; row <= r1; row++) for (let col = c0; col <= c1; col++) tiles.push({ col, row });
+  for (let row = range.r0; row <= range.r1; row++) for (let col = range.c0; col <= range.c1; col++) tiles.push({ col, row });
   return orderCentreFirst(grid, tiles, { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 });
 }
 

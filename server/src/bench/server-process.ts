@@ -20,6 +20,8 @@ export interface ServerProcessOptions {
   startTimeoutMs?: number;
   /** More `serve` options (e.g. --slide-url-prefix, --shutdown-grace). */
   args?: string[];
+  /** Also serve HTTP (viewer, gRPC-Web, /metrics) on a free port; its URL is `httpUrl`. */
+  http?: boolean;
   /** Each line the server writes to stderr. */
   onLog?: (line: string) => void;
   signal?: AbortSignal;
@@ -43,12 +45,21 @@ export class ServerProcess {
     return this.#exited;
   }
 
+  /** The HTTP URL, when started with `http`. */
+  get httpUrl(): string | undefined {
+    for (const line of this.startupLog) {
+      const match = /gRPC-Web listening on (https?:\/\/\S+)/.exec(line);
+      if (match) return match[1].replace('0.0.0.0', '127.0.0.1');
+    }
+    return undefined;
+  }
+
   get pid(): number {
     return this.child.pid!;
   }
 
   static async start(options: ServerProcessOptions): Promise<ServerProcess> {
-    const args = ['--import', 'tsx', CLI, 'serve', '--port', '0', '--no-http', '--device', options.device, '--models', options.modelFolder];
+    const args = ['--import', 'tsx', CLI, 'serve', '--port', '0', ...(options.http ? ['--http-port', '0'] : ['--no-http']), '--device', options.device, '--models', options.modelFolder];
     args.push('--slides', ...options.slideFolders);
     if (options.workers !== undefined) args.push('--workers', String(options.workers));
     args.push(...(options.args ?? []));

@@ -16,6 +16,9 @@ import { isSlideUrl } from './slide-names.js';
 import { runMerge } from './merge-command.js';
 import { checkHealth } from './health-command.js';
 import { expandFolders, readSlideList } from './slide-list.js';
+import { addServeSecurityOptions, resolveServeSecurity } from './serve-security.js';
+import { loadClientAuth } from './client-credentials.js';
+import { createLog } from '../metrics/structured-log.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from './paths.js';
 
 const DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
@@ -58,7 +61,16 @@ const log = (message: string) => process.stderr.write(`[glomseg] ${message}\n`);
 
 /** A gRPC server to talk to: the one given, or one started in this process on a loopback port. */
 async function withServer<T>(
-  options: { server?: string; models: string; device: (typeof DEVICES)[number]; slideFiles: string[]; slideUrls?: string[]; warm?: boolean },
+  options: {
+    server?: string;
+    models: string;
+    device: (typeof DEVICES)[number];
+    slideFiles: string[];
+    slideUrls?: string[];
+    warm?: boolean;
+    tokenFile?: string;
+    tlsCa?: string;
+  },
   body: (client: GlomsegClient) => Promise<T>,
 ): Promise<T> {
   let app: GlomsegApp | undefined;
@@ -79,7 +91,9 @@ async function withServer<T>(
     });
     address = app.grpcAddress;
   }
-  const client = await GlomsegClient.connect(address);
+  // Credentials are for a named server; the in-process one is loopback-only and open.
+  const auth = options.server ? await loadClientAuth(options) : undefined;
+  const client = await GlomsegClient.connect(address, undefined, auth);
   try {
     return await body(client);
   } finally {
@@ -94,8 +108,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  program
-    .command('serve')
+  addServeSecurityOptions(program
+    .command('serve'))
     .description('start the gRPC server (and the viewer / gRPC-Web over HTTP)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'gRPC port', port, 50051)
@@ -108,8 +122,13 @@ export function buildProgram(): Command {
     .option('--demo', 'show the demo slide with its annotations at the viewer root')
     .option('--slide-url-prefix <prefix...>', 'URL prefixes (https://, http://, s3://bucket/) slides may be read from by URL', [])
     .option('--shutdown-grace <s>', 'on SIGTERM/SIGINT: seconds running calls get to finish (health NOT_SERVING meanwhile)', positiveNumber, 25)
+    .addOption(new Option('--log-format <format>', 'log lines as text or JSON objects').choices(['text', 'json']).default('text'))
     .action(async (opts) => {
+      const log = createLog(opts.logFormat, (line) => process.stderr.write(line));
+      const { security, limits } = await resolveServeSecurity(opts);
       const app = await GlomsegApp.start({
+        security,
+        limits,
         host: opts.host,
         grpcPort: opts.port,
         httpPort: opts.http ? opts.httpPort : false,
@@ -122,7 +141,7 @@ export function buildProgram(): Command {
         warm: true,
         log,
       });
-      log(`gRPC listening on ${app.grpcAddress} (glomseg.v1.Glomseg, grpc.health.v1, reflection)`);
+      log(`gRPC listening on ${app.grpcAddress}${security.tls ? ' with TLS' : ''} (glomseg.v1.Glomseg, grpc.health.v1, reflection)${security.tokens ? ', bearer token required but for health' : ''}`);
       const stop = async (signal: string) => {
         log(`${signal}: draining (health NOT_SERVING, new calls refused, up to ${opts.shutdownGrace} s for running ones)`);
         await app.close(opts.shutdownGrace * 1000);
@@ -138,6 +157,8 @@ export function buildProgram(): Command {
     .description('score slides: polygons (GeoJSON), Kaggle RLE (submission.csv) and, with annotations, Dice')
     .argument('[slides...]', 'slide files, folders or globs, URLs (or slide ids with --server)')
     .option('--server <target>', 'glomseg gRPC server(s): host:port, dns:///name:port or ipv4:a:p,b:p (default: start one in this process)')
+    .option('--token-file <file>', 'bearer token for --server (first line of the file)')
+    .option('--tls-ca <file>', 'PEM CA to trust: talk TLS to --server')
     .option('-a, --annotations <file|dir>', 'ground truth: a file, or a folder matched to slides by name')
     .option('-o, --out <dir>', 'write <slide>.geojson, submission.csv and metrics.json here')
     .option('--model <id>', 'model id (default: the server default)')
@@ -184,7 +205,7 @@ export function buildProgram(): Command {
       }
       if (plan.skipped.length > 0) log(`resuming: ${plan.skipped.length} slides already scored in ${opts.out}, ${plan.todo.length} to go`);
       const { ok } = await withServer(
-        { server: opts.server, models: opts.models, device: opts.device, slideFiles, slideUrls, warm: true },
+        { server: opts.server, models: opts.models, device: opts.device, slideFiles, slideUrls, warm: true, tokenFile: opts.tokenFile, tlsCa: opts.tlsCa },
         (client) =>
           runScore(client, plan.todo, {
             annotations: opts.annotations,
@@ -233,12 +254,14 @@ export function buildProgram(): Command {
     .description('what the server knows of a slide: size, pyramid, pixel size, format, and the model grid on it')
     .argument('<slide>', 'slide file (or slide id with --server)')
     .option('--server <host:port>', 'glomseg gRPC server to use (default: start one in this process)')
+    .option('--token-file <file>', 'bearer token for --server (first line of the file)')
+    .option('--tls-ca <file>', 'PEM CA to trust: talk TLS to --server')
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
     .action(async (slide: string, opts) => {
       const [resolved] = await expandSlideArguments([slide]);
       const slideFiles = path.isAbsolute(resolved) ? [resolved] : [];
       const slideUrls = isSlideUrl(resolved) ? [resolved] : [];
-      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles, slideUrls }, async (client) => {
+      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles, slideUrls, tokenFile: opts.tokenFile, tlsCa: opts.tlsCa }, async (client) => {
         const listed: string[] = slideUrls.length > 0 ? [] : (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id);
         const base = path.basename(resolved);
         const slideId = slideUrls[0] ?? listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));

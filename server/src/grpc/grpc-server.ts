@@ -4,17 +4,38 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { GlomsegService } from '../service/types.js';
 import { createHandlers } from './handlers.js';
 import { grpcServiceDefinition } from './service-definition.js';
-import { MAX_MESSAGE_BYTES, SERVICE_NAME } from './proto.js';
+import { SERVICE_NAME } from './proto.js';
 import { addReflection } from './reflection.js';
 import { CallDrainer } from './drain.js';
+import { DEFAULT_LIMITS } from '../validation/limits.js';
+import type { ServingSecurity } from '../security/serving-security.js';
+import { authInterceptor } from './auth-interceptor.js';
+import { ConnectionGate, type ConnectionGateStats } from './connection-gate.js';
 
 /** The health service name a liveness probe asks for (readiness asks for '' or glomseg.v1.Glomseg). */
 export const LIVENESS_SERVICE = 'liveness';
+
+export interface GrpcConnectionOptions {
+  /** Open sockets at most, on each port. */
+  maxConnections?: number;
+  /** A new socket must start a call within this (silent and preface-only sockets are closed); HTTP: send its headers. */
+  handshakeTimeoutMs?: number;
+  /** A connection with no call for this long is closed (GOAWAY). */
+  idleTimeoutMs?: number;
+  /** Server pings at this interval find dead peers. */
+  keepaliveMs?: number;
+}
 
 export interface GrpcServerOptions {
   service: GlomsegService;
   host?: string;
   port?: number;
+  /** Largest request message; default DEFAULT_LIMITS.maxMessageBytes. */
+  maxMessageBytes?: number;
+  security?: ServingSecurity;
+  connections?: GrpcConnectionOptions;
+  /** Run first on every call, health included (metrics). */
+  interceptors?: grpc.ServerInterceptor[];
   log?: (message: string) => void;
 }
 
@@ -26,12 +47,35 @@ export class GrpcServer {
     private readonly health: HealthImplementation,
     private readonly drainer: CallDrainer,
     private readonly log: (message: string) => void,
+    private readonly gate: ConnectionGate,
   ) {}
 
+  connectionStats(): ConnectionGateStats {
+    return this.gate.stats();
+  }
+
   static async start(options: GrpcServerOptions): Promise<GrpcServer> {
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
+    const connections = options.connections ?? {};
+    let gate: ConnectionGate | undefined;
+    // Every call marks its connection as a real client for the gate; then the token check, if any.
+    const interceptors: grpc.ServerInterceptor[] = [
+      ...(options.interceptors ?? []),
+      (_method, call) => {
+        const info = call.getConnectionInfo();
+        gate?.markProven(info.remoteAddress, info.remotePort);
+        return new grpc.ServerInterceptingCall(call);
+      },
+    ];
+    if (options.security?.tokens) interceptors.push(authInterceptor(options.security.tokens));
     const server = new grpc.Server({
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_receive_message_length': maxMessageBytes,
+      'grpc.max_send_message_length': maxMessageBytes,
+      'grpc.keepalive_time_ms': connections.keepaliveMs ?? 60_000,
+      'grpc.keepalive_timeout_ms': 20_000,
+      'grpc.max_connection_idle_ms': connections.idleTimeoutMs ?? 5 * 60_000,
+      'grpc.max_concurrent_streams': 256,
+      interceptors,
     });
     const drainer = new CallDrainer();
     server.addService(grpcServiceDefinition(), drainer.wrap(createHandlers(options.service, options.log ?? (() => {}))));
@@ -40,12 +84,22 @@ export class GrpcServer {
     health.addToServer(server);
     addReflection(server);
     const host = options.host ?? '127.0.0.1';
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-        error ? reject(error) : resolve(boundPort),
-      ),
-    );
-    return new GrpcServer(server, `${host.includes(':') ? `[${host}]` : host}:${port}`, port, health, drainer, options.log ?? (() => {}));
+    const tls = options.security?.tls;
+    const credentials = tls
+      ? grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined)
+      : grpc.ServerCredentials.createInsecure();
+    // Our own listener accepts the sockets (timeouts, cap) and hands them to grpc-js.
+    const injector = server.createConnectionInjector(credentials);
+    gate = await ConnectionGate.listen({
+      host,
+      port: options.port ?? 0,
+      maxConnections: connections.maxConnections,
+      handshakeTimeoutMs: connections.handshakeTimeoutMs,
+      inject: (socket) => injector.injectConnection(socket),
+      log: options.log,
+    });
+    const address = `${host.includes(':') ? `[${host}]` : host}:${gate.port}`;
+    return new GrpcServer(server, address, gate.port, health, drainer, options.log ?? (() => {}), gate);
   }
 
   /**
@@ -59,6 +113,7 @@ export class GrpcServer {
     if (active > 0) this.log(`draining: ${active} calls in progress, up to ${(graceMs / 1000).toFixed(0)} s to finish`);
     const { finished, cancelled } = await this.drainer.drain(graceMs);
     if (active > 0) this.log(`drained: ${finished} calls finished, ${cancelled} cancelled (UNAVAILABLE, to be retried elsewhere)`);
+    const gateClosed = this.gate.close();
     await new Promise<void>((resolve) => {
       // Only health watchers and cancelled calls are left: a short wait for their status to go out.
       const timer = setTimeout(() => {
@@ -70,5 +125,7 @@ export class GrpcServer {
         resolve();
       });
     });
+    this.gate.destroyAll();
+    await gateClosed;
   }
 }

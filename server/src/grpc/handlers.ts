@@ -7,6 +7,7 @@ import * as pb from '../../../gen/glomseg/v1/glomseg_pb.js';
 import type { GlomsegService } from '../service/types.js';
 import { toGrpcError } from './status-mapping.js';
 import {
+  listModelsParamsFromProto,
   modelToProto,
   scoreEventToProto,
   scoreSlideParamsFromProto,
@@ -59,7 +60,7 @@ export function createHandlers(service: GlomsegService, log: Log): grpc.UntypedS
     ),
     GetSlideInfo: unary(log, async (request: pb.GetSlideInfoRequest, signal) => slideInfoToProto(await service.getSlideInfo(request.slideId, signal))),
     ListModels: unary(log, async (request: pb.ListModelsRequest, signal) => {
-      const models = await service.listModels({ slideId: request.slideId || undefined, mppOverride: request.mppOverride || undefined }, signal);
+      const models = await service.listModels(listModelsParamsFromProto(request), signal);
       return create(pb.ListModelsResponseSchema, { models: models.map(modelToProto) });
     }),
     StreamTiles: serverStream(log, (request: pb.StreamTilesRequest, signal) => service.streamTiles(streamTilesParamsFromProto(request), signal), (outcome, index) =>

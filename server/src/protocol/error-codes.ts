@@ -14,6 +14,8 @@ const GRPC_STATUS: Record<ErrorCode, number> = {
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+  PERMISSION_DENIED: 7,
 };
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -25,6 +27,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   DEADLINE_EXCEEDED: 504,
   UNIMPLEMENTED: 501,
   UNAVAILABLE: 503,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
   INTERNAL: 500,
 };
 

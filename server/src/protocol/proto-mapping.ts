@@ -21,6 +21,14 @@ import type {
   TileOutcome,
   Timings,
 } from '../service/types.js';
+import {
+  validDiceTileEdge,
+  validMppOverride,
+  validRegion,
+  validSlideId,
+  validThreshold,
+  validTileAddress,
+} from '../validation/request-validation.js';
 
 const EDGE_TO_PROTO: Record<TileEdge, pb.TileEdge> = {
   top: pb.TileEdge.TOP,
@@ -46,11 +54,6 @@ function stainFromProto(value: pb.StainNormalization): StainNormalizationChoice 
   const choice = STAIN_FROM_PROTO[value];
   if (!choice) throw new GlomsegError('INVALID_ARGUMENT', `stain_normalization ${value} is not one of ${Object.keys(STAIN_FROM_PROTO).join(', ')}`);
   return choice;
-}
-
-/** proto3 sends 0 / "" for "not set": those mean "use the default". */
-function optionalNumber(value: number): number | undefined {
-  return value === 0 || !Number.isFinite(value) ? undefined : value;
 }
 
 function optionalString(value: string): string | undefined {
@@ -204,26 +207,28 @@ export function scoreEventToProto(event: ScoreEvent): pb.ScoreSlideEvent {
   return create(pb.ScoreSlideEventSchema, { event: { case: 'result', value } });
 }
 
+/** Request fields are checked here, at the edge both transports share, before any work (proto3: 0 / "" = not set). */
 export function streamTilesParamsFromProto(request: pb.StreamTilesRequest): StreamTilesParams {
   return {
-    slideId: request.slideId,
+    slideId: validSlideId(request.slideId),
     modelId: optionalString(request.modelId),
-    tiles: request.tiles.map((tile) => ({ col: tile.col, row: tile.row })),
-    mppOverride: optionalNumber(request.mppOverride),
-    threshold: optionalNumber(request.threshold),
+    tiles: request.tiles.map((tile, index) => validTileAddress(tile, index)),
+    mppOverride: validMppOverride(request.mppOverride),
+    threshold: validThreshold(request.threshold),
     stainNormalization: stainFromProto(request.stainNormalization),
     includeBackground: request.includeBackground,
   };
 }
 
+export function listModelsParamsFromProto(request: pb.ListModelsRequest): { slideId?: string; mppOverride?: number } {
+  return { slideId: optionalString(request.slideId), mppOverride: validMppOverride(request.mppOverride) };
+}
+
 export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): ScoreSlideParams {
-  const region = request.region;
-  // An all-zero region means "not set"; anything else goes to the service, which rejects empty or negative sizes.
-  const hasRegion = region !== undefined && (region.x !== 0 || region.y !== 0 || region.width !== 0 || region.height !== 0);
   return {
-    slideId: request.slideId,
+    slideId: validSlideId(request.slideId),
     modelId: optionalString(request.modelId),
-    region: hasRegion ? { x: region.x, y: region.y, width: region.width, height: region.height } : undefined,
+    region: validRegion(request.region),
     annotations: request.annotations
       ? {
           content: request.annotations.content,
@@ -231,10 +236,10 @@ export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): ScoreS
           name: optionalString(request.annotations.name),
         }
       : undefined,
-    mppOverride: optionalNumber(request.mppOverride),
-    threshold: optionalNumber(request.threshold),
-    diceTileWidth: optionalNumber(request.diceTileWidth),
-    diceTileHeight: optionalNumber(request.diceTileHeight),
+    mppOverride: validMppOverride(request.mppOverride),
+    threshold: validThreshold(request.threshold),
+    diceTileWidth: validDiceTileEdge('dice_tile_width', request.diceTileWidth),
+    diceTileHeight: validDiceTileEdge('dice_tile_height', request.diceTileHeight),
     stainNormalization: stainFromProto(request.stainNormalization),
     includeBackground: request.includeBackground,
   };

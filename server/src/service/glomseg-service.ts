@@ -9,6 +9,7 @@ import type { Rect } from '@glomseg/shared/geometry.js';
 import { cancelledError, GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import {
   assertTileInGrid,
+  countTilesInRect,
   minAreaOnSlide,
   planTileGrid,
   tileBounds,
@@ -19,16 +20,19 @@ import {
 } from '@glomseg/shared/tile-grid.js';
 import { joinAcrossTiles } from '@glomseg/shared/join-polygons.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
-import { computeDiceMetrics } from '@glomseg/shared/dice.js';
-import { parseAnnotations } from '@glomseg/shared/annotations.js';
 import { resolveStainMethod, type StainMapping } from '@glomseg/shared/stain-normalization.js';
 import { tissueIn, type TissueMap } from '@glomseg/shared/tissue-mask.js';
 import { LRUCache } from 'lru-cache';
+import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import type { Polygon } from '@glomseg/shared/geometry.js';
+import { resolveLimits, type ServingLimits } from '../validation/limits.js';
+import { assertDiceGrid, assertTileBudget } from '../validation/request-validation.js';
 import { ResultCache, type CachedTile } from './result-cache.js';
 import { surveySlide, type SlideSurvey } from './slide-survey.js';
 import { TileScheduler, type SchedulerStats } from './tile-scheduler.js';
 import { predictTile } from './tile-pipeline.js';
 import { readViewerTile } from './viewer-tiles.js';
+import type { TruthInput } from '../scoring/scoring-protocol.js';
 import type {
   GlomsegService,
   ModelSummary,
@@ -59,16 +63,26 @@ export interface ModelProvider {
   deviceOf(modelId: string): string;
 }
 
+/** Ground truth, checked and scored off the serving thread (the scoring worker pool at the edge). */
+export interface TruthScorer {
+  checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<{ polygons: number; vertices: number }>;
+  scoreDice(truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }, signal: AbortSignal): Promise<DiceMetrics>;
+}
+
 export interface ServiceOptions {
   slides: SlideProvider;
   models: ModelProvider;
+  scoring: TruthScorer;
   /** Tiles processed at once (reads overlap inference); default 3. */
   concurrency?: number;
   maxQueuedTiles?: number;
   /** Tiles one stream keeps in flight; bounds memory and keeps the queue fair. Default concurrency + 1. */
   streamWindow?: number;
   cacheBytes?: number;
-  maxTilesPerRequest?: number;
+  /** Cost bounds checked before work starts (tiles per request, Dice grid, annotation size). */
+  limits?: Partial<ServingLimits>;
+  /** Told each computed tile's stage timings (metrics). */
+  onTileComputed?: (timings: Timings) => void;
 }
 
 export interface ServiceStats {
@@ -156,7 +170,7 @@ export class DomainGlomsegService implements GlomsegService {
   private readonly scheduler: TileScheduler<CachedTile>;
   private readonly cache: ResultCache;
   private readonly streamWindow: number;
-  private readonly maxTilesPerRequest: number;
+  readonly limits: ServingLimits;
   private readonly counters = {
     activeStreams: 0,
     completedStreams: 0,
@@ -173,7 +187,7 @@ export class DomainGlomsegService implements GlomsegService {
     this.scheduler = new TileScheduler<CachedTile>({ concurrency, maxQueued: options.maxQueuedTiles ?? 2048 });
     this.cache = new ResultCache(options.cacheBytes ?? 64 * 1024 * 1024);
     this.streamWindow = options.streamWindow ?? concurrency + 1;
-    this.maxTilesPerRequest = options.maxTilesPerRequest ?? 100_000;
+    this.limits = resolveLimits(options.limits);
   }
 
   async listSlides(signal?: AbortSignal): Promise<SlideSummary[]> {
@@ -231,11 +245,12 @@ export class DomainGlomsegService implements GlomsegService {
     yield* this.tracked(signal, async function* (this: DomainGlomsegService) {
       const context = await this.openContext(params, signal);
       if (!params.tiles || params.tiles.length === 0) throw new GlomsegError('INVALID_ARGUMENT', 'no tiles were requested');
-      if (params.tiles.length > this.maxTilesPerRequest) {
-        throw new GlomsegError('INVALID_ARGUMENT', `${params.tiles.length} tiles were requested; at most ${this.maxTilesPerRequest} per call`);
+      // A list longer than any viewport is a malformed request, not a large job.
+      if (params.tiles.length > this.limits.maxTilesPerRequest) {
+        throw new GlomsegError('INVALID_ARGUMENT', `${params.tiles.length} tiles were requested; at most ${this.limits.maxTilesPerRequest} per call`);
       }
       for (const tile of params.tiles) assertTileInGrid(context.grid, tile);
-      yield* this.runTiles(context, params.tiles, signal);
+      yield* this.runTiles(await this.readingFor(context, params, signal), params.tiles, signal);
     });
   }
 
@@ -255,18 +270,28 @@ export class DomainGlomsegService implements GlomsegService {
         if (!clipped) throw new GlomsegError('INVALID_ARGUMENT', `region ${JSON.stringify(r)} lies outside the ${grid.slideWidth} x ${grid.slideHeight} slide`);
         region = clipped;
       }
-      // Parse the ground truth before any inference, so bad annotations fail fast.
-      const truth = params.annotations?.content
-        ? parseAnnotations(params.annotations.content, {
+      const diceTile = {
+        tileWidth: params.diceTileWidth ?? DEFAULT_DICE_TILE.width,
+        tileHeight: params.diceTileHeight ?? DEFAULT_DICE_TILE.height,
+      };
+      // Every bound that depends on the slide is checked here, counted not listed, before any parsing or inference.
+      assertTileBudget(countTilesInRect(grid, region), this.limits, `region ${region.width} x ${region.height} at ${grid.mppAssumed} um/px`);
+      if (params.annotations?.content) assertDiceGrid(region, diceTile.tileWidth, diceTile.tileHeight, this.limits);
+      // Row by row: neighbouring tiles share the slide's own tiles, which the decoded-tile cache then reuses.
+      const tiles = tilesInRect(grid, region).sort((a, b) => a.row - b.row || a.col - b.col);
+      // Parse and bound the ground truth (off the serving thread) before any inference, so bad annotations fail fast.
+      const truth: TruthInput | undefined = params.annotations?.content
+        ? {
+            content: params.annotations.content,
             format: params.annotations.format,
             name: params.annotations.name ?? source.metadata.name,
             width: grid.slideWidth,
             height: grid.slideHeight,
-          })
+            budget: this.limits,
+          }
         : undefined;
-
-      // Row by row: neighbouring tiles share the slide's own tiles, which the decoded-tile cache then reuses.
-      const tiles = tilesInRect(grid, region).sort((a, b) => a.row - b.row || a.col - b.col);
+      if (truth) await this.options.scoring.checkAnnotations(truth, signal);
+      const reading = await this.readingFor(context, params, signal);
 
       const pieces = [];
       const totalTimings = zeroTimings();
@@ -274,7 +299,7 @@ export class DomainGlomsegService implements GlomsegService {
       let lastProgress = 0;
       yield { kind: 'progress', progress: { tilesDone: 0, tilesTotal: tiles.length, tilesSkipped: 0, elapsedMs: 0, etaMs: 0 } } as ScoreEvent;
       let skipped = 0;
-      for await (const outcome of this.runTiles(context, tiles, signal)) {
+      for await (const outcome of this.runTiles(reading, tiles, signal)) {
         done++;
         if (outcome.skipped) skipped++;
         addTimings(totalTimings, outcome.timings);
@@ -294,12 +319,7 @@ export class DomainGlomsegService implements GlomsegService {
       const polygons = joinAcrossTiles(pieces)
         .map((p) => (p.touches.length ? { ...p, touches: [] } : p))
         .filter((p) => intersect(polygonBBox(p), region) !== undefined);
-      const metrics = truth
-        ? computeDiceMetrics(polygons, truth, region, {
-            tileWidth: params.diceTileWidth || DEFAULT_DICE_TILE.width,
-            tileHeight: params.diceTileHeight || DEFAULT_DICE_TILE.height,
-          })
-        : undefined;
+      const metrics = truth ? await this.options.scoring.scoreDice(truth, polygons, region, diceTile, signal) : undefined;
       yield {
         kind: 'result',
         result: {
@@ -340,30 +360,35 @@ export class DomainGlomsegService implements GlomsegService {
     }
   }
 
-  private async openContext(
-    params: { slideId: string; modelId?: string; mppOverride?: number; threshold?: number } & TileReadingParams,
-    signal: AbortSignal,
-  ): Promise<TileContext> {
+  private async openContext(params: { slideId: string; modelId?: string; mppOverride?: number; threshold?: number }, signal: AbortSignal): Promise<TileContext> {
     const slideId = requireSlideId(params.slideId);
     const card = params.modelId ? this.options.models.get(params.modelId) : this.options.models.defaultModel();
     const threshold = resolveThreshold(params.threshold, card);
-    const method = resolveStainMethod(params.stainNormalization, card);
     const source = await this.options.slides.open(slideId, signal);
     const grid = planTileGrid(source.metadata, card, { mppOverride: params.mppOverride });
+    const segmenter = await this.options.models.segmenter(card.id, signal);
+    return { source, card, grid, threshold, segmenter, device: segmenter.device, skipBackground: false };
+  }
+
+  /**
+   * How this request reads its tiles: the slide's colour mapping and where its tissue is, from the slide's survey.
+   * Called after the request's own bounds are checked, since a first survey reads the slide.
+   */
+  private async readingFor(context: TileContext, params: TileReadingParams, signal: AbortSignal): Promise<TileContext> {
+    const method = resolveStainMethod(params.stainNormalization, context.card);
     const skipBackground = !params.includeBackground;
-    const survey = method || skipBackground ? await this.survey(source, signal) : undefined;
+    const survey = method || skipBackground ? await this.survey(context.source, signal) : undefined;
     let stain: StainMapping | undefined;
     if (method) {
       if (!survey?.stain) {
         throw new GlomsegError(
           'FAILED_PRECONDITION',
-          `slide '${slideId}' shows too little tissue at low resolution to measure its stain; ask for stain normalisation 'off'`,
+          `slide '${context.grid.slideId}' shows too little tissue at low resolution to measure its stain; ask for stain normalisation 'off'`,
         );
       }
-      stain = { method, from: survey.stain, to: card.stain!.reference! };
+      stain = { method, from: survey.stain, to: context.card.stain!.reference! };
     }
-    const segmenter = await this.options.models.segmenter(card.id, signal);
-    return { source, card, grid, threshold, segmenter, device: segmenter.device, stain, tissue: skipBackground ? survey?.tissue : undefined, skipBackground };
+    return { ...context, stain, tissue: skipBackground ? survey?.tissue : undefined, skipBackground };
   }
 
   /**
@@ -422,6 +447,7 @@ export class DomainGlomsegService implements GlomsegService {
         const value = settled.result!.value;
         this.cache.set(key, value);
         this.counters.tilesComputed++;
+        this.options.onTileComputed?.({ ...value.timings, queueMs: settled.result!.queueMs });
         yield this.outcome(context, tile, index, value, false, settled.result!.queueMs);
       }
     } finally {

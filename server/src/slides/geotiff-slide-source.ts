@@ -7,6 +7,9 @@
  * (`compression: 'jpeg2000'`) so a slide listing can show the slide, and readRegion throws FAILED_PRECONDITION
  * with a message that says why.
  */
+import { libraryDetail } from './library-detail.js';
+import { acquireDecoderPool, releaseDecoderPool } from './decoder-pool.js';
+import { DEFAULT_LIMITS } from '../validation/limits.js';
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { GeoTIFF, GeoTIFFImage } from 'geotiff';
@@ -97,6 +100,7 @@ async function stringTag(image: GeoTIFFImage, name: string): Promise<string> {
 export class GeoTiffSlideSource implements SlideSource {
   private readonly cacheOwner: string;
   private closed = false;
+  private readonly pool = acquireDecoderPool();
 
   private constructor(
     readonly metadata: SlideMetadata,
@@ -120,7 +124,7 @@ export class GeoTiffSlideSource implements SlideSource {
     } catch (error) {
       await file.close().catch(() => undefined);
       if (isGlomsegError(error)) throw error;
-      throw notReadable(filePath, error instanceof Error ? error.message : String(error), error);
+      throw notReadable(filePath, libraryDetail(error), error);
     }
   }
 
@@ -259,6 +263,7 @@ export class GeoTiffSlideSource implements SlideSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    releaseDecoderPool();
     evictTileCacheOwner(this.cacheOwner);
     await this.file.close();
   }
@@ -277,6 +282,13 @@ export class GeoTiffSlideSource implements SlideSource {
     const blocks: Array<[number, number]> = [];
     for (let row = Math.floor(rows[0] / level.blockHeight); row * level.blockHeight < rows[1]; row++) {
       for (let col = Math.floor(cols[0] / level.blockWidth); col * level.blockWidth < cols[1]; col++) blocks.push([col, row]);
+    }
+    // One-row strips turn one window into thousands of decodes: refuse before decoding any.
+    if (blocks.length > DEFAULT_LIMITS.maxStoredBlocksPerRead) {
+      throw new GlomsegError(
+        'RESOURCE_EXHAUSTED',
+        `${this.metadata.name}: a ${width} x ${height} window of stored level ${realIndex} spans ${blocks.length} stored ${level.tiled ? 'tiles' : 'strips'} of ${level.blockWidth} x ${level.blockHeight} pixels; at most ${DEFAULT_LIMITS.maxStoredBlocksPerRead} per read (re-save the slide with 256-1024 pixel tiles)`,
+      );
     }
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -308,7 +320,7 @@ export class GeoTiffSlideSource implements SlideSource {
     } catch (error) {
       throw new GlomsegError(
         'FAILED_PRECONDITION',
-        `not a readable TIFF: ${this.metadata.name}: the tile table of stored level ${realIndex} cannot be read (${error instanceof Error ? error.message : String(error)})`,
+        `not a readable TIFF: ${this.metadata.name}: the tile table of stored level ${realIndex} cannot be read (${libraryDetail(error)})`,
         { cause: error },
       );
     }
@@ -328,6 +340,13 @@ export class GeoTiffSlideSource implements SlideSource {
   private async decodeBlock(level: StoredLevel, realIndex: number, col: number, row: number): Promise<RgbImage> {
     const blockWidth = Math.min(level.blockWidth, level.width - col * level.blockWidth);
     const blockHeight = Math.min(level.blockHeight, level.height - row * level.blockHeight);
+    const decodedBytes = blockWidth * blockHeight * Math.max(3, level.samplesPerPixel);
+    if (decodedBytes > DEFAULT_LIMITS.maxDecodedTileBytes) {
+      throw new GlomsegError(
+        'RESOURCE_EXHAUSTED',
+        `${this.metadata.name}: stored level ${realIndex} has ${blockWidth} x ${blockHeight} pixel ${level.tiled ? 'tiles' : 'strips'} (${(decodedBytes / 2 ** 20).toFixed(0)} MiB decoded each); at most ${DEFAULT_LIMITS.maxDecodedTileBytes / 2 ** 20} MiB per tile (re-save the slide with 256-1024 pixel tiles)`,
+      );
+    }
     const bytes = await this.readBlockBytes(level, realIndex, col, row);
     if (!bytes) return whiteImage(blockWidth, blockHeight);
     if (canPassJpegThrough(level)) {
@@ -341,7 +360,7 @@ export class GeoTiffSlideSource implements SlideSource {
     try {
       const x0 = col * level.blockWidth;
       const y0 = row * level.blockHeight;
-      const raster = await level.image.readRGB({ window: [x0, y0, x0 + blockWidth, y0 + blockHeight], interleave: true, enableAlpha: false });
+      const raster = await level.image.readRGB({ window: [x0, y0, x0 + blockWidth, y0 + blockHeight], interleave: true, enableAlpha: false, pool: this.pool });
       const data = raster as unknown as ArrayLike<number> & { width: number; height: number };
       const channels = data.length / (blockWidth * blockHeight);
       const pixels = data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>);
@@ -349,7 +368,7 @@ export class GeoTiffSlideSource implements SlideSource {
     } catch (error) {
       throw new GlomsegError(
         'FAILED_PRECONDITION',
-        `cannot decode block (${col}, ${row}) of stored level ${realIndex} of ${this.metadata.name}: ${error instanceof Error ? error.message : String(error)}`,
+        `cannot decode block (${col}, ${row}) of stored level ${realIndex} of ${this.metadata.name}: ${libraryDetail(error)}`,
         { cause: error },
       );
     }

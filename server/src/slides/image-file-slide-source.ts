@@ -3,6 +3,7 @@
  * averaging. A non-tiled image is decoded whole, so images over MAX_IMAGE_PIXELS are refused; small ones keep
  * their decoded pixels in the shared tile cache, larger ones are decoded per request with sharp's extract.
  */
+import { libraryDetail } from './library-detail.js';
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
@@ -34,7 +35,7 @@ export class ImageFileSlideSource implements SlideSource {
     try {
       header = await sharp(filePath, { limitInputPixels: false }).metadata();
     } catch (error) {
-      throw new GlomsegError('INVALID_ARGUMENT', `not a readable PNG or JPEG image: ${basename(filePath)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new GlomsegError('INVALID_ARGUMENT', `not a readable PNG or JPEG image: ${basename(filePath)}: ${libraryDetail(error)}`, { cause: error });
     }
     throwIfAborted(signal);
     if (header.format !== 'png' && header.format !== 'jpeg') {
@@ -120,7 +121,7 @@ export class ImageFileSlideSource implements SlideSource {
       const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
       return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
     } catch (error) {
-      throw new GlomsegError('FAILED_PRECONDITION', `cannot decode ${this.metadata.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new GlomsegError('FAILED_PRECONDITION', `cannot decode ${this.metadata.name}: ${libraryDetail(error)}`, { cause: error });
     }
   }
 }

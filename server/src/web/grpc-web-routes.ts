@@ -5,6 +5,7 @@ import * as pb from '../../../gen/glomseg/v1/glomseg_pb.js';
 import type { GlomsegService } from '../service/types.js';
 import { toConnectError } from './error-status.js';
 import {
+  listModelsParamsFromProto,
   modelToProto,
   scoreEventToProto,
   scoreSlideParamsFromProto,
@@ -42,10 +43,7 @@ export function glomsegRoutes(service: GlomsegService, log?: Log): (router: Conn
 
       listModels: (request: pb.ListModelsRequest, context: HandlerContext) =>
         mapErrors(async () => {
-          const models = await service.listModels(
-            { slideId: request.slideId || undefined, mppOverride: request.mppOverride || undefined },
-            context.signal,
-          );
+          const models = await service.listModels(listModelsParamsFromProto(request), context.signal);
           return create(pb.ListModelsResponseSchema, { models: models.map(modelToProto) });
         }),
 

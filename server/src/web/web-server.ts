@@ -3,17 +3,25 @@
  * viewer tiles of the slide pyramid and the demo slide's annotations. CORS lets a portal on another origin use it.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { cors } from '@connectrpc/connect';
+import type { Interceptor } from '@connectrpc/connect';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '../service/types.js';
 import { asGlomsegError, httpStatusOf } from '../protocol/error-codes.js';
 import { glomsegRoutes } from './grpc-web-routes.js';
 import { ensurePluginBundle } from './plugin-bundle.js';
 import { viewerPageHtml } from './viewer-page.js';
+import { decodePathSegment } from './path-segment.js';
+import { guardRequest } from './http-guard.js';
+import { withRequestCheck } from './grpc-web-request-check.js';
+import { CorsPolicy } from '../security/cors-policy.js';
+import { HostCheck, isWildcardHost } from '../security/host-check.js';
+import type { ServingSecurity } from '../security/serving-security.js';
+import { DEFAULT_LIMITS } from '../validation/limits.js';
 
 export interface WebServerDemo {
   /** Slide the page at `/` opens. */
@@ -34,6 +42,17 @@ export interface WebServerOptions {
   demo?: WebServerDemo;
   log?: (message: string) => void;
   signal?: AbortSignal;
+  security?: ServingSecurity;
+  /** Largest gRPC-Web request message after decompression; default DEFAULT_LIMITS.maxMessageBytes. */
+  maxMessageBytes?: number;
+  /** Open sockets at most; default 4096. */
+  maxConnections?: number;
+  /** A socket must finish its TLS handshake and send its request headers within this; default 10 s. */
+  headersTimeoutMs?: number;
+  /** connect interceptors around every gRPC-Web call (metrics). */
+  interceptors?: Interceptor[];
+  /** Extra plain routes (e.g. /metrics), tried before the built-in ones; true when handled. */
+  extraRoutes?: (request: http.IncomingMessage, response: http.ServerResponse, pathname: string) => Promise<boolean>;
 }
 
 export const BUNDLE_PATH = '/plugin/glomseg-plugin.js';
@@ -44,20 +63,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
 };
-/** Header names, without case-insensitive duplicates. */
-function headerList(...names: readonly string[]): string {
-  return [...new Map(names.map((name) => [name.toLowerCase(), name])).values()].join(', ');
-}
-
-const CORS_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': headerList(...cors.allowedMethods, 'GET', 'OPTIONS'),
-  // connect's lists already hold the gRPC-Web ones; named here too so the contract is visible.
-  'access-control-allow-headers': headerList(...cors.allowedHeaders, 'Content-Type', 'X-Grpc-Web', 'X-User-Agent', 'Grpc-Timeout'),
-  'access-control-expose-headers': headerList(...cors.exposedHeaders, 'Grpc-Status', 'Grpc-Message', 'Grpc-Status-Details-Bin', 'Content-Disposition'),
-  'access-control-max-age': '7200',
-};
-
 function sendJsonError(response: http.ServerResponse, error: unknown, log?: (message: string) => void): void {
   const glomsegError = asGlomsegError(error, log);
   if (response.headersSent) {
@@ -90,8 +95,12 @@ export class WebServer {
   static async start(options: WebServerOptions): Promise<WebServer> {
     throwIfAborted(options.signal);
     const staticRoot = options.staticRoot ?? path.dirname(await ensurePluginBundle(options.signal));
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     const grpcWeb = connectNodeAdapter({
-      routes: glomsegRoutes(options.service, options.log),
+      routes: withRequestCheck(glomsegRoutes(options.service, options.log), maxMessageBytes),
+      // Per message and after decompression: a small gzip body cannot expand past it (a gzip bomb).
+      readMaxBytes: maxMessageBytes,
+      interceptors: options.interceptors,
       grpcWeb: true,
       grpc: false,
       connect: false,
@@ -99,19 +108,38 @@ export class WebServer {
         void handleHttp(request as http.IncomingMessage, response as http.ServerResponse, options, staticRoot);
       },
     });
-    const server = http.createServer((request, response) => {
-      for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
-      if (request.method === 'OPTIONS') {
-        response.writeHead(204).end();
-        return;
-      }
-      grpcWeb(request, response);
-    });
-    // Streams stay open for minutes; a browser tab holding one must not keep close() waiting.
-    server.requestTimeout = 0;
+    const bindHost = options.host ?? '127.0.0.1';
+    const guard = {
+      hosts: new HostCheck(bindHost, options.security?.allowedHosts),
+      cors: new CorsPolicy(options.security?.corsOrigins),
+      tokens: options.security?.tokens,
+      isOpenPath: (pathname: string) => pathname === '/' || pathname === '/index.html' || pathname.startsWith('/plugin/'),
+    };
+    const handler = (request: http.IncomingMessage, response: http.ServerResponse) => {
+      if (guardRequest(request, response, guard)) grpcWeb(request, response);
+    };
+    const tls = options.security?.tls;
+    // Streams stay open for minutes (no request timeout); a socket must send its headers in time (silent sockets).
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    const serverOptions: http.ServerOptions = {
+      requestTimeout: 0,
+      headersTimeout,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, headersTimeout / 4)),
+    };
+    const server: http.Server = tls
+      ? https.createServer({ ...serverOptions, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined, handshakeTimeout: headersTimeout }, handler)
+      : http.createServer(serverOptions, handler);
+    server.maxConnections = options.maxConnections ?? 4096;
+    if (!tls) {
+      // Node's header timeout starts with the first byte: a socket that never sends one is closed here. (TLS has
+      // its handshake timeout.) The first request lifts it; keep-alive sockets then have keepAliveTimeout.
+      server.on('connection', (socket) => socket.setTimeout(headersTimeout, () => socket.destroy()));
+      server.on('request', (request: http.IncomingMessage) => request.socket.setTimeout(0));
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.listen(options.port ?? 0, bindHost, () => {
         server.off('error', reject);
         resolve();
       });
@@ -119,9 +147,12 @@ export class WebServer {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new GlomsegError('INTERNAL', 'the web server has no TCP address');
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const webServer = new WebServer(server, `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`);
+    const scheme = tls ? 'https' : 'http';
+    // A wildcard bind is reached locally through loopback; the log says what is really listening.
+    const webServer = new WebServer(server, `${scheme}://${isWildcardHost(address.address) ? '127.0.0.1' : host}:${address.port}`);
     options.signal?.addEventListener('abort', () => void webServer.close(), { once: true });
-    options.log?.(`viewer and gRPC-Web on ${webServer.url}`);
+    const where = isWildcardHost(address.address) ? `${scheme}://${host}:${address.port} (every interface)` : webServer.url;
+    options.log?.(`viewer and gRPC-Web listening on ${where}${guard.tokens ? ', bearer token required' : ''}`);
     return webServer;
   }
 
@@ -141,6 +172,7 @@ async function handleHttp(
 ): Promise<void> {
   try {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (options.extraRoutes && (await options.extraRoutes(request, response, url.pathname))) return;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       throw new GlomsegError('INVALID_ARGUMENT', `${request.method} is not supported on ${url.pathname}`);
     }
@@ -160,7 +192,7 @@ async function handleHttp(
     if (tileMatch) {
       const [, encodedId, level, col, row] = tileMatch;
       const tile = await options.service.readViewerTile(
-        decodeURIComponent(encodedId),
+        decodePathSegment(encodedId),
         Number(level),
         Number(col),
         Number(row),
@@ -194,7 +226,7 @@ async function handleHttp(
 }
 
 async function sendStaticFile(response: http.ServerResponse, root: string, relative: string): Promise<void> {
-  const file = path.resolve(root, decodeURIComponent(relative));
+  const file = path.resolve(root, decodePathSegment(relative));
   if (!file.startsWith(path.resolve(root) + path.sep)) throw new GlomsegError('NOT_FOUND', `no file ${relative}`);
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new GlomsegError('NOT_FOUND', `no file ${relative} in the plugin bundle folder`);

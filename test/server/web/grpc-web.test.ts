@@ -30,6 +30,7 @@ beforeAll(async () => {
     httpPort: 0,
     device: 'cpu',
     demo: { slideId: 'kidney-region.tif', annotationsPath: KIDNEY_REGION_GEOJSON },
+    security: { corsOrigins: ['http://portal.example'] },
   });
   url = app.httpUrl!;
 });
@@ -127,7 +128,8 @@ describe('gRPC-Web (independent client)', () => {
       headers: { origin: 'http://portal.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-grpc-web,x-user-agent,grpc-timeout' },
     });
     expect(response.status).toBe(204);
-    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    // The allowlisted origin, by name: never `*`.
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://portal.example');
     const allowed = response.headers.get('access-control-allow-headers')!.toLowerCase().split(/,\s*/);
     expect(allowed).toEqual(expect.arrayContaining(['content-type', 'x-grpc-web', 'x-user-agent', 'grpc-timeout']));
     const exposed = response.headers.get('access-control-expose-headers')!.toLowerCase().split(/,\s*/);

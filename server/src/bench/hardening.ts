@@ -1,0 +1,178 @@
+/**
+ * `npm run bench:hardening`: the probe's heavy and hostile cases against a real `glomseg serve` process, with
+ * health checks from this process running back to back throughout. Prints, per case, its status and time and
+ * the health latency (p50 / p99 / max); the RSS cost of a 1 GB gzip bomb on each port; and whether new clients
+ * connect while many idle sockets are open. Figures, not assertions: the tests assert the behaviour.
+ */
+import http2 from 'node:http2';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { createGlomsegClient } from '../grpc/proto.js';
+import { ServerProcess } from './server-process.js';
+import { readProcessMemory } from './rss-sampler.js';
+import { compressedFrame, geoJsonOf, gzipBomb, manySquares, starRing } from './hostile-inputs.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const EVAL_REGION = path.resolve(REPO_ROOT, '../shared/data/hubmap-vu/eval-region');
+const SLIDE = 'kidney-region.tif';
+const WIDTH = 6400;
+const HEIGHT = 4800;
+const IDLE_SOCKETS = Number(process.env.GLOMSEG_BENCH_IDLE_SOCKETS ?? 19_000);
+const MB = 1024 * 1024;
+
+type Client = grpc.Client & Record<string, any>;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : Number.NaN;
+}
+
+function statusOfStream(client: Client, method: string, request: object): Promise<string> {
+  return new Promise((resolve) => {
+    const call = client[method](request);
+    call.on('data', () => undefined);
+    call.on('error', (error: grpc.ServiceError) => resolve(`${grpc.status[error.code]}: ${error.details.slice(0, 120)}`));
+    call.on('end', () => resolve('OK'));
+  });
+}
+
+async function healthWhile(health: Client, work: Promise<string>): Promise<{ status: string; seconds: number; probes: number; p50: number; p99: number; max: number; failed: number }> {
+  const latencies: number[] = [];
+  let failed = 0;
+  let done = false;
+  const started = performance.now();
+  const probing = (async () => {
+    while (!done) {
+      const t0 = performance.now();
+      const ok = await new Promise<boolean>((resolve) =>
+        health.Check({ service: 'glomseg.v1.Glomseg' }, { deadline: Date.now() + 10_000 }, (error: Error | null) => resolve(!error)),
+      );
+      latencies.push(performance.now() - t0);
+      if (!ok) failed++;
+    }
+  })();
+  const status = await work;
+  const seconds = (performance.now() - started) / 1000;
+  done = true;
+  await probing;
+  latencies.sort((a, b) => a - b);
+  return { status, seconds, probes: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN, failed };
+}
+
+function rawGrpcBomb(address: string, body: Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const session = http2.connect(`http://${address}`);
+    session.on('error', () => resolve('connection error'));
+    const stream = session.request({ ':method': 'POST', ':path': '/glomseg.v1.Glomseg/ScoreSlide', 'content-type': 'application/grpc', te: 'trailers', 'grpc-encoding': 'gzip' });
+    let status = '?';
+    stream.on('trailers', (t) => (status = String(t['grpc-status'])));
+    stream.on('response', (h) => (status = String(h['grpc-status'] ?? status)));
+    stream.on('data', () => undefined);
+    stream.on('error', () => undefined);
+    stream.on('close', () => {
+      session.close();
+      resolve(`grpc-status ${status}`);
+    });
+    stream.end(body);
+  });
+}
+
+async function grpcWebBomb(httpUrl: string, body: Buffer): Promise<string> {
+  const response = await fetch(`${httpUrl}/glomseg.v1.Glomseg/ScoreSlide`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', 'grpc-encoding': 'gzip' },
+    body: new Uint8Array(body),
+  });
+  const text = Buffer.from(await response.arrayBuffer()).toString('latin1');
+  return `grpc-status ${response.headers.get('grpc-status') ?? /grpc-status:\s*(\d+)/.exec(text)?.[1]}`;
+}
+
+async function main(): Promise<void> {
+  const server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: path.join(REPO_ROOT, 'models'), device: 'cpu', http: true });
+  const healthDef = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String, defaults: true });
+  const Health = (grpc.loadPackageDefinition(healthDef) as any).grpc.health.v1.Health;
+  const health: Client = new Health(server.address, grpc.credentials.createInsecure());
+  const client = createGlomsegClient(server.address);
+  try {
+    console.log(`server pid ${server.pid}, gRPC ${server.address}, HTTP ${server.httpUrl}`);
+
+    // The bomb first, while the process's peak (VmHWM) is still its start-up peak.
+    const bomb = compressedFrame(gzipBomb(1 << 30));
+    console.log(`\n## gzip bomb: ${(bomb.byteLength / 1024).toFixed(0)} KB on the wire, 1024 MB decompressed`);
+    for (const [port, send] of [
+      ['gRPC', () => rawGrpcBomb(server.address, bomb)],
+      ['gRPC-Web', () => grpcWebBomb(server.httpUrl!, bomb)],
+    ] as const) {
+      const before = await readProcessMemory(server.pid);
+      const status = await send();
+      const after = await readProcessMemory(server.pid);
+      console.log(
+        `${port}: ${status}; RSS ${(before.rssBytes / MB).toFixed(0)} -> ${(after.rssBytes / MB).toFixed(0)} MB, peak ${(before.hwmBytes / MB).toFixed(0)} -> ${(after.hwmBytes / MB).toFixed(0)} MB (+${((after.hwmBytes - before.hwmBytes) / MB).toFixed(0)} MB)`,
+      );
+    }
+
+    // Cache the model tiles so that the scoring cases measure scoring.
+    await statusOfStream(client, 'ScoreSlide', { slideId: SLIDE });
+    const annotations = (content: string, format = 'GEOJSON') => ({ content, format });
+    const cases: Array<[string, () => object]> = [
+      ['baseline: ScoreSlide, cached tiles, no truth', () => ({ slideId: SLIDE })],
+      ['10,000-vertex star over the slide (Dice)', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(9_999, WIDTH / 2, HEIGHT / 2, 500, 2300)])) })],
+      ['full-mask RLE of the slide (30.7 Mpx)', () => ({ slideId: SLIDE, annotations: annotations(`id,encoding\nkidney-region,1 ${WIDTH * HEIGHT}\n`, 'RLE_CSV') })],
+      ['80,000-vertex circle', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(80_000, 3200, 2400, 2000, 2000)])) })],
+      ['80,000-vertex star', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(80_000, 3200, 2400, 500, 2300)])) })],
+      ['285,000 small polygons', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf(manySquares(285_000))) })],
+      ['one polygon of 2.5 M vertices', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(2_500_000, 3200, 2400, 1000, 2000, true)])) })],
+      ['1 x 1 Dice grid', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(100, 3200, 2400, 500, 900)])), diceTileWidth: 1, diceTileHeight: 1 })],
+      ['mpp_override = 100 (1.17 M tiles)', () => ({ slideId: SLIDE, mppOverride: 100 })],
+    ];
+    console.log('\n## health (grpc.health.v1 Check, back to back from another process) while each case runs');
+    console.log('| case | status | case s | probes | health p50 ms | p99 ms | max ms | failed |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const [name, request] of cases) {
+      const body = request();
+      const r = await healthWhile(health, statusOfStream(client, 'ScoreSlide', body));
+      console.log(`| ${name} | ${r.status} | ${r.seconds.toFixed(1)} | ${r.probes} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.failed} |`);
+    }
+
+    console.log(`\n## ${IDLE_SOCKETS} idle sockets (half silent, half HTTP/2 preface only) on the gRPC port`);
+    const sockets: net.Socket[] = [];
+    const [host, portText] = [server.address.slice(0, server.address.lastIndexOf(':')), server.address.slice(server.address.lastIndexOf(':') + 1)];
+    const preface = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+    let connected = 0;
+    for (let i = 0; i < IDLE_SOCKETS; i += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, IDLE_SOCKETS - i) }, (_, k) =>
+          new Promise<void>((resolve) => {
+            const socket = net.connect(Number(portText), host, () => {
+              connected++;
+              if ((i + k) % 2) socket.write(preface);
+              resolve();
+            });
+            // Evicted sockets are reset by the server: an error here, after the connect above.
+            socket.on('error', () => resolve());
+            sockets.push(socket);
+          }),
+        ),
+      );
+    }
+    const t0 = performance.now();
+    const fresh = createGlomsegClient(server.address);
+    const answered = await new Promise<string>((resolve) => fresh.ListSlides({}, { deadline: Date.now() + 30_000 }, (error: grpc.ServiceError | null) => resolve(error ? grpc.status[error.code] : 'OK')));
+    const ms = performance.now() - t0;
+    fresh.close();
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const open = /^glomseg_grpc_connections_open (\d+)/m.exec(metrics)?.[1];
+    const evicted = /^glomseg_grpc_connections_closed_total\{reason="evicted"\} (\d+)/m.exec(metrics)?.[1];
+    console.log(`sockets connected ${connected}/${IDLE_SOCKETS}; then a new client's ListSlides: ${answered} in ${ms.toFixed(0)} ms; the server holds ${open} sockets (cap 4096), evicted ${evicted}`);
+    for (const socket of sockets) socket.destroy();
+  } finally {
+    client.close();
+    health.close();
+    await server.close();
+  }
+}
+
+await main();

@@ -1,0 +1,150 @@
+/**
+ * The Prometheus view of one server (prom-client, its own registry so several apps in one process do not
+ * collide): streams and cancellations, tile queue, cache, tile latencies by stage, call outcomes by status code
+ * and transport, gRPC sockets, and the process's own figures (RSS, CPU, event-loop lag).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ConnectError, type Interceptor } from '@connectrpc/connect';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ServiceStats } from '../service/glomseg-service.js';
+import type { Timings } from '../service/types.js';
+import type { ConnectionGateStats } from '../grpc/connection-gate.js';
+
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+export interface MetricsSources {
+  service: () => ServiceStats;
+  connections: () => ConnectionGateStats | undefined;
+}
+
+/** A counter mirroring a running total kept elsewhere (the service's own counters). */
+function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>) {
+  return new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) this.inc(labels, value);
+    },
+  });
+}
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private sources?: MetricsSources;
+  private readonly tileSeconds: Histogram<'stage'>;
+  private readonly calls: Counter<'transport' | 'code'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'glomseg_' });
+    const stats = () => this.sources?.service();
+    new Gauge({ name: 'glomseg_streams_active', help: 'StreamTiles and ScoreSlide streams running now', registers: [this.registry], collect() {
+      this.set(stats()?.activeStreams ?? 0);
+    } });
+    mirroredCounter(this.registry, 'glomseg_streams_total', 'Streams ended, by outcome', ['outcome'], () => {
+      const s = stats();
+      return s ? [[{ outcome: 'completed' }, s.completedStreams], [{ outcome: 'cancelled' }, s.cancelledStreams], [{ outcome: 'failed' }, s.failedStreams]] : [];
+    });
+    mirroredCounter(this.registry, 'glomseg_tiles_total', 'Model tiles answered, by source', ['source'], () => {
+      const s = stats();
+      return s ? [[{ source: 'cache' }, s.tilesFromCache], [{ source: 'computed' }, s.tilesComputed]] : [];
+    });
+    new Gauge({ name: 'glomseg_tile_queue_depth', help: 'Tile jobs waiting in the shared queue', registers: [this.registry], collect() {
+      this.set(stats()?.scheduler.queued ?? 0);
+    } });
+    new Gauge({ name: 'glomseg_tile_jobs_running', help: 'Tile jobs running now', registers: [this.registry], collect() {
+      this.set(stats()?.scheduler.running ?? 0);
+    } });
+    mirroredCounter(this.registry, 'glomseg_tile_jobs_dropped_total', 'Tile jobs dropped because every stream wanting them went away', ['state'], () => {
+      const s = stats()?.scheduler;
+      return s ? [[{ state: 'queued' }, s.droppedQueued], [{ state: 'running' }, s.abortedRunning]] : [];
+    });
+    new Gauge({ name: 'glomseg_result_cache_entries', help: 'Tiles in the result cache', registers: [this.registry], collect() {
+      this.set(stats()?.cache.entries ?? 0);
+    } });
+    new Gauge({ name: 'glomseg_result_cache_bytes', help: 'Bytes held by the result cache', registers: [this.registry], collect() {
+      this.set(stats()?.cache.bytes ?? 0);
+    } });
+    const connections = () => this.sources?.connections();
+    new Gauge({ name: 'glomseg_grpc_connections_open', help: 'Sockets open on the gRPC port', registers: [this.registry], collect() {
+      this.set(connections()?.open ?? 0);
+    } });
+    mirroredCounter(this.registry, 'glomseg_grpc_connections_closed_total', 'gRPC sockets closed by the gate, by reason', ['reason'], () => {
+      const c = connections();
+      return c ? [[{ reason: 'handshake_timeout' }, c.timedOut], [{ reason: 'evicted' }, c.evicted], [{ reason: 'refused' }, c.refused]] : [];
+    });
+    this.tileSeconds = new Histogram({
+      name: 'glomseg_tile_stage_seconds',
+      help: 'Time per computed model tile, by stage',
+      labelNames: ['stage'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.calls = new Counter({ name: 'glomseg_calls_total', help: 'Calls ended, by transport and gRPC status code', labelNames: ['transport', 'code'], registers: [this.registry] });
+  }
+
+  attach(sources: MetricsSources): void {
+    this.sources = sources;
+  }
+
+  /** For the service: one computed tile's stage timings (ms). */
+  observeTile(timings: Timings): void {
+    this.tileSeconds.observe({ stage: 'read' }, timings.readMs / 1000);
+    this.tileSeconds.observe({ stage: 'inference' }, timings.inferenceMs / 1000);
+    this.tileSeconds.observe({ stage: 'postprocess' }, timings.postprocessMs / 1000);
+    this.tileSeconds.observe({ stage: 'queue' }, timings.queueMs / 1000);
+  }
+
+  countCall(transport: 'grpc' | 'grpc-web', code: number): void {
+    this.calls.inc({ transport, code: grpc.status[code] ?? String(code) });
+  }
+
+  /** grpc-js server interceptor: counts every call's final status, refusals by the token check included. */
+  grpcInterceptor(): grpc.ServerInterceptor {
+    return (_method, call) =>
+      new grpc.ServerInterceptingCall(
+        call,
+        new grpc.ResponderBuilder()
+          .withSendStatus((status, next) => {
+            this.countCall('grpc', status.code);
+            next(status);
+          })
+          .build(),
+      );
+  }
+
+  /** connect interceptor for gRPC-Web: counts each call's outcome. */
+  connectInterceptor(): Interceptor {
+    return (next) => async (request) => {
+      try {
+        const response = await next(request);
+        if (!response.stream) {
+          this.countCall('grpc-web', 0);
+          return response;
+        }
+        const counted = this;
+        return {
+          ...response,
+          message: (async function* () {
+            try {
+              yield* response.message;
+              counted.countCall('grpc-web', 0);
+            } catch (error) {
+              counted.countCall('grpc-web', ConnectError.from(error).code);
+              throw error;
+            }
+          })(),
+        };
+      } catch (error) {
+        this.countCall('grpc-web', ConnectError.from(error).code);
+        throw error;
+      }
+    };
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Ground-truth parsing and Dice in worker threads (piscina), off the serving thread. Each task has a CPU budget:
+ * past it, or when the caller's signal fires, piscina ends the worker thread running it, so no task outlives
+ * its request. One async factory, one close().
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { GlomsegError, cancelledError } from '@glomseg/shared/errors.js';
+import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
+import type { ScoringResult, ScoringTask, TruthInput } from './scoring-protocol.js';
+
+export interface ScoringPoolOptions {
+  /** Threads at most; default 1 (the inference workers need the other cores). */
+  threads?: number;
+  /** CPU budget of one task in ms. */
+  maxTaskMs: number;
+}
+
+const WORKER = fileURLToPath(new URL('./scoring-worker-bootstrap.js', import.meta.url));
+
+export class ScoringPool {
+  private constructor(
+    private readonly pool: Piscina,
+    private readonly maxTaskMs: number,
+  ) {}
+
+  static async create(options: ScoringPoolOptions): Promise<ScoringPool> {
+    // Threads start on demand and leave when idle, so an idle process holds none.
+    const pool = new Piscina({ filename: WORKER, minThreads: 0, maxThreads: options.threads ?? 1, idleTimeout: 30_000 });
+    return new ScoringPool(pool, options.maxTaskMs);
+  }
+
+  /** Parses the truth and checks its cost bounds; throws the coded error a bad or oversized truth deserves. */
+  async checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<{ polygons: number; vertices: number }> {
+    const result = await this.run({ kind: 'check', truth }, signal);
+    if (result.kind !== 'check') throw new GlomsegError('INTERNAL', 'the scoring worker answered the wrong task');
+    return { polygons: result.polygons, vertices: result.vertices };
+  }
+
+  async scoreDice(truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }, signal: AbortSignal): Promise<DiceMetrics> {
+    const result = await this.run({ kind: 'dice', truth, predicted, region, ...tile }, signal);
+    if (result.kind !== 'dice') throw new GlomsegError('INTERNAL', 'the scoring worker answered the wrong task');
+    return result.metrics;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  private async run(task: ScoringTask, signal: AbortSignal): Promise<Extract<ScoringResult, { ok: true }>> {
+    const deadline = AbortSignal.timeout(this.maxTaskMs);
+    let result: ScoringResult;
+    try {
+      result = await this.pool.run(task, { signal: AbortSignal.any([signal, deadline]) });
+    } catch (error) {
+      if (signal.aborted) throw cancelledError(signal);
+      if (deadline.aborted) {
+        throw new GlomsegError('DEADLINE_EXCEEDED', `scoring the annotations took longer than ${this.maxTaskMs / 1000} s and was stopped (fewer or simpler polygons, or a coarser Dice grid)`);
+      }
+      throw error;
+    }
+    if (!result.ok) throw new GlomsegError(result.code, result.message);
+    return result;
+  }
+}

@@ -1,0 +1,26 @@
+/** Messages between the serving thread and the scoring workers (structured-clone safe: plain data only). */
+import type { ErrorCode } from '@glomseg/shared/errors.js';
+import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
+import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import type { AnnotationBudget } from '@glomseg/shared/annotation-budget.js';
+import type { AnnotationFormat } from '../service/types.js';
+
+export interface TruthInput {
+  content: string;
+  format: AnnotationFormat;
+  name?: string;
+  /** Slide size in level-0 pixels (RLE masks). */
+  width: number;
+  height: number;
+  budget: AnnotationBudget;
+}
+
+export type ScoringTask =
+  | { kind: 'check'; truth: TruthInput }
+  | { kind: 'dice'; truth: TruthInput; predicted: Polygon[]; region: Rect; tileWidth: number; tileHeight: number };
+
+export type ScoringResult =
+  | { ok: true; kind: 'check'; polygons: number; vertices: number }
+  | { ok: true; kind: 'dice'; metrics: DiceMetrics }
+  // Coded errors cross the thread boundary as data: structured clone drops an Error's own fields.
+  | { ok: false; code: ErrorCode; message: string };
