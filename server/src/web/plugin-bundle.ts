@@ -1,5 +1,5 @@
 /** Makes sure plugin/dist/glomseg-plugin.js exists and is newer than every source it is built from. */
-import { stat, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
@@ -39,8 +39,25 @@ export async function ensurePluginBundle(signal?: AbortSignal): Promise<string> 
   const sourceTimes = await Promise.all([...SOURCE_FOLDERS.map((f) => path.join(repoRoot, f)), BUILD_SCRIPT].map(newestModification));
   const buildTime = await stat(BUILD_SCRIPT).then((s) => s.mtimeMs);
   if (bundleTime > Math.max(buildTime, ...sourceTimes)) return script.pluginBundle;
-  building ??= script.buildPlugin().finally(() => {
+  building ??= buildAtomically(script).finally(() => {
     building = undefined;
   });
   return building;
+}
+
+/**
+ * Builds into a folder of this process's own, then renames each file into place: several servers (or test files)
+ * starting on one checkout may build at once, and none may serve a bundle another is halfway through writing.
+ */
+async function buildAtomically(script: BuildScript): Promise<string> {
+  const target = path.dirname(script.pluginBundle);
+  await mkdir(target, { recursive: true });
+  const scratch = await mkdtemp(path.join(target, '.build-'));
+  try {
+    await script.buildPlugin({ outfile: path.join(scratch, path.basename(script.pluginBundle)) });
+    for (const file of await readdir(scratch)) await rename(path.join(scratch, file), path.join(target, file));
+    return script.pluginBundle;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
