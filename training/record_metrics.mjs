@@ -5,7 +5,8 @@
 // (the earlier value is kept in metrics.validation.trainingThreshold); record before scoring with it;
 // --validation: training/score_validation.sh's output (the model's validation tiles);
 // --validation-pyramid: the same with --pyramid (the tiles as read from a sharp JPEG pyramid level);
-// --eval: `glomseg score` of the eval region with its annotations (see the README).
+// --eval: `glomseg score` of the eval region with its annotations (see the README);
+// --stress FILE (repeatable): training/score_validation.sh --stress's OUT/stress.json, one per stain normalisation.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -16,14 +17,15 @@ const { values, positionals } = parseArgs({
     validation: { type: 'string' },
     'validation-pyramid': { type: 'string' },
     eval: { type: 'string' },
+    stress: { type: 'string', multiple: true },
     machine: { type: 'string' },
   },
 });
 const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
-if (positionals.length !== 1 || (!values.validation && !values['validation-pyramid'] && !values.eval && threshold === undefined)
+if (positionals.length !== 1 || (!values.validation && !values['validation-pyramid'] && !values.eval && !values.stress && threshold === undefined)
   || (threshold !== undefined && !(threshold > 0 && threshold < 1))) {
   console.error('usage: node training/record_metrics.mjs CARD [--threshold P (0..1)] [--validation metrics.json] '
-    + '[--validation-pyramid metrics.json] [--eval metrics.json] [--machine TEXT]');
+    + '[--validation-pyramid metrics.json] [--eval metrics.json] [--stress stress.json ...] [--machine TEXT]');
   process.exit(2);
 }
 const cardPath = positionals[0];
@@ -83,6 +85,22 @@ for (const { option, key, about } of sections) {
   if (!values[option]) continue;
   card.metrics[key] = { ...about, threshold: card.threshold, ...figures(values[option]) };
   recorded.push(key);
+}
+// Stress validation: Dice per transformation beside the plain figure, for each stain normalisation scored.
+for (const file of values.stress ?? []) {
+  const { stainNormalization: asked, rows } = JSON.parse(readFileSync(file, 'utf8'));
+  // 'auto' is whatever this card names.
+  const stainNormalization = asked === 'auto' ? (card.stain?.method ?? 'off') : asked;
+  const plain = rows.find((r) => r.name === 'plain');
+  card.metrics.stressValidation ??= {
+    about: 'the validation tiles under fixed, seeded transformations (training/stress_validation_tiles.py), scored by the product',
+    command: 'STAIN=<normalisation> bash training/score_validation.sh --stress MODEL_FOLDER OUT',
+    machine: values.machine ?? 'not stated',
+  };
+  card.metrics.stressValidation[stainNormalization] = Object.fromEntries(
+    rows.map((r) => [r.name, { mpp: r.mpp, globalDice: round(r.globalDice), vsPlain: round(r.globalDice - plain.globalDice), meanTileDice: round(r.meanTileDice), objectF1: round(r.f1) }]),
+  );
+  recorded.push(`stressValidation.${stainNormalization}`);
 }
 writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
 console.log(`recorded ${recorded.join(', ')} in ${cardPath}`);
