@@ -23,6 +23,18 @@ def polygons(data_dir, tile_id):
     ], (card['imageWidth'], card['imageHeight'])
 
 
+def write_truth_geojson(data_dir, tile_id, factor, path):
+    """A tile's glomeruli as a GeoJSON FeatureCollection in the pixels of the tile shrunk by `factor` (QuPath style)."""
+    polys, _ = polygons(data_dir, tile_id)
+    features = [{
+        'type': 'Feature',
+        'geometry': {'type': 'Polygon', 'coordinates': [[[x / factor, y / factor] for x, y in p + [p[0]]]]},
+        'properties': {'objectType': 'annotation', 'classification': {'name': 'Glomerulus'}},
+    } for p in polys]
+    with open(path, 'w') as f:
+        json.dump({'type': 'FeatureCollection', 'features': features}, f)
+
+
 def polygon_area(points):
     xs = np.array([p[0] for p in points])
     ys = np.array([p[1] for p in points])

@@ -11,7 +11,7 @@ import sys
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import polygons, pyramid_look  # noqa: E402
+from dataset import pyramid_look, write_truth_geojson  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'data', 'hubmap-vu')
 
@@ -24,14 +24,7 @@ def write_tiles(card_path, out_dir, data_dir=DATA):
     for tile_id in card['provenance']['validationTiles']:
         img = Image.open(os.path.join(data_dir, 'tiles', f'{tile_id}.jpg')).convert('RGB')
         pyramid_look(img, factor).save(os.path.join(out_dir, f'{tile_id}.png'))  # lossless: no second coding
-        polys, _ = polygons(data_dir, tile_id)
-        features = [{
-            'type': 'Feature',
-            'geometry': {'type': 'Polygon', 'coordinates': [[[x / factor, y / factor] for x, y in p + [p[0]]]]},
-            'properties': {'objectType': 'annotation', 'classification': {'name': 'Glomerulus'}},
-        } for p in polys]
-        with open(os.path.join(out_dir, f'{tile_id}.geojson'), 'w') as f:
-            json.dump({'type': 'FeatureCollection', 'features': features}, f)
+        write_truth_geojson(data_dir, tile_id, factor, os.path.join(out_dir, f'{tile_id}.geojson'))
     return card['mpp']
 
 

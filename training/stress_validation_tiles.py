@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import polygons  # noqa: E402
+from dataset import write_truth_geojson  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'data', 'hubmap-vu')
 SEED = 20261202
@@ -112,14 +112,7 @@ def write(card_path, out_dir, data_dir=DATA):
             if transform:
                 img = transform(img, rng)
             img.save(os.path.join(folder, f'{tile_id}.png'))
-            polys, _ = polygons(data_dir, tile_id)
-            features = [{
-                'type': 'Feature',
-                'geometry': {'type': 'Polygon', 'coordinates': [[[x / factor, y / factor] for x, y in p + [p[0]]]]},
-                'properties': {'objectType': 'annotation', 'classification': {'name': 'Glomerulus'}},
-            } for p in polys]
-            with open(os.path.join(folder, f'{tile_id}.geojson'), 'w') as f:
-                json.dump({'type': 'FeatureCollection', 'features': features}, f)
+            write_truth_geojson(data_dir, tile_id, factor, os.path.join(folder, f'{tile_id}.geojson'))
         lines.append(f'{name} {TILE_MPP * factor:g} {description}')
     return lines
 
