@@ -203,6 +203,8 @@ export class GlomsegOverlay extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    // Ground truth belongs to the slide it was loaded for: another slide starts without it.
+    if (changed.has('slide') && changed.get('slide')) this.clearAnnotations();
     if (changed.has('map') && this.isConnected) {
       this.detachMap();
       if (this.map) this.attachMap(this.map);
@@ -331,7 +333,8 @@ export class GlomsegOverlay extends LitElement {
     const map = this.attachedMap;
     const session = this.session;
     const size = map?.getSize();
-    if (!map || !session || !size || !(size[0] > 0 && size[1] > 0)) return undefined;
+    // A view without centre or resolution yet (a portal's new View before fit) has no extent to stream.
+    if (!map || !session || !size || !(size[0] > 0 && size[1] > 0) || !map.getView().isDef()) return undefined;
     return session.frame.viewRect(map.getView().calculateExtent(size));
   }
 

@@ -142,9 +142,12 @@ export class GlomsegViewer extends LitElement {
     const extent = projection.getExtent();
     const source = slideTileSource(slide, projection, serverBaseUrl(this.serverUrl));
     const maxDownsample = Math.max(...slide.levels.map((l) => l.downsample));
+    // Defined from the start (centre and resolution): the overlay reads the view's extent as soon as it is set.
     const view = new View({
       projection,
       extent,
+      center: [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2],
+      resolution: maxDownsample,
       constrainOnlyCenter: true,
       maxResolution: maxDownsample * 4,
       minResolution: 1 / 8,
