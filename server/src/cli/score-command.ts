@@ -32,6 +32,8 @@ export interface SlideScore {
   width?: number;
   height?: number;
   polygons?: GlomerulusPolygon[];
+  /** The pixel size the slide was read at, where it came from, and (unless the file or --mpp gave it) what that means. */
+  scale?: { mpp: number; source: string; confidence?: number; note?: string };
 }
 
 const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'];
@@ -97,7 +99,7 @@ function createReporter(json: boolean): Reporter {
       start: (slide) => line({ event: 'start', slide }),
       progress: (slide, done, total, etaMs) => line({ event: 'progress', slide, tilesDone: done, tilesTotal: total, etaMs: Math.round(etaMs) }),
       finish: (s) =>
-        line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error }),
+        line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, scale: s.scale, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error }),
       stop: () => {},
     };
   }
@@ -152,28 +154,50 @@ async function scoreOne(client: GlomsegClient, slide: string, slideId: string, o
     width: info.width,
     height: info.height,
     polygons,
+    scale: scaleOf(result.grid),
   };
 }
 
+function scaleOf(grid: any): SlideScore['scale'] {
+  if (!grid) return undefined;
+  const source = String(grid.mppSource ?? '');
+  return {
+    mpp: Number(grid.mppAssumed ?? 0),
+    source,
+    ...(source === 'estimated' ? { confidence: Number(grid.mppConfidence ?? 0) } : {}),
+    ...(grid.scaleNote ? { note: String(grid.scaleNote) } : {}),
+  };
+}
+
+/** The table's scale cell: um/px, and how it was known when the file did not say. */
+function scaleCell(scale: SlideScore['scale']): string {
+  if (!scale) return '-';
+  const how = scale.source === 'estimated' ? ` estimated (${Math.round((scale.confidence ?? 0) * 100)}%)` : scale.source === 'model-default' ? ' ASSUMED' : '';
+  return `${scale.mpp.toFixed(2)}${how}`;
+}
+
 function formatTable(scores: SlideScore[], overall: DiceMetrics | undefined): string {
-  const rows = [['slide', 'glomeruli', 'global Dice', 'mean tile Dice', 'F1', 'time (s)', 'status']];
+  const rows = [['slide', 'glomeruli', 'um/px', 'global Dice', 'mean tile Dice', 'F1', 'time (s)', 'status']];
   const metricsRow = (m: DiceMetrics | undefined) => [m ? m.globalDice.toFixed(4) : '-', m ? m.meanTileDice.toFixed(4) : '-', m ? m.f1.toFixed(4) : '-'];
   for (const s of scores) {
     rows.push([
       slideNameOf(s.slide),
       s.ok ? String(s.glomeruli) : '-',
+      s.ok ? scaleCell(s.scale) : '-',
       ...metricsRow(s.metrics),
       s.elapsedMs !== undefined ? (s.elapsedMs / 1000).toFixed(1) : '-',
-      s.ok ? 'ok' : `FAILED: ${s.error}`,
+      s.ok ? (s.scale?.note ? 'ok, see note' : 'ok') : `FAILED: ${s.error}`,
     ]);
   }
   const scored = scores.filter((s) => s.metrics);
   if (scored.length > 1) {
     const glomeruli = scored.reduce((total, s) => total + (s.glomeruli ?? 0), 0);
-    rows.push([`all ${scored.length} scored`, String(glomeruli), ...metricsRow(overall), '', 'pooled']);
+    rows.push([`all ${scored.length} scored`, String(glomeruli), '', ...metricsRow(overall), '', 'pooled']);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+  const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+  const notes = scores.filter((s) => s.ok && s.scale?.note).map((s) => `note: ${slideNameOf(s.slide)}: ${s.scale!.note}`);
+  return [table, ...notes].join('\n');
 }
 
 /** The slides with annotations scored as one set (pooled pixel and object counts); undefined when none has any. */
@@ -229,6 +253,7 @@ async function writeOutputs(out: string, scores: SlideScore[], overall: DiceMetr
       ok: s.ok,
       error: s.error,
       glomeruli: s.glomeruli,
+      scale: s.scale,
       elapsedMs: s.elapsedMs !== undefined ? Math.round(s.elapsedMs) : undefined,
       metrics: s.metrics,
     })),

@@ -6,6 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import type { GlomerulusPolygon, Rect, Ring, TileEdge } from '@glomseg/shared/geometry.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
+import { scaleNote } from '@glomseg/shared/scale-estimate.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import * as pb from '../../../gen/glomseg/v1/glomseg_pb.js';
 import type {
@@ -79,6 +80,8 @@ export function tileGridToProto(grid: TileGrid): pb.TileGrid {
     slideHeight: grid.slideHeight,
     mppAssumed: grid.mppAssumed,
     mppSource: grid.mppSource,
+    mppConfidence: grid.mppConfidence ?? 0,
+    scaleNote: scaleNote(grid),
   });
 }
 

@@ -25,6 +25,8 @@ import { ResultCache, type CachedTile } from './result-cache.js';
 import { TileScheduler, type SchedulerStats } from './tile-scheduler.js';
 import { predictTile } from './tile-pipeline.js';
 import { readViewerTile } from './viewer-tiles.js';
+import { estimateSlideScale } from './scale-estimator.js';
+import type { ScaleEstimate } from '@glomseg/shared/scale-estimate.js';
 import type {
   GlomsegService,
   ModelSummary,
@@ -125,6 +127,9 @@ export class DomainGlomsegService implements GlomsegService {
   private readonly cache: ResultCache;
   private readonly streamWindow: number;
   private readonly maxTilesPerRequest: number;
+  /** Scale estimates of slides whose file records no pixel size, per slide and model: made once, shared. */
+  private readonly scaleEstimates = new Map<string, Promise<ScaleEstimate>>();
+  private readonly lifetime = new AbortController();
   private readonly counters = { activeStreams: 0, completedStreams: 0, cancelledStreams: 0, failedStreams: 0, tilesFromCache: 0, tilesComputed: 0 };
 
   constructor(private readonly options: ServiceOptions) {
@@ -147,11 +152,39 @@ export class DomainGlomsegService implements GlomsegService {
   async listModels(options: { slideId?: string; mppOverride?: number }, signal?: AbortSignal): Promise<ModelSummary[]> {
     const cards = this.options.models.list();
     const source = options.slideId ? await this.options.slides.open(options.slideId, signal) : undefined;
-    return cards.map((card) => ({
-      card,
-      device: this.options.models.deviceOf(card.id),
-      grid: source ? planTileGrid(source.metadata, card, { mppOverride: options.mppOverride }) : undefined,
-    }));
+    const summaries: ModelSummary[] = [];
+    for (const card of cards) {
+      const mppEstimate = source ? await this.scaleEstimate(source, card, options.mppOverride, signal) : undefined;
+      summaries.push({
+        card,
+        device: this.options.models.deviceOf(card.id),
+        grid: source ? planTileGrid(source.metadata, card, { mppOverride: options.mppOverride, mppEstimate }) : undefined,
+      });
+    }
+    return summaries;
+  }
+
+  /**
+   * The pixel size estimated from the image, when neither the request nor the file gives one; made once per slide
+   * and model (a few trial tiles per candidate scale), whoever asks first. A caller that gives up stops waiting only.
+   */
+  private async scaleEstimate(source: SlideSource, card: ModelCard, mppOverride: number | undefined, signal?: AbortSignal): Promise<ScaleEstimate | undefined> {
+    if (mppOverride || (source.metadata.mppX && source.metadata.mppX > 0)) return undefined;
+    const key = `${source.metadata.id}|${card.id}`;
+    let estimate = this.scaleEstimates.get(key);
+    if (!estimate) {
+      const lifetime = this.lifetime.signal;
+      estimate = this.options.models.segmenter(card.id, lifetime).then((segmenter) => estimateSlideScale(source, card, segmenter, lifetime));
+      this.scaleEstimates.set(key, estimate);
+      estimate.catch(() => this.scaleEstimates.delete(key));
+    }
+    if (!signal) return estimate;
+    return new Promise<ScaleEstimate>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason ?? new GlomsegError('CANCELLED', 'cancelled'));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      estimate.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   readViewerTile(slideId: string, level: number, col: number, row: number, signal?: AbortSignal): Promise<ViewerTile> {
@@ -252,6 +285,7 @@ export class DomainGlomsegService implements GlomsegService {
   }
 
   async close(): Promise<void> {
+    this.lifetime.abort(new GlomsegError('CANCELLED', 'the service is closing'));
     this.scheduler.close();
     this.cache.clear();
   }
@@ -280,7 +314,8 @@ export class DomainGlomsegService implements GlomsegService {
     const card = params.modelId ? this.options.models.get(params.modelId) : this.options.models.defaultModel();
     const threshold = resolveThreshold(params.threshold, card);
     const source = await this.options.slides.open(slideId, signal);
-    const grid = planTileGrid(source.metadata, card, { mppOverride: params.mppOverride });
+    const mppEstimate = await this.scaleEstimate(source, card, params.mppOverride, signal);
+    const grid = planTileGrid(source.metadata, card, { mppOverride: params.mppOverride, mppEstimate });
     const segmenter = await this.options.models.segmenter(card.id, signal);
     return { source, card, grid, threshold, segmenter, device: segmenter.device };
   }

@@ -25,15 +25,22 @@ export const overlayStyles = css`
     letter-spacing: 0.06em;
     color: #9aa0a6;
   }
+  /* The bar gets its own full-width row: beside a growing status text it shrank to a few pixels. */
   [part='status'] {
-    display: flex;
-    align-items: center;
-    gap: 6px;
+    display: grid;
+    gap: 4px;
   }
   progress {
-    flex: 1;
+    width: 100%;
     height: 6px;
     accent-color: var(--glomseg-accent);
+  }
+  [part='scale-note'] {
+    background: #4a3b00;
+    border: 1px solid #ffc107;
+    color: #fff3cd;
+    padding: 6px 8px;
+    border-radius: 4px;
   }
   [part='error'] {
     background: #5c1a1a;

@@ -14,6 +14,7 @@ import { toQuPathGeoJson, type AnnotationFormat, type GeoJsonFeatureCollection }
 import type { TileAddress, TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
+import { scaleNote } from '@glomseg/shared/scale-estimate.js';
 import { glomsegEvent, type ErrorEventDetail, type ProgressEventDetail } from '../../events.js';
 import { describeError, glomsegClient } from '../../glomseg-client.js';
 import { modelOnSlideFromProto, polygonFromProto, rectFromProto, slideFromProto, type ModelOnSlide } from '../../proto-to-domain.js';
@@ -507,6 +508,7 @@ export class GlomsegOverlay extends LitElement {
           <progress max=${Math.max(1, total)} .value=${received}></progress>
         </div>
         ${limited ? html`<div class="muted">Zoom in to predict the rest of the view.</div>` : nothing}
+        ${this.renderScaleNote()}
         ${this.error
           ? html`<div part="error" role="alert" data-code=${this.error.code}><strong>${errorTitle(this.error.code)}</strong>\n${this.error.message}</div>`
           : nothing}
@@ -541,6 +543,13 @@ export class GlomsegOverlay extends LitElement {
         </div>
       </div>
     `;
+  }
+
+  /** A slide read at an estimated or assumed pixel size says so, with what to do. */
+  private renderScaleNote() {
+    const grid = this.session?.model.grid;
+    const note = grid ? scaleNote(grid) : '';
+    return note ? html`<div part="scale-note" role="status" data-source=${grid!.mppSource}>${note}</div>` : nothing;
   }
 
   private renderDice() {

@@ -68,6 +68,8 @@ export class GlomsegViewer extends LitElement {
   /** um/px for the scale bar: the file's, else the one the model assumes (shown as such). */
   private pixelSize: PixelSize = {};
   @state() private pixelSizeAssumed = false;
+  /** How a pixel size that is not in the file was arrived at, in words. */
+  private scaleSource = '';
   /** The annotations URL belongs to the slide it was given with; another slide opens without it. */
   private annotationsSlide = '';
 
@@ -183,14 +185,19 @@ export class GlomsegViewer extends LitElement {
     map.addControl(this.scaleLine);
   }
 
-  /** A slide that does not state its pixel size gets the scale bar of the pixel size the model assumes. */
+  /** A slide that does not state its pixel size gets the scale bar of the pixel size estimated or assumed for it. */
   private onOverlayProgress(): void {
-    const assumed = this.overlay?.grid?.mppAssumed;
+    const grid = this.overlay?.grid;
     const map = this.olMap;
-    if (!map || this.pixelSize.micrometres || !assumed) return;
-    this.pixelSize.micrometres = assumed;
+    const slide = this.slideInfo;
+    if (!map || !slide || slide.mppX || !grid?.mppAssumed || grid.slideId !== slide.id) return;
+    const scaleSource = grid.mppSource === 'estimated' ? `estimated from the image, confidence ${Math.round((grid.mppConfidence ?? 0) * 100)}%` : 'not in the file: assumed by the model';
+    if (this.pixelSizeAssumed && this.pixelSize.micrometres === grid.mppAssumed && this.scaleSource === scaleSource) return;
+    this.pixelSize.micrometres = grid.mppAssumed;
+    this.scaleSource = scaleSource;
     this.pixelSizeAssumed = true;
-    this.addScaleLine(map);
+    this.requestUpdate();
+    if (!this.scaleLine) this.addScaleLine(map);
   }
 
   private showError(error: ErrorEventDetail): void {
@@ -221,7 +228,7 @@ export class GlomsegViewer extends LitElement {
               ${slide.mppX
                 ? html`${slide.mppX.toFixed(3)} µm/px`
                 : this.pixelSizeAssumed
-                  ? html`${this.pixelSize.micrometres?.toFixed(3)} µm/px <span class="muted">(not in the file: assumed by the model)</span>`
+                  ? html`${this.pixelSize.micrometres?.toFixed(3)} µm/px <span class="muted" data-scale-source>(${this.scaleSource})</span>`
                   : html`<span class="muted">pixel size not in the file</span>`}
             </section>`
           : nothing}

@@ -76,4 +76,25 @@ describe('<glomseg-viewer>', () => {
     }
     expect(page.errors).toEqual([]);
   }, TIMEOUT);
+
+  it('says that the quarter-scale slide records no pixel size, and which one it estimated', async () => {
+    await openFromList(page, QUARTER);
+    const note = page.locator('glomseg-overlay [part=scale-note]');
+    await expect.poll(() => note.getAttribute('data-source'), { timeout: SWITCH_TIMEOUT }).toBe('estimated');
+    expect(await note.textContent()).toMatch(/does not record its pixel size.*estimated 2\.00 µm\/px.*mpp-override/);
+    await expect.poll(() => page.locator('glomseg-viewer [part=slide-info]').textContent(), { timeout: SWITCH_TIMEOUT }).toMatch(/2\.000 µm\/px \(estimated from the image, confidence \d+%\)/);
+    // The full-resolution region records no pixel size either; its estimate is the model's own 0.5 um/px.
+    await openFromList(page, FULL);
+    await expect.poll(() => page.locator('glomseg-viewer [part=slide-info]').textContent(), { timeout: SWITCH_TIMEOUT }).toMatch(/0\.500 µm\/px \(estimated/);
+    expect(page.errors).toEqual([]);
+  }, TIMEOUT);
+
+  it('keeps the progress bar full width while streaming', async () => {
+    const widths = await page.evaluate(() => {
+      const overlay = (document.querySelector('glomseg-viewer') as any).overlay;
+      const status = overlay.shadowRoot.querySelector('[part=status]');
+      return { bar: status.querySelector('progress').getBoundingClientRect().width, status: status.getBoundingClientRect().width };
+    });
+    expect(widths.bar).toBeGreaterThan(widths.status * 0.9);
+  });
 });
