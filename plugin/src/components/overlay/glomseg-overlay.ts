@@ -21,9 +21,9 @@ import { modelOnSlideFromProto, polygonFromProto, rectFromProto, slideFromProto,
 import { TileStreamController, type ReceivedTile, type TileStreamState } from '../../tile-stream.js';
 import { PredictionStore, type PredictedGlomerulus } from '../../prediction-store.js';
 import { LiveDiceScorer, formatScore, type LiveDiceMetrics } from '../../dice-panel.js';
-import { fetchAnnotations, parseAnnotationText, readAnnotationFile, type LoadedAnnotations } from '../../annotation-source.js';
+import { annotationsOffSlide, fetchAnnotations, parseAnnotationText, readAnnotationFile, type LoadedAnnotations } from '../../annotation-source.js';
 import { SlideFrame, type PixelOrigin } from '../../slide-frame.js';
-import { CLASS_COLOURS, annotationStyle, predictionStyle } from '../../feature-styles.js';
+import { CLASS_COLOURS, LEGEND, annotationStyle, predictionStyle, type FeatureClass } from '../../feature-styles.js';
 import { overlayStyles } from './glomseg-overlay.styles.js';
 
 /** Starts a new stream this long after the view stops changing, if OpenLayers' moveend has not come first. */
@@ -451,7 +451,8 @@ export class GlomsegOverlay extends LitElement {
     clearTimeout(this.diceTimer);
     this.diceTimer = undefined;
     const session = this.session;
-    if (!session || !this.scorer) return;
+    // Nothing scored yet is no Dice at all (an empty score would read as a perfect 1).
+    if (!session || !this.scorer || this.scorer.tilesScored === 0) return;
     const entries = session.store.all();
     const result = this.scorer.result(entries.map((entry) => entry.polygon));
     this.dice = result.metrics;
@@ -501,7 +502,7 @@ export class GlomsegOverlay extends LitElement {
             ? `${received} / ${total} tiles`
             : 'Waiting for the map';
     return html`
-      <div part="panel">
+      <div part="panel" @keydown=${stopKeysAtControls} @keyup=${stopKeysAtControls}>
         <h3>Glomerulus predictions</h3>
         <div part="status" data-streaming=${String(streaming)} data-received=${received} data-total=${total} data-polygons=${polygons}>
           <span>${statusText} · ${polygons} glomeruli</span>
@@ -537,12 +538,22 @@ export class GlomsegOverlay extends LitElement {
           ${this.annotations ? html`<button @click=${() => this.clearAnnotations()}>Clear</button>` : nothing}
           <input type="file" hidden accept=".json,.geojson,.csv" @change=${this.onPickFile} />
         </div>
+        ${this.renderOffSlide()}
         ${this.renderDice()}
+        ${this.renderLegend()}
         <div class="row">
           <button part="export" ?disabled=${polygons === 0} @click=${() => this.downloadGeoJson()}>Export GeoJSON</button>
         </div>
       </div>
     `;
+  }
+
+  /** Annotations that do not lie on the slide are shown, but not silently. */
+  private renderOffSlide() {
+    const slide = this.session?.slide;
+    const off = this.annotations && slide ? annotationsOffSlide(this.annotations.polygons, slide.width, slide.height) : undefined;
+    if (!off) return nothing;
+    return html`<div part="annotations-warning" role="status">${off.outside} of ${off.total} annotations lie outside the ${slide!.width} × ${slide!.height} px slide: are they for another slide, or in other units than level-0 pixels?</div>`;
   }
 
   /** A slide read at an estimated or assumed pixel size says so, with what to do. */
@@ -555,25 +566,45 @@ export class GlomsegOverlay extends LitElement {
   private renderDice() {
     const dice = this.dice;
     if (!dice) return nothing;
-    const swatch = (colour: string) => html`<span class="swatch" style="background:${colour}"></span>`;
     return html`
       <div part="dice">
         <h3>Dice (${dice.tilesScored} / ${dice.tilesTotal} tiles)</h3>
         <table>
           <tr><td>Global Dice</td><td part="dice-global" data-value=${dice.globalDice}>${formatScore(dice.globalDice)}</td></tr>
-          <tr><td>Mean tile Dice (${dice.diceTiles} × ${dice.diceTileWidth}×${dice.diceTileHeight})</td><td part="dice-mean-tile" data-value=${dice.meanTileDice}>${formatScore(dice.meanTileDice)}</td></tr>
+          <tr title="Dice of each ${dice.diceTileWidth} × ${dice.diceTileHeight} px square of the slide, averaged (a square with neither prediction nor ground truth counts 1), as in the HuBMAP Kaggle competition"><td>Mean Dice per ${dice.diceTileWidth} × ${dice.diceTileHeight} px square (${dice.diceTiles} squares)</td><td part="dice-mean-tile" data-value=${dice.meanTileDice}>${formatScore(dice.meanTileDice)}</td></tr>
           <tr><td>Precision</td><td part="dice-precision" data-value=${dice.precision}>${formatScore(dice.precision)}</td></tr>
           <tr><td>Recall</td><td part="dice-recall" data-value=${dice.recall}>${formatScore(dice.recall)}</td></tr>
           <tr><td>F1 (IoU ≥ 0.5)</td><td part="dice-f1" data-value=${dice.f1}>${formatScore(dice.f1)}</td></tr>
         </table>
-        <div part="legend" class="legend">
-          <span>${swatch(CLASS_COLOURS['true-positive'])}True positive ${dice.truePositives}</span>
-          <span>${swatch(CLASS_COLOURS['false-positive'])}False positive ${dice.falsePositives}</span>
-          <span>${swatch(CLASS_COLOURS.missed)}Missed ${dice.falseNegatives}</span>
-        </div>
       </div>
     `;
   }
+
+  /** Every colour and line style on the map, always shown; match counts once scored. */
+  private renderLegend() {
+    const dice = this.dice;
+    const counts: Partial<Record<FeatureClass, number>> = dice
+      ? { 'true-positive': dice.truePositives, 'false-positive': dice.falsePositives, missed: dice.falseNegatives }
+      : {};
+    return html`
+      <ul part="legend" class="legend">
+        ${LEGEND.map(
+          (entry) => html`<li data-class=${entry.cls} class=${entry.scored && !this.annotations ? 'muted' : ''}>
+            <span class="swatch" style="border: 2px ${entry.dashed ? 'dashed' : 'solid'} ${CLASS_COLOURS[entry.cls]}; background: ${entry.filled ? `${CLASS_COLOURS[entry.cls]}55` : 'transparent'}"></span>${entry.label}${counts[entry.cls] !== undefined ? html` <strong>${counts[entry.cls]}</strong>` : nothing}
+          </li>`,
+        )}
+      </ul>
+    `;
+  }
+}
+
+/**
+ * Keys pressed in the panel's sliders, boxes and buttons are theirs: a map's keyboard pan and zoom (OpenLayers
+ * listens on the shadow host, where the event's target reads as the host, not an input) must not see them.
+ */
+function stopKeysAtControls(event: KeyboardEvent): void {
+  const target = event.composedPath()[0] as HTMLElement | undefined;
+  if (target && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName)) event.stopPropagation();
 }
 
 function errorTitle(code: string): string {

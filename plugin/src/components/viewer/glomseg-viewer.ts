@@ -18,6 +18,22 @@ import type { GlomsegOverlay } from '../overlay/glomseg-overlay.js';
 import '../../overlay.js';
 import { viewerStyles } from './glomseg-viewer.styles.js';
 
+/** Size of the overview map's box in CSS pixels (kept in step with the styles). */
+const OVERVIEW_BOX = { width: 220, height: 165 };
+
+/** The slide and view a shared link names, if any (see writeLocation). */
+function readLocation(): { slide: string; center?: [number, number]; resolution?: number } | undefined {
+  const hash = globalThis.location?.hash.replace(/^#/, '');
+  if (!hash) return undefined;
+  const params = new URLSearchParams(hash);
+  const slide = params.get('slide');
+  if (!slide) return undefined;
+  const x = Number(params.get('x'));
+  const y = Number(params.get('y'));
+  const resolution = Number(params.get('res'));
+  return Number.isFinite(x) && Number.isFinite(y) && resolution > 0 ? { slide, center: [x, -y], resolution } : { slide };
+}
+
 interface SlideEntry {
   id: string;
   name: string;
@@ -91,9 +107,13 @@ export class GlomsegViewer extends LitElement {
     });
     this.olMap = new OlMap({
       target: this.mapElement,
+      // The map div itself (focusable), not OpenLayers' default of the shadow host: the sidebar's sliders sit under
+      // the host too, and their arrow and '-' keys must move the sliders, not pan or zoom the map.
+      keyboardEventTarget: this.mapElement,
       controls: defaultControls({ attribution: false }).extend([mousePosition]),
       layers: [],
     });
+    this.olMap.on('moveend', () => this.writeLocation());
     // Layout can settle after first paint (grid columns); keep the map's size in step.
     new ResizeObserver(() => this.olMap?.updateSize()).observe(this.mapElement);
     void this.loadSlideList();
@@ -114,7 +134,9 @@ export class GlomsegViewer extends LitElement {
     try {
       const response = await glomsegClient(this.serverUrl).listSlides({});
       this.slides = response.slides.map((s) => ({ id: s.id, name: s.name, fileSize: Number(s.fileSize) }));
-      if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
+      const linked = readLocation()?.slide;
+      if (linked && this.slides.some((s) => s.id === linked)) this.slide = linked;
+      else if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
       else if (this.slide && !this.slideInfo) void this.openSlide(this.slide);
     } catch (error) {
       this.showError(describeError(error, this.serverUrl));
@@ -160,14 +182,29 @@ export class GlomsegViewer extends LitElement {
     map.getLayers().insertAt(0, this.tileLayer);
     map.setView(view);
     map.updateSize();
-    const fit = () => view.fit(extent, { padding: [10, 10, 10, 10] });
-    if (map.getSize()?.every((n) => n > 0)) fit();
-    else map.once('change:size', fit);
+    // A shared link's view of this slide, else the whole slide.
+    const linked = readLocation();
+    const place = () => {
+      if (linked && linked.slide === slide.id && linked.center && linked.resolution) {
+        view.setCenter(linked.center);
+        view.setResolution(linked.resolution);
+      } else view.fit(extent, { padding: [10, 10, 10, 10] });
+    };
+    if (map.getSize()?.every((n) => n > 0)) place();
+    else map.once('change:size', place);
 
     if (this.overview) map.removeControl(this.overview);
+    // The overview always shows the whole slide, as large as its box allows (it does not zoom with the map).
+    const overviewResolution = Math.max(slide.width / OVERVIEW_BOX.width, slide.height / OVERVIEW_BOX.height);
     this.overview = new OverviewMap({
       layers: [new TileLayer({ source: slideTileSource(slide, projection, serverBaseUrl(this.serverUrl)), extent })],
-      view: new View({ projection, extent, constrainOnlyCenter: true, maxResolution: maxDownsample * 8 }),
+      view: new View({
+        projection,
+        center: [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2],
+        resolution: overviewResolution,
+        minResolution: overviewResolution,
+        maxResolution: overviewResolution,
+      }),
       collapsed: false,
       collapsible: true,
       tipLabel: 'Overview',
@@ -178,6 +215,16 @@ export class GlomsegViewer extends LitElement {
     if (slide.mppX) this.addScaleLine(map);
     map.addControl(new ZoomToExtent({ extent, label: '⤢', tipLabel: 'Whole slide' }));
     this.slideInfo = slide;
+  }
+
+  /** Puts the open slide and view in the page's URL (#slide=…&x=…&y=…&res=…), so the link opens the same place. */
+  private writeLocation(): void {
+    const view = this.olMap?.getView();
+    const slide = this.slideInfo;
+    if (!view?.isDef() || !slide || !globalThis.history) return;
+    const [x, y] = view.getCenter()!;
+    const params = new URLSearchParams({ slide: slide.id, x: x.toFixed(0), y: (-y).toFixed(0), res: view.getResolution()!.toPrecision(4) });
+    history.replaceState(history.state, '', `#${params}`);
   }
 
   private addScaleLine(map: OlMap): void {
@@ -244,7 +291,7 @@ export class GlomsegViewer extends LitElement {
         ></glomseg-overlay>
       </aside>
       <div part="map-area">
-        <div part="map"></div>
+        <div part="map" tabindex="0" aria-label="Slide: drag to pan, wheel or +/- to zoom, arrow keys to pan"></div>
         <div part="cursor"></div>
       </div>
       </div>

@@ -97,4 +97,100 @@ describe('<glomseg-viewer>', () => {
     });
     expect(widths.bar).toBeGreaterThan(widths.status * 0.9);
   });
+
+  it('moves its sliders with the keyboard without panning or zooming the map; the focused map still pans and zooms', async () => {
+    const view = () => page.evaluate(() => { const v = (document.querySelector('glomseg-viewer') as any).map.getView(); return { center: v.getCenter(), resolution: v.getResolution() }; });
+    const before = await view();
+    const opacity = page.locator('glomseg-overlay [part=controls] input[type=range]').nth(1);
+    await opacity.focus();
+    const value = Number(await opacity.inputValue());
+    for (const key of ['ArrowLeft', 'ArrowDown', '-']) await page.keyboard.press(key);
+    expect(Number(await opacity.inputValue())).toBeLessThan(value);
+    expect(await view()).toEqual(before);
+    await page.locator('glomseg-viewer [part=map]').focus();
+    await page.keyboard.press('-');
+    await expect.poll(async () => (await view()).resolution, { timeout: 5000 }).toBeGreaterThan(before.resolution);
+  });
+
+  it('shows the cursor read-out inside its box and the whole slide large in the overview', async () => {
+    const box = await page.locator('glomseg-viewer [part=map]').boundingBox();
+    await page.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2);
+    await page.mouse.move(box!.x + box!.width / 2 + 5, box!.y + box!.height / 2 + 5);
+    const fit = await page.evaluate(() => {
+      const root = (document.querySelector('glomseg-viewer') as any).shadowRoot;
+      const outer = root.querySelector('[part=cursor]').getBoundingClientRect();
+      const inner = root.querySelector('[part=cursor] .ol-mouse-position').getBoundingClientRect();
+      return { outer: outer.toJSON(), inner: inner.toJSON(), text: root.querySelector('[part=cursor]').textContent };
+    });
+    expect(fit.text).toMatch(/x \d+\s+y \d+ px/);
+    expect(fit.inner.left).toBeGreaterThanOrEqual(fit.outer.left);
+    expect(fit.inner.right).toBeLessThanOrEqual(fit.outer.right + 0.5);
+    expect(fit.inner.top).toBeGreaterThanOrEqual(fit.outer.top);
+    expect(fit.inner.bottom).toBeLessThanOrEqual(fit.outer.bottom + 0.5);
+
+    const overview = await page.evaluate(async () => {
+      const viewer = document.querySelector('glomseg-viewer') as any;
+      const control = viewer.map.getControls().getArray().find((c: any) => c.getOverviewMap);
+      const map = control.getOverviewMap();
+      map.renderSync();
+      const [w, h] = map.getSize();
+      const slide = viewer.overlay.grid;
+      const a = map.getPixelFromCoordinate([0, 0]);
+      const b = map.getPixelFromCoordinate([slide.slideWidth, -slide.slideHeight]);
+      return { box: [w, h], slide: [Math.abs(b[0] - a[0]), Math.abs(b[1] - a[1])] };
+    });
+    // The slide fills its box along one side (it was a thumbnail a quarter of the box wide).
+    expect(Math.max(overview.slide[0] / overview.box[0], overview.slide[1] / overview.box[1])).toBeGreaterThan(0.85);
+    expect(overview.slide[0]).toBeLessThanOrEqual(overview.box[0] + 1);
+  });
+
+  it('puts the slide and view in a link that opens the same place', async () => {
+    await expect.poll(() => page.evaluate(() => location.hash), { timeout: 5000 }).toContain('slide=');
+    const here = await page.evaluate(() => {
+      const view = (document.querySelector('glomseg-viewer') as any).map.getView();
+      view.setCenter([1234, -987]);
+      return { hash: location.hash };
+    });
+    await expect.poll(() => page.evaluate(() => new URLSearchParams(location.hash.slice(1)).get('x')), { timeout: 5000 }).toBe('1234');
+    const link = await page.evaluate(() => location.href);
+    const other = await browser.newPage();
+    await other.goto(link);
+    await other.waitForFunction(() => (document.querySelector('glomseg-viewer') as any)?.overlay?.grid, null, { timeout: 60_000 });
+    const opened = await other.evaluate(() => {
+      const viewer = document.querySelector('glomseg-viewer') as any;
+      return { slide: viewer.overlay.grid.slideId, center: viewer.map.getView().getCenter() };
+    });
+    expect(here.hash).toContain('slide=');
+    expect(opened.slide).toBe(new URLSearchParams(new URL(link).hash.slice(1)).get('slide'));
+    expect(opened.center).toEqual([1234, -987]);
+    await other.close();
+  });
+
+  it('explains every colour and line style in a legend, and warns of annotations off the slide', async () => {
+    const legend = await page.locator('glomseg-overlay [part=legend] li').allTextContents();
+    expect(legend.join('\n')).toMatch(/not scored yet[\s\S]*Ground truth[\s\S]*True positive[\s\S]*False positive[\s\S]*Missed/);
+    const offSlide = JSON.stringify({ type: 'FeatureCollection', features: [
+      { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[100, 100], [300, 100], [300, 300], [100, 100]]] } },
+      { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[40000, 100], [40300, 100], [40300, 300], [40000, 100]]] } },
+    ] });
+    await page.evaluate((text) => (document.querySelector('glomseg-viewer') as any).overlay.loadAnnotations(text, { name: 'other-slide.geojson' }), offSlide);
+    await expect.poll(() => page.locator('glomseg-overlay [part=annotations-warning]').textContent(), { timeout: 5000 }).toMatch(/1 of 2 annotations lie outside the \d+ × \d+ px slide/);
+    await page.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.clearAnnotations());
+  });
+
+  it('sends no glomseg-dice event before a tile is scored', async () => {
+    await page.evaluate(() => {
+      (window as any).__dice = [];
+      document.addEventListener('glomseg-dice', (e: any) => (window as any).__dice.push(e.detail));
+    });
+    const truth = JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[100, 100], [300, 100], [300, 300], [100, 100]]] } }] });
+    // Annotations loaded while the next slide opens: the scorer starts before any of its tiles arrive.
+    const current = (await viewerState(page)).gridSlide;
+    await openFromList(page, current === QUARTER ? FULL : QUARTER);
+    await page.evaluate((text) => (document.querySelector('glomseg-viewer') as any).overlay.loadAnnotations(text, { name: 'early.geojson' }), truth);
+    await page.waitForFunction(() => (window as any).__dice.length > 0, null, { timeout: TIMEOUT });
+    const dice = await page.evaluate(() => (window as any).__dice);
+    expect(dice.every((d: any) => d.tilesScored > 0)).toBe(true);
+    expect(page.errors).toEqual([]);
+  }, TIMEOUT);
 });
