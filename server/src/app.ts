@@ -57,11 +57,10 @@ export class GlomsegApp {
     const service = createGlomsegService({ slides: catalog, models, concurrency });
     const cleanup: Array<() => Promise<void>> = [() => service.close(), () => models.dispose(), () => catalog.close()];
     try {
-      if (options.warm) {
-        const segmenter = await models.warm(registry.defaultModel().card.id);
-        log(`model ${segmenter.card.id} ready on ${segmenter.device}`);
-      }
-      const grpc = await GrpcServer.start({ service, host: options.host, port: options.grpcPort, log });
+      // Ports first, the model after: a port in use is said at once, not after the model has loaded.
+      const grpc = await GrpcServer.start({ service, host: options.host, port: options.grpcPort, log }).catch((error) => {
+        throw portInUse(error, 'gRPC', options.host ?? '127.0.0.1', options.grpcPort, '--port');
+      });
       cleanup.unshift(() => grpc.close());
       let web: WebServer | undefined;
       if (options.httpPort !== false) {
@@ -73,8 +72,14 @@ export class GlomsegApp {
           port: options.httpPort ?? 0,
           demo,
           log,
+        }).catch((error) => {
+          throw portInUse(error, 'HTTP', options.httpHost ?? options.host ?? '127.0.0.1', options.httpPort || 0, '--http-port');
         });
         cleanup.unshift(() => web!.close());
+      }
+      if (options.warm) {
+        const segmenter = await models.warm(registry.defaultModel().card.id);
+        log(`model ${segmenter.card.id} ready on ${segmenter.device}`);
       }
       return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, grpc, web });
     } catch (error) {
@@ -90,6 +95,13 @@ export class GlomsegApp {
     await this.parts.models.dispose();
     await this.parts.catalog.close();
   }
+}
+
+/** A bind failure because the port is taken, in words that say which port and what to do; other errors as they are. */
+function portInUse(error: unknown, what: string, host: string, port: number | undefined, flag: string): unknown {
+  const text = `${(error as { code?: string })?.code ?? ''} ${(error as Error)?.message ?? ''}`;
+  if (!/EADDRINUSE|address already in use/i.test(text)) return error;
+  return new Error(`the ${what} port ${port} on ${host} is already in use (another glomseg serve?): stop that server or pick another port with ${flag}`);
 }
 
 function resolveDemoSlideId(slides: Array<{ id: string }>, wanted: string, log: (m: string) => void): string {

@@ -98,8 +98,11 @@ function createReporter(json: boolean): Reporter {
     return {
       start: (slide) => line({ event: 'start', slide }),
       progress: (slide, done, total, etaMs) => line({ event: 'progress', slide, tilesDone: done, tilesTotal: total, etaMs: Math.round(etaMs) }),
-      finish: (s) =>
-        line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, scale: s.scale, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error }),
+      finish: (s) => {
+        line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, scale: s.scale, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error });
+        // A person reads stderr: failures are said there too, not only inside the machine-readable lines.
+        if (!s.ok) process.stderr.write(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
+      },
       stop: () => {},
     };
   }
@@ -116,8 +119,9 @@ function createReporter(json: boolean): Reporter {
       bar?.update(done, { slide: slideNameOf(slide) });
     },
     finish: (s) => {
-      if (!s.ok) bars.log(`${slideNameOf(s.slide)}: ${s.error}\n`);
+      if (!s.ok) bars.log(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
     },
+    // Shows the cursor and turns line wrap back on (the bars hid and turned them off).
     stop: () => bars.stop(),
   };
 }
@@ -211,6 +215,13 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
   const listed = (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id) as string[];
   const reporter = createReporter(options.json);
   const scores: SlideScore[] = [];
+  // Ctrl-C: give the terminal back as it was (cursor, line wrap), say what happened, exit 130 as shells expect.
+  const onInterrupt = () => {
+    reporter.stop();
+    process.stderr.write(`\nglomseg: interrupted (Ctrl-C) after ${scores.length} of ${slides.length} slides; nothing was written\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
   for (const slide of slides) {
     const slideId = matchSlideId(slide, listed);
     let score: SlideScore;
@@ -227,6 +238,7 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
     reporter.finish(score);
     scores.push(score);
   }
+  process.off('SIGINT', onInterrupt);
   reporter.stop();
   const overall = overallMetrics(scores);
   if (options.out) await writeOutputs(options.out, scores, overall);
