@@ -3,6 +3,11 @@ import Fill from 'ol/style/Fill.js';
 import Stroke from 'ol/style/Stroke.js';
 import Style from 'ol/style/Style.js';
 import type { FeatureLike } from 'ol/Feature.js';
+import { PREDICTED_CLASS } from '@glomseg/shared/annotations.js';
+
+function rgbHex(rgb: readonly number[]): string {
+  return `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+}
 
 /**
  * Told apart by people with any of the three colour-vision deficiencies, not by hue alone: true positive, false
@@ -10,7 +15,7 @@ import type { FeatureLike } from 'ol/Feature.js';
  * test/plugin/feature-styles.test.ts). Predictions are filled with a solid outline, ground truth dashed.
  */
 export const CLASS_COLOURS = {
-  prediction: '#00e5ff',
+  prediction: rgbHex(PREDICTED_CLASS.color),
   'true-positive': '#1e88e5',
   'false-positive': '#ffc107',
   missed: '#d81b60',

@@ -25,6 +25,9 @@ export class PredictionStore {
   private joined: PredictedGlomerulus[] = [];
   private joinGeneration = 0;
 
+  /** `minHoleArea`: holes smaller than the slide's smallest glomerulus are filled when pieces join (see joinAcrossTiles). */
+  constructor(private readonly minHoleArea = 0) {}
+
   /** Adds one tile's raw pieces; returns what to draw and what to take away. */
   addTile(result: ReceivedTile): PredictionChange {
     const key = tileKey(result.tile);
@@ -43,7 +46,7 @@ export class PredictionStore {
     if (!newEdgePieces) return { added, removedIds: [] };
     const removedIds = this.joined.map((entry) => entry.id);
     const generation = ++this.joinGeneration;
-    this.joined = joinAcrossTiles(this.edgePieces).map((polygon, i) => ({ id: `j${generation}#${i}`, polygon }));
+    this.joined = joinAcrossTiles(this.edgePieces, { minHoleArea: this.minHoleArea }).map((polygon, i) => ({ id: `j${generation}#${i}`, polygon }));
     return { added: [...added, ...this.joined], removedIds };
   }
 

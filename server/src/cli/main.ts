@@ -115,6 +115,7 @@ export function buildProgram(): Command {
     .option('--threshold <p>', 'probability threshold (default: the model card)', positiveNumber)
     .option('--region <x,y,w,h>', 'score only this level-0 region', region)
     .option('--json', 'JSON lines instead of a progress bar', false)
+    .addOption(new Option('--qupath-objects <type>', 'QuPath object type of the exported polygons').choices(['detection', 'annotation']).default('detection'))
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
     .addOption(new Option('-d, --device <device>', 'execution provider (in-process server)').choices(DEVICES).default('auto'))
     .action(async (slideArgs: string[], opts) => {
@@ -134,6 +135,7 @@ export function buildProgram(): Command {
           threshold: opts.threshold,
           region: opts.region,
           json: opts.json,
+          qupathObjects: opts.qupathObjects,
         }),
       );
       process.exitCode = ok ? 0 : 1;

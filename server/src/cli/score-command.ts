@@ -19,6 +19,8 @@ export interface ScoreOptions {
   threshold?: number;
   region?: { x: number; y: number; width: number; height: number };
   json: boolean;
+  /** QuPath object type of the exported polygons (default detection). */
+  qupathObjects?: 'detection' | 'annotation';
 }
 
 export interface SlideScore {
@@ -241,19 +243,20 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
   process.off('SIGINT', onInterrupt);
   reporter.stop();
   const overall = overallMetrics(scores);
-  if (options.out) await writeOutputs(options.out, scores, overall);
+  if (options.out) await writeOutputs(options.out, scores, overall, options.qupathObjects);
   const table = formatTable(scores, overall);
   (options.json ? process.stderr : process.stdout).write(`${table}\n`);
   return { ok: scores.every((s) => s.ok), scores };
 }
 
-async function writeOutputs(out: string, scores: SlideScore[], overall: DiceMetrics | undefined): Promise<void> {
+async function writeOutputs(out: string, scores: SlideScore[], overall: DiceMetrics | undefined, qupathObjects: 'detection' | 'annotation' = 'detection'): Promise<void> {
   await mkdir(out, { recursive: true });
   const rows: Array<{ id: string; rle: string }> = [];
   for (const s of scores) {
     if (!s.ok || !s.polygons) continue;
     const name = slideNameOf(s.slide);
-    await writeFile(path.join(out, `${name}.geojson`), `${JSON.stringify(toQuPathGeoJson(s.polygons))}\n`);
+    const geojson = toQuPathGeoJson(s.polygons, { mpp: s.scale?.mpp, idScope: name, objectType: qupathObjects });
+    await writeFile(path.join(out, `${name}.geojson`), `${JSON.stringify(geojson)}\n`);
     rows.push({ id: name, rle: encodePolygonsRle(s.polygons, s.width!, s.height!) });
   }
   await writeFile(path.join(out, 'submission.csv'), toRleCsv(rows));

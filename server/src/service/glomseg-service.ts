@@ -259,7 +259,7 @@ export class DomainGlomsegService implements GlomsegService {
       }
       throwIfAborted(signal);
       // Final polygons are whole glomeruli: a piece nothing joined to (at the slide's edge) no longer "touches" a tile.
-      const polygons = joinAcrossTiles(pieces)
+      const polygons = joinAcrossTiles(pieces, { minHoleArea: minAreaOnSlide(context.card, grid) })
         .map((p) => (p.touches.length ? { ...p, touches: [] } : p))
         .filter((p) => intersect(polygonBBox(p), region) !== undefined);
       const metrics = truth

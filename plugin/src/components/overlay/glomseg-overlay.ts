@@ -11,7 +11,7 @@ import type { EventsKey } from 'ol/events.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import { toQuPathGeoJson, type AnnotationFormat, type GeoJsonFeatureCollection } from '@glomseg/shared/annotations.js';
-import type { TileAddress, TileGrid } from '@glomseg/shared/tile-grid.js';
+import { minAreaOnSlide, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { scaleNote } from '@glomseg/shared/scale-estimate.js';
@@ -85,6 +85,8 @@ export class GlomsegOverlay extends LitElement {
   @property({ attribute: 'annotations-url' }) annotationsUrl = '';
   @property({ attribute: 'pixel-origin' }) pixelOrigin: PixelOrigin = 'top-left';
   @property({ type: Number, attribute: 'max-tiles' }) maxTiles = 400;
+  /** QuPath object type of exported predictions: 'detection' (default) or 'annotation'. */
+  @property({ attribute: 'export-object-type' }) exportObjectType: 'detection' | 'annotation' = 'detection';
 
   @state() private progress: ProgressEventDetail = { received: 0, total: 0, streaming: false, limited: false, polygons: 0 };
   @state() private error?: ErrorEventDetail;
@@ -170,8 +172,13 @@ export class GlomsegOverlay extends LitElement {
   }
 
   /** Predictions as QuPath GeoJSON (FeatureCollection, level-0 pixels). */
-  exportGeoJson(): GeoJsonFeatureCollection {
-    return toQuPathGeoJson(this.session?.store.polygons() ?? []);
+  exportGeoJson(options: { objectType?: 'detection' | 'annotation' } = {}): GeoJsonFeatureCollection {
+    const session = this.session;
+    return toQuPathGeoJson(session?.store.polygons() ?? [], {
+      objectType: options.objectType ?? this.exportObjectType,
+      mpp: session?.model.grid.mppAssumed,
+      idScope: session?.slide.name,
+    });
   }
 
   /** Saves the predictions as a QuPath GeoJSON file. */
@@ -295,7 +302,7 @@ export class GlomsegOverlay extends LitElement {
       if (!model) throw new GlomsegError('INTERNAL', `the server sent no tile grid for model ${chosen.id} on slide ${slideId}`);
       const threshold = this.threshold;
       const mppOverride = this.mppOverride;
-      const store = new PredictionStore();
+      const store = new PredictionStore(minAreaOnSlide(model.card, model.grid));
       const controller = new TileStreamController({
         grid: model.grid,
         maxTiles: this.maxTiles,
