@@ -7,3 +7,4 @@ export * from './events.js';
 export type { LiveDiceMetrics, PredictionClass, TruthClass } from './dice-panel.js';
 export type { LoadedAnnotations } from './annotation-source.js';
 export type { PixelOrigin } from './slide-frame.js';
+export type { RequestHeaders } from './glomseg-client.js';

@@ -16,7 +16,7 @@ import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { scaleNote } from '@glomseg/shared/scale-estimate.js';
 import { glomsegEvent, type ErrorEventDetail, type ProgressEventDetail } from '../../events.js';
-import { describeError, glomsegClient } from '../../glomseg-client.js';
+import { describeError, glomsegClient, type RequestHeaders } from '../../glomseg-client.js';
 import { modelOnSlideFromProto, polygonFromProto, rectFromProto, slideFromProto, type ModelOnSlide } from '../../proto-to-domain.js';
 import { TileStreamController, type ReceivedTile, type TileStreamState } from '../../tile-stream.js';
 import { PredictionStore, type PredictedGlomerulus } from '../../prediction-store.js';
@@ -86,6 +86,8 @@ export class GlomsegOverlay extends LitElement {
   @property({ attribute: 'pixel-origin' }) pixelOrigin: PixelOrigin = 'top-left';
   @property({ type: Number, attribute: 'max-tiles' }) maxTiles = 400;
   /** QuPath object type of exported predictions: 'detection' (default) or 'annotation'. */
+  /** Headers for every call to the server (e.g. authorization), or a function that returns them (a token provider). */
+  @property({ attribute: false }) headers?: RequestHeaders;
   @property({ attribute: 'export-object-type' }) exportObjectType: 'detection' | 'annotation' = 'detection';
 
   @state() private progress: ProgressEventDetail = { received: 0, total: 0, streaming: false, limited: false, polygons: 0 };
@@ -217,7 +219,7 @@ export class GlomsegOverlay extends LitElement {
       this.detachMap();
       if (this.map) this.attachMap(this.map);
     }
-    if (['map', 'serverUrl', 'slide', 'model', 'threshold', 'mppOverride', 'pixelOrigin', 'maxTiles'].some((key) => changed.has(key as keyof GlomsegOverlay))) {
+    if (['map', 'headers', 'serverUrl', 'slide', 'model', 'threshold', 'mppOverride', 'pixelOrigin', 'maxTiles'].some((key) => changed.has(key as keyof GlomsegOverlay))) {
       void this.startSession();
     }
     if (changed.has('opacity')) this.predictionLayer.setOpacity(this.opacity);
@@ -284,7 +286,7 @@ export class GlomsegOverlay extends LitElement {
     const abort = new AbortController();
     const { signal } = abort;
     const slideId = this.slide;
-    const client = glomsegClient(this.serverUrl);
+    const client = glomsegClient(this.serverUrl, this.headers);
     this.loading = true;
     try {
       const [info, models] = await Promise.all([
@@ -326,7 +328,7 @@ export class GlomsegOverlay extends LitElement {
     tiles: TileAddress[],
     signal: AbortSignal,
   ): AsyncIterable<ReceivedTile> {
-    const client = glomsegClient(this.serverUrl);
+    const client = glomsegClient(this.serverUrl, this.headers);
     for await (const result of client.streamTiles({ ...request, tiles }, { signal })) {
       yield {
         tile: { col: result.tile?.col ?? 0, row: result.tile?.row ?? 0 },

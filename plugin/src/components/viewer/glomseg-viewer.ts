@@ -11,7 +11,7 @@ import ZoomToExtent from 'ol/control/ZoomToExtent.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import type { ErrorEventDetail } from '../../events.js';
 import { glomsegEvent } from '../../events.js';
-import { describeError, glomsegClient, serverBaseUrl } from '../../glomseg-client.js';
+import { describeError, glomsegClient, serverBaseUrl, type RequestHeaders } from '../../glomseg-client.js';
 import { slideFromProto } from '../../proto-to-domain.js';
 import { slideProjection, slideTileSource, type PixelSize } from '../../slide-pyramid.js';
 import type { GlomsegOverlay } from '../overlay/glomseg-overlay.js';
@@ -68,6 +68,8 @@ export class GlomsegViewer extends LitElement {
   @property() slide = '';
   @property() model = '';
   @property({ attribute: 'annotations-url' }) annotationsUrl = '';
+  /** Headers for every gRPC-Web call (e.g. authorization), or a function that returns them; passed to the overlay. */
+  @property({ attribute: false }) headers?: RequestHeaders;
 
   @state() private slides: SlideEntry[] = [];
   @state() private slideInfo?: SlideMetadata;
@@ -132,7 +134,7 @@ export class GlomsegViewer extends LitElement {
 
   private async loadSlideList(): Promise<void> {
     try {
-      const response = await glomsegClient(this.serverUrl).listSlides({});
+      const response = await glomsegClient(this.serverUrl, this.headers).listSlides({});
       this.slides = response.slides.map((s) => ({ id: s.id, name: s.name, fileSize: Number(s.fileSize) }));
       const linked = readLocation()?.slide;
       if (linked && this.slides.some((s) => s.id === linked)) this.slide = linked;
@@ -151,7 +153,7 @@ export class GlomsegViewer extends LitElement {
     if (!slideId || !map) return;
     this.error = undefined;
     try {
-      const info = await glomsegClient(this.serverUrl).getSlideInfo({ slideId }, { signal: abort.signal });
+      const info = await glomsegClient(this.serverUrl, this.headers).getSlideInfo({ slideId }, { signal: abort.signal });
       if (abort.signal.aborted) return;
       this.showSlide(map, slideFromProto(info));
     } catch (error) {
@@ -283,6 +285,7 @@ export class GlomsegViewer extends LitElement {
         <glomseg-overlay
           part="overlay"
           .map=${this.olMap}
+          .headers=${this.headers}
           server-url=${this.serverUrl}
           slide=${this.slideInfo ? this.slideInfo.id : ''}
           model=${this.model}
