@@ -23,7 +23,9 @@ import { computeDiceMetrics } from '@glomseg/shared/dice.js';
 import { parseAnnotations } from '@glomseg/shared/annotations.js';
 import { ResultCache, type CachedTile } from './result-cache.js';
 import { TileScheduler, type SchedulerStats } from './tile-scheduler.js';
-import { predictTile } from './tile-pipeline.js';
+import { predictTile, type PredictedTile } from './tile-pipeline.js';
+import { ProbabilityCache } from './probability-cache.js';
+import { traceKept } from '@glomseg/shared/trace-tile.js';
 import { readViewerTile } from './viewer-tiles.js';
 import { estimateSlideScale } from './scale-estimator.js';
 import type { ScaleEstimate } from '@glomseg/shared/scale-estimate.js';
@@ -64,6 +66,8 @@ export interface ServiceOptions {
   /** Tiles one stream keeps in flight; bounds memory and keeps the queue fair. Default concurrency + 1. */
   streamWindow?: number;
   cacheBytes?: number;
+  /** Bytes of kept tile probabilities, to re-cut tiles at a new threshold without the model (default 128 MB). */
+  probabilityCacheBytes?: number;
   maxTilesPerRequest?: number;
 }
 
@@ -74,6 +78,8 @@ export interface ServiceStats {
   failedStreams: number;
   tilesFromCache: number;
   tilesComputed: number;
+  /** Tiles cut again at a new threshold from cached probabilities, without running the model. */
+  tilesRecut: number;
   scheduler: SchedulerStats;
   cache: { entries: number; bytes: number };
 }
@@ -123,19 +129,22 @@ interface TileContext {
 }
 
 export class DomainGlomsegService implements GlomsegService {
-  private readonly scheduler: TileScheduler<CachedTile>;
+  private readonly scheduler: TileScheduler<PredictedTile>;
   private readonly cache: ResultCache;
+  private readonly probabilities: ProbabilityCache;
   private readonly streamWindow: number;
   private readonly maxTilesPerRequest: number;
   /** Scale estimates of slides whose file records no pixel size, per slide and model: made once, shared. */
   private readonly scaleEstimates = new Map<string, Promise<ScaleEstimate>>();
   private readonly lifetime = new AbortController();
-  private readonly counters = { activeStreams: 0, completedStreams: 0, cancelledStreams: 0, failedStreams: 0, tilesFromCache: 0, tilesComputed: 0 };
+  private readonly counters = { activeStreams: 0, completedStreams: 0, cancelledStreams: 0, failedStreams: 0, tilesFromCache: 0, tilesComputed: 0, tilesRecut: 0 };
 
   constructor(private readonly options: ServiceOptions) {
     const concurrency = options.concurrency ?? 3;
-    this.scheduler = new TileScheduler<CachedTile>({ concurrency, maxQueued: options.maxQueuedTiles ?? 2048 });
+    this.scheduler = new TileScheduler<PredictedTile>({ concurrency, maxQueued: options.maxQueuedTiles ?? 2048 });
     this.cache = new ResultCache(options.cacheBytes ?? 64 * 1024 * 1024);
+    // 256 x 256 floats a tile: 128 MB keep about 500 tiles' probabilities, a few screens of view.
+    this.probabilities = new ProbabilityCache(options.probabilityCacheBytes ?? 128 * 1024 * 1024);
     this.streamWindow = options.streamWindow ?? concurrency + 1;
     this.maxTilesPerRequest = options.maxTilesPerRequest ?? 100_000;
   }
@@ -288,6 +297,7 @@ export class DomainGlomsegService implements GlomsegService {
     this.lifetime.abort(new GlomsegError('CANCELLED', 'the service is closing'));
     this.scheduler.close();
     this.cache.clear();
+    this.probabilities.clear();
   }
 
   /** Counts a stream as active while it runs, and as completed, cancelled or failed after. */
@@ -326,28 +336,39 @@ export class DomainGlomsegService implements GlomsegService {
    */
   private async *runTiles(context: TileContext, tiles: TileAddress[], signal: AbortSignal): AsyncGenerator<TileOutcome> {
     const { grid, threshold } = context;
-    const keyPrefix = `${grid.slideId}|${grid.modelId}|${grid.scale}|${threshold}|`;
+    const probabilityPrefix = `${grid.slideId}|${grid.modelId}|${grid.scale}|`;
+    const keyPrefix = `${probabilityPrefix}${threshold}|`;
     const seen = new Set<string>();
     const pending: Array<{ tile: TileAddress; index: number; key: string }> = [];
+    const minArea = minAreaOnSlide(context.card, grid);
     for (let index = 0; index < tiles.length; index++) {
       const tile = tiles[index];
       const key = keyPrefix + tileKey(tile);
       if (seen.has(key)) continue;
       seen.add(key);
       const cached = this.cache.get(key);
+      const kept = cached ? undefined : this.probabilities.get(probabilityPrefix + tileKey(tile));
       if (cached) {
         this.counters.tilesFromCache++;
         yield this.outcome(context, tile, index, cached, true, 0);
+      } else if (kept) {
+        // Same probabilities, another cut: a few milliseconds of tracing instead of the model.
+        const started = performance.now();
+        const bounds = tileBounds(grid, tile);
+        const polygons = traceKept(kept, { threshold, minArea, transform: { originX: bounds.x, originY: bounds.y, scale: grid.scale } });
+        const recut: CachedTile = { bounds, polygons, timings: { readMs: 0, inferenceMs: 0, postprocessMs: performance.now() - started, queueMs: 0 } };
+        this.cache.set(key, recut);
+        this.counters.tilesRecut++;
+        yield this.outcome(context, tile, index, recut, true, 0);
       } else {
         pending.push({ tile, index, key });
       }
     }
     const local = new AbortController();
     const linked = AbortSignal.any([signal, local.signal]);
-    type Settled = { slot: number; result?: { value: CachedTile; queueMs: number }; error?: unknown };
+    type Settled = { slot: number; result?: { value: PredictedTile; queueMs: number }; error?: unknown };
     const inFlight = new Map<number, Promise<Settled>>();
     let next = 0;
-    const minArea = minAreaOnSlide(context.card, grid);
     try {
       while (next < pending.length || inFlight.size > 0) {
         while (next < pending.length && inFlight.size < this.streamWindow) {
@@ -368,8 +389,9 @@ export class DomainGlomsegService implements GlomsegService {
         throwIfAborted(signal);
         if (settled.error) throw settled.error;
         const { tile, index, key } = pending[settled.slot];
-        const value = settled.result!.value;
+        const { kept: keptProbabilities, ...value } = settled.result!.value;
         this.cache.set(key, value);
+        if (keptProbabilities) this.probabilities.set(probabilityPrefix + tileKey(tile), keptProbabilities);
         this.counters.tilesComputed++;
         yield this.outcome(context, tile, index, value, false, settled.result!.queueMs);
       }

@@ -5,6 +5,7 @@ import { tileBounds, tileReadWindow, type TileAddress, type TileGrid } from '@gl
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 import { resizeRgb } from './resample.js';
 import type { CachedTile } from './result-cache.js';
+import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
 
 export interface TileJob {
   source: SlideSource;
@@ -15,7 +16,10 @@ export interface TileJob {
   minArea: number;
 }
 
-export async function predictTile(job: TileJob, signal: AbortSignal): Promise<CachedTile> {
+/** A finished tile, with the kept probabilities when the segmenter returned them. */
+export type PredictedTile = CachedTile & { kept?: ProbabilityMap };
+
+export async function predictTile(job: TileJob, signal: AbortSignal): Promise<PredictedTile> {
   const { grid, tile } = job;
   const bounds = tileBounds(grid, tile);
   const window = tileReadWindow(grid, tile);
@@ -43,7 +47,7 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Ca
     },
     signal,
   );
-  const { polygons, inferenceMs, postprocessMs } = traced;
+  const { polygons, inferenceMs, postprocessMs, kept } = traced;
 
-  return { bounds, polygons, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
+  return { bounds, polygons, kept, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
 }

@@ -98,6 +98,8 @@ export class GlomsegOverlay extends LitElement {
   @state() private annotationsVisible = true;
 
   private session?: Session;
+  /** Cuts made (sessions and threshold changes): part of every feature id. */
+  private cuts = 0;
   private scorer?: LiveDiceScorer;
   private readonly predictionSource = new VectorSource<Feature<OlPolygon>>();
   private readonly annotationSource = new VectorSource<Feature<OlPolygon>>();
@@ -219,8 +221,11 @@ export class GlomsegOverlay extends LitElement {
       this.detachMap();
       if (this.map) this.attachMap(this.map);
     }
-    if (['map', 'headers', 'serverUrl', 'slide', 'model', 'threshold', 'mppOverride', 'pixelOrigin', 'maxTiles'].some((key) => changed.has(key as keyof GlomsegOverlay))) {
+    // A session is keyed on server, slide, model and scale; a threshold alone only cuts again.
+    if (['map', 'headers', 'serverUrl', 'slide', 'model', 'mppOverride', 'pixelOrigin', 'maxTiles'].some((key) => changed.has(key as keyof GlomsegOverlay))) {
       void this.startSession();
+    } else if (changed.has('threshold')) {
+      this.recut();
     }
     if (changed.has('opacity')) this.predictionLayer.setOpacity(this.opacity);
     if (changed.has('visible')) this.predictionLayer.setVisible(this.visible);
@@ -302,18 +307,13 @@ export class GlomsegOverlay extends LitElement {
       }
       const model = modelOnSlideFromProto(chosen, slide);
       if (!model) throw new GlomsegError('INTERNAL', `the server sent no tile grid for model ${chosen.id} on slide ${slideId}`);
-      const threshold = this.threshold;
-      const mppOverride = this.mppOverride;
-      const store = new PredictionStore(minAreaOnSlide(model.card, model.grid));
-      const controller = new TileStreamController({
-        grid: model.grid,
-        maxTiles: this.maxTiles,
-        source: (tiles, streamSignal) => this.streamTiles({ slideId, modelId: model.card.id, threshold, mppOverride }, tiles, streamSignal),
-        onTile: (tile) => this.onTile(tile),
-        onState: (streamState) => this.onStreamState(streamState),
-        onError: (error) => this.showError(error),
-      });
-      this.session = { abort, slide, model, frame: new SlideFrame(slide.width, slide.height, this.pixelOrigin), controller, store };
+      this.session = {
+        abort,
+        slide,
+        model,
+        frame: new SlideFrame(slide.width, slide.height, this.pixelOrigin),
+        ...this.cutAt(slideId, model),
+      };
       if (this.annotations) this.rebuildScorer();
       this.onViewSettled();
     } catch (error) {
@@ -321,6 +321,47 @@ export class GlomsegOverlay extends LitElement {
     } finally {
       if (!signal.aborted) this.loading = false;
     }
+  }
+
+  /** A store and stream for the current threshold; ids carry the cut's number, so two cuts' features never clash. */
+  private cutAt(slideId: string, model: ModelOnSlide): Pick<Session, 'controller' | 'store'> {
+    const threshold = this.threshold;
+    const mppOverride = this.mppOverride;
+    const store = new PredictionStore(minAreaOnSlide(model.card, model.grid), `c${++this.cuts}:`);
+    const controller = new TileStreamController({
+      grid: model.grid,
+      maxTiles: this.maxTiles,
+      source: (tiles, streamSignal) => this.streamTiles({ slideId, modelId: model.card.id, threshold, mppOverride }, tiles, streamSignal),
+      onTile: (tile) => this.onTile(tile),
+      onState: (streamState) => this.onStreamState(streamState),
+      onError: (error) => this.showError(error),
+    });
+    return { controller, store };
+  }
+
+  /**
+   * A new threshold on the same server, slide, model and scale: no new session. The polygons drawn stay until the
+   * tile they lie on arrives at the new cut (the server re-cuts its kept probabilities, so that is quick).
+   */
+  private recut(): void {
+    const session = this.session;
+    if (!session) return void this.startSession();
+    session.controller.dispose();
+    for (const feature of this.predictionSource.getFeatures()) feature.set('stale', true, true);
+    Object.assign(session, this.cutAt(session.slide.id, session.model));
+    if (this.annotations) this.rebuildScorer();
+    this.onViewSettled();
+  }
+
+  /** Drops the previous cut's features on a tile (or all of them) once the new cut has it. */
+  private dropStale(bounds?: { x: number; y: number; width: number; height: number }): void {
+    const session = this.session;
+    if (!session) return;
+    const candidates = bounds
+      ? this.predictionSource.getFeaturesInExtent(session.frame.mapExtentOf(bounds))
+      : this.predictionSource.getFeatures();
+    const stale = candidates.filter((feature) => feature.get('stale'));
+    if (stale.length > 0) this.predictionSource.removeFeatures(stale);
   }
 
   private async *streamTiles(
@@ -368,6 +409,7 @@ export class GlomsegOverlay extends LitElement {
   private onTile(result: ReceivedTile): void {
     const session = this.session;
     if (!session) return;
+    this.dropStale(result.bounds);
     const change = session.store.addTile(result);
     for (const id of change.removedIds) {
       const feature = this.predictionSource.getFeatureById(id);
@@ -384,7 +426,10 @@ export class GlomsegOverlay extends LitElement {
     if (streamState.streaming) this.error = undefined;
     this.dispatchEvent(glomsegEvent('glomseg-progress', this.progress));
     // The last tile of a view: score at once so the panel shows the final numbers.
-    if (!streamState.streaming && streamState.received === streamState.total) this.updateDice();
+    if (!streamState.streaming && streamState.received === streamState.total) {
+      this.dropStale();
+      this.updateDice();
+    }
   }
 
   private toFeature(entry: PredictedGlomerulus, frame: SlideFrame): Feature<OlPolygon> {

@@ -193,4 +193,47 @@ describe('<glomseg-viewer>', () => {
     expect(dice.every((d: any) => d.tilesScored > 0)).toBe(true);
     expect(page.errors).toEqual([]);
   }, TIMEOUT);
+
+  it('cuts again at a new threshold: no new session, no re-inference, the map never emptied', async () => {
+    const complete = () =>
+      page.waitForFunction(
+        () => {
+          const status = (document.querySelector('glomseg-viewer') as any).overlay.shadowRoot.querySelector('[part=status]');
+          return status.dataset.streaming === 'false' && Number(status.dataset.total) > 0 && status.dataset.received === status.dataset.total;
+        },
+        null,
+        { timeout: TIMEOUT, polling: 100 },
+      );
+    await complete();
+    const calls: string[] = [];
+    page.on('request', (request) => calls.push(new URL(request.url()).pathname));
+    const computed = app.service.stats().tilesComputed;
+    const counts = await page.evaluate(() => {
+      const viewer = document.querySelector('glomseg-viewer') as any;
+      const layer = viewer.map.getLayers().getArray().find((l: any) => l.get('name') === 'glomseg-predictions');
+      const source = layer.getSource();
+      const seen: number[] = [source.getFeatures().length];
+      (window as any).__featureCounts = seen;
+      source.on(['addfeature', 'removefeature', 'clear'], () => seen.push(source.getFeatures().length));
+      const card = viewer.overlay.modelCard.threshold;
+      viewer.overlay.threshold = Math.round((card > 0.5 ? card - 0.2 : card + 0.2) * 100) / 100;
+      return { before: seen[0] };
+    });
+    await complete();
+    const seen: number[] = await page.evaluate(() => (window as any).__featureCounts);
+    expect(counts.before).toBeGreaterThan(10);
+    expect(Math.min(...seen)).toBeGreaterThan(0);
+    expect(calls.filter((p) => /GetSlideInfo|ListModels/.test(p))).toEqual([]);
+    expect(calls.some((p) => p.endsWith('/StreamTiles'))).toBe(true);
+    expect(app.service.stats().tilesComputed).toBe(computed);
+    const unique = await page.evaluate(() => {
+      const viewer = document.querySelector('glomseg-viewer') as any;
+      const layer = viewer.map.getLayers().getArray().find((l: any) => l.get('name') === 'glomseg-predictions');
+      const features = layer.getSource().getFeatures();
+      return { features: features.length, stale: features.filter((f: any) => f.get('stale')).length, predictions: viewer.overlay.predictions.length };
+    });
+    expect(unique.stale).toBe(0);
+    expect(unique.predictions).toBe(unique.features);
+    expect(page.errors).toEqual([]);
+  }, TIMEOUT);
 });
