@@ -7,6 +7,7 @@ import OlPolygon from 'ol/geom/Polygon.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import { unByKey } from 'ol/Observable.js';
+import { getForViewAndSize } from 'ol/extent.js';
 import type { EventsKey } from 'ol/events.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
@@ -389,8 +390,33 @@ export class GlomsegOverlay extends LitElement {
     return session.frame.viewRect(map.getView().calculateExtent(size));
   }
 
+  /**
+   * Where an animation (a fling after a drag, a zoom button) will leave the view, when it says so: streaming can
+   * start for the destination at once instead of after the animation. OpenLayers keeps the targets in the view's
+   * animation list; an anchored zoom's destination centre is not stored, so that case waits as before.
+   */
+  private destinationRect() {
+    const map = this.attachedMap;
+    const session = this.session;
+    const view = map?.getView();
+    const size = map?.getSize();
+    if (!view || !session || !size || !view.getAnimating()) return undefined;
+    const series = (view as unknown as { animations_?: Array<Array<{ targetCenter?: number[]; targetResolution?: number; anchor?: number[] }>> }).animations_;
+    const last = series?.at(-1)?.at(-1);
+    if (!last || (last.anchor && last.targetResolution !== undefined)) return undefined;
+    const center = last.targetCenter ?? view.getCenter();
+    const resolution = last.targetResolution ?? view.getResolution();
+    if (!center || !resolution) return undefined;
+    return session.frame.viewRect(getForViewAndSize(center, resolution, view.getRotation(), size));
+  }
+
   private onViewChanging(): void {
     const session = this.session;
+    const destination = this.destinationRect();
+    if (session && destination) {
+      session.controller.setView(destination, true);
+      return;
+    }
     const rect = this.currentViewRect();
     if (!session || !rect) return;
     session.controller.setView(rect, false);

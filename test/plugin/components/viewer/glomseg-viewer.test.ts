@@ -236,4 +236,61 @@ describe('<glomseg-viewer>', () => {
     expect(unique.predictions).toBe(unique.features);
     expect(page.errors).toEqual([]);
   }, TIMEOUT);
+
+  it('starts streaming where a fling will stop, before the fling ends', async () => {
+    // Tiles of a scale not used before, so the destination's tiles are missing; zoomed in at the top-left corner.
+    if ((await viewerState(page)).gridSlide !== FULL) {
+      await openFromList(page, FULL);
+      await page.waitForFunction((id) => (document.querySelector('glomseg-viewer') as any).overlay.grid?.slideId === id, FULL, { timeout: TIMEOUT });
+    }
+    await page.evaluate(() => {
+      const viewer = document.querySelector('glomseg-viewer') as any;
+      viewer.overlay.mppOverride = 0.48;
+    });
+    await page.waitForFunction(() => (document.querySelector('glomseg-viewer') as any).overlay.grid?.mppSource === 'request', null, { timeout: TIMEOUT });
+    await page.evaluate(() => {
+      const viewer = document.querySelector('glomseg-viewer') as any;
+      const view = viewer.map.getView();
+      const size = viewer.map.getSize();
+      const resolution = (1.5 * viewer.overlay.grid.tileSizeLevel0) / size[1];
+      view.setResolution(resolution);
+      view.setCenter([(size[0] / 2) * resolution, (-size[1] / 2) * resolution]);
+    });
+    await page.waitForFunction(
+      () => {
+        const status = (document.querySelector('glomseg-viewer') as any).overlay.shadowRoot.querySelector('[part=status]');
+        return status.dataset.streaming === 'false' && Number(status.dataset.total) > 0 && status.dataset.received === status.dataset.total;
+      },
+      null,
+      { timeout: TIMEOUT, polling: 100 },
+    );
+    await page.evaluate(() => {
+      const w = window as any;
+      const viewer = document.querySelector('glomseg-viewer') as any;
+      w.__fling = { moveend: 0, streamOpened: 0, animating: false };
+      viewer.map.once('moveend', () => (w.__fling.moveend = performance.now()));
+      viewer.overlay.addEventListener('glomseg-progress', (e: any) => {
+        if (e.detail.streaming && !w.__fling.streamOpened) {
+          w.__fling.streamOpened = performance.now();
+          w.__fling.animating = viewer.map.getView().getAnimating();
+        }
+      });
+    });
+    // A quick drag towards the top-left moves the view to the bottom-right, and OpenLayers flings on after release.
+    const box = (await page.locator('glomseg-viewer [part=map]').boundingBox())!;
+    const start = { x: box.x + box.width * 0.7, y: box.y + box.height * 0.7 };
+    await page.mouse.move(start.x, start.y);
+    await page.mouse.down();
+    for (let i = 1; i <= 5; i++) await page.mouse.move(start.x - i * 60, start.y - i * 45);
+    await page.mouse.up();
+    await page
+      .waitForFunction(() => (window as any).__fling.moveend > 0 && (window as any).__fling.streamOpened > 0, null, { timeout: 30_000 })
+      .catch(async (error) => {
+        throw new Error(`${error}: ${JSON.stringify(await page.evaluate(() => (window as any).__fling))}`);
+      });
+    const fling = await page.evaluate(() => (window as any).__fling);
+    expect(fling.animating, 'the stream opened while the fling was still running').toBe(true);
+    expect(fling.streamOpened).toBeLessThan(fling.moveend);
+    expect(page.errors).toEqual([]);
+  }, TIMEOUT);
 });
