@@ -8,11 +8,15 @@ import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import { unByKey } from 'ol/Observable.js';
 import { getForViewAndSize } from 'ol/extent.js';
+import OlOverlay from 'ol/Overlay.js';
+import type MapBrowserEvent from 'ol/MapBrowserEvent.js';
+import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
+import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
 import type { EventsKey } from 'ol/events.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import { toQuPathGeoJson, type AnnotationFormat, type GeoJsonFeatureCollection } from '@glomseg/shared/annotations.js';
-import { minAreaOnSlide, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
+import { minAreaOnSlide, tileBounds, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { scaleNote } from '@glomseg/shared/scale-estimate.js';
@@ -107,6 +111,9 @@ export class GlomsegOverlay extends LitElement {
   private readonly predictionLayer = new VectorLayer({ source: this.predictionSource, style: predictionStyle, zIndex: 20, properties: { name: 'glomseg-predictions' } });
   private readonly annotationLayer = new VectorLayer({ source: this.annotationSource, style: annotationStyle, zIndex: 19, properties: { name: 'glomseg-annotations' } });
   private mapKeys: EventsKey[] = [];
+  /** The measurements of the polygon under the pointer (or last clicked), on the map. */
+  private readonly tooltipElement = Object.assign(document.createElement('div'), { className: 'glomseg-measurements' });
+  private readonly tooltip = new OlOverlay({ element: this.tooltipElement, offset: [12, 12], positioning: 'top-left', stopEvent: false });
   private viewKeys: EventsKey[] = [];
   private settleTimer?: ReturnType<typeof setTimeout>;
   private diceTimer?: ReturnType<typeof setTimeout>;
@@ -237,7 +244,14 @@ export class GlomsegOverlay extends LitElement {
     this.attachedMap = map;
     map.addLayer(this.annotationLayer);
     map.addLayer(this.predictionLayer);
+    map.addOverlay(this.tooltip);
+    Object.assign(this.tooltipElement.style, {
+      background: 'rgba(20, 20, 20, 0.85)', color: '#fff', font: '12px/1.4 system-ui, sans-serif', padding: '4px 8px',
+      borderRadius: '4px', pointerEvents: 'none', whiteSpace: 'nowrap', display: 'none',
+    });
     this.mapKeys = [
+      map.on('pointermove', (event) => this.showMeasurements(event)),
+      map.on('singleclick', (event) => this.showMeasurements(event)),
       map.on('moveend', () => this.onViewSettled()),
       map.on('change:view', () => this.bindView()),
       map.on('change:size', () => this.onViewSettled()),
@@ -257,6 +271,7 @@ export class GlomsegOverlay extends LitElement {
     this.viewKeys = [];
     map.removeLayer(this.predictionLayer);
     map.removeLayer(this.annotationLayer);
+    map.removeOverlay(this.tooltip);
     map.getViewport()?.removeEventListener('dragover', this.onDragOver);
     map.getViewport()?.removeEventListener('drop', this.onDrop);
     this.attachedMap = undefined;
@@ -469,6 +484,24 @@ export class GlomsegOverlay extends LitElement {
     return feature;
   }
 
+  /** Area, mean probability and match class of the prediction under the pointer. */
+  private showMeasurements(event: MapBrowserEvent<PointerEvent | KeyboardEvent | WheelEvent>): void {
+    if (event.dragging) return;
+    const mpp = this.session?.model.grid.mppAssumed;
+    const feature = event.map.forEachFeatureAtPixel(event.pixel, (f) => f, { layerFilter: (layer) => layer === this.predictionLayer, hitTolerance: 2 });
+    if (!feature || !this.visible) {
+      this.tooltipElement.style.display = 'none';
+      return;
+    }
+    const area = feature.get('area') as number;
+    const cls = feature.get('class') as string | undefined;
+    const words = cls === 'true-positive' ? 'true positive' : cls === 'false-positive' ? 'false positive' : 'not scored';
+    const size = mpp ? `${Math.round(area * mpp * mpp).toLocaleString('en')} µm²` : `${Math.round(area).toLocaleString('en')} px²`;
+    this.tooltipElement.textContent = `Glomerulus (predicted) · ${size} · mean probability ${(feature.get('meanProbability') as number).toFixed(2)} · ${words}`;
+    this.tooltipElement.style.display = 'block';
+    this.tooltip.setPosition(event.coordinate);
+  }
+
   // ---- annotations and Dice ----
 
   private beginAnnotationLoad(): AbortSignal {
@@ -619,6 +652,7 @@ export class GlomsegOverlay extends LitElement {
           <input type="file" hidden accept=".json,.geojson,.csv" @change=${this.onPickFile} />
         </div>
         ${this.renderOffSlide()}
+        ${this.renderSizes()}
         ${this.renderDice()}
         ${this.renderLegend()}
         <div class="row">
@@ -626,6 +660,26 @@ export class GlomsegOverlay extends LitElement {
         </div>
       </div>
     `;
+  }
+
+  /** How large the glomeruli found are (um^2) and how many there are per mm^2 of the area predicted. */
+  private renderSizes() {
+    const session = this.session;
+    const mpp = session?.model.grid.mppAssumed;
+    if (!session || !mpp || session.store.size === 0) return nothing;
+    const areas = areasUm2(session.store.polygons(), mpp);
+    let areaPx = 0;
+    for (const key of session.controller.received) {
+      const [col, row] = key.split(',').map(Number);
+      const bounds = tileBounds(session.model.grid, { col, row });
+      areaPx += bounds.width * bounds.height;
+    }
+    const density = densityPerMm2(areas.length, areaPx, mpp);
+    return html`<div part="sizes">
+      <h3>Glomerulus sizes</h3>
+      <div part="density" data-value=${density}>${density.toFixed(1)} glomeruli per mm² of the area predicted (${((areaPx * mpp * mpp) / 1e6).toFixed(2)} mm²)</div>
+      <div part="histogram">${unsafeSVG(histogramSvg(sizeHistogram(areas), areas))}</div>
+    </div>`;
   }
 
   /** Annotations that do not lie on the slide are shown, but not silently. */

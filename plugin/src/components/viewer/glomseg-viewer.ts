@@ -240,7 +240,12 @@ export class GlomsegViewer extends LitElement {
     const map = this.olMap;
     const slide = this.slideInfo;
     if (!map || !slide || slide.mppX || !grid?.mppAssumed || grid.slideId !== slide.id) return;
-    const scaleSource = grid.mppSource === 'estimated' ? `estimated from the image, confidence ${Math.round((grid.mppConfidence ?? 0) * 100)}%` : 'not in the file: assumed by the model';
+    const scaleSource =
+      grid.mppSource === 'estimated'
+        ? `estimated from the image, confidence ${Math.round((grid.mppConfidence ?? 0) * 100)}%`
+        : grid.mppSource === 'request'
+          ? 'not in the file: as given (mpp-override)'
+          : 'not in the file: assumed by the model';
     if (this.pixelSizeAssumed && this.pixelSize.micrometres === grid.mppAssumed && this.scaleSource === scaleSource) return;
     this.pixelSize.micrometres = grid.mppAssumed;
     this.scaleSource = scaleSource;

@@ -293,4 +293,39 @@ describe('<glomseg-viewer>', () => {
     expect(fling.streamOpened).toBeLessThan(fling.moveend);
     expect(page.errors).toEqual([]);
   }, TIMEOUT);
+
+  it('shows the size distribution, the count per mm², and a polygon\'s measurements under the pointer', async () => {
+    await page.waitForFunction(
+      () => {
+        const status = (document.querySelector('glomseg-viewer') as any).overlay.shadowRoot.querySelector('[part=status]');
+        return status.dataset.streaming === 'false' && Number(status.dataset.polygons) > 0 && status.dataset.received === status.dataset.total;
+      },
+      null,
+      { timeout: TIMEOUT, polling: 100 },
+    );
+    const sizes = await page.evaluate(() => {
+      const root = (document.querySelector('glomseg-viewer') as any).overlay.shadowRoot;
+      return { bars: root.querySelectorAll('[part=histogram] svg rect').length, density: Number(root.querySelector('[part=density]')?.dataset.value), text: root.querySelector('[part=sizes]')?.textContent };
+    });
+    expect(sizes.bars).toBeGreaterThan(5);
+    expect(sizes.density).toBeGreaterThan(0);
+    expect(sizes.text).toMatch(/glomeruli per mm² of the area predicted/);
+
+    const target = await page.evaluate(() => {
+      const viewer = document.querySelector('glomseg-viewer') as any;
+      const polygon = viewer.overlay.predictions.reduce((a: any, b: any) => (b.area > a.area ? b : a));
+      const n = polygon.exterior.length;
+      const x = polygon.exterior.reduce((sum: number, p: number[]) => sum + p[0], 0) / n;
+      const y = polygon.exterior.reduce((sum: number, p: number[]) => sum + p[1], 0) / n;
+      viewer.map.getView().setCenter([x, -y]);
+      viewer.map.renderSync();
+      return viewer.map.getPixelFromCoordinate([x, -y]);
+    });
+    const box = (await page.locator('glomseg-viewer [part=map]').boundingBox())!;
+    await page.mouse.move(box.x + target[0] + 1, box.y + target[1] + 1);
+    await page.mouse.move(box.x + target[0], box.y + target[1]);
+    await expect.poll(() => page.locator('glomseg-viewer .glomseg-measurements').textContent(), { timeout: 5000 }).toMatch(/Glomerulus \(predicted\) · [\d,]+ µm² · mean probability 0\.\d\d/);
+    await page.screenshot({ path: 'test-results/viewer-sizes-measurements.png' });
+    expect(page.errors).toEqual([]);
+  }, TIMEOUT);
 });
