@@ -10,6 +10,7 @@ import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import { diceMetricsFromProto, polygonFromProto } from './client-mapping.js';
 import { GlomsegClient, describeGrpcError } from './grpc-client.js';
+import { htmlReport } from './html-report.js';
 
 export interface ScoreOptions {
   annotations?: string;
@@ -274,4 +275,6 @@ async function writeOutputs(out: string, scores: SlideScore[], overall: DiceMetr
     })),
   };
   await writeFile(path.join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+  const report = await htmlReport(scores.map((s) => ({ ...s, name: slideNameOf(s.slide), file: s.slide })), overall);
+  await writeFile(path.join(out, 'report.html'), report);
 }

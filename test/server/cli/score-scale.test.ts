@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import os from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { EVAL_REGION, REPO_ROOT } from '../../helpers/paths.js';
 
@@ -33,6 +35,25 @@ describe('glomseg score on a slide without a recorded pixel size', () => {
     // The table (on stderr with --json) carries the scale and the note.
     expect(stderr).toMatch(/2\.00 estimated \(\d+%\)/);
     expect(stderr).toContain('note: kidney-region-quarter: The slide file does not record its pixel size');
+  }, 240_000);
+
+  it('writes a self-contained HTML report: thumbnail with the polygons, metrics, scale and size distribution', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'glomseg-report-'));
+    try {
+      const { stdout } = await glomseg(['score', QUARTER, '--mpp', '2', '--out', out, '--json']);
+      const result = resultOf(stdout);
+      const html = await readFile(path.join(out, 'report.html'), 'utf8');
+      expect(html).toContain('<h2>kidney-region-quarter</h2>');
+      expect(html).toMatch(/<image href="data:image\/jpeg;base64,[A-Za-z0-9+/]{1000,}/);
+      expect(html.match(/<path class="glomerulus"/g)).toHaveLength(result.glomeruli);
+      expect(html).toContain('2.000 µm/px (request)');
+      expect(html).toMatch(/Glomeruli per mm² of slide<\/th><td>\d+\.\d\d/);
+      expect(html).toMatch(/<svg[^>]*aria-label="Glomerulus sizes: \d+ glomeruli/);
+      // Self-contained: nothing fetched from elsewhere.
+      expect(html).not.toMatch(/<(script|link)\b|src="http|href="http/);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   }, 240_000);
 
   it('uses the pixel size given with --mpp, without a note', async () => {
