@@ -34,6 +34,8 @@ import { overlayStyles } from './glomseg-overlay.styles.js';
 /** Starts a new stream this long after the view stops changing, if OpenLayers' moveend has not come first. */
 const VIEW_SETTLE_MS = 200;
 const DICE_THROTTLE_MS = 250;
+/** Longest stretch of scoring already-received tiles between two frames. */
+const SCORE_SLICE_MS = 8;
 
 interface Session {
   abort: AbortController;
@@ -543,13 +545,23 @@ export class GlomsegOverlay extends LitElement {
         feature.setGeometry(new OlPolygon([session.frame.ringToMap(polygon.exterior), ...polygon.holes.map((h) => session.frame.ringToMap(h))]));
       });
     }
-    this.scorer = new LiveDiceScorer(session.model.grid, this.annotations.polygons);
-    const predicted = session.store.polygons();
-    for (const key of session.controller.received) {
-      const [col, row] = key.split(',').map(Number);
-      this.scorer.addTile({ col, row }, predicted);
-    }
-    this.updateDice();
+    const scorer = new LiveDiceScorer(session.model.grid, this.annotations.polygons);
+    this.scorer = scorer;
+    // Tiles received before the annotations are scored in slices between frames: hundreds of large tiles scored
+    // at once froze the page for seconds. New tiles are scored as they arrive meanwhile (addTile counts each once).
+    const backlog = [...session.controller.received];
+    const slice = () => {
+      if (this.scorer !== scorer || this.session !== session) return;
+      const started = performance.now();
+      const predicted = session.store.polygons();
+      while (backlog.length > 0 && performance.now() - started < SCORE_SLICE_MS) {
+        const [col, row] = backlog.pop()!.split(',').map(Number);
+        scorer.addTile({ col, row }, predicted);
+      }
+      if (backlog.length > 0) setTimeout(slice, 0);
+      else this.updateDice();
+    };
+    slice();
   }
 
   private scheduleDice(): void {
