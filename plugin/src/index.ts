@@ -8,3 +8,5 @@ export type { LiveDiceMetrics, PredictionClass, TruthClass } from './dice-panel.
 export type { LoadedAnnotations } from './annotation-source.js';
 export type { PixelOrigin } from './slide-frame.js';
 export type { RequestHeaders } from './glomseg-client.js';
+export { PredictionLayer, type PredictionSettings, type PredictionLayerEvents, type PredictionSession } from './layers/prediction-layer.js';
+export { AnnotationLayer, type AnnotationInput } from './layers/annotation-layer.js';

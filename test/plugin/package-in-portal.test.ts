@@ -132,4 +132,32 @@ describe('@glomseg/plugin installed from its tarball in a portal project', () =>
     expect(tab.errors).toEqual([]);
     await tab.close();
   }, TIMEOUT);
+
+  it('gives a portal the prediction layer without the panel', async () => {
+    // The map code of the README's main.js, with the layer instead of <glomseg-overlay>.
+    const readme = await readFile(path.join(REPO_ROOT, 'plugin/README.md'), 'utf8');
+    const main = blockAfter(readme, '`main.js`:', 'js').replaceAll(PLACEHOLDER, proxyUrl);
+    const mapPart = main.slice(0, main.indexOf("const overlay = document.getElementById('glomseg');"));
+    const layerOnly = `${mapPart.replace("import '@glomseg/plugin';", "import { PredictionLayer } from '@glomseg/plugin';")}
+const layer = new PredictionLayer({ onState: (state) => { window.__state = state; }, onError: (error) => { window.__error = String(error); } });
+layer.attach(map);
+layer.configure({ serverUrl: server, slide: slide.id, model: '', threshold: 0, mppOverride: 0, pixelOrigin: 'top-left', maxTiles: 400 });
+window.__layer = layer;
+`;
+    await writeFile(path.join(project, 'main.js'), layerOnly);
+    await writeFile(path.join(project, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><script type="module" src="main.bundle.js"></script></head><body><div id="map" style="width: 900px; height: 700px"></div></body></html>');
+    await esbuild.build({ absWorkingDir: project, entryPoints: ['main.js'], outfile: 'main.bundle.js', bundle: true, format: 'esm', logLevel: 'warning' });
+    const tab = await browser.newPage();
+    await tab.goto(`${proxyUrl}/`);
+    await tab.waitForFunction(() => {
+      const state = (window as any).__state;
+      return (window as any).__error || (state && !state.streaming && state.total > 0 && state.received === state.total);
+    }, null, { timeout: TIMEOUT, polling: 250 });
+    const result = await tab.evaluate(() => ({ error: (window as any).__error, features: (window as any).__layer.source.getFeatures().length, panels: document.querySelectorAll('glomseg-overlay').length }));
+    expect(result.error).toBeUndefined();
+    expect(result.features).toBeGreaterThan(10);
+    expect(result.panels).toBe(0);
+    expect(tab.errors).toEqual([]);
+    await tab.close();
+  }, TIMEOUT);
 });

@@ -1,50 +1,28 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type OlMap from 'ol/Map.js';
-import type View from 'ol/View.js';
-import Feature from 'ol/Feature.js';
-import OlPolygon from 'ol/geom/Polygon.js';
-import VectorLayer from 'ol/layer/Vector.js';
-import VectorSource from 'ol/source/Vector.js';
-import { unByKey } from 'ol/Observable.js';
-import { getForViewAndSize } from 'ol/extent.js';
-import OlOverlay from 'ol/Overlay.js';
-import type MapBrowserEvent from 'ol/MapBrowserEvent.js';
 import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
 import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
-import type { EventsKey } from 'ol/events.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
-import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import { toQuPathGeoJson, type AnnotationFormat, type GeoJsonFeatureCollection } from '@glomseg/shared/annotations.js';
-import { minAreaOnSlide, tileBounds, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
+import { tileBounds, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { scaleNote } from '@glomseg/shared/scale-estimate.js';
 import { glomsegEvent, type ErrorEventDetail, type ProgressEventDetail } from '../../events.js';
-import { describeError, glomsegClient, type RequestHeaders } from '../../glomseg-client.js';
-import { modelOnSlideFromProto, polygonFromProto, rectFromProto, slideFromProto, type ModelOnSlide } from '../../proto-to-domain.js';
-import { TileStreamController, type ReceivedTile, type TileStreamState } from '../../tile-stream.js';
-import { PredictionStore, type PredictedGlomerulus } from '../../prediction-store.js';
+import { describeError, type RequestHeaders } from '../../glomseg-client.js';
+import type { PredictedGlomerulus } from '../../prediction-store.js';
 import { LiveDiceScorer, formatScore, type LiveDiceMetrics } from '../../dice-panel.js';
-import { annotationsOffSlide, fetchAnnotations, parseAnnotationText, readAnnotationFile, type LoadedAnnotations } from '../../annotation-source.js';
+import { annotationsOffSlide, type LoadedAnnotations } from '../../annotation-source.js';
 import { SlideFrame, type PixelOrigin } from '../../slide-frame.js';
-import { CLASS_COLOURS, LEGEND, annotationStyle, predictionStyle, type FeatureClass } from '../../feature-styles.js';
+import { CLASS_COLOURS, LEGEND, type FeatureClass } from '../../feature-styles.js';
+import { PredictionLayer, type PredictionSession } from '../../layers/prediction-layer.js';
+import { AnnotationLayer, type AnnotationInput } from '../../layers/annotation-layer.js';
 import { overlayStyles } from './glomseg-overlay.styles.js';
 
-/** Starts a new stream this long after the view stops changing, if OpenLayers' moveend has not come first. */
-const VIEW_SETTLE_MS = 200;
 const DICE_THROTTLE_MS = 250;
 /** Longest stretch of scoring already-received tiles between two frames. */
 const SCORE_SLICE_MS = 8;
-
-interface Session {
-  abort: AbortController;
-  slide: SlideMetadata;
-  model: ModelOnSlide;
-  frame: SlideFrame;
-  controller: TileStreamController;
-  store: PredictionStore;
-}
 
 /**
  * Glomerulus predictions over a slide that an OpenLayers map already shows. Asks the glomseg server (gRPC-Web)
@@ -92,9 +70,9 @@ export class GlomsegOverlay extends LitElement {
   @property({ attribute: 'annotations-url' }) annotationsUrl = '';
   @property({ attribute: 'pixel-origin' }) pixelOrigin: PixelOrigin = 'top-left';
   @property({ type: Number, attribute: 'max-tiles' }) maxTiles = 400;
-  /** QuPath object type of exported predictions: 'detection' (default) or 'annotation'. */
   /** Headers for every call to the server (e.g. authorization), or a function that returns them (a token provider). */
   @property({ attribute: false }) headers?: RequestHeaders;
+  /** QuPath object type of exported predictions: 'detection' (default) or 'annotation'. */
   @property({ attribute: 'export-object-type' }) exportObjectType: 'detection' | 'annotation' = 'detection';
 
   @state() private progress: ProgressEventDetail = { received: 0, total: 0, streaming: false, limited: false, polygons: 0 };
@@ -104,32 +82,37 @@ export class GlomsegOverlay extends LitElement {
   @state() private dice?: LiveDiceMetrics;
   @state() private annotationsVisible = true;
 
-  private session?: Session;
-  /** Cuts made (sessions and threshold changes): part of every feature id. */
-  private cuts = 0;
+  /** The two map layers; this element adds the panel and scores one against the other. */
+  private readonly predictionsLayer = new PredictionLayer({
+    onSession: (session) => this.onSession(session),
+    onCut: () => {
+      if (this.annotations) this.rebuildScorer();
+    },
+    onTile: (result, session) => {
+      this.scorer?.addTile(result.tile, session.store.polygons());
+      this.dispatchEvent(glomsegEvent('glomseg-tile', { tile: result.tile, bounds: result.bounds, polygons: result.polygons, cached: result.cached }));
+      this.scheduleDice();
+    },
+    onState: (streamState, session) => {
+      this.progress = { ...streamState, polygons: session.store.size };
+      if (streamState.streaming) this.error = undefined;
+      this.dispatchEvent(glomsegEvent('glomseg-progress', this.progress));
+      // The last tile of a view: score at once so the panel shows the final numbers.
+      if (!streamState.streaming && streamState.received === streamState.total) {
+        this.predictionsLayer.dropStale();
+        this.updateDice();
+      }
+    },
+    onError: (error) => this.showError(error),
+    onLoading: (loading) => (this.loading = loading),
+  });
+  private readonly annotationsLayer = new AnnotationLayer((file) => void this.loadAnnotations(file));
   private scorer?: LiveDiceScorer;
-  private readonly predictionSource = new VectorSource<Feature<OlPolygon>>();
-  private readonly annotationSource = new VectorSource<Feature<OlPolygon>>();
-  private readonly predictionLayer = new VectorLayer({ source: this.predictionSource, style: predictionStyle, zIndex: 20, properties: { name: 'glomseg-predictions' } });
-  private readonly annotationLayer = new VectorLayer({ source: this.annotationSource, style: annotationStyle, zIndex: 19, properties: { name: 'glomseg-annotations' } });
-  private mapKeys: EventsKey[] = [];
-  /** The measurements of the polygon under the pointer (or last clicked), on the map. */
-  private readonly tooltipElement = Object.assign(document.createElement('div'), { className: 'glomseg-measurements' });
-  private readonly tooltip = new OlOverlay({ element: this.tooltipElement, offset: [12, 12], positioning: 'top-left', stopEvent: false });
-  private viewKeys: EventsKey[] = [];
-  private settleTimer?: ReturnType<typeof setTimeout>;
   private diceTimer?: ReturnType<typeof setTimeout>;
-  private annotationAbort?: AbortController;
-  private attachedMap?: OlMap;
-  private readonly onDragOver = (event: DragEvent) => {
-    if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
-  };
-  private readonly onDrop = (event: DragEvent) => {
-    const file = event.dataTransfer?.files[0];
-    if (!file) return;
-    event.preventDefault();
-    void this.loadAnnotations(file);
-  };
+
+  private get session(): PredictionSession | undefined {
+    return this.predictionsLayer.session;
+  }
 
   // ---- public API ----
 
@@ -160,26 +143,18 @@ export class GlomsegOverlay extends LitElement {
   }
 
   /** Loads annotations from text (any supported format) or a File / Blob. */
-  async loadAnnotations(source: string | Blob, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
-    const signal = this.beginAnnotationLoad();
-    const size = { width: this.session?.slide.width, height: this.session?.slide.height };
-    return this.applyAnnotations(
-      () => (typeof source === 'string' ? Promise.resolve(parseAnnotationText(source, { ...options, ...size })) : readAnnotationFile(source, { ...options, ...size, signal })),
-      signal,
-    );
+  loadAnnotations(source: string | Blob, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
+    return this.applyAnnotations(typeof source === 'string' ? { text: source } : { file: source }, options);
   }
 
   /** Fetches and loads annotations from a URL. */
-  async loadAnnotationsFromUrl(url: string, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
-    const signal = this.beginAnnotationLoad();
-    const size = { width: this.session?.slide.width, height: this.session?.slide.height };
-    return this.applyAnnotations(() => fetchAnnotations(url, { ...options, ...size, signal }), signal);
+  loadAnnotationsFromUrl(url: string, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
+    return this.applyAnnotations({ url }, options);
   }
 
   clearAnnotations(): void {
-    this.annotationAbort?.abort();
+    this.annotationsLayer.clear();
     this.annotations = undefined;
-    this.annotationSource.clear();
     this.scorer = undefined;
     this.dice = undefined;
     this.classifyPredictions(undefined);
@@ -207,329 +182,90 @@ export class GlomsegOverlay extends LitElement {
 
   /** Drops what was received and asks again for the current view. */
   refresh(): void {
-    void this.startSession();
+    this.predictionsLayer.refresh();
   }
 
   // ---- lifecycle ----
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (this.map && !this.attachedMap) this.attachMap(this.map);
+    if (this.map && !this.predictionsLayer.attachedMap) this.attachMap(this.map);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.endSession();
-    this.detachMap();
-    this.annotationAbort?.abort();
+    clearTimeout(this.diceTimer);
+    this.predictionsLayer.dispose();
+    this.annotationsLayer.clear();
+    this.annotationsLayer.detach();
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     // Ground truth belongs to the slide it was loaded for: another slide starts without it.
     if (changed.has('slide') && changed.get('slide')) this.clearAnnotations();
     if (changed.has('map') && this.isConnected) {
-      this.detachMap();
       if (this.map) this.attachMap(this.map);
+      else {
+        this.predictionsLayer.detach();
+        this.annotationsLayer.detach();
+      }
     }
-    // A session is keyed on server, slide, model and scale; a threshold alone only cuts again.
-    if (['map', 'headers', 'serverUrl', 'slide', 'model', 'mppOverride', 'pixelOrigin', 'maxTiles'].some((key) => changed.has(key as keyof GlomsegOverlay))) {
-      void this.startSession();
-    } else if (changed.has('threshold')) {
-      this.recut();
+    const sessionKeys = ['map', 'headers', 'serverUrl', 'slide', 'model', 'mppOverride', 'pixelOrigin', 'maxTiles'];
+    const newSession = sessionKeys.some((key) => changed.has(key as keyof GlomsegOverlay));
+    if (newSession || changed.has('threshold')) {
+      if (newSession) {
+        this.error = undefined;
+        this.dice = undefined;
+        this.progress = { received: 0, total: 0, streaming: false, limited: false, polygons: 0 };
+      }
+      // A session is keyed on server, slide, model and scale; a threshold alone only cuts again.
+      this.predictionsLayer.configure({
+        serverUrl: this.serverUrl,
+        headers: this.headers,
+        slide: this.slide,
+        model: this.model,
+        threshold: this.threshold,
+        mppOverride: this.mppOverride,
+        pixelOrigin: this.pixelOrigin,
+        maxTiles: this.maxTiles,
+      });
+      // Another map for the same slide: the session's view and frame belong to the old one.
+      if (changed.has('map') && this.predictionsLayer.session) this.predictionsLayer.refresh();
     }
-    if (changed.has('opacity')) this.predictionLayer.setOpacity(this.opacity);
-    if (changed.has('visible')) this.predictionLayer.setVisible(this.visible);
+    if (changed.has('opacity')) this.predictionsLayer.layer.setOpacity(this.opacity);
+    if (changed.has('visible')) this.predictionsLayer.layer.setVisible(this.visible);
     if (changed.has('annotationsUrl') && this.annotationsUrl) void this.loadAnnotationsFromUrl(this.annotationsUrl);
   }
 
   private attachMap(map: OlMap): void {
-    this.attachedMap = map;
-    map.addLayer(this.annotationLayer);
-    map.addLayer(this.predictionLayer);
-    map.addOverlay(this.tooltip);
-    Object.assign(this.tooltipElement.style, {
-      background: 'rgba(20, 20, 20, 0.85)', color: '#fff', font: '12px/1.4 system-ui, sans-serif', padding: '4px 8px',
-      borderRadius: '4px', pointerEvents: 'none', whiteSpace: 'nowrap', display: 'none',
-    });
-    this.mapKeys = [
-      map.on('pointermove', (event) => this.showMeasurements(event)),
-      map.on('singleclick', (event) => this.showMeasurements(event)),
-      map.on('moveend', () => this.onViewSettled()),
-      map.on('change:view', () => this.bindView()),
-      map.on('change:size', () => this.onViewSettled()),
-    ];
-    const viewport = map.getViewport();
-    viewport?.addEventListener('dragover', this.onDragOver);
-    viewport?.addEventListener('drop', this.onDrop);
-    this.bindView();
+    this.annotationsLayer.attach(map);
+    this.predictionsLayer.attach(map);
   }
 
-  private detachMap(): void {
-    const map = this.attachedMap;
-    if (!map) return;
-    unByKey(this.mapKeys);
-    unByKey(this.viewKeys);
-    this.mapKeys = [];
-    this.viewKeys = [];
-    map.removeLayer(this.predictionLayer);
-    map.removeLayer(this.annotationLayer);
-    map.removeOverlay(this.tooltip);
-    map.getViewport()?.removeEventListener('dragover', this.onDragOver);
-    map.getViewport()?.removeEventListener('drop', this.onDrop);
-    this.attachedMap = undefined;
-  }
-
-  private bindView(): void {
-    unByKey(this.viewKeys);
-    const view: View | undefined = this.attachedMap?.getView();
-    this.viewKeys = view ? [view.on('change:center', () => this.onViewChanging()), view.on('change:resolution', () => this.onViewChanging())] : [];
-    this.onViewSettled();
-  }
-
-  // ---- streaming ----
-
-  private endSession(): void {
-    clearTimeout(this.settleTimer);
+  private onSession(session: PredictionSession | undefined): void {
     clearTimeout(this.diceTimer);
-    const session = this.session;
-    this.session = undefined;
     this.scorer = undefined;
     if (!session) return;
-    session.abort.abort();
-    session.controller.dispose();
-    this.predictionSource.clear();
-  }
-
-  private async startSession(): Promise<void> {
-    this.endSession();
-    this.error = undefined;
-    this.dice = undefined;
-    this.progress = { received: 0, total: 0, streaming: false, limited: false, polygons: 0 };
-    if (!this.map || !this.slide) return;
-    const abort = new AbortController();
-    const { signal } = abort;
-    const slideId = this.slide;
-    const client = glomsegClient(this.serverUrl, this.headers);
-    this.loading = true;
-    try {
-      const [info, models] = await Promise.all([
-        client.getSlideInfo({ slideId }, { signal }),
-        client.listModels({ slideId, mppOverride: this.mppOverride }, { signal }),
-      ]);
-      if (signal.aborted) return;
-      const slide = slideFromProto(info);
-      const chosen = this.model ? models.models.find((m) => m.id === this.model) : models.models[0];
-      if (!chosen) {
-        const available = models.models.map((m) => m.id).join(', ') || 'none';
-        throw new GlomsegError('NOT_FOUND', this.model ? `the server has no model '${this.model}' (available: ${available})` : 'the server has no models');
-      }
-      const model = modelOnSlideFromProto(chosen, slide);
-      if (!model) throw new GlomsegError('INTERNAL', `the server sent no tile grid for model ${chosen.id} on slide ${slideId}`);
-      this.session = {
-        abort,
-        slide,
-        model,
-        frame: new SlideFrame(slide.width, slide.height, this.pixelOrigin),
-        ...this.cutAt(slideId, model),
-      };
-      if (this.annotations) this.rebuildScorer();
-      this.onViewSettled();
-    } catch (error) {
-      if (!signal.aborted) this.showError(error);
-    } finally {
-      if (!signal.aborted) this.loading = false;
+    // Annotations loaded before the slide was known were placed without its height: place them again.
+    if (this.annotations) {
+      if (session.frame.origin === 'bottom-left') this.annotationsLayer.place(session.frame);
+      this.rebuildScorer();
     }
-  }
-
-  /** A store and stream for the current threshold; ids carry the cut's number, so two cuts' features never clash. */
-  private cutAt(slideId: string, model: ModelOnSlide): Pick<Session, 'controller' | 'store'> {
-    const threshold = this.threshold;
-    const mppOverride = this.mppOverride;
-    const store = new PredictionStore(minAreaOnSlide(model.card, model.grid), `c${++this.cuts}:`);
-    const controller = new TileStreamController({
-      grid: model.grid,
-      maxTiles: this.maxTiles,
-      source: (tiles, streamSignal) => this.streamTiles({ slideId, modelId: model.card.id, threshold, mppOverride }, tiles, streamSignal),
-      onTile: (tile) => this.onTile(tile),
-      onState: (streamState) => this.onStreamState(streamState),
-      onError: (error) => this.showError(error),
-    });
-    return { controller, store };
-  }
-
-  /**
-   * A new threshold on the same server, slide, model and scale: no new session. The polygons drawn stay until the
-   * tile they lie on arrives at the new cut (the server re-cuts its kept probabilities, so that is quick).
-   */
-  private recut(): void {
-    const session = this.session;
-    if (!session) return void this.startSession();
-    session.controller.dispose();
-    for (const feature of this.predictionSource.getFeatures()) feature.set('stale', true, true);
-    Object.assign(session, this.cutAt(session.slide.id, session.model));
-    if (this.annotations) this.rebuildScorer();
-    this.onViewSettled();
-  }
-
-  /** Drops the previous cut's features on a tile (or all of them) once the new cut has it. */
-  private dropStale(bounds?: { x: number; y: number; width: number; height: number }): void {
-    const session = this.session;
-    if (!session) return;
-    const candidates = bounds
-      ? this.predictionSource.getFeaturesInExtent(session.frame.mapExtentOf(bounds))
-      : this.predictionSource.getFeatures();
-    const stale = candidates.filter((feature) => feature.get('stale'));
-    if (stale.length > 0) this.predictionSource.removeFeatures(stale);
-  }
-
-  private async *streamTiles(
-    request: { slideId: string; modelId: string; threshold: number; mppOverride: number },
-    tiles: TileAddress[],
-    signal: AbortSignal,
-  ): AsyncIterable<ReceivedTile> {
-    const client = glomsegClient(this.serverUrl, this.headers);
-    for await (const result of client.streamTiles({ ...request, tiles }, { signal })) {
-      yield {
-        tile: { col: result.tile?.col ?? 0, row: result.tile?.row ?? 0 },
-        bounds: rectFromProto(result.bounds),
-        polygons: result.polygons.map(polygonFromProto),
-        cached: result.cached,
-      };
-    }
-  }
-
-  private currentViewRect() {
-    const map = this.attachedMap;
-    const session = this.session;
-    const size = map?.getSize();
-    // A view without centre or resolution yet (a portal's new View before fit) has no extent to stream.
-    if (!map || !session || !size || !(size[0] > 0 && size[1] > 0) || !map.getView().isDef()) return undefined;
-    return session.frame.viewRect(map.getView().calculateExtent(size));
-  }
-
-  /**
-   * Where an animation (a fling after a drag, a zoom button) will leave the view, when it says so: streaming can
-   * start for the destination at once instead of after the animation. OpenLayers keeps the targets in the view's
-   * animation list; an anchored zoom's destination centre is not stored, so that case waits as before.
-   */
-  private destinationRect() {
-    const map = this.attachedMap;
-    const session = this.session;
-    const view = map?.getView();
-    const size = map?.getSize();
-    if (!view || !session || !size || !view.getAnimating()) return undefined;
-    const series = (view as unknown as { animations_?: Array<Array<{ targetCenter?: number[]; targetResolution?: number; anchor?: number[] }>> }).animations_;
-    const last = series?.at(-1)?.at(-1);
-    if (!last || (last.anchor && last.targetResolution !== undefined)) return undefined;
-    const center = last.targetCenter ?? view.getCenter();
-    const resolution = last.targetResolution ?? view.getResolution();
-    if (!center || !resolution) return undefined;
-    return session.frame.viewRect(getForViewAndSize(center, resolution, view.getRotation(), size));
-  }
-
-  private onViewChanging(): void {
-    const session = this.session;
-    const destination = this.destinationRect();
-    if (session && destination) {
-      session.controller.setView(destination, true);
-      return;
-    }
-    const rect = this.currentViewRect();
-    if (!session || !rect) return;
-    session.controller.setView(rect, false);
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => this.onViewSettled(), VIEW_SETTLE_MS);
-  }
-
-  private onViewSettled(): void {
-    clearTimeout(this.settleTimer);
-    const session = this.session;
-    const rect = this.currentViewRect();
-    if (!session || !rect) return;
-    session.controller.setView(rect, true);
-  }
-
-  private onTile(result: ReceivedTile): void {
-    const session = this.session;
-    if (!session) return;
-    this.dropStale(result.bounds);
-    const change = session.store.addTile(result);
-    for (const id of change.removedIds) {
-      const feature = this.predictionSource.getFeatureById(id);
-      if (feature) this.predictionSource.removeFeature(feature);
-    }
-    this.predictionSource.addFeatures(change.added.map((entry) => this.toFeature(entry, session.frame)));
-    this.scorer?.addTile(result.tile, session.store.polygons());
-    this.dispatchEvent(glomsegEvent('glomseg-tile', { tile: result.tile, bounds: result.bounds, polygons: result.polygons, cached: result.cached }));
-    this.scheduleDice();
-  }
-
-  private onStreamState(streamState: TileStreamState): void {
-    this.progress = { ...streamState, polygons: this.session?.store.size ?? 0 };
-    if (streamState.streaming) this.error = undefined;
-    this.dispatchEvent(glomsegEvent('glomseg-progress', this.progress));
-    // The last tile of a view: score at once so the panel shows the final numbers.
-    if (!streamState.streaming && streamState.received === streamState.total) {
-      this.dropStale();
-      this.updateDice();
-    }
-  }
-
-  private toFeature(entry: PredictedGlomerulus, frame: SlideFrame): Feature<OlPolygon> {
-    const { polygon } = entry;
-    const feature = new Feature({
-      geometry: new OlPolygon([frame.ringToMap(polygon.exterior), ...polygon.holes.map((hole) => frame.ringToMap(hole))]),
-      area: polygon.area,
-      meanProbability: polygon.meanProbability,
-    });
-    feature.setId(entry.id);
-    return feature;
-  }
-
-  /** Area, mean probability and match class of the prediction under the pointer. */
-  private showMeasurements(event: MapBrowserEvent<PointerEvent | KeyboardEvent | WheelEvent>): void {
-    if (event.dragging) return;
-    const mpp = this.session?.model.grid.mppAssumed;
-    const feature = event.map.forEachFeatureAtPixel(event.pixel, (f) => f, { layerFilter: (layer) => layer === this.predictionLayer, hitTolerance: 2 });
-    if (!feature || !this.visible) {
-      this.tooltipElement.style.display = 'none';
-      return;
-    }
-    const area = feature.get('area') as number;
-    const cls = feature.get('class') as string | undefined;
-    const words = cls === 'true-positive' ? 'true positive' : cls === 'false-positive' ? 'false positive' : 'not scored';
-    const size = mpp ? `${Math.round(area * mpp * mpp).toLocaleString('en')} µm²` : `${Math.round(area).toLocaleString('en')} px²`;
-    this.tooltipElement.textContent = `Glomerulus (predicted) · ${size} · mean probability ${(feature.get('meanProbability') as number).toFixed(2)} · ${words}`;
-    this.tooltipElement.style.display = 'block';
-    this.tooltip.setPosition(event.coordinate);
   }
 
   // ---- annotations and Dice ----
 
-  private beginAnnotationLoad(): AbortSignal {
-    this.annotationAbort?.abort();
-    this.annotationAbort = new AbortController();
-    return this.annotationAbort.signal;
-  }
-
-  private async applyAnnotations(load: () => Promise<LoadedAnnotations>, signal: AbortSignal): Promise<LoadedAnnotations | undefined> {
+  private async applyAnnotations(input: AnnotationInput, options: { format?: AnnotationFormat; name?: string }): Promise<LoadedAnnotations | undefined> {
+    const session = this.session;
+    const size = { width: session?.slide.width, height: session?.slide.height };
     try {
-      const loaded = await load();
-      if (signal.aborted) return undefined;
+      const loaded = await this.annotationsLayer.load(input, options, size, session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin));
+      if (!loaded) return undefined;
       this.annotations = loaded;
-      const frame = this.session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin);
-      this.annotationSource.clear();
-      this.annotationSource.addFeatures(
-        loaded.polygons.map((polygon, i) => {
-          const feature = new Feature({ geometry: new OlPolygon([frame.ringToMap(polygon.exterior), ...polygon.holes.map((h) => frame.ringToMap(h))]) });
-          feature.setId(`a${i}`);
-          return feature;
-        }),
-      );
       this.rebuildScorer();
       return loaded;
     } catch (error) {
-      if (!signal.aborted) this.showError(error);
+      this.showError(error);
       return undefined;
     }
   }
@@ -538,13 +274,6 @@ export class GlomsegOverlay extends LitElement {
   private rebuildScorer(): void {
     const session = this.session;
     if (!session || !this.annotations) return;
-    // Annotations loaded before the slide was known were placed without its height: place them again.
-    if (session.frame.origin === 'bottom-left' && this.annotationSource.getFeatures().length > 0) {
-      this.annotationSource.getFeatures().forEach((feature, i) => {
-        const polygon = this.annotations!.polygons[i];
-        feature.setGeometry(new OlPolygon([session.frame.ringToMap(polygon.exterior), ...polygon.holes.map((h) => session.frame.ringToMap(h))]));
-      });
-    }
     const scorer = new LiveDiceScorer(session.model.grid, this.annotations.polygons);
     this.scorer = scorer;
     // Tiles received before the annotations are scored in slices between frames: hundreds of large tiles scored
@@ -585,16 +314,16 @@ export class GlomsegOverlay extends LitElement {
     this.dispatchEvent(glomsegEvent('glomseg-dice', result.metrics));
   }
 
-  private classifyPredictions(classes: { entries: PredictedGlomerulus[]; classes: string[]; truthClasses: string[] } | undefined): void {
+  private classifyPredictions(classes: { entries: PredictedGlomerulus[]; classes: string[]; truthClasses: import('../../dice-panel.js').TruthClass[] } | undefined): void {
+    const source = this.predictionsLayer.source;
     if (!classes) {
-      this.predictionSource.getFeatures().forEach((feature) => feature.set('class', undefined, true));
-      this.predictionSource.changed();
+      source.getFeatures().forEach((feature) => feature.set('class', undefined, true));
+      source.changed();
       return;
     }
-    classes.entries.forEach((entry, i) => this.predictionSource.getFeatureById(entry.id)?.set('class', classes.classes[i], true));
-    classes.truthClasses.forEach((cls, i) => this.annotationSource.getFeatureById(`a${i}`)?.set('class', cls, true));
-    this.predictionSource.changed();
-    this.annotationSource.changed();
+    classes.entries.forEach((entry, i) => source.getFeatureById(entry.id)?.set('class', classes.classes[i], true));
+    this.annotationsLayer.classify(classes.truthClasses);
+    source.changed();
   }
 
   private showError(error: unknown): void {
@@ -653,7 +382,7 @@ export class GlomsegOverlay extends LitElement {
             <label><input type="checkbox" .checked=${this.annotationsVisible}
               @change=${(e: Event) => {
                 this.annotationsVisible = (e.target as HTMLInputElement).checked;
-                this.annotationLayer.setVisible(this.annotationsVisible);
+                this.annotationsLayer.layer.setVisible(this.annotationsVisible);
               }} /> Annotations</label>
           </div>
         </div>
