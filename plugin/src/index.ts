@@ -3,6 +3,7 @@
  */
 export { GlomsegOverlay } from './overlay.js';
 export { GlomsegViewer } from './viewer.js';
+export { GlomsegPanel, type PanelState, type PanelInput } from './components/panel/glomseg-panel.js';
 export * from './events.js';
 export type { LiveDiceMetrics, PredictionClass, TruthClass } from './dice-panel.js';
 export type { LoadedAnnotations } from './annotation-source.js';

@@ -1,24 +1,22 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type OlMap from 'ol/Map.js';
-import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
-import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 import { toQuPathGeoJson, type AnnotationFormat, type GeoJsonFeatureCollection } from '@glomseg/shared/annotations.js';
 import { tileBounds, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import { scaleNote } from '@glomseg/shared/scale-estimate.js';
 import { glomsegEvent, type ErrorEventDetail, type ProgressEventDetail } from '../../events.js';
 import { describeError, type RequestHeaders } from '../../glomseg-client.js';
 import type { PredictedGlomerulus } from '../../prediction-store.js';
-import { LiveDiceScorer, formatScore, type LiveDiceMetrics } from '../../dice-panel.js';
-import { annotationsOffSlide, type LoadedAnnotations } from '../../annotation-source.js';
+import { LiveDiceScorer, type LiveDiceMetrics } from '../../dice-panel.js';
+import type { LoadedAnnotations } from '../../annotation-source.js';
 import { SlideFrame, type PixelOrigin } from '../../slide-frame.js';
-import { CLASS_COLOURS, LEGEND, type FeatureClass } from '../../feature-styles.js';
 import { PredictionLayer, type PredictionSession } from '../../layers/prediction-layer.js';
 import { AnnotationLayer, type AnnotationInput } from '../../layers/annotation-layer.js';
 import { overlayStyles } from './glomseg-overlay.styles.js';
+import '../panel/glomseg-panel.js';
+import type { PanelInput, PanelState } from '../panel/glomseg-panel.js';
 
 const DICE_THROTTLE_MS = 250;
 /** Longest stretch of scoring already-received tiles between two frames. */
@@ -334,166 +332,70 @@ export class GlomsegOverlay extends LitElement {
 
   // ---- rendering ----
 
-  private onPickFile(event: Event): void {
-    const input = event.target as HTMLInputElement;
-    const file = input.files?.[0];
-    if (file) void this.loadAnnotations(file);
-    input.value = '';
+  private panelState(): PanelState {
+    const session = this.session;
+    let areaPredicted = 0;
+    if (session) {
+      for (const key of session.controller.received) {
+        const [col, row] = key.split(',').map(Number);
+        const bounds = tileBounds(session.model.grid, { col, row });
+        areaPredicted += bounds.width * bounds.height;
+      }
+    }
+    return {
+      progress: this.progress,
+      loading: this.loading,
+      error: this.error,
+      hasSlide: !!this.slide,
+      threshold: this.threshold || session?.model.card.threshold || 0.5,
+      opacity: this.opacity,
+      visible: this.visible,
+      annotationsVisible: this.annotationsVisible,
+      annotations: this.annotations,
+      dice: this.dice,
+      grid: session?.model.grid,
+      slideSize: session ? { width: session.slide.width, height: session.slide.height } : undefined,
+      polygons: session && session.store.size > 0 ? session.store.polygons() : [],
+      areaPredicted,
+    };
+  }
+
+  private onPanelInput(event: CustomEvent<PanelInput>): void {
+    const input = event.detail;
+    switch (input.name) {
+      case 'threshold':
+        this.threshold = input.value;
+        break;
+      case 'opacity':
+        this.opacity = input.value;
+        break;
+      case 'visible':
+        this.visible = input.value;
+        break;
+      case 'annotationsVisible':
+        this.annotationsVisible = input.value;
+        this.annotationsLayer.layer.setVisible(input.value);
+        break;
+      case 'loadFile':
+        void this.loadAnnotations(input.value);
+        break;
+      case 'clearAnnotations':
+        this.clearAnnotations();
+        break;
+      case 'export':
+        this.downloadGeoJson();
+        break;
+    }
+  }
+
+  /** Done once the panel inside has drawn this update too (it renders a microtask later). */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    await this.renderRoot.querySelector('glomseg-panel')?.updateComplete;
+    return done;
   }
 
   protected override render() {
-    const { received, total, streaming, limited, polygons } = this.progress;
-    const threshold = this.threshold || this.session?.model.card.threshold || 0.5;
-    const statusText = this.loading
-      ? 'Connecting…'
-      : this.error && !streaming && received === 0
-        ? 'Stopped'
-      : !this.slide
-        ? 'No slide'
-        : streaming
-          ? `Predicting ${received} / ${total} tiles`
-          : total > 0
-            ? `${received} / ${total} tiles`
-            : 'Waiting for the map';
-    return html`
-      <div part="panel" @keydown=${stopKeysAtControls} @keyup=${stopKeysAtControls}>
-        <h3>Glomerulus predictions</h3>
-        <div part="status" data-streaming=${String(streaming)} data-received=${received} data-total=${total} data-polygons=${polygons}>
-          <span>${statusText} · ${polygons} glomeruli</span>
-          <progress max=${Math.max(1, total)} .value=${received}></progress>
-        </div>
-        ${limited ? html`<div class="muted">Zoom in to predict the rest of the view.</div>` : nothing}
-        ${this.renderScaleNote()}
-        ${this.error
-          ? html`<div part="error" role="alert" data-code=${this.error.code}><strong>${errorTitle(this.error.code)}</strong>\n${this.error.message}</div>`
-          : nothing}
-        <div part="controls">
-          <label>Threshold
-            <input type="range" min="0.05" max="0.95" step="0.05" .value=${String(threshold)}
-              @change=${(e: Event) => (this.threshold = Number((e.target as HTMLInputElement).value))} />
-            <span>${threshold.toFixed(2)}</span>
-          </label>
-          <label>Opacity
-            <input type="range" min="0" max="1" step="0.05" .value=${String(this.opacity)}
-              @input=${(e: Event) => (this.opacity = Number((e.target as HTMLInputElement).value))} />
-          </label>
-          <div class="row">
-            <label><input type="checkbox" .checked=${this.visible} @change=${(e: Event) => (this.visible = (e.target as HTMLInputElement).checked)} /> Predictions</label>
-            <label><input type="checkbox" .checked=${this.annotationsVisible}
-              @change=${(e: Event) => {
-                this.annotationsVisible = (e.target as HTMLInputElement).checked;
-                this.annotationsLayer.layer.setVisible(this.annotationsVisible);
-              }} /> Annotations</label>
-          </div>
-        </div>
-        <div part="annotations" class="row">
-          <span>${this.annotations ? html`${this.annotations.name}: ${this.annotations.polygons.length} glomeruli` : html`<span class="muted">No annotations — drop a file on the map</span>`}</span>
-          <button @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click()}>Load…</button>
-          ${this.annotations ? html`<button @click=${() => this.clearAnnotations()}>Clear</button>` : nothing}
-          <input type="file" hidden accept=".json,.geojson,.csv" @change=${this.onPickFile} />
-        </div>
-        ${this.renderOffSlide()}
-        ${this.renderSizes()}
-        ${this.renderDice()}
-        ${this.renderLegend()}
-        <div class="row">
-          <button part="export" ?disabled=${polygons === 0} @click=${() => this.downloadGeoJson()}>Export GeoJSON</button>
-        </div>
-      </div>
-    `;
-  }
-
-  /** How large the glomeruli found are (um^2) and how many there are per mm^2 of the area predicted. */
-  private renderSizes() {
-    const session = this.session;
-    const mpp = session?.model.grid.mppAssumed;
-    if (!session || !mpp || session.store.size === 0) return nothing;
-    const areas = areasUm2(session.store.polygons(), mpp);
-    let areaPx = 0;
-    for (const key of session.controller.received) {
-      const [col, row] = key.split(',').map(Number);
-      const bounds = tileBounds(session.model.grid, { col, row });
-      areaPx += bounds.width * bounds.height;
-    }
-    const density = densityPerMm2(areas.length, areaPx, mpp);
-    return html`<div part="sizes">
-      <h3>Glomerulus sizes</h3>
-      <div part="density" data-value=${density}>${density.toFixed(1)} glomeruli per mm² of the area predicted (${((areaPx * mpp * mpp) / 1e6).toFixed(2)} mm²)</div>
-      <div part="histogram">${unsafeSVG(histogramSvg(sizeHistogram(areas), areas))}</div>
-    </div>`;
-  }
-
-  /** Annotations that do not lie on the slide are shown, but not silently. */
-  private renderOffSlide() {
-    const slide = this.session?.slide;
-    const off = this.annotations && slide ? annotationsOffSlide(this.annotations.polygons, slide.width, slide.height) : undefined;
-    if (!off) return nothing;
-    return html`<div part="annotations-warning" role="status">${off.outside} of ${off.total} annotations lie outside the ${slide!.width} × ${slide!.height} px slide: are they for another slide, or in other units than level-0 pixels?</div>`;
-  }
-
-  /** A slide read at an estimated or assumed pixel size says so, with what to do. */
-  private renderScaleNote() {
-    const grid = this.session?.model.grid;
-    const note = grid ? scaleNote(grid) : '';
-    return note ? html`<div part="scale-note" role="status" data-source=${grid!.mppSource}>${note}</div>` : nothing;
-  }
-
-  private renderDice() {
-    const dice = this.dice;
-    if (!dice) return nothing;
-    return html`
-      <div part="dice">
-        <h3>Dice (${dice.tilesScored} / ${dice.tilesTotal} tiles)</h3>
-        <table>
-          <tr><td>Global Dice</td><td part="dice-global" data-value=${dice.globalDice}>${formatScore(dice.globalDice)}</td></tr>
-          <tr title="Dice of each ${dice.diceTileWidth} × ${dice.diceTileHeight} px square of the slide, averaged (a square with neither prediction nor ground truth counts 1), as in the HuBMAP Kaggle competition"><td>Mean Dice per ${dice.diceTileWidth} × ${dice.diceTileHeight} px square (${dice.diceTiles} squares)</td><td part="dice-mean-tile" data-value=${dice.meanTileDice}>${formatScore(dice.meanTileDice)}</td></tr>
-          <tr><td>Precision</td><td part="dice-precision" data-value=${dice.precision}>${formatScore(dice.precision)}</td></tr>
-          <tr><td>Recall</td><td part="dice-recall" data-value=${dice.recall}>${formatScore(dice.recall)}</td></tr>
-          <tr><td>F1 (IoU ≥ 0.5)</td><td part="dice-f1" data-value=${dice.f1}>${formatScore(dice.f1)}</td></tr>
-        </table>
-      </div>
-    `;
-  }
-
-  /** Every colour and line style on the map, always shown; match counts once scored. */
-  private renderLegend() {
-    const dice = this.dice;
-    const counts: Partial<Record<FeatureClass, number>> = dice
-      ? { 'true-positive': dice.truePositives, 'false-positive': dice.falsePositives, missed: dice.falseNegatives }
-      : {};
-    return html`
-      <ul part="legend" class="legend">
-        ${LEGEND.map(
-          (entry) => html`<li data-class=${entry.cls} class=${entry.scored && !this.annotations ? 'muted' : ''}>
-            <span class="swatch" style="border: 2px ${entry.dashed ? 'dashed' : 'solid'} ${CLASS_COLOURS[entry.cls]}; background: ${entry.filled ? `${CLASS_COLOURS[entry.cls]}55` : 'transparent'}"></span>${entry.label}${counts[entry.cls] !== undefined ? html` <strong>${counts[entry.cls]}</strong>` : nothing}
-          </li>`,
-        )}
-      </ul>
-    `;
-  }
-}
-
-/**
- * Keys pressed in the panel's sliders, boxes and buttons are theirs: a map's keyboard pan and zoom (OpenLayers
- * listens on the shadow host, where the event's target reads as the host, not an input) must not see them.
- */
-function stopKeysAtControls(event: KeyboardEvent): void {
-  const target = event.composedPath()[0] as HTMLElement | undefined;
-  if (target && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName)) event.stopPropagation();
-}
-
-function errorTitle(code: string): string {
-  switch (code) {
-    case 'UNAVAILABLE':
-      return 'Server unreachable';
-    case 'NOT_FOUND':
-      return 'Not found';
-    case 'FAILED_PRECONDITION':
-    case 'UNIMPLEMENTED':
-      return 'Unsupported slide';
-    case 'INVALID_ARGUMENT':
-      return 'Invalid input';
-    default:
-      return 'Error';
+    return html`<glomseg-panel .state=${this.panelState()} @glomseg-panel-input=${this.onPanelInput}></glomseg-panel>`;
   }
 }
