@@ -27,6 +27,19 @@ export function sizeHistogram(areas: readonly number[], edges: readonly number[]
   return { edges: [...edges], counts };
 }
 
+/** Stained tissue, not the slide's white or grey background: coloured (channels apart) or dark. */
+export function isTissuePixel(r: number, g: number, b: number): boolean {
+  return Math.max(r, g, b) - Math.min(r, g, b) > 25 || r + g + b < 450;
+}
+
+/** Share of an RGB image's pixels that are tissue. */
+export function tissueShare(data: Uint8Array | Uint8ClampedArray, channels = 3): number {
+  let tissue = 0;
+  const pixels = Math.floor(data.length / channels);
+  for (let i = 0; i < pixels * channels; i += channels) if (isTissuePixel(data[i], data[i + 1], data[i + 2])) tissue++;
+  return pixels > 0 ? tissue / pixels : 0;
+}
+
 /** Glomeruli per mm^2 of an area given in level-0 square pixels at `mpp`. */
 export function densityPerMm2(count: number, areaPx: number, mpp: number): number {
   const mm2 = (areaPx * mpp * mpp) / 1e6;

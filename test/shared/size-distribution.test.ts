@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SIZE_BINS_UM2, areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
+import { SIZE_BINS_UM2, areasUm2, densityPerMm2, histogramSvg, sizeHistogram, tissueShare } from '@glomseg/shared/size-distribution.js';
 
 describe('size distribution', () => {
   it('bins areas in um^2, the largest in the last bin', () => {
@@ -17,6 +17,11 @@ describe('size distribution', () => {
     // 2000 x 2000 px at 0.5 um/px is 1 mm^2.
     expect(densityPerMm2(7, 2000 * 2000, 0.5)).toBeCloseTo(7, 10);
     expect(densityPerMm2(7, 0, 0.5)).toBe(0);
+  });
+
+  it('tells stained tissue from the white and grey background', () => {
+    // PAS pink, haematoxylin purple, white glass, light grey background.
+    expect(tissueShare(new Uint8Array([220, 120, 200, 90, 60, 140, 245, 245, 245, 200, 200, 202]))).toBe(0.5);
   });
 
   it('draws one bar per bin and marks the median', () => {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
-import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
+import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram, tissueShare } from '@glomseg/shared/size-distribution.js';
 import { openSlideFile } from '../slides/index.js';
 
 /** Longest edge of the thumbnail, in CSS pixels. */
@@ -29,8 +29,11 @@ function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** The slide's coarsest level that still fills the thumbnail, as a JPEG data URL; undefined for a slide not on disk. */
-async function thumbnailDataUrl(file: string, width: number, height: number): Promise<string | undefined> {
+/**
+ * The slide's coarsest level that still fills the thumbnail, as a JPEG data URL, and the share of it that is tissue;
+ * undefined for a slide not on disk.
+ */
+async function thumbnail(file: string, width: number, height: number): Promise<{ url: string; tissue: number } | undefined> {
   if (!existsSync(file)) return undefined;
   const source = await openSlideFile(file, file);
   try {
@@ -42,7 +45,7 @@ async function thumbnailDataUrl(file: string, width: number, height: number): Pr
       .resize({ width: Math.round(width * wanted), height: Math.round(height * wanted), fit: 'fill' })
       .jpeg({ quality: 80 })
       .toBuffer();
-    return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+    return { url: `data:image/jpeg;base64,${jpeg.toString('base64')}`, tissue: tissueShare(image.data) };
   } finally {
     await source.close();
   }
@@ -58,10 +61,10 @@ async function slideSection(slide: ReportSlide): Promise<string> {
   }
   const { width, height } = slide;
   const scale = THUMBNAIL_EDGE / Math.max(width, height);
-  const thumb = await thumbnailDataUrl(slide.file, width, height).catch(() => undefined);
+  const thumb = await thumbnail(slide.file, width, height).catch(() => undefined);
   const polygons = slide.polygons ?? [];
   const picture = `<svg class="thumbnail" width="${Math.round(width * scale)}" height="${Math.round(height * scale)}" viewBox="0 0 ${width} ${height}">` +
-    (thumb ? `<image href="${thumb}" x="0" y="0" width="${width}" height="${height}" preserveAspectRatio="none"/>` : `<rect width="${width}" height="${height}" fill="#eee"/>`) +
+     (thumb ? `<image href="${thumb.url}" x="0" y="0" width="${width}" height="${height}" preserveAspectRatio="none"/>` : `<rect width="${width}" height="${height}" fill="#eee"/>`) +
     `<g fill="rgba(0,229,255,0.25)" stroke="#00e5ff" stroke-width="${(1.5 / scale).toFixed(1)}" fill-rule="evenodd">${polygons.map((p) => `<path class="glomerulus" d="${polygonPath(p)}"/>`).join('')}</g></svg>`;
   const mpp = slide.scale?.mpp ?? 0;
   const areas = mpp ? areasUm2(polygons, mpp) : [];
@@ -69,7 +72,9 @@ async function slideSection(slide: ReportSlide): Promise<string> {
   const rows: Array<[string, string]> = [
     ['Glomeruli', String(slide.glomeruli ?? polygons.length)],
     ['Pixel size', mpp ? `${mpp.toFixed(3)} µm/px (${escapeHtml(slide.scale!.source)}${slide.scale!.confidence !== undefined ? `, confidence ${Math.round(slide.scale!.confidence * 100)}%` : ''})` : '–'],
-    ['Glomeruli per mm² of slide', mpp ? densityPerMm2(polygons.length, width * height, mpp).toFixed(2) : '–'],
+    thumb && thumb.tissue > 0
+      ? ['Glomeruli per mm² of tissue', mpp ? `${densityPerMm2(polygons.length, width * height * thumb.tissue, mpp).toFixed(2)} (tissue ${((width * height * thumb.tissue * mpp * mpp) / 1e6).toFixed(2)} mm², ${Math.round(thumb.tissue * 100)}% of the slide)` : '–']
+      : ['Glomeruli per mm² of slide', mpp ? densityPerMm2(polygons.length, width * height, mpp).toFixed(2) : '–'],
     ...(m
       ? ([
           ['Global Dice', m.globalDice.toFixed(4)],

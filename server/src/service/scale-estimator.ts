@@ -8,6 +8,7 @@ import type { RgbImage, SlideSource } from '@glomseg/shared/slide-source.js';
 import { CANDIDATE_MPPS, TRIAL_TILES, objectSureness, pickScale, type ScaleEstimate, type ScaleTrial } from '@glomseg/shared/scale-estimate.js';
 import { minAreaOnSlide, planTileGrid, tileBounds, tilesInRect, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
+import { isTissuePixel } from '@glomseg/shared/size-distribution.js';
 import { predictTile } from './tile-pipeline.js';
 
 /** A coarsest level larger than this is not read whole for the tissue map: trial tiles come from the centre. */
@@ -39,9 +40,7 @@ function tissueShare(map: TissueMap, grid: TileGrid, tile: TileAddress): number 
   for (let y = y0; y < y1; y++) {
     for (let x = x0; x < x1; x++) {
       const i = (y * image.width + x) * 3;
-      const r = image.data[i], g = image.data[i + 1], bl = image.data[i + 2];
-      const spread = Math.max(r, g, bl) - Math.min(r, g, bl);
-      if (spread > 25 || r + g + bl < 450) tissue++;
+      if (isTissuePixel(image.data[i], image.data[i + 1], image.data[i + 2])) tissue++;
       all++;
     }
   }

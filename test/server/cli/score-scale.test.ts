@@ -47,7 +47,7 @@ describe('glomseg score on a slide without a recorded pixel size', () => {
       expect(html).toMatch(/<image href="data:image\/jpeg;base64,[A-Za-z0-9+/]{1000,}/);
       expect(html.match(/<path class="glomerulus"/g)).toHaveLength(result.glomeruli);
       expect(html).toContain('2.000 µm/px (request)');
-      expect(html).toMatch(/Glomeruli per mm² of slide<\/th><td>\d+\.\d\d/);
+      expect(html).toMatch(/Glomeruli per mm² of tissue<\/th><td>\d+\.\d\d \(tissue \d+\.\d\d mm², \d+% of the slide\)/);
       expect(html).toMatch(/<svg[^>]*aria-label="Glomerulus sizes: \d+ glomeruli/);
       // Self-contained: nothing fetched from elsewhere.
       expect(html).not.toMatch(/<(script|link)\b|src="http|href="http/);
