@@ -18,7 +18,7 @@ import { getForViewAndSize } from 'ol/extent.js';
 import type { EventsKey } from 'ol/events.js';
 import type { Rect } from '@glomseg/shared/geometry.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
-import { minAreaOnSlide, type TileAddress } from '@glomseg/shared/tile-grid.js';
+import { minAreaOnSlide, tileKey, type TileAddress } from '@glomseg/shared/tile-grid.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { glomsegClient, type RequestHeaders } from '../glomseg-client.js';
 import { modelOnSlideFromProto, polygonFromProto, rectFromProto, slideFromProto, type ModelOnSlide } from '../proto-to-domain.js';
@@ -50,6 +50,8 @@ export interface PredictionSession {
   frame: SlideFrame;
   controller: TileStreamController;
   store: PredictionStore;
+  /** Level-0 square pixels of tissue per tile received (whatever the threshold). */
+  tissue: Map<string, number>;
 }
 
 export interface PredictionLayerEvents {
@@ -182,7 +184,7 @@ export class PredictionLayer {
       }
       const model = modelOnSlideFromProto(chosen, slide);
       if (!model) throw new GlomsegError('INTERNAL', `the server sent no tile grid for model ${chosen.id} on slide ${slideId}`);
-      this.session = { abort, slide, model, frame: new SlideFrame(slide.width, slide.height, settings.pixelOrigin), ...this.cutAt(slideId, model) };
+      this.session = { abort, slide, model, frame: new SlideFrame(slide.width, slide.height, settings.pixelOrigin), tissue: new Map(), ...this.cutAt(slideId, model) };
       this.events.onSession?.(this.session);
       this.onViewSettled();
     } catch (error) {
@@ -242,6 +244,7 @@ export class PredictionLayer {
         bounds: rectFromProto(result.bounds),
         polygons: result.polygons.map(polygonFromProto),
         cached: result.cached,
+        tissueFraction: result.tissueFraction,
       };
     }
   }
@@ -301,6 +304,7 @@ export class PredictionLayer {
     const session = this.session;
     if (!session) return;
     this.dropStale(result.bounds);
+    session.tissue.set(tileKey(result.tile), result.bounds.width * result.bounds.height * (result.tissueFraction ?? 0));
     const change = session.store.addTile(result);
     for (const id of change.removedIds) {
       const feature = this.source.getFeatureById(id);

@@ -137,6 +137,7 @@ export function tileOutcomeToProto(outcome: TileOutcome, includeGrid: boolean): 
     cached: outcome.cached,
     timings: timingsToProto(outcome.timings),
     requestIndex: outcome.requestIndex,
+    tissueFraction: outcome.tissueFraction ?? 0,
     grid: includeGrid ? tileGridToProto(outcome.grid) : undefined,
   });
 }

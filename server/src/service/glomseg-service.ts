@@ -132,6 +132,7 @@ export class DomainGlomsegService implements GlomsegService {
   private readonly scheduler: TileScheduler<PredictedTile>;
   private readonly cache: ResultCache;
   private readonly probabilities: ProbabilityCache;
+
   private readonly streamWindow: number;
   private readonly maxTilesPerRequest: number;
   /** Scale estimates of slides whose file records no pixel size, per slide and model: made once, shared. */
@@ -355,8 +356,8 @@ export class DomainGlomsegService implements GlomsegService {
         // Same probabilities, another cut: a few milliseconds of tracing instead of the model.
         const started = performance.now();
         const bounds = tileBounds(grid, tile);
-        const polygons = traceKept(kept, { threshold, minArea, transform: { originX: bounds.x, originY: bounds.y, scale: grid.scale } });
-        const recut: CachedTile = { bounds, polygons, timings: { readMs: 0, inferenceMs: 0, postprocessMs: performance.now() - started, queueMs: 0 } };
+        const polygons = traceKept(kept.map, { threshold, minArea, transform: { originX: bounds.x, originY: bounds.y, scale: grid.scale } });
+        const recut: CachedTile = { bounds, polygons, tissueFraction: kept.tissueFraction, timings: { readMs: 0, inferenceMs: 0, postprocessMs: performance.now() - started, queueMs: 0 } };
         this.cache.set(key, recut);
         this.counters.tilesRecut++;
         yield this.outcome(context, tile, index, recut, true, 0);
@@ -391,7 +392,7 @@ export class DomainGlomsegService implements GlomsegService {
         const { tile, index, key } = pending[settled.slot];
         const { kept: keptProbabilities, ...value } = settled.result!.value;
         this.cache.set(key, value);
-        if (keptProbabilities) this.probabilities.set(probabilityPrefix + tileKey(tile), keptProbabilities);
+        if (keptProbabilities) this.probabilities.set(probabilityPrefix + tileKey(tile), { map: keptProbabilities, tissueFraction: value.tissueFraction });
         this.counters.tilesComputed++;
         yield this.outcome(context, tile, index, value, false, settled.result!.queueMs);
       }
@@ -409,6 +410,7 @@ export class DomainGlomsegService implements GlomsegService {
       timings: cached ? zeroTimings() : { ...tileResult.timings, queueMs },
       requestIndex: index,
       grid: context.grid,
+      tissueFraction: tileResult.tissueFraction,
     };
   }
 }

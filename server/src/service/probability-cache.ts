@@ -5,19 +5,25 @@
 import { LRUCache } from 'lru-cache';
 import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
 
+/** A tile's kept probabilities, and its tissue share (a re-cut tile reports it too). */
+export interface KeptTile {
+  map: ProbabilityMap;
+  tissueFraction?: number;
+}
+
 export class ProbabilityCache {
-  private readonly lru: LRUCache<string, ProbabilityMap>;
+  private readonly lru: LRUCache<string, KeptTile>;
 
   constructor(maxBytes: number) {
-    this.lru = new LRUCache<string, ProbabilityMap>({ maxSize: maxBytes, sizeCalculation: (map) => 64 + map.data.byteLength });
+    this.lru = new LRUCache<string, KeptTile>({ maxSize: maxBytes, sizeCalculation: (kept) => 64 + kept.map.data.byteLength });
   }
 
-  get(key: string): ProbabilityMap | undefined {
+  get(key: string): KeptTile | undefined {
     return this.lru.get(key);
   }
 
-  set(key: string, map: ProbabilityMap): void {
-    this.lru.set(key, map);
+  set(key: string, kept: KeptTile): void {
+    this.lru.set(key, kept);
   }
 
   get size(): number {

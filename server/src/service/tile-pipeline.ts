@@ -3,6 +3,7 @@ import type { Segmenter } from '@glomseg/shared/segmenter.js';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { tileBounds, tileReadWindow, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
+import { tissueShare } from '@glomseg/shared/size-distribution.js';
 import { resizeRgb } from './resample.js';
 import type { CachedTile } from './result-cache.js';
 import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
@@ -48,6 +49,7 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Pr
     signal,
   );
   const { polygons, inferenceMs, postprocessMs, kept } = traced;
+  const tissueFraction = tissueShare(image.data);
 
-  return { bounds, polygons, kept, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
+  return { bounds, polygons, kept, tissueFraction, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
 }

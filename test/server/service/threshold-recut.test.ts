@@ -41,5 +41,8 @@ describe('a threshold change', () => {
     expect(fresh.service.stats().tilesComputed).toBe(TILES.length);
     expect(recut.map((t) => t.polygons)).toEqual(computed.map((t) => t.polygons));
     expect(recut.flatMap((t) => t.polygons).length).toBeGreaterThan(0);
+    // The tiles' tissue share comes along with the re-cut (the region is mostly tissue).
+    expect(recut.map((t) => t.tissueFraction)).toEqual(computed.map((t) => t.tissueFraction));
+    expect(recut.every((t) => t.tissueFraction! > 0.3 && t.tissueFraction! <= 1)).toBe(true);
   }, 120_000);
 });

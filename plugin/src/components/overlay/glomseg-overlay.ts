@@ -335,11 +335,13 @@ export class GlomsegOverlay extends LitElement {
   private panelState(): PanelState {
     const session = this.session;
     let areaPredicted = 0;
+    let tissuePredicted = 0;
     if (session) {
       for (const key of session.controller.received) {
         const [col, row] = key.split(',').map(Number);
         const bounds = tileBounds(session.model.grid, { col, row });
         areaPredicted += bounds.width * bounds.height;
+        tissuePredicted += session.tissue.get(key) ?? 0;
       }
     }
     return {
@@ -357,6 +359,7 @@ export class GlomsegOverlay extends LitElement {
       slideSize: session ? { width: session.slide.width, height: session.slide.height } : undefined,
       polygons: session && session.store.size > 0 ? session.store.polygons() : [],
       areaPredicted,
+      tissuePredicted,
     };
   }
 

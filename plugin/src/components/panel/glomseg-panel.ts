@@ -34,6 +34,8 @@ export interface PanelState {
   /** Glomeruli drawn now, and the level-0 area (px^2) of the tiles predicted so far. */
   polygons: readonly GlomerulusPolygon[];
   areaPredicted: number;
+  /** Of that, the tissue (px^2): the server's tissue share of each tile. */
+  tissuePredicted: number;
 }
 
 /** What the user changed or asked for. */
@@ -122,15 +124,17 @@ export class GlomsegPanel extends LitElement {
     `;
   }
 
-  /** How large the glomeruli found are (um^2) and how many there are per mm^2 of the area predicted. */
+  /** How large the glomeruli found are (um^2) and how many there are per mm^2 of tissue (else of the area predicted). */
   private renderSizes(s: PanelState) {
     const mpp = s.grid?.mppAssumed;
     if (!mpp || s.polygons.length === 0) return nothing;
     const areas = areasUm2(s.polygons, mpp);
-    const density = densityPerMm2(areas.length, s.areaPredicted, mpp);
+    const ofTissue = s.tissuePredicted > 0;
+    const area = ofTissue ? s.tissuePredicted : s.areaPredicted;
+    const density = densityPerMm2(areas.length, area, mpp);
     return html`<div part="sizes">
       <h3>Glomerulus sizes</h3>
-      <div part="density" data-value=${density}>${density.toFixed(1)} glomeruli per mm² of the area predicted (${((s.areaPredicted * mpp * mpp) / 1e6).toFixed(2)} mm²)</div>
+      <div part="density" data-value=${density} data-of=${ofTissue ? 'tissue' : 'area'}>${density.toFixed(1)} glomeruli per mm² of ${ofTissue ? 'tissue' : 'the area predicted'} (${((area * mpp * mpp) / 1e6).toFixed(2)} mm²)</div>
       <div part="histogram">${unsafeSVG(histogramSvg(sizeHistogram(areas), areas))}</div>
     </div>`;
   }

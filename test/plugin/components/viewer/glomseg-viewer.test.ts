@@ -309,7 +309,8 @@ describe('<glomseg-viewer>', () => {
     });
     expect(sizes.bars).toBeGreaterThan(5);
     expect(sizes.density).toBeGreaterThan(0);
-    expect(sizes.text).toMatch(/glomeruli per mm² of the area predicted/);
+    // Per mm² of the tissue the server measured on each tile (less than the area predicted: the region has background).
+    expect(sizes.text).toMatch(/glomeruli per mm² of tissue \(\d+\.\d\d mm²\)/);
 
     const target = await page.evaluate(() => {
       const viewer = document.querySelector('glomseg-viewer') as any;
