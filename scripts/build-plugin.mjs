@@ -29,9 +29,80 @@ export async function buildPlugin({ minify = true, outfile = pluginBundle } = {}
   return outfile;
 }
 
+/** What a portal's bundler shares with the portal rather than getting a second copy of (peer and plain dependencies). */
+const PACKAGE_EXTERNALS = /^(ol|lit|@lit|@connectrpc|@bufbuild)(\/|$)/;
+
+/**
+ * The npm package's ES module, plugin/dist/index.js: our code with shared/ and gen/ inside (the package imports
+ * nothing outside itself), OpenLayers, Lit and connect left to the portal's bundler. CSS files are inlined as text.
+ */
+export async function buildPluginModule() {
+  const outfile = path.join(repoRoot, 'plugin/dist/index.js');
+  await esbuild.build({
+    absWorkingDir: repoRoot,
+    entryPoints: [pluginEntry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: true,
+    loader: { '.css': 'text' },
+    tsconfig: path.join(repoRoot, 'tsconfig.json'),
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'externals',
+        setup(build) {
+          build.onResolve({ filter: PACKAGE_EXTERNALS }, (args) => (args.path.endsWith('.css') ? undefined : { path: args.path, external: true }));
+        },
+      },
+    ],
+  });
+  return outfile;
+}
+
+/**
+ * The package's types: declarations of plugin/, shared/ and gen/ under plugin/dist/types (same folder layout as the
+ * repository, so relative imports hold), with the workspace's '@glomseg/shared/…' imports made relative.
+ */
+export async function buildPluginTypes() {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { readdir, readFile, writeFile, rm } = await import('node:fs/promises');
+  const typesDir = path.join(repoRoot, 'plugin/dist/types');
+  await rm(typesDir, { recursive: true, force: true });
+  await promisify(execFile)(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'plugin/tsconfig.build.json')], { cwd: repoRoot });
+  for (const entry of await readdir(typesDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const text = await readFile(file, 'utf8');
+    const fixed = text.replace(/(['"])@glomseg\/shared\/([^'"]+)\1/g, (_, quote, rest) => {
+      let relative = path.relative(path.dirname(file), path.join(typesDir, 'shared/src', rest)).split(path.sep).join('/');
+      if (!relative.startsWith('.')) relative = `./${relative}`;
+      return `${quote}${relative}${quote}`;
+    });
+    if (fixed !== text) await writeFile(file, fixed);
+  }
+  await writeFile(path.join(repoRoot, 'plugin/dist/index.d.ts'), "export * from './types/plugin/src/index.js';\n");
+  return typesDir;
+}
+
+/** Everything `npm pack plugin/` ships: the ES module, its types and the script-tag bundle. */
+export async function buildPluginPackage() {
+  await buildPluginModule();
+  await buildPluginTypes();
+  await buildPlugin();
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const minify = !process.argv.includes('--no-minify');
   const started = Date.now();
-  const outfile = await buildPlugin({ minify });
-  console.log(`built ${path.relative(repoRoot, outfile)} in ${Date.now() - started} ms`);
+  if (process.argv.includes('--package')) {
+    await buildPluginPackage();
+    console.log(`built plugin/dist (index.js, index.d.ts, types/, glomseg-plugin.js) in ${Date.now() - started} ms`);
+  } else {
+    const outfile = await buildPlugin({ minify });
+    console.log(`built ${path.relative(repoRoot, outfile)} in ${Date.now() - started} ms`);
+  }
 }

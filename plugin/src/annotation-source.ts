@@ -63,3 +63,16 @@ export async function fetchAnnotations(url: string, options: AnnotationLoadOptio
   const loaded = parseAnnotationText(content, { ...options, name });
   return { ...loaded, loadMs: performance.now() - started };
 }
+
+/**
+ * Annotations that do not lie on the slide (wholly or partly outside it, one pixel of slack): the sign of a file
+ * made for another slide, or in other units. Undefined when all lie on it.
+ */
+export function annotationsOffSlide(polygons: readonly Polygon[], width: number, height: number): { outside: number; total: number } | undefined {
+  if (!(width > 0 && height > 0)) return undefined;
+  let outside = 0;
+  for (const polygon of polygons) {
+    if (polygon.exterior.some(([x, y]) => x < -1 || y < -1 || x > width + 1 || y > height + 1)) outside++;
+  }
+  return outside > 0 ? { outside, total: polygons.length } : undefined;
+}

@@ -54,6 +54,11 @@ export class LiveDiceScorer {
     this.perTile = createDiceAccumulator(slide, { tileWidth: DICE_TILE.width, tileHeight: DICE_TILE.height });
   }
 
+  /** Model tiles scored so far. */
+  get tilesScored(): number {
+    return this.scored.size;
+  }
+
   /** Scores one received model tile; `predicted` is every prediction drawn so far (pieces joined). */
   addTile(tile: TileAddress, predicted: readonly Polygon[]): void {
     const key = tileKey(tile);

@@ -3,15 +3,44 @@ import Fill from 'ol/style/Fill.js';
 import Stroke from 'ol/style/Stroke.js';
 import Style from 'ol/style/Style.js';
 import type { FeatureLike } from 'ol/Feature.js';
+import { PREDICTED_CLASS } from '@glomseg/shared/annotations.js';
 
+function rgbHex(rgb: readonly number[]): string {
+  return `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * Told apart by people with any of the three colour-vision deficiencies, not by hue alone: true positive, false
+ * positive and missed stay >= 20 CIEDE2000 apart under full protan, deutan and tritan simulation (checked in
+ * test/plugin/feature-styles.test.ts). Predictions are filled with a solid outline, ground truth dashed.
+ */
 export const CLASS_COLOURS = {
-  prediction: '#00b4ff',
-  'true-positive': '#18c93a',
-  'false-positive': '#ff9800',
-  missed: '#ff1744',
+  prediction: rgbHex(PREDICTED_CLASS.color),
+  'true-positive': '#1e88e5',
+  'false-positive': '#ffc107',
+  missed: '#d81b60',
   annotation: '#ffeb3b',
   unscored: '#ffeb3b',
 } as const;
+
+export interface LegendEntry {
+  cls: FeatureClass;
+  label: string;
+  /** Ground truth is drawn dashed, predictions solid and filled. */
+  dashed: boolean;
+  filled: boolean;
+  /** Only meaningful once annotations are loaded and tiles scored. */
+  scored: boolean;
+}
+
+/** Every way a polygon can look on the map, in the order the legend lists them. */
+export const LEGEND: readonly LegendEntry[] = [
+  { cls: 'prediction', label: 'Predicted, not scored yet', dashed: false, filled: true, scored: false },
+  { cls: 'annotation', label: 'Ground truth, not scored yet', dashed: true, filled: false, scored: false },
+  { cls: 'true-positive', label: 'True positive (IoU ≥ 0.5): prediction solid, its ground truth dashed', dashed: false, filled: true, scored: true },
+  { cls: 'false-positive', label: 'False positive: predicted, not in the ground truth', dashed: false, filled: true, scored: true },
+  { cls: 'missed', label: 'Missed: ground truth the model did not find', dashed: true, filled: true, scored: true },
+];
 
 export type FeatureClass = keyof typeof CLASS_COLOURS;
 
@@ -26,7 +55,7 @@ function makeStyle(colour: string, fillAlpha: number, dashed: boolean): Style {
 const predictionStyles = new Map<FeatureClass, Style>();
 const annotationStyles = new Map<FeatureClass, Style>();
 
-/** Predictions: filled; blue until scored, then green (true positive) or orange (false positive). */
+/** Predictions: filled, solid outline; cyan until scored, then blue (true positive) or amber (false positive). */
 export function predictionStyle(feature: FeatureLike): Style {
   const cls = (feature.get('class') as FeatureClass | undefined) ?? 'prediction';
   let style = predictionStyles.get(cls);
@@ -34,7 +63,7 @@ export function predictionStyle(feature: FeatureLike): Style {
   return style;
 }
 
-/** Annotations: dashed outline; red when missed, green when found, yellow when not scored yet. */
+/** Annotations: dashed outline; magenta and filled when missed, blue when found, yellow when not scored yet. */
 export function annotationStyle(feature: FeatureLike): Style {
   const cls = (feature.get('class') as FeatureClass | undefined) ?? 'annotation';
   let style = annotationStyles.get(cls);

@@ -1,27 +1,52 @@
 /** The browser's client for the glomseg server: gRPC-Web (binary) over fetch, so any gRPC-Web proxy works too. */
-import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
+import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
 import { Glomseg } from '../../gen/glomseg/v1/glomseg_pb.js';
 import type { ErrorEventDetail } from './events.js';
 
 export type GlomsegClient = Client<typeof Glomseg>;
 
-const clients = new Map<string, GlomsegClient>();
+/**
+ * Headers sent with every call (e.g. authorization for a server or proxy that needs it): fixed, or a function asked
+ * before each call (a token provider that refreshes tokens).
+ */
+export type RequestHeaders = Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
 
-/** One client per server URL ('' means the page's own origin). */
-export function glomsegClient(serverUrl: string): GlomsegClient {
-  const baseUrl = new URL(serverUrl || '/', globalThis.location?.href ?? 'http://localhost/').href.replace(/\/$/, '');
-  let client = clients.get(baseUrl);
+const clients = new Map<string, GlomsegClient>();
+const clientsWithHeaders = new WeakMap<object, Map<string, GlomsegClient>>();
+
+function baseUrlOf(serverUrl: string): string {
+  return new URL(serverUrl || '/', globalThis.location?.href ?? 'http://localhost/').href.replace(/\/$/, '');
+}
+
+function createGlomsegClient(baseUrl: string, headers?: RequestHeaders): GlomsegClient {
+  const interceptors: Interceptor[] = headers
+    ? [
+        (next) => async (request) => {
+          const values = typeof headers === 'function' ? await headers() : headers;
+          for (const [name, value] of Object.entries(values)) request.header.set(name, value);
+          return next(request);
+        },
+      ]
+    : [];
+  return createClient(Glomseg, createGrpcWebTransport({ baseUrl, useBinaryFormat: true, interceptors }));
+}
+
+/** One client per server URL ('' means the page's own origin) and headers. */
+export function glomsegClient(serverUrl: string, headers?: RequestHeaders): GlomsegClient {
+  const baseUrl = baseUrlOf(serverUrl);
+  const cache = headers ? (clientsWithHeaders.get(headers) ?? clientsWithHeaders.set(headers, new Map()).get(headers)!) : clients;
+  let client = cache.get(baseUrl);
   if (!client) {
-    client = createClient(Glomseg, createGrpcWebTransport({ baseUrl, useBinaryFormat: true }));
-    clients.set(baseUrl, client);
+    client = createGlomsegClient(baseUrl, headers);
+    cache.set(baseUrl, client);
   }
   return client;
 }
 
 /** Absolute base URL for plain HTTP requests (viewer tiles) to the same server. */
 export function serverBaseUrl(serverUrl: string): string {
-  return new URL(serverUrl || '/', globalThis.location?.href ?? 'http://localhost/').href.replace(/\/$/, '');
+  return baseUrlOf(serverUrl);
 }
 
 /** An error as something a person can read, with the gRPC status name. */

@@ -93,6 +93,7 @@ export function modelOnSlideFromProto(model: pb.ModelInfo, slide: SlideMetadata)
       slideHeight: grid.slideHeight,
       mppAssumed: grid.mppAssumed,
       mppSource: grid.mppSource as TileGrid['mppSource'],
+      ...(grid.mppSource === 'estimated' ? { mppConfidence: grid.mppConfidence } : {}),
     },
   };
 }

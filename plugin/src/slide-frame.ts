@@ -36,6 +36,13 @@ export class SlideFrame {
     return [0, Math.min(y0, y1), this.width, Math.max(y0, y1)];
   }
 
+  /** A level-0 rectangle as a map extent: [minX, minY, maxX, maxY]. */
+  mapExtentOf(rect: Rect): [number, number, number, number] {
+    const y0 = this.toMapY(rect.y);
+    const y1 = this.toMapY(rect.y + rect.height);
+    return [rect.x, Math.min(y0, y1), rect.x + rect.width, Math.max(y0, y1)];
+  }
+
   /** A map extent as a level-0 rectangle, clipped to the slide; undefined when it misses the slide. */
   viewRect(extent: readonly number[]): Rect | undefined {
     const [minX, minY, maxX, maxY] = extent;

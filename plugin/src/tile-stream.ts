@@ -11,6 +11,8 @@ export interface ReceivedTile {
   bounds: Rect;
   polygons: GlomerulusPolygon[];
   cached: boolean;
+  /** Share of the tile that is stained tissue (0 when the server does not say). */
+  tissueFraction?: number;
 }
 
 /** Opens one server stream for these tiles (in this order); must stop when the signal aborts. */

@@ -72,12 +72,9 @@ export class GlomsegApp {
     const service = createGlomsegService({ slides: catalog, models, scoring, concurrency, limits, onTileComputed: (t) => metrics.observeTile(t) });
     const cleanup: Array<() => Promise<void>> = [() => service.close(), () => scoring.close(), () => models.dispose(), () => catalog.close()];
     try {
-      if (options.warm) {
-        const segmenter = await models.warm(registry.defaultModel().card.id);
-        log(`model ${segmenter.card.id} ready on ${segmenter.device}`);
-      }
       const warning = exposureWarning([options.host ?? '127.0.0.1', options.httpHost ?? options.host ?? '127.0.0.1'], options.security);
       if (warning) log(warning);
+      // Ports first, the model after: a port in use is said at once, not after the model has loaded.
       const grpc = await GrpcServer.start({
         service,
         host: options.host,
@@ -87,6 +84,8 @@ export class GlomsegApp {
         maxMessageBytes: limits.maxMessageBytes,
         connections: options.connections,
         interceptors: [metrics.grpcInterceptor()],
+      }).catch((error) => {
+        throw portInUse(error, 'gRPC', options.host ?? '127.0.0.1', options.grpcPort, '--port');
       });
       metrics.attach({ service: () => service.stats(), connections: () => grpc.connectionStats() });
       cleanup.unshift(() => grpc.close());
@@ -111,8 +110,14 @@ export class GlomsegApp {
             response.end(await metrics.render());
             return true;
           },
+        }).catch((error) => {
+          throw portInUse(error, 'HTTP', options.httpHost ?? options.host ?? '127.0.0.1', options.httpPort || 0, '--http-port');
         });
         cleanup.unshift(() => web!.close());
+      }
+      if (options.warm) {
+        const segmenter = await models.warm(registry.defaultModel().card.id);
+        log(`model ${segmenter.card.id} ready on ${segmenter.device}`);
       }
       return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, scoring, grpc, web, metrics });
     } catch (error) {
@@ -140,6 +145,13 @@ export class GlomsegApp {
     await this.parts.models.dispose();
     await this.parts.catalog.close();
   }
+}
+
+/** A bind failure because the port is taken, in words that say which port and what to do; other errors as they are. */
+function portInUse(error: unknown, what: string, host: string, port: number | undefined, flag: string): unknown {
+  const text = `${(error as { code?: string })?.code ?? ''} ${(error as Error)?.message ?? ''}`;
+  if (!/EADDRINUSE|address already in use/i.test(text)) return error;
+  return new Error(`the ${what} port ${port} on ${host} is already in use (another glomseg serve?): stop that server or pick another port with ${flag}`);
 }
 
 function resolveDemoSlideId(slides: Array<{ id: string }>, wanted: string, log: (m: string) => void): string {

@@ -237,20 +237,32 @@ function parseRleCsv(text: string, options: ParseAnnotationsOptions): Polygon[] 
 
 // ---- export ----
 
+/** How predictions are classed in QuPath: apart from the manual "Glomerulus" ground truth, green [0, 200, 0]. */
+export const PREDICTED_CLASS = { name: 'Glomerulus (predicted)', color: [0, 229, 255] as [number, number, number] };
+
 export interface QuPathExportOptions {
-  /** Classification name and colour; default "Glomerulus", [0, 200, 0] as in the evaluation ground truth. */
+  /** QuPath object type: 'detection' (default: a model's output, not editable as a drawing) or 'annotation'. */
+  objectType?: 'detection' | 'annotation';
+  /** Classification name and colour; default PREDICTED_CLASS. */
   className?: string;
   color?: [number, number, number];
+  /** Level-0 um/px, so areas are written in um^2 as QuPath names them; without it, in px^2. */
+  mpp?: number;
+  /** Mixed into each object's id (e.g. the slide name), so the same glomerulus of two slides gets two ids. */
+  idScope?: string;
 }
 
 export interface GeoJsonFeatureCollection {
   type: 'FeatureCollection';
   features: Array<{
     type: 'Feature';
+    /** A UUID, stable for the same polygon in the same scope: a re-import replaces, rather than doubles, objects. */
+    id: string;
     geometry: { type: 'Polygon'; coordinates: Array<Array<[number, number]>> };
     properties: {
-      objectType: 'annotation';
+      objectType: 'annotation' | 'detection';
       classification: { name: string; color: [number, number, number] };
+      /** Named as QuPath names them, units included: "Area µm^2" (or "Area px^2"), "Mean probability". */
       measurements: Record<string, number>;
     };
   }>;
@@ -260,21 +272,46 @@ function closeRing(ring: Ring): Array<[number, number]> {
   return ring.length > 0 ? [...ring.map(([x, y]) => [x, y] as [number, number]), [ring[0][0], ring[0][1]]] : [];
 }
 
-/** Polygons as a GeoJSON FeatureCollection that QuPath imports as classified annotations (rings closed). */
+/** FNV-1a over a string, from a seed: 32 bits. */
+function fnv1a(text: string, seed: number): number {
+  let hash = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/** A name-based UUID (version 8 layout, RFC 9562): the same text always gives the same id. */
+export function stableUuid(text: string): string {
+  const hex = [0x811c9dc5, 0x01234567, 0x89abcdef, 0xdeadbeef].map((seed) => fnv1a(text, seed).toString(16).padStart(8, '0')).join('');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Predicted polygons as QuPath GeoJSON: detections (by default) of class "Glomerulus (predicted)", with ids and units. */
 export function toQuPathGeoJson(polygons: readonly GlomerulusPolygon[], options: QuPathExportOptions = {}): GeoJsonFeatureCollection {
-  const name = options.className ?? 'Glomerulus';
-  const color = options.color ?? [0, 200, 0];
+  const name = options.className ?? PREDICTED_CLASS.name;
+  const color = options.color ?? PREDICTED_CLASS.color;
+  const mpp = options.mpp && options.mpp > 0 ? options.mpp : undefined;
   return {
     type: 'FeatureCollection',
-    features: polygons.map((polygon) => ({
-      type: 'Feature',
-      geometry: { type: 'Polygon', coordinates: [closeRing(polygon.exterior), ...polygon.holes.map(closeRing)] },
-      properties: {
-        objectType: 'annotation',
-        classification: { name, color: [color[0], color[1], color[2]] },
-        measurements: { area: polygon.area, meanProbability: polygon.meanProbability },
-      },
-    })),
+    features: polygons.map((polygon) => {
+      const coordinates = [closeRing(polygon.exterior), ...polygon.holes.map(closeRing)];
+      return {
+        type: 'Feature' as const,
+        id: stableUuid(`${options.idScope ?? ''}|${JSON.stringify(coordinates)}`),
+        geometry: { type: 'Polygon' as const, coordinates },
+        properties: {
+          objectType: options.objectType ?? 'detection',
+          classification: { name, color: [color[0], color[1], color[2]] as [number, number, number] },
+          measurements: {
+            ...(mpp ? { 'Area µm^2': polygon.area * mpp * mpp } : { 'Area px^2': polygon.area }),
+            'Mean probability': polygon.meanProbability,
+          },
+        },
+      };
+    }),
   };
 }
 

@@ -10,7 +10,15 @@ import { polygonArea, polygonBBox, rectsTouch } from './rasterize.js';
 
 export const JOIN_TOLERANCE = 1e-6;
 
-export function joinAcrossTiles(pieces: readonly GlomerulusPolygon[]): GlomerulusPolygon[] {
+export interface JoinOptions {
+  /**
+   * Holes a union leaves that are smaller than this (level-0 square pixels) are filled: where two pieces meet along
+   * a tile border, a sliver between them is a pinhole, not tissue. Use the slide's minimum glomerulus area.
+   */
+  minHoleArea?: number;
+}
+
+export function joinAcrossTiles(pieces: readonly GlomerulusPolygon[], options: JoinOptions = {}): GlomerulusPolygon[] {
   const result: GlomerulusPolygon[] = [];
   const edgePieces: GlomerulusPolygon[] = [];
   for (const piece of pieces) (piece.touches.length > 0 ? edgePieces : result).push(piece);
@@ -22,7 +30,7 @@ export function joinAcrossTiles(pieces: readonly GlomerulusPolygon[]): Glomerulu
       result.push(edgePieces[group[0]]);
       continue;
     }
-    result.push(...unionGroup(group.map((i) => edgePieces[i]), group.map((i) => boxes[i])));
+    result.push(...unionGroup(group.map((i) => edgePieces[i]), group.map((i) => boxes[i]), options.minHoleArea ?? 0));
   }
   return result;
 }
@@ -64,7 +72,7 @@ function openRing(ring: polygonClipping.Ring): Ring {
   return (closed ? ring.slice(0, n - 1) : ring.slice()) as Ring;
 }
 
-function unionGroup(members: GlomerulusPolygon[], boxes: Rect[]): GlomerulusPolygon[] {
+function unionGroup(members: GlomerulusPolygon[], boxes: Rect[], minHoleArea: number): GlomerulusPolygon[] {
   const clipped = members.map(toClipping);
   let merged: polygonClipping.MultiPolygon;
   try {
@@ -73,7 +81,10 @@ function unionGroup(members: GlomerulusPolygon[], boxes: Rect[]): GlomerulusPoly
     // polygon-clipping gives up on some degenerate rings; unjoined pieces beat losing the tile.
     return members;
   }
-  const outputs: Polygon[] = merged.map((rings) => ({ exterior: openRing(rings[0]), holes: rings.slice(1).map(openRing) }));
+  const outputs: Polygon[] = merged.map((rings) => ({
+    exterior: openRing(rings[0]),
+    holes: rings.slice(1).map(openRing).filter((hole) => polygonArea({ exterior: hole, holes: [] }) >= minHoleArea),
+  }));
   const outputBoxes = outputs.map(polygonBBox);
   // Each member is connected, so it lies inside exactly one output polygon: find it by box containment, and
   // when boxes nest, by which candidate it overlaps with positive area.

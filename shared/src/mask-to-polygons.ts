@@ -20,7 +20,7 @@ export interface MapTransform {
 }
 
 export interface MaskToPolygonsOptions {
-  /** Components smaller than this many level-0 square pixels (pixel count x scale^2) are dropped. Default 0. */
+  /** Components smaller than this many level-0 square pixels (pixel count x scale^2) are dropped, holes smaller are filled. Default 0. */
   minArea?: number;
   /** Douglas-Peucker tolerance in map pixels; 0 keeps the exact pixel outline. Default 0.75. */
   simplifyTolerance?: number;
@@ -80,8 +80,11 @@ export function binaryMaskToPolygons(
   const holes: Ring[][] = Array.from({ length: keptCount }, () => []);
   for (const { ring, label } of traceOutlines(mask, labels, width, height)) {
     const index = kept[label];
-    if (ringSignedArea(ring) > 0) exteriors[index] = ring;
-    else holes[index].push(ring);
+    const signedArea = ringSignedArea(ring);
+    if (signedArea > 0) exteriors[index] = ring;
+    // A hole smaller than the smallest glomerulus is a few unsure pixels inside one (a pinhole), not a gap in
+    // tissue: filled, as objects that small are dropped.
+    else if (-signedArea * scale2 >= minArea) holes[index].push(ring);
   }
 
   const polygons: GlomerulusPolygon[] = [];

@@ -20,6 +20,8 @@ export interface ProbabilityMap {
 
 export interface TracedTile {
   polygons: GlomerulusPolygon[];
+  /** The kept centre's probabilities, when the implementation returns them (to re-cut at another threshold). */
+  kept?: ProbabilityMap;
   /** session.run time, and thresholding + tracing time, in milliseconds. */
   inferenceMs: number;
   postprocessMs: number;

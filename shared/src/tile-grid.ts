@@ -32,7 +32,9 @@ export interface TileGrid {
   slideHeight: number;
   /** Level-0 micrometres per pixel that the scale assumes, and where that came from. */
   mppAssumed: number;
-  mppSource: 'file' | 'request' | 'model-default';
+  mppSource: 'file' | 'request' | 'estimated' | 'model-default';
+  /** For an estimated pixel size: 0 to 1, how clearly the image chose it. */
+  mppConfidence?: number;
 }
 
 /** What to read for one tile: a window of `level` (inside the slide unless the slide is tiny), resized to model pixels. */
@@ -57,7 +59,7 @@ const SCALE_TOLERANCE = 1e-3;
 export function planTileGrid(
   slide: SlideMetadata,
   card: ModelCard,
-  options: { mppOverride?: number } = {},
+  options: { mppOverride?: number; mppEstimate?: { mpp: number; confidence: number } } = {},
 ): TileGrid {
   if (options.mppOverride !== undefined && options.mppOverride !== 0) {
     if (!Number.isFinite(options.mppOverride) || options.mppOverride < 0.01 || options.mppOverride > 100) {
@@ -74,6 +76,10 @@ export function planTileGrid(
   } else if (slide.mppX && slide.mppX > 0) {
     mppAssumed = slide.mppX;
     mppSource = 'file';
+  } else if (options.mppEstimate && options.mppEstimate.mpp > 0) {
+    // Only when neither the request nor the file says: an estimate from the image beats a guess.
+    mppAssumed = options.mppEstimate.mpp;
+    mppSource = 'estimated';
   } else {
     mppAssumed = trainingBaseMpp ?? 0;
     mppSource = 'model-default';
@@ -112,6 +118,7 @@ export function planTileGrid(
     slideHeight: slide.height,
     mppAssumed,
     mppSource,
+    ...(mppSource === 'estimated' ? { mppConfidence: options.mppEstimate!.confidence } : {}),
   };
 }
 

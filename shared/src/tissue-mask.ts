@@ -23,6 +23,14 @@ export function isTissue(r: number, g: number, b: number): boolean {
   return mean < TISSUE_RULE.darkBelow || Math.max(r, g, b) - Math.min(r, g, b) >= TISSUE_RULE.minChroma;
 }
 
+/** Share of an image's pixels (RGB, or RGBA with `channels` 4) that are tissue. */
+export function tissueShare(data: Uint8Array | Uint8ClampedArray, channels = 3): number {
+  let tissue = 0;
+  const pixels = Math.floor(data.length / channels);
+  for (let i = 0; i < pixels * channels; i += channels) if (isTissue(data[i], data[i + 1], data[i + 2])) tissue++;
+  return pixels > 0 ? tissue / pixels : 0;
+}
+
 /** One byte per pixel, 1 for tissue; and the tissue fraction. */
 export function tissueMask(image: RgbImage): { mask: Uint8Array; fraction: number } {
   const pixels = image.width * image.height;

@@ -18,6 +18,15 @@ export interface TraceOptions {
 }
 
 export function traceTile(map: ProbabilityMap, options: TraceOptions): GlomerulusPolygon[] {
-  const kept = cropProbability(map, options.keepX, options.keepY, options.keepWidth, options.keepHeight);
+  return traceKept(keptProbabilities(map, options), options);
+}
+
+/** The kept centre of a tile's map: all a later re-cut at another threshold needs. */
+export function keptProbabilities(map: ProbabilityMap, options: TraceOptions): ProbabilityMap {
+  return cropProbability(map, options.keepX, options.keepY, options.keepWidth, options.keepHeight);
+}
+
+/** Polygons of an already kept centre (keepX/keepY are ignored): a tile cut again at another threshold. */
+export function traceKept(kept: ProbabilityMap, options: Omit<TraceOptions, 'keepX' | 'keepY' | 'keepWidth' | 'keepHeight'>): GlomerulusPolygon[] {
   return maskToPolygons(kept, options.threshold, options.transform, { minArea: options.minArea });
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import { parseAnnotations, toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
+import { PREDICTED_CLASS, parseAnnotations, toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
+import { check } from '@placemarkio/check-geojson';
 import { encodeMaskRle } from '@glomseg/shared/rle.js';
 
 const dataDir = path.resolve(import.meta.dirname, '../../../shared/data');
@@ -147,20 +148,39 @@ describe('export', () => {
     { exterior: [[0, 0], [10, 0], [10, 10], [0, 10]], holes: [[[2, 2], [2, 4], [4, 4], [4, 2]]], area: 96, meanProbability: 0.8, touches: [] },
   ];
 
-  it('writes QuPath GeoJSON with closed rings, classification and measurements', () => {
-    const collection = toQuPathGeoJson(polygons);
+  it('writes QuPath GeoJSON detections with closed rings, a uuid, their own class and measurements with units', () => {
+    const collection = toQuPathGeoJson(polygons, { mpp: 0.5, idScope: 'slide-a' });
     expect(collection.type).toBe('FeatureCollection');
-    expect(collection.features[0]).toEqual({
+    const [feature] = collection.features;
+    expect(feature).toEqual({
       type: 'Feature',
+      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
       geometry: { type: 'Polygon', coordinates: [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[2, 2], [2, 4], [4, 4], [4, 2], [2, 2]]] },
       properties: {
-        objectType: 'annotation',
-        classification: { name: 'Glomerulus', color: [0, 200, 0] },
-        measurements: { area: 96, meanProbability: 0.8 },
+        objectType: 'detection',
+        classification: { name: 'Glomerulus (predicted)', color: PREDICTED_CLASS.color },
+        measurements: { 'Area µm^2': 24, 'Mean probability': 0.8 },
       },
     });
+    // Not the ground truth's class or colour.
+    expect(PREDICTED_CLASS.color).not.toEqual([0, 200, 0]);
+    // Stable: the same polygon of the same slide keeps its id (a re-import replaces it); another slide's differs.
+    expect(toQuPathGeoJson(polygons, { mpp: 0.5, idScope: 'slide-a' }).features[0].id).toBe(feature.id);
+    expect(toQuPathGeoJson(polygons, { mpp: 0.5, idScope: 'slide-b' }).features[0].id).not.toBe(feature.id);
     expect(parseAnnotations(JSON.stringify(collection))).toEqual([{ exterior: polygons[0].exterior, holes: polygons[0].holes }]);
-    expect(toQuPathGeoJson(polygons, { className: 'Glom', color: [1, 2, 3] }).features[0].properties.classification).toEqual({ name: 'Glom', color: [1, 2, 3] });
+    // Options: annotations instead, another class; without a pixel size, areas in px^2.
+    const other = toQuPathGeoJson(polygons, { objectType: 'annotation', className: 'Glom', color: [1, 2, 3] }).features[0].properties;
+    expect(other.objectType).toBe('annotation');
+    expect(other.classification).toEqual({ name: 'Glom', color: [1, 2, 3] });
+    expect(other.measurements).toEqual({ 'Area px^2': 96, 'Mean probability': 0.8 });
+  });
+
+  it('writes GeoJSON that an independent strict reader (check-geojson) accepts as is', () => {
+    const text = JSON.stringify(toQuPathGeoJson(polygons, { mpp: 0.5 }));
+    const read = check(text);
+    expect(read.features).toHaveLength(1);
+    expect(read.features[0].geometry?.type).toBe('Polygon');
+    expect(read.features[0].id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('writes an RLE CSV that reads back', () => {

@@ -99,3 +99,17 @@ describe('joinAcrossTiles', () => {
     expect(joined).toContain(b);
   });
 });
+
+describe('joinAcrossTiles pinholes', () => {
+  // Two pieces meeting at x = 10 with a notch in each edge: their union is a square with a 2 x 2 hole on the seam.
+  const left: GlomerulusPolygon = { exterior: [[0, 0], [10, 0], [10, 4], [9, 4], [9, 6], [10, 6], [10, 10], [0, 10]], holes: [], area: 98, meanProbability: 0.9, touches: ['right'] };
+  const right: GlomerulusPolygon = { exterior: [[10, 0], [20, 0], [20, 10], [10, 10], [10, 6], [11, 6], [11, 4], [10, 4]], holes: [], area: 98, meanProbability: 0.9, touches: ['left'] };
+
+  it('fills holes on the seam smaller than minHoleArea, keeps them otherwise', () => {
+    const [kept] = joinAcrossTiles([left, right]);
+    expect(kept.holes).toHaveLength(1);
+    const [filled] = joinAcrossTiles([left, right], { minHoleArea: 5 });
+    expect(filled.holes).toEqual([]);
+    expect(filled.area).toBeCloseTo(200, 6);
+  });
+});

@@ -47,6 +47,15 @@ describe('maskToPolygons', () => {
     expect(ring.touches).toEqual(['top', 'right', 'bottom', 'left']);
   });
 
+  it('fills holes smaller than the smallest object kept (pinholes), keeps larger ones', () => {
+    const mask = ['1111111', '1011001', '1011001', '1111111'];
+    // Holes of 2 and 4 pixels, 2 x 2 level-0 pixels each: 8 and 16 level-0 square pixels.
+    const [polygon] = maskToPolygons(mapOf(mask), 0.5, { originX: 0, originY: 0, scale: 2 }, { simplifyTolerance: 0, minArea: 10 });
+    expect(polygon.holes).toHaveLength(1);
+    expect(polygon.area).toBe((28 - 4) * 4);
+    expect(maskToPolygons(mapOf(mask), 0.5, { originX: 0, originY: 0, scale: 2 }, { simplifyTolerance: 0, minArea: 0 })[0].holes).toHaveLength(2);
+  });
+
   it('includes pixels at the threshold and averages their probability', () => {
     const [blob] = maskToPolygons(mapOf(['000', '059', '000']), 0.5, identity, { simplifyTolerance: 0 });
     expect(blob.area).toBe(2);

@@ -3,8 +3,8 @@
  * - each finished slide has `<name>.geojson` and `<name>.result.json` (what submission.csv and metrics.json need),
  *   both written atomically (a temporary file, then a rename) the moment the slide finishes;
  * - `manifest.json` says which slides are done, failed or pending, and with which scoring options;
- * - `submission.csv` and `metrics.json` are rebuilt from every per-slide result in the folder, never from only the
- *   slides of the latest run.
+ * - `submission.csv`, `metrics.json` and `report.html` are rebuilt from every per-slide result in the folder, never
+ *   from only the slides of the latest run.
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,11 +13,15 @@ import { toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
 import { encodePolygonsRle } from '@glomseg/shared/rle.js';
 import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
+import { parseAnnotations } from '@glomseg/shared/annotations.js';
+import { polygonArea } from '@glomseg/shared/rasterize.js';
+import { htmlReport, type ReportSlide } from './html-report.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const SUBMISSION_FILE = 'submission.csv';
 export const METRICS_FILE = 'metrics.json';
 const RESULT_SUFFIX = '.result.json';
+const REPORT_FILE = 'report.html';
 const MANIFEST_VERSION = 1;
 
 /** The options that change a slide's result: a folder holds results of one setting only. */
@@ -30,6 +34,7 @@ export interface BatchSettings {
   /** null: the defaults (the card's stain normalisation; tiles of bare glass skipped). */
   stainNormalization?: string | null;
   includeBackground?: boolean | null;
+  qupathObjects?: string | null;
 }
 
 export type SlideStatus = 'pending' | 'done' | 'failed';
@@ -60,6 +65,8 @@ export interface SlideResult {
   elapsedMs: number;
   /** HuBMAP RLE of the whole slide's mask (the submission.csv row). */
   rle: string;
+  /** The pixel size it was read at, where that came from, and what it means when estimated. */
+  scale?: { mpp: number; source: string; confidence?: number; note?: string };
 }
 
 /** A batch folder that holds results of other settings, or an unreadable manifest: the user decides. */
@@ -147,10 +154,11 @@ export class BatchOutput {
   }
 
   /** Writes a finished slide's files (atomically), then marks it done. A slide already done is never rewritten. */
-  async recordDone(result: SlideResult, polygons: readonly GlomerulusPolygon[]): Promise<void> {
+  async recordDone(result: SlideResult, polygons: readonly GlomerulusPolygon[], objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {
     const entry = this.manifest.slides[result.slide];
     if (entry?.status === 'done') return;
-    await writeFileAtomic(path.join(this.out, `${result.name}.geojson`), `${JSON.stringify(toQuPathGeoJson(polygons))}\n`);
+    const geojson = toQuPathGeoJson(polygons, { mpp: result.scale?.mpp, idScope: result.name, objectType });
+    await writeFileAtomic(path.join(this.out, `${result.name}.geojson`), `${JSON.stringify(geojson)}\n`);
     await writeFileAtomic(path.join(this.out, `${result.name}${RESULT_SUFFIX}`), `${JSON.stringify(result)}\n`);
     this.manifest.slides[result.slide] = { name: result.name, status: 'done', attempts: (entry?.attempts ?? 0) + 1 };
     await this.saveManifest();
@@ -194,6 +202,7 @@ export async function writeSummaries(out: string, manifest: Manifest): Promise<{
   const rows: Array<{ id: string; rle: string }> = [];
   const slides: object[] = [];
   const pooled: DiceMetrics[] = [];
+  const report: ReportSlide[] = [];
   for (const [slide, entry] of entries) {
     const result = entry.status === 'done' ? await readResult(out, entry.name) : undefined;
     if (!result) {
@@ -202,15 +211,25 @@ export async function writeSummaries(out: string, manifest: Manifest): Promise<{
     }
     rows.push({ id: result.name, rle: result.rle });
     if (result.metrics) pooled.push(result.metrics);
-    slides.push({ slide: result.name, file: slide, ok: true, status: 'done', glomeruli: result.glomeruli, elapsedMs: Math.round(result.elapsedMs), metrics: result.metrics });
+    slides.push({ slide: result.name, file: slide, ok: true, status: 'done', glomeruli: result.glomeruli, scale: result.scale, elapsedMs: Math.round(result.elapsedMs), metrics: result.metrics });
+    report.push({ ...result, file: slide, ok: true, polygons: await readPolygons(out, result.name) });
   }
+  for (const [slide, entry] of entries) if (entry.status === 'failed') report.push({ name: entry.name, file: slide, ok: false, error: entry.error });
   const overall = pooled.length > 0 ? poolDiceMetrics(pooled) : undefined;
   await writeFileAtomic(path.join(out, SUBMISSION_FILE), toRleCsv(rows));
   await writeFileAtomic(path.join(out, METRICS_FILE), `${JSON.stringify({ overall, slides }, null, 2)}\n`);
+  await writeFileAtomic(path.join(out, REPORT_FILE), await htmlReport(report, overall));
   return { overall };
 }
 
 /** Files a finished slide owns in a batch folder. */
 export function resultFiles(name: string): string[] {
   return [`${name}.geojson`, `${name}${RESULT_SUFFIX}`];
+}
+
+/** A done slide's polygons, read back from its GeoJSON (for the report, which covers every slide of the folder). */
+async function readPolygons(out: string, name: string): Promise<GlomerulusPolygon[]> {
+  const text = await readFile(path.join(out, `${name}.geojson`), 'utf8').catch(() => undefined);
+  if (!text) return [];
+  return parseAnnotations(text, { format: 'geojson' }).map((p) => ({ ...p, area: polygonArea(p), meanProbability: 0, touches: [] }));
 }

@@ -178,6 +178,7 @@ export function buildProgram(): Command {
     .option('--shard <i/N>', 'score only shard i of N (env/N: i from JOB_COMPLETION_INDEX)', usage(parseShard))
     .option('--no-resume', 'score slides again even if --out already holds them')
     .option('--force', 'score every slide again, replacing what --out holds', false)
+    .addOption(new Option('--qupath-objects <type>', 'QuPath object type of the exported polygons').choices(['detection', 'annotation']).default('detection'))
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
     .addOption(new Option('-d, --device <device>', 'execution provider (in-process server)').choices(DEVICES).default('auto'))
     .action(async (slideArgs: string[], opts) => {
@@ -218,6 +219,7 @@ export function buildProgram(): Command {
             json: opts.json,
             parallel: opts.parallel,
             retry: { ...DEFAULT_RETRY, maxAttempts: opts.attempts },
+            qupathObjects: opts.qupathObjects,
             batch: plan.batch,
           }),
       );

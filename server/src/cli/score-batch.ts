@@ -56,6 +56,7 @@ export function batchSettingsOf(options: {
   annotations?: string;
   stainNormalization?: string;
   includeBackground?: boolean;
+  qupathObjects?: string;
 }): BatchSettings {
   return {
     model: options.model ?? null,
@@ -66,5 +67,6 @@ export function batchSettingsOf(options: {
     // Left out when at their defaults, so a folder scored before these options existed still resumes.
     ...(options.stainNormalization && options.stainNormalization !== 'auto' ? { stainNormalization: options.stainNormalization } : {}),
     ...(options.includeBackground ? { includeBackground: true } : {}),
+    ...(options.qupathObjects && options.qupathObjects !== 'detection' ? { qupathObjects: options.qupathObjects } : {}),
   };
 }

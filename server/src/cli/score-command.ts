@@ -15,6 +15,7 @@ import { isSlideUrl, slideNameOf } from './slide-names.js';
 import { comparePolygons } from './polygon-order.js';
 
 export { slideNameOf } from './slide-names.js';
+import { htmlReport } from './html-report.js';
 
 export interface ScoreOptions {
   annotations?: string;
@@ -30,6 +31,8 @@ export interface ScoreOptions {
   retry?: RetryPolicy;
   /** The --out folder's batch: each finished slide is written there at once. */
   batch?: BatchOutput;
+  /** QuPath object type of the exported polygons (default detection). */
+  qupathObjects?: 'detection' | 'annotation';
 }
 
 export interface SlideScore {
@@ -45,6 +48,8 @@ export interface SlideScore {
   polygons?: GlomerulusPolygon[];
   /** Tries it took (retries after a server went away). */
   attempts?: number;
+  /** The pixel size the slide was read at, where it came from, and (unless the file or --mpp gave it) what that means. */
+  scale?: { mpp: number; source: string; confidence?: number; note?: string };
 }
 
 const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'];
@@ -106,8 +111,11 @@ function createReporter(json: boolean): Reporter {
       start: (slide) => line({ event: 'start', slide }),
       progress: (slide, done, total, etaMs, skipped, server) =>
         line({ event: 'progress', slide, server, tilesDone: done, tilesTotal: total, tilesSkipped: skipped, etaMs: Math.round(etaMs) }),
-      finish: (s) =>
-        line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error }),
+      finish: (s) => {
+        line(s.ok ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, scale: s.scale, elapsedMs: Math.round(s.elapsedMs ?? 0) } : { event: 'error', slide: s.slide, error: s.error });
+        // A person reads stderr: failures are said there too, not only inside the machine-readable lines.
+        if (!s.ok) process.stderr.write(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
+      },
       retry: (slide, attempt, error, delayMs) => line({ event: 'retry', slide, attempt, error, delayMs }),
       stop: () => {},
     };
@@ -125,9 +133,10 @@ function createReporter(json: boolean): Reporter {
       bar?.update(done, { slide: slideNameOf(slide), skipped });
     },
     finish: (s) => {
-      if (!s.ok) bars.log(`${slideNameOf(s.slide)}: ${s.error}\n`);
+      if (!s.ok) bars.log(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
     },
     retry: (slide, attempt, error, delayMs) => bars.log(`${slideNameOf(slide)}: attempt ${attempt} failed (${error}); retrying in ${(delayMs / 1000).toFixed(1)} s\n`),
+    // Shows the cursor and turns line wrap back on (the bars hid and turned them off).
     stop: () => bars.stop(),
   };
 }
@@ -168,28 +177,50 @@ async function scoreOne(client: GlomsegClient, slide: string, slideId: string, o
     width: info.width,
     height: info.height,
     polygons,
+    scale: scaleOf(result.grid),
   };
 }
 
+function scaleOf(grid: any): SlideScore['scale'] {
+  if (!grid) return undefined;
+  const source = String(grid.mppSource ?? '');
+  return {
+    mpp: Number(grid.mppAssumed ?? 0),
+    source,
+    ...(source === 'estimated' ? { confidence: Number(grid.mppConfidence ?? 0) } : {}),
+    ...(grid.scaleNote ? { note: String(grid.scaleNote) } : {}),
+  };
+}
+
+/** The table's scale cell: um/px, and how it was known when the file did not say. */
+function scaleCell(scale: SlideScore['scale']): string {
+  if (!scale) return '-';
+  const how = scale.source === 'estimated' ? ` estimated (${Math.round((scale.confidence ?? 0) * 100)}%)` : scale.source === 'model-default' ? ' ASSUMED' : '';
+  return `${scale.mpp.toFixed(2)}${how}`;
+}
+
 function formatTable(scores: SlideScore[], overall: DiceMetrics | undefined): string {
-  const rows = [['slide', 'glomeruli', 'global Dice', 'mean tile Dice', 'F1', 'time (s)', 'status']];
+  const rows = [['slide', 'glomeruli', 'um/px', 'global Dice', 'mean tile Dice', 'F1', 'time (s)', 'status']];
   const metricsRow = (m: DiceMetrics | undefined) => [m ? m.globalDice.toFixed(4) : '-', m ? m.meanTileDice.toFixed(4) : '-', m ? m.f1.toFixed(4) : '-'];
   for (const s of scores) {
     rows.push([
       slideNameOf(s.slide),
       s.ok ? String(s.glomeruli) : '-',
+      s.ok ? scaleCell(s.scale) : '-',
       ...metricsRow(s.metrics),
       s.elapsedMs !== undefined ? (s.elapsedMs / 1000).toFixed(1) : '-',
-      s.ok ? 'ok' : `FAILED: ${s.error}`,
+      s.ok ? (s.scale?.note ? 'ok, see note' : 'ok') : `FAILED: ${s.error}`,
     ]);
   }
   const scored = scores.filter((s) => s.metrics);
   if (scored.length > 1) {
     const glomeruli = scored.reduce((total, s) => total + (s.glomeruli ?? 0), 0);
-    rows.push([`all ${scored.length} scored`, String(glomeruli), ...metricsRow(overall), '', 'pooled']);
+    rows.push([`all ${scored.length} scored`, String(glomeruli), '', ...metricsRow(overall), '', 'pooled']);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+  const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+  const notes = scores.filter((s) => s.ok && s.scale?.note).map((s) => `note: ${slideNameOf(s.slide)}: ${s.scale!.note}`);
+  return [table, ...notes].join('\n');
 }
 
 /** The slides with annotations scored as one set (pooled pixel and object counts); undefined when none has any. */
@@ -209,6 +240,15 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
     ? []
     : ((await withRetry(policy, () => client.unary('ListSlides', {}), () => {})).value.slides.map((s: { id: string }) => s.id) as string[]);
   const scores: SlideScore[] = new Array(slides.length);
+  let finished = 0;
+  // Ctrl-C: give the terminal back as it was (cursor, line wrap), say what happened, exit 130 as shells expect.
+  const onInterrupt = () => {
+    reporter.stop();
+    const kept = options.batch ? `; the ${finished} finished are kept in ${options.batch.out} and a rerun resumes` : '; nothing was written';
+    process.stderr.write(`\nglomseg: interrupted (Ctrl-C) after ${finished} of ${slides.length} slides${kept}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
   const scoreSlide = async (slide: string): Promise<SlideScore> => {
     const slideId = matchSlideId(slide, listed);
     if (!slideId) {
@@ -229,12 +269,14 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
     while (next < slides.length) {
       const index = next++;
       const score = await scoreSlide(slides[index]);
-      if (options.batch) await record(options.batch, score);
+      if (options.batch) await record(options.batch, score, options.qupathObjects);
       reporter.finish(score);
       scores[index] = score;
+      finished++;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, slides.length)) }, worker));
+  process.off('SIGINT', onInterrupt);
   reporter.stop();
   await options.batch?.rebuild();
   const table = formatTable(scores, overallMetrics(scores));
@@ -242,7 +284,7 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
   return { ok: scores.every((s) => s.ok), scores };
 }
 
-async function record(batch: BatchOutput, s: SlideScore): Promise<void> {
+async function record(batch: BatchOutput, s: SlideScore, objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {
   const name = slideNameOf(s.slide);
   if (!s.ok || !s.polygons) return batch.recordFailed(s.slide, name, s.error ?? 'failed', s.attempts ?? 1);
   await batch.recordDone(
@@ -256,7 +298,9 @@ async function record(batch: BatchOutput, s: SlideScore): Promise<void> {
       metrics: s.metrics,
       elapsedMs: s.elapsedMs ?? 0,
       rle: slideRle(s.polygons, s.width!, s.height!),
+      scale: s.scale,
     },
     s.polygons,
+    objectType,
   );
 }

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import { cropProbability, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
-import { traceTile } from '@glomseg/shared/trace-tile.js';
+import { keptProbabilities, traceKept } from '@glomseg/shared/trace-tile.js';
 import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
@@ -100,8 +100,13 @@ async function run(session: InferenceSession, request: RunRequest, inputIsHalf: 
   output.dispose();
   if (request.trace) {
     const traceStart = performance.now();
-    const polygons = traceTile(map, request.trace);
-    post({ type: 'polygons', id: request.id, polygons, runMs, postprocessMs: performance.now() - traceStart });
+    const kept = keptProbabilities(map, request.trace);
+    const polygons = traceKept(kept, request.trace);
+    // The kept probabilities go back too (moved, not copied): the service keeps them to re-cut at other thresholds.
+    post(
+      { type: 'polygons', id: request.id, polygons, kept: { width: kept.width, height: kept.height, data: kept.data }, runMs, postprocessMs: performance.now() - traceStart },
+      [kept.data.buffer as ArrayBuffer],
+    );
     return;
   }
   post({ type: 'result', id: request.id, width: map.width, height: map.height, data: map.data, runMs }, [map.data.buffer as ArrayBuffer]);

@@ -6,6 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import type { GlomerulusPolygon, Rect, Ring, TileEdge } from '@glomseg/shared/geometry.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
+import { scaleNote } from '@glomseg/shared/scale-estimate.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
@@ -108,6 +109,8 @@ export function tileGridToProto(grid: TileGrid): pb.TileGrid {
     slideHeight: grid.slideHeight,
     mppAssumed: grid.mppAssumed,
     mppSource: grid.mppSource,
+    mppConfidence: grid.mppConfidence ?? 0,
+    scaleNote: scaleNote(grid),
   });
 }
 
@@ -164,6 +167,7 @@ export function tileOutcomeToProto(outcome: TileOutcome, includeGrid: boolean): 
     skipped: outcome.skipped,
     timings: timingsToProto(outcome.timings),
     requestIndex: outcome.requestIndex,
+    tissueFraction: outcome.tissueFraction ?? 0,
     grid: includeGrid ? tileGridToProto(outcome.grid) : undefined,
   });
 }

@@ -4,6 +4,7 @@
  * its request. One async factory, one close().
  */
 import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { GlomsegError, cancelledError } from '@glomseg/shared/errors.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
@@ -49,16 +50,27 @@ export class ScoringPool {
   }
 
   private async run(task: ScoringTask, signal: AbortSignal): Promise<Extract<ScoringResult, { ok: true }>> {
-    const deadline = AbortSignal.timeout(this.maxTaskMs);
+    // The budget is the task's own run time: it starts when a worker takes the task, so a wait in the queue or a
+    // thread starting on a busy machine never counts against it.
+    const deadline = new AbortController();
+    const { port1, port2 } = new MessageChannel();
+    let timer: NodeJS.Timeout | undefined;
+    port1.once('message', () => {
+      timer = setTimeout(() => deadline.abort(), this.maxTaskMs);
+      port1.close();
+    });
     let result: ScoringResult;
     try {
-      result = await this.pool.run(task, { signal: AbortSignal.any([signal, deadline]) });
+      result = await this.pool.run({ ...task, started: port2 }, { signal: AbortSignal.any([signal, deadline.signal]), transferList: [port2] });
     } catch (error) {
       if (signal.aborted) throw cancelledError(signal);
-      if (deadline.aborted) {
+      if (deadline.signal.aborted) {
         throw new GlomsegError('DEADLINE_EXCEEDED', `scoring the annotations took longer than ${this.maxTaskMs / 1000} s and was stopped (fewer or simpler polygons, or a coarser Dice grid)`);
       }
       throw error;
+    } finally {
+      clearTimeout(timer);
+      port1.close();
     }
     if (!result.ok) throw new GlomsegError(result.code, result.message);
     return result;

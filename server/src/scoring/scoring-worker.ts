@@ -15,6 +15,8 @@ function parseTruth(truth: TruthInput): { polygons: Polygon[]; vertices: number 
 }
 
 export default function score(task: ScoringTask): ScoringResult {
+  task.started?.postMessage('started');
+  task.started?.close();
   try {
     const { polygons, vertices } = parseTruth(task.truth);
     if (task.kind === 'check') return { ok: true, kind: 'check', polygons: polygons.length, vertices };

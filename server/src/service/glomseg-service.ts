@@ -30,9 +30,13 @@ import { assertDiceGrid, assertTileBudget } from '../validation/request-validati
 import { ResultCache, type CachedTile } from './result-cache.js';
 import { surveySlide, type SlideSurvey } from './slide-survey.js';
 import { TileScheduler, type SchedulerStats } from './tile-scheduler.js';
-import { predictTile } from './tile-pipeline.js';
+import { predictTile, type PredictedTile } from './tile-pipeline.js';
+import { ProbabilityCache } from './probability-cache.js';
+import { traceKept } from '@glomseg/shared/trace-tile.js';
 import { readViewerTile } from './viewer-tiles.js';
 import type { TruthInput } from '../scoring/scoring-protocol.js';
+import { estimateSlideScale } from './scale-estimator.js';
+import type { ScaleEstimate } from '@glomseg/shared/scale-estimate.js';
 import type {
   GlomsegService,
   ModelSummary,
@@ -83,6 +87,8 @@ export interface ServiceOptions {
   limits?: Partial<ServingLimits>;
   /** Told each computed tile's stage timings (metrics). */
   onTileComputed?: (timings: Timings) => void;
+  /** Bytes of kept tile probabilities, to re-cut tiles at a new threshold without the model (default 128 MB). */
+  probabilityCacheBytes?: number;
 }
 
 export interface ServiceStats {
@@ -94,6 +100,8 @@ export interface ServiceStats {
   tilesComputed: number;
   /** Tiles of bare glass, not inferred. */
   tilesSkipped: number;
+  /** Tiles cut again at a new threshold from cached probabilities, without running the model. */
+  tilesRecut: number;
   scheduler: SchedulerStats;
   cache: { entries: number; bytes: number };
 }
@@ -167,10 +175,15 @@ interface TileContext {
 }
 
 export class DomainGlomsegService implements GlomsegService {
-  private readonly scheduler: TileScheduler<CachedTile>;
+  private readonly scheduler: TileScheduler<PredictedTile>;
   private readonly cache: ResultCache;
+  private readonly probabilities: ProbabilityCache;
+
   private readonly streamWindow: number;
   readonly limits: ServingLimits;
+  /** Scale estimates of slides whose file records no pixel size, per slide and model: made once, shared. */
+  private readonly scaleEstimates = new Map<string, Promise<ScaleEstimate>>();
+  private readonly lifetime = new AbortController();
   private readonly counters = {
     activeStreams: 0,
     completedStreams: 0,
@@ -179,13 +192,16 @@ export class DomainGlomsegService implements GlomsegService {
     tilesFromCache: 0,
     tilesComputed: 0,
     tilesSkipped: 0,
+    tilesRecut: 0,
   };
   private readonly surveys = new LRUCache<string, Promise<SlideSurvey>>({ max: 64 });
 
   constructor(private readonly options: ServiceOptions) {
     const concurrency = options.concurrency ?? 3;
-    this.scheduler = new TileScheduler<CachedTile>({ concurrency, maxQueued: options.maxQueuedTiles ?? 2048 });
+    this.scheduler = new TileScheduler<PredictedTile>({ concurrency, maxQueued: options.maxQueuedTiles ?? 2048 });
     this.cache = new ResultCache(options.cacheBytes ?? 64 * 1024 * 1024);
+    // 256 x 256 floats a tile: 128 MB keep about 500 tiles' probabilities, a few screens of view.
+    this.probabilities = new ProbabilityCache(options.probabilityCacheBytes ?? 128 * 1024 * 1024);
     this.streamWindow = options.streamWindow ?? concurrency + 1;
     this.limits = resolveLimits(options.limits);
   }
@@ -222,11 +238,39 @@ export class DomainGlomsegService implements GlomsegService {
   async listModels(options: { slideId?: string; mppOverride?: number }, signal?: AbortSignal): Promise<ModelSummary[]> {
     const cards = this.options.models.list();
     const source = options.slideId ? await this.options.slides.open(options.slideId, signal) : undefined;
-    return cards.map((card) => ({
-      card,
-      device: this.options.models.deviceOf(card.id),
-      grid: source ? planTileGrid(source.metadata, card, { mppOverride: options.mppOverride }) : undefined,
-    }));
+    const summaries: ModelSummary[] = [];
+    for (const card of cards) {
+      const mppEstimate = source ? await this.scaleEstimate(source, card, options.mppOverride, signal) : undefined;
+      summaries.push({
+        card,
+        device: this.options.models.deviceOf(card.id),
+        grid: source ? planTileGrid(source.metadata, card, { mppOverride: options.mppOverride, mppEstimate }) : undefined,
+      });
+    }
+    return summaries;
+  }
+
+  /**
+   * The pixel size estimated from the image, when neither the request nor the file gives one; made once per slide
+   * and model (a few trial tiles per candidate scale), whoever asks first. A caller that gives up stops waiting only.
+   */
+  private async scaleEstimate(source: SlideSource, card: ModelCard, mppOverride: number | undefined, signal?: AbortSignal): Promise<ScaleEstimate | undefined> {
+    if (mppOverride || (source.metadata.mppX && source.metadata.mppX > 0)) return undefined;
+    const key = `${source.metadata.id}|${card.id}`;
+    let estimate = this.scaleEstimates.get(key);
+    if (!estimate) {
+      const lifetime = this.lifetime.signal;
+      estimate = this.options.models.segmenter(card.id, lifetime).then((segmenter) => estimateSlideScale(source, card, segmenter, lifetime));
+      this.scaleEstimates.set(key, estimate);
+      estimate.catch(() => this.scaleEstimates.delete(key));
+    }
+    if (!signal) return estimate;
+    return new Promise<ScaleEstimate>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason ?? new GlomsegError('CANCELLED', 'cancelled'));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      estimate.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   readViewerTile(slideId: string, level: number, col: number, row: number, signal?: AbortSignal): Promise<ViewerTile> {
@@ -316,7 +360,7 @@ export class DomainGlomsegService implements GlomsegService {
       }
       throwIfAborted(signal);
       // Final polygons are whole glomeruli: a piece nothing joined to (at the slide's edge) no longer "touches" a tile.
-      const polygons = joinAcrossTiles(pieces)
+      const polygons = joinAcrossTiles(pieces, { minHoleArea: minAreaOnSlide(context.card, grid) })
         .map((p) => (p.touches.length ? { ...p, touches: [] } : p))
         .filter((p) => intersect(polygonBBox(p), region) !== undefined);
       const metrics = truth ? await this.options.scoring.scoreDice(truth, polygons, region, diceTile, signal) : undefined;
@@ -337,8 +381,10 @@ export class DomainGlomsegService implements GlomsegService {
   }
 
   async close(): Promise<void> {
+    this.lifetime.abort(new GlomsegError('CANCELLED', 'the service is closing'));
     this.scheduler.close();
     this.cache.clear();
+    this.probabilities.clear();
   }
 
   /** Counts a stream as active while it runs, and as completed, cancelled or failed after. */
@@ -365,7 +411,8 @@ export class DomainGlomsegService implements GlomsegService {
     const card = params.modelId ? this.options.models.get(params.modelId) : this.options.models.defaultModel();
     const threshold = resolveThreshold(params.threshold, card);
     const source = await this.options.slides.open(slideId, signal);
-    const grid = planTileGrid(source.metadata, card, { mppOverride: params.mppOverride });
+    const mppEstimate = await this.scaleEstimate(source, card, params.mppOverride, signal);
+    const grid = planTileGrid(source.metadata, card, { mppOverride: params.mppOverride, mppEstimate });
     const segmenter = await this.options.models.segmenter(card.id, signal);
     return { source, card, grid, threshold, segmenter, device: segmenter.device, skipBackground: false };
   }
@@ -397,9 +444,12 @@ export class DomainGlomsegService implements GlomsegService {
    */
   private async *runTiles(context: TileContext, tiles: TileAddress[], signal: AbortSignal): AsyncGenerator<TileOutcome> {
     const { grid, threshold } = context;
-    const keyPrefix = `${grid.slideId}|${grid.modelId}|${grid.scale}|${threshold}|${context.stain?.method ?? 'off'}|`;
+    // Probabilities depend on the pixels the model saw (stain mapping included), not on the threshold.
+    const probabilityPrefix = `${grid.slideId}|${grid.modelId}|${grid.scale}|${context.stain?.method ?? 'off'}|`;
+    const keyPrefix = `${probabilityPrefix}${threshold}|`;
     const seen = new Set<string>();
     const pending: Array<{ tile: TileAddress; index: number; key: string }> = [];
+    const minArea = minAreaOnSlide(context.card, grid);
     for (let index = 0; index < tiles.length; index++) {
       const tile = tiles[index];
       const key = keyPrefix + tileKey(tile);
@@ -411,19 +461,28 @@ export class DomainGlomsegService implements GlomsegService {
         continue;
       }
       const cached = this.cache.get(key);
+      const kept = cached ? undefined : this.probabilities.get(probabilityPrefix + tileKey(tile));
       if (cached) {
         this.counters.tilesFromCache++;
         yield this.outcome(context, tile, index, cached, true, 0);
+      } else if (kept) {
+        // Same probabilities, another cut: a few milliseconds of tracing instead of the model.
+        const started = performance.now();
+        const bounds = tileBounds(grid, tile);
+        const polygons = traceKept(kept.map, { threshold, minArea, transform: { originX: bounds.x, originY: bounds.y, scale: grid.scale } });
+        const recut: CachedTile = { bounds, polygons, tissueFraction: kept.tissueFraction, timings: { readMs: 0, inferenceMs: 0, postprocessMs: performance.now() - started, queueMs: 0 } };
+        this.cache.set(key, recut);
+        this.counters.tilesRecut++;
+        yield this.outcome(context, tile, index, recut, true, 0);
       } else {
         pending.push({ tile, index, key });
       }
     }
     const local = new AbortController();
     const linked = AbortSignal.any([signal, local.signal]);
-    type Settled = { slot: number; result?: { value: CachedTile; queueMs: number }; error?: unknown };
+    type Settled = { slot: number; result?: { value: PredictedTile; queueMs: number }; error?: unknown };
     const inFlight = new Map<number, Promise<Settled>>();
     let next = 0;
-    const minArea = minAreaOnSlide(context.card, grid);
     try {
       while (next < pending.length || inFlight.size > 0) {
         while (next < pending.length && inFlight.size < this.streamWindow) {
@@ -444,8 +503,9 @@ export class DomainGlomsegService implements GlomsegService {
         throwIfAborted(signal);
         if (settled.error) throw settled.error;
         const { tile, index, key } = pending[settled.slot];
-        const value = settled.result!.value;
+        const { kept: keptProbabilities, ...value } = settled.result!.value;
         this.cache.set(key, value);
+        if (keptProbabilities) this.probabilities.set(probabilityPrefix + tileKey(tile), { map: keptProbabilities, tissueFraction: value.tissueFraction });
         this.counters.tilesComputed++;
         this.options.onTileComputed?.({ ...value.timings, queueMs: settled.result!.queueMs });
         yield this.outcome(context, tile, index, value, false, settled.result!.queueMs);
@@ -465,6 +525,7 @@ export class DomainGlomsegService implements GlomsegService {
       timings: cached ? zeroTimings() : { ...tileResult.timings, queueMs },
       requestIndex: index,
       grid: context.grid,
+      tissueFraction: tileResult.tissueFraction,
     };
   }
 }

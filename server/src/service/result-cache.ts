@@ -7,6 +7,8 @@ export interface CachedTile {
   bounds: Rect;
   polygons: GlomerulusPolygon[];
   timings: Timings;
+  /** Share of the tile that is stained tissue (of the kept centre's read image). */
+  tissueFraction?: number;
 }
 
 /** Rough bytes a cached tile holds: two doubles per vertex plus fixed overhead. */

@@ -4,8 +4,10 @@ import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { tileBounds, tileReadWindow, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 import type { StainMapping } from '@glomseg/shared/stain-normalization.js';
+import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import { resizeRgb } from './resample.js';
 import type { CachedTile } from './result-cache.js';
+import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
 
 export interface TileJob {
   source: SlideSource;
@@ -18,7 +20,10 @@ export interface TileJob {
   stain?: StainMapping;
 }
 
-export async function predictTile(job: TileJob, signal: AbortSignal): Promise<CachedTile> {
+/** A finished tile, with the kept probabilities when the segmenter returned them. */
+export type PredictedTile = CachedTile & { kept?: ProbabilityMap };
+
+export async function predictTile(job: TileJob, signal: AbortSignal): Promise<PredictedTile> {
   const { grid, tile } = job;
   const bounds = tileBounds(grid, tile);
   const window = tileReadWindow(grid, tile);
@@ -47,7 +52,8 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Ca
     signal,
     { stain: job.stain },
   );
-  const { polygons, inferenceMs, postprocessMs } = traced;
+  const { polygons, inferenceMs, postprocessMs, kept } = traced;
+  const tissueFraction = tissueShare(image.data);
 
-  return { bounds, polygons, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
+  return { bounds, polygons, kept, tissueFraction, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
 }

@@ -56,6 +56,8 @@ export interface TileOutcome {
   timings: Timings;
   requestIndex: number;
   grid: TileGrid;
+  /** Share of the tile that is stained tissue. */
+  tissueFraction?: number;
 }
 
 export type AnnotationFormat = 'auto' | 'geojson' | 'labelme' | 'rle-csv';

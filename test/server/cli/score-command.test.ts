@@ -67,7 +67,12 @@ describe('glomseg score', () => {
     const geojson = JSON.parse(await readFile(path.join(dir, 'kidney-region.geojson'), 'utf8'));
     expect(geojson.type).toBe('FeatureCollection');
     expect(geojson.features).toHaveLength(region.glomeruli);
-    expect(geojson.features[0].properties.classification.name).toBe('Glomerulus');
+    expect(geojson.features[0].properties.classification.name).toBe('Glomerulus (predicted)');
+    expect(geojson.features[0].properties.objectType).toBe('detection');
+    expect(Object.keys(geojson.features[0].properties.measurements)).toEqual(['Area µm^2', 'Mean probability']);
+    expect(new Set(geojson.features.map((f: any) => f.id)).size).toBe(geojson.features.length);
+    // No pinholes: a hole smaller than the smallest glomerulus is filled.
+    expect(geojson.features.filter((f: any) => f.geometry.coordinates.length > 1)).toEqual([]);
     const xs = geojson.features.flatMap((f: any) => f.geometry.coordinates[0].map((p: number[]) => p[0]));
     expect(Math.max(...xs)).toBeLessThanOrEqual(6400);
 

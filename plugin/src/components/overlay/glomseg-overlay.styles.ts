@@ -25,15 +25,22 @@ export const overlayStyles = css`
     letter-spacing: 0.06em;
     color: #9aa0a6;
   }
+  /* The bar gets its own full-width row: beside a growing status text it shrank to a few pixels. */
   [part='status'] {
-    display: flex;
-    align-items: center;
-    gap: 6px;
+    display: grid;
+    gap: 4px;
   }
   progress {
-    flex: 1;
+    width: 100%;
     height: 6px;
     accent-color: var(--glomseg-accent);
+  }
+  [part='scale-note'] {
+    background: #4a3b00;
+    border: 1px solid #ffc107;
+    color: #fff3cd;
+    padding: 6px 8px;
+    border-radius: 4px;
   }
   [part='error'] {
     background: #5c1a1a;
@@ -79,18 +86,28 @@ export const overlayStyles = css`
     font-variant-numeric: tabular-nums;
   }
   .legend {
-    display: flex;
-    flex-wrap: wrap;
-    gap: 4px 10px;
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    display: grid;
+    gap: 3px;
     font-size: 12px;
   }
   .swatch {
     display: inline-block;
-    width: 10px;
-    height: 10px;
+    box-sizing: border-box;
+    width: 14px;
+    height: 12px;
     border-radius: 2px;
-    margin-right: 4px;
-    vertical-align: -1px;
+    margin-right: 6px;
+    vertical-align: -2px;
+  }
+  [part='annotations-warning'] {
+    background: #4a3b00;
+    border: 1px solid #ffc107;
+    color: #fff3cd;
+    padding: 6px 8px;
+    border-radius: 4px;
   }
   .muted {
     color: #9aa0a6;

@@ -1,42 +1,26 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type OlMap from 'ol/Map.js';
-import type View from 'ol/View.js';
-import Feature from 'ol/Feature.js';
-import OlPolygon from 'ol/geom/Polygon.js';
-import VectorLayer from 'ol/layer/Vector.js';
-import VectorSource from 'ol/source/Vector.js';
-import { unByKey } from 'ol/Observable.js';
-import type { EventsKey } from 'ol/events.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
-import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import { toQuPathGeoJson, type AnnotationFormat, type GeoJsonFeatureCollection } from '@glomseg/shared/annotations.js';
-import type { TileAddress, TileGrid } from '@glomseg/shared/tile-grid.js';
+import { tileBounds, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { glomsegEvent, type ErrorEventDetail, type ProgressEventDetail } from '../../events.js';
-import { describeError, glomsegClient } from '../../glomseg-client.js';
-import { modelOnSlideFromProto, polygonFromProto, rectFromProto, slideFromProto, type ModelOnSlide } from '../../proto-to-domain.js';
-import { TileStreamController, type ReceivedTile, type TileStreamState } from '../../tile-stream.js';
-import { PredictionStore, type PredictedGlomerulus } from '../../prediction-store.js';
-import { LiveDiceScorer, formatScore, type LiveDiceMetrics } from '../../dice-panel.js';
-import { fetchAnnotations, parseAnnotationText, readAnnotationFile, type LoadedAnnotations } from '../../annotation-source.js';
+import { describeError, type RequestHeaders } from '../../glomseg-client.js';
+import type { PredictedGlomerulus } from '../../prediction-store.js';
+import { LiveDiceScorer, type LiveDiceMetrics } from '../../dice-panel.js';
+import type { LoadedAnnotations } from '../../annotation-source.js';
 import { SlideFrame, type PixelOrigin } from '../../slide-frame.js';
-import { CLASS_COLOURS, annotationStyle, predictionStyle } from '../../feature-styles.js';
+import { PredictionLayer, type PredictionSession } from '../../layers/prediction-layer.js';
+import { AnnotationLayer, type AnnotationInput } from '../../layers/annotation-layer.js';
 import { overlayStyles } from './glomseg-overlay.styles.js';
+import '../panel/glomseg-panel.js';
+import type { PanelInput, PanelState } from '../panel/glomseg-panel.js';
 
-/** Starts a new stream this long after the view stops changing, if OpenLayers' moveend has not come first. */
-const VIEW_SETTLE_MS = 200;
 const DICE_THROTTLE_MS = 250;
-
-interface Session {
-  abort: AbortController;
-  slide: SlideMetadata;
-  model: ModelOnSlide;
-  frame: SlideFrame;
-  controller: TileStreamController;
-  store: PredictionStore;
-}
+/** Longest stretch of scoring already-received tiles between two frames. */
+const SCORE_SLICE_MS = 8;
 
 /**
  * Glomerulus predictions over a slide that an OpenLayers map already shows. Asks the glomseg server (gRPC-Web)
@@ -84,6 +68,10 @@ export class GlomsegOverlay extends LitElement {
   @property({ attribute: 'annotations-url' }) annotationsUrl = '';
   @property({ attribute: 'pixel-origin' }) pixelOrigin: PixelOrigin = 'top-left';
   @property({ type: Number, attribute: 'max-tiles' }) maxTiles = 400;
+  /** Headers for every call to the server (e.g. authorization), or a function that returns them (a token provider). */
+  @property({ attribute: false }) headers?: RequestHeaders;
+  /** QuPath object type of exported predictions: 'detection' (default) or 'annotation'. */
+  @property({ attribute: 'export-object-type' }) exportObjectType: 'detection' | 'annotation' = 'detection';
 
   @state() private progress: ProgressEventDetail = { received: 0, total: 0, streaming: false, limited: false, polygons: 0 };
   @state() private error?: ErrorEventDetail;
@@ -92,27 +80,37 @@ export class GlomsegOverlay extends LitElement {
   @state() private dice?: LiveDiceMetrics;
   @state() private annotationsVisible = true;
 
-  private session?: Session;
+  /** The two map layers; this element adds the panel and scores one against the other. */
+  private readonly predictionsLayer = new PredictionLayer({
+    onSession: (session) => this.onSession(session),
+    onCut: () => {
+      if (this.annotations) this.rebuildScorer();
+    },
+    onTile: (result, session) => {
+      this.scorer?.addTile(result.tile, session.store.polygons());
+      this.dispatchEvent(glomsegEvent('glomseg-tile', { tile: result.tile, bounds: result.bounds, polygons: result.polygons, cached: result.cached }));
+      this.scheduleDice();
+    },
+    onState: (streamState, session) => {
+      this.progress = { ...streamState, polygons: session.store.size };
+      if (streamState.streaming) this.error = undefined;
+      this.dispatchEvent(glomsegEvent('glomseg-progress', this.progress));
+      // The last tile of a view: score at once so the panel shows the final numbers.
+      if (!streamState.streaming && streamState.received === streamState.total) {
+        this.predictionsLayer.dropStale();
+        this.updateDice();
+      }
+    },
+    onError: (error) => this.showError(error),
+    onLoading: (loading) => (this.loading = loading),
+  });
+  private readonly annotationsLayer = new AnnotationLayer((file) => void this.loadAnnotations(file));
   private scorer?: LiveDiceScorer;
-  private readonly predictionSource = new VectorSource<Feature<OlPolygon>>();
-  private readonly annotationSource = new VectorSource<Feature<OlPolygon>>();
-  private readonly predictionLayer = new VectorLayer({ source: this.predictionSource, style: predictionStyle, zIndex: 20, properties: { name: 'glomseg-predictions' } });
-  private readonly annotationLayer = new VectorLayer({ source: this.annotationSource, style: annotationStyle, zIndex: 19, properties: { name: 'glomseg-annotations' } });
-  private mapKeys: EventsKey[] = [];
-  private viewKeys: EventsKey[] = [];
-  private settleTimer?: ReturnType<typeof setTimeout>;
   private diceTimer?: ReturnType<typeof setTimeout>;
-  private annotationAbort?: AbortController;
-  private attachedMap?: OlMap;
-  private readonly onDragOver = (event: DragEvent) => {
-    if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
-  };
-  private readonly onDrop = (event: DragEvent) => {
-    const file = event.dataTransfer?.files[0];
-    if (!file) return;
-    event.preventDefault();
-    void this.loadAnnotations(file);
-  };
+
+  private get session(): PredictionSession | undefined {
+    return this.predictionsLayer.session;
+  }
 
   // ---- public API ----
 
@@ -143,34 +141,31 @@ export class GlomsegOverlay extends LitElement {
   }
 
   /** Loads annotations from text (any supported format) or a File / Blob. */
-  async loadAnnotations(source: string | Blob, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
-    const signal = this.beginAnnotationLoad();
-    const size = { width: this.session?.slide.width, height: this.session?.slide.height };
-    return this.applyAnnotations(
-      () => (typeof source === 'string' ? Promise.resolve(parseAnnotationText(source, { ...options, ...size })) : readAnnotationFile(source, { ...options, ...size, signal })),
-      signal,
-    );
+  loadAnnotations(source: string | Blob, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
+    return this.applyAnnotations(typeof source === 'string' ? { text: source } : { file: source }, options);
   }
 
   /** Fetches and loads annotations from a URL. */
-  async loadAnnotationsFromUrl(url: string, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
-    const signal = this.beginAnnotationLoad();
-    const size = { width: this.session?.slide.width, height: this.session?.slide.height };
-    return this.applyAnnotations(() => fetchAnnotations(url, { ...options, ...size, signal }), signal);
+  loadAnnotationsFromUrl(url: string, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
+    return this.applyAnnotations({ url }, options);
   }
 
   clearAnnotations(): void {
-    this.annotationAbort?.abort();
+    this.annotationsLayer.clear();
     this.annotations = undefined;
-    this.annotationSource.clear();
     this.scorer = undefined;
     this.dice = undefined;
     this.classifyPredictions(undefined);
   }
 
   /** Predictions as QuPath GeoJSON (FeatureCollection, level-0 pixels). */
-  exportGeoJson(): GeoJsonFeatureCollection {
-    return toQuPathGeoJson(this.session?.store.polygons() ?? []);
+  exportGeoJson(options: { objectType?: 'detection' | 'annotation' } = {}): GeoJsonFeatureCollection {
+    const session = this.session;
+    return toQuPathGeoJson(session?.store.polygons() ?? [], {
+      objectType: options.objectType ?? this.exportObjectType,
+      mpp: session?.model.grid.mppAssumed,
+      idScope: session?.slide.name,
+    });
   }
 
   /** Saves the predictions as a QuPath GeoJSON file. */
@@ -185,232 +180,90 @@ export class GlomsegOverlay extends LitElement {
 
   /** Drops what was received and asks again for the current view. */
   refresh(): void {
-    void this.startSession();
+    this.predictionsLayer.refresh();
   }
 
   // ---- lifecycle ----
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (this.map && !this.attachedMap) this.attachMap(this.map);
+    if (this.map && !this.predictionsLayer.attachedMap) this.attachMap(this.map);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.endSession();
-    this.detachMap();
-    this.annotationAbort?.abort();
+    clearTimeout(this.diceTimer);
+    this.predictionsLayer.dispose();
+    this.annotationsLayer.clear();
+    this.annotationsLayer.detach();
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    // Ground truth belongs to the slide it was loaded for: another slide starts without it.
+    if (changed.has('slide') && changed.get('slide')) this.clearAnnotations();
     if (changed.has('map') && this.isConnected) {
-      this.detachMap();
       if (this.map) this.attachMap(this.map);
+      else {
+        this.predictionsLayer.detach();
+        this.annotationsLayer.detach();
+      }
     }
-    if (['map', 'serverUrl', 'slide', 'model', 'threshold', 'mppOverride', 'pixelOrigin', 'maxTiles'].some((key) => changed.has(key as keyof GlomsegOverlay))) {
-      void this.startSession();
+    const sessionKeys = ['map', 'headers', 'serverUrl', 'slide', 'model', 'mppOverride', 'pixelOrigin', 'maxTiles'];
+    const newSession = sessionKeys.some((key) => changed.has(key as keyof GlomsegOverlay));
+    if (newSession || changed.has('threshold')) {
+      if (newSession) {
+        this.error = undefined;
+        this.dice = undefined;
+        this.progress = { received: 0, total: 0, streaming: false, limited: false, polygons: 0 };
+      }
+      // A session is keyed on server, slide, model and scale; a threshold alone only cuts again.
+      this.predictionsLayer.configure({
+        serverUrl: this.serverUrl,
+        headers: this.headers,
+        slide: this.slide,
+        model: this.model,
+        threshold: this.threshold,
+        mppOverride: this.mppOverride,
+        pixelOrigin: this.pixelOrigin,
+        maxTiles: this.maxTiles,
+      });
+      // Another map for the same slide: the session's view and frame belong to the old one.
+      if (changed.has('map') && this.predictionsLayer.session) this.predictionsLayer.refresh();
     }
-    if (changed.has('opacity')) this.predictionLayer.setOpacity(this.opacity);
-    if (changed.has('visible')) this.predictionLayer.setVisible(this.visible);
+    if (changed.has('opacity')) this.predictionsLayer.layer.setOpacity(this.opacity);
+    if (changed.has('visible')) this.predictionsLayer.layer.setVisible(this.visible);
     if (changed.has('annotationsUrl') && this.annotationsUrl) void this.loadAnnotationsFromUrl(this.annotationsUrl);
   }
 
   private attachMap(map: OlMap): void {
-    this.attachedMap = map;
-    map.addLayer(this.annotationLayer);
-    map.addLayer(this.predictionLayer);
-    this.mapKeys = [
-      map.on('moveend', () => this.onViewSettled()),
-      map.on('change:view', () => this.bindView()),
-      map.on('change:size', () => this.onViewSettled()),
-    ];
-    const viewport = map.getViewport();
-    viewport?.addEventListener('dragover', this.onDragOver);
-    viewport?.addEventListener('drop', this.onDrop);
-    this.bindView();
+    this.annotationsLayer.attach(map);
+    this.predictionsLayer.attach(map);
   }
 
-  private detachMap(): void {
-    const map = this.attachedMap;
-    if (!map) return;
-    unByKey(this.mapKeys);
-    unByKey(this.viewKeys);
-    this.mapKeys = [];
-    this.viewKeys = [];
-    map.removeLayer(this.predictionLayer);
-    map.removeLayer(this.annotationLayer);
-    map.getViewport()?.removeEventListener('dragover', this.onDragOver);
-    map.getViewport()?.removeEventListener('drop', this.onDrop);
-    this.attachedMap = undefined;
-  }
-
-  private bindView(): void {
-    unByKey(this.viewKeys);
-    const view: View | undefined = this.attachedMap?.getView();
-    this.viewKeys = view ? [view.on('change:center', () => this.onViewChanging()), view.on('change:resolution', () => this.onViewChanging())] : [];
-    this.onViewSettled();
-  }
-
-  // ---- streaming ----
-
-  private endSession(): void {
-    clearTimeout(this.settleTimer);
+  private onSession(session: PredictionSession | undefined): void {
     clearTimeout(this.diceTimer);
-    const session = this.session;
-    this.session = undefined;
     this.scorer = undefined;
     if (!session) return;
-    session.abort.abort();
-    session.controller.dispose();
-    this.predictionSource.clear();
-  }
-
-  private async startSession(): Promise<void> {
-    this.endSession();
-    this.error = undefined;
-    this.dice = undefined;
-    this.progress = { received: 0, total: 0, streaming: false, limited: false, polygons: 0 };
-    if (!this.map || !this.slide) return;
-    const abort = new AbortController();
-    const { signal } = abort;
-    const slideId = this.slide;
-    const client = glomsegClient(this.serverUrl);
-    this.loading = true;
-    try {
-      const [info, models] = await Promise.all([
-        client.getSlideInfo({ slideId }, { signal }),
-        client.listModels({ slideId, mppOverride: this.mppOverride }, { signal }),
-      ]);
-      if (signal.aborted) return;
-      const slide = slideFromProto(info);
-      const chosen = this.model ? models.models.find((m) => m.id === this.model) : models.models[0];
-      if (!chosen) {
-        const available = models.models.map((m) => m.id).join(', ') || 'none';
-        throw new GlomsegError('NOT_FOUND', this.model ? `the server has no model '${this.model}' (available: ${available})` : 'the server has no models');
-      }
-      const model = modelOnSlideFromProto(chosen, slide);
-      if (!model) throw new GlomsegError('INTERNAL', `the server sent no tile grid for model ${chosen.id} on slide ${slideId}`);
-      const threshold = this.threshold;
-      const mppOverride = this.mppOverride;
-      const store = new PredictionStore();
-      const controller = new TileStreamController({
-        grid: model.grid,
-        maxTiles: this.maxTiles,
-        source: (tiles, streamSignal) => this.streamTiles({ slideId, modelId: model.card.id, threshold, mppOverride }, tiles, streamSignal),
-        onTile: (tile) => this.onTile(tile),
-        onState: (streamState) => this.onStreamState(streamState),
-        onError: (error) => this.showError(error),
-      });
-      this.session = { abort, slide, model, frame: new SlideFrame(slide.width, slide.height, this.pixelOrigin), controller, store };
-      if (this.annotations) this.rebuildScorer();
-      this.onViewSettled();
-    } catch (error) {
-      if (!signal.aborted) this.showError(error);
-    } finally {
-      if (!signal.aborted) this.loading = false;
+    // Annotations loaded before the slide was known were placed without its height: place them again.
+    if (this.annotations) {
+      if (session.frame.origin === 'bottom-left') this.annotationsLayer.place(session.frame);
+      this.rebuildScorer();
     }
-  }
-
-  private async *streamTiles(
-    request: { slideId: string; modelId: string; threshold: number; mppOverride: number },
-    tiles: TileAddress[],
-    signal: AbortSignal,
-  ): AsyncIterable<ReceivedTile> {
-    const client = glomsegClient(this.serverUrl);
-    for await (const result of client.streamTiles({ ...request, tiles }, { signal })) {
-      yield {
-        tile: { col: result.tile?.col ?? 0, row: result.tile?.row ?? 0 },
-        bounds: rectFromProto(result.bounds),
-        polygons: result.polygons.map(polygonFromProto),
-        cached: result.cached,
-      };
-    }
-  }
-
-  private currentViewRect() {
-    const map = this.attachedMap;
-    const session = this.session;
-    const size = map?.getSize();
-    if (!map || !session || !size || !(size[0] > 0 && size[1] > 0)) return undefined;
-    return session.frame.viewRect(map.getView().calculateExtent(size));
-  }
-
-  private onViewChanging(): void {
-    const session = this.session;
-    const rect = this.currentViewRect();
-    if (!session || !rect) return;
-    session.controller.setView(rect, false);
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => this.onViewSettled(), VIEW_SETTLE_MS);
-  }
-
-  private onViewSettled(): void {
-    clearTimeout(this.settleTimer);
-    const session = this.session;
-    const rect = this.currentViewRect();
-    if (!session || !rect) return;
-    session.controller.setView(rect, true);
-  }
-
-  private onTile(result: ReceivedTile): void {
-    const session = this.session;
-    if (!session) return;
-    const change = session.store.addTile(result);
-    for (const id of change.removedIds) {
-      const feature = this.predictionSource.getFeatureById(id);
-      if (feature) this.predictionSource.removeFeature(feature);
-    }
-    this.predictionSource.addFeatures(change.added.map((entry) => this.toFeature(entry, session.frame)));
-    this.scorer?.addTile(result.tile, session.store.polygons());
-    this.dispatchEvent(glomsegEvent('glomseg-tile', { tile: result.tile, bounds: result.bounds, polygons: result.polygons, cached: result.cached }));
-    this.scheduleDice();
-  }
-
-  private onStreamState(streamState: TileStreamState): void {
-    this.progress = { ...streamState, polygons: this.session?.store.size ?? 0 };
-    if (streamState.streaming) this.error = undefined;
-    this.dispatchEvent(glomsegEvent('glomseg-progress', this.progress));
-    // The last tile of a view: score at once so the panel shows the final numbers.
-    if (!streamState.streaming && streamState.received === streamState.total) this.updateDice();
-  }
-
-  private toFeature(entry: PredictedGlomerulus, frame: SlideFrame): Feature<OlPolygon> {
-    const { polygon } = entry;
-    const feature = new Feature({
-      geometry: new OlPolygon([frame.ringToMap(polygon.exterior), ...polygon.holes.map((hole) => frame.ringToMap(hole))]),
-      area: polygon.area,
-      meanProbability: polygon.meanProbability,
-    });
-    feature.setId(entry.id);
-    return feature;
   }
 
   // ---- annotations and Dice ----
 
-  private beginAnnotationLoad(): AbortSignal {
-    this.annotationAbort?.abort();
-    this.annotationAbort = new AbortController();
-    return this.annotationAbort.signal;
-  }
-
-  private async applyAnnotations(load: () => Promise<LoadedAnnotations>, signal: AbortSignal): Promise<LoadedAnnotations | undefined> {
+  private async applyAnnotations(input: AnnotationInput, options: { format?: AnnotationFormat; name?: string }): Promise<LoadedAnnotations | undefined> {
+    const session = this.session;
+    const size = { width: session?.slide.width, height: session?.slide.height };
     try {
-      const loaded = await load();
-      if (signal.aborted) return undefined;
+      const loaded = await this.annotationsLayer.load(input, options, size, session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin));
+      if (!loaded) return undefined;
       this.annotations = loaded;
-      const frame = this.session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin);
-      this.annotationSource.clear();
-      this.annotationSource.addFeatures(
-        loaded.polygons.map((polygon, i) => {
-          const feature = new Feature({ geometry: new OlPolygon([frame.ringToMap(polygon.exterior), ...polygon.holes.map((h) => frame.ringToMap(h))]) });
-          feature.setId(`a${i}`);
-          return feature;
-        }),
-      );
       this.rebuildScorer();
       return loaded;
     } catch (error) {
-      if (!signal.aborted) this.showError(error);
+      this.showError(error);
       return undefined;
     }
   }
@@ -419,20 +272,23 @@ export class GlomsegOverlay extends LitElement {
   private rebuildScorer(): void {
     const session = this.session;
     if (!session || !this.annotations) return;
-    // Annotations loaded before the slide was known were placed without its height: place them again.
-    if (session.frame.origin === 'bottom-left' && this.annotationSource.getFeatures().length > 0) {
-      this.annotationSource.getFeatures().forEach((feature, i) => {
-        const polygon = this.annotations!.polygons[i];
-        feature.setGeometry(new OlPolygon([session.frame.ringToMap(polygon.exterior), ...polygon.holes.map((h) => session.frame.ringToMap(h))]));
-      });
-    }
-    this.scorer = new LiveDiceScorer(session.model.grid, this.annotations.polygons);
-    const predicted = session.store.polygons();
-    for (const key of session.controller.received) {
-      const [col, row] = key.split(',').map(Number);
-      this.scorer.addTile({ col, row }, predicted);
-    }
-    this.updateDice();
+    const scorer = new LiveDiceScorer(session.model.grid, this.annotations.polygons);
+    this.scorer = scorer;
+    // Tiles received before the annotations are scored in slices between frames: hundreds of large tiles scored
+    // at once froze the page for seconds. New tiles are scored as they arrive meanwhile (addTile counts each once).
+    const backlog = [...session.controller.received];
+    const slice = () => {
+      if (this.scorer !== scorer || this.session !== session) return;
+      const started = performance.now();
+      const predicted = session.store.polygons();
+      while (backlog.length > 0 && performance.now() - started < SCORE_SLICE_MS) {
+        const [col, row] = backlog.pop()!.split(',').map(Number);
+        scorer.addTile({ col, row }, predicted);
+      }
+      if (backlog.length > 0) setTimeout(slice, 0);
+      else this.updateDice();
+    };
+    slice();
   }
 
   private scheduleDice(): void {
@@ -447,7 +303,8 @@ export class GlomsegOverlay extends LitElement {
     clearTimeout(this.diceTimer);
     this.diceTimer = undefined;
     const session = this.session;
-    if (!session || !this.scorer) return;
+    // Nothing scored yet is no Dice at all (an empty score would read as a perfect 1).
+    if (!session || !this.scorer || this.scorer.tilesScored === 0) return;
     const entries = session.store.all();
     const result = this.scorer.result(entries.map((entry) => entry.polygon));
     this.dice = result.metrics;
@@ -455,16 +312,16 @@ export class GlomsegOverlay extends LitElement {
     this.dispatchEvent(glomsegEvent('glomseg-dice', result.metrics));
   }
 
-  private classifyPredictions(classes: { entries: PredictedGlomerulus[]; classes: string[]; truthClasses: string[] } | undefined): void {
+  private classifyPredictions(classes: { entries: PredictedGlomerulus[]; classes: string[]; truthClasses: import('../../dice-panel.js').TruthClass[] } | undefined): void {
+    const source = this.predictionsLayer.source;
     if (!classes) {
-      this.predictionSource.getFeatures().forEach((feature) => feature.set('class', undefined, true));
-      this.predictionSource.changed();
+      source.getFeatures().forEach((feature) => feature.set('class', undefined, true));
+      source.changed();
       return;
     }
-    classes.entries.forEach((entry, i) => this.predictionSource.getFeatureById(entry.id)?.set('class', classes.classes[i], true));
-    classes.truthClasses.forEach((cls, i) => this.annotationSource.getFeatureById(`a${i}`)?.set('class', cls, true));
-    this.predictionSource.changed();
-    this.annotationSource.changed();
+    classes.entries.forEach((entry, i) => source.getFeatureById(entry.id)?.set('class', classes.classes[i], true));
+    this.annotationsLayer.classify(classes.truthClasses);
+    source.changed();
   }
 
   private showError(error: unknown): void {
@@ -475,107 +332,73 @@ export class GlomsegOverlay extends LitElement {
 
   // ---- rendering ----
 
-  private onPickFile(event: Event): void {
-    const input = event.target as HTMLInputElement;
-    const file = input.files?.[0];
-    if (file) void this.loadAnnotations(file);
-    input.value = '';
+  private panelState(): PanelState {
+    const session = this.session;
+    let areaPredicted = 0;
+    let tissuePredicted = 0;
+    if (session) {
+      for (const key of session.controller.received) {
+        const [col, row] = key.split(',').map(Number);
+        const bounds = tileBounds(session.model.grid, { col, row });
+        areaPredicted += bounds.width * bounds.height;
+        tissuePredicted += session.tissue.get(key) ?? 0;
+      }
+    }
+    return {
+      progress: this.progress,
+      loading: this.loading,
+      error: this.error,
+      hasSlide: !!this.slide,
+      threshold: this.threshold || session?.model.card.threshold || 0.5,
+      opacity: this.opacity,
+      visible: this.visible,
+      annotationsVisible: this.annotationsVisible,
+      annotations: this.annotations,
+      dice: this.dice,
+      grid: session?.model.grid,
+      slideSize: session ? { width: session.slide.width, height: session.slide.height } : undefined,
+      polygons: session && session.store.size > 0 ? session.store.polygons() : [],
+      areaPredicted,
+      tissuePredicted,
+    };
+  }
+
+  private onPanelInput(event: CustomEvent<PanelInput>): void {
+    const input = event.detail;
+    switch (input.name) {
+      case 'threshold':
+        this.threshold = input.value;
+        break;
+      case 'opacity':
+        this.opacity = input.value;
+        break;
+      case 'visible':
+        this.visible = input.value;
+        break;
+      case 'annotationsVisible':
+        this.annotationsVisible = input.value;
+        this.annotationsLayer.layer.setVisible(input.value);
+        break;
+      case 'loadFile':
+        void this.loadAnnotations(input.value);
+        break;
+      case 'clearAnnotations':
+        this.clearAnnotations();
+        break;
+      case 'export':
+        this.downloadGeoJson();
+        break;
+    }
+  }
+
+  /** Done once the panel inside has drawn this update too (it renders a microtask later). */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    await this.renderRoot.querySelector('glomseg-panel')?.updateComplete;
+    return done;
   }
 
   protected override render() {
-    const { received, total, streaming, limited, polygons } = this.progress;
-    const threshold = this.threshold || this.session?.model.card.threshold || 0.5;
-    const statusText = this.loading
-      ? 'Connecting…'
-      : this.error && !streaming && received === 0
-        ? 'Stopped'
-      : !this.slide
-        ? 'No slide'
-        : streaming
-          ? `Predicting ${received} / ${total} tiles`
-          : total > 0
-            ? `${received} / ${total} tiles`
-            : 'Waiting for the map';
-    return html`
-      <div part="panel">
-        <h3>Glomerulus predictions</h3>
-        <div part="status" data-streaming=${String(streaming)} data-received=${received} data-total=${total} data-polygons=${polygons}>
-          <span>${statusText} · ${polygons} glomeruli</span>
-          <progress max=${Math.max(1, total)} .value=${received}></progress>
-        </div>
-        ${limited ? html`<div class="muted">Zoom in to predict the rest of the view.</div>` : nothing}
-        ${this.error
-          ? html`<div part="error" role="alert" data-code=${this.error.code}><strong>${errorTitle(this.error.code)}</strong>\n${this.error.message}</div>`
-          : nothing}
-        <div part="controls">
-          <label>Threshold
-            <input type="range" min="0.05" max="0.95" step="0.05" .value=${String(threshold)}
-              @change=${(e: Event) => (this.threshold = Number((e.target as HTMLInputElement).value))} />
-            <span>${threshold.toFixed(2)}</span>
-          </label>
-          <label>Opacity
-            <input type="range" min="0" max="1" step="0.05" .value=${String(this.opacity)}
-              @input=${(e: Event) => (this.opacity = Number((e.target as HTMLInputElement).value))} />
-          </label>
-          <div class="row">
-            <label><input type="checkbox" .checked=${this.visible} @change=${(e: Event) => (this.visible = (e.target as HTMLInputElement).checked)} /> Predictions</label>
-            <label><input type="checkbox" .checked=${this.annotationsVisible}
-              @change=${(e: Event) => {
-                this.annotationsVisible = (e.target as HTMLInputElement).checked;
-                this.annotationLayer.setVisible(this.annotationsVisible);
-              }} /> Annotations</label>
-          </div>
-        </div>
-        <div part="annotations" class="row">
-          <span>${this.annotations ? html`${this.annotations.name}: ${this.annotations.polygons.length} glomeruli` : html`<span class="muted">No annotations — drop a file on the map</span>`}</span>
-          <button @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click()}>Load…</button>
-          ${this.annotations ? html`<button @click=${() => this.clearAnnotations()}>Clear</button>` : nothing}
-          <input type="file" hidden accept=".json,.geojson,.csv" @change=${this.onPickFile} />
-        </div>
-        ${this.renderDice()}
-        <div class="row">
-          <button part="export" ?disabled=${polygons === 0} @click=${() => this.downloadGeoJson()}>Export GeoJSON</button>
-        </div>
-      </div>
-    `;
-  }
-
-  private renderDice() {
-    const dice = this.dice;
-    if (!dice) return nothing;
-    const swatch = (colour: string) => html`<span class="swatch" style="background:${colour}"></span>`;
-    return html`
-      <div part="dice">
-        <h3>Dice (${dice.tilesScored} / ${dice.tilesTotal} tiles)</h3>
-        <table>
-          <tr><td>Global Dice</td><td part="dice-global" data-value=${dice.globalDice}>${formatScore(dice.globalDice)}</td></tr>
-          <tr><td>Mean tile Dice (${dice.diceTiles} × ${dice.diceTileWidth}×${dice.diceTileHeight})</td><td part="dice-mean-tile" data-value=${dice.meanTileDice}>${formatScore(dice.meanTileDice)}</td></tr>
-          <tr><td>Precision</td><td part="dice-precision" data-value=${dice.precision}>${formatScore(dice.precision)}</td></tr>
-          <tr><td>Recall</td><td part="dice-recall" data-value=${dice.recall}>${formatScore(dice.recall)}</td></tr>
-          <tr><td>F1 (IoU ≥ 0.5)</td><td part="dice-f1" data-value=${dice.f1}>${formatScore(dice.f1)}</td></tr>
-        </table>
-        <div part="legend" class="legend">
-          <span>${swatch(CLASS_COLOURS['true-positive'])}True positive ${dice.truePositives}</span>
-          <span>${swatch(CLASS_COLOURS['false-positive'])}False positive ${dice.falsePositives}</span>
-          <span>${swatch(CLASS_COLOURS.missed)}Missed ${dice.falseNegatives}</span>
-        </div>
-      </div>
-    `;
-  }
-}
-
-function errorTitle(code: string): string {
-  switch (code) {
-    case 'UNAVAILABLE':
-      return 'Server unreachable';
-    case 'NOT_FOUND':
-      return 'Not found';
-    case 'FAILED_PRECONDITION':
-    case 'UNIMPLEMENTED':
-      return 'Unsupported slide';
-    case 'INVALID_ARGUMENT':
-      return 'Invalid input';
-    default:
-      return 'Error';
+    return html`<glomseg-panel .state=${this.panelState()} @glomseg-panel-input=${this.onPanelInput}></glomseg-panel>`;
   }
 }

@@ -86,6 +86,11 @@ export const viewerStyles = [
       font-variant-numeric: tabular-nums;
       pointer-events: none;
       min-height: 1em;
+      white-space: nowrap;
+    }
+    /* OpenLayers places its read-out absolutely (top right of the map); here it flows inside the cursor box. */
+    [part='cursor'] .ol-mouse-position {
+      position: static;
     }
     [part='error'] {
       background: #5c1a1a;
@@ -105,8 +110,8 @@ export const viewerStyles = [
       bottom: 40px;
     }
     .ol-overviewmap .ol-overviewmap-map {
-      width: 180px;
-      height: 135px;
+      width: 220px;
+      height: 165px;
       background: #fff;
     }
     .muted {

@@ -11,12 +11,28 @@ import ZoomToExtent from 'ol/control/ZoomToExtent.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import type { ErrorEventDetail } from '../../events.js';
 import { glomsegEvent } from '../../events.js';
-import { describeError, glomsegClient, serverBaseUrl } from '../../glomseg-client.js';
+import { describeError, glomsegClient, serverBaseUrl, type RequestHeaders } from '../../glomseg-client.js';
 import { slideFromProto } from '../../proto-to-domain.js';
 import { slideProjection, slideTileSource, type PixelSize } from '../../slide-pyramid.js';
 import type { GlomsegOverlay } from '../overlay/glomseg-overlay.js';
 import '../../overlay.js';
 import { viewerStyles } from './glomseg-viewer.styles.js';
+
+/** Size of the overview map's box in CSS pixels (kept in step with the styles). */
+const OVERVIEW_BOX = { width: 220, height: 165 };
+
+/** The slide and view a shared link names, if any (see writeLocation). */
+function readLocation(): { slide: string; center?: [number, number]; resolution?: number } | undefined {
+  const hash = globalThis.location?.hash.replace(/^#/, '');
+  if (!hash) return undefined;
+  const params = new URLSearchParams(hash);
+  const slide = params.get('slide');
+  if (!slide) return undefined;
+  const x = Number(params.get('x'));
+  const y = Number(params.get('y'));
+  const resolution = Number(params.get('res'));
+  return Number.isFinite(x) && Number.isFinite(y) && resolution > 0 ? { slide, center: [x, -y], resolution } : { slide };
+}
 
 interface SlideEntry {
   id: string;
@@ -52,6 +68,8 @@ export class GlomsegViewer extends LitElement {
   @property() slide = '';
   @property() model = '';
   @property({ attribute: 'annotations-url' }) annotationsUrl = '';
+  /** Headers for every gRPC-Web call (e.g. authorization), or a function that returns them; passed to the overlay. */
+  @property({ attribute: false }) headers?: RequestHeaders;
 
   @state() private slides: SlideEntry[] = [];
   @state() private slideInfo?: SlideMetadata;
@@ -68,6 +86,8 @@ export class GlomsegViewer extends LitElement {
   /** um/px for the scale bar: the file's, else the one the model assumes (shown as such). */
   private pixelSize: PixelSize = {};
   @state() private pixelSizeAssumed = false;
+  /** How a pixel size that is not in the file was arrived at, in words. */
+  private scaleSource = '';
   /** The annotations URL belongs to the slide it was given with; another slide opens without it. */
   private annotationsSlide = '';
 
@@ -89,9 +109,13 @@ export class GlomsegViewer extends LitElement {
     });
     this.olMap = new OlMap({
       target: this.mapElement,
+      // The map div itself (focusable), not OpenLayers' default of the shadow host: the sidebar's sliders sit under
+      // the host too, and their arrow and '-' keys must move the sliders, not pan or zoom the map.
+      keyboardEventTarget: this.mapElement,
       controls: defaultControls({ attribution: false }).extend([mousePosition]),
       layers: [],
     });
+    this.olMap.on('moveend', () => this.writeLocation());
     // Layout can settle after first paint (grid columns); keep the map's size in step.
     new ResizeObserver(() => this.olMap?.updateSize()).observe(this.mapElement);
     void this.loadSlideList();
@@ -110,9 +134,11 @@ export class GlomsegViewer extends LitElement {
 
   private async loadSlideList(): Promise<void> {
     try {
-      const response = await glomsegClient(this.serverUrl).listSlides({});
+      const response = await glomsegClient(this.serverUrl, this.headers).listSlides({});
       this.slides = response.slides.map((s) => ({ id: s.id, name: s.name, fileSize: Number(s.fileSize) }));
-      if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
+      const linked = readLocation()?.slide;
+      if (linked && this.slides.some((s) => s.id === linked)) this.slide = linked;
+      else if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
       else if (this.slide && !this.slideInfo) void this.openSlide(this.slide);
     } catch (error) {
       this.showError(describeError(error, this.serverUrl));
@@ -127,7 +153,7 @@ export class GlomsegViewer extends LitElement {
     if (!slideId || !map) return;
     this.error = undefined;
     try {
-      const info = await glomsegClient(this.serverUrl).getSlideInfo({ slideId }, { signal: abort.signal });
+      const info = await glomsegClient(this.serverUrl, this.headers).getSlideInfo({ slideId }, { signal: abort.signal });
       if (abort.signal.aborted) return;
       this.showSlide(map, slideFromProto(info));
     } catch (error) {
@@ -142,9 +168,12 @@ export class GlomsegViewer extends LitElement {
     const extent = projection.getExtent();
     const source = slideTileSource(slide, projection, serverBaseUrl(this.serverUrl));
     const maxDownsample = Math.max(...slide.levels.map((l) => l.downsample));
+    // Defined from the start (centre and resolution): the overlay reads the view's extent as soon as it is set.
     const view = new View({
       projection,
       extent,
+      center: [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2],
+      resolution: maxDownsample,
       constrainOnlyCenter: true,
       maxResolution: maxDownsample * 4,
       minResolution: 1 / 8,
@@ -155,14 +184,29 @@ export class GlomsegViewer extends LitElement {
     map.getLayers().insertAt(0, this.tileLayer);
     map.setView(view);
     map.updateSize();
-    const fit = () => view.fit(extent, { padding: [10, 10, 10, 10] });
-    if (map.getSize()?.every((n) => n > 0)) fit();
-    else map.once('change:size', fit);
+    // A shared link's view of this slide, else the whole slide.
+    const linked = readLocation();
+    const place = () => {
+      if (linked && linked.slide === slide.id && linked.center && linked.resolution) {
+        view.setCenter(linked.center);
+        view.setResolution(linked.resolution);
+      } else view.fit(extent, { padding: [10, 10, 10, 10] });
+    };
+    if (map.getSize()?.every((n) => n > 0)) place();
+    else map.once('change:size', place);
 
     if (this.overview) map.removeControl(this.overview);
+    // The overview always shows the whole slide, as large as its box allows (it does not zoom with the map).
+    const overviewResolution = Math.max(slide.width / OVERVIEW_BOX.width, slide.height / OVERVIEW_BOX.height);
     this.overview = new OverviewMap({
       layers: [new TileLayer({ source: slideTileSource(slide, projection, serverBaseUrl(this.serverUrl)), extent })],
-      view: new View({ projection, extent, constrainOnlyCenter: true, maxResolution: maxDownsample * 8 }),
+      view: new View({
+        projection,
+        center: [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2],
+        resolution: overviewResolution,
+        minResolution: overviewResolution,
+        maxResolution: overviewResolution,
+      }),
       collapsed: false,
       collapsible: true,
       tipLabel: 'Overview',
@@ -175,19 +219,39 @@ export class GlomsegViewer extends LitElement {
     this.slideInfo = slide;
   }
 
+  /** Puts the open slide and view in the page's URL (#slide=…&x=…&y=…&res=…), so the link opens the same place. */
+  private writeLocation(): void {
+    const view = this.olMap?.getView();
+    const slide = this.slideInfo;
+    if (!view?.isDef() || !slide || !globalThis.history) return;
+    const [x, y] = view.getCenter()!;
+    const params = new URLSearchParams({ slide: slide.id, x: x.toFixed(0), y: (-y).toFixed(0), res: view.getResolution()!.toPrecision(4) });
+    history.replaceState(history.state, '', `#${params}`);
+  }
+
   private addScaleLine(map: OlMap): void {
     this.scaleLine = new ScaleLine({ units: 'metric', minWidth: 80 });
     map.addControl(this.scaleLine);
   }
 
-  /** A slide that does not state its pixel size gets the scale bar of the pixel size the model assumes. */
+  /** A slide that does not state its pixel size gets the scale bar of the pixel size estimated or assumed for it. */
   private onOverlayProgress(): void {
-    const assumed = this.overlay?.grid?.mppAssumed;
+    const grid = this.overlay?.grid;
     const map = this.olMap;
-    if (!map || this.pixelSize.micrometres || !assumed) return;
-    this.pixelSize.micrometres = assumed;
+    const slide = this.slideInfo;
+    if (!map || !slide || slide.mppX || !grid?.mppAssumed || grid.slideId !== slide.id) return;
+    const scaleSource =
+      grid.mppSource === 'estimated'
+        ? `estimated from the image, confidence ${Math.round((grid.mppConfidence ?? 0) * 100)}%`
+        : grid.mppSource === 'request'
+          ? 'not in the file: as given (mpp-override)'
+          : 'not in the file: assumed by the model';
+    if (this.pixelSizeAssumed && this.pixelSize.micrometres === grid.mppAssumed && this.scaleSource === scaleSource) return;
+    this.pixelSize.micrometres = grid.mppAssumed;
+    this.scaleSource = scaleSource;
     this.pixelSizeAssumed = true;
-    this.addScaleLine(map);
+    this.requestUpdate();
+    if (!this.scaleLine) this.addScaleLine(map);
   }
 
   private showError(error: ErrorEventDetail): void {
@@ -218,7 +282,7 @@ export class GlomsegViewer extends LitElement {
               ${slide.mppX
                 ? html`${slide.mppX.toFixed(3)} µm/px`
                 : this.pixelSizeAssumed
-                  ? html`${this.pixelSize.micrometres?.toFixed(3)} µm/px <span class="muted">(not in the file: assumed by the model)</span>`
+                  ? html`${this.pixelSize.micrometres?.toFixed(3)} µm/px <span class="muted" data-scale-source>(${this.scaleSource})</span>`
                   : html`<span class="muted">pixel size not in the file</span>`}
             </section>`
           : nothing}
@@ -226,6 +290,7 @@ export class GlomsegViewer extends LitElement {
         <glomseg-overlay
           part="overlay"
           .map=${this.olMap}
+          .headers=${this.headers}
           server-url=${this.serverUrl}
           slide=${this.slideInfo ? this.slideInfo.id : ''}
           model=${this.model}
@@ -234,7 +299,7 @@ export class GlomsegViewer extends LitElement {
         ></glomseg-overlay>
       </aside>
       <div part="map-area">
-        <div part="map"></div>
+        <div part="map" tabindex="0" aria-label="Slide: drag to pan, wheel or +/- to zoom, arrow keys to pan"></div>
         <div part="cursor"></div>
       </div>
       </div>

@@ -1,0 +1,107 @@
+/**
+ * report.html of a `glomseg score --out` batch: one self-contained page (no external files or scripts) with, per
+ * slide, a thumbnail with the found glomeruli drawn on it, the metrics, the scale used and the size distribution.
+ */
+import { existsSync } from 'node:fs';
+import sharp from 'sharp';
+import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
+import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
+import { tissueShare } from '@glomseg/shared/tissue-mask.js';
+import { openSlideFile } from '../slides/index.js';
+
+/** Longest edge of the thumbnail, in CSS pixels. */
+const THUMBNAIL_EDGE = 640;
+
+export interface ReportSlide {
+  name: string;
+  file: string;
+  ok: boolean;
+  error?: string;
+  glomeruli?: number;
+  width?: number;
+  height?: number;
+  polygons?: GlomerulusPolygon[];
+  metrics?: DiceMetrics;
+  scale?: { mpp: number; source: string; confidence?: number; note?: string };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/**
+ * The slide's coarsest level that still fills the thumbnail, as a JPEG data URL, and the share of it that is tissue;
+ * undefined for a slide not on disk.
+ */
+async function thumbnail(file: string, width: number, height: number): Promise<{ url: string; tissue: number } | undefined> {
+  if (!existsSync(file)) return undefined;
+  const source = await openSlideFile(file, file);
+  try {
+    const wanted = THUMBNAIL_EDGE / Math.max(width, height);
+    const levels = [...source.metadata.levels].sort((a, b) => b.downsample - a.downsample);
+    const level = levels.find((l) => 1 / l.downsample >= wanted) ?? levels[levels.length - 1];
+    const image = await source.readRegion({ level: level.index, x: 0, y: 0, width: level.width, height: level.height });
+    const jpeg = await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), { raw: { width: image.width, height: image.height, channels: 3 } })
+      .resize({ width: Math.round(width * wanted), height: Math.round(height * wanted), fit: 'fill' })
+      .jpeg({ quality: 80 })
+      .toBuffer();
+    return { url: `data:image/jpeg;base64,${jpeg.toString('base64')}`, tissue: tissueShare(image.data) };
+  } finally {
+    await source.close();
+  }
+}
+
+function polygonPath(polygon: GlomerulusPolygon): string {
+  return [polygon.exterior, ...polygon.holes].map((ring) => `M${ring.map(([x, y]) => `${Math.round(x)},${Math.round(y)}`).join('L')}Z`).join('');
+}
+
+async function slideSection(slide: ReportSlide): Promise<string> {
+  if (!slide.ok || !slide.width || !slide.height) {
+    return `<section><h2>${escapeHtml(slide.name)}</h2><p class="failed">Failed: ${escapeHtml(slide.error ?? 'unknown error')}</p></section>`;
+  }
+  const { width, height } = slide;
+  const scale = THUMBNAIL_EDGE / Math.max(width, height);
+  const thumb = await thumbnail(slide.file, width, height).catch(() => undefined);
+  const polygons = slide.polygons ?? [];
+  const picture = `<svg class="thumbnail" width="${Math.round(width * scale)}" height="${Math.round(height * scale)}" viewBox="0 0 ${width} ${height}">` +
+     (thumb ? `<image href="${thumb.url}" x="0" y="0" width="${width}" height="${height}" preserveAspectRatio="none"/>` : `<rect width="${width}" height="${height}" fill="#eee"/>`) +
+    `<g fill="rgba(0,229,255,0.25)" stroke="#00e5ff" stroke-width="${(1.5 / scale).toFixed(1)}" fill-rule="evenodd">${polygons.map((p) => `<path class="glomerulus" d="${polygonPath(p)}"/>`).join('')}</g></svg>`;
+  const mpp = slide.scale?.mpp ?? 0;
+  const areas = mpp ? areasUm2(polygons, mpp) : [];
+  const m = slide.metrics;
+  const rows: Array<[string, string]> = [
+    ['Glomeruli', String(slide.glomeruli ?? polygons.length)],
+    ['Pixel size', mpp ? `${mpp.toFixed(3)} µm/px (${escapeHtml(slide.scale!.source)}${slide.scale!.confidence !== undefined ? `, confidence ${Math.round(slide.scale!.confidence * 100)}%` : ''})` : '–'],
+    thumb && thumb.tissue > 0
+      ? ['Glomeruli per mm² of tissue', mpp ? `${densityPerMm2(polygons.length, width * height * thumb.tissue, mpp).toFixed(2)} (tissue ${((width * height * thumb.tissue * mpp * mpp) / 1e6).toFixed(2)} mm², ${Math.round(thumb.tissue * 100)}% of the slide)` : '–']
+      : ['Glomeruli per mm² of slide', mpp ? densityPerMm2(polygons.length, width * height, mpp).toFixed(2) : '–'],
+    ...(m
+      ? ([
+          ['Global Dice', m.globalDice.toFixed(4)],
+          [`Mean Dice per ${m.diceTileWidth} × ${m.diceTileHeight} px square`, m.meanTileDice.toFixed(4)],
+          ['Precision / recall / F1 (IoU ≥ 0.5)', `${m.precision.toFixed(3)} / ${m.recall.toFixed(3)} / ${m.f1.toFixed(3)}`],
+          ['True positives / false positives / missed', `${m.truePositives} / ${m.falsePositives} / ${m.falseNegatives}`],
+        ] as Array<[string, string]>)
+      : []),
+  ];
+  const note = slide.scale?.note ? `<p class="note">${escapeHtml(slide.scale.note)}</p>` : '';
+  return `<section><h2>${escapeHtml(slide.name)}</h2>${note}<div class="row">${picture}<div>` +
+    `<table class="metrics">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>` +
+    (areas.length ? `<h3>Glomerulus sizes</h3>${histogramSvg(sizeHistogram(areas), areas)}` : '') +
+    `</div></div></section>`;
+}
+
+export async function htmlReport(slides: ReportSlide[], overall: DiceMetrics | undefined): Promise<string> {
+  const sections = [];
+  for (const slide of slides) sections.push(await slideSection(slide));
+  const pooled = overall && slides.filter((s) => s.metrics).length > 1
+    ? `<p>All slides with annotations pooled: global Dice ${overall.globalDice.toFixed(4)}, mean tile Dice ${overall.meanTileDice.toFixed(4)}, F1 ${overall.f1.toFixed(4)}.</p>`
+    : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>glomseg report</title><style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#202124}section{margin-bottom:32px}.row{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}
+.thumbnail{border:1px solid #ccc}table{border-collapse:collapse}th{text-align:left;font-weight:normal;color:#5f6368;padding:2px 12px 2px 0}td{font-variant-numeric:tabular-nums}
+.note{background:#fff3cd;border:1px solid #ffc107;padding:6px 8px;border-radius:4px;max-width:900px}.failed{color:#b00020}svg text{font-family:system-ui,sans-serif}
+</style></head><body><h1>glomseg report</h1><p>${slides.length} slide(s), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.</p>${pooled}${sections.join('')}</body></html>
+`;
+}

@@ -1,0 +1,66 @@
+/**
+ * `glomseg score` on a slide whose file records no pixel size (the quarter-scale eval region, truly 2 um/px): it
+ * must not quietly read it at the model's 0.5 um/px and find nothing. It estimates the scale from the image, says so
+ * in the result and the table with what to do, and a stated --mpp still wins.
+ */
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import os from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { EVAL_REGION, REPO_ROOT } from '../../helpers/paths.js';
+
+const CLI = path.join(REPO_ROOT, 'server', 'src', 'cli', 'main.ts');
+const QUARTER = path.join(EVAL_REGION, 'kidney-region-quarter.tif');
+
+async function glomseg(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, timeout: 240_000 });
+}
+
+function resultOf(stdout: string): any {
+  return stdout.trim().split('\n').map((line) => JSON.parse(line)).find((event) => event.event === 'result');
+}
+
+describe('glomseg score on a slide without a recorded pixel size', () => {
+  it('estimates the scale from the image, finds the glomeruli, and says so', async () => {
+    const { stdout, stderr } = await glomseg(['score', QUARTER, '--json']);
+    const result = resultOf(stdout);
+    expect(result.scale.source).toBe('estimated');
+    expect(result.scale.mpp).toBe(2);
+    expect(result.scale.confidence).toBeGreaterThan(0.2);
+    expect(result.scale.note).toMatch(/does not record its pixel size.*estimated 2\.00 µm\/px.*--mpp/);
+    // At the right scale the 60 glomeruli of the region are there (read at 0.5 um/px: none).
+    expect(result.glomeruli).toBeGreaterThan(45);
+    // The table (on stderr with --json) carries the scale and the note.
+    expect(stderr).toMatch(/2\.00 estimated \(\d+%\)/);
+    expect(stderr).toContain('note: kidney-region-quarter: The slide file does not record its pixel size');
+  }, 240_000);
+
+  it('writes a self-contained HTML report: thumbnail with the polygons, metrics, scale and size distribution', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'glomseg-report-'));
+    try {
+      const { stdout } = await glomseg(['score', QUARTER, '--mpp', '2', '--out', out, '--json']);
+      const result = resultOf(stdout);
+      const html = await readFile(path.join(out, 'report.html'), 'utf8');
+      expect(html).toContain('<h2>kidney-region-quarter</h2>');
+      expect(html).toMatch(/<image href="data:image\/jpeg;base64,[A-Za-z0-9+/]{1000,}/);
+      expect(html.match(/<path class="glomerulus"/g)).toHaveLength(result.glomeruli);
+      expect(html).toContain('2.000 µm/px (request)');
+      expect(html).toMatch(/Glomeruli per mm² of tissue<\/th><td>\d+\.\d\d \(tissue \d+\.\d\d mm², \d+% of the slide\)/);
+      expect(html).toMatch(/<svg[^>]*aria-label="Glomerulus sizes: \d+ glomeruli/);
+      // Self-contained: nothing fetched from elsewhere.
+      expect(html).not.toMatch(/<(script|link)\b|src="http|href="http/);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 240_000);
+
+  it('uses the pixel size given with --mpp, without a note', async () => {
+    const { stdout, stderr } = await glomseg(['score', QUARTER, '--mpp', '2', '--json']);
+    const result = resultOf(stdout);
+    expect(result.scale).toEqual({ mpp: 2, source: 'request' });
+    expect(result.glomeruli).toBeGreaterThan(45);
+    expect(stderr).not.toContain('note:');
+  }, 240_000);
+});
