@@ -205,7 +205,7 @@ export function buildProgram(): Command {
         return;
       }
       if (plan.skipped.length > 0) log(`resuming: ${plan.skipped.length} slides already scored in ${opts.out}, ${plan.todo.length} to go`);
-      const { ok } = await withServer(
+      const { ok, interrupted } = await withServer(
         { server: opts.server, models: opts.models, device: opts.device, slideFiles, slideUrls, warm: true, tokenFile: opts.tokenFile, tlsCa: opts.tlsCa },
         (client) =>
           runScore(client, plan.todo, {
@@ -223,7 +223,7 @@ export function buildProgram(): Command {
             batch: plan.batch,
           }),
       );
-      process.exitCode = ok ? 0 : 1;
+      process.exitCode = interrupted ? 130 : ok ? 0 : 1;
     });
 
   program

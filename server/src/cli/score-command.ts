@@ -141,10 +141,11 @@ function createReporter(json: boolean): Reporter {
   };
 }
 
-async function scoreOne(client: GlomsegClient, slide: string, slideId: string, options: ScoreOptions, reporter: Reporter): Promise<SlideScore> {
+async function scoreOne(client: GlomsegClient, slide: string, slideId: string, options: ScoreOptions, reporter: Reporter, signal: AbortSignal): Promise<SlideScore> {
   const started = performance.now();
+  signal.throwIfAborted(); // a retry after Ctrl-C starts nothing
   const annotationsPath = await findAnnotations(options.annotations, slide);
-  const info = await client.unary('GetSlideInfo', { slideId });
+  const info = await client.unary('GetSlideInfo', { slideId }, signal);
   const request = {
     slideId,
     modelId: options.model ?? '',
@@ -160,7 +161,7 @@ async function scoreOne(client: GlomsegClient, slide: string, slideId: string, o
   reporter.start(slide);
   let result: any;
   const peer: { address?: string } = {};
-  for await (const event of client.stream('ScoreSlide', request, undefined, peer)) {
+  for await (const event of client.stream('ScoreSlide', request, signal, peer)) {
     const p = event.progress;
     if (p) reporter.progress(slide, p.tilesDone, p.tilesTotal, p.etaMs, p.tilesSkipped ?? 0, peer.address);
     if (event.result) result = event.result;
@@ -233,7 +234,11 @@ function overallMetrics(scores: SlideScore[]): DiceMetrics | undefined {
  * Scores every slide, `parallel` at a time (one failing does not stop the others; a server that goes away costs a
  * retry, not the slide), writes each finished slide into the batch at once, then rebuilds the batch summaries.
  */
-export async function runScore(client: GlomsegClient, slides: string[], options: ScoreOptions): Promise<{ ok: boolean; scores: SlideScore[] }> {
+export async function runScore(
+  client: GlomsegClient,
+  slides: string[],
+  options: ScoreOptions,
+): Promise<{ ok: boolean; interrupted: boolean; scores: SlideScore[] }> {
   const policy = options.retry ?? DEFAULT_RETRY;
   const reporter = createReporter(options.json);
   const listed = slides.every(isSlideUrl)
@@ -241,12 +246,16 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
     : ((await withRetry(policy, () => client.unary('ListSlides', {}), () => {})).value.slides.map((s: { id: string }) => s.id) as string[]);
   const scores: SlideScore[] = new Array(slides.length);
   let finished = 0;
-  // Ctrl-C: give the terminal back as it was (cursor, line wrap), say what happened, exit 130 as shells expect.
+  // Ctrl-C: give the terminal back as it was (cursor, line wrap), say what happened, cancel what is in flight and
+  // let the server close in order (ending the process inside a model run would abort it), then exit 130 as shells
+  // expect. A second Ctrl-C does not wait.
+  const interrupt = new AbortController();
   const onInterrupt = () => {
     reporter.stop();
     const kept = options.batch ? `; the ${finished} finished are kept in ${options.batch.out} and a rerun resumes` : '; nothing was written';
     process.stderr.write(`\nglomseg: interrupted (Ctrl-C) after ${finished} of ${slides.length} slides${kept}\n`);
-    process.exit(130);
+    process.once('SIGINT', () => process.exit(130));
+    interrupt.abort(new Error('interrupted'));
   };
   process.once('SIGINT', onInterrupt);
   const scoreSlide = async (slide: string): Promise<SlideScore> => {
@@ -256,7 +265,7 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
       return { slide, slideId: '', ok: false, error: why, attempts: 0 };
     }
     try {
-      const { value, attempts } = await withRetry(policy, () => scoreOne(client, slide, slideId, options, reporter), (error, attempt, delayMs) =>
+      const { value, attempts } = await withRetry(policy, () => scoreOne(client, slide, slideId, options, reporter, interrupt.signal), (error, attempt, delayMs) =>
         reporter.retry(slide, attempt, describeGrpcError(error), delayMs),
       );
       return { ...value, attempts };
@@ -266,9 +275,11 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
   };
   let next = 0;
   const worker = async () => {
-    while (next < slides.length) {
+    while (next < slides.length && !interrupt.signal.aborted) {
       const index = next++;
       const score = await scoreSlide(slides[index]);
+      // A slide cut short by Ctrl-C is neither done nor failed: it stays pending for the rerun.
+      if (interrupt.signal.aborted) return;
       if (options.batch) await record(options.batch, score, options.qupathObjects);
       reporter.finish(score);
       scores[index] = score;
@@ -279,9 +290,10 @@ export async function runScore(client: GlomsegClient, slides: string[], options:
   process.off('SIGINT', onInterrupt);
   reporter.stop();
   await options.batch?.rebuild();
+  if (interrupt.signal.aborted) return { ok: false, interrupted: true, scores: scores.filter(Boolean) };
   const table = formatTable(scores, overallMetrics(scores));
   (options.json ? process.stderr : process.stdout).write(`${table}\n`);
-  return { ok: scores.every((s) => s.ok), scores };
+  return { ok: scores.every((s) => s.ok), interrupted: false, scores };
 }
 
 async function record(batch: BatchOutput, s: SlideScore, objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {

@@ -21,6 +21,7 @@ const COMMON = ['--mpp', '0.5', '--json'];
 let tmp: string;
 let http: RangeServer;
 let servers: ServerProcess[] = [];
+let reference: ServerProcess;
 let urlSlides: string[];
 
 beforeAll(async () => {
@@ -33,8 +34,10 @@ beforeAll(async () => {
     http.serve('cohort/region-c.tif', { file: quarter }),
     http.serve('cohort/cmu-1.svs', { file: path.join(WSI, 'CMU-1-Small-Region.svs') }),
   ];
-  servers = await Promise.all(
-    [0, 1, 2].map(() =>
+  // Three servers for the batch, and a fourth that scores the reference: no batch server has seen a slide before
+  // the batch, so none answers from its cache and the killed one is always mid-slide.
+  [reference, ...servers] = await Promise.all(
+    [0, 1, 2, 3].map(() =>
       ServerProcess.start({
         slideFolders: [TILES],
         modelFolder: MODELS,
@@ -47,7 +50,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
+  await Promise.all([reference, ...servers].filter(Boolean).map((s) => s.close()));
   await http?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
@@ -76,20 +79,22 @@ describe('a batch over three servers, one killed mid-batch', () => {
     const slides = [...FILE_SLIDES, ...urlSlides];
     expect(slides).toHaveLength(8);
     const single = path.join(tmp, 'single');
-    const reference = await glomseg(['score', ...slides, '--server', servers[0].address, '--out', single, ...COMMON]);
-    expect(reference.code, reference.stderr).toBe(0);
-
+    const alone = await glomseg(['score', ...slides, '--server', reference.address, '--out', single, ...COMMON]);
+    expect(alone.code, alone.stderr).toBe(0);
     const target = `ipv4:${servers.map((s) => s.address).join(',')}`;
     const command = ['score', ...slides, '--server', target, '--parallel', '3', '--out', path.join(tmp, 'multi'), ...COMMON];
     const run = CliProcess.start(command);
-    // Kill the server that is scoring the first slide to get under way (the CLI names it in its progress events).
+    // Kill the server that is scoring the first slide to get under way (the CLI names it in its progress events),
+    // while that slide still has tiles to go. No server has scored anything before, so none answers from a cache.
     let victim: ServerProcess | undefined;
+    let inFlight = '';
     await run.until((p) => {
-      const busy = p.events.find((e) => e.event === 'progress' && e.server);
-      victim = busy && servers.find((s) => busy.server.endsWith(`:${s.address.split(':').pop()}`));
+      const busy = p.events.find((e) => e.event === 'progress' && e.server && e.tilesDone < e.tilesTotal);
+      const done = new Set(p.events.filter((e) => e.event === 'result').map((e) => e.slide));
+      victim = busy && !done.has(busy.slide) ? servers.find((s) => busy.server.endsWith(`:${s.address.split(':').pop()}`)) : undefined;
+      inFlight = busy?.slide ?? '';
       return victim !== undefined;
     });
-    const inFlight = run.events.find((e) => e.event === 'progress' && e.server).slide;
     victim!.child.kill('SIGKILL');
     await victim!.exited;
     expect(await run.exited, run.stderr).toBe(0);
