@@ -9,23 +9,23 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 export const pluginEntry = path.join(repoRoot, 'plugin/src/index.ts');
 export const pluginBundle = path.join(repoRoot, 'plugin/dist/glomseg-plugin.js');
 
+/** What every build of the plugin shares: one ES module for browsers from plugin/src/index.ts, CSS inlined as text. */
+const COMMON = {
+  absWorkingDir: repoRoot,
+  entryPoints: [pluginEntry],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  sourcemap: true,
+  loader: { '.css': 'text' },
+  tsconfig: path.join(repoRoot, 'tsconfig.json'),
+  logLevel: 'warning',
+};
+
 /** Builds the bundle; returns its path. `minify: false` keeps it readable for debugging. */
 export async function buildPlugin({ minify = true, outfile = pluginBundle } = {}) {
-  await esbuild.build({
-    absWorkingDir: repoRoot,
-    entryPoints: [pluginEntry],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    sourcemap: true,
-    minify,
-    legalComments: 'linked',
-    loader: { '.css': 'text' },
-    tsconfig: path.join(repoRoot, 'tsconfig.json'),
-    logLevel: 'warning',
-  });
+  await esbuild.build({ ...COMMON, outfile, minify, legalComments: 'linked' });
   return outfile;
 }
 
@@ -39,17 +39,8 @@ const PACKAGE_EXTERNALS = /^(ol|lit|@lit|@connectrpc|@bufbuild)(\/|$)/;
 export async function buildPluginModule() {
   const outfile = path.join(repoRoot, 'plugin/dist/index.js');
   await esbuild.build({
-    absWorkingDir: repoRoot,
-    entryPoints: [pluginEntry],
+    ...COMMON,
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    sourcemap: true,
-    loader: { '.css': 'text' },
-    tsconfig: path.join(repoRoot, 'tsconfig.json'),
-    logLevel: 'warning',
     plugins: [
       {
         name: 'externals',
