@@ -57,14 +57,30 @@ export interface TissueMap {
   scaleY: number;
 }
 
+/** The map pixels a level-0 rectangle covers, widened by `slack` map pixels on each side, clipped to the map. */
+function mapWindow(map: TissueMap, rect: Rect, slack: number): { x0: number; y0: number; x1: number; y1: number } {
+  return {
+    x0: Math.max(0, Math.floor(rect.x / map.scaleX) - slack),
+    y0: Math.max(0, Math.floor(rect.y / map.scaleY) - slack),
+    x1: Math.min(map.width, Math.ceil((rect.x + rect.width) / map.scaleX) + slack),
+    y1: Math.min(map.height, Math.ceil((rect.y + rect.height) / map.scaleY) + slack),
+  };
+}
+
 /** True when the map shows any tissue inside a level-0 rectangle, or when there is no map (then assume tissue). */
 export function tissueIn(map: TissueMap | undefined, rect: Rect): boolean {
   if (!map) return true;
   // One map pixel of slack on each side: the map is coarse, and a glomerulus at a tile's edge must not be lost.
-  const x0 = Math.max(0, Math.floor(rect.x / map.scaleX) - 1);
-  const y0 = Math.max(0, Math.floor(rect.y / map.scaleY) - 1);
-  const x1 = Math.min(map.width, Math.ceil((rect.x + rect.width) / map.scaleX) + 1);
-  const y1 = Math.min(map.height, Math.ceil((rect.y + rect.height) / map.scaleY) + 1);
+  const { x0, y0, x1, y1 } = mapWindow(map, rect, 1);
   for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (map.mask[y * map.width + x]) return true;
   return false;
+}
+
+/** Share of the map pixels inside a level-0 rectangle that show tissue (0 outside the map). */
+export function tissueShareIn(map: TissueMap, rect: Rect): number {
+  const { x0, y0, x1, y1 } = mapWindow(map, rect, 0);
+  let tissue = 0;
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) tissue += map.mask[y * map.width + x];
+  const all = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  return all > 0 ? tissue / all : 0;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTissue, tissueIn, tissueMask } from '@glomseg/shared/tissue-mask.js';
+import { isTissue, tissueIn, tissueMask, tissueShareIn } from '@glomseg/shared/tissue-mask.js';
 
 describe('tissue-mask', () => {
   it.each([
@@ -35,5 +35,17 @@ describe('tissueIn', () => {
   it('finds none two map pixels away, and assumes tissue without a map', () => {
     expect(tissueIn(map, { x: 0, y: 0, width: 90, height: 90 })).toBe(false);
     expect(tissueIn(undefined, { x: 0, y: 0, width: 1, height: 1 })).toBe(true);
+  });
+});
+
+describe('tissueShareIn', () => {
+  // A 4 x 2 map over a 400 x 200 slide: the right half is tissue.
+  const map = { width: 4, height: 2, mask: Uint8Array.from([0, 0, 1, 1, 0, 0, 1, 1]), scaleX: 100, scaleY: 100 };
+
+  it('is the share of the covered map pixels that show tissue, without slack', () => {
+    expect(tissueShareIn(map, { x: 200, y: 0, width: 200, height: 200 })).toBe(1);
+    expect(tissueShareIn(map, { x: 100, y: 0, width: 200, height: 100 })).toBe(0.5);
+    expect(tissueShareIn(map, { x: 0, y: 0, width: 150, height: 200 })).toBe(0);
+    expect(tissueShareIn(map, { x: 500, y: 0, width: 100, height: 100 })).toBe(0);
   });
 });

@@ -260,17 +260,15 @@ export class DomainGlomsegService implements GlomsegService {
     let estimate = this.scaleEstimates.get(key);
     if (!estimate) {
       const lifetime = this.lifetime.signal;
-      estimate = this.options.models.segmenter(card.id, lifetime).then((segmenter) => estimateSlideScale(source, card, segmenter, lifetime));
+      // Trial tiles are ranked on the slide survey's tissue map (read once per slide for stain and background too).
+      const tissue = this.survey(source).then((survey) => survey.tissue, () => undefined);
+      estimate = Promise.all([this.options.models.segmenter(card.id, lifetime), tissue]).then(([segmenter, map]) =>
+        estimateSlideScale(source, card, segmenter, map, lifetime),
+      );
       this.scaleEstimates.set(key, estimate);
       estimate.catch(() => this.scaleEstimates.delete(key));
     }
-    if (!signal) return estimate;
-    return new Promise<ScaleEstimate>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason ?? new GlomsegError('CANCELLED', 'cancelled'));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      estimate.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    return signal ? abortable(estimate, signal) : estimate;
   }
 
   readViewerTile(slideId: string, level: number, col: number, row: number, signal?: AbortSignal): Promise<ViewerTile> {
