@@ -72,16 +72,3 @@ describe('gRPC connection gate', () => {
     expect(app.grpcConnections().refused).toBe(0);
   });
 });
-
-describe('HTTP port', () => {
-  it('closes a silent socket after the header timeout, and still serves', async () => {
-    const app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu', connections: { handshakeTimeoutMs: 300 } });
-    apps.push(app);
-    const port = Number(new URL(app.httpUrl!).port);
-    const silent = await openIdle(port, false);
-    const partial = await openIdle(port, false);
-    partial.write('GET /api/slides HTTP/1.1\r\nHost: 127.0.0.1\r\n');
-    await Promise.all([closed(silent), closed(partial)]);
-    expect((await fetch(`${app.httpUrl}/plugin/glomseg-plugin.js`)).status).toBe(200);
-  }, 180_000); // start-up may rebuild the plugin bundle while other files do too
-});

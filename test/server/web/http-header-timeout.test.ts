@@ -1,0 +1,40 @@
+/**
+ * Silent and half-sent sockets cannot hold the HTTP port: they are closed after the header timeout, and the port
+ * still serves. Its own file (and process), apart from the gRPC gate's thousands of idle sockets.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { GlomsegApp } from '../../../server/src/app.js';
+import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
+
+const apps: GlomsegApp[] = [];
+const sockets: net.Socket[] = [];
+
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  for (const app of apps) await app.close();
+});
+
+function openIdle(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    socket.on('error', () => undefined);
+    socket.once('error', reject);
+    sockets.push(socket);
+  });
+}
+
+const closed = (socket: net.Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+
+describe('HTTP port', () => {
+  it('closes a silent socket after the header timeout, and still serves', async () => {
+    const app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu', connections: { handshakeTimeoutMs: 300 } });
+    apps.push(app);
+    const port = Number(new URL(app.httpUrl!).port);
+    const silent = await openIdle(port);
+    const partial = await openIdle(port);
+    partial.write('GET /api/slides HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    await Promise.all([closed(silent), closed(partial)]);
+    expect((await fetch(`${app.httpUrl}/plugin/glomseg-plugin.js`)).status).toBe(200);
+  }, 180_000); // start-up may rebuild the plugin bundle while other files do too
+});
