@@ -33,7 +33,7 @@ export async function buildPlugin({ minify = true, outfile = pluginBundle } = {}
 const PACKAGE_EXTERNALS = /^(ol|lit|@lit|@connectrpc|@bufbuild)(\/|$)/;
 
 /**
- * The npm package's ES module, plugin/dist/index.js: our code with shared/ and gen/ inside (the package imports
+ * The npm package's ES module, plugin/dist/index.js: our code with shared/ and api/ (generated code included) inside (the package imports
  * nothing outside itself), OpenLayers, Lit and connect left to the portal's bundler. CSS files are inlined as text.
  */
 export async function buildPluginModule() {
@@ -54,8 +54,8 @@ export async function buildPluginModule() {
 }
 
 /**
- * The package's types: declarations of plugin/, shared/ and gen/ under plugin/dist/types (same folder layout as the
- * repository, so relative imports hold), with the workspace's '@glomseg/shared/…' imports made relative.
+ * The package's types: declarations of plugin/, shared/ and api/ under plugin/dist/types (same folder layout as the
+ * repository, so relative imports hold), with the workspaces' '@glomseg/shared/…' and '@glomseg/api/…' imports made relative.
  */
 export async function buildPluginTypes() {
   const { execFile } = await import('node:child_process');
@@ -68,8 +68,10 @@ export async function buildPluginTypes() {
     if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue;
     const file = path.join(entry.parentPath, entry.name);
     const text = await readFile(file, 'utf8');
-    const fixed = text.replace(/(['"])@glomseg\/shared\/([^'"]+)\1/g, (_, quote, rest) => {
-      let relative = path.relative(path.dirname(file), path.join(typesDir, 'shared/src', rest)).split(path.sep).join('/');
+    const fixed = text.replace(/(['"])@glomseg\/(shared|api)\/([^'"]+)\1/g, (_, quote, workspace, rest) => {
+      // Workspace exports: '@glomseg/shared/x' is shared/src/x; '@glomseg/api/gen/x' is api/gen/x, '@glomseg/api/x' api/src/x.
+      const target = workspace === 'api' && rest.startsWith('gen/') ? path.join(typesDir, 'api', rest) : path.join(typesDir, workspace, 'src', rest);
+      let relative = path.relative(path.dirname(file), target).split(path.sep).join('/');
       if (!relative.startsWith('.')) relative = `./${relative}`;
       return `${quote}${relative}${quote}`;
     });

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from dataset import jpeg_roundtrip
+from stain_torch import reinhard, statistics
 
 # Stain matrix for colour deconvolution (Ruifrok & Johnston, as in skimage.color.rgb2hed); PAS is not H&E,
 # but jittering along these optical-density axes mimics stain strength variation between slides.
@@ -88,14 +89,22 @@ class BatchSampler:
 
     `variants` is a list of the same tiles downsampled with different kernels (dataset.RESAMPLERS): each crop
     takes one at random, so the model sees both soft (box) and sharp (Lanczos) pyramid levels.
+    `augment` 'mild' is the original colour jitter; 'strong' is sample_strong_colour plus blur, noise and JPEG down
+    to quality 40. With `stain` (a StainSamples), each crop is then mapped with Reinhard from the statistics of the
+    slide it stands for, measured as the server measures one: on that slide's low-resolution pixels, changed by the
+    same colour augmentation.
     """
 
-    def __init__(self, variants, masks, crop, batch, seed, jpeg_prob=0.0):
+    def __init__(self, variants, masks, crop, batch, seed, jpeg_prob=0.0, augment='mild', scale_range=(0.8, 1.25),
+                 stain=None):
         self.variants = variants
         self.masks = masks
         self.crop = crop
         self.batch = batch
         self.jpeg_prob = jpeg_prob
+        self.augment = augment
+        self.scale_range = scale_range
+        self.stain = stain
         self.gen = torch.Generator().manual_seed(seed)
 
     def next(self):
@@ -104,11 +113,113 @@ class BatchSampler:
         pick = torch.randint(0, len(self.variants), (self.batch,), generator=self.gen)
         img = torch.stack([self.variants[int(v)][int(i)] for v, i in zip(pick, idx)]).float() / 255.0
         msk = self.masks[idx]
-        theta = sample_geometry(self.batch, self.crop, w, h, self.gen)
+        theta = sample_geometry(self.batch, self.crop, w, h, self.gen, self.scale_range)
         grid = F.affine_grid(theta, (self.batch, 1, self.crop, self.crop), align_corners=False)
         img = F.grid_sample(img, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
         msk = F.grid_sample(msk, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
-        img = colour_jitter(img, self.gen)
-        if self.jpeg_prob > 0:
-            img = jpeg_jitter(img, self.gen, self.jpeg_prob)
+        if self.augment == 'strong':
+            params = sample_strong_colour(self.batch, self.gen)
+            img = blur_noise_jitter(apply_strong_colour(img, params), self.gen)
+            if self.jpeg_prob > 0:
+                img = jpeg_jitter(img, self.gen, self.jpeg_prob, quality=(40, 95))
+            if self.stain is not None:
+                img = self.stain.normalise(img, idx, params, self.gen)
+        else:
+            img = colour_jitter(img, self.gen)
+            if self.jpeg_prob > 0:
+                img = jpeg_jitter(img, self.gen, self.jpeg_prob)
         return img, msk
+
+
+class StainSamples:
+    """The pixels each training tile's slide statistics are measured on: the tile itself at low resolution, or its
+    whole slide (the pooled low-resolution pixels of its slide's tiles), chosen per crop, since the server measures a
+    whole slide while a lab's tiles may each be scored as an image of their own."""
+
+    def __init__(self, tile_pixels, slide_of, reference, seed, slide_prob=0.5):
+        self.tile_pixels = tile_pixels  # uint8 (N, K, 3)
+        self.slide_of = slide_of  # list of slide names, one per tile
+        self.slide_prob = slide_prob
+        self.reference = reference  # (mean (3,), std (3,)) tensors
+        gen = torch.Generator().manual_seed(seed)
+        k = tile_pixels.shape[1]
+        self.slide_pixels = {}
+        for name in sorted(set(slide_of)):
+            pooled = tile_pixels[[i for i, s in enumerate(slide_of) if s == name]].reshape(-1, 3)
+            self.slide_pixels[name] = pooled[torch.randperm(pooled.shape[0], generator=gen)[:k]]
+
+    def normalise(self, img, idx, params, gen):
+        rows = []
+        for i in idx.tolist():
+            whole = torch.rand(1, generator=gen).item() < self.slide_prob
+            px = self.slide_pixels[self.slide_of[i]] if whole else self.tile_pixels[i]
+            rows.append(px)
+        k = min(r.shape[0] for r in rows)
+        samples = torch.stack([r[:k] for r in rows]).float().div(255).permute(0, 2, 1).unsqueeze(-1)  # N,3,K,1
+        seen = (apply_strong_colour(samples, params) * 255).round().squeeze(-1).permute(0, 2, 1)  # N,K,3
+        means, stds = [], []
+        for i in range(seen.shape[0]):
+            measured = statistics(seen[i])
+            mean, std = measured if measured is not None else self.reference  # too little tissue: left as it is
+            means.append(mean)
+            stds.append(std)
+        mapped = reinhard((img * 255).round(), (torch.stack(means), torch.stack(stds)), self.reference)
+        return mapped / 255.0
+
+def _log_uniform(n, lo, hi, gen, *shape):
+    return torch.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * torch.rand(n, *shape, generator=gen))
+
+
+def sample_strong_colour(n, gen):
+    """Per-crop parameters of the strong colour augmentation (`--augment strong`), drawn once so that the same
+    change can be applied to a crop and to the pixels its slide's statistics are measured on. The ranges cover
+    what other labs' slides show (and the stress validation's transformations, with margin): stain amounts x0.6-1.6,
+    perturbed stain vectors, gamma 0.6-1.7, fading towards white, brightness/contrast, saturation x0.4-1.7, hue."""
+    def u(lo, hi, *shape):
+        return lo + (hi - lo) * torch.rand(n, *shape, generator=gen)
+
+    perturb = (torch.rand(n, generator=gen) < 0.35).float().view(n, 1, 1)
+    matrix = RGB_FROM_HED.expand(n, 3, 3) + perturb * 0.12 * torch.randn(n, 3, 3, generator=gen)
+    matrix = matrix.clamp(min=0.02)
+    fade = torch.where(torch.rand(n, generator=gen) < 0.3, u(0.0, 0.45), torch.zeros(n))
+    return {'od_scale': _log_uniform(n, 0.6, 1.6, gen, 3), 'od_shift': u(-0.05, 0.05, 3), 'matrix': matrix,
+            'gamma': _log_uniform(n, 1 / 1.7, 1.7, gen), 'fade': fade, 'brightness': u(0.8, 1.2),
+            'contrast': u(0.7, 1.4), 'saturation': _log_uniform(n, 0.4, 1.7, gen), 'hue': u(-0.06, 0.06)}
+
+
+def apply_strong_colour(x, p):
+    """x: N,3,H,W in [0,1] (any H, W: a crop or a column of sample pixels); p from sample_strong_colour."""
+    n = x.shape[0]
+    view = lambda t: t.view(n, 1, 1, 1)  # noqa: E731
+    od = -torch.log(x.clamp(min=1.0 / 255))
+    hed = torch.einsum('nchw,cd->ndhw', od, HED_FROM_RGB)
+    hed = hed * p['od_scale'].view(n, 3, 1, 1) + p['od_shift'].view(n, 3, 1, 1)
+    x = torch.exp(-torch.einsum('ndhw,ndc->nchw', hed, p['matrix'])).clamp(0, 1)
+    x = x ** view(p['gamma'])
+    x = x + (1 - x) * view(p['fade'])
+    x = ((x * view(p['brightness']) - 0.6) * view(p['contrast']) + 0.6).clamp(0, 1)
+    gray = 0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
+    x = ((x - gray) * view(p['saturation']) + gray).clamp(0, 1)
+    angle = p['hue'] * 2 * math.pi
+    yiq = torch.einsum('nchw,dc->ndhw', x, RGB_TO_YIQ)
+    cos, sin = torch.cos(angle).view(n, 1, 1), torch.sin(angle).view(n, 1, 1)
+    yiq = torch.stack([yiq[:, 0], yiq[:, 1] * cos - yiq[:, 2] * sin, yiq[:, 1] * sin + yiq[:, 2] * cos], dim=1)
+    return torch.einsum('ndhw,cd->nchw', yiq, YIQ_TO_RGB).clamp(0, 1)
+
+
+def blur_noise_jitter(x, gen, blur_prob=0.25, noise_prob=0.3):
+    """Optical blur (Gaussian, sigma 0.4-1.4 px) and sensor noise (sigma up to 10 levels) on some crops."""
+    out = x.clone()
+    for i in range(x.shape[0]):
+        if torch.rand(1, generator=gen).item() < blur_prob:
+            sigma = 0.4 + torch.rand(1, generator=gen).item()
+            r = max(1, int(math.ceil(2.5 * sigma)))
+            k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32) ** 2 / (2 * sigma ** 2))
+            k = (k / k.sum()).view(1, 1, 1, -1).expand(3, 1, 1, -1)
+            y = F.pad(out[i:i + 1], (r, r, r, r), mode='reflect')
+            y = F.conv2d(y, k, groups=3)
+            out[i:i + 1] = F.conv2d(y, k.transpose(2, 3), groups=3)
+        if torch.rand(1, generator=gen).item() < noise_prob:
+            sigma = torch.rand(1, generator=gen).item() * 10 / 255
+            out[i] = out[i] + sigma * torch.randn(out[i].shape, generator=gen)
+    return out.clamp(0, 1)

@@ -24,7 +24,7 @@ def export_onnx(model, path, opset=17):
 
 
 def write_card(path, *, onnx_file, mean, std, mpp, downsample, tile_size, margin, threshold, min_area, provenance, metrics,
-               description):
+               description, stain=None):
     card = {
         'id': 'glomseg-unet',
         'name': 'Glomerulus U-Net (PAS, 2 um/px)',
@@ -46,6 +46,7 @@ def write_card(path, *, onnx_file, mean, std, mpp, downsample, tile_size, margin
         'sizeMultiple': 16,
         'threshold': threshold,
         'minArea': min_area,
+        **({'stain': stain} if stain else {}),
         'provenance': provenance,
         'metrics': metrics,
     }

@@ -21,11 +21,13 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from augment import BatchSampler  # noqa: E402
+from augment import BatchSampler, StainSamples  # noqa: E402
 from dataset import (RESAMPLERS, choose_validation, downsample_image, load_tiles, min_glomerulus_area,  # noqa: E402
                      pyramid_look, read_splits)
 from export import export_onnx, write_card  # noqa: E402
 from model import UNet, count_params  # noqa: E402
+from stain import reference as stain_reference  # noqa: E402
+from stain_torch import reinhard, statistics  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(13)]  # 0.20 .. 0.80
@@ -54,6 +56,21 @@ def parse_args(argv=None):
                    help='kernels the training tiles are downsampled with, one picked per crop (box,lanczos,bicubic)')
     p.add_argument('--jpeg-prob', type=float, default=0.5,
                    help='share of crops re-coded as JPEG (quality 70-95, 4:2:0), as pyramid levels are stored')
+    p.add_argument('--augment', choices=('mild', 'strong'), default='mild',
+                   help='colour augmentation: mild (HED +-8 %%, hue +-0.04) or strong (augment.sample_strong_colour, '
+                        'blur, noise, JPEG down to q40); see training/README.md')
+    p.add_argument('--scale-range', default='0.8,1.25', help='scale jitter, lowest,highest zoom (log-uniform)')
+    p.add_argument('--stain-normalization', choices=('off', 'reinhard'), default='off',
+                   help='map every crop (and validation tile) with Reinhard onto the train tiles\' Lab statistics, '
+                        'from its slide\'s statistics, as the server does; the card then names the method')
+    p.add_argument('--stress-val', action='store_true',
+                   help='choose the checkpoint on the plain validation looks and, as much, on six stress '
+                        'transformations of them (stress_validation_tiles.py: paler, darker, bluer, pinker, '
+                        'desaturated, other stain matrix)')
+    p.add_argument('--init-onnx', default='', help='start from an exported model\'s weights (warm_start.py)')
+    p.add_argument('--state', default=os.path.join(REPO, 'training', 'runs', 'state.pt'),
+                   help='resumable training state, written after every epoch')
+    p.add_argument('--resume', action='store_true', help='continue from --state (same arguments otherwise)')
     p.add_argument('--seed', type=int, default=1234)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--val-rows-a', default='10,11', help='grid rows of slide A held out for validation')
@@ -144,6 +161,36 @@ def dice_scores(probs, masks):
     return res
 
 
+STRESS_LOOKS = ('paler', 'darker', 'bluer', 'pinker', 'desaturated', 'other-stain-matrix')
+
+
+def stress_looks(images_u8):
+    """The validation tiles (at model scale) under stress_validation_tiles.py's colour transformations."""
+    from PIL import Image
+    from stress_validation_tiles import SEED, TRANSFORMS
+    looks = {}
+    for k, name in enumerate(STRESS_LOOKS):
+        rng = np.random.default_rng(SEED + k)
+        transform = TRANSFORMS[name][0]
+        looks[name] = images_tensor([np.asarray(transform(Image.fromarray(img), rng)) for img in images_u8])
+    return looks
+
+
+def low_resolution_pixels(images_u8, shrink=4):
+    """uint8 N,3,H,W -> uint8 (N, K, 3): each image box-shrunk, as the slide survey sees a slide."""
+    small = F.avg_pool2d(images_u8.float(), shrink).round().to(torch.uint8)
+    return small.permute(0, 2, 3, 1).reshape(small.shape[0], -1, 3).contiguous()
+
+
+def normalise_each(images_u8, reference):
+    """Reinhard on each image from its own low-resolution statistics (a validation tile scored as its own slide)."""
+    out = []
+    for img, px in zip(images_u8, low_resolution_pixels(images_u8)):
+        measured = statistics(px.float())
+        out.append(img if measured is None else reinhard(img[None].float(), measured, reference)[0].to(torch.uint8))
+    return torch.stack(out)
+
+
 def main(argv=None):
     args = parse_args(argv)
     t_start = time.time()
@@ -181,6 +228,18 @@ def main(argv=None):
     del px
     print(f'tiles at 1/{args.downsample}: {tuple(fit_img.shape[2:])}; mean {mean.tolist()} std {std.tolist()}; '
           f'loaded in {time.time() - t_start:.1f}s', flush=True)
+    val_looks = {'box': val_img, 'pyramid': val_pyr}
+    if args.stress_val:
+        val_looks.update(stress_looks([img for img in val_box]))
+    stain_card, stain_samples = stain_reference(args.data), None
+    if args.stain_normalization != 'off':
+        stain_card['method'] = args.stain_normalization
+        stain_card['measuredOn'] = stain_card['measuredOn'].replace('; the model was trained without normalisation', '')
+        reference = tuple(torch.tensor(stain_card['reference'][k]) for k in ('mean', 'std'))
+        slide_of = {r['tile_id']: r['slide'] for r in rows}
+        stain_samples = StainSamples(low_resolution_pixels(fit_variants[0]), [slide_of[t] for t in fit_ids],
+                                     reference, args.seed)
+        val_looks = {name: normalise_each(look, reference) for name, look in val_looks.items()}
 
     model = UNet(args.base, 4, args.max_width).to(device).to(memory_format=torch.channels_last)
     print(f'U-Net base {args.base}, max width {args.max_width}: {count_params(model)} parameters', flush=True)
@@ -199,7 +258,14 @@ def main(argv=None):
         if frac < warmup:
             return args.lr * (0.04 + 0.96 * frac / warmup)
         return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - warmup) / (1 - warmup))))
-    sampler = BatchSampler(fit_variants, fit_msk, args.crop, args.batch, args.seed, args.jpeg_prob)
+    scale_range = tuple(float(v) for v in args.scale_range.split(','))
+    sampler = BatchSampler(fit_variants, fit_msk, args.crop, args.batch, args.seed, args.jpeg_prob, args.augment,
+                           scale_range, stain_samples)
+    if args.init_onnx and not args.resume:
+        from warm_start import load_onnx_weights
+        calibration = [normalise(sampler.next()[0], mean, std) for _ in range(8)]
+        drift = load_onnx_weights(model, args.init_onnx, calibration)
+        print(f'weights from {args.init_onnx} (eval-mode logits within {drift:.2e} of the file\'s)', flush=True)
     # The averaged weights make the per-epoch validation less noisy (whether they generalise better: README).
     ema = WeightAverage(model, args.ema) if args.ema > 0 else None
     mean_d, std_d = mean.to(device), std.to(device)
@@ -207,7 +273,20 @@ def main(argv=None):
     best = {'dice': -1.0}
     history = []
     epochs_done = 0
-    for epoch in range(1, args.epochs + 1):
+    if args.resume:
+        saved = torch.load(args.state)
+        model.load_state_dict(saved['model'])
+        opt.load_state_dict(saved['optimizer'])
+        if ema:
+            ema.model.load_state_dict(saved['ema'])
+        sampler.gen.set_state(saved['sampler'])
+        torch.set_rng_state(saved['torch'])
+        step, epochs_done, best, history = saved['step'], saved['epoch'], saved['best'], saved['history']
+        t_loop = time.time() - saved['loopSeconds']  # the schedule goes on where it stopped
+        print(f'resumed from {args.state}: epoch {epochs_done}, step {step}, {saved["loopSeconds"]:.0f}s of the '
+              f'budget spent, best {best["dice"]:.4f}', flush=True)
+    plain = ('box', 'pyramid')
+    for epoch in range(epochs_done + 1, args.epochs + 1):
         if progress() >= 1.0:
             break
         model.train()
@@ -230,21 +309,39 @@ def main(argv=None):
         step_s = (time.time() - t0) / args.steps_per_epoch
         epochs_done = epoch
         scored = ema.model if ema else model
-        box = dice_scores(predict_full(scored, val_img, mean, std, device), val_msk)
-        pyr = dice_scores(predict_full(scored, val_pyr, mean, std, device), val_msk)
+        per_look = {name: dice_scores(predict_full(scored, look, mean, std, device), val_msk)
+                    for name, look in val_looks.items()}
+        box, pyr = per_look['box'], per_look['pyramid']
         scores = mean_scores(box, pyr)
-        t_best = max(scores, key=lambda t: scores[t]['global'])
+        stressed = [name for name in per_look if name not in plain]
+        # With stress looks, the choice weighs the plain looks and the stress looks (their mean and their worst)
+        # alike, so that no transformation is left far behind the plain figure.
+        choice = {t: (scores[t]['global'] if not stressed else
+                      0.5 * scores[t]['global'] + 0.25 * np.mean([per_look[n][t]['global'] for n in stressed])
+                      + 0.25 * min(per_look[n][t]['global'] for n in stressed)) for t in scores}
+        t_best = max(choice, key=choice.get)
         d05 = scores[0.5]['global']
         history.append({'epoch': epoch, 'loss': float(np.mean(losses)), 'valDice@0.5': d05,
                         'valDiceBest': scores[t_best]['global'], 'thresholdBest': t_best,
-                        'valDiceBox': box[t_best]['global'], 'valDicePyramid': pyr[t_best]['global']})
+                        'valDiceBox': box[t_best]['global'], 'valDicePyramid': pyr[t_best]['global'],
+                        **({'choice': choice[t_best],
+                            'stress': {n: round(per_look[n][t_best]['global'], 4) for n in stressed}} if stressed else {})})
+        worst = f' | stress worst {min(per_look[n][t_best]["global"] for n in stressed):.4f}' if stressed else ''
         print(f'epoch {epoch:3d}/{args.epochs} loss {np.mean(losses):.4f} step {step_s:.2f}s | val Dice@0.5 {d05:.4f} '
               f'best {scores[t_best]["global"]:.4f} @ {t_best} (box {box[t_best]["global"]:.4f}, pyramid '
-              f'{pyr[t_best]["global"]:.4f}) | elapsed {time.time() - t_start:.0f}s', flush=True)
-        if scores[t_best]['global'] > best['dice']:
-            best = {'dice': scores[t_best]['global'], 'epoch': epoch, 'threshold': t_best, 'scores': scores,
+              f'{pyr[t_best]["global"]:.4f}){worst} | elapsed {time.time() - t_start:.0f}s', flush=True)
+        if choice[t_best] > best['dice']:
+            best = {'dice': choice[t_best], 'epoch': epoch, 'threshold': t_best, 'scores': scores,
                     'box': box[t_best], 'pyramid': pyr[t_best],
+                    'stress': {n: per_look[n][t_best]['global'] for n in stressed},
                     'state': {k: v.detach().cpu().clone() for k, v in scored.state_dict().items()}}
+        if not args.smoke:
+            os.makedirs(os.path.dirname(args.state), exist_ok=True)
+            torch.save({'model': model.state_dict(), 'optimizer': opt.state_dict(),
+                        'ema': ema.model.state_dict() if ema else None, 'sampler': sampler.gen.get_state(),
+                        'torch': torch.get_rng_state(), 'step': step, 'epoch': epoch, 'best': best,
+                        'history': history, 'loopSeconds': time.time() - t_loop}, args.state + '.tmp')
+            os.replace(args.state + '.tmp', args.state)
 
     model.load_state_dict(best['state'])
     model = model.to('cpu').to(memory_format=torch.contiguous_format).eval()
@@ -273,6 +370,11 @@ def main(argv=None):
         'weightAverageDecay': args.ema,
         'resamplers': resamplers,
         'jpegProb': args.jpeg_prob,
+        'augment': args.augment,
+        'scaleRange': list(scale_range),
+        'stainNormalization': args.stain_normalization,
+        'checkpointChoice': 'plain and stress validation looks' if args.stress_val else 'plain validation looks',
+        'initialWeights': os.path.relpath(args.init_onnx, REPO) if args.init_onnx else None,
         'architecture': f'U-Net depth 4, widths {model.widths}, BatchNorm+ReLU, bilinear upsampling',
         'parameters': count_params(model),
         'bestEpoch': best['epoch'],
@@ -293,6 +395,7 @@ def main(argv=None):
             'diceBox': round(best['box']['global'], 4),
             'dicePyramid': round(best['pyramid']['global'], 4),
             'diceByThreshold': {str(t): round(s['global'], 4) for t, s in best['scores'].items()},
+            **({'stressDice': {n: round(d, 4) for n, d in best['stress'].items()}} if best['stress'] else {}),
         },
         'history': history,
     }
@@ -300,7 +403,7 @@ def main(argv=None):
         os.path.join(args.out, 'glomseg-unet.json'),
         onnx_file=onnx_name, mean=mean.tolist(), std=std.tolist(), mpp=0.5 * args.downsample,
         downsample=args.downsample, tile_size=args.tile_size, margin=args.margin, threshold=best['threshold'],
-        min_area=int(round(min_area / 4)) if min_area else 0, provenance=provenance, metrics=metrics,
+        min_area=int(round(min_area / 4)) if min_area else 0, provenance=provenance, metrics=metrics, stain=stain_card,
         description='Small U-Net for glomerulus segmentation in PAS-stained human kidney at about 2 um/px '
                     '(level-0 0.5 um/px read at 1/4), trained on the HuBMAP VU train tiles.',
     )

@@ -1,7 +1,8 @@
 /** The browser's client for the glomseg server: gRPC-Web (binary) over fetch, so any gRPC-Web proxy works too. */
 import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
-import { Glomseg } from '../../gen/glomseg/v1/glomseg_pb.js';
+import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { statusName } from '@glomseg/api/error-codes.js';
 import type { ErrorEventDetail } from './events.js';
 
 export type GlomsegClient = Client<typeof Glomseg>;
@@ -52,12 +53,10 @@ export function serverBaseUrl(serverUrl: string): string {
 /** An error as something a person can read, with the gRPC status name. */
 export function describeError(error: unknown, serverUrl: string): ErrorEventDetail {
   const connectError = ConnectError.from(error);
-  const code = Code[connectError.code] ?? 'Unknown';
-  const name = code.replace(/[A-Z]/g, (c, i) => (i > 0 ? '_' : '') + c).toUpperCase();
   if (connectError.code === Code.Unavailable || connectError.code === Code.Unknown && /fetch|network/i.test(connectError.rawMessage)) {
     return { code: 'UNAVAILABLE', message: `The glomseg server at ${serverBaseUrl(serverUrl)} cannot be reached (${connectError.rawMessage}).` };
   }
-  return { code: name, message: connectError.rawMessage };
+  return { code: statusName(connectError.code), message: connectError.rawMessage };
 }
 
 export function isAbort(error: unknown): boolean {

@@ -14,7 +14,9 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import { buildProgram } from '../../server/src/cli/main.js';
 import { LIVENESS_SERVICE } from '../../server/src/grpc/grpc-server.js';
-import { SERVICE_NAME } from '../../server/src/grpc/proto.js';
+import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+
+const SERVICE_NAME = Glomseg.typeName;
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const KUBE = path.join(REPO_ROOT, 'deploy', 'kubernetes');

@@ -1,23 +1,67 @@
-/** Promise helpers over a real @grpc/grpc-js client, for the integration tests. */
-import * as grpc from '@grpc/grpc-js';
+/**
+ * Typed glomseg clients for the integration tests, over connect-node's own gRPC transport (HTTP/2, not grpc-js),
+ * so the server is called by another gRPC implementation than the one serving it.
+ */
+import type * as http2 from 'node:http2';
+import { ConnectError, createClient, type Client } from '@connectrpc/connect';
+import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { Health } from '@glomseg/api/gen/health/v1/health_pb.js';
 
-export function unary<T = any>(client: any, method: string, request: object): Promise<T> {
-  return new Promise((resolve, reject) => client[method](request, (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve(response))));
+export type GlomsegTestClient = Client<typeof Glomseg> & { close(): void };
+
+export interface TestClientOptions {
+  /** Sent with every call (e.g. authorization). */
+  headers?: Record<string, string>;
+  /** TLS: https:// with these options (ca, cert, key). */
+  tls?: http2.SecureClientSessionOptions;
+  /** The client's receive limit (default: unlimited). */
+  readMaxBytes?: number;
 }
 
-export async function collect<T = any>(client: any, method: string, request: object): Promise<T[]> {
+function transportTo(address: string, options: TestClientOptions = {}) {
+  const baseUrl = `${options.tls ? 'https' : 'http'}://${address}`;
+  const sessionManager = new Http2SessionManager(baseUrl, undefined, options.tls);
+  const transport = createGrpcTransport({
+    baseUrl,
+    sessionManager,
+    readMaxBytes: options.readMaxBytes,
+    interceptors: options.headers
+      ? [
+          (next) => (request) => {
+            for (const [name, value] of Object.entries(options.headers!)) request.header.set(name, value);
+            return next(request);
+          },
+        ]
+      : [],
+  });
+  return { transport, close: () => sessionManager.abort() };
+}
+
+export function glomsegClient(address: string, options?: TestClientOptions): GlomsegTestClient {
+  const { transport, close } = transportTo(address, options);
+  return Object.assign(createClient(Glomseg, transport), { close });
+}
+
+export function healthClient(address: string, options?: TestClientOptions): Client<typeof Health> & { close(): void } {
+  const { transport, close } = transportTo(address, options);
+  return Object.assign(createClient(Health, transport), { close });
+}
+
+export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
-  for await (const message of client[method](request)) out.push(message as T);
+  for await (const message of stream) out.push(message);
   return out;
 }
 
-/** The gRPC status a call ends with (OK when it succeeds). */
-export async function statusOf(call: Promise<unknown>): Promise<{ code: grpc.status; details: string }> {
+/** The gRPC status a call (or a whole stream) ends with: 0 (OK) when it succeeds. */
+export async function statusOf(call: Promise<unknown> | AsyncIterable<unknown>): Promise<{ code: number; details: string }> {
   try {
-    await call;
-    return { code: grpc.status.OK, details: '' };
+    if (Symbol.asyncIterator in call) await collect(call as AsyncIterable<unknown>);
+    else await call;
+    return { code: 0, details: '' };
   } catch (error) {
-    const e = error as grpc.ServiceError;
-    return { code: e.code, details: e.details };
+    const e = ConnectError.from(error);
+    return { code: e.code, details: e.rawMessage };
   }
 }

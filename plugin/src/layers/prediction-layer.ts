@@ -21,7 +21,10 @@ import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import { minAreaOnSlide, tileKey, type TileAddress } from '@glomseg/shared/tile-grid.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { glomsegClient, type RequestHeaders } from '../glomseg-client.js';
-import { modelOnSlideFromProto, polygonFromProto, rectFromProto, slideFromProto, type ModelOnSlide } from '../proto-to-domain.js';
+import type { ModelSummary } from '@glomseg/shared/glomseg-service.js';
+import type { TileGrid } from '@glomseg/shared/tile-grid.js';
+import { modelFromProto, slideInfoFromProto, tileOutcomesFromProto } from '@glomseg/api/from-proto.js';
+import { listModelsRequestToProto, streamTilesRequestToProto } from '@glomseg/api/to-proto.js';
 import { TileStreamController, type ReceivedTile, type TileStreamState } from '../tile-stream.js';
 import { PredictionStore, type PredictedGlomerulus } from '../prediction-store.js';
 import { SlideFrame, type PixelOrigin } from '../slide-frame.js';
@@ -42,6 +45,9 @@ export interface PredictionSettings {
   pixelOrigin: PixelOrigin;
   maxTiles: number;
 }
+
+/** A model with its tile grid on the session's slide. */
+export type ModelOnSlide = ModelSummary & { grid: TileGrid };
 
 export interface PredictionSession {
   abort: AbortController;
@@ -173,17 +179,18 @@ export class PredictionLayer {
     try {
       const [info, models] = await Promise.all([
         client.getSlideInfo({ slideId }, { signal }),
-        client.listModels({ slideId, mppOverride: settings.mppOverride }, { signal }),
+        client.listModels(listModelsRequestToProto({ slideId, mppOverride: settings.mppOverride || undefined }), { signal }),
       ]);
       if (signal.aborted) return;
-      const slide = slideFromProto(info);
+      const slide = slideInfoFromProto(info);
       const chosen = settings.model ? models.models.find((m) => m.id === settings.model) : models.models[0];
       if (!chosen) {
         const available = models.models.map((m) => m.id).join(', ') || 'none';
         throw new GlomsegError('NOT_FOUND', settings.model ? `the server has no model '${settings.model}' (available: ${available})` : 'the server has no models');
       }
-      const model = modelOnSlideFromProto(chosen, slide);
-      if (!model) throw new GlomsegError('INTERNAL', `the server sent no tile grid for model ${chosen.id} on slide ${slideId}`);
+      const { grid, ...summary } = modelFromProto(chosen);
+      if (!grid) throw new GlomsegError('INTERNAL', `the server sent no tile grid for model ${chosen.id} on slide ${slideId}`);
+      const model: ModelOnSlide = { ...summary, grid };
       this.session = { abort, slide, model, frame: new SlideFrame(slide.width, slide.height, settings.pixelOrigin), tissue: new Map(), ...this.cutAt(slideId, model) };
       this.events.onSession?.(this.session);
       this.onViewSettled();
@@ -238,15 +245,9 @@ export class PredictionLayer {
     signal: AbortSignal,
   ): AsyncIterable<ReceivedTile> {
     const client = glomsegClient(this.settings!.serverUrl, this.settings!.headers);
-    for await (const result of client.streamTiles({ ...request, tiles }, { signal })) {
-      yield {
-        tile: { col: result.tile?.col ?? 0, row: result.tile?.row ?? 0 },
-        bounds: rectFromProto(result.bounds),
-        polygons: result.polygons.map(polygonFromProto),
-        cached: result.cached,
-        tissueFraction: result.tissueFraction,
-      };
-    }
+    const { slideId, modelId, threshold, mppOverride } = request;
+    const wire = streamTilesRequestToProto({ slideId, modelId, tiles, threshold: threshold || undefined, mppOverride: mppOverride || undefined });
+    yield* tileOutcomesFromProto(client.streamTiles(wire, { signal }));
   }
 
   private currentViewRect() {

@@ -8,10 +8,13 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { createGlomsegClient } from '../grpc/proto.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { createClient } from '@connectrpc/connect';
+import { describeCallError } from '@glomseg/api/error-codes.js';
+import { AnnotationFormat, Glomseg, type ScoreSlideRequestSchema } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { Health } from '@glomseg/api/gen/health/v1/health_pb.js';
+import { connectGlomseg, type GlomsegApi } from '../cli/grpc-client.js';
+import { GrpcJsTransport } from '../grpc/grpc-js-transport.js';
 import { ServerProcess } from './server-process.js';
 import { readProcessMemory } from './rss-sampler.js';
 import { compressedFrame, geoJsonOf, gzipBomb, manySquares, starRing } from './hostile-inputs.js';
@@ -24,22 +27,22 @@ const HEIGHT = 4800;
 const IDLE_SOCKETS = Number(process.env.GLOMSEG_BENCH_IDLE_SOCKETS ?? 19_000);
 const MB = 1024 * 1024;
 
-type Client = grpc.Client & Record<string, any>;
+type ScoreRequest = MessageInitShape<typeof ScoreSlideRequestSchema>;
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : Number.NaN;
 }
 
-function statusOfStream(client: Client, method: string, request: object): Promise<string> {
-  return new Promise((resolve) => {
-    const call = client[method](request);
-    call.on('data', () => undefined);
-    call.on('error', (error: grpc.ServiceError) => resolve(`${grpc.status[error.code]}: ${error.details.slice(0, 120)}`));
-    call.on('end', () => resolve('OK'));
-  });
+async function statusOfScoring(api: GlomsegApi, request: ScoreRequest): Promise<string> {
+  try {
+    for await (const _ of api.scoreSlide(request));
+    return 'OK';
+  } catch (error) {
+    return describeCallError(error).slice(0, 140);
+  }
 }
 
-async function healthWhile(health: Client, work: Promise<string>): Promise<{ status: string; seconds: number; probes: number; p50: number; p99: number; max: number; failed: number }> {
+async function healthWhile(health: ReturnType<typeof createClient<typeof Health>>, work: Promise<string>): Promise<{ status: string; seconds: number; probes: number; p50: number; p99: number; max: number; failed: number }> {
   const latencies: number[] = [];
   let failed = 0;
   let done = false;
@@ -47,9 +50,7 @@ async function healthWhile(health: Client, work: Promise<string>): Promise<{ sta
   const probing = (async () => {
     while (!done) {
       const t0 = performance.now();
-      const ok = await new Promise<boolean>((resolve) =>
-        health.Check({ service: 'glomseg.v1.Glomseg' }, { deadline: Date.now() + 10_000 }, (error: Error | null) => resolve(!error)),
-      );
+      const ok = await health.check({ service: 'glomseg.v1.Glomseg' }, { timeoutMs: 10_000 }).then(() => true, () => false);
       latencies.push(performance.now() - t0);
       if (!ok) failed++;
     }
@@ -92,10 +93,9 @@ async function grpcWebBomb(httpUrl: string, body: Buffer): Promise<string> {
 
 async function main(): Promise<void> {
   const server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: path.join(REPO_ROOT, 'models'), device: 'cpu', http: true });
-  const healthDef = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String, defaults: true });
-  const Health = (grpc.loadPackageDefinition(healthDef) as any).grpc.health.v1.Health;
-  const health: Client = new Health(server.address, grpc.credentials.createInsecure());
-  const client = createGlomsegClient(server.address);
+  const healthTransport = new GrpcJsTransport(server.address);
+  const health = createClient(Health, healthTransport);
+  const client = await connectGlomseg(server.address);
   try {
     console.log(`server pid ${server.pid}, gRPC ${server.address}, HTTP ${server.httpUrl}`);
 
@@ -115,12 +115,12 @@ async function main(): Promise<void> {
     }
 
     // Cache the model tiles so that the scoring cases measure scoring.
-    await statusOfStream(client, 'ScoreSlide', { slideId: SLIDE });
-    const annotations = (content: string, format = 'GEOJSON') => ({ content, format });
-    const cases: Array<[string, () => object]> = [
+    await statusOfScoring(client.api, { slideId: SLIDE });
+    const annotations = (content: string, format = AnnotationFormat.GEOJSON) => ({ content, format });
+    const cases: Array<[string, () => ScoreRequest]> = [
       ['baseline: ScoreSlide, cached tiles, no truth', () => ({ slideId: SLIDE })],
       ['10,000-vertex star over the slide (Dice)', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(9_999, WIDTH / 2, HEIGHT / 2, 500, 2300)])) })],
-      ['full-mask RLE of the slide (30.7 Mpx)', () => ({ slideId: SLIDE, annotations: annotations(`id,encoding\nkidney-region,1 ${WIDTH * HEIGHT}\n`, 'RLE_CSV') })],
+      ['full-mask RLE of the slide (30.7 Mpx)', () => ({ slideId: SLIDE, annotations: annotations(`id,encoding\nkidney-region,1 ${WIDTH * HEIGHT}\n`, AnnotationFormat.RLE_CSV) })],
       ['80,000-vertex circle', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(80_000, 3200, 2400, 2000, 2000)])) })],
       ['80,000-vertex star', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(80_000, 3200, 2400, 500, 2300)])) })],
       ['285,000 small polygons', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf(manySquares(285_000))) })],
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const [name, request] of cases) {
       const body = request();
-      const r = await healthWhile(health, statusOfStream(client, 'ScoreSlide', body));
+      const r = await healthWhile(health, statusOfScoring(client.api, body));
       console.log(`| ${name} | ${r.status} | ${r.seconds.toFixed(1)} | ${r.probes} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.failed} |`);
     }
 
@@ -159,8 +159,8 @@ async function main(): Promise<void> {
       );
     }
     const t0 = performance.now();
-    const fresh = createGlomsegClient(server.address);
-    const answered = await new Promise<string>((resolve) => fresh.ListSlides({}, { deadline: Date.now() + 30_000 }, (error: grpc.ServiceError | null) => resolve(error ? grpc.status[error.code] : 'OK')));
+    const fresh = new GrpcJsTransport(server.address);
+    const answered = await createClient(Glomseg, fresh).listSlides({}, { timeoutMs: 30_000 }).then(() => 'OK', describeCallError);
     const ms = performance.now() - t0;
     fresh.close();
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     for (const socket of sockets) socket.destroy();
   } finally {
     client.close();
-    health.close();
+    healthTransport.close();
     await server.close();
   }
 }

@@ -21,7 +21,10 @@ import { ModelRegistry } from '../inference/model-registry.js';
 import { OnnxSegmenter } from '../inference/onnx-segmenter.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../inference/execution-providers.js';
 import { resizeRgb } from '../service/resample.js';
-import { GlomsegClient } from '../cli/grpc-client.js';
+import { modelFromProto, scoreEventsFromProto } from '@glomseg/api/from-proto.js';
+import { listModelsRequestToProto, scoreSlideRequestToProto, streamTilesRequestToProto } from '@glomseg/api/to-proto.js';
+import type { ScoreResult } from '@glomseg/shared/glomseg-service.js';
+import { connectGlomseg, type GlomsegConnection } from '../cli/grpc-client.js';
 import { machineInfo } from './machine-info.js';
 import { measureSegmenterPool, measureSessionRun, servedInputSize } from './raw-throughput.js';
 import { RssSampler, type RssSummary } from './rss-sampler.js';
@@ -148,13 +151,14 @@ async function run(options: BenchOptions): Promise<object> {
     onLog: (line) => process.env.GLOMSEG_BENCH_VERBOSE && log(`server: ${line}`),
   });
   const sampler = await RssSampler.start(server.pid, 200);
-  const client = await GlomsegClient.connect(server.address);
+  const client = await connectGlomseg(server.address);
   try {
     const slideId = path.basename(slide.path);
     const rssAfterStart = (await sampler.sample()).rssBytes;
-    const models = await client.unary('ListModels', { slideId, mppOverride: options.mpp ?? 0 });
-    const served = models.models.find((m: { id: string }) => m.id === card.id);
-    const grid = served.grid as TileGrid;
+    const models = (await client.api.listModels(listModelsRequestToProto({ slideId, mppOverride: options.mpp }))).models.map(modelFromProto);
+    const served = models.find((m) => m.card.id === card.id);
+    const grid = served?.grid;
+    if (!served || !grid) throw new Error(`the server has no model ${card.id} with a grid on ${slideId}`);
 
     const viewports = await measureViewports(client, { slideId, modelId: card.id, grid, count: options.viewports, mpp: options.mpp, threshold: card.threshold });
 
@@ -274,7 +278,7 @@ async function run(options: BenchOptions): Promise<object> {
  * tiles do not pre-fill the result cache that ScoreSlide would then reuse.
  */
 async function measureViewports(
-  client: GlomsegClient,
+  client: GlomsegConnection,
   options: { slideId: string; modelId: string; grid: TileGrid; count: number; mpp?: number; threshold: number },
 ) {
   const { grid } = options;
@@ -295,13 +299,8 @@ async function measureViewports(
     let firstMs: number | undefined;
     let received = 0;
     let cached = 0;
-    for await (const result of client.stream('StreamTiles', {
-      slideId: options.slideId,
-      modelId: options.modelId,
-      tiles,
-      mppOverride: options.mpp ?? 0,
-      threshold: options.threshold + 0.001,
-    })) {
+    const request = streamTilesRequestToProto({ slideId: options.slideId, modelId: options.modelId, tiles, mppOverride: options.mpp, threshold: options.threshold + 0.001 });
+    for await (const result of client.api.streamTiles(request)) {
       firstMs ??= performance.now() - started;
       received++;
       if (result.cached) cached++;
@@ -320,13 +319,14 @@ async function measureViewports(
   };
 }
 
-async function scoreSlide(client: GlomsegClient, options: { slideId: string; modelId: string; mpp?: number }) {
+async function scoreSlide(client: GlomsegConnection, options: { slideId: string; modelId: string; mpp?: number }) {
   const started = performance.now();
-  let result: any;
+  let result: ScoreResult | undefined;
   let tiles = 0;
   let lastLogged = 0;
-  for await (const event of client.stream('ScoreSlide', { slideId: options.slideId, modelId: options.modelId, mppOverride: options.mpp ?? 0 })) {
-    if (event.progress) {
+  const events = client.api.scoreSlide(scoreSlideRequestToProto({ slideId: options.slideId, modelId: options.modelId, mppOverride: options.mpp }));
+  for await (const event of scoreEventsFromProto(events)) {
+    if (event.kind === 'progress') {
       tiles = event.progress.tilesTotal;
       const now = performance.now();
       if (now - lastLogged > 15_000) {
@@ -335,7 +335,7 @@ async function scoreSlide(client: GlomsegClient, options: { slideId: string; mod
         log(`ScoreSlide: ${tilesDone}/${tilesTotal} tiles, ${((now - started) / 1000).toFixed(0)} s, eta ${(etaMs / 1000).toFixed(0)} s`);
       }
     }
-    if (event.result) result = event.result;
+    else result = event.result;
   }
   const wallMs = performance.now() - started;
   if (!result) throw new Error('ScoreSlide ended without a result');

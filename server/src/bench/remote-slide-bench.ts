@@ -8,7 +8,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { GlomsegApp } from '../app.js';
-import { GlomsegClient } from '../cli/grpc-client.js';
+import { scoreEventsFromProto } from '@glomseg/api/from-proto.js';
+import { connectGlomseg } from '../cli/grpc-client.js';
 import { DEMO_SLIDE_FOLDER, DEFAULT_MODEL_FOLDER } from '../cli/paths.js';
 import { RangeServer } from './range-file-server.js';
 
@@ -23,12 +24,12 @@ async function scoreOnce(slide: { file?: string; url?: string }, device: string)
     grpcPort: 0,
     warm: true,
   });
-  const client = await GlomsegClient.connect(app.grpcAddress);
+  const client = await connectGlomseg(app.grpcAddress);
   try {
     const started = performance.now();
     let glomeruli = 0;
-    for await (const event of client.stream('ScoreSlide', { slideId: slide.url ?? path.basename(slide.file!) })) {
-      if (event.result) glomeruli = event.result.polygons.length;
+    for await (const event of scoreEventsFromProto(client.api.scoreSlide({ slideId: slide.url ?? path.basename(slide.file!) }))) {
+      if (event.kind === 'result') glomeruli = event.result.polygons.length;
     }
     return { ms: Math.round(performance.now() - started), glomeruli };
   } finally {

@@ -1,18 +1,17 @@
 /** `glomseg health`: one grpc.health.v1 Check, for container HEALTHCHECKs where Kubernetes' own gRPC probe is absent. */
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoPath } from 'grpc-health-check';
+import { createClient } from '@connectrpc/connect';
+import { describeCallError } from '@glomseg/api/error-codes.js';
+import { Health, HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
+import { GrpcJsTransport } from '../grpc/grpc-js-transport.js';
 
 export async function checkHealth(target: string, service: string, timeoutMs: number): Promise<string> {
-  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, { enums: String })) as any;
-  const client = new loaded.grpc.health.v1.Health(target, grpc.credentials.createInsecure());
+  const transport = new GrpcJsTransport(target);
   try {
-    return await new Promise<string>((resolve, reject) =>
-      client.Check({ service }, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: { status: string }) =>
-        error ? reject(new Error(`health check of ${target} failed: ${grpc.status[error.code]}: ${error.details}`)) : resolve(response.status),
-      ),
-    );
+    const response = await createClient(Health, transport).check({ service }, { timeoutMs });
+    return HealthCheckResponse_ServingStatus[response.status];
+  } catch (error) {
+    throw new Error(`health check of ${target} failed: ${describeCallError(error)}`);
   } finally {
-    client.close();
+    transport.close();
   }
 }

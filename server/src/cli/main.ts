@@ -6,7 +6,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
 import { NO_GPU_FOUND } from '../inference/gpu-presence.js';
 import { STAIN_CHOICES } from '@glomseg/shared/stain-normalization.js';
-import { GlomsegClient, describeGrpcError } from './grpc-client.js';
+import { describeCallError } from '@glomseg/api/error-codes.js';
+import { modelFromProto, slideInfoFromProto } from '@glomseg/api/from-proto.js';
+import { connectGlomseg, type GlomsegConnection } from './grpc-client.js';
 import { expandSlideArguments, runScore } from './score-command.js';
 import { batchSettingsOf, planBatch } from './score-batch.js';
 import { BatchConflictError } from './batch-manifest.js';
@@ -71,7 +73,7 @@ async function withServer<T>(
     tokenFile?: string;
     tlsCa?: string;
   },
-  body: (client: GlomsegClient) => Promise<T>,
+  body: (client: GlomsegConnection) => Promise<T>,
 ): Promise<T> {
   let app: GlomsegApp | undefined;
   let address = options.server;
@@ -93,7 +95,7 @@ async function withServer<T>(
   }
   // Credentials are for a named server; the in-process one is loopback-only and open.
   const auth = options.server ? await loadClientAuth(options) : undefined;
-  const client = await GlomsegClient.connect(address, undefined, auth);
+  const client = await connectGlomseg(address, undefined, auth);
   try {
     return await body(client);
   } finally {
@@ -264,13 +266,14 @@ export function buildProgram(): Command {
       const slideFiles = path.isAbsolute(resolved) ? [resolved] : [];
       const slideUrls = isSlideUrl(resolved) ? [resolved] : [];
       await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles, slideUrls, tokenFile: opts.tokenFile, tlsCa: opts.tlsCa }, async (client) => {
-        const listed: string[] = slideUrls.length > 0 ? [] : (await client.unary('ListSlides', {})).slides.map((s: { id: string }) => s.id);
+        const listed = slideUrls.length > 0 ? [] : (await client.api.listSlides({})).slides.map((s) => s.id);
         const base = path.basename(resolved);
         const slideId = slideUrls[0] ?? listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));
         if (!slideId) throw new Error(`the server has no slide '${base}'`);
-        const info = await client.unary('GetSlideInfo', { slideId });
-        const models = await client.unary('ListModels', { slideId });
-        process.stdout.write(`${JSON.stringify({ ...info, models: models.models.map(({ cardJson, ...m }: any) => m) }, null, 2)}\n`);
+        const info = slideInfoFromProto(await client.api.getSlideInfo({ slideId }));
+        const models = (await client.api.listModels({ slideId })).models.map(modelFromProto);
+        const described = models.map(({ card, device, grid }) => ({ id: card.id, name: card.name, device, mpp: card.mpp, threshold: card.threshold, stain: card.stain?.method, grid }));
+        process.stdout.write(`${JSON.stringify({ ...info, models: described }, null, 2)}\n`);
       });
     });
 
@@ -292,7 +295,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`glomseg: ${describeGrpcError(error)}\n`);
+    process.stderr.write(`glomseg: ${describeCallError(error)}\n`);
     process.exitCode = 1;
   }
 }

@@ -7,10 +7,17 @@ import fg from 'fast-glob';
 import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
-import { diceMetricsFromProto, polygonFromProto } from './client-mapping.js';
-import { GlomsegClient, describeGrpcError } from './grpc-client.js';
+import { createContextValues } from '@connectrpc/connect';
+import { describeCallError } from '@glomseg/api/error-codes.js';
+import { scoreEventsFromProto } from '@glomseg/api/from-proto.js';
+import { scoreSlideRequestToProto } from '@glomseg/api/to-proto.js';
+import type { ScoreResult } from '@glomseg/shared/glomseg-service.js';
+import { scaleNote } from '@glomseg/shared/scale-estimate.js';
+import type { TileGrid } from '@glomseg/shared/tile-grid.js';
+import { ANSWERING_PEER } from '../grpc/grpc-js-transport.js';
+import type { GlomsegConnection } from './grpc-client.js';
 import { slideRle, type BatchOutput } from './batch-manifest.js';
-import { BrokenStreamError, DEFAULT_RETRY, withRetry, type RetryPolicy } from './slide-retry.js';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './slide-retry.js';
 import { isSlideUrl, slideNameOf } from './slide-names.js';
 import { comparePolygons } from './polygon-order.js';
 
@@ -141,55 +148,54 @@ function createReporter(json: boolean): Reporter {
   };
 }
 
-async function scoreOne(client: GlomsegClient, slide: string, slideId: string, options: ScoreOptions, reporter: Reporter, signal: AbortSignal): Promise<SlideScore> {
+async function scoreOne(client: GlomsegConnection, slide: string, slideId: string, options: ScoreOptions, reporter: Reporter, signal: AbortSignal): Promise<SlideScore> {
   const started = performance.now();
   signal.throwIfAborted(); // a retry after Ctrl-C starts nothing
   const annotationsPath = await findAnnotations(options.annotations, slide);
-  const info = await client.unary('GetSlideInfo', { slideId }, signal);
-  const request = {
+  const info = await client.api.getSlideInfo({ slideId }, { signal });
+  const request = scoreSlideRequestToProto({
     slideId,
-    modelId: options.model ?? '',
-    mppOverride: options.mpp ?? 0,
-    threshold: options.threshold ?? 0,
-    region: options.region ?? null,
-    annotations: annotationsPath
-      ? { content: await readFile(annotationsPath, 'utf8'), format: 'ANNOTATION_FORMAT_AUTO', name: path.basename(annotationsPath) }
-      : null,
-    stainNormalization: `STAIN_NORMALIZATION_${(options.stainNormalization ?? 'auto').toUpperCase()}`,
-    includeBackground: options.includeBackground ?? false,
-  };
+    modelId: options.model,
+    mppOverride: options.mpp,
+    threshold: options.threshold,
+    region: options.region,
+    annotations: annotationsPath ? { content: await readFile(annotationsPath, 'utf8'), format: 'auto', name: path.basename(annotationsPath) } : undefined,
+    stainNormalization: options.stainNormalization,
+    includeBackground: options.includeBackground,
+  });
   reporter.start(slide);
-  let result: any;
+  let result: ScoreResult | undefined;
   const peer: { address?: string } = {};
-  for await (const event of client.stream('ScoreSlide', request, signal, peer)) {
-    const p = event.progress;
-    if (p) reporter.progress(slide, p.tilesDone, p.tilesTotal, p.etaMs, p.tilesSkipped ?? 0, peer.address);
-    if (event.result) result = event.result;
+  const contextValues = createContextValues().set(ANSWERING_PEER, peer);
+  for await (const event of scoreEventsFromProto(client.api.scoreSlide(request, { signal, contextValues }))) {
+    if (event.kind === 'progress') {
+      const p = event.progress;
+      reporter.progress(slide, p.tilesDone, p.tilesTotal, p.etaMs, p.tilesSkipped, peer.address);
+    } else result = event.result;
   }
-  if (!result) throw new BrokenStreamError('the server ended the stream without a result');
-  const polygons = (result.polygons ?? []).map(polygonFromProto).sort(comparePolygons);
+  // scoreEventsFromProto ends with a result or throws (UNAVAILABLE, retried).
+  const polygons = result!.polygons.sort(comparePolygons);
   return {
     slide,
     slideId,
     ok: true,
     glomeruli: polygons.length,
-    metrics: result.hasMetrics ? diceMetricsFromProto(result.metrics) : undefined,
+    metrics: result!.metrics,
     elapsedMs: performance.now() - started,
     width: info.width,
     height: info.height,
     polygons,
-    scale: scaleOf(result.grid),
+    scale: scaleOf(result!.grid),
   };
 }
 
-function scaleOf(grid: any): SlideScore['scale'] {
-  if (!grid) return undefined;
-  const source = String(grid.mppSource ?? '');
+function scaleOf(grid: TileGrid): SlideScore['scale'] {
+  const note = scaleNote(grid);
   return {
-    mpp: Number(grid.mppAssumed ?? 0),
-    source,
-    ...(source === 'estimated' ? { confidence: Number(grid.mppConfidence ?? 0) } : {}),
-    ...(grid.scaleNote ? { note: String(grid.scaleNote) } : {}),
+    mpp: grid.mppAssumed,
+    source: grid.mppSource,
+    ...(grid.mppSource === 'estimated' ? { confidence: grid.mppConfidence ?? 0 } : {}),
+    ...(note ? { note } : {}),
   };
 }
 
@@ -235,7 +241,7 @@ function overallMetrics(scores: SlideScore[]): DiceMetrics | undefined {
  * retry, not the slide), writes each finished slide into the batch at once, then rebuilds the batch summaries.
  */
 export async function runScore(
-  client: GlomsegClient,
+  client: GlomsegConnection,
   slides: string[],
   options: ScoreOptions,
 ): Promise<{ ok: boolean; interrupted: boolean; scores: SlideScore[] }> {
@@ -243,7 +249,7 @@ export async function runScore(
   const reporter = createReporter(options.json);
   const listed = slides.every(isSlideUrl)
     ? []
-    : ((await withRetry(policy, () => client.unary('ListSlides', {}), () => {})).value.slides.map((s: { id: string }) => s.id) as string[]);
+    : (await withRetry(policy, () => client.api.listSlides({}), () => {})).value.slides.map((s) => s.id);
   const scores: SlideScore[] = new Array(slides.length);
   let finished = 0;
   // Ctrl-C: give the terminal back as it was (cursor, line wrap), say what happened, cancel what is in flight and
@@ -266,11 +272,11 @@ export async function runScore(
     }
     try {
       const { value, attempts } = await withRetry(policy, () => scoreOne(client, slide, slideId, options, reporter, interrupt.signal), (error, attempt, delayMs) =>
-        reporter.retry(slide, attempt, describeGrpcError(error), delayMs),
+        reporter.retry(slide, attempt, describeCallError(error), delayMs),
       );
       return { ...value, attempts };
     } catch (error) {
-      return { slide, slideId, ok: false, error: describeGrpcError(error), attempts: (error as { attempts?: number }).attempts ?? 1 };
+      return { slide, slideId, ok: false, error: describeCallError(error), attempts: (error as { attempts?: number }).attempts ?? 1 };
     }
   };
   let next = 0;

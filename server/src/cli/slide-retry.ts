@@ -5,7 +5,8 @@
  * ...) says the slide or the request is bad, and a retry would only fail again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { status } from '@grpc/grpc-js';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { isGlomsegError } from '@glomseg/shared/errors.js';
 
 export interface RetryPolicy {
   /** Tries per slide, the first included. */
@@ -16,17 +17,16 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, initialBackoffMs: 250, maxBackoffMs: 4000 };
 
-/** A stream that ended without its result: the server went away mid-slide without a status. */
-export class BrokenStreamError extends Error {
-  readonly retryable = true;
-}
-
+/**
+ * Whether a failed slide is worth another attempt: the server was unavailable (down, draining, or its stream ended
+ * short: the wire mapping's UNAVAILABLE), or the HTTP/2 connection broke under the call.
+ */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof BrokenStreamError) return true;
-  const e = error as { code?: unknown; details?: unknown };
-  if (e?.code === status.UNAVAILABLE) return true;
+  if (isGlomsegError(error)) return error.code === 'UNAVAILABLE';
+  if (!(error instanceof ConnectError)) return false;
+  if (error.code === Code.Unavailable) return true;
   // A connection reset mid-stream surfaces as INTERNAL from the HTTP/2 layer, not from the server's handler.
-  return e?.code === status.INTERNAL && typeof e.details === 'string' && /RST_STREAM|Connection dropped|stream removed/i.test(e.details);
+  return error.code === Code.Internal && /RST_STREAM|Connection dropped|stream removed/i.test(error.rawMessage);
 }
 
 /** Backoff before attempt `attempt` (2, 3, ...): doubling, capped, with full jitter so retries spread out. */

@@ -1,10 +1,11 @@
 /** The native gRPC server: glomseg.v1.Glomseg plus standard health checking and reflection. */
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { GlomsegService } from '../service/types.js';
-import { createHandlers } from './handlers.js';
+import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
+import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { createGlomsegServiceImpl } from '@glomseg/api/service-impl.js';
+import { grpcJsHandlers } from './connect-on-grpc-js.js';
 import { grpcServiceDefinition } from './service-definition.js';
-import { SERVICE_NAME } from './proto.js';
 import { addReflection } from './reflection.js';
 import { CallDrainer } from './drain.js';
 import { DEFAULT_LIMITS } from '../validation/limits.js';
@@ -78,9 +79,10 @@ export class GrpcServer {
       interceptors,
     });
     const drainer = new CallDrainer();
-    server.addService(grpcServiceDefinition(), drainer.wrap(createHandlers(options.service, options.log ?? (() => {}))));
+    const log = options.log ?? (() => {});
+    server.addService(grpcServiceDefinition(Glomseg), drainer.wrap(grpcJsHandlers(Glomseg, createGlomsegServiceImpl(options.service, log), log)));
     // LIVENESS_SERVICE stays SERVING while draining: a liveness probe must not restart a pod that is finishing work.
-    const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING', [LIVENESS_SERVICE]: 'SERVING' });
+    const health = new HealthImplementation({ '': 'SERVING', [Glomseg.typeName]: 'SERVING', [LIVENESS_SERVICE]: 'SERVING' });
     health.addToServer(server);
     addReflection(server);
     const host = options.host ?? '127.0.0.1';
@@ -108,7 +110,7 @@ export class GrpcServer {
    */
   async close(graceMs = 2000): Promise<void> {
     this.health.setStatus('', 'NOT_SERVING');
-    this.health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+    this.health.setStatus(Glomseg.typeName, 'NOT_SERVING');
     const active = this.drainer.activeCalls;
     if (active > 0) this.log(`draining: ${active} calls in progress, up to ${(graceMs / 1000).toFixed(0)} s to finish`);
     const { finished, cancelled } = await this.drainer.drain(graceMs);

@@ -8,8 +8,8 @@ import type * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { toBinary, type DescFile } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
-import { file_glomseg_v1_glomseg } from '../../../gen/glomseg/v1/glomseg_pb.js';
-import { file_health_v1_health } from '../../../gen/health/v1/health_pb.js';
+import { file_glomseg_v1_glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { file_health_v1_health } from '@glomseg/api/gen/health/v1/health_pb.js';
 
 /** A file and every file it imports, dependencies first, each once. */
 function withDependencies(file: DescFile, seen = new Set<string>()): DescFile[] {

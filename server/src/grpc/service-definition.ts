@@ -4,7 +4,7 @@
  */
 import { fromBinary, toBinary, type DescMessage, type DescService } from '@bufbuild/protobuf';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { Glomseg } from '../../../gen/glomseg/v1/glomseg_pb.js';
+import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 
 function serializer(schema: DescMessage) {
   return (message: any) => Buffer.from(toBinary(schema, message));

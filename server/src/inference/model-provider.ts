@@ -1,7 +1,7 @@
 /** Models for the service: cards from the registry, one ONNX segmenter per model, created on first use. */
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { Segmenter } from '@glomseg/shared/segmenter.js';
-import type { ModelProvider } from '../service/glomseg-service.js';
+import type { ModelProvider } from '@glomseg/shared/glomseg-service.js';
 import type { ModelRegistry } from './model-registry.js';
 import { OnnxSegmenter, type DeviceChoice } from './onnx-segmenter.js';
 

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ConnectError, type Interceptor } from '@connectrpc/connect';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ServiceStats } from '../service/glomseg-service.js';
-import type { Timings } from '../service/types.js';
+import type { Timings } from '@glomseg/shared/glomseg-service.js';
 import type { ConnectionGateStats } from '../grpc/connection-gate.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;

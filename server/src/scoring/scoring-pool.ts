@@ -9,7 +9,8 @@ import { Piscina } from 'piscina';
 import { GlomsegError, cancelledError } from '@glomseg/shared/errors.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
-import type { ScoringResult, ScoringTask, TruthInput } from './scoring-protocol.js';
+import type { TruthInput } from '@glomseg/shared/glomseg-service.js';
+import type { ScoringResult, ScoringTask } from './scoring-protocol.js';
 
 export interface ScoringPoolOptions {
   /** Threads at most; default 1 (the inference workers need the other cores). */

@@ -3,18 +3,8 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ErrorCode } from '@glomseg/shared/errors.js';
 import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
-import type { AnnotationBudget } from '@glomseg/shared/annotation-budget.js';
-import type { AnnotationFormat } from '../service/types.js';
+import type { TruthInput } from '@glomseg/shared/glomseg-service.js';
 
-export interface TruthInput {
-  content: string;
-  format: AnnotationFormat;
-  name?: string;
-  /** Slide size in level-0 pixels (RLE masks). */
-  width: number;
-  height: number;
-  budget: AnnotationBudget;
-}
 
 /** Told when a worker starts the task: its time budget counts from then, not from the queue or a thread's start. */
 interface TaskStart {

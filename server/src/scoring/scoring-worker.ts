@@ -7,7 +7,8 @@ import { assertAnnotationBudget } from '@glomseg/shared/annotation-budget.js';
 import { computeDiceMetrics } from '@glomseg/shared/dice.js';
 import { isGlomsegError } from '@glomseg/shared/errors.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
-import type { ScoringResult, ScoringTask, TruthInput } from './scoring-protocol.js';
+import type { TruthInput } from '@glomseg/shared/glomseg-service.js';
+import type { ScoringResult, ScoringTask } from './scoring-protocol.js';
 
 function parseTruth(truth: TruthInput): { polygons: Polygon[]; vertices: number } {
   const polygons = parseAnnotations(truth.content, { format: truth.format, name: truth.name, width: truth.width, height: truth.height });

@@ -34,44 +34,25 @@ import { predictTile, type PredictedTile } from './tile-pipeline.js';
 import { ProbabilityCache } from './probability-cache.js';
 import { traceKept } from '@glomseg/shared/trace-tile.js';
 import { readViewerTile } from './viewer-tiles.js';
-import type { TruthInput } from '../scoring/scoring-protocol.js';
 import { estimateSlideScale } from './scale-estimator.js';
 import type { ScaleEstimate } from '@glomseg/shared/scale-estimate.js';
 import type {
   GlomsegService,
+  ModelProvider,
   ModelSummary,
   ScoreEvent,
   ScoreSlideParams,
   SlideInfo,
+  SlideProvider,
   SlideSummary,
   TileReadingParams,
   StreamTilesParams,
   TileOutcome,
   Timings,
+  TruthInput,
+  TruthScorer,
   ViewerTile,
-} from './types.js';
-
-/** Where slides come from (the slide catalog at the edge). */
-export interface SlideProvider {
-  list(signal?: AbortSignal): Promise<SlideSummary[]>;
-  open(slideId: string, signal?: AbortSignal): Promise<SlideSource>;
-}
-
-/** Where models come from (the model registry and its ONNX sessions at the edge). */
-export interface ModelProvider {
-  list(): ModelCard[];
-  get(modelId: string): ModelCard;
-  defaultModel(): ModelCard;
-  segmenter(modelId: string, signal?: AbortSignal): Promise<Segmenter>;
-  /** The execution provider a model runs on, or the one it will run on. */
-  deviceOf(modelId: string): string;
-}
-
-/** Ground truth, checked and scored off the serving thread (the scoring worker pool at the edge). */
-export interface TruthScorer {
-  checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<{ polygons: number; vertices: number }>;
-  scoreDice(truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }, signal: AbortSignal): Promise<DiceMetrics>;
-}
+} from '@glomseg/shared/glomseg-service.js';
 
 export interface ServiceOptions {
   slides: SlideProvider;

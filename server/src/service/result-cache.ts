@@ -1,7 +1,7 @@
 /** Finished tile results, kept per slide, model, settings and tile; bounded in bytes, least recently used first out. */
 import { LRUCache } from 'lru-cache';
 import type { GlomerulusPolygon, Rect } from '@glomseg/shared/geometry.js';
-import type { Timings } from './types.js';
+import type { Timings } from '@glomseg/shared/glomseg-service.js';
 
 export interface CachedTile {
   bounds: Rect;

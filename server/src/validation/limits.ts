@@ -38,13 +38,6 @@ export const DEFAULT_LIMITS: ServingLimits = {
   maxTaskMs: 60_000,
 };
 
-/** Pixel sizes a slide can plausibly have (um/px at level 0): electron microscopy to a phone photo of a slide. */
-export const MPP_RANGE = { min: 0.01, max: 1000 } as const;
-/** Probability thresholds that still separate glomerulus from background. */
-export const THRESHOLD_RANGE = { min: 0.001, max: 0.999 } as const;
-/** Largest slide coordinate accepted in a region (BigTIFF slides stay far below it). */
-export const MAX_COORDINATE = 2 ** 30;
-
 export function resolveLimits(overrides: Partial<ServingLimits> = {}): ServingLimits {
   const limits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(overrides) as Array<[keyof ServingLimits, number | undefined]>) {

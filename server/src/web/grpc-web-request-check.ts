@@ -8,7 +8,7 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from '@connectrpc/connect/protocol';
-import { grpcStatusOf } from '../protocol/error-codes.js';
+import { grpcStatusOf } from '@glomseg/api/error-codes.js';
 
 const ENVELOPE_HEADER = 5;
 const COMPRESSED_FLAG = 0x01;

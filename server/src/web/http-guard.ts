@@ -9,7 +9,7 @@ import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { BearerTokens } from '../security/bearer-tokens.js';
 import type { CorsPolicy } from '../security/cors-policy.js';
 import type { HostCheck } from '../security/host-check.js';
-import { grpcStatusOf, httpStatusOf } from '../protocol/error-codes.js';
+import { grpcStatusOf, httpStatusOf } from '@glomseg/api/error-codes.js';
 
 /** Header names, without case-insensitive duplicates. */
 function headerList(...names: readonly string[]): string {

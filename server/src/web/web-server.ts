@@ -10,9 +10,10 @@ import path from 'node:path';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Interceptor } from '@connectrpc/connect';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
-import type { GlomsegService } from '../service/types.js';
-import { asGlomsegError, httpStatusOf } from '../protocol/error-codes.js';
-import { glomsegRoutes } from './grpc-web-routes.js';
+import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
+import { asGlomsegError, httpStatusOf } from '@glomseg/api/error-codes.js';
+import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { createGlomsegServiceImpl } from '@glomseg/api/service-impl.js';
 import { ensurePluginBundle } from './plugin-bundle.js';
 import { viewerPageHtml } from './viewer-page.js';
 import { decodePathSegment } from './path-segment.js';
@@ -97,7 +98,8 @@ export class WebServer {
     const staticRoot = options.staticRoot ?? path.dirname(await ensurePluginBundle(options.signal));
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     const grpcWeb = connectNodeAdapter({
-      routes: withRequestCheck(glomsegRoutes(options.service, options.log), maxMessageBytes),
+      // The same ServiceImpl the gRPC server serves (connect's router takes it as is).
+      routes: withRequestCheck((router) => router.service(Glomseg, createGlomsegServiceImpl(options.service, options.log)), maxMessageBytes),
       // Per message and after decompression: a small gzip body cannot expand past it (a gzip bomb).
       readMaxBytes: maxMessageBytes,
       interceptors: options.interceptors,

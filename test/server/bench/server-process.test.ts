@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLargeSlide } from '../../../server/src/bench/large-slide.js';
 import { RssSampler } from '../../../server/src/bench/rss-sampler.js';
 import { ServerProcess } from '../../../server/src/bench/server-process.js';
-import { GlomsegClient } from '../../../server/src/cli/grpc-client.js';
+import { connectGlomseg } from '../../../server/src/cli/grpc-client.js';
 import { buildTinyModel, type TinyModel } from '../inference/tiny-model.js';
 import { kidneyRegion } from '../slides/test-data.js';
 
@@ -35,11 +35,11 @@ describe('ServerProcess', () => {
       expect(server.pid).not.toBe(process.pid);
       expect(server.startupLog.join('\n')).toMatch(/model tiny ready on cpu/);
       const sampler = await RssSampler.start(server.pid, 50);
-      const client = await GlomsegClient.connect(server.address);
+      const client = await connectGlomseg(server.address);
       try {
         const tiles = [{ col: 1, row: 1 }, { col: 0, row: 0 }];
         const results = [];
-        for await (const result of client.stream('StreamTiles', { slideId: 'bench.tif', tiles })) results.push(result);
+        for await (const result of client.api.streamTiles({ slideId: 'bench.tif', tiles })) results.push(result);
         expect(results.map((r) => r.requestIndex).sort()).toEqual([0, 1]);
         expect(results[0].grid).toMatchObject({ scale: 4, tileSizeLevel0: 1024, cols: 2, rows: 2, mppSource: 'file' });
       } finally {

@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { status } from '@grpc/grpc-js';
-import { BrokenStreamError, backoffMs, isRetryable, withRetry } from '../../../server/src/cli/slide-retry.js';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { GlomsegError } from '@glomseg/shared/errors.js';
+import { backoffMs, isRetryable, withRetry } from '../../../server/src/cli/slide-retry.js';
 
 const policy = { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 4 };
 
 describe('slide retries', () => {
   it('retries what the server caused, never what the slide caused', () => {
-    expect(isRetryable({ code: status.UNAVAILABLE, details: 'Connection dropped' })).toBe(true);
-    expect(isRetryable(new BrokenStreamError('no result'))).toBe(true);
-    expect(isRetryable({ code: status.INTERNAL, details: 'Received RST_STREAM with code 2' })).toBe(true);
-    for (const code of [status.NOT_FOUND, status.INVALID_ARGUMENT, status.FAILED_PRECONDITION, status.RESOURCE_EXHAUSTED, status.CANCELLED]) {
-      expect(isRetryable({ code, details: 'x' })).toBe(false);
+    expect(isRetryable(new ConnectError('Connection dropped', Code.Unavailable))).toBe(true);
+    // A stream that ended short (api/src/from-proto.ts scoreEventsFromProto).
+    expect(isRetryable(new GlomsegError('UNAVAILABLE', 'the ScoreSlide stream ended before its result'))).toBe(true);
+    expect(isRetryable(new ConnectError('Received RST_STREAM with code 2', Code.Internal))).toBe(true);
+    for (const code of [Code.NotFound, Code.InvalidArgument, Code.FailedPrecondition, Code.ResourceExhausted, Code.Canceled]) {
+      expect(isRetryable(new ConnectError('x', code))).toBe(false);
     }
-    expect(isRetryable({ code: status.INTERNAL, details: 'internal server error (see the server log)' })).toBe(false);
+    expect(isRetryable(new GlomsegError('NOT_FOUND', 'no such slide'))).toBe(false);
+    expect(isRetryable(new ConnectError('internal server error (see the server log)', Code.Internal))).toBe(false);
   });
 
   it('backs off with capped, jittered doubling and stops after the attempts', async () => {
@@ -25,7 +28,7 @@ describe('slide retries', () => {
     const retried: number[] = [];
     const failure = await withRetry(policy, async () => {
       calls++;
-      throw Object.assign(new Error('down'), { code: status.UNAVAILABLE });
+      throw new ConnectError('down', Code.Unavailable);
     }, (_e, attempt) => retried.push(attempt)).catch((e) => e);
     expect(calls).toBe(3);
     expect(retried).toEqual([1, 2]);
@@ -33,12 +36,12 @@ describe('slide retries', () => {
     calls = 0;
     const bad = await withRetry(policy, async () => {
       calls++;
-      throw Object.assign(new Error('no such slide'), { code: status.NOT_FOUND });
+      throw new ConnectError('no such slide', Code.NotFound);
     }, () => {}).catch((e) => e);
     expect(calls).toBe(1);
     expect(bad.attempts).toBe(1);
     const ok = await withRetry(policy, async (attempt) => {
-      if (attempt < 2) throw new BrokenStreamError('cut');
+      if (attempt < 2) throw new GlomsegError('UNAVAILABLE', 'cut');
       return 'done';
     }, () => {});
     expect(ok).toEqual({ value: 'done', attempts: 2 });

@@ -8,9 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { GlomsegApp } from '../../../server/src/app.js';
-import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
+import { createClient } from '@connectrpc/connect';
+import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { GrpcJsTransport } from '../../../server/src/grpc/grpc-js-transport.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { unary } from '../../helpers/grpc.js';
 import { until } from '../../helpers/until.js';
 
 const HTTP2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
@@ -45,16 +46,18 @@ const closed = (socket: net.Socket) => new Promise<void>((resolve) => (socket.de
 describe('gRPC connection gate', () => {
   it('closes silent and preface-only sockets after the handshake timeout, and keeps a connection that made a call', async () => {
     const { app, port } = await start({ handshakeTimeoutMs: 300 });
-    const client = createGlomsegClient(`127.0.0.1:${port}`);
-    expect((await unary(client, 'ListSlides', {})).slides.length).toBeGreaterThan(0);
+    // A grpc-js channel, whose connectivity state says whether the gate cut it.
+    const transport = new GrpcJsTransport(`127.0.0.1:${port}`);
+    const client = createClient(Glomseg, transport);
+    expect((await client.listSlides({})).slides.length).toBeGreaterThan(0);
     const silent = await openIdle(port, false);
     const prefaceOnly = await openIdle(port, true);
     await Promise.all([closed(silent), closed(prefaceOnly)]);
     expect(app.grpcConnections().timedOut).toBeGreaterThanOrEqual(2);
     // The client that made a call was not cut: its channel is still READY and answers at once.
-    expect(client.getChannel().getConnectivityState(false)).toBe(grpc.connectivityState.READY);
-    expect((await unary(client, 'ListSlides', {})).slides.length).toBeGreaterThan(0);
-    client.close();
+    expect(transport.connectivityState()).toBe(grpc.connectivityState.READY);
+    expect((await client.listSlides({})).slides.length).toBeGreaterThan(0);
+    transport.close();
   });
 
   it('lets new clients in while 5,000 idle sockets are open against a cap of 1,000', async () => {
@@ -65,9 +68,9 @@ describe('gRPC connection gate', () => {
     await until(() => app.grpcConnections().evicted >= 4000, 30_000);
     expect(app.grpcConnections().open).toBeLessThanOrEqual(1000);
     for (let round = 0; round < 3; round++) {
-      const client = createGlomsegClient(`127.0.0.1:${port}`);
-      expect((await unary(client, 'ListSlides', {})).slides.length).toBeGreaterThan(0);
-      client.close();
+      const transport = new GrpcJsTransport(`127.0.0.1:${port}`);
+      expect((await createClient(Glomseg, transport).listSlides({})).slides.length).toBeGreaterThan(0);
+      transport.close();
     }
     expect(app.grpcConnections().refused).toBe(0);
   });

@@ -5,17 +5,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { Glomseg, type ScoreSlideEvent } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
 import { ServerProcess } from '../../../server/src/bench/server-process.js';
-import { createGlomsegClient, SERVICE_NAME } from '../../../server/src/grpc/proto.js';
 import { LIVENESS_SERVICE } from '../../../server/src/grpc/grpc-server.js';
 import { checkHealth } from '../../../server/src/cli/health-command.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { statusOf, unary } from '../../helpers/grpc.js';
+import { glomsegClient, healthClient, statusOf } from '../../helpers/grpc.js';
 import { until } from '../../helpers/until.js';
 
-const Health = (grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { enums: String })) as any).grpc.health.v1.Health;
+const SERVICE_NAME = Glomseg.typeName;
 
 let server: ServerProcess | undefined;
 afterEach(async () => {
@@ -25,14 +24,13 @@ afterEach(async () => {
 
 /** A ScoreSlide stream of the whole region (35 model tiles), its first progress awaited. */
 async function startScoring(address: string) {
-  const client = createGlomsegClient(address);
-  const call = client.ScoreSlide({ slideId: 'kidney-region.tif' });
-  const messages: any[] = [];
-  const ended = new Promise<{ code: number; details: string }>((resolve) => {
-    call.on('data', (m: any) => messages.push(m));
-    call.on('error', (e: grpc.ServiceError) => resolve({ code: e.code, details: e.details }));
-    call.on('end', () => resolve({ code: grpc.status.OK, details: '' }));
-  });
+  const client = glomsegClient(address);
+  const messages: ScoreSlideEvent[] = [];
+  const ended = statusOf(
+    (async function* () {
+      for await (const message of client.scoreSlide({ slideId: 'kidney-region.tif' })) yield messages.push(message);
+    })(),
+  );
   await until(() => messages.length > 0, 60_000);
   return { client, messages, ended };
 }
@@ -42,31 +40,27 @@ describe('draining on SIGTERM', () => {
   it('reports NOT_SERVING, refuses new calls with UNAVAILABLE and lets the running stream finish', async () => {
     server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, device: 'cpu', workers: 1, args: ['--shutdown-grace', '120'] });
     const { client, messages, ended } = await startScoring(server.address);
-    const health = new Health(server.address, grpc.credentials.createInsecure());
-    expect((await unary(health, 'Check', { service: SERVICE_NAME })).status).toBe('SERVING');
+    const health = healthClient(server.address);
+    expect((await health.check({ service: SERVICE_NAME })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
 
     server.child.kill('SIGTERM');
     // Polled: the signal reaches the server at some point after kill() returns.
     const deadline = Date.now() + 30_000;
-    while ((await unary(health, 'Check', { service: SERVICE_NAME })).status !== 'NOT_SERVING') {
+    while ((await health.check({ service: SERVICE_NAME })).status !== HealthCheckResponse_ServingStatus.NOT_SERVING) {
       if (Date.now() > deadline) throw new Error('the server never reported NOT_SERVING');
     }
     // What the probes see while draining: not ready, still alive (the CLI's health check, as the container runs it).
     expect(await checkHealth(server.address, '', 5000)).toBe('NOT_SERVING');
     expect(await checkHealth(server.address, LIVENESS_SERVICE, 5000)).toBe('SERVING');
-    const refused = await statusOf(unary(client, 'GetSlideInfo', { slideId: 'kidney-region.tif' }));
+    const refused = await statusOf(client.getSlideInfo({ slideId: 'kidney-region.tif' }));
     expect(refused.code).toBe(grpc.status.UNAVAILABLE);
     expect(refused.details).toMatch(/shutting down; retry on another server/);
-    const refusedStream = await statusOf(new Promise((resolve, reject) => {
-      const call = client.ScoreSlide({ slideId: 'kidney-region.tif' });
-      call.on('data', () => {});
-      call.on('error', reject);
-      call.on('end', resolve);
-    }));
+    const refusedStream = await statusOf(client.scoreSlide({ slideId: 'kidney-region.tif' }));
     expect(refusedStream.code).toBe(grpc.status.UNAVAILABLE);
 
     expect(await ended).toEqual({ code: grpc.status.OK, details: '' });
-    expect(messages.at(-1).result.polygons.length).toBeGreaterThan(10);
+    const summary = messages.at(-1)!.event;
+    expect(summary.case === 'result' && summary.value.polygonCount).toBeGreaterThan(10);
     expect(await server.exited).toBe(0);
     health.close();
     client.close();

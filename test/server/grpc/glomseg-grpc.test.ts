@@ -1,39 +1,28 @@
 /**
- * The real server on 127.0.0.1:0, called by a real @grpc/grpc-js client built from the same proto, on the real
- * slides in ../shared/data and the real model in models/.
+ * The real server on 127.0.0.1:0, called by connect-node's typed gRPC client (another gRPC implementation than
+ * the server's grpc-js), on the real slides in ../shared/data and the real model in models/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { AnnotationFormat } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
+import { scoreEventsFromProto } from '@glomseg/api/from-proto.js';
 import { GlomsegApp } from '../../../server/src/app.js';
-import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
-import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS, REPO_ROOT, WSI } from '../../helpers/paths.js';
-import { collect, statusOf, unary } from '../../helpers/grpc.js';
+import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS, WSI } from '../../helpers/paths.js';
+import { collect, glomsegClient, healthClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 import { until } from '../../helpers/until.js';
 
 let app: GlomsegApp;
-let client: any;
+let client: GlomsegTestClient;
+let health: ReturnType<typeof healthClient>;
 let badFolder: string;
 
 async function stillServing() {
-  const health = await unary(healthClient(), 'Check', { service: 'glomseg.v1.Glomseg' });
-  expect(health.status).toBe('SERVING');
-  const slides = await unary(client, 'ListSlides', {});
-  expect(slides.slides.length).toBeGreaterThan(0);
-}
-
-let cachedHealthClient: any;
-function healthClient() {
-  if (!cachedHealthClient) {
-    const def = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String, defaults: true });
-    const Health = (grpc.loadPackageDefinition(def) as any).grpc.health.v1.Health;
-    cachedHealthClient = new Health(app.grpcAddress, grpc.credentials.createInsecure());
-  }
-  return cachedHealthClient;
+  expect((await health.check({ service: 'glomseg.v1.Glomseg' })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  expect((await client.listSlides({})).slides.length).toBeGreaterThan(0);
 }
 
 beforeAll(async () => {
@@ -43,12 +32,13 @@ beforeAll(async () => {
   await writeFile(path.join(badFolder, 'garbage.tif'), Buffer.from(Array.from({ length: 10000 }, (_, i) => (i * 7919) % 251)));
   await writeFile(path.join(badFolder, 'empty.svs'), Buffer.alloc(0));
   app = await GlomsegApp.start({ slideFolders: [EVAL_REGION, WSI, badFolder], modelFolder: MODELS, httpPort: false, device: 'cpu' });
-  client = createGlomsegClient(app.grpcAddress);
+  client = glomsegClient(app.grpcAddress);
+  health = healthClient(app.grpcAddress);
 });
 
 afterAll(async () => {
   client?.close();
-  cachedHealthClient?.close();
+  health?.close();
   await app?.close();
   await rm(badFolder, { recursive: true, force: true });
 });
@@ -62,7 +52,7 @@ function idOf(slides: Array<{ id: string }>, name: string): string {
 describe('glomseg.v1.Glomseg over real gRPC', () => {
   let ids: Record<string, string>;
   beforeAll(async () => {
-    const { slides } = await unary(client, 'ListSlides', {});
+    const { slides } = await client.listSlides({});
     ids = {
       region: idOf(slides, 'kidney-region.tif'),
       quarter: idOf(slides, 'kidney-region-quarter.tif'),
@@ -73,78 +63,65 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     };
   });
 
-  it('answers health checks and lists its service through reflection', async () => {
+  it('answers health checks', async () => {
     await stillServing();
-    const def = protoLoader.loadSync(path.join(REPO_ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto'), { keepCase: true, defaults: true });
-    const Reflection = (grpc.loadPackageDefinition(def) as any).grpc.reflection.v1alpha.ServerReflection;
-    const reflection = new Reflection(app.grpcAddress, grpc.credentials.createInsecure());
-    const call = reflection.ServerReflectionInfo();
-    const reply = new Promise<any>((resolve, reject) => {
-      call.on('data', resolve);
-      call.on('error', reject);
-    });
-    call.write({ list_services: '' });
-    const services = (await reply).list_services_response.service.map((s: any) => s.name);
-    call.end();
-    reflection.close();
-    expect(services).toContain('glomseg.v1.Glomseg');
   });
 
   it('describes a pyramidal TIFF: size, levels with downsamples, tiles, compression', async () => {
-    const info = await unary(client, 'GetSlideInfo', { slideId: ids.region });
+    const info = await client.getSlideInfo({ slideId: ids.region });
     expect([info.width, info.height]).toEqual([6400, 4800]);
-    expect(info.levels.filter((l: any) => !l.synthesized).map((l: any) => l.downsample)).toEqual([1, 2, 4, 8, 16]);
+    expect(info.levels.filter((l) => !l.synthesized).map((l) => l.downsample)).toEqual([1, 2, 4, 8, 16]);
     expect([info.tileWidth, info.tileHeight]).toEqual([256, 256]);
     expect(info.compression).toBe('jpeg');
   });
 
   it('describes an Aperio SVS with its pixel size and without thumbnail/label/macro as levels', async () => {
-    const info = await unary(client, 'GetSlideInfo', { slideId: ids.cmu });
+    const info = await client.getSlideInfo({ slideId: ids.cmu });
     expect([info.width, info.height]).toEqual([2220, 2967]);
     expect(info.format).toBe('aperio-svs');
     expect(info.mppX).toBeCloseTo(0.499, 3);
     expect(info.mppSource).toBe('aperio');
-    expect(info.levels.filter((l: any) => !l.synthesized)).toHaveLength(1);
+    expect(info.levels.filter((l) => !l.synthesized)).toHaveLength(1);
   });
 
   it('reports each model with its tile grid on a slide', async () => {
-    const { models } = await unary(client, 'ListModels', { slideId: ids.region });
+    const { models } = await client.listModels({ slideId: ids.region });
     expect(models.length).toBeGreaterThan(0);
-    const grid = models[0].grid;
+    const grid = models[0].grid!;
     expect(grid.cols * grid.tileSizeLevel0).toBeGreaterThanOrEqual(6400);
     expect(grid.rows * grid.tileSizeLevel0).toBeGreaterThanOrEqual(4800);
   });
 
   it('streams one result per tile with polygons in level-0 pixels, cached ones first the second time', async () => {
-    const { models } = await unary(client, 'ListModels', { slideId: ids.region });
-    const grid = models[0].grid;
+    const { models } = await client.listModels({ slideId: ids.region });
+    const grid = models[0].grid!;
     const tiles = [
       { col: 1, row: 1 },
       { col: 2, row: 1 },
       { col: 1, row: 2 },
     ];
-    const first = await collect(client, 'StreamTiles', { slideId: ids.region, tiles });
+    const first = await collect(client.streamTiles({ slideId: ids.region, tiles }));
     expect(first).toHaveLength(3);
     expect(first.every((r) => !r.cached)).toBe(true);
     for (const r of first) {
-      expect(r.bounds.width).toBeCloseTo(grid.tileSizeLevel0, 0);
+      expect(r.bounds!.width).toBeCloseTo(grid.tileSizeLevel0, 0);
       for (const p of r.polygons) {
-        const xy = p.exterior.xy;
+        const xy = p.exterior!.xy;
         for (let i = 0; i < xy.length; i += 2) {
-          expect(xy[i]).toBeGreaterThanOrEqual(r.bounds.x - 1e-6);
-          expect(xy[i]).toBeLessThanOrEqual(r.bounds.x + r.bounds.width + 1e-6);
-          expect(xy[i + 1]).toBeGreaterThanOrEqual(r.bounds.y - 1e-6);
-          expect(xy[i + 1]).toBeLessThanOrEqual(r.bounds.y + r.bounds.height + 1e-6);
+          expect(xy[i]).toBeGreaterThanOrEqual(r.bounds!.x - 1e-6);
+          expect(xy[i]).toBeLessThanOrEqual(r.bounds!.x + r.bounds!.width + 1e-6);
+          expect(xy[i + 1]).toBeGreaterThanOrEqual(r.bounds!.y - 1e-6);
+          expect(xy[i + 1]).toBeLessThanOrEqual(r.bounds!.y + r.bounds!.height + 1e-6);
         }
         expect(p.area).toBeGreaterThan(0);
         expect(p.meanProbability).toBeGreaterThan(0);
       }
     }
-    const second = await collect(client, 'StreamTiles', { slideId: ids.region, tiles: [{ col: 3, row: 3 }, ...tiles] });
+    const second = await collect(client.streamTiles({ slideId: ids.region, tiles: [{ col: 3, row: 3 }, ...tiles] }));
     expect(second).toHaveLength(4);
     expect(second.slice(0, 3).every((r) => r.cached)).toBe(true);
     expect(second[3].cached).toBe(false);
-    const key = (r: any) => `${r.tile.col},${r.tile.row}`;
+    const key = (r: (typeof first)[number]) => `${r.tile!.col},${r.tile!.row}`;
     const firstByTile = new Map(first.map((r) => [key(r), r]));
     for (const r of second.slice(0, 3)) expect(r.polygons).toEqual(firstByTile.get(key(r))!.polygons);
     expect(second.slice(0, 3).map(key)).toEqual(tiles.map((t) => `${t.col},${t.row}`));
@@ -152,26 +129,35 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
 
   it('scores a region against annotations: merged polygons and Dice metrics', async () => {
     const content = await readFile(KIDNEY_REGION_GEOJSON, 'utf8');
-    const events = await collect(client, 'ScoreSlide', {
-      slideId: ids.region,
-      region: { x: 0, y: 0, width: 3200, height: 2400 },
-      annotations: { content, format: 'ANNOTATION_FORMAT_GEOJSON', name: 'kidney-region.geojson' },
-    });
-    const progress = events.filter((e) => e.progress).map((e) => e.progress);
-    const result = events.at(-1).result;
-    expect(progress.at(-1).tilesDone).toBe(progress.at(-1).tilesTotal);
-    expect(result.hasMetrics).toBe(true);
-    expect(result.metrics.truthCount).toBeGreaterThan(0);
-    expect(result.metrics.globalDice).toBeGreaterThan(0.5);
-    expect(result.polygons.every((p: any) => p.touches.length === 0)).toBe(true);
+    const wire = await collect(
+      client.scoreSlide({
+        slideId: ids.region,
+        region: { x: 0, y: 0, width: 3200, height: 2400 },
+        annotations: { content, format: AnnotationFormat.GEOJSON, name: 'kidney-region.geojson' },
+      }),
+    );
+    // Progress, then the polygons in batches, then the summary that ends the stream.
+    const cases = wire.map((e) => e.event.case);
+    expect(cases.at(-1)).toBe('result');
+    expect(cases.lastIndexOf('progress')).toBeLessThan(cases.indexOf('polygons'));
+    const events = await collect(scoreEventsFromProto((async function* () { yield* wire; })()));
+    const progress = events.flatMap((e) => (e.kind === 'progress' ? [e.progress] : []));
+    const last = events.at(-1)!;
+    if (last.kind !== 'result') throw new Error('no result');
+    const { result } = last;
+    expect(progress.at(-1)!.tilesDone).toBe(progress.at(-1)!.tilesTotal);
+    expect(result.metrics!.truthCount).toBeGreaterThan(0);
+    expect(result.metrics!.globalDice).toBeGreaterThan(0.5);
+    expect(result.polygons.length).toBeGreaterThan(0);
+    expect(result.polygons.every((p) => p.touches.length === 0)).toBe(true);
   });
 
   it('refuses a JPEG 2000 slide with a clear unsupported-compression error, and keeps serving', async () => {
-    const info = await unary(client, 'GetSlideInfo', { slideId: ids.jp2k });
+    const info = await client.getSlideInfo({ slideId: ids.jp2k });
     expect(info.compression).toMatch(/jpeg ?2000/i);
-    expect(info.stain.measured).toBe(false); // described all the same, and why its stain is not
-    expect(info.stain.unmeasuredBecause).toMatch(/unsupported compression/i);
-    const { code, details } = await statusOf(collect(client, 'StreamTiles', { slideId: ids.jp2k, tiles: [{ col: 0, row: 0 }] }));
+    expect(info.stain!.measured).toBe(false); // described all the same, and why its stain is not
+    expect(info.stain!.unmeasuredBecause).toMatch(/unsupported compression/i);
+    const { code, details } = await statusOf(collect(client.streamTiles({ slideId: ids.jp2k, tiles: [{ col: 0, row: 0 }] })));
     expect(code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(details).toMatch(/unsupported compression/i);
     await stillServing();
@@ -183,14 +169,14 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     ['an absolute path', { slideId: '/etc/passwd' }, [grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT]],
     ['an empty slide id', { slideId: '' }, grpc.status.INVALID_ARGUMENT],
   ])('GetSlideInfo on %s gets its status code and the server keeps serving', async (_name, request, expected) => {
-    const { code, details } = await statusOf(unary(client, 'GetSlideInfo', request));
+    const { code, details } = await statusOf(client.getSlideInfo(request));
     expect([expected].flat()).toContain(code);
     expect(details.length).toBeGreaterThan(10);
     await stillServing();
   });
 
   it.each(['truncated', 'garbage'])('a %s TIFF gets a clear error, not a crash', async (name) => {
-    const { code, details } = await statusOf(unary(client, 'GetSlideInfo', { slideId: ids[name] }));
+    const { code, details } = await statusOf(client.getSlideInfo({ slideId: ids[name] }));
     expect([grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION]).toContain(code);
     expect(details).toMatch(/tiff|file|read/i);
     await stillServing();
@@ -201,7 +187,7 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     ['negative', [{ col: -1, row: 0 }], grpc.status.INVALID_ARGUMENT],
     ['missing', [], grpc.status.INVALID_ARGUMENT],
   ])('StreamTiles with a tile %s gets INVALID_ARGUMENT', async (_name, tiles, expected) => {
-    const { code, details } = await statusOf(collect(client, 'StreamTiles', { slideId: ids.region, tiles }));
+    const { code, details } = await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles })));
     expect(code).toBe(expected);
     expect(details.length).toBeGreaterThan(10);
     await stillServing();
@@ -209,17 +195,17 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
 
   it('rejects too many tiles, a bad threshold, a bad region and an unknown model', async () => {
     const many = Array.from({ length: 200_000 }, () => ({ col: 0, row: 0 }));
-    expect((await statusOf(collect(client, 'StreamTiles', { slideId: ids.region, tiles: many }))).code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect((await statusOf(collect(client, 'StreamTiles', { slideId: ids.region, tiles: [{ col: 0, row: 0 }], threshold: 7 }))).code).toBe(
+    expect((await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: many })))).code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: [{ col: 0, row: 0 }], threshold: 7 })))).code).toBe(
       grpc.status.INVALID_ARGUMENT,
     );
-    expect((await statusOf(collect(client, 'ScoreSlide', { slideId: ids.region, region: { x: 0, y: 0, width: -5, height: 10 } }))).code).toBe(
+    expect((await statusOf(collect(client.scoreSlide({ slideId: ids.region, region: { x: 0, y: 0, width: -5, height: 10 } })))).code).toBe(
       grpc.status.INVALID_ARGUMENT,
     );
-    expect((await statusOf(collect(client, 'ScoreSlide', { slideId: ids.region, region: { x: 1e9, y: 0, width: 10, height: 10 } }))).code).toBe(
+    expect((await statusOf(collect(client.scoreSlide({ slideId: ids.region, region: { x: 1e9, y: 0, width: 10, height: 10 } })))).code).toBe(
       grpc.status.INVALID_ARGUMENT,
     );
-    expect((await statusOf(collect(client, 'StreamTiles', { slideId: ids.region, modelId: 'nope', tiles: [{ col: 0, row: 0 }] }))).code).toBe(
+    expect((await statusOf(collect(client.streamTiles({ slideId: ids.region, modelId: 'nope', tiles: [{ col: 0, row: 0 }] })))).code).toBe(
       grpc.status.NOT_FOUND,
     );
     await stillServing();
@@ -228,10 +214,10 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   it('rejects malformed GeoJSON annotations with INVALID_ARGUMENT before doing any work', async () => {
     const before = app.service.stats().tilesComputed;
     const { code, details } = await statusOf(
-      collect(client, 'ScoreSlide', {
+      collect(client.scoreSlide({
         slideId: ids.quarter,
-        annotations: { content: '{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":"oops"}}]}', format: 'ANNOTATION_FORMAT_GEOJSON' },
-      }),
+        annotations: { content: '{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":"oops"}}]}', format: AnnotationFormat.GEOJSON },
+      })),
     );
     expect(code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(details).toMatch(/coordinates|polygon|geojson/i);
@@ -241,17 +227,17 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
 
   it('a cancelled stream leaves no work running or queued', async () => {
     // At an assumed 1 um/px the model grid is 4x finer than the file's own scale: many tiles, none cached.
-    const { models } = await unary(client, 'ListModels', { slideId: ids.region, mppOverride: 1 });
-    const grid = models[0].grid;
+    const { models } = await client.listModels({ slideId: ids.region, mppOverride: 1 });
+    const grid = models[0].grid!;
     const tiles = [];
     for (let row = 0; row < grid.rows; row++) for (let col = 0; col < grid.cols; col++) tiles.push({ col, row });
     expect(tiles.length).toBeGreaterThan(50);
     const before = app.service.stats();
-    const call = client.StreamTiles({ slideId: ids.region, tiles, mppOverride: 1 });
-    call.on('error', () => {});
-    const first = await new Promise((resolve) => call.once('data', resolve));
-    expect(first).toBeDefined();
-    call.cancel();
+    const abort = new AbortController();
+    const stream = client.streamTiles({ slideId: ids.region, tiles, mppOverride: 1 }, { signal: abort.signal })[Symbol.asyncIterator]();
+    expect((await stream.next()).done).toBe(false);
+    abort.abort();
+    await stream.return?.().catch(() => {});
     await until(() => {
       const s = app.service.stats();
       return s.activeStreams === 0 && s.scheduler.running === 0 && s.scheduler.queued === 0;
@@ -261,7 +247,7 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     expect(after.tilesComputed - before.tilesComputed).toBeLessThan(10);
     // Nothing keeps running afterwards: a later one-tile request (the last tile, never reached) computes its tile and
     // nothing else, where work left over from the cancelled stream would be counted with it.
-    const later = await collect(client, 'StreamTiles', { slideId: ids.region, tiles: [tiles[tiles.length - 1]], mppOverride: 1 });
+    const later = await collect(client.streamTiles({ slideId: ids.region, tiles: [tiles[tiles.length - 1]], mppOverride: 1 }));
     expect(later).toHaveLength(1);
     expect(later[0].cached).toBe(false);
     expect(app.service.stats().tilesComputed).toBe(after.tilesComputed + 1);

@@ -2,7 +2,9 @@
 
 Usage: /usr/bin/python3 reflection_client.py HOST:PORT SERVICE CALLS_JSON
 CALLS_JSON is a list of {"method": name, "request": {...}} with requests in the proto's own field names; each
-call's responses are printed as one JSON line, in order. Uses only grpcio and protobuf (Debian: python3-grpcio).
+call's responses are printed as one JSON line, in order. With "summary": true a call prints, instead of its
+responses, how many messages came, the largest one's size, the polygons in them and the last message. The channel
+keeps grpcio's defaults (a 4 MiB receive limit). Uses only grpcio and protobuf (Debian: python3-grpcio).
 """
 import json
 import sys
@@ -113,6 +115,13 @@ def main():
         else:
             stub = channel.unary_unary(path, request_serializer=In.SerializeToString, response_deserializer=Out.FromString)
             responses = [stub(request, timeout=120)]
+        if call.get('summary'):
+            sizes = [r.ByteSize() for r in responses]
+            polygons = sum(len(getattr(r, r.WhichOneof('event')).polygons) for r in responses
+                           if r.DESCRIPTOR.oneofs and r.WhichOneof('event') == 'polygons')
+            print(json.dumps({'method': method.name, 'messages': len(responses), 'maxBytes': max(sizes), 'totalBytes': sum(sizes),
+                              'polygons': polygons, 'last': json_format.MessageToDict(responses[-1], preserving_proto_field_name=True)}))
+            continue
         print(json.dumps({'method': method.name, 'responses': [json_format.MessageToDict(r, preserving_proto_field_name=True) for r in responses]}))
 
 

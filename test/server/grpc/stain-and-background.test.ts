@@ -10,13 +10,14 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { makeLargeSlide } from '../../../server/src/bench/large-slide.js';
-import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
+import { StainNormalization } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { scoreEventsFromProto } from '@glomseg/api/from-proto.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { collect, statusOf, unary } from '../../helpers/grpc.js';
+import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 
 let folder: string;
 let app: GlomsegApp;
-let client: any;
+let client: GlomsegTestClient;
 const ids = { region: 'kidney-region.tif', glass: 'on-glass.tif', blank: 'blank.png' };
 
 beforeAll(async () => {
@@ -26,9 +27,9 @@ beforeAll(async () => {
   await sharp({ create: { width: 2048, height: 2048, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toFile(path.join(folder, ids.blank));
   await writeFile(path.join(folder, 'README'), 'test slides');
   app = await GlomsegApp.start({ slideFolders: [folder], slideFiles: [path.join(EVAL_REGION, 'kidney-region.tif')], modelFolder: MODELS, httpPort: false, device: 'cpu' });
-  client = createGlomsegClient(app.grpcAddress);
-  const { slides } = await unary(client, 'ListSlides', {});
-  for (const key of Object.keys(ids) as Array<keyof typeof ids>) ids[key] = slides.find((s: any) => s.id.endsWith(ids[key])).id;
+  client = glomsegClient(app.grpcAddress);
+  const { slides } = await client.listSlides({});
+  for (const key of Object.keys(ids) as Array<keyof typeof ids>) ids[key] = slides.find((s) => s.id.endsWith(ids[key]))!.id;
 });
 
 afterAll(async () => {
@@ -39,49 +40,51 @@ afterAll(async () => {
 
 describe('stain statistics and background tiles', () => {
   it("reports a slide's own Lab statistics over its tissue, measured on a low-resolution level", async () => {
-    const info = await unary(client, 'GetSlideInfo', { slideId: ids.region });
-    expect(info.stain.measured).toBe(true);
-    expect(info.stain.level).toBeGreaterThan(0);
-    expect(info.stain.tissueMapped).toBe(true);
-    expect(info.stain.tissueFraction).toBeGreaterThan(0.9); // the eval region is nearly all tissue
+    const info = await client.getSlideInfo({ slideId: ids.region });
+    expect(info.stain!.measured).toBe(true);
+    expect(info.stain!.level).toBeGreaterThan(0);
+    expect(info.stain!.tissueMapped).toBe(true);
+    expect(info.stain!.tissueFraction).toBeGreaterThan(0.9); // the eval region is nearly all tissue
     // PAS kidney: mid lightness, magenta (a > 0), towards blue (b < 0); spread of several units on each axis.
-    const [L, a, b] = info.stain.labMean;
+    const [L, a, b] = info.stain!.labMean;
     expect(L).toBeGreaterThan(30);
     expect(L).toBeLessThan(70);
     expect(a).toBeGreaterThan(15);
     expect(b).toBeLessThan(0);
-    for (const s of info.stain.labStd) expect(s).toBeGreaterThan(2);
+    for (const s of info.stain!.labStd) expect(s).toBeGreaterThan(2);
 
-    const glass = await unary(client, 'GetSlideInfo', { slideId: ids.glass });
-    expect(glass.stain.tissueFraction).toBeLessThan(0.6);
-    expect(glass.stain.tissueFraction).toBeGreaterThan(0.3);
-    const blank = await unary(client, 'GetSlideInfo', { slideId: ids.blank });
-    expect(blank.stain.measured).toBe(false);
-    expect(blank.stain.unmeasuredBecause).toMatch(/too little tissue/);
+    const glass = await client.getSlideInfo({ slideId: ids.glass });
+    expect(glass.stain!.tissueFraction).toBeLessThan(0.6);
+    expect(glass.stain!.tissueFraction).toBeGreaterThan(0.3);
+    const blank = await client.getSlideInfo({ slideId: ids.blank });
+    expect(blank.stain!.measured).toBe(false);
+    expect(blank.stain!.unmeasuredBecause).toMatch(/too little tissue/);
   });
 
   it('skips tiles of bare glass, says so, and infers them only when asked', async () => {
-    const { models } = await unary(client, 'ListModels', { slideId: ids.glass });
-    const grid = models[0].grid;
+    const { models } = await client.listModels({ slideId: ids.glass });
+    const grid = models[0].grid!;
     const corner = { col: grid.cols - 1, row: grid.rows - 1 }; // white glass
     const tissue = { col: 1, row: 1 }; // inside the eval region
     const before = app.service.stats().tilesComputed;
-    const results = await collect(client, 'StreamTiles', { slideId: ids.glass, tiles: [corner, tissue] });
-    const byTile = new Map(results.map((r: any) => [`${r.tile.col},${r.tile.row}`, r]));
-    expect(byTile.get(`${corner.col},${corner.row}`).skipped).toBe(true);
-    expect(byTile.get(`${corner.col},${corner.row}`).polygons).toEqual([]);
-    expect(byTile.get('1,1').skipped).toBe(false);
+    const results = await collect(client.streamTiles({ slideId: ids.glass, tiles: [corner, tissue] }));
+    const byTile = new Map(results.map((r) => [`${r.tile!.col},${r.tile!.row}`, r]));
+    expect(byTile.get(`${corner.col},${corner.row}`)!.skipped).toBe(true);
+    expect(byTile.get(`${corner.col},${corner.row}`)!.polygons).toEqual([]);
+    expect(byTile.get('1,1')!.skipped).toBe(false);
     expect(app.service.stats().tilesComputed).toBe(before + 1);
 
-    const asked = await collect(client, 'StreamTiles', { slideId: ids.glass, tiles: [corner], includeBackground: true });
+    const asked = await collect(client.streamTiles({ slideId: ids.glass, tiles: [corner], includeBackground: true }));
     expect(asked[0].skipped).toBe(false);
     expect(app.service.stats().tilesComputed).toBe(before + 2);
   });
 
   it('scores a slide on glass with its background skipped, finding what scoring every tile finds', async () => {
     const score = async (includeBackground: boolean) => {
-      const events = await collect(client, 'ScoreSlide', { slideId: ids.glass, includeBackground });
-      return { last: events.filter((e: any) => e.progress).at(-1).progress, result: events.at(-1).result };
+      const events = await collect(scoreEventsFromProto(client.scoreSlide({ slideId: ids.glass, includeBackground })));
+      const last = events.at(-1)!;
+      if (last.kind !== 'result') throw new Error('no result');
+      return { last: events.flatMap((e) => (e.kind === 'progress' ? [e.progress] : [])).at(-1)!, result: last.result };
     };
     const skipping = await score(false);
     const all = await score(true);
@@ -95,8 +98,8 @@ describe('stain statistics and background tiles', () => {
   it('normalises stain on request against the card reference, cached apart from unnormalised results', async () => {
     const tiles = [{ col: 2, row: 2 }];
     const before = app.service.stats().tilesComputed;
-    const off = await collect(client, 'StreamTiles', { slideId: ids.region, tiles, stainNormalization: 'STAIN_NORMALIZATION_OFF' });
-    const reinhard = await collect(client, 'StreamTiles', { slideId: ids.region, tiles, stainNormalization: 'STAIN_NORMALIZATION_REINHARD' });
+    const off = await collect(client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.OFF }));
+    const reinhard = await collect(client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.REINHARD }));
     expect(app.service.stats().tilesComputed).toBe(before + 2);
     expect(off[0].cached || reinhard[0].cached).toBe(false);
     // Same slide, mapped to statistics close to its own: the same glomeruli, outlines that differ a little.
@@ -105,10 +108,10 @@ describe('stain statistics and background tiles', () => {
   });
 
   it('refuses normalisation of a slide with no tissue to measure, and an unknown method', async () => {
-    const blank = await statusOf(collect(client, 'StreamTiles', { slideId: ids.blank, tiles: [{ col: 0, row: 0 }], stainNormalization: 'STAIN_NORMALIZATION_REINHARD' }));
+    const blank = await statusOf(collect(client.streamTiles({ slideId: ids.blank, tiles: [{ col: 0, row: 0 }], stainNormalization: StainNormalization.REINHARD })));
     expect(blank.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(blank.details).toMatch(/too little tissue.*'off'/);
-    const unknown = await statusOf(collect(client, 'StreamTiles', { slideId: ids.region, tiles: [{ col: 0, row: 0 }], stainNormalization: 7 }));
+    const unknown = await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: [{ col: 0, row: 0 }], stainNormalization: 7 as StainNormalization })));
     expect(unknown.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(unknown.details).toMatch(/stain_normalization/);
   });

@@ -1,17 +1,16 @@
 /** /metrics on the real app after real traffic: stream outcomes, tiles, stage latencies, status codes, sockets, RSS. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlomsegApp } from '../../../server/src/app.js';
-import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { collect, statusOf, unary } from '../../helpers/grpc.js';
+import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 import { callGrpcWeb } from '../web/grpc-web-client.js';
 
 let app: GlomsegApp;
-let client: any;
+let client: GlomsegTestClient;
 
 beforeAll(async () => {
   app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu' });
-  client = createGlomsegClient(app.grpcAddress);
+  client = glomsegClient(app.grpcAddress);
 });
 
 afterAll(async () => {
@@ -28,9 +27,9 @@ function sample(text: string, series: string): number {
 
 describe('/metrics', () => {
   it('counts streams, tiles, stage latencies, call codes and sockets, and reports RSS', async () => {
-    await collect(client, 'StreamTiles', { slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }, { col: 1, row: 0 }] });
-    await collect(client, 'StreamTiles', { slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] });
-    expect((await statusOf(unary(client, 'GetSlideInfo', { slideId: 'no-such.tif' }))).code).toBe(5);
+    await collect(client.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }, { col: 1, row: 0 }] }));
+    await collect(client.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] }));
+    expect((await statusOf(client.getSlideInfo({ slideId: 'no-such.tif' }))).code).toBe(5);
     const web = await callGrpcWeb(app.httpUrl!, 'ListSlides', 'ListSlidesRequest', 'ListSlidesResponse', {});
     expect(web.status).toBe(0);
 

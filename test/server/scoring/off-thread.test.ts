@@ -5,14 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { AnnotationFormat, type ScoreSlideEvent } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
+import { statusName } from '@glomseg/api/error-codes.js';
+import { ConnectError } from '@connectrpc/connect';
 import { GlomsegApp } from '../../../server/src/app.js';
-import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
 import { ScoringPool } from '../../../server/src/scoring/scoring-pool.js';
 import { DEFAULT_LIMITS } from '../../../server/src/validation/limits.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { collect, statusOf } from '../../helpers/grpc.js';
+import { collect, glomsegClient, healthClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 import { geoJsonOf, manySquares, starRing } from '../../../server/src/bench/hostile-inputs.js';
 
 const SLIDE = 'kidney-region.tif';
@@ -22,17 +23,15 @@ const HEIGHT = 4800;
 const HEALTH_DEADLINE_MS = 1500;
 
 let app: GlomsegApp;
-let client: any;
-let health: any;
+let client: GlomsegTestClient;
+let health: ReturnType<typeof healthClient>;
 
 beforeAll(async () => {
   app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu', warm: true });
-  client = createGlomsegClient(app.grpcAddress);
-  const def = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String, defaults: true });
-  const Health = (grpc.loadPackageDefinition(def) as any).grpc.health.v1.Health;
-  health = new Health(app.grpcAddress, grpc.credentials.createInsecure());
+  client = glomsegClient(app.grpcAddress);
+  health = healthClient(app.grpcAddress);
   // Cache the model tiles first, so the scoring below is what runs during the probes.
-  await collect(client, 'ScoreSlide', { slideId: SLIDE });
+  await collect(client.scoreSlide({ slideId: SLIDE }));
 });
 
 afterAll(async () => {
@@ -41,12 +40,19 @@ afterAll(async () => {
   await app?.close();
 });
 
-function checkHealth(): Promise<string> {
-  return new Promise((resolve) =>
-    health.Check({ service: 'glomseg.v1.Glomseg' }, { deadline: Date.now() + HEALTH_DEADLINE_MS }, (error: grpc.ServiceError | null, reply: any) =>
-      resolve(error ? grpc.status[error.code] : reply.status),
-    ),
-  );
+async function checkHealth(): Promise<string> {
+  try {
+    return HealthCheckResponse_ServingStatus[(await health.check({ service: 'glomseg.v1.Glomseg' }, { timeoutMs: HEALTH_DEADLINE_MS })).status];
+  } catch (error) {
+    return statusName(ConnectError.from(error).code);
+  }
+}
+
+/** The summary that ends a ScoreSlide stream. */
+function summaryOf(events: ScoreSlideEvent[]) {
+  const last = events.at(-1)?.event;
+  if (last?.case !== 'result') throw new Error('the stream ended without its result');
+  return last.value;
 }
 
 /** Runs `work` while probing health back to back; every probe must answer SERVING within the deadline. */
@@ -67,18 +73,17 @@ async function probedWhile<T>(work: Promise<T>): Promise<{ result: T; probes: st
 describe('CPU-heavy scoring runs off the serving thread', () => {
   it('a 10,000-vertex star over the whole slide: Dice completes while every health probe answers in time', async () => {
     const star = geoJsonOf([starRing(9_999, WIDTH / 2, HEIGHT / 2, 500, 2300)]);
-    const { result, probes } = await probedWhile(collect(client, 'ScoreSlide', { slideId: SLIDE, annotations: { content: star, format: 'GEOJSON' } }));
-    const final = result.at(-1).result;
-    expect(final.hasMetrics).toBe(true);
-    expect(final.metrics.truthCount).toBe(1);
+    const { result, probes } = await probedWhile(collect(client.scoreSlide({ slideId: SLIDE, annotations: { content: star, format: AnnotationFormat.GEOJSON } })));
+    const final = summaryOf(result);
+    expect(final.metrics?.truthCount).toBe(1);
     expect(probes.length).toBeGreaterThan(3);
     expect(probes.every((p) => p === 'SERVING'), probes.join(',')).toBe(true);
   });
 
   it('a full-mask RLE of the slide: decoded and scored while every health probe answers in time', async () => {
     const rle = `id,encoding\nkidney-region,1 ${WIDTH * HEIGHT}\n`;
-    const { result, probes } = await probedWhile(collect(client, 'ScoreSlide', { slideId: SLIDE, annotations: { content: rle, format: 'RLE_CSV' } }));
-    expect(result.at(-1).result.metrics.truthArea).toBe(WIDTH * HEIGHT);
+    const { result, probes } = await probedWhile(collect(client.scoreSlide({ slideId: SLIDE, annotations: { content: rle, format: AnnotationFormat.RLE_CSV } })));
+    expect(summaryOf(result).metrics!.truthArea).toBe(WIDTH * HEIGHT);
     expect(probes.length).toBeGreaterThan(3);
     expect(probes.every((p) => p === 'SERVING'), probes.join(',')).toBe(true);
   });
@@ -93,7 +98,7 @@ describe('truths past the cost bounds are refused up front', () => {
   ])('%s: RESOURCE_EXHAUSTED before any inference, health still answering', async (_name, make, message) => {
     const content = make();
     const before = app.service.stats().tilesComputed;
-    const { result, probes } = await probedWhile(statusOf(collect(client, 'ScoreSlide', { slideId: SLIDE, mppOverride: 0.25, annotations: { content, format: 'GEOJSON' } })));
+    const { result, probes } = await probedWhile(statusOf(collect(client.scoreSlide({ slideId: SLIDE, mppOverride: 0.25, annotations: { content, format: AnnotationFormat.GEOJSON } }))));
     expect(result.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(result.details).toMatch(message);
     // mpp 0.25 is a grid nothing is cached for: no tile ran, the refusal came first.

@@ -11,9 +11,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { GlomsegApp } from '../../../server/src/app.js';
-import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
+import { createClient, type Client } from '@connectrpc/connect';
+import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { Health, HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
+import { GrpcJsTransport } from '../../../server/src/grpc/grpc-js-transport.js';
+import { statusOf } from '../../helpers/grpc.js';
 import { resolveServeSecurity } from '../../../server/src/cli/serve-security.js';
 import { exposureWarning } from '../../../server/src/security/exposure.js';
 import { BearerTokens } from '../../../server/src/security/bearer-tokens.js';
@@ -28,29 +31,22 @@ const PORTAL = 'http://portal.example';
 let ca: TestCa;
 let caPem: Buffer;
 let app: GlomsegApp;
-let tlsClient: any;
+let tlsClient: ReturnType<typeof grpcJsClient<typeof Glomseg>>;
 let grpcPort: number;
 let httpPort: number;
 
-function withToken(token = TOKEN): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  metadata.set('authorization', `Bearer ${token}`);
-  return metadata;
+/** A typed client over a grpc-js channel with these credentials (TLS, mutual TLS). */
+function grpcJsClient<S extends typeof Glomseg | typeof Health>(service: S, address: string, credentials?: grpc.ChannelCredentials): Client<S> & { close(): void } {
+  const transport = new GrpcJsTransport(address, { credentials });
+  return Object.assign(createClient(service, transport), { close: () => transport.close() });
 }
 
-function call(client: any, method: string, request: object, metadata = new grpc.Metadata()): Promise<{ code: number; response?: any }> {
-  return new Promise((resolve) =>
-    client[method](request, metadata, (error: grpc.ServiceError | null, response: any) => resolve(error ? { code: error.code } : { code: grpc.status.OK, response })),
-  );
+function withToken(token = TOKEN) {
+  return { headers: { authorization: `Bearer ${token}` } };
 }
 
-function streamStatus(client: any, method: string, request: object, metadata = new grpc.Metadata()): Promise<number> {
-  return new Promise((resolve) => {
-    const stream = client[method](request, metadata);
-    stream.on('data', () => undefined);
-    stream.on('error', (error: grpc.ServiceError) => resolve(error.code));
-    stream.on('end', () => resolve(grpc.status.OK));
-  });
+async function streamStatus(stream: AsyncIterable<unknown>): Promise<number> {
+  return (await statusOf(stream)).code;
 }
 
 /** An HTTPS request to the web port with the test CA; headers as given (Host and Origin included). */
@@ -84,7 +80,7 @@ beforeAll(async () => {
   app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu', security });
   grpcPort = Number(app.grpcAddress.split(':').pop());
   httpPort = Number(new URL(app.httpUrl!).port);
-  tlsClient = createGlomsegClient(`localhost:${grpcPort}`, grpc.credentials.createSsl(caPem));
+  tlsClient = grpcJsClient(Glomseg, `localhost:${grpcPort}`, grpc.credentials.createSsl(caPem));
 });
 
 afterAll(async () => {
@@ -95,15 +91,14 @@ afterAll(async () => {
 
 describe('bearer tokens over gRPC (TLS, test CA, grpc-js client)', () => {
   it('refuses glomseg calls without a valid token with UNAUTHENTICATED and answers with one', async () => {
-    expect((await call(tlsClient, 'ListSlides', {})).code).toBe(grpc.status.UNAUTHENTICATED);
-    expect((await call(tlsClient, 'ListSlides', {}, withToken('wrong-token'))).code).toBe(grpc.status.UNAUTHENTICATED);
-    expect((await call(tlsClient, 'GetSlideInfo', { slideId: 'kidney-region.tif' })).code).toBe(grpc.status.UNAUTHENTICATED);
-    expect(await streamStatus(tlsClient, 'StreamTiles', { slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] })).toBe(grpc.status.UNAUTHENTICATED);
-    expect(await streamStatus(tlsClient, 'ScoreSlide', { slideId: 'kidney-region.tif' })).toBe(grpc.status.UNAUTHENTICATED);
-    const ok = await call(tlsClient, 'ListSlides', {}, withToken());
-    expect(ok.code).toBe(grpc.status.OK);
-    expect(ok.response.slides.map((s: { id: string }) => s.id)).toContain('kidney-region.tif');
-    expect((await call(tlsClient, 'ListSlides', {}, withToken('second-token-abcdef'))).code).toBe(grpc.status.OK);
+    expect((await statusOf(tlsClient.listSlides({}))).code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await statusOf(tlsClient.listSlides({}, withToken('wrong-token')))).code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await statusOf(tlsClient.getSlideInfo({ slideId: 'kidney-region.tif' }))).code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await streamStatus(tlsClient.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] }))).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await streamStatus(tlsClient.scoreSlide({ slideId: 'kidney-region.tif' }))).toBe(grpc.status.UNAUTHENTICATED);
+    const ok = await tlsClient.listSlides({}, withToken());
+    expect(ok.slides.map((s) => s.id)).toContain('kidney-region.tif');
+    expect((await statusOf(tlsClient.listSlides({}, withToken('second-token-abcdef')))).code).toBe(grpc.status.OK);
   });
 
   it('refuses reflection without a token, and keeps health open for probes', async () => {
@@ -119,18 +114,15 @@ describe('bearer tokens over gRPC (TLS, test CA, grpc-js client)', () => {
     reflection.close();
     expect(code).toBe(grpc.status.UNAUTHENTICATED);
 
-    const healthDef = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String, defaults: true });
-    const Health = (grpc.loadPackageDefinition(healthDef) as any).grpc.health.v1.Health;
-    const health = new Health(`localhost:${grpcPort}`, grpc.credentials.createSsl(caPem));
-    const answer = await call(health, 'Check', { service: 'glomseg.v1.Glomseg' });
+    const health = grpcJsClient(Health, `localhost:${grpcPort}`, grpc.credentials.createSsl(caPem));
+    const answer = await health.check({ service: 'glomseg.v1.Glomseg' });
     health.close();
-    expect(answer.code).toBe(grpc.status.OK);
-    expect(answer.response.status).toBe('SERVING');
+    expect(answer.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
   });
 
   it('does not talk plaintext on the TLS port', async () => {
-    const plain = createGlomsegClient(`127.0.0.1:${grpcPort}`);
-    const answer = await call(plain, 'ListSlides', {}, withToken());
+    const plain = grpcJsClient(Glomseg, `127.0.0.1:${grpcPort}`);
+    const answer = await statusOf(plain.listSlides({}, withToken()));
     plain.close();
     expect(answer.code).toBe(grpc.status.UNAVAILABLE);
   });
@@ -227,12 +219,12 @@ describe('mutual TLS', () => {
     const mtls = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu', security });
     const port = mtls.grpcAddress.split(':').pop();
     try {
-      const anonymous = createGlomsegClient(`localhost:${port}`, grpc.credentials.createSsl(caPem));
-      expect((await call(anonymous, 'ListSlides', {})).code).toBe(grpc.status.UNAVAILABLE);
+      const anonymous = grpcJsClient(Glomseg, `localhost:${port}`, grpc.credentials.createSsl(caPem));
+      expect((await statusOf(anonymous.listSlides({}))).code).toBe(grpc.status.UNAVAILABLE);
       anonymous.close();
       const [key, cert] = await Promise.all([readFile(ca.clientKey), readFile(ca.clientCert)]);
-      const known = createGlomsegClient(`localhost:${port}`, grpc.credentials.createSsl(caPem, key, cert));
-      expect((await call(known, 'ListSlides', {})).code).toBe(grpc.status.OK);
+      const known = grpcJsClient(Glomseg, `localhost:${port}`, grpc.credentials.createSsl(caPem, key, cert));
+      expect((await statusOf(known.listSlides({}))).code).toBe(grpc.status.OK);
       known.close();
     } finally {
       await mtls.close();

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlomsegApp } from '../../../server/src/app.js';
-import type { TileOutcome } from '../../../server/src/service/types.js';
+import type { TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 
 const SLIDE = 'kidney-region.tif';

@@ -9,14 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { GlomsegApp } from '../../../server/src/app.js';
-import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { AnnotationFormat, ScoreSlideRequestSchema, StreamTilesRequestSchema } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { libraryDetail } from '../../../server/src/slides/library-detail.js';
 import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS } from '../../helpers/paths.js';
-import { collect, statusOf } from '../../helpers/grpc.js';
+import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 import { hugeTiledTiff, oneRowStripTiff } from './crafted-tiff.js';
 
 let app: GlomsegApp;
-let client: any;
+let client: GlomsegTestClient;
 let folder: string;
 let truth: string;
 const REGION = 'eval-region/kidney-region.tif';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   await writeFile(path.join(folder, 'one-row-strips.tif'), oneRowStripTiff(2000, 2000));
   truth = await readFile(KIDNEY_REGION_GEOJSON, 'utf8');
   app = await GlomsegApp.start({ slideFolders: [EVAL_REGION, folder], modelFolder: MODELS, httpPort: 0, device: 'cpu' });
-  client = createGlomsegClient(app.grpcAddress);
+  client = glomsegClient(app.grpcAddress);
 });
 
 afterAll(async () => {
@@ -39,9 +40,13 @@ afterAll(async () => {
 
 const slideIdOf = (name: string) => `${path.basename(folder)}/${name}`;
 
-async function refused(method: 'ScoreSlide' | 'StreamTiles', request: object) {
+async function refused(method: 'ScoreSlide' | 'StreamTiles', request: Record<string, unknown>) {
   const before = app.service.stats().tilesComputed;
-  const status = await statusOf(collect(client, method, request));
+  const stream: AsyncIterable<unknown> =
+    method === 'ScoreSlide'
+      ? client.scoreSlide(request as MessageInitShape<typeof ScoreSlideRequestSchema>)
+      : client.streamTiles(request as MessageInitShape<typeof StreamTilesRequestSchema>);
+  const status = await statusOf(collect(stream));
   // Refused up front: not one model tile was computed for it.
   expect(app.service.stats().tilesComputed).toBe(before);
   expect(status.details).not.toMatch(/internal|RangeError|serializ/i);
@@ -93,7 +98,7 @@ describe('request validation at the edge', () => {
   });
 
   it('checks the Dice grid before inference: -5 and 2^31-1 are invalid, a 1 x 1 grid is too many cells', async () => {
-    const annotations = { content: truth, format: 'GEOJSON' };
+    const annotations = { content: truth, format: AnnotationFormat.GEOJSON };
     const negative = await refused('ScoreSlide', { slideId: REGION, annotations, diceTileWidth: -5 });
     expect(negative.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(negative.details).toContain('dice_tile_width');

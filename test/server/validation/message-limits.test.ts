@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { GlomsegApp } from '../../../server/src/app.js';
-import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
 import { DEFAULT_LIMITS } from '../../../server/src/validation/limits.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { unary } from '../../helpers/grpc.js';
+import { glomsegClient } from '../../helpers/grpc.js';
 import { compressedFrame, gzipBomb } from '../../../server/src/bench/hostile-inputs.js';
 
 let app: GlomsegApp;
@@ -25,9 +24,9 @@ afterAll(async () => {
 });
 
 async function stillServing(): Promise<void> {
-  const client = createGlomsegClient(app.grpcAddress);
+  const client = glomsegClient(app.grpcAddress);
   try {
-    expect((await unary(client, 'ListSlides', {})).slides.length).toBeGreaterThan(0);
+    expect((await client.listSlides({})).slides.length).toBeGreaterThan(0);
   } finally {
     client.close();
   }

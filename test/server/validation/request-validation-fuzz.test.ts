@@ -8,31 +8,33 @@ import fc from 'fast-check';
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
 import { isGlomsegError } from '@glomseg/shared/errors.js';
-import * as pb from '../../../gen/glomseg/v1/glomseg_pb.js';
-import { scoreSlideParamsFromProto, streamTilesParamsFromProto } from '../../../server/src/protocol/proto-mapping.js';
-import { MPP_RANGE, THRESHOLD_RANGE } from '../../../server/src/validation/limits.js';
+import * as pb from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import { scoreSlideParamsFromProto, streamTilesParamsFromProto } from '@glomseg/api/from-proto.js';
+import { MPP_RANGE } from '@glomseg/shared/tile-grid.js';
+import { THRESHOLD_RANGE } from '@glomseg/api/request-fields.js';
 import { GlomsegApp } from '../../../server/src/app.js';
-import { createGlomsegClient } from '../../../server/src/grpc/proto.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { collect, statusOf } from '../../helpers/grpc.js';
+import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 
 const double = fc.oneof(fc.double(), fc.constantFrom(0, -0, Number.NaN, Infinity, -Infinity, 1e-50, 2 ** 31, -(2 ** 31), 0.5, 100, 1e308, Number.MIN_VALUE));
 const float = double.map(Math.fround);
 const int32 = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(0, -5, 1, 2 ** 31 - 1, -(2 ** 31)));
 const rect = fc.record({ x: double, y: double, width: double, height: double });
+// Optional fields: unset as often as any value.
+const unsetOr = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined });
 const scoreRequest = fc.record({
   slideId: fc.oneof(fc.string({ maxLength: 8 }), fc.constant('no-such-slide.tif')),
-  region: fc.option(rect, { nil: undefined }),
-  mppOverride: double,
-  threshold: float,
-  diceTileWidth: int32,
-  diceTileHeight: int32,
+  region: unsetOr(rect),
+  mppOverride: unsetOr(double),
+  threshold: unsetOr(float),
+  diceTileWidth: unsetOr(int32),
+  diceTileHeight: unsetOr(int32),
 });
 const tilesRequest = fc.record({
   slideId: fc.constant('no-such-slide.tif'),
   tiles: fc.array(fc.record({ col: int32, row: int32 }), { maxLength: 4 }),
-  mppOverride: double,
-  threshold: float,
+  mppOverride: unsetOr(double),
+  threshold: unsetOr(float),
 });
 
 function inRange(value: number | undefined, range: { min: number; max: number }): void {
@@ -82,10 +84,10 @@ describe('request validation under fuzzing', () => {
 
 describe('the real server under fuzzed requests', () => {
   let app: GlomsegApp;
-  let client: any;
+  let client: GlomsegTestClient;
   beforeAll(async () => {
     app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu' });
-    client = createGlomsegClient(app.grpcAddress);
+    client = glomsegClient(app.grpcAddress);
   });
   afterAll(async () => {
     client?.close();
@@ -97,8 +99,8 @@ describe('the real server under fuzzed requests', () => {
     await fc.assert(
       fc.asyncProperty(scoreRequest, tilesRequest, async (score, tiles) => {
         // Unknown slides only: every request ends at validation or the slide lookup, before any inference.
-        const a = await statusOf(collect(client, 'ScoreSlide', { ...score, slideId: `fuzz/${score.slideId}` }));
-        const b = await statusOf(collect(client, 'StreamTiles', tiles));
+        const a = await statusOf(collect(client.scoreSlide({ ...score, slideId: `fuzz/${score.slideId}` })));
+        const b = await statusOf(collect(client.streamTiles(tiles)));
         expect(allowed.has(a.code), `${a.code} ${a.details}`).toBe(true);
         expect(allowed.has(b.code), `${b.code} ${b.details}`).toBe(true);
       }),

@@ -12,7 +12,7 @@ import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import type { ErrorEventDetail } from '../../events.js';
 import { glomsegEvent } from '../../events.js';
 import { describeError, glomsegClient, serverBaseUrl, type RequestHeaders } from '../../glomseg-client.js';
-import { slideFromProto } from '../../proto-to-domain.js';
+import { slideInfoFromProto, slideSummaryFromProto } from '@glomseg/api/from-proto.js';
 import { slideProjection, slideTileSource, type PixelSize } from '../../slide-pyramid.js';
 import type { GlomsegOverlay } from '../overlay/glomseg-overlay.js';
 import '../../overlay.js';
@@ -135,7 +135,7 @@ export class GlomsegViewer extends LitElement {
   private async loadSlideList(): Promise<void> {
     try {
       const response = await glomsegClient(this.serverUrl, this.headers).listSlides({});
-      this.slides = response.slides.map((s) => ({ id: s.id, name: s.name, fileSize: Number(s.fileSize) }));
+      this.slides = response.slides.map(slideSummaryFromProto);
       const linked = readLocation()?.slide;
       if (linked && this.slides.some((s) => s.id === linked)) this.slide = linked;
       else if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
@@ -155,7 +155,7 @@ export class GlomsegViewer extends LitElement {
     try {
       const info = await glomsegClient(this.serverUrl, this.headers).getSlideInfo({ slideId }, { signal: abort.signal });
       if (abort.signal.aborted) return;
-      this.showSlide(map, slideFromProto(info));
+      this.showSlide(map, slideInfoFromProto(info));
     } catch (error) {
       if (!abort.signal.aborted) this.showError(describeError(error, this.serverUrl));
     }

@@ -1,10 +1,15 @@
-/** Domain types of the glomseg service. No gRPC here: handlers translate proto <-> these. */
-import type { GlomerulusPolygon, Rect } from '@glomseg/shared/geometry.js';
-import type { ModelCard } from '@glomseg/shared/model-card.js';
-import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
-import type { TileAddress, TileGrid } from '@glomseg/shared/tile-grid.js';
-import type { DiceMetrics } from '@glomseg/shared/dice.js';
-import type { SlideStainStatistics, StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
+/**
+ * The glomseg service's contract: the domain types it takes and yields, the interface the protocol layer
+ * (api/src/service-impl.ts) calls, and the ports the service itself depends on. No wire types here.
+ */
+import type { AnnotationBudget } from './annotation-budget.js';
+import type { GlomerulusPolygon, Polygon, Rect } from './geometry.js';
+import type { ModelCard } from './model-card.js';
+import type { Segmenter } from './segmenter.js';
+import type { SlideMetadata, SlideSource } from './slide-source.js';
+import type { TileAddress, TileGrid } from './tile-grid.js';
+import type { DiceMetrics } from './dice.js';
+import type { SlideStainStatistics, StainNormalizationChoice } from './stain-normalization.js';
 
 /** A slide as GetSlideInfo describes it: the file's metadata and what its survey measured. */
 export interface SlideInfo extends SlideMetadata {
@@ -117,4 +122,39 @@ export interface GlomsegService {
   /** Counters for monitoring and tests (streams cancelled, tiles dropped, cache size). */
   stats?(): object;
   close(): Promise<void>;
+}
+
+// ---- The ports the service depends on (implemented at the edges: files and URLs, ONNX, worker threads) ----
+
+/** Ground truth as the scorer receives it. */
+export interface TruthInput {
+  content: string;
+  format: AnnotationFormat;
+  name?: string;
+  /** Slide size in level-0 pixels (RLE masks). */
+  width: number;
+  height: number;
+  budget: AnnotationBudget;
+}
+
+/** Where slides come from (the slide catalog at the edge). */
+export interface SlideProvider {
+  list(signal?: AbortSignal): Promise<SlideSummary[]>;
+  open(slideId: string, signal?: AbortSignal): Promise<SlideSource>;
+}
+
+/** Where models come from (the model registry and its ONNX sessions at the edge). */
+export interface ModelProvider {
+  list(): ModelCard[];
+  get(modelId: string): ModelCard;
+  defaultModel(): ModelCard;
+  segmenter(modelId: string, signal?: AbortSignal): Promise<Segmenter>;
+  /** The execution provider a model runs on, or the one it will run on. */
+  deviceOf(modelId: string): string;
+}
+
+/** Ground truth, checked and scored off the serving thread (the scoring worker pool at the edge). */
+export interface TruthScorer {
+  checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<{ polygons: number; vertices: number }>;
+  scoreDice(truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }, signal: AbortSignal): Promise<DiceMetrics>;
 }

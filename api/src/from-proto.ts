@@ -1,0 +1,264 @@
+/**
+ * Wire -> domain: the requests the server receives (each field checked here, before any work) and the replies
+ * clients receive (the CLI, the plugin, tests), as the plain types of shared/. The way back is api/src/to-proto.ts.
+ */
+import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import { GlomsegError } from '@glomseg/shared/errors.js';
+import type { GlomerulusPolygon, Rect, Ring, TileEdge } from '@glomseg/shared/geometry.js';
+import type {
+  ModelSummary,
+  ScoreEvent,
+  ScoreResult,
+  ScoreSlideParams,
+  SlideInfo,
+  SlideSummary,
+  StreamTilesParams,
+  TileOutcome,
+} from '@glomseg/shared/glomseg-service.js';
+import type { ModelCard } from '@glomseg/shared/model-card.js';
+import type { SlideLevel } from '@glomseg/shared/slide-source.js';
+import type { TileGrid } from '@glomseg/shared/tile-grid.js';
+import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
+import { validDiceTileEdge, validMppOverride, validRegion, validSlideId, validThreshold, validTileAddress } from './request-fields.js';
+import { ANNOTATION_FORMATS, STAIN_NORMALIZATIONS, TILE_EDGES } from './wire-enums.js';
+
+function optionalString(value: string): string | undefined {
+  return value === '' ? undefined : value;
+}
+
+// ---- requests (server side) ----
+
+export function streamTilesParamsFromProto(request: pb.StreamTilesRequest): StreamTilesParams {
+  return {
+    slideId: validSlideId(request.slideId),
+    modelId: optionalString(request.modelId),
+    tiles: request.tiles.map((tile, index) => validTileAddress(tile, index)),
+    mppOverride: validMppOverride(request.mppOverride),
+    threshold: validThreshold(request.threshold),
+    stainNormalization: STAIN_NORMALIZATIONS.name(request.stainNormalization),
+    includeBackground: request.includeBackground,
+  };
+}
+
+export function listModelsParamsFromProto(request: pb.ListModelsRequest): { slideId?: string; mppOverride?: number } {
+  return { slideId: optionalString(request.slideId), mppOverride: validMppOverride(request.mppOverride) };
+}
+
+export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): ScoreSlideParams {
+  return {
+    slideId: validSlideId(request.slideId),
+    modelId: optionalString(request.modelId),
+    region: validRegion(request.region),
+    annotations: request.annotations
+      ? {
+          content: request.annotations.content,
+          format: ANNOTATION_FORMATS.name(request.annotations.format),
+          name: optionalString(request.annotations.name),
+        }
+      : undefined,
+    mppOverride: validMppOverride(request.mppOverride),
+    threshold: validThreshold(request.threshold),
+    diceTileWidth: validDiceTileEdge('dice_tile_width', request.diceTileWidth),
+    diceTileHeight: validDiceTileEdge('dice_tile_height', request.diceTileHeight),
+    stainNormalization: STAIN_NORMALIZATIONS.name(request.stainNormalization),
+    includeBackground: request.includeBackground,
+  };
+}
+
+// ---- replies (client side) ----
+
+export function slideSummaryFromProto(slide: pb.SlideSummary): SlideSummary {
+  return { id: slide.id, name: slide.name, fileSize: Number(slide.fileSize) };
+}
+
+export function slideInfoFromProto(info: pb.SlideInfo): SlideInfo {
+  const levels: SlideLevel[] = info.levels.map((l) => ({
+    index: l.index,
+    width: l.width,
+    height: l.height,
+    downsample: l.downsample,
+    tileWidth: l.tileWidth ?? 0,
+    tileHeight: l.tileHeight ?? 0,
+    synthesized: l.synthesized,
+  }));
+  const stain = info.stain;
+  return {
+    id: info.id,
+    name: info.name,
+    width: info.width,
+    height: info.height,
+    levels,
+    tileWidth: info.tileWidth,
+    tileHeight: info.tileHeight,
+    mppX: info.mppX,
+    mppY: info.mppY,
+    mppSource: info.mppSource as SlideInfo['mppSource'],
+    format: info.format as SlideInfo['format'],
+    compression: info.compression,
+    metadata: { ...info.metadata },
+    fileSize: Number(info.fileSize),
+    samplesPerPixel: info.samplesPerPixel,
+    stain: {
+      statistics: stain?.measured
+        ? {
+            mean: [...stain.labMean] as [number, number, number],
+            std: [...stain.labStd] as [number, number, number],
+            tissueFraction: stain.tissueFraction,
+            tissuePixels: stain.tissuePixels,
+          }
+        : undefined,
+      level: stain?.level ?? -1,
+      tissueMapped: stain?.tissueMapped ?? false,
+      unmeasuredBecause: optionalString(stain?.unmeasuredBecause ?? ''),
+    },
+  };
+}
+
+export function tileGridFromProto(grid: pb.TileGrid): TileGrid {
+  return {
+    slideId: grid.slideId,
+    modelId: grid.modelId,
+    scale: grid.scale,
+    level: grid.level,
+    levelDownsample: grid.levelDownsample,
+    tileSize: grid.tileSize,
+    tileSizeLevel0: grid.tileSizeLevel0,
+    margin: grid.margin,
+    sizeMultiple: grid.sizeMultiple,
+    cols: grid.cols,
+    rows: grid.rows,
+    slideWidth: grid.slideWidth,
+    slideHeight: grid.slideHeight,
+    mppAssumed: grid.mppAssumed,
+    mppSource: grid.mppSource as TileGrid['mppSource'],
+    ...(grid.mppConfidence !== undefined ? { mppConfidence: grid.mppConfidence } : {}),
+  };
+}
+
+/** A model as ListModels describes it, its card whole again (typed fields and details_json). */
+export function modelFromProto(model: pb.ModelInfo): ModelSummary {
+  const details = (model.detailsJson ? JSON.parse(model.detailsJson) : {}) as Partial<ModelCard>;
+  const card = {
+    ...details,
+    id: model.id,
+    name: model.name,
+    description: model.description,
+    mpp: model.mpp,
+    downsample: model.downsample,
+    tileSize: model.tileSize,
+    margin: model.margin,
+    sizeMultiple: model.sizeMultiple,
+    threshold: model.threshold,
+    minArea: model.minArea,
+    stain: { ...details.stain, method: model.stainMethod as NonNullable<ModelCard['stain']>['method'] },
+  } as ModelCard;
+  return { card, device: model.device, grid: model.grid ? tileGridFromProto(model.grid) : undefined };
+}
+
+function ringFromProto(ring: pb.Ring | undefined): Ring {
+  const xy = ring?.xy ?? [];
+  const points: Ring = [];
+  for (let i = 0; i + 1 < xy.length; i += 2) points.push([xy[i], xy[i + 1]]);
+  return points;
+}
+
+export function polygonFromProto(polygon: pb.Polygon): GlomerulusPolygon {
+  return {
+    exterior: ringFromProto(polygon.exterior),
+    holes: polygon.holes.map(ringFromProto),
+    area: polygon.area,
+    meanProbability: polygon.meanProbability,
+    touches: polygon.touches.map((edge) => TILE_EDGES.nameOrUndefined(edge)).filter((edge): edge is TileEdge => edge !== undefined),
+  };
+}
+
+export function rectFromProto(rect: pb.Rect | undefined): Rect {
+  return { x: rect?.x ?? 0, y: rect?.y ?? 0, width: rect?.width ?? 0, height: rect?.height ?? 0 };
+}
+
+function timingsFromProto(timings: pb.Timings | undefined) {
+  return { readMs: timings?.readMs ?? 0, inferenceMs: timings?.inferenceMs ?? 0, postprocessMs: timings?.postprocessMs ?? 0, queueMs: timings?.queueMs ?? 0 };
+}
+
+/** A tile result; the grid comes with a stream's first result only, so the caller passes the one it holds. */
+export function tileOutcomeFromProto(result: pb.TileResult, grid: TileGrid): TileOutcome {
+  return {
+    tile: { col: result.tile?.col ?? 0, row: result.tile?.row ?? 0 },
+    bounds: rectFromProto(result.bounds),
+    polygons: result.polygons.map(polygonFromProto),
+    cached: result.cached,
+    skipped: result.skipped,
+    timings: timingsFromProto(result.timings),
+    requestIndex: result.requestIndex,
+    grid,
+    tissueFraction: result.tissueFraction,
+  };
+}
+
+/** StreamTiles replies as domain outcomes, each with the stream's grid. */
+export async function* tileOutcomesFromProto(results: AsyncIterable<pb.TileResult>): AsyncGenerator<TileOutcome> {
+  let grid: TileGrid | undefined;
+  for await (const result of results) {
+    if (result.grid) grid = tileGridFromProto(result.grid);
+    if (!grid) throw new GlomsegError('INTERNAL', 'the server sent a tile result before its tile grid');
+    yield tileOutcomeFromProto(result, grid);
+  }
+}
+
+export function metricsFromProto(m: pb.Metrics): DiceMetrics {
+  return {
+    globalDice: m.globalDice,
+    meanTileDice: m.meanTileDice,
+    diceTileWidth: m.diceTileWidth,
+    diceTileHeight: m.diceTileHeight,
+    diceTiles: m.diceTiles,
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    truePositives: m.truePositives,
+    falsePositives: m.falsePositives,
+    falseNegatives: m.falseNegatives,
+    predictedArea: m.predictedArea,
+    truthArea: m.truthArea,
+    intersectionArea: m.intersectionArea,
+    truthCount: m.truthCount,
+  };
+}
+
+/**
+ * ScoreSlide replies as domain events: progress as it comes, and the polygon batches gathered into the one result
+ * the summary ends the stream with. A stream that ends without its summary, or whose batches do not add up to
+ * the count the summary gives, is incomplete: UNAVAILABLE, since a retry may complete it.
+ */
+export async function* scoreEventsFromProto(events: AsyncIterable<pb.ScoreSlideEvent>): AsyncGenerator<ScoreEvent> {
+  const polygons: GlomerulusPolygon[] = [];
+  for await (const { event } of events) {
+    if (event.case === 'progress') {
+      const p = event.value;
+      yield { kind: 'progress', progress: { tilesDone: p.tilesDone, tilesTotal: p.tilesTotal, tilesSkipped: p.tilesSkipped, elapsedMs: p.elapsedMs, etaMs: p.etaMs } };
+    } else if (event.case === 'polygons') {
+      if (event.value.firstIndex !== polygons.length) {
+        throw new GlomsegError('UNAVAILABLE', `polygon batch starts at ${event.value.firstIndex}, after ${polygons.length} received`);
+      }
+      for (const polygon of event.value.polygons) polygons.push(polygonFromProto(polygon));
+    } else if (event.case === 'result') {
+      const r = event.value;
+      if (r.polygonCount !== polygons.length) {
+        throw new GlomsegError('UNAVAILABLE', `the result counts ${r.polygonCount} polygons but ${polygons.length} arrived`);
+      }
+      const result: ScoreResult = {
+        slideId: r.slideId,
+        modelId: r.modelId,
+        region: rectFromProto(r.region),
+        polygons,
+        metrics: r.metrics ? metricsFromProto(r.metrics) : undefined,
+        grid: tileGridFromProto(r.grid ?? ({} as pb.TileGrid)),
+        elapsedMs: r.elapsedMs,
+        totalTimings: timingsFromProto(r.totalTimings),
+      };
+      yield { kind: 'result', result };
+      return;
+    }
+  }
+  throw new GlomsegError('UNAVAILABLE', 'the ScoreSlide stream ended before its result');
+}

@@ -1,0 +1,69 @@
+/**
+ * The edge check of every request field, before any work: a field left unset takes its default, anything set must
+ * be a finite value in its range, or the call ends with INVALID_ARGUMENT and a message naming the field. Limits
+ * that depend on the slide (tiles, Dice grid) are the server's, checked once the grid is known, still before
+ * inference.
+ */
+import { GlomsegError } from '@glomseg/shared/errors.js';
+import type { Rect } from '@glomseg/shared/geometry.js';
+import { MPP_RANGE } from '@glomseg/shared/tile-grid.js';
+
+/** Probability thresholds that still separate glomerulus from background. */
+export const THRESHOLD_RANGE = { min: 0.001, max: 0.999 } as const;
+/** Largest slide coordinate accepted in a region (BigTIFF slides stay far below it). */
+export const MAX_COORDINATE = 2 ** 30;
+
+function invalid(message: string): never {
+  throw new GlomsegError('INVALID_ARGUMENT', message);
+}
+
+/** An optional number: unset stays unset; set, it must be finite and within [min, max]. */
+export function optionalInRange(field: string, value: number | undefined, range: { min: number; max: number }, unit = ''): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value)) invalid(`${field} must be a finite number, got ${value}`);
+  if (value < range.min || value > range.max) invalid(`${field} ${value}${unit} is outside ${range.min}..${range.max}${unit} (leave it unset for the default)`);
+  return value;
+}
+
+export function validThreshold(value: number | undefined): number | undefined {
+  return optionalInRange('threshold', value, THRESHOLD_RANGE);
+}
+
+export function validMppOverride(value: number | undefined): number | undefined {
+  return optionalInRange('mpp_override', value, MPP_RANGE, ' um/px');
+}
+
+export function validSlideId(value: string): string {
+  if (!value || !value.trim()) invalid('slide_id is required');
+  if (value.length > 4096) invalid(`slide_id is ${value.length} characters long; at most 4096`);
+  return value;
+}
+
+/** A Dice grid cell edge: unset (the default) or whole pixels. */
+export function validDiceTileEdge(field: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_COORDINATE) {
+    invalid(`${field} ${value} must be whole pixels from 1 to ${MAX_COORDINATE} (leave it unset for the default)`);
+  }
+  return value;
+}
+
+/** A region in level-0 pixels: unset or all zero is "the whole slide"; otherwise finite, inside +-2^30, with a positive size. */
+export function validRegion(region: Rect | undefined): Rect | undefined {
+  if (!region) return undefined;
+  const { x, y, width, height } = region;
+  if (x === 0 && y === 0 && width === 0 && height === 0) return undefined;
+  for (const [name, v] of Object.entries({ x, y, width, height })) {
+    if (!Number.isFinite(v)) invalid(`region.${name} must be a finite number, got ${v}`);
+    if (Math.abs(v) > MAX_COORDINATE) invalid(`region.${name} ${v} is beyond +-${MAX_COORDINATE} pixels`);
+  }
+  if (width <= 0 || height <= 0) invalid(`region ${width} x ${height} must have a positive width and height`);
+  return { x, y, width, height };
+}
+
+export function validTileAddress(tile: { col: number; row: number }, index: number): { col: number; row: number } {
+  if (!Number.isInteger(tile.col) || !Number.isInteger(tile.row) || tile.col < 0 || tile.row < 0) {
+    invalid(`tiles[${index}] (${tile.col}, ${tile.row}) must have whole, non-negative col and row`);
+  }
+  return { col: tile.col, row: tile.row };
+}

@@ -1,0 +1,60 @@
+/**
+ * glomseg.v1.Glomseg, implemented once: each method maps its request to the domain, calls the domain service and
+ * maps what it yields back. gRPC (server/src/grpc/connect-on-grpc-js.ts), gRPC-Web and Connect (connect's router)
+ * all serve this one object, so no method, mapping or protocol rule exists twice.
+ */
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
+import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
+import { toConnectError } from './error-codes.js';
+import { listModelsParamsFromProto, scoreSlideParamsFromProto, streamTilesParamsFromProto } from './from-proto.js';
+import { modelToProto, scoreEventToProto, slideInfoToProto, slideSummaryToProto, tileOutcomeToProto } from './to-proto.js';
+
+type Log = (message: string) => void;
+
+export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): ServiceImpl<typeof pb.Glomseg> {
+  const unary =
+    <Req, Res>(body: (request: Req, signal: AbortSignal) => Promise<Res>) =>
+    async (request: Req, context: HandlerContext): Promise<Res> => {
+      try {
+        return await body(request, context.signal);
+      } catch (error) {
+        throw toConnectError(error, log);
+      }
+    };
+  const stream = <Req, Res>(body: (request: Req, signal: AbortSignal) => AsyncIterable<Res>) =>
+    async function* (request: Req, context: HandlerContext): AsyncGenerator<Res> {
+      try {
+        yield* body(request, context.signal);
+      } catch (error) {
+        throw toConnectError(error, log);
+      }
+    };
+
+  return {
+    listSlides: unary(async (_request: pb.ListSlidesRequest, signal) =>
+      create(pb.ListSlidesResponseSchema, { slides: (await service.listSlides(signal)).map(slideSummaryToProto) }),
+    ),
+
+    getSlideInfo: unary(async (request: pb.GetSlideInfoRequest, signal) => slideInfoToProto(await service.getSlideInfo(request.slideId, signal))),
+
+    listModels: unary(async (request: pb.ListModelsRequest, signal) => {
+      const models = await service.listModels(listModelsParamsFromProto(request), signal);
+      return create(pb.ListModelsResponseSchema, { models: models.map(modelToProto) });
+    }),
+
+    // The grid travels with the first result only: it is the same for every tile of the stream.
+    streamTiles: stream(async function* (request: pb.StreamTilesRequest, signal) {
+      let first = true;
+      for await (const outcome of service.streamTiles(streamTilesParamsFromProto(request), signal)) {
+        yield tileOutcomeToProto(outcome, first);
+        first = false;
+      }
+    }),
+
+    scoreSlide: stream(async function* (request: pb.ScoreSlideRequest, signal) {
+      for await (const event of service.scoreSlide(scoreSlideParamsFromProto(request), signal)) yield* scoreEventToProto(event);
+    }),
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * Domain -> wire: the server's replies and the clients' requests as protobuf-es messages. The only place a domain
+ * type becomes a glomseg.v1 message; api/src/from-proto.ts is the way back.
+ */
+import { create } from '@bufbuild/protobuf';
+import type { DiceMetrics } from '@glomseg/shared/dice.js';
+import type { GlomerulusPolygon, Rect, Ring } from '@glomseg/shared/geometry.js';
+import type {
+  ModelSummary,
+  ScoreEvent,
+  ScoreSlideParams,
+  SlideInfo,
+  SlideSummary,
+  StreamTilesParams,
+  TileOutcome,
+  Timings,
+} from '@glomseg/shared/glomseg-service.js';
+import { scaleNote } from '@glomseg/shared/scale-estimate.js';
+import type { TileGrid } from '@glomseg/shared/tile-grid.js';
+import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
+import { ANNOTATION_FORMATS, STAIN_NORMALIZATIONS, TILE_EDGES } from './wire-enums.js';
+
+/** Card fields ModelInfo carries as typed fields; the rest travel in details_json. */
+export const TYPED_CARD_FIELDS = ['id', 'name', 'description', 'mpp', 'downsample', 'tileSize', 'margin', 'sizeMultiple', 'threshold', 'minArea'] as const;
+
+/** Encoded polygons one PolygonBatch may hold (the proto promises every message stays well under 1 MiB). */
+export const POLYGON_BATCH_BYTES = 256 * 1024;
+
+export function slideSummaryToProto(slide: SlideSummary): pb.SlideSummary {
+  return create(pb.SlideSummarySchema, { id: slide.id, name: slide.name, fileSize: BigInt(slide.fileSize) });
+}
+
+export function slideInfoToProto(slide: SlideInfo): pb.SlideInfo {
+  const stats = slide.stain.statistics;
+  return create(pb.SlideInfoSchema, {
+    id: slide.id,
+    name: slide.name,
+    width: slide.width,
+    height: slide.height,
+    levels: slide.levels.map((level) =>
+      create(pb.PyramidLevelSchema, {
+        index: level.index,
+        width: level.width,
+        height: level.height,
+        downsample: level.downsample,
+        tileWidth: level.tileWidth || undefined,
+        tileHeight: level.tileHeight || undefined,
+        synthesized: level.synthesized,
+      }),
+    ),
+    tileWidth: slide.tileWidth,
+    tileHeight: slide.tileHeight,
+    mppX: slide.mppX,
+    mppY: slide.mppY,
+    mppSource: slide.mppSource,
+    format: slide.format,
+    compression: slide.compression,
+    metadata: { ...slide.metadata },
+    fileSize: BigInt(slide.fileSize),
+    samplesPerPixel: slide.samplesPerPixel,
+    stain: create(pb.SlideStainSchema, {
+      measured: stats !== undefined,
+      labMean: stats?.mean ?? [],
+      labStd: stats?.std ?? [],
+      tissueFraction: stats?.tissueFraction ?? 0,
+      tissuePixels: stats?.tissuePixels ?? 0,
+      level: slide.stain.level,
+      tissueMapped: slide.stain.tissueMapped,
+      unmeasuredBecause: slide.stain.unmeasuredBecause ?? '',
+    }),
+  });
+}
+
+export function tileGridToProto(grid: TileGrid): pb.TileGrid {
+  return create(pb.TileGridSchema, {
+    slideId: grid.slideId,
+    modelId: grid.modelId,
+    scale: grid.scale,
+    level: grid.level,
+    levelDownsample: grid.levelDownsample,
+    tileSize: grid.tileSize,
+    tileSizeLevel0: grid.tileSizeLevel0,
+    margin: grid.margin,
+    sizeMultiple: grid.sizeMultiple,
+    cols: grid.cols,
+    rows: grid.rows,
+    slideWidth: grid.slideWidth,
+    slideHeight: grid.slideHeight,
+    mppAssumed: grid.mppAssumed,
+    mppSource: grid.mppSource,
+    mppConfidence: grid.mppConfidence,
+    scaleNote: scaleNote(grid),
+  });
+}
+
+export function modelToProto(model: ModelSummary): pb.ModelInfo {
+  const { card } = model;
+  const details: Record<string, unknown> = { ...card };
+  for (const field of TYPED_CARD_FIELDS) delete details[field];
+  if (card.stain) details.stain = { ...card.stain, method: undefined };
+  return create(pb.ModelInfoSchema, {
+    id: card.id,
+    name: card.name,
+    description: card.description,
+    mpp: card.mpp,
+    downsample: card.downsample,
+    tileSize: card.tileSize,
+    margin: card.margin,
+    sizeMultiple: card.sizeMultiple,
+    threshold: card.threshold,
+    minArea: card.minArea,
+    stainMethod: card.stain?.method ?? 'off',
+    grid: model.grid ? tileGridToProto(model.grid) : undefined,
+    device: model.device,
+    detailsJson: JSON.stringify(details),
+  });
+}
+
+export function rectToProto(rect: Rect): pb.Rect {
+  return create(pb.RectSchema, { x: rect.x, y: rect.y, width: rect.width, height: rect.height });
+}
+
+function ringToProto(ring: Ring): pb.Ring {
+  const xy = new Array<number>(ring.length * 2);
+  ring.forEach(([x, y], i) => {
+    xy[2 * i] = x;
+    xy[2 * i + 1] = y;
+  });
+  return create(pb.RingSchema, { xy });
+}
+
+export function polygonToProto(polygon: GlomerulusPolygon): pb.Polygon {
+  return create(pb.PolygonSchema, {
+    exterior: ringToProto(polygon.exterior),
+    holes: polygon.holes.map(ringToProto),
+    area: polygon.area,
+    meanProbability: polygon.meanProbability,
+    touches: polygon.touches.map((edge) => TILE_EDGES.wire(edge)),
+  });
+}
+
+/**
+ * An upper bound of a polygon's encoded size inside a PolygonBatch, from its point count alone (8 bytes a
+ * coordinate, generous tags and lengths), so that batches are cut without encoding anything twice.
+ */
+export function polygonWireBound(polygon: GlomerulusPolygon): number {
+  const rings = [polygon.exterior, ...polygon.holes];
+  const coordinates = rings.reduce((sum, ring) => sum + 2 * ring.length, 0);
+  return 16 * coordinates + 12 * rings.length + 2 * polygon.touches.length + 32;
+}
+
+export function timingsToProto(timings: Timings): pb.Timings {
+  return create(pb.TimingsSchema, timings);
+}
+
+export function tileOutcomeToProto(outcome: TileOutcome, includeGrid: boolean): pb.TileResult {
+  return create(pb.TileResultSchema, {
+    tile: create(pb.TileAddressSchema, outcome.tile),
+    bounds: rectToProto(outcome.bounds),
+    polygons: outcome.polygons.map(polygonToProto),
+    cached: outcome.cached,
+    skipped: outcome.skipped,
+    timings: timingsToProto(outcome.timings),
+    requestIndex: outcome.requestIndex,
+    tissueFraction: outcome.tissueFraction,
+    grid: includeGrid ? tileGridToProto(outcome.grid) : undefined,
+  });
+}
+
+export function metricsToProto(metrics: DiceMetrics): pb.Metrics {
+  return create(pb.MetricsSchema, { ...metrics });
+}
+
+/**
+ * One domain ScoreSlide event as wire events: a progress event as one; the result as its polygons in batches of
+ * at most POLYGON_BATCH_BYTES (one polygon alone when it is larger), then the summary, which ends the stream.
+ */
+export function* scoreEventToProto(event: ScoreEvent, batchBytes = POLYGON_BATCH_BYTES): Generator<pb.ScoreSlideEvent> {
+  if (event.kind === 'progress') {
+    yield create(pb.ScoreSlideEventSchema, { event: { case: 'progress', value: create(pb.ProgressSchema, event.progress) } });
+    return;
+  }
+  const { result } = event;
+  let batch: pb.Polygon[] = [];
+  let bytes = 0;
+  let firstIndex = 0;
+  const flush = () => {
+    const value = create(pb.PolygonBatchSchema, { polygons: batch, firstIndex });
+    firstIndex += batch.length;
+    batch = [];
+    bytes = 0;
+    return create(pb.ScoreSlideEventSchema, { event: { case: 'polygons', value } });
+  };
+  for (const polygon of result.polygons) {
+    const size = polygonWireBound(polygon);
+    if (batch.length > 0 && bytes + size > batchBytes) yield flush();
+    batch.push(polygonToProto(polygon));
+    bytes += size;
+  }
+  if (batch.length > 0) yield flush();
+  const value = create(pb.ScoreResultSchema, {
+    slideId: result.slideId,
+    modelId: result.modelId,
+    region: rectToProto(result.region),
+    metrics: result.metrics ? metricsToProto(result.metrics) : undefined,
+    grid: tileGridToProto(result.grid),
+    elapsedMs: result.elapsedMs,
+    totalTimings: timingsToProto(result.totalTimings),
+    polygonCount: result.polygons.length,
+  });
+  yield create(pb.ScoreSlideEventSchema, { event: { case: 'result', value } });
+}
+
+/** A client's StreamTiles request. */
+export function streamTilesRequestToProto(params: StreamTilesParams): pb.StreamTilesRequest {
+  return create(pb.StreamTilesRequestSchema, {
+    slideId: params.slideId,
+    modelId: params.modelId ?? '',
+    tiles: params.tiles.map((tile) => create(pb.TileAddressSchema, tile)),
+    mppOverride: params.mppOverride,
+    threshold: params.threshold,
+    stainNormalization: STAIN_NORMALIZATIONS.wire(params.stainNormalization ?? 'auto'),
+    includeBackground: params.includeBackground ?? false,
+  });
+}
+
+/** A client's ScoreSlide request. */
+export function scoreSlideRequestToProto(params: ScoreSlideParams): pb.ScoreSlideRequest {
+  return create(pb.ScoreSlideRequestSchema, {
+    slideId: params.slideId,
+    modelId: params.modelId ?? '',
+    region: params.region ? rectToProto(params.region) : undefined,
+    annotations: params.annotations
+      ? create(pb.AnnotationsSchema, {
+          content: params.annotations.content,
+          format: ANNOTATION_FORMATS.wire(params.annotations.format),
+          name: params.annotations.name ?? '',
+        })
+      : undefined,
+    mppOverride: params.mppOverride,
+    threshold: params.threshold,
+    diceTileWidth: params.diceTileWidth,
+    diceTileHeight: params.diceTileHeight,
+    stainNormalization: STAIN_NORMALIZATIONS.wire(params.stainNormalization ?? 'auto'),
+    includeBackground: params.includeBackground ?? false,
+  });
+}
+
+/** A client's ListModels request. */
+export function listModelsRequestToProto(params: { slideId?: string; mppOverride?: number }): pb.ListModelsRequest {
+  return create(pb.ListModelsRequestSchema, { slideId: params.slideId ?? '', mppOverride: params.mppOverride });
+}
+

@@ -1,0 +1,79 @@
+"""Start training from an exported model: the ONNX file's convolutions (BatchNorm already folded into them) are
+loaded into the U-Net, and each BatchNorm is set so that the network computes exactly the exported function in
+eval mode and nearly it in train mode (its scale and shift are calibrated on training batches). The checkpoint of
+the run that made a shipped model need not survive for the next run to continue from it.
+"""
+import torch
+
+
+def forward_convs(model):
+    """The model's convolutions in the order its forward pass (and so the ONNX graph) runs them, each with the
+    BatchNorm that follows it (or None)."""
+    pairs = []
+    for block in model.down:
+        pairs += [(block[0], block[1]), (block[3], block[4])]
+    for reduce, block in zip(model.reduce, model.up):
+        pairs += [(reduce, None), (block[0], block[1]), (block[3], block[4])]
+    pairs.append((model.head, None))
+    return pairs
+
+
+@torch.no_grad()
+def load_onnx_weights(model, onnx_path, batches):
+    """Copies the ONNX model's weights into `model` (a UNet of the same shape); `batches` are normalised training
+    inputs used to calibrate the BatchNorm layers. Returns the largest |logit| difference from the ONNX function
+    on the first batch, in eval mode (0 up to rounding)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(onnx_path).graph
+    weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == 'Conv']
+    pairs = forward_convs(model)
+    if len(convs) != len(pairs):
+        raise ValueError(f'{onnx_path} has {len(convs)} convolutions; this U-Net has {len(pairs)}')
+    biases = []
+    for node, (conv, bn) in zip(convs, pairs):
+        w = weights[node.input[1]]
+        b = weights[node.input[2]] if len(node.input) > 2 else torch.zeros(w.shape[0])
+        if tuple(w.shape) != tuple(conv.weight.shape):
+            raise ValueError(f'convolution {node.name}: {tuple(w.shape)} in the file, {tuple(conv.weight.shape)} here')
+        conv.weight.copy_(w)
+        if bn is None:
+            conv.bias.copy_(b)
+        else:  # identity BatchNorm plus the folded bias, for the calibration pass
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1 - bn.eps)
+            bn.weight.fill_(1)
+            bn.bias.copy_(b)
+        biases.append(b)
+    reference = model.eval()(batches[0]).clone()
+    # Per-channel moments of each convolution's output (before its BatchNorm) over the calibration batches.
+    sums, hooks = {}, []
+    for conv, bn in pairs:
+        if bn is None:
+            continue
+
+        def hook(module, _inputs, out, key=conv):
+            s = sums.setdefault(key, [0.0, 0.0, 0])
+            s[0] += out.sum(dim=(0, 2, 3)).double()
+            s[1] += (out.double() ** 2).sum(dim=(0, 2, 3))
+            s[2] += out.numel() // out.shape[1]
+        hooks.append(conv.register_forward_hook(hook))
+    for x in batches:
+        model(x)
+    for h in hooks:
+        h.remove()
+    for (conv, bn), b in zip(pairs, biases):
+        if bn is None:
+            continue
+        total, squares, count = sums[conv]
+        mean = (total / count).float()
+        var = (squares / count).float() - mean ** 2
+        std = (var.clamp(min=1e-8) + bn.eps).sqrt()
+        # eval: (y - mean) / std * std + mean + b == y + b; train: batch moments stand in for these, nearly equal.
+        bn.running_mean.copy_(mean)
+        bn.running_var.copy_(std ** 2 - bn.eps)
+        bn.weight.copy_(std)
+        bn.bias.copy_(mean + b)
+    return float((model(batches[0]) - reference).abs().max())
