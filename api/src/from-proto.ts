@@ -2,6 +2,7 @@
  * Wire -> domain: the requests the server receives (each field checked here, before any work) and the replies
  * clients receive (the CLI, the plugin, tests), as the plain types of shared/. The way back is api/src/to-proto.ts.
  */
+import { create } from '@bufbuild/protobuf';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomerulusPolygon, Rect, Ring, TileEdge } from '@glomseg/shared/geometry.js';
@@ -115,24 +116,9 @@ export function slideInfoFromProto(info: pb.SlideInfo): SlideInfo {
 }
 
 export function tileGridFromProto(grid: pb.TileGrid): TileGrid {
-  return {
-    slideId: grid.slideId,
-    modelId: grid.modelId,
-    scale: grid.scale,
-    level: grid.level,
-    levelDownsample: grid.levelDownsample,
-    tileSize: grid.tileSize,
-    tileSizeLevel0: grid.tileSizeLevel0,
-    margin: grid.margin,
-    sizeMultiple: grid.sizeMultiple,
-    cols: grid.cols,
-    rows: grid.rows,
-    slideWidth: grid.slideWidth,
-    slideHeight: grid.slideHeight,
-    mppAssumed: grid.mppAssumed,
-    mppSource: grid.mppSource as TileGrid['mppSource'],
-    ...(grid.mppConfidence !== undefined ? { mppConfidence: grid.mppConfidence } : {}),
-  };
+  // The same fields by the same names (to-proto.ts), less the note for people, which the domain derives.
+  const { $typeName: _type, scaleNote: _note, mppConfidence, ...fields } = grid;
+  return { ...fields, mppSource: grid.mppSource as TileGrid['mppSource'], ...(mppConfidence !== undefined ? { mppConfidence } : {}) };
 }
 
 /** A model as ListModels describes it, its card whole again (typed fields and details_json). */
@@ -206,23 +192,8 @@ export async function* tileOutcomesFromProto(results: AsyncIterable<pb.TileResul
 }
 
 export function metricsFromProto(m: pb.Metrics): DiceMetrics {
-  return {
-    globalDice: m.globalDice,
-    meanTileDice: m.meanTileDice,
-    diceTileWidth: m.diceTileWidth,
-    diceTileHeight: m.diceTileHeight,
-    diceTiles: m.diceTiles,
-    precision: m.precision,
-    recall: m.recall,
-    f1: m.f1,
-    truePositives: m.truePositives,
-    falsePositives: m.falsePositives,
-    falseNegatives: m.falseNegatives,
-    predictedArea: m.predictedArea,
-    truthArea: m.truthArea,
-    intersectionArea: m.intersectionArea,
-    truthCount: m.truthCount,
-  };
+  const { $typeName: _type, ...metrics } = m;
+  return metrics;
 }
 
 /**
@@ -252,7 +223,7 @@ export async function* scoreEventsFromProto(events: AsyncIterable<pb.ScoreSlideE
         region: rectFromProto(r.region),
         polygons,
         metrics: r.metrics ? metricsFromProto(r.metrics) : undefined,
-        grid: tileGridFromProto(r.grid ?? ({} as pb.TileGrid)),
+        grid: tileGridFromProto(r.grid ?? create(pb.TileGridSchema)),
         elapsedMs: r.elapsedMs,
         totalTimings: timingsFromProto(r.totalTimings),
       };

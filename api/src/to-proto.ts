@@ -71,26 +71,9 @@ export function slideInfoToProto(slide: SlideInfo): pb.SlideInfo {
   });
 }
 
+/** The wire grid has every field of the domain one, by the same names, plus the scale note for people. */
 export function tileGridToProto(grid: TileGrid): pb.TileGrid {
-  return create(pb.TileGridSchema, {
-    slideId: grid.slideId,
-    modelId: grid.modelId,
-    scale: grid.scale,
-    level: grid.level,
-    levelDownsample: grid.levelDownsample,
-    tileSize: grid.tileSize,
-    tileSizeLevel0: grid.tileSizeLevel0,
-    margin: grid.margin,
-    sizeMultiple: grid.sizeMultiple,
-    cols: grid.cols,
-    rows: grid.rows,
-    slideWidth: grid.slideWidth,
-    slideHeight: grid.slideHeight,
-    mppAssumed: grid.mppAssumed,
-    mppSource: grid.mppSource,
-    mppConfidence: grid.mppConfidence,
-    scaleNote: scaleNote(grid),
-  });
+  return create(pb.TileGridSchema, { ...grid, scaleNote: scaleNote(grid) });
 }
 
 export function modelToProto(model: ModelSummary): pb.ModelInfo {
