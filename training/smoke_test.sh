@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# CI smoke test for the training pipeline: a few steps on two train tiles, ONNX export to a temp dir,
-# then onnxruntime-node loads the model and runs one 64x96 input. Takes well under a minute.
+# CI smoke test for the training pipeline: a few steps on two train tiles with the shipped model's options
+# (started from its ONNX weights, strong augmentation, Reinhard normalisation, stress validation), resumed from its
+# state for a second epoch, ONNX export to a temp dir, then onnxruntime-node loads the model and runs one 64x96
+# input. Takes well under a minute.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 cd "$repo"
-/usr/bin/python3 training/train.py --smoke --out "$out" --data "$repo/../shared/data/hubmap-vu"
+shipped=(--augment strong --scale-range 0.5,2 --stain-normalization reinhard --stress-val)
+/usr/bin/python3 training/train.py --smoke --out "$out" --data "$repo/../shared/data/hubmap-vu" "${shipped[@]}" \
+  --init-onnx "$repo/models/glomseg-unet.onnx" --epochs 1
+/usr/bin/python3 training/train.py --smoke --out "$out" --data "$repo/../shared/data/hubmap-vu" "${shipped[@]}" \
+  --epochs 2 --resume | tee "$out/resumed.log"
+grep -q "resumed from $out/smoke-state.pt: epoch 1" "$out/resumed.log"
+grep -q "^epoch   2/2" "$out/resumed.log"
+grep -q '"method": "reinhard"' "$out/glomseg-unet.json"
 test -s "$out/glomseg-unet.onnx"
 test -s "$out/glomseg-unet.json"
 if /usr/bin/python3 -c 'import onnx' 2>/dev/null; then

@@ -3,9 +3,10 @@ stain-normalization.ts (test/training/stain-parity.test.ts holds them together),
 normalise alike.
 
   /usr/bin/python3 training/stain.py reference [--data ../shared/data/hubmap-vu]   # the card's reference, as JSON
-  /usr/bin/python3 training/stain.py stats IMAGE                                   # one image's statistics, as JSON
-  /usr/bin/python3 training/stain.py normalise IMAGE OUT.png [--card models/glomseg-unet.json]
+  /usr/bin/python3 training/stain.py stats IMAGE [--torch]                         # one image's statistics, as JSON
+  /usr/bin/python3 training/stain.py normalise IMAGE OUT.png [--card models/glomseg-unet.json] [--torch]
                                                                 # IMAGE mapped from its own statistics to the card's
+--torch runs the same through stain_torch.py, the batch version train.py normalises its crops with.
 """
 import argparse
 import json
@@ -93,19 +94,40 @@ def main():
     ref.add_argument('--data', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'data', 'hubmap-vu'))
     one = sub.add_parser('stats')
     one.add_argument('image')
+    one.add_argument('--torch', action='store_true')
     norm = sub.add_parser('normalise')
     norm.add_argument('image')
     norm.add_argument('out')
     norm.add_argument('--card', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'models', 'glomseg-unet.json'))
+    norm.add_argument('--torch', action='store_true')
     args = parser.parse_args()
     if args.command == 'reference':
         print(json.dumps(reference(args.data), indent=2))
     elif args.command == 'stats':
-        print(json.dumps(statistics(np.asarray(Image.open(args.image).convert('RGB')))))
+        rgb = np.asarray(Image.open(args.image).convert('RGB'))
+        print(json.dumps(torch_statistics(rgb) if args.torch else statistics(rgb)))
     else:
         rgb = np.asarray(Image.open(args.image).convert('RGB'))
         target = json.load(open(args.card))['stain']['reference']
-        Image.fromarray(reinhard(rgb, statistics(rgb), target)).save(args.out)
+        mapped = torch_reinhard(rgb, target) if args.torch else reinhard(rgb, statistics(rgb), target)
+        Image.fromarray(mapped).save(args.out)
+
+
+def torch_statistics(rgb):
+    import torch
+    import stain_torch
+    pixels = torch.from_numpy(rgb.reshape(-1, 3).astype(np.float32))
+    mean, std = stain_torch.statistics(pixels)
+    return {'mean': mean.tolist(), 'std': std.tolist(), 'tissuePixels': int(stain_torch.tissue_mask(pixels).sum())}
+
+
+def torch_reinhard(rgb, target):
+    import torch
+    import stain_torch
+    image = torch.from_numpy(rgb.astype(np.float32)).permute(2, 0, 1)[None]
+    source = stain_torch.statistics(image[0].permute(1, 2, 0).reshape(-1, 3))
+    reference = (torch.tensor(target['mean']), torch.tensor(target['std']))
+    return stain_torch.reinhard(image, source, reference)[0].permute(1, 2, 0).numpy().astype(np.uint8)
 
 
 if __name__ == '__main__':

@@ -52,5 +52,7 @@ def reinhard(images255, source, reference):
     s_mean, s_std = (t.reshape(-1, 1, 1, 3) for t in source)
     r_mean, r_std = (t.reshape(1, 1, 1, 3) for t in reference)
     gain = torch.where(s_std > 1e-6, r_std / s_std.clamp(min=1e-6), torch.ones_like(s_std))
-    lab = rgb_to_lab(images255.permute(0, 2, 3, 1))
-    return lab_to_rgb((lab - s_mean) * gain + r_mean).permute(0, 3, 1, 2)
+    # float64 as the server's JavaScript numbers, so a pixel rounds to the same level.
+    lab = rgb_to_lab(images255.permute(0, 2, 3, 1).double())
+    mapped = (lab - s_mean.double()) * gain.double() + r_mean.double()
+    return lab_to_rgb(mapped).permute(0, 3, 1, 2).to(images255.dtype)

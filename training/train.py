@@ -203,8 +203,9 @@ def main(argv=None):
     fit_ids, val_ids = choose_validation(rows, {int(r) for r in args.val_rows_a.split(',') if r}, args.val_b)
     if args.smoke:
         fit_ids, val_ids = fit_ids[:1], val_ids[:1]
-        args.epochs, args.steps_per_epoch, args.batch, args.crop = 2, 2, 2, 128
-        args.checkpoint = os.path.join(args.out, 'smoke.pt')  # never clobber the real checkpoint
+        args.epochs, args.steps_per_epoch, args.batch, args.crop = min(args.epochs, 2), 2, 2, 128
+        args.checkpoint = os.path.join(args.out, 'smoke.pt')  # never clobber the real checkpoint or state
+        args.state = os.path.join(args.out, 'smoke-state.pt')
     train_only = {r['tile_id'] for r in rows if r['split'] == 'train'}
     assert set(fit_ids) | set(val_ids) <= train_only, 'only split=train tiles may be used'
     assert not set(fit_ids) & set(val_ids)
@@ -335,13 +336,13 @@ def main(argv=None):
                     'box': box[t_best], 'pyramid': pyr[t_best],
                     'stress': {n: per_look[n][t_best]['global'] for n in stressed},
                     'state': {k: v.detach().cpu().clone() for k, v in scored.state_dict().items()}}
-        if not args.smoke:
-            os.makedirs(os.path.dirname(args.state), exist_ok=True)
-            torch.save({'model': model.state_dict(), 'optimizer': opt.state_dict(),
-                        'ema': ema.model.state_dict() if ema else None, 'sampler': sampler.gen.get_state(),
-                        'torch': torch.get_rng_state(), 'step': step, 'epoch': epoch, 'best': best,
-                        'history': history, 'loopSeconds': time.time() - t_loop}, args.state + '.tmp')
-            os.replace(args.state + '.tmp', args.state)
+        # Resumable: everything the loop needs to go on, replaced atomically after every epoch.
+        os.makedirs(os.path.dirname(args.state), exist_ok=True)
+        torch.save({'model': model.state_dict(), 'optimizer': opt.state_dict(),
+                    'ema': ema.model.state_dict() if ema else None, 'sampler': sampler.gen.get_state(),
+                    'torch': torch.get_rng_state(), 'step': step, 'epoch': epoch, 'best': best,
+                    'history': history, 'loopSeconds': time.time() - t_loop}, args.state + '.tmp')
+        os.replace(args.state + '.tmp', args.state)
 
     model.load_state_dict(best['state'])
     model = model.to('cpu').to(memory_format=torch.contiguous_format).eval()

@@ -8,7 +8,8 @@ import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
 import { validateModelCard, type ModelCard } from '@glomseg/shared/model-card.js';
-import type { ProbabilityMap, Segmenter, TracedTile } from '@glomseg/shared/segmenter.js';
+import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile } from '@glomseg/shared/segmenter.js';
+import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { keptProbabilities, traceKept, type TraceOptions } from '@glomseg/shared/trace-tile.js';
 import type { ModelProvider, SlideProvider, TruthScorer, TruthInput } from '@glomseg/shared/glomseg-service.js';
@@ -135,6 +136,8 @@ export interface PredictCall {
   /** Level-0 top-left of the tile's kept centre (the tile's bounds), which names the tile. */
   origin: { x: number; y: number };
   image: { width: number; height: number };
+  /** The RGB of the image's centre pixel, as the model got it (after any stain mapping). */
+  centre: [number, number, number];
   signal?: AbortSignal;
   state: 'running' | 'done' | 'aborted' | 'failed';
   /** Lets a held call finish. */
@@ -182,12 +185,15 @@ export class FakeSegmenter implements Segmenter {
     return probabilityMapOf(image);
   }
 
-  async predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal): Promise<TracedTile> {
+  async predictPolygons(input: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<TracedTile> {
+    // As the ONNX segmenter does in its worker: the tile's stain mapping first, then the model.
+    const image = applyStainMapping(input, preprocess?.stain);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const call: PredictCall = {
       origin: { x: trace.transform.originX, y: trace.transform.originY },
       image: { width: image.width, height: image.height },
+      centre: centreOf(image),
       signal,
       state: 'running',
       release,
@@ -218,6 +224,11 @@ export class FakeSegmenter implements Segmenter {
   async dispose(): Promise<void> {
     this.disposed = true;
   }
+}
+
+function centreOf(image: RgbImage): [number, number, number] {
+  const p = (Math.floor(image.height / 2) * image.width + Math.floor(image.width / 2)) * 3;
+  return [image.data[p], image.data[p + 1], image.data[p + 2]];
 }
 
 function probabilityMapOf(image: RgbImage): ProbabilityMap {

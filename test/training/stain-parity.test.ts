@@ -1,5 +1,6 @@
 /**
- * Training and serving normalise stain with the same maths: training/stain.py (numpy) against shared/ (TypeScript)
+ * Training and serving normalise stain with the same maths: training/stain.py (numpy, one image) and
+ * training/stain_torch.py (torch, the batches train.py normalises its crops with) against shared/ (TypeScript),
  * on a real tile crop, for the statistics and for the mapped pixels.
  */
 import { execFile } from 'node:child_process';
@@ -25,14 +26,18 @@ async function readRgb(file: string): Promise<RgbImage> {
   return { width: png.width, height: png.height, data };
 }
 
-describe('stain maths: training/stain.py = shared/', () => {
+// Digits the statistics agree to: numpy computes in float64, torch returns float32 statistics.
+describe.each([
+  { variant: 'numpy', flags: [] as string[], digits: 8 },
+  { variant: 'torch', flags: ['--torch'], digits: 4 },
+])('stain maths: training ($variant) = shared/', ({ flags, digits }) => {
   it('measures the same Lab statistics over the same tissue', async () => {
-    const python = JSON.parse((await run('/usr/bin/python3', [SCRIPT, 'stats', IMAGE])).stdout);
+    const python = JSON.parse((await run('/usr/bin/python3', [SCRIPT, 'stats', IMAGE, ...flags])).stdout);
     const ours = measureStainStatistics(await readRgb(IMAGE))!;
     expect(ours.tissuePixels).toBe(python.tissuePixels);
     for (let c = 0; c < 3; c++) {
-      expect(ours.mean[c]).toBeCloseTo(python.mean[c], 8);
-      expect(ours.std[c]).toBeCloseTo(python.std[c], 8);
+      expect(ours.mean[c]).toBeCloseTo(python.mean[c], digits);
+      expect(ours.std[c]).toBeCloseTo(python.std[c], digits);
     }
   });
 
@@ -40,7 +45,7 @@ describe('stain maths: training/stain.py = shared/', () => {
     const folder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-stain-parity-'));
     try {
       const out = path.join(folder, 'normalised.png');
-      await run('/usr/bin/python3', [SCRIPT, 'normalise', IMAGE, out]);
+      await run('/usr/bin/python3', [SCRIPT, 'normalise', IMAGE, out, ...flags]);
       const card = JSON.parse(await readFile(path.join(MODELS, 'glomseg-unet.json'), 'utf8')) as ModelCard;
       const image = await readRgb(IMAGE);
       const ours = applyReinhard(image, { method: 'reinhard', from: measureStainStatistics(image)!, to: card.stain!.reference! });

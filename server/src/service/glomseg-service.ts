@@ -401,11 +401,14 @@ export class DomainGlomsegService implements GlomsegService {
    * Called after the request's own bounds are checked, since a first survey reads the slide.
    */
   private async readingFor(context: TileContext, params: TileReadingParams, signal: AbortSignal): Promise<TileContext> {
-    const method = resolveStainMethod(params.stainNormalization, context.card);
+    const requested = params.stainNormalization ?? 'auto';
+    const method = resolveStainMethod(requested, context.card);
     const skipBackground = !params.includeBackground;
     const survey = method || skipBackground ? await this.survey(context.source, signal) : undefined;
     let stain: StainMapping | undefined;
-    if (method) {
+    // 'auto' maps tiles when the slide's stain can be measured and reads them as they are when it cannot (a slide
+    // that is nearly all glass); a method asked for by name is refused then, since it cannot be honoured.
+    if (method && (survey?.stain || requested !== 'auto')) {
       if (!survey?.stain) {
         throw new GlomsegError(
           'FAILED_PRECONDITION',

@@ -8,10 +8,11 @@ import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import type { TileAddress } from '@glomseg/shared/tile-grid.js';
+import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { createGlomsegService, type DomainGlomsegService, type ServiceOptions } from '../../../server/src/service/glomseg-service.js';
 import type { ScoreEvent, ScoreProgress, ScoreResult, StreamTilesParams, TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import { asGlomsegError } from '@glomseg/api/error-codes.js';
-import { FakeModels, FakeScorer, FakeSegmenter, FakeSlides, paintedSlide, type Disc, type PaintedSlideOptions } from '../../helpers/fake-ports.js';
+import { fakeCard, FakeModels, FakeScorer, FakeSegmenter, FakeSlides, GLASS, paintedSlide, tissueColour, type Disc, type PaintedSlideOptions } from '../../helpers/fake-ports.js';
 import { until } from '../../helpers/until.js';
 
 const SLIDE = 'painted.tif';
@@ -28,9 +29,9 @@ afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.close()));
 });
 
-function setup(options: { slide?: PaintedSlideOptions; service?: Partial<ServiceOptions> } = {}) {
+function setup(options: { slide?: PaintedSlideOptions; service?: Partial<ServiceOptions>; card?: Partial<ModelCard> } = {}) {
   const slide = paintedSlide({ id: SLIDE, discs: DISCS, ...options.slide });
-  const segmenter = new FakeSegmenter();
+  const segmenter = new FakeSegmenter(options.card ? fakeCard(options.card) : undefined);
   const scorer = new FakeScorer();
   const slides = new FakeSlides([slide]);
   const service = createGlomsegService({ slides, models: new FakeModels([segmenter]), scoring: scorer, ...options.service });
@@ -440,5 +441,33 @@ describe('background skipping', () => {
     const { polygons } = resultOf(events);
     expect(polygons).toHaveLength(1);
     expectDisc(polygons[0], A);
+  });
+});
+
+describe('stain normalisation', () => {
+  // A card trained with Reinhard against PAS-like statistics, far from the painted slide's pale green tissue.
+  const reinhardCard: Partial<ModelCard> = { stain: { method: 'reinhard', reference: { mean: [47, 36, -28], std: [10, 10, 7] } } };
+  const tileOff = [{ col: 0, row: 0 }];
+
+  it("'auto' maps every tile from the slide's statistics to the card's reference; 'off' leaves the pixels as they are", async () => {
+    const { service, segmenter } = setup({ card: reinhardCard, slide: { discs: [] } });
+    await streamSorted(service, { tiles: tileOff, stainNormalization: 'off' });
+    await streamSorted(service, { tiles: [{ col: 1, row: 0 }] });
+    const [off, auto] = segmenter.calls.map((c) => c.centre);
+    expect(off).toEqual(tissueColour(0));
+    // Mapped towards the reference's magenta: red above green, which the painted tissue never is.
+    expect(auto[0]).toBeGreaterThan(auto[1] + 20);
+  });
+
+  it("'auto' reads a slide with too little tissue to measure as it is; a method asked for by name is refused", async () => {
+    const { service, segmenter } = setup({ card: reinhardCard, slide: { discs: [], tissue: () => false } });
+    const auto = await streamSorted(service, { tiles: tileOff, includeBackground: true });
+    expect(auto).toHaveLength(1);
+    expect(segmenter.calls[0].centre).toEqual(GLASS);
+    const named = await failureOf(service.streamTiles({ slideId: SLIDE, tiles: tileOff, includeBackground: true, stainNormalization: 'reinhard' }, new AbortController().signal));
+    expect(named).toBeInstanceOf(GlomsegError);
+    expect((named as GlomsegError).code).toBe('FAILED_PRECONDITION');
+    expect((named as GlomsegError).message).toMatch(/too little tissue.*'off'/);
+    expect(segmenter.calls).toHaveLength(1);
   });
 });
