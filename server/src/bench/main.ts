@@ -25,6 +25,9 @@ import { modelFromProto, scoreEventsFromProto } from '@glomseg/api/from-proto.js
 import { listModelsRequestToProto, scoreSlideRequestToProto, streamTilesRequestToProto } from '@glomseg/api/to-proto.js';
 import type { ScoreResult } from '@glomseg/shared/glomseg-service.js';
 import { connectGlomseg, type GlomsegConnection } from '../cli/grpc-client.js';
+import { toBinary } from '@bufbuild/protobuf';
+import { ScoreSlideEventSchema } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+
 import { machineInfo } from './machine-info.js';
 import { measureSegmenterPool, measureSessionRun, servedInputSize } from './raw-throughput.js';
 import { RssSampler, type RssSummary } from './rss-sampler.js';
@@ -32,6 +35,8 @@ import { readProcessCpuSeconds } from './process-cpu.js';
 import { ServerProcess } from './server-process.js';
 import { DEFAULT_BENCH_FOLDER } from './bench-paths.js';
 
+/** gRPC's usual client receive limit (Python, Go, Java defaults): the whole-slide result must arrive under it. */
+const CLIENT_RECEIVE_LIMIT = 4 * 1024 * 1024;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAKE_LARGE_SLIDE = path.join(REPO_ROOT, 'server/src/bench/make-large-slide.ts');
 const VIEWPORT = { width: 1920, height: 1080 };
@@ -151,7 +156,7 @@ async function run(options: BenchOptions): Promise<object> {
     onLog: (line) => process.env.GLOMSEG_BENCH_VERBOSE && log(`server: ${line}`),
   });
   const sampler = await RssSampler.start(server.pid, 200);
-  const client = await connectGlomseg(server.address);
+  const client = await connectGlomseg(server.address, undefined, undefined, { 'grpc.max_receive_message_length': CLIENT_RECEIVE_LIMIT });
   try {
     const slideId = path.basename(slide.path);
     const rssAfterStart = (await sampler.sample()).rssBytes;
@@ -191,6 +196,9 @@ async function run(options: BenchOptions): Promise<object> {
         tilesPerSecond: tiles / (scored.wallMs / 1000),
         keptMpxPerSecond,
         polygons: scored.result.polygons.length,
+        streamMessages: scored.messages,
+        largestMessageBytes: scored.largestMessageBytes,
+        clientReceiveLimitBytes: CLIENT_RECEIVE_LIMIT,
         // Summed over tiles; tiles overlap in time (reads run beside inference), so these add up to more than wall time.
         meanPerTileMs: {
           read: perTile(scored.result.totalTimings.readMs),
@@ -324,7 +332,17 @@ async function scoreSlide(client: GlomsegConnection, options: { slideId: string;
   let result: ScoreResult | undefined;
   let tiles = 0;
   let lastLogged = 0;
-  const events = client.api.scoreSlide(scoreSlideRequestToProto({ slideId: options.slideId, modelId: options.modelId, mppOverride: options.mpp }));
+  const wire = client.api.scoreSlide(scoreSlideRequestToProto({ slideId: options.slideId, modelId: options.modelId, mppOverride: options.mpp }));
+  // The largest message the client received (the bench's client keeps gRPC's usual 4 MiB receive limit).
+  let messages = 0;
+  let largestMessageBytes = 0;
+  const events = (async function* () {
+    for await (const event of wire) {
+      messages++;
+      largestMessageBytes = Math.max(largestMessageBytes, toBinary(ScoreSlideEventSchema, event).length);
+      yield event;
+    }
+  })();
   for await (const event of scoreEventsFromProto(events)) {
     if (event.kind === 'progress') {
       tiles = event.progress.tilesTotal;
@@ -339,7 +357,7 @@ async function scoreSlide(client: GlomsegConnection, options: { slideId: string;
   }
   const wallMs = performance.now() - started;
   if (!result) throw new Error('ScoreSlide ended without a result');
-  return { wallMs, tiles, result };
+  return { wallMs, tiles, result, messages, largestMessageBytes };
 }
 
 /** Repo-relative when inside the repo, else absolute. */

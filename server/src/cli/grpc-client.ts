@@ -1,4 +1,5 @@
 /** The CLI's (and benches') typed glomseg client: connect's client API over a grpc-js channel. */
+import type { ChannelOptions } from '@grpc/grpc-js';
 import { createClient, type Client } from '@connectrpc/connect';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { GrpcJsTransport } from '../grpc/grpc-js-transport.js';
@@ -14,8 +15,12 @@ export interface GlomsegConnection {
 }
 
 /** Connects to `address` (any gRPC target, balanced round-robin) and waits until a server answers. */
-export async function connectGlomseg(address: string, timeoutMs = 10_000, auth?: ClientAuth): Promise<GlomsegConnection> {
-  const transport = new GrpcJsTransport(address, { credentials: auth?.credentials, metadata: auth?.metadata, channelOptions: balancedChannelOptions() });
+export async function connectGlomseg(address: string, timeoutMs = 10_000, auth?: ClientAuth, channelOptions: ChannelOptions = {}): Promise<GlomsegConnection> {
+  const transport = new GrpcJsTransport(address, {
+    credentials: auth?.credentials,
+    metadata: auth?.metadata,
+    channelOptions: { ...balancedChannelOptions(), ...channelOptions },
+  });
   try {
     await transport.ready(timeoutMs);
   } catch (error) {
