@@ -7,7 +7,8 @@
 # resolution JPEGs (training/pyramid_validation_tiles.py): how slides with stored lower levels are read.
 # --stress scores them under each fixed, seeded transformation of training/stress_validation_tiles.py (other labs'
 # stains, JPEG and blur, pixel sizes passed with --mpp) and prints global Dice, mean tile Dice and F1 of each beside
-# the plain figure, as a Markdown table (and OUT/stress.json). STAIN=off|reinhard|auto picks the normalisation.
+# the plain figure, as a Markdown table (and OUT/stress.json). STAIN=off|reinhard|auto picks the normalisation and
+# THRESHOLD=P the probability threshold (default: the card's), in every mode.
 set -euo pipefail
 pyramid=0
 stress=0
@@ -32,7 +33,7 @@ if (( stress )); then
   while read -r name mpp description; do
     tiles=("$out/stress/$name"/*.png)
     npm run -s glomseg -- score "${tiles[@]}" --annotations "$out/stress/$name" --mpp "$mpp" --models "$models" --device cpu \
-      --stain-normalization "${STAIN:-auto}" --out "$out/scores/$name" --json > "$out/scores-$name.jsonl"
+      --stain-normalization "${STAIN:-auto}" ${THRESHOLD:+--threshold "$THRESHOLD"} --out "$out/scores/$name" --json > "$out/scores-$name.jsonl"
   done < "$out/stress-list.txt"
   node -e '
     const fs = require("fs"), path = require("path");
@@ -54,5 +55,6 @@ ids="$(node -e "const c = JSON.parse(require('fs').readFileSync(process.argv[1],
 slides=()
 for id in $ids; do slides+=("$tiles/$id.$ext"); done
 cd "$repo"
-npm run -s glomseg -- score "${slides[@]}" --annotations "$tiles" --mpp "$mpp" --models "$models" --device cpu --out "$out"
+npm run -s glomseg -- score "${slides[@]}" --annotations "$tiles" --mpp "$mpp" --models "$models" --device cpu \
+  --stain-normalization "${STAIN:-auto}" ${THRESHOLD:+--threshold "$THRESHOLD"} --out "$out"
 echo "metrics: $out/metrics.json"

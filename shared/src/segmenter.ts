@@ -25,6 +25,8 @@ export interface TracedTile {
   /** session.run time, and thresholding + tracing time, in milliseconds. */
   inferenceMs: number;
   postprocessMs: number;
+  /** Share of the image (as read, before any stain mapping) that is stained tissue: measured where the model runs. */
+  tissueFraction: number;
 }
 
 export interface Segmenter {

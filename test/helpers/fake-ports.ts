@@ -10,6 +10,7 @@ import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
 import { validateModelCard, type ModelCard } from '@glomseg/shared/model-card.js';
 import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile } from '@glomseg/shared/segmenter.js';
 import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
+import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { keptProbabilities, traceKept, type TraceOptions } from '@glomseg/shared/trace-tile.js';
 import type { ModelProvider, SlideProvider, TruthScorer, TruthInput } from '@glomseg/shared/glomseg-service.js';
@@ -214,7 +215,7 @@ export class FakeSegmenter implements Segmenter {
       const kept = keptProbabilities(probabilityMapOf(image), trace);
       const polygons = traceKept(kept, trace);
       call.state = 'done';
-      return { polygons, kept: this.returnsKept ? kept : undefined, inferenceMs: 0, postprocessMs: 0 };
+      return { polygons, kept: this.returnsKept ? kept : undefined, inferenceMs: 0, postprocessMs: 0, tissueFraction: tissueShare(input.data) };
     } catch (error) {
       if (call.state === 'running') call.state = 'aborted';
       throw error;

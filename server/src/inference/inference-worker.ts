@@ -8,6 +8,7 @@ import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import { cropProbability, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
 import { keptProbabilities, traceKept } from '@glomseg/shared/trace-tile.js';
 import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
+import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
@@ -104,7 +105,16 @@ async function run(session: InferenceSession, request: RunRequest, inputIsHalf: 
     const polygons = traceKept(kept, request.trace);
     // The kept probabilities go back too (moved, not copied): the service keeps them to re-cut at other thresholds.
     post(
-      { type: 'polygons', id: request.id, polygons, kept: { width: kept.width, height: kept.height, data: kept.data }, runMs, postprocessMs: performance.now() - traceStart },
+      {
+        type: 'polygons',
+        id: request.id,
+        polygons,
+        kept: { width: kept.width, height: kept.height, data: kept.data },
+        runMs,
+        postprocessMs: performance.now() - traceStart,
+        // Of the pixels as read (request.data is not changed by the stain mapping).
+        tissueFraction: tissueShare(request.data),
+      },
       [kept.data.buffer as ArrayBuffer],
     );
     return;

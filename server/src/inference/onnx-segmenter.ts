@@ -269,7 +269,13 @@ export class OnnxSegmenter implements Segmenter {
       } else if (message.type === 'polygons') {
         this.#completed++;
         this.#inferenceMs += message.runMs;
-        const traced: TracedTile = { polygons: message.polygons, kept: message.kept, inferenceMs: message.runMs, postprocessMs: message.postprocessMs };
+        const traced: TracedTile = {
+          polygons: message.polygons,
+          kept: message.kept,
+          inferenceMs: message.runMs,
+          postprocessMs: message.postprocessMs,
+          tissueFraction: message.tissueFraction,
+        };
         settle(job, () => job.resolve(traced));
       } else {
         this.#failed++;

@@ -4,7 +4,6 @@ import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { tileBounds, tileReadWindow, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 import type { StainMapping } from '@glomseg/shared/stain-normalization.js';
-import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import { resizeRgb } from './resample.js';
 import type { CachedTile } from './result-cache.js';
 import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
@@ -52,8 +51,7 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Pr
     signal,
     { stain: job.stain },
   );
-  const { polygons, inferenceMs, postprocessMs, kept } = traced;
-  const tissueFraction = tissueShare(image.data);
+  const { polygons, inferenceMs, postprocessMs, kept, tissueFraction } = traced;
 
   return { bounds, polygons, kept, tissueFraction, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
 }

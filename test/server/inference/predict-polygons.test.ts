@@ -1,5 +1,6 @@
 /** predictPolygons traces in the worker exactly what predict + traceTile give on the caller's thread. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import { ModelRegistry } from '../../../server/src/inference/model-registry.js';
 import { OnnxSegmenter } from '../../../server/src/inference/onnx-segmenter.js';
 import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
@@ -36,6 +37,9 @@ describe('OnnxSegmenter.predictPolygons', () => {
     expect(traced.polygons.length).toBeGreaterThan(0);
     expect(traced.inferenceMs).toBeGreaterThan(0);
     expect(traced.postprocessMs).toBeGreaterThanOrEqual(0);
+    // Measured in the worker, on the pixels as read: what tissueShare gives here.
+    expect(traced.tissueFraction).toBe(tissueShare(image.data));
+    expect(traced.tissueFraction).toBeGreaterThan(0);
     for (const p of traced.polygons) {
       for (const [x, y] of p.exterior) {
         expect(x).toBeGreaterThanOrEqual(1000);
