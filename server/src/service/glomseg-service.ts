@@ -162,8 +162,11 @@ export class DomainGlomsegService implements GlomsegService {
 
   private readonly streamWindow: number;
   readonly limits: ServingLimits;
-  /** Scale estimates of slides whose file records no pixel size, per slide and model: made once, shared. */
-  private readonly scaleEstimates = new Map<string, Promise<ScaleEstimate>>();
+  /**
+   * Scale estimates of slides whose file records no pixel size, per slide and model: made once, shared, and bounded
+   * like the surveys (a server that sees thousands of slides keeps the recent ones).
+   */
+  private readonly scaleEstimates = new LRUCache<string, Promise<ScaleEstimate>>({ max: 256 });
   private readonly lifetime = new AbortController();
   private readonly counters = {
     activeStreams: 0,
@@ -175,6 +178,7 @@ export class DomainGlomsegService implements GlomsegService {
     tilesSkipped: 0,
     tilesRecut: 0,
   };
+  /** One survey per slide (stain statistics, tissue map), the recent 64 kept. */
   private readonly surveys = new LRUCache<string, Promise<SlideSurvey>>({ max: 64 });
 
   constructor(private readonly options: ServiceOptions) {
