@@ -22,7 +22,6 @@ import { isSlideUrl, slideNameOf } from './slide-names.js';
 import { comparePolygons } from './polygon-order.js';
 
 export { slideNameOf } from './slide-names.js';
-import { htmlReport } from './html-report.js';
 
 export interface ScoreOptions {
   annotations?: string;

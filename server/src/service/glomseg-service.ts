@@ -23,8 +23,6 @@ import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import { resolveStainMethod, type StainMapping } from '@glomseg/shared/stain-normalization.js';
 import { tissueIn, type TissueMap } from '@glomseg/shared/tissue-mask.js';
 import { LRUCache } from 'lru-cache';
-import type { DiceMetrics } from '@glomseg/shared/dice.js';
-import type { Polygon } from '@glomseg/shared/geometry.js';
 import { resolveLimits, type ServingLimits } from '../validation/limits.js';
 import { assertDiceGrid, assertTileBudget } from '../validation/request-validation.js';
 import { ResultCache, type CachedTile } from './result-cache.js';
