@@ -24,7 +24,7 @@ def export_onnx(model, path, opset=17):
 
 
 def write_card(path, *, onnx_file, mean, std, mpp, downsample, tile_size, margin, threshold, min_area, provenance, metrics,
-               description, stain=None):
+               description, stain=None, estimates_scale=True):
     card = {
         'id': 'glomseg-unet',
         'name': 'Glomerulus U-Net (PAS, 2 um/px)',
@@ -47,6 +47,7 @@ def write_card(path, *, onnx_file, mean, std, mpp, downsample, tile_size, margin
         'threshold': threshold,
         'minArea': min_area,
         **({'stain': stain} if stain else {}),
+        **({} if estimates_scale else {'estimatesScale': False}),
         'provenance': provenance,
         'metrics': metrics,
     }

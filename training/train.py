@@ -405,6 +405,9 @@ def main(argv=None):
         onnx_file=onnx_name, mean=mean.tolist(), std=std.tolist(), mpp=0.5 * args.downsample,
         downsample=args.downsample, tile_size=args.tile_size, margin=args.margin, threshold=best['threshold'],
         min_area=int(round(min_area / 4)) if min_area else 0, provenance=provenance, metrics=metrics, stain=stain_card,
+        # The server's image-based scale estimate tries scales 2x apart; a model jittered over that range finds
+        # glomeruli at neighbouring candidates too, so its card turns the estimate off (model-card.ts estimatesScale).
+        estimates_scale=scale_range[0] > 0.6 and scale_range[1] < 1.6,
         description='Small U-Net for glomerulus segmentation in PAS-stained human kidney at about 2 um/px '
                     '(level-0 0.5 um/px read at 1/4), trained on the HuBMAP VU train tiles.',
     )

@@ -41,6 +41,13 @@ export interface ModelCard {
    */
   minArea?: number;
   /**
+   * Whether the image-based scale estimate (scale-estimate.ts) can be used with this model (default true). False for
+   * a model trained with strong scale jitter: it finds glomerulus-like objects at several candidate scales, so the
+   * estimate cannot tell them apart, and a slide without a pixel size is read at the training scale instead, with a
+   * note to give it.
+   */
+  estimatesScale?: boolean;
+  /**
    * Stain normalisation: the method the model was trained with ('off': none) and the reference statistics of its
    * training set (CIE Lab over tissue, shared/src/stain-normalization.ts), which a slide's own are mapped onto.
    */
@@ -125,6 +132,9 @@ export function validateModelCard(json: unknown, source = 'model card'): ModelCa
   check(isFiniteNumber(json.threshold) && json.threshold >= 0 && json.threshold <= 1, 'threshold', 'a number in [0, 1]', json.threshold);
   if (json.minArea !== undefined) {
     check(isFiniteNumber(json.minArea) && json.minArea >= 0, 'minArea', 'a number >= 0', json.minArea);
+  }
+  if (json.estimatesScale !== undefined) {
+    check(typeof json.estimatesScale === 'boolean', 'estimatesScale', 'true or false', json.estimatesScale);
   }
   if (json.stain !== undefined) {
     const stain = json.stain;

@@ -65,7 +65,7 @@ export function scaleNote(grid: Pick<TileGrid, 'mppSource' | 'mppAssumed' | 'mpp
     return `The slide file does not record its pixel size. glomseg estimated ${grid.mppAssumed.toFixed(2)} µm/px from the image (confidence ${confidence}%). ${fix}`;
   }
   if (grid.mppSource === 'model-default') {
-    return `The slide file does not record its pixel size, and the image gave no clear estimate: results assume ${grid.mppAssumed.toFixed(2)} µm/px (the model's training scans) and may miss every glomerulus if that is wrong. ${fix}`;
+    return `The slide file does not record its pixel size, and the image gave no usable estimate: results assume ${grid.mppAssumed.toFixed(2)} µm/px (the model's training scans) and may miss every glomerulus if that is wrong. ${fix}`;
   }
   return '';
 }

@@ -58,6 +58,8 @@ export interface PaintedSlideOptions {
   discs?: readonly Disc[];
   /** The probability painted at a pixel, instead of `discs` (for patterns too large to list as discs). */
   probability?: (x: number, y: number) => number;
+  /** Level-0 um/px the file records (default 0.5); undefined: none, as many plain images. */
+  mpp?: number;
   /** Where the slide shows tissue (default everywhere); elsewhere bare glass. */
   tissue?: (x: number, y: number) => boolean;
 }
@@ -65,6 +67,7 @@ export interface PaintedSlideOptions {
 /** A one-level slide at 0.5 um/px (so no scale estimate runs), painted pixel by pixel; it records its reads. */
 export function paintedSlide(options: PaintedSlideOptions = {}): SlideSource & { reads: RegionRequest[]; closed: boolean } {
   const { id = 'painted.tif', width = 512, height = 512, discs = [], tissue = () => true } = options;
+  const mpp = 'mpp' in options ? options.mpp : 0.5;
   const probability = options.probability ?? ((x: number, y: number) => discProbability(discs, x, y));
   const metadata: SlideMetadata = {
     id,
@@ -74,9 +77,9 @@ export function paintedSlide(options: PaintedSlideOptions = {}): SlideSource & {
     levels: [{ index: 0, width, height, downsample: 1, tileWidth: 256, tileHeight: 256, synthesized: false }],
     tileWidth: 256,
     tileHeight: 256,
-    mppX: 0.5,
-    mppY: 0.5,
-    mppSource: 'tiff-resolution',
+    mppX: mpp,
+    mppY: mpp,
+    mppSource: mpp ? 'tiff-resolution' : '',
     format: 'tiff',
     compression: 'none',
     metadata: {},

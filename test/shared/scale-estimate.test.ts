@@ -29,6 +29,6 @@ describe('scaleNote', () => {
     expect(scaleNote({ mppSource: 'file', mppAssumed: 0.5 })).toBe('');
     expect(scaleNote({ mppSource: 'request', mppAssumed: 2 })).toBe('');
     expect(scaleNote({ mppSource: 'estimated', mppAssumed: 2, mppConfidence: 0.46 })).toMatch(/estimated 2\.00 µm\/px from the image \(confidence 46%\).*--mpp/);
-    expect(scaleNote({ mppSource: 'model-default', mppAssumed: 0.5 })).toMatch(/no clear estimate.*0\.50 µm\/px.*--mpp/);
+    expect(scaleNote({ mppSource: 'model-default', mppAssumed: 0.5 })).toMatch(/no usable estimate.*0\.50 µm\/px.*--mpp/);
   });
 });

@@ -239,6 +239,8 @@ export class DomainGlomsegService implements GlomsegService {
    */
   private async scaleEstimate(source: SlideSource, card: ModelCard, mppOverride: number | undefined, signal?: AbortSignal): Promise<ScaleEstimate | undefined> {
     if (mppOverride || (source.metadata.mppX && source.metadata.mppX > 0)) return undefined;
+    // A model that finds glomeruli at several scales cannot pick one: the grid falls back to its training scale.
+    if (card.estimatesScale === false) return undefined;
     const key = `${source.metadata.id}|${card.id}`;
     let estimate = this.scaleEstimates.get(key);
     if (!estimate) {

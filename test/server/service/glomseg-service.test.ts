@@ -471,3 +471,19 @@ describe('stain normalisation', () => {
     expect(segmenter.calls).toHaveLength(1);
   });
 });
+
+describe('scale', () => {
+  it('reads a slide without a pixel size at the training scale, without trial runs, when the card says the estimate cannot work', async () => {
+    const { service, segmenter } = setup({ card: { estimatesScale: false, mpp: 0.5 }, slide: { mpp: undefined } });
+    const [model] = await service.listModels({ slideId: SLIDE });
+    expect(model.grid).toMatchObject({ mppSource: 'model-default', mppAssumed: 0.5 });
+    expect(segmenter.calls).toHaveLength(0);
+  });
+
+  it('estimates the scale of such a slide from the image when the card allows it (trial runs on the model)', async () => {
+    const { service, segmenter } = setup({ slide: { mpp: undefined } });
+    const [model] = await service.listModels({ slideId: SLIDE });
+    expect(['estimated', 'model-default']).toContain(model.grid!.mppSource);
+    expect(segmenter.calls.length).toBeGreaterThan(0);
+  });
+});

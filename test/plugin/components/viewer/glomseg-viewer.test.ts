@@ -78,15 +78,16 @@ describe('<glomseg-viewer>', () => {
     expect(page.errors).toEqual([]);
   }, TIMEOUT);
 
-  it('says that the quarter-scale slide records no pixel size, and which one it estimated', async () => {
+  it('says that the quarter-scale slide records no pixel size, which one it assumed, and what to do', async () => {
+    // The shipped model's card turns the image-based estimate off (it is scale-robust): the training scale is used.
     await openFromList(page, QUARTER);
     const note = page.locator('glomseg-overlay [part=scale-note]');
-    await expect.poll(() => note.getAttribute('data-source'), { timeout: SWITCH_TIMEOUT }).toBe('estimated');
-    expect(await note.textContent()).toMatch(/does not record its pixel size.*estimated 2\.00 µm\/px.*mpp-override/);
-    await expect.poll(() => page.locator('glomseg-viewer [part=slide-info]').textContent(), { timeout: SWITCH_TIMEOUT }).toMatch(/2\.000 µm\/px \(estimated from the image, confidence \d+%\)/);
-    // The full-resolution region records no pixel size either; its estimate is the model's own 0.5 um/px.
+    await expect.poll(() => note.getAttribute('data-source'), { timeout: SWITCH_TIMEOUT }).toBe('model-default');
+    expect(await note.textContent()).toMatch(/does not record its pixel size.*assume 0\.50 µm\/px.*mpp-override/);
+    await expect.poll(() => page.locator('glomseg-viewer [part=slide-info]').textContent(), { timeout: SWITCH_TIMEOUT }).toMatch(/0\.500 µm\/px \(not in the file: assumed by the model\)/);
+    // The full-resolution region records no pixel size either; it is read at the model's own 0.5 um/px too.
     await openFromList(page, FULL);
-    await expect.poll(() => page.locator('glomseg-viewer [part=slide-info]').textContent(), { timeout: SWITCH_TIMEOUT }).toMatch(/0\.500 µm\/px \(estimated/);
+    await expect.poll(() => page.locator('glomseg-viewer [part=slide-info]').textContent(), { timeout: SWITCH_TIMEOUT }).toMatch(/0\.500 µm\/px \(not in the file/);
     expect(page.errors).toEqual([]);
   }, TIMEOUT);
 
@@ -196,6 +197,9 @@ describe('<glomseg-viewer>', () => {
   }, TIMEOUT);
 
   it('cuts again at a new threshold: no new session, no re-inference, the map never emptied', async () => {
+    // The full-resolution region: read at the model's scale, it has glomeruli everywhere (the quarter-scale slide,
+    // truly 2 um/px and recording no pixel size, is read at 0.5 um/px unless told: see the scale-note test).
+    if ((await viewerState(page)).gridSlide !== FULL) await openFromList(page, FULL);
     const complete = () =>
       page.waitForFunction(
         () => {
@@ -341,7 +345,7 @@ describe('<glomseg-viewer>', () => {
     });
     await page.waitForFunction((id) => {
       const grid = (document.querySelector('glomseg-viewer') as any).overlay.grid;
-      return grid?.slideId === id && grid.mppSource === 'estimated';
+      return grid?.slideId === id && grid.mppSource === 'model-default';
     }, FULL, { timeout: TIMEOUT });
     await page.evaluate(() => {
       const viewer = document.querySelector('glomseg-viewer') as any;
