@@ -200,6 +200,14 @@ describe('<glomseg-viewer>', () => {
     // The full-resolution region: read at the model's scale, it has glomeruli everywhere (the quarter-scale slide,
     // truly 2 um/px and recording no pixel size, is read at 0.5 um/px unless told: see the scale-note test).
     if ((await viewerState(page)).gridSlide !== FULL) await openFromList(page, FULL);
+    await page.waitForFunction(
+      (id) => {
+        const overlay = (document.querySelector('glomseg-viewer') as any).overlay;
+        return overlay.grid?.slideId === id && overlay.modelCard !== undefined;
+      },
+      FULL,
+      { timeout: TIMEOUT, polling: 100 },
+    );
     const complete = () =>
       page.waitForFunction(
         () => {
