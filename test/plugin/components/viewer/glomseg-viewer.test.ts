@@ -186,9 +186,10 @@ describe('<glomseg-viewer>', () => {
       document.addEventListener('glomseg-dice', (e: any) => (window as any).__dice.push(e.detail));
     });
     const truth = JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[100, 100], [300, 100], [300, 300], [100, 100]]] } }] });
-    // Annotations loaded while the next slide opens: the scorer starts before any of its tiles arrive.
-    const current = (await viewerState(page)).gridSlide;
-    await openFromList(page, current === QUARTER ? FULL : QUARTER);
+    // Annotations loaded while the full-resolution slide opens (35 tiles, so they come after the annotations): the
+    // scorer starts before any of its tiles arrive.
+    if ((await viewerState(page)).gridSlide === FULL) await openFromList(page, QUARTER);
+    await openFromList(page, FULL);
     await page.evaluate((text) => (document.querySelector('glomseg-viewer') as any).overlay.loadAnnotations(text, { name: 'early.geojson' }), truth);
     await page.waitForFunction(() => (window as any).__dice.length > 0, null, { timeout: TIMEOUT });
     const dice = await page.evaluate(() => (window as any).__dice);
