@@ -84,7 +84,7 @@ def reference(data_dir, shrink=16):
     stats = statistics(np.concatenate(pixels)[None])
     return {'method': 'off', 'reference': {'mean': [round(v, 3) for v in stats['mean']], 'std': [round(v, 3) for v in stats['std']]},
             'measuredOn': f"CIE Lab over tissue of the {len(pixels)} split=train tiles, box-shrunk x{shrink} "
-                          f"(training/stain.py reference); the model was trained without normalisation"}
+                          f"(training/stain.py reference)"}
 
 
 def main():

@@ -235,7 +235,6 @@ def main(argv=None):
     stain_card, stain_samples = stain_reference(args.data), None
     if args.stain_normalization != 'off':
         stain_card['method'] = args.stain_normalization
-        stain_card['measuredOn'] = stain_card['measuredOn'].replace('; the model was trained without normalisation', '')
         reference = tuple(torch.tensor(stain_card['reference'][k]) for k in ('mean', 'std'))
         slide_of = {r['tile_id']: r['slide'] for r in rows}
         stain_samples = StainSamples(low_resolution_pixels(fit_variants[0]), [slide_of[t] for t in fit_ids],

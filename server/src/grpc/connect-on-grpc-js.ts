@@ -6,24 +6,17 @@
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { create, type DescMethod, type DescService } from '@bufbuild/protobuf';
-import { ConnectError, createHandlerContext, type HandlerContext } from '@connectrpc/connect';
+import { createHandlerContext, type HandlerContext } from '@connectrpc/connect';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { toConnectError } from '@glomseg/api/error-codes.js';
+import { headersFromMetadata } from './metadata-headers.js';
 
 type Log = (message: string) => void;
 type AnyImpl = Record<string, ((request: any, context: HandlerContext) => any) | undefined>;
 
 function statusOf(error: unknown, log: Log): Partial<grpc.ServiceError> {
-  const connectError = error instanceof ConnectError ? error : toConnectError(error, log);
+  const connectError = toConnectError(error, log);
   return { code: connectError.code as number as grpc.status, details: connectError.rawMessage, metadata: new grpc.Metadata() };
-}
-
-function requestHeaders(metadata: grpc.Metadata): Headers {
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    if (typeof value === 'string') headers.append(key, value);
-  }
-  return headers;
 }
 
 /** A handler context whose signal aborts, with a coded CANCELLED, when the client cancels. */
@@ -34,7 +27,7 @@ function contextFor(service: DescService, method: DescMethod, call: grpc.ServerU
     protocolName: 'grpc',
     requestMethod: 'POST',
     url: `/${service.typeName}/${method.name}`,
-    requestHeader: requestHeaders(call.metadata),
+    requestHeader: headersFromMetadata(call.metadata),
   });
   const onCancel = () => context.abort(new GlomsegError('CANCELLED', 'the client cancelled the call'));
   call.on('cancelled', onCancel);

@@ -6,6 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { create, fromBinary, toBinary, type DescMessage, type DescMethodStreaming, type DescMethodUnary, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createContextKey, type ContextValues, type StreamResponse, type Transport, type UnaryResponse } from '@connectrpc/connect';
+import { headersFromMetadata } from './metadata-headers.js';
+import { deserializer, serializer } from './service-definition.js';
 
 /** Set a fresh `{}` under this key in a call's contextValues to learn which server answered (host:port). */
 export const ANSWERING_PEER = createContextKey<{ address?: string } | undefined>(undefined, { description: 'the server that answered the call' });
@@ -23,14 +25,16 @@ export const CLIENT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 function asConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   const e = error as Partial<grpc.ServiceError>;
-  if (typeof e?.code === 'number') return new ConnectError(e.details ?? e.message ?? '', e.code as number as Code, e.metadata ? headersOf(e.metadata) : undefined);
+  if (typeof e?.code === 'number') return new ConnectError(e.details ?? e.message ?? '', e.code as number as Code, e.metadata ? headersFromMetadata(e.metadata) : undefined);
   return ConnectError.from(error);
 }
 
-function headersOf(metadata: grpc.Metadata): Headers {
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(metadata.getMap())) if (typeof value === 'string') headers.append(key, value);
-  return headers;
+/** Cancels `call` when `signal` aborts (at once if it has); returns the undo. */
+function cancelOnAbort(call: { cancel(): void }, signal: AbortSignal | undefined): () => void {
+  const onAbort = () => call.cancel();
+  if (signal?.aborted) call.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return () => signal?.removeEventListener('abort', onAbort);
 }
 
 export class GrpcJsTransport implements Transport {
@@ -82,22 +86,21 @@ export class GrpcJsTransport implements Transport {
     input: MessageInitShape<I>,
   ): Promise<UnaryResponse<I, O>> {
     return new Promise((resolve, reject) => {
+      let release = () => {};
       const call = this.channel.makeUnaryRequest<MessageShape<I>, MessageShape<O>>(
         GrpcJsTransport.path(method),
-        (message) => Buffer.from(toBinary(method.input, message)),
-        (bytes) => fromBinary(method.output, bytes),
+        serializer(method.input),
+        deserializer(method.output),
         create(method.input, input),
         this.callMetadata(header),
         timeoutMs ? { deadline: Date.now() + timeoutMs } : {},
         (error, message) => {
-          signal?.removeEventListener('abort', onAbort);
+          release();
           if (error || !message) return reject(asConnectError(error));
           resolve({ stream: false, service: method.parent, method, header: new Headers(), message, trailer: new Headers() });
         },
       );
-      const onAbort = () => call.cancel();
-      if (signal?.aborted) call.cancel();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      release = cancelOnAbort(call, signal);
     });
   }
 
@@ -118,18 +121,16 @@ export class GrpcJsTransport implements Transport {
     }
     const call = this.channel.makeServerStreamRequest<MessageShape<I>, MessageShape<O>>(
       GrpcJsTransport.path(method),
-      (message) => Buffer.from(toBinary(method.input, message)),
-      (bytes) => fromBinary(method.output, bytes),
+      serializer(method.input),
+      deserializer(method.output),
       create(method.input, request),
       this.callMetadata(header),
       timeoutMs ? { deadline: Date.now() + timeoutMs } : {},
     );
-    const onAbort = () => call.cancel();
-    if (signal?.aborted) call.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const release = cancelOnAbort(call, signal);
     const responseHeader = new Headers();
     call.once('metadata', (metadata: grpc.Metadata) => {
-      headersOf(metadata).forEach((value, key) => responseHeader.append(key, value));
+      headersFromMetadata(metadata).forEach((value, key) => responseHeader.append(key, value));
       const peer = contextValues?.get(ANSWERING_PEER);
       if (peer) peer.address = call.getPeer();
     });
@@ -139,7 +140,7 @@ export class GrpcJsTransport implements Transport {
       } catch (error) {
         throw asConnectError(error);
       } finally {
-        signal?.removeEventListener('abort', onAbort);
+        release();
         call.cancel();
       }
     }

@@ -1,16 +1,17 @@
 /**
- * glomseg.v1.Glomseg as a @grpc/grpc-js service definition whose messages are the protobuf-es ones of gen/, so
- * native gRPC and gRPC-Web share one domain <-> proto mapping (server/src/protocol/proto-mapping.ts).
+ * A service descriptor as a @grpc/grpc-js service definition whose messages are the protobuf-es ones of api/gen/,
+ * so native gRPC serves the same messages (and the same ServiceImpl, connect-on-grpc-js.ts) as gRPC-Web.
  */
 import { fromBinary, toBinary, type DescMessage, type DescService } from '@bufbuild/protobuf';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 
-function serializer(schema: DescMessage) {
+/** protobuf-es binary encoding of one message type, as grpc-js takes it (server definitions and the client transport). */
+export function serializer(schema: DescMessage) {
   return (message: any) => Buffer.from(toBinary(schema, message));
 }
 
-function deserializer(schema: DescMessage) {
+export function deserializer<Desc extends DescMessage>(schema: Desc) {
   return (bytes: Buffer) => fromBinary(schema, bytes);
 }
 
