@@ -91,6 +91,30 @@ def load_tiles(data_dir, tile_ids, factor, looks=(downsample_image,)):
     return images, masks
 
 
+def instance_gaps(data_dir, tile_ids, factor, reach):
+    """Per tile, float32 HxW at 1/factor: 1 on the background pixels within `reach` px of two or more glomeruli (the
+    narrow gaps between neighbours, which a model must keep open to tell them apart), else 0. Each glomerulus is
+    rasterised alone, area-downsampled, and dilated by `reach` with a max filter."""
+    import torch
+    import torch.nn.functional as F
+    gaps = []
+    for tile_id in tile_ids:
+        polys, (w, h) = polygons(data_dir, tile_id)
+        size = (h // factor, w // factor)
+        if len(polys) < 2:
+            gaps.append(np.zeros(size, np.float32))
+            continue
+        instances = []
+        for poly in polys:
+            mask = Image.new('L', (w, h), 0)
+            ImageDraw.Draw(mask).polygon(poly, fill=255, outline=255)
+            instances.append(np.asarray(downsample_image(mask, factor), dtype=np.float32) / 255.0)
+        fractions = torch.from_numpy(np.stack(instances))[:, None]
+        near = F.max_pool2d((fractions >= 0.5).float(), 2 * reach + 1, 1, reach).sum(0)[0]
+        gaps.append(((near >= 2) & (fractions.sum(0)[0] < 0.5)).float().numpy())
+    return gaps
+
+
 def load_tile(data_dir, tile_id, factor):
     """One tile, box-averaged: (image uint8 HxWx3, mask float32 HxW in [0,1])."""
     images, masks = load_tiles(data_dir, [tile_id], factor)

@@ -3,6 +3,9 @@
 //     --validation-pyramid VALPYR/metrics.json --eval EVAL/metrics.json --machine "..."
 // --threshold: the threshold chosen on product-level validation, replacing the one training picked at model scale
 // (the earlier value is kept in metrics.validation.trainingThreshold); record before scoring with it;
+// --seed-threshold P: the probability of the cores touching glomeruli are parted between (card seedThreshold,
+// shared/src/separate-touching.ts), chosen the same way; 'none' removes it;
+// --min-area A: the card's minArea (level-0 px^2 at the training scans' pixel size), chosen the same way;
 // --validation: training/score_validation.sh's output (the model's validation tiles);
 // --validation-pyramid: the same with --pyramid (the tiles as read from a sharp JPEG pyramid level);
 // --eval: `glomseg score` of the eval region with its annotations (see the README);
@@ -14,6 +17,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     threshold: { type: 'string' },
+    'seed-threshold': { type: 'string' },
+    'min-area': { type: 'string' },
     validation: { type: 'string' },
     'validation-pyramid': { type: 'string' },
     eval: { type: 'string' },
@@ -22,9 +27,15 @@ const { values, positionals } = parseArgs({
   },
 });
 const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
-if (positionals.length !== 1 || (!values.validation && !values['validation-pyramid'] && !values.eval && !values.stress && threshold === undefined)
-  || (threshold !== undefined && !(threshold > 0 && threshold < 1))) {
-  console.error('usage: node training/record_metrics.mjs CARD [--threshold P (0..1)] [--validation metrics.json] '
+const seedOption = values['seed-threshold'];
+const minArea = values['min-area'] === undefined ? undefined : Number(values['min-area']);
+const seedThreshold = seedOption === undefined || seedOption === 'none' ? undefined : Number(seedOption);
+if (positionals.length !== 1
+  || (!values.validation && !values['validation-pyramid'] && !values.eval && !values.stress && threshold === undefined && seedOption === undefined && minArea === undefined)
+  || (threshold !== undefined && !(threshold > 0 && threshold < 1))
+  || (seedThreshold !== undefined && !(seedThreshold > 0 && seedThreshold <= 1))
+  || (minArea !== undefined && !(minArea >= 0))) {
+  console.error('usage: node training/record_metrics.mjs CARD [--threshold P (0..1)] [--seed-threshold P|none] [--min-area A] [--validation metrics.json] '
     + '[--validation-pyramid metrics.json] [--eval metrics.json] [--stress stress.json ...] [--machine TEXT]');
   process.exit(2);
 }
@@ -60,6 +71,15 @@ if (threshold !== undefined) {
   card.threshold = threshold;
   recorded.push(`threshold ${threshold}`);
 }
+if (seedOption !== undefined) {
+  if (seedThreshold === undefined) delete card.seedThreshold;
+  else card.seedThreshold = seedThreshold;
+  recorded.push(`seedThreshold ${seedOption}`);
+}
+if (minArea !== undefined) {
+  card.minArea = minArea;
+  recorded.push(`minArea ${minArea}`);
+}
 // Which `glomseg score` output goes where in card.metrics, and what was scored.
 const sections = [
   {
@@ -83,7 +103,7 @@ const sections = [
 ];
 for (const { option, key, about } of sections) {
   if (!values[option]) continue;
-  card.metrics[key] = { ...about, threshold: card.threshold, ...figures(values[option]) };
+  card.metrics[key] = { ...about, threshold: card.threshold, seedThreshold: card.seedThreshold ?? null, minArea: card.minArea, ...figures(values[option]) };
   recorded.push(key);
 }
 // Stress validation: Dice per transformation beside the plain figure, for each stain normalisation scored.

@@ -41,11 +41,12 @@ export class PredictionStore {
   lastJoinPieces = 0;
 
   /**
-   * `minHoleArea`: holes smaller than the slide's smallest glomerulus are filled when pieces join (see
-   * joinAcrossTiles). `idPrefix` keeps ids apart from another store's (another threshold's cut) on the same map.
+   * `minArea`: the slide's smallest glomerulus. Tiles keep small pieces at their edges; joined, what is still smaller
+   * is not drawn (as ScoreSlide leaves it out), and holes smaller are filled (see joinAcrossTiles). A cluster a later
+   * tile makes larger is drawn then. `idPrefix` keeps ids apart from another store's (another threshold's cut).
    */
   constructor(
-    private readonly minHoleArea = 0,
+    private readonly minArea = 0,
     private readonly idPrefix = '',
   ) {}
 
@@ -105,7 +106,9 @@ export class PredictionStore {
     for (const group of groups.values()) {
       this.lastJoinPieces += group.pieces.length;
       const generation = ++this.joinGeneration;
-      group.joined = joinAcrossTiles(group.pieces, { minHoleArea: this.minHoleArea }).map((polygon, i) => ({ id: `${this.idPrefix}j${generation}#${i}`, polygon }));
+      group.joined = joinAcrossTiles(group.pieces, { minHoleArea: this.minArea })
+        .filter((polygon) => polygon.area >= this.minArea)
+        .map((polygon, i) => ({ id: `${this.idPrefix}j${generation}#${i}`, polygon }));
       this.addCluster(group);
       added.push(...group.joined);
     }

@@ -18,9 +18,28 @@ const LINEAR = Float64Array.from({ length: 256 }, (_, v) => {
 const f = (t: number): number => (t > EPSILON ? Math.cbrt(t) : t * KAPPA_INV + 4 / 29);
 const fInverse = (t: number): number => (t > 6 / 29 ? t * t * t : (t - 4 / 29) / KAPPA_INV);
 
-function encode(linear: number): number {
-  const c = linear <= 0.0031308 ? linear * 12.92 : 1.055 * linear ** (1 / 2.4) - 0.055;
-  return Math.min(255, Math.max(0, Math.round(c * 255)));
+/**
+ * Linear light -> the nearest sRGB byte, exactly as rounding the encoded value, without a power per call (the
+ * slow part of mapping a tile): BOUNDS[k] is the linear value where byte k turns into k + 1, and a coarse table
+ * says where to start looking, at most a step or two below the answer.
+ */
+const BOUNDS = Float64Array.from({ length: 255 }, (_, k) => {
+  const c = (k + 0.5) / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+});
+const START_BINS = 4096;
+const START = Uint8Array.from({ length: START_BINS }, (_, i) => {
+  let k = 0;
+  while (k < 255 && BOUNDS[k] <= i / START_BINS) k++;
+  return k;
+});
+
+export function linearToSrgbByte(linear: number): number {
+  if (!(linear > 0)) return 0;
+  if (linear >= 1) return 255;
+  let k = START[(linear * START_BINS) | 0];
+  while (k < 255 && BOUNDS[k] <= linear) k++;
+  return k;
 }
 
 /** L in [0, 100], a and b roughly in [-128, 128]. Writes into `out` (no allocation per pixel). */
@@ -43,8 +62,8 @@ export function labToRgb(L: number, a: number, bStar: number, out: [number, numb
   const X = WHITE[0] * fInverse(fy + a / 500);
   const Y = WHITE[1] * fInverse(fy);
   const Z = WHITE[2] * fInverse(fy - bStar / 200);
-  out[0] = encode(3.2404542 * X - 1.5371385 * Y - 0.4985314 * Z);
-  out[1] = encode(-0.969266 * X + 1.8760108 * Y + 0.041556 * Z);
-  out[2] = encode(0.0556434 * X - 0.2040259 * Y + 1.0572252 * Z);
+  out[0] = linearToSrgbByte(3.2404542 * X - 1.5371385 * Y - 0.4985314 * Z);
+  out[1] = linearToSrgbByte(-0.969266 * X + 1.8760108 * Y + 0.041556 * Z);
+  out[2] = linearToSrgbByte(0.0556434 * X - 0.2040259 * Y + 1.0572252 * Z);
   return out;
 }

@@ -20,7 +20,11 @@ export interface MapTransform {
 }
 
 export interface MaskToPolygonsOptions {
-  /** Components smaller than this many level-0 square pixels (pixel count x scale^2) are dropped, holes smaller are filled. Default 0. */
+  /**
+   * Components smaller than this many level-0 square pixels (pixel count x scale^2) are dropped, holes smaller are
+   * filled. Default 0. A component that reaches the map's edge is kept whatever its size: it may be the sliver of a
+   * glomerulus across a tile border, to be judged once joined (the service drops small joined polygons).
+   */
   minArea?: number;
   /** Douglas-Peucker tolerance in map pixels; 0 keeps the exact pixel outline. Default 0.75. */
   simplifyTolerance?: number;
@@ -70,7 +74,7 @@ export function binaryMaskToPolygons(
   const kept = new Int32Array(components.count + 1).fill(-1);
   let keptCount = 0;
   for (let c = 1; c <= components.count; c++) {
-    if (components.pixels[c] * scale2 >= minArea) kept[c] = keptCount++;
+    if (components.pixels[c] * scale2 >= minArea || components.edges[c] !== 0) kept[c] = keptCount++;
   }
   if (keptCount < components.count) {
     for (let k = 0; k < mask.length; k++) if (mask[k] && kept[labels[k]] < 0) mask[k] = 0;

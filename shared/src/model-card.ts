@@ -41,6 +41,11 @@ export interface ModelCard {
    */
   minArea?: number;
   /**
+   * Touching glomeruli: a thresholded blob that holds two or more cores at or above this probability, each at least
+   * `minArea`, is parted between them (shared/src/separate-touching.ts). Absent: blobs are kept whole.
+   */
+  seedThreshold?: number;
+  /**
    * Whether the image-based scale estimate (scale-estimate.ts) can be used with this model (default true). False for
    * a model trained with strong scale jitter: it finds glomerulus-like objects at several candidate scales, so the
    * estimate cannot tell them apart, and a slide without a pixel size is read at the training scale instead, with a
@@ -132,6 +137,9 @@ export function validateModelCard(json: unknown, source = 'model card'): ModelCa
   check(isFiniteNumber(json.threshold) && json.threshold >= 0 && json.threshold <= 1, 'threshold', 'a number in [0, 1]', json.threshold);
   if (json.minArea !== undefined) {
     check(isFiniteNumber(json.minArea) && json.minArea >= 0, 'minArea', 'a number >= 0', json.minArea);
+  }
+  if (json.seedThreshold !== undefined) {
+    check(isFiniteNumber(json.seedThreshold) && json.seedThreshold > 0 && json.seedThreshold <= 1, 'seedThreshold', 'a number in (0, 1]', json.seedThreshold);
   }
   if (json.estimatesScale !== undefined) {
     check(typeof json.estimatesScale === 'boolean', 'estimatesScale', 'true or false', json.estimatesScale);

@@ -20,8 +20,11 @@ export interface ProbabilityMap {
 
 export interface TracedTile {
   polygons: GlomerulusPolygon[];
-  /** The kept centre's probabilities, when the implementation returns them (to re-cut at another threshold). */
-  kept?: ProbabilityMap;
+  /**
+   * The whole tile's probabilities, context margin included, when the implementation returns them: what re-cutting
+   * at another threshold needs (traceTile with the same keep rectangle).
+   */
+  probabilities?: ProbabilityMap;
   /** session.run time, and thresholding + tracing time, in milliseconds. */
   inferenceMs: number;
   postprocessMs: number;

@@ -34,14 +34,17 @@ export interface StainMapping {
   to: LabStatistics;
 }
 
+/** A mapping made ready for many tiles of one slide; it may remember what it has computed. */
+export type StainMapper = (image: RgbImage) => RgbImage;
+
 interface StainMethod {
   describe: string;
-  apply(image: RgbImage, mapping: StainMapping): RgbImage;
+  compile(mapping: StainMapping): StainMapper;
 }
 
 /** The methods a card or a request can name; a new one registers here and nowhere else. */
 export const STAIN_METHODS = {
-  reinhard: { describe: 'Reinhard: match the mean and spread of L, a and b over tissue', apply: applyReinhard },
+  reinhard: { describe: 'Reinhard: match the mean and spread of L, a and b over tissue', compile: reinhardMapper },
 } satisfies Record<string, StainMethod>;
 
 export const STAIN_CHOICES: readonly StainNormalizationChoice[] = ['auto', 'off', ...(Object.keys(STAIN_METHODS) as StainMethodName[])];
@@ -72,31 +75,66 @@ export function measureStainStatistics(image: RgbImage): SlideStainStatistics | 
   return { mean, std, tissuePixels: n, tissueFraction: fraction };
 }
 
-/** Each pixel's L, a, b shifted and scaled so that `from` becomes `to`; glass turns white again by clipping. */
-export function applyReinhard(image: RgbImage, mapping: StainMapping): RgbImage {
+/** Slots of a mapper's colour memo: a slide's tiles hold some tens of thousands of distinct colours each. */
+const MEMO_SLOTS = 1 << 17;
+
+/**
+ * Each pixel's L, a, b shifted and scaled so that `from` becomes `to`; glass turns white again by clipping.
+ * Tiles repeat their colours many times over, within a tile and across a slide's tiles, so the mapper converts a
+ * colour once and remembers it in a direct-mapped memo (exact: a slot holds the colour it answers for), 1 MiB.
+ */
+export function reinhardMapper(mapping: StainMapping): StainMapper {
   const { from, to } = mapping;
   const gain = from.std.map((s, c) => (s > 1e-6 ? to.std[c] / s : 1));
-  const out = new Uint8Array(image.data.length);
+  const memoKey = new Int32Array(MEMO_SLOTS).fill(-1);
+  const memoValue = new Int32Array(MEMO_SLOTS);
   const lab: Triple = [0, 0, 0];
   const rgb: Triple = [0, 0, 0];
-  const d = image.data;
-  for (let i = 0; i < d.length; i += 3) {
-    rgbToLab(d[i], d[i + 1], d[i + 2], lab);
-    labToRgb(
-      (lab[0] - from.mean[0]) * gain[0] + to.mean[0],
-      (lab[1] - from.mean[1]) * gain[1] + to.mean[1],
-      (lab[2] - from.mean[2]) * gain[2] + to.mean[2],
-      rgb,
-    );
-    out[i] = rgb[0];
-    out[i + 1] = rgb[1];
-    out[i + 2] = rgb[2];
-  }
-  return { width: image.width, height: image.height, data: out };
+  return (image) => {
+    const out = new Uint8Array(image.data.length);
+    const d = image.data;
+    for (let i = 0; i < d.length; i += 3) {
+      const colour = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+      const slot = Math.imul(colour, 0x9e3779b1) >>> 15;
+      let mapped: number;
+      if (memoKey[slot] === colour) {
+        mapped = memoValue[slot];
+      } else {
+        rgbToLab(d[i], d[i + 1], d[i + 2], lab);
+        labToRgb(
+          (lab[0] - from.mean[0]) * gain[0] + to.mean[0],
+          (lab[1] - from.mean[1]) * gain[1] + to.mean[1],
+          (lab[2] - from.mean[2]) * gain[2] + to.mean[2],
+          rgb,
+        );
+        mapped = (rgb[0] << 16) | (rgb[1] << 8) | rgb[2];
+        memoKey[slot] = colour;
+        memoValue[slot] = mapped;
+      }
+      out[i] = mapped >>> 16;
+      out[i + 1] = (mapped >>> 8) & 255;
+      out[i + 2] = mapped & 255;
+    }
+    return { width: image.width, height: image.height, data: out };
+  };
+}
+
+/** One image through Reinhard (a mapper made for it alone). */
+export function applyReinhard(image: RgbImage, mapping: StainMapping): RgbImage {
+  return reinhardMapper(mapping)(image);
+}
+
+export function compileStainMapping(mapping: StainMapping): StainMapper {
+  return STAIN_METHODS[mapping.method].compile(mapping);
 }
 
 export function applyStainMapping(image: RgbImage, mapping: StainMapping | undefined): RgbImage {
-  return mapping ? STAIN_METHODS[mapping.method].apply(image, mapping) : image;
+  return mapping ? compileStainMapping(mapping)(image) : image;
+}
+
+/** Two mappings that map alike, as a string (a cache key for their mappers). */
+export function stainMappingKey(mapping: StainMapping): string {
+  return [mapping.method, ...mapping.from.mean, ...mapping.from.std, ...mapping.to.mean, ...mapping.to.std].join(',');
 }
 
 /**

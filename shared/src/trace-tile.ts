@@ -2,7 +2,8 @@
 import type { GlomerulusPolygon } from './geometry.js';
 import type { ProbabilityMap } from './segmenter.js';
 import { cropProbability } from './preprocess.js';
-import { maskToPolygons, type MapTransform } from './mask-to-polygons.js';
+import { binaryMaskToPolygons, maskToPolygons, type MapTransform } from './mask-to-polygons.js';
+import { separateTouching } from './separate-touching.js';
 
 export interface TraceOptions {
   /** The kept centre inside the map. */
@@ -15,18 +16,25 @@ export interface TraceOptions {
   transform: MapTransform;
   /** Level-0 square pixels below which a component is dropped. */
   minArea: number;
+  /**
+   * Touching glomeruli are parted between their cores at or above this probability, each core at least `minArea`
+   * (the card's `seedThreshold`; absent or not above `threshold`: no parting).
+   */
+  seedThreshold?: number;
 }
 
+/**
+ * The polygons of the kept centre. Touching glomeruli are parted on the whole map, margin included, so that a pair
+ * across a tile border is parted alike in both tiles (each sees both cores) and the two halves join as two.
+ * A re-cut at another threshold passes the same whole map (the service keeps it), and so cuts as the model would.
+ */
 export function traceTile(map: ProbabilityMap, options: TraceOptions): GlomerulusPolygon[] {
-  return traceKept(keptProbabilities(map, options), options);
-}
-
-/** The kept centre of a tile's map: all a later re-cut at another threshold needs. */
-export function keptProbabilities(map: ProbabilityMap, options: TraceOptions): ProbabilityMap {
-  return cropProbability(map, options.keepX, options.keepY, options.keepWidth, options.keepHeight);
-}
-
-/** Polygons of an already kept centre (keepX/keepY are ignored): a tile cut again at another threshold. */
-export function traceKept(kept: ProbabilityMap, options: Omit<TraceOptions, 'keepX' | 'keepY' | 'keepWidth' | 'keepHeight'>): GlomerulusPolygon[] {
-  return maskToPolygons(kept, options.threshold, options.transform, { minArea: options.minArea });
+  const { keepX, keepY, keepWidth, keepHeight, threshold, seedThreshold, transform, minArea } = options;
+  const kept = cropProbability(map, keepX, keepY, keepWidth, keepHeight);
+  if (seedThreshold === undefined || !(seedThreshold > threshold)) return maskToPolygons(kept, threshold, transform, { minArea });
+  const minSeedPixels = Math.max(1, minArea / (transform.scale * transform.scale));
+  const whole = separateTouching(map, { threshold, seedThreshold, minSeedPixels });
+  const mask = new Uint8Array(keepWidth * keepHeight);
+  for (let y = 0; y < keepHeight; y++) mask.set(whole.subarray((keepY + y) * map.width + keepX, (keepY + y) * map.width + keepX + keepWidth), y * keepWidth);
+  return binaryMaskToPolygons(mask, keepWidth, keepHeight, transform, { minArea }, kept.data);
 }

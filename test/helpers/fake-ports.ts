@@ -12,7 +12,7 @@ import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile } from '@glo
 import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
-import { keptProbabilities, traceKept, type TraceOptions } from '@glomseg/shared/trace-tile.js';
+import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
 import type { ModelProvider, SlideProvider, TruthScorer, TruthInput } from '@glomseg/shared/glomseg-service.js';
 import type { SlideSummary } from '@glomseg/shared/glomseg-service.js';
 
@@ -215,10 +215,10 @@ export class FakeSegmenter implements Segmenter {
         call.state = 'failed';
         throw failure;
       }
-      const kept = keptProbabilities(probabilityMapOf(image), trace);
-      const polygons = traceKept(kept, trace);
+      const probabilities = probabilityMapOf(image);
+      const polygons = traceTile(probabilities, trace);
       call.state = 'done';
-      return { polygons, kept: this.returnsKept ? kept : undefined, inferenceMs: 0, postprocessMs: 0, tissueFraction: tissueShare(input.data) };
+      return { polygons, probabilities: this.returnsKept ? probabilities : undefined, inferenceMs: 0, postprocessMs: 0, tissueFraction: tissueShare(input.data) };
     } catch (error) {
       if (call.state === 'running') call.state = 'aborted';
       throw error;

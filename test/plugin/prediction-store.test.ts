@@ -8,7 +8,7 @@ import { PredictionStore } from '../../plugin/src/prediction-store.js';
 const TILE = 24;
 
 /** A grid of tiles over discs scattered on a large map; each tile's pieces traced as the server would. */
-function tiles(cols: number, rows: number, seed: number) {
+function tiles(cols: number, rows: number, seed: number, minArea = 0) {
   let state = seed;
   const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const width = cols * TILE;
@@ -23,7 +23,7 @@ function tiles(cols: number, rows: number, seed: number) {
         const py = row * TILE + y + 0.5;
         data[y * TILE + x] = discs.some((d) => (px - d.x) ** 2 + (py - d.y) ** 2 <= d.r * d.r) ? 0.95 : 0.05;
       }
-      const polygons = maskToPolygons({ width: TILE, height: TILE, data }, 0.5, { originX: col * TILE, originY: row * TILE, scale: 1 }, { simplifyTolerance: 0 });
+      const polygons = maskToPolygons({ width: TILE, height: TILE, data }, 0.5, { originX: col * TILE, originY: row * TILE, scale: 1 }, { simplifyTolerance: 0, minArea });
       out.push({ tile: { col, row }, bounds: { x: col * TILE, y: row * TILE, width: TILE, height: TILE }, polygons, cached: false });
     }
   }
@@ -47,6 +47,24 @@ describe('PredictionStore', () => {
       expect(summary([...drawn.values()])).toEqual(summary(expected));
       expect(summary(store.polygons())).toEqual(summary(expected));
       expect(store.size).toBe(expected.length);
+    }
+  });
+
+  it('leaves out joined glomeruli smaller than the minimum area, as ScoreSlide does, whatever order tiles arrive in', () => {
+    const minArea = 90;
+    const all = tiles(8, 6, 7, minArea);
+    const expected = joinAcrossTiles(all.flatMap((t) => t.polygons), { minHoleArea: minArea }).filter((p) => p.area >= minArea);
+    // The case is real: tiles keep small edge pieces, and some join into something still small.
+    expect(joinAcrossTiles(all.flatMap((t) => t.polygons)).length).toBeGreaterThan(expected.length);
+    for (const order of [all, [...all].reverse()]) {
+      const store = new PredictionStore(minArea);
+      const drawn = new Map<string, GlomerulusPolygon>();
+      for (const tile of order) {
+        const change = store.addTile(tile);
+        for (const id of change.removedIds) expect(drawn.delete(id), `removes only what it drew: ${id}`).toBe(true);
+        for (const entry of change.added) drawn.set(entry.id, entry.polygon);
+      }
+      expect(summary([...drawn.values()])).toEqual(summary(expected));
     }
   });
 

@@ -64,11 +64,13 @@ describe('maskToPolygons', () => {
     expect(maskToPolygons(mapOf(['000', '040', '000']), 0.5, identity)).toEqual([]);
   });
 
-  it('drops components below the minimum level-0 area', () => {
-    const map = mapOf(['1100100', '1100000']);
+  it('drops components below the minimum level-0 area, but not pieces at the edge (joined first, judged after)', () => {
+    const map = mapOf(['0000000', '0110000', '0110100', '0000000']);
     expect(maskToPolygons(map, 0.5, identity, { minArea: 2 }).map((p) => p.area)).toEqual([4]);
     // At scale 2 the single pixel covers 4 level-0 square pixels and the block 16.
     expect(maskToPolygons(map, 0.5, { originX: 0, originY: 0, scale: 2 }, { minArea: 5 }).map((p) => p.area)).toEqual([16]);
+    const atEdge = mapOf(['0000001', '0110000', '0110000', '0000000']);
+    expect(maskToPolygons(atEdge, 0.5, identity, { minArea: 2 }).map((p) => [p.area, p.touches])).toEqual([[1, ['top', 'right']], [4, []]]);
   });
 
   it('rasterises back to exactly the thresholded pixels (random masks, many saddles and holes)', () => {

@@ -47,6 +47,7 @@ describe('validateModelCard', () => {
       output: { name: 'logits', kind: 'prob', channel: -1 },
       sizeMultiple: 2.5,
       variants: { webgpu: 3 },
+      seedThreshold: 1.5,
     };
     const message = problemsOf(bad, 'models/x.json');
     expect(message.startsWith('models/x.json: invalid model card: ')).toBe(true);
@@ -57,7 +58,8 @@ describe('validateModelCard', () => {
     expect(message).toContain(`'output.channel' must be an integer >= 0 (got -1)`);
     expect(message).toContain(`'sizeMultiple' must be a positive integer (got 2.5)`);
     expect(message).toContain(`'variants' must be an object of file names`);
-    expect(message.split('; ')).toHaveLength(7);
+    expect(message).toContain(`'seedThreshold' must be a number in (0, 1] (got 1.5)`);
+    expect(message.split('; ')).toHaveLength(8);
   });
 
   it('reports missing sections and non-objects', () => {

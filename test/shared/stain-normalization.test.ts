@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { rgbToLab } from '@glomseg/shared/colour-lab.js';
+import { labToRgb, rgbToLab } from '@glomseg/shared/colour-lab.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
-import { applyReinhard, measureStainStatistics, MIN_TISSUE_PIXELS, resolveStainMethod } from '@glomseg/shared/stain-normalization.js';
+import { applyReinhard, measureStainStatistics, MIN_TISSUE_PIXELS, reinhardMapper, resolveStainMethod, type Triple } from '@glomseg/shared/stain-normalization.js';
 
 /** `counts[i]` pixels of `colours[i]`, in one row. */
 function image(colours: Array<[number, number, number]>, counts: number[]): RgbImage {
@@ -60,6 +60,38 @@ describe('stain-normalization', () => {
     let worst = 0;
     for (let i = 0; i < img.data.length; i++) worst = Math.max(worst, Math.abs(out.data[i] - img.data[i]));
     expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it('maps each pixel as the per-pixel formulas do, also through a mapper reused across images', () => {
+    const from = { mean: [62, 24, -15] as Triple, std: [14, 7, 6] as Triple };
+    const to = { mean: [47, 36, -28] as Triple, std: [10.5, 9.8, 6.7] as Triple };
+    const mapping = { method: 'reinhard' as const, from, to };
+    const expected = (r: number, g: number, b: number): Triple => {
+      const [L, A, B] = rgbToLab(r, g, b);
+      return labToRgb((L - from.mean[0]) * (to.std[0] / from.std[0]) + to.mean[0], (A - from.mean[1]) * (to.std[1] / from.std[1]) + to.mean[1], (B - from.mean[2]) * (to.std[2] / from.std[2]) + to.mean[2]);
+    };
+    // Two images with many colours each, repeated, so the memo fills, collides and is read back across images.
+    const colours = (seed: number): RgbImage => {
+      const data = new Uint8Array(3 * 200_000);
+      let state = seed;
+      for (let p = 0; p < 200_000; p++) {
+        if (p % 3 === 0) state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        data[p * 3] = state & 255;
+        data[p * 3 + 1] = (state >>> 8) & 255;
+        data[p * 3 + 2] = (state >>> 16) & 255;
+      }
+      return { width: 1000, height: 200, data };
+    };
+    const mapper = reinhardMapper(mapping);
+    for (const img of [colours(1), colours(2), colours(1)]) {
+      const out = mapper(img);
+      for (let i = 0; i < img.data.length; i += 3) {
+        const want = expected(img.data[i], img.data[i + 1], img.data[i + 2]);
+        if (out.data[i] !== want[0] || out.data[i + 1] !== want[1] || out.data[i + 2] !== want[2]) {
+          expect([...out.data.subarray(i, i + 3)], `pixel ${i / 3} of [${img.data.subarray(i, i + 3).join(', ')}]`).toEqual(want);
+        }
+      }
+    }
   });
 
   it('gives a paler slide the statistics of the reference', () => {

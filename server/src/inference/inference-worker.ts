@@ -6,8 +6,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import { cropProbability, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
-import { keptProbabilities, traceKept } from '@glomseg/shared/trace-tile.js';
-import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
+import { traceTile } from '@glomseg/shared/trace-tile.js';
+import { LRUCache } from 'lru-cache';
+import { compileStainMapping, stainMappingKey, type StainMapper, type StainMapping } from '@glomseg/shared/stain-normalization.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
@@ -18,6 +19,16 @@ const port = parentPort;
 if (!port) throw new Error('inference-worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
 const { card } = init;
+
+// A worker serves a few slides at a time; each slide's mapper remembers its colours across that slide's tiles.
+const stainMappers = new LRUCache<string, StainMapper>({ max: 4 });
+
+function stainMapperFor(mapping: StainMapping): StainMapper {
+  const key = stainMappingKey(mapping);
+  let mapper = stainMappers.get(key);
+  if (!mapper) stainMappers.set(key, (mapper = compileStainMapping(mapping)));
+  return mapper;
+}
 
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
@@ -84,7 +95,8 @@ function checkNames(session: InferenceSession): void {
 }
 
 async function run(session: InferenceSession, request: RunRequest, inputIsHalf: boolean): Promise<void> {
-  const image = applyStainMapping({ width: request.width, height: request.height, data: request.data } satisfies RgbImage, request.stain);
+  const read: RgbImage = { width: request.width, height: request.height, data: request.data };
+  const image = request.stain ? stainMapperFor(request.stain)(read) : read;
   const padded = padToMultiple(image, card.sizeMultiple);
   const values = toModelInput(padded, card);
   const dims =
@@ -101,21 +113,20 @@ async function run(session: InferenceSession, request: RunRequest, inputIsHalf: 
   output.dispose();
   if (request.trace) {
     const traceStart = performance.now();
-    const kept = keptProbabilities(map, request.trace);
-    const polygons = traceKept(kept, request.trace);
-    // The kept probabilities go back too (moved, not copied): the service keeps them to re-cut at other thresholds.
+    const polygons = traceTile(map, request.trace);
+    // The probabilities go back too (moved, not copied): the service keeps them to re-cut at other thresholds.
     post(
       {
         type: 'polygons',
         id: request.id,
         polygons,
-        kept: { width: kept.width, height: kept.height, data: kept.data },
+        probabilities: { width: map.width, height: map.height, data: map.data },
         runMs,
         postprocessMs: performance.now() - traceStart,
         // Of the pixels as read (request.data is not changed by the stain mapping).
         tissueFraction: tissueShare(request.data),
       },
-      [kept.data.buffer as ArrayBuffer],
+      [map.data.buffer as ArrayBuffer],
     );
     return;
   }

@@ -271,7 +271,7 @@ export class OnnxSegmenter implements Segmenter {
         this.#inferenceMs += message.runMs;
         const traced: TracedTile = {
           polygons: message.polygons,
-          kept: message.kept,
+          probabilities: message.probabilities,
           inferenceMs: message.runMs,
           postprocessMs: message.postprocessMs,
           tissueFraction: message.tissueFraction,

@@ -1,11 +1,12 @@
 /**
- * The model's probabilities of finished tiles (kept centre only), per slide, model, scale and tile: what a new
- * threshold needs to cut the tile again without running the model. Bounded in bytes, least recently used out.
+ * The model's probabilities of finished tiles (the whole read window, context margin included: touching glomeruli
+ * are parted on it), per slide, model, scale and tile: what a new threshold needs to cut the tile again without
+ * running the model. Bounded in bytes, least recently used out.
  */
 import { LRUCache } from 'lru-cache';
 import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
 
-/** A tile's kept probabilities, and its tissue share (a re-cut tile reports it too). */
+/** A tile's probabilities, and its tissue share (a re-cut tile reports it too). */
 export interface KeptTile {
   map: ProbabilityMap;
   tissueFraction?: number;

@@ -39,7 +39,8 @@ export async function estimateSlideScale(
     for (const tile of tiles) {
       throwIfAborted(signal);
       const result = await predictTile({ source, grid, tile, segmenter, threshold: card.threshold, minArea }, signal);
-      for (const polygon of result.polygons) sureness += objectSureness(polygon.meanProbability, polygon.area * mpp * mpp);
+      // Tiles keep small pieces at their edges for joining; alone, they are no evidence of a glomerulus.
+      for (const polygon of result.polygons) if (polygon.area >= minArea) sureness += objectSureness(polygon.meanProbability, polygon.area * mpp * mpp);
     }
     trials.push({ mpp, tiles: tiles.length, sureness });
   }

@@ -15,12 +15,14 @@ export interface TileJob {
   segmenter: Segmenter;
   threshold: number;
   minArea: number;
+  /** Parts touching glomeruli between cores at or above it (the card's `seedThreshold`). */
+  seedThreshold?: number;
   /** The slide's colour mapping to the model's reference, applied where the model runs. */
   stain?: StainMapping;
 }
 
-/** A finished tile, with the kept probabilities when the segmenter returned them. */
-export type PredictedTile = CachedTile & { kept?: ProbabilityMap };
+/** A finished tile, with its probabilities (margin included) when the segmenter returned them. */
+export type PredictedTile = CachedTile & { probabilities?: ProbabilityMap };
 
 export async function predictTile(job: TileJob, signal: AbortSignal): Promise<PredictedTile> {
   const { grid, tile } = job;
@@ -47,11 +49,12 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Pr
       threshold: job.threshold,
       transform: { originX: bounds.x, originY: bounds.y, scale: grid.scale },
       minArea: job.minArea,
+      seedThreshold: job.seedThreshold,
     },
     signal,
     { stain: job.stain },
   );
-  const { polygons, inferenceMs, postprocessMs, kept, tissueFraction } = traced;
+  const { polygons, inferenceMs, postprocessMs, probabilities, tissueFraction } = traced;
 
-  return { bounds, polygons, kept, tissueFraction, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
+  return { bounds, polygons, probabilities, tissueFraction, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
 }

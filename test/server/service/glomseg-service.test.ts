@@ -241,6 +241,38 @@ describe('caching', () => {
     expect(service.stats()).toMatchObject({ tilesRecut: 3, tilesFromCache: 3 });
   });
 
+  it('judges the minimum area on joined glomeruli: a small sliver across a tile border stays on, small blobs go', async () => {
+    const across: Disc = { x: 124, y: 64, r: 20 }; // 4 px past tile (0, 0)'s right edge: a sliver of ~470 px^2 in (1, 0)
+    const small: Disc = { x: 64, y: 200, r: 8 }; // 201 px^2, inside tile (0, 1)
+    const smallAcross: Disc = { x: 256, y: 200, r: 10 }; // 314 px^2, halved by the border of tiles (1, 1) and (2, 1)
+    const { service } = setup({ slide: { discs: [across, small, smallAcross] }, card: { minArea: 600 } });
+    const result = resultOf(await collect(service.scoreSlide({ slideId: SLIDE }, new AbortController().signal)));
+    expect(result.polygons).toHaveLength(1);
+    expectDisc(result.polygons[0], across);
+  });
+
+  it("parts touching glomeruli between their cores when the card names a seed threshold, on fresh and re-cut tiles", async () => {
+    // Two glomeruli inside tile (0, 0) whose probability falls towards the rim and stays at 0.85 where they touch.
+    const pair = (x: number, y: number): number => {
+      const d = Math.min(Math.hypot(x - 40, y - 64), Math.hypot(x - 88, y - 64)) / 26;
+      return d < 1 ? 0.99 - 0.15 * d : 0.05;
+    };
+    const tiles = [{ col: 0, row: 0 }];
+    const plain = setup({ slide: { probability: pair } });
+    expect((await streamSorted(plain.service, { tiles, threshold: 0.8 }))[0].polygons).toHaveLength(1);
+
+    const { service } = setup({ slide: { probability: pair }, card: { seedThreshold: 0.95, minArea: 50 } });
+    const [fresh] = await streamSorted(service, { tiles, threshold: 0.8 });
+    expect(fresh.cached).toBe(false);
+    expect(fresh.polygons).toHaveLength(2);
+    const recutAt = await streamSorted(service, { tiles, threshold: 0.82 });
+    expect(recutAt[0].cached).toBe(true);
+    expect(service.stats()).toMatchObject({ tilesRecut: 1 });
+    expect(recutAt[0].polygons).toHaveLength(2);
+    const result = resultOf(await collect(service.scoreSlide({ slideId: SLIDE, region: { x: 0, y: 0, width: 128, height: 128 }, threshold: 0.8 }, new AbortController().signal)));
+    expect(result.polygons).toHaveLength(2);
+  });
+
   it('runs the model again for a new threshold when the segmenter keeps no probabilities', async () => {
     const { service, segmenter } = setup();
     segmenter.returnsKept = false;
