@@ -24,7 +24,16 @@ function openIdle(port: number): Promise<net.Socket> {
   });
 }
 
-const closed = (socket: net.Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+/** Resolves when the server has closed `socket`; fails naming it when that takes longer than `withinMs`. */
+const closed = (socket: net.Socket, name: string, withinMs: number) =>
+  new Promise<void>((resolve, reject) => {
+    if (socket.destroyed) return resolve();
+    const timer = setTimeout(() => reject(new Error(`the server left the ${name} socket open for ${withinMs} ms (header timeout 300 ms)`)), withinMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 
 describe('HTTP port', () => {
   it('closes a silent socket after the header timeout, and still serves', async () => {
@@ -34,7 +43,9 @@ describe('HTTP port', () => {
     const silent = await openIdle(port);
     const partial = await openIdle(port);
     partial.write('GET /api/slides HTTP/1.1\r\nHost: 127.0.0.1\r\n');
-    await Promise.all([closed(silent), closed(partial)]);
-    expect((await fetch(`${app.httpUrl}/plugin/glomseg-plugin.js`)).status).toBe(200);
+    // Each step fails on its own, naming itself, instead of the whole test running into its timeout unexplained.
+    await Promise.all([closed(silent, 'silent', 30_000), closed(partial, 'half-sent', 30_000)]);
+    const response = await fetch(`${app.httpUrl}/plugin/glomseg-plugin.js`, { signal: AbortSignal.timeout(60_000) });
+    expect(response.status).toBe(200);
   }, 180_000); // start-up may rebuild the plugin bundle while other files do too
 });
