@@ -120,7 +120,7 @@ const RIGHT = 2;
 const BOTTOM = 4;
 const LEFT = 8;
 
-interface Components {
+export interface Components {
   labels: Int32Array;
   count: number;
   /** Indexed by label (1-based). */
@@ -130,7 +130,7 @@ interface Components {
 }
 
 /** 4-connected component labelling by flood fill with an explicit stack. */
-function labelComponents(mask: Uint8Array, width: number, height: number, values?: Float32Array): Components {
+export function labelComponents(mask: Uint8Array, width: number, height: number, values?: Float32Array): Components {
   const labels = new Int32Array(width * height);
   const stack = new Int32Array(width * height);
   const pixels = [0];

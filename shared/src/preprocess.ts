@@ -102,10 +102,15 @@ export function cropProbability(map: ProbabilityMap, keepX: number, keepY: numbe
       `crop ${keepWidth} x ${keepHeight} at (${keepX}, ${keepY}) does not fit inside the ${map.width} x ${map.height} probability map`,
     );
   }
-  const data = new Float32Array(keepWidth * keepHeight);
-  for (let y = 0; y < keepHeight; y++) {
-    const from = (keepY + y) * map.width + keepX;
-    data.set(map.data.subarray(from, from + keepWidth), y * keepWidth);
+  return { width: keepWidth, height: keepHeight, data: cropRows(map.data, map.width, keepX, keepY, keepWidth, keepHeight) };
+}
+
+/** A rectangle of a row-major raster of `width` columns, copied (the caller has checked that it fits). */
+export function cropRows<T extends Float32Array | Uint8Array>(data: T, width: number, x: number, y: number, cropWidth: number, cropHeight: number): T {
+  const out = new (data.constructor as new (length: number) => T)(cropWidth * cropHeight);
+  for (let row = 0; row < cropHeight; row++) {
+    const from = (y + row) * width + x;
+    out.set(data.subarray(from, from + cropWidth), row * cropWidth);
   }
-  return { width: keepWidth, height: keepHeight, data };
+  return out;
 }

@@ -5,6 +5,7 @@
  * two floods meet a one-pixel line is left empty, so that tracing sees two components. A blob with one core or
  * none keeps every pixel it had.
  */
+import { labelComponents } from './mask-to-polygons.js';
 import type { ProbabilityMap } from './segmenter.js';
 
 export interface SeparationOptions {
@@ -84,37 +85,14 @@ export function separateTouching(map: ProbabilityMap, options: SeparationOptions
   return mask;
 }
 
-/** Labels (1, 2, ...) of the cores big enough to count, 0 elsewhere, and how many there are. */
+/** Labels of the cores big enough to count (distinct, positive), 0 elsewhere, and how many there are. */
 function labelCores(data: Float32Array, width: number, height: number, seedThreshold: number, minSeedPixels: number): { labels: Int32Array; count: number } {
-  const n = width * height;
-  const labels = new Int32Array(n);
-  const stack = new Int32Array(n);
-  const members = new Int32Array(n);
-  let membersEnd = 0;
-  let next = 0;
-  for (let start = 0; start < n; start++) {
-    if (labels[start] !== 0 || data[start] < seedThreshold) continue;
-    const label = ++next;
-    const first = membersEnd;
-    let size = 0;
-    stack[size++] = start;
-    labels[start] = label;
-    while (size > 0) {
-      const k = stack[--size];
-      members[membersEnd++] = k;
-      const x = k % width;
-      if (x > 0 && labels[k - 1] === 0 && data[k - 1] >= seedThreshold) { labels[k - 1] = label; stack[size++] = k - 1; }
-      if (x < width - 1 && labels[k + 1] === 0 && data[k + 1] >= seedThreshold) { labels[k + 1] = label; stack[size++] = k + 1; }
-      if (k >= width && labels[k - width] === 0 && data[k - width] >= seedThreshold) { labels[k - width] = label; stack[size++] = k - width; }
-      if (k + width < n && labels[k + width] === 0 && data[k + width] >= seedThreshold) { labels[k + width] = label; stack[size++] = k + width; }
-    }
-    // Too small to be a glomerulus of its own: not a core (its pixels are flooded like any other).
-    if (membersEnd - first < minSeedPixels) {
-      for (let i = first; i < membersEnd; i++) labels[members[i]] = -1;
-      membersEnd = first;
-      next--;
-    }
-  }
-  for (let k = 0; k < n; k++) if (labels[k] < 0) labels[k] = 0;
-  return { labels, count: next };
+  const confident = new Uint8Array(width * height);
+  for (let k = 0; k < confident.length; k++) confident[k] = data[k] >= seedThreshold ? 1 : 0;
+  const { labels, count, pixels } = labelComponents(confident, width, height);
+  // Too small to be a glomerulus of its own: not a core (its pixels are flooded like any other).
+  let cores = 0;
+  for (let c = 1; c <= count; c++) if (pixels[c] >= minSeedPixels) cores++;
+  if (cores < count) for (let k = 0; k < labels.length; k++) if (labels[k] > 0 && pixels[labels[k]] < minSeedPixels) labels[k] = 0;
+  return { labels, count: cores };
 }

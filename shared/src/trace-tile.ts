@@ -1,7 +1,7 @@
 /** A tile's probability map (context margin included) to the level-0 polygons of its kept centre. */
 import type { GlomerulusPolygon } from './geometry.js';
 import type { ProbabilityMap } from './segmenter.js';
-import { cropProbability } from './preprocess.js';
+import { cropProbability, cropRows } from './preprocess.js';
 import { binaryMaskToPolygons, maskToPolygons, type MapTransform } from './mask-to-polygons.js';
 import { separateTouching } from './separate-touching.js';
 
@@ -34,7 +34,6 @@ export function traceTile(map: ProbabilityMap, options: TraceOptions): Glomerulu
   if (seedThreshold === undefined || !(seedThreshold > threshold)) return maskToPolygons(kept, threshold, transform, { minArea });
   const minSeedPixels = Math.max(1, minArea / (transform.scale * transform.scale));
   const whole = separateTouching(map, { threshold, seedThreshold, minSeedPixels });
-  const mask = new Uint8Array(keepWidth * keepHeight);
-  for (let y = 0; y < keepHeight; y++) mask.set(whole.subarray((keepY + y) * map.width + keepX, (keepY + y) * map.width + keepX + keepWidth), y * keepWidth);
+  const mask = cropRows(whole, map.width, keepX, keepY, keepWidth, keepHeight);
   return binaryMaskToPolygons(mask, keepWidth, keepHeight, transform, { minArea }, kept.data);
 }
