@@ -8,6 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const pluginEntry = path.join(repoRoot, 'plugin/src/index.ts');
 export const pluginBundle = path.join(repoRoot, 'plugin/dist/glomseg-plugin.js');
+/** The repository folders the bundle is built from: a file newer than the bundle in any of them makes it stale. */
+export const pluginSourceFolders = ['plugin/src', 'shared/src', 'api/src', 'api/gen'].map((folder) => path.join(repoRoot, folder));
 
 /** What every build of the plugin shares: one ES module for browsers from plugin/src/index.ts, CSS inlined as text. */
 const COMMON = {
@@ -27,6 +29,14 @@ const COMMON = {
 export async function buildPlugin({ minify = true, outfile = pluginBundle } = {}) {
   await esbuild.build({ ...COMMON, outfile, minify, legalComments: 'linked' });
   return outfile;
+}
+
+/** The repository files (not node_modules) a build of the bundle reads, as esbuild resolves them: absolute paths. */
+export async function pluginInputs() {
+  const { metafile } = await esbuild.build({ ...COMMON, outfile: pluginBundle, write: false, metafile: true });
+  return Object.keys(metafile.inputs)
+    .map((input) => path.resolve(repoRoot, input))
+    .filter((input) => !input.split(path.sep).includes('node_modules'));
 }
 
 /** What a portal's bundler shares with the portal rather than getting a second copy of (peer and plain dependencies). */

@@ -5,12 +5,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const SOURCE_FOLDERS = ['plugin/src', 'shared/src', 'gen'];
 const BUILD_SCRIPT = path.join(repoRoot, 'scripts/build-plugin.mjs');
 
 interface BuildScript {
   buildPlugin(options?: { minify?: boolean; outfile?: string }): Promise<string>;
   pluginBundle: string;
+  pluginSourceFolders: string[];
 }
 
 async function newestModification(folder: string): Promise<number> {
@@ -36,7 +36,7 @@ export async function ensurePluginBundle(signal?: AbortSignal): Promise<string> 
   throwIfAborted(signal);
   const script = (await import(pathToFileURL(BUILD_SCRIPT).href)) as BuildScript;
   const bundleTime = await stat(script.pluginBundle).then((s) => s.mtimeMs, () => 0);
-  const sourceTimes = await Promise.all([...SOURCE_FOLDERS.map((f) => path.join(repoRoot, f)), BUILD_SCRIPT].map(newestModification));
+  const sourceTimes = await Promise.all(script.pluginSourceFolders.map(newestModification));
   const buildTime = await stat(BUILD_SCRIPT).then((s) => s.mtimeMs);
   if (bundleTime > Math.max(buildTime, ...sourceTimes)) return script.pluginBundle;
   building ??= buildAtomically(script).finally(() => {
