@@ -28,6 +28,7 @@ from export import export_onnx, write_card  # noqa: E402
 from model import UNet, count_params  # noqa: E402
 from stain import reference as stain_reference  # noqa: E402
 from stain_torch import reinhard, statistics  # noqa: E402
+from warm_start import init_estimates_scale  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The card's minArea as a share of the smallest whole training glomerulus: the server judges it on glomeruli joined
@@ -425,7 +426,9 @@ def main(argv=None):
         min_area=int(round(min_area * MIN_AREA_SHARE)) if min_area else 0, provenance=provenance, metrics=metrics, stain=stain_card,
         # The server's image-based scale estimate tries scales 2x apart; a model jittered over that range finds
         # glomeruli at neighbouring candidates too, so its card turns the estimate off (model-card.ts estimatesScale).
-        estimates_scale=scale_range[0] > 0.6 and scale_range[1] < 1.6,
+        # Weights started from such a model keep that tolerance whatever this run's jitter (v7 from v5 picked 2 um/px
+        # on a 0.5 um/px validation tile), so they inherit its card's choice.
+        estimates_scale=scale_range[0] > 0.6 and scale_range[1] < 1.6 and init_estimates_scale(args.init_onnx),
         description='Small U-Net for glomerulus segmentation in PAS-stained human kidney at about 2 um/px '
                     '(level-0 0.5 um/px read at 1/4), trained on the HuBMAP VU train tiles.',
     )

@@ -3,6 +3,9 @@ loaded into the U-Net, and each BatchNorm is set so that the network computes ex
 eval mode and nearly it in train mode (its scale and shift are calibrated on training batches). The checkpoint of
 the run that made a shipped model need not survive for the next run to continue from it.
 """
+import json
+import os
+
 import torch
 
 
@@ -77,3 +80,15 @@ def load_onnx_weights(model, onnx_path, batches):
         bn.weight.copy_(std)
         bn.bias.copy_(mean + b)
     return float((model(batches[0]) - reference).abs().max())
+
+
+def init_estimates_scale(onnx_path):
+    """Whether the model the weights start from allows the server's scale estimate: its card (the .json beside the
+    .onnx) says so; a run from scratch, or a card that does not say, allows it."""
+    if not onnx_path:
+        return True
+    card_path = os.path.splitext(onnx_path)[0] + '.json'
+    if not os.path.exists(card_path):
+        return True
+    with open(card_path) as f:
+        return json.load(f).get('estimatesScale', True) is not False

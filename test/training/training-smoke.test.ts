@@ -6,12 +6,15 @@ import path from 'node:path';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 describe('training smoke test', () => {
-  it('trains a few steps, exports ONNX with a model card, and onnxruntime-node runs it', async () => {
+  it('trains a few steps, exports ONNX with a model card, onnxruntime-node runs it, and combined models compute their parts', async () => {
     const { stdout } = await promisify(execFile)('bash', [path.join(REPO_ROOT, 'training', 'smoke_test.sh')], {
       cwd: REPO_ROOT,
       timeout: 240_000,
       maxBuffer: 16 * 1024 * 1024,
     });
     expect(stdout).toMatch(/smoke ok: onnxruntime-node ran glomseg-unet\.onnx, output 1x1x64x96/);
+    // combine_onnx.py: a soup or an ensemble of the shipped model with itself computes the shipped model.
+    expect(stdout).toMatch(/combine ok: soup of the shipped model with itself/);
+    expect(stdout).toMatch(/combine ok: ensemble of the shipped model with itself/);
   }, 300_000);
 });

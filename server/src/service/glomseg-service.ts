@@ -184,7 +184,8 @@ export class DomainGlomsegService implements GlomsegService {
     const concurrency = options.concurrency ?? 3;
     this.scheduler = new TileScheduler<PredictedTile>({ concurrency, maxQueued: options.maxQueuedTiles ?? 2048 });
     this.cache = new ResultCache(options.cacheBytes ?? 64 * 1024 * 1024);
-    // 256 x 256 floats a tile: 128 MB keep about 500 tiles' probabilities, a few screens of view.
+    // A tile keeps its whole window (384 x 384 floats for the default model, 576 KiB): 128 MB keep about 220 tiles,
+    // a few screens of view.
     this.probabilities = new ProbabilityCache(options.probabilityCacheBytes ?? 128 * 1024 * 1024);
     this.streamWindow = options.streamWindow ?? concurrency + 1;
     this.limits = resolveLimits(options.limits);
