@@ -279,7 +279,7 @@ export class DomainGlomsegService implements GlomsegService {
         throw new GlomsegError('INVALID_ARGUMENT', `${params.tiles.length} tiles were requested; at most ${this.limits.maxTilesPerRequest} per call`);
       }
       for (const tile of params.tiles) assertTileInGrid(context.grid, tile);
-      yield* this.runTiles(await this.readingFor(context, params, signal), params.tiles, signal);
+      yield* this.runTiles(await this.readingFor(context, params, signal), params.tiles, signal, { keepProbabilities: true });
     });
   }
 
@@ -328,7 +328,9 @@ export class DomainGlomsegService implements GlomsegService {
       let lastProgress = 0;
       yield { kind: 'progress', progress: { tilesDone: 0, tilesTotal: tiles.length, tilesSkipped: 0, elapsedMs: 0, etaMs: 0 } } as ScoreEvent;
       let skipped = 0;
-      for await (const outcome of this.runTiles(reading, tiles, signal)) {
+      // A whole-slide pass keeps no probabilities: it would only push out, tile by tile, what viewers keep for re-cuts
+      // (a slide has thousands of tiles, the cache a few hundred), and a batch re-run at another threshold is a batch job.
+      for await (const outcome of this.runTiles(reading, tiles, signal, { keepProbabilities: false })) {
         done++;
         if (outcome.skipped) skipped++;
         addTimings(totalTimings, outcome.timings);
@@ -434,8 +436,9 @@ export class DomainGlomsegService implements GlomsegService {
   /**
    * Yields one outcome per distinct tile: cached ones at once, then the rest as they finish, submitted in the
    * order asked with at most `streamWindow` in flight. Leaving early (cancel) abandons what is in flight.
+   * `keepProbabilities`: whether computed tiles' probabilities are kept for re-cuts (kept ones are used either way).
    */
-  private async *runTiles(context: TileContext, tiles: TileAddress[], signal: AbortSignal): AsyncGenerator<TileOutcome> {
+  private async *runTiles(context: TileContext, tiles: TileAddress[], signal: AbortSignal, options: { keepProbabilities: boolean }): AsyncGenerator<TileOutcome> {
     const { grid, threshold } = context;
     // Probabilities depend on the pixels the model saw (stain mapping included), not on the threshold.
     const probabilityPrefix = `${grid.slideId}|${grid.modelId}|${grid.scale}|${context.stain?.method ?? 'off'}|`;
@@ -501,7 +504,7 @@ export class DomainGlomsegService implements GlomsegService {
         const { tile, index, key } = pending[settled.slot];
         const { probabilities, ...value } = settled.result!.value;
         this.cache.set(key, value);
-        if (probabilities) this.probabilities.set(probabilityPrefix + tileKey(tile), { map: probabilities, tissueFraction: value.tissueFraction });
+        if (probabilities && options.keepProbabilities) this.probabilities.set(probabilityPrefix + tileKey(tile), { map: probabilities, tissueFraction: value.tissueFraction });
         this.counters.tilesComputed++;
         this.options.onTileComputed?.({ ...value.timings, queueMs: settled.result!.queueMs });
         yield this.outcome(context, tile, index, value, false, settled.result!.queueMs);

@@ -241,6 +241,25 @@ describe('caching', () => {
     expect(service.stats()).toMatchObject({ tilesRecut: 3, tilesFromCache: 3 });
   });
 
+  it('keeps no probabilities for a whole-slide score: a batch pass would push out what viewers keep for re-cuts', async () => {
+    // Room for one tile's probabilities (a fake tile's window is 160 x 160 floats, 100 KiB).
+    const { service, segmenter } = setup({ service: { probabilityCacheBytes: 150 * 1024 } });
+    const viewed = [{ col: 1, row: 1 }];
+    await streamSorted(service, { tiles: viewed });
+    await collect(service.scoreSlide({ slideId: SLIDE, threshold: 0.6 }, new AbortController().signal));
+    const calls = segmenter.calls.length;
+    expect(calls).toBe(16); // the viewed tile once, then the 15 others (the score re-cut the viewed one)
+    const { tilesRecut } = service.stats();
+
+    // The viewer's tile is still re-cut at a new threshold; a tile only the score ran goes back to the model.
+    const recut = await streamSorted(service, { tiles: viewed, threshold: 0.75 });
+    expect(recut[0].cached).toBe(true);
+    expect(service.stats().tilesRecut).toBe(tilesRecut + 1);
+    await streamSorted(service, { tiles: [{ col: 2, row: 1 }], threshold: 0.75 });
+    expect(segmenter.calls.length).toBe(calls + 1);
+    expect(service.stats().tilesRecut).toBe(tilesRecut + 1);
+  });
+
   it('judges the minimum area on joined glomeruli: a small sliver across a tile border stays on, small blobs go', async () => {
     const across: Disc = { x: 124, y: 64, r: 20 }; // 4 px past tile (0, 0)'s right edge: a sliver of ~470 px^2 in (1, 0)
     const small: Disc = { x: 64, y: 200, r: 8 }; // 201 px^2, inside tile (0, 1)
