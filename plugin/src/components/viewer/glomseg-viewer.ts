@@ -262,6 +262,8 @@ export class GlomsegViewer extends LitElement {
   protected override render() {
     const slide = this.slideInfo;
     const annotationsUrl = this.annotationsSlide && this.annotationsSlide === this.slide ? this.annotationsUrl : '';
+    // While a chosen slide opens the overlay has none: the previous slide's annotations go at once, and annotations
+    // loaded meanwhile are the new slide's (they were dropped when its info arrived).
     return html`
       <div part="layout">
       <aside part="sidebar">
@@ -292,7 +294,7 @@ export class GlomsegViewer extends LitElement {
           .map=${this.olMap}
           .headers=${this.headers}
           server-url=${this.serverUrl}
-          slide=${this.slideInfo ? this.slideInfo.id : ''}
+          slide=${this.slideInfo?.id === this.slide ? this.slide : ''}
           model=${this.model}
           annotations-url=${annotationsUrl}
           @glomseg-progress=${this.onOverlayProgress}
