@@ -23,9 +23,7 @@ test -s "$out/glomseg-unet.onnx"
 test -s "$out/glomseg-unet.json"
 /usr/bin/python3 training/combine_onnx.py soup "$out/soup" models models
 /usr/bin/python3 training/combine_onnx.py ensemble "$out/ensemble" models models
-if /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
-  /usr/bin/python3 -c "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1])); print('onnx.checker ok')" "$out/glomseg-unet.onnx"
-fi
+/usr/bin/python3 -c "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1])); print('onnx.checker ok')" "$out/glomseg-unet.onnx"
 node --input-type=module -e "
 import ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';

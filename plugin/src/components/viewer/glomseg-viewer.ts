@@ -294,7 +294,7 @@ export class GlomsegViewer extends LitElement {
           .map=${this.olMap}
           .headers=${this.headers}
           server-url=${this.serverUrl}
-          slide=${this.slideInfo?.id === this.slide ? this.slide : ''}
+          slide=${slide?.id === this.slide ? this.slide : ''}
           model=${this.model}
           annotations-url=${annotationsUrl}
           @glomseg-progress=${this.onOverlayProgress}
