@@ -5,6 +5,7 @@
 // (the earlier value is kept in metrics.validation.trainingThreshold); record before scoring with it;
 // --seed-threshold P: the probability of the cores touching glomeruli are parted between (card seedThreshold,
 // shared/src/separate-touching.ts), chosen the same way; 'none' removes it;
+// --require-core yes|no: the card's requireCore (a blob must reach the seed threshold somewhere), chosen the same way;
 // --min-area A: the card's minArea (level-0 px^2 at the training scans' pixel size), chosen the same way;
 // --validation: training/score_validation.sh's output (the model's validation tiles);
 // --validation-pyramid: the same with --pyramid (the tiles as read from a sharp JPEG pyramid level);
@@ -19,6 +20,7 @@ const { values, positionals } = parseArgs({
     threshold: { type: 'string' },
     'seed-threshold': { type: 'string' },
     'min-area': { type: 'string' },
+    'require-core': { type: 'string' },
     validation: { type: 'string' },
     'validation-pyramid': { type: 'string' },
     eval: { type: 'string' },
@@ -30,12 +32,14 @@ const threshold = values.threshold === undefined ? undefined : Number(values.thr
 const seedOption = values['seed-threshold'];
 const minArea = values['min-area'] === undefined ? undefined : Number(values['min-area']);
 const seedThreshold = seedOption === undefined || seedOption === 'none' ? undefined : Number(seedOption);
+const coreOption = values['require-core'];
 if (positionals.length !== 1
-  || (!values.validation && !values['validation-pyramid'] && !values.eval && !values.stress && threshold === undefined && seedOption === undefined && minArea === undefined)
+  || (!values.validation && !values['validation-pyramid'] && !values.eval && !values.stress && threshold === undefined && seedOption === undefined && minArea === undefined && coreOption === undefined)
   || (threshold !== undefined && !(threshold > 0 && threshold < 1))
   || (seedThreshold !== undefined && !(seedThreshold > 0 && seedThreshold <= 1))
-  || (minArea !== undefined && !(minArea >= 0))) {
-  console.error('usage: node training/record_metrics.mjs CARD [--threshold P (0..1)] [--seed-threshold P|none] [--min-area A] [--validation metrics.json] '
+  || (minArea !== undefined && !(minArea >= 0))
+  || (coreOption !== undefined && coreOption !== 'yes' && coreOption !== 'no')) {
+  console.error('usage: node training/record_metrics.mjs CARD [--threshold P (0..1)] [--seed-threshold P|none] [--require-core yes|no] [--min-area A] [--validation metrics.json] '
     + '[--validation-pyramid metrics.json] [--eval metrics.json] [--stress stress.json ...] [--machine TEXT]');
   process.exit(2);
 }
@@ -76,6 +80,11 @@ if (seedOption !== undefined) {
   else card.seedThreshold = seedThreshold;
   recorded.push(`seedThreshold ${seedOption}`);
 }
+if (coreOption !== undefined) {
+  if (coreOption === 'yes') card.requireCore = true;
+  else delete card.requireCore;
+  recorded.push(`requireCore ${coreOption}`);
+}
 if (minArea !== undefined) {
   card.minArea = minArea;
   recorded.push(`minArea ${minArea}`);
@@ -103,7 +112,7 @@ const sections = [
 ];
 for (const { option, key, about } of sections) {
   if (!values[option]) continue;
-  card.metrics[key] = { ...about, threshold: card.threshold, seedThreshold: card.seedThreshold ?? null, minArea: card.minArea, ...figures(values[option]) };
+  card.metrics[key] = { ...about, threshold: card.threshold, seedThreshold: card.seedThreshold ?? null, requireCore: card.requireCore ?? false, minArea: card.minArea, ...figures(values[option]) };
   recorded.push(key);
 }
 // Stress validation: Dice per transformation beside the plain figure, for each stain normalisation scored.

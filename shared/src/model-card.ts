@@ -46,6 +46,12 @@ export interface ModelCard {
    */
   seedThreshold?: number;
   /**
+   * Whether a blob must reach `seedThreshold` somewhere to count as a glomerulus (hysteresis thresholding: pixels at
+   * or above `threshold` are kept where they connect to a pixel at or above `seedThreshold`). Default false; needs
+   * `seedThreshold`.
+   */
+  requireCore?: boolean;
+  /**
    * Whether the image-based scale estimate (scale-estimate.ts) can be used with this model (default true). False for
    * a model trained with strong scale jitter: it finds glomerulus-like objects at several candidate scales, so the
    * estimate cannot tell them apart, and a slide without a pixel size is read at the training scale instead, with a
@@ -140,6 +146,10 @@ export function validateModelCard(json: unknown, source = 'model card'): ModelCa
   }
   if (json.seedThreshold !== undefined) {
     check(isFiniteNumber(json.seedThreshold) && json.seedThreshold > 0 && json.seedThreshold <= 1, 'seedThreshold', 'a number in (0, 1]', json.seedThreshold);
+  }
+  if (json.requireCore !== undefined) {
+    check(typeof json.requireCore === 'boolean', 'requireCore', 'true or false', json.requireCore);
+    check(json.requireCore === false || json.seedThreshold !== undefined, 'requireCore', 'false without a seedThreshold', json.requireCore);
   }
   if (json.estimatesScale !== undefined) {
     check(typeof json.estimatesScale === 'boolean', 'estimatesScale', 'true or false', json.estimatesScale);

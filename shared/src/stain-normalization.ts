@@ -34,12 +34,16 @@ export interface StainMapping {
   to: LabStatistics;
 }
 
-/** A mapping made ready for many tiles of one slide; it may remember what it has computed. */
-export type StainMapper = (image: RgbImage) => RgbImage;
+/**
+ * A mapping made ready for many tiles of one slide, one colour at a time: 0xRRGGBB in, the mapped 0xRRGGBB out. A
+ * colour, not an image, so that the model-input conversion maps, normalises and pads a tile in one pass over it
+ * (preprocess.ts `tileModelInput`). It may remember what it has computed.
+ */
+export type ColourMap = (colour: number) => number;
 
 interface StainMethod {
   describe: string;
-  compile(mapping: StainMapping): StainMapper;
+  compile(mapping: StainMapping): ColourMap;
 }
 
 /** The methods a card or a request can name; a new one registers here and nowhere else. */
@@ -75,61 +79,64 @@ export function measureStainStatistics(image: RgbImage): SlideStainStatistics | 
   return { mean, std, tissuePixels: n, tissueFraction: fraction };
 }
 
-/** Slots of a mapper's colour memo: a slide's tiles hold some tens of thousands of distinct colours each. */
+/** Slots of a colour map's memo: a slide's tiles hold some tens of thousands of distinct colours each. */
 const MEMO_SLOTS = 1 << 17;
 
 /**
- * Each pixel's L, a, b shifted and scaled so that `from` becomes `to`; glass turns white again by clipping.
- * Tiles repeat their colours many times over, within a tile and across a slide's tiles, so the mapper converts a
- * colour once and remembers it in a direct-mapped memo (exact: a slot holds the colour it answers for), 1 MiB.
+ * Each colour's L, a, b shifted and scaled so that `from` becomes `to`; glass turns white again by clipping.
+ * Tiles repeat their colours many times over, within a tile and across a slide's tiles, so the map converts a
+ * colour once and remembers it in a direct-mapped memo (exact: a slot holds the colour it answers for), 1 MiB,
+ * key and value side by side so that a look-up reads one cache line. (A two-way memo of the same size halved the
+ * conversions on the bench slide's tiles but cost more per look-up than it saved: 4.1 against 3.8 ms a tile.)
  */
-export function reinhardMapper(mapping: StainMapping): StainMapper {
+export function reinhardMapper(mapping: StainMapping): ColourMap {
   const { from, to } = mapping;
   const gain = from.std.map((s, c) => (s > 1e-6 ? to.std[c] / s : 1));
-  const memoKey = new Int32Array(MEMO_SLOTS).fill(-1);
-  const memoValue = new Int32Array(MEMO_SLOTS);
+  const memo = new Int32Array(2 * MEMO_SLOTS).fill(-1);
+  const slotShift = 32 - Math.log2(MEMO_SLOTS);
   const lab: Triple = [0, 0, 0];
   const rgb: Triple = [0, 0, 0];
-  return (image) => {
-    const out = new Uint8Array(image.data.length);
-    const d = image.data;
-    for (let i = 0; i < d.length; i += 3) {
-      const colour = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-      const slot = Math.imul(colour, 0x9e3779b1) >>> 15;
-      let mapped: number;
-      if (memoKey[slot] === colour) {
-        mapped = memoValue[slot];
-      } else {
-        rgbToLab(d[i], d[i + 1], d[i + 2], lab);
-        labToRgb(
-          (lab[0] - from.mean[0]) * gain[0] + to.mean[0],
-          (lab[1] - from.mean[1]) * gain[1] + to.mean[1],
-          (lab[2] - from.mean[2]) * gain[2] + to.mean[2],
-          rgb,
-        );
-        mapped = (rgb[0] << 16) | (rgb[1] << 8) | rgb[2];
-        memoKey[slot] = colour;
-        memoValue[slot] = mapped;
-      }
-      out[i] = mapped >>> 16;
-      out[i + 1] = (mapped >>> 8) & 255;
-      out[i + 2] = mapped & 255;
-    }
-    return { width: image.width, height: image.height, data: out };
+  return (colour) => {
+    const slot = (Math.imul(colour, 0x9e3779b1) >>> slotShift) << 1;
+    if (memo[slot] === colour) return memo[slot + 1];
+    rgbToLab(colour >>> 16, (colour >>> 8) & 255, colour & 255, lab);
+    labToRgb(
+      (lab[0] - from.mean[0]) * gain[0] + to.mean[0],
+      (lab[1] - from.mean[1]) * gain[1] + to.mean[1],
+      (lab[2] - from.mean[2]) * gain[2] + to.mean[2],
+      rgb,
+    );
+    const mapped = (rgb[0] << 16) | (rgb[1] << 8) | rgb[2];
+    memo[slot] = colour;
+    memo[slot + 1] = mapped;
+    return mapped;
   };
 }
 
-/** One image through Reinhard (a mapper made for it alone). */
-export function applyReinhard(image: RgbImage, mapping: StainMapping): RgbImage {
-  return reinhardMapper(mapping)(image);
+/** Every pixel of an image through a colour map, as a new image. */
+export function applyColourMap(image: RgbImage, map: ColourMap): RgbImage {
+  const d = image.data;
+  const out = new Uint8Array(d.length);
+  for (let i = 0; i < d.length; i += 3) {
+    const mapped = map((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    out[i] = mapped >>> 16;
+    out[i + 1] = (mapped >>> 8) & 255;
+    out[i + 2] = mapped & 255;
+  }
+  return { width: image.width, height: image.height, data: out };
 }
 
-export function compileStainMapping(mapping: StainMapping): StainMapper {
+/** One image through Reinhard (a map made for it alone). */
+export function applyReinhard(image: RgbImage, mapping: StainMapping): RgbImage {
+  return applyColourMap(image, reinhardMapper(mapping));
+}
+
+export function compileStainMapping(mapping: StainMapping): ColourMap {
   return STAIN_METHODS[mapping.method].compile(mapping);
 }
 
 export function applyStainMapping(image: RgbImage, mapping: StainMapping | undefined): RgbImage {
-  return mapping ? compileStainMapping(mapping)(image) : image;
+  return mapping ? applyColourMap(image, compileStainMapping(mapping)) : image;
 }
 
 /** Two mappings that map alike, as a string (a cache key for their mappers). */

@@ -17,10 +17,18 @@ export const TISSUE_RULE = {
   glassFrom: 235,
 } as const;
 
+// The rule on sums of R + G + B rather than means: the same for whole bytes, and no division per pixel.
+const BLACK_SUM_BELOW = 3 * TISSUE_RULE.blackBelow;
+const GLASS_SUM_FROM = 3 * TISSUE_RULE.glassFrom;
+const DARK_SUM_BELOW = 3 * TISSUE_RULE.darkBelow;
+
 export function isTissue(r: number, g: number, b: number): boolean {
-  const mean = (r + g + b) / 3;
-  if (mean < TISSUE_RULE.blackBelow || mean >= TISSUE_RULE.glassFrom) return false;
-  return mean < TISSUE_RULE.darkBelow || Math.max(r, g, b) - Math.min(r, g, b) >= TISSUE_RULE.minChroma;
+  const sum = r + g + b;
+  if (sum < BLACK_SUM_BELOW || sum >= GLASS_SUM_FROM) return false;
+  if (sum < DARK_SUM_BELOW) return true;
+  const max = r > g ? (r > b ? r : b) : g > b ? g : b;
+  const min = r < g ? (r < b ? r : b) : g < b ? g : b;
+  return max - min >= TISSUE_RULE.minChroma;
 }
 
 /** Share of an image's pixels (RGB, or RGBA with `channels` 4) that are tissue. */

@@ -62,6 +62,12 @@ describe('validateModelCard', () => {
     expect(message.split('; ')).toHaveLength(8);
   });
 
+  it('takes requireCore only as true or false, and true only beside a seed threshold', () => {
+    expect(validateModelCard({ ...good, seedThreshold: 0.95, requireCore: true }).requireCore).toBe(true);
+    expect(problemsOf({ ...good, requireCore: 'yes' })).toContain(`'requireCore' must be true or false (got "yes")`);
+    expect(problemsOf({ ...good, requireCore: true })).toContain(`'requireCore' must be false without a seedThreshold (got true)`);
+  });
+
   it('reports missing sections and non-objects', () => {
     const { input, output, tileSize, ...rest } = good;
     const message = problemsOf(rest);

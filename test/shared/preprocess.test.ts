@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import { applySigmoid, cropProbability, sigmoid, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
+import { applySigmoid, cropProbability, sigmoid, tileModelInput, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
+import { applyColourMap, type ColourMap } from '@glomseg/shared/stain-normalization.js';
+import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 
 function card(input: Partial<ModelCard['input']> = {}, output: Partial<ModelCard['output']> = {}): ModelCard {
   return {
@@ -36,7 +38,53 @@ describe('toModelInput', () => {
   });
 });
 
+describe('tileModelInput', () => {
+  // 3 x 2 pixels: tissue (pink, purple, dark), glass, tinted glass, ink.
+  const tile = {
+    width: 3,
+    height: 2,
+    data: new Uint8Array([190, 90, 170, 90, 50, 130, 120, 110, 100, 250, 250, 250, 240, 236, 245, 10, 10, 10]),
+  };
+  // Any colour map will do: this one swaps red and blue and darkens green.
+  const swap: ColourMap = (c) => ((c & 255) << 16) | ((((c >>> 8) & 255) >> 1) << 8) | (c >>> 16);
+
+  it('maps, normalises, pads with white and counts tissue in one pass, as the steps one by one do', () => {
+    for (const layout of ['NCHW', 'NHWC'] as const) {
+      for (const channelOrder of ['RGB', 'BGR'] as const) {
+        const model = { ...card({ layout, channelOrder }), sizeMultiple: 4 };
+        const { values, width, height, tissueFraction } = tileModelInput(tile, model, swap);
+        expect([width, height]).toEqual([4, 4]);
+        // One by one: map, pad with white (unmapped), normalise.
+        const mapped = applyColourMap(tile, swap);
+        const padded = new Uint8Array(4 * 4 * 3).fill(255);
+        for (let y = 0; y < 2; y++) padded.set(mapped.data.subarray(y * 9, y * 9 + 9), y * 12);
+        expect(Array.from(values), `${layout} ${channelOrder}`).toEqual(Array.from(toModelInput({ width: 4, height: 4, data: padded }, model)));
+        expect(tissueFraction).toBe(tissueShare(tile.data)); // of the pixels as read
+        expect(tissueFraction).toBe(3 / 6);
+      }
+    }
+  });
+
+  it('without a colour map gives what toModelInput gives', () => {
+    const model = { ...card(), sizeMultiple: 1 };
+    expect(Array.from(tileModelInput(tile, model).values)).toEqual(Array.from(toModelInput(tile, model)));
+  });
+});
+
 describe('model output', () => {
+  it('matches the sigmoid through Math.exp to double precision, over the range logits take and beyond', () => {
+    const exact = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+    let worst = 0;
+    for (let i = 0; i <= 200_000; i++) {
+      const x = -100 + i / 1000;
+      worst = Math.max(worst, Math.abs(sigmoid(x) - exact(x)) / exact(x));
+    }
+    expect(worst).toBeLessThan(1e-14);
+    expect(Number.isNaN(sigmoid(Number.NaN))).toBe(true);
+    expect(sigmoid(Number.POSITIVE_INFINITY)).toBe(1);
+    expect(sigmoid(Number.NEGATIVE_INFINITY)).toBe(0);
+  });
+
   it('computes a stable sigmoid', () => {
     expect(sigmoid(0)).toBe(0.5);
     expect(sigmoid(Math.log(3))).toBeCloseTo(0.75, 12);

@@ -36,6 +36,14 @@ function touchingPair(second = 1): ProbabilityMap {
   return { width, height, data };
 }
 
+/** The touching pair at the left of a wider map of background, for other blobs to be painted beside it. */
+function pairWidened(width: number): ProbabilityMap {
+  const pair = touchingPair();
+  const data = new Float32Array(width * pair.height).fill(0.05);
+  for (let y = 0; y < pair.height; y++) data.set(pair.data.subarray(y * pair.width, (y + 1) * pair.width), y * width);
+  return { width, height: pair.height, data };
+}
+
 function count(mask: Uint8Array): number {
   return mask.reduce((n, v) => n + v, 0);
 }
@@ -86,6 +94,54 @@ describe('separateTouching', () => {
     expect(bumpCore).toBeLessThan(20);
     const kept = separateTouching(bump, { threshold: 0.8, seedThreshold: 0.95, minSeedPixels: 20 });
     expect([...kept]).toEqual([...bump.data].map((p) => (p >= 0.8 ? 1 : 0)));
+  });
+
+  it('parts only the blob that holds two cores: single glomeruli elsewhere, each with its own core, keep every pixel', () => {
+    // The touching pair on the left; on the right two lone glomeruli, apart, each one blob with one core.
+    const { data, height } = pairWidened(120);
+    const width = 120;
+    for (const cx of [76, 104]) {
+      for (let y = 0; y < height; y++) {
+        for (let x = 60; x < width; x++) {
+          const d = Math.hypot(x + 0.5 - cx, y + 0.5 - 15) / 11;
+          if (d < 1.15) data[y * width + x] = Math.max(data[y * width + x], 0.99 - 0.17 * d);
+        }
+      }
+    }
+    const map: ProbabilityMap = { width, height, data };
+    const mask = separateTouching(map, { threshold: 0.8, seedThreshold: 0.95, minSeedPixels: 20 });
+    const plain = [...data].map((p) => (p >= 0.8 ? 1 : 0));
+    let lostLeft = 0;
+    for (let k = 0; k < mask.length; k++) {
+      if (k % width >= 60) expect(mask[k], `pixel ${k}`).toBe(plain[k]);
+      else lostLeft += plain[k] - mask[k];
+    }
+    expect(lostLeft).toBeGreaterThan(0);
+    expect(traceKept(map, { threshold: 0.8, minArea: 20, seedThreshold: 0.95, transform: identity })).toHaveLength(4);
+  });
+
+  it('with requireCore drops the blobs that never reach the seed threshold, and keeps every pixel of the others', () => {
+    // The touching pair, a faint blob that stays under the seed threshold, and a blob with one confident pixel.
+    const { data, height } = pairWidened(100);
+    const width = 100;
+    for (let y = 5; y < 25; y++) for (let x = 64; x < 78; x++) data[y * width + x] = 0.9;
+    for (let y = 5; y < 25; y++) for (let x = 84; x < 98; x++) data[y * width + x] = 0.85;
+    data[15 * width + 90] = 0.96;
+    const map: ProbabilityMap = { width, height, data };
+    const options = { threshold: 0.8, seedThreshold: 0.95, minSeedPixels: 20 };
+    const kept = separateTouching(map, { ...options, requireCore: true });
+    const plain = separateTouching(map, options);
+    for (let k = 0; k < kept.length; k++) {
+      const x = k % width;
+      if (x >= 64 && x < 78) expect(kept[k], `faint blob pixel ${k}`).toBe(0);
+      else expect(kept[k], `pixel ${k}`).toBe(plain[k]); // the pair parted as before, the small-cored blob whole
+    }
+    expect(count(plain) - count(kept)).toBe(20 * 14);
+    expect(traceKept(map, { threshold: 0.8, minArea: 20, seedThreshold: 0.95, requireCore: true, transform: identity })).toHaveLength(3);
+    expect(traceKept(map, { threshold: 0.8, minArea: 20, seedThreshold: 0.95, transform: identity })).toHaveLength(4);
+    // Nothing confident at all: nothing is kept.
+    const faint: ProbabilityMap = { width: 8, height: 3, data: new Float32Array(24).fill(0.85) };
+    expect(count(separateTouching(faint, { ...options, minSeedPixels: 1, requireCore: true }))).toBe(0);
   });
 
   it('keeps blobs without any core, and does nothing when the seed threshold is not above the threshold', () => {

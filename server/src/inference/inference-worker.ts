@@ -5,11 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
-import { cropProbability, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
+import { cropProbability, tileModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
 import { traceTile } from '@glomseg/shared/trace-tile.js';
 import { LRUCache } from 'lru-cache';
-import { compileStainMapping, stainMappingKey, type StainMapper, type StainMapping } from '@glomseg/shared/stain-normalization.js';
-import { tissueShare } from '@glomseg/shared/tissue-mask.js';
+import { compileStainMapping, stainMappingKey, type ColourMap, type StainMapping } from '@glomseg/shared/stain-normalization.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
@@ -20,10 +19,10 @@ if (!port) throw new Error('inference-worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
 const { card } = init;
 
-// A worker serves a few slides at a time; each slide's mapper remembers its colours across that slide's tiles.
-const stainMappers = new LRUCache<string, StainMapper>({ max: 4 });
+// A worker serves a few slides at a time; each slide's colour map remembers its colours across that slide's tiles.
+const stainMappers = new LRUCache<string, ColourMap>({ max: 4 });
 
-function stainMapperFor(mapping: StainMapping): StainMapper {
+function stainMapperFor(mapping: StainMapping): ColourMap {
   const key = stainMappingKey(mapping);
   let mapper = stainMappers.get(key);
   if (!mapper) stainMappers.set(key, (mapper = compileStainMapping(mapping)));
@@ -95,12 +94,10 @@ function checkNames(session: InferenceSession): void {
 }
 
 async function run(session: InferenceSession, request: RunRequest, inputIsHalf: boolean): Promise<void> {
-  const read: RgbImage = { width: request.width, height: request.height, data: request.data };
-  const image = request.stain ? stainMapperFor(request.stain)(read) : read;
-  const padded = padToMultiple(image, card.sizeMultiple);
-  const values = toModelInput(padded, card);
-  const dims =
-    card.input.layout === 'NCHW' ? [1, 3, padded.height, padded.width] : [1, padded.height, padded.width, 3];
+  const image: RgbImage = { width: request.width, height: request.height, data: request.data };
+  // Stain mapping, padding, normalisation and the tissue count in one pass over the pixels.
+  const { values, width, height, tissueFraction } = tileModelInput(image, card, request.stain ? stainMapperFor(request.stain) : undefined);
+  const dims = card.input.layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3];
   const input = inputIsHalf ? new Tensor('float16', toFloat16Bits(values), dims) : new Tensor('float32', values, dims);
   const started = performance.now();
   const outputs = await session.run({ [card.input.name]: input }, [card.output.name]);
@@ -123,25 +120,11 @@ async function run(session: InferenceSession, request: RunRequest, inputIsHalf: 
         probabilities: { width: map.width, height: map.height, data: map.data },
         runMs,
         postprocessMs: performance.now() - traceStart,
-        // Of the pixels as read (request.data is not changed by the stain mapping).
-        tissueFraction: tissueShare(request.data),
+        tissueFraction,
       },
       [map.data.buffer as ArrayBuffer],
     );
     return;
   }
   post({ type: 'result', id: request.id, width: map.width, height: map.height, data: map.data, runMs }, [map.data.buffer as ArrayBuffer]);
-}
-
-/** U-Nets need sizes divisible by 2^depth: pad right and bottom with white (what a slide shows outside itself). */
-function padToMultiple(image: RgbImage, multiple: number): RgbImage {
-  const width = Math.ceil(image.width / multiple) * multiple;
-  const height = Math.ceil(image.height / multiple) * multiple;
-  if (width === image.width && height === image.height) return image;
-  const data = new Uint8Array(width * height * 3).fill(255);
-  const rowBytes = image.width * 3;
-  for (let y = 0; y < image.height; y++) {
-    data.set(image.data.subarray(y * rowBytes, (y + 1) * rowBytes), y * width * 3);
-  }
-  return { width, height, data };
 }

@@ -446,7 +446,7 @@ export class DomainGlomsegService implements GlomsegService {
     const seen = new Set<string>();
     const pending: Array<{ tile: TileAddress; index: number; key: string }> = [];
     const minArea = minAreaOnSlide(context.card, grid);
-    const { seedThreshold } = context.card;
+    const { seedThreshold, requireCore } = context.card;
     for (let index = 0; index < tiles.length; index++) {
       const tile = tiles[index];
       const key = keyPrefix + tileKey(tile);
@@ -468,7 +468,7 @@ export class DomainGlomsegService implements GlomsegService {
         const bounds = tileBounds(grid, tile);
         const { keepX, keepY, keepWidth, keepHeight } = tileReadWindow(grid, tile);
         const transform = { originX: bounds.x, originY: bounds.y, scale: grid.scale };
-        const polygons = traceTile(kept.map, { keepX, keepY, keepWidth, keepHeight, threshold, minArea, seedThreshold, transform });
+        const polygons = traceTile(kept.map, { keepX, keepY, keepWidth, keepHeight, threshold, minArea, seedThreshold, requireCore, transform });
         const recut: CachedTile = { bounds, polygons, tissueFraction: kept.tissueFraction, timings: { readMs: 0, inferenceMs: 0, postprocessMs: performance.now() - started, queueMs: 0 } };
         this.cache.set(key, recut);
         this.counters.tilesRecut++;
@@ -488,7 +488,7 @@ export class DomainGlomsegService implements GlomsegService {
           const slot = next++;
           const { tile, key } = pending[slot];
           const run = (jobSignal: AbortSignal) =>
-            predictTile({ source: context.source, grid, tile, segmenter: context.segmenter, threshold, minArea, seedThreshold, stain: context.stain }, jobSignal);
+            predictTile({ source: context.source, grid, tile, segmenter: context.segmenter, threshold, minArea, seedThreshold, requireCore, stain: context.stain }, jobSignal);
           inFlight.set(
             slot,
             this.scheduler.submit(key, run, linked).then(

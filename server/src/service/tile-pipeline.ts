@@ -17,6 +17,8 @@ export interface TileJob {
   minArea: number;
   /** Parts touching glomeruli between cores at or above it (the card's `seedThreshold`). */
   seedThreshold?: number;
+  /** Drops blobs that never reach the seed threshold (the card's `requireCore`). */
+  requireCore?: boolean;
   /** The slide's colour mapping to the model's reference, applied where the model runs. */
   stain?: StainMapping;
 }
@@ -50,6 +52,7 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Pr
       transform: { originX: bounds.x, originY: bounds.y, scale: grid.scale },
       minArea: job.minArea,
       seedThreshold: job.seedThreshold,
+      requireCore: job.requireCore,
     },
     signal,
     { stain: job.stain },

@@ -292,6 +292,25 @@ describe('caching', () => {
     expect(result.polygons).toHaveLength(2);
   });
 
+  it('drops blobs that never reach the seed threshold when the card requires a core, on fresh and re-cut tiles', async () => {
+    // A confident glomerulus and a faint blob of the same size, apart, inside tile (0, 0).
+    const probability = (x: number, y: number): number => {
+      if (Math.hypot(x - 36, y - 64) < 24) return 0.99;
+      return Math.hypot(x - 96, y - 64) < 24 ? 0.88 : 0.05;
+    };
+    const tiles = [{ col: 0, row: 0 }];
+    const without = setup({ slide: { probability }, card: { seedThreshold: 0.95, minArea: 50 } });
+    expect((await streamSorted(without.service, { tiles, threshold: 0.8 }))[0].polygons).toHaveLength(2);
+
+    const { service } = setup({ slide: { probability }, card: { seedThreshold: 0.95, requireCore: true, minArea: 50 } });
+    const [fresh] = await streamSorted(service, { tiles, threshold: 0.8 });
+    expect(fresh.polygons).toHaveLength(1);
+    expect(Math.min(...fresh.polygons[0].exterior.map(([x]) => x))).toBeLessThan(20); // the confident one
+    const [recut] = await streamSorted(service, { tiles, threshold: 0.85 });
+    expect(recut.cached).toBe(true);
+    expect(recut.polygons).toHaveLength(1);
+  });
+
   it('runs the model again for a new threshold when the segmenter keeps no probabilities', async () => {
     const { service, segmenter } = setup();
     segmenter.returnsKept = false;
