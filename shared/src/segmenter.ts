@@ -32,6 +32,15 @@ export interface TracedTile {
   tissueFraction: number;
 }
 
+/** What comes back from `predictPolygons` besides the polygons. */
+export interface TracedTileReturns {
+  /**
+   * The whole window's probabilities (default true). A caller that will not keep them says so: they are the largest
+   * part of each answer, and a whole-slide pass that drops them still made the serving thread collect them.
+   */
+  probabilities?: boolean;
+}
+
 export interface Segmenter {
   readonly card: ModelCard;
   /** Execution provider in use: 'cpu', 'webgpu' or 'cuda'. */
@@ -39,6 +48,6 @@ export interface Segmenter {
   /** Runs the model on an RGB image (a tile with its context margin); returns a map of the same size. */
   predict(image: RgbImage, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<ProbabilityMap>;
   /** Predicts and traces the kept centre into polygons where the model runs, off the caller's thread. */
-  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<TracedTile>;
+  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess, returns?: TracedTileReturns): Promise<TracedTile>;
   dispose(): Promise<void>;
 }

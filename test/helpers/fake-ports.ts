@@ -8,7 +8,7 @@ import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
 import { validateModelCard, type ModelCard } from '@glomseg/shared/model-card.js';
-import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile } from '@glomseg/shared/segmenter.js';
+import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns } from '@glomseg/shared/segmenter.js';
 import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
@@ -143,6 +143,8 @@ export interface PredictCall {
   /** The RGB of the image's centre pixel, as the model got it (after any stain mapping). */
   centre: [number, number, number];
   signal?: AbortSignal;
+  /** Whether the caller asked for the probabilities back. */
+  wantsProbabilities: boolean;
   state: 'running' | 'done' | 'aborted' | 'failed';
   /** Lets a held call finish. */
   release(): void;
@@ -189,7 +191,7 @@ export class FakeSegmenter implements Segmenter {
     return probabilityMapOf(image);
   }
 
-  async predictPolygons(input: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<TracedTile> {
+  async predictPolygons(input: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess, returns?: TracedTileReturns): Promise<TracedTile> {
     // As the ONNX segmenter does in its worker: the tile's stain mapping first, then the model.
     const image = applyStainMapping(input, preprocess?.stain);
     let release!: () => void;
@@ -199,6 +201,7 @@ export class FakeSegmenter implements Segmenter {
       image: { width: image.width, height: image.height },
       centre: centreOf(image),
       signal,
+      wantsProbabilities: returns?.probabilities ?? true,
       state: 'running',
       release,
     };
@@ -218,7 +221,7 @@ export class FakeSegmenter implements Segmenter {
       const probabilities = probabilityMapOf(image);
       const polygons = traceTile(probabilities, trace);
       call.state = 'done';
-      return { polygons, probabilities: this.returnsKept ? probabilities : undefined, inferenceMs: 0, postprocessMs: 0, tissueFraction: tissueShare(input.data) };
+      return { polygons, probabilities: this.returnsKept && call.wantsProbabilities ? probabilities : undefined, inferenceMs: 0, postprocessMs: 0, tissueFraction: tissueShare(input.data) };
     } catch (error) {
       if (call.state === 'running') call.state = 'aborted';
       throw error;

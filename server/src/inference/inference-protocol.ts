@@ -37,6 +37,8 @@ export interface RunRequest {
   trace?: TraceOptions;
   /** When set, the worker maps the tile's colours to the model's reference stain first. */
   stain?: StainMapping;
+  /** With `trace`: false when the probabilities are not wanted back with the polygons. */
+  returnProbabilities?: boolean;
 }
 
 /** Finish the run in flight, release the session, exit. */

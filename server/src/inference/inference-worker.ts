@@ -111,18 +111,19 @@ async function run(session: InferenceSession, request: RunRequest, inputIsHalf: 
   if (request.trace) {
     const traceStart = performance.now();
     const polygons = traceTile(map, request.trace);
-    // The probabilities go back too (moved, not copied): the service keeps them to re-cut at other thresholds.
+    // The probabilities go back too (moved, not copied) unless unwanted: the service keeps them to re-cut.
+    const withProbabilities = request.returnProbabilities !== false;
     post(
       {
         type: 'polygons',
         id: request.id,
         polygons,
-        probabilities: { width: map.width, height: map.height, data: map.data },
+        probabilities: withProbabilities ? { width: map.width, height: map.height, data: map.data } : undefined,
         runMs,
         postprocessMs: performance.now() - traceStart,
         tissueFraction,
       },
-      [map.data.buffer as ArrayBuffer],
+      withProbabilities ? [map.data.buffer as ArrayBuffer] : [],
     );
     return;
   }

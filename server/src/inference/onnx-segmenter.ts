@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile } from '@glomseg/shared/segmenter.js';
+import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns } from '@glomseg/shared/segmenter.js';
 import type { TraceOptions } from '@glomseg/shared/trace-tile.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import {
@@ -55,6 +55,7 @@ interface Job {
   image: RgbImage;
   trace?: TraceOptions;
   preprocess?: TilePreprocess;
+  returnProbabilities: boolean;
   resolve: (value: any) => void;
   reject: (error: Error) => void;
   settled: boolean;
@@ -158,11 +159,11 @@ export class OnnxSegmenter implements Segmenter {
     return this.#submit<ProbabilityMap>(image, undefined, signal, preprocess);
   }
 
-  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<TracedTile> {
-    return this.#submit<TracedTile>(image, trace, signal, preprocess);
+  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess, returns?: TracedTileReturns): Promise<TracedTile> {
+    return this.#submit<TracedTile>(image, trace, signal, preprocess, returns?.probabilities ?? true);
   }
 
-  #submit<T>(image: RgbImage, trace: TraceOptions | undefined, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<T> {
+  #submit<T>(image: RgbImage, trace: TraceOptions | undefined, signal?: AbortSignal, preprocess?: TilePreprocess, returnProbabilities = true): Promise<T> {
     if (this.#disposed) return Promise.reject(new GlomsegError('UNAVAILABLE', `the segmenter for model '${this.card.id}' is closed`));
     if (signal?.aborted) return Promise.reject(cancelledError(signal));
     if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 3)) {
@@ -182,6 +183,7 @@ export class OnnxSegmenter implements Segmenter {
         image,
         trace,
         preprocess,
+        returnProbabilities,
         resolve,
         reject,
         settled: false,
@@ -246,7 +248,7 @@ export class OnnxSegmenter implements Segmenter {
       const data = job.image.data.slice();
       slot.worker.ref(); // a pending prediction keeps the process alive; an idle pool does not
       slot.worker.postMessage(
-        { type: 'run', id: job.id, width: job.image.width, height: job.image.height, data, trace: job.trace, stain: job.preprocess?.stain },
+        { type: 'run', id: job.id, width: job.image.width, height: job.image.height, data, trace: job.trace, stain: job.preprocess?.stain, returnProbabilities: job.returnProbabilities },
         [data.buffer],
       );
     }

@@ -488,7 +488,7 @@ export class DomainGlomsegService implements GlomsegService {
           const slot = next++;
           const { tile, key } = pending[slot];
           const run = (jobSignal: AbortSignal) =>
-            predictTile({ source: context.source, grid, tile, segmenter: context.segmenter, threshold, minArea, seedThreshold, requireCore, stain: context.stain }, jobSignal);
+            predictTile({ source: context.source, grid, tile, segmenter: context.segmenter, threshold, minArea, seedThreshold, requireCore, stain: context.stain, keepProbabilities: options.keepProbabilities }, jobSignal);
           inFlight.set(
             slot,
             this.scheduler.submit(key, run, linked).then(

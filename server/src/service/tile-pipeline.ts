@@ -21,6 +21,8 @@ export interface TileJob {
   requireCore?: boolean;
   /** The slide's colour mapping to the model's reference, applied where the model runs. */
   stain?: StainMapping;
+  /** Whether the tile's probabilities are wanted back (to keep for re-cuts); default true. */
+  keepProbabilities?: boolean;
 }
 
 /** A finished tile, with its probabilities (margin included) when the segmenter returned them. */
@@ -56,6 +58,7 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Pr
     },
     signal,
     { stain: job.stain },
+    { probabilities: job.keepProbabilities ?? true },
   );
   const { polygons, inferenceMs, postprocessMs, probabilities, tissueFraction } = traced;
 

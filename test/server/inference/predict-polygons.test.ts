@@ -40,6 +40,7 @@ describe('OnnxSegmenter.predictPolygons', () => {
     // Measured in the worker, on the pixels as read: what tissueShare gives here.
     expect(traced.tissueFraction).toBe(tissueShare(image.data));
     expect(traced.tissueFraction).toBeGreaterThan(0);
+    expect([traced.probabilities?.width, traced.probabilities?.height]).toEqual([384, 288]);
     for (const p of traced.polygons) {
       for (const [x, y] of p.exterior) {
         expect(x).toBeGreaterThanOrEqual(1000);
@@ -48,5 +49,22 @@ describe('OnnxSegmenter.predictPolygons', () => {
         expect(y).toBeLessThanOrEqual(2000 + 256 * 4);
       }
     }
+  });
+
+  it("traces with the card's parting and core rule as traceTile does, and leaves the probabilities out when told", async () => {
+    const image = cropRgb(await readTileScaled('2', segmenter.card.downsample ?? 4), 0, 0, 384, 288);
+    const { seedThreshold, requireCore } = segmenter.card;
+    expect(seedThreshold).toBeDefined(); // the shipped card parts touching glomeruli and requires a core
+    expect(requireCore).toBe(true);
+    const trace: TraceOptions = {
+      keepX: 64, keepY: 16, keepWidth: 256, keepHeight: 256,
+      threshold: segmenter.card.threshold, seedThreshold, requireCore,
+      transform: { originX: 0, originY: 0, scale: 4 },
+      minArea: segmenter.card.minArea ?? 0,
+    };
+    const traced = await segmenter.predictPolygons(image, trace, undefined, undefined, { probabilities: false });
+    expect(traced.probabilities).toBeUndefined();
+    expect(traced.polygons).toEqual(traceTile(await segmenter.predict(image), trace));
+    expect(traced.polygons.length).toBeGreaterThan(0);
   });
 });

@@ -249,6 +249,8 @@ describe('caching', () => {
     await collect(service.scoreSlide({ slideId: SLIDE, threshold: 0.6 }, new AbortController().signal));
     const calls = segmenter.calls.length;
     expect(calls).toBe(16); // the viewed tile once, then the 15 others (the score re-cut the viewed one)
+    // The viewer asked for its tile's probabilities back; the score asked for none (it would only drop them).
+    expect(segmenter.calls.map((c) => c.wantsProbabilities)).toEqual([true, ...new Array(15).fill(false)]);
     const { tilesRecut } = service.stats();
 
     // The viewer's tile is still re-cut at a new threshold; a tile only the score ran goes back to the model.
