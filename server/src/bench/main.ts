@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { planTileGrid, tileReadWindow, tilesInRect, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import { GeoTiffSlideSource } from '../slides/geotiff-slide-source.js';
 import { ModelRegistry } from '../inference/model-registry.js';
@@ -34,6 +34,7 @@ import { RssSampler, type RssSummary } from './rss-sampler.js';
 import { readProcessCpuSeconds } from './process-cpu.js';
 import { ServerProcess } from './server-process.js';
 import { DEFAULT_BENCH_FOLDER } from './bench-paths.js';
+import { positiveInteger, positiveNumber } from '../cli/option-parsers.js';
 
 /** gRPC's usual client receive limit (Python, Go, Java defaults): the whole-slide result must arrive under it. */
 const CLIENT_RECEIVE_LIMIT = 4 * 1024 * 1024;
@@ -45,18 +46,6 @@ const TARGETS = { endToEndOverRaw: 0.8, peakRssBytes: 1.5 * 1024 ** 3 };
 const log = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
 };
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive whole number`);
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`'${value}' is not a positive number`);
-  return n;
-}
 
 interface BenchOptions {
   device: DeviceChoice;

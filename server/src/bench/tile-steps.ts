@@ -7,7 +7,7 @@
  * tile, untimed, to give tracing real probability maps. Prints one JSON document.
  */
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { minAreaOnSlide, planTileGrid, tileBounds, tileReadWindow, type TileReadWindow } from '@glomseg/shared/tile-grid.js';
 import { tileModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
@@ -20,17 +20,12 @@ import { ModelRegistry } from '../inference/model-registry.js';
 import { surveySlide } from '../service/slide-survey.js';
 import { resizeRgb } from '../service/resample.js';
 import { DEFAULT_MODEL_FOLDER } from '../cli/paths.js';
+import { positiveInteger } from '../cli/option-parsers.js';
 
 interface StepFigures {
   /** Mean milliseconds per tile over the passes, and the fastest pass's mean. */
   meanMs: number;
   bestPassMs: number;
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive whole number`);
-  return n;
 }
 
 /** Runs `step` over every tile, `passes` times (`fresh()` before each pass), and times each pass. */

@@ -22,14 +22,9 @@ import { addServeSecurityOptions, resolveServeSecurity } from './serve-security.
 import { loadClientAuth } from './client-credentials.js';
 import { createLog } from '../metrics/structured-log.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from './paths.js';
+import { positiveNumber } from './option-parsers.js';
 
 const DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`'${value}' is not a positive number`);
-  return n;
-}
 
 function port(value: string): number {
   const n = Number(value);
