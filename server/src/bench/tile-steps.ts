@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { minAreaOnSlide, planTileGrid, tileBounds, tileReadWindow, type TileReadWindow } from '@glomseg/shared/tile-grid.js';
 import { tileModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
-import { compileStainMapping, type StainMapping } from '@glomseg/shared/stain-normalization.js';
+import { compileStainMapping, resolveStainMethod, type StainMapping } from '@glomseg/shared/stain-normalization.js';
 import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
 import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
@@ -46,8 +46,9 @@ async function main(slidePath: string, options: { models: string; tiles: number;
   const source = await openSlideFile(slidePath, path.basename(slidePath));
   const grid = planTileGrid(source.metadata, card);
   const survey = await surveySlide(source);
-  const stain: StainMapping | undefined =
-    card.stain?.reference && survey.stain ? { method: card.stain.method as StainMapping['method'], from: survey.stain, to: card.stain.reference } : undefined;
+  // As the service reads a slide with 'auto': the card's method, when the slide's stain could be measured.
+  const method = resolveStainMethod('auto', card);
+  const stain: StainMapping | undefined = method && survey.stain ? { method, from: survey.stain, to: card.stain!.reference! } : undefined;
 
   const windows: { window: TileReadWindow; image: RgbImage; trace: TraceOptions }[] = [];
   for (let row = 0; row < grid.rows && windows.length < options.tiles; row++) {
@@ -68,15 +69,15 @@ async function main(slidePath: string, options: { models: string; tiles: number;
 
   const session = await InferenceSession.create(modelPath, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const maps: { map: ProbabilityMap; trace: TraceOptions }[] = [];
+  let mapper = stain ? compileStainMapping(stain) : undefined;
   for (const { image, trace } of windows) {
-    const { values, width, height } = tileModelInput(image, card, stain ? compileStainMapping(stain) : undefined);
+    const { values, width, height } = tileModelInput(image, card, mapper);
     if (width !== image.width || height !== image.height) continue; // the map would need cropping first
     const out = (await session.run({ [card.input.name]: new Tensor('float32', values, [1, 3, height, width]) }))[card.output.name];
     maps.push({ map: toProbabilityMap(out.data as Float32Array, out.dims, card), trace });
   }
   await session.release();
 
-  let mapper = stain ? compileStainMapping(stain) : undefined;
   const images = windows.map((w) => w.image);
   const result = {
     slide: slidePath,
