@@ -64,7 +64,7 @@ export function separateTouching(map: ProbabilityMap, options: SeparationOptions
   const cores = labelCores(data, width, { x0, y0, x1, y1 }, seedThreshold, minSeedPixels);
   if (cores.count < 2) return mask;
   // Only a blob that holds two cores or more can be parted; the others keep every pixel.
-  const parted = coresSharingBlobs(mask, width, height, cores);
+  const parted = coresSharingBlobs(mask, width, cores);
   if (parted.length === 0) return mask;
   floodFromCores(data, mask, width, threshold, cores.labels, parted);
   return mask;
@@ -76,7 +76,7 @@ function keepConfidentBlobs(mask: Uint8Array, data: Float32Array, width: number,
     mask.fill(0);
     return;
   }
-  const reached = new Uint8Array(mask.length);
+  const reached = new Int32Array(mask.length);
   const stack = new Int32Array(mask.length);
   let top = 0;
   for (let y = box.y0; y <= box.y1; y++) {
@@ -87,16 +87,24 @@ function keepConfidentBlobs(mask: Uint8Array, data: Float32Array, width: number,
       }
     }
   }
+  growMarks(mask, width, reached, 1, stack, top);
+  mask.set(reached);
+}
+
+/**
+ * Gives `mark` to every mask pixel 4-connected to the `top` pixels on `stack` (already marked themselves), through
+ * mask pixels not marked yet. `stack` has room for every pixel of the mask.
+ */
+function growMarks(mask: Uint8Array, width: number, marks: Int32Array, mark: number, stack: Int32Array, top: number): void {
   const n = mask.length;
   while (top > 0) {
     const k = stack[--top];
     const x = k % width;
-    if (x > 0 && mask[k - 1] && !reached[k - 1]) { reached[k - 1] = 1; stack[top++] = k - 1; }
-    if (x < width - 1 && mask[k + 1] && !reached[k + 1]) { reached[k + 1] = 1; stack[top++] = k + 1; }
-    if (k >= width && mask[k - width] && !reached[k - width]) { reached[k - width] = 1; stack[top++] = k - width; }
-    if (k + width < n && mask[k + width] && !reached[k + width]) { reached[k + width] = 1; stack[top++] = k + width; }
+    if (x > 0 && mask[k - 1] && !marks[k - 1]) { marks[k - 1] = mark; stack[top++] = k - 1; }
+    if (x < width - 1 && mask[k + 1] && !marks[k + 1]) { marks[k + 1] = mark; stack[top++] = k + 1; }
+    if (k >= width && mask[k - width] && !marks[k - width]) { marks[k - width] = mark; stack[top++] = k - width; }
+    if (k + width < n && mask[k + width] && !marks[k + width]) { marks[k + width] = mark; stack[top++] = k + width; }
   }
-  mask.set(reached);
 }
 
 interface Cores {
@@ -135,10 +143,10 @@ function labelCores(data: Float32Array, width: number, box: { x0: number; y0: nu
 }
 
 /** The labels of the cores that share their blob (4-connected mask pixels) with another core. */
-function coresSharingBlobs(mask: Uint8Array, width: number, height: number, cores: Cores): number[] {
+function coresSharingBlobs(mask: Uint8Array, width: number, cores: Cores): number[] {
   const blobOf = new Int32Array(mask.length);
   const blobOfCore = new Int32Array(cores.count + 1);
-  const stack: number[] = [];
+  const stack = new Int32Array(mask.length);
   let blobs = 0;
   for (let core = 1; core <= cores.count; core++) {
     const start = cores.pixelOf[core];
@@ -149,15 +157,8 @@ function coresSharingBlobs(mask: Uint8Array, width: number, height: number, core
     const blob = ++blobs;
     blobOfCore[core] = blob;
     blobOf[start] = blob;
-    stack.push(start);
-    while (stack.length > 0) {
-      const k = stack.pop()!;
-      const x = k % width;
-      if (x > 0 && mask[k - 1] && !blobOf[k - 1]) { blobOf[k - 1] = blob; stack.push(k - 1); }
-      if (x < width - 1 && mask[k + 1] && !blobOf[k + 1]) { blobOf[k + 1] = blob; stack.push(k + 1); }
-      if (k >= width && mask[k - width] && !blobOf[k - width]) { blobOf[k - width] = blob; stack.push(k - width); }
-      if (k + width < width * height && mask[k + width] && !blobOf[k + width]) { blobOf[k + width] = blob; stack.push(k + width); }
-    }
+    stack[0] = start;
+    growMarks(mask, width, blobOf, blob, stack, 1);
   }
   const coresInBlob = new Int32Array(blobs + 1);
   for (let core = 1; core <= cores.count; core++) coresInBlob[blobOfCore[core]]++;
