@@ -25,6 +25,9 @@ export interface TraceOptions {
   requireCore?: boolean;
 }
 
+/** How a tile's probabilities are cut into glomeruli: everything in TraceOptions but where the tile is. */
+export type TileCut = Pick<TraceOptions, 'threshold' | 'minArea' | 'seedThreshold' | 'requireCore'>;
+
 /**
  * The polygons of the kept centre. Touching glomeruli are parted on the whole map, margin included, so that a pair
  * across a tile border is parted alike in both tiles (each sees both cores) and the two halves join as two; so is

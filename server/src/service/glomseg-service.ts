@@ -31,7 +31,7 @@ import { surveySlide, type SlideSurvey } from './slide-survey.js';
 import { TileScheduler, type SchedulerStats } from './tile-scheduler.js';
 import { predictTile, type PredictedTile } from './tile-pipeline.js';
 import { ProbabilityCache } from './probability-cache.js';
-import { traceTile } from '@glomseg/shared/trace-tile.js';
+import { traceTile, type TileCut } from '@glomseg/shared/trace-tile.js';
 import { readViewerTile } from './viewer-tiles.js';
 import { estimateSlideScale } from './scale-estimator.js';
 import type { ScaleEstimate } from '@glomseg/shared/scale-estimate.js';
@@ -445,8 +445,8 @@ export class DomainGlomsegService implements GlomsegService {
     const keyPrefix = `${probabilityPrefix}${threshold}|`;
     const seen = new Set<string>();
     const pending: Array<{ tile: TileAddress; index: number; key: string }> = [];
-    const minArea = minAreaOnSlide(context.card, grid);
     const { seedThreshold, requireCore } = context.card;
+    const cut: TileCut = { threshold, minArea: minAreaOnSlide(context.card, grid), seedThreshold, requireCore };
     for (let index = 0; index < tiles.length; index++) {
       const tile = tiles[index];
       const key = keyPrefix + tileKey(tile);
@@ -468,7 +468,7 @@ export class DomainGlomsegService implements GlomsegService {
         const bounds = tileBounds(grid, tile);
         const { keepX, keepY, keepWidth, keepHeight } = tileReadWindow(grid, tile);
         const transform = { originX: bounds.x, originY: bounds.y, scale: grid.scale };
-        const polygons = traceTile(kept.map, { keepX, keepY, keepWidth, keepHeight, threshold, minArea, seedThreshold, requireCore, transform });
+        const polygons = traceTile(kept.map, { keepX, keepY, keepWidth, keepHeight, ...cut, transform });
         const recut: CachedTile = { bounds, polygons, tissueFraction: kept.tissueFraction, timings: { readMs: 0, inferenceMs: 0, postprocessMs: performance.now() - started, queueMs: 0 } };
         this.cache.set(key, recut);
         this.counters.tilesRecut++;
@@ -488,7 +488,7 @@ export class DomainGlomsegService implements GlomsegService {
           const slot = next++;
           const { tile, key } = pending[slot];
           const run = (jobSignal: AbortSignal) =>
-            predictTile({ source: context.source, grid, tile, segmenter: context.segmenter, threshold, minArea, seedThreshold, requireCore, stain: context.stain, keepProbabilities: options.keepProbabilities }, jobSignal);
+            predictTile({ source: context.source, grid, tile, segmenter: context.segmenter, cut, stain: context.stain, keepProbabilities: options.keepProbabilities }, jobSignal);
           inFlight.set(
             slot,
             this.scheduler.submit(key, run, linked).then(

@@ -38,7 +38,7 @@ export async function estimateSlideScale(
     let sureness = 0;
     for (const tile of tiles) {
       throwIfAborted(signal);
-      const result = await predictTile({ source, grid, tile, segmenter, threshold: card.threshold, minArea }, signal);
+      const result = await predictTile({ source, grid, tile, segmenter, cut: { threshold: card.threshold, minArea } }, signal);
       // Tiles keep small pieces at their edges for joining; alone, they are no evidence of a glomerulus.
       for (const polygon of result.polygons) if (polygon.area >= minArea) sureness += objectSureness(polygon.meanProbability, polygon.area * mpp * mpp);
     }

@@ -7,18 +7,15 @@ import type { StainMapping } from '@glomseg/shared/stain-normalization.js';
 import { resizeRgb } from './resample.js';
 import type { CachedTile } from './result-cache.js';
 import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
+import type { TileCut } from '@glomseg/shared/trace-tile.js';
 
 export interface TileJob {
   source: SlideSource;
   grid: TileGrid;
   tile: TileAddress;
   segmenter: Segmenter;
-  threshold: number;
-  minArea: number;
-  /** Parts touching glomeruli between cores at or above it (the card's `seedThreshold`). */
-  seedThreshold?: number;
-  /** Drops blobs that never reach the seed threshold (the card's `requireCore`). */
-  requireCore?: boolean;
+  /** The threshold and the card's post-processing (minimum area on this slide, seed threshold, core rule). */
+  cut: TileCut;
   /** The slide's colour mapping to the model's reference, applied where the model runs. */
   stain?: StainMapping;
   /** Whether the tile's probabilities are wanted back (to keep for re-cuts); default true. */
@@ -50,11 +47,8 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Pr
       keepY: window.keepY,
       keepWidth: window.keepWidth,
       keepHeight: window.keepHeight,
-      threshold: job.threshold,
+      ...job.cut,
       transform: { originX: bounds.x, originY: bounds.y, scale: grid.scale },
-      minArea: job.minArea,
-      seedThreshold: job.seedThreshold,
-      requireCore: job.requireCore,
     },
     signal,
     { stain: job.stain },
