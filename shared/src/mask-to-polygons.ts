@@ -10,6 +10,7 @@ import simplify from 'simplify-js';
 import type { GlomerulusPolygon, Ring, TileEdge } from './geometry.js';
 import type { ProbabilityMap } from './segmenter.js';
 import { GlomsegError } from './errors.js';
+import { mapValues, probabilityOfLogit } from './map-values.js';
 import { polygonArea, ringSignedArea } from './rasterize.js';
 
 /** Where the map sits on the slide: level0 = origin + mapPixel * scale. */
@@ -44,13 +45,14 @@ export function maskToPolygons(
     throw new GlomsegError('INVALID_ARGUMENT', `probability map of ${width} x ${height} holds ${data.length} values, expected ${width * height}`);
   }
   const foreground = new Uint8Array(width * height);
-  for (let k = 0; k < foreground.length; k++) foreground[k] = data[k] >= threshold ? 1 : 0;
-  return binaryMaskToPolygons(foreground, width, height, transform, options, data);
+  const cut = mapValues(map).atLeast(threshold);
+  for (let k = 0; k < foreground.length; k++) foreground[k] = data[k] >= cut ? 1 : 0;
+  return binaryMaskToPolygons(foreground, width, height, transform, options, map);
 }
 
 /**
  * Polygons of the non-zero pixels of a row-major binary mask (modified in place: dropped components are cleared).
- * `values`, when given, supplies each pixel's probability for `meanProbability` (else 1).
+ * `values`, when given, is the map of the mask's size whose probabilities give `meanProbability` (else 1).
  */
 export function binaryMaskToPolygons(
   mask: Uint8Array,
@@ -58,10 +60,13 @@ export function binaryMaskToPolygons(
   height: number,
   transform: MapTransform,
   options: MaskToPolygonsOptions = {},
-  values?: Float32Array,
+  values?: ProbabilityMap,
 ): GlomerulusPolygon[] {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0 || mask.length !== width * height) {
     throw new GlomsegError('INVALID_ARGUMENT', `mask of ${mask.length} pixels does not match ${width} x ${height}`);
+  }
+  if (values && (values.width !== width || values.height !== height || values.data.length !== mask.length)) {
+    throw new GlomsegError('INVALID_ARGUMENT', `a ${values.width} x ${values.height} map cannot give the values of a ${width} x ${height} mask`);
   }
   if (!(transform.scale > 0)) throw new GlomsegError('INVALID_ARGUMENT', `map scale must be positive, got ${transform.scale}`);
   const minArea = options.minArea ?? 0;
@@ -129,8 +134,11 @@ export interface Components {
   edges: number[];
 }
 
-/** 4-connected component labelling by flood fill with an explicit stack. */
-export function labelComponents(mask: Uint8Array, width: number, height: number, values?: Float32Array): Components {
+/** 4-connected component labelling by flood fill with an explicit stack; `values` as for binaryMaskToPolygons. */
+export function labelComponents(mask: Uint8Array, width: number, height: number, values?: ProbabilityMap): Components {
+  const data = values?.data;
+  // Tested per pixel rather than called through mapValues: the call was slower than the sigmoids it makes.
+  const logits = values?.logits === true;
   const labels = new Int32Array(width * height);
   const stack = new Int32Array(width * height);
   const pixels = [0];
@@ -151,7 +159,7 @@ export function labelComponents(mask: Uint8Array, width: number, height: number,
       const x = k % width;
       const y = (k - x) / width;
       n++;
-      sum += values ? values[k] : 1;
+      sum += data === undefined ? 1 : logits ? probabilityOfLogit(data[k]) : data[k];
       if (y === 0) touch |= TOP;
       else if (mask[k - width] && !labels[k - width]) { labels[k - width] = label; stack[top++] = k - width; }
       if (y === height - 1) touch |= BOTTOM;

@@ -171,9 +171,10 @@ export function applySigmoid(values: Float32Array): Float32Array {
 /**
  * The glomerulus probability map from a raw model output. `dims` is the output tensor shape: [1, C, H, W] for
  * NCHW cards, [1, H, W, C] for NHWC cards, or [1, H, W] / [H, W] for a single-channel output. The card's
- * output channel is picked and, for 'logits' outputs, passed through the sigmoid.
+ * output channel is picked and, for 'logits' outputs, passed through the sigmoid, unless `keepLogits` asks for the
+ * logits as they are (a map with `logits: true`: for a tile that is only cut, see map-values.ts).
  */
-export function toProbabilityMap(output: Float32Array, dims: readonly number[], card: ModelCard): ProbabilityMap {
+export function toProbabilityMap(output: Float32Array, dims: readonly number[], card: ModelCard, options: { keepLogits?: boolean } = {}): ProbabilityMap {
   let width: number;
   let height: number;
   let channels = 1;
@@ -200,8 +201,9 @@ export function toProbabilityMap(output: Float32Array, dims: readonly number[], 
   const data = new Float32Array(pixels);
   if (channelsLast) for (let p = 0; p < pixels; p++) data[p] = output[p * channels + channel];
   else data.set(output.subarray(channel * pixels, (channel + 1) * pixels));
-  if (card.output.kind === 'logits') applySigmoid(data);
-  return { width, height, data };
+  if (card.output.kind !== 'logits') return { width, height, data };
+  if (options.keepLogits) return { width, height, data, logits: true };
+  return { width, height, data: applySigmoid(data) };
 }
 
 /** The kept centre of a probability map (the tile without its context margin). */
@@ -216,7 +218,8 @@ export function cropProbability(map: ProbabilityMap, keepX: number, keepY: numbe
       `crop ${keepWidth} x ${keepHeight} at (${keepX}, ${keepY}) does not fit inside the ${map.width} x ${map.height} probability map`,
     );
   }
-  return { width: keepWidth, height: keepHeight, data: cropRows(map.data, map.width, keepX, keepY, keepWidth, keepHeight) };
+  const data = cropRows(map.data, map.width, keepX, keepY, keepWidth, keepHeight);
+  return map.logits ? { width: keepWidth, height: keepHeight, data, logits: true } : { width: keepWidth, height: keepHeight, data };
 }
 
 /** A rectangle of a row-major raster of `width` columns, copied (the caller has checked that it fits). */

@@ -11,11 +11,15 @@ export interface TilePreprocess {
   stain?: StainMapping;
 }
 
-/** Per-pixel probability of the glomerulus class, row-major, values in [0, 1]. */
+/**
+ * Per-pixel probability of the glomerulus class, row-major: values in [0, 1], or with `logits` the model's logits
+ * whose sigmoids they are (a tile that is only cut into polygons; map-values.ts reads either).
+ */
 export interface ProbabilityMap {
   width: number;
   height: number;
   data: Float32Array;
+  logits?: boolean;
 }
 
 export interface TracedTile {

@@ -41,5 +41,5 @@ export function traceTile(map: ProbabilityMap, options: TraceOptions): Glomerulu
   const minSeedPixels = Math.max(1, minArea / (transform.scale * transform.scale));
   const whole = separateTouching(map, { threshold, seedThreshold, minSeedPixels, requireCore });
   const mask = cropRows(whole, map.width, keepX, keepY, keepWidth, keepHeight);
-  return binaryMaskToPolygons(mask, keepWidth, keepHeight, transform, { minArea }, kept.data);
+  return binaryMaskToPolygons(mask, keepWidth, keepHeight, transform, { minArea }, kept);
 }

@@ -2,9 +2,10 @@
  * `npm run bench:tile-steps -- SLIDE`: the CPU each step a model tile goes through in the inference worker costs,
  * besides the model, measured one by one on one thread over the real windows of a slide in grid order (as a worker
  * meets them): the model input made in one pass (stain mapping with a fresh colour map per slide, so that its memo
- * fills as in serving, padding, normalisation and the tissue share), the same without stain mapping, and tracing
- * with the card's post-processing and with the threshold alone (no parting, no core rule). The model runs once per
- * tile, untimed, to give tracing real probability maps. Prints one JSON document.
+ * fills as in serving, padding, normalisation and the tissue share), the same without stain mapping, the model
+ * output to probabilities (the sigmoid), and tracing with the card's post-processing on the probabilities, on the
+ * logits (as a tile that is only cut is traced) and with the threshold alone (no parting, no core rule). The model
+ * runs once per tile, untimed, to give these real outputs. Prints one JSON document.
  */
 import path from 'node:path';
 import { Command } from 'commander';
@@ -68,13 +69,14 @@ async function main(slidePath: string, options: { models: string; tiles: number;
   await source.close();
 
   const session = await InferenceSession.create(modelPath, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  const maps: { map: ProbabilityMap; trace: TraceOptions }[] = [];
+  const maps: { map: ProbabilityMap; logits: ProbabilityMap; output: { data: Float32Array; dims: readonly number[] }; trace: TraceOptions }[] = [];
   let mapper = stain ? compileStainMapping(stain) : undefined;
   for (const { image, trace } of windows) {
     const { values, width, height } = tileModelInput(image, card, mapper);
     if (width !== image.width || height !== image.height) continue; // the map would need cropping first
     const out = (await session.run({ [card.input.name]: new Tensor('float32', values, [1, 3, height, width]) }))[card.output.name];
-    maps.push({ map: toProbabilityMap(out.data as Float32Array, out.dims, card), trace });
+    const output = { data: (out.data as Float32Array).slice(), dims: out.dims };
+    maps.push({ map: toProbabilityMap(output.data, output.dims, card), logits: toProbabilityMap(output.data, output.dims, card, { keepLogits: true }), output, trace });
   }
   await session.release();
 
@@ -92,7 +94,9 @@ async function main(slidePath: string, options: { models: string; tiles: number;
         ? timeStep(images, options.passes, () => (mapper = compileStainMapping(stain)), (image) => tileModelInput(image, card, mapper))
         : undefined,
       modelInputUnmapped: timeStep(images, options.passes, () => undefined, (image) => tileModelInput(image, card)),
+      probabilitiesFromLogits: timeStep(maps, options.passes, () => undefined, ({ output }) => toProbabilityMap(output.data, output.dims, card)),
       traceCardPostprocessing: timeStep(maps, options.passes, () => undefined, ({ map, trace }) => traceTile(map, trace)),
+      traceCardPostprocessingOnLogits: timeStep(maps, options.passes, () => undefined, ({ logits, trace }) => traceTile(logits, trace)),
       traceThresholdOnly: timeStep(maps, options.passes, () => undefined, ({ map, trace }) => traceTile(map, { ...trace, seedThreshold: undefined })),
     },
   };

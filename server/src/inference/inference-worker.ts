@@ -104,15 +104,16 @@ async function run(session: InferenceSession, request: RunRequest, inputIsHalf: 
   const runMs = performance.now() - started;
   const output = outputs[card.output.name];
   const raw = output.type === 'float16' ? fromFloat16Bits(output.data as Uint16Array) : (output.data as Float32Array);
-  let map = toProbabilityMap(raw, output.dims, card);
+  // The probabilities go back too (moved, not copied) unless unwanted: the service keeps them to re-cut. A tile that
+  // is only cut keeps its logits and is cut on them (map-values.ts): the same polygons without a sigmoid per pixel.
+  const withProbabilities = request.returnProbabilities !== false;
+  let map = toProbabilityMap(raw, output.dims, card, { keepLogits: request.trace !== undefined && !withProbabilities });
   if (map.width !== image.width || map.height !== image.height) map = cropProbability(map, 0, 0, image.width, image.height);
   input.dispose();
   output.dispose();
   if (request.trace) {
     const traceStart = performance.now();
     const polygons = traceTile(map, request.trace);
-    // The probabilities go back too (moved, not copied) unless unwanted: the service keeps them to re-cut.
-    const withProbabilities = request.returnProbabilities !== false;
     post(
       {
         type: 'polygons',
