@@ -5,7 +5,7 @@
  * two floods meet a one-pixel line is left empty, so that tracing sees two components. A blob with one core or
  * none keeps every pixel it had.
  */
-import { labelComponents } from './mask-to-polygons.js';
+import { mapValues, probabilityOfLogit } from './map-values.js';
 import type { ProbabilityMap } from './segmenter.js';
 
 export interface SeparationOptions {
@@ -34,10 +34,14 @@ export function separateTouching(map: ProbabilityMap, options: SeparationOptions
   const { threshold, seedThreshold, minSeedPixels } = options;
   const n = width * height;
   const mask = new Uint8Array(n);
+  // The map's own values for both probabilities (logits, when it keeps them), compared pixel by pixel below.
+  const values = mapValues(map);
+  const cut = values.atLeast(threshold);
   if (!(seedThreshold > threshold)) {
-    for (let k = 0; k < n; k++) mask[k] = data[k] >= threshold ? 1 : 0;
+    for (let k = 0; k < n; k++) mask[k] = data[k] >= cut ? 1 : 0;
     return mask;
   }
+  const seedCut = values.atLeast(seedThreshold);
   // One pass for the mask, the confident pixels and the box around them. Each step below runs only when the one
   // before leaves something to part, since this runs for every tile and most have nothing to part.
   let confident = 0;
@@ -47,10 +51,10 @@ export function separateTouching(map: ProbabilityMap, options: SeparationOptions
   let y1 = -1;
   for (let y = 0, k = 0; y < height; y++) {
     for (let x = 0; x < width; x++, k++) {
-      const p = data[k];
-      if (p < threshold) continue;
+      const v = data[k];
+      if (!(v >= cut)) continue;
       mask[k] = 1;
-      if (p < seedThreshold) continue;
+      if (!(v >= seedCut)) continue;
       confident++;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
@@ -58,30 +62,42 @@ export function separateTouching(map: ProbabilityMap, options: SeparationOptions
       y1 = y;
     }
   }
-  if (options.requireCore) keepConfidentBlobs(mask, data, width, { x0, y0, x1, y1 }, seedThreshold, confident);
+  if (confident === 0) {
+    if (options.requireCore) mask.fill(0);
+    return mask;
+  }
+  const box: Box = { x0, y0, x1, y1 };
+  // Scratch for every flood below, allocated once: a stack, and marks that are zeroed again for the next use.
+  const stack = new Int32Array(n);
+  const marks = new Int32Array(n);
+  if (options.requireCore) keepConfidentBlobs(mask, data, width, box, seedCut, marks, stack);
   // Too few confident pixels for two cores (most tiles).
   if (confident < 2 * minSeedPixels) return mask;
-  const cores = labelCores(data, width, { x0, y0, x1, y1 }, seedThreshold, minSeedPixels);
+  const labels = new Int32Array(n);
+  const cores = labelCores(data, width, box, seedCut, minSeedPixels, labels, stack);
   if (cores.count < 2) return mask;
   // Only a blob that holds two cores or more can be parted; the others keep every pixel.
-  const parted = coresSharingBlobs(mask, width, cores);
+  if (options.requireCore) marks.fill(0);
+  const parted = coresSharingBlobs(mask, width, cores, marks, stack);
   if (parted.length === 0) return mask;
-  floodFromCores(data, mask, width, threshold, cores.labels, parted);
+  floodFromCores(map, mask, threshold, box, labels, parted, stack);
   return mask;
 }
 
-/** Clears the mask's blobs that hold none of the `confident` pixels (all inside `box`) at or above `seedThreshold`. */
-function keepConfidentBlobs(mask: Uint8Array, data: Float32Array, width: number, box: { x0: number; y0: number; x1: number; y1: number }, seedThreshold: number, confident: number): void {
-  if (confident === 0) {
-    mask.fill(0);
-    return;
-  }
-  const reached = new Int32Array(mask.length);
-  const stack = new Int32Array(mask.length);
+/** The box around the confident pixels, inclusive. */
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** Clears the mask's blobs that hold none of the confident pixels (all inside `box`) at or above `seedCut`. */
+function keepConfidentBlobs(mask: Uint8Array, data: Float32Array, width: number, box: Box, seedCut: number, reached: Int32Array, stack: Int32Array): void {
   let top = 0;
   for (let y = box.y0; y <= box.y1; y++) {
     for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++) {
-      if (data[k] >= seedThreshold) {
+      if (data[k] >= seedCut) {
         reached[k] = 1;
         stack[top++] = k;
       }
@@ -115,38 +131,62 @@ interface Cores {
   pixelOf: number[];
 }
 
-/** The cores big enough to count, labelled inside the box around the confident pixels and laid on the whole map. */
-function labelCores(data: Float32Array, width: number, box: { x0: number; y0: number; x1: number; y1: number }, seedThreshold: number, minSeedPixels: number): Cores {
-  const boxWidth = box.x1 - box.x0 + 1;
-  const boxHeight = box.y1 - box.y0 + 1;
-  const confident = new Uint8Array(boxWidth * boxHeight);
-  for (let y = 0; y < boxHeight; y++) {
-    const row = (box.y0 + y) * width + box.x0;
-    for (let x = 0; x < boxWidth; x++) confident[y * boxWidth + x] = data[row + x] >= seedThreshold ? 1 : 0;
-  }
-  const inBox = labelComponents(confident, boxWidth, boxHeight);
-  // Smaller than a glomerulus: not a core (its pixels are flooded like any other).
-  const renumber = new Int32Array(inBox.count + 1);
+/**
+ * The cores big enough to count, labelled into `labels` (zeros) in raster order of their first pixel: each
+ * confident pixel not yet labelled floods its core (4-connected, all inside `box`); a core too small to count is
+ * marked -1 while the scan goes on, then cleared.
+ */
+function labelCores(data: Float32Array, width: number, box: Box, seedCut: number, minSeedPixels: number, labels: Int32Array, stack: Int32Array): Cores {
+  const n = labels.length;
   const pixelOf = [-1];
-  for (let c = 1; c <= inBox.count; c++) if (inBox.pixels[c] >= minSeedPixels) renumber[c] = pixelOf.push(-1) - 1;
-  const labels = new Int32Array(data.length);
-  for (let y = 0; y < boxHeight; y++) {
-    for (let x = 0; x < boxWidth; x++) {
-      const label = renumber[inBox.labels[y * boxWidth + x]];
-      if (label === 0) continue;
-      const k = (box.y0 + y) * width + box.x0 + x;
-      labels[k] = label;
-      if (pixelOf[label] < 0) pixelOf[label] = k;
+  let small = 0;
+  for (let y = box.y0; y <= box.y1; y++) {
+    for (let start = y * width + box.x0, end = y * width + box.x1; start <= end; start++) {
+      if (labels[start] !== 0 || !(data[start] >= seedCut)) continue;
+      const label = pixelOf.length;
+      labels[start] = label;
+      stack[0] = start;
+      let top = 1;
+      let size = 0;
+      while (top > 0) {
+        const k = stack[--top];
+        size++;
+        const x = k % width;
+        if (x > 0 && labels[k - 1] === 0 && data[k - 1] >= seedCut) { labels[k - 1] = label; stack[top++] = k - 1; }
+        if (x < width - 1 && labels[k + 1] === 0 && data[k + 1] >= seedCut) { labels[k + 1] = label; stack[top++] = k + 1; }
+        if (k >= width && labels[k - width] === 0 && data[k - width] >= seedCut) { labels[k - width] = label; stack[top++] = k - width; }
+        if (k + width < n && labels[k + width] === 0 && data[k + width] >= seedCut) { labels[k + width] = label; stack[top++] = k + width; }
+      }
+      if (size >= minSeedPixels) {
+        pixelOf.push(start);
+        continue;
+      }
+      // Smaller than a glomerulus: not a core (its pixels are flooded like any other).
+      small++;
+      labels[start] = -1;
+      stack[0] = start;
+      top = 1;
+      while (top > 0) {
+        const k = stack[--top];
+        const x = k % width;
+        if (x > 0 && labels[k - 1] === label) { labels[k - 1] = -1; stack[top++] = k - 1; }
+        if (x < width - 1 && labels[k + 1] === label) { labels[k + 1] = -1; stack[top++] = k + 1; }
+        if (k >= width && labels[k - width] === label) { labels[k - width] = -1; stack[top++] = k - width; }
+        if (k + width < n && labels[k + width] === label) { labels[k + width] = -1; stack[top++] = k + width; }
+      }
+    }
+  }
+  if (small > 0) {
+    for (let y = box.y0; y <= box.y1; y++) {
+      for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++) if (labels[k] < 0) labels[k] = 0;
     }
   }
   return { labels, count: pixelOf.length - 1, pixelOf };
 }
 
-/** The labels of the cores that share their blob (4-connected mask pixels) with another core. */
-function coresSharingBlobs(mask: Uint8Array, width: number, cores: Cores): number[] {
-  const blobOf = new Int32Array(mask.length);
+/** The labels of the cores that share their blob (4-connected mask pixels) with another core; `blobOf` zeros. */
+function coresSharingBlobs(mask: Uint8Array, width: number, cores: Cores, blobOf: Int32Array, stack: Int32Array): number[] {
   const blobOfCore = new Int32Array(cores.count + 1);
-  const stack = new Int32Array(mask.length);
   let blobs = 0;
   for (let core = 1; core <= cores.count; core++) {
     const start = cores.pixelOf[core];
@@ -171,7 +211,9 @@ function coresSharingBlobs(mask: Uint8Array, width: number, cores: Cores): numbe
  * The watershed: the given cores flood their blobs' pixels in order of falling probability, and where two floods
  * meet the later pixel becomes the parting line (cleared in `mask`) and floods no further.
  */
-function floodFromCores(data: Float32Array, mask: Uint8Array, width: number, threshold: number, labels: Int32Array, flooding: number[]): void {
+function floodFromCores(map: ProbabilityMap, mask: Uint8Array, threshold: number, box: Box, labels: Int32Array, flooding: number[], next: Int32Array): void {
+  const { width, data } = map;
+  const logits = map.logits === true;
   const n = mask.length;
   const floods = new Uint8Array(Math.max(...flooding) + 1);
   for (const core of flooding) floods[core] = 1;
@@ -179,15 +221,17 @@ function floodFromCores(data: Float32Array, mask: Uint8Array, width: number, thr
   // pixel); every pixel enters at most once, when it is labelled.
   const level = (p: number): number => Math.min(LEVELS - 1, Math.max(0, Math.floor(((p - threshold) / (1 - threshold)) * LEVELS)));
   const head = new Int32Array(LEVELS).fill(-1);
-  const next = new Int32Array(n);
   let top = -1;
   const push = (k: number): void => {
-    const l = level(data[k]);
+    const l = level(logits ? probabilityOfLogit(data[k]) : data[k]);
     next[k] = head[l];
     head[l] = k;
     if (l > top) top = l;
   };
-  for (let k = 0; k < n; k++) if (labels[k] > 0 && floods[labels[k]]) push(k);
+  // The cores lie inside the box; `next` needs no clearing (a pixel's entry is written when it is pushed).
+  for (let y = box.y0; y <= box.y1; y++) {
+    for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++) if (labels[k] > 0 && floods[labels[k]]) push(k);
+  }
   const neighbours = new Int32Array(4);
   while (top >= 0) {
     const k = head[top];
