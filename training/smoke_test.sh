@@ -3,7 +3,7 @@
 # (started from its ONNX weights, strong augmentation, Reinhard normalisation, stress validation), resumed from its
 # state for a second epoch, ONNX export to a temp dir, then onnxruntime-node loads the model and runs one 64x96
 # input. combine_onnx.py's soup and ensemble of the shipped model with itself must compute the shipped model's function.
-# Takes well under a minute.
+# A U-Net of a larger base width started from the shipped model must compute its function too. Takes well under a minute.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$(mktemp -d)"
@@ -19,6 +19,23 @@ grep -q "^epoch   2/2" "$out/resumed.log"
 grep -q '"method": "reinhard"' "$out/glomseg-unet.json"
 # Weights started from a model trained with wide scale jitter keep its card's choice on the scale estimate.
 if grep -q '"estimatesScale": false' models/glomseg-unet.json; then grep -q '"estimatesScale": false' "$out/glomseg-unet.json"; fi
+# A wider U-Net started from the shipped model (warm_start.widened) computes the shipped model's function.
+/usr/bin/python3 - "$repo/models/glomseg-unet.onnx" <<'PY'
+import sys
+import torch
+sys.path.insert(0, 'training')
+from model import UNet
+from warm_start import load_onnx_weights
+torch.manual_seed(0)
+batches = [torch.randn(2, 3, 64, 96) for _ in range(2)]
+narrow, wide = UNet(16, 4, 128), UNet(24, 4, 192)
+load_onnx_weights(narrow, sys.argv[1], batches)
+drift = load_onnx_weights(wide, sys.argv[1], batches)
+with torch.no_grad():
+    gap = float((wide.eval()(batches[1]) - narrow.eval()(batches[1])).abs().max())
+assert drift < 1e-4 and gap < 1e-4, (drift, gap)
+print(f'widen ok: base 24 from the shipped base-16 model, max |logit diff| {gap:.1e}')
+PY
 test -s "$out/glomseg-unet.onnx"
 test -s "$out/glomseg-unet.json"
 /usr/bin/python3 training/combine_onnx.py soup "$out/soup" models models

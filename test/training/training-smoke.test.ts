@@ -16,5 +16,7 @@ describe('training smoke test', () => {
     // combine_onnx.py: a soup or an ensemble of the shipped model with itself computes the shipped model.
     expect(stdout).toMatch(/combine ok: soup of the shipped model with itself/);
     expect(stdout).toMatch(/combine ok: ensemble of the shipped model with itself/);
+    // warm_start.py widens: a base-24 net started from the shipped base-16 model computes the same logits.
+    expect(stdout).toMatch(/widen ok: base 24 from the shipped base-16 model/);
   }, 300_000);
 });
