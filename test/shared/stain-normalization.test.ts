@@ -82,8 +82,19 @@ describe('stain-normalization', () => {
       }
       return { width: 1000, height: 200, data };
     };
+    // And every colour of a 4-level lattice (262,144 of them, as many as the memo has slots), twice: each slot is
+    // claimed by several colours in turn, and a hit must still answer for its own colour only.
+    const lattice = (): RgbImage => {
+      const data = new Uint8Array(3 * 64 ** 3);
+      for (let p = 0; p < 64 ** 3; p++) {
+        data[p * 3] = (p >> 12) * 4;
+        data[p * 3 + 1] = ((p >> 6) & 63) * 4 + 1;
+        data[p * 3 + 2] = (p & 63) * 4 + 2;
+      }
+      return { width: 64 ** 2, height: 64, data };
+    };
     const mapper = reinhardMapper(mapping);
-    for (const img of [colours(1), colours(2), colours(1)]) {
+    for (const img of [colours(1), colours(2), colours(1), lattice(), lattice()]) {
       const out = applyColourMap(img, mapper);
       for (let i = 0; i < img.data.length; i += 3) {
         const want = expected(img.data[i], img.data[i + 1], img.data[i + 2]);
