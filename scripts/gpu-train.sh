@@ -11,7 +11,8 @@
 #   larger batch, and writes the model, its card, the resumable state and the log to $OUT (default bench-out/train),
 #   so the run can go on later anywhere with `npm run train -- ... --state STATE --resume`.
 #
-# Environment: MINUTES (training budget, default 8), BATCH (default 32), CROP (default 256), OUT.
+# Environment: MINUTES (training budget, default 8), BATCH (default 32), CROP (default 256), OUT, and BASE (the
+# U-Net's base width, default 16 as shipped; 24 widens the shipped model as it starts, see warm_start.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=.gpu/train-data
@@ -40,6 +41,7 @@ case "${1:-}" in
     python3 training/train.py --data "$data/hubmap-vu" --out "$out" --checkpoint "$out/glomseg-unet.pt" \
       --state "$out/state.pt" --parity-fixture "$out/parity" --epochs 100000 --steps-per-epoch 50 \
       --batch "${BATCH:-32}" --crop "${CROP:-256}" --lr 1.5e-3 --threads "$(nproc)" \
+      --base "${BASE:-16}" --max-width "$(( ${BASE:-16} * 8 ))" \
       --augment strong --scale-range 0.5,2 --stain-normalization reinhard --stress-val \
       --init-onnx models/glomseg-unet.onnx --time-budget-min "${MINUTES:-8}" 2>&1 | tee "$out/train.log"
     ;;
