@@ -5,7 +5,7 @@
  * two floods meet a one-pixel line is left empty, so that tracing sees two components. A blob with one core or
  * none keeps every pixel it had.
  */
-import { mapValues, probabilityOfLogit } from './map-values.js';
+import { cutFor, probabilityOfLogit } from './map-values.js';
 import type { ProbabilityMap } from './segmenter.js';
 
 export interface SeparationOptions {
@@ -35,13 +35,12 @@ export function separateTouching(map: ProbabilityMap, options: SeparationOptions
   const n = width * height;
   const mask = new Uint8Array(n);
   // The map's own values for both probabilities (logits, when it keeps them), compared pixel by pixel below.
-  const values = mapValues(map);
-  const cut = values.atLeast(threshold);
+  const cut = cutFor(map, threshold);
   if (!(seedThreshold > threshold)) {
     for (let k = 0; k < n; k++) mask[k] = data[k] >= cut ? 1 : 0;
     return mask;
   }
-  const seedCut = values.atLeast(seedThreshold);
+  const seedCut = cutFor(map, seedThreshold);
   // One pass for the mask, the confident pixels and the box around them. Each step below runs only when the one
   // before leaves something to part, since this runs for every tile and most have nothing to part.
   let confident = 0;
@@ -133,17 +132,19 @@ interface Cores {
 
 /**
  * The cores big enough to count, labelled into `labels` (zeros) in raster order of their first pixel: each
- * confident pixel not yet labelled floods its core (4-connected, all inside `box`); a core too small to count is
- * marked -1 while the scan goes on, then cleared.
+ * confident pixel not yet labelled floods its component (4-connected, all inside `box`) under a provisional
+ * label; when some were too small to count, one pass over the box renumbers the rest and clears those.
  */
 function labelCores(data: Float32Array, width: number, box: Box, seedCut: number, minSeedPixels: number, labels: Int32Array, stack: Int32Array): Cores {
   const n = labels.length;
   const pixelOf = [-1];
-  let small = 0;
+  // Final label by provisional label (index 0 unused); 0 for a component smaller than a glomerulus, which is not
+  // a core (its pixels are flooded like any other).
+  const final = [0];
   for (let y = box.y0; y <= box.y1; y++) {
     for (let start = y * width + box.x0, end = y * width + box.x1; start <= end; start++) {
       if (labels[start] !== 0 || !(data[start] >= seedCut)) continue;
-      const label = pixelOf.length;
+      const label = final.length;
       labels[start] = label;
       stack[0] = start;
       let top = 1;
@@ -157,28 +158,13 @@ function labelCores(data: Float32Array, width: number, box: Box, seedCut: number
         if (k >= width && labels[k - width] === 0 && data[k - width] >= seedCut) { labels[k - width] = label; stack[top++] = k - width; }
         if (k + width < n && labels[k + width] === 0 && data[k + width] >= seedCut) { labels[k + width] = label; stack[top++] = k + width; }
       }
-      if (size >= minSeedPixels) {
-        pixelOf.push(start);
-        continue;
-      }
-      // Smaller than a glomerulus: not a core (its pixels are flooded like any other).
-      small++;
-      labels[start] = -1;
-      stack[0] = start;
-      top = 1;
-      while (top > 0) {
-        const k = stack[--top];
-        const x = k % width;
-        if (x > 0 && labels[k - 1] === label) { labels[k - 1] = -1; stack[top++] = k - 1; }
-        if (x < width - 1 && labels[k + 1] === label) { labels[k + 1] = -1; stack[top++] = k + 1; }
-        if (k >= width && labels[k - width] === label) { labels[k - width] = -1; stack[top++] = k - width; }
-        if (k + width < n && labels[k + width] === label) { labels[k + width] = -1; stack[top++] = k + width; }
-      }
+      final.push(size >= minSeedPixels ? pixelOf.push(start) - 1 : 0);
     }
   }
-  if (small > 0) {
+  // With no small component every provisional label is already final.
+  if (pixelOf.length < final.length) {
     for (let y = box.y0; y <= box.y1; y++) {
-      for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++) if (labels[k] < 0) labels[k] = 0;
+      for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++) if (labels[k] > 0) labels[k] = final[labels[k]];
     }
   }
   return { labels, count: pixelOf.length - 1, pixelOf };
