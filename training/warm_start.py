@@ -11,13 +11,8 @@ import torch
 
 def forward_convs(model):
     """The model's convolutions in the order its forward pass (and so the ONNX graph) runs them, each with the
-    BatchNorm that follows it (or None)."""
-    return [(conv, bn) for conv, bn, _ in forward_convs_with_inputs(model)]
-
-
-def forward_convs_with_inputs(model):
-    """As forward_convs, each with the number of equal parts its input is a concatenation of: 2 for the first
-    convolution of a decoder block (upsampled features, then the skip), else 1."""
+    BatchNorm that follows it (or None) and the number of equal parts its input is a concatenation of: 2 for the
+    first convolution of a decoder block (upsampled features, then the skip), else 1."""
     convs = []
     for block in model.down:
         convs += [(block[0], block[1], 1), (block[3], block[4], 1)]
@@ -57,7 +52,7 @@ def load_onnx_weights(model, onnx_path, batches):
     graph = onnx.load(onnx_path).graph
     weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
     convs = [n for n in graph.node if n.op_type == 'Conv']
-    with_inputs = forward_convs_with_inputs(model)
+    with_inputs = forward_convs(model)
     pairs = [(conv, bn) for conv, bn, _ in with_inputs]
     if len(convs) != len(pairs):
         raise ValueError(f'{onnx_path} has {len(convs)} convolutions; this U-Net has {len(pairs)}')

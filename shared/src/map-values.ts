@@ -7,18 +7,12 @@
 import { sigmoid } from './preprocess.js';
 import type { ProbabilityMap } from './segmenter.js';
 
-export interface MapValues {
-  /** The cut for probability `p`: a value of the map means a probability of at least p exactly when it is >= this. */
-  atLeast(p: number): number;
-  /** The probability a value of the map stands for, as a probability map stores it (float32). */
-  probability(value: number): number;
-}
-
-const PROBABILITIES: MapValues = { atLeast: (p) => p, probability: (value) => value };
-const LOGITS: MapValues = { atLeast: logitCutoff, probability: probabilityOfLogit };
-
-export function mapValues(map: Pick<ProbabilityMap, 'logits'>): MapValues {
-  return map.logits ? LOGITS : PROBABILITIES;
+/**
+ * The cut in `map`'s own values for probability `p`: a value of the map means a probability of at least p exactly
+ * when it is >= this. Where a probability is needed itself, a logit map's readers take `probabilityOfLogit`.
+ */
+export function cutFor(map: Pick<ProbabilityMap, 'logits'>, p: number): number {
+  return map.logits ? logitCutoff(p) : p;
 }
 
 /** The probability a probability map stores for a float32 logit. */

@@ -10,7 +10,7 @@ import simplify from 'simplify-js';
 import type { GlomerulusPolygon, Ring, TileEdge } from './geometry.js';
 import type { ProbabilityMap } from './segmenter.js';
 import { GlomsegError } from './errors.js';
-import { mapValues, probabilityOfLogit } from './map-values.js';
+import { cutFor, probabilityOfLogit } from './map-values.js';
 import { polygonArea, ringSignedArea } from './rasterize.js';
 
 /** Where the map sits on the slide: level0 = origin + mapPixel * scale. */
@@ -45,7 +45,7 @@ export function maskToPolygons(
     throw new GlomsegError('INVALID_ARGUMENT', `probability map of ${width} x ${height} holds ${data.length} values, expected ${width * height}`);
   }
   const foreground = new Uint8Array(width * height);
-  const cut = mapValues(map).atLeast(threshold);
+  const cut = cutFor(map, threshold);
   for (let k = 0; k < foreground.length; k++) foreground[k] = data[k] >= cut ? 1 : 0;
   return binaryMaskToPolygons(foreground, width, height, transform, options, map);
 }
@@ -137,7 +137,8 @@ export interface Components {
 /** 4-connected component labelling by flood fill with an explicit stack; `values` as for binaryMaskToPolygons. */
 export function labelComponents(mask: Uint8Array, width: number, height: number, values?: ProbabilityMap): Components {
   const data = values?.data;
-  // Tested per pixel rather than called through mapValues: the call was slower than the sigmoids it makes.
+  // Which values the map holds is tested per pixel rather than through a function chosen per map: that call was
+  // slower than the sigmoids it makes.
   const logits = values?.logits === true;
   const labels = new Int32Array(width * height);
   const stack = new Int32Array(width * height);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logitCutoff, mapValues, probabilityOfLogit } from '@glomseg/shared/map-values.js';
+import { cutFor, logitCutoff, probabilityOfLogit } from '@glomseg/shared/map-values.js';
 import { applySigmoid } from '@glomseg/shared/preprocess.js';
 import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
 import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
@@ -58,9 +58,10 @@ describe('logit cut-offs', () => {
   });
 
   it('leave a probability map as it is', () => {
-    expect(mapValues({}).atLeast(0.8)).toBe(0.8);
-    expect(mapValues({ logits: false }).probability(0.25)).toBe(0.25);
-    expect(mapValues({ logits: true }).probability(0)).toBe(0.5);
+    expect(cutFor({}, 0.8)).toBe(0.8);
+    expect(cutFor({ logits: false }, 0.25)).toBe(0.25);
+    expect(cutFor({ logits: true }, 0.8)).toBe(logitCutoff(0.8));
+    expect(probabilityOfLogit(0)).toBe(0.5);
   });
 });
 
