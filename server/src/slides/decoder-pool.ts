@@ -1,7 +1,8 @@
 /**
  * geotiff's worker pool for the codecs it decodes in JavaScript (deflate, LZW, packbits, zstd...): those run
  * off the serving thread. One pool per process, held while any TIFF slide is open and ended with the last one,
- * so an idle process (a finished CLI run, a test) is not kept alive by its workers.
+ * so an idle process (a finished CLI run, a test) is not kept alive by its workers. Sources take it on their first
+ * block that geotiff decodes: geotiff starts every worker at once, and a JPEG slide (decoded by sharp) needs none.
  */
 import os from 'node:os';
 import { Pool } from 'geotiff';
@@ -21,4 +22,9 @@ export function releaseDecoderPool(): void {
     pool.destroy();
     pool = undefined;
   }
+}
+
+/** Whether the pool's workers are running (the pool exists only while some source holds it). */
+export function decoderPoolRunning(): boolean {
+  return pool !== undefined;
 }

@@ -12,7 +12,7 @@ import { acquireDecoderPool, releaseDecoderPool } from './decoder-pool.js';
 import { DEFAULT_LIMITS } from '../validation/limits.js';
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { GeoTIFF, GeoTIFFImage } from 'geotiff';
+import { GeoTIFF, GeoTIFFImage, type Pool } from 'geotiff';
 import { GlomsegError, isGlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { TiffFileSource, type TiffBytes } from './tiff-file-source.js';
@@ -100,7 +100,11 @@ async function stringTag(image: GeoTIFFImage, name: string): Promise<string> {
 export class GeoTiffSlideSource implements SlideSource {
   private readonly cacheOwner: string;
   private closed = false;
-  private readonly pool = acquireDecoderPool();
+  /**
+   * geotiff's decoder workers, taken on the first block that needs geotiff's own decoders: JPEG slides decoded by
+   * sharp never start them (two idle worker threads cost the process tens of MB).
+   */
+  private pool?: Pool;
 
   private constructor(
     readonly metadata: SlideMetadata,
@@ -263,9 +267,17 @@ export class GeoTiffSlideSource implements SlideSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    releaseDecoderPool();
+    if (this.pool) {
+      this.pool = undefined;
+      releaseDecoderPool();
+    }
     evictTileCacheOwner(this.cacheOwner);
     await this.file.close();
+  }
+
+  private decoderPool(): Pool {
+    this.assertOpen();
+    return (this.pool ??= acquireDecoderPool());
   }
 
   private assertOpen(): void {
@@ -360,7 +372,7 @@ export class GeoTiffSlideSource implements SlideSource {
     try {
       const x0 = col * level.blockWidth;
       const y0 = row * level.blockHeight;
-      const raster = await level.image.readRGB({ window: [x0, y0, x0 + blockWidth, y0 + blockHeight], interleave: true, enableAlpha: false, pool: this.pool });
+      const raster = await level.image.readRGB({ window: [x0, y0, x0 + blockWidth, y0 + blockHeight], interleave: true, enableAlpha: false, pool: this.decoderPool() });
       const data = raster as unknown as ArrayLike<number> & { width: number; height: number };
       const channels = data.length / (blockWidth * blockHeight);
       const pixels = data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>);
