@@ -40,3 +40,22 @@ export function cancelledError(signal?: AbortSignal): GlomsegError {
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw cancelledError(signal);
 }
+
+/** `promise`, or its signal's reason as soon as the signal aborts (the work itself goes on for other callers). */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(cancelledError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelledError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -6,7 +6,7 @@ import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { Segmenter } from '@glomseg/shared/segmenter.js';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import type { Rect } from '@glomseg/shared/geometry.js';
-import { cancelledError, GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
+import { abortable, GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import {
   assertTileInGrid,
   countTilesInRect,
@@ -98,25 +98,6 @@ function addTimings(into: Timings, t: Timings): void {
   into.inferenceMs += t.inferenceMs;
   into.postprocessMs += t.postprocessMs;
   into.queueMs += t.queueMs;
-}
-
-/** `promise`, or its signal's reason as soon as the signal aborts (the work itself goes on for other callers). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(cancelledError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(cancelledError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function requireSlideId(slideId: string | undefined): string {

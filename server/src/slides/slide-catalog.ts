@@ -11,7 +11,9 @@
  * A slide id can never reach a file outside the folders: absolute paths, backslashes, NUL bytes, '.'/'..' or empty
  * segments are refused (INVALID_ARGUMENT), and a path that a symlink resolves outside its folder too.
  *
- * Listing walks each folder recursively without entering symlinked folders.
+ * Listing walks each folder recursively without entering symlinked folders. A walk answers `list()` for
+ * `listCacheMs` (5 s by default) after it ends, and calls that arrive while one runs wait for it: a file added to a
+ * folder is listed within that time, while opening it by id works at once (ids are checked on the file, not the list).
  *
  * Open sources are kept in a small LRU. `open()` hands out a handle whose reads borrow the underlying source; an
  * evicted source is closed once no read is using it, and a later read through an old handle reopens the file.
@@ -21,7 +23,7 @@ import path from 'node:path';
 import { realpath, stat } from 'node:fs/promises';
 import fg from 'fast-glob';
 import { LRUCache } from 'lru-cache';
-import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
+import { abortable, GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { GeoTiffSlideSource } from './geotiff-slide-source.js';
 import { ImageFileSlideSource } from './image-file-slide-source.js';
@@ -32,6 +34,8 @@ import { presignS3Url } from './s3-url.js';
 export const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'] as const;
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 const MAX_ID_LENGTH = 4096;
+/** How long one folder walk answers `list()`: a busy server walks at most once per this, however many ask. */
+export const DEFAULT_LIST_CACHE_MS = 5_000;
 
 export interface SlideCatalogOptions {
   folders: string[];
@@ -39,6 +43,10 @@ export interface SlideCatalogOptions {
   maxOpenSlides?: number;
   /** URL prefixes slide ids may be read from (https://, http://, s3://); none: no slide is read by URL. */
   urlPrefixes?: readonly string[];
+  /** How long a folder walk answers `list()` after it ends (default DEFAULT_LIST_CACHE_MS; 0: walk on every call). */
+  listCacheMs?: number;
+  /** The clock of that cache, in ms (tests). */
+  now?: () => number;
 }
 
 export interface CatalogSlide {
@@ -90,9 +98,17 @@ export class SlideCatalog {
   private closed = false;
 
   private readonly urlPolicy: SlideUrlPolicy;
+  private readonly listCacheMs: number;
+  private readonly now: () => number;
+  /** The latest folder walk and until when it answers; the walk in progress, which every caller shares. */
+  private walked?: { slides: CatalogSlide[]; until: number };
+  private walking?: Promise<CatalogSlide[]>;
+  private walkCount = 0;
 
-  private constructor(private readonly folders: SlideFolder[], maxOpenSlides: number, urlPrefixes: readonly string[] = []) {
-    this.urlPolicy = new SlideUrlPolicy(urlPrefixes);
+  private constructor(private readonly folders: SlideFolder[], maxOpenSlides: number, options: Omit<SlideCatalogOptions, 'folders' | 'maxOpenSlides'>) {
+    this.urlPolicy = new SlideUrlPolicy(options.urlPrefixes ?? []);
+    this.listCacheMs = Math.max(0, options.listCacheMs ?? DEFAULT_LIST_CACHE_MS);
+    this.now = options.now ?? Date.now;
     this.openSources = new LRUCache<string, OpenEntry>({
       max: maxOpenSlides,
       dispose: (entry) => {
@@ -120,7 +136,7 @@ export class SlideCatalog {
       used.add(name);
       return { root, prefix: `${name}/` };
     });
-    return new SlideCatalog(folders, Math.max(1, options.maxOpenSlides ?? 16), options.urlPrefixes);
+    return new SlideCatalog(folders, Math.max(1, options.maxOpenSlides ?? 16), options);
   }
 
   /** A catalog of just these files (no folders); their ids are given by `addFile`, see the module comment. */
@@ -148,12 +164,44 @@ export class SlideCatalog {
     return id;
   }
 
-  /** Every slide, sorted by id. */
+  /** Every slide, sorted by id: the folders' slides from the latest walk (see the module comment), then added files. */
   async list(signal?: AbortSignal): Promise<CatalogSlide[]> {
     this.assertOpen();
+    throwIfAborted(signal);
+    const walked = this.folderSlides();
+    const slides = [...(signal ? await abortable(walked, signal) : await walked)];
+    for (const [id, real] of this.files) {
+      const info = await stat(real).catch(() => undefined);
+      if (info?.isFile()) slides.push({ id, name: path.basename(real), fileSize: info.size, path: real });
+    }
+    return slides.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Folder walks made so far (each serves every `list()` within its cache time). */
+  get walks(): number {
+    return this.walkCount;
+  }
+
+  private folderSlides(): Promise<CatalogSlide[]> {
+    if (this.walked && this.now() < this.walked.until) return Promise.resolve(this.walked.slides);
+    if (!this.walking) {
+      // Not tied to the caller's signal: other callers share this walk.
+      this.walking = this.walkFolders()
+        .then((slides) => {
+          this.walked = { slides, until: this.now() + this.listCacheMs };
+          return slides;
+        })
+        .finally(() => {
+          this.walking = undefined;
+        });
+    }
+    return this.walking;
+  }
+
+  private async walkFolders(): Promise<CatalogSlide[]> {
+    this.walkCount++;
     const slides: CatalogSlide[] = [];
     for (const folder of this.folders) {
-      throwIfAborted(signal);
       const relatives = await fg(`**/*{${SLIDE_EXTENSIONS.join(',')}}`, {
         cwd: folder.root,
         // Symlinked folders are not walked (a link cycle would list one file endlessly); symlinked files are
@@ -172,11 +220,7 @@ export class SlideCatalog {
         slides.push({ id: folder.prefix + relative.split(path.sep).join('/'), name: path.basename(relative), fileSize: info.size, path: real });
       }
     }
-    for (const [id, real] of this.files) {
-      const info = await stat(real).catch(() => undefined);
-      if (info?.isFile()) slides.push({ id, name: path.basename(real), fileSize: info.size, path: real });
-    }
-    return slides.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return slides;
   }
 
   /** The real path of a slide id; refuses every id that is not a slide file inside the folders. */

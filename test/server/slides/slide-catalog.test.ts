@@ -149,3 +149,62 @@ describe('SlideCatalog over several folders, symlinks and broken files', () => {
     expect((await rejection(SlideCatalog.create({ folders: [path.join(tmp, 'nope')] }))).code).toBe('INVALID_ARGUMENT');
   });
 });
+
+describe('SlideCatalog.list caches its folder walk', () => {
+  it('walks once for concurrent and following calls, and lists a new file once the cache time has passed', async () => {
+    const folder = path.join(tmp, 'walked');
+    await mkdir(path.join(folder, 'sub'), { recursive: true });
+    await copyFile(hubmapTile, path.join(folder, 'sub', 'a.jpg'));
+    let now = 1_000;
+    const catalog = await SlideCatalog.create({ folders: [folder], listCacheMs: 5_000, now: () => now });
+    try {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => catalog.list()));
+      for (const slides of answers) expect(slides.map((s) => s.id)).toEqual(['sub/a.jpg']);
+      expect(catalog.walks).toBe(1);
+
+      // A file added now is not listed until the cache time has passed (it opens by id at once, though).
+      await copyFile(hubmapTile, path.join(folder, 'b.jpg'));
+      now += 4_999;
+      expect((await catalog.list()).map((s) => s.id)).toEqual(['sub/a.jpg']);
+      expect(catalog.walks).toBe(1);
+      expect((await catalog.open('b.jpg')).metadata.width).toBe(1600);
+
+      now += 2;
+      const [first, second] = await Promise.all([catalog.list(), catalog.list()]);
+      expect(first.map((s) => s.id)).toEqual(['b.jpg', 'sub/a.jpg']);
+      expect(second).toEqual(first);
+      expect(catalog.walks).toBe(2);
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('walks on every call with listCacheMs 0, still one walk for calls that overlap', async () => {
+    const folder = path.join(tmp, 'uncached');
+    await mkdir(folder, { recursive: true });
+    await copyFile(hubmapTile, path.join(folder, 'a.jpg'));
+    const catalog = await SlideCatalog.create({ folders: [folder], listCacheMs: 0 });
+    try {
+      await Promise.all([catalog.list(), catalog.list(), catalog.list()]);
+      expect(catalog.walks).toBe(1);
+      await copyFile(hubmapTile, path.join(folder, 'b.jpg'));
+      expect((await catalog.list()).map((s) => s.id)).toEqual(['a.jpg', 'b.jpg']);
+      expect(catalog.walks).toBe(2);
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('stops waiting for a walk when its caller cancels', async () => {
+    const catalog = await SlideCatalog.create({ folders: [dataDir] });
+    try {
+      const controller = new AbortController();
+      const listing = catalog.list(controller.signal);
+      controller.abort();
+      expect((await rejection(listing)).code).toBe('CANCELLED');
+      expect((await catalog.list()).length).toBeGreaterThan(100);
+    } finally {
+      await catalog.close();
+    }
+  });
+});
