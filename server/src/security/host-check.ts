@@ -3,6 +3,7 @@
  * domain that re-points its DNS name at 127.0.0.1 (DNS rebinding) sends its own name as Host and is refused.
  */
 import os from 'node:os';
+import { GlomsegError } from '@glomseg/shared/errors.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
@@ -14,6 +15,22 @@ export function isLoopbackHost(host: string): boolean {
 
 export function isWildcardHost(host: string): boolean {
   return WILDCARDS.has(host.replace(/^\[|\]$/g, ''));
+}
+
+/**
+ * The one Host header of a request, from its raw header list (Node keeps the first of several in `headers.host`).
+ * More than one is INVALID_ARGUMENT (RFC 9112 §3.2: answer 400): a proxy and this server could each read another.
+ */
+export function singleHostHeader(rawHeaders: readonly string[]): string | undefined {
+  let host: string | undefined;
+  let count = 0;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() !== 'host') continue;
+    host = rawHeaders[i + 1];
+    count++;
+  }
+  if (count > 1) throw new GlomsegError('INVALID_ARGUMENT', `the request has more than one Host header (${count}); send exactly one`);
+  return host;
 }
 
 export class HostCheck {

@@ -107,7 +107,7 @@ export class WebServer {
       grpc: false,
       connect: false,
       fallback: (request, response) => {
-        void handleHttp(request as http.IncomingMessage, response as http.ServerResponse, options, staticRoot);
+        void handleHttp(request as http.IncomingMessage, response as http.ServerResponse, guardedPaths.get(request as http.IncomingMessage) ?? '', options, staticRoot);
       },
     });
     const bindHost = options.host ?? '127.0.0.1';
@@ -117,8 +117,14 @@ export class WebServer {
       tokens: options.security?.tokens,
       isOpenPath: (pathname: string) => pathname === '/' || pathname === '/index.html' || pathname.startsWith('/plugin/'),
     };
+    // The guard's canonical path is the one the routes use. connect matches the raw `request.url`, which for an
+    // accepted request is that same path (canonical paths are accepted as they are, never rewritten).
+    const guardedPaths = new WeakMap<http.IncomingMessage, string>();
     const handler = (request: http.IncomingMessage, response: http.ServerResponse) => {
-      if (guardRequest(request, response, guard)) grpcWeb(request, response);
+      const pathname = guardRequest(request, response, guard);
+      if (pathname === undefined) return;
+      guardedPaths.set(request, pathname);
+      grpcWeb(request, response);
     };
     const tls = options.security?.tls;
     // Streams stay open for minutes (no request timeout); a socket must send its headers in time (silent sockets).
@@ -166,19 +172,20 @@ export class WebServer {
   }
 }
 
+/** `pathname`: the guard's canonical path (see canonical-path.ts), never a parse of `request.url` of our own. */
 async function handleHttp(
   request: http.IncomingMessage,
   response: http.ServerResponse,
+  pathname: string,
   options: WebServerOptions,
   staticRoot: string,
 ): Promise<void> {
   try {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (options.extraRoutes && (await options.extraRoutes(request, response, url.pathname))) return;
+    if (options.extraRoutes && (await options.extraRoutes(request, response, pathname))) return;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      throw new GlomsegError('INVALID_ARGUMENT', `${request.method} is not supported on ${url.pathname}`);
+      throw new GlomsegError('INVALID_ARGUMENT', `${request.method} is not supported on ${pathname}`);
     }
-    if (url.pathname === '/' || url.pathname === '/index.html') {
+    if (pathname === '/' || pathname === '/index.html') {
       const demo = options.demo;
       const annotationsUrl = demo?.annotationsUrl ?? (demo?.annotationsPath ? '/api/demo/annotations' : undefined);
       const html = viewerPageHtml({ bundleUrl: BUNDLE_PATH, slideId: demo?.slideId, annotationsUrl });
@@ -186,11 +193,11 @@ async function handleHttp(
       response.end(html);
       return;
     }
-    if (url.pathname.startsWith('/plugin/')) {
-      await sendStaticFile(response, staticRoot, url.pathname.slice('/plugin/'.length));
+    if (pathname.startsWith('/plugin/')) {
+      await sendStaticFile(response, staticRoot, pathname.slice('/plugin/'.length));
       return;
     }
-    const tileMatch = TILE_ROUTE.exec(url.pathname);
+    const tileMatch = TILE_ROUTE.exec(pathname);
     if (tileMatch) {
       const [, encodedId, level, col, row] = tileMatch;
       const tile = await options.service.readViewerTile(
@@ -209,7 +216,7 @@ async function handleHttp(
       response.end(tile.data);
       return;
     }
-    if (url.pathname === '/api/demo/annotations') {
+    if (pathname === '/api/demo/annotations') {
       const file = options.demo?.annotationsPath;
       if (!file) throw new GlomsegError('NOT_FOUND', 'this server was started without demo annotations');
       const content = await readFile(file);
@@ -221,7 +228,7 @@ async function handleHttp(
       response.end(content);
       return;
     }
-    throw new GlomsegError('NOT_FOUND', `nothing is served at ${url.pathname}`);
+    throw new GlomsegError('NOT_FOUND', `nothing is served at ${pathname}`);
   } catch (error) {
     sendJsonError(response, error, options.log);
   }
