@@ -23,6 +23,8 @@ import { loadClientAuth } from './client-credentials.js';
 import { createLog } from '../metrics/structured-log.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from './paths.js';
 import { positiveNumber } from './option-parsers.js';
+import { stopWhenLauncherGoes } from './launcher-watch.js';
+import { GLOMSEG_VERSION } from './version.js';
 
 const DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
 
@@ -102,6 +104,7 @@ async function withServer<T>(
 export function buildProgram(): Command {
   const program = new Command('glomseg')
     .description('Find glomeruli in whole-slide kidney images with a U-Net, over gRPC')
+    .version(GLOMSEG_VERSION)
     .showHelpAfterError()
     .exitOverride();
 
@@ -118,7 +121,7 @@ export function buildProgram(): Command {
     .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) => Math.round(positiveNumber(v)))
     .option('--demo', 'show the demo slide with its annotations at the viewer root')
     .option('--slide-url-prefix <prefix...>', 'URL prefixes (https://, http://, s3://bucket/) slides may be read from by URL', [])
-    .option('--shutdown-grace <s>', 'on SIGTERM/SIGINT: seconds running calls get to finish (health NOT_SERVING meanwhile)', positiveNumber, 25)
+    .option('--shutdown-grace <s>', 'on SIGTERM/SIGINT/SIGHUP: seconds running calls get to finish (health NOT_SERVING meanwhile)', positiveNumber, 25)
     .addOption(new Option('--log-format <format>', 'log lines as text or JSON objects').choices(['text', 'json']).default('text'))
     .action(async (opts) => {
       const log = createLog(opts.logFormat, (line) => process.stderr.write(line));
@@ -139,14 +142,18 @@ export function buildProgram(): Command {
         log,
       });
       log(`gRPC listening on ${app.grpcAddress}${security.tls ? ' with TLS' : ''} (glomseg.v1.Glomseg, grpc.health.v1, reflection)${security.tokens ? ', bearer token required but for health' : ''}`);
-      const stop = async (signal: string) => {
+      // Handled on every delivery, not once: launchers pass a signal on and send it too (`timeout` to us and to our
+      // process group, npm and a terminal's Ctrl-C alike), and a second one left to Node's default would end the drain.
+      let draining = false;
+      const stop = async (signal: NodeJS.Signals) => {
+        if (draining) return log(`${signal}: already draining (up to ${opts.shutdownGrace} s; SIGKILL stops at once)`);
+        draining = true;
         log(`${signal}: draining (health NOT_SERVING, new calls refused, up to ${opts.shutdownGrace} s for running ones)`);
         await app.close(opts.shutdownGrace * 1000);
         log('stopped');
         process.exit(0);
       };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
     });
 
   program
@@ -276,6 +283,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  stopWhenLauncherGoes();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
