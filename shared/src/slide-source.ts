@@ -60,5 +60,18 @@ export interface SlideSource {
    * (JPEGTables spliced in, RGB or YCbCr), else undefined.
    */
   readRawJpegTile?(level: number, col: number, row: number, signal?: AbortSignal): Promise<Uint8Array | undefined>;
+  /**
+   * The whole of one level in one pass, where reading it by regions would cost the file many times over (a PNG
+   * decoded from the top for every band). Resampled by the reader's own filter, so for views of the slide (the
+   * survey), not for model tiles. Call it through readWholeLevel, which falls back to readRegion.
+   */
+  readLevelOverview?(level: number, signal?: AbortSignal): Promise<RgbImage>;
   close(): Promise<void>;
+}
+
+/** The whole of one level: in one pass where the source offers it (readLevelOverview), else by readRegion. */
+export function readWholeLevel(source: SlideSource, level: number, signal?: AbortSignal): Promise<RgbImage> {
+  if (source.readLevelOverview) return source.readLevelOverview(level, signal);
+  const { width, height } = source.metadata.levels[level];
+  return source.readRegion({ level, x: 0, y: 0, width, height }, signal);
 }

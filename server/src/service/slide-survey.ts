@@ -4,7 +4,7 @@
  * file: the smallest pyramid level at least SURVEY_EDGE pixels across, read whole when it is small enough, else a
  * fixed grid of windows of it (then statistics only, no map).
  */
-import type { RgbImage, SlideSource } from '@glomseg/shared/slide-source.js';
+import { readWholeLevel, type RgbImage, type SlideSource } from '@glomseg/shared/slide-source.js';
 import { measureStainStatistics, type SlideStainStatistics } from '@glomseg/shared/stain-normalization.js';
 import { tissueMask, type TissueMap } from '@glomseg/shared/tissue-mask.js';
 import { resizeRgb } from './resample.js';
@@ -31,7 +31,7 @@ export async function surveySlide(source: SlideSource, signal?: AbortSignal): Pr
   let view: RgbImage;
   let whole = false;
   if (level.width * level.height <= MAX_READ_PIXELS) {
-    const full = await source.readRegion({ level: level.index, x: 0, y: 0, width: level.width, height: level.height }, signal);
+    const full = await readWholeLevel(source, level.index, signal);
     const fit = SURVEY_EDGE / Math.max(level.width, level.height);
     view = fit < 1 ? await resizeRgb(full, Math.max(1, Math.round(level.width * fit)), Math.max(1, Math.round(level.height * fit))) : full;
     whole = true;

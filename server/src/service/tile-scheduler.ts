@@ -35,6 +35,8 @@ export interface SchedulerOptions {
   concurrency: number;
   /** Jobs waiting beyond this are refused with RESOURCE_EXHAUSTED. */
   maxQueued: number;
+  /** What the jobs are, in that refusal (default 'tiles'). */
+  what?: string;
 }
 
 export class TileScheduler<T> {
@@ -58,7 +60,7 @@ export class TileScheduler<T> {
     } else {
       if (this.queue.length >= this.options.maxQueued) {
         return Promise.reject(
-          new GlomsegError('RESOURCE_EXHAUSTED', `the server is busy: ${this.queue.length} tiles are already waiting; try again shortly`),
+          new GlomsegError('RESOURCE_EXHAUSTED', `the server is busy: ${this.queue.length} ${this.options.what ?? 'tiles'} are already waiting; try again shortly`),
         );
       }
       job = { key, run, waiters: new Set(), controller: new AbortController(), state: 'queued', queuedAt: performance.now() };

@@ -24,7 +24,7 @@ import { realpath, stat } from 'node:fs/promises';
 import fg from 'fast-glob';
 import { LRUCache } from 'lru-cache';
 import { abortable, GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
-import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
+import { readWholeLevel, type RegionRequest, type RgbImage, type SlideMetadata, type SlideSource } from '@glomseg/shared/slide-source.js';
 import { GeoTiffSlideSource } from './geotiff-slide-source.js';
 import { ImageFileSlideSource } from './image-file-slide-source.js';
 import { isSlideUrl, SlideUrlPolicy } from './slide-url-policy.js';
@@ -335,6 +335,10 @@ class CatalogSlideSource implements SlideSource {
 
   readRawJpegTile(level: number, col: number, row: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     return this.catalog.withSource(this.id, async (source) => source.readRawJpegTile?.(level, col, row, signal), signal);
+  }
+
+  readLevelOverview(level: number, signal?: AbortSignal): Promise<RgbImage> {
+    return this.catalog.withSource(this.id, (source) => readWholeLevel(source, level, signal), signal);
   }
 
   /** The catalog owns the file; nothing to do. */

@@ -1,12 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import type { RgbImage } from '@glomseg/shared/slide-source.js';
+import { readWholeLevel, type RgbImage } from '@glomseg/shared/slide-source.js';
 import { ImageFileSlideSource } from '../../../server/src/slides/image-file-slide-source.js';
+import { FLAT_DECODE_CONCURRENCY, flatImageDecodes, ImageDecodeQueue } from '../../../server/src/slides/image-decode-queue.js';
+import { whiteImage } from '../../../server/src/slides/rgb-region.js';
 import { boxAverage, crop, hubmapTile, meanAbsDiff, sharpRgb } from './test-data.js';
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -95,6 +97,108 @@ describe('ImageFileSlideSource', () => {
       await expect(source.readRegion({ level: 2, x: 0, y: 0, width: 10, height: 10 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       await expect(source.readRegion({ level: 0, x: 0, y: 0, width: -1, height: 10 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       await expect(source.readRegion({ level: 0, x: 0, y: 0, width: 9000, height: 9000 })).rejects.toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    } finally {
+      await source.close();
+    }
+  });
+});
+
+describe('large flat images (sharp decodes them whole, on the libuv threads that file reads need too)', () => {
+  const COPIES = 6;
+  const files: string[] = [];
+  let width = 0;
+  let height = 0;
+  beforeAll(async () => {
+    // 7.7 Mpixel: past the decoded-image cache, so every read decodes the file (the probe's 196-Mpx PNGs, smaller).
+    const first = path.join(tmp, 'big-0.png');
+    await sharp(hubmapTile).resize(3200, 2400).png({ compressionLevel: 1 }).toFile(first);
+    files.push(first);
+    for (let i = 1; i < COPIES; i++) {
+      files.push(path.join(tmp, `big-${i}.png`));
+      await copyFile(first, files[i]);
+    }
+    ({ width, height } = await sharp(first).metadata() as { width: number; height: number });
+  });
+
+  it(`runs at most ${FLAT_DECODE_CONCURRENCY} decodes on libuv's threads at once, however many reads ask`, async () => {
+    const sources = await Promise.all(files.map((file, i) => ImageFileSlideSource.open(file, `big-${i}.png`)));
+    try {
+      // sharp's own counters: its calls waiting for a libuv thread plus those running on one.
+      let most = 0;
+      let sampling = true;
+      const sample = () => {
+        const { queue, process } = sharp.counters();
+        most = Math.max(most, queue + process);
+        if (sampling) setImmediate(sample);
+      };
+      const reads = sources.map((source) => source.readRegion({ level: 0, x: 0, y: 0, width, height }));
+      sample();
+      await Promise.all(reads);
+      sampling = false;
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThanOrEqual(FLAT_DECODE_CONCURRENCY);
+      expect(flatImageDecodes.stats()).toMatchObject({ running: 0, queued: 0 });
+    } finally {
+      await Promise.all(sources.map((source) => source.close()));
+    }
+  });
+
+  it('keeps waiting decodes off the libuv threads: a file read completes while they are held in the queue', async () => {
+    const queue = new ImageDecodeQueue(1);
+    let release!: () => void;
+    const held = queue.run('held', () => new Promise<RgbImage>((resolve) => (release = () => resolve(whiteImage(1, 1)))));
+    const sources = await Promise.all(files.map((file, i) => ImageFileSlideSource.open(file, `big-${i}.png`, undefined, queue)));
+    const small = path.join(tmp, 'small.bin');
+    await writeFile(small, 'a few bytes');
+    try {
+      let decoded = 0;
+      const reads = sources.map((source) => source.readRegion({ level: 0, x: 0, y: 0, width, height }).then(() => decoded++));
+      expect(queue.stats()).toMatchObject({ running: 1, queued: COPIES });
+      expect(sharp.counters()).toEqual({ queue: 0, process: 0 });
+      expect(await readFile(small, 'utf8')).toBe('a few bytes');
+      expect(decoded).toBe(0);
+      release();
+      await held;
+      await Promise.all(reads);
+      expect(decoded).toBe(COPIES);
+      expect(queue.stats()).toMatchObject({ running: 0, queued: 0, completed: COPIES + 1 });
+    } finally {
+      await Promise.all(sources.map((source) => source.close()));
+    }
+  });
+
+  it('refuses a read with RESOURCE_EXHAUSTED when too many decodes are waiting, and a cancelled read stops waiting', async () => {
+    const queue = new ImageDecodeQueue(1, 1);
+    let release!: () => void;
+    const held = queue.run('held', () => new Promise<RgbImage>((resolve) => (release = () => resolve(whiteImage(1, 1)))));
+    const [a, b] = await Promise.all(files.slice(0, 2).map((file, i) => ImageFileSlideSource.open(file, `big-${i}.png`, undefined, queue)));
+    try {
+      const cancel = new AbortController();
+      const waiting = a.readRegion({ level: 0, x: 0, y: 0, width: 10, height: 10 }, cancel.signal);
+      const refused = await b.readRegion({ level: 0, x: 0, y: 0, width: 10, height: 10 }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+      expect((refused as Error).message).toMatch(/image decodes are already waiting/);
+      cancel.abort();
+      await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+      expect(queue.stats()).toMatchObject({ queued: 0, droppedQueued: 1 });
+      release();
+      await held;
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('gives a whole synthesised level in one decode (the survey view), close to the area average', async () => {
+    const source = await ImageFileSlideSource.open(files[0], 'big-0.png');
+    try {
+      const level = source.metadata.levels.length - 1;
+      expect(source.metadata.levels[level]).toMatchObject({ width: 800, height: 600, synthesized: true });
+      const before = flatImageDecodes.stats().completed;
+      const view = await readWholeLevel(source, level);
+      expect(flatImageDecodes.stats().completed - before).toBe(1);
+      const exact = await source.readRegion({ level, x: 0, y: 0, width: 800, height: 600 });
+      expect([view.width, view.height]).toEqual([800, 600]);
+      expect(meanAbsDiff(view.data, exact.data)).toBeLessThan(3);
     } finally {
       await source.close();
     }
