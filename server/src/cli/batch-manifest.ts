@@ -42,6 +42,7 @@ export type SlideStatus = 'pending' | 'done' | 'failed';
 export interface ManifestEntry {
   name: string;
   status: SlideStatus;
+  /** Tries at scoring the slide over every run of the batch: each is counted as it starts (retries, and a try cut off by a killed run, included). */
   attempts: number;
   error?: string;
 }
@@ -153,6 +154,14 @@ export class BatchOutput {
     await this.saveManifest();
   }
 
+  /** Counts a try at a slide as it starts, on disk before it runs: a run killed mid-try still counts it. */
+  async recordAttempt(slide: string, name: string): Promise<void> {
+    const entry = this.manifest.slides[slide];
+    if (entry?.status === 'done') return;
+    this.manifest.slides[slide] = { name, status: 'pending', attempts: (entry?.attempts ?? 0) + 1 };
+    await this.saveManifest();
+  }
+
   /** Writes a finished slide's files (atomically), then marks it done. A slide already done is never rewritten. */
   async recordDone(result: SlideResult, polygons: readonly GlomerulusPolygon[], objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {
     const entry = this.manifest.slides[result.slide];
@@ -160,14 +169,15 @@ export class BatchOutput {
     const geojson = toQuPathGeoJson(polygons, { mpp: result.scale?.mpp, idScope: result.name, objectType });
     await writeFileAtomic(path.join(this.out, `${result.name}.geojson`), `${JSON.stringify(geojson)}\n`);
     await writeFileAtomic(path.join(this.out, `${result.name}${RESULT_SUFFIX}`), `${JSON.stringify(result)}\n`);
-    this.manifest.slides[result.slide] = { name: result.name, status: 'done', attempts: (entry?.attempts ?? 0) + 1 };
+    this.manifest.slides[result.slide] = { name: result.name, status: 'done', attempts: Math.max(1, entry?.attempts ?? 0) };
     await this.saveManifest();
   }
 
-  async recordFailed(slide: string, name: string, error: string, attempts: number): Promise<void> {
+  /** Marks a slide failed; its tries were counted by recordAttempt (none when it never reached a server). */
+  async recordFailed(slide: string, name: string, error: string): Promise<void> {
     const entry = this.manifest.slides[slide];
     if (entry?.status === 'done') return;
-    this.manifest.slides[slide] = { name, status: 'failed', attempts: (entry?.attempts ?? 0) + attempts, error };
+    this.manifest.slides[slide] = { name, status: 'failed', attempts: entry?.attempts ?? 0, error };
     await this.saveManifest();
   }
 

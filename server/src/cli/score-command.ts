@@ -270,7 +270,11 @@ export async function runScore(
       return { slide, slideId: '', ok: false, error: why, attempts: 0 };
     }
     try {
-      const { value, attempts } = await withRetry(policy, () => scoreOne(client, slide, slideId, options, reporter, interrupt.signal), (error, attempt, delayMs) =>
+      const tryOnce = async () => {
+        await options.batch?.recordAttempt(slide, slideNameOf(slide));
+        return scoreOne(client, slide, slideId, options, reporter, interrupt.signal);
+      };
+      const { value, attempts } = await withRetry(policy, tryOnce, (error, attempt, delayMs) =>
         reporter.retry(slide, attempt, describeCallError(error), delayMs),
       );
       return { ...value, attempts };
@@ -303,7 +307,7 @@ export async function runScore(
 
 async function record(batch: BatchOutput, s: SlideScore, objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {
   const name = slideNameOf(s.slide);
-  if (!s.ok || !s.polygons) return batch.recordFailed(s.slide, name, s.error ?? 'failed', s.attempts ?? 1);
+  if (!s.ok || !s.polygons) return batch.recordFailed(s.slide, name, s.error ?? 'failed');
   await batch.recordDone(
     {
       slide: s.slide,
