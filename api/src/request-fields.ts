@@ -61,6 +61,22 @@ export function validRegion(region: Rect | undefined): Rect | undefined {
   return { x, y, width, height };
 }
 
+/**
+ * A request refused before any field is read, in the same words on every transport: gRPC (grpc-js's own
+ * refusals, server/src/grpc/grpc-js-edge.ts) and gRPC-Web (server/src/web/grpc-web-request-check.ts).
+ * `typeName`: the request message type, e.g. glomseg.v1.GetSlideInfoRequest.
+ */
+export const WIRE_REFUSALS = {
+  notProtobuf: (typeName: string) =>
+    new GlomsegError('INVALID_ARGUMENT', `the request is not a valid ${typeName} message: its bytes do not parse as protobuf (a compressed message also needs its grpc-encoding header)`),
+  notDecompressible: (typeName: string) =>
+    new GlomsegError('INVALID_ARGUMENT', `the request's ${typeName} message could not be decompressed with the call's grpc-encoding: the compressed bytes are corrupt`),
+  compressedWithoutEncoding: (typeName: string) =>
+    new GlomsegError('INVALID_ARGUMENT', `the request's ${typeName} message is flagged compressed, but the call names no grpc-encoding`),
+  badTimeout: () =>
+    new GlomsegError('INVALID_ARGUMENT', 'the grpc-timeout header of the call is not a gRPC timeout: 1 to 8 digits and a unit (H, M, S, m, u or n), e.g. 30S'),
+};
+
 export function validTileAddress(tile: { col: number; row: number }, index: number): { col: number; row: number } {
   if (!Number.isInteger(tile.col) || !Number.isInteger(tile.row) || tile.col < 0 || tile.row < 0) {
     invalid(`tiles[${index}] (${tile.col}, ${tile.row}) must have whole, non-negative col and row`);

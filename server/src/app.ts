@@ -82,6 +82,7 @@ export class GlomsegApp {
         log,
         security: options.security,
         maxMessageBytes: limits.maxMessageBytes,
+        writeStallMs: limits.maxWriteStallMs,
         connections: options.connections,
         interceptors: [metrics.grpcInterceptor()],
       }).catch((error) => {

@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS } from '../validation/limits.js';
 import type { ServingSecurity } from '../security/serving-security.js';
 import { authInterceptor } from './auth-interceptor.js';
 import { ConnectionGate, type ConnectionGateStats } from './connection-gate.js';
+import { grpcJsEdge } from './grpc-js-edge.js';
 
 /** The health service name a liveness probe asks for (readiness asks for '' or glomseg.v1.Glomseg). */
 export const LIVENESS_SERVICE = 'liveness';
@@ -33,6 +34,8 @@ export interface GrpcServerOptions {
   port?: number;
   /** Largest request message; default DEFAULT_LIMITS.maxMessageBytes. */
   maxMessageBytes?: number;
+  /** A reply unsent this long resets its stream (grpc-js-edge.ts); default DEFAULT_LIMITS.maxWriteStallMs. */
+  writeStallMs?: number;
   security?: ServingSecurity;
   connections?: GrpcConnectionOptions;
   /** Run first on every call, health included (metrics). */
@@ -61,6 +64,8 @@ export class GrpcServer {
     let gate: ConnectionGate | undefined;
     // Every call marks its connection as a real client for the gate; then the token check, if any.
     const interceptors: grpc.ServerInterceptor[] = [
+      // First: it alone gets grpc-js's own call (grpc-js-edge.ts).
+      grpcJsEdge({ writeStallMs: options.writeStallMs ?? DEFAULT_LIMITS.maxWriteStallMs, log: options.log }),
       ...(options.interceptors ?? []),
       (_method, call) => {
         const info = call.getConnectionInfo();

@@ -23,6 +23,11 @@ export interface ServingLimits {
   maxStoredBlocksPerRead: number;
   /** CPU budget of one off-thread task (parse, Dice): past it the worker is stopped, DEADLINE_EXCEEDED. */
   maxTaskMs: number;
+  /**
+   * A reply message the client has not taken for this long (it stopped reading) resets the call's stream (HTTP/2
+   * ENHANCE_YOUR_CALM: RESOURCE_EXHAUSTED in the gRPC spec) and stops its work.
+   */
+  maxWriteStallMs: number;
 }
 
 export const DEFAULT_LIMITS: ServingLimits = {
@@ -36,6 +41,7 @@ export const DEFAULT_LIMITS: ServingLimits = {
   maxDecodedTileBytes: 16 * 1024 * 1024,
   maxStoredBlocksPerRead: 256,
   maxTaskMs: 60_000,
+  maxWriteStallMs: 60_000,
 };
 
 export function resolveLimits(overrides: Partial<ServingLimits> = {}): ServingLimits {
