@@ -16,13 +16,14 @@ packages=(
   python3-onnx       # training/export_fp16.py and combine_onnx.py, onnx.checker in training/smoke_test.sh
   python3-grpcio     # test/server/grpc/reflection_client.py: an independent client that knows the API by reflection only
   openssl            # test/helpers/test-ca.ts: a throwaway CA and server certificates for the TLS tests
+  prometheus         # /usr/bin/promtool: test/server/metrics/server-metrics.test.ts lints the /metrics page with it
 )
 # What those packages must make importable for /usr/bin/python3 (every import of the repository's Python files outside
 # the standard library and their own folder), checked after the install so that a package that no longer provides it
 # fails here.
 python_modules=(torch numpy PIL onnx grpc google.protobuf)
 # Programs the tests and scripts start, checked after the install.
-programs=(/usr/bin/chromium /usr/bin/python3 bash openssl)
+programs=(/usr/bin/chromium /usr/bin/python3 /usr/bin/promtool bash openssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 /**
  * The Prometheus view of one server (prom-client, its own registry so several apps in one process do not
  * collide): streams and cancellations, tile queue, cache, tile latencies by stage, call outcomes by status code
- * and transport, gRPC sockets, and the process's own figures (RSS, CPU, event-loop lag).
+ * transport and method, gRPC sockets, and the process's own figures (RSS, CPU, event-loop lag) under prom-client's
+ * standard names (process_*, nodejs_*), which dashboards for Node services query.
  */
 import * as grpc from '@grpc/grpc-js';
 import { ConnectError, type Interceptor } from '@connectrpc/connect';
@@ -11,6 +12,12 @@ import type { Timings } from '@glomseg/shared/glomseg-service.js';
 import type { ConnectionGateStats } from '../grpc/connection-gate.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/**
+ * prom-client's gauges named `_total` (each the sum of its by-type gauge beside it, `sum without (type)` in PromQL):
+ * a gauge must not end in `_total`, and `promtool check metrics` fails the page for them (prometheus/client_js#283).
+ */
+const GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface MetricsSources {
   service: () => ServiceStats;
@@ -35,10 +42,11 @@ export class ServerMetrics {
   readonly registry = new Registry();
   private sources?: MetricsSources;
   private readonly tileSeconds: Histogram<'stage'>;
-  private readonly calls: Counter<'transport' | 'code'>;
+  private readonly calls: Counter<'transport' | 'method' | 'code'>;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'glomseg_' });
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
     const stats = () => this.sources?.service();
     new Gauge({ name: 'glomseg_streams_active', help: 'StreamTiles and ScoreSlide streams running now', registers: [this.registry], collect() {
       this.set(stats()?.activeStreams ?? 0);
@@ -82,7 +90,12 @@ export class ServerMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
-    this.calls = new Counter({ name: 'glomseg_calls_total', help: 'Calls ended, by transport and gRPC status code', labelNames: ['transport', 'code'], registers: [this.registry] });
+    this.calls = new Counter({
+      name: 'glomseg_calls_total',
+      help: 'Calls ended, by transport, method (service/Method) and gRPC status code',
+      labelNames: ['transport', 'method', 'code'],
+      registers: [this.registry],
+    });
   }
 
   attach(sources: MetricsSources): void {
@@ -97,31 +110,35 @@ export class ServerMetrics {
     this.tileSeconds.observe({ stage: 'queue' }, timings.queueMs / 1000);
   }
 
-  countCall(transport: 'grpc' | 'grpc-web', code: number): void {
-    this.calls.inc({ transport, code: grpc.status[code] ?? String(code) });
+  /** `method` as `package.Service/Method`, the same on both transports (only served methods reach the interceptors). */
+  countCall(transport: 'grpc' | 'grpc-web', method: string, code: number): void {
+    this.calls.inc({ transport, method, code: grpc.status[code] ?? String(code) });
   }
 
   /** grpc-js server interceptor: counts every call's final status, refusals by the token check included. */
   grpcInterceptor(): grpc.ServerInterceptor {
-    return (_method, call) =>
-      new grpc.ServerInterceptingCall(
+    return (definition, call) => {
+      const method = definition.path.replace(/^\//, '');
+      return new grpc.ServerInterceptingCall(
         call,
         new grpc.ResponderBuilder()
           .withSendStatus((status, next) => {
-            this.countCall('grpc', status.code);
+            this.countCall('grpc', method, status.code);
             next(status);
           })
           .build(),
       );
+    };
   }
 
   /** connect interceptor for gRPC-Web: counts each call's outcome. */
   connectInterceptor(): Interceptor {
     return (next) => async (request) => {
+      const method = `${request.service.typeName}/${request.method.name}`;
       try {
         const response = await next(request);
         if (!response.stream) {
-          this.countCall('grpc-web', 0);
+          this.countCall('grpc-web', method, 0);
           return response;
         }
         const counted = this;
@@ -130,15 +147,15 @@ export class ServerMetrics {
           message: (async function* () {
             try {
               yield* response.message;
-              counted.countCall('grpc-web', 0);
+              counted.countCall('grpc-web', method, 0);
             } catch (error) {
-              counted.countCall('grpc-web', ConnectError.from(error).code);
+              counted.countCall('grpc-web', method, ConnectError.from(error).code);
               throw error;
             }
           })(),
         };
       } catch (error) {
-        this.countCall('grpc-web', ConnectError.from(error).code);
+        this.countCall('grpc-web', method, ConnectError.from(error).code);
         throw error;
       }
     };

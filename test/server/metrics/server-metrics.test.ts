@@ -1,4 +1,8 @@
-/** /metrics on the real app after real traffic: stream outcomes, tiles, stage latencies, status codes, sockets, RSS. */
+/**
+ * /metrics on the real app after real traffic: stream outcomes, tiles, stage latencies, status codes by method,
+ * sockets, and the process and Node figures under the names dashboards expect; the whole page passes promtool's lint.
+ */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
@@ -18,15 +22,33 @@ afterAll(async () => {
   await app?.close();
 });
 
-/** The value of one sample line, e.g. `glomseg_tiles_total{source="computed"}`. */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  if (!line) throw new Error(`no sample ${series} in:\n${text.split('\n').filter((l) => l.startsWith('glomseg_')).slice(0, 60).join('\n')}`);
-  return Number(line.slice(series.length + 1));
+/** The value of the sample of `name` with exactly these labels (in any order), e.g. glomseg_tiles_total {source: 'computed'}. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const have = (match[2] ?? '').match(/[a-zA-Z_]\w*="(?:[^"\\]|\\.)*"/g)?.sort().join(',') ?? '';
+    if (have === wanted) return Number(match[3]);
+  }
+  throw new Error(`no sample ${name}{${wanted}} in:\n${text.split('\n').filter((l) => l.startsWith(`${name}`)).slice(0, 60).join('\n')}`);
+}
+
+/** `promtool check metrics` (Debian's prometheus package) on a scraped page: its exit code and what it said. */
+function promtool(text: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+    child.stdin.end(text);
+  });
 }
 
 describe('/metrics', () => {
-  it('counts streams, tiles, stage latencies, call codes and sockets, and reports RSS', async () => {
+  it('counts streams, tiles, stage latencies, call codes by method and sockets, and reports the process and Node figures', async () => {
     await collect(client.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }, { col: 1, row: 0 }] }));
     await collect(client.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] }));
     expect((await statusOf(client.getSlideInfo({ slideId: 'no-such.tif' }))).code).toBe(5);
@@ -37,17 +59,30 @@ describe('/metrics', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();
-    expect(sample(text, 'glomseg_streams_total{outcome="completed"}')).toBe(2);
+    expect(sample(text, 'glomseg_streams_total', { outcome: 'completed' })).toBe(2);
     expect(sample(text, 'glomseg_streams_active')).toBe(0);
-    expect(sample(text, 'glomseg_tiles_total{source="computed"}')).toBe(2);
-    expect(sample(text, 'glomseg_tiles_total{source="cache"}')).toBe(1);
-    expect(sample(text, 'glomseg_tile_stage_seconds_count{stage="inference"}')).toBe(2);
+    expect(sample(text, 'glomseg_tiles_total', { source: 'computed' })).toBe(2);
+    expect(sample(text, 'glomseg_tiles_total', { source: 'cache' })).toBe(1);
+    expect(sample(text, 'glomseg_tile_stage_seconds_count', { stage: 'inference' })).toBe(2);
     expect(sample(text, 'glomseg_tile_queue_depth')).toBe(0);
-    expect(sample(text, 'glomseg_calls_total{transport="grpc",code="NOT_FOUND"}')).toBe(1);
-    expect(sample(text, 'glomseg_calls_total{transport="grpc",code="OK"}')).toBe(2);
-    expect(sample(text, 'glomseg_calls_total{transport="grpc-web",code="OK"}')).toBe(1);
+    expect(sample(text, 'glomseg_calls_total', { transport: 'grpc', method: 'glomseg.v1.Glomseg/GetSlideInfo', code: 'NOT_FOUND' })).toBe(1);
+    expect(sample(text, 'glomseg_calls_total', { transport: 'grpc', method: 'glomseg.v1.Glomseg/StreamTiles', code: 'OK' })).toBe(2);
+    expect(sample(text, 'glomseg_calls_total', { transport: 'grpc-web', method: 'glomseg.v1.Glomseg/ListSlides', code: 'OK' })).toBe(1);
     expect(sample(text, 'glomseg_grpc_connections_open')).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'glomseg_process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
     expect(sample(text, 'glomseg_result_cache_entries')).toBe(2);
+
+    // The process and Node figures under prom-client's standard names, which dashboards for Node services query.
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+    expect(sample(text, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(text).toMatch(/^nodejs_active_handles\{type="[A-Za-z]+"\} \d+$/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+/m);
+    expect(text).not.toMatch(/^glomseg_(process|nodejs)_/m);
+  });
+
+  it('passes promtool check metrics after that traffic (exit 0, nothing to say)', async () => {
+    const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
+    expect(text).toMatch(/^glomseg_calls_total\{/m);
+    expect(await promtool(text)).toEqual({ code: 0, output: '' });
   });
 });
