@@ -253,12 +253,10 @@ export class DomainGlomsegService implements GlomsegService {
 
   async *streamTiles(params: StreamTilesParams, signal: AbortSignal): AsyncIterable<TileOutcome> {
     yield* this.tracked(signal, async function* (this: DomainGlomsegService) {
-      const context = await this.openContext(params, signal);
       if (!params.tiles || params.tiles.length === 0) throw new GlomsegError('INVALID_ARGUMENT', 'no tiles were requested');
-      // A list longer than any viewport is a malformed request, not a large job.
-      if (params.tiles.length > this.limits.maxTilesPerRequest) {
-        throw new GlomsegError('INVALID_ARGUMENT', `${params.tiles.length} tiles were requested; at most ${this.limits.maxTilesPerRequest} per call`);
-      }
+      // The same budget as a region to score, checked before the slide is opened.
+      assertTileBudget(params.tiles.length, this.limits, 'the tile list', 'request the tiles of a viewport or two per call');
+      const context = await this.openContext(params, signal);
       for (const tile of params.tiles) assertTileInGrid(context.grid, tile);
       yield* this.runTiles(await this.readingFor(context, params, signal), params.tiles, signal, { keepProbabilities: true });
     });

@@ -6,13 +6,15 @@ import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { Rect } from '@glomseg/shared/geometry.js';
 import type { ServingLimits } from './limits.js';
 
-/** Too many model tiles for one request: RESOURCE_EXHAUSTED, with what would fit. */
-export function assertTileBudget(tiles: number, limits: Pick<ServingLimits, 'maxTilesPerRequest'>, what: string): void {
+/** Too many model tiles for one request (a region to score, or a list to stream): RESOURCE_EXHAUSTED, with what would fit. */
+export function assertTileBudget(
+  tiles: number,
+  limits: Pick<ServingLimits, 'maxTilesPerRequest'>,
+  what: string,
+  advice = 'score a smaller region, or check mpp_override',
+): void {
   if (tiles > limits.maxTilesPerRequest) {
-    throw new GlomsegError(
-      'RESOURCE_EXHAUSTED',
-      `${what} is ${tiles} model tiles; one request may cover at most ${limits.maxTilesPerRequest} (score a smaller region, or check mpp_override)`,
-    );
+    throw new GlomsegError('RESOURCE_EXHAUSTED', `${what} is ${tiles} model tiles; one request may cover at most ${limits.maxTilesPerRequest} (${advice})`);
   }
 }
 
