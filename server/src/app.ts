@@ -19,6 +19,8 @@ import { METRICS_CONTENT_TYPE, ServerMetrics } from './metrics/server-metrics.js
 export interface GlomsegAppOptions {
   host?: string;
   grpcPort?: number;
+  /** A plaintext port serving only grpc.health.v1, for probes that speak no TLS (grpc/health-port.ts). */
+  healthPort?: number;
   /** HTTP port for the viewer and gRPC-Web; false: no HTTP server. */
   httpPort?: number | false;
   httpHost?: string;
@@ -84,6 +86,7 @@ export class GlomsegApp {
         maxMessageBytes: limits.maxMessageBytes,
         writeStallMs: limits.maxWriteStallMs,
         connections: options.connections,
+        healthPort: options.healthPort,
         interceptors: [metrics.grpcInterceptor()],
       }).catch((error) => {
         throw portInUse(error, 'gRPC', options.host ?? '127.0.0.1', options.grpcPort, '--port');

@@ -115,6 +115,7 @@ export function buildProgram(): Command {
     .option('-p, --port <port>', 'gRPC port', port, 50051)
     .option('--http-port <port>', 'HTTP port for the viewer and gRPC-Web (0: any free port)', port, 8080)
     .option('--no-http', 'do not serve the viewer or gRPC-Web')
+    .option('--health-port <port>', 'also serve grpc.health.v1 alone, in plaintext, here: for Kubernetes gRPC probes, which speak no TLS', port)
     .option('-s, --slides <dir...>', 'slide folders to serve', DEFAULT_SLIDE_FOLDERS)
     .option('-m, --models <dir>', 'model folder', DEFAULT_MODEL_FOLDER)
     .addOption(new Option('-d, --device <device>', 'execution provider').choices(DEVICES).default('auto'))
@@ -131,6 +132,7 @@ export function buildProgram(): Command {
         limits,
         host: opts.host,
         grpcPort: opts.port,
+        healthPort: opts.healthPort,
         httpPort: opts.http ? opts.httpPort : false,
         slideFolders: opts.slides.map((s: string) => path.resolve(s)),
         modelFolder: path.resolve(opts.models),
