@@ -13,14 +13,13 @@ import { WebServer } from './web/web-server.js';
 import type { ServingSecurity } from './security/serving-security.js';
 import { exposureWarning } from './security/exposure.js';
 import { resolveLimits, type ServingLimits } from './validation/limits.js';
+import { RequestByteBudget, type RequestByteStats } from './validation/request-byte-budget.js';
 import { ScoringPool } from './scoring/scoring-pool.js';
 import { METRICS_CONTENT_TYPE, ServerMetrics } from './metrics/server-metrics.js';
 
 export interface GlomsegAppOptions {
   host?: string;
   grpcPort?: number;
-  /** A plaintext port serving only grpc.health.v1, for probes that speak no TLS (grpc/health-port.ts). */
-  healthPort?: number;
   /** HTTP port for the viewer and gRPC-Web; false: no HTTP server. */
   httpPort?: number | false;
   httpHost?: string;
@@ -50,7 +49,7 @@ export class GlomsegApp {
     readonly service: DomainGlomsegService,
     readonly grpcAddress: string,
     readonly httpUrl: string | undefined,
-    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; scoring: ScoringPool; grpc: GrpcServer; web?: WebServer; metrics: ServerMetrics },
+    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; scoring: ScoringPool; grpc: GrpcServer; web?: WebServer; metrics: ServerMetrics; requestBytes: RequestByteBudget },
   ) {}
 
   static async start(options: GlomsegAppOptions): Promise<GlomsegApp> {
@@ -70,6 +69,8 @@ export class GlomsegApp {
     const concurrency = (options.workers ?? Math.min(2, os.availableParallelism())) + 2;
     const limits = resolveLimits(options.limits);
     const scoring = await ScoringPool.create({ maxTaskMs: limits.maxTaskMs });
+    // One budget of request bytes in flight for both ports.
+    const requestBytes = new RequestByteBudget(limits.maxInFlightRequestBytes);
     const metrics = new ServerMetrics();
     const service = createGlomsegService({ slides: catalog, models, scoring, concurrency, limits, onTileComputed: (t) => metrics.observeTile(t) });
     const cleanup: Array<() => Promise<void>> = [() => service.close(), () => scoring.close(), () => models.dispose(), () => catalog.close()];
@@ -85,8 +86,8 @@ export class GlomsegApp {
         security: options.security,
         maxMessageBytes: limits.maxMessageBytes,
         writeStallMs: limits.maxWriteStallMs,
+        requestBytes,
         connections: options.connections,
-        healthPort: options.healthPort,
         interceptors: [metrics.grpcInterceptor()],
       }).catch((error) => {
         throw portInUse(error, 'gRPC', options.host ?? '127.0.0.1', options.grpcPort, '--port');
@@ -105,6 +106,7 @@ export class GlomsegApp {
           log,
           security: options.security,
           maxMessageBytes: limits.maxMessageBytes,
+          requestBytes,
           maxConnections: options.connections?.maxConnections,
           headersTimeoutMs: options.connections?.handshakeTimeoutMs,
           interceptors: [metrics.connectInterceptor()],
@@ -123,7 +125,7 @@ export class GlomsegApp {
         const segmenter = await models.warm(registry.defaultModel().card.id);
         log(`model ${segmenter.card.id} ready on ${segmenter.device}`);
       }
-      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, scoring, grpc, web, metrics });
+      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, scoring, grpc, web, metrics, requestBytes });
     } catch (error) {
       for (const step of cleanup) await step().catch(() => undefined);
       throw error;
@@ -133,6 +135,11 @@ export class GlomsegApp {
   /** Prometheus text of this server's metrics (also served at /metrics on the HTTP port). */
   metricsText(): Promise<string> {
     return this.parts.metrics.render();
+  }
+
+  /** Request bytes in flight on both ports, against their budget (limits.maxInFlightRequestBytes). */
+  requestByteStats(): RequestByteStats {
+    return this.parts.requestBytes.stats();
   }
 
   /** The gRPC port's sockets: open, timed out, evicted, refused. */

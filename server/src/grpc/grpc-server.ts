@@ -12,8 +12,9 @@ import { DEFAULT_LIMITS } from '../validation/limits.js';
 import type { ServingSecurity } from '../security/serving-security.js';
 import { authInterceptor } from './auth-interceptor.js';
 import { ConnectionGate, type ConnectionGateStats } from './connection-gate.js';
-import { HealthPort } from './health-port.js';
 import { grpcJsEdge } from './grpc-js-edge.js';
+import { requestByteAdmission } from './request-byte-admission.js';
+import { RequestByteBudget } from '../validation/request-byte-budget.js';
 
 /** The health service name a liveness probe asks for (readiness asks for '' or glomseg.v1.Glomseg). */
 export const LIVENESS_SERVICE = 'liveness';
@@ -37,19 +38,16 @@ export interface GrpcServerOptions {
   maxMessageBytes?: number;
   /** A reply unsent this long resets its stream (grpc-js-edge.ts); default DEFAULT_LIMITS.maxWriteStallMs. */
   writeStallMs?: number;
+  /** Request bytes in flight (shared with the HTTP port); default: DEFAULT_LIMITS.maxInFlightRequestBytes of its own. */
+  requestBytes?: RequestByteBudget;
   security?: ServingSecurity;
   connections?: GrpcConnectionOptions;
-  /** Also serve grpc.health.v1 alone, in plaintext, on this port (health-port.ts); 0: any free port. */
-  healthPort?: number;
   /** Run first on every call, health included (metrics). */
   interceptors?: grpc.ServerInterceptor[];
   log?: (message: string) => void;
 }
 
 export class GrpcServer {
-  /** The plaintext health-only port, when asked for. */
-  healthPort?: HealthPort;
-
   private constructor(
     private readonly server: grpc.Server,
     readonly address: string,
@@ -70,7 +68,8 @@ export class GrpcServer {
     let gate: ConnectionGate | undefined;
     // Every call marks its connection as a real client for the gate; then the token check, if any.
     const interceptors: grpc.ServerInterceptor[] = [
-      // First: it alone gets grpc-js's own call (grpc-js-edge.ts).
+      // These two read grpc-js's own call, which only the first gets: the budget's hands it on unwrapped.
+      requestByteAdmission({ budget: options.requestBytes ?? new RequestByteBudget(DEFAULT_LIMITS.maxInFlightRequestBytes), maxMessageBytes, log: options.log }),
       grpcJsEdge({ writeStallMs: options.writeStallMs ?? DEFAULT_LIMITS.maxWriteStallMs, log: options.log }),
       ...(options.interceptors ?? []),
       (_method, call) => {
@@ -112,15 +111,7 @@ export class GrpcServer {
       log: options.log,
     });
     const address = `${host.includes(':') ? `[${host}]` : host}:${gate.port}`;
-    const grpcServer = new GrpcServer(server, address, gate.port, health, drainer, options.log ?? (() => {}), gate);
-    if (options.healthPort !== undefined) {
-      grpcServer.healthPort = await HealthPort.listen({ health, host, port: options.healthPort }).catch(async (error) => {
-        await grpcServer.close(0);
-        throw error;
-      });
-      log(`health checks (grpc.health.v1 only, plaintext) on ${grpcServer.healthPort.address}`);
-    }
-    return grpcServer;
+    return new GrpcServer(server, address, gate.port, health, drainer, options.log ?? (() => {}), gate);
   }
 
   /**
@@ -148,7 +139,5 @@ export class GrpcServer {
     });
     this.gate.destroyAll();
     await gateClosed;
-    // Last: 'liveness' answers SERVING until the process is done.
-    this.healthPort?.close();
   }
 }

@@ -5,6 +5,11 @@
 export interface ServingLimits {
   /** Largest request message over gRPC and gRPC-Web, after decompression (annotations of a whole slide). */
   maxMessageBytes: number;
+  /**
+   * Request bytes in flight at once, both ports together (validation/request-byte-budget.ts): a request holds its
+   * message's length from its length prefix until its call ends; past the budget, RESOURCE_EXHAUSTED.
+   */
+  maxInFlightRequestBytes: number;
   /** Model tiles one ScoreSlide may cover, and one StreamTiles may list: beyond it, RESOURCE_EXHAUSTED. */
   maxTilesPerRequest: number;
   /** Cells of the mean-per-tile Dice grid over the scored region. */
@@ -32,6 +37,7 @@ export interface ServingLimits {
 
 export const DEFAULT_LIMITS: ServingLimits = {
   maxMessageBytes: 64 * 1024 * 1024,
+  maxInFlightRequestBytes: 256 * 1024 * 1024,
   maxTilesPerRequest: 20_000,
   maxDiceCells: 10_000,
   maxDiceCellPixels: 16 * 1024 * 1024,

@@ -19,10 +19,12 @@ import { viewerPageHtml } from './viewer-page.js';
 import { decodePathSegment } from './path-segment.js';
 import { guardRequest } from './http-guard.js';
 import { withRequestCheck } from './grpc-web-request-check.js';
+import { withByteBudget } from './grpc-web-byte-budget.js';
 import { CorsPolicy } from '../security/cors-policy.js';
 import { HostCheck, isWildcardHost } from '../security/host-check.js';
 import type { ServingSecurity } from '../security/serving-security.js';
 import { DEFAULT_LIMITS } from '../validation/limits.js';
+import { RequestByteBudget } from '../validation/request-byte-budget.js';
 
 export interface WebServerDemo {
   /** Slide the page at `/` opens. */
@@ -46,6 +48,8 @@ export interface WebServerOptions {
   security?: ServingSecurity;
   /** Largest gRPC-Web request message after decompression; default DEFAULT_LIMITS.maxMessageBytes. */
   maxMessageBytes?: number;
+  /** Request bytes in flight (shared with the gRPC port); default: DEFAULT_LIMITS.maxInFlightRequestBytes of its own. */
+  requestBytes?: RequestByteBudget;
   /** Open sockets at most; default 4096. */
   maxConnections?: number;
   /** A socket must finish its TLS handshake and send its request headers within this; default 10 s. */
@@ -99,7 +103,11 @@ export class WebServer {
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     const grpcWeb = connectNodeAdapter({
       // The same ServiceImpl the gRPC server serves (connect's router takes it as is).
-      routes: withRequestCheck((router) => router.service(Glomseg, createGlomsegServiceImpl(options.service, options.log)), maxMessageBytes),
+      routes: withByteBudget(
+        withRequestCheck((router) => router.service(Glomseg, createGlomsegServiceImpl(options.service, options.log)), maxMessageBytes),
+        options.requestBytes ?? new RequestByteBudget(DEFAULT_LIMITS.maxInFlightRequestBytes),
+        maxMessageBytes,
+      ),
       // Per message and after decompression: a small gzip body cannot expand past it (a gzip bomb).
       readMaxBytes: maxMessageBytes,
       interceptors: options.interceptors,
