@@ -18,6 +18,7 @@ import { GrpcJsTransport } from '../grpc/grpc-js-transport.js';
 import { ServerProcess } from './server-process.js';
 import { readProcessMemory } from './rss-sampler.js';
 import { compressedFrame, geoJsonOf, gzipBomb, manySquares, starRing } from './hostile-inputs.js';
+import { flatImageCase } from './flat-image-starvation.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const EVAL_REGION = path.resolve(REPO_ROOT, '../shared/data/hubmap-vu/eval-region');
@@ -176,3 +177,14 @@ async function main(): Promise<void> {
 }
 
 await main();
+// Large PNG slides decoded while other slides' files are read (flat-image-starvation.ts); GLOMSEG_BENCH_FLAT_COUNT
+// and GLOMSEG_BENCH_FLAT_EDGE shrink it (default 6 of 14,000 px, as in issue 26).
+if (!process.argv.includes('--quick')) {
+  await flatImageCase({
+    tiffFolder: EVAL_REGION,
+    tiffName: SLIDE,
+    modelFolder: path.join(REPO_ROOT, 'models'),
+    count: Number(process.env.GLOMSEG_BENCH_FLAT_COUNT ?? 6),
+    edge: Number(process.env.GLOMSEG_BENCH_FLAT_EDGE ?? 14_000),
+  });
+}

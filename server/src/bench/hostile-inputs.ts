@@ -1,8 +1,10 @@
 /**
  * Hostile inputs from the hardening probe, shared by the tests and `npm run bench:hardening`: ground truths that
- * cost seconds of CPU or exceed the cost bounds, and a gzip bomb for the message limits.
+ * cost seconds of CPU or exceed the cost bounds, a gzip bomb for the message limits, and large flat images.
  */
 import { gzipSync } from 'node:zlib';
+import path from 'node:path';
+import sharp from 'sharp';
 
 /**
  * A star of `vertices` points around (cx, cy), alternating radii `inner` and `outer` (equal radii: a circle).
@@ -69,4 +71,19 @@ export function compressedFrame(payload: Buffer): Buffer {
   prefix[0] = 1;
   prefix.writeUInt32BE(payload.length, 1);
   return Buffer.concat([prefix, payload]);
+}
+
+/**
+ * `count` PNGs of `edge` x `edge` pixels in `dir`, each a different flat colour: slides that sharp must decode
+ * whole (the probe's 196-Mpixel ones are edge 14,000, under the 200-Mpixel limit). Flat, so they are quick to
+ * write and small on disk; decoding them still inflates every row.
+ */
+export async function writeLargePngs(dir: string, count: number, edge: number): Promise<string[]> {
+  const files: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const file = path.join(dir, `flat-${edge}-${i}.png`);
+    await sharp({ create: { width: edge, height: edge, channels: 3, background: { r: 230 - i, g: 200, b: 220 } }, limitInputPixels: false }).png({ compressionLevel: 1 }).toFile(file);
+    files.push(file);
+  }
+  return files;
 }
