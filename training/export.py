@@ -23,12 +23,29 @@ def export_onnx(model, path, opset=17):
     return os.path.getsize(path)
 
 
+# The terms a card states (shared/src/model-card.ts license, trainingData): the weights are ours, under the
+# repository's LICENSE; the data is the HuBMAP VU set as ../shared/data/README.md describes it.
+TERMS = {
+    'license': {"spdx": "MIT", "copyright": "Copyright (c) 2026 the glomseg authors"},
+    'trainingData': [
+        {
+            "name": "HuBMAP VU PAS kidney tiles (hubmap-vu: 1600 x 1200 tiles at about 0.5 um/px, labelme glomerulus polygons)",
+            "source": "github.com/cns-iu/ccf-research-ftu (Indiana University CNS), folder \"Mask R-CNN/images\"; ground truth a consensus of four annotators",
+            "license": "MIT",
+            "imageTerms": "HuBMAP open-access data (Vanderbilt University PAS-stained human kidney whole-slide images, the donor series of the Kaggle \"HuBMAP - Hacking the Kidney\" competition)",
+            "use": "the split=train tiles only: provenance.trainTiles to fit the weights, provenance.validationTiles to choose the checkpoint, threshold, seed threshold and minimum area; the eval-region tiles were never used"
+        }
+    ],
+}
+
+
 def write_card(path, *, onnx_file, mean, std, mpp, downsample, tile_size, margin, threshold, min_area, provenance, metrics,
                description, stain=None, estimates_scale=True):
     card = {
         'id': 'glomseg-unet',
         'name': 'Glomerulus U-Net (PAS, 2 um/px)',
         'description': description,
+        **TERMS,
         'file': onnx_file,
         'input': {
             'name': 'image',

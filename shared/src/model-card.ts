@@ -68,8 +68,27 @@ export interface ModelCard {
     /** How the reference was measured, for people. */
     measuredOn?: string;
   };
+  /** The terms of the weights and this card: an SPDX licence id, and the copyright line it is granted under. */
+  license?: { spdx: string; copyright: string };
+  /**
+   * The data the weights were trained, validated and chosen on: each set with where it came from and its terms, so a
+   * user can tell what the model may be used for. `license` covers the set as published (annotations, the source's
+   * repository); `imageTerms` the images' own terms where they differ.
+   */
+  trainingData?: TrainingDataSet[];
   provenance?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
+}
+
+export interface TrainingDataSet {
+  name: string;
+  /** Where it was obtained: repository or portal, and the folder. */
+  source: string;
+  /** SPDX licence id of the set as published. */
+  license: string;
+  imageTerms?: string;
+  /** What it was used for: training, validation, checkpoint or threshold choice. */
+  use: string;
 }
 
 /**
@@ -168,6 +187,26 @@ export function validateModelCard(json: unknown, source = 'model card'): ModelCa
       }
     } else {
       check(false, 'stain', 'an object', stain);
+    }
+  }
+  if (json.license !== undefined) {
+    if (isObject(json.license)) {
+      text(json.license, 'spdx', 'license.spdx');
+      text(json.license, 'copyright', 'license.copyright');
+    } else {
+      check(false, 'license', 'an object {spdx, copyright}', json.license);
+    }
+  }
+  if (json.trainingData !== undefined) {
+    if (Array.isArray(json.trainingData) && json.trainingData.length > 0) {
+      json.trainingData.forEach((set: unknown, i) => {
+        const field = `trainingData[${i}]`;
+        if (!isObject(set)) return check(false, field, 'an object {name, source, license, use}', set);
+        for (const key of ['name', 'source', 'license', 'use']) text(set, key, `${field}.${key}`);
+        text(set, 'imageTerms', `${field}.imageTerms`, true);
+      });
+    } else {
+      check(false, 'trainingData', 'a non-empty array of data sets {name, source, license, use}', json.trainingData);
     }
   }
   for (const key of ['provenance', 'metrics'] as const) {

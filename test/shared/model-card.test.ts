@@ -39,6 +39,20 @@ describe('validateModelCard', () => {
     expect(validateModelCard(minimal)).toEqual(minimal);
   });
 
+  it('takes licence and training-data terms, and names each malformed part of them', () => {
+    const terms = {
+      license: { spdx: 'MIT', copyright: 'Copyright (c) 2026 the glomseg authors' },
+      trainingData: [{ name: 'HuBMAP VU tiles', source: 'github.com/cns-iu/ccf-research-ftu', license: 'MIT', imageTerms: 'HuBMAP open-access data', use: 'training' }],
+    };
+    expect(validateModelCard({ ...good, ...terms })).toEqual({ ...good, ...terms });
+    const message = problemsOf({ ...good, license: 'MIT', trainingData: [{ name: 'x', source: '', license: 'MIT' }, 3] });
+    expect(message).toContain(`'license' must be an object {spdx, copyright} (got "MIT")`);
+    expect(message).toContain(`'trainingData[0].source' must be a non-empty string (got "")`);
+    expect(message).toContain(`'trainingData[0].use' must be a non-empty string (got nothing)`);
+    expect(message).toContain(`'trainingData[1]' must be an object {name, source, license, use} (got 3)`);
+    expect(problemsOf({ ...good, trainingData: [] })).toContain(`'trainingData' must be a non-empty array`);
+  });
+
   it('lists every bad field, naming the source file', () => {
     const bad = {
       ...good,

@@ -1,0 +1,62 @@
+/**
+ * The shipped model card says under what terms the model may be used: the licence of the weights and the card,
+ * and where its training data came from under which terms. ListModels carries those fields once (in details_json,
+ * as every card field that is not typed), over real gRPC.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelFromProto } from '@glomseg/api/from-proto.js';
+import { validateModelCard } from '@glomseg/shared/model-card.js';
+import { GlomsegApp } from '../../server/src/app.js';
+import { EVAL_REGION, MODELS, REPO_ROOT } from '../helpers/paths.js';
+import { glomsegClient, type GlomsegTestClient } from '../helpers/grpc.js';
+
+let app: GlomsegApp;
+let client: GlomsegTestClient;
+
+beforeAll(async () => {
+  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu' });
+  client = glomsegClient(app.grpcAddress);
+});
+
+afterAll(async () => {
+  client?.close();
+  await app?.close();
+});
+
+describe('models/glomseg-unet.json', () => {
+  it('names the licence of the weights and card, and the source and terms of its training data', async () => {
+    const card = validateModelCard(JSON.parse(await readFile(path.join(MODELS, 'glomseg-unet.json'), 'utf8')), 'models/glomseg-unet.json');
+    expect(card.license).toEqual({ spdx: 'MIT', copyright: 'Copyright (c) 2026 the glomseg authors' });
+    expect(card.trainingData).toHaveLength(1);
+    const [hubmap] = card.trainingData!;
+    expect(hubmap.source).toMatch(/github\.com\/cns-iu\/ccf-research-ftu/);
+    expect(hubmap.license).toBe('MIT');
+    expect(hubmap.imageTerms).toMatch(/HuBMAP open-access data/);
+    expect(hubmap.use).toMatch(/train/);
+    // The repository's own licence is the one the card names.
+    expect(await readFile(path.join(MODELS, '..', 'LICENSE'), 'utf8')).toContain(card.license!.copyright);
+  });
+
+  it('holds the terms the training export writes into every card it makes (training/export.py TERMS)', async () => {
+    const script = "import json, sys; sys.path.insert(0, 'training'); from export import TERMS; print(json.dumps(TERMS))";
+    const { stdout } = await promisify(execFile)('/usr/bin/python3', ['-c', script], { cwd: REPO_ROOT });
+    const shipped = JSON.parse(await readFile(path.join(MODELS, 'glomseg-unet.json'), 'utf8'));
+    expect(JSON.parse(stdout)).toEqual({ license: shipped.license, trainingData: shipped.trainingData });
+  });
+
+  it('reaches ListModels clients once each, in details_json', async () => {
+    const { models } = await client.listModels({});
+    const info = models.find((m) => m.id === 'glomseg-unet')!;
+    const details = JSON.parse(info.detailsJson);
+    expect(details.license.spdx).toBe('MIT');
+    expect(details.trainingData[0].license).toBe('MIT');
+    const { card } = modelFromProto(info);
+    const shipped = JSON.parse(await readFile(path.join(MODELS, 'glomseg-unet.json'), 'utf8'));
+    expect(card.license).toEqual(shipped.license);
+    expect(card.trainingData).toEqual(shipped.trainingData);
+  });
+});
