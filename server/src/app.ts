@@ -108,6 +108,7 @@ export class GlomsegApp {
           maxMessageBytes: limits.maxMessageBytes,
           requestBytes,
           maxConnections: options.connections?.maxConnections,
+          maxConnectionsPerPeer: options.connections?.maxConnectionsPerPeer,
           headersTimeoutMs: options.connections?.handshakeTimeoutMs,
           interceptors: [metrics.connectInterceptor()],
           extraRoutes: async (request, response, pathname) => {
@@ -142,9 +143,14 @@ export class GlomsegApp {
     return this.parts.requestBytes.stats();
   }
 
-  /** The gRPC port's sockets: open, timed out, evicted, refused. */
+  /** The gRPC port's sockets: open, trusted, timed out, evicted, refused. */
   grpcConnections() {
     return this.parts.grpc.connectionStats();
+  }
+
+  /** The HTTP port's sockets (undefined without an HTTP server): open, trusted, timed out, evicted, refused. */
+  httpConnections() {
+    return this.parts.web?.connectionStats();
   }
 
   /** Drains the gRPC server (see grpc/drain.ts) for up to `graceMs`, then closes everything. */

@@ -1,12 +1,20 @@
 /**
  * `npm run bench:hardening`: the probe's heavy and hostile cases against a real `glomseg serve` process, with
  * health checks from this process running back to back throughout. Prints, per case, its status and time and
- * the health latency (p50 / p99 / max); the RSS cost of a 1 GB gzip bomb on each port; and whether new clients
- * connect while many idle sockets are open. Figures, not assertions: the tests assert the behaviour.
+ * the health latency (p50 / p99 / max); the RSS cost of a 1 GB gzip bomb on each port; whether new clients
+ * connect while many idle sockets are open; and, against a server with a token, the lockout cases: peers without
+ * a token filling the gRPC port with refused and health calls, and silent sockets on the HTTP port (also reopened
+ * as fast as they are dropped), with how many real clients got in and the health latency meanwhile.
+ * `--quick`: only the baseline scoring case before the socket cases (no bombs, no heavy ground truths).
+ * Figures, not assertions: the tests assert the behaviour.
  */
+import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
@@ -19,6 +27,7 @@ import { ServerProcess } from './server-process.js';
 import { readProcessMemory } from './rss-sampler.js';
 import { compressedFrame, geoJsonOf, gzipBomb, manySquares, starRing } from './hostile-inputs.js';
 import { flatImageCase } from './flat-image-starvation.js';
+import { SocketAttack, type AttackSocketKind, type AttackSummary } from './socket-attack.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const EVAL_REGION = path.resolve(REPO_ROOT, '../shared/data/hubmap-vu/eval-region');
@@ -27,6 +36,13 @@ const WIDTH = 6400;
 const HEIGHT = 4800;
 const IDLE_SOCKETS = Number(process.env.GLOMSEG_BENCH_IDLE_SOCKETS ?? 19_000);
 const MB = 1024 * 1024;
+const QUICK = process.argv.includes('--quick');
+/** The lockout cases: the issue's figures, past the default cap of 4,096. */
+const LOCKOUT_CONNECTIONS = 4_300;
+const HTTP_IDLE_SOCKETS = 5_000;
+/** Attackers spread over this many loopback addresses, to get past the bound per peer address (256 by default). */
+const ATTACK_ADDRESSES = Array.from({ length: 24 }, (_, i) => `127.0.0.${2 + i}`);
+const BENCH_TOKEN = 'bench-hardening-token-0123456789';
 
 type ScoreRequest = MessageInitShape<typeof ScoreSlideRequestSchema>;
 
@@ -102,8 +118,8 @@ async function main(): Promise<void> {
 
     // The bomb first, while the process's peak (VmHWM) is still its start-up peak.
     const bomb = compressedFrame(gzipBomb(1 << 30));
-    console.log(`\n## gzip bomb: ${(bomb.byteLength / 1024).toFixed(0)} KB on the wire, 1024 MB decompressed`);
-    for (const [port, send] of [
+    if (!QUICK) console.log(`\n## gzip bomb: ${(bomb.byteLength / 1024).toFixed(0)} KB on the wire, 1024 MB decompressed`);
+    for (const [port, send] of QUICK ? [] : [
       ['gRPC', () => rawGrpcBomb(server.address, bomb)],
       ['gRPC-Web', () => grpcWebBomb(server.httpUrl!, bomb)],
     ] as const) {
@@ -132,7 +148,7 @@ async function main(): Promise<void> {
     console.log('\n## health (grpc.health.v1 Check, back to back from another process) while each case runs');
     console.log('| case | status | case s | probes | health p50 ms | p99 ms | max ms | failed |');
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-    for (const [name, request] of cases) {
+    for (const [name, request] of QUICK ? cases.slice(0, 1) : cases) {
       const body = request();
       const r = await healthWhile(health, statusOfScoring(client.api, body));
       console.log(`| ${name} | ${r.status} | ${r.seconds.toFixed(1)} | ${r.probes} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.failed} |`);
@@ -173,6 +189,92 @@ async function main(): Promise<void> {
     client.close();
     healthTransport.close();
     await server.close();
+  }
+  await lockoutCases();
+}
+
+const split = (address: string) => ({ host: address.slice(0, address.lastIndexOf(':')), port: Number(address.slice(address.lastIndexOf(':') + 1)) });
+const tally = (summary: AttackSummary) => Object.entries(summary.answers).map(([answer, n]) => `${answer} x${n}`).join(', ');
+
+/** `count` clients with the token, one after another, each on a connection of its own: how many were answered. */
+async function clientsWithToken(address: string, metadata: grpc.Metadata, count: number): Promise<number> {
+  let ok = 0;
+  for (let i = 0; i < count; i++) {
+    const transport = new GrpcJsTransport(address, { metadata, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
+    ok += await createClient(Glomseg, transport).listSlides({}, { timeoutMs: 30_000 }).then(() => 1, () => 0);
+    transport.close();
+  }
+  return ok;
+}
+
+/** `count` browsers, 5 at a time, each request on a socket of its own: the viewer page, and /metrics with the token. */
+async function browsers(httpUrl: string, count: number): Promise<number> {
+  const get = (pathname: string, headers: Record<string, string>) =>
+    new Promise<number>((resolve) => {
+      const request = http.get(`${httpUrl}${pathname}`, { agent: false, headers }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode === 200 ? 1 : 0));
+        response.on('error', () => resolve(0));
+      });
+      request.on('error', () => resolve(0));
+      request.setTimeout(30_000, () => request.destroy());
+    });
+  let ok = 0;
+  for (let i = 0; i < count; i += 5) {
+    const wave = Array.from({ length: Math.min(5, count - i) }, (_, k) => ((i + k) % 2 ? get('/metrics', { authorization: `Bearer ${BENCH_TOKEN}` }) : get('/', {})));
+    ok += (await Promise.all(wave)).reduce((a, b) => a + b, 0);
+  }
+  return ok;
+}
+
+/**
+ * The lockout cases of issue 26 against a server with a token, default caps. The attackers run in a process of
+ * their own; the health probes carry the token (an operator's probe, on one connection).
+ */
+async function lockoutCases(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glomseg-bench-'));
+  const tokenFile = path.join(dir, 'tokens.txt');
+  await writeFile(tokenFile, `${BENCH_TOKEN}\n`);
+  const server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: path.join(REPO_ROOT, 'models'), device: 'cpu', http: true, args: ['--auth-token-file', tokenFile] });
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${BENCH_TOKEN}`);
+  const healthTransport = new GrpcJsTransport(server.address, { metadata, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
+  const health = createClient(Health, healthTransport);
+  try {
+    await health.check({ service: 'glomseg.v1.Glomseg' }, { timeoutMs: 10_000 });
+    console.log(`\n## lockout (a server with --auth-token-file, default caps; attackers from ${ATTACK_ADDRESSES.length} loopback addresses, in a process of their own)`);
+    console.log('| case | real clients answered | attackers\' answers | case s | probes | health p50 ms | p99 ms | max ms | failed |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    const grpcPort = split(server.address);
+    const httpPort = split(new URL(server.httpUrl!).host);
+    const cases: Array<[string, { host: string; port: number }, AttackSocketKind[], number, boolean, () => Promise<string>]> = [
+      [`gRPC: ${LOCKOUT_CONNECTIONS} connections each making a call without a token (refused or health), then held`, grpcPort, ['grpc-without-token', 'grpc-health'], LOCKOUT_CONNECTIONS, false, async () => `${await clientsWithToken(server.address, metadata, 30)}/30 gRPC clients with the token`],
+      [`the same, each connection reopened when dropped`, grpcPort, ['grpc-without-token', 'grpc-health'], LOCKOUT_CONNECTIONS, true, async () => `${await clientsWithToken(server.address, metadata, 30)}/30 gRPC clients with the token`],
+      [`HTTP: ${HTTP_IDLE_SOCKETS} silent sockets`, httpPort, ['silent'], HTTP_IDLE_SOCKETS, false, async () => `${await browsers(server.httpUrl!, 25)}/25 browser requests`],
+      [`HTTP: ${HTTP_IDLE_SOCKETS} silent sockets, each reopened when dropped`, httpPort, ['silent'], HTTP_IDLE_SOCKETS, true, async () => `${await browsers(server.httpUrl!, 40)}/40 browser requests`],
+    ];
+    for (const [name, target, kinds, count, reopen, clients] of cases) {
+      let attackers = '';
+      const r = await healthWhile(
+        health,
+        (async () => {
+          const attack = await SocketAttack.inChild({ ...target, addresses: ATTACK_ADDRESSES, count, kinds, reopen });
+          const answered = await clients();
+          const summary = await attack.stop();
+          attackers = [tally(summary) || 'no calls', reopen ? `reopened ${summary.reopened}` : ''].filter(Boolean).join('; ');
+          return answered;
+        })(),
+      );
+      console.log(`| ${name} | ${r.status} | ${attackers} | ${r.seconds.toFixed(1)} | ${r.probes} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.failed} |`);
+    }
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } })).text();
+    const evicted = /^glomseg_grpc_connections_closed_total\{reason="evicted"\} (\d+)/m.exec(metrics)?.[1];
+    const refused = /^glomseg_grpc_connections_closed_total\{reason="refused"\} (\d+)/m.exec(metrics)?.[1];
+    console.log(`gRPC port afterwards: evicted ${evicted}, refused ${refused}`);
+  } finally {
+    healthTransport.close();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -48,7 +48,7 @@ export class ServerProcess {
   /** The HTTP URL, when started with `http`. */
   get httpUrl(): string | undefined {
     for (const line of this.startupLog) {
-      const match = /gRPC-Web listening on (https?:\/\/\S+)/.exec(line);
+      const match = /gRPC-Web listening on (https?:\/\/[^\s,]+)/.exec(line);
       if (match) return match[1].replace('0.0.0.0', '127.0.0.1');
     }
     return undefined;

@@ -20,8 +20,10 @@ import { RequestByteBudget } from '../validation/request-byte-budget.js';
 export const LIVENESS_SERVICE = 'liveness';
 
 export interface GrpcConnectionOptions {
-  /** Open sockets at most, on each port. */
+  /** Open sockets at most, on each port; at the cap a new socket pushes out the oldest untrusted one. */
   maxConnections?: number;
+  /** Open sockets at most from one peer address (an IPv6 /64), on each port; default 256. */
+  maxConnectionsPerPeer?: number;
   /** A new socket must start a call within this (silent and preface-only sockets are closed); HTTP: send its headers. */
   handshakeTimeoutMs?: number;
   /** A connection with no call for this long is closed (GOAWAY). */
@@ -66,19 +68,22 @@ export class GrpcServer {
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     const connections = options.connections ?? {};
     let gate: ConnectionGate | undefined;
-    // Every call marks its connection as a real client for the gate; then the token check, if any.
+    const tokens = options.security?.tokens;
+    // The gate hears of every call: any call ends a connection's first-call timeout, but only an authenticated
+    // one (any one when no tokens are configured) makes it trusted, safe from being pushed out. A refused or
+    // health call must not: peers without a token could then fill the cap with trusted connections.
     const interceptors: grpc.ServerInterceptor[] = [
       // These two read grpc-js's own call, which only the first gets: the budget's hands it on unwrapped.
       requestByteAdmission({ budget: options.requestBytes ?? new RequestByteBudget(DEFAULT_LIMITS.maxInFlightRequestBytes), maxMessageBytes, log: options.log }),
       grpcJsEdge({ writeStallMs: options.writeStallMs ?? DEFAULT_LIMITS.maxWriteStallMs, log: options.log }),
       ...(options.interceptors ?? []),
       (_method, call) => {
-        const info = call.getConnectionInfo();
-        gate?.markProven(info.remoteAddress, info.remotePort);
+        if (tokens) gate?.markActive(call.getConnectionInfo());
+        else gate?.trust(call.getConnectionInfo());
         return new grpc.ServerInterceptingCall(call);
       },
     ];
-    if (options.security?.tokens) interceptors.push(authInterceptor(options.security.tokens));
+    if (tokens) interceptors.push(authInterceptor(tokens, (call) => gate?.trust(call.getConnectionInfo())));
     const server = new grpc.Server({
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
@@ -106,9 +111,9 @@ export class GrpcServer {
       host,
       port: options.port ?? 0,
       maxConnections: connections.maxConnections,
+      maxConnectionsPerPeer: connections.maxConnectionsPerPeer,
       handshakeTimeoutMs: connections.handshakeTimeoutMs,
       inject: (socket) => injector.injectConnection(socket),
-      log: options.log,
     });
     const address = `${host.includes(':') ? `[${host}]` : host}:${gate.port}`;
     return new GrpcServer(server, address, gate.port, health, drainer, options.log ?? (() => {}), gate);

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type net from 'node:net';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { withRequestCheck } from './grpc-web-request-check.js';
 import { withByteBudget } from './grpc-web-byte-budget.js';
 import { CorsPolicy } from '../security/cors-policy.js';
 import { HostCheck, isWildcardHost } from '../security/host-check.js';
+import { SocketGate, type SocketGateStats } from '../security/socket-gate.js';
 import type { ServingSecurity } from '../security/serving-security.js';
 import { DEFAULT_LIMITS } from '../validation/limits.js';
 import { RequestByteBudget } from '../validation/request-byte-budget.js';
@@ -50,9 +52,11 @@ export interface WebServerOptions {
   maxMessageBytes?: number;
   /** Request bytes in flight (shared with the gRPC port); default: DEFAULT_LIMITS.maxInFlightRequestBytes of its own. */
   requestBytes?: RequestByteBudget;
-  /** Open sockets at most; default 4096. */
+  /** Open sockets at most; default 4096 (socket-gate.ts: at the cap the oldest untrusted socket is pushed out). */
   maxConnections?: number;
-  /** A socket must finish its TLS handshake and send its request headers within this; default 10 s. */
+  /** Open sockets at most from one peer address (an IPv6 /64); default 256. */
+  maxConnectionsPerPeer?: number;
+  /** A socket must finish its TLS handshake and send its first request within this; default 10 s. */
   headersTimeoutMs?: number;
   /** connect interceptors around every gRPC-Web call (metrics). */
   interceptors?: Interceptor[];
@@ -91,10 +95,17 @@ function clientSignal(request: http.IncomingMessage, response: http.ServerRespon
 export class WebServer {
   readonly url: string;
   private readonly server: http.Server;
+  private readonly gate: SocketGate;
 
-  private constructor(server: http.Server, url: string) {
+  private constructor(server: http.Server, gate: SocketGate, url: string) {
     this.server = server;
+    this.gate = gate;
     this.url = url;
+  }
+
+  /** The HTTP port's sockets: open, trusted, timed out, evicted, refused. */
+  connectionStats(): SocketGateStats {
+    return this.gate.stats();
   }
 
   static async start(options: WebServerOptions): Promise<WebServer> {
@@ -131,6 +142,8 @@ export class WebServer {
     const handler = (request: http.IncomingMessage, response: http.ServerResponse) => {
       const pathname = guardRequest(request, response, guard);
       if (pathname === undefined) return;
+      // Past the guard (a valid token, an open path, or no tokens configured): a real client, never pushed out.
+      gate.trust(request.socket);
       guardedPaths.set(request, pathname);
       grpcWeb(request, response);
     };
@@ -146,13 +159,13 @@ export class WebServer {
     const server: http.Server = tls
       ? https.createServer({ ...serverOptions, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined, handshakeTimeout: headersTimeout }, handler)
       : http.createServer(serverOptions, handler);
-    server.maxConnections = options.maxConnections ?? 4096;
-    if (!tls) {
-      // Node's header timeout starts with the first byte: a socket that never sends one is closed here. (TLS has
-      // its handshake timeout.) The first request lifts it; keep-alive sockets then have keepAliveTimeout.
-      server.on('connection', (socket) => socket.setTimeout(headersTimeout, () => socket.destroy()));
-      server.on('request', (request: http.IncomingMessage) => request.socket.setTimeout(0));
-    }
+    // The same admission as the gRPC port, instead of server.maxConnections (which only refuses, so silent sockets
+    // held the port): the first request must come within the header timeout (Node's own starts with the first
+    // byte), and at the cap the oldest socket that has not passed the guard is pushed out. A request lifts the
+    // timeout; keep-alive sockets then have keepAliveTimeout and a half-sent request Node's header timeout.
+    const gate = new SocketGate({ maxConnections: options.maxConnections, maxPerPeer: options.maxConnectionsPerPeer, firstRequestTimeoutMs: headersTimeout });
+    server.on('connection', (socket: net.Socket) => gate.admit(socket));
+    server.on('request', (request: http.IncomingMessage) => gate.markActive(request.socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, bindHost, () => {
@@ -165,7 +178,7 @@ export class WebServer {
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const scheme = tls ? 'https' : 'http';
     // A wildcard bind is reached locally through loopback; the log says what is really listening.
-    const webServer = new WebServer(server, `${scheme}://${isWildcardHost(address.address) ? '127.0.0.1' : host}:${address.port}`);
+    const webServer = new WebServer(server, gate, `${scheme}://${isWildcardHost(address.address) ? '127.0.0.1' : host}:${address.port}`);
     options.signal?.addEventListener('abort', () => void webServer.close(), { once: true });
     const where = isWildcardHost(address.address) ? `${scheme}://${host}:${address.port} (every interface)` : webServer.url;
     options.log?.(`viewer and gRPC-Web listening on ${where}${guard.tokens ? ', bearer token required' : ''}`);
@@ -176,6 +189,8 @@ export class WebServer {
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
+    // Sockets the HTTP server never saw a request on (silent, mid-TLS-handshake) would hold close() open.
+    this.gate.dropAll();
     await closed;
   }
 }
