@@ -20,7 +20,7 @@ import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { SlideLevel } from '@glomseg/shared/slide-source.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
-import { validDiceTileEdge, validMppOverride, validRegion, validSlideId, validThreshold, validTileAddress } from './request-fields.js';
+import { validDiceTileEdge, validMppOverride, validRegion, validSlideId, validThreshold, validTileAddress, validTruthClasses } from './request-fields.js';
 import { ANNOTATION_FORMATS, STAIN_NORMALIZATIONS, TILE_EDGES } from './wire-enums.js';
 
 function optionalString(value: string): string | undefined {
@@ -55,6 +55,7 @@ export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): ScoreS
           content: request.annotations.content,
           format: ANNOTATION_FORMATS.name(request.annotations.format),
           name: optionalString(request.annotations.name),
+          classes: validTruthClasses(request.annotations.truthClasses),
         }
       : undefined,
     mppOverride: validMppOverride(request.mppOverride),
@@ -226,6 +227,7 @@ export async function* scoreEventsFromProto(events: AsyncIterable<pb.ScoreSlideE
         grid: tileGridFromProto(r.grid ?? create(pb.TileGridSchema)),
         elapsedMs: r.elapsedMs,
         totalTimings: timingsFromProto(r.totalTimings),
+        warnings: [...r.warnings],
       };
       yield { kind: 'result', result };
       return;

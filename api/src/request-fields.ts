@@ -5,13 +5,12 @@
  * inference.
  */
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import type { Rect } from '@glomseg/shared/geometry.js';
+import { MAX_COORDINATE, type Rect } from '@glomseg/shared/geometry.js';
 import { MPP_RANGE } from '@glomseg/shared/tile-grid.js';
 
 /** Probability thresholds that still separate glomerulus from background. */
 export const THRESHOLD_RANGE = { min: 0.001, max: 0.999 } as const;
-/** Largest slide coordinate accepted in a region (BigTIFF slides stay far below it). */
-export const MAX_COORDINATE = 2 ** 30;
+export { MAX_COORDINATE };
 
 function invalid(message: string): never {
   throw new GlomsegError('INVALID_ARGUMENT', message);
@@ -82,4 +81,16 @@ export function validTileAddress(tile: { col: number; row: number }, index: numb
     invalid(`tiles[${index}] (${tile.col}, ${tile.row}) must have whole, non-negative col and row`);
   }
   return { col: tile.col, row: tile.row };
+}
+
+/** Ground-truth classes to count: unset or empty is the glomerulus names; each named class must be a real name. */
+export function validTruthClasses(classes: readonly string[]): string[] | undefined {
+  if (classes.length === 0) return undefined;
+  if (classes.length > 100) invalid(`annotations.truth_classes names ${classes.length} classes; at most 100`);
+  return classes.map((name, index) => {
+    const trimmed = name.trim();
+    if (trimmed === '') invalid(`annotations.truth_classes[${index}] is empty; name a class (or "*" for every shape)`);
+    if (trimmed.length > 200) invalid(`annotations.truth_classes[${index}] is ${trimmed.length} characters long; at most 200`);
+    return trimmed;
+  });
 }

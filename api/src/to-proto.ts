@@ -190,6 +190,7 @@ export function* scoreEventToProto(event: ScoreEvent, batchBytes = POLYGON_BATCH
     elapsedMs: result.elapsedMs,
     totalTimings: timingsToProto(result.totalTimings),
     polygonCount: result.polygons.length,
+    warnings: result.warnings,
   });
   yield create(pb.ScoreSlideEventSchema, { event: { case: 'result', value } });
 }
@@ -218,6 +219,7 @@ export function scoreSlideRequestToProto(params: ScoreSlideParams): pb.ScoreSlid
           content: params.annotations.content,
           format: ANNOTATION_FORMATS.wire(params.annotations.format),
           name: params.annotations.name ?? '',
+          truthClasses: params.annotations.classes ?? [],
         })
       : undefined,
     mppOverride: params.mppOverride,

@@ -2,9 +2,9 @@
  * Ground-truth import and result export. Reads QuPath GeoJSON (FeatureCollection, a bare array of Features as in
  * the HuBMAP per-slide files, a single Feature or geometry; Polygon and MultiPolygon, holes kept, other geometry
  * ignored), labelme JSON (`shapes[]`, polygon and rectangle) and HuBMAP RLE CSV (`id,encoding` or
- * `id,predicted`). Writes QuPath-compatible GeoJSON and RLE CSV.
+ * `id,predicted`), each shape with the class its file gives it. Writes QuPath-compatible GeoJSON and RLE CSV.
  */
-import type { GlomerulusPolygon, Polygon, Ring } from './geometry.js';
+import { MAX_COORDINATE, type GlomerulusPolygon, type Polygon, type Ring } from './geometry.js';
 import { GlomsegError } from './errors.js';
 import { rleToPolygons } from './rle.js';
 
@@ -20,12 +20,29 @@ export interface ParseAnnotationsOptions {
 }
 
 function invalid(message: string): GlomsegError {
+/** One shape of an annotation file: its polygon, the class the file gives it, and where it is, for messages. */
+export interface AnnotationShape {
+  polygon: Polygon;
+  /**
+   * QuPath's `classification.name` (derived classes joined with ": ", as QuPath shows them) or labelme's `label`;
+   * unset for unclassified shapes and RLE masks.
+   */
+  label?: string;
+  /** "feature 3", "labelme shape 0", "RLE CSV line 2". */
+  where: string;
+}
+
   return new GlomsegError('INVALID_ARGUMENT', message);
 }
 
 export function parseAnnotations(content: string, options: ParseAnnotationsOptions = {}): Polygon[] {
+/** The polygons of an annotation file, whatever their class (see `parseAnnotationShapes`). */
   const text = content.replace(/^\uFEFF/, '').trim();
-  if (text === '') throw invalid('the annotation file is empty');
+  return parseAnnotationShapes(content, options).map((shape) => shape.polygon);
+}
+
+export function parseAnnotationShapes(content: string, options: ParseAnnotationsOptions = {}): AnnotationShape[] {
+  if (text === '') throw invalid(content === '' ? 'the annotation file is empty (0 bytes)' : 'the annotation file is empty (only white space)');
   let format = options.format ?? 'auto';
   let json: unknown;
   if (format === 'auto' || format === 'geojson' || format === 'labelme') {
@@ -69,8 +86,20 @@ function detectFormat(text: string, json: unknown): Exclude<AnnotationFormat, 'a
 
 // ---- GeoJSON ----
 
-function parseGeoJson(json: unknown): Polygon[] {
-  const polygons: Polygon[] = [];
+/** A GeoJSON feature's class as QuPath writes it: `classification: {name}` (`{names: [...]}` for derived classes) or a plain string. */
+function geoJsonClass(properties: unknown): string | undefined {
+  if (!isObject(properties)) return undefined;
+  const classification = properties.classification;
+  if (typeof classification === 'string') return classification.trim() || undefined;
+  if (!isObject(classification)) return undefined;
+  if (typeof classification.name === 'string' && classification.name.trim()) return classification.name.trim();
+  const names = classification.names;
+  if (Array.isArray(names) && names.length > 0 && names.every((n) => typeof n === 'string')) return names.join(': ');
+  return undefined;
+}
+
+function parseGeoJson(json: unknown): AnnotationShape[] {
+  const shapes: AnnotationShape[] = [];
   const features: unknown[] = Array.isArray(json)
     ? json
     : isObject(json) && json.type === 'FeatureCollection'
@@ -82,6 +111,7 @@ function parseGeoJson(json: unknown): Polygon[] {
     const where = Array.isArray(json) || (isObject(json) && json.type === 'FeatureCollection') ? `feature ${index}` : 'the GeoJSON object';
     if (!isObject(feature)) throw invalid(`${where} is not a JSON object`);
     if (feature.type === 'Feature') {
+    const polygons: Polygon[] = [];
       if (feature.geometry === null) return; // GeoJSON allows features without geometry
       addGeometry(feature.geometry, where, polygons);
     } else if (typeof feature.type === 'string') {
@@ -90,7 +120,9 @@ function parseGeoJson(json: unknown): Polygon[] {
       throw invalid(`${where} has no GeoJSON "type"`);
     }
   });
-  return polygons;
+    const label = feature.type === 'Feature' ? geoJsonClass(feature.properties) : undefined;
+    for (const polygon of polygons) shapes.push({ polygon, where, ...(label ? { label } : {}) });
+  return shapes;
 }
 
 function addGeometry(geometry: unknown, where: string, out: Polygon[]): void {
@@ -134,6 +166,11 @@ function toRing(points: unknown, where: string): Ring {
       throw invalid(`${where} point ${i} is not an [x, y] pair of numbers: ${JSON.stringify(point)?.slice(0, 60)}`);
     }
     return [point[0] as number, point[1] as number];
+    // Slide coordinates are level-0 pixels: far beyond any slide is a wrong unit or a broken file, and past this
+    // the areas and boxes computed from it lose their meaning.
+    if (Math.abs(point[0]) > MAX_COORDINATE || Math.abs(point[1]) > MAX_COORDINATE) {
+      throw invalid(`${where} point ${i} (${point[0]}, ${point[1]}) is beyond +-${MAX_COORDINATE} pixels; coordinates are level-0 slide pixels`);
+    }
   });
   return openAndDedupe(ring);
 }
@@ -151,13 +188,14 @@ function openAndDedupe(ring: Ring): Ring {
 
 // ---- labelme ----
 
-function parseLabelme(json: unknown): Polygon[] {
+function parseLabelme(json: unknown): AnnotationShape[] {
   if (!isObject(json) || !Array.isArray(json.shapes)) throw invalid('the labelme JSON has no "shapes" list');
-  const polygons: Polygon[] = [];
+  const shapes: AnnotationShape[] = [];
   json.shapes.forEach((shape, index) => {
     const where = `labelme shape ${index}`;
     if (!isObject(shape)) throw invalid(`${where} is not a JSON object`);
     const type = shape.shape_type ?? 'polygon';
+    const label = typeof shape.label === 'string' && shape.label.trim() ? { label: shape.label.trim() } : {};
     if (type !== 'polygon' && type !== 'rectangle') return; // points, lines, circles: not scored
     const points = toRing(shape.points, where);
     if (type === 'rectangle') {
@@ -165,12 +203,12 @@ function parseLabelme(json: unknown): Polygon[] {
       const [[xa, ya], [xb, yb]] = points;
       const [x0, x1] = [Math.min(xa, xb), Math.max(xa, xb)];
       const [y0, y1] = [Math.min(ya, yb), Math.max(ya, yb)];
-      if (x1 > x0 && y1 > y0) polygons.push({ exterior: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], holes: [] });
+      if (x1 > x0 && y1 > y0) shapes.push({ polygon: { exterior: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], holes: [] }, where, ...label });
       return;
     }
-    if (points.length >= 3) polygons.push({ exterior: points, holes: [] });
+    if (points.length >= 3) shapes.push({ polygon: { exterior: points, holes: [] }, where, ...label });
   });
-  return polygons;
+  return shapes;
 }
 
 // ---- RLE CSV ----
@@ -198,7 +236,7 @@ function stripExtension(name: string): string {
   return base.replace(/\.[^.]*$/, '');
 }
 
-function parseRleCsv(text: string, options: ParseAnnotationsOptions): Polygon[] {
+function parseRleCsv(text: string, options: ParseAnnotationsOptions): AnnotationShape[] {
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
   const header = parseCsvLine(lines[0]).map((h) => h.toLowerCase());
   const idColumn = header.indexOf('id');
@@ -228,7 +266,8 @@ function parseRleCsv(text: string, options: ParseAnnotationsOptions): Polygon[] 
   const { width, height } = options;
   if (width === undefined || height === undefined) throw invalid('RLE annotations need the slide width and height');
   try {
-    return rleToPolygons(row.rle, width, height).map(({ exterior, holes }) => ({ exterior, holes }));
+    const where = `RLE CSV line ${row.line}`;
+    return rleToPolygons(row.rle, width, height).map(({ exterior, holes }) => ({ polygon: { exterior, holes }, where }));
   } catch (error) {
     if (error instanceof GlomsegError) throw invalid(`RLE CSV line ${row.line} (id "${row.id}"): ${error.message}`);
     throw error;

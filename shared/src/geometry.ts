@@ -9,6 +9,9 @@ export interface Polygon {
   holes: Ring[];
 }
 
+/** Largest slide coordinate accepted anywhere (regions, annotations): BigTIFF slides stay far below it. */
+export const MAX_COORDINATE = 2 ** 30;
+
 export interface Rect {
   x: number;
   y: number;

@@ -71,7 +71,8 @@ export interface ScoreSlideParams extends TileReadingParams {
   slideId: string;
   modelId?: string;
   region?: Rect;
-  annotations?: { content: string; format: AnnotationFormat; name?: string };
+  /** Ground truth; `classes`: the shapes to count as glomeruli (unset or empty: the glomerulus names, ground-truth.ts). */
+  annotations?: { content: string; format: AnnotationFormat; name?: string; classes?: string[] };
   mppOverride?: number;
   threshold?: number;
   diceTileWidth?: number;
@@ -96,6 +97,8 @@ export interface ScoreResult {
   grid: TileGrid;
   elapsedMs: number;
   totalTimings: Timings;
+  /** What scoring left out of, or repaired in, the ground truth, in words for the user. */
+  warnings: string[];
 }
 
 export type ScoreEvent = { kind: 'progress'; progress: ScoreProgress } | { kind: 'result'; result: ScoreResult };
@@ -131,10 +134,19 @@ export interface TruthInput {
   content: string;
   format: AnnotationFormat;
   name?: string;
-  /** Slide size in level-0 pixels (RLE masks). */
+  /** Slide size in level-0 pixels (RLE masks, shapes off the slide). */
   width: number;
   height: number;
+  /** Classes of shapes to count; unset or empty: the glomerulus names. */
+  classes?: string[];
   budget: AnnotationBudget;
+}
+
+/** What scoring will take of a ground truth (checked before any inference). */
+export interface TruthCheck {
+  polygons: number;
+  vertices: number;
+  warnings: string[];
 }
 
 /** Where slides come from (the slide catalog at the edge). */
@@ -155,6 +167,6 @@ export interface ModelProvider {
 
 /** Ground truth, checked and scored off the serving thread (the scoring worker pool at the edge). */
 export interface TruthScorer {
-  checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<{ polygons: number; vertices: number }>;
+  checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<TruthCheck>;
   scoreDice(truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }, signal: AbortSignal): Promise<DiceMetrics>;
 }

@@ -12,3 +12,5 @@ export * from './join-polygons.js';
 export * from './dice.js';
 export * from './rle.js';
 export * from './annotations.js';
+export * from './ground-truth.js';
+export * from './polygon-repair.js';

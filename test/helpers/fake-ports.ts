@@ -13,7 +13,7 @@ import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
-import type { ModelProvider, SlideProvider, TruthScorer, TruthInput } from '@glomseg/shared/glomseg-service.js';
+import type { ModelProvider, SlideProvider, TruthCheck, TruthScorer, TruthInput } from '@glomseg/shared/glomseg-service.js';
 import type { SlideSummary } from '@glomseg/shared/glomseg-service.js';
 
 type Rgb = [number, number, number];
@@ -325,10 +325,10 @@ export class FakeScorer implements TruthScorer {
 
   constructor(readonly metrics: DiceMetrics = fakeMetrics()) {}
 
-  async checkAnnotations(truth: TruthInput): Promise<{ polygons: number; vertices: number }> {
+  async checkAnnotations(truth: TruthInput): Promise<TruthCheck> {
     this.checks.push(truth);
     if (this.checkFailure) throw this.checkFailure;
-    return { polygons: 1, vertices: 4 };
+    return { polygons: 1, vertices: 4, warnings: [] };
   }
 
   async scoreDice(_truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }): Promise<DiceMetrics> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import { PREDICTED_CLASS, parseAnnotations, toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
+import { PREDICTED_CLASS, parseAnnotationShapes, parseAnnotations, toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
 import { check } from '@placemarkio/check-geojson';
 import { encodeMaskRle } from '@glomseg/shared/rle.js';
 
@@ -140,6 +140,35 @@ describe('parseAnnotations on hand-made input', () => {
     expectInvalid('{"shapes":[{"shape_type":"rectangle","points":[[0,0]]}]}', /labelme shape 0 is a rectangle with 1 points/);
     expectInvalid('id,rle\na,1 1', /expected columns "id" and "encoding"/, { format: 'rle-csv', width: 2, height: 2 });
     expectInvalid('id,encoding\na,1 1', /should be geojson JSON/, { format: 'geojson' });
+    // A number JSON can hold but no slide has: refused by name, not left to fail inside the scoring maths.
+    expectInvalid('{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1e308,0],[1,1]]]}}', /ring 0 point 1 \(1e\+308, 0\) is beyond \+-1073741824 pixels/);
+    expectInvalid('{"shapes":[{"label":"Glomeruli","points":[[0,0],[3,-2e9],[3,3]]}]}', /labelme shape 0 point 1 .* is beyond/);
+  });
+
+  it('tells a 0-byte file from one of white space', () => {
+    expect(() => parseAnnotations('')).toThrowError(/empty \(0 bytes\)/);
+    expect(() => parseAnnotations(' \n')).toThrowError(/empty \(only white space\)/);
+  });
+
+  it('gives each shape the class its file names: QuPath classification (derived classes too), labelme label', () => {
+    const feature = (properties: unknown) => ({ type: 'Feature', properties, geometry: { type: 'Polygon', coordinates: [[[0, 0], [4, 0], [4, 4], [0, 0]]] } });
+    const geojson = [
+      feature({ classification: { name: 'Tissue', color: [1, 2, 3] } }),
+      feature({ classification: { names: ['Glomerulus', 'Sclerotic'] } }),
+      feature({ classification: 'glomerulus' }),
+      feature({}),
+      feature(null),
+    ];
+    expect(parseAnnotationShapes(JSON.stringify(geojson)).map((s) => [s.label, s.where])).toEqual([
+      ['Tissue', 'feature 0'],
+      ['Glomerulus: Sclerotic', 'feature 1'],
+      ['glomerulus', 'feature 2'],
+      [undefined, 'feature 3'],
+      [undefined, 'feature 4'],
+    ]);
+    const labelme = { shapes: [{ label: ' Tubule ', points: [[0, 0], [3, 0], [3, 3]] }, { label: '', points: [[0, 0], [3, 0], [3, 3]] }] };
+    expect(parseAnnotationShapes(JSON.stringify(labelme)).map((s) => s.label)).toEqual(['Tubule', undefined]);
+    expect(parseAnnotationShapes('id,encoding\na,1 1\n', { width: 2, height: 2 })[0]).toMatchObject({ where: 'RLE CSV line 2' });
   });
 });
 

@@ -31,6 +31,8 @@ export interface BatchSettings {
   threshold: number | null;
   region: { x: number; y: number; width: number; height: number } | null;
   annotations: string | null;
+  /** --truth-class as given; absent: the glomerulus names. */
+  truthClasses?: string[] | null;
   /** null: the defaults (the card's stain normalisation; tiles of bare glass skipped). */
   stainNormalization?: string | null;
   includeBackground?: boolean | null;

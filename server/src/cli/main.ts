@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
 import { NO_GPU_FOUND } from '../inference/gpu-presence.js';
 import { STAIN_CHOICES } from '@glomseg/shared/stain-normalization.js';
+import { GLOMERULUS_CLASSES } from '@glomseg/shared/ground-truth.js';
 import { describeCallError } from '@glomseg/api/error-codes.js';
 import { modelFromProto, slideInfoFromProto } from '@glomseg/api/from-proto.js';
 import { connectGlomseg, type GlomsegConnection } from './grpc-client.js';
@@ -40,6 +41,13 @@ function region(value: string) {
     throw new InvalidArgumentError(`'${value}' is not a region x,y,width,height in level-0 pixels`);
   }
   return { x: parts[0], y: parts[1], width: parts[2], height: parts[3] };
+}
+
+/** `--truth-class`, repeatable, each a comma list: every name so far. */
+function truthClasses(value: string, previous: string[] | undefined): string[] {
+  const names = value.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) throw new InvalidArgumentError(`'${value}' names an empty class (give class names, comma separated)`);
+  return [...(previous ?? []), ...names];
 }
 
 /** A mistake in how the command was called: printed as is, exit code 2. */
@@ -166,6 +174,11 @@ export function buildProgram(): Command {
     .option('--token-file <file>', 'bearer token for --server (first line of the file)')
     .option('--tls-ca <file>', 'PEM CA to trust: talk TLS to --server')
     .option('-a, --annotations <file|dir>', 'ground truth: a file, or a folder matched to slides by name')
+    .option(
+      '--truth-class <names>',
+      `ground-truth classes to count as glomeruli (QuPath class, labelme label; repeat it or give a comma list; "*": every shape) (default: ${GLOMERULUS_CLASSES.join(', ')})`,
+      truthClasses,
+    )
     .option('-o, --out <dir>', 'write <slide>.geojson, submission.csv and metrics.json here')
     .option('--model <id>', 'model id (default: the server default)')
     .option('--mpp <um>', 'pixel size to assume for slides (um/px at level 0)', positiveNumber)
@@ -216,6 +229,7 @@ export function buildProgram(): Command {
         (client) =>
           runScore(client, plan.todo, {
             annotations: opts.annotations,
+            truthClasses: opts.truthClass,
             model: opts.model,
             mpp: opts.mpp,
             threshold: opts.threshold,

@@ -54,6 +54,7 @@ export function batchSettingsOf(options: {
   threshold?: number;
   region?: BatchSettings['region'];
   annotations?: string;
+  truthClass?: string[];
   stainNormalization?: string;
   includeBackground?: boolean;
   qupathObjects?: string;
@@ -65,6 +66,7 @@ export function batchSettingsOf(options: {
     region: options.region ?? null,
     annotations: options.annotations ? path.resolve(options.annotations) : null,
     // Left out when at their defaults, so a folder scored before these options existed still resumes.
+    ...(options.truthClass?.length ? { truthClasses: options.truthClass } : {}),
     ...(options.stainNormalization && options.stainNormalization !== 'auto' ? { stainNormalization: options.stainNormalization } : {}),
     ...(options.includeBackground ? { includeBackground: true } : {}),
     ...(options.qupathObjects && options.qupathObjects !== 'detection' ? { qupathObjects: options.qupathObjects } : {}),

@@ -9,7 +9,7 @@ import { Piscina } from 'piscina';
 import { GlomsegError, cancelledError } from '@glomseg/shared/errors.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
-import type { TruthInput } from '@glomseg/shared/glomseg-service.js';
+import type { TruthCheck, TruthInput } from '@glomseg/shared/glomseg-service.js';
 import type { ScoringResult, ScoringTask } from './scoring-protocol.js';
 
 export interface ScoringPoolOptions {
@@ -33,11 +33,14 @@ export class ScoringPool {
     return new ScoringPool(pool, options.maxTaskMs);
   }
 
-  /** Parses the truth and checks its cost bounds; throws the coded error a bad or oversized truth deserves. */
-  async checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<{ polygons: number; vertices: number }> {
+  /**
+   * Reads the truth as scoring will (cost bounds, classes, the slide's bounds, repairs): the coded error a bad or
+   * oversized truth deserves, or what will be scored and the warnings to pass on.
+   */
+  async checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<TruthCheck> {
     const result = await this.run({ kind: 'check', truth }, signal);
     if (result.kind !== 'check') throw new GlomsegError('INTERNAL', 'the scoring worker answered the wrong task');
-    return { polygons: result.polygons, vertices: result.vertices };
+    return { polygons: result.polygons, vertices: result.vertices, warnings: result.warnings };
   }
 
   async scoreDice(truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }, signal: AbortSignal): Promise<DiceMetrics> {

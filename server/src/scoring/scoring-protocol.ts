@@ -18,7 +18,7 @@ export type ScoringTask = TaskStart &
   );
 
 export type ScoringResult =
-  | { ok: true; kind: 'check'; polygons: number; vertices: number }
+  | { ok: true; kind: 'check'; polygons: number; vertices: number; warnings: string[] }
   | { ok: true; kind: 'dice'; metrics: DiceMetrics }
   // Coded errors cross the thread boundary as data: structured clone drops an Error's own fields.
   | { ok: false; code: ErrorCode; message: string };

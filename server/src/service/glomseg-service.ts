@@ -284,21 +284,23 @@ export class DomainGlomsegService implements GlomsegService {
       };
       // Every bound that depends on the slide is checked here, counted not listed, before any parsing or inference.
       assertTileBudget(countTilesInRect(grid, region), this.limits, `region ${region.width} x ${region.height} at ${grid.mppAssumed} um/px`);
-      if (params.annotations?.content) assertDiceGrid(region, diceTile.tileWidth, diceTile.tileHeight, this.limits);
+      if (params.annotations) assertDiceGrid(region, diceTile.tileWidth, diceTile.tileHeight, this.limits);
       // Row by row: neighbouring tiles share the slide's own tiles, which the decoded-tile cache then reuses.
       const tiles = tilesInRect(grid, region).sort((a, b) => a.row - b.row || a.col - b.col);
-      // Parse and bound the ground truth (off the serving thread) before any inference, so bad annotations fail fast.
-      const truth: TruthInput | undefined = params.annotations?.content
+      // Read the ground truth as scoring will (off the serving thread) before any inference, so bad annotations fail
+      // fast. Annotations sent empty are refused there, not taken for "none".
+      const truth: TruthInput | undefined = params.annotations
         ? {
             content: params.annotations.content,
             format: params.annotations.format,
             name: params.annotations.name ?? source.metadata.name,
             width: grid.slideWidth,
             height: grid.slideHeight,
+            classes: params.annotations.classes,
             budget: this.limits,
           }
         : undefined;
-      if (truth) await this.options.scoring.checkAnnotations(truth, signal);
+      const warnings = truth ? (await this.options.scoring.checkAnnotations(truth, signal)).warnings : [];
       const reading = await this.readingFor(context, params, signal);
 
       const pieces = [];
@@ -346,6 +348,7 @@ export class DomainGlomsegService implements GlomsegService {
           grid,
           elapsedMs: performance.now() - started,
           totalTimings,
+          warnings,
         },
       } as ScoreEvent;
     });

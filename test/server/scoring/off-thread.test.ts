@@ -122,7 +122,7 @@ describe('ScoringPool', () => {
       setImmediate(() => controller.abort());
       await expect(scoring).rejects.toMatchObject({ code: 'CANCELLED' });
       // The pool still works after its worker was stopped.
-      expect(await pool.checkAnnotations(truth(geoJsonOf(manySquares(3))), new AbortController().signal)).toEqual({ polygons: 3, vertices: 12 });
+      expect(await pool.checkAnnotations(truth(geoJsonOf(manySquares(3))), new AbortController().signal)).toEqual({ polygons: 3, vertices: 12, warnings: [] });
     } finally {
       await pool.close();
     }
