@@ -19,7 +19,6 @@ export interface ParseAnnotationsOptions {
   height?: number;
 }
 
-function invalid(message: string): GlomsegError {
 /** One shape of an annotation file: its polygon, the class the file gives it, and where it is, for messages. */
 export interface AnnotationShape {
   polygon: Polygon;
@@ -32,16 +31,17 @@ export interface AnnotationShape {
   where: string;
 }
 
+function invalid(message: string): GlomsegError {
   return new GlomsegError('INVALID_ARGUMENT', message);
 }
 
-export function parseAnnotations(content: string, options: ParseAnnotationsOptions = {}): Polygon[] {
 /** The polygons of an annotation file, whatever their class (see `parseAnnotationShapes`). */
-  const text = content.replace(/^\uFEFF/, '').trim();
+export function parseAnnotations(content: string, options: ParseAnnotationsOptions = {}): Polygon[] {
   return parseAnnotationShapes(content, options).map((shape) => shape.polygon);
 }
 
 export function parseAnnotationShapes(content: string, options: ParseAnnotationsOptions = {}): AnnotationShape[] {
+  const text = content.replace(/^\uFEFF/, '').trim();
   if (text === '') throw invalid(content === '' ? 'the annotation file is empty (0 bytes)' : 'the annotation file is empty (only white space)');
   let format = options.format ?? 'auto';
   let json: unknown;
@@ -110,8 +110,8 @@ function parseGeoJson(json: unknown): AnnotationShape[] {
   features.forEach((feature, index) => {
     const where = Array.isArray(json) || (isObject(json) && json.type === 'FeatureCollection') ? `feature ${index}` : 'the GeoJSON object';
     if (!isObject(feature)) throw invalid(`${where} is not a JSON object`);
-    if (feature.type === 'Feature') {
     const polygons: Polygon[] = [];
+    if (feature.type === 'Feature') {
       if (feature.geometry === null) return; // GeoJSON allows features without geometry
       addGeometry(feature.geometry, where, polygons);
     } else if (typeof feature.type === 'string') {
@@ -119,9 +119,9 @@ function parseGeoJson(json: unknown): AnnotationShape[] {
     } else {
       throw invalid(`${where} has no GeoJSON "type"`);
     }
-  });
     const label = feature.type === 'Feature' ? geoJsonClass(feature.properties) : undefined;
     for (const polygon of polygons) shapes.push({ polygon, where, ...(label ? { label } : {}) });
+  });
   return shapes;
 }
 
@@ -165,12 +165,12 @@ function toRing(points: unknown, where: string): Ring {
     if (!Array.isArray(point) || point.length < 2 || !Number.isFinite(point[0]) || !Number.isFinite(point[1])) {
       throw invalid(`${where} point ${i} is not an [x, y] pair of numbers: ${JSON.stringify(point)?.slice(0, 60)}`);
     }
-    return [point[0] as number, point[1] as number];
     // Slide coordinates are level-0 pixels: far beyond any slide is a wrong unit or a broken file, and past this
     // the areas and boxes computed from it lose their meaning.
     if (Math.abs(point[0]) > MAX_COORDINATE || Math.abs(point[1]) > MAX_COORDINATE) {
       throw invalid(`${where} point ${i} (${point[0]}, ${point[1]}) is beyond +-${MAX_COORDINATE} pixels; coordinates are level-0 slide pixels`);
     }
+    return [point[0] as number, point[1] as number];
   });
   return openAndDedupe(ring);
 }
@@ -194,8 +194,8 @@ function parseLabelme(json: unknown): AnnotationShape[] {
   json.shapes.forEach((shape, index) => {
     const where = `labelme shape ${index}`;
     if (!isObject(shape)) throw invalid(`${where} is not a JSON object`);
-    const type = shape.shape_type ?? 'polygon';
     const label = typeof shape.label === 'string' && shape.label.trim() ? { label: shape.label.trim() } : {};
+    const type = shape.shape_type ?? 'polygon';
     if (type !== 'polygon' && type !== 'rectangle') return; // points, lines, circles: not scored
     const points = toRing(shape.points, where);
     if (type === 'rectangle') {
