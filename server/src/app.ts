@@ -20,6 +20,8 @@ import { METRICS_CONTENT_TYPE, ServerMetrics } from './metrics/server-metrics.js
 export interface GlomsegAppOptions {
   host?: string;
   grpcPort?: number;
+  /** A plaintext port serving only grpc.health.v1, for probes that speak no TLS (grpc/health-port.ts). */
+  healthPort?: number;
   /** HTTP port for the viewer and gRPC-Web; false: no HTTP server. */
   httpPort?: number | false;
   httpHost?: string;
@@ -88,6 +90,7 @@ export class GlomsegApp {
         writeStallMs: limits.maxWriteStallMs,
         requestBytes,
         connections: options.connections,
+        healthPort: options.healthPort,
         interceptors: [metrics.grpcInterceptor()],
       }).catch((error) => {
         throw portInUse(error, 'gRPC', options.host ?? '127.0.0.1', options.grpcPort, '--port');

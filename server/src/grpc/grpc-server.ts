@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS } from '../validation/limits.js';
 import type { ServingSecurity } from '../security/serving-security.js';
 import { authInterceptor } from './auth-interceptor.js';
 import { ConnectionGate, type ConnectionGateStats } from './connection-gate.js';
+import { HealthPort } from './health-port.js';
 import { grpcJsEdge } from './grpc-js-edge.js';
 import { requestByteAdmission } from './request-byte-admission.js';
 import { RequestByteBudget } from '../validation/request-byte-budget.js';
@@ -44,12 +45,17 @@ export interface GrpcServerOptions {
   requestBytes?: RequestByteBudget;
   security?: ServingSecurity;
   connections?: GrpcConnectionOptions;
+  /** Also serve grpc.health.v1 alone, in plaintext, on this port (health-port.ts); 0: any free port. */
+  healthPort?: number;
   /** Run first on every call, health included (metrics). */
   interceptors?: grpc.ServerInterceptor[];
   log?: (message: string) => void;
 }
 
 export class GrpcServer {
+  /** The plaintext health-only port, when asked for. */
+  healthPort?: HealthPort;
+
   private constructor(
     private readonly server: grpc.Server,
     readonly address: string,
@@ -116,7 +122,15 @@ export class GrpcServer {
       inject: (socket) => injector.injectConnection(socket),
     });
     const address = `${host.includes(':') ? `[${host}]` : host}:${gate.port}`;
-    return new GrpcServer(server, address, gate.port, health, drainer, options.log ?? (() => {}), gate);
+    const grpcServer = new GrpcServer(server, address, gate.port, health, drainer, options.log ?? (() => {}), gate);
+    if (options.healthPort !== undefined) {
+      grpcServer.healthPort = await HealthPort.listen({ health, host, port: options.healthPort }).catch(async (error) => {
+        await grpcServer.close(0);
+        throw error;
+      });
+      log(`health checks (grpc.health.v1 only, plaintext) on ${grpcServer.healthPort.address}`);
+    }
+    return grpcServer;
   }
 
   /**
@@ -144,5 +158,7 @@ export class GrpcServer {
     });
     this.gate.destroyAll();
     await gateClosed;
+    // Last: 'liveness' answers SERVING until the process is done.
+    this.healthPort?.close();
   }
 }
