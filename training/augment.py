@@ -223,3 +223,43 @@ def blur_noise_jitter(x, gen, blur_prob=0.25, noise_prob=0.3):
             sigma = torch.rand(1, generator=gen).item() * 10 / 255
             out[i] = out[i] + sigma * torch.randn(out[i].shape, generator=gen)
     return out.clamp(0, 1)
+
+
+def domain_views(x, gen, grey_prob=0.2, mix_prob=0.5):
+    """What makes H&E and pale PAS look alike to the net (`--domain-views`), on crops after stain normalisation (the
+    normalised look still differs between stains and labs): per crop, on `mix_prob` of them the stain amounts are
+    mixed and rotated in optical density (HED: each stain takes up to 30 % of another's amount, the H-E plane turns
+    by up to +-25 degrees, so eosin pink and PAS magenta trade places with haematoxylin blue); then strong brightness
+    (x0.7-1.35), contrast (x0.55-1.7) and gamma (0.5-2); and `grey_prob` of the crops become one grey level: the
+    luminance, one RGB channel, or the haematoxylin or the counterstain amount alone. x: N,3,H,W in [0, 1]."""
+    n = x.shape[0]
+
+    def u(lo, hi, *shape):
+        return lo + (hi - lo) * torch.rand(n, *shape, generator=gen)
+
+    od = -torch.log(x.clamp(min=1.0 / 255))
+    hed = torch.einsum('nchw,cd->ndhw', od, HED_FROM_RGB)
+    mix = torch.eye(3).expand(n, 3, 3) + u(-0.3, 0.3, 3, 3) * (1 - torch.eye(3))
+    angle = u(-25, 25) * math.pi / 180
+    turn = torch.eye(3).repeat(n, 1, 1)
+    turn[:, 0, 0], turn[:, 0, 1], turn[:, 1, 0], turn[:, 1, 1] = angle.cos(), -angle.sin(), angle.sin(), angle.cos()
+    mixing = (torch.rand(n, generator=gen) < mix_prob).view(n, 1, 1).float()
+    m = mixing * (mix @ turn) + (1 - mixing) * torch.eye(3)
+    mixed = torch.einsum('ndhw,nde->nehw', hed, m).clamp(min=0)
+    y = torch.exp(-torch.einsum('ndhw,dc->nchw', mixed, RGB_FROM_HED)).clamp(0, 1)
+    view = lambda t: t.view(n, 1, 1, 1)  # noqa: E731
+    y = y ** view(_log_uniform(n, 0.5, 2.0, gen))
+    y = ((y * view(u(0.7, 1.35)) - 0.6) * view(_log_uniform(n, 0.55, 1.7, gen)) + 0.6).clamp(0, 1)
+    grey = torch.rand(n, generator=gen) < grey_prob
+    which = torch.randint(0, 6, (n,), generator=gen)
+    for i in torch.nonzero(grey).flatten().tolist():
+        k = int(which[i])
+        if k == 0:
+            g = 0.299 * y[i, 0] + 0.587 * y[i, 1] + 0.114 * y[i, 2]
+        elif k < 4:
+            g = y[i, k - 1]
+        else:  # one stain's amount alone, as the grey level a pale slide of that stain would give
+            stain_od = torch.einsum('chw,c->hw', -torch.log(y[i].clamp(min=1.0 / 255)), HED_FROM_RGB[:, k - 4])
+            g = torch.exp(-stain_od.clamp(min=0) * 1.5).clamp(0, 1)
+        y[i] = g.expand(3, -1, -1)
+    return y

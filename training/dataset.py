@@ -145,3 +145,34 @@ def min_glomerulus_area(data_dir, tile_ids, border=2.0):
             a = polygon_area(p)
             best = a if best is None else min(best, a)
     return best
+
+
+def load_other_labs(folder, model_mpp, limit=0):
+    """A validation set of other labs' images (other-labs/<set>: tiles.csv with tile_id, um_per_px; <id>.png and
+    <id>.geojson polygons in image pixels) at the model's um/px: images box-resampled, masks rasterised at full
+    resolution and area-resampled to covered fractions. For validation and model choice only, never for training.
+    Returns (ids, uint8 HxWx3 arrays, float32 HxW masks)."""
+    with open(os.path.join(folder, 'tiles.csv'), newline='') as f:
+        rows = list(csv.DictReader(f))
+    if limit:
+        rows = rows[:limit]
+    ids, images, masks = [], [], []
+    for row in rows:
+        img = Image.open(os.path.join(folder, f"{row['tile_id']}.png")).convert('RGB')
+        factor = model_mpp / float(row['um_per_px'])
+        size = (int(round(img.width / factor)), int(round(img.height / factor)))
+        mask = Image.new('L', img.size, 0)
+        draw = ImageDraw.Draw(mask)
+        with open(os.path.join(folder, f"{row['tile_id']}.geojson")) as f:
+            features = json.load(f)['features']
+        for feature in features:
+            geometry = feature['geometry']
+            shells = [geometry['coordinates']] if geometry['type'] == 'Polygon' else geometry['coordinates']
+            for rings in shells:
+                draw.polygon([(float(x), float(y)) for x, y in rings[0]], fill=255, outline=255)
+                for hole in rings[1:]:
+                    draw.polygon([(float(x), float(y)) for x, y in hole], fill=0, outline=0)
+        ids.append(row['tile_id'])
+        images.append(np.asarray(img.resize(size, Image.BOX), dtype=np.uint8))
+        masks.append(np.asarray(mask.resize(size, Image.BOX), dtype=np.float32) / 255.0)
+    return ids, images, masks
