@@ -211,6 +211,11 @@ export async function buildStageInto(options: {
   return { appDir: options.outDir, runtime: runtimeOf(final), npmCiPlan, steps };
 }
 
+/** The final stage's user, environment, folder and commands: how the image starts. */
+export async function imageRuntime(containerfile: string): Promise<RuntimeSpec> {
+  return runtimeOf(stagesOf(await readFile(containerfile, 'utf8')).at(-1)!);
+}
+
 function runtimeOf(final: Stage): RuntimeSpec {
   const spec: Partial<RuntimeSpec> & { env: Record<string, string>; exposed: number[] } = { env: {}, exposed: [] };
   for (const instruction of final.instructions) {

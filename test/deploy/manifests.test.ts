@@ -1,13 +1,16 @@
 /**
  * deploy/ as users run it: every Kubernetes manifest validated against the Kubernetes API schemas
- * (kubernetes-models), and checked for what this deployment depends on: GPU requests, gRPC health probes on the
- * ports the server listens on, a headless Service, an Indexed Job whose --shard count is its completions, the
- * Envoy gRPC-Web route to the headless Service, and a non-root image with the model and a health check.
+ * (kubernetes-models), and checked for what this deployment depends on: a CPU Deployment for the CPU image and a
+ * GPU overlay (deploy/kubernetes-gpu, its patches applied here) for the CUDA one, gRPC health probes on the
+ * plaintext health port, a headless Service, an Indexed Job whose --shard count is its completions and that
+ * presents the servers' token and CA, the Envoy gRPC-Web route to the headless Service over TLS, and a non-root
+ * image with the model and a health check. server-manifest.test.ts runs the server as the manifests render it.
  */
 import { describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
+import { applyPatch, type Operation } from 'fast-json-patch';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -18,8 +21,10 @@ import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 
 const SERVICE_NAME = Glomseg.typeName;
 import { REPO_ROOT } from '../helpers/paths.js';
+import { fileSource } from './pod-render.js';
 
 const KUBE = path.join(REPO_ROOT, 'deploy', 'kubernetes');
+const GPU_OVERLAY = path.join(REPO_ROOT, 'deploy', 'kubernetes-gpu');
 
 /** Kubernetes kinds → their schema-validated models: a kind not listed here fails the test. */
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
@@ -71,18 +76,34 @@ describe('deploy/kubernetes', () => {
     expect(kustomization.resources).not.toContain('cohort-merge-job.yaml'); // it runs after the cohort, by hand
   });
 
-  it('serves from GPU pods with gRPC health probes, behind a headless Service, draining within the grace period', async () => {
+  it('serves on CPU like the default image, probed on the plaintext health port, behind a headless Service, draining within the grace period', async () => {
     const docs = await manifests();
     const deployment = find(docs, 'Deployment', 'glomseg-server');
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
-    expect(container.resources.requests['nvidia.com/gpu']).toBe('1');
-    expect(container.resources.limits['nvidia.com/gpu']).toBe('1');
+    // The default image carries ONNX Runtime's CPU provider only (ONNXRUNTIME_NODE_INSTALL=skip): no GPU asked for.
+    const containerfile = await readFile(path.join(REPO_ROOT, 'deploy', 'Containerfile'), 'utf8');
+    expect(/^ARG ONNXRUNTIME_NODE_INSTALL=(\S+)$/m.exec(containerfile)?.[1]).toBe('skip');
+    for (const pods of docs.filter(({ doc }) => doc.spec?.template?.spec).map(({ doc }) => doc.spec.template.spec)) {
+      for (const c of pods.containers) expect(JSON.stringify(c.resources ?? {})).not.toMatch(/gpu/i);
+      expect(JSON.stringify(pods.tolerations ?? [])).not.toMatch(/gpu/i);
+    }
+    expect(flag(container.args, 'device')).toBe('cpu');
     const grpcPort = Number(flag(container.args, 'port'));
+    const healthPort = Number(flag(container.args, 'health-port'));
     expect(container.ports.find((p: any) => p.name === 'grpc').containerPort).toBe(grpcPort);
-    expect(container.readinessProbe.grpc).toEqual({ port: grpcPort, service: SERVICE_NAME });
-    expect(container.livenessProbe.grpc).toEqual({ port: grpcPort, service: LIVENESS_SERVICE });
-    expect(container.startupProbe.grpc.port).toBe(grpcPort);
+    expect(container.ports.find((p: any) => p.name === 'health').containerPort).toBe(healthPort);
+    // The kubelet's gRPC probes speak no TLS: they ask the health port, which serves health alone in plaintext.
+    expect(container.readinessProbe.grpc).toEqual({ port: healthPort, service: SERVICE_NAME });
+    expect(container.livenessProbe.grpc).toEqual({ port: healthPort, service: LIVENESS_SERVICE });
+    expect(container.startupProbe.grpc).toEqual({ port: healthPort, service: LIVENESS_SERVICE });
+    // Token and TLS from Secrets, the public host name from the ConfigMap (server-manifest.test.ts runs them).
+    for (const [file, secret] of [['auth-token-file', 'glomseg-auth'], ['tls-cert', 'glomseg-tls'], ['tls-key', 'glomseg-tls']]) {
+      expect(fileSource(pod, container, flag(container.args, file)!).volume.secret?.secretName, file).toBe(secret);
+    }
+    expect(flag(container.args, 'allowed-host')).toBe('$(GLOMSEG_PUBLIC_HOST)');
+    const hostRef = container.env.find((e: any) => e.name === 'GLOMSEG_PUBLIC_HOST').valueFrom.configMapKeyRef;
+    expect(find(docs, 'ConfigMap', hostRef.name).data[hostRef.key]).toMatch(/^[a-z0-9.-]+$/);
     expect(Number(flag(container.args, 'shutdown-grace'))).toBeLessThan(pod.terminationGracePeriodSeconds);
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     // The args parse as the real CLI's serve command.
@@ -109,6 +130,10 @@ describe('deploy/kubernetes', () => {
     const server = flag(container.args, 'server')!;
     const service = find(docs, 'Service', 'glomseg-headless');
     expect(server).toBe(`dns:///${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${service.spec.ports[0].port}`);
+    // The servers want TLS and a token: the Job presents the first token of their Secret and trusts their CA.
+    const pod = job.spec.template.spec;
+    expect(fileSource(pod, container, flag(container.args, 'token-file')!)).toMatchObject({ key: 'tokens', volume: { secret: { secretName: 'glomseg-auth' } } });
+    expect(fileSource(pod, container, flag(container.args, 'tls-ca')!)).toMatchObject({ key: 'ca.crt', volume: { secret: { secretName: 'glomseg-tls' } } });
     const list = find(docs, 'ConfigMap', 'glomseg-cohort');
     expect(container.volumeMounts.find((m: any) => m.name === 'cohort').mountPath).toBe(path.dirname(flag(container.args, 'list')!));
     expect(list.data[path.basename(flag(container.args, 'list')!)]).toMatch(/^s3:\/\//m);
@@ -116,7 +141,7 @@ describe('deploy/kubernetes', () => {
     expect(merge.spec.template.spec.containers[0].args[0]).toBe('merge');
   });
 
-  it('routes gRPC-Web from Envoy to every server pod', async () => {
+  it('routes gRPC-Web from Envoy to every server pod, over TLS checked against the servers\' CA and name', async () => {
     const envoy = parse(await readFile(path.join(KUBE, 'envoy', 'envoy.yaml'), 'utf8'));
     const hcm = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
     expect(hcm.http_filters.map((f: any) => f.name)).toEqual(['envoy.filters.http.grpc_web', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
@@ -130,6 +155,48 @@ describe('deploy/kubernetes', () => {
     const docs = await manifests();
     const deployment = find(docs, 'Deployment', 'glomseg-envoy');
     expect(deployment.spec.template.spec.volumes[0].configMap.name).toBe(parse(await readFile(path.join(KUBE, 'kustomization.yaml'), 'utf8')).configMapGenerator[0].name);
+    // Both clusters speak TLS to the servers, for the headless Service's name, trusting the CA in glomseg-tls.
+    const [envoyContainer] = deployment.spec.template.spec.containers;
+    for (const upstream of envoy.static_resources.clusters) {
+      const tls = upstream.transport_socket.typed_config;
+      expect(tls['@type']).toMatch(/UpstreamTlsContext$/);
+      expect(tls.sni).toBe(address.address);
+      expect(tls.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([{ san_type: 'DNS', matcher: { exact: address.address } }]);
+      const caFile = tls.common_tls_context.validation_context.trusted_ca.filename;
+      expect(fileSource(deployment.spec.template.spec, envoyContainer, caFile)).toMatchObject({ key: 'ca.crt', volume: { secret: { secretName: 'glomseg-tls' } } });
+    }
+    // It answers to the public name alone and forwards it as Host: the name the servers allow.
+    expect(hcm.strip_any_host_port).toBe(true);
+    expect(hcm.route_config.virtual_hosts[0].domains).toEqual([find(docs, 'ConfigMap', 'glomseg-public').data.host]);
+  });
+
+  it('has a GPU overlay whose servers ask for a GPU and run the CUDA image on it', async () => {
+    const overlay = parse(await readFile(path.join(GPU_OVERLAY, 'kustomization.yaml'), 'utf8'));
+    expect(overlay.resources.map((r: string) => path.resolve(GPU_OVERLAY, r))).toEqual([KUBE]);
+    const docs = (await manifests()).map(({ doc }) => doc);
+    // Kustomize's JSON 6902 patches, applied as it applies them (its 'test' operations included).
+    for (const { target, patch } of overlay.patches) {
+      const matching = docs.filter((d) => d.kind === target.kind && d.metadata.name === target.name && d.apiVersion === `${target.group ? `${target.group}/` : ''}${target.version}`);
+      expect(matching, JSON.stringify(target)).toHaveLength(1);
+      applyPatch(matching[0], parse(patch) as Operation[], true, true);
+    }
+    const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'glomseg-server');
+    expect(() => validate(deployment)).not.toThrow();
+    const pod = deployment.spec.template.spec;
+    const [container] = pod.containers;
+    expect(container.resources.requests['nvidia.com/gpu']).toBe('1');
+    expect(container.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(pod.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    expect(flag(container.args, 'device')).toBe('cuda');
+    // The CUDA image the docs say how to build.
+    const tag = container.image.split(':').at(-1);
+    expect(tag).toMatch(/cuda12$/);
+    expect(await readFile(path.join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8')).toMatch(new RegExp(`ONNXRUNTIME_NODE_INSTALL=cuda12[^\\n]*\\n?[^\\n]*:${tag}`));
+    const program = buildProgram();
+    const serve = program.commands.find((c) => c.name() === 'serve')!;
+    serve.action(() => {});
+    await program.parseAsync(['node', 'glomseg', ...container.args]);
+    expect(serve.opts().device).toBe('cuda');
   });
 });
 
