@@ -7,6 +7,7 @@
 import { MAX_COORDINATE, type GlomerulusPolygon, type Polygon, type Ring } from './geometry.js';
 import { GlomsegError } from './errors.js';
 import { rleToPolygons } from './rle.js';
+import type { TileGrid } from './tile-grid.js';
 
 export type AnnotationFormat = 'auto' | 'geojson' | 'labelme' | 'rle-csv';
 
@@ -287,6 +288,11 @@ export interface QuPathExportOptions {
   color?: [number, number, number];
   /** Level-0 um/px, so areas are written in um^2 as QuPath names them; without it, in px^2. */
   mpp?: number;
+  /**
+   * Where `mpp` came from (TileGrid.mppSource). When neither the slide file nor the user stated it, each object also
+   * carries the pixel size its area rests on (UNSTATED_MPP), so an area from an assumed scale is not taken for a measured one.
+   */
+  mppSource?: TileGrid['mppSource'];
   /** Mixed into each object's id (e.g. the slide name), so the same glomerulus of two slides gets two ids. */
   idScope?: string;
 }
@@ -301,7 +307,10 @@ export interface GeoJsonFeatureCollection {
     properties: {
       objectType: 'annotation' | 'detection';
       classification: { name: string; color: [number, number, number] };
-      /** Named as QuPath names them, units included: "Area µm^2" (or "Area px^2"), "Mean probability". */
+      /**
+       * Named as QuPath names them, units included: "Area µm^2" (or "Area px^2"), "Mean probability"; and "Assumed µm/px"
+       * or "Estimated µm/px" when the area rests on a pixel size no one stated.
+       */
       measurements: Record<string, number>;
     };
   }>;
@@ -328,11 +337,15 @@ export function stableUuid(text: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** The measurement that states the pixel size behind "Area µm^2", by where it came from, when no one stated it. */
+export const UNSTATED_MPP: Partial<Record<TileGrid['mppSource'], string>> = { 'model-default': 'Assumed µm/px', estimated: 'Estimated µm/px' };
+
 /** Predicted polygons as QuPath GeoJSON: detections (by default) of class "Glomerulus (predicted)", with ids and units. */
 export function toQuPathGeoJson(polygons: readonly GlomerulusPolygon[], options: QuPathExportOptions = {}): GeoJsonFeatureCollection {
   const name = options.className ?? PREDICTED_CLASS.name;
   const color = options.color ?? PREDICTED_CLASS.color;
   const mpp = options.mpp && options.mpp > 0 ? options.mpp : undefined;
+  const unstated = mpp && options.mppSource ? UNSTATED_MPP[options.mppSource] : undefined;
   return {
     type: 'FeatureCollection',
     features: polygons.map((polygon) => {
@@ -346,6 +359,7 @@ export function toQuPathGeoJson(polygons: readonly GlomerulusPolygon[], options:
           classification: { name, color: [color[0], color[1], color[2]] as [number, number, number] },
           measurements: {
             ...(mpp ? { 'Area µm^2': polygon.area * mpp * mpp } : { 'Area px^2': polygon.area }),
+            ...(unstated ? { [unstated]: mpp } : {}),
             'Mean probability': polygon.meanProbability,
           },
         },

@@ -177,6 +177,13 @@ describe('export', () => {
     { exterior: [[0, 0], [10, 0], [10, 10], [0, 10]], holes: [[[2, 2], [2, 4], [4, 4], [4, 2]]], area: 96, meanProbability: 0.8, touches: [] },
   ];
 
+  it('marks areas from a pixel size the slide file did not record: Assumed or Estimated µm/px beside Area µm^2', () => {
+    const measurements = (mppSource?: 'file' | 'request' | 'estimated' | 'model-default') => toQuPathGeoJson(polygons, { mpp: 0.5, mppSource }).features[0].properties.measurements;
+    expect(measurements('model-default')).toEqual({ 'Area µm^2': 24, 'Assumed µm/px': 0.5, 'Mean probability': 0.8 });
+    expect(measurements('estimated')).toEqual({ 'Area µm^2': 24, 'Estimated µm/px': 0.5, 'Mean probability': 0.8 });
+    for (const stated of ['file', 'request', undefined] as const) expect(measurements(stated)).toEqual({ 'Area µm^2': 24, 'Mean probability': 0.8 });
+  });
+
   it('writes QuPath GeoJSON detections with closed rings, a uuid, their own class and measurements with units', () => {
     const collection = toQuPathGeoJson(polygons, { mpp: 0.5, idScope: 'slide-a' });
     expect(collection.type).toBe('FeatureCollection');

@@ -9,7 +9,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
+import { toQuPathGeoJson, toRleCsv, type QuPathExportOptions } from '@glomseg/shared/annotations.js';
 import { encodePolygonsRle } from '@glomseg/shared/rle.js';
 import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
@@ -168,7 +168,8 @@ export class BatchOutput {
   async recordDone(result: SlideResult, polygons: readonly GlomerulusPolygon[], objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {
     const entry = this.manifest.slides[result.slide];
     if (entry?.status === 'done') return;
-    const geojson = toQuPathGeoJson(polygons, { mpp: result.scale?.mpp, idScope: result.name, objectType });
+    const mppSource = result.scale?.source as QuPathExportOptions['mppSource'];
+    const geojson = toQuPathGeoJson(polygons, { mpp: result.scale?.mpp, mppSource, idScope: result.name, objectType });
     await writeFileAtomic(path.join(this.out, `${result.name}.geojson`), `${JSON.stringify(geojson)}\n`);
     await writeFileAtomic(path.join(this.out, `${result.name}${RESULT_SUFFIX}`), `${JSON.stringify(result)}\n`);
     this.manifest.slides[result.slide] = { name: result.name, status: 'done', attempts: Math.max(1, entry?.attempts ?? 0) };

@@ -10,7 +10,7 @@ import { GLOMERULUS_CLASSES } from '@glomseg/shared/ground-truth.js';
 import { describeCallError } from '@glomseg/api/error-codes.js';
 import { modelFromProto, slideInfoFromProto } from '@glomseg/api/from-proto.js';
 import { connectGlomseg, type GlomsegConnection } from './grpc-client.js';
-import { expandSlideArguments, runScore } from './score-command.js';
+import { defaultProgress, expandSlideArguments, PROGRESS_MODES, runScore } from './score-command.js';
 import { batchSettingsOf, planBatch } from './score-batch.js';
 import { BatchConflictError } from './batch-manifest.js';
 import { parseShard } from './shard.js';
@@ -190,7 +190,13 @@ export function buildProgram(): Command {
         .default('auto'),
     )
     .option('--include-background', 'also infer tiles that show no tissue (default: skip them)', false)
-    .option('--json', 'JSON lines instead of a progress bar', false)
+    .addOption(
+      new Option(
+        '--progress <mode>',
+        'what to write while scoring: bar (progress bars on stderr), json (JSON lines on stdout: start, progress, result, error, retry; the table then goes to stderr) or none (failures only, on stderr) (default: bar when stderr is a terminal, else none)',
+      ).choices(PROGRESS_MODES),
+    )
+    .addOption(new Option('--json', 'the same as --progress json').conflicts('progress'))
     .option('--list <file>', 'more slides, one per line (file paths, slide ids or URLs; # comments)')
     .option('--parallel <n>', 'slides scored at once (spread over the servers)', (v) => Math.round(positiveNumber(v)), 1)
     .option('--attempts <n>', 'tries per slide when its server goes away', (v) => Math.round(positiveNumber(v)), DEFAULT_RETRY.maxAttempts)
@@ -236,7 +242,7 @@ export function buildProgram(): Command {
             region: opts.region,
             stainNormalization: opts.stainNormalization,
             includeBackground: opts.includeBackground,
-            json: opts.json,
+            progress: opts.json ? 'json' : (opts.progress ?? defaultProgress()),
             parallel: opts.parallel,
             retry: { ...DEFAULT_RETRY, maxAttempts: opts.attempts },
             qupathObjects: opts.qupathObjects,

@@ -1,6 +1,7 @@
 /** What a slide argument is (a file path, a server's slide id, or a URL) and the name its outputs take. */
 import path from 'node:path';
 import { isSlideUrl } from '../slides/slide-url-policy.js';
+import { slideStem } from '../slides/slide-name.js';
 
 export { isSlideUrl };
 
@@ -14,5 +15,5 @@ export function slideNameOf(slide: string): string {
       // not a parseable URL: the server will say so; name it as given
     }
   }
-  return base.replace(/\.ome\.tiff?$/i, '').replace(/\.[^.]+$/, '');
+  return slideStem(base);
 }

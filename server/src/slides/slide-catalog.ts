@@ -28,6 +28,7 @@ import { readWholeLevel, type RegionRequest, type RgbImage, type SlideMetadata, 
 import { GeoTiffSlideSource } from './geotiff-slide-source.js';
 import { ImageFileSlideSource } from './image-file-slide-source.js';
 import { isSlideUrl, SlideUrlPolicy } from './slide-url-policy.js';
+import { slideStem } from './slide-name.js';
 import { presignS3Url } from './s3-url.js';
 
 /** File name endings listed as slides (`.ome.tif(f)` is covered by `.tif(f)`). */
@@ -51,6 +52,7 @@ export interface SlideCatalogOptions {
 
 export interface CatalogSlide {
   id: string;
+  /** The file name without extension (proto SlideSummary.name). */
   name: string;
   fileSize: number;
   /** Resolved absolute path of the file. */
@@ -172,7 +174,7 @@ export class SlideCatalog {
     const slides = [...(signal ? await abortable(walked, signal) : await walked)];
     for (const [id, real] of this.files) {
       const info = await stat(real).catch(() => undefined);
-      if (info?.isFile()) slides.push({ id, name: path.basename(real), fileSize: info.size, path: real });
+      if (info?.isFile()) slides.push({ id, name: slideStem(path.basename(real)), fileSize: info.size, path: real });
     }
     return slides.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
@@ -217,7 +219,7 @@ export class SlideCatalog {
         if (!real || !isInside(folder.root, real)) continue;
         const info = await stat(real).catch(() => undefined);
         if (!info?.isFile()) continue;
-        slides.push({ id: folder.prefix + relative.split(path.sep).join('/'), name: path.basename(relative), fileSize: info.size, path: real });
+        slides.push({ id: folder.prefix + relative.split(path.sep).join('/'), name: slideStem(path.basename(relative)), fileSize: info.size, path: real });
       }
     }
     return slides;

@@ -69,7 +69,9 @@ describe('glomseg score', () => {
     expect(geojson.features).toHaveLength(region.glomeruli);
     expect(geojson.features[0].properties.classification.name).toBe('Glomerulus (predicted)');
     expect(geojson.features[0].properties.objectType).toBe('detection');
-    expect(Object.keys(geojson.features[0].properties.measurements)).toEqual(['Area µm^2', 'Mean probability']);
+    // The region's file records no pixel size: its areas rest on the training scans' 0.5 um/px, and say so.
+    expect(region.scale).toMatchObject({ mpp: 0.5, source: 'model-default' });
+    expect(Object.keys(geojson.features[0].properties.measurements)).toEqual(['Area µm^2', 'Assumed µm/px', 'Mean probability']);
     expect(new Set(geojson.features.map((f: any) => f.id)).size).toBe(geojson.features.length);
     // No pinholes: a hole smaller than the smallest glomerulus is filled.
     expect(geojson.features.filter((f: any) => f.geometry.coordinates.length > 1)).toEqual([]);
@@ -111,5 +113,48 @@ describe('glomseg score', () => {
     const bad = await glomseg(['score', REGION, '--region', '1,2,3']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/x,y,width,height/);
+  });
+});
+
+/** What `score` writes while it runs is chosen with --progress, never by where stderr goes. */
+describe('glomseg score --progress', () => {
+  let app: GlomsegApp;
+  beforeAll(async () => {
+    app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+  const score = (...extra: string[]) => glomseg(['score', 'kidney-region-quarter.tif', '--server', app.grpcAddress, '--mpp', '2', ...extra]);
+  const jsonLines = (text: string) => text.split('\n').filter((line) => line.startsWith('{'));
+
+  it('says in --help what each mode writes where, and the default', async () => {
+    const { stdout } = await glomseg(['score', '--help']);
+    const help = stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--progress <mode> .*bar.*stderr.*json.*JSON lines on stdout.*none.*default: bar when stderr is a terminal, else none.*choices: "bar", "json", "none"/);
+    expect(help).toMatch(/--json +the same as --progress json/);
+  });
+
+  it('writes no JSON lines unless asked: by default with stderr not a terminal, and with none, stdout holds the table', async () => {
+    for (const run of [await score(), await score('--progress', 'none')]) {
+      expect(run.code).toBe(0);
+      expect(jsonLines(run.stdout)).toEqual([]);
+      expect(run.stdout).toMatch(/^slide +glomeruli +um\/px/m);
+    }
+  }, 240_000);
+
+  it('writes JSON lines on stdout with json (or --json), the table then on stderr', async () => {
+    for (const run of [await score('--progress', 'json'), await score('--json')]) {
+      expect(run.code).toBe(0);
+      const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['start', 'progress', 'result']));
+      expect(run.stderr).toMatch(/^slide +glomeruli +um\/px/m);
+    }
+  }, 240_000);
+
+  it('refuses --json beside another --progress (exit code 2)', async () => {
+    const { code, stderr } = await score('--json', '--progress', 'bar');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--json.*cannot be used with.*--progress/);
   });
 });

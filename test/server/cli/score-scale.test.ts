@@ -11,7 +11,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { EVAL_REGION, REPO_ROOT } from '../../helpers/paths.js';
+import { DATA, EVAL_REGION, REPO_ROOT } from '../../helpers/paths.js';
 
 const CLI = path.join(REPO_ROOT, 'server', 'src', 'cli', 'main.ts');
 const QUARTER = path.join(EVAL_REGION, 'kidney-region-quarter.tif');
@@ -61,5 +61,32 @@ describe('glomseg score on a slide without a recorded pixel size', () => {
     expect(result.scale).toEqual({ mpp: 2, source: 'request' });
     expect(result.glomeruli).toBeGreaterThan(45);
     expect(stderr).not.toContain('note:');
+  }, 240_000);
+});
+
+describe('glomseg score --out on a slide without a recorded pixel size', () => {
+  // A HuBMAP tile: a JPEG, so no recorded pixel size, and truly about 0.5 um/px, so the assumed scale finds glomeruli.
+  const TILE = path.join(DATA, 'hubmap-vu', 'tiles', '148.jpg');
+
+  it('marks each area computed from the assumed pixel size, and says so on stderr; a stated --mpp is not marked', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'glomseg-assumed-'));
+    try {
+      const { stderr } = await glomseg(['score', TILE, '--out', path.join(out, 'assumed'), '--json']);
+      const assumed = JSON.parse(await readFile(path.join(out, 'assumed', '148.geojson'), 'utf8'));
+      expect(assumed.features.length).toBeGreaterThan(0);
+      for (const feature of assumed.features) {
+        expect(feature.properties.measurements['Assumed µm/px']).toBe(0.5);
+        expect(feature.properties.measurements['Area µm^2']).toBeGreaterThan(0);
+      }
+      expect(stderr).toMatch(/note: 148: "Area µm\^2" in 148\.geojson .*assumes? 0\.50 µm\/px/);
+
+      const stated = await glomseg(['score', TILE, '--mpp', '0.5', '--out', path.join(out, 'stated'), '--json']);
+      const given = JSON.parse(await readFile(path.join(out, 'stated', '148.geojson'), 'utf8'));
+      expect(given.features.length).toBeGreaterThan(0);
+      for (const feature of given.features) expect(Object.keys(feature.properties.measurements)).toEqual(['Area µm^2', 'Mean probability']);
+      expect(stated.stderr).not.toContain('Area µm^2');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   }, 240_000);
 });
