@@ -5,6 +5,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import fg from 'fast-glob';
 import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
+import { UNSTATED_MPP } from '@glomseg/shared/annotations.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
@@ -34,7 +35,8 @@ export interface ScoreOptions {
   region?: { x: number; y: number; width: number; height: number };
   stainNormalization?: StainNormalizationChoice;
   includeBackground?: boolean;
-  json: boolean;
+  /** What to write while scoring (PROGRESS_MODES). */
+  progress: ProgressMode;
   /** Slides scored at once (each on whichever server the channel picks). */
   parallel?: number;
   retry?: RetryPolicy;
@@ -61,6 +63,18 @@ export interface SlideScore {
   scale?: { mpp: number; source: string; confidence?: number; note?: string };
   /** What the server left out of, or repaired in, the ground truth. */
   warnings?: string[];
+}
+
+/**
+ * What `score` writes while it runs: `bar`, progress bars on stderr; `json`, one JSON object a line on stdout (events
+ * start, progress, result, error, retry), the summary table then going to stderr; `none`, nothing but failures (on
+ * stderr). The default, bar on a terminal and none otherwise, never puts JSON on stdout unasked.
+ */
+export const PROGRESS_MODES = ['bar', 'json', 'none'] as const;
+export type ProgressMode = (typeof PROGRESS_MODES)[number];
+
+export function defaultProgress(stderrIsTerminal = process.stderr.isTTY === true): ProgressMode {
+  return stderrIsTerminal ? 'bar' : 'none';
 }
 
 const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'];
@@ -115,28 +129,47 @@ interface Reporter {
   stop(): void;
 }
 
-function createReporter(json: boolean): Reporter {
-  if (json || !process.stderr.isTTY) {
-    const line = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-    return {
-      start: (slide) => line({ event: 'start', slide }),
-      progress: (slide, done, total, etaMs, skipped, server) =>
-        line({ event: 'progress', slide, server, tilesDone: done, tilesTotal: total, tilesSkipped: skipped, etaMs: Math.round(etaMs) }),
-      finish: (s) => {
-        line(
-          s.ok
-            ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, scale: s.scale, ...(s.warnings?.length ? { warnings: s.warnings } : {}), elapsedMs: Math.round(s.elapsedMs ?? 0) }
-            : { event: 'error', slide: s.slide, error: s.error },
-        );
-        // A person reads stderr: failures are said there too, not only inside the machine-readable lines.
-        if (!s.ok) process.stderr.write(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
-      },
-      retry: (slide, attempt, error, delayMs) => line({ event: 'retry', slide, attempt, error, delayMs }),
-      stop: () => {},
-    };
-  }
+const REPORTERS: Record<ProgressMode, () => Reporter> = { json: jsonReporter, bar: barReporter, none: failuresOnlyReporter };
+
+function retryText(slide: string, attempt: number, error: string, delayMs: number): string {
+  return `${slideNameOf(slide)}: attempt ${attempt} failed (${error}); retrying in ${(delayMs / 1000).toFixed(1)} s\n`;
+}
+
+function failuresOnlyReporter(): Reporter {
+  return {
+    start: () => {},
+    progress: () => {},
+    finish: (s) => {
+      if (!s.ok) process.stderr.write(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
+    },
+    retry: (slide, attempt, error, delayMs) => process.stderr.write(`glomseg: ${retryText(slide, attempt, error, delayMs)}`),
+    stop: () => {},
+  };
+}
+
+function jsonReporter(): Reporter {
+  const line = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  return {
+    start: (slide) => line({ event: 'start', slide }),
+    progress: (slide, done, total, etaMs, skipped, server) =>
+      line({ event: 'progress', slide, server, tilesDone: done, tilesTotal: total, tilesSkipped: skipped, etaMs: Math.round(etaMs) }),
+    finish: (s) => {
+      line(
+        s.ok
+          ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, scale: s.scale, ...(s.warnings?.length ? { warnings: s.warnings } : {}), elapsedMs: Math.round(s.elapsedMs ?? 0) }
+          : { event: 'error', slide: s.slide, error: s.error },
+      );
+      // A person reads stderr: failures are said there too, not only inside the machine-readable lines.
+      if (!s.ok) process.stderr.write(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
+    },
+    retry: (slide, attempt, error, delayMs) => line({ event: 'retry', slide, attempt, error, delayMs }),
+    stop: () => {},
+  };
+}
+
+function barReporter(): Reporter {
   const bars = new cliProgress.MultiBar(
-    { format: '{slide} |{bar}| {value}/{total} tiles ({skipped} glass) | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+    { format: '{slide} |{bar}| {value}/{total} tiles ({skipped} glass) | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr, noTTYOutput: true },
     cliProgress.Presets.shades_classic,
   );
   const active = new Map<string, cliProgress.SingleBar>();
@@ -150,7 +183,7 @@ function createReporter(json: boolean): Reporter {
     finish: (s) => {
       if (!s.ok) bars.log(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
     },
-    retry: (slide, attempt, error, delayMs) => bars.log(`${slideNameOf(slide)}: attempt ${attempt} failed (${error}); retrying in ${(delayMs / 1000).toFixed(1)} s\n`),
+    retry: (slide, attempt, error, delayMs) => bars.log(retryText(slide, attempt, error, delayMs)),
     // Shows the cursor and turns line wrap back on (the bars hid and turned them off).
     stop: () => bars.stop(),
   };
@@ -228,7 +261,8 @@ function scaleCell(scale: SlideScore['scale']): string {
   return `${scale.mpp.toFixed(2)}${how}`;
 }
 
-function formatTable(scores: SlideScore[], overall: DiceMetrics | undefined): string {
+/** `wroteFiles`: the slides' GeoJSON files were written (--out), whose areas a note must qualify. */
+function formatTable(scores: SlideScore[], overall: DiceMetrics | undefined, wroteFiles = false): string {
   const rows = [['slide', 'glomeruli', 'um/px', 'global Dice', 'mean tile Dice', 'F1', 'time (s)', 'status']];
   const metricsRow = (m: DiceMetrics | undefined) => [m ? m.globalDice.toFixed(4) : '-', m ? m.meanTileDice.toFixed(4) : '-', m ? m.f1.toFixed(4) : '-'];
   for (const s of scores) {
@@ -249,6 +283,12 @@ function formatTable(scores: SlideScore[], overall: DiceMetrics | undefined): st
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
   const notes = scores.filter((s) => s.ok && s.scale?.note).map((s) => `note: ${slideNameOf(s.slide)}: ${s.scale!.note}`);
+  for (const s of wroteFiles ? scores : []) {
+    // The same scale sources toQuPathGeoJson marks on each object.
+    const measurement = s.ok && s.scale ? UNSTATED_MPP[s.scale.source as keyof typeof UNSTATED_MPP] : undefined;
+    const name = slideNameOf(s.slide);
+    if (measurement) notes.push(`note: ${name}: "Area µm^2" in ${name}.geojson (and the report's sizes) assumes ${s.scale!.mpp.toFixed(2)} µm/px, which no one stated; each object carries it as "${measurement}"`);
+  }
   for (const s of scores) for (const warning of (s.ok && s.warnings) || []) notes.push(`warning: ${slideNameOf(s.slide)}: ground truth: ${warning}`);
   return [table, ...notes].join('\n');
 }
@@ -269,7 +309,7 @@ export async function runScore(
   options: ScoreOptions,
 ): Promise<{ ok: boolean; interrupted: boolean; scores: SlideScore[] }> {
   const policy = options.retry ?? DEFAULT_RETRY;
-  const reporter = createReporter(options.json);
+  const reporter = REPORTERS[options.progress]();
   const listed = slides.every(isSlideUrl)
     ? []
     : (await withRetry(policy, () => client.api.listSlides({}), () => {})).value.slides.map((s) => s.id);
@@ -324,8 +364,8 @@ export async function runScore(
   reporter.stop();
   await options.batch?.rebuild();
   if (interrupt.signal.aborted) return { ok: false, interrupted: true, scores: scores.filter(Boolean) };
-  const table = formatTable(scores, overallMetrics(scores));
-  (options.json ? process.stderr : process.stdout).write(`${table}\n`);
+  const table = formatTable(scores, overallMetrics(scores), options.batch !== undefined);
+  (options.progress === 'json' ? process.stderr : process.stdout).write(`${table}\n`);
   return { ok: scores.every((s) => s.ok), interrupted: false, scores };
 }
 
