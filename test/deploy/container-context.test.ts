@@ -61,6 +61,8 @@ describe('deploy/Containerfile, carried out step by step', () => {
     const app = built.appDir;
     expect((await stat(path.join(app, 'plugin/dist/glomseg-plugin.js'))).size).toBeGreaterThan(100_000);
     expect((await stat(path.join(app, 'models'))).isDirectory()).toBe(true);
+    // The licence goes with every copy (MIT).
+    expect(await readFile(path.join(app, 'LICENSE'), 'utf8')).toBe(await readFile(path.join(REPO_ROOT, 'LICENSE'), 'utf8'));
     // Runtime packages stay; dev-only ones are pruned.
     for (const kept of ['tsx', 'esbuild', 'onnxruntime-node', '@grpc/grpc-js']) await stat(path.join(app, 'node_modules', kept));
     for (const pruned of ['vitest', 'typescript', 'playwright-core', 'kubernetes-models']) {
