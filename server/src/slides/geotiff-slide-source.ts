@@ -14,6 +14,7 @@ import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { GeoTIFF, GeoTIFFImage, type Pool } from 'geotiff';
 import { GlomsegError, isGlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
+import { MAX_COORDINATE } from '@glomseg/shared/geometry.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { TiffFileSource, type TiffBytes } from './tiff-file-source.js';
 import { RemoteTiffSource } from './remote-tiff-source.js';
@@ -167,6 +168,8 @@ export class GeoTiffSlideSource implements SlideSource {
     }
     if (candidates.length === 0) throw notReadable(filePath, 'no directory holds an image with a width and height');
     const stored = uniqueBySize(candidates);
+    const oversized = stored.map(sizeBeyondBounds).find((why) => why !== undefined);
+    if (oversized) throw notReadable(filePath, oversized);
     const plan = planPyramid(stored.map((level) => ({
       width: level.width,
       height: level.height,
@@ -437,6 +440,28 @@ async function describeStoredLevel(image: GeoTIFFImage): Promise<StoredLevel | u
     unreadable = `a single ${tiled ? 'tile' : 'strip'} of ${blockWidth}x${blockHeight} pixels is too large to decode piecewise; re-save the slide as a tiled TIFF`;
   }
   return { image, width, height, tiled, blockWidth, blockHeight, compression, photometric, samplesPerPixel, planarConfiguration, jpegTables, unreadable };
+}
+
+/** SamplesPerPixel is a SHORT in TIFF 6.0; a larger value is crafted. */
+const MAX_SAMPLES_PER_PIXEL = 0xffff;
+
+/**
+ * Why a stored level's sizes cannot be served, if they cannot: each side must be whole pixels, at most
+ * MAX_COORDINATE (what a region can address, well inside the API's 32-bit fields). TIFF tags go to 2^32 - 1;
+ * such sizes are crafted or damaged, not scanned.
+ */
+function sizeBeyondBounds(level: StoredLevel, index: number): string | undefined {
+  const sides: Array<[string, number]> = [['width', level.width], ['height', level.height]];
+  if (level.tiled) sides.push(['tile width', level.blockWidth], ['tile height', level.blockHeight]);
+  for (const [name, value] of sides) {
+    if (!Number.isInteger(value) || value > MAX_COORDINATE) {
+      return `stored level ${index} claims ${name} ${value}; a slide may have at most ${MAX_COORDINATE} pixels a side (the file is damaged or crafted)`;
+    }
+  }
+  if (!Number.isInteger(level.samplesPerPixel) || level.samplesPerPixel > MAX_SAMPLES_PER_PIXEL) {
+    return `stored level ${index} claims ${level.samplesPerPixel} samples per pixel; TIFF allows at most ${MAX_SAMPLES_PER_PIXEL} (the file is damaged or crafted)`;
+  }
+  return undefined;
 }
 
 /**

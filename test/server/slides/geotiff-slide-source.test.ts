@@ -353,6 +353,33 @@ describe('GeoTiffSlideSource on broken files', () => {
     await expectGlomsegError(GeoTiffSlideSource.open(text, 't'), ['INVALID_ARGUMENT'], /not a readable TIFF/);
   });
 
+  it.each([
+    ['ImageWidth 2^31', { 256: 2 ** 31 }, /width 2147483648/],
+    ['ImageWidth 2^32 - 1', { 256: 2 ** 32 - 1 }, /width 4294967295/],
+    ['ImageLength 2^31', { 257: 2 ** 31 }, /height 2147483648/],
+    ['ImageWidth 2^30 + 1, past any addressable coordinate', { 256: 2 ** 30 + 1 }, /width 1073741825/],
+    ['TileWidth 2^31', { 322: 2 ** 31 }, /tile width 2147483648/],
+    ['TileLength 2^31', { 323: 2 ** 31 }, /tile height 2147483648/],
+    ['SamplesPerPixel 2^31', { 277: 2 ** 31 }, /2147483648 samples per pixel/],
+  ])('refuses a crafted file with %s as not a readable TIFF, naming the bound', async (name, tags, detail) => {
+    const file = path.join(tmp, `crafted-${name.replace(/\W+/g, '-')}.tif`);
+    await writeFile(file, writeTiledTiff([{ width: 256, height: 256, tileSize: 256, rgb: new Uint8Array(256 * 256 * 3), tags }]));
+    const error = await expectGlomsegError(GeoTiffSlideSource.open(file, 'crafted'), ['INVALID_ARGUMENT'], /^not a readable TIFF: crafted-.*\.tif: /);
+    expect(error.message).toMatch(detail);
+    expect(error.message).toMatch(/at most (1073741824|65535)/);
+  });
+
+  it('still opens a file at the bounds of a real slide (2^16 pixel tiles are legal, only unreadable)', async () => {
+    const file = path.join(tmp, 'big-tile-tag.tif');
+    await writeFile(file, writeTiledTiff([{ width: 256, height: 256, tileSize: 256, rgb: new Uint8Array(256 * 256 * 3), tags: { 322: 2 ** 16, 323: 2 ** 16 } }]));
+    const source = await GeoTiffSlideSource.open(file, 'big-tile-tag');
+    try {
+      expect(source.metadata.tileWidth).toBe(2 ** 16);
+    } finally {
+      await source.close();
+    }
+  });
+
   it('refuses truncated copies of real slides', async () => {
     const bytes = await readFile(kidneyRegion);
     for (const length of [12, 4000, Math.floor(bytes.length / 2), bytes.length - 1000]) {

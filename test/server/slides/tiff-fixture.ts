@@ -11,6 +11,8 @@ export interface FixtureImage {
   rgb: Uint8Array;
   description?: string;
   subfileType?: number;
+  /** Crafted files: LONG values written for these tags instead of the real ones (e.g. 256, ImageWidth: 2 ** 31). */
+  tags?: Record<number, number>;
 }
 
 const SHORT = 3;
@@ -123,6 +125,11 @@ function imageEntries(image: FixtureImage, tiles: { offsets: number[]; counts: n
     { tag: 325, type: LONG, values: tiles.counts },
   ];
   if (image.description !== undefined) entries.push({ tag: 270, type: ASCII, values: image.description });
+  for (const [tag, value] of Object.entries(image.tags ?? {})) {
+    const entry = entries.find((e) => e.tag === Number(tag));
+    if (entry) Object.assign(entry, { type: LONG, values: [value] });
+    else entries.push({ tag: Number(tag), type: LONG, values: [value] });
+  }
   return entries;
 }
 

@@ -15,6 +15,8 @@ import { libraryDetail } from '../../../server/src/slides/library-detail.js';
 import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS } from '../../helpers/paths.js';
 import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 import { hugeTiledTiff, oneRowStripTiff } from './crafted-tiff.js';
+import { writeTiledTiff } from '../slides/tiff-fixture.js';
+import { callGrpcWeb } from '../web/grpc-web-client.js';
 
 let app: GlomsegApp;
 let client: GlomsegTestClient;
@@ -27,6 +29,9 @@ beforeAll(async () => {
   await writeFile(path.join(folder, 'huge.tif'), hugeTiledTiff(1_000_000, 1_000_000, 4096));
   await writeFile(path.join(folder, 'big-tiles.tif'), hugeTiledTiff(8192, 8192, 4096));
   await writeFile(path.join(folder, 'one-row-strips.tif'), oneRowStripTiff(2000, 2000));
+  for (const [name, tags] of Object.entries(CRAFTED_TAGS)) {
+    await writeFile(path.join(folder, name), writeTiledTiff([{ width: 256, height: 256, tileSize: 256, rgb: new Uint8Array(256 * 256 * 3), tags }]));
+  }
   truth = await readFile(KIDNEY_REGION_GEOJSON, 'utf8');
   app = await GlomsegApp.start({ slideFolders: [EVAL_REGION, folder], modelFolder: MODELS, httpPort: 0, device: 'cpu' });
   client = glomsegClient(app.grpcAddress);
@@ -39,6 +44,14 @@ afterAll(async () => {
 });
 
 const slideIdOf = (name: string) => `${path.basename(folder)}/${name}`;
+
+/** Files that claim sizes past a 32-bit field (TIFF tags are unsigned 32-bit): 256 x 256 pixels in truth. */
+const CRAFTED_TAGS: Record<string, Record<number, number>> = {
+  'width-2-31.tif': { 256: 2 ** 31 },
+  'height-2-32.tif': { 257: 2 ** 32 - 1 },
+  'tile-width-2-31.tif': { 322: 2 ** 31 },
+  'samples-2-31.tif': { 277: 2 ** 31 },
+};
 
 async function refused(method: 'ScoreSlide' | 'StreamTiles', request: Record<string, unknown>) {
   const before = app.service.stats().tilesComputed;
@@ -183,5 +196,34 @@ describe('HTTP routes', () => {
       expect(body.error.code).toBe('INVALID_ARGUMENT');
       expect(body.error.message).toMatch(/percent-encoding/);
     }
+  });
+});
+
+describe('crafted files whose sizes do not fit the API', () => {
+  const methods = [
+    ['GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo'],
+    ['ListModels', 'ListModelsRequest', 'ListModelsResponse'],
+  ] as const;
+
+  it.each(Object.keys(CRAFTED_TAGS))('%s: GetSlideInfo and ListModels(slide_id) refuse it over gRPC as not a readable TIFF', async (name) => {
+    for (const call of [() => client.getSlideInfo({ slideId: slideIdOf(name) }), () => client.listModels({ slideId: slideIdOf(name) })]) {
+      const status = await statusOf(call());
+      expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(status.details).toMatch(new RegExp(`^not a readable TIFF: ${name.replace('.', '\\.')}: .* at most (1073741824|65535)`));
+    }
+  });
+
+  it.each(Object.keys(CRAFTED_TAGS))('%s: the same over gRPC-Web', async (name) => {
+    for (const [method, request, response] of methods) {
+      const reply = await callGrpcWeb(app.httpUrl!, method, request, response, { slideId: slideIdOf(name) });
+      expect(reply.status, method).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(reply.message, method).toMatch(/^not a readable TIFF: .* at most (1073741824|65535)/);
+    }
+  });
+
+  it('lists them, and serves the next call', async () => {
+    const ids = (await client.listSlides({})).slides.map((slide) => slide.id);
+    for (const name of Object.keys(CRAFTED_TAGS)) expect(ids).toContain(slideIdOf(name));
+    expect((await client.getSlideInfo({ slideId: REGION })).width).toBeGreaterThan(0);
   });
 });
