@@ -1,5 +1,6 @@
 /** The `glomseg` command line: serve, score, info. */
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -249,7 +250,7 @@ export function buildProgram(): Command {
             batch: plan.batch,
           }),
       );
-      process.exitCode = interrupted ? 130 : ok ? 0 : 1;
+      process.exitCode = interrupted ? 128 + os.constants.signals[interrupted] : ok ? 0 : 1;
     });
 
   program

@@ -65,6 +65,9 @@ export interface SlideScore {
   warnings?: string[];
 }
 
+/** The signals that stop a running score in order (see runScore). */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
  * What `score` writes while it runs: `bar`, progress bars on stderr; `json`, one JSON object a line on stdout (events
  * start, progress, result, error, retry), the summary table then going to stderr; `none`, nothing but failures (on
@@ -307,7 +310,7 @@ export async function runScore(
   client: GlomsegConnection,
   slides: string[],
   options: ScoreOptions,
-): Promise<{ ok: boolean; interrupted: boolean; scores: SlideScore[] }> {
+): Promise<{ ok: boolean; interrupted?: NodeJS.Signals; scores: SlideScore[] }> {
   const policy = options.retry ?? DEFAULT_RETRY;
   const reporter = REPORTERS[options.progress]();
   const listed = slides.every(isSlideUrl)
@@ -315,18 +318,26 @@ export async function runScore(
     : (await withRetry(policy, () => client.api.listSlides({}), () => {})).value.slides.map((s) => s.id);
   const scores: SlideScore[] = new Array(slides.length);
   let finished = 0;
-  // Ctrl-C: give the terminal back as it was (cursor, line wrap), say what happened, cancel what is in flight and
-  // let the server close in order (ending the process inside a model run would abort it), then exit 130 as shells
-  // expect. A second Ctrl-C does not wait.
+  // Ctrl-C, SIGTERM (a Job's pod stopped; npm's shell gone, launcher-watch.ts) or SIGHUP: give the terminal back as it
+  // was (cursor, line wrap), say what happened, cancel what is in flight and let the server close in order (ending the
+  // process inside a model run would abort it), then exit 128 + the signal as shells expect. A second Ctrl-C does not
+  // wait; any other signal after the first (a launcher passing one on) changes nothing.
   const interrupt = new AbortController();
-  const onInterrupt = () => {
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onStop = (signal: NodeJS.Signals) => {
+    if (stoppedBy) {
+      if (signal === 'SIGINT' && stoppedBy === 'SIGINT') process.exit(130);
+      return;
+    }
+    stoppedBy = signal;
     reporter.stop();
     const kept = options.batch ? `; the ${finished} finished are kept in ${options.batch.out} and a rerun resumes` : '; nothing was written';
-    process.stderr.write(`\nglomseg: interrupted (Ctrl-C) after ${finished} of ${slides.length} slides${kept}\n`);
-    process.once('SIGINT', () => process.exit(130));
-    interrupt.abort(new Error('interrupted'));
+    const how = signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : `stopped (${signal})`;
+    process.stderr.write(`\nglomseg: ${how} after ${finished} of ${slides.length} slides${kept}\n`);
+    interrupt.abort(new Error(how));
   };
-  process.once('SIGINT', onInterrupt);
+  const stopListeners = STOP_SIGNALS.map((signal) => [signal, () => onStop(signal)] as const);
+  for (const [signal, listener] of stopListeners) process.on(signal, listener);
   const scoreSlide = async (slide: string): Promise<SlideScore> => {
     const slideId = matchSlideId(slide, listed);
     if (!slideId) {
@@ -360,13 +371,13 @@ export async function runScore(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, slides.length)) }, worker));
-  process.off('SIGINT', onInterrupt);
+  for (const [signal, listener] of stopListeners) process.off(signal, listener);
   reporter.stop();
   await options.batch?.rebuild();
-  if (interrupt.signal.aborted) return { ok: false, interrupted: true, scores: scores.filter(Boolean) };
+  if (stoppedBy) return { ok: false, interrupted: stoppedBy, scores: scores.filter(Boolean) };
   const table = formatTable(scores, overallMetrics(scores), options.batch !== undefined);
   (options.progress === 'json' ? process.stderr : process.stdout).write(`${table}\n`);
-  return { ok: scores.every((s) => s.ok), interrupted: false, scores };
+  return { ok: scores.every((s) => s.ok), scores };
 }
 
 async function record(batch: BatchOutput, s: SlideScore, objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {

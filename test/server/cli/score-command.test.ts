@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { decodeMaskRle } from '@glomseg/shared/rle.js';
+import { CliProcess } from '../../helpers/cli.js';
 import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS, REPO_ROOT, WSI } from '../../helpers/paths.js';
 
 const CLI = path.join(REPO_ROOT, 'server', 'src', 'cli', 'main.ts');
@@ -157,4 +158,33 @@ describe('glomseg score --progress', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/--json.*cannot be used with.*--progress/);
   });
+});
+
+/**
+ * Stopping a running score: SIGTERM (a Job's pod stopped, or npm's shell gone: server/src/cli/launcher-watch.ts)
+ * stops it as Ctrl-C does, in order, and a signal that follows the first (a launcher passing it on) cuts nothing short.
+ */
+describe('glomseg score stopped by a signal', () => {
+  const start = async () => {
+    // At an assumed 0.25 um/px the region is hundreds of model tiles: still running when the signal comes.
+    const run = CliProcess.start(['score', REGION, '--mpp', '0.25', '--device', 'cpu', '--json']);
+    await run.until((p) => p.events.some((e) => e.event === 'progress'), 180_000);
+    return run;
+  };
+
+  it('stops in order on SIGTERM: says so, keeps what is done, exits 143', async () => {
+    const run = await start();
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(143);
+    expect(run.stderr).toMatch(/glomseg: stopped \(SIGTERM\) after 0 of 1 slides; nothing was written/);
+  }, 240_000);
+
+  it('takes a SIGTERM after Ctrl-C as the same stop: one message, exit 130', async () => {
+    const run = await start();
+    run.child.kill('SIGINT');
+    await run.until((p) => /interrupted \(Ctrl-C\)/.test(p.stderr), 60_000);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(130);
+    expect(run.stderr.match(/glomseg: (interrupted|stopped)/g)).toEqual(['glomseg: interrupted']);
+  }, 240_000);
 });
