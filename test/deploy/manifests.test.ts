@@ -17,6 +17,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import { buildProgram } from '../../server/src/cli/main.js';
 import { LIVENESS_SERVICE } from '../../server/src/grpc/grpc-server.js';
+import { DEFAULT_MAX_CONNECTIONS_PER_PEER } from '../../server/src/security/socket-gate.js';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 
 const SERVICE_NAME = Glomseg.typeName;
@@ -165,6 +166,13 @@ describe('deploy/kubernetes', () => {
       const caFile = tls.common_tls_context.validation_context.trusted_ca.filename;
       expect(fileSource(deployment.spec.template.spec, envoyContainer, caFile)).toMatchObject({ key: 'ca.crt', volume: { secret: { secretName: 'glomseg-tls' } } });
     }
+    // Never more connections to one server than its socket gate keeps from one peer address; HTTP/1.1 connections
+    // idle out before the server's 5 s keep-alive closes them (web-server.ts).
+    for (const upstream of envoy.static_resources.clusters) {
+      expect(upstream.circuit_breakers.per_host_thresholds[0].max_connections).toBeLessThanOrEqual(DEFAULT_MAX_CONNECTIONS_PER_PEER);
+    }
+    const httpOptions = envoy.static_resources.clusters.find((c: any) => c.name === 'glomseg-http').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    expect(parseFloat(httpOptions.common_http_protocol_options.idle_timeout)).toBeLessThan(5);
     // It answers to the public name alone and forwards it as Host: the name the servers allow.
     expect(hcm.strip_any_host_port).toBe(true);
     expect(hcm.route_config.virtual_hosts[0].domains).toEqual([find(docs, 'ConfigMap', 'glomseg-public').data.host]);
