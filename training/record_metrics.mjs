@@ -10,7 +10,9 @@
 // --validation: training/score_validation.sh's output (the model's validation tiles);
 // --validation-pyramid: the same with --pyramid (the tiles as read from a sharp JPEG pyramid level);
 // --eval: `glomseg score` of the eval region with its annotations (see the README);
-// --stress FILE (repeatable): training/score_validation.sh --stress's OUT/stress.json, one per stain normalisation.
+// --stress FILE (repeatable): training/score_validation.sh --stress's OUT/stress.json, one per stain normalisation;
+// --other-labs FILE (repeatable): training/score_validation.sh --other-labs's OUT/metrics.json (another hospital's
+// images, mean image Dice and object figures per patient and overall), one per set, into metrics.otherLabs.<set>.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -25,6 +27,7 @@ const { values, positionals } = parseArgs({
     'validation-pyramid': { type: 'string' },
     eval: { type: 'string' },
     stress: { type: 'string', multiple: true },
+    'other-labs': { type: 'string', multiple: true },
     machine: { type: 'string' },
   },
 });
@@ -34,13 +37,13 @@ const minArea = values['min-area'] === undefined ? undefined : Number(values['mi
 const seedThreshold = seedOption === undefined || seedOption === 'none' ? undefined : Number(seedOption);
 const coreOption = values['require-core'];
 if (positionals.length !== 1
-  || (!values.validation && !values['validation-pyramid'] && !values.eval && !values.stress && threshold === undefined && seedOption === undefined && minArea === undefined && coreOption === undefined)
+  || (!values.validation && !values['validation-pyramid'] && !values.eval && !values.stress && !values['other-labs'] && threshold === undefined && seedOption === undefined && minArea === undefined && coreOption === undefined)
   || (threshold !== undefined && !(threshold > 0 && threshold < 1))
   || (seedThreshold !== undefined && !(seedThreshold > 0 && seedThreshold <= 1))
   || (minArea !== undefined && !(minArea >= 0))
   || (coreOption !== undefined && coreOption !== 'yes' && coreOption !== 'no')) {
   console.error('usage: node training/record_metrics.mjs CARD [--threshold P (0..1)] [--seed-threshold P|none] [--require-core yes|no] [--min-area A] [--validation metrics.json] '
-    + '[--validation-pyramid metrics.json] [--eval metrics.json] [--stress stress.json ...] [--machine TEXT]');
+    + '[--validation-pyramid metrics.json] [--eval metrics.json] [--stress stress.json ...] [--other-labs metrics.json ...] [--machine TEXT]');
   process.exit(2);
 }
 const cardPath = positionals[0];
@@ -130,6 +133,30 @@ for (const file of values.stress ?? []) {
     rows.map((r) => [r.name, { mpp: r.mpp, globalDice: round(r.globalDice), vsPlain: round(r.globalDice - plain.globalDice), meanTileDice: round(r.meanTileDice), objectF1: round(r.f1) }]),
   );
   recorded.push(`stressValidation.${stainNormalization}`);
+}
+// Other labs' images (never trained on): the product's mean image Dice and object figures, per patient and overall.
+for (const file of values['other-labs'] ?? []) {
+  const result = JSON.parse(readFileSync(file, 'utf8'));
+  if (!result.set || !result.overall || !result.patients) throw new Error(`${file} is not training/score_validation.sh --other-labs output`);
+  // The card must state the post-processing the figures were made with.
+  if (result.threshold !== card.threshold) {
+    throw new Error(`${file} was scored at threshold ${result.threshold}, the card says ${card.threshold}: score it again with the card's`);
+  }
+  card.metrics.otherLabs ??= {};
+  card.metrics.otherLabs[result.set] = {
+    about: result.about,
+    command: result.command,
+    images: `shared/data/other-labs/${result.set} (validation and model choice only, never trained on)`,
+    stainNormalization: result.stainNormalization === 'auto' ? (card.stain?.method ?? 'off') : result.stainNormalization,
+    threshold: card.threshold,
+    seedThreshold: card.seedThreshold ?? null,
+    requireCore: card.requireCore ?? false,
+    minArea: card.minArea,
+    overall: result.overall,
+    patients: result.patients,
+    machine: values.machine ?? 'not stated',
+  };
+  recorded.push(`otherLabs.${result.set}`);
 }
 writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
 console.log(`recorded ${recorded.join(', ')} in ${cardPath}`);
