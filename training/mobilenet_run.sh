@@ -19,7 +19,8 @@ OPTS=(--arch mobilenet-unet --freeze-until block_3_expand --domain-views --augme
   --save-every-min 5 --state "$STATE" --checkpoint training/runs/mobilenet-unet/checkpoint.pt)
 background() {
   mkdir -p "$(dirname "$LOG")" "$(dirname "$STATE")"
-  nohup nice -n 10 /usr/bin/python3 training/train.py "${OPTS[@]}" --threads "$THREADS" --out training/runs/mobilenet-unet \
+  # setsid: a session of its own, so the end of the shell or tool that started it (its process group) does not end it.
+  setsid nohup nice -n 10 /usr/bin/python3 training/train.py "${OPTS[@]}" --threads "$THREADS" --out training/runs/mobilenet-unet \
     "$@" >>"$LOG" 2>&1 &
   echo $! >"$STATE.pid"
   echo "training in the background: PID $!, log $LOG"
