@@ -7,11 +7,14 @@ import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomerulusPolygon, Rect, Ring, TileEdge } from '@glomseg/shared/geometry.js';
 import type {
+  Checked,
+  ListModelsParams,
   ModelSummary,
   ScoreEvent,
   ScoreResult,
   ScoreSlideParams,
   SlideInfo,
+  SlideRequest,
   SlideSummary,
   StreamTilesParams,
   TileOutcome,
@@ -20,51 +23,54 @@ import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { SlideLevel } from '@glomseg/shared/slide-source.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
-import { validDiceTileEdge, validMppOverride, validRegion, validSlideId, validThreshold, validTileAddress, validTruthClasses } from './request-fields.js';
+import { checkListModels, checkScoreSlide, checkSlideRequest, checkStreamTiles } from './request-checks.js';
 import { ANNOTATION_FORMATS, STAIN_NORMALIZATIONS, TILE_EDGES } from './wire-enums.js';
 
 function optionalString(value: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
-// ---- requests (server side) ----
+// ---- requests (server side): the wire's fields by their domain names, then the one validator ----
 
-export function streamTilesParamsFromProto(request: pb.StreamTilesRequest): StreamTilesParams {
-  return {
-    slideId: validSlideId(request.slideId),
-    modelId: optionalString(request.modelId),
-    tiles: request.tiles.map((tile, index) => validTileAddress(tile, index)),
-    mppOverride: validMppOverride(request.mppOverride),
-    threshold: validThreshold(request.threshold),
-    stainNormalization: STAIN_NORMALIZATIONS.name(request.stainNormalization),
-    includeBackground: request.includeBackground,
-  };
+export function slideRequestFromProto(request: pb.GetSlideInfoRequest): Checked<SlideRequest> {
+  return checkSlideRequest({ slideId: request.slideId });
 }
 
-export function listModelsParamsFromProto(request: pb.ListModelsRequest): { slideId?: string; mppOverride?: number } {
-  return { slideId: optionalString(request.slideId), mppOverride: validMppOverride(request.mppOverride) };
+export function listModelsParamsFromProto(request: pb.ListModelsRequest): Checked<ListModelsParams> {
+  return checkListModels({ slideId: request.slideId, mppOverride: request.mppOverride });
 }
 
-export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): ScoreSlideParams {
-  return {
-    slideId: validSlideId(request.slideId),
-    modelId: optionalString(request.modelId),
-    region: validRegion(request.region),
-    annotations: request.annotations
-      ? {
-          content: request.annotations.content,
-          format: ANNOTATION_FORMATS.name(request.annotations.format),
-          name: optionalString(request.annotations.name),
-          classes: validTruthClasses(request.annotations.truthClasses),
-        }
-      : undefined,
-    mppOverride: validMppOverride(request.mppOverride),
-    threshold: validThreshold(request.threshold),
-    diceTileWidth: validDiceTileEdge('dice_tile_width', request.diceTileWidth),
-    diceTileHeight: validDiceTileEdge('dice_tile_height', request.diceTileHeight),
+export function streamTilesParamsFromProto(request: pb.StreamTilesRequest): Checked<StreamTilesParams> {
+  return checkStreamTiles({
+    slideId: request.slideId,
+    modelId: request.modelId,
+    tiles: request.tiles.map(({ col, row }) => ({ col, row })),
+    mppOverride: request.mppOverride,
+    threshold: request.threshold,
     stainNormalization: STAIN_NORMALIZATIONS.name(request.stainNormalization),
     includeBackground: request.includeBackground,
-  };
+  });
+}
+
+export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): Checked<ScoreSlideParams> {
+  const { annotations, region } = request;
+  return checkScoreSlide({
+    slideId: request.slideId,
+    modelId: request.modelId,
+    region: region && { x: region.x, y: region.y, width: region.width, height: region.height },
+    annotations: annotations && {
+      content: annotations.content,
+      format: ANNOTATION_FORMATS.name(annotations.format),
+      name: annotations.name,
+      classes: annotations.truthClasses,
+    },
+    mppOverride: request.mppOverride,
+    threshold: request.threshold,
+    diceTileWidth: request.diceTileWidth,
+    diceTileHeight: request.diceTileHeight,
+    stainNormalization: STAIN_NORMALIZATIONS.name(request.stainNormalization),
+    includeBackground: request.includeBackground,
+  });
 }
 
 // ---- replies (client side) ----

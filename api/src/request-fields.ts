@@ -1,15 +1,19 @@
 /**
  * The edge check of every request field, before any work: a field left unset takes its default, anything set must
- * be a finite value in its range, or the call ends with INVALID_ARGUMENT and a message naming the field. Limits
- * that depend on the slide (tiles, Dice grid) are the server's, checked once the grid is known, still before
- * inference.
+ * be a finite value in its range, or the call ends with INVALID_ARGUMENT and a message naming the field. Each rule
+ * is here once (request-checks.ts puts them together per call); limits that depend on the slide (tiles, Dice grid)
+ * are the server's, checked once the grid is known, still before inference.
  */
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { MAX_COORDINATE, type Rect } from '@glomseg/shared/geometry.js';
-import { MPP_RANGE } from '@glomseg/shared/tile-grid.js';
+import type { TileAddress } from '@glomseg/shared/tile-grid.js';
 
 /** Probability thresholds that still separate glomerulus from background. */
 export const THRESHOLD_RANGE = { min: 0.001, max: 0.999 } as const;
+/** Pixel sizes a slide can plausibly have (um/px at level 0): electron microscopy to a phone photo of a slide. */
+export const MPP_RANGE = { min: 0.01, max: 100 } as const;
+/** Longest slide id: a path inside the slide folders, or a slide URL. */
+export const MAX_SLIDE_ID_LENGTH = 4096;
 export { MAX_COORDINATE };
 
 function invalid(message: string): never {
@@ -24,8 +28,18 @@ export function optionalInRange(field: string, value: number | undefined, range:
   return value;
 }
 
+/**
+ * The threshold is a float on the wire: checked and used at float precision wherever the request comes from, so a
+ * caller in process and one over gRPC get the same answer (0.999 arrives as 0.99900001, inside the range).
+ */
 export function validThreshold(value: number | undefined): number | undefined {
-  return optionalInRange('threshold', value, THRESHOLD_RANGE);
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value)) invalid(`threshold must be a finite number, got ${value}`);
+  const float = Math.fround(value);
+  if (float < Math.fround(THRESHOLD_RANGE.min) || float > Math.fround(THRESHOLD_RANGE.max)) {
+    invalid(`threshold ${float} is outside ${THRESHOLD_RANGE.min}..${THRESHOLD_RANGE.max} (leave it unset for the default)`);
+  }
+  return float;
 }
 
 export function validMppOverride(value: number | undefined): number | undefined {
@@ -34,8 +48,13 @@ export function validMppOverride(value: number | undefined): number | undefined 
 
 export function validSlideId(value: string): string {
   if (!value || !value.trim()) invalid('slide_id is required');
-  if (value.length > 4096) invalid(`slide_id is ${value.length} characters long; at most 4096`);
+  if (value.length > MAX_SLIDE_ID_LENGTH) invalid(`slide_id is ${value.length} characters long; at most ${MAX_SLIDE_ID_LENGTH}`);
   return value;
+}
+
+/** A slide id where one is optional: empty is "none"; anything else is a slide id. */
+export function validOptionalSlideId(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : validSlideId(value);
 }
 
 /** A Dice grid cell edge: unset (the default) or whole pixels. */
@@ -76,11 +95,23 @@ export const WIRE_REFUSALS = {
     new GlomsegError('INVALID_ARGUMENT', 'the grpc-timeout header of the call is not a gRPC timeout: 1 to 8 digits and a unit (H, M, S, m, u or n), e.g. 30S'),
 };
 
-export function validTileAddress(tile: { col: number; row: number }, index: number): { col: number; row: number } {
+export function validTileAddress(tile: TileAddress, index: number): TileAddress {
   if (!Number.isInteger(tile.col) || !Number.isInteger(tile.row) || tile.col < 0 || tile.row < 0) {
     invalid(`tiles[${index}] (${tile.col}, ${tile.row}) must have whole, non-negative col and row`);
   }
   return { col: tile.col, row: tile.row };
+}
+
+/** The tiles of a StreamTiles: at least one, each a whole, non-negative address (the grid is the slide's to judge). */
+export function validTiles(tiles: readonly TileAddress[]): TileAddress[] {
+  if (tiles.length === 0) invalid('no tiles were requested');
+  return tiles.map(validTileAddress);
+}
+
+/** A viewer tile's level, column or row: whole and non-negative (which exist is the slide's to say). */
+export function validTileIndex(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) invalid(`${field} ${value} must be a whole, non-negative number`);
+  return value;
 }
 
 /** Ground-truth classes to count: unset or empty is the glomerulus names; each named class must be a real name. */

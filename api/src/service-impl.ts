@@ -1,17 +1,27 @@
 /**
- * glomseg.v1.Glomseg, implemented once: each method maps its request to the domain, calls the domain service and
- * maps what it yields back. gRPC (server/src/grpc/connect-on-grpc-js.ts), gRPC-Web and Connect (connect's router)
+ * glomseg.v1.Glomseg, implemented once: each method maps its request to checked domain parameters (from-proto.ts,
+ * through the one validator), calls the domain service and maps what it yields back. gRPC (server/src/grpc/connect-on-grpc-js.ts), gRPC-Web and Connect (connect's router)
  * all serve this one object, so no method, mapping or protocol rule exists twice.
  */
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
+import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
 import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
 import { toConnectError } from './error-codes.js';
-import { listModelsParamsFromProto, scoreSlideParamsFromProto, streamTilesParamsFromProto } from './from-proto.js';
+import { listModelsParamsFromProto, scoreSlideParamsFromProto, slideRequestFromProto, streamTilesParamsFromProto } from './from-proto.js';
 import { modelToProto, scoreEventToProto, slideInfoToProto, slideSummaryToProto, tileOutcomeToProto } from './to-proto.js';
 
 type Log = (message: string) => void;
+
+/**
+ * What ends a stream whose call was aborted: its own error when it has one, else CANCELLED. A transport throws its
+ * write failure into a stream whose client went away (or was reset for not reading: web/write-stall.ts); that is
+ * the client's leaving, not our bug.
+ */
+function clientGone(error: unknown): unknown {
+  return isGlomsegError(error) || error instanceof ConnectError ? error : new GlomsegError('CANCELLED', 'the client went away', { cause: error });
+}
 
 export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): ServiceImpl<typeof pb.Glomseg> {
   const unary =
@@ -28,7 +38,7 @@ export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): Se
       try {
         yield* body(request, context.signal);
       } catch (error) {
-        throw toConnectError(error, log);
+        throw toConnectError(context.signal.aborted ? clientGone(error) : error, log);
       }
     };
 
@@ -37,7 +47,7 @@ export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): Se
       create(pb.ListSlidesResponseSchema, { slides: (await service.listSlides(signal)).map(slideSummaryToProto) }),
     ),
 
-    getSlideInfo: unary(async (request: pb.GetSlideInfoRequest, signal) => slideInfoToProto(await service.getSlideInfo(request.slideId, signal))),
+    getSlideInfo: unary(async (request: pb.GetSlideInfoRequest, signal) => slideInfoToProto(await service.getSlideInfo(slideRequestFromProto(request), signal))),
 
     listModels: unary(async (request: pb.ListModelsRequest, signal) => {
       const models = await service.listModels(listModelsParamsFromProto(request), signal);

@@ -19,6 +19,15 @@ export interface Rect {
   height: number;
 }
 
+/** Where two rectangles overlap; undefined when they do not (touching edges do not count). */
+export function intersectRects(a: Rect, b: Rect): Rect | undefined {
+  const x0 = Math.max(a.x, b.x);
+  const y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width);
+  const y1 = Math.min(a.y + a.height, b.y + b.height);
+  return x1 > x0 && y1 > y0 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : undefined;
+}
+
 export type TileEdge = 'top' | 'right' | 'bottom' | 'left';
 
 /** A predicted glomerulus (or a piece of one, before joining across tiles). */

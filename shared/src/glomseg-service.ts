@@ -35,6 +35,34 @@ export interface Timings {
   queueMs: number;
 }
 
+declare const checkedRequest: unique symbol;
+
+/**
+ * Parameters the API's one validator (api/src/request-checks.ts) has checked: every field that is set lies within
+ * its documented bound (README, "Production serving"). The service trusts them and checks no field again; what
+ * depends on the slide (tiles, region, Dice grid) is judged against it in server/src/validation/.
+ */
+export type Checked<T> = T & { readonly [checkedRequest]: true };
+
+/** GetSlideInfo's parameters. */
+export interface SlideRequest {
+  slideId: string;
+}
+
+/** ListModels' parameters: with a slide, each model's grid on it. */
+export interface ListModelsParams {
+  slideId?: string;
+  mppOverride?: number;
+}
+
+/** One viewer tile of the slide image (GET /api/slides/{id}/tiles/{level}/{col}/{row}). */
+export interface ViewerTileParams {
+  slideId: string;
+  level: number;
+  col: number;
+  row: number;
+}
+
 /** How tiles are read and which are inferred: shared by StreamTiles and ScoreSlide. */
 export interface TileReadingParams {
   /** 'auto' (default): the model card's method; 'off'; or a method by name. */
@@ -48,6 +76,7 @@ export interface StreamTilesParams extends TileReadingParams {
   modelId?: string;
   tiles: TileAddress[];
   mppOverride?: number;
+  /** Unset: the model card's. */
   threshold?: number;
 }
 
@@ -74,6 +103,7 @@ export interface ScoreSlideParams extends TileReadingParams {
   /** Ground truth; `classes`: the shapes to count as glomeruli (unset or empty: the glomerulus names, ground-truth.ts). */
   annotations?: { content: string; format: AnnotationFormat; name?: string; classes?: string[] };
   mppOverride?: number;
+  /** Unset: the model card's. */
   threshold?: number;
   diceTileWidth?: number;
   diceTileHeight?: number;
@@ -110,18 +140,18 @@ export interface ViewerTile {
   passthrough: boolean;
 }
 
-/** What the protocol layers (gRPC, gRPC-Web, CLI in-process) call. */
+/** What the protocol layers (gRPC, gRPC-Web, the viewer's HTTP tiles) call, with checked parameters. */
 export interface GlomsegService {
   listSlides(signal?: AbortSignal): Promise<SlideSummary[]>;
-  getSlideInfo(slideId: string, signal?: AbortSignal): Promise<SlideInfo>;
-  listModels(options: { slideId?: string; mppOverride?: number }, signal?: AbortSignal): Promise<ModelSummary[]>;
-  streamTiles(params: StreamTilesParams, signal: AbortSignal): AsyncIterable<TileOutcome>;
-  scoreSlide(params: ScoreSlideParams, signal: AbortSignal): AsyncIterable<ScoreEvent>;
+  getSlideInfo(params: Checked<SlideRequest>, signal?: AbortSignal): Promise<SlideInfo>;
+  listModels(params: Checked<ListModelsParams>, signal?: AbortSignal): Promise<ModelSummary[]>;
+  streamTiles(params: Checked<StreamTilesParams>, signal: AbortSignal): AsyncIterable<TileOutcome>;
+  scoreSlide(params: Checked<ScoreSlideParams>, signal: AbortSignal): AsyncIterable<ScoreEvent>;
   /**
    * One tile of the slide image for a viewer: the level's native tile grid when the level is tiled
    * (so stored JPEG tiles pass through untouched), else a 512 x 512 grid. Encoded as JPEG.
    */
-  readViewerTile(slideId: string, level: number, col: number, row: number, signal?: AbortSignal): Promise<ViewerTile>;
+  readViewerTile(params: Checked<ViewerTileParams>, signal?: AbortSignal): Promise<ViewerTile>;
   /** Counters for monitoring and tests (streams cancelled, tiles dropped, cache size). */
   stats?(): object;
   close(): Promise<void>;

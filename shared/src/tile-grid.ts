@@ -56,19 +56,12 @@ export interface TileReadWindow {
 
 const SCALE_TOLERANCE = 1e-3;
 
-/** Pixel sizes a slide can plausibly have (um/px at level 0): electron microscopy to a phone photo of a slide. */
-export const MPP_RANGE = { min: 0.01, max: 100 } as const;
-
+/** The model's tile grid on a slide; `mppOverride` comes checked (api/src/request-fields.ts, MPP_RANGE). */
 export function planTileGrid(
   slide: SlideMetadata,
   card: ModelCard,
   options: { mppOverride?: number; mppEstimate?: { mpp: number; confidence: number } } = {},
 ): TileGrid {
-  if (options.mppOverride !== undefined && options.mppOverride !== 0) {
-    if (!Number.isFinite(options.mppOverride) || options.mppOverride < MPP_RANGE.min || options.mppOverride > MPP_RANGE.max) {
-      throw new GlomsegError('INVALID_ARGUMENT', `mpp override ${options.mppOverride} is not a plausible pixel size (${MPP_RANGE.min} to ${MPP_RANGE.max} um/px)`);
-    }
-  }
   const modelMpp = card.mpp;
   const trainingBaseMpp = card.mpp !== undefined && card.downsample !== undefined ? card.mpp / card.downsample : undefined;
   let mppAssumed: number;

@@ -3,6 +3,7 @@
  * slides in ../shared/data, the real model in models/, gRPC-Web over fetch. Screenshots go to test-results/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkSlideRequest } from '@glomseg/api/request-checks.js';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
@@ -250,7 +251,7 @@ describe('<glomseg-overlay> on a portal page with its own OpenLayers map', () =>
       logLevel: 'warning',
     });
     const portalScript = bundle.outputFiles[0].text;
-    const info = await app.service.getSlideInfo(SLIDE);
+    const info = await app.service.getSlideInfo(checkSlideRequest({ slideId: SLIDE }));
     const slide = { id: SLIDE, width: info.width, height: info.height, levels: info.levels };
     const glomseg = app.httpUrl!;
     closedPortUrl = await closedPort();

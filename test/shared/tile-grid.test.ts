@@ -77,9 +77,8 @@ describe('planTileGrid', () => {
     expect(minAreaOnSlide(noDownsample, planTileGrid(regionSlide({ mppX: 0.25 }), noDownsample))).toBe(1600);
   });
 
-  it('rejects implausible overrides and models without a scale', () => {
-    expect(() => planTileGrid(regionSlide(), card(), { mppOverride: -1 })).toThrowError(GlomsegError);
-    expect(() => planTileGrid(regionSlide(), card(), { mppOverride: 500 })).toThrowError(/plausible/);
+  // Implausible overrides are the request's to refuse (test/api/request-checks.test.ts).
+  it('rejects models without a scale', () => {
     expect(() => planTileGrid(regionSlide(), card({ mpp: undefined, downsample: undefined }))).toThrowError(/neither mpp nor downsample/);
     const unknown = regionSlide({ mppX: undefined });
     expect(() => planTileGrid(unknown, card({ downsample: undefined }))).toThrowError(/mpp override/);

@@ -1,10 +1,20 @@
 /**
- * The request budgets that depend on the slide (tiles, Dice grid), checked once the grid is known, still before
- * inference. Field checks that need no slide are api/src/request-fields.ts.
+ * The request bounds that depend on the slide (region, tiles, Dice grid), checked once the grid is known, still
+ * before inference. Field checks that need no slide are api/src/request-fields.ts.
  */
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import type { Rect } from '@glomseg/shared/geometry.js';
+import { intersectRects, type Rect } from '@glomseg/shared/geometry.js';
+import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ServingLimits } from './limits.js';
+
+/** The part of a (checked) region on the slide, unset being the whole slide; one wholly off it is INVALID_ARGUMENT. */
+export function regionOnSlide(region: Rect | undefined, grid: Pick<TileGrid, 'slideWidth' | 'slideHeight'>): Rect {
+  const slide = { x: 0, y: 0, width: grid.slideWidth, height: grid.slideHeight };
+  if (!region) return slide;
+  const clipped = intersectRects(region, slide);
+  if (!clipped) throw new GlomsegError('INVALID_ARGUMENT', `region ${JSON.stringify(region)} lies outside the ${grid.slideWidth} x ${grid.slideHeight} slide`);
+  return clipped;
+}
 
 /** Too many model tiles for one request (a region to score, or a list to stream): RESOURCE_EXHAUSTED, with what would fit. */
 export function assertTileBudget(

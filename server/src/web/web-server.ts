@@ -15,6 +15,7 @@ import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
 import { asGlomsegError, httpStatusOf } from '@glomseg/api/error-codes.js';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { createGlomsegServiceImpl } from '@glomseg/api/service-impl.js';
+import { checkViewerTile } from '@glomseg/api/request-checks.js';
 import { ensurePluginBundle } from './plugin-bundle.js';
 import { viewerPageHtml } from './viewer-page.js';
 import { decodePathSegment } from './path-segment.js';
@@ -224,10 +225,7 @@ async function handleHttp(
     if (tileMatch) {
       const [, encodedId, level, col, row] = tileMatch;
       const tile = await options.service.readViewerTile(
-        decodePathSegment(encodedId),
-        Number(level),
-        Number(col),
-        Number(row),
+        checkViewerTile({ slideId: decodePathSegment(encodedId), level: Number(level), col: Number(col), row: Number(row) }),
         clientSignal(request, response),
       );
       response.writeHead(200, {

@@ -152,14 +152,12 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     expect(result.polygons.every((p) => p.touches.length === 0)).toBe(true);
   });
 
-  it('refuses a JPEG 2000 slide with a clear unsupported-compression error, and keeps serving', async () => {
+  it('describes and streams an Aperio JPEG 2000 slide (server/src/slides/tiff-codecs/jpeg2000.ts)', async () => {
     const info = await client.getSlideInfo({ slideId: ids.jp2k });
-    expect(info.compression).toMatch(/jpeg ?2000/i);
-    expect(info.stain!.measured).toBe(false); // described all the same, and why its stain is not
-    expect(info.stain!.unmeasuredBecause).toMatch(/unsupported compression/i);
-    const { code, details } = await statusOf(collect(client.streamTiles({ slideId: ids.jp2k, tiles: [{ col: 0, row: 0 }] })));
-    expect(code).toBe(grpc.status.FAILED_PRECONDITION);
-    expect(details).toMatch(/unsupported compression/i);
+    expect([info.format, info.compression]).toEqual(['aperio-svs', 'jpeg2000']);
+    expect(info.stain!.unmeasuredBecause ?? '').not.toMatch(/unsupported compression/i); // its pixels were read
+    const results = await collect(client.streamTiles({ slideId: ids.jp2k, tiles: [{ col: 0, row: 0 }] }));
+    expect(results.map((r) => `${r.tile!.col},${r.tile!.row}`)).toEqual(['0,0']);
     await stillServing();
   });
 
@@ -173,6 +171,24 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     expect([expected].flat()).toContain(code);
     expect(details.length).toBeGreaterThan(10);
     await stillServing();
+  });
+
+  it.each([
+    ['5,000 characters long', `${'x'.repeat(4996)}.tif`, /^slide_id is 5000 characters long; at most 4096$/],
+    ['blank', ' ', /^slide_id is required$/],
+  ])('checks a slide id %s alike in every call that names one: GetSlideInfo, ListModels, StreamTiles, ScoreSlide', async (_name, slideId, words) => {
+    const answers = {
+      GetSlideInfo: await statusOf(client.getSlideInfo({ slideId })),
+      ListModels: await statusOf(client.listModels({ slideId })),
+      StreamTiles: await statusOf(collect(client.streamTiles({ slideId, tiles: [{ col: 0, row: 0 }] }))),
+      ScoreSlide: await statusOf(collect(client.scoreSlide({ slideId }))),
+    };
+    for (const [method, answer] of Object.entries(answers)) {
+      expect(answer.code, method).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(answer.details, method).toMatch(words);
+    }
+    // ListModels without a slide (slide_id empty) is no error: the cards, without grids.
+    expect((await client.listModels({ slideId: '' })).models.every((m) => m.grid === undefined)).toBe(true);
   });
 
   it.each(['truncated', 'garbage'])('a %s TIFF gets a clear error, not a crash', async (name) => {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlomsegApp } from '../../../server/src/app.js';
 import type { TileOutcome } from '@glomseg/shared/glomseg-service.js';
+import { checkStreamTiles } from '@glomseg/api/request-checks.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 
 const SLIDE = 'kidney-region.tif';
@@ -12,7 +13,7 @@ const TILES = [{ col: 2, row: 1 }, { col: 3, row: 1 }, { col: 2, row: 2 }, { col
 
 async function stream(app: GlomsegApp, threshold: number): Promise<TileOutcome[]> {
   const out: TileOutcome[] = [];
-  for await (const outcome of app.service.streamTiles({ slideId: SLIDE, tiles: TILES, threshold, mppOverride: 0.5 }, new AbortController().signal)) out.push(outcome);
+  for await (const outcome of app.service.streamTiles(checkStreamTiles({ slideId: SLIDE, tiles: TILES, threshold, mppOverride: 0.5 }), new AbortController().signal)) out.push(outcome);
   return out.sort((a, b) => a.requestIndex - b.requestIndex);
 }
 

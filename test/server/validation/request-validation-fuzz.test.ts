@@ -10,8 +10,7 @@ import { create } from '@bufbuild/protobuf';
 import { isGlomsegError } from '@glomseg/shared/errors.js';
 import * as pb from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { scoreSlideParamsFromProto, streamTilesParamsFromProto } from '@glomseg/api/from-proto.js';
-import { MPP_RANGE } from '@glomseg/shared/tile-grid.js';
-import { THRESHOLD_RANGE } from '@glomseg/api/request-fields.js';
+import { MPP_RANGE, THRESHOLD_RANGE } from '@glomseg/api/request-fields.js';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
@@ -57,7 +56,8 @@ describe('request validation under fuzzing', () => {
         validOrInvalidArgument(() => {
           const params = scoreSlideParamsFromProto(create(pb.ScoreSlideRequestSchema, { ...fields, region: fields.region && create(pb.RectSchema, fields.region) }));
           inRange(params.mppOverride, MPP_RANGE);
-          inRange(params.threshold, THRESHOLD_RANGE);
+          // A float on the wire, checked at float precision.
+          inRange(params.threshold, { min: Math.fround(THRESHOLD_RANGE.min), max: Math.fround(THRESHOLD_RANGE.max) });
           for (const edge of [params.diceTileWidth, params.diceTileHeight]) if (edge !== undefined) expect(Number.isInteger(edge) && edge >= 1).toBe(true);
           if (params.region) {
             expect(Object.values(params.region).every(Number.isFinite)).toBe(true);
