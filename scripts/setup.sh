@@ -17,13 +17,18 @@ packages=(
   python3-grpcio     # test/server/grpc/reflection_client.py: an independent client that knows the API by reflection only
   openssl            # test/helpers/test-ca.ts: a throwaway CA and server certificates for the TLS tests
   prometheus         # /usr/bin/promtool: test/server/metrics/server-metrics.test.ts lints the /metrics page with it
+  python3-openslide  # test/server/slides/openslide_tool.py: OpenSlide's pixels, which the slide-reader tests compare ours with
+  libopenslide0      # the OpenSlide library python3-openslide loads (named: the reference the slide-reader tests compare with)
+  python3-tifffile   # test/server/slides/openslide_tool.py: writes the Aperio JPEG 2000 (33003/33005) test slides
+  libtiff-tools      # /usr/bin/tiffcp: test/server/slides/tiff-codecs.test.ts makes zstd, WebP and LERC TIFFs with it
+  libopenjp2-tools   # /usr/bin/opj_compress: openslide_tool.py encodes the JPEG 2000 tiles of the 33003/33005 test slides
 )
 # What those packages must make importable for /usr/bin/python3 (every import of the repository's Python files outside
 # the standard library and their own folder), checked after the install so that a package that no longer provides it
 # fails here.
-python_modules=(torch numpy PIL onnx grpc google.protobuf)
+python_modules=(torch numpy PIL onnx grpc google.protobuf openslide tifffile)
 # Programs the tests and scripts start, checked after the install.
-programs=(/usr/bin/chromium /usr/bin/python3 /usr/bin/promtool bash openssl)
+programs=(/usr/bin/chromium /usr/bin/python3 /usr/bin/promtool /usr/bin/tiffcp /usr/bin/opj_compress bash openssl)
 
 missing=()
 for p in "${packages[@]}"; do

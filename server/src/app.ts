@@ -56,7 +56,8 @@ export class GlomsegApp {
 
   static async start(options: GlomsegAppOptions): Promise<GlomsegApp> {
     const log = options.log ?? (() => {});
-    const catalog = await SlideCatalog.create({ folders: options.slideFolders, urlPrefixes: options.slideUrlPrefixes });
+    const limits = resolveLimits(options.limits);
+    const catalog = await SlideCatalog.create({ folders: options.slideFolders, urlPrefixes: options.slideUrlPrefixes, limits });
     for (const file of options.slideFiles ?? []) await catalog.addFile(file);
     const registry = await ModelRegistry.load({ folder: options.modelFolder, logger: log });
     // Worker count and threads default to the segmenter's own choice for the device it lands on.
@@ -69,7 +70,6 @@ export class GlomsegApp {
     });
     // Enough tiles in flight that reading and decoding the next ones overlaps inference on every worker.
     const concurrency = (options.workers ?? Math.min(2, os.availableParallelism())) + 2;
-    const limits = resolveLimits(options.limits);
     const scoring = await ScoringPool.create({ maxTaskMs: limits.maxTaskMs });
     // One budget of request bytes in flight for both ports.
     const requestBytes = new RequestByteBudget(limits.maxInFlightRequestBytes);

@@ -28,7 +28,8 @@ export interface SlideMetadata {
   mppX?: number;
   mppY?: number;
   mppSource: 'aperio' | 'ome' | 'tiff-resolution' | '';
-  format: 'tiff' | 'bigtiff' | 'ome-tiff' | 'aperio-svs' | 'png' | 'jpeg';
+  /** The file format as its reader names it ('tiff', 'bigtiff', 'ome-tiff', 'aperio-svs', 'png', 'jpeg', ...): open, so a new reader needs no change here. */
+  format: string;
   compression: string;
   metadata: Record<string, string>;
   fileSize: number;

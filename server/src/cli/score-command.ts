@@ -21,6 +21,7 @@ import type { GlomsegConnection } from './grpc-client.js';
 import { slideRle, type BatchOutput } from './batch-manifest.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './slide-retry.js';
 import { isSlideUrl, slideNameOf } from './slide-names.js';
+import { isSlideFileName } from '../slides/index.js';
 import { comparePolygons } from './polygon-order.js';
 
 export { slideNameOf } from './slide-names.js';
@@ -80,21 +81,19 @@ export function defaultProgress(stderrIsTerminal = process.stderr.isTTY === true
   return stderrIsTerminal ? 'bar' : 'none';
 }
 
-const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'];
-
 /** Expands globs and folders into slide file paths; arguments that are not files stay as slide ids. */
 export async function expandSlideArguments(args: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const arg of args) {
     if (fg.isDynamicPattern(arg)) {
       const matches = await fg(arg, { onlyFiles: true, absolute: true });
-      out.push(...matches.filter((m) => SLIDE_EXTENSIONS.some((e) => m.toLowerCase().endsWith(e))).sort());
+      out.push(...matches.filter((m) => isSlideFileName(m)).sort());
       continue;
     }
     const info = await stat(arg).catch(() => undefined);
     if (info?.isDirectory()) {
       const matches = await fg('**/*', { cwd: arg, onlyFiles: true, absolute: true });
-      out.push(...matches.filter((m) => SLIDE_EXTENSIONS.some((e) => m.toLowerCase().endsWith(e))).sort());
+      out.push(...matches.filter((m) => isSlideFileName(m)).sort());
     } else {
       out.push(info && !isSlideUrl(arg) ? path.resolve(arg) : arg);
     }

@@ -1,15 +1,17 @@
 /**
  * SlideSource for TIFF-based slides (tiled pyramidal TIFF, BigTIFF, OME-TIFF, Aperio SVS), read tile by tile with
  * geotiff. JPEG tiles are decoded by sharp (libjpeg-turbo) from the raw tile bytes with the JPEGTables spliced in;
- * other compressions go through geotiff's decoders. Levels the file lacks are synthesised by area averaging.
+ * other compressions go through the decoders registered with geotiff (tiff-codecs/: geotiff's own, JPEG 2000,
+ * WebP), in geotiff's worker pool. Levels the file lacks are synthesised by area averaging. The configured bounds
+ * (ReaderLimits) cap what one read may decode.
  *
- * Unsupported compressions (e.g. Aperio JPEG 2000, TIFF 33003/33005) do not fail open(): the metadata reports them
- * (`compression: 'jpeg2000'`) so a slide listing can show the slide, and readRegion throws FAILED_PRECONDITION
- * with a message that says why.
+ * Compressions no codec decodes do not fail open(): the metadata names them so a slide listing can show the
+ * slide, and readRegion throws FAILED_PRECONDITION with a message that says why.
  */
 import { libraryDetail } from './library-detail.js';
 import { acquireDecoderPool, releaseDecoderPool } from './decoder-pool.js';
-import { DEFAULT_LIMITS } from '../validation/limits.js';
+import { DEFAULT_READER_LIMITS, type ReaderLimits } from './slide-reader.js';
+import { isDecodableCompression, tiffCompressionName } from './tiff-codecs/index.js';
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { GeoTIFF, GeoTIFFImage, type Pool } from 'geotiff';
@@ -31,23 +33,24 @@ const MAX_BLOCK_PIXELS = 64 * 1024 * 1024;
 /** Tiles decoded at once per region read (sharp decodes on libuv's thread pool). */
 const DECODE_CONCURRENCY = 4;
 
-const COMPRESSION_NAMES: Record<number, string> = {
-  1: 'none', 5: 'lzw', 6: 'old-jpeg', 7: 'jpeg', 8: 'deflate', 32946: 'deflate', 32773: 'packbits',
-  33003: 'jpeg2000', 33005: 'jpeg2000', 34712: 'jpeg2000', 34887: 'lerc', 50000: 'zstd', 50001: 'webp',
-};
-/** Compressions this source decodes: JPEG via sharp or geotiff, the rest via geotiff. */
-const SUPPORTED_COMPRESSIONS = new Set([1, 5, 7, 8, 32946, 32773]);
 const JPEG = 7;
+/** File name endings of TIFF-family slides (`.ome.tif(f)` is covered by `.tif(f)`). */
+export const TIFF_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf'] as const;
 
-function compressionName(code: number): string {
-  return COMPRESSION_NAMES[code] ?? `tiff-compression-${code}`;
+/** Whether the bytes start a TIFF or BigTIFF (II*\0, MM\0*, II+\0, MM\0+). */
+export function isTiffHeader(head: Uint8Array): boolean {
+  if (head.length < 4) return false;
+  const version = head[0] === 0x49 && head[1] === 0x49 ? head[2] | (head[3] << 8) : head[0] === 0x4d && head[1] === 0x4d ? (head[2] << 8) | head[3] : 0;
+  return version === 42 || version === 43;
 }
 
 function unsupportedCompressionMessage(code: number): string {
-  const what = code === 33003 || code === 33005 ? `Aperio JPEG 2000 (TIFF compression ${code})`
-    : code === 34712 ? 'JPEG 2000 (TIFF compression 34712)'
-    : `${compressionName(code)} (TIFF compression ${code})`;
-  return `unsupported compression: ${what} cannot be decoded here; convert the slide to a tiled TIFF with JPEG, LZW or Deflate compression (e.g. \`vips tiffsave in.svs out.tif --tile --pyramid --compression jpeg\`)`;
+  return `unsupported compression: ${tiffCompressionName(code)} (TIFF compression ${code}) cannot be decoded here; convert the slide to a tiled TIFF with JPEG, LZW or Deflate compression (e.g. \`vips tiffsave in.svs out.tif --tile --pyramid --compression jpeg\`)`;
+}
+
+/** Bytes in words: MiB from 1 MiB up, else the count. */
+function bytesInWords(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${Number((bytes / 2 ** 20).toFixed(1))} MiB` : `${bytes.toLocaleString('en-US')} bytes`;
 }
 
 /** One stored image of the pyramid, with the tags needed to read it. */
@@ -112,11 +115,12 @@ export class GeoTiffSlideSource implements SlideSource {
     private readonly file: TiffBytes,
     private readonly stored: StoredLevel[],
     private readonly recipes: LevelRecipe[],
+    private readonly limits: ReaderLimits,
   ) {
     this.cacheOwner = newTileCacheOwner(metadata.id);
   }
 
-  static async open(filePath: string, id: string, signal?: AbortSignal): Promise<GeoTiffSlideSource> {
+  static async open(filePath: string, id: string, signal?: AbortSignal, limits: ReaderLimits = DEFAULT_READER_LIMITS): Promise<GeoTiffSlideSource> {
     throwIfAborted(signal);
     const info = await stat(filePath).catch((error: NodeJS.ErrnoException) => {
       throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, { cause: error });
@@ -125,7 +129,7 @@ export class GeoTiffSlideSource implements SlideSource {
     if (info.size === 0) throw notReadable(filePath, 'the file is empty');
     const file = await TiffFileSource.open(filePath);
     try {
-      return await GeoTiffSlideSource.openFrom(file, filePath, id, signal);
+      return await GeoTiffSlideSource.openFrom(file, filePath, id, limits, signal);
     } catch (error) {
       await file.close().catch(() => undefined);
       if (isGlomsegError(error)) throw error;
@@ -134,18 +138,18 @@ export class GeoTiffSlideSource implements SlideSource {
   }
 
   /** A TIFF slide behind an (allowed, already checked) URL, read with range requests; `label` names it in messages. */
-  static async openUrl(url: string, label: string, id: string, signal?: AbortSignal): Promise<GeoTiffSlideSource> {
+  static async openUrl(url: string, label: string, id: string, signal?: AbortSignal, limits: ReaderLimits = DEFAULT_READER_LIMITS): Promise<GeoTiffSlideSource> {
     throwIfAborted(signal);
     const file = await RemoteTiffSource.open(url, label, signal);
     try {
-      return await GeoTiffSlideSource.openFrom(file, label, id, signal);
+      return await GeoTiffSlideSource.openFrom(file, label, id, limits, signal);
     } catch (error) {
       if (isGlomsegError(error)) throw error;
       throw notReadable(label, error instanceof Error ? error.message : String(error), error);
     }
   }
 
-  private static async openFrom(file: TiffBytes, filePath: string, id: string, signal?: AbortSignal): Promise<GeoTiffSlideSource> {
+  private static async openFrom(file: TiffBytes, filePath: string, id: string, limits: ReaderLimits, signal?: AbortSignal): Promise<GeoTiffSlideSource> {
     const header = await file.read(0, Math.min(16, file.size));
     const byteOrder = String.fromCharCode(header[0] ?? 0, header[1] ?? 0);
     if (byteOrder !== 'II' && byteOrder !== 'MM') throw notReadable(filePath, 'the file does not start with a TIFF header (II or MM)');
@@ -222,12 +226,12 @@ export class GeoTiffSlideSource implements SlideSource {
       mppY: pixelSize?.mppY,
       mppSource,
       format: aperio ? 'aperio-svs' : ome ? 'ome-tiff' : bigTiff ? 'bigtiff' : 'tiff',
-      compression: compressionName(level0.compression),
+      compression: tiffCompressionName(level0.compression),
       metadata,
       fileSize: file.size,
       samplesPerPixel: level0.samplesPerPixel,
     };
-    return new GeoTiffSlideSource(slideMetadata, file, stored, plan.recipes);
+    return new GeoTiffSlideSource(slideMetadata, file, stored, plan.recipes, limits);
   }
 
   async readRegion(region: RegionRequest, signal?: AbortSignal): Promise<RgbImage> {
@@ -299,10 +303,10 @@ export class GeoTiffSlideSource implements SlideSource {
       for (let col = Math.floor(cols[0] / level.blockWidth); col * level.blockWidth < cols[1]; col++) blocks.push([col, row]);
     }
     // One-row strips turn one window into thousands of decodes: refuse before decoding any.
-    if (blocks.length > DEFAULT_LIMITS.maxStoredBlocksPerRead) {
+    if (blocks.length > this.limits.maxStoredBlocksPerRead) {
       throw new GlomsegError(
         'RESOURCE_EXHAUSTED',
-        `${this.metadata.name}: a ${width} x ${height} window of stored level ${realIndex} spans ${blocks.length} stored ${level.tiled ? 'tiles' : 'strips'} of ${level.blockWidth} x ${level.blockHeight} pixels; at most ${DEFAULT_LIMITS.maxStoredBlocksPerRead} per read (re-save the slide with 256-1024 pixel tiles)`,
+        `${this.metadata.name}: a ${width} x ${height} window of stored level ${realIndex} spans ${blocks.length} stored ${level.tiled ? 'tiles' : 'strips'} of ${level.blockWidth} x ${level.blockHeight} pixels; at most ${this.limits.maxStoredBlocksPerRead} per read (re-save the slide with 256-1024 pixel tiles)`,
       );
     }
     let next = 0;
@@ -356,10 +360,10 @@ export class GeoTiffSlideSource implements SlideSource {
     const blockWidth = Math.min(level.blockWidth, level.width - col * level.blockWidth);
     const blockHeight = Math.min(level.blockHeight, level.height - row * level.blockHeight);
     const decodedBytes = blockWidth * blockHeight * Math.max(3, level.samplesPerPixel);
-    if (decodedBytes > DEFAULT_LIMITS.maxDecodedTileBytes) {
+    if (decodedBytes > this.limits.maxDecodedTileBytes) {
       throw new GlomsegError(
         'RESOURCE_EXHAUSTED',
-        `${this.metadata.name}: stored level ${realIndex} has ${blockWidth} x ${blockHeight} pixel ${level.tiled ? 'tiles' : 'strips'} (${(decodedBytes / 2 ** 20).toFixed(0)} MiB decoded each); at most ${DEFAULT_LIMITS.maxDecodedTileBytes / 2 ** 20} MiB per tile (re-save the slide with 256-1024 pixel tiles)`,
+        `${this.metadata.name}: stored level ${realIndex} has ${blockWidth} x ${blockHeight} pixel ${level.tiled ? 'tiles' : 'strips'} (${bytesInWords(decodedBytes)} decoded each); at most ${bytesInWords(this.limits.maxDecodedTileBytes)} per tile (re-save the slide with 256-1024 pixel tiles)`,
       );
     }
     const bytes = await this.readBlockBytes(level, realIndex, col, row);
@@ -433,7 +437,7 @@ async function describeStoredLevel(image: GeoTIFFImage): Promise<StoredLevel | u
   const jpegTablesValue = compression === JPEG ? await tagValue(image, 'JPEGTables') : undefined;
   const jpegTables = jpegTablesValue && ArrayBuffer.isView(jpegTablesValue) ? new Uint8Array(Array.from(jpegTablesValue as unknown as ArrayLike<number>)) : undefined;
   let unreadable: string | undefined;
-  if (!SUPPORTED_COMPRESSIONS.has(compression)) unreadable = unsupportedCompressionMessage(compression);
+  if (!isDecodableCompression(compression)) unreadable = unsupportedCompressionMessage(compression);
   else if (bitsPerSample !== 8) unreadable = `unsupported sample depth: ${bitsPerSample} bits per sample (only 8-bit slides are read)`;
   else if (!(blockWidth > 0 && blockHeight > 0)) unreadable = 'not a readable TIFF: the tile or strip size is missing';
   else if (blockWidth * blockHeight > MAX_BLOCK_PIXELS) {

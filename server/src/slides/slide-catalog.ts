@@ -25,15 +25,13 @@ import fg from 'fast-glob';
 import { LRUCache } from 'lru-cache';
 import { abortable, GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import { readWholeLevel, type RegionRequest, type RgbImage, type SlideMetadata, type SlideSource } from '@glomseg/shared/slide-source.js';
-import { GeoTiffSlideSource } from './geotiff-slide-source.js';
-import { ImageFileSlideSource } from './image-file-slide-source.js';
+import { DEFAULT_READER_LIMITS, type ReaderLimits } from './slide-reader.js';
+import { isSlideFileName, openWithReaders, probeFile, slideExtensions } from './slide-readers.js';
+import './readers/index.js';
 import { isSlideUrl, SlideUrlPolicy } from './slide-url-policy.js';
 import { slideStem } from './slide-name.js';
 import { presignS3Url } from './s3-url.js';
 
-/** File name endings listed as slides (`.ome.tif(f)` is covered by `.tif(f)`). */
-export const SLIDE_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg'] as const;
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 /** How long one folder walk answers `list()`: a busy server walks at most once per this, however many ask. */
 export const DEFAULT_LIST_CACHE_MS = 5_000;
 
@@ -47,6 +45,8 @@ export interface SlideCatalogOptions {
   listCacheMs?: number;
   /** The clock of that cache, in ms (tests). */
   now?: () => number;
+  /** The configured bounds the readers enforce (validation/limits.ts); defaults for those not given. */
+  limits?: Partial<ReaderLimits>;
 }
 
 export interface CatalogSlide {
@@ -71,16 +71,9 @@ interface OpenEntry {
   evicted: boolean;
 }
 
-export function isSlideFileName(fileName: string): boolean {
-  const lower = fileName.toLowerCase();
-  return SLIDE_EXTENSIONS.some((extension) => lower.endsWith(extension));
-}
-
-/** Opens one slide file with the reader its extension calls for. */
-export async function openSlideFile(filePath: string, id: string, signal?: AbortSignal): Promise<SlideSource> {
-  return IMAGE_EXTENSIONS.has(path.extname(filePath).toLowerCase())
-    ? ImageFileSlideSource.open(filePath, id, signal)
-    : GeoTiffSlideSource.open(filePath, id, signal);
+/** Opens one slide file with the reader that supports it best (slide-readers.ts). */
+export async function openSlideFile(filePath: string, id: string, signal?: AbortSignal, limits: ReaderLimits = DEFAULT_READER_LIMITS): Promise<SlideSource> {
+  return openWithReaders(await probeFile(filePath, path.basename(filePath)), { id, limits, signal });
 }
 
 function isInside(root: string, candidate: string): boolean {
@@ -99,6 +92,7 @@ export class SlideCatalog {
   private closed = false;
 
   private readonly urlPolicy: SlideUrlPolicy;
+  private readonly limits: ReaderLimits;
   private readonly listCacheMs: number;
   private readonly now: () => number;
   /** The latest folder walk and until when it answers; the walk in progress, which every caller shares. */
@@ -110,6 +104,7 @@ export class SlideCatalog {
     this.urlPolicy = new SlideUrlPolicy(options.urlPrefixes ?? []);
     this.listCacheMs = Math.max(0, options.listCacheMs ?? DEFAULT_LIST_CACHE_MS);
     this.now = options.now ?? Date.now;
+    this.limits = { ...DEFAULT_READER_LIMITS, ...options.limits };
     this.openSources = new LRUCache<string, OpenEntry>({
       max: maxOpenSlides,
       dispose: (entry) => {
@@ -154,7 +149,7 @@ export class SlideCatalog {
     });
     if (!(await stat(real)).isFile()) throw new GlomsegError('INVALID_ARGUMENT', `${filePath} is not a file`);
     if (!isSlideFileName(real)) {
-      throw new GlomsegError('INVALID_ARGUMENT', `${filePath} is not a slide file (expected one of ${SLIDE_EXTENSIONS.join(' ')})`);
+      throw new GlomsegError('INVALID_ARGUMENT', `${filePath} is not a slide file (expected one of ${slideExtensions().join(' ')})`);
     }
     for (const [id, existing] of this.files) if (existing === real) return id;
     const base = path.basename(real);
@@ -203,7 +198,7 @@ export class SlideCatalog {
     this.walkCount++;
     const slides: CatalogSlide[] = [];
     for (const folder of this.folders) {
-      const relatives = await fg(`**/*{${SLIDE_EXTENSIONS.join(',')}}`, {
+      const relatives = await fg(`**/*{${slideExtensions().join(',')}}`, {
         cwd: folder.root,
         // Symlinked folders are not walked (a link cycle would list one file endlessly); symlinked files are
         // listed when they resolve inside the folder.
@@ -292,18 +287,19 @@ export class SlideCatalog {
 
   private async fileOpener(id: string): Promise<() => Promise<SlideSource>> {
     const filePath = await this.resolve(id);
-    return () => openSlideFile(filePath, id);
+    return () => openSlideFile(filePath, id, undefined, this.limits);
   }
 
-  /** Slides by URL: allowed prefixes only, TIFF family only (PNG/JPEG would have to be fetched whole). */
+  /** Slides by URL: allowed prefixes only, and only formats a reader reads by URL (TIFF family: PNG/JPEG would be fetched whole). */
   private urlOpener(id: string): () => Promise<SlideSource> {
     const url = this.urlPolicy.check(id);
     const label = url.protocol === 's3:' ? `s3://${url.host}${url.pathname}` : `${url.origin}${url.pathname}`;
     const fileName = url.pathname.split('/').pop() ?? '';
-    if (!isSlideFileName(fileName) || IMAGE_EXTENSIONS.has(path.extname(fileName).toLowerCase())) {
-      throw new GlomsegError('INVALID_ARGUMENT', `slide URL ${label}: only TIFF-family slides (.tif .tiff .svs .btf) are read by URL`);
+    if (!isSlideFileName(fileName, { byUrl: true })) {
+      throw new GlomsegError('INVALID_ARGUMENT', `slide URL ${label}: only slides ending in ${slideExtensions({ byUrl: true }).join(' ')} are read by URL`);
     }
-    return async () => GeoTiffSlideSource.openUrl(url.protocol === 's3:' ? (await presignS3Url(url)).href : url.href, label, id);
+    const href = async () => (url.protocol === 's3:' ? (await presignS3Url(url)).href : url.href);
+    return () => openWithReaders({ fileName, url: { label, href }, head: new Uint8Array(0) }, { id, limits: this.limits });
   }
 
   /** Closes every open source (waiting for reads in progress) and refuses further use. */

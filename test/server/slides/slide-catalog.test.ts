@@ -51,7 +51,7 @@ describe('SlideCatalog over the shared data folder', () => {
     expect([tile.metadata.format, tile.metadata.width]).toEqual(['jpeg', 1600]);
     const jp2k = await catalog.open('wsi/TCGA-CR-7395-01A-01-TS1-jp2k.svs');
     expect(jp2k.metadata.compression).toBe('jpeg2000');
-    expect((await rejection(jp2k.readRegion({ level: 0, x: 0, y: 0, width: 8, height: 8 }))).code).toBe('FAILED_PRECONDITION');
+    expect((await jp2k.readRegion({ level: 0, x: 0, y: 0, width: 8, height: 8 })).data.length).toBe(8 * 8 * 3); // tiff-codecs/jpeg2000.ts
   });
 
   it('never lets an id reach outside the folder', async () => {
