@@ -4,7 +4,8 @@
  * all serve this one object, so no method, mapping or protocol rule exists twice.
  */
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
+import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
 import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
 import { toConnectError } from './error-codes.js';
@@ -12,6 +13,15 @@ import { listModelsParamsFromProto, scoreSlideParamsFromProto, slideRequestFromP
 import { modelToProto, scoreEventToProto, slideInfoToProto, slideSummaryToProto, tileOutcomeToProto } from './to-proto.js';
 
 type Log = (message: string) => void;
+
+/**
+ * What ends a stream whose call was aborted: its own error when it has one, else CANCELLED. A transport throws its
+ * write failure into a stream whose client went away (or was reset for not reading: web/write-stall.ts); that is
+ * the client's leaving, not our bug.
+ */
+function clientGone(error: unknown): unknown {
+  return isGlomsegError(error) || error instanceof ConnectError ? error : new GlomsegError('CANCELLED', 'the client went away', { cause: error });
+}
 
 export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): ServiceImpl<typeof pb.Glomseg> {
   const unary =
@@ -28,7 +38,7 @@ export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): Se
       try {
         yield* body(request, context.signal);
       } catch (error) {
-        throw toConnectError(error, log);
+        throw toConnectError(context.signal.aborted ? clientGone(error) : error, log);
       }
     };
 

@@ -113,6 +113,7 @@ export class GlomsegApp {
           maxConnections: options.connections?.maxConnections,
           maxConnectionsPerPeer: options.connections?.maxConnectionsPerPeer,
           headersTimeoutMs: options.connections?.handshakeTimeoutMs,
+          writeStallMs: limits.maxWriteStallMs,
           interceptors: [metrics.connectInterceptor()],
           extraRoutes: async (request, response, pathname) => {
             if (pathname !== '/metrics' || request.method !== 'GET') return false;

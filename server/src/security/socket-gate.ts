@@ -30,6 +30,8 @@ export interface SocketGateStats {
   timedOut: number;
   /** New sockets closed at once: every socket they could have replaced was trusted. */
   refused: number;
+  /** Reset because their client took none of their pending output for the write-stall limit (HTTP port). */
+  writeStalled: number;
 }
 
 /** What identifies a connection on both transports: a net.Socket, a TLS socket, grpc-js's connection info. */
@@ -61,7 +63,8 @@ interface Tracked {
 
 /**
  * Closes a socket with a reset. A plain destroy() leaves the descriptor open once an HTTP/2 session consumed the
- * handle; a reset closes it at once (only untrusted peers are dropped: they have nothing of ours to lose).
+ * handle; a reset closes it at once and frees the kernel's unsent data (only untrusted peers and clients that
+ * stopped reading are dropped: they have nothing of ours to lose, or cannot take it).
  */
 function drop(socket: net.Socket): void {
   if (socket.destroyed) return;
@@ -92,7 +95,7 @@ export class SocketGate {
   private readonly open = new Set<Tracked>();
   private readonly untrusted = new Set<Tracked>();
   private readonly peers = new Map<string, Peer>();
-  private readonly counters = { evicted: 0, timedOut: 0, refused: 0 };
+  private readonly counters = { evicted: 0, timedOut: 0, refused: 0, writeStalled: 0 };
 
   constructor(options: SocketGateOptions = {}) {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -142,6 +145,19 @@ export class SocketGate {
     if (!tracked || tracked.trusted) return;
     tracked.trusted = true;
     this.setUntrusted(tracked, false);
+  }
+
+  /**
+   * Resets the connection at `endpoint` (its TCP socket, also under TLS): its client took none of its pending output
+   * for the write-stall limit. False when the gate does not hold it.
+   */
+  dropStalled(endpoint: SocketEndpoint): boolean {
+    const tracked = this.byEndpoint.get(keyOf(endpoint));
+    if (!tracked) return false;
+    this.counters.writeStalled++;
+    this.forget(tracked);
+    drop(tracked.socket);
+    return true;
   }
 
   stats(): SocketGateStats {

@@ -30,7 +30,8 @@ export interface ServingLimits {
   maxTaskMs: number;
   /**
    * A reply message the client has not taken for this long (it stopped reading) resets the call's stream (HTTP/2
-   * ENHANCE_YOUR_CALM: RESOURCE_EXHAUSTED in the gRPC spec) and stops its work.
+   * ENHANCE_YOUR_CALM: RESOURCE_EXHAUSTED in the gRPC spec) and stops its work. On the HTTP port (gRPC-Web, tiles,
+   * files: one reply at a time per connection) pending output with no progress for this long resets the connection.
    */
   maxWriteStallMs: number;
 }

@@ -22,6 +22,9 @@ import { decodePathSegment } from './path-segment.js';
 import { guardRequest } from './http-guard.js';
 import { withRequestCheck } from './grpc-web-request-check.js';
 import { withByteBudget } from './grpc-web-byte-budget.js';
+import { watchWriteStall } from './write-stall.js';
+import { PipelinedRequests } from './pipelined-requests.js';
+import { releaseWritersOnClose } from './release-on-close.js';
 import { CorsPolicy } from '../security/cors-policy.js';
 import { HostCheck, isWildcardHost } from '../security/host-check.js';
 import { SocketGate, type SocketGateStats } from '../security/socket-gate.js';
@@ -59,6 +62,8 @@ export interface WebServerOptions {
   maxConnectionsPerPeer?: number;
   /** A socket must finish its TLS handshake and send its first request within this; default 10 s. */
   headersTimeoutMs?: number;
+  /** A connection whose client takes none of its pending output for this long is reset; default DEFAULT_LIMITS.maxWriteStallMs. */
+  writeStallMs?: number;
   /** connect interceptors around every gRPC-Web call (metrics). */
   interceptors?: Interceptor[];
   /** Extra plain routes (e.g. /metrics), tried before the built-in ones; true when handled. */
@@ -104,7 +109,7 @@ export class WebServer {
     this.url = url;
   }
 
-  /** The HTTP port's sockets: open, trusted, timed out, evicted, refused. */
+  /** The HTTP port's sockets: open, trusted, timed out, evicted, refused, reset for not reading. */
   connectionStats(): SocketGateStats {
     return this.gate.stats();
   }
@@ -140,14 +145,17 @@ export class WebServer {
     // The guard's canonical path is the one the routes use. connect matches the raw `request.url`, which for an
     // accepted request is that same path (canonical paths are accepted as they are, never rewritten).
     const guardedPaths = new WeakMap<http.IncomingMessage, string>();
-    const handler = (request: http.IncomingMessage, response: http.ServerResponse) => {
+    // Pipelined requests one at a time per connection (pipelined-requests.ts: queued gRPC-Web replies were never ended).
+    const pipelined = new PipelinedRequests();
+    const handler = (request: http.IncomingMessage, response: http.ServerResponse) => pipelined.inTurn(request, response, () => {
+      releaseWritersOnClose(response);
       const pathname = guardRequest(request, response, guard);
       if (pathname === undefined) return;
       // Past the guard (a valid token, an open path, or no tokens configured): a real client, never pushed out.
       gate.trust(request.socket);
       guardedPaths.set(request, pathname);
       grpcWeb(request, response);
-    };
+    });
     const tls = options.security?.tls;
     // Streams stay open for minutes (no request timeout); a socket must send its headers in time (silent sockets).
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
@@ -166,6 +174,16 @@ export class WebServer {
     // timeout; keep-alive sockets then have keepAliveTimeout and a half-sent request Node's header timeout.
     const gate = new SocketGate({ maxConnections: options.maxConnections, maxPerPeer: options.maxConnectionsPerPeer, firstRequestTimeoutMs: headersTimeout });
     server.on('connection', (socket: net.Socket) => gate.admit(socket));
+    // A client that stops reading holds its reply and the work behind it (a gRPC-Web stream) until reset. The socket
+    // watched is the one the HTTP server writes to (the TLS socket under TLS); the gate resets its TCP socket.
+    const writeStallMs = options.writeStallMs ?? DEFAULT_LIMITS.maxWriteStallMs;
+    server.on(tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+      if (socket.destroyed) return;
+      watchWriteStall(socket, writeStallMs, () => {
+        options.log?.(`HTTP client ${socket.remoteAddress}: took no data for ${writeStallMs / 1000} s; its connection is reset and its calls stopped`);
+        if (!gate.dropStalled(socket)) socket.destroy();
+      });
+    });
     server.on('request', (request: http.IncomingMessage) => gate.markActive(request.socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
