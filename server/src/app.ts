@@ -95,9 +95,14 @@ export class GlomsegApp {
       }).catch((error) => {
         throw portInUse(error, 'gRPC', options.host ?? '127.0.0.1', options.grpcPort, '--port');
       });
-      metrics.attach({ service: () => service.stats(), connections: () => grpc.connectionStats() });
-      cleanup.unshift(() => grpc.close());
       let web: WebServer | undefined;
+      metrics.attach({
+        service: () => service.stats(),
+        connections: () => grpc.connectionStats(),
+        httpConnections: () => web?.connectionStats(),
+        requestBytes: () => requestBytes.stats(),
+      });
+      cleanup.unshift(() => grpc.close());
       if (options.httpPort !== false) {
         // The demo slide is named by file; its id depends on how many slide folders are served.
         const demo = options.demo && { ...options.demo, slideId: resolveDemoSlideId(await catalog.list(), options.demo.slideId, log) };

@@ -1,8 +1,8 @@
 /**
  * The Prometheus view of one server (prom-client, its own registry so several apps in one process do not
  * collide): streams and cancellations, tile queue, cache, tile latencies by stage, call outcomes by status code
- * transport and method, gRPC sockets, and the process's own figures (RSS, CPU, event-loop lag) under prom-client's
- * standard names (process_*, nodejs_*), which dashboards for Node services query.
+ * transport and method, the sockets of both ports, request bytes in flight, and the process's own figures (RSS, CPU,
+ * event-loop lag) under prom-client's standard names (process_*, nodejs_*), which dashboards for Node services query.
  */
 import * as grpc from '@grpc/grpc-js';
 import { ConnectError, type Interceptor } from '@connectrpc/connect';
@@ -10,6 +10,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ServiceStats } from '../service/glomseg-service.js';
 import type { Timings } from '@glomseg/shared/glomseg-service.js';
 import type { ConnectionGateStats } from '../grpc/connection-gate.js';
+import type { SocketGateStats } from '../security/socket-gate.js';
+import type { RequestByteStats } from '../validation/request-byte-budget.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -22,6 +24,9 @@ const GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_reques
 export interface MetricsSources {
   service: () => ServiceStats;
   connections: () => ConnectionGateStats | undefined;
+  /** The HTTP port's sockets; undefined without an HTTP server. */
+  httpConnections?: () => SocketGateStats | undefined;
+  requestBytes?: () => RequestByteStats | undefined;
 }
 
 /** A counter mirroring a running total kept elsewhere (the service's own counters). */
@@ -82,6 +87,30 @@ export class ServerMetrics {
     mirroredCounter(this.registry, 'glomseg_grpc_connections_closed_total', 'gRPC sockets closed by the gate, by reason', ['reason'], () => {
       const c = connections();
       return c ? [[{ reason: 'handshake_timeout' }, c.timedOut], [{ reason: 'evicted' }, c.evicted], [{ reason: 'refused' }, c.refused]] : [];
+    });
+    const httpConnections = () => this.sources?.httpConnections?.();
+    new Gauge({ name: 'glomseg_http_connections_open', help: 'Sockets open on the HTTP port (viewer, tiles, gRPC-Web)', registers: [this.registry], collect() {
+      this.set(httpConnections()?.open ?? 0);
+    } });
+    mirroredCounter(this.registry, 'glomseg_http_connections_closed_total', 'HTTP sockets closed by the gate, by reason (write_stall: the client took no data)', ['reason'], () => {
+      const c = httpConnections();
+      return c
+        ? [[{ reason: 'handshake_timeout' }, c.timedOut], [{ reason: 'evicted' }, c.evicted], [{ reason: 'refused' }, c.refused], [{ reason: 'write_stall' }, c.writeStalled]]
+        : [];
+    });
+    const requestBytes = () => this.sources?.requestBytes?.();
+    new Gauge({ name: 'glomseg_request_bytes_in_flight', help: 'Request bytes held by calls in flight, both ports (from their length prefixes)', registers: [this.registry], collect() {
+      this.set(requestBytes()?.inFlightBytes ?? 0);
+    } });
+    new Gauge({ name: 'glomseg_request_bytes_budget', help: 'The budget of request bytes in flight (maxInFlightRequestBytes)', registers: [this.registry], collect() {
+      this.set(requestBytes()?.budgetBytes ?? 0);
+    } });
+    new Gauge({ name: 'glomseg_requests_in_flight', help: 'Calls holding request bytes now, both ports', registers: [this.registry], collect() {
+      this.set(requestBytes()?.inFlight ?? 0);
+    } });
+    mirroredCounter(this.registry, 'glomseg_request_budget_refusals_total', 'Calls refused with RESOURCE_EXHAUSTED for the request byte budget', [], () => {
+      const b = requestBytes();
+      return b ? [[{}, b.refused]] : [];
     });
     this.tileSeconds = new Histogram({
       name: 'glomseg_tile_stage_seconds',

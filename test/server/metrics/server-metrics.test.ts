@@ -3,11 +3,14 @@
  * sockets, and the process and Node figures under the names dashboards expect; the whole page passes promtool's lint.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 import { callGrpcWeb } from '../web/grpc-web-client.js';
+import { until } from '../../helpers/until.js';
 
 let app: GlomsegApp;
 let client: GlomsegTestClient;
@@ -84,5 +87,87 @@ describe('/metrics', () => {
     const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
     expect(text).toMatch(/^glomseg_calls_total\{/m);
     expect(await promtool(text)).toEqual({ code: 0, output: '' });
+  });
+});
+
+describe('/metrics on the HTTP port\'s sockets and the request byte budget', () => {
+  // Small bounds, so that a few sockets move the counters: 2 sockets per peer, 2 s to the first request.
+  let small: GlomsegApp;
+  beforeAll(async () => {
+    small = await GlomsegApp.start({
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      httpPort: 0,
+      device: 'cpu',
+      connections: { maxConnectionsPerPeer: 2, handshakeTimeoutMs: 2000 },
+      limits: { maxInFlightRequestBytes: 4 * 1024 * 1024 },
+    });
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  const scrape = async () => {
+    const text = await small.metricsText();
+    expect(await promtool(text)).toEqual({ code: 0, output: '' });
+    return text;
+  };
+
+  it('counts the HTTP port\'s sockets: open, and closed by the gate by reason', async () => {
+    const { hostname, port } = new URL(small.httpUrl!);
+    const before = await scrape();
+    for (const reason of ['handshake_timeout', 'evicted', 'refused', 'write_stall']) {
+      expect(sample(before, 'glomseg_http_connections_closed_total', { reason })).toBe(0);
+    }
+    expect(sample(before, 'glomseg_http_connections_open')).toBe(0);
+    // Three silent sockets from one peer: the third pushes out the first (2 per peer), the others time out.
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 3; i++) {
+      const socket = net.connect({ host: hostname, port: Number(port), localAddress: '127.0.0.2' });
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      await until(() => small.httpConnections()!.open + small.httpConnections()!.evicted >= i + 1);
+      sockets.push(socket);
+    }
+    expect(sample(await scrape(), 'glomseg_http_connections_open')).toBe(2);
+    await until(() => small.httpConnections()!.open === 0);
+    const after = await scrape();
+    expect(sample(after, 'glomseg_http_connections_closed_total', { reason: 'evicted' })).toBe(1);
+    expect(sample(after, 'glomseg_http_connections_closed_total', { reason: 'handshake_timeout' })).toBe(2);
+    expect(sample(after, 'glomseg_http_connections_open')).toBe(0);
+    // The gRPC port's own counters are apart.
+    expect(sample(after, 'glomseg_grpc_connections_closed_total', { reason: 'evicted' })).toBe(0);
+    for (const socket of sockets) socket.destroy();
+  });
+
+  it('reports the request bytes in flight against the budget, and the requests refused past it', async () => {
+    const before = await scrape();
+    expect(sample(before, 'glomseg_request_bytes_budget')).toBe(4 * 1024 * 1024);
+    expect(sample(before, 'glomseg_request_bytes_in_flight')).toBe(0);
+    expect(sample(before, 'glomseg_requests_in_flight')).toBe(0);
+    expect(sample(before, 'glomseg_request_budget_refusals_total')).toBe(0);
+    // A gRPC-Web request announcing 3 MiB whose body stops after 1 KiB: it holds its bytes from its length prefix.
+    const announced = 3 * 1024 * 1024;
+    const held = http.request(`${small.httpUrl}/glomseg.v1.Glomseg/GetSlideInfo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', 'content-length': String(5 + announced) },
+    });
+    held.on('error', () => undefined);
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(announced, 1);
+    held.write(Buffer.concat([prefix, Buffer.alloc(1024)]));
+    await until(() => small.requestByteStats().inFlightBytes > 0);
+    const holding = await scrape();
+    expect(sample(holding, 'glomseg_request_bytes_in_flight')).toBe(announced);
+    expect(sample(holding, 'glomseg_requests_in_flight')).toBe(1);
+    // Another such request does not fit: refused, and counted.
+    const refused = await callGrpcWeb(small.httpUrl!, 'GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo', { slideId: 'x'.repeat(2 * 1024 * 1024) });
+    expect(refused.status).toBe(8);
+    expect(sample(await scrape(), 'glomseg_request_budget_refusals_total')).toBe(1);
+    held.destroy();
+    await until(() => small.requestByteStats().inFlightBytes === 0);
+    const after = await scrape();
+    expect(sample(after, 'glomseg_request_bytes_in_flight')).toBe(0);
+    expect(sample(after, 'glomseg_requests_in_flight')).toBe(0);
   });
 });

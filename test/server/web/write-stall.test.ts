@@ -131,6 +131,7 @@ describe.each(['http', 'https'] as const)('a gRPC-Web stream whose client never 
       expect(stats().cancelledStreams - cancelledBefore).toBeGreaterThanOrEqual(1);
       await until(() => stats().scheduler.queued === 0 && stats().scheduler.running === 0, 30_000);
       expect(app.httpConnections()!.writeStalled - stalledBefore).toBe(1);
+      expect(await app.metricsText()).toMatch(new RegExp(`^glomseg_http_connections_closed_total\\{reason="write_stall"\\} ${stalledBefore + 1}$`, 'm'));
       // Said in the log, and not as our bug: the write that failed on the reset connection is the client's leaving.
       expect(logs.slice(logsBefore).filter((line) => /took no data for 1 s/.test(line))).toHaveLength(1);
       expect(logs.slice(logsBefore).filter((line) => /internal error/i.test(line))).toEqual([]);
