@@ -18,7 +18,7 @@ packages=(
   openssl            # test/helpers/test-ca.ts: a throwaway CA and server certificates for the TLS tests
   prometheus         # /usr/bin/promtool: test/server/metrics/server-metrics.test.ts lints the /metrics page with it
   python3-openslide  # test/server/slides/openslide_tool.py: OpenSlide's pixels, which the slide-reader tests compare ours with
-  libopenslide0      # the OpenSlide library python3-openslide loads (named: the reference the slide-reader tests compare with)
+  libopenslide0      # server/src/slides/readers/openslide-reader.ts (NDPI, MRXS, SCN, BIF, VMS, SVSLIDE; optional at run time), python3-openslide
   python3-tifffile   # test/server/slides/openslide_tool.py: writes the Aperio JPEG 2000 (33003/33005) test slides
   libtiff-tools      # /usr/bin/tiffcp: test/server/slides/tiff-codecs.test.ts makes zstd, WebP and LERC TIFFs with it
   libopenjp2-tools   # /usr/bin/opj_compress: openslide_tool.py encodes the JPEG 2000 tiles of the 33003/33005 test slides

@@ -27,7 +27,8 @@ export interface SlideMetadata {
   /** Micrometres per level-0 pixel, or undefined when the file does not say. */
   mppX?: number;
   mppY?: number;
-  mppSource: 'aperio' | 'ome' | 'tiff-resolution' | '';
+  /** Where mppX/mppY came from, as the reader names it ('aperio', 'ome', 'tiff-resolution', 'openslide'), or ''. */
+  mppSource: string;
   /** The file format as its reader names it ('tiff', 'bigtiff', 'ome-tiff', 'aperio-svs', 'png', 'jpeg', ...): open, so a new reader needs no change here. */
   format: string;
   compression: string;

@@ -6,7 +6,13 @@ import { registerSlideReader } from '../slide-readers.js';
 registerSlideReader({
   name: 'geotiff',
   extensions: TIFF_EXTENSIONS,
-  // A TIFF header decides; a TIFF name alone still chooses it, so a damaged file gets the TIFF reader's words.
-  support: (probe) => (probe.path === undefined ? undefined : isTiffHeader(probe.head) ? 1 : hasExtension(probe, TIFF_EXTENSIONS) ? 0.5 : undefined),
+  // A TIFF header with a TIFF name decides. A TIFF name alone still chooses it, so a damaged file gets the TIFF
+  // reader's words; a TIFF header under another name (NDPI, SCN and BIF are TIFFs) makes it a fallback.
+  support: (probe) => {
+    if (probe.path === undefined) return undefined;
+    const named = hasExtension(probe, TIFF_EXTENSIONS);
+    if (isTiffHeader(probe.head)) return named ? 1 : 0.3;
+    return named ? 0.5 : undefined;
+  },
   open: (probe, { id, limits, signal }) => GeoTiffSlideSource.open(probe.path!, id, signal, limits),
 });

@@ -5,3 +5,4 @@
 import './geotiff-reader.js';
 import './image-file-reader.js';
 import './remote-tiff-reader.js';
+import './openslide-reader.js';
