@@ -1,7 +1,7 @@
 /** Typed events of the glomseg elements. All bubble and cross shadow roots (composed), so a portal can listen anywhere. */
 import type { GlomerulusPolygon, Rect } from '@glomseg/shared/geometry.js';
 import type { TileAddress } from '@glomseg/shared/tile-grid.js';
-import type { LiveDiceMetrics } from './dice-panel.js';
+import type { LiveDiceMetrics } from './dice/live-dice-scorer.js';
 
 export interface TileEventDetail {
   tile: TileAddress;
@@ -31,16 +31,25 @@ export interface ErrorEventDetail {
   message: string;
 }
 
+/** What the user changed or asked for in <glomseg-panel>. */
+export type PanelInput =
+  | { name: 'threshold' | 'opacity'; value: number }
+  | { name: 'visible' | 'annotationsVisible'; value: boolean }
+  | { name: 'loadFile'; value: File }
+  | { name: 'clearAnnotations' | 'export' };
+
 export type GlomsegTileEvent = CustomEvent<TileEventDetail>;
 export type GlomsegProgressEvent = CustomEvent<ProgressEventDetail>;
 export type GlomsegDiceEvent = CustomEvent<DiceEventDetail>;
 export type GlomsegErrorEvent = CustomEvent<ErrorEventDetail>;
+export type GlomsegPanelInputEvent = CustomEvent<PanelInput>;
 
 export interface GlomsegEventMap {
   'glomseg-tile': GlomsegTileEvent;
   'glomseg-progress': GlomsegProgressEvent;
   'glomseg-dice': GlomsegDiceEvent;
   'glomseg-error': GlomsegErrorEvent;
+  'glomseg-panel-input': GlomsegPanelInputEvent;
 }
 
 export function glomsegEvent<K extends keyof GlomsegEventMap>(type: K, detail: GlomsegEventMap[K]['detail']): GlomsegEventMap[K] {

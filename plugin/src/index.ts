@@ -1,11 +1,13 @@
 /**
- * The glomseg viewer plugin: import this module once to register <glomseg-overlay> and <glomseg-viewer>.
+ * The glomseg viewer plugin: import this module once to register <glomseg-overlay>, <glomseg-viewer> and
+ * <glomseg-panel> (each component's registration file defines it; see internal/glomseg-element.ts).
  */
-export { GlomsegOverlay } from './overlay.js';
-export { GlomsegViewer } from './viewer.js';
-export { GlomsegPanel, type PanelState, type PanelInput } from './components/panel/glomseg-panel.js';
+export { default as GlomsegOverlay } from './components/overlay/glomseg-overlay.js';
+export { default as GlomsegViewer } from './components/viewer/glomseg-viewer.js';
+export { default as GlomsegPanel } from './components/panel/glomseg-panel.js';
+export type { PanelState } from './components/panel/glomseg-panel.component.js';
 export * from './events.js';
-export type { LiveDiceMetrics, PredictionClass, TruthClass } from './dice-panel.js';
+export type { LiveDiceMetrics, PredictionClass, TruthClass } from './dice/live-dice-scorer.js';
 export type { LoadedAnnotations } from './annotation-source.js';
 export type { PixelOrigin } from './slide-frame.js';
 export type { RequestHeaders } from './glomseg-client.js';

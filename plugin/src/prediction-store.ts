@@ -18,7 +18,8 @@ export interface PredictedGlomerulus {
 
 export interface PredictionChange {
   added: PredictedGlomerulus[];
-  removedIds: string[];
+  /** Drawn before, taken away now (their cluster was joined again). */
+  removed: PredictedGlomerulus[];
 }
 
 interface Cluster {
@@ -64,7 +65,7 @@ export class PredictionStore {
         added.push(entry);
       }
     });
-    if (edgePieces.length === 0) return { added, removedIds: [] };
+    if (edgePieces.length === 0) return { added, removed: [] };
 
     // Each new piece, with the clusters around this tile it touches (and the new pieces it touches), makes one
     // cluster, joined again; clusters it does not touch stay as they are.
@@ -93,13 +94,13 @@ export class PredictionStore {
       group.pieces.push(piece);
       group.boxes.push(boxes[i]);
     });
-    const removedIds: string[] = [];
+    const removed: PredictedGlomerulus[] = [];
     for (const [cluster, owner] of ownerOf) {
       const group = groupOf(find(owner));
       group.pieces.push(...cluster.pieces);
       group.boxes.push(...cluster.boxes);
       for (const tile of cluster.tiles) group.tiles.add(tile);
-      removedIds.push(...cluster.joined.map((entry) => entry.id));
+      removed.push(...cluster.joined);
       this.removeCluster(cluster);
     }
     this.lastJoinPieces = 0;
@@ -112,7 +113,7 @@ export class PredictionStore {
       this.addCluster(group);
       added.push(...group.joined);
     }
-    return { added, removedIds };
+    return { added, removed };
   }
 
   /** Every glomerulus drawn now: interior pieces plus joined edge clusters. */

@@ -1,10 +1,16 @@
 /**
- * View -> model tiles -> one StreamTiles call. The view's tiles are asked for centre first; when the view changes
- * so that other tiles are wanted, the open stream is aborted at once and a new one asks for the tiles still
- * missing. A tile is accepted once only, so nothing is drawn twice.
+ * Requested model tiles -> one StreamTiles call at a time. The prediction layer's loader requests tiles (each once
+ * until it arrives) and says which tiles the view shows, centre first; the requested tiles the view shows are asked
+ * for in one stream. A stream still asking for tiles the view no longer shows is aborted at once (the server drops
+ * the work), and a new one asks for the requested tiles not received yet. A tile is accepted once only, so nothing
+ * is drawn twice.
+ *
+ * How the view moves decides when: while the user drags the map, streams are only aborted; while the map moves by
+ * itself (a fling, a zoom), streams open but are not aborted (their tiles lie on its path, and a tile that only
+ * passes through the view costs less than a stream thrown away with a tile half done); at rest, both.
  */
 import type { GlomerulusPolygon, Rect } from '@glomseg/shared/geometry.js';
-import { tileKey, tilesInRect, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
+import { tileKey, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 
 export interface ReceivedTile {
   tile: TileAddress;
@@ -26,14 +32,21 @@ export interface TileStreamState {
   limited: boolean;
 }
 
+/** How the view is moving: the user drags it, it animates by itself (a fling, a zoom), or it is at rest. */
+export type ViewMotion = 'dragged' | 'animated' | 'still';
+
+/** The model tiles a view shows, centre first, and whether it shows more than are asked for at once. */
+export interface ViewTiles {
+  tiles: TileAddress[];
+  limited: boolean;
+}
+
 export interface TileStreamOptions {
   grid: TileGrid;
   source: TileStreamSource;
   onTile(tile: ReceivedTile): void;
   onState(state: TileStreamState): void;
   onError(error: unknown): void;
-  /** Most tiles asked for at once; a wider view gets its centre tiles only. */
-  maxTiles?: number;
 }
 
 interface OpenStream {
@@ -45,9 +58,11 @@ export class TileStreamController {
   readonly grid: TileGrid;
   private readonly options: TileStreamOptions;
   private readonly receivedTiles = new Set<string>();
+  /** Requested and not received yet. */
+  private readonly requested = new Set<string>();
   private stream: OpenStream | undefined;
-  private viewTiles: TileAddress[] = [];
-  private limited = false;
+  private view: ViewTiles = { tiles: [], limited: false };
+  private motion: ViewMotion = 'dragged';
   private disposed = false;
   /** Streams opened and streams aborted because the view moved on (for the UI and tests). */
   streamsOpened = 0;
@@ -66,20 +81,25 @@ export class TileStreamController {
     return this.stream !== undefined;
   }
 
+  /** The loader wants this tile; it is streamed once the view shows it and streams may start. */
+  request(tile: TileAddress): void {
+    const key = tileKey(tile);
+    if (!this.receivedTiles.has(key)) this.requested.add(key);
+  }
+
   /**
-   * The view is now `rect` (level-0 pixels). Aborts the open stream when it asks for other tiles than the view
-   * still needs; with `start`, opens a stream for the missing tiles (pass false while the view is still moving).
+   * The view now shows these tiles. Unless it animates, aborts the open stream when it still asks for a tile the
+   * view does not show; unless it is dragged, opens a stream for the requested tiles it shows when none is open.
+   * Tiles the view shows beyond an open stream's are asked for when it ends.
    */
-  setView(rect: Rect, start = true): void {
+  setView(view: ViewTiles, motion: ViewMotion = 'still'): void {
     if (this.disposed) return;
-    const maxTiles = this.options.maxTiles ?? 400;
-    const all = tilesInRect(this.grid, rect);
-    this.limited = all.length > maxTiles;
-    this.viewTiles = all.slice(0, maxTiles);
-    const missing = this.viewTiles.filter((t) => !this.receivedTiles.has(tileKey(t)));
+    this.view = view;
+    this.motion = motion;
+    const shown = new Set(view.tiles.map(tileKey));
     const open = this.stream;
-    if (open && !sameKeys(open.pending, missing)) this.abortStream();
-    if (start && !this.stream && missing.length > 0) void this.openStream(missing);
+    if (open && motion !== 'animated' && [...open.pending].some((key) => !shown.has(key))) this.abortStream();
+    this.openNext();
     this.emitState();
   }
 
@@ -97,11 +117,18 @@ export class TileStreamController {
     this.disposed = true;
   }
 
+  private openNext(): void {
+    if (this.motion === 'dragged' || this.stream || this.disposed) return;
+    const tiles = this.view.tiles.filter((t) => this.requested.has(tileKey(t)));
+    if (tiles.length > 0) void this.openStream(tiles);
+  }
+
   private async openStream(tiles: TileAddress[]): Promise<void> {
     const controller = new AbortController();
     const open: OpenStream = { controller, pending: new Set(tiles.map(tileKey)) };
     this.stream = open;
     this.streamsOpened++;
+    let failed = false;
     try {
       for await (const result of this.options.source(tiles, controller.signal)) {
         if (controller.signal.aborted) break;
@@ -109,25 +136,26 @@ export class TileStreamController {
         open.pending.delete(key);
         if (this.receivedTiles.has(key)) continue;
         this.receivedTiles.add(key);
+        this.requested.delete(key);
         this.options.onTile(result);
         this.emitState();
       }
     } catch (error) {
-      if (!controller.signal.aborted) this.options.onError(error);
+      failed = !controller.signal.aborted;
+      if (failed) this.options.onError(error);
     } finally {
       if (this.stream === open) {
         this.stream = undefined;
+        // The next view's tiles once this stream is done; not after an error or tiles left unanswered (that would
+        // ask a failing server again at once): the next view change asks again.
+        if (!failed && open.pending.size === 0) this.openNext();
         this.emitState();
       }
     }
   }
 
   private emitState(): void {
-    const received = this.viewTiles.filter((t) => this.receivedTiles.has(tileKey(t))).length;
-    this.options.onState({ received, total: this.viewTiles.length, streaming: this.stream !== undefined, limited: this.limited });
+    const received = this.view.tiles.filter((t) => this.receivedTiles.has(tileKey(t))).length;
+    this.options.onState({ received, total: this.view.tiles.length, streaming: this.stream !== undefined, limited: this.view.limited });
   }
-}
-
-function sameKeys(pending: ReadonlySet<string>, tiles: TileAddress[]): boolean {
-  return pending.size === tiles.length && tiles.every((t) => pending.has(tileKey(t)));
 }

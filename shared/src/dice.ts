@@ -7,6 +7,7 @@ import polygonClipping from 'polygon-clipping';
 import type { Polygon, Rect } from './geometry.js';
 import { GlomsegError, throwIfAborted } from './errors.js';
 import { polygonArea, polygonBBox, rasterizePolygons, rectsTouch } from './rasterize.js';
+import { countDicePixels, diceGrid, type DiceOptions } from './dice-grid.js';
 
 /** Pixel Dice over a region plus the object metrics of `ObjectMatch` (its `truthCount`: true polygons whose box meets the region). */
 export interface DiceMetrics extends ObjectMatch {
@@ -23,10 +24,7 @@ export interface DiceMetrics extends ObjectMatch {
   intersectionArea: number;
 }
 
-export interface DiceOptions {
-  tileWidth?: number;
-  tileHeight?: number;
-}
+export type { DiceOptions } from './dice-grid.js';
 
 export const MATCH_IOU = 0.5;
 
@@ -57,45 +55,24 @@ export interface DiceAccumulator {
   finish(predicted: readonly Polygon[], truth: readonly Polygon[]): DiceMetrics;
 }
 
+/** The polygons that take part in object matching over a region: those with area whose box meets it. */
+export function objectsInRegion<P extends Polygon>(polygons: readonly P[], region: Rect): P[] {
+  return polygons.filter((p) => rectsTouch(polygonBBox(p), region) && polygonArea(p) > 0);
+}
+
 /**
- * Tile-by-tile Dice over a region's grid, usable incrementally (the plugin scores tiles as they arrive):
- * `addTile` counts one grid tile, `finish` pools what was counted and matches objects.
+ * Tile-by-tile Dice over a region's grid: `addTile` counts one grid tile, `finish` pools what was counted and
+ * matches objects. (The plugin's live scorer counts windows with `countDicePixels` on the same `diceGrid`.)
  */
 export function createDiceAccumulator(region: Rect, options: DiceOptions = {}): DiceAccumulator {
-  const tileWidth = options.tileWidth ?? 1600;
-  const tileHeight = options.tileHeight ?? 1200;
-  if (!(Number.isInteger(tileWidth) && tileWidth > 0 && Number.isInteger(tileHeight) && tileHeight > 0)) {
-    throw new GlomsegError('INVALID_ARGUMENT', `Dice tile size must be positive whole pixels, got ${tileWidth} x ${tileHeight}`);
-  }
-  if (![region.x, region.y, region.width, region.height].every(Number.isFinite) || region.width <= 0 || region.height <= 0) {
-    throw new GlomsegError('INVALID_ARGUMENT', `scoring region ${JSON.stringify(region)} must have a positive size`);
-  }
-  const x0 = Math.floor(region.x);
-  const y0 = Math.floor(region.y);
-  const x1 = Math.ceil(region.x + region.width);
-  const y1 = Math.ceil(region.y + region.height);
-  const snapped: Rect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-  const cols = Math.ceil(snapped.width / tileWidth);
-  const rows = Math.ceil(snapped.height / tileHeight);
-  const tileCount = cols * rows;
+  const grid = diceGrid(region, options);
+  const { tileCount, tileRect } = grid;
   const counted = new Uint8Array(tileCount);
   const tileDice = new Float64Array(tileCount);
   let predictedArea = 0;
   let truthArea = 0;
   let intersectionArea = 0;
-  const predBuffer = new Uint8Array(tileWidth * tileHeight);
-  const truthBuffer = new Uint8Array(tileWidth * tileHeight);
-
-  const tileRect = (index: number): Rect => {
-    if (!Number.isInteger(index) || index < 0 || index >= tileCount) {
-      throw new GlomsegError('INVALID_ARGUMENT', `Dice tile ${index} is outside the grid of ${tileCount} tiles`);
-    }
-    const col = index % cols;
-    const row = (index - col) / cols;
-    const x = x0 + col * tileWidth;
-    const y = y0 + row * tileHeight;
-    return { x, y, width: Math.min(tileWidth, x1 - x), height: Math.min(tileHeight, y1 - y) };
-  };
+  const scratch = { predicted: new Uint8Array(grid.tileWidth * grid.tileHeight), truth: new Uint8Array(grid.tileWidth * grid.tileHeight) };
 
   // Boxes are looked up once per tile per polygon: cache them by polygon identity.
   const boxes = new WeakMap<Polygon, Rect>();
@@ -108,25 +85,16 @@ export function createDiceAccumulator(region: Rect, options: DiceOptions = {}): 
   const addTile = (index: number, predicted: readonly Polygon[], truth: readonly Polygon[]): void => {
     const rect = tileRect(index);
     if (counted[index]) return;
-    const pred = rasterizePolygons(predicted.filter((p) => rectsTouch(boxOf(p), rect)), rect, predBuffer);
-    const gt = rasterizePolygons(truth.filter((p) => rectsTouch(boxOf(p), rect)), rect, truthBuffer);
-    let p = 0;
-    let t = 0;
-    let both = 0;
-    for (let k = 0; k < pred.length; k++) {
-      p += pred[k];
-      t += gt[k];
-      both += pred[k] & gt[k];
-    }
-    predictedArea += p;
-    truthArea += t;
-    intersectionArea += both;
-    tileDice[index] = diceOf(both, p, t);
+    const pixels = countDicePixels(predicted, truth, rect, scratch, boxOf);
+    predictedArea += pixels.predicted;
+    truthArea += pixels.truth;
+    intersectionArea += pixels.intersection;
+    tileDice[index] = diceOf(pixels.intersection, pixels.predicted, pixels.truth);
     counted[index] = 1;
   };
 
   return {
-    region: snapped,
+    region: grid.region,
     tileCount,
     tileRect,
     addTile,
@@ -144,13 +112,12 @@ export function createDiceAccumulator(region: Rect, options: DiceOptions = {}): 
         diceSum += tileDice[index];
         tiles++;
       }
-      const inRegion = (p: Polygon) => rectsTouch(boxOf(p), snapped) && polygonArea(p) > 0;
-      const objects = matchObjects(predicted.filter(inRegion), truth.filter(inRegion));
+      const objects = matchObjects(objectsInRegion(predicted, grid.region), objectsInRegion(truth, grid.region));
       return {
         globalDice: diceOf(intersectionArea, predictedArea, truthArea),
         meanTileDice: tiles > 0 ? diceSum / tiles : 1,
-        diceTileWidth: tileWidth,
-        diceTileHeight: tileHeight,
+        diceTileWidth: grid.tileWidth,
+        diceTileHeight: grid.tileHeight,
         diceTiles: tiles,
         ...objects,
         predictedArea,

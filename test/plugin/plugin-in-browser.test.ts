@@ -3,7 +3,7 @@
  * slides in ../shared/data, the real model in models/, gRPC-Web over fetch. Screenshots go to test-results/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkSlideRequest } from '@glomseg/api/request-checks.js';
+import { checkSlideRequest } from '@glomseg/api/server/request-checks.js';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
@@ -12,13 +12,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import type { Page } from 'playwright-core';
-import { GlomsegApp } from '../../server/src/app.js';
-import { DATA, EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS, REPO_ROOT } from '../helpers/paths.js';
+import type { GlomsegApp } from '../../server/src/app.js';
+import { DATA, KIDNEY_REGION_GEOJSON, REPO_ROOT } from '../helpers/paths.js';
 import { until } from '../helpers/until.js';
 import { launchChromium, type Browser } from './browser.js';
+import { DEMO_SLIDE, startDemoApp } from './demo-app.js';
 
 const RESULTS = path.join(REPO_ROOT, 'test-results');
-const SLIDE = 'kidney-region.tif';
+const SLIDE = DEMO_SLIDE;
 const STREAM_TIMEOUT = 300_000;
 
 let app: GlomsegApp;
@@ -26,15 +27,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   await mkdir(RESULTS, { recursive: true });
-  app = await GlomsegApp.start({
-    slideFolders: [EVAL_REGION],
-    modelFolder: MODELS,
-    host: '127.0.0.1',
-    grpcPort: 0,
-    httpPort: 0,
-    device: 'cpu',
-    demo: { slideId: SLIDE, annotationsPath: KIDNEY_REGION_GEOJSON },
-  });
+  app = await startDemoApp();
   browser = await launchChromium();
 }, 180_000);
 
@@ -131,10 +124,14 @@ describe('<glomseg-viewer> on the demo slide', () => {
     expect(panel.annotations).toContain('60 glomeruli');
     expect(panel.metrics.tilesScored).toBe(grid.cols * grid.rows);
     const cli = await scoreWithCli();
-    expect(Math.abs(panel.value - cli.globalDice)).toBeLessThan(0.005);
+    // Exactly, whatever order the tiles came in (each window is scored again when a later tile changes the joined
+    // polygons over it; page loads gave 0.8973 to 0.9003 where the CLI gave 0.8984).
+    expect(panel.value).toBe(cli.globalDice);
     expect(panel.value).toBeGreaterThan(0.3);
     // The rest of the panel agrees too: per-tile Dice on the same grid, and the same objects matched.
-    expect(Math.abs(panel.metrics.meanTileDice - cli.meanTileDice)).toBeLessThan(0.005);
+    expect(panel.metrics.meanTileDice).toBe(cli.meanTileDice);
+    expect(panel.metrics.intersectionArea).toBe(cli.intersectionArea);
+    expect(panel.metrics.predictedArea).toBe(cli.predictedArea);
     expect(panel.metrics.truePositives).toBe(cli.truePositives);
     expect(panel.metrics.falsePositives).toBe(cli.falsePositives);
     expect(panel.metrics.falseNegatives).toBe(cli.falseNegatives);

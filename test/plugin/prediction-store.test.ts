@@ -40,7 +40,7 @@ describe('PredictionStore', () => {
       const drawn = new Map<string, GlomerulusPolygon>();
       for (const tile of order) {
         const change = store.addTile(tile);
-        for (const id of change.removedIds) expect(drawn.delete(id), `removes only what it drew: ${id}`).toBe(true);
+        for (const { id } of change.removed) expect(drawn.delete(id), `removes only what it drew: ${id}`).toBe(true);
         for (const entry of change.added) drawn.set(entry.id, entry.polygon);
       }
       const expected = joinAcrossTiles(all.flatMap((t) => t.polygons));
@@ -61,7 +61,7 @@ describe('PredictionStore', () => {
       const drawn = new Map<string, GlomerulusPolygon>();
       for (const tile of order) {
         const change = store.addTile(tile);
-        for (const id of change.removedIds) expect(drawn.delete(id), `removes only what it drew: ${id}`).toBe(true);
+        for (const { id } of change.removed) expect(drawn.delete(id), `removes only what it drew: ${id}`).toBe(true);
         for (const entry of change.added) drawn.set(entry.id, entry.polygon);
       }
       expect(summary([...drawn.values()])).toEqual(summary(expected));

@@ -12,7 +12,7 @@ import type { AnnotationFormat } from '@glomseg/shared/annotations.js';
 import { fetchAnnotations, parseAnnotationText, readAnnotationFile, type LoadedAnnotations } from '../annotation-source.js';
 import type { SlideFrame } from '../slide-frame.js';
 import { annotationStyle } from '../feature-styles.js';
-import type { TruthClass } from '../dice-panel.js';
+import type { TruthClass } from '../dice/live-dice-scorer.js';
 
 export type AnnotationInput = { text: string } | { file: Blob } | { url: string };
 

@@ -1,12 +1,15 @@
-/** The plugin's live, tile-by-tile Dice against the one-shot shared computation the CLI uses, on the real ground truth. */
+/**
+ * The plugin's live, tile-by-tile Dice against the one-shot shared computation the CLI uses, on the real ground truth
+ * (fixed predictions here; the real tiles' joined predictions in live-dice-scorer.real-tiles.test.ts).
+ */
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { parseAnnotations } from '@glomseg/shared/annotations.js';
 import { computeDiceMetrics } from '@glomseg/shared/dice.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 import { tileBounds, type TileGrid } from '@glomseg/shared/tile-grid.js';
-import { LiveDiceScorer } from '../../plugin/src/dice-panel.js';
-import { KIDNEY_REGION_GEOJSON } from '../helpers/paths.js';
+import { LiveDiceScorer } from '../../../plugin/src/dice/live-dice-scorer.js';
+import { KIDNEY_REGION_GEOJSON } from '../../helpers/paths.js';
 
 const grid: TileGrid = {
   slideId: 'kidney-region.tif',
@@ -42,7 +45,8 @@ describe('LiveDiceScorer', () => {
     const scorer = new LiveDiceScorer(grid, truth);
     const tiles = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({ col: i % grid.cols, row: Math.floor(i / grid.cols) }));
     tiles.sort((a, b) => ((a.col * 31 + a.row * 17) % 11) - ((b.col * 31 + b.row * 17) % 11));
-    for (const tile of tiles) scorer.addTile(tile, predicted);
+    for (const tile of tiles) scorer.addTile(tile);
+    expect(scorer.score(predicted)).toBe(true);
     const live = scorer.result(predicted);
     const reference = computeDiceMetrics(predicted, truth, { x: 0, y: 0, width: 6400, height: 4800 });
     expect(live.metrics.globalDice).toBeCloseTo(reference.globalDice, 12);
@@ -73,8 +77,9 @@ describe('LiveDiceScorer', () => {
       { col: 0, row: 1 },
       { col: 1, row: 1 },
     ];
-    for (const tile of received) scorer.addTile(tile, predicted);
-    scorer.addTile({ col: 1, row: 1 }, predicted); // a repeat counts once
+    for (const tile of received) scorer.addTile(tile);
+    scorer.addTile({ col: 1, row: 1 }); // a repeat counts once
+    scorer.score(predicted);
     const live = scorer.result(predicted);
     const area = { x: 0, y: 0, width: 2048, height: 2048 };
     const reference = computeDiceMetrics(predicted, truth, area);
@@ -87,5 +92,28 @@ describe('LiveDiceScorer', () => {
     expect(live.truthClasses).toContain('unscored');
     const bounds = received.map((t) => tileBounds(grid, t));
     expect(bounds.reduce((sum, b) => sum + b.width * b.height, 0)).toBe(live.metrics.areaScored);
+  });
+
+  it('scores a tile again when a later tile changes the polygons over it, so the end is the one-shot Dice', async () => {
+    const { truth, predicted } = await truthAndPredictions();
+    const scorer = new LiveDiceScorer(grid, truth);
+    const tiles = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({ col: i % grid.cols, row: Math.floor(i / grid.cols) }));
+    // A prediction that first reaches only into tile (1, 1), then (a neighbour joined it) across into tile (2, 1).
+    const small = { exterior: [[1900, 1100], [2040, 1100], [2040, 1300], [1900, 1300]] as [number, number][], holes: [] };
+    const joined = { exterior: [[1900, 1100], [2300, 1100], [2300, 1300], [1900, 1300]] as [number, number][], holes: [] };
+    let drawn = [...predicted, small];
+    for (const tile of tiles) scorer.addTile(tile);
+    scorer.score(drawn);
+    drawn = [...predicted, joined];
+    scorer.predictionsChanged({ added: [{ id: 'j', polygon: { ...joined, area: 0, meanProbability: 1, touches: [] } }], removed: [{ id: 's', polygon: { ...small, area: 0, meanProbability: 1, touches: [] } }] });
+    expect(scorer.pending).toBe(true);
+    let slices = 0;
+    while (!scorer.score(drawn, () => slices++ % 2 === 0)); // in slices of one window
+    const live = scorer.result(drawn).metrics;
+    const reference = computeDiceMetrics(drawn, truth, { x: 0, y: 0, width: 6400, height: 4800 });
+    expect(live.predictedArea).toBe(reference.predictedArea);
+    expect(live.globalDice).toBe(reference.globalDice);
+    expect(live.meanTileDice).toBe(reference.meanTileDice);
+    expect(slices).toBeGreaterThan(2);
   });
 });

@@ -1,0 +1,281 @@
+import { html, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import type OlMap from 'ol/Map.js';
+import type { Polygon } from '@glomseg/shared/geometry.js';
+import { toQuPathGeoJson, type AnnotationFormat, type GeoJsonFeatureCollection } from '@glomseg/shared/annotations.js';
+import type { TileGrid } from '@glomseg/shared/tile-grid.js';
+import type { ModelCard } from '@glomseg/shared/model-card.js';
+import { GlomsegError } from '@glomseg/shared/errors.js';
+import { GlomsegElement } from '../../internal/glomseg-element.js';
+import { glomsegEvent, type ErrorEventDetail, type GlomsegPanelInputEvent } from '../../events.js';
+import { describeError, type RequestHeaders } from '../../glomseg-client.js';
+import type { LiveDiceMetrics } from '../../dice/live-dice-scorer.js';
+import type { LoadedAnnotations } from '../../annotation-source.js';
+import { SlideFrame, type PixelOrigin } from '../../slide-frame.js';
+import type { PredictionSession } from '../../layers/prediction-layer.js';
+import { PredictionController } from '../../controllers/prediction-controller.js';
+import { AnnotationController } from '../../controllers/annotation-controller.js';
+import { DiceController } from '../../controllers/dice-controller.js';
+import GlomsegPanel from '../panel/glomseg-panel.component.js';
+import { overlayStyles } from './glomseg-overlay.styles.js';
+import { panelStateOf } from './panel-state.js';
+
+/** Settings a new prediction session is keyed on; the threshold alone only cuts again. */
+const SESSION_KEYS = ['map', 'headers', 'serverUrl', 'slide', 'model', 'mppOverride', 'pixelOrigin', 'maxTiles'] as const;
+
+/**
+ * Glomerulus predictions over a slide that an OpenLayers map already shows. Asks the glomseg server (gRPC-Web)
+ * for exactly the model tiles the view covers, centre first, draws each tile's glomeruli as it arrives, and
+ * scores them live against loaded annotations.
+ *
+ * @dependency glomseg-panel
+ *
+ * @property map - The OpenLayers map showing the slide in level-0 pixel coordinates (set as a property).
+ * @property serverUrl - Base URL of the glomseg server's gRPC-Web endpoint; default: this page's origin.
+ * @property slide - Slide id on the server.
+ * @property model - Model id; default: the server's first model.
+ * @property threshold - Probability threshold; 0: the model card's.
+ * @property mppOverride - Slide pixel size (um/px) to assume when the file does not state it; 0: the file's.
+ * @property opacity - Opacity of the prediction layer, 0 to 1.
+ * @property visible - Whether predictions are shown.
+ * @property annotationsUrl - URL of ground-truth annotations to load (QuPath GeoJSON, labelme, HuBMAP RLE CSV).
+ * @property pixelOrigin - 'top-left' (map y = -slide y, default) or 'bottom-left' (map y = height - slide y).
+ * @property maxTiles - Most model tiles asked for at once.
+ * @property headers - Headers for every call (e.g. authorization), or a function that returns them (set as a property).
+ * @property exportObjectType - QuPath object type of exported predictions: 'detection' (default) or 'annotation'.
+ *
+ * @event glomseg-tile - A tile's predictions arrived, once per tile (detail: TileEventDetail).
+ * @event glomseg-progress - Tiles received of the view or the streaming state changed (detail: ProgressEventDetail).
+ * @event glomseg-dice - The live Dice and object metrics changed (detail: LiveDiceMetrics).
+ * @event glomseg-error - Server unreachable, unsupported slide, bad annotations (detail: ErrorEventDetail).
+ *
+ * @csspart panel - The control panel.
+ * @csspart status - Streaming status line with its progress bar.
+ * @csspart scale-note - Says when the slide's pixel size was estimated or assumed, and what to do.
+ * @csspart error - The visible error message.
+ * @csspart controls - Threshold, opacity and visibility controls.
+ * @csspart annotations - Annotation loading controls.
+ * @csspart annotations-warning - Warns of annotations that lie off the slide.
+ * @csspart sizes - The glomerulus size distribution.
+ * @csspart density - Glomeruli per mm² (data-value holds the number).
+ * @csspart histogram - The size histogram.
+ * @csspart dice - The Dice panel.
+ * @csspart dice-global - Global Dice value (data-value holds the unrounded number).
+ * @csspart dice-mean-tile - Mean Dice of the 1600 × 1200 squares (data-value holds the unrounded number).
+ * @csspart dice-precision - Object precision (data-value holds the unrounded number).
+ * @csspart dice-recall - Object recall (data-value holds the unrounded number).
+ * @csspart dice-f1 - Object F1 at IoU ≥ 0.5 (data-value holds the unrounded number).
+ * @csspart legend - Colour legend.
+ * @csspart export - The export button.
+ */
+export default class GlomsegOverlay extends GlomsegElement {
+  static override styles = overlayStyles;
+  static override dependencies = { 'glomseg-panel': GlomsegPanel };
+
+  @property({ attribute: false }) map?: OlMap;
+  @property({ attribute: 'server-url' }) serverUrl = '';
+  @property() slide = '';
+  @property() model = '';
+  @property({ type: Number }) threshold = 0;
+  @property({ type: Number, attribute: 'mpp-override' }) mppOverride = 0;
+  @property({ type: Number }) opacity = 0.8;
+  @property({ type: Boolean, converter: { fromAttribute: (value) => value !== 'false' && value !== '0' } }) visible = true;
+  @property({ attribute: 'annotations-url' }) annotationsUrl = '';
+  @property({ attribute: 'pixel-origin' }) pixelOrigin: PixelOrigin = 'top-left';
+  @property({ type: Number, attribute: 'max-tiles' }) maxTiles = 400;
+  /** Headers for every call to the server (e.g. authorization), or a function that returns them (a token provider). */
+  @property({ attribute: false }) headers?: RequestHeaders;
+  /** QuPath object type of exported predictions: 'detection' (default) or 'annotation'. */
+  @property({ attribute: 'export-object-type' }) exportObjectType: 'detection' | 'annotation' = 'detection';
+
+  @state() private error?: ErrorEventDetail;
+
+  private readonly predictionsView = new PredictionController(this, {
+    onSession: (session) => {
+      if (session) this.annotations.place(session.frame);
+      this.dice.restart({ keepFigures: false });
+    },
+    onCut: () => this.dice.restart({ keepFigures: true }),
+    onTile: (result, _session, change) => this.dice.tileArrived(result.tile, change),
+    onViewComplete: () => this.dice.viewComplete(),
+    onStreaming: () => (this.error = undefined),
+    onError: (error) => this.showError(error),
+  });
+  private readonly annotations = new AnnotationController(this, {
+    placement: () => ({ frame: this.session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin), width: this.session?.slide.width, height: this.session?.slide.height }),
+    onLoaded: (loaded) => this.dice.setTruth(loaded?.polygons),
+    onError: (error) => this.showError(error),
+  });
+  private readonly dice = new DiceController(this, this.predictionsView.layer, this.annotations.layer);
+
+  private get session(): PredictionSession | undefined {
+    return this.predictionsView.layer.session;
+  }
+
+  // ---- public API ----
+
+  /** Glomeruli drawn now (pieces joined across tiles), in level-0 pixels. */
+  get predictions(): Polygon[] {
+    return this.session?.store.polygons() ?? [];
+  }
+
+  /** The model's tile grid on the slide, once known. */
+  get grid(): TileGrid | undefined {
+    return this.session?.model.grid;
+  }
+
+  /** The model card in use, once known. */
+  get modelCard(): ModelCard | undefined {
+    return this.session?.model.card;
+  }
+
+  /** The latest live metrics, when annotations are loaded. */
+  get metrics(): LiveDiceMetrics | undefined {
+    return this.dice.metrics;
+  }
+
+  /** Streams opened and aborted since the slide was set (each view change that needs other tiles aborts one). */
+  get streamStats(): { opened: number; aborted: number; tilesReceived: number } {
+    const controller = this.session?.controller;
+    return { opened: controller?.streamsOpened ?? 0, aborted: controller?.streamsAborted ?? 0, tilesReceived: controller?.received.size ?? 0 };
+  }
+
+  /** Loads annotations from text (any supported format) or a File / Blob. */
+  loadAnnotations(source: string | Blob, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
+    return this.annotations.load(typeof source === 'string' ? { text: source } : { file: source }, options);
+  }
+
+  /** Fetches and loads annotations from a URL. */
+  loadAnnotationsFromUrl(url: string, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
+    return this.annotations.load({ url }, options);
+  }
+
+  clearAnnotations(): void {
+    this.annotations.clear();
+  }
+
+  /** Predictions as QuPath GeoJSON (FeatureCollection, level-0 pixels). */
+  exportGeoJson(options: { objectType?: 'detection' | 'annotation' } = {}): GeoJsonFeatureCollection {
+    const session = this.session;
+    return toQuPathGeoJson(session?.store.polygons() ?? [], {
+      objectType: options.objectType ?? this.exportObjectType,
+      mpp: session?.model.grid.mppAssumed,
+      idScope: session?.slide.name,
+    });
+  }
+
+  /** Saves the predictions as a QuPath GeoJSON file. */
+  downloadGeoJson(): void {
+    const blob = new Blob([JSON.stringify(this.exportGeoJson())], { type: 'application/geo+json' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = `${this.session?.slide.name ?? 'slide'}-glomseg.geojson`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  }
+
+  /** Drops what was received and asks again for the current view. */
+  refresh(): void {
+    this.predictionsView.layer.refresh();
+  }
+
+  // ---- lifecycle ----
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.map && !this.predictionsView.layer.attachedMap) this.attachMap(this.map);
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    // Ground truth belongs to the slide it was loaded for: another slide starts without it.
+    if (changed.has('slide') && changed.get('slide')) this.clearAnnotations();
+    if (changed.has('map') && this.isConnected) {
+      if (this.map) this.attachMap(this.map);
+      else {
+        this.predictionsView.layer.detach();
+        this.annotations.layer.detach();
+      }
+    }
+    const newSession = SESSION_KEYS.some((key) => changed.has(key));
+    if (newSession || changed.has('threshold')) this.configurePredictions(newSession, changed.has('map'));
+    if (changed.has('opacity')) this.predictionsView.layer.layer.setOpacity(this.opacity);
+    if (changed.has('visible')) this.predictionsView.layer.shown = this.visible;
+    if (changed.has('annotationsUrl') && this.annotationsUrl) void this.loadAnnotationsFromUrl(this.annotationsUrl);
+  }
+
+  /** A session is keyed on server, slide, model and scale; a threshold alone only cuts again. */
+  private configurePredictions(newSession: boolean, newMap: boolean): void {
+    if (newSession) {
+      this.error = undefined;
+      this.predictionsView.resetProgress();
+    }
+    const layer = this.predictionsView.layer;
+    const { serverUrl, headers, slide, model, threshold, mppOverride, pixelOrigin, maxTiles } = this;
+    layer.configure({ serverUrl, headers, slide, model, threshold, mppOverride, pixelOrigin, maxTiles });
+    // Another map for the same slide: the session's view and frame belong to the old one.
+    if (newMap && layer.session) layer.refresh();
+  }
+
+  private attachMap(map: OlMap): void {
+    this.annotations.layer.attach(map);
+    this.predictionsView.layer.attach(map);
+  }
+
+  private showError(error: unknown): void {
+    this.error = error instanceof GlomsegError ? { code: error.code, message: error.message } : describeError(error, this.serverUrl);
+    this.dispatchEvent(glomsegEvent('glomseg-error', this.error));
+  }
+
+  // ---- rendering ----
+
+  private onPanelInput(event: GlomsegPanelInputEvent): void {
+    const input = event.detail;
+    switch (input.name) {
+      case 'threshold':
+        this.threshold = input.value;
+        break;
+      case 'opacity':
+        this.opacity = input.value;
+        break;
+      case 'visible':
+        this.visible = input.value;
+        break;
+      case 'annotationsVisible':
+        this.annotations.setVisible(input.value);
+        break;
+      case 'loadFile':
+        void this.loadAnnotations(input.value);
+        break;
+      case 'clearAnnotations':
+        this.clearAnnotations();
+        break;
+      case 'export':
+        this.downloadGeoJson();
+        break;
+    }
+  }
+
+  /** Done once the panel inside has drawn this update too (it renders a microtask later). */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    await this.renderRoot.querySelector('glomseg-panel')?.updateComplete;
+    return done;
+  }
+
+  protected override render() {
+    const state = panelStateOf({
+      session: this.session,
+      progress: this.predictionsView.progress,
+      loading: this.predictionsView.loading,
+      error: this.error,
+      hasSlide: !!this.slide,
+      threshold: this.threshold,
+      opacity: this.opacity,
+      visible: this.visible,
+      annotationsVisible: this.annotations.visible,
+      annotations: this.annotations.loaded,
+      dice: this.dice.metrics,
+    });
+    return html`<glomseg-panel .state=${state} @glomseg-panel-input=${this.onPanelInput}></glomseg-panel>`;
+  }
+}

@@ -1,0 +1,233 @@
+import { html, nothing } from 'lit';
+import { property } from 'lit/decorators.js';
+import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
+import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
+import type { TileGrid } from '@glomseg/shared/tile-grid.js';
+import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
+import { scaleNote } from '@glomseg/shared/scale-estimate.js';
+import { GlomsegElement } from '../../internal/glomseg-element.js';
+import { glomsegEvent, type ErrorEventDetail, type PanelInput, type ProgressEventDetail } from '../../events.js';
+import { formatScore, type LiveDiceMetrics } from '../../dice/live-dice-scorer.js';
+import { annotationsOffSlide, type LoadedAnnotations } from '../../annotation-source.js';
+import { CLASS_COLOURS, LEGEND, type FeatureClass } from '../../feature-styles.js';
+
+export interface PanelState {
+  progress: ProgressEventDetail;
+  loading: boolean;
+  error?: ErrorEventDetail;
+  /** Whether a slide is set at all. */
+  hasSlide: boolean;
+  /** The threshold in use (the card's when none is set); undefined until the card is known. */
+  threshold?: number;
+  opacity: number;
+  visible: boolean;
+  annotationsVisible: boolean;
+  annotations?: LoadedAnnotations;
+  dice?: LiveDiceMetrics;
+  grid?: TileGrid;
+  slideSize?: { width: number; height: number };
+  /** Glomeruli drawn now, and the level-0 area (px^2) of the tiles predicted so far. */
+  polygons: readonly GlomerulusPolygon[];
+  areaPredicted: number;
+  /** Of that, the tissue (px^2): the server's tissue share of each tile. */
+  tissuePredicted: number;
+}
+
+export type { PanelInput } from '../../events.js';
+
+/**
+ * The overlay's controls and read-outs (status and progress, scale note, errors, threshold, opacity, layer
+ * visibility, annotations, size distribution, Dice, legend, export). It shows the state it is given and says what
+ * the user changed with `glomseg-panel-input` events; it draws nothing on the map. It renders into its own element
+ * (no shadow root), so inside <glomseg-overlay> its parts are the overlay's parts.
+ *
+ * @property state - What to show (set as a property).
+ *
+ * @event glomseg-panel-input - The user changed a control or asked for something (detail: PanelInput).
+ *
+ * @csspart panel - The control panel.
+ * @csspart status - Streaming status line with its progress bar.
+ * @csspart scale-note - Says when the slide's pixel size was estimated or assumed, and what to do.
+ * @csspart error - The visible error message.
+ * @csspart controls - Threshold, opacity and visibility controls.
+ * @csspart annotations - Annotation loading controls.
+ * @csspart annotations-warning - Warns of annotations that lie off the slide.
+ * @csspart sizes - The glomerulus size distribution.
+ * @csspart density - Glomeruli per mm² (data-value holds the number).
+ * @csspart histogram - The size histogram.
+ * @csspart dice - The Dice panel.
+ * @csspart dice-global - Global Dice value (data-value holds the unrounded number).
+ * @csspart dice-mean-tile - Mean Dice of the 1600 × 1200 squares (data-value holds the unrounded number).
+ * @csspart dice-precision - Object precision (data-value holds the unrounded number).
+ * @csspart dice-recall - Object recall (data-value holds the unrounded number).
+ * @csspart dice-f1 - Object F1 at IoU ≥ 0.5 (data-value holds the unrounded number).
+ * @csspart legend - Colour legend.
+ * @csspart export - The export button.
+ */
+export default class GlomsegPanel extends GlomsegElement {
+  @property({ attribute: false }) state?: PanelState;
+
+  protected override createRenderRoot() {
+    return this;
+  }
+
+  private input(detail: PanelInput): void {
+    this.dispatchEvent(glomsegEvent('glomseg-panel-input', detail));
+  }
+
+  private onPickFile(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    if (file) this.input({ name: 'loadFile', value: file });
+    input.value = '';
+  }
+
+  protected override render() {
+    const s = this.state;
+    if (!s) return nothing;
+    const { received, total, streaming, limited, polygons } = s.progress;
+    const threshold = s.threshold;
+    const statusText = s.loading
+      ? 'Connecting…'
+      : s.error && !streaming && received === 0
+        ? 'Stopped'
+      : !s.hasSlide
+        ? 'No slide'
+        : streaming
+          ? `Predicting ${received} / ${total} tiles`
+          : total > 0
+            ? `${received} / ${total} tiles`
+            : 'Waiting for the map';
+    return html`
+      <div part="panel" @keydown=${stopKeysAtControls} @keyup=${stopKeysAtControls}>
+        <h3>Glomerulus predictions</h3>
+        <div part="status" data-streaming=${String(streaming)} data-received=${received} data-total=${total} data-polygons=${polygons}>
+          <span>${statusText} · ${polygons} glomeruli</span>
+          <progress max=${Math.max(1, total)} .value=${received}></progress>
+        </div>
+        ${limited ? html`<div class="muted">Zoom in to predict the rest of the view.</div>` : nothing}
+        ${this.renderScaleNote(s)}
+        ${s.error
+          ? html`<div part="error" role="alert" data-code=${s.error.code}><strong>${errorTitle(s.error.code)}</strong>\n${s.error.message}</div>`
+          : nothing}
+        <div part="controls">
+          <label>Threshold
+            <input type="range" min="0.05" max="0.95" step="0.05" .value=${String(threshold ?? '')} ?disabled=${threshold === undefined}
+              @change=${(e: Event) => this.input({ name: 'threshold', value: Number((e.target as HTMLInputElement).value) })} />
+            <span>${threshold === undefined ? "the model's" : threshold.toFixed(2)}</span>
+          </label>
+          <label>Opacity
+            <input type="range" min="0" max="1" step="0.05" .value=${String(s.opacity)}
+              @input=${(e: Event) => this.input({ name: 'opacity', value: Number((e.target as HTMLInputElement).value) })} />
+          </label>
+          <div class="row">
+            <label><input type="checkbox" .checked=${s.visible} @change=${(e: Event) => this.input({ name: 'visible', value: (e.target as HTMLInputElement).checked })} /> Predictions</label>
+            <label><input type="checkbox" .checked=${s.annotationsVisible}
+              @change=${(e: Event) => this.input({ name: 'annotationsVisible', value: (e.target as HTMLInputElement).checked })} /> Annotations</label>
+          </div>
+        </div>
+        <div part="annotations" class="row">
+          <span>${s.annotations ? html`${s.annotations.name}: ${s.annotations.polygons.length} glomeruli` : html`<span class="muted">No annotations — drop a file on the map</span>`}</span>
+          <button @click=${() => this.querySelector<HTMLInputElement>('input[type=file]')?.click()}>Load…</button>
+          ${s.annotations ? html`<button @click=${() => this.input({ name: 'clearAnnotations' })}>Clear</button>` : nothing}
+          <input type="file" hidden accept=".json,.geojson,.csv" @change=${this.onPickFile} />
+        </div>
+        ${this.renderOffSlide(s)}
+        ${this.renderSizes(s)}
+        ${this.renderDice(s)}
+        ${this.renderLegend(s)}
+        <div class="row">
+          <button part="export" ?disabled=${polygons === 0} @click=${() => this.input({ name: 'export' })}>Export GeoJSON</button>
+        </div>
+      </div>
+    `;
+  }
+
+  /** How large the glomeruli found are (um^2) and how many there are per mm^2 of tissue (else of the area predicted). */
+  private renderSizes(s: PanelState) {
+    const mpp = s.grid?.mppAssumed;
+    if (!mpp || s.polygons.length === 0) return nothing;
+    const areas = areasUm2(s.polygons, mpp);
+    const ofTissue = s.tissuePredicted > 0;
+    const area = ofTissue ? s.tissuePredicted : s.areaPredicted;
+    const density = densityPerMm2(areas.length, area, mpp);
+    return html`<div part="sizes">
+      <h3>Glomerulus sizes</h3>
+      <div part="density" data-value=${density} data-of=${ofTissue ? 'tissue' : 'area'}>${density.toFixed(1)} glomeruli per mm² of ${ofTissue ? 'tissue' : 'the area predicted'} (${((area * mpp * mpp) / 1e6).toFixed(2)} mm²)</div>
+      <div part="histogram">${unsafeSVG(histogramSvg(sizeHistogram(areas), areas))}</div>
+    </div>`;
+  }
+
+  /** Annotations that do not lie on the slide are shown, but not silently. */
+  private renderOffSlide(s: PanelState) {
+    const slide = s.slideSize;
+    const off = s.annotations && slide ? annotationsOffSlide(s.annotations.polygons, slide.width, slide.height) : undefined;
+    if (!off) return nothing;
+    return html`<div part="annotations-warning" role="status">${off.outside} of ${off.total} annotations lie outside the ${slide!.width} × ${slide!.height} px slide: are they for another slide, or in other units than level-0 pixels?</div>`;
+  }
+
+  /** A slide read at an estimated or assumed pixel size says so, with what to do. */
+  private renderScaleNote(s: PanelState) {
+    const note = s.grid ? scaleNote(s.grid) : '';
+    return note ? html`<div part="scale-note" role="status" data-source=${s.grid!.mppSource}>${note}</div>` : nothing;
+  }
+
+  private renderDice(s: PanelState) {
+    const dice = s.dice;
+    if (!dice) return nothing;
+    return html`
+      <div part="dice">
+        <h3>Dice (${dice.tilesScored} / ${dice.tilesTotal} tiles)</h3>
+        <table>
+          <tr><td>Global Dice</td><td part="dice-global" data-value=${dice.globalDice}>${formatScore(dice.globalDice)}</td></tr>
+          <tr title="Dice of each ${dice.diceTileWidth} × ${dice.diceTileHeight} px square of the slide, averaged (a square with neither prediction nor ground truth counts 1), as in the HuBMAP Kaggle competition"><td>Mean Dice per ${dice.diceTileWidth} × ${dice.diceTileHeight} px square (${dice.diceTiles} squares)</td><td part="dice-mean-tile" data-value=${dice.meanTileDice}>${formatScore(dice.meanTileDice)}</td></tr>
+          <tr><td>Precision</td><td part="dice-precision" data-value=${dice.precision}>${formatScore(dice.precision)}</td></tr>
+          <tr><td>Recall</td><td part="dice-recall" data-value=${dice.recall}>${formatScore(dice.recall)}</td></tr>
+          <tr><td>F1 (IoU ≥ 0.5)</td><td part="dice-f1" data-value=${dice.f1}>${formatScore(dice.f1)}</td></tr>
+        </table>
+      </div>
+    `;
+  }
+
+  /** Every colour and line style on the map, always shown; match counts once scored. */
+  private renderLegend(s: PanelState) {
+    const dice = s.dice;
+    const counts: Partial<Record<FeatureClass, number>> = dice
+      ? { 'true-positive': dice.truePositives, 'false-positive': dice.falsePositives, missed: dice.falseNegatives }
+      : {};
+    return html`
+      <ul part="legend" class="legend">
+        ${LEGEND.map(
+          (entry) => html`<li data-class=${entry.cls} class=${entry.scored && !s.annotations ? 'muted' : ''}>
+            <span class="swatch" style="border: 2px ${entry.dashed ? 'dashed' : 'solid'} ${CLASS_COLOURS[entry.cls]}; background: ${entry.filled ? `${CLASS_COLOURS[entry.cls]}55` : 'transparent'}"></span>${entry.label}${counts[entry.cls] !== undefined ? html` <strong>${counts[entry.cls]}</strong>` : nothing}
+          </li>`,
+        )}
+      </ul>
+    `;
+  }
+}
+
+/**
+ * Keys pressed in the panel's sliders, boxes and buttons are theirs: a map's keyboard pan and zoom (OpenLayers
+ * listens on the shadow host, where the event's target reads as the host, not an input) must not see them.
+ */
+function stopKeysAtControls(event: KeyboardEvent): void {
+  const target = event.composedPath()[0] as HTMLElement | undefined;
+  if (target && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName)) event.stopPropagation();
+}
+
+function errorTitle(code: string): string {
+  switch (code) {
+    case 'UNAVAILABLE':
+      return 'Server unreachable';
+    case 'NOT_FOUND':
+      return 'Not found';
+    case 'FAILED_PRECONDITION':
+    case 'UNIMPLEMENTED':
+      return 'Unsupported slide';
+    case 'INVALID_ARGUMENT':
+      return 'Invalid input';
+    default:
+      return 'Error';
+  }
+}

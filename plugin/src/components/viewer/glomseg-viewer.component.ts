@@ -1,0 +1,177 @@
+import { html, nothing, type PropertyValues } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import type OlMap from 'ol/Map.js';
+import { GlomsegElement } from '../../internal/glomseg-element.js';
+import { glomsegEvent, type ErrorEventDetail } from '../../events.js';
+import { describeError, glomsegClient, serverBaseUrl, type RequestHeaders } from '../../glomseg-client.js';
+import { slideInfoFromProto, slideSummaryFromProto } from '@glomseg/api/client/from-proto.js';
+import { SlideMapController } from '../../controllers/slide-map-controller.js';
+import GlomsegOverlay from '../overlay/glomseg-overlay.component.js';
+import { readViewLink } from './view-link.js';
+import { viewerStyles } from './glomseg-viewer.styles.js';
+
+interface SlideEntry {
+  id: string;
+  name: string;
+  fileSize: number;
+}
+
+/**
+ * A complete slide viewer: slide list, the slide's pyramid from the glomseg server, zoom and pan, scale bar,
+ * cursor position in slide pixels, overview map, and <glomseg-overlay> with its controls, annotations and Dice.
+ *
+ * @dependency glomseg-overlay
+ *
+ * @property serverUrl - Base URL of the glomseg server; default: this page's origin.
+ * @property slide - Id of the slide to open; default: the first listed.
+ * @property model - Model id for the overlay.
+ * @property annotationsUrl - Annotations to load for the opened slide.
+ * @property headers - Headers for every gRPC-Web call, or a function that returns them; passed to the overlay (set as a property).
+ *
+ * @event glomseg-error - The slide list or a slide could not be loaded (detail: ErrorEventDetail). Overlay events bubble through too.
+ *
+ * @csspart layout - The two-column grid (sidebar, map).
+ * @csspart sidebar - The left column.
+ * @csspart slide-list - The list of slides.
+ * @csspart slide-info - Size, pixel size and format of the open slide.
+ * @csspart map-area - The map column.
+ * @csspart map - The OpenLayers map.
+ * @csspart cursor - Cursor position in level-0 slide pixels.
+ * @csspart overlay - The <glomseg-overlay> element.
+ * @csspart error - Visible error message.
+ */
+export default class GlomsegViewer extends GlomsegElement {
+  static override styles = viewerStyles;
+  static override dependencies = { 'glomseg-overlay': GlomsegOverlay };
+
+  @property({ attribute: 'server-url' }) serverUrl = '';
+  @property() slide = '';
+  @property() model = '';
+  @property({ attribute: 'annotations-url' }) annotationsUrl = '';
+  /** Headers for every gRPC-Web call (e.g. authorization), or a function that returns them; passed to the overlay. */
+  @property({ attribute: false }) headers?: RequestHeaders;
+
+  @state() private slides: SlideEntry[] = [];
+  @state() private error?: ErrorEventDetail;
+
+  @query('[part=map]') private mapElement!: HTMLDivElement;
+  @query('[part=cursor]') private cursorElement!: HTMLDivElement;
+
+  private readonly slideMap = new SlideMapController(this);
+  private slideAbort?: AbortController;
+  /** The annotations URL belongs to the slide it was given with; another slide opens without it. */
+  private annotationsSlide = '';
+
+  /** The OpenLayers map (for portals and tests). */
+  get map(): OlMap | undefined {
+    return this.slideMap.map;
+  }
+
+  /** The overlay inside the viewer. */
+  get overlay(): GlomsegOverlay | null {
+    return this.renderRoot.querySelector('glomseg-overlay');
+  }
+
+  protected override firstUpdated(): void {
+    this.slideMap.create(this.mapElement, this.cursorElement);
+    this.requestUpdate();
+    void this.loadSlideList();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.slideAbort?.abort();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('serverUrl') && changed.get('serverUrl') !== undefined) void this.loadSlideList();
+    if (changed.has('slide') && this.slideMap.map) void this.openSlide(this.slide);
+    if (changed.has('annotationsUrl') && changed.get('annotationsUrl') === undefined) this.annotationsSlide = this.slide;
+  }
+
+  private async loadSlideList(): Promise<void> {
+    try {
+      const response = await glomsegClient(this.serverUrl, this.headers).listSlides({});
+      this.slides = response.slides.map(slideSummaryFromProto);
+      const linked = readViewLink()?.slide;
+      if (linked && this.slides.some((s) => s.id === linked)) this.slide = linked;
+      else if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
+      else if (this.slide && !this.slideMap.slide) void this.openSlide(this.slide);
+    } catch (error) {
+      this.showError(describeError(error, this.serverUrl));
+    }
+  }
+
+  private async openSlide(slideId: string): Promise<void> {
+    this.slideAbort?.abort();
+    const abort = new AbortController();
+    this.slideAbort = abort;
+    if (!slideId || !this.slideMap.map) return;
+    this.error = undefined;
+    try {
+      const info = await glomsegClient(this.serverUrl, this.headers).getSlideInfo({ slideId }, { signal: abort.signal });
+      if (abort.signal.aborted) return;
+      this.slideMap.show(slideInfoFromProto(info), serverBaseUrl(this.serverUrl));
+    } catch (error) {
+      if (!abort.signal.aborted) this.showError(describeError(error, this.serverUrl));
+    }
+  }
+
+  private showError(error: ErrorEventDetail): void {
+    this.error = error;
+    this.dispatchEvent(glomsegEvent('glomseg-error', error));
+  }
+
+  private renderSlideInfo() {
+    const { slide, pixelSize, pixelSizeAssumed, scaleSource } = this.slideMap;
+    if (!slide) return nothing;
+    return html`<section part="slide-info">
+      <h3>${slide.name}</h3>
+      ${slide.width} × ${slide.height} px · ${slide.levels.length} levels · ${slide.format}, ${slide.compression}<br />
+      ${slide.mppX
+        ? html`${slide.mppX.toFixed(3)} µm/px`
+        : pixelSizeAssumed
+          ? html`${pixelSize.micrometres?.toFixed(3)} µm/px <span class="muted" data-scale-source>(${scaleSource})</span>`
+          : html`<span class="muted">pixel size not in the file</span>`}
+    </section>`;
+  }
+
+  protected override render() {
+    const slide = this.slideMap.slide;
+    const annotationsUrl = this.annotationsSlide && this.annotationsSlide === this.slide ? this.annotationsUrl : '';
+    // While a chosen slide opens the overlay has none: the previous slide's annotations go at once, and annotations
+    // loaded meanwhile are the new slide's (they were dropped when its info arrived).
+    return html`
+      <div part="layout">
+      <aside part="sidebar">
+        <h2>glomseg</h2>
+        <section>
+          <h3>Slides</h3>
+          <ul part="slide-list">
+            ${this.slides.map(
+              (s) => html`<li><button aria-current=${String(s.id === this.slide)} title=${s.id} @click=${() => (this.slide = s.id)}>${s.name}
+                <span class="muted">${(s.fileSize / 1e6).toFixed(1)} MB</span></button></li>`,
+            )}
+          </ul>
+        </section>
+        ${this.renderSlideInfo()}
+        ${this.error ? html`<div part="error" role="alert" data-code=${this.error.code}>${this.error.message}</div>` : nothing}
+        <glomseg-overlay
+          part="overlay"
+          .map=${this.slideMap.map}
+          .headers=${this.headers}
+          server-url=${this.serverUrl}
+          slide=${slide?.id === this.slide ? this.slide : ''}
+          model=${this.model}
+          annotations-url=${annotationsUrl}
+          @glomseg-progress=${() => this.slideMap.assumePixelSize(this.overlay?.grid)}
+        ></glomseg-overlay>
+      </aside>
+      <div part="map-area">
+        <div part="map" tabindex="0" aria-label="Slide: drag to pan, wheel or +/- to zoom, arrow keys to pan"></div>
+        <div part="cursor"></div>
+      </div>
+      </div>
+    `;
+  }
+}

@@ -1,0 +1,17 @@
+/** The app the browser tests open: the eval region's slides, the real model, and the demo slide with its ground truth. */
+import { GlomsegApp } from '../../server/src/app.js';
+import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS } from '../helpers/paths.js';
+
+export const DEMO_SLIDE = 'kidney-region.tif';
+
+export function startDemoApp(): Promise<GlomsegApp> {
+  return GlomsegApp.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    host: '127.0.0.1',
+    grpcPort: 0,
+    httpPort: 0,
+    device: 'cpu',
+    demo: { slideId: DEMO_SLIDE, annotationsPath: KIDNEY_REGION_GEOJSON },
+  });
+}
