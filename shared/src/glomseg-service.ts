@@ -1,6 +1,6 @@
 /**
  * The glomseg service's contract: the domain types it takes and yields, the interface the protocol layer
- * (api/src/service-impl.ts) calls, and the ports the service itself depends on. No wire types here.
+ * (api/src/server/service-impl.ts) calls, and the ports the service itself depends on. No wire types here.
  */
 import type { AnnotationBudget } from './annotation-budget.js';
 import type { GlomerulusPolygon, Polygon, Rect } from './geometry.js';
@@ -38,7 +38,7 @@ export interface Timings {
 declare const checkedRequest: unique symbol;
 
 /**
- * Parameters the API's one validator (api/src/request-checks.ts) has checked: every field that is set lies within
+ * Parameters the API's one validator (api/src/server/request-checks.ts) has checked: every field that is set lies within
  * its documented bound (README, "Production serving"). The service trusts them and checks no field again; what
  * depends on the slide (tiles, region, Dice grid) is judged against it in server/src/validation/.
  */

@@ -56,7 +56,7 @@ export interface TileReadWindow {
 
 const SCALE_TOLERANCE = 1e-3;
 
-/** The model's tile grid on a slide; `mppOverride` comes checked (api/src/request-fields.ts, MPP_RANGE). */
+/** The model's tile grid on a slide; `mppOverride` comes checked (api/src/server/request-fields.ts, MPP_RANGE). */
 export function planTileGrid(
   slide: SlideMetadata,
   card: ModelCard,

@@ -5,7 +5,7 @@
  * tests check went through the service's own read windows.
  */
 import { expect } from 'vitest';
-import { checkScoreSlide, checkStreamTiles } from '@glomseg/api/request-checks.js';
+import { checkScoreSlide, checkStreamTiles } from '@glomseg/api/server/request-checks.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { ScoreEvent, ScoreProgress, ScoreResult, ScoreSlideParams, StreamTilesParams, TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelFromProto } from '@glomseg/api/from-proto.js';
+import { modelFromProto } from '@glomseg/api/client/from-proto.js';
 import { validateModelCard } from '@glomseg/shared/model-card.js';
 import { GlomsegApp } from '../../server/src/app.js';
 import { EVAL_REGION, MODELS, REPO_ROOT } from '../helpers/paths.js';

@@ -77,7 +77,7 @@ describe('planTileGrid', () => {
     expect(minAreaOnSlide(noDownsample, planTileGrid(regionSlide({ mppX: 0.25 }), noDownsample))).toBe(1600);
   });
 
-  // Implausible overrides are the request's to refuse (test/api/request-checks.test.ts).
+  // Implausible overrides are the request's to refuse (test/api/server/request-checks.test.ts).
   it('rejects models without a scale', () => {
     expect(() => planTileGrid(regionSlide(), card({ mpp: undefined, downsample: undefined }))).toThrowError(/neither mpp nor downsample/);
     const unknown = regionSlide({ mppX: undefined });

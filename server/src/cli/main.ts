@@ -9,7 +9,7 @@ import { NO_GPU_FOUND } from '../inference/gpu-presence.js';
 import { STAIN_CHOICES } from '@glomseg/shared/stain-normalization.js';
 import { GLOMERULUS_CLASSES } from '@glomseg/shared/ground-truth.js';
 import { describeCallError } from '@glomseg/api/error-codes.js';
-import { modelFromProto, slideInfoFromProto } from '@glomseg/api/from-proto.js';
+import { modelFromProto, slideInfoFromProto } from '@glomseg/api/client/from-proto.js';
 import { connectGlomseg, type GlomsegConnection } from './grpc-client.js';
 import { defaultProgress, expandSlideArguments, PROGRESS_MODES, runScore } from './score-command.js';
 import { batchSettingsOf, planBatch } from './score-batch.js';

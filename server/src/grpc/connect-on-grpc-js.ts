@@ -1,5 +1,5 @@
 /**
- * Serves a connect ServiceImpl (api/src/service-impl.ts) with @grpc/grpc-js, for any service descriptor: the same
+ * Serves a connect ServiceImpl (api/src/server/service-impl.ts) with @grpc/grpc-js, for any service descriptor: the same
  * implementation connect's router serves over gRPC-Web and Connect. What grpc-js adds (connection gate, drain,
  * keepalive, interceptors, reflection) stays with grpc-js; what a method does stays in the ServiceImpl.
  */

@@ -14,7 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { DescService } from '@bufbuild/protobuf';
 import type { GlomsegError } from '@glomseg/shared/errors.js';
 import { toConnectError } from '@glomseg/api/error-codes.js';
-import { WIRE_REFUSALS } from '@glomseg/api/request-fields.js';
+import { WIRE_REFUSALS } from '@glomseg/api/server/request-fields.js';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { Health } from '@glomseg/api/gen/health/v1/health_pb.js';
 

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
-import { createGlomsegServiceImpl } from '@glomseg/api/service-impl.js';
+import { createGlomsegServiceImpl } from '@glomseg/api/server/service-impl.js';
 import { grpcJsHandlers } from './connect-on-grpc-js.js';
 import { grpcServiceDefinition } from './service-definition.js';
 import { addReflection } from './reflection.js';

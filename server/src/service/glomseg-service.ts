@@ -1,6 +1,6 @@
 /**
  * The glomseg domain service: slides in, glomerulus polygons out. Yields AsyncIterables and knows nothing of
- * gRPC; the protocol layers translate, and check every request (api/src/request-checks.ts) before it comes here.
+ * gRPC; the protocol layers translate, and check every request (api/src/server/request-checks.ts) before it comes here.
  * A thin facade over its parts: the tile runner (one scheduler and result cache for all streams), the per-slide
  * cache, context resolution, and the two use cases (stream-tiles.ts, score-slide.ts).
  */

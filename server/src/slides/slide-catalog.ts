@@ -221,7 +221,7 @@ export class SlideCatalog {
 
   /**
    * The real path of a slide id; refuses every id that is not a slide file inside the folders. Ids come checked
-   * (api/src/request-fields.ts: set, at most MAX_SLIDE_ID_LENGTH); what a path may hold is judged here.
+   * (api/src/server/request-fields.ts: set, at most MAX_SLIDE_ID_LENGTH); what a path may hold is judged here.
    */
   async resolve(id: string): Promise<string> {
     if (typeof id !== 'string' || id.length === 0) throw new GlomsegError('INVALID_ARGUMENT', 'the slide id is empty');

@@ -1,6 +1,6 @@
 /**
  * The request bounds that depend on the slide (region, tiles, Dice grid), checked once the grid is known, still
- * before inference. Field checks that need no slide are api/src/request-fields.ts.
+ * before inference. Field checks that need no slide are api/src/server/request-fields.ts.
  */
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { intersectRects, type Rect } from '@glomseg/shared/geometry.js';

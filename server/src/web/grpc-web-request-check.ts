@@ -14,7 +14,7 @@ import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse 
 import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { toConnectError } from '@glomseg/api/error-codes.js';
-import { WIRE_REFUSALS } from '@glomseg/api/request-fields.js';
+import { WIRE_REFUSALS } from '@glomseg/api/server/request-fields.js';
 
 const ENVELOPE_HEADER = 5;
 const COMPRESSED_FLAG = 0x01;

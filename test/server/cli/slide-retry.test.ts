@@ -8,7 +8,7 @@ const policy = { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 4 };
 describe('slide retries', () => {
   it('retries what the server caused, never what the slide caused', () => {
     expect(isRetryable(new ConnectError('Connection dropped', Code.Unavailable))).toBe(true);
-    // A stream that ended short (api/src/from-proto.ts scoreEventsFromProto).
+    // A stream that ended short (api/src/client/from-proto.ts scoreEventsFromProto).
     expect(isRetryable(new GlomsegError('UNAVAILABLE', 'the ScoreSlide stream ended before its result'))).toBe(true);
     expect(isRetryable(new ConnectError('Received RST_STREAM with code 2', Code.Internal))).toBe(true);
     for (const code of [Code.NotFound, Code.InvalidArgument, Code.FailedPrecondition, Code.ResourceExhausted, Code.Canceled]) {

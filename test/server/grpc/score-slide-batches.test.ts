@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@connectrpc/connect';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
-import { scoreEventsFromProto } from '@glomseg/api/from-proto.js';
+import { scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
 import type { ScoreResult } from '@glomseg/shared/glomseg-service.js';
 import { GrpcServer } from '../../../server/src/grpc/grpc-server.js';
 import { GrpcJsTransport } from '../../../server/src/grpc/grpc-js-transport.js';

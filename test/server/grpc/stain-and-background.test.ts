@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { makeLargeSlide } from '../../../server/src/bench/large-slide.js';
 import { StainNormalization } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
-import { scoreEventsFromProto } from '@glomseg/api/from-proto.js';
+import { scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { StreamTilesParams, TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import type { TileAddress } from '@glomseg/shared/tile-grid.js';
-import { checkListModels, checkScoreSlide, checkSlideRequest, checkStreamTiles } from '@glomseg/api/request-checks.js';
+import { checkListModels, checkScoreSlide, checkSlideRequest, checkStreamTiles } from '@glomseg/api/server/request-checks.js';
 import type { DomainGlomsegService } from '../../../server/src/service/glomseg-service.js';
 import { A, closeAll, collect, expectDisc, failureOf, paintedService, resultOf, ROW0, SLIDE } from '../../helpers/painted-service.js';
 import { until } from '../../helpers/until.js';

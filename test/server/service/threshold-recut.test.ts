@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlomsegApp } from '../../../server/src/app.js';
 import type { TileOutcome } from '@glomseg/shared/glomseg-service.js';
-import { checkStreamTiles } from '@glomseg/api/request-checks.js';
+import { checkStreamTiles } from '@glomseg/api/server/request-checks.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 
 const SLIDE = 'kidney-region.tif';

@@ -1,79 +1,24 @@
 /**
- * Wire -> domain: the requests the server receives (each field checked here, before any work) and the replies
- * clients receive (the CLI, the plugin, tests), as the plain types of shared/. The way back is api/src/to-proto.ts.
+ * Wire -> domain on the client side: the replies the CLI, the benches, the plugin and the tests receive, as the
+ * plain types of shared/. No request check lives here: a client bundle carries none of the server's rules. The way
+ * there is client/to-proto.ts; the server's side is api/src/server/.
  */
 import { create } from '@bufbuild/protobuf';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import type { GlomerulusPolygon, Rect, Ring, TileEdge } from '@glomseg/shared/geometry.js';
-import type {
-  Checked,
-  ListModelsParams,
-  ModelSummary,
-  ScoreEvent,
-  ScoreResult,
-  ScoreSlideParams,
-  SlideInfo,
-  SlideRequest,
-  SlideSummary,
-  StreamTilesParams,
-  TileOutcome,
-} from '@glomseg/shared/glomseg-service.js';
+import type { GlomerulusPolygon, Ring, TileEdge } from '@glomseg/shared/geometry.js';
+import type { ModelSummary, ScoreEvent, ScoreResult, SlideInfo, SlideSummary, TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { SlideLevel } from '@glomseg/shared/slide-source.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
-import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
-import { checkListModels, checkScoreSlide, checkSlideRequest, checkStreamTiles } from './request-checks.js';
-import { ANNOTATION_FORMATS, STAIN_NORMALIZATIONS, TILE_EDGES } from './wire-enums.js';
+import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
+import { TILE_EDGES } from '../wire-enums.js';
+import { rectFromProto } from '../wire-shapes.js';
 
 function optionalString(value: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
-// ---- requests (server side): the wire's fields by their domain names, then the one validator ----
-
-export function slideRequestFromProto(request: pb.GetSlideInfoRequest): Checked<SlideRequest> {
-  return checkSlideRequest({ slideId: request.slideId });
-}
-
-export function listModelsParamsFromProto(request: pb.ListModelsRequest): Checked<ListModelsParams> {
-  return checkListModels({ slideId: request.slideId, mppOverride: request.mppOverride });
-}
-
-export function streamTilesParamsFromProto(request: pb.StreamTilesRequest): Checked<StreamTilesParams> {
-  return checkStreamTiles({
-    slideId: request.slideId,
-    modelId: request.modelId,
-    tiles: request.tiles.map(({ col, row }) => ({ col, row })),
-    mppOverride: request.mppOverride,
-    threshold: request.threshold,
-    stainNormalization: STAIN_NORMALIZATIONS.name(request.stainNormalization),
-    includeBackground: request.includeBackground,
-  });
-}
-
-export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): Checked<ScoreSlideParams> {
-  const { annotations, region } = request;
-  return checkScoreSlide({
-    slideId: request.slideId,
-    modelId: request.modelId,
-    region: region && { x: region.x, y: region.y, width: region.width, height: region.height },
-    annotations: annotations && {
-      content: annotations.content,
-      format: ANNOTATION_FORMATS.name(annotations.format),
-      name: annotations.name,
-      classes: annotations.truthClasses,
-    },
-    mppOverride: request.mppOverride,
-    threshold: request.threshold,
-    diceTileWidth: request.diceTileWidth,
-    diceTileHeight: request.diceTileHeight,
-    stainNormalization: STAIN_NORMALIZATIONS.name(request.stainNormalization),
-    includeBackground: request.includeBackground,
-  });
-}
-
-// ---- replies (client side) ----
 
 export function slideSummaryFromProto(slide: pb.SlideSummary): SlideSummary {
   return { id: slide.id, name: slide.name, fileSize: Number(slide.fileSize) };
@@ -123,7 +68,7 @@ export function slideInfoFromProto(info: pb.SlideInfo): SlideInfo {
 }
 
 export function tileGridFromProto(grid: pb.TileGrid): TileGrid {
-  // The same fields by the same names (to-proto.ts), less the note for people, which the domain derives.
+  // The same fields by the same names (server/to-proto.ts), less the note for people, which the domain derives.
   const { $typeName: _type, scaleNote: _note, mppConfidence, ...fields } = grid;
   return { ...fields, mppSource: grid.mppSource as TileGrid['mppSource'], ...(mppConfidence !== undefined ? { mppConfidence } : {}) };
 }
@@ -163,10 +108,6 @@ export function polygonFromProto(polygon: pb.Polygon): GlomerulusPolygon {
     meanProbability: polygon.meanProbability,
     touches: polygon.touches.map((edge) => TILE_EDGES.nameOrUndefined(edge)).filter((edge): edge is TileEdge => edge !== undefined),
   };
-}
-
-export function rectFromProto(rect: pb.Rect | undefined): Rect {
-  return { x: rect?.x ?? 0, y: rect?.y ?? 0, width: rect?.width ?? 0, height: rect?.height ?? 0 };
 }
 
 function timingsFromProto(timings: pb.Timings | undefined) {

@@ -1,24 +1,16 @@
 /**
- * Domain -> wire: the server's replies and the clients' requests as protobuf-es messages. The only place a domain
- * type becomes a glomseg.v1 message; api/src/from-proto.ts is the way back.
+ * Domain -> wire on the server side: the replies the service's results become, the only place a domain type
+ * becomes a glomseg.v1 reply. The way back is api/src/client/from-proto.ts.
  */
 import { create } from '@bufbuild/protobuf';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
-import type { GlomerulusPolygon, Rect, Ring } from '@glomseg/shared/geometry.js';
-import type {
-  ModelSummary,
-  ScoreEvent,
-  ScoreSlideParams,
-  SlideInfo,
-  SlideSummary,
-  StreamTilesParams,
-  TileOutcome,
-  Timings,
-} from '@glomseg/shared/glomseg-service.js';
+import type { GlomerulusPolygon, Ring } from '@glomseg/shared/geometry.js';
+import type { ModelSummary, ScoreEvent, SlideInfo, SlideSummary, TileOutcome, Timings } from '@glomseg/shared/glomseg-service.js';
 import { scaleNote } from '@glomseg/shared/scale-estimate.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
-import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
-import { ANNOTATION_FORMATS, STAIN_NORMALIZATIONS, TILE_EDGES } from './wire-enums.js';
+import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
+import { TILE_EDGES } from '../wire-enums.js';
+import { rectToProto } from '../wire-shapes.js';
 
 /** Card fields ModelInfo carries as typed fields; the rest travel in details_json. */
 export const TYPED_CARD_FIELDS = ['id', 'name', 'description', 'mpp', 'downsample', 'tileSize', 'margin', 'sizeMultiple', 'threshold', 'minArea'] as const;
@@ -97,10 +89,6 @@ export function modelToProto(model: ModelSummary): pb.ModelInfo {
     device: model.device,
     detailsJson: JSON.stringify(details),
   });
-}
-
-export function rectToProto(rect: Rect): pb.Rect {
-  return create(pb.RectSchema, { x: rect.x, y: rect.y, width: rect.width, height: rect.height });
 }
 
 function ringToProto(ring: Ring): pb.Ring {
@@ -194,45 +182,3 @@ export function* scoreEventToProto(event: ScoreEvent, batchBytes = POLYGON_BATCH
   });
   yield create(pb.ScoreSlideEventSchema, { event: { case: 'result', value } });
 }
-
-/** A client's StreamTiles request. */
-export function streamTilesRequestToProto(params: StreamTilesParams): pb.StreamTilesRequest {
-  return create(pb.StreamTilesRequestSchema, {
-    slideId: params.slideId,
-    modelId: params.modelId ?? '',
-    tiles: params.tiles.map((tile) => create(pb.TileAddressSchema, tile)),
-    mppOverride: params.mppOverride,
-    threshold: params.threshold,
-    stainNormalization: STAIN_NORMALIZATIONS.wire(params.stainNormalization ?? 'auto'),
-    includeBackground: params.includeBackground ?? false,
-  });
-}
-
-/** A client's ScoreSlide request. */
-export function scoreSlideRequestToProto(params: ScoreSlideParams): pb.ScoreSlideRequest {
-  return create(pb.ScoreSlideRequestSchema, {
-    slideId: params.slideId,
-    modelId: params.modelId ?? '',
-    region: params.region ? rectToProto(params.region) : undefined,
-    annotations: params.annotations
-      ? create(pb.AnnotationsSchema, {
-          content: params.annotations.content,
-          format: ANNOTATION_FORMATS.wire(params.annotations.format),
-          name: params.annotations.name ?? '',
-          truthClasses: params.annotations.classes ?? [],
-        })
-      : undefined,
-    mppOverride: params.mppOverride,
-    threshold: params.threshold,
-    diceTileWidth: params.diceTileWidth,
-    diceTileHeight: params.diceTileHeight,
-    stainNormalization: STAIN_NORMALIZATIONS.wire(params.stainNormalization ?? 'auto'),
-    includeBackground: params.includeBackground ?? false,
-  });
-}
-
-/** A client's ListModels request. */
-export function listModelsRequestToProto(params: { slideId?: string; mppOverride?: number }): pb.ListModelsRequest {
-  return create(pb.ListModelsRequestSchema, { slideId: params.slideId ?? '', mppOverride: params.mppOverride });
-}
-

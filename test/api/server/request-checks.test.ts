@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import { checkListModels, checkScoreSlide, checkSlideRequest, checkStreamTiles, checkViewerTile } from '@glomseg/api/request-checks.js';
+import { checkListModels, checkScoreSlide, checkSlideRequest, checkStreamTiles, checkViewerTile } from '@glomseg/api/server/request-checks.js';
 
 const TILE = [{ col: 0, row: 0 }];
 

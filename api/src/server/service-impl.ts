@@ -7,8 +7,8 @@ import { create } from '@bufbuild/protobuf';
 import { ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
 import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
-import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
-import { toConnectError } from './error-codes.js';
+import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
+import { toConnectError } from '../error-codes.js';
 import { listModelsParamsFromProto, scoreSlideParamsFromProto, slideRequestFromProto, streamTilesParamsFromProto } from './from-proto.js';
 import { modelToProto, scoreEventToProto, slideInfoToProto, slideSummaryToProto, tileOutcomeToProto } from './to-proto.js';
 
