@@ -17,7 +17,6 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import { buildProgram } from '../../server/src/cli/main.js';
 import { LIVENESS_SERVICE } from '../../server/src/grpc/grpc-server.js';
-import { DEFAULT_MAX_CONNECTIONS_PER_PEER } from '../../server/src/security/socket-gate.js';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 
 const SERVICE_NAME = Glomseg.typeName;
@@ -113,6 +112,9 @@ describe('deploy/kubernetes', () => {
     serve.action(() => {});
     await program.parseAsync(['node', 'glomseg', ...container.args]);
     expect(serve.opts().slideUrlPrefix).toContain('s3://lab-slides/');
+    // The per-peer connection bound Envoy relies on is explicit, and parses (the Envoy test checks they agree).
+    expect(serve.opts().maxConnectionsPerPeer).toBeGreaterThan(0);
+    expect(serve.opts().maxConnectionsPerPeer).toBe(Number(flag(container.args, 'max-connections-per-peer')));
 
     const service = find(docs, 'Service', 'glomseg-headless');
     expect(service.spec.clusterIP).toBe('None');
@@ -166,10 +168,15 @@ describe('deploy/kubernetes', () => {
       const caFile = tls.common_tls_context.validation_context.trusted_ca.filename;
       expect(fileSource(deployment.spec.template.spec, envoyContainer, caFile)).toMatchObject({ key: 'ca.crt', volume: { secret: { secretName: 'glomseg-tls' } } });
     }
-    // Never more connections to one server than its socket gate keeps from one peer address; HTTP/1.1 connections
-    // idle out before the server's 5 s keep-alive closes them (web-server.ts).
+    // Each Envoy opens to one server as many connections per cluster (one cluster per port) as the server's socket
+    // gate keeps from one peer address, its --max-connections-per-peer, set in server.yaml: a proxy's connections
+    // past that bound would push out its own; HTTP/1.1 connections idle out before the server's 5 s keep-alive
+    // closes them (web-server.ts).
+    const server = find(docs, 'Deployment', 'glomseg-server').spec.template.spec.containers[0];
+    const perPeer = Number(flag(server.args, 'max-connections-per-peer'));
+    expect(perPeer).toBeGreaterThan(0);
     for (const upstream of envoy.static_resources.clusters) {
-      expect(upstream.circuit_breakers.per_host_thresholds[0].max_connections).toBeLessThanOrEqual(DEFAULT_MAX_CONNECTIONS_PER_PEER);
+      expect(upstream.circuit_breakers.per_host_thresholds[0].max_connections, upstream.name).toBe(perPeer);
     }
     const httpOptions = envoy.static_resources.clusters.find((c: any) => c.name === 'glomseg-http').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
     expect(parseFloat(httpOptions.common_http_protocol_options.idle_timeout)).toBeLessThan(5);

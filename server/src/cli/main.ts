@@ -135,10 +135,11 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-format <format>', 'log lines as text or JSON objects').choices(['text', 'json']).default('text'))
     .action(async (opts) => {
       const log = createLog(opts.logFormat, (line) => process.stderr.write(line));
-      const { security, limits } = await resolveServeSecurity(opts);
+      const { security, limits, connections } = await resolveServeSecurity(opts);
       const app = await GlomsegApp.start({
         security,
         limits,
+        connections,
         host: opts.host,
         grpcPort: opts.port,
         healthPort: opts.healthPort,
