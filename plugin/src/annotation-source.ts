@@ -1,11 +1,18 @@
-/** Reads ground-truth annotations from a File, a URL or text, and parses them with the shared importer. */
-import { parseAnnotations, type AnnotationFormat } from '@glomseg/shared/annotations.js';
+/**
+ * Reads ground-truth annotations from a File, a URL or text, as the server's scoring reads them (the shared
+ * readGroundTruth: the glomerulus classes, shapes off the slide left out, self-crossing outlines repaired), so the
+ * viewer's Dice counts the same truth as `glomseg score`.
+ */
+import type { AnnotationFormat } from '@glomseg/shared/annotations.js';
+import { readGroundTruth } from '@glomseg/shared/ground-truth.js';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 
 export interface LoadedAnnotations {
   name: string;
   polygons: Polygon[];
+  /** What was left out or repaired, in words for the user (empty when nothing was). */
+  warnings: string[];
   /** Milliseconds spent reading and parsing. */
   loadMs: number;
 }
@@ -17,6 +24,8 @@ export interface AnnotationLoadOptions {
   /** Slide size in level-0 pixels, needed by RLE CSV. */
   width?: number;
   height?: number;
+  /** Classes counted as glomeruli; unset: the glomerulus names, as `glomseg score` without --truth-class. */
+  classes?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -28,13 +37,14 @@ function formatFromName(name: string | undefined): AnnotationFormat {
 export function parseAnnotationText(content: string, options: AnnotationLoadOptions = {}): LoadedAnnotations {
   const started = performance.now();
   const name = options.name ?? 'annotations';
-  const polygons = parseAnnotations(content, {
+  const { polygons, warnings } = readGroundTruth(content, {
     format: options.format ?? formatFromName(options.name),
     name,
     width: options.width,
     height: options.height,
+    classes: options.classes,
   });
-  return { name, polygons, loadMs: performance.now() - started };
+  return { name, polygons, warnings, loadMs: performance.now() - started };
 }
 
 export async function readAnnotationFile(file: Blob, options: AnnotationLoadOptions = {}): Promise<LoadedAnnotations> {

@@ -24,9 +24,12 @@ export interface GroundTruthOptions extends ParseAnnotationsOptions {
    * (plain GeoJSON, an RLE mask) has all of them counted.
    */
   classes?: readonly string[];
-  /** The slide's size in level-0 pixels. */
-  width: number;
-  height: number;
+  /**
+   * The slide's size in level-0 pixels. Unknown (a viewer that reads annotations before the slide's size arrives):
+   * no shape is left out for lying off the slide.
+   */
+  width?: number;
+  height?: number;
   /** Cost bounds, checked on every parsed shape before any other work. */
   budget?: AnnotationBudget;
 }
@@ -161,7 +164,8 @@ export function readGroundTruth(content: string, options: GroundTruthOptions): G
   if (options.budget) assertAnnotationBudget(shapes.map((shape) => shape.polygon), options.budget);
   const warnings: string[] = [];
   const chosen = chooseClasses(shapes, options.classes, warnings);
-  const onSlide = keepOnSlide(chosen, options.width, options.height, warnings);
+  const { width, height } = options;
+  const onSlide = width !== undefined && height !== undefined ? keepOnSlide(chosen, width, height, warnings) : chosen;
   const polygons = repairOutlines(onSlide, warnings);
   return { polygons, vertices: polygons.reduce((total, polygon) => total + polygonVertices(polygon), 0), warnings };
 }

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import type { Page } from 'playwright-core';
 import type { GlomsegApp } from '../../server/src/app.js';
+import { readGroundTruth } from '@glomseg/shared/ground-truth.js';
 import { DATA, KIDNEY_REGION_GEOJSON, REPO_ROOT } from '../helpers/paths.js';
 import { until } from '../helpers/until.js';
 import { launchChromium, type Browser } from './browser.js';
@@ -136,6 +137,16 @@ describe('<glomseg-viewer> on the demo slide', () => {
     expect(panel.metrics.falsePositives).toBe(cli.falsePositives);
     expect(panel.metrics.falseNegatives).toBe(cli.falseNegatives);
 
+    // The demo slide's file records no pixel size: the download says the µm² areas rest on a pixel size the file
+    // did not state, as the CLI's export does.
+    const exported = await page.evaluate(() => {
+      const overlay = (document.querySelector('glomseg-viewer') as any).overlay;
+      return { source: overlay.grid.mppSource, first: overlay.exportGeoJson().features[0]?.properties };
+    });
+    expect(['model-default', 'estimated']).toContain(exported.source);
+    const unstatedKey = exported.source === 'estimated' ? 'Estimated µm/px' : 'Assumed µm/px';
+    expect(JSON.stringify(exported.first)).toContain(unstatedKey);
+
     const unique = await uniquePredictions(page);
     expect(unique.features).toBeGreaterThan(10);
     expect(unique.uniqueGeometries).toBe(unique.features);
@@ -192,12 +203,18 @@ describe('<glomseg-viewer> on the demo slide', () => {
     expect(page.errors).toEqual([]);
   }, STREAM_TIMEOUT + 60_000);
 
-  it('loads the largest HuBMAP annotation file, draws every polygon, and the map still pans to where it is sent', async () => {
+  it('loads the largest HuBMAP annotation file as glomseg score reads it, draws it, and the map still pans to where it is sent', async () => {
     const folder = path.join(DATA, 'hubmap-annotations');
     const files = await Promise.all((await readdir(folder)).map(async (name) => ({ name, size: (await stat(path.join(folder, name))).size })));
     const largest = files.sort((a, b) => b.size - a.size)[0];
     const text = await readFile(path.join(folder, largest.name), 'utf8');
-    const expectedCount = (JSON.parse(text) as unknown[]).length;
+    // The file is another (larger) slide's: on the demo slide, scoring keeps the shapes that lie on it and says that
+    // it left the rest out. The viewer reads it the same way.
+    const slide = await page.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.session.slide);
+    const truth = readGroundTruth(text, { name: largest.name, width: slide.width, height: slide.height });
+    const expectedCount = truth.polygons.length;
+    expect(expectedCount).toBeGreaterThan(0);
+    expect(expectedCount).toBeLessThan((JSON.parse(text) as unknown[]).length);
 
     const loaded = await page.evaluate(
       async ({ text, name }) => {
@@ -214,6 +231,7 @@ describe('<glomseg-viewer> on the demo slide', () => {
         return {
           completed,
           count: loaded.polygons.length,
+          warnings: loaded.warnings,
           features: layer.getSource().getFeatures().length,
           offTarget: Math.hypot(view.getCenter()[0] - target[0], view.getCenter()[1] - target[1]),
         };
@@ -222,6 +240,9 @@ describe('<glomseg-viewer> on the demo slide', () => {
     );
     expect(loaded.count).toBe(expectedCount);
     expect(loaded.features).toBe(expectedCount);
+    expect(loaded.warnings).toEqual(truth.warnings);
+    const shown = await page.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.shadowRoot.querySelector('[part=annotations-warning]')?.textContent ?? '');
+    expect(shown).toContain(truth.warnings[0]);
     expect(loaded.completed).toBe(true);
     expect(loaded.offTarget).toBeLessThan(1);
 

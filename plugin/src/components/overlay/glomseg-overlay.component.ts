@@ -160,6 +160,7 @@ export default class GlomsegOverlay extends GlomsegElement {
     return toQuPathGeoJson(session?.store.polygons() ?? [], {
       objectType: options.objectType ?? this.exportObjectType,
       mpp: session?.model.grid.mppAssumed,
+      mppSource: session?.model.grid.mppSource,
       idScope: session?.slide.name,
     });
   }

@@ -51,7 +51,7 @@ export type { PanelInput } from '../../events.js';
  * @csspart error - The visible error message.
  * @csspart controls - Threshold, opacity and visibility controls.
  * @csspart annotations - Annotation loading controls.
- * @csspart annotations-warning - Warns of annotations that lie off the slide.
+ * @csspart annotations-warning - Warns of annotations that lie off the slide, or that were left out or repaired.
  * @csspart sizes - The glomerulus size distribution.
  * @csspart density - Glomeruli per mm² (data-value holds the number).
  * @csspart histogram - The size histogram.
@@ -158,12 +158,14 @@ export default class GlomsegPanel extends GlomsegElement {
     </div>`;
   }
 
-  /** Annotations that do not lie on the slide are shown, but not silently. */
+  /** Annotations that do not lie on the slide, or that were left out or repaired as scoring reads them, are said. */
   private renderOffSlide(s: PanelState) {
     const slide = s.slideSize;
     const off = s.annotations && slide ? annotationsOffSlide(s.annotations.polygons, slide.width, slide.height) : undefined;
-    if (!off) return nothing;
-    return html`<div part="annotations-warning" role="status">${off.outside} of ${off.total} annotations lie outside the ${slide!.width} × ${slide!.height} px slide: are they for another slide, or in other units than level-0 pixels?</div>`;
+    const notes = [...(s.annotations?.warnings ?? [])];
+    if (off) notes.unshift(`${off.outside} of ${off.total} annotations lie outside the ${slide!.width} × ${slide!.height} px slide: are they for another slide, or in other units than level-0 pixels?`);
+    if (notes.length === 0) return nothing;
+    return html`<div part="annotations-warning" role="status">${notes.map((note) => html`<div>${note}</div>`)}</div>`;
   }
 
   /** A slide read at an estimated or assumed pixel size says so, with what to do. */
