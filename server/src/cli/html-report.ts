@@ -52,6 +52,18 @@ async function thumbnail(file: string, width: number, height: number): Promise<{
   }
 }
 
+/** Where the pixel size came from, in words a reader of the report understands (the result's source codes are not). */
+const PIXEL_SIZE_SOURCES: Record<string, string> = {
+  file: 'from the slide file',
+  request: 'given with --mpp',
+  estimated: 'estimated from the image',
+  'model-default': "assumed: the file records none, so the model's training scale",
+};
+
+function pixelSizeSourceWords(source: string): string {
+  return PIXEL_SIZE_SOURCES[source] ?? source;
+}
+
 function polygonPath(polygon: GlomerulusPolygon): string {
   return [polygon.exterior, ...polygon.holes].map((ring) => `M${ring.map(([x, y]) => `${Math.round(x)},${Math.round(y)}`).join('L')}Z`).join('');
 }
@@ -72,7 +84,7 @@ async function slideSection(slide: ReportSlide): Promise<string> {
   const m = slide.metrics;
   const rows: Array<[string, string]> = [
     ['Glomeruli', String(slide.glomeruli ?? polygons.length)],
-    ['Pixel size', mpp ? `${mpp.toFixed(3)} µm/px (${escapeHtml(slide.scale!.source)}${slide.scale!.confidence !== undefined ? `, confidence ${Math.round(slide.scale!.confidence * 100)}%` : ''})` : '–'],
+    ['Pixel size', mpp ? `${mpp.toFixed(3)} µm/px (${escapeHtml(pixelSizeSourceWords(slide.scale!.source))}${slide.scale!.confidence !== undefined ? `, confidence ${Math.round(slide.scale!.confidence * 100)}%` : ''})` : '–'],
     thumb && thumb.tissue > 0
       ? ['Glomeruli per mm² of tissue', mpp ? `${densityPerMm2(polygons.length, width * height * thumb.tissue, mpp).toFixed(2)} (tissue ${((width * height * thumb.tissue * mpp * mpp) / 1e6).toFixed(2)} mm², ${Math.round(thumb.tissue * 100)}% of the slide)` : '–']
       : ['Glomeruli per mm² of slide', mpp ? densityPerMm2(polygons.length, width * height, mpp).toFixed(2) : '–'],

@@ -45,7 +45,7 @@ describe('glomseg score on a slide without a recorded pixel size', () => {
       expect(html).toContain('<h2>kidney-region-quarter</h2>');
       expect(html).toMatch(/<image href="data:image\/jpeg;base64,[A-Za-z0-9+/]{1000,}/);
       expect(html.match(/<path class="glomerulus"/g)).toHaveLength(result.glomeruli);
-      expect(html).toContain('2.000 µm/px (request)');
+      expect(html).toContain('2.000 µm/px (given with --mpp)');
       expect(html).toMatch(/Glomeruli per mm² of tissue<\/th><td>\d+\.\d\d \(tissue \d+\.\d\d mm², \d+% of the slide\)/);
       expect(html).toMatch(/<svg[^>]*aria-label="Glomerulus sizes: \d+ glomeruli/);
       // Self-contained: nothing fetched from elsewhere.
@@ -79,6 +79,8 @@ describe('glomseg score --out on a slide without a recorded pixel size', () => {
         expect(feature.properties.measurements['Area µm^2']).toBeGreaterThan(0);
       }
       expect(stderr).toMatch(/note: 148: "Area µm\^2" in 148\.geojson .*assumes? 0\.50 µm\/px/);
+      // The report says the pixel size was assumed, in words (it showed the source code "(model-default)").
+      expect(await readFile(path.join(out, 'assumed', 'report.html'), 'utf8')).toContain("0.500 µm/px (assumed: the file records none, so the model's training scale)");
 
       const stated = await glomseg(['score', TILE, '--mpp', '0.5', '--out', path.join(out, 'stated'), '--json']);
       const given = JSON.parse(await readFile(path.join(out, 'stated', '148.geojson'), 'utf8'));
