@@ -368,7 +368,7 @@ export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PUR
 
 /**
  * A model and its card. Each card field travels once: the ones clients act on as typed fields, the rest
- * (input normalisation, stain reference, provenance, metrics) as `details_json`.
+ * (input normalisation, stain reference, provenance, licence and training-data terms, metrics) as `details_json`.
  *
  * @generated from message glomseg.v1.ModelInfo
  */
