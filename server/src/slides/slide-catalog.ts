@@ -21,16 +21,19 @@
  */
 import path from 'node:path';
 import { realpath, stat } from 'node:fs/promises';
-import fg from 'fast-glob';
 import { LRUCache } from 'lru-cache';
 import { abortable, GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
-import { readWholeLevel, type RegionRequest, type RgbImage, type SlideMetadata, type SlideSource } from '@glomseg/shared/slide-source.js';
+import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { DEFAULT_READER_LIMITS, type ReaderLimits } from './slide-reader.js';
 import { isSlideFileName, openWithReaders, probeFile, slideExtensions } from './slide-readers.js';
 import './readers/index.js';
 import { isSlideUrl, SlideUrlPolicy } from './slide-url-policy.js';
+import { isInside, walkSlideFolders, type CatalogSlide, type SlideFolder } from './slide-folders.js';
+import { CatalogSlideSource } from './catalog-slide-source.js';
 import { slideStem } from './slide-name.js';
 import { presignS3Url } from './s3-url.js';
+
+export type { CatalogSlide } from './slide-folders.js';
 
 /** How long one folder walk answers `list()`: a busy server walks at most once per this, however many ask. */
 export const DEFAULT_LIST_CACHE_MS = 5_000;
@@ -49,22 +52,6 @@ export interface SlideCatalogOptions {
   limits?: Partial<ReaderLimits>;
 }
 
-export interface CatalogSlide {
-  id: string;
-  /** The file name without extension (proto SlideSummary.name). */
-  name: string;
-  fileSize: number;
-  /** Resolved absolute path of the file. */
-  path: string;
-}
-
-interface SlideFolder {
-  /** Real path (symlinks resolved), the root every id of this folder must stay under. */
-  root: string;
-  /** Id prefix with trailing '/', or '' when only one folder is configured. */
-  prefix: string;
-}
-
 interface OpenEntry {
   source: Promise<SlideSource>;
   active: number;
@@ -74,11 +61,6 @@ interface OpenEntry {
 /** Opens one slide file with the reader that supports it best (slide-readers.ts). */
 export async function openSlideFile(filePath: string, id: string, signal?: AbortSignal, limits: ReaderLimits = DEFAULT_READER_LIMITS): Promise<SlideSource> {
   return openWithReaders(await probeFile(filePath, path.basename(filePath)), { id, limits, signal });
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
 }
 
 function noSuchSlide(id: string): GlomsegError {
@@ -194,30 +176,11 @@ export class SlideCatalog {
     return this.walking;
   }
 
-  private async walkFolders(): Promise<CatalogSlide[]> {
+  private walkFolders(): Promise<CatalogSlide[]> {
     this.walkCount++;
-    const slides: CatalogSlide[] = [];
-    for (const folder of this.folders) {
-      const relatives = await fg(`**/*{${slideExtensions().join(',')}}`, {
-        cwd: folder.root,
-        // Symlinked folders are not walked (a link cycle would list one file endlessly); symlinked files are
-        // listed when they resolve inside the folder.
-        onlyFiles: false,
-        caseSensitiveMatch: false,
-        followSymbolicLinks: false,
-        suppressErrors: true,
-        dot: false,
-      });
-      for (const relative of relatives) {
-        const real = await realpath(path.join(folder.root, relative)).catch(() => undefined);
-        if (!real || !isInside(folder.root, real)) continue;
-        const info = await stat(real).catch(() => undefined);
-        if (!info?.isFile()) continue;
-        slides.push({ id: folder.prefix + relative.split(path.sep).join('/'), name: slideStem(path.basename(relative)), fileSize: info.size, path: real });
-      }
-    }
-    return slides;
+    return walkSlideFolders(this.folders);
   }
+
 
   /**
    * The real path of a slide id; refuses every id that is not a slide file inside the folders. Ids come checked
@@ -321,24 +284,4 @@ export class SlideCatalog {
   private assertOpen(): void {
     if (this.closed) throw new GlomsegError('UNAVAILABLE', 'the slide catalog is closed');
   }
-}
-
-/** What `SlideCatalog.open` returns: the slide's metadata, reads borrowed from the catalog's open source. */
-class CatalogSlideSource implements SlideSource {
-  constructor(private readonly catalog: SlideCatalog, private readonly id: string, readonly metadata: SlideMetadata) {}
-
-  readRegion(region: RegionRequest, signal?: AbortSignal): Promise<RgbImage> {
-    return this.catalog.withSource(this.id, (source) => source.readRegion(region, signal), signal);
-  }
-
-  readRawJpegTile(level: number, col: number, row: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    return this.catalog.withSource(this.id, async (source) => source.readRawJpegTile?.(level, col, row, signal), signal);
-  }
-
-  readLevelOverview(level: number, signal?: AbortSignal): Promise<RgbImage> {
-    return this.catalog.withSource(this.id, (source) => readWholeLevel(source, level, signal), signal);
-  }
-
-  /** The catalog owns the file; nothing to do. */
-  async close(): Promise<void> {}
 }
