@@ -6,10 +6,11 @@
  * truncated float products (its color_sycc_to_rgb) where OpenSlide uses rounded fixed-point tables, so a sample
  * may differ by 1; with whole chroma we convert, with OpenSlide's tables, and agree exactly.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { RgbImage, SlideSource } from '@glomseg/shared/slide-source.js';
 import { openSlideFile } from '../../../../server/src/slides/index.js';
 import { cmuSmallRegion, crop, jpeg2000Svs } from '../test-data.js';
@@ -81,6 +82,34 @@ describe.each([
       expectWithin(ours, theirs, tolerance, `level ${level}`);
       // Not white or blank: the window holds tissue, so a wrong colour conversion could not pass.
       expect(differences(ours, { width, height, data: new Uint8Array(ours.data.length).fill(255) }).mean).toBeGreaterThan(20);
+    }
+  });
+});
+
+describe('a JPEG 2000 tile that does not decode', () => {
+  it('fails its reads with FAILED_PRECONDITION in OpenJPEG\'s words, and the other tiles still read', async () => {
+    const tmp = await mkdtemp(path.join(tmpdir(), 'glomseg-jp2k-bad-'));
+    try {
+      const good = path.join(tmp, 'good.svs');
+      await writeAperioJp2k(cmuSmallRegion, good, 33005);
+      const bytes = new Uint8Array(await readFile(good));
+      // The first codestream is tile (0, 0) of level 0: overwrite its header (SOC, SIZ) with zeros.
+      const first = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0x4f && bytes[i + 2] === 0xff && bytes[i + 3] === 0x51);
+      bytes.fill(0, first, first + 64);
+      const bad = path.join(tmp, 'bad.svs');
+      await writeFile(bad, bytes);
+      const source = await openSlideFile(bad, 'bad.svs');
+      try {
+        const error = await source.readRegion({ level: 0, x: 0, y: 0, width: 16, height: 16 }).then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(GlomsegError);
+        expect((error as GlomsegError).code).toBe('FAILED_PRECONDITION');
+        expect((error as GlomsegError).message).toMatch(/^cannot decode block \(0, 0\) of stored level 0 of bad\.svs: OpenJPEG cannot decode the JPEG 2000 tile/);
+        expect((await source.readRegion({ level: 0, x: 300, y: 300, width: 16, height: 16 })).data.length).toBe(16 * 16 * 3);
+      } finally {
+        await source.close();
+      }
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
     }
   });
 });
