@@ -8,17 +8,10 @@
  */
 import simplify from 'simplify-js';
 import type { GlomerulusPolygon, Ring, TileEdge } from './geometry.js';
-import type { ProbabilityMap } from './segmenter.js';
+import type { MapTransform, ProbabilityMap } from './segmenter.js';
 import { GlomsegError } from './errors.js';
 import { cutFor, probabilityOfLogit } from './map-values.js';
 import { polygonArea, ringSignedArea } from './rasterize.js';
-
-/** Where the map sits on the slide: level0 = origin + mapPixel * scale. */
-export interface MapTransform {
-  originX: number;
-  originY: number;
-  scale: number;
-}
 
 export interface MaskToPolygonsOptions {
   /**

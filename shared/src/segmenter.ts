@@ -2,8 +2,37 @@
 import type { ModelCard } from './model-card.js';
 import type { RgbImage } from './slide-source.js';
 import type { GlomerulusPolygon } from './geometry.js';
-import type { TraceOptions } from './trace-tile.js';
 import type { StainMapping } from './stain-normalization.js';
+
+/** Where the map sits on the slide: level0 = origin + mapPixel * scale. */
+export interface MapTransform {
+  originX: number;
+  originY: number;
+  scale: number;
+}
+
+export interface TraceOptions {
+  /** The kept centre inside the map. */
+  keepX: number;
+  keepY: number;
+  keepWidth: number;
+  keepHeight: number;
+  threshold: number;
+  /** Where the kept centre sits on the slide. */
+  transform: MapTransform;
+  /** Level-0 square pixels below which a component is dropped. */
+  minArea: number;
+  /**
+   * Touching glomeruli are parted between their cores at or above this probability, each core at least `minArea`
+   * (the card's `seedThreshold`; absent or not above `threshold`: no parting).
+   */
+  seedThreshold?: number;
+  /** Drop blobs that never reach `seedThreshold` (the card's `requireCore`; needs a seed threshold above `threshold`). */
+  requireCore?: boolean;
+}
+
+/** How a tile's probabilities are cut into glomeruli: everything in TraceOptions but where the tile is. */
+export type TileCut = Pick<TraceOptions, 'threshold' | 'minArea' | 'seedThreshold' | 'requireCore'>;
 
 /** What a tile's pixels go through before the model, where the model runs (off the caller's thread). */
 export interface TilePreprocess {

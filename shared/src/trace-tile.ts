@@ -1,32 +1,9 @@
 /** A tile's probability map (context margin included) to the level-0 polygons of its kept centre. */
 import type { GlomerulusPolygon } from './geometry.js';
-import type { ProbabilityMap } from './segmenter.js';
+import type { ProbabilityMap, TraceOptions } from './segmenter.js';
 import { cropProbability, cropRows } from './preprocess.js';
-import { binaryMaskToPolygons, maskToPolygons, type MapTransform } from './mask-to-polygons.js';
+import { binaryMaskToPolygons, maskToPolygons } from './mask-to-polygons.js';
 import { separateTouching } from './separate-touching.js';
-
-export interface TraceOptions {
-  /** The kept centre inside the map. */
-  keepX: number;
-  keepY: number;
-  keepWidth: number;
-  keepHeight: number;
-  threshold: number;
-  /** Where the kept centre sits on the slide. */
-  transform: MapTransform;
-  /** Level-0 square pixels below which a component is dropped. */
-  minArea: number;
-  /**
-   * Touching glomeruli are parted between their cores at or above this probability, each core at least `minArea`
-   * (the card's `seedThreshold`; absent or not above `threshold`: no parting).
-   */
-  seedThreshold?: number;
-  /** Drop blobs that never reach `seedThreshold` (the card's `requireCore`; needs a seed threshold above `threshold`). */
-  requireCore?: boolean;
-}
-
-/** How a tile's probabilities are cut into glomeruli: everything in TraceOptions but where the tile is. */
-export type TileCut = Pick<TraceOptions, 'threshold' | 'minArea' | 'seedThreshold' | 'requireCore'>;
 
 /**
  * The polygons of the kept centre. Touching glomeruli are parted on the whole map, margin included, so that a pair

@@ -8,11 +8,11 @@ import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
 import { validateModelCard, type ModelCard } from '@glomseg/shared/model-card.js';
-import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns } from '@glomseg/shared/segmenter.js';
+import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns, TraceOptions } from '@glomseg/shared/segmenter.js';
 import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
-import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
+import { traceTile } from '@glomseg/shared/trace-tile.js';
 import type { ModelProvider, SlideProvider, TruthCheck, TruthScorer, TruthInput } from '@glomseg/shared/glomseg-service.js';
 import type { SlideSummary } from '@glomseg/shared/glomseg-service.js';
 

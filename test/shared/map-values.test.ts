@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cutFor, logitCutoff, probabilityOfLogit } from '@glomseg/shared/map-values.js';
 import { applySigmoid } from '@glomseg/shared/preprocess.js';
-import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
-import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
+import type { ProbabilityMap, TraceOptions } from '@glomseg/shared/segmenter.js';
+import { traceTile } from '@glomseg/shared/trace-tile.js';
 
 const f32 = new Float32Array(1);
 const f32Bits = new Int32Array(f32.buffer);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cropProbability } from '@glomseg/shared/preprocess.js';
-import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
+import type { ProbabilityMap, TraceOptions } from '@glomseg/shared/segmenter.js';
 import { separateTouching } from '@glomseg/shared/separate-touching.js';
-import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
+import { traceTile } from '@glomseg/shared/trace-tile.js';
 
 const identity = { originX: 0, originY: 0, scale: 1 };
 

@@ -2,7 +2,7 @@
 import type { ErrorCode } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
-import type { TraceOptions } from '@glomseg/shared/trace-tile.js';
+import type { TraceOptions } from '@glomseg/shared/segmenter.js';
 import type { StainMapping } from '@glomseg/shared/stain-normalization.js';
 import type { InferenceDevice } from './execution-providers.js';
 

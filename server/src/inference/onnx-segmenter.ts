@@ -7,8 +7,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns } from '@glomseg/shared/segmenter.js';
-import type { TraceOptions } from '@glomseg/shared/trace-tile.js';
+import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns, TraceOptions } from '@glomseg/shared/segmenter.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import {
   CUDA_NOT_INSTALLED_MESSAGE,

@@ -6,12 +6,11 @@
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelProvider, SlideProvider, TileReadingParams } from '@glomseg/shared/glomseg-service.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import type { Segmenter } from '@glomseg/shared/segmenter.js';
+import type { Segmenter, TileCut } from '@glomseg/shared/segmenter.js';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { resolveStainMethod, type StainMapping } from '@glomseg/shared/stain-normalization.js';
 import { minAreaOnSlide, planTileGrid, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { TissueMap } from '@glomseg/shared/tissue-mask.js';
-import type { TileCut } from '@glomseg/shared/trace-tile.js';
 import type { SlideCache } from './slide-cache.js';
 
 /** What opening a request needs of it (StreamTiles and ScoreSlide alike). */

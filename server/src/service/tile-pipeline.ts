@@ -1,13 +1,11 @@
 /** One model tile, start to finish: read with its context margin, resize to model pixels, predict and trace polygons. */
-import type { Segmenter } from '@glomseg/shared/segmenter.js';
+import type { ProbabilityMap, Segmenter, TileCut } from '@glomseg/shared/segmenter.js';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { tileBounds, tileReadWindow, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 import type { StainMapping } from '@glomseg/shared/stain-normalization.js';
 import { resizeRgb } from './resample.js';
 import type { CachedTile } from './result-cache.js';
-import type { ProbabilityMap } from '@glomseg/shared/segmenter.js';
-import type { TileCut } from '@glomseg/shared/trace-tile.js';
 
 export interface TileJob {
   source: SlideSource;

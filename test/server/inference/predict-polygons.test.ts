@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import { ModelRegistry } from '../../../server/src/inference/model-registry.js';
 import { OnnxSegmenter } from '../../../server/src/inference/onnx-segmenter.js';
-import { traceTile, type TraceOptions } from '@glomseg/shared/trace-tile.js';
+import { traceTile } from '@glomseg/shared/trace-tile.js';
+import type { TraceOptions } from '@glomseg/shared/segmenter.js';
 import { MODELS } from '../../helpers/paths.js';
 import { readTileScaled, cropRgb } from './tile-image.js';
 
