@@ -19,7 +19,7 @@ import { planTileGrid, tileReadWindow, tilesInRect, type TileGrid } from '@gloms
 import { GeoTiffSlideSource } from '../slides/geotiff-slide-source.js';
 import { ModelRegistry } from '../inference/model-registry.js';
 import { OnnxSegmenter } from '../inference/onnx-segmenter.js';
-import { DEVICE_CHOICES, type DeviceChoice } from '../inference/execution-providers.js';
+import { deviceChoices, deviceHelp, type DeviceChoice } from '../inference/execution-providers.js';
 import { resizeRgb } from '../service/resample.js';
 import { modelFromProto, scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
 import { listModelsRequestToProto, scoreSlideRequestToProto, streamTilesRequestToProto } from '@glomseg/api/client/to-proto.js';
@@ -361,7 +361,7 @@ function round(value: number): number {
 
 const program = new Command('bench')
   .description('raw model vs end-to-end (gRPC ScoreSlide) throughput, viewport latency and server memory, as JSON')
-  .addOption(new Option('-d, --device <device>', 'execution provider').choices(DEVICE_CHOICES as string[]).default('auto'))
+  .addOption(new Option('-d, --device <device>', deviceHelp()).choices(deviceChoices()).default('auto'))
   .option('--slide <file>', 'slide to score (default: a generated mirror-tiled BigTIFF, made if missing)')
   .option('--size <px>', 'edge of the generated slide (default 61440, or 16384 with --quick)', positiveInteger)
   .option('--quick', 'smoke run: a 16k slide and fewer raw runs', false)

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GlomsegApp } from '../app.js';
 import { NO_GPU_FOUND } from '../inference/gpu-presence.js';
+import { deviceChoices, deviceHelp, type DeviceChoice } from '../inference/execution-providers.js';
 import { STAIN_CHOICES } from '@glomseg/shared/stain-normalization.js';
 import { GLOMERULUS_CLASSES } from '@glomseg/shared/ground-truth.js';
 import { describeCallError } from '@glomseg/api/error-codes.js';
@@ -27,8 +28,6 @@ import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLI
 import { positiveNumber } from './option-parsers.js';
 import { stopWhenLauncherGoes } from './launcher-watch.js';
 import { GLOMSEG_VERSION } from './version.js';
-
-const DEVICES = ['auto', 'cpu', 'webgpu', 'cuda'] as const;
 
 function port(value: string): number {
   const n = Number(value);
@@ -72,7 +71,7 @@ async function withServer<T>(
   options: {
     server?: string;
     models: string;
-    device: (typeof DEVICES)[number];
+    device: DeviceChoice;
     slideFiles: string[];
     slideUrls?: string[];
     warm?: boolean;
@@ -127,7 +126,7 @@ export function buildProgram(): Command {
     .option('--health-port <port>', 'also serve grpc.health.v1 alone, in plaintext, here: for Kubernetes gRPC probes, which speak no TLS', port)
     .option('-s, --slides <dir...>', 'slide folders to serve', DEFAULT_SLIDE_FOLDERS)
     .option('-m, --models <dir>', 'model folder', DEFAULT_MODEL_FOLDER)
-    .addOption(new Option('-d, --device <device>', 'execution provider').choices(DEVICES).default('auto'))
+    .addOption(new Option('-d, --device <device>', deviceHelp()).choices(deviceChoices()).default('auto'))
     .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) => Math.round(positiveNumber(v)))
     .option('--demo', 'show the demo slide with its annotations at the viewer root')
     .option('--slide-url-prefix <prefix...>', 'URL prefixes (https://, http://, s3://bucket/) slides may be read from by URL', [])
@@ -207,7 +206,7 @@ export function buildProgram(): Command {
     .option('--force', 'score every slide again, replacing what --out holds', false)
     .addOption(new Option('--qupath-objects <type>', 'QuPath object type of the exported polygons').choices(['detection', 'annotation']).default('detection'))
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
-    .addOption(new Option('-d, --device <device>', 'execution provider (in-process server)').choices(DEVICES).default('auto'))
+    .addOption(new Option('-d, --device <device>', `${deviceHelp()}, for the in-process server`).choices(deviceChoices()).default('auto'))
     .action(async (slideArgs: string[], opts) => {
       if (opts.list) slideArgs = [...slideArgs, ...(await readSlideList(opts.list))];
       if (slideArgs.length === 0) throw new UsageError('no slides given (as arguments or with --list)');

@@ -1,50 +1,64 @@
-/** Which ONNX Runtime execution providers exist here, how to ask for them, and what their failures mean. */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+/**
+ * The execution providers this build knows (all of providers/, registered on import), the device choices derived
+ * from them, which ones a choice tries on this machine, and what their failures mean.
+ */
 import type { InferenceSession } from 'onnxruntime-node';
+import { GlomsegError } from '@glomseg/shared/errors.js';
+import { NO_GPU_FOUND, type GpuPresence } from './gpu-presence.js';
+import { executionProviders, findExecutionProvider, type ExecutionProvider } from './provider-registry.js';
+import './providers/index.js';
 
-export type InferenceDevice = 'cpu' | 'webgpu' | 'cuda';
+export { registerExecutionProvider, executionProviders, type ExecutionProvider } from './provider-registry.js';
+export { CUDA_NOT_INSTALLED_MESSAGE, cudaProviderInstalled, onnxruntimeBinFolder } from './providers/cuda.js';
+export { WEBGPU_NO_ADAPTER_MESSAGE, webgpuUnavailableReason } from './providers/webgpu.js';
+
+/** A registered provider's name. */
+export type InferenceDevice = string;
+/** 'auto' (the highest-priority provider that works here) or a provider's name. */
 export type DeviceChoice = 'auto' | InferenceDevice;
 
-export const DEVICE_CHOICES: readonly DeviceChoice[] = ['auto', 'cpu', 'webgpu', 'cuda'];
-
-export const CUDA_NOT_INSTALLED_MESSAGE =
-  'CUDA execution provider libraries are not installed (onnxruntime-node downloads them at install time on a ' +
-  'networked machine with ONNXRUNTIME_NODE_INSTALL_CUDA=v12 or ONNXRUNTIME_NODE_INSTALL=cuda12); use --device webgpu or cpu';
-
-export const WEBGPU_NO_ADAPTER_MESSAGE =
-  'WebGPU: no GPU adapter found (needs an NVIDIA/AMD GPU with the Vulkan loader libvulkan.so.1 and its ICD)';
-
-export function executionProvidersFor(device: InferenceDevice): InferenceSession.ExecutionProviderConfig[] {
-  switch (device) {
-    case 'cpu':
-      return ['cpu'];
-    // NHWC lets the WebGPU EP use its faster channels-last convolution kernels.
-    case 'webgpu':
-      return [{ name: 'webgpu', preferredLayout: 'NHWC' }];
-    case 'cuda':
-      return [{ name: 'cuda', deviceId: 0 }];
-  }
+/** 'auto', then every registered provider, lowest priority first (cpu before the GPUs), as --device lists them. */
+export function deviceChoices(): string[] {
+  return ['auto', ...executionProviders().map((provider) => provider.name).reverse()];
 }
 
-/** The folder holding onnxruntime-node's native libraries for this platform. */
-export function onnxruntimeBinFolder(): string {
-  const require = createRequire(import.meta.url);
-  const packageRoot = path.dirname(require.resolve('onnxruntime-node/package.json'));
-  return path.join(packageRoot, 'bin', 'napi-v6', process.platform, process.arch);
+/** --device's help: the choices come from the registry. */
+export function deviceHelp(): string {
+  return `execution provider (auto: the first that works of ${executionProviders().map((p) => p.name).join(', ')})`;
+}
+
+function providerNamed(name: string): ExecutionProvider {
+  const provider = findExecutionProvider(name);
+  if (!provider) throw new GlomsegError('INVALID_ARGUMENT', `unknown device '${name}' (expected one of ${deviceChoices().join(', ')})`);
+  return provider;
+}
+
+export function executionProvidersFor(device: InferenceDevice): InferenceSession.ExecutionProviderConfig[] {
+  return providerNamed(device).sessionOptions();
 }
 
 /**
- * The CUDA provider is not bundled in the npm package (listSupportedBackends() says `bundled: false`);
- * its install script fetches it separately, so look for the shared libraries themselves.
+ * The providers a device choice tries here, in order. An explicit provider that cannot run here fails up front
+ * with its reason; `auto` logs what it skips, and on a machine without any GPU says so once.
  */
-export function cudaProviderInstalled(binFolder = onnxruntimeBinFolder()): boolean {
-  const files =
-    process.platform === 'win32'
-      ? ['onnxruntime_providers_cuda.dll', 'onnxruntime_providers_shared.dll']
-      : ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
-  return files.every((file) => existsSync(path.join(binFolder, file)));
+export function providersToTry(choice: DeviceChoice, gpu: GpuPresence, logger: (message: string) => void): ExecutionProvider[] {
+  if (choice !== 'auto') {
+    const provider = providerNamed(choice);
+    const reason = provider.unavailable({ gpu });
+    if (reason !== undefined) throw new GlomsegError('FAILED_PRECONDITION', provider.refusal?.(reason) ?? reason);
+    return [provider];
+  }
+  let candidates = executionProviders();
+  if (!gpu.deviceNode && candidates.some((provider) => provider.usesGpu)) {
+    const cpuOnly = candidates.filter((provider) => !provider.usesGpu);
+    logger(`inference: ${NO_GPU_FOUND} (no /dev/dri render node or /dev/nvidia* device): running on ${cpuOnly.map((p) => p.label).join(' or ')}`);
+    candidates = cpuOnly;
+  }
+  return candidates.filter((provider) => {
+    const reason = provider.unavailable({ gpu });
+    if (reason !== undefined) logger(`inference: skipping ${provider.label}: ${reason}`);
+    return reason === undefined;
+  });
 }
 
 /** True when a session failed because of the model file itself, so another device would fail the same way. */
@@ -55,13 +69,8 @@ export function isModelLoadFailure(message: string): boolean {
 /** A person-readable reason a session could not start on a device. */
 export function explainSessionFailure(device: InferenceDevice, message: string): string {
   const detail = firstLine(message);
-  if (device === 'webgpu' && /No supported adapters|Failed to get a WebGPU adapter|RequestAdapter/i.test(message)) {
-    return WEBGPU_NO_ADAPTER_MESSAGE;
-  }
-  if (device === 'cuda' && /Failed to load (shared )?library|libcudart|libcudnn|libcublas|CUDA driver version/i.test(message)) {
-    return `CUDA: the execution provider could not start (needs an NVIDIA driver with CUDA 12 and cuDNN 9 libraries): ${detail}`;
-  }
-  return `${device === 'webgpu' ? 'WebGPU' : device === 'cuda' ? 'CUDA' : 'CPU'}: ${detail}`;
+  const provider = findExecutionProvider(device);
+  return provider?.explainFailure?.(message, detail) ?? `${provider?.label ?? device}: ${detail}`;
 }
 
 function firstLine(message: string): string {

@@ -16,18 +16,11 @@ export interface GpuPresence {
 /** Words for the log when there is no GPU at all: the common case on CPU machines, said once per model. */
 export const NO_GPU_FOUND = 'no GPU found';
 
-const VULKAN_LOADER = 'libvulkan.so.1';
+export const VULKAN_LOADER = 'libvulkan.so.1';
 const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
 
 export function probeGpu(env: NodeJS.ProcessEnv = process.env): GpuPresence {
   return { deviceNode: findDeviceNode(), vulkanLoader: findLibrary(VULKAN_LOADER, env) };
-}
-
-/** Why WebGPU cannot start here, or undefined when it might. */
-export function webgpuUnavailableReason(presence: GpuPresence): string | undefined {
-  if (!presence.deviceNode) return `${NO_GPU_FOUND} (no /dev/dri render node or /dev/nvidia* device): WebGPU needs one`;
-  if (!presence.vulkanLoader) return `WebGPU needs the Vulkan loader ${VULKAN_LOADER} (Debian: libvulkan1), which is not installed`;
-  return undefined;
 }
 
 function findDeviceNode(): string | undefined {

@@ -3,9 +3,11 @@ export { DEFAULT_MODEL_ID, ModelRegistry, type ModelRegistryOptions, type Regist
 export { OnnxSegmenter, type OnnxSegmenterOptions, type SegmenterStats } from './onnx-segmenter.js';
 export {
   CUDA_NOT_INSTALLED_MESSAGE,
-  DEVICE_CHOICES,
   WEBGPU_NO_ADAPTER_MESSAGE,
   cudaProviderInstalled,
+  deviceChoices,
+  registerExecutionProvider,
+  type ExecutionProvider,
   type DeviceChoice,
   type InferenceDevice,
 } from './execution-providers.js';

@@ -4,6 +4,7 @@ import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { TraceOptions } from '@glomseg/shared/segmenter.js';
 import type { StainMapping } from '@glomseg/shared/stain-normalization.js';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { InferenceDevice } from './execution-providers.js';
 
 /** One way to start a session; a worker tries its candidates in order and keeps the first that works. */
@@ -11,6 +12,8 @@ export interface SessionCandidate {
   device: InferenceDevice;
   modelPath: string;
   intraOpThreads: number;
+  /** The provider's session options, resolved on the main thread (a worker holds no registry). */
+  executionProviders: InferenceSession.ExecutionProviderConfig[];
 }
 
 export interface WorkerInit {
@@ -20,7 +23,7 @@ export interface WorkerInit {
 
 export interface SessionFailure {
   device: InferenceDevice;
-  /** Person-readable reason. */
+  /** Person-readable reason (from the worker: ONNX Runtime's own message, until the main thread explains it). */
   reason: string;
   /** The model file itself is bad: no other device will do better. */
   modelFault: boolean;

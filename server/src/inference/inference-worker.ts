@@ -10,7 +10,7 @@ import { traceTile } from '@glomseg/shared/trace-tile.js';
 import { LRUCache } from 'lru-cache';
 import { compileStainMapping, stainMappingKey, type ColourMap, type StainMapping } from '@glomseg/shared/stain-normalization.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
-import { executionProvidersFor, explainSessionFailure, isModelLoadFailure } from './execution-providers.js';
+import { isModelLoadFailure } from './execution-providers.js';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
 import type { CloseRequest, RunRequest, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
 
@@ -61,7 +61,7 @@ async function openSession(): Promise<InferenceSession | undefined> {
   for (const candidate of init.candidates) {
     try {
       const session = await InferenceSession.create(candidate.modelPath, {
-        executionProviders: executionProvidersFor(candidate.device),
+        executionProviders: candidate.executionProviders,
         intraOpNumThreads: candidate.intraOpThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
@@ -72,7 +72,8 @@ async function openSession(): Promise<InferenceSession | undefined> {
     } catch (error) {
       const message = (error as Error)?.message ?? String(error);
       const modelFault = isModelLoadFailure(message) || isGlomsegError(error);
-      failures.push({ device: candidate.device, reason: modelFault ? message.trim() : explainSessionFailure(candidate.device, message), modelFault });
+      // The main thread explains provider failures: the registry, and any provider registered at run time, live there.
+      failures.push({ device: candidate.device, reason: modelFault ? message.trim() : message, modelFault });
       if (modelFault) break;
     }
   }

@@ -9,14 +9,8 @@ import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns, TraceOptions } from '@glomseg/shared/segmenter.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
-import {
-  CUDA_NOT_INSTALLED_MESSAGE,
-  cudaProviderInstalled,
-  type DeviceChoice,
-  type InferenceDevice,
-  WEBGPU_NO_ADAPTER_MESSAGE,
-} from './execution-providers.js';
-import { NO_GPU_FOUND, probeGpu, webgpuUnavailableReason, type GpuPresence } from './gpu-presence.js';
+import { explainSessionFailure, providersToTry, type DeviceChoice, type ExecutionProvider, type InferenceDevice } from './execution-providers.js';
+import { probeGpu, type GpuPresence } from './gpu-presence.js';
 import type { CloseRequest, SessionCandidate, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
 
 export type { DeviceChoice, InferenceDevice } from './execution-providers.js';
@@ -97,32 +91,17 @@ export class OnnxSegmenter implements Segmenter {
     const cores = availableParallelism();
     // CPU: two single-session workers overlap one tile's pre/post-processing with another's run (measured
     // faster than one worker with twice the threads). GPU: one session feeds the device.
-    const workersFor = (device: InferenceDevice): number =>
-      Math.max(1, Math.floor(options.workers ?? (device === 'cpu' ? Math.min(2, cores) : 1)));
-    const threadsFor = (device: InferenceDevice): number =>
-      Math.max(1, Math.floor(options.intraOpThreads ?? cores / workersFor(device)));
-    const candidate = (device: InferenceDevice, file: string): SessionCandidate => ({ device, modelPath: file, intraOpThreads: threadsFor(device) });
-    const webgpuModel = options.variantPaths?.webgpu ?? (card.variants?.webgpu ? path.resolve(path.dirname(modelPath), card.variants.webgpu) : modelPath);
-
-    // Asked here first: Dawn, asked for an adapter that cannot exist, prints C++ warnings over the user's terminal.
+    const workersFor = (provider: ExecutionProvider): number =>
+      Math.max(1, Math.floor(options.workers ?? (provider.usesGpu ? 1 : Math.min(2, cores))));
+    const candidate = (provider: ExecutionProvider): SessionCandidate => {
+      const variant = provider.modelVariant;
+      const variantPath = variant ? (options.variantPaths?.[variant] ?? (card.variants?.[variant] ? path.resolve(path.dirname(modelPath), card.variants[variant]) : undefined)) : undefined;
+      const intraOpThreads = Math.max(1, Math.floor(options.intraOpThreads ?? cores / workersFor(provider)));
+      return { device: provider.name, modelPath: variantPath ?? modelPath, intraOpThreads, executionProviders: provider.sessionOptions() };
+    };
     const gpu = options.gpu ?? probeGpu();
-    const candidates: SessionCandidate[] = [];
-    if (choice === 'auto' && !gpu.deviceNode) {
-      logger(`inference: ${NO_GPU_FOUND} (no /dev/dri render node or /dev/nvidia* device): running on CPU`);
-    } else {
-      if (choice === 'cuda' || choice === 'auto') {
-        if (cudaProviderInstalled()) candidates.push(candidate('cuda', modelPath));
-        else if (choice === 'cuda') throw new GlomsegError('FAILED_PRECONDITION', CUDA_NOT_INSTALLED_MESSAGE);
-        else logger(`inference: skipping CUDA: ${CUDA_NOT_INSTALLED_MESSAGE}`);
-      }
-      if (choice === 'webgpu' || choice === 'auto') {
-        const unavailable = webgpuUnavailableReason(gpu);
-        if (!unavailable) candidates.push(candidate('webgpu', webgpuModel));
-        else if (choice === 'webgpu') throw new GlomsegError('FAILED_PRECONDITION', `${WEBGPU_NO_ADAPTER_MESSAGE}: ${unavailable}`);
-        else logger(`inference: skipping WebGPU: ${unavailable}`);
-      }
-    }
-    if (choice === 'cpu' || choice === 'auto') candidates.push(candidate('cpu', modelPath));
+    const toTry = providersToTry(choice, gpu, logger);
+    const candidates = toTry.map(candidate);
 
     // The first worker finds a device that works; the others then open that one directly.
     const first = await startWorker({ card, candidates }, signal);
@@ -134,7 +113,7 @@ export class OnnxSegmenter implements Segmenter {
 
     const segmenter = new OnnxSegmenter(card, chosen, logger);
     segmenter.#adopt(first.worker);
-    const workers = workersFor(chosen.device);
+    const workers = workersFor(toTry.find((provider) => provider.name === chosen.device)!);
     const rest = await Promise.allSettled(Array.from({ length: workers - 1 }, () => startWorker({ card, candidates: [chosen] }, signal)));
     let failure: unknown;
     for (const started of rest) {
@@ -346,10 +325,10 @@ function startWorker(init: WorkerInit, signal?: AbortSignal): Promise<StartedWor
     const onMessage = (message: WorkerMessage): void => {
       if (message.type === 'ready') {
         done();
-        resolve({ worker, chosen: message.chosen, failures: message.failures });
+        resolve({ worker, chosen: message.chosen, failures: message.failures.map(explained) });
       } else if (message.type === 'init-failed') {
         done();
-        void worker.terminate().then(() => resolve({ worker, failures: message.failures }));
+        void worker.terminate().then(() => resolve({ worker, failures: message.failures.map(explained) }));
       }
     };
     const onError = (error: Error): void => {
@@ -369,6 +348,11 @@ function startWorker(init: WorkerInit, signal?: AbortSignal): Promise<StartedWor
     worker.on('exit', onExit);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The worker reports ONNX Runtime's words; the provider that failed says what they mean (here, where it is registered). */
+function explained(failure: SessionFailure): SessionFailure {
+  return failure.modelFault ? failure : { ...failure, reason: explainSessionFailure(failure.device, failure.reason) };
 }
 
 function sessionError(modelPath: string, choice: DeviceChoice | InferenceDevice, failures: SessionFailure[]): GlomsegError {

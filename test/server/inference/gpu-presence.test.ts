@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NO_GPU_FOUND, probeGpu, webgpuUnavailableReason } from '../../../server/src/inference/gpu-presence.js';
+import { NO_GPU_FOUND, probeGpu } from '../../../server/src/inference/gpu-presence.js';
+import { webgpuUnavailableReason } from '../../../server/src/inference/providers/webgpu.js';
 
 describe('gpu-presence', () => {
   it('finds the Vulkan loader on LD_LIBRARY_PATH before the system folders', async () => {

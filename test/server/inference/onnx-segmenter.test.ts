@@ -13,7 +13,8 @@ import {
   OnnxSegmenter,
   WEBGPU_NO_ADAPTER_MESSAGE,
 } from '../../../server/src/inference/index.js';
-import { NO_GPU_FOUND, probeGpu, webgpuUnavailableReason } from '../../../server/src/inference/gpu-presence.js';
+import { NO_GPU_FOUND, probeGpu } from '../../../server/src/inference/gpu-presence.js';
+import { webgpuUnavailableReason } from '../../../server/src/inference/providers/webgpu.js';
 import { buildTinyModel, type TinyModel } from './tiny-model.js';
 import { readTileCrop } from './tile-image.js';
 
