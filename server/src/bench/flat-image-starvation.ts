@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describeCallError } from '@glomseg/api/error-codes.js';
-import { connectGlomseg } from '../cli/grpc-client.js';
+import { connectGlomseg } from '../client/grpc-client.js';
 import { ServerProcess } from './server-process.js';
 import { writeLargePngs } from './hostile-inputs.js';
 

@@ -24,7 +24,7 @@ import { resizeRgb } from '../service/resample.js';
 import { modelFromProto, scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
 import { listModelsRequestToProto, scoreSlideRequestToProto, streamTilesRequestToProto } from '@glomseg/api/client/to-proto.js';
 import type { ScoreResult } from '@glomseg/shared/glomseg-service.js';
-import { connectGlomseg, type GlomsegConnection } from '../cli/grpc-client.js';
+import { connectGlomseg, type GlomsegConnection } from '../client/grpc-client.js';
 import { toBinary } from '@bufbuild/protobuf';
 import { ScoreSlideEventSchema } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { GlomsegApp } from '../app.js';
 import { scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
-import { connectGlomseg } from '../cli/grpc-client.js';
+import { connectGlomseg } from '../client/grpc-client.js';
 import { DEMO_SLIDE_FOLDER, DEFAULT_MODEL_FOLDER } from '../cli/paths.js';
 import { RangeServer } from './range-file-server.js';
 

@@ -2,7 +2,7 @@
 import { createClient } from '@connectrpc/connect';
 import { describeCallError } from '@glomseg/api/error-codes.js';
 import { Health, HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
-import { GrpcJsTransport } from '../grpc/grpc-js-transport.js';
+import { GrpcJsTransport } from '../client/grpc-js-transport.js';
 
 export async function checkHealth(target: string, service: string, timeoutMs: number): Promise<string> {
   const transport = new GrpcJsTransport(target);

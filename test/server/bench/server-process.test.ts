@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLargeSlide } from '../../../server/src/bench/large-slide.js';
 import { RssSampler } from '../../../server/src/bench/rss-sampler.js';
 import { ServerProcess } from '../../../server/src/bench/server-process.js';
-import { connectGlomseg } from '../../../server/src/cli/grpc-client.js';
+import { connectGlomseg } from '../../../server/src/client/grpc-client.js';
 import { buildTinyModel, type TinyModel } from '../inference/tiny-model.js';
 import { kidneyRegion } from '../slides/test-data.js';
 

@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { createClient } from '@connectrpc/connect';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
-import { GrpcJsTransport } from '../../../server/src/grpc/grpc-js-transport.js';
+import { GrpcJsTransport } from '../../../server/src/client/grpc-js-transport.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { until } from '../../helpers/until.js';
 import { glomsegClient, statusOf } from '../../helpers/grpc.js';

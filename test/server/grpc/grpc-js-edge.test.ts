@@ -15,7 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { connectGlomseg, type GlomsegApi } from '../../../server/src/cli/grpc-client.js';
+import { connectGlomseg, type GlomsegApi } from '../../../server/src/client/grpc-client.js';
 import { collect, glomsegClient } from '../../helpers/grpc.js';
 import { until } from '../../helpers/until.js';
 import { frame, rawGrpcCall } from './raw-grpc.js';

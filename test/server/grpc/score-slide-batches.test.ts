@@ -13,7 +13,7 @@ import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
 import type { ScoreResult } from '@glomseg/shared/glomseg-service.js';
 import { GrpcServer } from '../../../server/src/grpc/grpc-server.js';
-import { GrpcJsTransport } from '../../../server/src/grpc/grpc-js-transport.js';
+import { GrpcJsTransport } from '../../../server/src/client/grpc-js-transport.js';
 import { createGlomsegService, type DomainGlomsegService } from '../../../server/src/service/glomseg-service.js';
 import { DISC_CORE, FakeModels, FakeScorer, FakeSegmenter, FakeSlides, paintedSlide } from '../../helpers/fake-ports.js';
 import { REPO_ROOT } from '../../helpers/paths.js';

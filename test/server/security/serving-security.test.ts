@@ -15,7 +15,7 @@ import { GlomsegApp } from '../../../server/src/app.js';
 import { createClient, type Client } from '@connectrpc/connect';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
-import { GrpcJsTransport } from '../../../server/src/grpc/grpc-js-transport.js';
+import { GrpcJsTransport } from '../../../server/src/client/grpc-js-transport.js';
 import { statusOf } from '../../helpers/grpc.js';
 import { resolveServeSecurity } from '../../../server/src/cli/serve-security.js';
 import { exposureWarning } from '../../../server/src/security/exposure.js';

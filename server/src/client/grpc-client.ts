@@ -1,8 +1,8 @@
-/** The CLI's (and benches') typed glomseg client: connect's client API over a grpc-js channel. */
+/** The typed glomseg client of the CLI, benches and tests: connect's client API over a grpc-js channel. */
 import type { ChannelOptions } from '@grpc/grpc-js';
 import { createClient, type Client } from '@connectrpc/connect';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
-import { GrpcJsTransport } from '../grpc/grpc-js-transport.js';
+import { GrpcJsTransport } from './grpc-js-transport.js';
 import { balancedChannelOptions } from './grpc-target.js';
 import type { ClientAuth } from './client-credentials.js';
 

@@ -6,8 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { create, fromBinary, toBinary, type DescMessage, type DescMethodStreaming, type DescMethodUnary, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createContextKey, type ContextValues, type StreamResponse, type Transport, type UnaryResponse } from '@connectrpc/connect';
-import { headersFromMetadata } from './metadata-headers.js';
-import { deserializer, serializer } from './service-definition.js';
+import { headersFromMetadata } from '../grpc/metadata-headers.js';
+import { deserializer, serializer } from '../grpc/service-definition.js';
 
 /** Set a fresh `{}` under this key in a call's contextValues to learn which server answered (host:port). */
 export const ANSWERING_PEER = createContextKey<{ address?: string } | undefined>(undefined, { description: 'the server that answered the call' });
