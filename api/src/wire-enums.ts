@@ -45,6 +45,11 @@ export const TILE_EDGES = new WireEnum<TileEdge, pb.TileEdge>('touches', {
   left: pb.TileEdge.LEFT,
 });
 
+/**
+ * Each registered annotation format (shared/src/annotation-formats/) by name: the proto's enum cannot be derived,
+ * so a new format adds its line here (the Record type makes a missing one a compile error), and
+ * test/api/wire-enums.test.ts holds this table and the proto to the registry.
+ */
 export const ANNOTATION_FORMATS = new WireEnum<AnnotationFormat, pb.AnnotationFormat>('annotations.format', {
   auto: pb.AnnotationFormat.AUTO,
   geojson: pb.AnnotationFormat.GEOJSON,

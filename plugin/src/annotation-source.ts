@@ -4,6 +4,7 @@
  * viewer's Dice counts the same truth as `glomseg score`.
  */
 import type { AnnotationFormat } from '@glomseg/shared/annotations.js';
+import { annotationFormatForFileName } from '@glomseg/shared/annotation-formats/index.js';
 import { readGroundTruth } from '@glomseg/shared/ground-truth.js';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
@@ -29,16 +30,11 @@ export interface AnnotationLoadOptions {
   signal?: AbortSignal;
 }
 
-function formatFromName(name: string | undefined): AnnotationFormat {
-  if (name && /\.csv$/i.test(name)) return 'rle-csv';
-  return 'auto';
-}
-
 export function parseAnnotationText(content: string, options: AnnotationLoadOptions = {}): LoadedAnnotations {
   const started = performance.now();
   const name = options.name ?? 'annotations';
   const { polygons, warnings } = readGroundTruth(content, {
-    format: options.format ?? formatFromName(options.name),
+    format: options.format ?? annotationFormatForFileName(options.name),
     name,
     width: options.width,
     height: options.height,

@@ -10,6 +10,7 @@ import type { SlideMetadata, SlideSource } from './slide-source.js';
 import type { TileAddress, TileGrid } from './tile-grid.js';
 import type { DiceMetrics } from './dice.js';
 import type { SlideStainStatistics, StainNormalizationChoice } from './stain-normalization.js';
+import type { AnnotationFormat } from './annotation-formats/index.js';
 
 /** A slide as GetSlideInfo describes it: the file's metadata and what its survey measured. */
 export interface SlideInfo extends SlideMetadata {
@@ -94,7 +95,8 @@ export interface TileOutcome {
   tissueFraction?: number;
 }
 
-export type AnnotationFormat = 'auto' | 'geojson' | 'labelme' | 'rle-csv';
+/** Named by the annotation format registry (annotation-formats/), once. */
+export type { AnnotationFormat };
 
 export interface ScoreSlideParams extends TileReadingParams {
   slideId: string;

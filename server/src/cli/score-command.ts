@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import fg from 'fast-glob';
 import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
 import { UNSTATED_MPP } from '@glomseg/shared/annotations.js';
+import { isAnnotationFileName } from '@glomseg/shared/annotation-formats/index.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
@@ -109,7 +110,7 @@ async function findAnnotations(annotations: string | undefined, slide: string): 
   if (info.isFile()) return annotations;
   const name = slideNameOf(slide);
   const candidates = (await readdir(annotations))
-    .filter((f) => /\.(geojson|json|csv)$/i.test(f))
+    .filter((f) => isAnnotationFileName(f))
     .filter((f) => slideNameOf(f) === name || f.startsWith(`${name}_`) || f.startsWith(`${name}.`) || f.startsWith(`${name}-`));
   candidates.sort((a, b) => a.length - b.length);
   return candidates[0] ? path.join(annotations, candidates[0]) : undefined;

@@ -10,6 +10,10 @@ import { glomsegEvent, type ErrorEventDetail, type PanelInput, type ProgressEven
 import { formatScore, type LiveDiceMetrics } from '../../dice/live-dice-scorer.js';
 import { annotationsOffSlide, type LoadedAnnotations } from '../../annotation-source.js';
 import { CLASS_COLOURS, LEGEND, type FeatureClass } from '../../feature-styles.js';
+import { annotationExtensions } from '@glomseg/shared/annotation-formats/index.js';
+
+/** The file picker offers what the annotation format registry reads. */
+const ANNOTATION_ACCEPT = annotationExtensions().join(',');
 
 export interface PanelState {
   progress: ProgressEventDetail;
@@ -130,7 +134,7 @@ export default class GlomsegPanel extends GlomsegElement {
           <span>${s.annotations ? html`${s.annotations.name}: ${s.annotations.polygons.length} glomeruli` : html`<span class="muted">No annotations — drop a file on the map</span>`}</span>
           <button @click=${() => this.querySelector<HTMLInputElement>('input[type=file]')?.click()}>Load…</button>
           ${s.annotations ? html`<button @click=${() => this.input({ name: 'clearAnnotations' })}>Clear</button>` : nothing}
-          <input type="file" hidden accept=".json,.geojson,.csv" @change=${this.onPickFile} />
+          <input type="file" hidden accept=${ANNOTATION_ACCEPT} @change=${this.onPickFile} />
         </div>
         ${this.renderOffSlide(s)}
         ${this.renderSizes(s)}
