@@ -1,15 +1,9 @@
 /** Typed events of the glomseg elements. All bubble and cross shadow roots (composed), so a portal can listen anywhere. */
-import type { GlomerulusPolygon, Rect } from '@glomseg/shared/geometry.js';
-import type { TileAddress } from '@glomseg/shared/tile-grid.js';
+import type { TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import type { LiveDiceMetrics } from './dice/live-dice-scorer.js';
 
-export interface TileEventDetail {
-  tile: TileAddress;
-  bounds: Rect;
-  /** Raw pieces as the server sent them, before joining across tile borders. */
-  polygons: GlomerulusPolygon[];
-  cached: boolean;
-}
+/** A tile's result as the server sent it; `polygons` are the raw pieces, before joining across tile borders. */
+export type TileEventDetail = Pick<TileOutcome, 'tile' | 'bounds' | 'polygons' | 'cached'>;
 
 export interface ProgressEventDetail {
   /** Tiles of the current view received so far, and tiles the view covers. */

@@ -3,9 +3,7 @@ import Projection from 'ol/proj/Projection.js';
 import TileGrid from 'ol/tilegrid/TileGrid.js';
 import TileImage from 'ol/source/TileImage.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
-
-/** Viewer tiles of levels stored in strips (or synthesised) come on this grid. */
-export const FALLBACK_TILE_SIZE = 512;
+import { VIEWER_TILE_SIZE } from '@glomseg/shared/constants.js';
 
 /** The pixel size the scale bar uses; it can be learnt after the map is made (the model's assumed um/px). */
 export interface PixelSize {
@@ -29,7 +27,7 @@ export function slideTileSource(slide: SlideMetadata, projection: Projection, ba
     extent: [0, -slide.height, slide.width, 0],
     origin: [0, 0],
     resolutions: levels.map((level) => level.downsample),
-    tileSizes: levels.map((level) => [level.tileWidth || FALLBACK_TILE_SIZE, level.tileHeight || FALLBACK_TILE_SIZE]),
+    tileSizes: levels.map((level) => [level.tileWidth || VIEWER_TILE_SIZE, level.tileHeight || VIEWER_TILE_SIZE]),
   });
   const slidePath = `${baseUrl}/api/slides/${encodeURIComponent(slide.id)}/tiles`;
   return new TileImage({
@@ -40,8 +38,8 @@ export function slideTileSource(slide: SlideMetadata, projection: Projection, ba
       const [z, col, row] = coordinate;
       const level = levels[z];
       if (!level) return undefined;
-      const tileWidth = level.tileWidth || FALLBACK_TILE_SIZE;
-      const tileHeight = level.tileHeight || FALLBACK_TILE_SIZE;
+      const tileWidth = level.tileWidth || VIEWER_TILE_SIZE;
+      const tileHeight = level.tileHeight || VIEWER_TILE_SIZE;
       if (col < 0 || row < 0 || col * tileWidth >= level.width || row * tileHeight >= level.height) return undefined;
       return `${slidePath}/${level.index}/${col}/${row}`;
     },

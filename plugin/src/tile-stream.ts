@@ -9,17 +9,11 @@
  * itself (a fling, a zoom), streams open but are not aborted (their tiles lie on its path, and a tile that only
  * passes through the view costs less than a stream thrown away with a tile half done); at rest, both.
  */
-import type { GlomerulusPolygon, Rect } from '@glomseg/shared/geometry.js';
+import type { TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import { tileKey, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 
-export interface ReceivedTile {
-  tile: TileAddress;
-  bounds: Rect;
-  polygons: GlomerulusPolygon[];
-  cached: boolean;
-  /** Share of the tile that is stained tissue (0 when the server does not say). */
-  tissueFraction?: number;
-}
+/** What the plugin keeps of a tile's result (the service's one shape, TileOutcome). */
+export type ReceivedTile = Pick<TileOutcome, 'tile' | 'bounds' | 'polygons' | 'cached' | 'tissueFraction'>;
 
 /** Opens one server stream for these tiles (in this order); must stop when the signal aborts. */
 export type TileStreamSource = (tiles: TileAddress[], signal: AbortSignal) => AsyncIterable<ReceivedTile>;

@@ -3,6 +3,7 @@
  * counts of one window. `computeDiceMetrics` (the CLI, ScoreSlide) and the plugin's live scorer both count with these.
  */
 import type { Polygon, Rect } from './geometry.js';
+import { DICE_TILE } from './constants.js';
 import { GlomsegError } from './errors.js';
 import { polygonBBox, rasterizePolygons, rectsTouch } from './rasterize.js';
 
@@ -23,8 +24,8 @@ export interface DiceGrid {
 }
 
 export function diceGrid(region: Rect, options: DiceOptions = {}): DiceGrid {
-  const tileWidth = options.tileWidth ?? 1600;
-  const tileHeight = options.tileHeight ?? 1200;
+  const tileWidth = options.tileWidth ?? DICE_TILE.tileWidth;
+  const tileHeight = options.tileHeight ?? DICE_TILE.tileHeight;
   if (!(Number.isInteger(tileWidth) && tileWidth > 0 && Number.isInteger(tileHeight) && tileHeight > 0)) {
     throw new GlomsegError('INVALID_ARGUMENT', `Dice tile size must be positive whole pixels, got ${tileWidth} x ${tileHeight}`);
   }

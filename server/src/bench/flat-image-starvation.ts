@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describeCallError } from '@glomseg/api/error-codes.js';
+import { VIEWER_TILE_SIZE } from '@glomseg/shared/constants.js';
 import { connectGlomseg } from '../client/grpc-client.js';
 import { ServerProcess } from './server-process.js';
 import { writeLargePngs } from './hostile-inputs.js';
@@ -45,7 +46,7 @@ export async function flatImageCase(options: FlatImageCaseOptions): Promise<void
       const pngs = ids.filter((id) => id.includes('/flat-'));
       const info = await client.api.getSlideInfo({ slideId: tiff });
       const level = info.levels[0];
-      const tileEdge = level.tileWidth || 512;
+      const tileEdge = level.tileWidth || VIEWER_TILE_SIZE;
       const cols = Math.ceil(level.width / tileEdge);
       const rows = Math.ceil(level.height / tileEdge);
       let next = 0;

@@ -23,6 +23,7 @@ import { AnnotationFormat, Glomseg, type ScoreSlideRequestSchema } from '@glomse
 import { Health } from '@glomseg/api/gen/health/v1/health_pb.js';
 import { connectGlomseg, type GlomsegApi } from '../client/grpc-client.js';
 import { GrpcJsTransport } from '../client/grpc-js-transport.js';
+import { DEFAULT_MAX_CONNECTIONS } from '../security/socket-gate.js';
 import { ServerProcess } from './server-process.js';
 import { readProcessMemory } from './rss-sampler.js';
 import { compressedFrame, geoJsonOf, gzipBomb, manySquares, starRing } from './hostile-inputs.js';
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
     const open = /^glomseg_grpc_connections_open (\d+)/m.exec(metrics)?.[1];
     const evicted = /^glomseg_grpc_connections_closed_total\{reason="evicted"\} (\d+)/m.exec(metrics)?.[1];
-    console.log(`sockets connected ${connected}/${IDLE_SOCKETS}; then a new client's ListSlides: ${answered} in ${ms.toFixed(0)} ms; the server holds ${open} sockets (cap 4096), evicted ${evicted}`);
+    console.log(`sockets connected ${connected}/${IDLE_SOCKETS}; then a new client's ListSlides: ${answered} in ${ms.toFixed(0)} ms; the server holds ${open} sockets (cap ${DEFAULT_MAX_CONNECTIONS}), evicted ${evicted}`);
     for (const socket of sockets) socket.destroy();
   } finally {
     client.close();

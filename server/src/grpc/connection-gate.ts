@@ -11,7 +11,7 @@ import { SocketGate, type SocketEndpoint, type SocketGateStats } from '../securi
 export interface ConnectionGateOptions {
   host: string;
   port: number;
-  /** Open sockets at most; default 4096. */
+  /** Open sockets at most; default DEFAULT_MAX_CONNECTIONS (security/socket-gate.ts). */
   maxConnections?: number;
   /** Open sockets at most from one peer address (an IPv6 /64); default 256. */
   maxConnectionsPerPeer?: number;

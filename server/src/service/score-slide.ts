@@ -3,6 +3,7 @@
  * pieces joined into whole glomeruli, clipped to the region, and scored against the ground truth when one is given.
  * Every bound that depends on the slide is checked, and the ground truth read, before any inference.
  */
+import { DICE_TILE } from '@glomseg/shared/constants.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 import { intersectRects, type GlomerulusPolygon, type Rect } from '@glomseg/shared/geometry.js';
 import type { Checked, ScoreEvent, ScoreProgress, ScoreSlideParams, TileOutcome, Timings, TruthInput, TruthScorer } from '@glomseg/shared/glomseg-service.js';
@@ -14,7 +15,6 @@ import { assertDiceGrid, assertTileBudget, regionOnSlide } from '../validation/r
 import type { TileContext, TileContexts } from './tile-context.js';
 import { zeroTimings, type TileRunner } from './tile-runner.js';
 
-const DEFAULT_DICE_TILE = { tileWidth: 1600, tileHeight: 1200 };
 const PROGRESS_INTERVAL_MS = 100;
 
 export interface ScoreSlideParts {
@@ -63,7 +63,7 @@ async function planScore(parts: ScoreSlideParts, params: Checked<ScoreSlideParam
   const opened = await parts.contexts.open(params, signal);
   const { grid } = opened;
   const region = regionOnSlide(params.region, grid);
-  const diceTile = { tileWidth: params.diceTileWidth ?? DEFAULT_DICE_TILE.tileWidth, tileHeight: params.diceTileHeight ?? DEFAULT_DICE_TILE.tileHeight };
+  const diceTile = { tileWidth: params.diceTileWidth ?? DICE_TILE.tileWidth, tileHeight: params.diceTileHeight ?? DICE_TILE.tileHeight };
   // Counted, not listed, before any parsing or inference.
   assertTileBudget(countTilesInRect(grid, region), parts.limits, `region ${region.width} x ${region.height} at ${grid.mppAssumed} um/px`);
   if (params.annotations) assertDiceGrid(region, diceTile.tileWidth, diceTile.tileHeight, parts.limits);

@@ -3,9 +3,7 @@ import sharp from 'sharp';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { ViewerTile } from '@glomseg/shared/glomseg-service.js';
-
-/** Tile edge for levels that are stored in strips or synthesised. */
-export const VIEWER_TILE_SIZE = 512;
+import { VIEWER_TILE_SIZE } from '@glomseg/shared/constants.js';
 
 export function viewerTileSize(source: SlideSource, level: number): { width: number; height: number } {
   const l = source.metadata.levels[level];

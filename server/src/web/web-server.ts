@@ -56,7 +56,7 @@ export interface WebServerOptions {
   maxMessageBytes?: number;
   /** Request bytes in flight (shared with the gRPC port); default: DEFAULT_LIMITS.maxInFlightRequestBytes of its own. */
   requestBytes?: RequestByteBudget;
-  /** Open sockets at most; default 4096 (socket-gate.ts: at the cap the oldest untrusted socket is pushed out). */
+  /** Open sockets at most; default DEFAULT_MAX_CONNECTIONS (socket-gate.ts: at the cap the oldest untrusted socket is pushed out). */
   maxConnections?: number;
   /** Open sockets at most from one peer address (an IPv6 /64); default 256. */
   maxConnectionsPerPeer?: number;
