@@ -3,14 +3,13 @@
 // Usage: node training/check_onnx.mjs [tileId=17] [modelDir=models]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { HUBMAP_VU, REPO_ROOT as repo } from '../server/src/repo-paths.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tileId = process.argv[2] ?? '17';
 const modelDir = path.resolve(repo, process.argv[3] ?? 'models');
-const data = path.resolve(repo, '../shared/data/hubmap-vu');
+const data = HUBMAP_VU;
 const split = readFileSync(path.join(data, 'splits.csv'), 'utf8').split('\n').find((l) => l.startsWith(`${tileId},`));
 if (!split?.trim().endsWith(',train')) throw new Error(`tile ${tileId} is not a split=train tile`);
 

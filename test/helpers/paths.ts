@@ -1,10 +1,7 @@
-/** Paths tests share: the repository, its models, and the read-only data beside it. */
+/** Paths tests share: the repository, its models and the read-only data beside it, from server/src/repo-paths.mjs. */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { EVAL_REGION, EVAL_REGION_GEOJSON, SHARED_DATA } from '../../server/src/repo-paths.mjs';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const MODELS = path.join(REPO_ROOT, 'models');
-export const DATA = path.resolve(REPO_ROOT, '..', 'shared', 'data');
-export const EVAL_REGION = path.join(DATA, 'hubmap-vu', 'eval-region');
-export const WSI = path.join(DATA, 'wsi');
-export const KIDNEY_REGION_GEOJSON = path.join(EVAL_REGION, 'kidney-region.geojson');
+export { EVAL_REGION, MODELS, REPO_ROOT, WSI } from '../../server/src/repo-paths.mjs';
+export const DATA = SHARED_DATA;
+export const KIDNEY_REGION_GEOJSON = EVAL_REGION_GEOJSON;

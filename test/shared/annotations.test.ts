@@ -6,8 +6,8 @@ import { GlomsegError } from '@glomseg/shared/errors.js';
 import { PREDICTED_CLASS, parseAnnotationShapes, parseAnnotations, toQuPathGeoJson, toRleCsv } from '@glomseg/shared/annotations.js';
 import { check } from '@placemarkio/check-geojson';
 import { encodeMaskRle } from '@glomseg/shared/rle.js';
+import { DATA as dataDir } from '../helpers/paths.js';
 
-const dataDir = path.resolve(import.meta.dirname, '../../../shared/data');
 const read = (relative: string) => readFileSync(path.join(dataDir, relative), 'utf8');
 
 describe('parseAnnotations on real files', () => {

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 import { parseAnnotations } from '@glomseg/shared/annotations.js';
 import { computeDiceMetrics, createDiceAccumulator, matchObjectPairs, matchObjects, polygonIoU, poolDiceMetrics } from '@glomseg/shared/dice.js';
+import { DATA as dataDir } from '../helpers/paths.js';
 
-const dataDir = path.resolve(import.meta.dirname, '../../../shared/data');
 const rect = (x0: number, y0: number, x1: number, y1: number): Polygon => ({ exterior: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], holes: [] });
 const tiles10 = { tileWidth: 10, tileHeight: 10 };
 

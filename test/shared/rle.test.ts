@@ -5,8 +5,7 @@ import type { Polygon } from '@glomseg/shared/geometry.js';
 import { parseAnnotations } from '@glomseg/shared/annotations.js';
 import { decodeMaskRle, encodeMaskRle, encodePolygonsRle, rleToPolygons } from '@glomseg/shared/rle.js';
 import { rasterizePolygons } from '@glomseg/shared/rasterize.js';
-
-const dataDir = path.resolve(import.meta.dirname, '../../../shared/data');
+import { DATA as dataDir } from '../helpers/paths.js';
 
 // A 4 x 3 mask, row-major:
 //   1 1 0 0

@@ -15,7 +15,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { fileURLToPath } from 'node:url';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { describeCallError } from '@glomseg/api/error-codes.js';
@@ -23,6 +22,7 @@ import { AnnotationFormat, Glomseg, type ScoreSlideRequestSchema } from '@glomse
 import { Health } from '@glomseg/api/gen/health/v1/health_pb.js';
 import { connectGlomseg, type GlomsegApi } from '../client/grpc-client.js';
 import { GrpcJsTransport } from '../client/grpc-js-transport.js';
+import { EVAL_REGION, MODELS } from '../repo-paths.mjs';
 import { DEFAULT_MAX_CONNECTIONS } from '../security/socket-gate.js';
 import { ServerProcess } from './server-process.js';
 import { readProcessMemory } from './rss-sampler.js';
@@ -30,8 +30,6 @@ import { compressedFrame, geoJsonOf, gzipBomb, manySquares, starRing } from './h
 import { flatImageCase } from './flat-image-starvation.js';
 import { SocketAttack, type AttackSocketKind, type AttackSummary } from './socket-attack.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const EVAL_REGION = path.resolve(REPO_ROOT, '../shared/data/hubmap-vu/eval-region');
 const SLIDE = 'kidney-region.tif';
 const WIDTH = 6400;
 const HEIGHT = 4800;
@@ -110,7 +108,7 @@ async function grpcWebBomb(httpUrl: string, body: Buffer): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: path.join(REPO_ROOT, 'models'), device: 'cpu', http: true });
+  const server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, device: 'cpu', http: true });
   const healthTransport = new GrpcJsTransport(server.address);
   const health = createClient(Health, healthTransport);
   const client = await connectGlomseg(server.address);
@@ -236,7 +234,7 @@ async function lockoutCases(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'glomseg-bench-'));
   const tokenFile = path.join(dir, 'tokens.txt');
   await writeFile(tokenFile, `${BENCH_TOKEN}\n`);
-  const server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: path.join(REPO_ROOT, 'models'), device: 'cpu', http: true, args: ['--auth-token-file', tokenFile] });
+  const server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, device: 'cpu', http: true, args: ['--auth-token-file', tokenFile] });
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${BENCH_TOKEN}`);
   const healthTransport = new GrpcJsTransport(server.address, { metadata, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
@@ -286,7 +284,7 @@ if (!process.argv.includes('--quick')) {
   await flatImageCase({
     tiffFolder: EVAL_REGION,
     tiffName: SLIDE,
-    modelFolder: path.join(REPO_ROOT, 'models'),
+    modelFolder: MODELS,
     count: Number(process.env.GLOMSEG_BENCH_FLAT_COUNT ?? 6),
     edge: Number(process.env.GLOMSEG_BENCH_FLAT_EDGE ?? 14_000),
   });

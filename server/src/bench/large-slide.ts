@@ -10,9 +10,6 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 
-/** The real 6400 x 4800 eval region of HuBMAP slide A (about 0.5 um/px), relative to the repo root. */
-export const EVAL_REGION_SLIDE = '../shared/data/hubmap-vu/eval-region/kidney-region.tif';
-
 export interface LargeSlideOptions {
   /** Source image; its first page (level 0) is read. */
   source: string;

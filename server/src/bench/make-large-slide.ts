@@ -3,12 +3,11 @@
  * BigTIFF by mirror-tiling the real eval region, and prints what it made (JSON), with its time and peak memory.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BENCH_FOLDER } from './bench-paths.js';
-import { EVAL_REGION_SLIDE, makeLargeSlide } from './large-slide.js';
+import { EVAL_REGION_SLIDE } from '../repo-paths.mjs';
+import { makeLargeSlide } from './large-slide.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function pixels(value: string): number {
   const n = Number(value.replace(/[_,]/g, '').replace(/k$/i, '000'));
@@ -27,7 +26,7 @@ const program = new Command('make-large-slide')
   .option('--size <px>', 'level-0 width (and height unless --height), e.g. 60000 or 60k (default 61440 = 60 x 1024, a whole number of model tiles)', pixels, 61_440)
   .option('--height <px>', 'level-0 height (default: --size)', pixels)
   .option('--out <file>', 'output file', path.join(DEFAULT_BENCH_FOLDER, 'large-61440.tif'))
-  .option('--source <file>', 'source image (level 0 is read)', path.resolve(REPO_ROOT, EVAL_REGION_SLIDE))
+  .option('--source <file>', 'source image (level 0 is read)', EVAL_REGION_SLIDE)
   .addOption(new Option('--tile <px>', 'stored tile edge').choices(['256', '512']).default('256'))
   .option('--quality <q>', 'JPEG quality', number, 85)
   .option('--mpp <um>', 'level-0 pixel size to record (um/px)', number, 0.5)

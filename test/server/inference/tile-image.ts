@@ -1,11 +1,11 @@
 /** Real RGB pixels for the inference tests: crops of the HuBMAP kidney tiles, decoded by sharp. */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { HUBMAP_VU } from '../../../server/src/repo-paths.mjs';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const tilesFolder = path.resolve(repoRoot, '../shared/data/hubmap-vu/tiles');
+export { REPO_ROOT as repoRoot } from '../../helpers/paths.js';
+export const tilesFolder = path.join(HUBMAP_VU, 'tiles');
 
 export async function readTileCrop(tileId: string, left: number, top: number, width: number, height: number): Promise<RgbImage> {
   const { data, info } = await sharp(path.join(tilesFolder, `${tileId}.jpg`))

@@ -1,11 +1,11 @@
 /** Paths to the shared real data and small pixel helpers for the slide tests. */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const dataDir = path.resolve(repoRoot, '../shared/data');
+import { DATA as dataDir } from '../../helpers/paths.js';
+
+export { dataDir };
 export const kidneyRegion = path.join(dataDir, 'hubmap-vu/eval-region/kidney-region.tif');
 export const kidneyRegionQuarter = path.join(dataDir, 'hubmap-vu/eval-region/kidney-region-quarter.tif');
 export const cmuSmallRegion = path.join(dataDir, 'wsi/CMU-1-Small-Region.svs');
