@@ -1,4 +1,5 @@
 import { css } from 'lit';
+import { errorNotice, warningNotice } from '../../internal/notice.styles.js';
 
 export const overlayStyles = css`
   :host {
@@ -36,18 +37,10 @@ export const overlayStyles = css`
     accent-color: var(--glomseg-accent);
   }
   [part='scale-note'] {
-    background: #4a3b00;
-    border: 1px solid #ffc107;
-    color: #fff3cd;
-    padding: 6px 8px;
-    border-radius: 4px;
+    ${warningNotice}
   }
   [part='error'] {
-    background: #5c1a1a;
-    border: 1px solid #ff5252;
-    color: #ffdad6;
-    padding: 6px 8px;
-    border-radius: 4px;
+    ${errorNotice}
     white-space: pre-wrap;
   }
   label {
@@ -103,11 +96,7 @@ export const overlayStyles = css`
     vertical-align: -2px;
   }
   [part='annotations-warning'] {
-    background: #4a3b00;
-    border: 1px solid #ffc107;
-    color: #fff3cd;
-    padding: 6px 8px;
-    border-radius: 4px;
+    ${warningNotice}
   }
   .muted {
     color: #9aa0a6;

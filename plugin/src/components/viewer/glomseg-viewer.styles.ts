@@ -1,5 +1,6 @@
 import { css, unsafeCSS } from 'lit';
 import olCss from 'ol/ol.css';
+import { errorNotice } from '../../internal/notice.styles.js';
 
 export const viewerStyles = [
   unsafeCSS(olCss),
@@ -93,11 +94,7 @@ export const viewerStyles = [
       position: static;
     }
     [part='error'] {
-      background: #5c1a1a;
-      border: 1px solid #ff5252;
-      color: #ffdad6;
-      padding: 6px 8px;
-      border-radius: 4px;
+      ${errorNotice}
     }
     .ol-scale-line {
       left: auto;
