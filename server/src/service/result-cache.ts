@@ -1,15 +1,9 @@
 /** Finished tile results, kept per slide, model, settings and tile; bounded in bytes, least recently used first out. */
-import { LRUCache } from 'lru-cache';
-import type { GlomerulusPolygon, Rect } from '@glomseg/shared/geometry.js';
-import type { Timings } from '@glomseg/shared/glomseg-service.js';
+import type { TileOutcome } from '@glomseg/shared/glomseg-service.js';
+import { ByteBoundedCache } from './byte-bounded-cache.js';
 
-export interface CachedTile {
-  bounds: Rect;
-  polygons: GlomerulusPolygon[];
-  timings: Timings;
-  /** Share of the tile that is stained tissue (of the kept centre's read image). */
-  tissueFraction?: number;
-}
+/** What a finished tile's result keeps (the service's one tile shape, TileOutcome). */
+export type CachedTile = Pick<TileOutcome, 'bounds' | 'polygons' | 'timings' | 'tissueFraction'>;
 
 /** Rough bytes a cached tile holds: two doubles per vertex plus fixed overhead. */
 function approximateBytes(tile: CachedTile): number {
@@ -21,30 +15,8 @@ function approximateBytes(tile: CachedTile): number {
   return 256 + tile.polygons.length * 160 + vertices * 48;
 }
 
-export class ResultCache {
-  private readonly lru: LRUCache<string, CachedTile>;
-
+export class ResultCache extends ByteBoundedCache<CachedTile> {
   constructor(maxBytes: number) {
-    this.lru = new LRUCache<string, CachedTile>({ maxSize: maxBytes, sizeCalculation: approximateBytes });
-  }
-
-  get(key: string): CachedTile | undefined {
-    return this.lru.get(key);
-  }
-
-  set(key: string, tile: CachedTile): void {
-    this.lru.set(key, tile);
-  }
-
-  get size(): number {
-    return this.lru.size;
-  }
-
-  get bytes(): number {
-    return this.lru.calculatedSize;
-  }
-
-  clear(): void {
-    this.lru.clear();
+    super(maxBytes, approximateBytes);
   }
 }
