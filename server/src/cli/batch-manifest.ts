@@ -1,27 +1,25 @@
 /**
  * The state of a batch in its `--out` folder, so a batch can stop anywhere and resume:
- * - each finished slide has `<name>.geojson` and `<name>.result.json` (what submission.csv and metrics.json need),
+ * - each finished slide has its per-slide exports (exports/: `<name>.geojson`) and `<name>.result.json` (what the
+ *   batch exports need),
  *   both written atomically (a temporary file, then a rename) the moment the slide finishes;
  * - `manifest.json` says which slides are done, failed or pending, and with which scoring options;
- * - `submission.csv`, `metrics.json` and `report.html` are rebuilt from every per-slide result in the folder, never
+ * - the batch exports (`submission.csv`, `metrics.json`, `report.html`) are rebuilt from every per-slide result in the folder, never
  *   from only the slides of the latest run.
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { toQuPathGeoJson, toRleCsv, type QuPathExportOptions } from '@glomseg/shared/annotations.js';
 import { encodePolygonsRle } from '@glomseg/shared/rle.js';
 import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
-import { parseAnnotations } from '@glomseg/shared/annotations.js';
-import { polygonArea } from '@glomseg/shared/rasterize.js';
-import { htmlReport, type ReportSlide } from './html-report.js';
+import type { ManifestEntry, SlideResult } from './batch-result.js';
+import { batchExportWriters, slideExportWriters } from './exports/index.js';
+
+export type { ManifestEntry, SlideResult, SlideStatus } from './batch-result.js';
 
 export const MANIFEST_FILE = 'manifest.json';
-export const SUBMISSION_FILE = 'submission.csv';
-export const METRICS_FILE = 'metrics.json';
 const RESULT_SUFFIX = '.result.json';
-const REPORT_FILE = 'report.html';
 const MANIFEST_VERSION = 1;
 
 /** The options that change a slide's result: a folder holds results of one setting only. */
@@ -39,37 +37,11 @@ export interface BatchSettings {
   qupathObjects?: string | null;
 }
 
-export type SlideStatus = 'pending' | 'done' | 'failed';
-
-export interface ManifestEntry {
-  name: string;
-  status: SlideStatus;
-  /** Tries at scoring the slide over every run of the batch: each is counted as it starts (retries, and a try cut off by a killed run, included). */
-  attempts: number;
-  error?: string;
-}
-
 export interface Manifest {
   version: number;
   settings: BatchSettings;
   /** Keyed by the slide as given on the command line (file path, slide id or URL). */
   slides: Record<string, ManifestEntry>;
-}
-
-/** One finished slide, as `<name>.result.json` holds it. */
-export interface SlideResult {
-  slide: string;
-  name: string;
-  slideId: string;
-  width: number;
-  height: number;
-  glomeruli: number;
-  metrics?: DiceMetrics;
-  elapsedMs: number;
-  /** HuBMAP RLE of the whole slide's mask (the submission.csv row). */
-  rle: string;
-  /** The pixel size it was read at, where that came from, and what it means when estimated. */
-  scale?: { mpp: number; source: string; confidence?: number; note?: string };
 }
 
 /** A batch folder that holds results of other settings, or an unreadable manifest: the user decides. */
@@ -146,7 +118,7 @@ export class BatchOutput {
     for (const { slide, name } of slides) {
       const owner = owners.get(name);
       if (owner !== undefined && owner !== slide) {
-        throw new BatchConflictError(`'${slide}' and '${owner}' would both write ${name}.geojson in ${this.out}; rename one or score them into separate --out folders`);
+        throw new BatchConflictError(`'${slide}' and '${owner}' would both write ${resultFiles(name)[0]} in ${this.out}; rename one or score them into separate --out folders`);
       }
       owners.set(name, slide);
       const entry = this.manifest.slides[slide];
@@ -168,9 +140,9 @@ export class BatchOutput {
   async recordDone(result: SlideResult, polygons: readonly GlomerulusPolygon[], objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {
     const entry = this.manifest.slides[result.slide];
     if (entry?.status === 'done') return;
-    const mppSource = result.scale?.source as QuPathExportOptions['mppSource'];
-    const geojson = toQuPathGeoJson(polygons, { mpp: result.scale?.mpp, mppSource, idScope: result.name, objectType });
-    await writeFileAtomic(path.join(this.out, `${result.name}.geojson`), `${JSON.stringify(geojson)}\n`);
+    for (const writer of slideExportWriters()) {
+      await writeFileAtomic(path.join(this.out, writer.fileName(result.name)), writer.write({ result, polygons, objectType }));
+    }
     await writeFileAtomic(path.join(this.out, `${result.name}${RESULT_SUFFIX}`), `${JSON.stringify(result)}\n`);
     this.manifest.slides[result.slide] = { name: result.name, status: 'done', attempts: Math.max(1, entry?.attempts ?? 0) };
     await this.saveManifest();
@@ -209,40 +181,26 @@ export function slideRle(polygons: readonly GlomerulusPolygon[], width: number, 
   return encodePolygonsRle([...polygons], width, height);
 }
 
-/** submission.csv and metrics.json from the per-slide results of a manifest, slides in name order. */
+/** The batch files (exports/: submission.csv, metrics.json, report.html) from the per-slide results of a manifest, slides in name order. */
 export async function writeSummaries(out: string, manifest: Manifest): Promise<{ overall: DiceMetrics | undefined }> {
   const entries = Object.entries(manifest.slides).sort(([, a], [, b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const rows: Array<{ id: string; rle: string }> = [];
-  const slides: object[] = [];
-  const pooled: DiceMetrics[] = [];
-  const report: ReportSlide[] = [];
-  for (const [slide, entry] of entries) {
-    const result = entry.status === 'done' ? await readResult(out, entry.name) : undefined;
-    if (!result) {
-      slides.push({ slide: entry.name, file: slide, ok: false, status: entry.status === 'done' ? 'pending' : entry.status, error: entry.error });
-      continue;
-    }
-    rows.push({ id: result.name, rle: result.rle });
-    if (result.metrics) pooled.push(result.metrics);
-    slides.push({ slide: result.name, file: slide, ok: true, status: 'done', glomeruli: result.glomeruli, scale: result.scale, elapsedMs: Math.round(result.elapsedMs), metrics: result.metrics });
-    report.push({ ...result, file: slide, ok: true, polygons: await readPolygons(out, result.name) });
-  }
-  for (const [slide, entry] of entries) if (entry.status === 'failed') report.push({ name: entry.name, file: slide, ok: false, error: entry.error });
+  const slides: Array<{ file: string; entry: ManifestEntry; result?: SlideResult }> = [];
+  for (const [file, entry] of entries) slides.push({ file, entry, result: entry.status === 'done' ? await readResult(out, entry.name) : undefined });
+  const pooled = slides.flatMap(({ result }) => (result?.metrics ? [result.metrics] : []));
   const overall = pooled.length > 0 ? poolDiceMetrics(pooled) : undefined;
-  await writeFileAtomic(path.join(out, SUBMISSION_FILE), toRleCsv(rows));
-  await writeFileAtomic(path.join(out, METRICS_FILE), `${JSON.stringify({ overall, slides }, null, 2)}\n`);
-  await writeFileAtomic(path.join(out, REPORT_FILE), await htmlReport(report, overall));
+  const summary = { slides, overall, polygons: (name: string) => readPolygons(out, name) };
+  for (const writer of batchExportWriters()) await writeFileAtomic(path.join(out, writer.fileName), await writer.write(summary));
   return { overall };
 }
 
 /** Files a finished slide owns in a batch folder. */
 export function resultFiles(name: string): string[] {
-  return [`${name}.geojson`, `${name}${RESULT_SUFFIX}`];
+  return [...slideExportWriters().map((writer) => writer.fileName(name)), `${name}${RESULT_SUFFIX}`];
 }
 
-/** A done slide's polygons, read back from its GeoJSON (for the report, which covers every slide of the folder). */
+/** A done slide's polygons, read back from the first per-slide export that can (the report covers every slide of the folder). */
 async function readPolygons(out: string, name: string): Promise<GlomerulusPolygon[]> {
-  const text = await readFile(path.join(out, `${name}.geojson`), 'utf8').catch(() => undefined);
-  if (!text) return [];
-  return parseAnnotations(text, { format: 'geojson' }).map((p) => ({ ...p, area: polygonArea(p), meanProbability: 0, touches: [] }));
+  const writer = slideExportWriters().find((w) => w.readBack);
+  const text = writer ? await readFile(path.join(out, writer.fileName(name)), 'utf8').catch(() => undefined) : undefined;
+  return text ? writer!.readBack!(text) : [];
 }

@@ -1,7 +1,7 @@
 /**
  * `glomseg merge SHARD_OUT... --out DIR`: pools the batch folders of several shards (a Kubernetes Indexed Job's
  * pods, or any runs of one cohort with the same settings) into one: per-slide files copied, the manifest united,
- * submission.csv and metrics.json rebuilt from the slides, exactly as one run over all of them would write them.
+ * the batch exports (exports/: submission.csv, metrics.json, report.html) rebuilt from the slides, exactly as one run over all of them would write them.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -53,7 +53,7 @@ export async function runMerge(shards: string[], out: string): Promise<{ slides:
   const names = new Map<string, string>();
   for (const [slide, entry] of Object.entries(merged)) {
     const other = names.get(entry.name);
-    if (other !== undefined) throw new BatchConflictError(`'${slide}' and '${other}' both write ${entry.name}.geojson: they cannot share one folder`);
+    if (other !== undefined) throw new BatchConflictError(`'${slide}' and '${other}' both write ${resultFiles(entry.name)[0]}: they cannot share one folder`);
     names.set(entry.name, slide);
   }
   for (const [slide, folder] of from) {
