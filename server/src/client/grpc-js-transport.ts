@@ -78,6 +78,23 @@ export class GrpcJsTransport implements Transport {
     return `/${method.parent.typeName}/${method.name}`;
   }
 
+  /** What grpc-js takes first for any call, in its order: path, codecs, the request, metadata and call options. */
+  private callArgs<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O> | DescMethodStreaming<I, O>,
+    input: MessageInitShape<I> | undefined,
+    header: HeadersInit | undefined,
+    timeoutMs: number | undefined,
+  ) {
+    return [
+      GrpcJsTransport.path(method),
+      serializer(method.input),
+      deserializer(method.output),
+      create(method.input, input),
+      this.callMetadata(header),
+      timeoutMs ? { deadline: Date.now() + timeoutMs } : {},
+    ] as const;
+  }
+
   unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     signal: AbortSignal | undefined,
@@ -88,12 +105,7 @@ export class GrpcJsTransport implements Transport {
     return new Promise((resolve, reject) => {
       let release = () => {};
       const call = this.channel.makeUnaryRequest<MessageShape<I>, MessageShape<O>>(
-        GrpcJsTransport.path(method),
-        serializer(method.input),
-        deserializer(method.output),
-        create(method.input, input),
-        this.callMetadata(header),
-        timeoutMs ? { deadline: Date.now() + timeoutMs } : {},
+        ...this.callArgs(method, input, header, timeoutMs),
         (error, message) => {
           release();
           if (error || !message) return reject(asConnectError(error));
@@ -119,14 +131,7 @@ export class GrpcJsTransport implements Transport {
       request = message;
       break;
     }
-    const call = this.channel.makeServerStreamRequest<MessageShape<I>, MessageShape<O>>(
-      GrpcJsTransport.path(method),
-      serializer(method.input),
-      deserializer(method.output),
-      create(method.input, request),
-      this.callMetadata(header),
-      timeoutMs ? { deadline: Date.now() + timeoutMs } : {},
-    );
+    const call = this.channel.makeServerStreamRequest<MessageShape<I>, MessageShape<O>>(...this.callArgs(method, request, header, timeoutMs));
     const release = cancelOnAbort(call, signal);
     const responseHeader = new Headers();
     call.once('metadata', (metadata: grpc.Metadata) => {
