@@ -29,6 +29,13 @@ export interface MetricsSources {
   requestBytes?: () => RequestByteStats | undefined;
 }
 
+/** A gauge read from its source when scraped. */
+function sampledGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({ name, help, registers: [registry], collect() {
+    this.set(read());
+  } });
+}
+
 /** A counter mirroring a running total kept elsewhere (the service's own counters). */
 function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>) {
   return new Counter({
@@ -53,9 +60,7 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry });
     for (const name of GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
     const stats = () => this.sources?.service();
-    new Gauge({ name: 'glomseg_streams_active', help: 'StreamTiles and ScoreSlide streams running now', registers: [this.registry], collect() {
-      this.set(stats()?.activeStreams ?? 0);
-    } });
+    sampledGauge(this.registry, 'glomseg_streams_active', 'StreamTiles and ScoreSlide streams running now', () => stats()?.activeStreams ?? 0);
     mirroredCounter(this.registry, 'glomseg_streams_total', 'Streams ended, by outcome', ['outcome'], () => {
       const s = stats();
       return s ? [[{ outcome: 'completed' }, s.completedStreams], [{ outcome: 'cancelled' }, s.cancelledStreams], [{ outcome: 'failed' }, s.failedStreams]] : [];
@@ -64,34 +69,22 @@ export class ServerMetrics {
       const s = stats();
       return s ? [[{ source: 'cache' }, s.tilesFromCache], [{ source: 'computed' }, s.tilesComputed]] : [];
     });
-    new Gauge({ name: 'glomseg_tile_queue_depth', help: 'Tile jobs waiting in the shared queue', registers: [this.registry], collect() {
-      this.set(stats()?.scheduler.queued ?? 0);
-    } });
-    new Gauge({ name: 'glomseg_tile_jobs_running', help: 'Tile jobs running now', registers: [this.registry], collect() {
-      this.set(stats()?.scheduler.running ?? 0);
-    } });
+    sampledGauge(this.registry, 'glomseg_tile_queue_depth', 'Tile jobs waiting in the shared queue', () => stats()?.scheduler.queued ?? 0);
+    sampledGauge(this.registry, 'glomseg_tile_jobs_running', 'Tile jobs running now', () => stats()?.scheduler.running ?? 0);
     mirroredCounter(this.registry, 'glomseg_tile_jobs_dropped_total', 'Tile jobs dropped because every stream wanting them went away', ['state'], () => {
       const s = stats()?.scheduler;
       return s ? [[{ state: 'queued' }, s.droppedQueued], [{ state: 'running' }, s.abortedRunning]] : [];
     });
-    new Gauge({ name: 'glomseg_result_cache_entries', help: 'Tiles in the result cache', registers: [this.registry], collect() {
-      this.set(stats()?.cache.entries ?? 0);
-    } });
-    new Gauge({ name: 'glomseg_result_cache_bytes', help: 'Bytes held by the result cache', registers: [this.registry], collect() {
-      this.set(stats()?.cache.bytes ?? 0);
-    } });
+    sampledGauge(this.registry, 'glomseg_result_cache_entries', 'Tiles in the result cache', () => stats()?.cache.entries ?? 0);
+    sampledGauge(this.registry, 'glomseg_result_cache_bytes', 'Bytes held by the result cache', () => stats()?.cache.bytes ?? 0);
     const connections = () => this.sources?.connections();
-    new Gauge({ name: 'glomseg_grpc_connections_open', help: 'Sockets open on the gRPC port', registers: [this.registry], collect() {
-      this.set(connections()?.open ?? 0);
-    } });
+    sampledGauge(this.registry, 'glomseg_grpc_connections_open', 'Sockets open on the gRPC port', () => connections()?.open ?? 0);
     mirroredCounter(this.registry, 'glomseg_grpc_connections_closed_total', 'gRPC sockets closed by the gate, by reason', ['reason'], () => {
       const c = connections();
       return c ? [[{ reason: 'handshake_timeout' }, c.timedOut], [{ reason: 'evicted' }, c.evicted], [{ reason: 'refused' }, c.refused]] : [];
     });
     const httpConnections = () => this.sources?.httpConnections?.();
-    new Gauge({ name: 'glomseg_http_connections_open', help: 'Sockets open on the HTTP port (viewer, tiles, gRPC-Web)', registers: [this.registry], collect() {
-      this.set(httpConnections()?.open ?? 0);
-    } });
+    sampledGauge(this.registry, 'glomseg_http_connections_open', 'Sockets open on the HTTP port (viewer, tiles, gRPC-Web)', () => httpConnections()?.open ?? 0);
     mirroredCounter(this.registry, 'glomseg_http_connections_closed_total', 'HTTP sockets closed by the gate, by reason (write_stall: the client took no data)', ['reason'], () => {
       const c = httpConnections();
       return c
@@ -99,15 +92,9 @@ export class ServerMetrics {
         : [];
     });
     const requestBytes = () => this.sources?.requestBytes?.();
-    new Gauge({ name: 'glomseg_request_bytes_in_flight', help: 'Request bytes held by calls in flight, both ports (from their length prefixes)', registers: [this.registry], collect() {
-      this.set(requestBytes()?.inFlightBytes ?? 0);
-    } });
-    new Gauge({ name: 'glomseg_request_bytes_budget', help: 'The budget of request bytes in flight (maxInFlightRequestBytes)', registers: [this.registry], collect() {
-      this.set(requestBytes()?.budgetBytes ?? 0);
-    } });
-    new Gauge({ name: 'glomseg_requests_in_flight', help: 'Calls holding request bytes now, both ports', registers: [this.registry], collect() {
-      this.set(requestBytes()?.inFlight ?? 0);
-    } });
+    sampledGauge(this.registry, 'glomseg_request_bytes_in_flight', 'Request bytes held by calls in flight, both ports (from their length prefixes)', () => requestBytes()?.inFlightBytes ?? 0);
+    sampledGauge(this.registry, 'glomseg_request_bytes_budget', 'The budget of request bytes in flight (maxInFlightRequestBytes)', () => requestBytes()?.budgetBytes ?? 0);
+    sampledGauge(this.registry, 'glomseg_requests_in_flight', 'Calls holding request bytes now, both ports', () => requestBytes()?.inFlight ?? 0);
     mirroredCounter(this.registry, 'glomseg_request_budget_refusals_total', 'Calls refused with RESOURCE_EXHAUSTED for the request byte budget', [], () => {
       const b = requestBytes();
       return b ? [[{}, b.refused]] : [];
