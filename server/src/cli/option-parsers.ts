@@ -12,3 +12,24 @@ export function positiveNumber(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`'${value}' is not a positive number`);
   return n;
 }
+
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${value}' is not a port number`);
+  return n;
+}
+
+export function region(value: string) {
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 4 || !parts.every(Number.isFinite) || parts[2] <= 0 || parts[3] <= 0) {
+    throw new InvalidArgumentError(`'${value}' is not a region x,y,width,height in level-0 pixels`);
+  }
+  return { x: parts[0], y: parts[1], width: parts[2], height: parts[3] };
+}
+
+/** `--truth-class`, repeatable, each a comma list: every name so far. */
+export function truthClasses(value: string, previous: string[] | undefined): string[] {
+  const names = value.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) throw new InvalidArgumentError(`'${value}' names an empty class (give class names, comma separated)`);
+  return [...(previous ?? []), ...names];
+}
