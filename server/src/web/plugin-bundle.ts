@@ -1,11 +1,11 @@
 /** Makes sure plugin/dist/glomseg-plugin.js exists and is newer than every source it is built from. */
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
+import { REPO_ROOT } from '../repo-paths.mjs';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BUILD_SCRIPT = path.join(repoRoot, 'scripts/build-plugin.mjs');
+const BUILD_SCRIPT = path.join(REPO_ROOT, 'scripts/build-plugin.mjs');
 
 interface BuildScript {
   buildPlugin(options?: { minify?: boolean; outfile?: string }): Promise<string>;
