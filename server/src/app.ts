@@ -104,31 +104,7 @@ export class GlomsegApp {
       });
       cleanup.unshift(() => grpc.close());
       if (options.httpPort !== false) {
-        // The demo slide is named by file; its id depends on how many slide folders are served.
-        const demo = options.demo && { ...options.demo, slideId: resolveDemoSlideId(await catalog.list(), options.demo.slideId, log) };
-        web = await WebServer.start({
-          service,
-          host: options.httpHost ?? options.host ?? '127.0.0.1',
-          port: options.httpPort ?? 0,
-          demo,
-          log,
-          security: options.security,
-          maxMessageBytes: limits.maxMessageBytes,
-          requestBytes,
-          maxConnections: options.connections?.maxConnections,
-          maxConnectionsPerPeer: options.connections?.maxConnectionsPerPeer,
-          headersTimeoutMs: options.connections?.handshakeTimeoutMs,
-          writeStallMs: limits.maxWriteStallMs,
-          interceptors: [metrics.connectInterceptor()],
-          extraRoutes: async (request, response, pathname) => {
-            if (pathname !== '/metrics' || request.method !== 'GET') return false;
-            response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
-            response.end(await metrics.render());
-            return true;
-          },
-        }).catch((error) => {
-          throw portInUse(error, 'HTTP', options.httpHost ?? options.host ?? '127.0.0.1', options.httpPort || 0, '--http-port');
-        });
+        web = await startWebServer(options, options.httpPort ?? 0, { service, catalog, limits, requestBytes, metrics, log });
         cleanup.unshift(() => web!.close());
       }
       if (options.warm) {
@@ -171,6 +147,40 @@ export class GlomsegApp {
     await this.parts.models.dispose();
     await this.parts.catalog.close();
   }
+}
+
+/** The HTTP port: the viewer, slide tiles, gRPC-Web and /metrics. */
+async function startWebServer(
+  options: GlomsegAppOptions,
+  port: number,
+  parts: { service: DomainGlomsegService; catalog: SlideCatalog; limits: ServingLimits; requestBytes: RequestByteBudget; metrics: ServerMetrics; log: (message: string) => void },
+): Promise<WebServer> {
+  const { service, catalog, limits, requestBytes, metrics, log } = parts;
+  // The demo slide is named by file; its id depends on how many slide folders are served.
+  const demo = options.demo && { ...options.demo, slideId: resolveDemoSlideId(await catalog.list(), options.demo.slideId, log) };
+  return WebServer.start({
+    service,
+    host: options.httpHost ?? options.host ?? '127.0.0.1',
+    port,
+    demo,
+    log,
+    security: options.security,
+    maxMessageBytes: limits.maxMessageBytes,
+    requestBytes,
+    maxConnections: options.connections?.maxConnections,
+    maxConnectionsPerPeer: options.connections?.maxConnectionsPerPeer,
+    headersTimeoutMs: options.connections?.handshakeTimeoutMs,
+    writeStallMs: limits.maxWriteStallMs,
+    interceptors: [metrics.connectInterceptor()],
+    extraRoutes: async (request, response, pathname) => {
+      if (pathname !== '/metrics' || request.method !== 'GET') return false;
+      response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
+      response.end(await metrics.render());
+      return true;
+    },
+  }).catch((error) => {
+    throw portInUse(error, 'HTTP', options.httpHost ?? options.host ?? '127.0.0.1', port, '--http-port');
+  });
 }
 
 /** A bind failure because the port is taken, in words that say which port and what to do; other errors as they are. */

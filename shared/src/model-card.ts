@@ -96,128 +96,160 @@ export interface TrainingDataSet {
  * INVALID_ARGUMENT error that names `source` (the card's file) and each bad field, so a person can fix the file.
  */
 export function validateModelCard(json: unknown, source = 'model card'): ModelCard {
-  const problems: string[] = [];
   if (!isObject(json)) {
     throw new GlomsegError('INVALID_ARGUMENT', `${source}: a model card must be a JSON object, got ${describe(json)}`);
   }
-  const check = (ok: boolean, field: string, expected: string, value: unknown): void => {
-    if (!ok) problems.push(`'${field}' must be ${expected} (got ${describe(value)})`);
-  };
-  const text = (obj: Record<string, unknown>, key: string, field = key, optional = false): void => {
+  const c = new CardChecks();
+  for (const section of CARD_SECTIONS) section(json, c);
+  if (c.problems.length > 0) {
+    throw new GlomsegError('INVALID_ARGUMENT', `${source}: invalid model card: ${c.problems.join('; ')}`);
+  }
+  return json as unknown as ModelCard;
+}
+
+type Json = Record<string, unknown>;
+
+/** The field checks a card's sections use; each failed one adds a problem that names the field. */
+class CardChecks {
+  readonly problems: string[] = [];
+
+  check(ok: boolean, field: string, expected: string, value: unknown): void {
+    if (!ok) this.problems.push(`'${field}' must be ${expected} (got ${describe(value)})`);
+  }
+
+  text(obj: Json, key: string, field = key, optional = false): void {
     const value = obj[key];
     if (optional && value === undefined) return;
-    check(typeof value === 'string' && value.trim() !== '', field, 'a non-empty string', value);
-  };
-  const positive = (obj: Record<string, unknown>, key: string, field = key, optional = false): void => {
+    this.check(typeof value === 'string' && value.trim() !== '', field, 'a non-empty string', value);
+  }
+
+  positive(obj: Json, key: string, field = key, optional = false): void {
     const value = obj[key];
     if (optional && value === undefined) return;
-    check(isFiniteNumber(value) && value > 0, field, 'a positive number', value);
-  };
-  const triple = (obj: Record<string, unknown>, key: string, field: string, strictlyPositive: boolean): void => {
+    this.check(isFiniteNumber(value) && value > 0, field, 'a positive number', value);
+  }
+
+  triple(obj: Json, key: string, field: string, strictlyPositive: boolean): void {
     const value = obj[key];
     const ok = Array.isArray(value) && value.length === 3 && value.every((v) => isFiniteNumber(v) && (!strictlyPositive || v > 0));
-    check(ok, field, strictlyPositive ? 'an array of 3 positive numbers' : 'an array of 3 numbers', value);
-  };
-  const oneOf = (obj: Record<string, unknown>, key: string, field: string, allowed: readonly string[]): void => {
-    const value = obj[key];
-    check(typeof value === 'string' && allowed.includes(value), field, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
-  };
+    this.check(ok, field, strictlyPositive ? 'an array of 3 positive numbers' : 'an array of 3 numbers', value);
+  }
 
-  text(json, 'id');
-  text(json, 'name');
-  check(typeof json.description === 'string', 'description', 'a string', json.description);
-  text(json, 'file');
+  oneOf(obj: Json, key: string, field: string, allowed: readonly string[]): void {
+    const value = obj[key];
+    this.check(typeof value === 'string' && allowed.includes(value), field, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+}
+
+function checkFiles(json: Json, c: CardChecks): void {
+  c.text(json, 'id');
+  c.text(json, 'name');
+  c.check(typeof json.description === 'string', 'description', 'a string', json.description);
+  c.text(json, 'file');
   if (json.variants !== undefined) {
     const variants = json.variants;
     const ok = isObject(variants) && Object.values(variants).every((v) => typeof v === 'string' && v.trim() !== '');
-    check(ok, 'variants', 'an object of file names, e.g. {"webgpu": "model.fp16.onnx"}', variants);
+    c.check(ok, 'variants', 'an object of file names, e.g. {"webgpu": "model.fp16.onnx"}', variants);
   }
+}
 
+function checkTensors(json: Json, c: CardChecks): void {
   const input = json.input;
   if (isObject(input)) {
-    text(input, 'name', 'input.name');
-    oneOf(input, 'layout', 'input.layout', ['NCHW', 'NHWC']);
-    oneOf(input, 'channelOrder', 'input.channelOrder', ['RGB', 'BGR']);
-    positive(input, 'scale', 'input.scale');
-    triple(input, 'mean', 'input.mean', false);
-    triple(input, 'std', 'input.std', true);
+    c.text(input, 'name', 'input.name');
+    c.oneOf(input, 'layout', 'input.layout', ['NCHW', 'NHWC']);
+    c.oneOf(input, 'channelOrder', 'input.channelOrder', ['RGB', 'BGR']);
+    c.positive(input, 'scale', 'input.scale');
+    c.triple(input, 'mean', 'input.mean', false);
+    c.triple(input, 'std', 'input.std', true);
   } else {
-    check(false, 'input', 'an object', input);
+    c.check(false, 'input', 'an object', input);
   }
-
   const output = json.output;
   if (isObject(output)) {
-    text(output, 'name', 'output.name');
-    oneOf(output, 'kind', 'output.kind', ['logits', 'probability']);
-    check(Number.isInteger(output.channel) && (output.channel as number) >= 0, 'output.channel', 'an integer >= 0', output.channel);
+    c.text(output, 'name', 'output.name');
+    c.oneOf(output, 'kind', 'output.kind', ['logits', 'probability']);
+    c.check(Number.isInteger(output.channel) && (output.channel as number) >= 0, 'output.channel', 'an integer >= 0', output.channel);
   } else {
-    check(false, 'output', 'an object', output);
+    c.check(false, 'output', 'an object', output);
   }
+}
 
-  positive(json, 'mpp', 'mpp', true);
-  positive(json, 'downsample', 'downsample', true);
-  check(Number.isInteger(json.tileSize) && (json.tileSize as number) > 0, 'tileSize', 'a positive integer', json.tileSize);
-  check(Number.isInteger(json.margin) && (json.margin as number) >= 0, 'margin', 'an integer >= 0', json.margin);
-  check(Number.isInteger(json.sizeMultiple) && (json.sizeMultiple as number) > 0, 'sizeMultiple', 'a positive integer', json.sizeMultiple);
-  check(isFiniteNumber(json.threshold) && json.threshold >= 0 && json.threshold <= 1, 'threshold', 'a number in [0, 1]', json.threshold);
+function checkGeometry(json: Json, c: CardChecks): void {
+  c.positive(json, 'mpp', 'mpp', true);
+  c.positive(json, 'downsample', 'downsample', true);
+  c.check(Number.isInteger(json.tileSize) && (json.tileSize as number) > 0, 'tileSize', 'a positive integer', json.tileSize);
+  c.check(Number.isInteger(json.margin) && (json.margin as number) >= 0, 'margin', 'an integer >= 0', json.margin);
+  c.check(Number.isInteger(json.sizeMultiple) && (json.sizeMultiple as number) > 0, 'sizeMultiple', 'a positive integer', json.sizeMultiple);
+}
+
+function checkPostprocessing(json: Json, c: CardChecks): void {
+  c.check(isFiniteNumber(json.threshold) && json.threshold >= 0 && json.threshold <= 1, 'threshold', 'a number in [0, 1]', json.threshold);
   if (json.minArea !== undefined) {
-    check(isFiniteNumber(json.minArea) && json.minArea >= 0, 'minArea', 'a number >= 0', json.minArea);
+    c.check(isFiniteNumber(json.minArea) && json.minArea >= 0, 'minArea', 'a number >= 0', json.minArea);
   }
   if (json.seedThreshold !== undefined) {
-    check(isFiniteNumber(json.seedThreshold) && json.seedThreshold > 0 && json.seedThreshold <= 1, 'seedThreshold', 'a number in (0, 1]', json.seedThreshold);
+    c.check(isFiniteNumber(json.seedThreshold) && json.seedThreshold > 0 && json.seedThreshold <= 1, 'seedThreshold', 'a number in (0, 1]', json.seedThreshold);
   }
   if (json.requireCore !== undefined) {
-    check(typeof json.requireCore === 'boolean', 'requireCore', 'true or false', json.requireCore);
-    check(json.requireCore === false || json.seedThreshold !== undefined, 'requireCore', 'false without a seedThreshold', json.requireCore);
+    c.check(typeof json.requireCore === 'boolean', 'requireCore', 'true or false', json.requireCore);
+    c.check(json.requireCore === false || json.seedThreshold !== undefined, 'requireCore', 'false without a seedThreshold', json.requireCore);
   }
   if (json.estimatesScale !== undefined) {
-    check(typeof json.estimatesScale === 'boolean', 'estimatesScale', 'true or false', json.estimatesScale);
+    c.check(typeof json.estimatesScale === 'boolean', 'estimatesScale', 'true or false', json.estimatesScale);
   }
-  if (json.stain !== undefined) {
-    const stain = json.stain;
-    if (isObject(stain)) {
-      oneOf(stain, 'method', 'stain.method', ['off', 'reinhard']);
-      if (stain.reference !== undefined || stain.method === 'reinhard') {
-        if (isObject(stain.reference)) {
-          triple(stain.reference, 'mean', 'stain.reference.mean', false);
-          triple(stain.reference, 'std', 'stain.reference.std', true);
-        } else {
-          check(false, 'stain.reference', 'an object {mean: [L, a, b], std: [L, a, b]}', stain.reference);
-        }
-      }
+}
+
+function checkStain(json: Json, c: CardChecks): void {
+  if (json.stain === undefined) return;
+  const stain = json.stain;
+  if (!isObject(stain)) return c.check(false, 'stain', 'an object', stain);
+  c.oneOf(stain, 'method', 'stain.method', ['off', 'reinhard']);
+  if (stain.reference !== undefined || stain.method === 'reinhard') {
+    if (isObject(stain.reference)) {
+      c.triple(stain.reference, 'mean', 'stain.reference.mean', false);
+      c.triple(stain.reference, 'std', 'stain.reference.std', true);
     } else {
-      check(false, 'stain', 'an object', stain);
+      c.check(false, 'stain.reference', 'an object {mean: [L, a, b], std: [L, a, b]}', stain.reference);
     }
   }
+}
+
+function checkTerms(json: Json, c: CardChecks): void {
   if (json.license !== undefined) {
     if (isObject(json.license)) {
-      text(json.license, 'spdx', 'license.spdx');
-      text(json.license, 'copyright', 'license.copyright');
+      c.text(json.license, 'spdx', 'license.spdx');
+      c.text(json.license, 'copyright', 'license.copyright');
     } else {
-      check(false, 'license', 'an object {spdx, copyright}', json.license);
+      c.check(false, 'license', 'an object {spdx, copyright}', json.license);
     }
   }
   if (json.trainingData !== undefined) {
     if (Array.isArray(json.trainingData) && json.trainingData.length > 0) {
       json.trainingData.forEach((set: unknown, i) => {
         const field = `trainingData[${i}]`;
-        if (!isObject(set)) return check(false, field, 'an object {name, source, license, use}', set);
-        for (const key of ['name', 'source', 'license', 'use']) text(set, key, `${field}.${key}`);
-        text(set, 'imageTerms', `${field}.imageTerms`, true);
+        if (!isObject(set)) return c.check(false, field, 'an object {name, source, license, use}', set);
+        for (const key of ['name', 'source', 'license', 'use']) c.text(set, key, `${field}.${key}`);
+        c.text(set, 'imageTerms', `${field}.imageTerms`, true);
       });
     } else {
-      check(false, 'trainingData', 'a non-empty array of data sets {name, source, license, use}', json.trainingData);
+      c.check(false, 'trainingData', 'a non-empty array of data sets {name, source, license, use}', json.trainingData);
     }
   }
   for (const key of ['provenance', 'metrics'] as const) {
-    if (json[key] !== undefined) check(isObject(json[key]), key, 'an object', json[key]);
+    if (json[key] !== undefined) c.check(isObject(json[key]), key, 'an object', json[key]);
   }
-
-  if (problems.length > 0) {
-    throw new GlomsegError('INVALID_ARGUMENT', `${source}: invalid model card: ${problems.join('; ')}`);
-  }
-  return json as unknown as ModelCard;
 }
+
+/** The card's parts, checked in this order (the order the problems are listed in). */
+const CARD_SECTIONS: readonly ((json: Json, c: CardChecks) => void)[] = [
+  checkFiles,
+  checkTensors,
+  checkGeometry,
+  checkPostprocessing,
+  checkStain,
+  checkTerms,
+];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

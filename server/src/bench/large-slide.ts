@@ -50,14 +50,7 @@ export async function makeLargeSlide(options: LargeSlideOptions): Promise<LargeS
   const tileSize = options.tileSize ?? 256;
   const quality = options.quality ?? 85;
   const mpp = options.mpp ?? 0.5;
-  for (const [name, value] of Object.entries({ width, height })) {
-    if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
-      throw new GlomsegError('INVALID_ARGUMENT', `${name} ${value} must be a whole number of pixels between 1 and 1,000,000`);
-    }
-  }
-  if (tileSize !== 256 && tileSize !== 512) throw new GlomsegError('INVALID_ARGUMENT', `tile size ${tileSize} must be 256 or 512`);
-  if (!(quality >= 1 && quality <= 100)) throw new GlomsegError('INVALID_ARGUMENT', `JPEG quality ${quality} must lie between 1 and 100`);
-  if (!(mpp > 0 && mpp < 100)) throw new GlomsegError('INVALID_ARGUMENT', `pixel size ${mpp} um/px is not plausible`);
+  checkSlideOptions({ width, height, tileSize, quality, mpp });
   throwIfAborted(signal);
 
   const started = performance.now();
@@ -123,4 +116,15 @@ export async function makeLargeSlide(options: LargeSlideOptions): Promise<LargeS
     fileBytes: (await stat(out)).size,
     seconds,
   };
+}
+
+function checkSlideOptions({ width, height, tileSize, quality, mpp }: { width: number; height: number; tileSize: number; quality: number; mpp: number }): void {
+  for (const [name, value] of Object.entries({ width, height })) {
+    if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
+      throw new GlomsegError('INVALID_ARGUMENT', `${name} ${value} must be a whole number of pixels between 1 and 1,000,000`);
+    }
+  }
+  if (tileSize !== 256 && tileSize !== 512) throw new GlomsegError('INVALID_ARGUMENT', `tile size ${tileSize} must be 256 or 512`);
+  if (!(quality >= 1 && quality <= 100)) throw new GlomsegError('INVALID_ARGUMENT', `JPEG quality ${quality} must lie between 1 and 100`);
+  if (!(mpp > 0 && mpp < 100)) throw new GlomsegError('INVALID_ARGUMENT', `pixel size ${mpp} um/px is not plausible`);
 }

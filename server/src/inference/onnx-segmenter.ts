@@ -2,20 +2,19 @@
  * The Segmenter on ONNX Runtime: a FIFO queue in front of a pool of worker threads, each owning one session
  * and running one request at a time. The main thread only queues, posts and receives messages.
  */
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns, TraceOptions } from '@glomseg/shared/segmenter.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
-import { explainSessionFailure, providersToTry, type DeviceChoice, type ExecutionProvider, type InferenceDevice } from './execution-providers.js';
+import { providersToTry, type DeviceChoice, type InferenceDevice } from './execution-providers.js';
 import { probeGpu, type GpuPresence } from './gpu-presence.js';
-import type { CloseRequest, SessionCandidate, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
+import type { SessionCandidate, SessionFailure, WorkerMessage } from './inference-protocol.js';
+import { closeWorker, sessionError, startWorker } from './worker-lifecycle.js';
+import { sessionPlan } from './session-plan.js';
 
 export type { DeviceChoice, InferenceDevice } from './execution-providers.js';
-
-const WORKER_URL = new URL('./inference-worker-bootstrap.js', import.meta.url);
 
 export interface OnnxSegmenterOptions {
   card: ModelCard;
@@ -88,17 +87,7 @@ export class OnnxSegmenter implements Segmenter {
     const { card, modelPath, signal } = options;
     const logger = options.logger ?? (() => {});
     const choice = options.device ?? 'auto';
-    const cores = availableParallelism();
-    // CPU: two single-session workers overlap one tile's pre/post-processing with another's run (measured
-    // faster than one worker with twice the threads). GPU: one session feeds the device.
-    const workersFor = (provider: ExecutionProvider): number =>
-      Math.max(1, Math.floor(options.workers ?? (provider.usesGpu ? 1 : Math.min(2, cores))));
-    const candidate = (provider: ExecutionProvider): SessionCandidate => {
-      const variant = provider.modelVariant;
-      const variantPath = variant ? (options.variantPaths?.[variant] ?? (card.variants?.[variant] ? path.resolve(path.dirname(modelPath), card.variants[variant]) : undefined)) : undefined;
-      const intraOpThreads = Math.max(1, Math.floor(options.intraOpThreads ?? cores / workersFor(provider)));
-      return { device: provider.name, modelPath: variantPath ?? modelPath, intraOpThreads, executionProviders: provider.sessionOptions() };
-    };
+    const { workersFor, candidate } = sessionPlan(options);
     const gpu = options.gpu ?? probeGpu();
     const toTry = providersToTry(choice, gpu, logger);
     const candidates = toTry.map(candidate);
@@ -302,79 +291,4 @@ function settle(job: Job, action: () => void): void {
   job.settled = true;
   job.cleanup();
   action();
-}
-
-interface StartedWorker {
-  worker: Worker;
-  chosen?: SessionCandidate;
-  failures: SessionFailure[];
-}
-
-/** Starts a worker and waits until its session is open (or every candidate failed, and the worker is gone). */
-function startWorker(init: WorkerInit, signal?: AbortSignal): Promise<StartedWorker> {
-  if (signal?.aborted) return Promise.reject(cancelledError(signal));
-  const worker = new Worker(WORKER_URL, { workerData: init, execArgv: process.execArgv });
-  return new Promise<StartedWorker>((resolve, reject) => {
-    let lastError: Error | undefined;
-    const done = (): void => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const onMessage = (message: WorkerMessage): void => {
-      if (message.type === 'ready') {
-        done();
-        resolve({ worker, chosen: message.chosen, failures: message.failures.map(explained) });
-      } else if (message.type === 'init-failed') {
-        done();
-        void worker.terminate().then(() => resolve({ worker, failures: message.failures.map(explained) }));
-      }
-    };
-    const onError = (error: Error): void => {
-      lastError = error;
-    };
-    const onExit = (code: number): void => {
-      done();
-      reject(new GlomsegError('INTERNAL', `the inference worker stopped while starting (${lastError?.message ?? `exit code ${code}`})`, { cause: lastError }));
-    };
-    const onAbort = (): void => {
-      done();
-      void worker.terminate();
-      reject(cancelledError(signal));
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** The worker reports ONNX Runtime's words; the provider that failed says what they mean (here, where it is registered). */
-function explained(failure: SessionFailure): SessionFailure {
-  return failure.modelFault ? failure : { ...failure, reason: explainSessionFailure(failure.device, failure.reason) };
-}
-
-function sessionError(modelPath: string, choice: DeviceChoice | InferenceDevice, failures: SessionFailure[]): GlomsegError {
-  const modelFault = failures.find((f) => f.modelFault);
-  if (modelFault) {
-    return new GlomsegError('FAILED_PRECONDITION', `cannot load the model ${modelPath}: ${modelFault.reason}`);
-  }
-  const reasons = failures.map((f) => f.reason).join('; ') || 'no execution provider to try';
-  return new GlomsegError('FAILED_PRECONDITION', choice === 'auto' ? `no execution provider could run the model ${modelPath}: ${reasons}` : reasons);
-}
-
-/** How long a closing worker may take to finish its run before it is terminated regardless. */
-const CLOSE_GRACE_MS = 15_000;
-
-/** Asks a worker to finish its run and exit (terminating it mid-run can abort the process); terminates it late. */
-function closeWorker(worker: Worker): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => void worker.terminate().then(() => resolve()), CLOSE_GRACE_MS);
-    worker.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    worker.postMessage({ type: 'close' } satisfies CloseRequest);
-  });
 }

@@ -117,24 +117,10 @@ export class WebServer {
   static async start(options: WebServerOptions): Promise<WebServer> {
     throwIfAborted(options.signal);
     const staticRoot = options.staticRoot ?? path.dirname(await ensurePluginBundle(options.signal));
-    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
-    const grpcWeb = connectNodeAdapter({
-      // The same ServiceImpl the gRPC server serves (connect's router takes it as is).
-      routes: withByteBudget(
-        withRequestCheck((router) => router.service(Glomseg, createGlomsegServiceImpl(options.service, options.log)), maxMessageBytes),
-        options.requestBytes ?? new RequestByteBudget(DEFAULT_LIMITS.maxInFlightRequestBytes),
-        maxMessageBytes,
-      ),
-      // Per message and after decompression: a small gzip body cannot expand past it (a gzip bomb).
-      readMaxBytes: maxMessageBytes,
-      interceptors: options.interceptors,
-      grpcWeb: true,
-      grpc: false,
-      connect: false,
-      fallback: (request, response) => {
-        void handleHttp(request as http.IncomingMessage, response as http.ServerResponse, guardedPaths.get(request as http.IncomingMessage) ?? '', options, staticRoot);
-      },
-    });
+    // The guard's canonical path is the one the routes use. connect matches the raw `request.url`, which for an
+    // accepted request is that same path (canonical paths are accepted as they are, never rewritten).
+    const guardedPaths = new WeakMap<http.IncomingMessage, string>();
+    const grpcWeb = grpcWebHandler(options, staticRoot, guardedPaths);
     const bindHost = options.host ?? '127.0.0.1';
     const guard = {
       hosts: new HostCheck(bindHost, options.security?.allowedHosts),
@@ -142,9 +128,6 @@ export class WebServer {
       tokens: options.security?.tokens,
       isOpenPath: (pathname: string) => pathname === '/' || pathname === '/index.html' || pathname.startsWith('/plugin/'),
     };
-    // The guard's canonical path is the one the routes use. connect matches the raw `request.url`, which for an
-    // accepted request is that same path (canonical paths are accepted as they are, never rewritten).
-    const guardedPaths = new WeakMap<http.IncomingMessage, string>();
     // Pipelined requests one at a time per connection (pipelined-requests.ts: queued gRPC-Web replies were never ended).
     const pipelined = new PipelinedRequests();
     const handler = (request: http.IncomingMessage, response: http.ServerResponse) => pipelined.inTurn(request, response, () => {
@@ -185,13 +168,7 @@ export class WebServer {
       });
     });
     server.on('request', (request: http.IncomingMessage) => gate.markActive(request.socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, bindHost, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, options.port ?? 0, bindHost);
     const address = server.address();
     if (address === null || typeof address === 'string') throw new GlomsegError('INTERNAL', 'the web server has no TCP address');
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -212,6 +189,38 @@ export class WebServer {
     this.gate.dropAll();
     await closed;
   }
+}
+
+/** gRPC-Web on the same ServiceImpl the gRPC server serves; anything else goes to the viewer's routes. */
+function grpcWebHandler(options: WebServerOptions, staticRoot: string, guardedPaths: WeakMap<http.IncomingMessage, string>) {
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
+  return connectNodeAdapter({
+    // The same ServiceImpl the gRPC server serves (connect's router takes it as is).
+    routes: withByteBudget(
+      withRequestCheck((router) => router.service(Glomseg, createGlomsegServiceImpl(options.service, options.log)), maxMessageBytes),
+      options.requestBytes ?? new RequestByteBudget(DEFAULT_LIMITS.maxInFlightRequestBytes),
+      maxMessageBytes,
+    ),
+    // Per message and after decompression: a small gzip body cannot expand past it (a gzip bomb).
+    readMaxBytes: maxMessageBytes,
+    interceptors: options.interceptors,
+    grpcWeb: true,
+    grpc: false,
+    connect: false,
+    fallback: (request, response) => {
+      void handleHttp(request as http.IncomingMessage, response as http.ServerResponse, guardedPaths.get(request as http.IncomingMessage) ?? '', options, staticRoot);
+    },
+  });
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /** `pathname`: the guard's canonical path (see canonical-path.ts), never a parse of `request.url` of our own. */
