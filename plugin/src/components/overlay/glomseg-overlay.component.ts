@@ -89,6 +89,8 @@ export default class GlomsegOverlay extends GlomsegElement {
   @property({ attribute: 'export-object-type' }) exportObjectType: 'detection' | 'annotation' = 'detection';
 
   @state() private error?: ErrorEventDetail;
+  /** Which part the error shown came from: the next result of that part replaces it. */
+  private errorFrom?: 'predictions' | 'annotations';
 
   private readonly predictionsView = new PredictionController(this, {
     onSession: (session) => {
@@ -98,13 +100,16 @@ export default class GlomsegOverlay extends GlomsegElement {
     onCut: () => this.dice.restart({ keepFigures: true }),
     onTile: (result, _session, change) => this.dice.tileArrived(result.tile, change),
     onViewComplete: () => this.dice.viewComplete(),
-    onStreaming: () => (this.error = undefined),
-    onError: (error) => this.showError(error),
+    onStreaming: () => this.clearError('predictions'),
+    onError: (error) => this.showError(error, 'predictions'),
   });
   private readonly annotations = new AnnotationController(this, {
     placement: () => ({ frame: this.session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin), width: this.session?.slide.width, height: this.session?.slide.height }),
-    onLoaded: (loaded) => this.dice.setTruth(loaded?.polygons),
-    onError: (error) => this.showError(error),
+    onLoaded: (loaded) => {
+      this.clearError('annotations');
+      this.dice.setTruth(loaded?.polygons);
+    },
+    onError: (error) => this.showError(error, 'annotations'),
   });
   private readonly dice = new DiceController(this, this.predictionsView.layer, this.annotations.layer);
 
@@ -222,7 +227,15 @@ export default class GlomsegOverlay extends GlomsegElement {
     this.predictionsView.layer.attach(map);
   }
 
-  private showError(error: unknown): void {
+  /** An error of `from` is over (its next result came); another part's error stays. */
+  private clearError(from: 'predictions' | 'annotations'): void {
+    if (this.errorFrom !== from) return;
+    this.error = undefined;
+    this.errorFrom = undefined;
+  }
+
+  private showError(error: unknown, from: 'predictions' | 'annotations'): void {
+    this.errorFrom = from;
     this.error = error instanceof GlomsegError ? { code: error.code, message: error.message } : describeError(error, this.serverUrl);
     this.dispatchEvent(glomsegEvent('glomseg-error', this.error));
   }

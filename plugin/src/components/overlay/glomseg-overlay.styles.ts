@@ -17,7 +17,11 @@ export const overlayStyles = css`
     padding: 10px 12px;
     border-radius: 6px;
     display: grid;
+    /* One column no wider than the panel: a long unbroken word (a file's header quoted in an error) wraps instead of
+       widening the track and pushing the controls out of view. */
+    grid-template-columns: minmax(0, 1fr);
     gap: 8px;
+    overflow-wrap: anywhere;
   }
   h3 {
     margin: 0;
@@ -42,6 +46,9 @@ export const overlayStyles = css`
   [part='error'] {
     ${errorNotice}
     white-space: pre-wrap;
+    overflow-wrap: anywhere;
+    max-width: 100%;
+    box-sizing: border-box;
   }
   label {
     display: flex;
