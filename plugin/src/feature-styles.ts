@@ -3,25 +3,9 @@ import Fill from 'ol/style/Fill.js';
 import Stroke from 'ol/style/Stroke.js';
 import Style from 'ol/style/Style.js';
 import type { FeatureLike } from 'ol/Feature.js';
-import { PREDICTED_CLASS } from '@glomseg/shared/annotations.js';
+import { CLASS_COLOURS } from '@glomseg/shared/class-colours.js';
 
-function rgbHex(rgb: readonly number[]): string {
-  return `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
-}
-
-/**
- * Told apart by people with any of the three colour-vision deficiencies, not by hue alone: true positive, false
- * positive and missed stay >= 20 CIEDE2000 apart under full protan, deutan and tritan simulation (checked in
- * test/plugin/feature-styles.test.ts). Predictions are filled with a solid outline, ground truth dashed.
- */
-export const CLASS_COLOURS = {
-  prediction: rgbHex(PREDICTED_CLASS.color),
-  'true-positive': '#1e88e5',
-  'false-positive': '#ffc107',
-  missed: '#d81b60',
-  annotation: '#ffeb3b',
-  unscored: '#ffeb3b',
-} as const;
+export { CLASS_COLOURS };
 
 export interface LegendEntry {
   cls: FeatureClass;

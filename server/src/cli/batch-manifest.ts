@@ -188,7 +188,7 @@ export async function writeSummaries(out: string, manifest: Manifest): Promise<{
   for (const [file, entry] of entries) slides.push({ file, entry, result: entry.status === 'done' ? await readResult(out, entry.name) : undefined });
   const pooled = slides.flatMap(({ result }) => (result?.metrics ? [result.metrics] : []));
   const overall = pooled.length > 0 ? poolDiceMetrics(pooled) : undefined;
-  const summary = { slides, overall, polygons: (name: string) => readPolygons(out, name) };
+  const summary = { slides, overall, settings: manifest.settings, polygons: (name: string) => readPolygons(out, name) };
   for (const writer of batchExportWriters()) await writeFileAtomic(path.join(out, writer.fileName), await writer.write(summary));
   return { overall };
 }

@@ -9,6 +9,9 @@ import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import { openSlideFile } from '../slides/index.js';
+import { drawnPaths, escapeHtml, glomerulusTableHtml, legendHtml, reportObjects, scaleBarSvg, type ReportTruth } from './report-objects.js';
+
+export type { ReportTruth } from './report-objects.js';
 
 /** Longest edge of the thumbnail, in CSS pixels. */
 const THUMBNAIL_EDGE = 640;
@@ -24,10 +27,8 @@ export interface ReportSlide {
   polygons?: GlomerulusPolygon[];
   metrics?: DiceMetrics;
   scale?: { mpp: number; source: string; confidence?: number; note?: string };
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  /** The ground truth it was scored against: the errors are drawn and tabled. */
+  truth?: ReportTruth;
 }
 
 /**
@@ -64,9 +65,8 @@ function pixelSizeSourceWords(source: string): string {
   return PIXEL_SIZE_SOURCES[source] ?? source;
 }
 
-function polygonPath(polygon: GlomerulusPolygon): string {
-  return [polygon.exterior, ...polygon.holes].map((ring) => `M${ring.map(([x, y]) => `${Math.round(x)},${Math.round(y)}`).join('L')}Z`).join('');
-}
+/** What the scale bar says of a pixel size no one stated. */
+const UNSTATED_SCALE: Record<string, string> = { 'model-default': 'assumed pixel size', estimated: 'estimated pixel size' };
 
 async function slideSection(slide: ReportSlide): Promise<string> {
   if (!slide.ok || !slide.width || !slide.height) {
@@ -76,10 +76,12 @@ async function slideSection(slide: ReportSlide): Promise<string> {
   const scale = THUMBNAIL_EDGE / Math.max(width, height);
   const thumb = await thumbnail(slide.file, width, height).catch(() => undefined);
   const polygons = slide.polygons ?? [];
+  const mpp = slide.scale?.mpp ?? 0;
+  const { rows: objectRows, drawn } = reportObjects(polygons, slide.truth, mpp);
+  const scaleBar = mpp ? scaleBarSvg(width, height, mpp, scale, UNSTATED_SCALE[slide.scale!.source]) : '';
   const picture = `<svg class="thumbnail" width="${Math.round(width * scale)}" height="${Math.round(height * scale)}" viewBox="0 0 ${width} ${height}">` +
      (thumb ? `<image href="${thumb.url}" x="0" y="0" width="${width}" height="${height}" preserveAspectRatio="none"/>` : `<rect width="${width}" height="${height}" fill="#eee"/>`) +
-    `<g fill="rgba(0,229,255,0.25)" stroke="#00e5ff" stroke-width="${(1.5 / scale).toFixed(1)}" fill-rule="evenodd">${polygons.map((p) => `<path class="glomerulus" d="${polygonPath(p)}"/>`).join('')}</g></svg>`;
-  const mpp = slide.scale?.mpp ?? 0;
+    `<g fill-rule="evenodd">${drawnPaths(drawn, 1.5 / scale)}</g>${scaleBar}</svg>`;
   const areas = mpp ? areasUm2(polygons, mpp) : [];
   const m = slide.metrics;
   const rows: Array<[string, string]> = [
@@ -98,10 +100,10 @@ async function slideSection(slide: ReportSlide): Promise<string> {
       : []),
   ];
   const note = slide.scale?.note ? `<p class="note">${escapeHtml(slide.scale.note)}</p>` : '';
-  return `<section><h2>${escapeHtml(slide.name)}</h2>${note}<div class="row">${picture}<div>` +
+  return `<section><h2>${escapeHtml(slide.name)}</h2>${note}<div class="row"><div>${picture}${legendHtml(drawn)}</div><div>` +
     `<table class="metrics">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>` +
     (areas.length ? `<h3>Glomerulus sizes</h3>${histogramSvg(sizeHistogram(areas), areas)}` : '') +
-    `</div></div></section>`;
+    `</div></div>${glomerulusTableHtml(slide.name, objectRows)}</section>`;
 }
 
 export async function htmlReport(slides: ReportSlide[], overall: DiceMetrics | undefined): Promise<string> {
@@ -113,6 +115,8 @@ export async function htmlReport(slides: ReportSlide[], overall: DiceMetrics | u
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>glomseg report</title><style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#202124}section{margin-bottom:32px}.row{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}
 .thumbnail{border:1px solid #ccc}table{border-collapse:collapse}th{text-align:left;font-weight:normal;color:#5f6368;padding:2px 12px 2px 0}td{font-variant-numeric:tabular-nums}
+.legend{list-style:none;padding:0;margin:6px 0;font-size:13px}.swatch{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px;border:1px solid #0003}
+table.glomeruli td,table.glomeruli th{padding:1px 10px 1px 0;text-align:right}details.glomeruli{margin-top:12px}details.glomeruli .scroll{max-height:320px;overflow:auto;display:inline-block}
 .note{background:#fff3cd;border:1px solid #ffc107;padding:6px 8px;border-radius:4px;max-width:900px}.failed{color:#b00020}svg text{font-family:system-ui,sans-serif}
 </style></head><body><h1>glomseg report</h1><p>${slides.length} slide(s), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.</p>${pooled}${sections.join('')}</body></html>
 `;

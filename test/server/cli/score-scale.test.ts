@@ -44,7 +44,7 @@ describe('glomseg score on a slide without a recorded pixel size', () => {
       const html = await readFile(path.join(out, 'report.html'), 'utf8');
       expect(html).toContain('<h2>kidney-region-quarter</h2>');
       expect(html).toMatch(/<image href="data:image\/jpeg;base64,[A-Za-z0-9+/]{1000,}/);
-      expect(html.match(/<path class="glomerulus"/g)).toHaveLength(result.glomeruli);
+      expect(html.match(/<path class="glomerulus prediction"/g)).toHaveLength(result.glomeruli);
       expect(html).toContain('2.000 µm/px (given with --mpp)');
       expect(html).toMatch(/Glomeruli per mm² of tissue<\/th><td>\d+\.\d\d \(tissue \d+\.\d\d mm², \d+% of the slide\)/);
       expect(html).toMatch(/<svg[^>]*aria-label="Glomerulus sizes: \d+ glomeruli/);

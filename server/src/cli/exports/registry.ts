@@ -6,6 +6,7 @@
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { ManifestEntry, SlideResult } from '../batch-result.js';
+import type { BatchSettings } from '../batch-manifest.js';
 
 export interface FinishedSlide {
   result: SlideResult;
@@ -26,6 +27,8 @@ export interface BatchSummary {
   slides: ReadonlyArray<{ file: string; entry: ManifestEntry; result?: SlideResult }>;
   /** Dice pooled over every scored slide that had ground truth. */
   overall: DiceMetrics | undefined;
+  /** The options the folder was scored with (its ground truth, region and classes: the report redraws the matching). */
+  settings: BatchSettings;
   /** A done slide's polygons, read back from its per-slide export. */
   polygons(name: string): Promise<GlomerulusPolygon[]>;
 }
