@@ -2,21 +2,15 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import fg from 'fast-glob';
-import { poolDiceMetrics, type DiceMetrics } from '@glomseg/shared/dice.js';
-import { UNSTATED_MPP } from '@glomseg/shared/annotations.js';
 import { isAnnotationFileName } from '@glomseg/shared/annotation-formats/index.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
 import { createContextValues } from '@connectrpc/connect';
 import { describeCallError } from '@glomseg/api/error-codes.js';
 import { scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
 import { scoreSlideRequestToProto } from '@glomseg/api/client/to-proto.js';
 import type { ScoreResult } from '@glomseg/shared/glomseg-service.js';
-import { scaleNote } from '@glomseg/shared/scale-estimate.js';
-import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import { ANSWERING_PEER } from '../client/grpc-js-transport.js';
 import type { GlomsegConnection } from '../client/grpc-client.js';
 import { slideRle, type BatchOutput } from './batch-manifest.js';
@@ -24,8 +18,12 @@ import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './slide-retry.js';
 import { isSlideUrl, slideNameOf } from './slide-names.js';
 import { isSlideFileName } from '../slides/index.js';
 import { comparePolygons } from './polygon-order.js';
+import { scaleOf, type SlideScore } from './slide-score.js';
+import { REPORTERS, type ProgressMode, type Reporter } from './score-progress.js';
+import { formatTable, overallMetrics } from './score-table.js';
 
 export { slideNameOf } from './slide-names.js';
+export type { SlideScore } from './slide-score.js';
 
 export interface ScoreOptions {
   annotations?: string;
@@ -48,39 +46,8 @@ export interface ScoreOptions {
   qupathObjects?: 'detection' | 'annotation';
 }
 
-export interface SlideScore {
-  slide: string;
-  slideId: string;
-  ok: boolean;
-  error?: string;
-  glomeruli?: number;
-  metrics?: DiceMetrics;
-  elapsedMs?: number;
-  width?: number;
-  height?: number;
-  polygons?: GlomerulusPolygon[];
-  /** Tries it took (retries after a server went away). */
-  attempts?: number;
-  /** The pixel size the slide was read at, where it came from, and (unless the file or --mpp gave it) what that means. */
-  scale?: { mpp: number; source: string; confidence?: number; note?: string };
-  /** What the server left out of, or repaired in, the ground truth. */
-  warnings?: string[];
-}
-
 /** The signals that stop a running score in order (see runScore). */
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-/**
- * What `score` writes while it runs: `bar`, progress bars on stderr; `json`, one JSON object a line on stdout (events
- * start, progress, result, error, retry), the summary table then going to stderr; `none`, nothing but failures (on
- * stderr). The default, bar on a terminal and none otherwise, never puts JSON on stdout unasked.
- */
-export const PROGRESS_MODES = ['bar', 'json', 'none'] as const;
-export type ProgressMode = (typeof PROGRESS_MODES)[number];
-
-export function defaultProgress(stderrIsTerminal = process.stderr.isTTY === true): ProgressMode {
-  return stderrIsTerminal ? 'bar' : 'none';
-}
 
 /** Expands globs and folders into slide file paths; arguments that are not files stay as slide ids. */
 export async function expandSlideArguments(args: string[]): Promise<string[]> {
@@ -122,74 +89,6 @@ function matchSlideId(slide: string, ids: string[]): string | undefined {
   const base = path.basename(slide);
   const matches = ids.filter((id) => id === base || id.endsWith(`/${base}`));
   return matches.length === 1 ? matches[0] : undefined;
-}
-
-interface Reporter {
-  start(slide: string): void;
-  progress(slide: string, done: number, total: number, etaMs: number, skipped: number, server?: string): void;
-  finish(score: SlideScore): void;
-  retry(slide: string, attempt: number, error: string, delayMs: number): void;
-  stop(): void;
-}
-
-const REPORTERS: Record<ProgressMode, () => Reporter> = { json: jsonReporter, bar: barReporter, none: failuresOnlyReporter };
-
-function retryText(slide: string, attempt: number, error: string, delayMs: number): string {
-  return `${slideNameOf(slide)}: attempt ${attempt} failed (${error}); retrying in ${(delayMs / 1000).toFixed(1)} s\n`;
-}
-
-function failuresOnlyReporter(): Reporter {
-  return {
-    start: () => {},
-    progress: () => {},
-    finish: (s) => {
-      if (!s.ok) process.stderr.write(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
-    },
-    retry: (slide, attempt, error, delayMs) => process.stderr.write(`glomseg: ${retryText(slide, attempt, error, delayMs)}`),
-    stop: () => {},
-  };
-}
-
-function jsonReporter(): Reporter {
-  const line = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-  return {
-    start: (slide) => line({ event: 'start', slide }),
-    progress: (slide, done, total, etaMs, skipped, server) =>
-      line({ event: 'progress', slide, server, tilesDone: done, tilesTotal: total, tilesSkipped: skipped, etaMs: Math.round(etaMs) }),
-    finish: (s) => {
-      line(
-        s.ok
-          ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, scale: s.scale, ...(s.warnings?.length ? { warnings: s.warnings } : {}), elapsedMs: Math.round(s.elapsedMs ?? 0) }
-          : { event: 'error', slide: s.slide, error: s.error },
-      );
-      // A person reads stderr: failures are said there too, not only inside the machine-readable lines.
-      if (!s.ok) process.stderr.write(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
-    },
-    retry: (slide, attempt, error, delayMs) => line({ event: 'retry', slide, attempt, error, delayMs }),
-    stop: () => {},
-  };
-}
-
-function barReporter(): Reporter {
-  const bars = new cliProgress.MultiBar(
-    { format: '{slide} |{bar}| {value}/{total} tiles ({skipped} glass) | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr, noTTYOutput: true },
-    cliProgress.Presets.shades_classic,
-  );
-  const active = new Map<string, cliProgress.SingleBar>();
-  return {
-    start: (slide) => active.set(slide, bars.create(1, 0, { slide: slideNameOf(slide), skipped: 0 })),
-    progress: (slide, done, total, _etaMs, skipped) => {
-      const bar = active.get(slide);
-      bar?.setTotal(Math.max(1, total));
-      bar?.update(done, { slide: slideNameOf(slide), skipped });
-    },
-    finish: (s) => {
-      if (!s.ok) bars.log(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
-    },
-    retry: (slide, attempt, error, delayMs) => bars.log(retryText(slide, attempt, error, delayMs)),
-    // Shows the cursor and turns line wrap back on (the bars hid and turned them off).
-    stop: () => bars.stop(),
-  };
 }
 
 /** The ground truth's text; an empty file is refused by name here, not sent (a server refuses it too, without the path). */
@@ -245,61 +144,6 @@ async function scoreOne(client: GlomsegConnection, slide: string, slideId: strin
     scale: scaleOf(result!.grid),
     warnings: result!.warnings,
   };
-}
-
-function scaleOf(grid: TileGrid): SlideScore['scale'] {
-  const note = scaleNote(grid);
-  return {
-    mpp: grid.mppAssumed,
-    source: grid.mppSource,
-    ...(grid.mppSource === 'estimated' ? { confidence: grid.mppConfidence ?? 0 } : {}),
-    ...(note ? { note } : {}),
-  };
-}
-
-/** The table's scale cell: um/px, and how it was known when the file did not say. */
-function scaleCell(scale: SlideScore['scale']): string {
-  if (!scale) return '-';
-  const how = scale.source === 'estimated' ? ` estimated (${Math.round((scale.confidence ?? 0) * 100)}%)` : scale.source === 'model-default' ? ' ASSUMED' : '';
-  return `${scale.mpp.toFixed(2)}${how}`;
-}
-
-/** `wroteFiles`: the slides' GeoJSON files were written (--out), whose areas a note must qualify. */
-function formatTable(scores: SlideScore[], overall: DiceMetrics | undefined, wroteFiles = false): string {
-  const rows = [['slide', 'glomeruli', 'um/px', 'global Dice', 'mean tile Dice', 'F1', 'time (s)', 'status']];
-  const metricsRow = (m: DiceMetrics | undefined) => [m ? m.globalDice.toFixed(4) : '-', m ? m.meanTileDice.toFixed(4) : '-', m ? m.f1.toFixed(4) : '-'];
-  for (const s of scores) {
-    rows.push([
-      slideNameOf(s.slide),
-      s.ok ? String(s.glomeruli) : '-',
-      s.ok ? scaleCell(s.scale) : '-',
-      ...metricsRow(s.metrics),
-      s.elapsedMs !== undefined ? (s.elapsedMs / 1000).toFixed(1) : '-',
-      s.ok ? (s.scale?.note || s.warnings?.length ? 'ok, see note' : 'ok') : `FAILED: ${s.error}`,
-    ]);
-  }
-  const scored = scores.filter((s) => s.metrics);
-  if (scored.length > 1) {
-    const glomeruli = scored.reduce((total, s) => total + (s.glomeruli ?? 0), 0);
-    rows.push([`all ${scored.length} scored`, String(glomeruli), '', ...metricsRow(overall), '', 'pooled']);
-  }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
-  const notes = scores.filter((s) => s.ok && s.scale?.note).map((s) => `note: ${slideNameOf(s.slide)}: ${s.scale!.note}`);
-  for (const s of wroteFiles ? scores : []) {
-    // The same scale sources toQuPathGeoJson marks on each object.
-    const measurement = s.ok && s.scale ? UNSTATED_MPP[s.scale.source as keyof typeof UNSTATED_MPP] : undefined;
-    const name = slideNameOf(s.slide);
-    if (measurement) notes.push(`note: ${name}: "Area µm^2" in ${name}.geojson (and the report's sizes) assumes ${s.scale!.mpp.toFixed(2)} µm/px, which no one stated; each object carries it as "${measurement}"`);
-  }
-  for (const s of scores) for (const warning of (s.ok && s.warnings) || []) notes.push(`warning: ${slideNameOf(s.slide)}: ground truth: ${warning}`);
-  return [table, ...notes].join('\n');
-}
-
-/** The slides with annotations scored as one set (pooled pixel and object counts); undefined when none has any. */
-function overallMetrics(scores: SlideScore[]): DiceMetrics | undefined {
-  const all = scores.flatMap((s) => (s.metrics ? [s.metrics] : []));
-  return all.length > 0 ? poolDiceMetrics(all) : undefined;
 }
 
 /**
