@@ -28,6 +28,8 @@ export interface ErrorEventDetail {
 /** What the user changed or asked for in <glomseg-panel>. */
 export type PanelInput =
   | { name: 'threshold' | 'opacity'; value: number }
+  /** Slide pixel size in um/px; 0: the slide's own (the file's, else estimated or the model's). */
+  | { name: 'mpp'; value: number }
   | { name: 'visible' | 'annotationsVisible'; value: boolean }
   | { name: 'loadFile'; value: File }
   | { name: 'clearAnnotations' | 'export' };

@@ -59,7 +59,7 @@ export function pickScale(trials: ScaleTrial[]): ScaleEstimate {
  * or the request stated the pixel size.
  */
 export function scaleNote(grid: Pick<TileGrid, 'mppSource' | 'mppAssumed' | 'mppConfidence'>): string {
-  const fix = 'If you know the scanner\'s pixel size, give it (glomseg score --mpp UM, or the viewer\'s mpp-override) for results you can trust.';
+  const fix = 'If you know the scanner\'s pixel size, give it (the viewer\'s Pixel size box, or glomseg score --mpp UM) for results you can trust.';
   if (grid.mppSource === 'estimated') {
     const confidence = Math.round((grid.mppConfidence ?? 0) * 100);
     return `The slide file does not record its pixel size. glomseg estimated ${grid.mppAssumed.toFixed(2)} µm/px from the image (confidence ${confidence}%). ${fix}`;
@@ -68,4 +68,21 @@ export function scaleNote(grid: Pick<TileGrid, 'mppSource' | 'mppAssumed' | 'mpp
     return `The slide file does not record its pixel size, and the image gave no usable estimate: results assume ${grid.mppAssumed.toFixed(2)} µm/px (the model's training scans) and may miss every glomerulus if that is wrong. ${fix}`;
   }
   return '';
+}
+
+/** Tissue (mm^2) predicted without one glomerulus found, beyond which an assumed or estimated scale is likely wrong. */
+export const EMPTY_TISSUE_MM2 = 0.25;
+
+/**
+ * How loudly to give a grid's scale note: '' none (the file or the request stated the pixel size); 'quiet' (one line,
+ * details folded) where the assumed scale is probably right; 'prominent' where it is likely wrong: a low-confidence
+ * estimate, or no glomerulus at all in the tissue predicted so far (at a wrong scale the model finds nothing).
+ */
+export function scaleNoteLevel(
+  grid: Pick<TileGrid, 'mppSource' | 'mppConfidence'>,
+  found: { glomeruli: number; tissueMm2: number },
+): '' | 'quiet' | 'prominent' {
+  if (grid.mppSource !== 'estimated' && grid.mppSource !== 'model-default') return '';
+  if (grid.mppSource === 'estimated' && (grid.mppConfidence ?? 0) < 0.5) return 'prominent';
+  return found.glomeruli === 0 && found.tissueMm2 >= EMPTY_TISSUE_MM2 ? 'prominent' : 'quiet';
 }

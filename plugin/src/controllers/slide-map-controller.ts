@@ -29,6 +29,8 @@ export class SlideMapController implements ReactiveController {
   readonly pixelSize: PixelSize = {};
   pixelSizeAssumed = false;
   scaleSource = '';
+  /** Pixel size (um/px) given in the viewer's Pixel size box, kept in the link; 0: the slide's own. */
+  mpp = 0;
   private tileLayer?: TileLayer;
   private overview?: OverviewMap;
   private scaleLine?: ScaleLine;
@@ -57,7 +59,7 @@ export class SlideMapController implements ReactiveController {
       controls: defaultControls({ attribution: false }).extend([mousePosition]),
       layers: [],
     });
-    map.on('moveend', () => this.slide && writeViewLink(this.slide.id, map.getView()));
+    map.on('moveend', () => this.writeLink());
     // Layout can settle after first paint (grid columns); keep the map's size in step.
     this.resizeObserver = new ResizeObserver(() => map.updateSize());
     this.resizeObserver.observe(target);
@@ -98,6 +100,11 @@ export class SlideMapController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /** Puts the slide, view and given pixel size in the page's link. */
+  writeLink(): void {
+    if (this.map && this.slide) writeViewLink(this.slide.id, this.map.getView(), this.mpp);
+  }
+
   /** A slide that does not state its pixel size gets the scale bar of the pixel size estimated or assumed for it. */
   assumePixelSize(grid: TileGrid | undefined): void {
     const map = this.map;
@@ -107,7 +114,7 @@ export class SlideMapController implements ReactiveController {
       grid.mppSource === 'estimated'
         ? `estimated from the image, confidence ${Math.round((grid.mppConfidence ?? 0) * 100)}%`
         : grid.mppSource === 'request'
-          ? 'not in the file: as given (mpp-override)'
+          ? 'not in the file: as given in Pixel size'
           : 'not in the file: assumed by the model';
     if (this.pixelSizeAssumed && this.pixelSize.micrometres === grid.mppAssumed && this.scaleSource === scaleSource) return;
     this.pixelSize.micrometres = grid.mppAssumed;

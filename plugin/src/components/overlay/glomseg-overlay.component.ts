@@ -51,9 +51,10 @@ const SESSION_KEYS = ['map', 'headers', 'serverUrl', 'slide', 'model', 'mppOverr
  *
  * @csspart panel - The control panel.
  * @csspart status - Streaming status line with its progress bar.
- * @csspart scale-note - Says when the slide's pixel size was estimated or assumed, and what to do.
+ * @csspart scale-note - Says when the slide's pixel size was estimated or assumed, and what to do: one folded line where the scale is probably right (data-level="quiet"), open where it is likely wrong ("prominent").
  * @csspart error - The visible error message.
- * @csspart controls - Threshold, opacity and visibility controls.
+ * @csspart controls - Threshold, opacity, pixel size and visibility controls.
+ * @csspart pixel-size - The slide's pixel size (µm/px) box; empty: the slide's own.
  * @csspart annotations - Annotation loading controls.
  * @csspart annotations-warning - Warns of annotations that lie off the slide.
  * @csspart sizes - The glomerulus size distribution.
@@ -251,6 +252,9 @@ export default class GlomsegOverlay extends GlomsegElement {
       case 'opacity':
         this.opacity = input.value;
         break;
+      case 'mpp':
+        this.mppOverride = input.value;
+        break;
       case 'visible':
         this.visible = input.value;
         break;
@@ -285,6 +289,7 @@ export default class GlomsegOverlay extends GlomsegElement {
       hasSlide: !!this.slide,
       threshold: this.threshold,
       opacity: this.opacity,
+      mppOverride: this.mppOverride,
       visible: this.visible,
       annotationsVisible: this.annotations.visible,
       annotations: this.annotations.loaded,

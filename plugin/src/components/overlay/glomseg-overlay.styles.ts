@@ -43,6 +43,22 @@ export const overlayStyles = css`
   [part='scale-note'] {
     ${warningNotice}
   }
+  /* Where the assumed scale is probably right: one plain line; its details open on demand. */
+  [part='scale-note'].quiet {
+    background: transparent;
+    border-color: #5f6368;
+    color: #bdc1c6;
+  }
+  [part='scale-note'].quiet summary {
+    cursor: pointer;
+    white-space: nowrap;
+    overflow: hidden;
+    text-overflow: ellipsis;
+  }
+  [part='pixel-size'] input {
+    width: 6em;
+    font: inherit;
+  }
   [part='error'] {
     ${errorNotice}
     white-space: pre-wrap;

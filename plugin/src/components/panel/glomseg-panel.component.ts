@@ -4,7 +4,7 @@ import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
-import { scaleNote } from '@glomseg/shared/scale-estimate.js';
+import { scaleNote, scaleNoteLevel } from '@glomseg/shared/scale-estimate.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
 import { glomsegEvent, type ErrorEventDetail, type PanelInput, type ProgressEventDetail } from '../../events.js';
 import { formatScore, type LiveDiceMetrics } from '../../dice/live-dice-scorer.js';
@@ -24,6 +24,8 @@ export interface PanelState {
   /** The threshold in use (the card's when none is set); undefined until the card is known. */
   threshold?: number;
   opacity: number;
+  /** Pixel size given in the Pixel size box (um/px); 0: the slide's own. */
+  mppOverride: number;
   visible: boolean;
   annotationsVisible: boolean;
   annotations?: LoadedAnnotations;
@@ -51,9 +53,10 @@ export type { PanelInput } from '../../events.js';
  *
  * @csspart panel - The control panel.
  * @csspart status - Streaming status line with its progress bar.
- * @csspart scale-note - Says when the slide's pixel size was estimated or assumed, and what to do.
+ * @csspart scale-note - Says when the slide's pixel size was estimated or assumed, and what to do: one folded line where the scale is probably right (data-level="quiet"), open where it is likely wrong ("prominent").
  * @csspart error - The visible error message.
- * @csspart controls - Threshold, opacity and visibility controls.
+ * @csspart controls - Threshold, opacity, pixel size and visibility controls.
+ * @csspart pixel-size - The slide's pixel size (µm/px) box; empty: the slide's own.
  * @csspart annotations - Annotation loading controls.
  * @csspart annotations-warning - Warns of annotations that lie off the slide, or that were left out or repaired.
  * @csspart sizes - The glomerulus size distribution.
@@ -84,6 +87,17 @@ export default class GlomsegPanel extends GlomsegElement {
     const file = input.files?.[0];
     if (file) this.input({ name: 'loadFile', value: file });
     input.value = '';
+  }
+
+  /** An empty box is the slide's own pixel size; a number out of range is put back as it was. */
+  private onPixelSize(input: HTMLInputElement): void {
+    const text = input.value.trim();
+    const value = text === '' ? 0 : Number(text);
+    if (!(value === 0 || (value >= 0.05 && value <= 50))) {
+      input.value = this.state?.mppOverride ? String(this.state.mppOverride) : '';
+      return;
+    }
+    if (value !== this.state?.mppOverride) this.input({ name: 'mpp', value });
   }
 
   protected override render() {
@@ -119,6 +133,12 @@ export default class GlomsegPanel extends GlomsegElement {
             <input type="range" min="0.05" max="0.95" step="0.05" .value=${String(threshold ?? '')} ?disabled=${threshold === undefined}
               @change=${(e: Event) => this.input({ name: 'threshold', value: Number((e.target as HTMLInputElement).value) })} />
             <span>${threshold === undefined ? "the model's" : threshold.toFixed(2)}</span>
+          </label>
+          <label part="pixel-size" title="The scanner's pixel size at full resolution. Empty: the file's, else the one estimated or assumed.">Pixel size
+            <input type="number" min="0.05" max="50" step="any" inputmode="decimal" .value=${s.mppOverride > 0 ? String(s.mppOverride) : ''}
+              placeholder=${s.grid && s.mppOverride === 0 ? `${s.grid.mppAssumed.toFixed(2)} (${s.grid.mppSource === 'file' ? 'the file\'s' : 'assumed'})` : ''}
+              @change=${(e: Event) => this.onPixelSize(e.target as HTMLInputElement)} />
+            <span>µm/px</span>
           </label>
           <label>Opacity
             <input type="range" min="0" max="1" step="0.05" .value=${String(s.opacity)}
@@ -172,10 +192,22 @@ export default class GlomsegPanel extends GlomsegElement {
     return html`<div part="annotations-warning" role="status">${notes.map((note) => html`<div>${note}</div>`)}</div>`;
   }
 
-  /** A slide read at an estimated or assumed pixel size says so, with what to do. */
+  /**
+   * A slide read at an estimated or assumed pixel size says so, with what to do: in one folded line where that scale
+   * finds glomeruli, open and loud where it is likely wrong (then nothing may be found at all).
+   */
   private renderScaleNote(s: PanelState) {
-    const note = s.grid ? scaleNote(s.grid) : '';
-    return note ? html`<div part="scale-note" role="status" data-source=${s.grid!.mppSource}>${note}</div>` : nothing;
+    const grid = s.grid;
+    const note = grid ? scaleNote(grid) : '';
+    if (!grid || !note) return nothing;
+    const level = scaleNoteLevel(grid, { glomeruli: s.polygons.length, tissueMm2: (s.tissuePredicted * grid.mppAssumed ** 2) / 1e6 });
+    if (level === 'prominent') {
+      const empty = s.polygons.length === 0 ? html`<strong>No glomeruli found at ${grid.mppAssumed.toFixed(2)} µm/px: the pixel size is likely wrong.</strong> ` : nothing;
+      return html`<div part="scale-note" role="status" data-source=${grid.mppSource} data-level=${level}>${empty}${note}</div>`;
+    }
+    return html`<details part="scale-note" class="quiet" data-source=${grid.mppSource} data-level=${level}>
+      <summary>Pixel size assumed: ${grid.mppAssumed.toFixed(2)} µm/px <span class="muted">(details)</span></summary>${note}
+    </details>`;
   }
 
   private renderDice(s: PanelState) {

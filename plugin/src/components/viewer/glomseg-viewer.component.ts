@@ -2,7 +2,7 @@ import { html, nothing, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import type OlMap from 'ol/Map.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
-import { glomsegEvent, type ErrorEventDetail } from '../../events.js';
+import { glomsegEvent, type ErrorEventDetail, type GlomsegPanelInputEvent } from '../../events.js';
 import { describeError, glomsegClient, serverBaseUrl, type RequestHeaders } from '../../glomseg-client.js';
 import { slideInfoFromProto, slideSummaryFromProto } from '@glomseg/api/client/from-proto.js';
 import { SlideMapController } from '../../controllers/slide-map-controller.js';
@@ -39,6 +39,7 @@ interface SlideEntry {
  * @csspart cursor - Cursor position in level-0 slide pixels.
  * @csspart overlay - The <glomseg-overlay> element.
  * @csspart error - Visible error message.
+ * @csspart link-notice - Says that the page's link named a slide this server does not have, and which one opened instead.
  */
 export default class GlomsegViewer extends GlomsegElement {
   static override styles = viewerStyles;
@@ -53,6 +54,10 @@ export default class GlomsegViewer extends GlomsegElement {
 
   @state() private slides: SlideEntry[] = [];
   @state() private error?: ErrorEventDetail;
+  /** Slide pixel size given in the overlay's Pixel size box (um/px), kept in the link; 0: the slide's own. */
+  @state() private mpp = 0;
+  /** Said when the link named a slide this server does not have. */
+  @state() private linkNotice?: string;
 
   @query('[part=map]') private mapElement!: HTMLDivElement;
   @query('[part=cursor]') private cursorElement!: HTMLDivElement;
@@ -93,10 +98,15 @@ export default class GlomsegViewer extends GlomsegElement {
     try {
       const response = await glomsegClient(this.serverUrl, this.headers).listSlides({});
       this.slides = response.slides.map(slideSummaryFromProto);
-      const linked = readViewLink()?.slide;
-      if (linked && this.slides.some((s) => s.id === linked)) this.slide = linked;
-      else if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
+      const link = readViewLink();
+      const linked = link?.slide;
+      const known = !!linked && this.slides.some((s) => s.id === linked);
+      if (known) {
+        this.setMpp(link?.mpp ?? 0);
+        this.slide = linked;
+      } else if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
       else if (this.slide && !this.slideMap.slide) void this.openSlide(this.slide);
+      this.linkNotice = linked && !known ? `The link names slide "${linked}", which this server does not have${this.slide ? `: showing ${this.slide} instead` : ''}.` : undefined;
     } catch (error) {
       this.showError(describeError(error, this.serverUrl));
     }
@@ -115,6 +125,20 @@ export default class GlomsegViewer extends GlomsegElement {
     } catch (error) {
       if (!abort.signal.aborted) this.showError(describeError(error, this.serverUrl));
     }
+  }
+
+  /** A slide chosen from the list opens at its own pixel size. */
+  private chooseSlide(id: string): void {
+    this.linkNotice = undefined;
+    this.setMpp(0);
+    this.slide = id;
+  }
+
+  /** The pixel size given for the open slide: to the overlay, and into the link. */
+  private setMpp(mpp: number): void {
+    this.mpp = mpp;
+    this.slideMap.mpp = mpp;
+    this.slideMap.writeLink();
   }
 
   private showError(error: ErrorEventDetail): void {
@@ -149,12 +173,13 @@ export default class GlomsegViewer extends GlomsegElement {
           <h3>Slides</h3>
           <ul part="slide-list">
             ${this.slides.map(
-              (s) => html`<li><button aria-current=${String(s.id === this.slide)} title=${s.id} @click=${() => (this.slide = s.id)}>${s.name}
+              (s) => html`<li><button aria-current=${String(s.id === this.slide)} title=${s.id} @click=${() => this.chooseSlide(s.id)}>${s.name}
                 <span class="muted">${(s.fileSize / 1e6).toFixed(1)} MB</span></button></li>`,
             )}
           </ul>
         </section>
         ${this.renderSlideInfo()}
+        ${this.linkNotice ? html`<div part="link-notice" role="alert">${this.linkNotice}</div>` : nothing}
         ${this.error ? html`<div part="error" role="alert" data-code=${this.error.code}>${this.error.message}</div>` : nothing}
         <glomseg-overlay
           part="overlay"
@@ -163,8 +188,10 @@ export default class GlomsegViewer extends GlomsegElement {
           server-url=${this.serverUrl}
           slide=${slide?.id === this.slide ? this.slide : ''}
           model=${this.model}
+          .mppOverride=${this.mpp}
           annotations-url=${annotationsUrl}
           @glomseg-progress=${() => this.slideMap.assumePixelSize(this.overlay?.grid)}
+          @glomseg-panel-input=${(event: GlomsegPanelInputEvent) => event.detail.name === 'mpp' && this.setMpp(event.detail.value)}
         ></glomseg-overlay>
       </aside>
       <div part="map-area">

@@ -1,6 +1,6 @@
 import { css, unsafeCSS } from 'lit';
 import olCss from 'ol/ol.css';
-import { errorNotice } from '../../internal/notice.styles.js';
+import { errorNotice, warningNotice } from '../../internal/notice.styles.js';
 
 export const viewerStyles = [
   unsafeCSS(olCss),
@@ -95,6 +95,11 @@ export const viewerStyles = [
     }
     [part='error'] {
       ${errorNotice}
+      overflow-wrap: anywhere;
+    }
+    [part='link-notice'] {
+      ${warningNotice}
+      overflow-wrap: anywhere;
     }
     .ol-scale-line {
       left: auto;

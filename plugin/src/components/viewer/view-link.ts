@@ -1,4 +1,7 @@
-/** A viewer link names the slide and view in the page's URL (#slide=…&x=…&y=…&res=…), so it opens the same place. */
+/**
+ * A viewer link names the slide, view and pixel size given in the page's URL (#slide=…&x=…&y=…&res=…&mpp=…), so it
+ * opens the same place read at the same scale.
+ */
 import type View from 'ol/View.js';
 
 export interface ViewLink {
@@ -6,6 +9,8 @@ export interface ViewLink {
   /** Map coordinates (y = -slide y) and resolution, when the link names a view. */
   center?: [number, number];
   resolution?: number;
+  /** Slide pixel size (um/px) given in the viewer's Pixel size box; absent: the slide's own. */
+  mpp?: number;
 }
 
 /** The slide and view the page's link names, if any. */
@@ -18,13 +23,17 @@ export function readViewLink(): ViewLink | undefined {
   const x = Number(params.get('x'));
   const y = Number(params.get('y'));
   const resolution = Number(params.get('res'));
-  return Number.isFinite(x) && Number.isFinite(y) && resolution > 0 ? { slide, center: [x, -y], resolution } : { slide };
+  const mpp = Number(params.get('mpp'));
+  const link: ViewLink = Number.isFinite(x) && Number.isFinite(y) && resolution > 0 ? { slide, center: [x, -y], resolution } : { slide };
+  if (mpp > 0) link.mpp = mpp;
+  return link;
 }
 
-/** Puts the slide and the view's place in the page's link (replacing the history entry, not adding one). */
-export function writeViewLink(slideId: string, view: View): void {
+/** Puts the slide, the view's place and a given pixel size (0: none) in the page's link (replacing the history entry). */
+export function writeViewLink(slideId: string, view: View, mpp = 0): void {
   if (!view.isDef() || !globalThis.history) return;
   const [x, y] = view.getCenter()!;
   const params = new URLSearchParams({ slide: slideId, x: x.toFixed(0), y: (-y).toFixed(0), res: view.getResolution()!.toPrecision(4) });
+  if (mpp > 0) params.set('mpp', String(mpp));
   history.replaceState(history.state, '', `#${params}`);
 }

@@ -84,7 +84,7 @@ describe('<glomseg-viewer>', () => {
     await openFromList(page, QUARTER);
     const note = page.locator('glomseg-overlay [part=scale-note]');
     await expect.poll(() => note.getAttribute('data-source'), { timeout: SWITCH_TIMEOUT }).toBe('model-default');
-    expect(await note.textContent()).toMatch(/does not record its pixel size.*assume 0\.50 µm\/px.*mpp-override/);
+    expect(await note.textContent()).toMatch(/does not record its pixel size.*assume 0\.50 µm\/px.*Pixel size box/);
     await expect.poll(() => page.locator('glomseg-viewer [part=slide-info]').textContent(), { timeout: SWITCH_TIMEOUT }).toMatch(/0\.500 µm\/px \(not in the file: assumed by the model\)/);
     // The full-resolution region records no pixel size either; it is read at the model's own 0.5 um/px too.
     await openFromList(page, FULL);
