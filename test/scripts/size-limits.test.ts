@@ -2,9 +2,12 @@
  * Issue 28: no source file over 300 lines and no function over 80 (scripts/check-size.mjs; generated code, build
  * output and tests are not source). Tests may be longer: a test file reads top to bottom as one story.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without type declarations
-import { checkSizes, MAX_FILE_LINES, MAX_FUNCTION_LINES, scriptFunctions } from '../../scripts/check-size.mjs';
+import { checkSizes, MAX_FILE_LINES, MAX_FUNCTION_LINES, pythonFunctions, scriptFunctions } from '../../scripts/check-size.mjs';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 interface LongFile {
@@ -55,6 +58,17 @@ describe('size limits', () => {
       ['arrow', 83],
       ['method', 83],
       ['short', 1],
+    ]);
+  });
+
+  it('measures Python defs, methods and nested defs whole', () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'size-limits-'));
+    const body = Array.from({ length: 81 }, (_, i) => `    v${i} = ${i}`).join('\n');
+    writeFileSync(path.join(folder, 'sample.py'), `def long():\n${body}\n\n\nclass C:\n    def short(self):\n        return 1\n`);
+    const found = pythonFunctions(folder, ['sample.py'])['sample.py'] as { name: string; lines: number }[];
+    expect(found.map((f) => [f.name, f.lines])).toEqual([
+      ['long', 82],
+      ['short', 2],
     ]);
   });
 });
