@@ -9,6 +9,7 @@ import { GlomsegError } from './errors.js';
 import type { Polygon } from './geometry.js';
 import { polygonBBox } from './rasterize.js';
 import { crossesItself, repairPolygon } from './polygon-repair.js';
+import { plural } from './plural.js';
 
 /**
  * The classes counted as glomeruli when none are named. Compared without case or surrounding space; a derived
@@ -47,10 +48,6 @@ const LISTED = 5;
 function listed(items: readonly string[]): string {
   if (items.length <= LISTED) return items.join(', ');
   return `${items.slice(0, LISTED).join(', ')} and ${items.length - LISTED} more`;
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }
 
 function normalise(name: string): string {

@@ -15,6 +15,8 @@ import { readSlideList } from '../slide-list.js';
 import { DEFAULT_MODEL_FOLDER } from '../paths.js';
 import { positiveNumber, region, truthClasses } from '../option-parsers.js';
 import { withServer } from '../with-server.js';
+import { batchExportWriters, slideExportWriters } from '../exports/index.js';
+import { andList, plural } from '@glomseg/shared/plural.js';
 import { deviceChoices, deviceHelp } from '../../inference/execution-providers.js';
 import { log, usage, UsageError, type CliCommand } from './command.js';
 
@@ -37,7 +39,7 @@ function scoreOptions(command: Command): Command {
       `ground-truth classes to count as glomeruli (QuPath class, labelme label; repeat it or give a comma list; "*": every shape) (default: ${GLOMERULUS_CLASSES.join(', ')})`,
       truthClasses,
     )
-    .option('-o, --out <dir>', 'write <slide>.geojson, submission.csv and metrics.json here')
+    .option('-o, --out <dir>', `write ${outFiles()} here`)
     .option('--model <id>', 'model id (default: the server default)')
     .option('--mpp <um>', 'pixel size to assume for slides (um/px at level 0)', positiveNumber)
     .option('--threshold <p>', 'probability threshold (default: the model card)', positiveNumber)
@@ -66,6 +68,11 @@ function scoreOptions(command: Command): Command {
     .addOption(new Option('-d, --device <device>', `${deviceHelp()}, for the in-process server`).choices(deviceChoices()).default('auto'));
 }
 
+/** What --out holds, from the export registry: a new export is in the help without another edit. */
+function outFiles(): string {
+  return andList([...slideExportWriters().map((writer) => writer.fileName('<slide>')), ...batchExportWriters().map((writer) => writer.fileName)]);
+}
+
 async function score(slideArgs: string[], opts: any): Promise<void> {
   if (opts.list) slideArgs = [...slideArgs, ...(await readSlideList(opts.list))];
   if (slideArgs.length === 0) throw new UsageError('no slides given (as arguments or with --list)');
@@ -81,15 +88,15 @@ async function score(slideArgs: string[], opts: any): Promise<void> {
   const plan = await planBatch(slides, { out: opts.out, force: opts.force, resume: opts.resume, shard: opts.shard, settings }).catch((error) => {
     throw error instanceof BatchConflictError ? new UsageError(error.message) : error;
   });
-  if (opts.shard) log(`shard ${opts.shard.index}/${opts.shard.count}: ${plan.todo.length + plan.skipped.length} of ${slides.length} slides`);
+  if (opts.shard) log(`shard ${opts.shard.index}/${opts.shard.count}: ${plan.todo.length + plan.skipped.length} of ${plural(slides.length, 'slide')}`);
   if (plan.todo.length === 0) {
     log(plan.skipped.length > 0
-      ? `nothing to do: all ${plan.skipped.length} slides are already scored in ${opts.out} (--force scores them again)`
+      ? `nothing to do: ${plan.skipped.length === 1 ? 'the 1 slide is' : `all ${plan.skipped.length} slides are`} already scored in ${opts.out} (--force scores them again)`
       : 'nothing to do: no slide falls in this shard');
     process.exitCode = 0;
     return;
   }
-  if (plan.skipped.length > 0) log(`resuming: ${plan.skipped.length} slides already scored in ${opts.out}, ${plan.todo.length} to go`);
+  if (plan.skipped.length > 0) log(`resuming: ${plural(plan.skipped.length, 'slide')} already scored in ${opts.out}, ${plan.todo.length} to go`);
   const { ok, interrupted } = await withServer(
     { server: opts.server, models: opts.models, device: opts.device, slideFiles, slideUrls, warm: true, tokenFile: opts.tokenFile, tlsCa: opts.tlsCa },
     (client) =>
