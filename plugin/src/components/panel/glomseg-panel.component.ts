@@ -218,7 +218,7 @@ export default class GlomsegPanel extends GlomsegElement {
         <h3>Dice (${dice.tilesScored} / ${dice.tilesTotal} tiles)</h3>
         <table>
           <tr><td>Global Dice</td><td part="dice-global" data-value=${dice.globalDice}>${formatScore(dice.globalDice)}</td></tr>
-          <tr title="Dice of each ${dice.diceTileWidth} × ${dice.diceTileHeight} px square of the slide, averaged (a square with neither prediction nor ground truth counts 1), as in the HuBMAP Kaggle competition"><td>Mean Dice per ${dice.diceTileWidth} × ${dice.diceTileHeight} px square (${dice.diceTiles} squares)</td><td part="dice-mean-tile" data-value=${dice.meanTileDice}>${formatScore(dice.meanTileDice)}</td></tr>
+          <tr title="Dice of each ${dice.diceTileWidth} × ${dice.diceTileHeight} px square of the slide, averaged (a square with neither prediction nor ground truth counts 1), as in the HuBMAP Kaggle competition"><td>Mean Dice per ${dice.diceTileWidth} × ${dice.diceTileHeight} px square (${squaresText(dice.diceTiles)})</td><td part="dice-mean-tile" data-value=${dice.diceTiles > 0 ? dice.meanTileDice : ''}>${dice.diceTiles > 0 ? formatScore(dice.meanTileDice) : '–'}</td></tr>
           <tr><td>Precision</td><td part="dice-precision" data-value=${dice.precision}>${formatScore(dice.precision)}</td></tr>
           <tr><td>Recall</td><td part="dice-recall" data-value=${dice.recall}>${formatScore(dice.recall)}</td></tr>
           <tr><td>F1 (IoU ≥ 0.5)</td><td part="dice-f1" data-value=${dice.f1}>${formatScore(dice.f1)}</td></tr>
@@ -252,6 +252,11 @@ export default class GlomsegPanel extends GlomsegElement {
 function stopKeysAtControls(event: KeyboardEvent): void {
   const target = event.composedPath()[0] as HTMLElement | undefined;
   if (target && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName)) event.stopPropagation();
+}
+
+/** No square scored yet has no mean (an empty mean would read as a perfect 1). */
+function squaresText(count: number): string {
+  return count === 0 ? 'no squares yet' : count === 1 ? '1 square' : `${count} squares`;
 }
 
 function errorTitle(code: string): string {

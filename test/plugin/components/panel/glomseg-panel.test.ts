@@ -80,4 +80,26 @@ describe('<glomseg-panel> in the viewer', () => {
     expect(await layout(page)).toEqual(before);
     expect(page.errors).toEqual([]);
   }, TIMEOUT);
+
+  it('shows a dash, not a perfect 1.000, for the mean Dice per square before any square is scored, and counts squares in words', async () => {
+    // A fresh page opened close in on the slide's corner: the tiles it predicts cover no whole 1600 x 1200 square.
+    const close = await browser.newPage();
+    await close.goto(`${app.httpUrl}/#slide=kidney-region.tif&x=300&y=300&res=0.25`);
+    await close.waitForFunction(() => (document.querySelector('glomseg-viewer') as any)?.overlay?.grid, null, { timeout: 60_000 });
+    await pickAnnotations(close, KIDNEY_REGION_GEOJSON);
+    await close.waitForFunction(() => (document.querySelector('glomseg-viewer') as any).overlay.metrics, null, { timeout: 120_000 });
+    const metrics = await close.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.metrics);
+    expect(metrics.diceTiles).toBe(0);
+    const row = close.locator('glomseg-overlay [part=dice-mean-tile]');
+    expect(await row.textContent()).toBe('–');
+    expect(await row.locator('xpath=..').textContent()).toContain('(no squares yet)');
+    // The whole slide: squares counted, each word as its count needs.
+    await close.evaluate(() => (document.querySelector('glomseg-viewer') as any).map.getView().fit([0, -1200, 1600, 0]));
+    await close.waitForFunction(() => (document.querySelector('glomseg-viewer') as any).overlay.metrics?.diceTiles > 0, null, { timeout: 120_000 });
+    const squares = await close.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.metrics.diceTiles);
+    expect(await row.locator('xpath=..').textContent()).toContain(squares === 1 ? '(1 square)' : `(${squares} squares)`);
+    expect(await row.textContent()).toMatch(/^\d\.\d{3}$/);
+    expect(close.errors).toEqual([]);
+    await close.close();
+  }, TIMEOUT);
 });

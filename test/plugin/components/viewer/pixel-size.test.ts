@@ -88,4 +88,17 @@ describe('<glomseg-viewer> pixel size', () => {
     expect(await note.textContent()).toMatch(/0\.50 µm\/px.*Pixel size/s);
     expect(page.errors).toEqual([]);
   }, TIMEOUT);
+
+  it('says so when the link names a slide the server does not have, instead of silently opening another', async () => {
+    await page.goto(`${app.httpUrl}/#slide=no-such-slide.tif&x=10&y=10&res=1`);
+    await page.reload();
+    const notice = page.locator('glomseg-viewer [part=link-notice]');
+    await notice.waitFor({ timeout: 60_000 });
+    expect(await notice.textContent()).toMatch(/no-such-slide\.tif.*does not have.*showing \S+\.tif instead/);
+    expect(await notice.isVisible()).toBe(true);
+    // Choosing a slide from the list ends the notice.
+    await page.locator(`glomseg-viewer [part=slide-list] button[title="${QUARTER}"]`).click();
+    await expect.poll(() => notice.count(), { timeout: 30_000 }).toBe(0);
+    expect(page.errors).toEqual([]);
+  }, TIMEOUT);
 });
