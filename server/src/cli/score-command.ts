@@ -1,9 +1,8 @@
 /** `glomseg score`: batch-scores slides through a glomseg gRPC server, writing GeoJSON, RLE CSV and metrics. */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
-import { isAnnotationFileName } from '@glomseg/shared/annotation-formats/index.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
 import { createContextValues } from '@connectrpc/connect';
@@ -14,6 +13,8 @@ import type { ScoreResult } from '@glomseg/shared/glomseg-service.js';
 import { ANSWERING_PEER } from '../client/grpc-js-transport.js';
 import type { GlomsegConnection } from '../client/grpc-client.js';
 import { slideRle, type BatchOutput } from './batch-manifest.js';
+import { findAnnotations } from './truth-files.js';
+import { plural } from '@glomseg/shared/plural.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './slide-retry.js';
 import { isSlideUrl, slideNameOf } from './slide-names.js';
 import { isSlideFileName } from '../slides/index.js';
@@ -67,20 +68,6 @@ export async function expandSlideArguments(args: string[]): Promise<string[]> {
     }
   }
   return out;
-}
-
-/** The annotation file for a slide: the file given, or the one in a folder whose name starts with the slide's. */
-async function findAnnotations(annotations: string | undefined, slide: string): Promise<string | undefined> {
-  if (!annotations) return undefined;
-  const info = await stat(annotations).catch(() => undefined);
-  if (!info) throw new Error(`annotations ${annotations} do not exist`);
-  if (info.isFile()) return annotations;
-  const name = slideNameOf(slide);
-  const candidates = (await readdir(annotations))
-    .filter((f) => isAnnotationFileName(f))
-    .filter((f) => slideNameOf(f) === name || f.startsWith(`${name}_`) || f.startsWith(`${name}.`) || f.startsWith(`${name}-`));
-  candidates.sort((a, b) => a.length - b.length);
-  return candidates[0] ? path.join(annotations, candidates[0]) : undefined;
 }
 
 /** Matches a slide argument (path or id) to an id the server lists. */
@@ -177,7 +164,7 @@ export async function runScore(
     reporter.stop();
     const kept = options.batch ? `; the ${finished} finished are kept in ${options.batch.out} and a rerun resumes` : '; nothing was written';
     const how = signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : `stopped (${signal})`;
-    process.stderr.write(`\nglomseg: ${how} after ${finished} of ${slides.length} slides${kept}\n`);
+    process.stderr.write(`\nglomseg: ${how} after ${finished} of ${plural(slides.length, 'slide')}${kept}\n`);
     interrupt.abort(new Error(how));
   };
   const stopListeners = STOP_SIGNALS.map((signal) => [signal, () => onStop(signal)] as const);

@@ -61,18 +61,32 @@ function jsonReporter(): Reporter {
   };
 }
 
+/**
+ * The server's estimate of the time left, as the bar shows it: a dash until a tile is done (before that there is
+ * nothing to estimate from; cli-progress's own estimate printed "NFs"), then 45s, 3m05s, 1h20m.
+ */
+export function etaText(done: number, total: number, etaMs: number): string {
+  if (total > 0 && done >= total) return '0s';
+  if (done <= 0 || !Number.isFinite(etaMs) || etaMs < 0) return '–';
+  const seconds = Math.round(etaMs / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
 function barReporter(): Reporter {
   const bars = new cliProgress.MultiBar(
-    { format: '{slide} |{bar}| {value}/{total} tiles ({skipped} glass) | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr, noTTYOutput: true },
+    { format: '{slide} |{bar}| {value}/{total} tiles ({skipped} glass) | ETA {timeLeft}', hideCursor: true, clearOnComplete: false, stream: process.stderr, noTTYOutput: true },
     cliProgress.Presets.shades_classic,
   );
   const active = new Map<string, cliProgress.SingleBar>();
   return {
-    start: (slide) => active.set(slide, bars.create(1, 0, { slide: slideNameOf(slide), skipped: 0 })),
-    progress: (slide, done, total, _etaMs, skipped) => {
+    start: (slide) => active.set(slide, bars.create(1, 0, { slide: slideNameOf(slide), skipped: 0, timeLeft: etaText(0, 1, Number.NaN) })),
+    progress: (slide, done, total, etaMs, skipped) => {
       const bar = active.get(slide);
       bar?.setTotal(Math.max(1, total));
-      bar?.update(done, { slide: slideNameOf(slide), skipped });
+      bar?.update(done, { slide: slideNameOf(slide), skipped, timeLeft: etaText(done, total, etaMs) });
     },
     finish: (s) => {
       if (!s.ok) bars.log(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
