@@ -33,6 +33,26 @@ export function densityPerMm2(count: number, areaPx: number, mpp: number): numbe
   return mm2 > 0 ? count / mm2 : 0;
 }
 
+export interface GlomerulusDensity {
+  perMm2: number;
+  /** The area counted over, in mm^2. */
+  mm2: number;
+  /** Of the tissue where it was measured (some tissue found), else of the whole area. */
+  of: 'tissue' | 'area';
+}
+
+/**
+ * Glomeruli per mm^2 of tissue, else of the area looked at (level-0 square pixels at `mpp`), and the figures as
+ * printed: the viewer's panel and report.html both say it through here, so they round alike.
+ */
+export function glomerulusDensity(count: number, area: { tissuePx: number; areaPx: number }, mpp: number): GlomerulusDensity & { text: { perMm2: string; mm2: string } } {
+  const of = area.tissuePx > 0 ? 'tissue' : 'area';
+  const px = of === 'tissue' ? area.tissuePx : area.areaPx;
+  const mm2 = (px * mpp * mpp) / 1e6;
+  const perMm2 = densityPerMm2(count, px, mpp);
+  return { perMm2, mm2, of, text: { perMm2: perMm2.toFixed(2), mm2: mm2.toFixed(2) } };
+}
+
 function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SIZE_BINS_UM2, areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
+import { SIZE_BINS_UM2, areasUm2, densityPerMm2, glomerulusDensity, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 
 describe('size distribution', () => {
@@ -18,6 +18,16 @@ describe('size distribution', () => {
     // 2000 x 2000 px at 0.5 um/px is 1 mm^2.
     expect(densityPerMm2(7, 2000 * 2000, 0.5)).toBeCloseTo(7, 10);
     expect(densityPerMm2(7, 0, 0.5)).toBe(0);
+  });
+
+  it('counts per mm^2 of tissue where tissue was measured, else of the area, printed to two decimals', () => {
+    // 67 glomeruli over 29.92e6 px^2 of tissue at 0.5 um/px = 7.48 mm^2.
+    const ofTissue = glomerulusDensity(67, { tissuePx: 29.92e6, areaPx: 40e6 }, 0.5);
+    expect(ofTissue.of).toBe('tissue');
+    expect(ofTissue.mm2).toBeCloseTo(7.48, 10);
+    expect(ofTissue.text).toEqual({ perMm2: '8.96', mm2: '7.48' });
+    const ofArea = glomerulusDensity(7, { tissuePx: 0, areaPx: 2000 * 2000 }, 0.5);
+    expect(ofArea).toMatchObject({ of: 'area', perMm2: 7, mm2: 1, text: { perMm2: '7.00', mm2: '1.00' } });
   });
 
   it('tells stained tissue from the white and grey background', () => {

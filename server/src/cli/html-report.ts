@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
-import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
+import { areasUm2, glomerulusDensity, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import { openSlideFile } from '../slides/index.js';
 import { drawnPaths, escapeHtml, glomerulusTableHtml, legendHtml, reportObjects, scaleBarSvg, type ReportTruth } from './report-objects.js';
@@ -84,12 +84,14 @@ async function slideSection(slide: ReportSlide): Promise<string> {
     `<g fill-rule="evenodd">${drawnPaths(drawn, 1.5 / scale)}</g>${scaleBar}</svg>`;
   const areas = mpp ? areasUm2(polygons, mpp) : [];
   const m = slide.metrics;
+  // The same computation and rounding as the viewer's panel (glomerulusDensity).
+  const density = mpp ? glomerulusDensity(polygons.length, { tissuePx: width * height * (thumb?.tissue ?? 0), areaPx: width * height }, mpp) : undefined;
   const rows: Array<[string, string]> = [
     ['Glomeruli', String(slide.glomeruli ?? polygons.length)],
     ['Pixel size', mpp ? `${mpp.toFixed(3)} µm/px (${escapeHtml(pixelSizeSourceWords(slide.scale!.source))}${slide.scale!.confidence !== undefined ? `, confidence ${Math.round(slide.scale!.confidence * 100)}%` : ''})` : '–'],
     thumb && thumb.tissue > 0
-      ? ['Glomeruli per mm² of tissue', mpp ? `${densityPerMm2(polygons.length, width * height * thumb.tissue, mpp).toFixed(2)} (tissue ${((width * height * thumb.tissue * mpp * mpp) / 1e6).toFixed(2)} mm², ${Math.round(thumb.tissue * 100)}% of the slide)` : '–']
-      : ['Glomeruli per mm² of slide', mpp ? densityPerMm2(polygons.length, width * height, mpp).toFixed(2) : '–'],
+      ? ['Glomeruli per mm² of tissue', density ? `${density.text.perMm2} (tissue ${density.text.mm2} mm², ${Math.round(thumb.tissue * 100)}% of the slide)` : '–']
+      : ['Glomeruli per mm² of slide', density ? density.text.perMm2 : '–'],
     ...(m
       ? ([
           ['Global Dice', m.globalDice.toFixed(4)],

@@ -3,7 +3,7 @@ import { property } from 'lit/decorators.js';
 import { unsafeSVG } from 'lit/directives/unsafe-svg.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
-import { areasUm2, densityPerMm2, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
+import { areasUm2, glomerulusDensity, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
 import { scaleNote, scaleNoteLevel } from '@glomseg/shared/scale-estimate.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
 import { glomsegEvent, type ErrorEventDetail, type PanelInput, type ProgressEventDetail } from '../../events.js';
@@ -172,12 +172,10 @@ export default class GlomsegPanel extends GlomsegElement {
     const mpp = s.grid?.mppAssumed;
     if (!mpp || s.polygons.length === 0) return nothing;
     const areas = areasUm2(s.polygons, mpp);
-    const ofTissue = s.tissuePredicted > 0;
-    const area = ofTissue ? s.tissuePredicted : s.areaPredicted;
-    const density = densityPerMm2(areas.length, area, mpp);
+    const density = glomerulusDensity(areas.length, { tissuePx: s.tissuePredicted, areaPx: s.areaPredicted }, mpp);
     return html`<div part="sizes">
       <h3>Glomerulus sizes</h3>
-      <div part="density" data-value=${density} data-of=${ofTissue ? 'tissue' : 'area'}>${density.toFixed(1)} glomeruli per mm² of ${ofTissue ? 'tissue' : 'the area predicted'} (${((area * mpp * mpp) / 1e6).toFixed(2)} mm²)</div>
+      <div part="density" data-value=${density.perMm2} data-of=${density.of}>${density.text.perMm2} glomeruli per mm² of ${density.of === 'tissue' ? 'tissue' : 'the area predicted'} (${density.text.mm2} mm²)</div>
       <div part="histogram">${unsafeSVG(histogramSvg(sizeHistogram(areas), areas))}</div>
     </div>`;
   }
