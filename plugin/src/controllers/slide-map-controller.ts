@@ -79,7 +79,8 @@ export class SlideMapController implements ReactiveController {
     // The layer extent clips edge tiles, whose stored pixels run past the slide.
     this.tileLayer = new TileLayer({ source: slideTileSource(slide, projection, baseUrl), extent, zIndex: 0 });
     map.getLayers().insertAt(0, this.tileLayer);
-    const view = slideView(slide, projection);
+    map.updateSize();
+    const view = slideView(slide, projection, map.getSize());
     map.setView(view);
     map.updateSize();
     const linked = readViewLink();
@@ -87,7 +88,7 @@ export class SlideMapController implements ReactiveController {
       if (linked && linked.slide === slide.id && linked.center && linked.resolution) {
         view.setCenter(linked.center);
         view.setResolution(linked.resolution);
-      } else view.fit(extent, { padding: [10, 10, 10, 10] });
+      } else view.fit(extent, { padding: [FIT_PADDING, FIT_PADDING, FIT_PADDING, FIT_PADDING] });
     };
     if (map.getSize()?.every((n) => n > 0)) place();
     else map.once('change:size', place);
@@ -145,17 +146,32 @@ export class SlideMapController implements ReactiveController {
   }
 }
 
-/** Defined from the start (centre and resolution): the overlay reads the view's extent as soon as it is set. */
-function slideView(slide: SlideMetadata, projection: Projection): View {
+/** Closest zoom: level-0 pixels drawn this many times their size (2: no more than 2x beyond full resolution). */
+const MAX_MAGNIFICATION = 2;
+/** The margin (CSS px) around the whole slide when it is fitted to the map. */
+const FIT_PADDING = 10;
+
+/**
+ * Defined from the start (centre and resolution): the overlay reads the view's extent as soon as it is set. Its
+ * zoom runs from the whole slide in the map (`size`, with its margin; unknown yet: 4x the coarsest level) to
+ * MAX_MAGNIFICATION, halving each step; the last step is what is left to that limit.
+ */
+function slideView(slide: SlideMetadata, projection: Projection, size: number[] | undefined): View {
   const extent = projection.getExtent();
   const maxDownsample = Math.max(...slide.levels.map((l) => l.downsample));
+  const wholeSlide = size && size.every((n) => n > 2 * FIT_PADDING)
+    ? Math.max(slide.width / (size[0] - 2 * FIT_PADDING), slide.height / (size[1] - 2 * FIT_PADDING))
+    : maxDownsample * 4;
+  const closest = 1 / MAX_MAGNIFICATION;
+  const resolutions = [Math.max(wholeSlide, closest)];
+  while (resolutions[resolutions.length - 1] / 2 > closest * 1.05) resolutions.push(resolutions[resolutions.length - 1] / 2);
+  if (resolutions[resolutions.length - 1] > closest) resolutions.push(closest);
   return new View({
     projection,
     extent,
     center: [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2],
-    resolution: maxDownsample,
+    resolution: Math.min(maxDownsample, resolutions[0]),
     constrainOnlyCenter: true,
-    maxResolution: maxDownsample * 4,
-    minResolution: 1 / 8,
+    resolutions,
   });
 }

@@ -110,9 +110,10 @@ describe('<glomseg-viewer>', () => {
     for (const key of ['ArrowLeft', 'ArrowDown', '-']) await page.keyboard.press(key);
     expect(Number(await opacity.inputValue())).toBeLessThan(value);
     expect(await view()).toEqual(before);
+    // The map shows the whole slide, as far out as it zooms: the focused map zooms in.
     await page.locator('glomseg-viewer [part=map]').focus();
-    await page.keyboard.press('-');
-    await expect.poll(async () => (await view()).resolution, { timeout: 5000 }).toBeGreaterThan(before.resolution);
+    await page.keyboard.press('+');
+    await expect.poll(async () => (await view()).resolution, { timeout: 5000 }).toBeLessThan(before.resolution);
   });
 
   it('shows the cursor read-out inside its box and the whole slide large in the overview', async () => {
