@@ -124,10 +124,10 @@ export default class GlomsegPanel extends GlomsegElement {
           <progress max=${Math.max(1, total)} .value=${received}></progress>
         </div>
         ${limited ? html`<div class="muted">Zoom in to predict the rest of the view.</div>` : nothing}
-        ${this.renderScaleNote(s)}
         ${s.error
           ? html`<div part="error" role="alert" data-code=${s.error.code}><strong>${errorTitle(s.error.code)}</strong>\n${s.error.message}</div>`
           : nothing}
+        ${this.renderScaleNote(s)}
         <div part="controls">
           <label>Threshold
             <input type="range" min="0.05" max="0.95" step="0.05" .value=${String(threshold ?? '')} ?disabled=${threshold === undefined}
@@ -196,6 +196,8 @@ export default class GlomsegPanel extends GlomsegElement {
    */
   private renderScaleNote(s: PanelState) {
     const grid = s.grid;
+    // A slide that cannot be read at all has no scale worth a word: its error stands alone.
+    if (s.error && (s.error.code === 'FAILED_PRECONDITION' || s.error.code === 'UNIMPLEMENTED')) return nothing;
     const note = grid ? scaleNote(grid) : '';
     if (!grid || !note) return nothing;
     const level = scaleNoteLevel(grid, { glomeruli: s.polygons.length, tissueMm2: (s.tissuePredicted * grid.mppAssumed ** 2) / 1e6 });

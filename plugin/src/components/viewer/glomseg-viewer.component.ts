@@ -10,6 +10,9 @@ import GlomsegOverlay from '../overlay/glomseg-overlay.component.js';
 import { readViewLink } from './view-link.js';
 import { viewerStyles } from './glomseg-viewer.styles.js';
 
+/** Errors that mean the slide itself cannot be read or shown, whatever the view. */
+const SLIDE_FATAL_CODES = new Set(['FAILED_PRECONDITION', 'UNIMPLEMENTED', 'NOT_FOUND', 'DATA_LOSS']);
+
 interface SlideEntry {
   id: string;
   name: string;
@@ -39,6 +42,7 @@ interface SlideEntry {
  * @csspart cursor - Cursor position in level-0 slide pixels.
  * @csspart overlay - The <glomseg-overlay> element.
  * @csspart error - Visible error message.
+ * @csspart map-error - Over the map: why the slide cannot be shown (unreadable or unsupported file, server gone).
  * @csspart link-notice - Says that the page's link named a slide this server does not have, and which one opened instead.
  */
 export default class GlomsegViewer extends GlomsegElement {
@@ -58,6 +62,8 @@ export default class GlomsegViewer extends GlomsegElement {
   @state() private mpp = 0;
   /** Said when the link named a slide this server does not have. */
   @state() private linkNotice?: string;
+  /** Why the slide cannot be shown: said on the map itself, where the user looks (a white map said nothing). */
+  @state() private mapError?: ErrorEventDetail;
 
   @query('[part=map]') private mapElement!: HTMLDivElement;
   @query('[part=cursor]') private cursorElement!: HTMLDivElement;
@@ -118,18 +124,29 @@ export default class GlomsegViewer extends GlomsegElement {
     this.slideAbort = abort;
     if (!slideId || !this.slideMap.map) return;
     this.error = undefined;
+    this.mapError = undefined;
     try {
       const info = await glomsegClient(this.serverUrl, this.headers).getSlideInfo({ slideId }, { signal: abort.signal });
       if (abort.signal.aborted) return;
       this.slideMap.show(slideInfoFromProto(info), serverBaseUrl(this.serverUrl));
     } catch (error) {
-      if (!abort.signal.aborted) this.showError(describeError(error, this.serverUrl));
+      if (abort.signal.aborted) return;
+      const detail = describeError(error, this.serverUrl);
+      // Any failure to open the slide leaves the map empty; a missing token has its own form.
+      if (detail.code !== 'UNAUTHENTICATED') this.mapError = detail;
+      this.showError(detail);
     }
+  }
+
+  /** The overlay found the slide unreadable or unsupported as it predicted: that goes on the map too. */
+  private onOverlayError(event: CustomEvent<ErrorEventDetail>): void {
+    if (SLIDE_FATAL_CODES.has(event.detail.code)) this.mapError = event.detail;
   }
 
   /** A slide chosen from the list opens at its own pixel size. */
   private chooseSlide(id: string): void {
     this.linkNotice = undefined;
+    this.mapError = undefined;
     this.setMpp(0);
     this.slide = id;
   }
@@ -192,11 +209,15 @@ export default class GlomsegViewer extends GlomsegElement {
           annotations-url=${annotationsUrl}
           @glomseg-progress=${() => this.slideMap.assumePixelSize(this.overlay?.grid)}
           @glomseg-panel-input=${(event: GlomsegPanelInputEvent) => event.detail.name === 'mpp' && this.setMpp(event.detail.value)}
+          @glomseg-error=${this.onOverlayError}
         ></glomseg-overlay>
       </aside>
       <div part="map-area">
         <div part="map" tabindex="0" aria-label="Slide: drag to pan, wheel or +/- to zoom, arrow keys to pan"></div>
         <div part="cursor"></div>
+        ${this.mapError
+          ? html`<div part="map-error" role="alert" data-code=${this.mapError.code}><strong>This slide cannot be shown</strong><br />${this.mapError.message}</div>`
+          : nothing}
       </div>
       </div>
     `;

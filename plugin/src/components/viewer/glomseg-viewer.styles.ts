@@ -97,6 +97,17 @@ export const viewerStyles = [
       ${errorNotice}
       overflow-wrap: anywhere;
     }
+    [part='map-error'] {
+      ${errorNotice}
+      position: absolute;
+      top: 50%;
+      left: 50%;
+      transform: translate(-50%, -50%);
+      max-width: min(480px, 80%);
+      overflow-wrap: anywhere;
+      font-size: 14px;
+      box-shadow: 0 2px 12px rgba(0, 0, 0, 0.5);
+    }
     [part='link-notice'] {
       ${warningNotice}
       overflow-wrap: anywhere;
