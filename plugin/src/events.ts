@@ -25,6 +25,11 @@ export interface ErrorEventDetail {
   message: string;
 }
 
+/** A token entered in <glomseg-sign-in>. */
+export interface SignInEventDetail {
+  token: string;
+}
+
 /** What the user changed or asked for in <glomseg-panel>. */
 export type PanelInput =
   | { name: 'threshold' | 'opacity'; value: number }
@@ -39,6 +44,7 @@ export type GlomsegProgressEvent = CustomEvent<ProgressEventDetail>;
 export type GlomsegDiceEvent = CustomEvent<DiceEventDetail>;
 export type GlomsegErrorEvent = CustomEvent<ErrorEventDetail>;
 export type GlomsegPanelInputEvent = CustomEvent<PanelInput>;
+export type GlomsegSignInEvent = CustomEvent<SignInEventDetail>;
 
 export interface GlomsegEventMap {
   'glomseg-tile': GlomsegTileEvent;
@@ -46,6 +52,7 @@ export interface GlomsegEventMap {
   'glomseg-dice': GlomsegDiceEvent;
   'glomseg-error': GlomsegErrorEvent;
   'glomseg-panel-input': GlomsegPanelInputEvent;
+  'glomseg-sign-in': GlomsegSignInEvent;
 }
 
 export function glomsegEvent<K extends keyof GlomsegEventMap>(type: K, detail: GlomsegEventMap[K]['detail']): GlomsegEventMap[K] {

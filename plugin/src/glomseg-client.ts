@@ -13,6 +13,19 @@ export type GlomsegClient = Client<typeof Glomseg>;
  */
 export type RequestHeaders = Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
 
+/** The headers to send now: asks a token provider, copies fixed headers. */
+export async function resolveHeaders(headers?: RequestHeaders): Promise<Record<string, string>> {
+  return { ...(typeof headers === 'function' ? await headers() : headers) };
+}
+
+/** Headers that carry `Authorization: Bearer <token>` from a token provider (asked before each call and each tile). */
+export function bearerToken(token: () => string | Promise<string>): RequestHeaders {
+  return async (): Promise<Record<string, string>> => {
+    const value = await token();
+    return value ? { authorization: `Bearer ${value}` } : {};
+  };
+}
+
 const clients = new Map<string, GlomsegClient>();
 const clientsWithHeaders = new WeakMap<object, Map<string, GlomsegClient>>();
 
@@ -24,8 +37,7 @@ function createGlomsegClient(baseUrl: string, headers?: RequestHeaders): Glomseg
   const interceptors: Interceptor[] = headers
     ? [
         (next) => async (request) => {
-          const values = typeof headers === 'function' ? await headers() : headers;
-          for (const [name, value] of Object.entries(values)) request.header.set(name, value);
+          for (const [name, value] of Object.entries(await resolveHeaders(headers))) request.header.set(name, value);
           return next(request);
         },
       ]

@@ -5,11 +5,13 @@
 export { default as GlomsegOverlay } from './components/overlay/glomseg-overlay.js';
 export { default as GlomsegViewer } from './components/viewer/glomseg-viewer.js';
 export { default as GlomsegPanel } from './components/panel/glomseg-panel.js';
+export { default as GlomsegSignIn } from './components/sign-in/glomseg-sign-in.js';
 export type { PanelState } from './components/panel/glomseg-panel.component.js';
 export * from './events.js';
 export type { LiveDiceMetrics, PredictionClass, TruthClass } from './dice/live-dice-scorer.js';
 export type { LoadedAnnotations } from './annotation-source.js';
 export type { PixelOrigin } from './slide-frame.js';
-export type { RequestHeaders } from './glomseg-client.js';
+export { bearerToken, type RequestHeaders } from './glomseg-client.js';
+export { tileLoaderWithHeaders } from './auth/tile-loader.js';
 export { PredictionLayer, type PredictionSettings, type PredictionLayerEvents, type PredictionSession } from './layers/prediction-layer.js';
 export { AnnotationLayer, type AnnotationInput } from './layers/annotation-layer.js';

@@ -4,6 +4,8 @@ import TileGrid from 'ol/tilegrid/TileGrid.js';
 import TileImage from 'ol/source/TileImage.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import { VIEWER_TILE_SIZE } from '@glomseg/shared/constants.js';
+import type { RequestHeaders } from './glomseg-client.js';
+import { tileLoaderWithHeaders } from './auth/tile-loader.js';
 
 /** The pixel size the scale bar uses; it can be learnt after the map is made (the model's assumed um/px). */
 export interface PixelSize {
@@ -20,7 +22,8 @@ export function slideProjection(slide: SlideMetadata, pixelSize: PixelSize): Pro
   });
 }
 
-export function slideTileSource(slide: SlideMetadata, projection: Projection, baseUrl: string): TileImage {
+/** Tiles are fetched with `headers`, the token provider the gRPC-Web calls use (an <img> URL could not carry it). */
+export function slideTileSource(slide: SlideMetadata, projection: Projection, baseUrl: string, headers?: RequestHeaders): TileImage {
   // OpenLayers wants the coarsest level first.
   const levels = [...slide.levels].sort((a, b) => b.downsample - a.downsample);
   const tileGrid = new TileGrid({
@@ -34,6 +37,7 @@ export function slideTileSource(slide: SlideMetadata, projection: Projection, ba
     projection,
     tileGrid,
     crossOrigin: 'anonymous',
+    tileLoadFunction: tileLoaderWithHeaders(headers),
     tileUrlFunction: (coordinate) => {
       const [z, col, row] = coordinate;
       const level = levels[z];

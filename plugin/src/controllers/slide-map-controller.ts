@@ -16,6 +16,7 @@ import ZoomToExtent from 'ol/control/ZoomToExtent.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import { slideProjection, slideTileSource, type PixelSize } from '../slide-pyramid.js';
+import type { RequestHeaders } from '../glomseg-client.js';
 import { readViewLink, writeViewLink } from '../components/viewer/view-link.js';
 
 /** Size of the overview map's box in CSS pixels (kept in step with the viewer's styles). */
@@ -68,7 +69,7 @@ export class SlideMapController implements ReactiveController {
   }
 
   /** Shows a slide: its pyramid, a view of it (the link's, else the whole slide), overview and scale bar. */
-  show(slide: SlideMetadata, baseUrl: string): void {
+  show(slide: SlideMetadata, baseUrl: string, headers?: RequestHeaders): void {
     const map = this.map;
     if (!map) return;
     this.pixelSize.micrometres = slide.mppX;
@@ -77,7 +78,7 @@ export class SlideMapController implements ReactiveController {
     const extent = projection.getExtent();
     if (this.tileLayer) map.removeLayer(this.tileLayer);
     // The layer extent clips edge tiles, whose stored pixels run past the slide.
-    this.tileLayer = new TileLayer({ source: slideTileSource(slide, projection, baseUrl), extent, zIndex: 0 });
+    this.tileLayer = new TileLayer({ source: slideTileSource(slide, projection, baseUrl, headers), extent, zIndex: 0 });
     map.getLayers().insertAt(0, this.tileLayer);
     map.updateSize();
     const view = slideView(slide, projection, map.getSize());
@@ -92,7 +93,7 @@ export class SlideMapController implements ReactiveController {
     };
     if (map.getSize()?.every((n) => n > 0)) place();
     else map.once('change:size', place);
-    this.showOverview(map, slide, projection, baseUrl);
+    this.showOverview(map, slide, projection, baseUrl, headers);
     if (this.scaleLine) map.removeControl(this.scaleLine);
     this.scaleLine = undefined;
     if (slide.mppX) this.addScaleLine(map);
@@ -126,12 +127,12 @@ export class SlideMapController implements ReactiveController {
   }
 
   /** The overview always shows the whole slide, as large as its box allows (it does not zoom with the map). */
-  private showOverview(map: OlMap, slide: SlideMetadata, projection: Projection, baseUrl: string): void {
+  private showOverview(map: OlMap, slide: SlideMetadata, projection: Projection, baseUrl: string, headers?: RequestHeaders): void {
     if (this.overview) map.removeControl(this.overview);
     const extent = projection.getExtent();
     const resolution = Math.max(slide.width / OVERVIEW_BOX.width, slide.height / OVERVIEW_BOX.height);
     this.overview = new OverviewMap({
-      layers: [new TileLayer({ source: slideTileSource(slide, projection, baseUrl), extent })],
+      layers: [new TileLayer({ source: slideTileSource(slide, projection, baseUrl, headers), extent })],
       view: new View({ projection, center: [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2], resolution, minResolution: resolution, maxResolution: resolution }),
       collapsed: false,
       collapsible: true,

@@ -52,8 +52,8 @@ describe('component JSDoc', async () => {
   const all = await components();
   const byTag = new Map(all.map((c) => [c.tag, c]));
 
-  it('finds the three components', () => {
-    expect(all.map((c) => c.tag).sort()).toEqual(['glomseg-overlay', 'glomseg-panel', 'glomseg-viewer']);
+  it('finds the four components', () => {
+    expect(all.map((c) => c.tag).sort()).toEqual(['glomseg-overlay', 'glomseg-panel', 'glomseg-sign-in', 'glomseg-viewer']);
   });
 
   it.each(all.map((c) => [c.tag, c] as const))('%s lists every CSS part it renders as @csspart, and no other', (_, component) => {

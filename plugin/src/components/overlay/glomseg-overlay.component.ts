@@ -16,6 +16,7 @@ import type { PredictionSession } from '../../layers/prediction-layer.js';
 import { PredictionController } from '../../controllers/prediction-controller.js';
 import { AnnotationController } from '../../controllers/annotation-controller.js';
 import { DiceController } from '../../controllers/dice-controller.js';
+import { TileErrorWatch } from '../../auth/tile-errors.js';
 import GlomsegPanel from '../panel/glomseg-panel.component.js';
 import { overlayStyles } from './glomseg-overlay.styles.js';
 import { panelStateOf } from './panel-state.js';
@@ -47,7 +48,7 @@ const SESSION_KEYS = ['map', 'headers', 'serverUrl', 'slide', 'model', 'mppOverr
  * @event glomseg-tile - A tile's predictions arrived, once per tile (detail: TileEventDetail).
  * @event glomseg-progress - Tiles received of the view or the streaming state changed (detail: ProgressEventDetail).
  * @event glomseg-dice - The live Dice and object metrics changed (detail: LiveDiceMetrics).
- * @event glomseg-error - Server unreachable, unsupported slide, bad annotations (detail: ErrorEventDetail).
+ * @event glomseg-error - Server unreachable, unsupported slide, bad annotations, slide image tiles that fail to load (detail: ErrorEventDetail).
  *
  * @csspart panel - The control panel.
  * @csspart status - Streaming status line with its progress bar.
@@ -92,6 +93,15 @@ export default class GlomsegOverlay extends GlomsegElement {
   @state() private error?: ErrorEventDetail;
   /** Which part the error shown came from: the next result of that part replaces it. */
   private errorFrom?: 'predictions' | 'annotations';
+  /** The map's image tiles fail to load (a token server's 401): kept apart, as streaming polygons does not cure it. */
+  @state() private tileError?: ErrorEventDetail;
+  private readonly tileErrors = new TileErrorWatch({
+    onFailure: ({ code, reason }) => {
+      this.tileError = { code, message: reason };
+      this.dispatchEvent(glomsegEvent('glomseg-error', this.tileError));
+    },
+    onRecovered: () => (this.tileError = undefined),
+  });
 
   private readonly predictionsView = new PredictionController(this, {
     onSession: (session) => {
@@ -199,6 +209,7 @@ export default class GlomsegOverlay extends GlomsegElement {
     if (changed.has('map') && this.isConnected) {
       if (this.map) this.attachMap(this.map);
       else {
+        this.tileErrors.detach();
         this.predictionsView.layer.detach();
         this.annotations.layer.detach();
       }
@@ -226,6 +237,7 @@ export default class GlomsegOverlay extends GlomsegElement {
   private attachMap(map: OlMap): void {
     this.annotations.layer.attach(map);
     this.predictionsView.layer.attach(map);
+    this.tileErrors.attach(map);
   }
 
   /** An error of `from` is over (its next result came); another part's error stays. */
@@ -285,7 +297,7 @@ export default class GlomsegOverlay extends GlomsegElement {
       session: this.session,
       progress: this.predictionsView.progress,
       loading: this.predictionsView.loading,
-      error: this.error,
+      error: this.error ?? this.tileError,
       hasSlide: !!this.slide,
       threshold: this.threshold,
       opacity: this.opacity,

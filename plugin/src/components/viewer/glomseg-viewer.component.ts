@@ -3,7 +3,9 @@ import { property, query, state } from 'lit/decorators.js';
 import type OlMap from 'ol/Map.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
 import { glomsegEvent, type ErrorEventDetail, type GlomsegPanelInputEvent } from '../../events.js';
-import { describeError, glomsegClient, serverBaseUrl, type RequestHeaders } from '../../glomseg-client.js';
+import { bearerToken, describeError, glomsegClient, serverBaseUrl, type RequestHeaders } from '../../glomseg-client.js';
+import { readSessionToken, writeSessionToken } from '../../auth/session-token.js';
+import GlomsegSignIn from '../sign-in/glomseg-sign-in.component.js';
 import { slideInfoFromProto, slideSummaryFromProto } from '@glomseg/api/client/from-proto.js';
 import { SlideMapController } from '../../controllers/slide-map-controller.js';
 import GlomsegOverlay from '../overlay/glomseg-overlay.component.js';
@@ -24,12 +26,13 @@ interface SlideEntry {
  * cursor position in slide pixels, overview map, and <glomseg-overlay> with its controls, annotations and Dice.
  *
  * @dependency glomseg-overlay
+ * @dependency glomseg-sign-in
  *
  * @property serverUrl - Base URL of the glomseg server; default: this page's origin.
  * @property slide - Id of the slide to open; default: the first listed.
  * @property model - Model id for the overlay.
  * @property annotationsUrl - Annotations to load for the opened slide.
- * @property headers - Headers for every gRPC-Web call, or a function that returns them; passed to the overlay (set as a property).
+ * @property headers - Headers for every gRPC-Web call and slide tile, or a function that returns them; passed to the overlay (set as a property). Unset, a server that wants a token gets the sign-in form.
  *
  * @event glomseg-error - The slide list or a slide could not be loaded (detail: ErrorEventDetail). Overlay events bubble through too.
  *
@@ -44,10 +47,13 @@ interface SlideEntry {
  * @csspart error - Visible error message.
  * @csspart map-error - Over the map: why the slide cannot be shown (unreadable or unsupported file, server gone).
  * @csspart link-notice - Says that the page's link named a slide this server does not have, and which one opened instead.
+ * @csspart sign-out - Forgets the token entered in the sign-in form.
+ * @csspart sign-in-backdrop - Covers the viewer while it asks for a token.
+ * @csspart sign-in - The <glomseg-sign-in> form.
  */
 export default class GlomsegViewer extends GlomsegElement {
   static override styles = viewerStyles;
-  static override dependencies = { 'glomseg-overlay': GlomsegOverlay };
+  static override dependencies = { 'glomseg-overlay': GlomsegOverlay, 'glomseg-sign-in': GlomsegSignIn };
 
   @property({ attribute: 'server-url' }) serverUrl = '';
   @property() slide = '';
@@ -64,6 +70,12 @@ export default class GlomsegViewer extends GlomsegElement {
   @state() private linkNotice?: string;
   /** Why the slide cannot be shown: said on the map itself, where the user looks (a white map said nothing). */
   @state() private mapError?: ErrorEventDetail;
+  /** The token entered in the sign-in form (kept in sessionStorage), when `headers` is not set. */
+  @state() private token?: string;
+  /** Shown while the server wants a token: '' or why the last one was refused. */
+  @state() private signInMessage?: string;
+  /** The token, as the headers of every call and tile (one provider, read at each request). */
+  private readonly signedInHeaders = bearerToken(() => this.token ?? '');
 
   @query('[part=map]') private mapElement!: HTMLDivElement;
   @query('[part=cursor]') private cursorElement!: HTMLDivElement;
@@ -83,6 +95,16 @@ export default class GlomsegViewer extends GlomsegElement {
     return this.renderRoot.querySelector('glomseg-overlay');
   }
 
+  /** The portal's headers, else the signed-in token's. */
+  private get authHeaders(): RequestHeaders {
+    return this.headers ?? this.signedInHeaders;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.token = readSessionToken(serverBaseUrl(this.serverUrl));
+  }
+
   protected override firstUpdated(): void {
     this.slideMap.create(this.mapElement, this.cursorElement);
     this.requestUpdate();
@@ -95,14 +117,19 @@ export default class GlomsegViewer extends GlomsegElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('serverUrl') && changed.get('serverUrl') !== undefined) void this.loadSlideList();
+    if (changed.has('serverUrl') && changed.get('serverUrl') !== undefined) {
+      this.token = readSessionToken(serverBaseUrl(this.serverUrl));
+      void this.loadSlideList();
+    }
     if (changed.has('slide') && this.slideMap.map) void this.openSlide(this.slide);
     if (changed.has('annotationsUrl') && changed.get('annotationsUrl') === undefined) this.annotationsSlide = this.slide;
   }
 
   private async loadSlideList(): Promise<void> {
     try {
-      const response = await glomsegClient(this.serverUrl, this.headers).listSlides({});
+      const response = await glomsegClient(this.serverUrl, this.authHeaders).listSlides({});
+      if (this.token) writeSessionToken(serverBaseUrl(this.serverUrl), this.token);
+      this.signInMessage = undefined;
       this.slides = response.slides.map(slideSummaryFromProto);
       const link = readViewLink();
       const linked = link?.slide;
@@ -126,9 +153,9 @@ export default class GlomsegViewer extends GlomsegElement {
     this.error = undefined;
     this.mapError = undefined;
     try {
-      const info = await glomsegClient(this.serverUrl, this.headers).getSlideInfo({ slideId }, { signal: abort.signal });
+      const info = await glomsegClient(this.serverUrl, this.authHeaders).getSlideInfo({ slideId }, { signal: abort.signal });
       if (abort.signal.aborted) return;
-      this.slideMap.show(slideInfoFromProto(info), serverBaseUrl(this.serverUrl));
+      this.slideMap.show(slideInfoFromProto(info), serverBaseUrl(this.serverUrl), this.authHeaders);
     } catch (error) {
       if (abort.signal.aborted) return;
       const detail = describeError(error, this.serverUrl);
@@ -159,8 +186,39 @@ export default class GlomsegViewer extends GlomsegElement {
   }
 
   private showError(error: ErrorEventDetail): void {
-    this.error = error;
+    // A server that wants a token: ask for one (unless the portal supplies headers of its own).
+    if (error.code === 'UNAUTHENTICATED' && !this.headers) {
+      this.signInMessage = this.token ? `The server did not accept that token (${error.message}).` : '';
+      this.forgetToken();
+    } else this.error = error;
     this.dispatchEvent(glomsegEvent('glomseg-error', error));
+  }
+
+  private signIn(token: string): void {
+    this.token = token;
+    this.error = undefined;
+    void this.loadSlideList();
+  }
+
+  private forgetToken(): void {
+    this.token = undefined;
+    writeSessionToken(serverBaseUrl(this.serverUrl), undefined);
+  }
+
+  /** Forgets the token and closes the slide: the sign-in form covers the viewer again. */
+  private signOut(): void {
+    this.forgetToken();
+    this.slides = [];
+    this.slide = '';
+    this.signInMessage = '';
+  }
+
+  private renderSignIn() {
+    if (this.signInMessage === undefined) return nothing;
+    return html`<div part="sign-in-backdrop">
+      <glomseg-sign-in part="sign-in" server=${serverBaseUrl(this.serverUrl)} message=${this.signInMessage}
+        @glomseg-sign-in=${(event: CustomEvent<{ token: string }>) => this.signIn(event.detail.token)}></glomseg-sign-in>
+    </div>`;
   }
 
   private renderSlideInfo() {
@@ -185,7 +243,7 @@ export default class GlomsegViewer extends GlomsegElement {
     return html`
       <div part="layout">
       <aside part="sidebar">
-        <h2>glomseg</h2>
+        <h2>glomseg ${this.token && !this.headers ? html`<button part="sign-out" @click=${this.signOut}>Sign out</button>` : nothing}</h2>
         <section>
           <h3>Slides</h3>
           <ul part="slide-list">
@@ -201,7 +259,7 @@ export default class GlomsegViewer extends GlomsegElement {
         <glomseg-overlay
           part="overlay"
           .map=${this.slideMap.map}
-          .headers=${this.headers}
+          .headers=${this.authHeaders}
           server-url=${this.serverUrl}
           slide=${slide?.id === this.slide ? this.slide : ''}
           model=${this.model}
@@ -220,6 +278,7 @@ export default class GlomsegViewer extends GlomsegElement {
           : nothing}
       </div>
       </div>
+      ${this.renderSignIn()}
     `;
   }
 }

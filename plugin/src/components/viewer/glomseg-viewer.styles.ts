@@ -7,6 +7,7 @@ export const viewerStyles = [
   css`
     :host {
       display: block;
+      position: relative;
       height: 100%;
       min-height: 400px;
     }
@@ -126,6 +127,19 @@ export const viewerStyles = [
       width: 220px;
       height: 165px;
       background: #fff;
+    }
+    [part='sign-in-backdrop'] {
+      position: absolute;
+      inset: 0;
+      z-index: 10;
+      display: grid;
+      place-items: center;
+      background: #121212;
+    }
+    [part='sign-out'] {
+      float: right;
+      font: 12px system-ui, sans-serif;
+      cursor: pointer;
     }
     .muted {
       color: #9aa0a6;
