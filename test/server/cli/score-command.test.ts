@@ -191,7 +191,7 @@ describe('glomseg score stopped by a signal', () => {
     const run = await start();
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(143);
-    expect(run.stderr).toMatch(/glomseg: stopped \(SIGTERM\) after 0 of 1 slides; nothing was written/);
+    expect(run.stderr).toMatch(/glomseg: stopped \(SIGTERM\) after 0 of 1 slide; nothing was written/);
   }, 240_000);
 
   it('takes a SIGTERM after Ctrl-C as the same stop: one message, exit 130', async () => {
