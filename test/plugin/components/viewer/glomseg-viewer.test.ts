@@ -170,7 +170,7 @@ describe('<glomseg-viewer>', () => {
     await other.close();
   });
 
-  it('explains every colour and line style in a legend, and warns of annotations off the slide', async () => {
+  it('explains every colour and line style in a legend, and says that annotations off the slide are left out, as glomseg score does', async () => {
     const legend = await page.locator('glomseg-overlay [part=legend] li').allTextContents();
     expect(legend.join('\n')).toMatch(/not scored yet[\s\S]*Ground truth[\s\S]*True positive[\s\S]*False positive[\s\S]*Missed/);
     const offSlide = JSON.stringify({ type: 'FeatureCollection', features: [
@@ -178,7 +178,7 @@ describe('<glomseg-viewer>', () => {
       { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[40000, 100], [40300, 100], [40300, 300], [40000, 100]]] } },
     ] });
     await page.evaluate((text) => (document.querySelector('glomseg-viewer') as any).overlay.loadAnnotations(text, { name: 'other-slide.geojson' }), offSlide);
-    await expect.poll(() => page.locator('glomseg-overlay [part=annotations-warning]').textContent(), { timeout: 5000 }).toMatch(/1 of 2 annotations lie outside the \d+ × \d+ px slide/);
+    await expect.poll(() => page.locator('glomseg-overlay [part=annotations-warning]').textContent(), { timeout: 5000 }).toMatch(/1 of 2 ground-truth shapes lies wholly outside the slide and is left out \(the slide is \d+ x \d+ pixels\)/);
     await page.evaluate(() => (document.querySelector('glomseg-viewer') as any).overlay.clearAnnotations());
   });
 
