@@ -138,7 +138,8 @@ describe('@glomseg/plugin installed from its tarball in a portal project', () =>
     const readme = await readFile(path.join(REPO_ROOT, 'plugin/README.md'), 'utf8');
     const main = blockAfter(readme, '`main.js`:', 'js').replaceAll(PLACEHOLDER, proxyUrl);
     const mapPart = main.slice(0, main.indexOf("const overlay = document.getElementById('glomseg');"));
-    const layerOnly = `${mapPart.replace("import '@glomseg/plugin';", "import { PredictionLayer } from '@glomseg/plugin';")}
+    const layerOnly = `import { PredictionLayer } from '@glomseg/plugin';
+${mapPart}
 const layer = new PredictionLayer({ onState: (state) => { window.__state = state; }, onError: (error) => { window.__error = String(error); } });
 layer.attach(map);
 layer.configure({ serverUrl: server, slide: slide.id, model: '', threshold: 0, mppOverride: 0, pixelOrigin: 'top-left', maxTiles: 400 });
