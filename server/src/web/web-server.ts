@@ -258,7 +258,8 @@ async function handleHttp(
       response.writeHead(200, {
         'content-type': tile.contentType,
         'content-length': tile.data.byteLength,
-        'cache-control': 'public, max-age=3600',
+        // Behind a token a tile is the token holder's: no shared cache (a proxy) may hand it to anyone else.
+        'cache-control': options.security?.tokens ? 'private, max-age=3600' : 'public, max-age=3600',
         'x-glomseg-passthrough': String(tile.passthrough),
       });
       response.end(tile.data);

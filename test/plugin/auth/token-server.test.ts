@@ -58,6 +58,7 @@ afterAll(async () => {
 interface TileRequest {
   status: number;
   authorization: string;
+  cacheControl: string;
 }
 
 /** The slide image tile requests a page makes, with their answers. */
@@ -66,7 +67,7 @@ function recordTiles(page: Page): TileRequest[] {
   page.on('response', async (response) => {
     if (!/\/api\/slides\/[^/]+\/tiles\//.test(response.url())) return;
     const headers = await response.request().allHeaders();
-    tiles.push({ status: response.status(), authorization: headers.authorization ?? '' });
+    tiles.push({ status: response.status(), authorization: headers.authorization ?? '', cacheControl: (await response.allHeaders())['cache-control'] ?? '' });
   });
   return tiles;
 }
@@ -120,6 +121,8 @@ describe('<glomseg-viewer> on a token server', () => {
     await expect.poll(() => tiles.length, { timeout: 30_000 }).toBeGreaterThan(3);
     expect(tiles.every((t) => t.status === 200), JSON.stringify(tiles.slice(0, 3))).toBe(true);
     expect(new Set(tiles.map((t) => t.authorization))).toEqual(new Set([`Bearer ${TOKEN}`]));
+    // A token holder's tiles are not for shared caches.
+    expect(new Set(tiles.map((t) => t.cacheControl))).toEqual(new Set(['private, max-age=3600']));
     await expect.poll(() => imagePixelShare(page, "document.querySelector('glomseg-viewer').map"), { timeout: 30_000 }).toBeGreaterThan(0.2);
     const errors = await page.locator('glomseg-viewer [part=error]').count();
     expect(errors).toBe(0);
