@@ -34,7 +34,7 @@ export function tileLoaderWithHeaders(headers?: RequestHeaders): LoadFunction {
     void (async () => {
       let response: Response;
       try {
-        response = await fetch(src, { headers: await resolveHeaders(headers), credentials: 'omit' });
+        response = await fetch(src, { headers: await resolveHeaders(headers), credentials: 'same-origin' });
       } catch (error) {
         fail(`the tile could not be fetched (${(error as Error).message})`);
         return;
