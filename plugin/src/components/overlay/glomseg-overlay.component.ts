@@ -1,14 +1,13 @@
 import { html, type PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { property } from 'lit/decorators.js';
 import type OlMap from 'ol/Map.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
 import { toQuPathGeoJson, type AnnotationFormat, type GeoJsonFeatureCollection } from '@glomseg/shared/annotations.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import { GlomsegError } from '@glomseg/shared/errors.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
-import { glomsegEvent, type ErrorEventDetail, type GlomsegPanelInputEvent } from '../../events.js';
-import { describeError, type RequestHeaders } from '../../glomseg-client.js';
+import type { GlomsegPanelInputEvent } from '../../events.js';
+import type { RequestHeaders } from '../../glomseg-client.js';
 import type { LiveDiceMetrics } from '../../dice/live-dice-scorer.js';
 import type { LoadedAnnotations } from '../../annotation-source.js';
 import { SlideFrame, type PixelOrigin } from '../../slide-frame.js';
@@ -16,7 +15,7 @@ import type { PredictionSession } from '../../layers/prediction-layer.js';
 import { PredictionController } from '../../controllers/prediction-controller.js';
 import { AnnotationController } from '../../controllers/annotation-controller.js';
 import { DiceController } from '../../controllers/dice-controller.js';
-import { TileErrorWatch } from '../../auth/tile-errors.js';
+import { ErrorController } from '../../controllers/error-controller.js';
 import GlomsegPanel from '../panel/glomseg-panel.component.js';
 import { overlayStyles } from './glomseg-overlay.styles.js';
 import { panelStateOf } from './panel-state.js';
@@ -90,18 +89,7 @@ export default class GlomsegOverlay extends GlomsegElement {
   /** QuPath object type of exported predictions: 'detection' (default) or 'annotation'. */
   @property({ attribute: 'export-object-type' }) exportObjectType: 'detection' | 'annotation' = 'detection';
 
-  @state() private error?: ErrorEventDetail;
-  /** Which part the error shown came from: the next result of that part replaces it. */
-  private errorFrom?: 'predictions' | 'annotations';
-  /** The map's image tiles fail to load (a token server's 401): kept apart, as streaming polygons does not cure it. */
-  @state() private tileError?: ErrorEventDetail;
-  private readonly tileErrors = new TileErrorWatch({
-    onFailure: ({ code, reason }) => {
-      this.tileError = { code, message: reason };
-      this.dispatchEvent(glomsegEvent('glomseg-error', this.tileError));
-    },
-    onRecovered: () => (this.tileError = undefined),
-  });
+  private readonly errors = new ErrorController(this, () => this.serverUrl);
 
   private readonly predictionsView = new PredictionController(this, {
     onSession: (session) => {
@@ -111,16 +99,16 @@ export default class GlomsegOverlay extends GlomsegElement {
     onCut: () => this.dice.restart({ keepFigures: true }),
     onTile: (result, _session, change) => this.dice.tileArrived(result.tile, change),
     onViewComplete: () => this.dice.viewComplete(),
-    onStreaming: () => this.clearError('predictions'),
-    onError: (error) => this.showError(error, 'predictions'),
+    onStreaming: () => this.errors.clear('predictions'),
+    onError: (error) => this.errors.show(error, 'predictions'),
   });
   private readonly annotations = new AnnotationController(this, {
     placement: () => ({ frame: this.session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin), width: this.session?.slide.width, height: this.session?.slide.height }),
     onLoaded: (loaded) => {
-      this.clearError('annotations');
+      this.errors.clear('annotations');
       this.dice.setTruth(loaded?.polygons);
     },
-    onError: (error) => this.showError(error, 'annotations'),
+    onError: (error) => this.errors.show(error, 'annotations'),
   });
   private readonly dice = new DiceController(this, this.predictionsView.layer, this.annotations.layer);
 
@@ -209,7 +197,7 @@ export default class GlomsegOverlay extends GlomsegElement {
     if (changed.has('map') && this.isConnected) {
       if (this.map) this.attachMap(this.map);
       else {
-        this.tileErrors.detach();
+        this.errors.watchTiles(undefined);
         this.predictionsView.layer.detach();
         this.annotations.layer.detach();
       }
@@ -224,7 +212,7 @@ export default class GlomsegOverlay extends GlomsegElement {
   /** A session is keyed on server, slide, model and scale; a threshold alone only cuts again. */
   private configurePredictions(newSession: boolean, newMap: boolean): void {
     if (newSession) {
-      this.error = undefined;
+      this.errors.forget();
       this.predictionsView.resetProgress();
     }
     const layer = this.predictionsView.layer;
@@ -237,20 +225,7 @@ export default class GlomsegOverlay extends GlomsegElement {
   private attachMap(map: OlMap): void {
     this.annotations.layer.attach(map);
     this.predictionsView.layer.attach(map);
-    this.tileErrors.attach(map);
-  }
-
-  /** An error of `from` is over (its next result came); another part's error stays. */
-  private clearError(from: 'predictions' | 'annotations'): void {
-    if (this.errorFrom !== from) return;
-    this.error = undefined;
-    this.errorFrom = undefined;
-  }
-
-  private showError(error: unknown, from: 'predictions' | 'annotations'): void {
-    this.errorFrom = from;
-    this.error = error instanceof GlomsegError ? { code: error.code, message: error.message } : describeError(error, this.serverUrl);
-    this.dispatchEvent(glomsegEvent('glomseg-error', this.error));
+    this.errors.watchTiles(map);
   }
 
   // ---- rendering ----
@@ -297,7 +272,7 @@ export default class GlomsegOverlay extends GlomsegElement {
       session: this.session,
       progress: this.predictionsView.progress,
       loading: this.predictionsView.loading,
-      error: this.error ?? this.tileError,
+      error: this.errors.shown,
       hasSlide: !!this.slide,
       threshold: this.threshold,
       opacity: this.opacity,
