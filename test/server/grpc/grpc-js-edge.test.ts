@@ -142,10 +142,12 @@ describe('a stream whose client never reads', () => {
     await stalling?.close();
   });
 
-  const REGION = { x: 0, y: 0, width: 2048, height: 2048 };
+  // The whole slide: 35 model tiles, seconds of work on a CPU, so the first progress message is held past the
+  // stall limit while tiles still run, and the reset cuts the work short (a cancelled stream). A 2048 px region was
+  // 4 tiles, which an idle machine finished inside the limit: the stream then ended complete, not cancelled.
+  const REGION = { x: 0, y: 0, width: 6400, height: 4800 };
 
-  // ScoreSlide has more to send than fits in grpc-js's write buffer: its work is cut short (a cancelled stream).
-  // Two tiles of StreamTiles may fit, then its work is done and only the stream was held.
+  // Two tiles of StreamTiles may be done before the limit; then only the stream was held.
   it.each([
     ['ScoreSlide', (api: GlomsegApi) => api.scoreSlide({ slideId: SLIDE, region: REGION }), 1],
     ['StreamTiles', (api: GlomsegApi) => api.streamTiles({ slideId: SLIDE, tiles: [{ col: 0, row: 0 }, { col: 1, row: 0 }] }), 0],
