@@ -126,7 +126,9 @@ describe.each(['http', 'https'] as const)('a gRPC-Web stream whose client never 
       await otherBrowserServed();
       expect(await collect(grpc.streamTiles({ slideId: SLIDE, tiles: tiles.slice(0, 2) }))).toHaveLength(2);
 
-      // The server ended the streams and freed what they held: none running, no tile work left.
+      // The server ended the streams and freed what they held: none running, no tile work left. (Wait for the reset
+      // first: the port serves pipelined calls one at a time, so between two of them none is active for a moment.)
+      await until(() => app.httpConnections()!.writeStalled - stalledBefore >= 1, 30_000);
       await until(() => stats().activeStreams === 0, 30_000);
       expect(stats().cancelledStreams - cancelledBefore).toBeGreaterThanOrEqual(1);
       await until(() => stats().scheduler.queued === 0 && stats().scheduler.running === 0, 30_000);
