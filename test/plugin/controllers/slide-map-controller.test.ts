@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { GlomsegApp } from '../../../server/src/app.js';
-import { launchChromium, type Browser } from '../browser.js';
+import { openViewerPage, type Browser } from '../browser.js';
 import { startDemoApp } from '../demo-app.js';
 
 const TIMEOUT = 120_000;
@@ -16,10 +16,7 @@ let page: Page & { errors: string[] };
 
 beforeAll(async () => {
   app = await startDemoApp();
-  browser = await launchChromium({ width: 1400, height: 900 });
-  page = await browser.newPage();
-  await page.goto(`${app.httpUrl}/`);
-  await page.waitForFunction(() => (document.querySelector('glomseg-viewer') as any)?.overlay?.grid, null, { timeout: 60_000 });
+  ({ browser, page } = await openViewerPage(app.httpUrl!, { width: 1400, height: 900 }));
 }, 180_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { GlomsegApp } from '../../../../server/src/app.js';
 import { DATA, KIDNEY_REGION_GEOJSON } from '../../../helpers/paths.js';
-import { launchChromium, type Browser } from '../../browser.js';
+import { openViewerPage, type Browser } from '../../browser.js';
 import { startDemoApp } from '../../demo-app.js';
 
 const TIMEOUT = 240_000;
@@ -20,10 +20,7 @@ let page: Page & { errors: string[] };
 
 beforeAll(async () => {
   app = await startDemoApp();
-  browser = await launchChromium({ width: 1600, height: 1000 });
-  page = await browser.newPage();
-  await page.goto(`${app.httpUrl}/`);
-  await page.waitForFunction(() => (document.querySelector('glomseg-viewer') as any)?.overlay?.grid, null, { timeout: 60_000 });
+  ({ browser, page } = await openViewerPage(app.httpUrl!, { width: 1600, height: 1000 }));
 }, 180_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { readFile } from 'node:fs/promises';
 import { GlomsegApp } from '../../../../server/src/app.js';
 import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS } from '../../../helpers/paths.js';
-import { launchChromium, type Browser } from '../../browser.js';
+import { openViewerPage, type Browser } from '../../browser.js';
 
 const QUARTER = 'kidney-region-quarter.tif';
 const FULL = 'kidney-region.tif';
@@ -21,10 +21,7 @@ let page: Page & { errors: string[] };
 
 beforeAll(async () => {
   app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, host: '127.0.0.1', grpcPort: 0, httpPort: 0, device: 'cpu' });
-  browser = await launchChromium({ width: 1600, height: 1000 });
-  page = await browser.newPage();
-  await page.goto(`${app.httpUrl}/`);
-  await page.waitForFunction(() => (document.querySelector('glomseg-viewer') as any)?.overlay?.grid, null, { timeout: 60_000 });
+  ({ browser, page } = await openViewerPage(app.httpUrl!, { width: 1600, height: 1000 }));
 }, 180_000);
 
 afterAll(async () => {
