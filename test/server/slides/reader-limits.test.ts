@@ -6,21 +6,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GlomsegError } from '@glomseg/shared/errors.js';
 import { SlideCatalog } from '../../../server/src/slides/index.js';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { resolveServeSecurity } from '../../../server/src/cli/serve-security.js';
 import { MODELS, WSI } from '../../helpers/paths.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const CMU = 'CMU-1-Small-Region.svs';
 /** Level 0 of CMU-1-Small-Region.svs: 240 x 240 JPEG tiles; this window spans 3 x 3 of them. */
 const NINE_TILES = { level: 0, x: 100, y: 100, width: 500, height: 500 };
-
-async function rejection(promise: Promise<unknown>): Promise<GlomsegError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error, 'expected a rejection').toBeInstanceOf(GlomsegError);
-  return error as GlomsegError;
-}
 
 let tmp: string;
 beforeAll(async () => {

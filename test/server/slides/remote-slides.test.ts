@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { GlomsegError } from '@glomseg/shared/errors.js';
 import { SlideCatalog } from '../../../server/src/slides/slide-catalog.js';
 import { SlideUrlPolicy } from '../../../server/src/slides/slide-url-policy.js';
 import { RangeServer } from '../../../server/src/bench/range-file-server.js';
 import { EVAL_REGION, WSI } from '../../helpers/paths.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const REGION = path.join(EVAL_REGION, 'kidney-region.tif');
 const QUARTER = path.join(EVAL_REGION, 'kidney-region-quarter.tif');
@@ -26,12 +26,6 @@ afterAll(async () => {
   await local?.close();
   await http?.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<GlomsegError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(GlomsegError);
-  return error as GlomsegError;
-}
 
 async function withCatalog<T>(prefixes: string[], body: (catalog: SlideCatalog) => Promise<T>): Promise<T> {
   const catalog = await SlideCatalog.create({ folders: [], urlPrefixes: prefixes });

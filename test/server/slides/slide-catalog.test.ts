@@ -2,15 +2,9 @@ import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GlomsegError } from '@glomseg/shared/errors.js';
 import { SlideCatalog } from '../../../server/src/slides/index.js';
 import { cmuSmallRegion, dataDir, hubmapTile, kidneyRegionQuarter } from './test-data.js';
-
-async function rejection(promise: Promise<unknown>): Promise<GlomsegError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error, 'expected a rejection').toBeInstanceOf(GlomsegError);
-  return error as GlomsegError;
-}
+import { rejection } from '../../helpers/rejection.js';
 
 let tmp: string;
 beforeAll(async () => {

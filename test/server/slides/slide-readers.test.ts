@@ -6,19 +6,13 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GlomsegError } from '@glomseg/shared/errors.js';
 import { openSlideFile, SlideCatalog } from '../../../server/src/slides/index.js';
 import { ImageFileSlideSource } from '../../../server/src/slides/image-file-slide-source.js';
 import { hasExtension } from '../../../server/src/slides/slide-reader.js';
 import { rankReaders, registerSlideReader, slideExtensions } from '../../../server/src/slides/slide-readers.js';
 import { expandSlideArguments } from '../../../server/src/cli/score-command.js';
 import { hubmapTile, kidneyRegionQuarter } from './test-data.js';
-
-async function rejection(promise: Promise<unknown>): Promise<GlomsegError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error, 'expected a rejection').toBeInstanceOf(GlomsegError);
-  return error as GlomsegError;
-}
+import { rejection } from '../../helpers/rejection.js';
 
 let tmp: string;
 beforeAll(async () => {
