@@ -11,7 +11,9 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 export const pluginEntry = path.join(repoRoot, 'plugin/src/index.ts');
 export const pluginBundle = path.join(repoRoot, 'plugin/dist/glomseg-plugin.js');
 /** The repository folders the bundle is built from: a file newer than the bundle in any of them makes it stale. */
-export const pluginSourceFolders = ['plugin/src', 'shared/src', 'api/src', 'api/gen', 'plugin/licenses'].map((folder) => path.join(repoRoot, folder));
+export const pluginSourceFolders = ['plugin/src', 'shared/src', 'api/src', 'api/gen', 'plugin/licenses'].map((folder) =>
+  path.join(repoRoot, folder),
+);
 /** The licences of the bundled third-party code, beside the bundles: npm packs it and the web server serves it with them. */
 export const NOTICES_FILE = 'THIRD-PARTY-NOTICES.txt';
 /** Standard licence texts by SPDX id, for bundled packages that ship no licence file of their own. */
@@ -29,7 +31,9 @@ const COMMON = {
   loader: { '.css': 'text' },
   tsconfig: path.join(repoRoot, 'tsconfig.json'),
   logLevel: 'warning',
-  banner: { js: `/*! @glomseg/plugin, MIT licence (LICENSE). The licences of the third-party code bundled here are in ${NOTICES_FILE} */` },
+  banner: {
+    js: `/*! @glomseg/plugin, MIT licence (LICENSE). The licences of the third-party code bundled here are in ${NOTICES_FILE} */`,
+  },
 };
 
 /**
@@ -37,7 +41,13 @@ const COMMON = {
  * collected from them (code that packages carry inside them, such as polygon-clipping's splaytree and tslib).
  */
 async function bundle(options) {
-  const result = await esbuild.build({ ...COMMON, ...options, legalComments: 'external', metafile: true, write: false });
+  const result = await esbuild.build({
+    ...COMMON,
+    ...options,
+    legalComments: 'external',
+    metafile: true,
+    write: false,
+  });
   let legal = '';
   for (const file of result.outputFiles) {
     if (file.path.endsWith('.LEGAL.txt')) {
@@ -85,26 +95,34 @@ async function writeNotices(folder, builds) {
       continue;
     }
     const ids = licence.match(/[\w.+-]+/g)?.filter((id) => !['AND', 'OR', 'WITH'].includes(id)) ?? [];
-    if (ids.length === 0) throw new Error(`${manifest.name} ships no licence file and names no licence: cannot bundle it`);
+    if (ids.length === 0)
+      throw new Error(`${manifest.name} ships no licence file and names no licence: cannot bundle it`);
     for (const id of ids) {
       const text = path.join(LICENCE_TEXTS, `${id}.txt`);
       await readFile(text).catch(() => {
-        throw new Error(`${manifest.name} ships no licence file, and plugin/licenses has no ${id}.txt: add the standard text of ${id} there`);
+        throw new Error(
+          `${manifest.name} ships no licence file, and plugin/licenses has no ${id}.txt: add the standard text of ${id} there`,
+        );
       });
       standardTexts.add(id);
     }
     const copyrights = new Set();
     for (const file of files) {
-      for (const [line] of (await readFile(file, 'utf8')).matchAll(/Copyright\b[^\n]*/g)) copyrights.add(line.replace(/\s*\*\/.*$/, '').trim());
+      for (const [line] of (await readFile(file, 'utf8')).matchAll(/Copyright\b[^\n]*/g))
+        copyrights.add(line.replace(/\s*\*\/.*$/, '').trim());
     }
     sections.push(
       `${heading}${'-'.repeat(100)}\nThe package ships no licence file. Its copyright notices:\n${[...copyrights].map((c) => `  ${c}\n`).join('')}` +
         `Its licence: ${licence}, whose text${ids.length > 1 ? 's are' : ' is'} at the end of this file.\n`,
     );
   }
-  for (const id of [...standardTexts].sort()) sections.push(`The text of ${id}\n${'-'.repeat(100)}\n${(await readFile(path.join(LICENCE_TEXTS, `${id}.txt`), 'utf8')).replace(/^\n+|\s+$/g, '')}\n`);
+  for (const id of [...standardTexts].sort())
+    sections.push(
+      `The text of ${id}\n${'-'.repeat(100)}\n${(await readFile(path.join(LICENCE_TEXTS, `${id}.txt`), 'utf8')).replace(/^\n+|\s+$/g, '')}\n`,
+    );
   const legal = [...new Set(builds.map((b) => b.legal.trim()).filter(Boolean))];
-  if (legal.length > 0) sections.push(`Licence comments in the bundled code\n${'-'.repeat(100)}\n${legal.join('\n\n')}\n`);
+  if (legal.length > 0)
+    sections.push(`Licence comments in the bundled code\n${'-'.repeat(100)}\n${legal.join('\n\n')}\n`);
   const text = `Third-party code bundled in @glomseg/plugin (dist/), and its licences.\n\n${sections.map((s) => RULE + s).join('\n')}`;
   await writeFile(path.join(folder, NOTICES_FILE), text);
 }
@@ -138,7 +156,9 @@ async function buildPluginModule() {
       {
         name: 'externals',
         setup(build) {
-          build.onResolve({ filter: PACKAGE_EXTERNALS }, (args) => (args.path.endsWith('.css') ? undefined : { path: args.path, external: true }));
+          build.onResolve({ filter: PACKAGE_EXTERNALS }, (args) =>
+            args.path.endsWith('.css') ? undefined : { path: args.path, external: true },
+          );
         },
       },
     ],
@@ -155,14 +175,21 @@ export async function buildPluginTypes() {
   const { readdir, readFile, writeFile, rm } = await import('node:fs/promises');
   const typesDir = path.join(repoRoot, 'plugin/dist/types');
   await rm(typesDir, { recursive: true, force: true });
-  await promisify(execFile)(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'plugin/tsconfig.build.json')], { cwd: repoRoot });
+  await promisify(execFile)(
+    process.execPath,
+    [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'plugin/tsconfig.build.json')],
+    { cwd: repoRoot },
+  );
   for (const entry of await readdir(typesDir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue;
     const file = path.join(entry.parentPath, entry.name);
     const text = await readFile(file, 'utf8');
     const fixed = text.replace(/(['"])@glomseg\/(shared|api)\/([^'"]+)\1/g, (_, quote, workspace, rest) => {
       // Workspace exports: '@glomseg/shared/x' is shared/src/x; '@glomseg/api/gen/x' is api/gen/x, '@glomseg/api/x' api/src/x.
-      const target = workspace === 'api' && rest.startsWith('gen/') ? path.join(typesDir, 'api', rest) : path.join(typesDir, workspace, 'src', rest);
+      const target =
+        workspace === 'api' && rest.startsWith('gen/')
+          ? path.join(typesDir, 'api', rest)
+          : path.join(typesDir, workspace, 'src', rest);
       let relative = path.relative(path.dirname(file), target).split(path.sep).join('/');
       if (!relative.startsWith('.')) relative = `./${relative}`;
       return `${quote}${relative}${quote}`;
@@ -186,7 +213,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const started = Date.now();
   if (process.argv.includes('--package')) {
     await buildPluginPackage();
-    console.log(`built plugin/dist (index.js, index.d.ts, types/, glomseg-plugin.js, ${NOTICES_FILE}) in ${Date.now() - started} ms`);
+    console.log(
+      `built plugin/dist (index.js, index.d.ts, types/, glomseg-plugin.js, ${NOTICES_FILE}) in ${Date.now() - started} ms`,
+    );
   } else {
     const outfile = await buildPlugin({ minify });
     console.log(`built ${path.relative(repoRoot, outfile)} in ${Date.now() - started} ms`);

@@ -25,15 +25,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const out = process.argv[2];
   if (!out) throw new Error('usage: node training/nsfwjs_mobilenet_v2.mjs OUT_DIR');
   const { modelTopology, weightsManifest, weights, version } = readNsfwjsMobileNetV2();
-  const expected = weightsManifest[0].weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) *
-    (w.quantization ? 1 : 4), 0);
+  const expected = weightsManifest[0].weights.reduce(
+    (n, w) => n + w.shape.reduce((a, b) => a * b, 1) * (w.quantization ? 1 : 4),
+    0,
+  );
   if (weightsManifest.length !== 1 || weights.length !== expected) {
     throw new Error(`nsfwjs ${version}: weight shard of ${weights.length} bytes, manifest wants ${expected}`);
   }
   mkdirSync(out, { recursive: true });
   const manifest = weightsManifest.map((group) => ({ ...group, paths: ['weights.bin'] }));
-  writeFileSync(path.join(out, 'model.json'), JSON.stringify({ modelTopology, weightsManifest: manifest,
-    source: `nsfwjs@${version} ${DIR}` }));
+  writeFileSync(
+    path.join(out, 'model.json'),
+    JSON.stringify({ modelTopology, weightsManifest: manifest, source: `nsfwjs@${version} ${DIR}` }),
+  );
   writeFileSync(path.join(out, 'weights.bin'), weights);
-  console.log(`nsfwjs@${version} MobileNetV2: ${weightsManifest[0].weights.length} tensors, ${weights.length} bytes -> ${out}`);
+  console.log(
+    `nsfwjs@${version} MobileNetV2: ${weightsManifest[0].weights.length} tensors, ${weights.length} bytes -> ${out}`,
+  );
 }

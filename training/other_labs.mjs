@@ -25,7 +25,9 @@ const { values, positionals } = parseArgs({
 });
 const [command, setArg, outArg] = positionals;
 if (!['plan', 'summarise'].includes(command) || !setArg || !outArg || positionals.length !== 3) {
-  console.error('usage: node --import tsx training/other_labs.mjs plan|summarise SET OUT [--tiles "ID ..."] [--models DIR] [--stain S] [--threshold P]');
+  console.error(
+    'usage: node --import tsx training/other_labs.mjs plan|summarise SET OUT [--tiles "ID ..."] [--models DIR] [--stain S] [--threshold P]',
+  );
   process.exit(2);
 }
 const set = path.resolve(setArg);
@@ -50,14 +52,17 @@ function readTiles() {
   if (!existsSync(csv)) fail(`${csv} not found: SET must be an other-labs/<set> folder`);
   const [header, ...lines] = readFileSync(csv, 'utf8').trim().split(/\r?\n/);
   const columns = header.split(',').map((c) => c.trim());
-  for (const c of ['tile_id', 'case', 'glomeruli', 'um_per_px']) if (!columns.includes(c)) fail(`${csv} has no ${c} column`);
-  const rows = lines.filter((l) => l.trim()).map((line) => {
-    const cells = line.split(',').map((c) => c.trim());
-    const row = Object.fromEntries(columns.map((c, i) => [c, cells[i]]));
-    const mpp = Number(row.um_per_px);
-    if (!(mpp > 0)) fail(`${csv}: tile ${row.tile_id} has no valid um_per_px (${row.um_per_px})`);
-    return { id: row.tile_id, patient: row.case, glomeruli: Number(row.glomeruli), mpp, image: imageOf(row.tile_id) };
-  });
+  for (const c of ['tile_id', 'case', 'glomeruli', 'um_per_px'])
+    if (!columns.includes(c)) fail(`${csv} has no ${c} column`);
+  const rows = lines
+    .filter((l) => l.trim())
+    .map((line) => {
+      const cells = line.split(',').map((c) => c.trim());
+      const row = Object.fromEntries(columns.map((c, i) => [c, cells[i]]));
+      const mpp = Number(row.um_per_px);
+      if (!(mpp > 0)) fail(`${csv}: tile ${row.tile_id} has no valid um_per_px (${row.um_per_px})`);
+      return { id: row.tile_id, patient: row.case, glomeruli: Number(row.glomeruli), mpp, image: imageOf(row.tile_id) };
+    });
   const wanted = values.tiles?.split(/[\s,]+/).filter(Boolean);
   if (!wanted) return rows;
   const unknown = wanted.filter((id) => !rows.some((r) => r.id === id));
@@ -99,7 +104,8 @@ for (const [mpp, group] of groups(tiles)) {
     if (!s?.ok) fail(`${t.id}: not scored (${s ? `${s.status}: ${s.error ?? ''}` : 'absent from the batch'})`);
     if (!s.metrics) fail(`${t.id}: scored without ground truth (is ${t.id}.geojson in ${set}?)`);
     // The pixel size must be the one tiles.csv states, as the product read it (not a default or an estimate).
-    if (s.scale?.mpp !== mpp || s.scale?.source !== 'request') fail(`${t.id}: read at ${JSON.stringify(s.scale)}, not at --mpp ${mpp}`);
+    if (s.scale?.mpp !== mpp || s.scale?.source !== 'request')
+      fail(`${t.id}: read at ${JSON.stringify(s.scale)}, not at --mpp ${mpp}`);
     const m = s.metrics;
     const truth = m.truePositives + m.falseNegatives;
     // The product read every labelled glomerulus (a truth-class or parsing change would show here first).
@@ -130,26 +136,45 @@ const patients = [...new Set(images.map((i) => i.patient))].sort();
 const models = values.models ? path.resolve(values.models) : undefined;
 // Relative to the repository (the shell script runs from there) when inside it, so a card does not name this machine's paths.
 const shown = (p) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p) || '.');
-const card = models && existsSync(path.join(models, 'glomseg-unet.json')) ? JSON.parse(readFileSync(path.join(models, 'glomseg-unet.json'), 'utf8')) : undefined;
+const card =
+  models && existsSync(path.join(models, 'glomseg-unet.json'))
+    ? JSON.parse(readFileSync(path.join(models, 'glomseg-unet.json'), 'utf8'))
+    : undefined;
 const result = {
   set: path.basename(set),
-  about: 'other-lab images scored one by one by `glomseg score` at the pixel size tiles.csv states; meanImageDice: the mean over images of each image\'s Dice (1 when neither prediction nor truth); precision, recall, F1: objects matched at IoU >= 0.5 one to one, pooled; globalDice: pixels pooled',
+  about:
+    "other-lab images scored one by one by `glomseg score` at the pixel size tiles.csv states; meanImageDice: the mean over images of each image's Dice (1 when neither prediction nor truth); precision, recall, F1: objects matched at IoU >= 0.5 one to one, pooled; globalDice: pixels pooled",
   command: `bash training/score_validation.sh --other-labs MODEL_FOLDER OUT${values.tiles ? ` (OTHER_LABS_TILES="${values.tiles}")` : ''}`,
-  model: card ? { folder: shown(models), id: card.id, name: card.name, file: card.file } : (models ? { folder: shown(models) } : null),
+  model: card
+    ? { folder: shown(models), id: card.id, name: card.name, file: card.file }
+    : models
+      ? { folder: shown(models) }
+      : null,
   stainNormalization: values.stain ?? 'auto',
   threshold: values.threshold ? Number(values.threshold) : (card?.threshold ?? null),
   overall: figures(images),
   patients: Object.fromEntries(patients.map((p) => [p, figures(images.filter((i) => i.patient === p))])),
   perImage: images.map(({ tile, patient, mpp, metrics: m }) => ({
-    tile, patient, mpp, dice: round(m.globalDice), glomeruli: m.truePositives + m.falseNegatives, predicted: m.truePositives + m.falsePositives,
-    truePositives: m.truePositives, falsePositives: m.falsePositives, falseNegatives: m.falseNegatives,
+    tile,
+    patient,
+    mpp,
+    dice: round(m.globalDice),
+    glomeruli: m.truePositives + m.falseNegatives,
+    predicted: m.truePositives + m.falsePositives,
+    truePositives: m.truePositives,
+    falsePositives: m.falsePositives,
+    falseNegatives: m.falseNegatives,
   })),
 };
 writeFileSync(path.join(out, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
 
 const f = (v) => v.toFixed(3);
-console.log('| patient | images | glomeruli | found (TP) | false positives | mean image Dice | precision | recall | F1 |');
+console.log(
+  '| patient | images | glomeruli | found (TP) | false positives | mean image Dice | precision | recall | F1 |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const [name, r] of [...Object.entries(result.patients), ['all', result.overall]]) {
-  console.log(`| ${name === 'all' ? '**all**' : name} | ${r.images} | ${r.glomeruli} | ${r.truePositives} | ${r.falsePositives} | ${f(r.meanImageDice)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.f1)} |`);
+  console.log(
+    `| ${name === 'all' ? '**all**' : name} | ${r.images} | ${r.glomeruli} | ${r.truePositives} | ${r.falsePositives} | ${f(r.meanImageDice)} | ${f(r.precision)} | ${f(r.recall)} | ${f(r.f1)} |`,
+  );
 }

@@ -36,14 +36,26 @@ const seedOption = values['seed-threshold'];
 const minArea = values['min-area'] === undefined ? undefined : Number(values['min-area']);
 const seedThreshold = seedOption === undefined || seedOption === 'none' ? undefined : Number(seedOption);
 const coreOption = values['require-core'];
-if (positionals.length !== 1
-  || (!values.validation && !values['validation-pyramid'] && !values.eval && !values.stress && !values['other-labs'] && threshold === undefined && seedOption === undefined && minArea === undefined && coreOption === undefined)
-  || (threshold !== undefined && !(threshold > 0 && threshold < 1))
-  || (seedThreshold !== undefined && !(seedThreshold > 0 && seedThreshold <= 1))
-  || (minArea !== undefined && !(minArea >= 0))
-  || (coreOption !== undefined && coreOption !== 'yes' && coreOption !== 'no')) {
-  console.error('usage: node training/record_metrics.mjs CARD [--threshold P (0..1)] [--seed-threshold P|none] [--require-core yes|no] [--min-area A] [--validation metrics.json] '
-    + '[--validation-pyramid metrics.json] [--eval metrics.json] [--stress stress.json ...] [--other-labs metrics.json ...] [--machine TEXT]');
+if (
+  positionals.length !== 1 ||
+  (!values.validation &&
+    !values['validation-pyramid'] &&
+    !values.eval &&
+    !values.stress &&
+    !values['other-labs'] &&
+    threshold === undefined &&
+    seedOption === undefined &&
+    minArea === undefined &&
+    coreOption === undefined) ||
+  (threshold !== undefined && !(threshold > 0 && threshold < 1)) ||
+  (seedThreshold !== undefined && !(seedThreshold > 0 && seedThreshold <= 1)) ||
+  (minArea !== undefined && !(minArea >= 0)) ||
+  (coreOption !== undefined && coreOption !== 'yes' && coreOption !== 'no')
+) {
+  console.error(
+    'usage: node training/record_metrics.mjs CARD [--threshold P (0..1)] [--seed-threshold P|none] [--require-core yes|no] [--min-area A] [--validation metrics.json] ' +
+      '[--validation-pyramid metrics.json] [--eval metrics.json] [--stress stress.json ...] [--other-labs metrics.json ...] [--machine TEXT]',
+  );
   process.exit(2);
 }
 const cardPath = positionals[0];
@@ -97,25 +109,40 @@ const sections = [
   {
     option: 'validation',
     key: 'validationProduct',
-    about: { tiles: 'the validation tiles of metrics.validation, scored whole at level 0 by the product', command: 'bash training/score_validation.sh MODEL_FOLDER OUT' },
+    about: {
+      tiles: 'the validation tiles of metrics.validation, scored whole at level 0 by the product',
+      command: 'bash training/score_validation.sh MODEL_FOLDER OUT',
+    },
   },
   {
     option: 'validation-pyramid',
     key: 'validationProductPyramid',
-    about: { tiles: 'the same validation tiles as read from a Lanczos JPEG (q90) pyramid level at the model scale', command: 'bash training/score_validation.sh --pyramid MODEL_FOLDER OUT' },
+    about: {
+      tiles: 'the same validation tiles as read from a Lanczos JPEG (q90) pyramid level at the model scale',
+      command: 'bash training/score_validation.sh --pyramid MODEL_FOLDER OUT',
+    },
   },
   {
     option: 'eval',
     key: 'evalRegion',
     about: {
-      slide: 'shared/data/hubmap-vu/eval-region/kidney-region.tif (held out: never used for training, tuning or checkpoint picking)',
-      command: 'npm run glomseg -- score ../shared/data/hubmap-vu/eval-region/kidney-region.tif --annotations ../shared/data/hubmap-vu/eval-region/kidney-region.geojson --out OUT',
+      slide:
+        'shared/data/hubmap-vu/eval-region/kidney-region.tif (held out: never used for training, tuning or checkpoint picking)',
+      command:
+        'npm run glomseg -- score ../shared/data/hubmap-vu/eval-region/kidney-region.tif --annotations ../shared/data/hubmap-vu/eval-region/kidney-region.geojson --out OUT',
     },
   },
 ];
 for (const { option, key, about } of sections) {
   if (!values[option]) continue;
-  card.metrics[key] = { ...about, threshold: card.threshold, seedThreshold: card.seedThreshold ?? null, requireCore: card.requireCore ?? false, minArea: card.minArea, ...figures(values[option]) };
+  card.metrics[key] = {
+    ...about,
+    threshold: card.threshold,
+    seedThreshold: card.seedThreshold ?? null,
+    requireCore: card.requireCore ?? false,
+    minArea: card.minArea,
+    ...figures(values[option]),
+  };
   recorded.push(key);
 }
 // Stress validation: Dice per transformation beside the plain figure, for each stain normalisation scored.
@@ -125,29 +152,43 @@ for (const file of values.stress ?? []) {
   const stainNormalization = asked === 'auto' ? (card.stain?.method ?? 'off') : asked;
   const plain = rows.find((r) => r.name === 'plain');
   card.metrics.stressValidation ??= {
-    about: 'the validation tiles under fixed, seeded transformations (training/stress_validation_tiles.py), scored by the product',
+    about:
+      'the validation tiles under fixed, seeded transformations (training/stress_validation_tiles.py), scored by the product',
     command: 'STAIN=<normalisation> bash training/score_validation.sh --stress MODEL_FOLDER OUT',
     machine: values.machine ?? 'not stated',
   };
   card.metrics.stressValidation[stainNormalization] = Object.fromEntries(
-    rows.map((r) => [r.name, { mpp: r.mpp, globalDice: round(r.globalDice), vsPlain: round(r.globalDice - plain.globalDice), meanTileDice: round(r.meanTileDice), objectF1: round(r.f1) }]),
+    rows.map((r) => [
+      r.name,
+      {
+        mpp: r.mpp,
+        globalDice: round(r.globalDice),
+        vsPlain: round(r.globalDice - plain.globalDice),
+        meanTileDice: round(r.meanTileDice),
+        objectF1: round(r.f1),
+      },
+    ]),
   );
   recorded.push(`stressValidation.${stainNormalization}`);
 }
 // Other labs' images (never trained on): the product's mean image Dice and object figures, per patient and overall.
 for (const file of values['other-labs'] ?? []) {
   const result = JSON.parse(readFileSync(file, 'utf8'));
-  if (!result.set || !result.overall || !result.patients) throw new Error(`${file} is not training/score_validation.sh --other-labs output`);
+  if (!result.set || !result.overall || !result.patients)
+    throw new Error(`${file} is not training/score_validation.sh --other-labs output`);
   // The card must state the post-processing the figures were made with.
   if (result.threshold !== card.threshold) {
-    throw new Error(`${file} was scored at threshold ${result.threshold}, the card says ${card.threshold}: score it again with the card's`);
+    throw new Error(
+      `${file} was scored at threshold ${result.threshold}, the card says ${card.threshold}: score it again with the card's`,
+    );
   }
   card.metrics.otherLabs ??= {};
   card.metrics.otherLabs[result.set] = {
     about: result.about,
     command: result.command,
     images: `shared/data/other-labs/${result.set} (validation and model choice only, never trained on)`,
-    stainNormalization: result.stainNormalization === 'auto' ? (card.stain?.method ?? 'off') : result.stainNormalization,
+    stainNormalization:
+      result.stainNormalization === 'auto' ? (card.stain?.method ?? 'off') : result.stainNormalization,
     threshold: card.threshold,
     seedThreshold: card.seedThreshold ?? null,
     requireCore: card.requireCore ?? false,

@@ -59,7 +59,14 @@ export function toConnectError(error: unknown, log?: (message: string) => void):
   return new ConnectError(glomsegError.message, grpcStatusOf(glomsegError.code) as Code, undefined, undefined, error);
 }
 
-const CODE_NAMES = new Map<number, string>([...Object.entries(GRPC_STATUS).map(([name, status]) => [status, name] as const), [2, 'UNKNOWN'], [6, 'ALREADY_EXISTS'], [10, 'ABORTED'], [11, 'OUT_OF_RANGE'], [15, 'DATA_LOSS']]);
+const CODE_NAMES = new Map<number, string>([
+  ...Object.entries(GRPC_STATUS).map(([name, status]) => [status, name] as const),
+  [2, 'UNKNOWN'],
+  [6, 'ALREADY_EXISTS'],
+  [10, 'ABORTED'],
+  [11, 'OUT_OF_RANGE'],
+  [15, 'DATA_LOSS'],
+]);
 
 /** The gRPC status name of a number (as grpcurl and the gRPC docs spell it). */
 export function statusName(code: number): string {

@@ -27,7 +27,10 @@ export class WireEnum<Name extends string, Wire extends number> {
   name(wire: number): Name {
     const name = this.toName.get(wire);
     if (name === undefined) {
-      throw new GlomsegError('INVALID_ARGUMENT', `${this.field} ${wire} is not one of ${[...this.toName.keys()].join(', ')}`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `${this.field} ${wire} is not one of ${[...this.toName.keys()].join(', ')}`,
+      );
     }
     return name;
   }
@@ -57,8 +60,11 @@ export const ANNOTATION_FORMATS = new WireEnum<AnnotationFormat, pb.AnnotationFo
   'rle-csv': pb.AnnotationFormat.RLE_CSV,
 });
 
-export const STAIN_NORMALIZATIONS = new WireEnum<StainNormalizationChoice, pb.StainNormalization>('stain_normalization', {
-  auto: pb.StainNormalization.AUTO,
-  off: pb.StainNormalization.OFF,
-  reinhard: pb.StainNormalization.REINHARD,
-});
+export const STAIN_NORMALIZATIONS = new WireEnum<StainNormalizationChoice, pb.StainNormalization>(
+  'stain_normalization',
+  {
+    auto: pb.StainNormalization.AUTO,
+    off: pb.StainNormalization.OFF,
+    reinhard: pb.StainNormalization.REINHARD,
+  },
+);

@@ -61,11 +61,15 @@ export async function fetchAnnotations(url: string, options: AnnotationLoadOptio
     throwIfAborted(options.signal);
     throw new GlomsegError('UNAVAILABLE', `annotations at ${url} cannot be fetched: ${(error as Error).message}`);
   }
-  if (!response.ok) throw new GlomsegError('NOT_FOUND', `annotations at ${url}: HTTP ${response.status} ${response.statusText}`);
+  if (!response.ok)
+    throw new GlomsegError('NOT_FOUND', `annotations at ${url}: HTTP ${response.status} ${response.statusText}`);
   const content = await response.text();
   throwIfAborted(options.signal);
   const disposition = /filename="?([^";]+)"?/i.exec(response.headers.get('content-disposition') ?? '')?.[1];
-  const name = options.name ?? disposition ?? decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || 'annotations');
+  const name =
+    options.name ??
+    disposition ??
+    decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || 'annotations');
   const loaded = parseAnnotationText(content, { ...options, name });
   return { ...loaded, loadMs: performance.now() - started };
 }
@@ -74,7 +78,11 @@ export async function fetchAnnotations(url: string, options: AnnotationLoadOptio
  * Annotations that do not lie on the slide (wholly or partly outside it, one pixel of slack): the sign of a file
  * made for another slide, or in other units. Undefined when all lie on it.
  */
-export function annotationsOffSlide(polygons: readonly Polygon[], width: number, height: number): { outside: number; total: number } | undefined {
+export function annotationsOffSlide(
+  polygons: readonly Polygon[],
+  width: number,
+  height: number,
+): { outside: number; total: number } | undefined {
   if (!(width > 0 && height > 0)) return undefined;
   let outside = 0;
   for (const polygon of polygons) {

@@ -55,7 +55,10 @@ export interface GlomsegEventMap {
   'glomseg-sign-in': GlomsegSignInEvent;
 }
 
-export function glomsegEvent<K extends keyof GlomsegEventMap>(type: K, detail: GlomsegEventMap[K]['detail']): GlomsegEventMap[K] {
+export function glomsegEvent<K extends keyof GlomsegEventMap>(
+  type: K,
+  detail: GlomsegEventMap[K]['detail'],
+): GlomsegEventMap[K] {
   return new CustomEvent(type, { detail, bubbles: true, composed: true }) as GlomsegEventMap[K];
 }
 

@@ -21,8 +21,20 @@ export interface LegendEntry {
 export const LEGEND: readonly LegendEntry[] = [
   { cls: 'prediction', label: 'Predicted, not scored yet', dashed: false, filled: true, scored: false },
   { cls: 'annotation', label: 'Ground truth, not scored yet', dashed: true, filled: false, scored: false },
-  { cls: 'true-positive', label: 'True positive (IoU ≥ 0.5): prediction solid, its ground truth dashed', dashed: false, filled: true, scored: true },
-  { cls: 'false-positive', label: 'False positive: predicted, not in the ground truth', dashed: false, filled: true, scored: true },
+  {
+    cls: 'true-positive',
+    label: 'True positive (IoU ≥ 0.5): prediction solid, its ground truth dashed',
+    dashed: false,
+    filled: true,
+    scored: true,
+  },
+  {
+    cls: 'false-positive',
+    label: 'False positive: predicted, not in the ground truth',
+    dashed: false,
+    filled: true,
+    scored: true,
+  },
   { cls: 'missed', label: 'Missed: ground truth the model did not find', dashed: true, filled: true, scored: true },
 ];
 

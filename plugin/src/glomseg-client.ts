@@ -48,7 +48,9 @@ function createGlomsegClient(baseUrl: string, headers?: RequestHeaders): Glomseg
 /** One client per server URL ('' means the page's own origin) and headers. */
 export function glomsegClient(serverUrl: string, headers?: RequestHeaders): GlomsegClient {
   const baseUrl = baseUrlOf(serverUrl);
-  const cache = headers ? (clientsWithHeaders.get(headers) ?? clientsWithHeaders.set(headers, new Map()).get(headers)!) : clients;
+  const cache = headers
+    ? (clientsWithHeaders.get(headers) ?? clientsWithHeaders.set(headers, new Map()).get(headers)!)
+    : clients;
   let client = cache.get(baseUrl);
   if (!client) {
     client = createGlomsegClient(baseUrl, headers);
@@ -65,8 +67,14 @@ export function serverBaseUrl(serverUrl: string): string {
 /** An error as something a person can read, with the gRPC status name. */
 export function describeError(error: unknown, serverUrl: string): ErrorEventDetail {
   const connectError = ConnectError.from(error);
-  if (connectError.code === Code.Unavailable || connectError.code === Code.Unknown && /fetch|network/i.test(connectError.rawMessage)) {
-    return { code: 'UNAVAILABLE', message: `The glomseg server at ${serverBaseUrl(serverUrl)} cannot be reached (${connectError.rawMessage}).` };
+  if (
+    connectError.code === Code.Unavailable ||
+    (connectError.code === Code.Unknown && /fetch|network/i.test(connectError.rawMessage))
+  ) {
+    return {
+      code: 'UNAVAILABLE',
+      message: `The glomseg server at ${serverBaseUrl(serverUrl)} cannot be reached (${connectError.rawMessage}).`,
+    };
   }
   return { code: statusName(connectError.code), message: connectError.rawMessage };
 }

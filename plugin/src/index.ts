@@ -13,5 +13,10 @@ export type { LoadedAnnotations } from './annotation-source.js';
 export type { PixelOrigin } from './slide-frame.js';
 export { bearerToken, type RequestHeaders } from './glomseg-client.js';
 export { tileLoaderWithHeaders } from './auth/tile-loader.js';
-export { PredictionLayer, type PredictionSettings, type PredictionLayerEvents, type PredictionSession } from './layers/prediction-layer.js';
+export {
+  PredictionLayer,
+  type PredictionSettings,
+  type PredictionLayerEvents,
+  type PredictionSession,
+} from './layers/prediction-layer.js';
 export { AnnotationLayer, type AnnotationInput } from './layers/annotation-layer.js';

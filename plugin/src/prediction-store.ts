@@ -86,7 +86,11 @@ export class PredictionStore {
     const groups = new Map<number, Cluster>();
     const groupOf = (root: number) => {
       let group = groups.get(root);
-      if (!group) groups.set(root, (group = { id: this.nextCluster++, pieces: [], boxes: [], tiles: new Set([key]), joined: [] }));
+      if (!group)
+        groups.set(
+          root,
+          (group = { id: this.nextCluster++, pieces: [], boxes: [], tiles: new Set([key]), joined: [] }),
+        );
       return group;
     };
     edgePieces.forEach((piece, i) => {

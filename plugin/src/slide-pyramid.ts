@@ -23,7 +23,12 @@ export function slideProjection(slide: SlideMetadata, pixelSize: PixelSize): Pro
 }
 
 /** Tiles are fetched with `headers`, the token provider the gRPC-Web calls use (an <img> URL could not carry it). */
-export function slideTileSource(slide: SlideMetadata, projection: Projection, baseUrl: string, headers?: RequestHeaders): TileImage {
+export function slideTileSource(
+  slide: SlideMetadata,
+  projection: Projection,
+  baseUrl: string,
+  headers?: RequestHeaders,
+): TileImage {
   // OpenLayers wants the coarsest level first.
   const levels = [...slide.levels].sort((a, b) => b.downsample - a.downsample);
   const tileGrid = new TileGrid({

@@ -150,6 +150,11 @@ export class TileStreamController {
 
   private emitState(): void {
     const received = this.view.tiles.filter((t) => this.receivedTiles.has(tileKey(t))).length;
-    this.options.onState({ received, total: this.view.tiles.length, streaming: this.stream !== undefined, limited: this.view.limited });
+    this.options.onState({
+      received,
+      total: this.view.tiles.length,
+      streaming: this.stream !== undefined,
+      limited: this.view.limited,
+    });
   }
 }

@@ -51,13 +51,25 @@ export class GlomsegApp {
     readonly service: DomainGlomsegService,
     readonly grpcAddress: string,
     readonly httpUrl: string | undefined,
-    private readonly parts: { catalog: SlideCatalog; models: OnnxModelProvider; scoring: ScoringPool; grpc: GrpcServer; web?: WebServer; metrics: ServerMetrics; requestBytes: RequestByteBudget },
+    private readonly parts: {
+      catalog: SlideCatalog;
+      models: OnnxModelProvider;
+      scoring: ScoringPool;
+      grpc: GrpcServer;
+      web?: WebServer;
+      metrics: ServerMetrics;
+      requestBytes: RequestByteBudget;
+    },
   ) {}
 
   static async start(options: GlomsegAppOptions): Promise<GlomsegApp> {
     const log = options.log ?? (() => {});
     const limits = resolveLimits(options.limits);
-    const catalog = await SlideCatalog.create({ folders: options.slideFolders, urlPrefixes: options.slideUrlPrefixes, limits });
+    const catalog = await SlideCatalog.create({
+      folders: options.slideFolders,
+      urlPrefixes: options.slideUrlPrefixes,
+      limits,
+    });
     for (const file of options.slideFiles ?? []) await catalog.addFile(file);
     const registry = await ModelRegistry.load({ folder: options.modelFolder, logger: log });
     // Worker count and threads default to the segmenter's own choice for the device it lands on.
@@ -74,10 +86,25 @@ export class GlomsegApp {
     // One budget of request bytes in flight for both ports.
     const requestBytes = new RequestByteBudget(limits.maxInFlightRequestBytes);
     const metrics = new ServerMetrics();
-    const service = createGlomsegService({ slides: catalog, models, scoring, concurrency, limits, onTileComputed: (t) => metrics.observeTile(t) });
-    const cleanup: Array<() => Promise<void>> = [() => service.close(), () => scoring.close(), () => models.dispose(), () => catalog.close()];
+    const service = createGlomsegService({
+      slides: catalog,
+      models,
+      scoring,
+      concurrency,
+      limits,
+      onTileComputed: (t) => metrics.observeTile(t),
+    });
+    const cleanup: Array<() => Promise<void>> = [
+      () => service.close(),
+      () => scoring.close(),
+      () => models.dispose(),
+      () => catalog.close(),
+    ];
     try {
-      const warning = exposureWarning([options.host ?? '127.0.0.1', options.httpHost ?? options.host ?? '127.0.0.1'], options.security);
+      const warning = exposureWarning(
+        [options.host ?? '127.0.0.1', options.httpHost ?? options.host ?? '127.0.0.1'],
+        options.security,
+      );
       if (warning) log(warning);
       // Ports first, the model after: a port in use is said at once, not after the model has loaded.
       const grpc = await GrpcServer.start({
@@ -104,14 +131,29 @@ export class GlomsegApp {
       });
       cleanup.unshift(() => grpc.close());
       if (options.httpPort !== false) {
-        web = await startWebServer(options, options.httpPort ?? 0, { service, catalog, limits, requestBytes, metrics, log });
+        web = await startWebServer(options, options.httpPort ?? 0, {
+          service,
+          catalog,
+          limits,
+          requestBytes,
+          metrics,
+          log,
+        });
         cleanup.unshift(() => web!.close());
       }
       if (options.warm) {
         const segmenter = await models.warm(registry.defaultModel().card.id);
         log(`model ${segmenter.card.id} ready on ${segmenter.device}`);
       }
-      return new GlomsegApp(service, grpc.address, web?.url, { catalog, models, scoring, grpc, web, metrics, requestBytes });
+      return new GlomsegApp(service, grpc.address, web?.url, {
+        catalog,
+        models,
+        scoring,
+        grpc,
+        web,
+        metrics,
+        requestBytes,
+      });
     } catch (error) {
       for (const step of cleanup) await step().catch(() => undefined);
       throw error;
@@ -153,11 +195,21 @@ export class GlomsegApp {
 async function startWebServer(
   options: GlomsegAppOptions,
   port: number,
-  parts: { service: DomainGlomsegService; catalog: SlideCatalog; limits: ServingLimits; requestBytes: RequestByteBudget; metrics: ServerMetrics; log: (message: string) => void },
+  parts: {
+    service: DomainGlomsegService;
+    catalog: SlideCatalog;
+    limits: ServingLimits;
+    requestBytes: RequestByteBudget;
+    metrics: ServerMetrics;
+    log: (message: string) => void;
+  },
 ): Promise<WebServer> {
   const { service, catalog, limits, requestBytes, metrics, log } = parts;
   // The demo slide is named by file; its id depends on how many slide folders are served.
-  const demo = options.demo && { ...options.demo, slideId: resolveDemoSlideId(await catalog.list(), options.demo.slideId, log) };
+  const demo = options.demo && {
+    ...options.demo,
+    slideId: resolveDemoSlideId(await catalog.list(), options.demo.slideId, log),
+  };
   return WebServer.start({
     service,
     host: options.httpHost ?? options.host ?? '127.0.0.1',
@@ -187,7 +239,9 @@ async function startWebServer(
 function portInUse(error: unknown, what: string, host: string, port: number | undefined, flag: string): unknown {
   const text = `${(error as { code?: string })?.code ?? ''} ${(error as Error)?.message ?? ''}`;
   if (!/EADDRINUSE|address already in use/i.test(text)) return error;
-  return new Error(`the ${what} port ${port} on ${host} is already in use (another glomseg serve?): stop that server or pick another port with ${flag}`);
+  return new Error(
+    `the ${what} port ${port} on ${host} is already in use (another glomseg serve?): stop that server or pick another port with ${flag}`,
+  );
 }
 
 function resolveDemoSlideId(slides: Array<{ id: string }>, wanted: string, log: (m: string) => void): string {

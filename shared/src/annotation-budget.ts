@@ -17,20 +17,32 @@ export function polygonVertices(polygon: Polygon): number {
   return n;
 }
 
-export function assertAnnotationBudget(polygons: readonly Polygon[], budget: AnnotationBudget): { polygons: number; vertices: number } {
+export function assertAnnotationBudget(
+  polygons: readonly Polygon[],
+  budget: AnnotationBudget,
+): { polygons: number; vertices: number } {
   if (polygons.length > budget.maxPolygons) {
-    throw new GlomsegError('RESOURCE_EXHAUSTED', `the annotations hold ${polygons.length} polygons; at most ${budget.maxPolygons} per request`);
+    throw new GlomsegError(
+      'RESOURCE_EXHAUSTED',
+      `the annotations hold ${polygons.length} polygons; at most ${budget.maxPolygons} per request`,
+    );
   }
   let vertices = 0;
   polygons.forEach((polygon, index) => {
     const n = polygonVertices(polygon);
     if (n > budget.maxVerticesPerPolygon) {
-      throw new GlomsegError('RESOURCE_EXHAUSTED', `annotation polygon ${index} has ${n} vertices; at most ${budget.maxVerticesPerPolygon} per polygon (simplify it)`);
+      throw new GlomsegError(
+        'RESOURCE_EXHAUSTED',
+        `annotation polygon ${index} has ${n} vertices; at most ${budget.maxVerticesPerPolygon} per polygon (simplify it)`,
+      );
     }
     vertices += n;
   });
   if (vertices > budget.maxVertices) {
-    throw new GlomsegError('RESOURCE_EXHAUSTED', `the annotations hold ${vertices} vertices; at most ${budget.maxVertices} per request`);
+    throw new GlomsegError(
+      'RESOURCE_EXHAUSTED',
+      `the annotations hold ${vertices} vertices; at most ${budget.maxVertices} per request`,
+    );
   }
   return { polygons: polygons.length, vertices };
 }

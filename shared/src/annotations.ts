@@ -29,11 +29,16 @@ export function parseAnnotations(content: string, options: ParseAnnotationsOptio
 
 export function parseAnnotationShapes(content: string, options: ParseAnnotationsOptions = {}): AnnotationShape[] {
   const text = content.replace(/^\uFEFF/, '').trim();
-  if (text === '') throw invalidAnnotations(content === '' ? 'the annotation file is empty (0 bytes)' : 'the annotation file is empty (only white space)');
+  if (text === '')
+    throw invalidAnnotations(
+      content === '' ? 'the annotation file is empty (0 bytes)' : 'the annotation file is empty (only white space)',
+    );
   const format = options.format ?? 'auto';
   const named = format === 'auto' ? undefined : findAnnotationFormat(format);
   if (format !== 'auto' && !named) {
-    throw invalidAnnotations(`unknown annotation format '${String(format)}' (expected ${orList(annotationFormatChoices().slice(1))})`);
+    throw invalidAnnotations(
+      `unknown annotation format '${String(format)}' (expected ${orList(annotationFormatChoices().slice(1))})`,
+    );
   }
   let json: unknown;
   if (!named || named.json) {
@@ -108,16 +113,24 @@ function fnv1a(text: string, seed: number): number {
 
 /** A name-based UUID (version 8 layout, RFC 9562): the same text always gives the same id. */
 export function stableUuid(text: string): string {
-  const hex = [0x811c9dc5, 0x01234567, 0x89abcdef, 0xdeadbeef].map((seed) => fnv1a(text, seed).toString(16).padStart(8, '0')).join('');
+  const hex = [0x811c9dc5, 0x01234567, 0x89abcdef, 0xdeadbeef]
+    .map((seed) => fnv1a(text, seed).toString(16).padStart(8, '0'))
+    .join('');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The measurement that states the pixel size behind "Area µm^2", by where it came from, when no one stated it. */
-export const UNSTATED_MPP: Partial<Record<TileGrid['mppSource'], string>> = { 'model-default': 'Assumed µm/px', estimated: 'Estimated µm/px' };
+export const UNSTATED_MPP: Partial<Record<TileGrid['mppSource'], string>> = {
+  'model-default': 'Assumed µm/px',
+  estimated: 'Estimated µm/px',
+};
 
 /** Predicted polygons as QuPath GeoJSON: detections (by default) of class "Glomerulus (predicted)", with ids and units. */
-export function toQuPathGeoJson(polygons: readonly GlomerulusPolygon[], options: QuPathExportOptions = {}): GeoJsonFeatureCollection {
+export function toQuPathGeoJson(
+  polygons: readonly GlomerulusPolygon[],
+  options: QuPathExportOptions = {},
+): GeoJsonFeatureCollection {
   const name = options.className ?? PREDICTED_CLASS.name;
   const color = options.color ?? PREDICTED_CLASS.color;
   const mpp = options.mpp && options.mpp > 0 ? options.mpp : undefined;

@@ -43,7 +43,12 @@ export function linearToSrgbByte(linear: number): number {
 }
 
 /** L in [0, 100], a and b roughly in [-128, 128]. Writes into `out` (no allocation per pixel). */
-export function rgbToLab(r: number, g: number, b: number, out: [number, number, number] = [0, 0, 0]): [number, number, number] {
+export function rgbToLab(
+  r: number,
+  g: number,
+  b: number,
+  out: [number, number, number] = [0, 0, 0],
+): [number, number, number] {
   const R = LINEAR[r];
   const G = LINEAR[g];
   const B = LINEAR[b];
@@ -57,7 +62,12 @@ export function rgbToLab(r: number, g: number, b: number, out: [number, number, 
 }
 
 /** The nearest sRGB bytes (clipped to the gamut) of a Lab colour. */
-export function labToRgb(L: number, a: number, bStar: number, out: [number, number, number] = [0, 0, 0]): [number, number, number] {
+export function labToRgb(
+  L: number,
+  a: number,
+  bStar: number,
+  out: [number, number, number] = [0, 0, 0],
+): [number, number, number] {
   const fy = (L + 16) / 116;
   const X = WHITE[0] * fInverse(fy + a / 500);
   const Y = WHITE[1] * fInverse(fy);

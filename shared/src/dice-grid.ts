@@ -27,9 +27,16 @@ export function diceGrid(region: Rect, options: DiceOptions = {}): DiceGrid {
   const tileWidth = options.tileWidth ?? DICE_TILE.tileWidth;
   const tileHeight = options.tileHeight ?? DICE_TILE.tileHeight;
   if (!(Number.isInteger(tileWidth) && tileWidth > 0 && Number.isInteger(tileHeight) && tileHeight > 0)) {
-    throw new GlomsegError('INVALID_ARGUMENT', `Dice tile size must be positive whole pixels, got ${tileWidth} x ${tileHeight}`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `Dice tile size must be positive whole pixels, got ${tileWidth} x ${tileHeight}`,
+    );
   }
-  if (![region.x, region.y, region.width, region.height].every(Number.isFinite) || region.width <= 0 || region.height <= 0) {
+  if (
+    ![region.x, region.y, region.width, region.height].every(Number.isFinite) ||
+    region.width <= 0 ||
+    region.height <= 0
+  ) {
     throw new GlomsegError('INVALID_ARGUMENT', `scoring region ${JSON.stringify(region)} must have a positive size`);
   }
   const x0 = Math.floor(region.x);
@@ -75,8 +82,16 @@ export function countDicePixels(
   scratch?: { predicted: Uint8Array; truth: Uint8Array },
   boxOf: (polygon: Polygon) => Rect = polygonBBox,
 ): DicePixels {
-  const pred = rasterizePolygons(predicted.filter((p) => rectsTouch(boxOf(p), window)), window, scratch?.predicted);
-  const gt = rasterizePolygons(truth.filter((p) => rectsTouch(boxOf(p), window)), window, scratch?.truth);
+  const pred = rasterizePolygons(
+    predicted.filter((p) => rectsTouch(boxOf(p), window)),
+    window,
+    scratch?.predicted,
+  );
+  const gt = rasterizePolygons(
+    truth.filter((p) => rectsTouch(boxOf(p), window)),
+    window,
+    scratch?.truth,
+  );
   let p = 0;
   let t = 0;
   let both = 0;

@@ -37,7 +37,12 @@ export function diceOf(intersection: number, predicted: number, truth: number): 
  * Scores `predicted` against `truth` inside `region` (level-0 pixels, snapped outward to whole pixels). Only
  * polygons whose bounding box meets the region take part in object matching.
  */
-export function computeDiceMetrics(predicted: readonly Polygon[], truth: readonly Polygon[], region: Rect, options: DiceOptions = {}): DiceMetrics {
+export function computeDiceMetrics(
+  predicted: readonly Polygon[],
+  truth: readonly Polygon[],
+  region: Rect,
+  options: DiceOptions = {},
+): DiceMetrics {
   const accumulator = createDiceAccumulator(region, options);
   accumulator.addPixels(predicted, truth);
   return accumulator.finish(predicted, truth);
@@ -72,7 +77,10 @@ export function createDiceAccumulator(region: Rect, options: DiceOptions = {}): 
   let predictedArea = 0;
   let truthArea = 0;
   let intersectionArea = 0;
-  const scratch = { predicted: new Uint8Array(grid.tileWidth * grid.tileHeight), truth: new Uint8Array(grid.tileWidth * grid.tileHeight) };
+  const scratch = {
+    predicted: new Uint8Array(grid.tileWidth * grid.tileHeight),
+    truth: new Uint8Array(grid.tileWidth * grid.tileHeight),
+  };
 
   // Boxes are looked up once per tile per polygon: cache them by polygon identity.
   const boxes = new WeakMap<Polygon, Rect>();
@@ -251,7 +259,11 @@ export function poolDiceMetrics(all: readonly DiceMetrics[]): DiceMetrics {
   const intersectionArea = sum((m) => m.intersectionArea);
   const diceTiles = sum((m) => m.diceTiles);
   return {
-    ...objectMatchOf(sum((m) => m.truePositives), sum((m) => m.falsePositives), sum((m) => m.falseNegatives)),
+    ...objectMatchOf(
+      sum((m) => m.truePositives),
+      sum((m) => m.falsePositives),
+      sum((m) => m.falseNegatives),
+    ),
     globalDice: diceOf(intersectionArea, predictedArea, truthArea),
     meanTileDice: diceTiles > 0 ? sum((m) => m.meanTileDice * m.diceTiles) / diceTiles : 1,
     diceTileWidth: all[0].diceTileWidth,

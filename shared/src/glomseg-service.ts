@@ -200,5 +200,11 @@ export interface ModelProvider {
 /** Ground truth, checked and scored off the serving thread (the scoring worker pool at the edge). */
 export interface TruthScorer {
   checkAnnotations(truth: TruthInput, signal: AbortSignal): Promise<TruthCheck>;
-  scoreDice(truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }, signal: AbortSignal): Promise<DiceMetrics>;
+  scoreDice(
+    truth: TruthInput,
+    predicted: Polygon[],
+    region: Rect,
+    tile: { tileWidth: number; tileHeight: number },
+    signal: AbortSignal,
+  ): Promise<DiceMetrics>;
 }

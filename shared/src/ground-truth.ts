@@ -60,12 +60,18 @@ function classMatches(label: string, wanted: ReadonlySet<string>): boolean {
 }
 
 /** Keeps the shapes of the wanted classes; says which were left out. */
-function chooseClasses(shapes: AnnotationShape[], classes: readonly string[] | undefined, warnings: string[]): AnnotationShape[] {
+function chooseClasses(
+  shapes: AnnotationShape[],
+  classes: readonly string[] | undefined,
+  warnings: string[],
+): AnnotationShape[] {
   const named = (classes ?? []).map((c) => c.trim()).filter((c) => c !== '');
   if (named.includes(ANY_CLASS)) return shapes;
   if (!shapes.some((shape) => shape.label !== undefined)) {
     if (named.length > 0 && shapes.length > 0) {
-      warnings.push(`the annotations classify none of their shapes, so all ${shapes.length} count as glomeruli; the truth classes asked for (${named.join(', ')}) were not applied`);
+      warnings.push(
+        `the annotations classify none of their shapes, so all ${shapes.length} count as glomeruli; the truth classes asked for (${named.join(', ')}) were not applied`,
+      );
     }
     return shapes;
   }
@@ -82,11 +88,15 @@ function chooseClasses(shapes: AnnotationShape[], classes: readonly string[] | u
   }
   if (leftOut.size > 0) {
     const counts = [...leftOut].sort((a, b) => b[1] - a[1]).map(([name, count]) => `${name} ${count}`);
-    const classesSaid = named.length > 0 ? `of class ${named.join(', ')}` : `of the glomerulus classes (${wanted.join(', ')})`;
-    const head = kept.length === 0
-      ? `no annotation is ${classesSaid}, so nothing counts as ground truth`
-      : `ground truth is the ${plural(kept.length, 'shape')} ${classesSaid}`;
-    warnings.push(`${head}; left out ${plural(shapes.length - kept.length, 'shape')} of other classes (${counts.join(', ')}): name the classes to count as truth classes (glomseg score --truth-class)`);
+    const classesSaid =
+      named.length > 0 ? `of class ${named.join(', ')}` : `of the glomerulus classes (${wanted.join(', ')})`;
+    const head =
+      kept.length === 0
+        ? `no annotation is ${classesSaid}, so nothing counts as ground truth`
+        : `ground truth is the ${plural(kept.length, 'shape')} ${classesSaid}`;
+    warnings.push(
+      `${head}; left out ${plural(shapes.length - kept.length, 'shape')} of other classes (${counts.join(', ')}): name the classes to count as truth classes (glomseg score --truth-class)`,
+    );
   }
   return kept;
 }
@@ -118,7 +128,9 @@ function keepOnSlide(shapes: AnnotationShape[], width: number, height: number, w
   }
   if (off.length > 0) {
     const verb = off.length === 1 ? 'lies wholly outside the slide and is' : 'lie wholly outside the slide and are';
-    warnings.push(`${off.length} of ${plural(shapes.length, 'ground-truth shape')} ${verb} left out (the slide is ${width} x ${height} pixels): ${listed(off)}`);
+    warnings.push(
+      `${off.length} of ${plural(shapes.length, 'ground-truth shape')} ${verb} left out (the slide is ${width} x ${height} pixels): ${listed(off)}`,
+    );
   }
   return onSlide;
 }
@@ -137,7 +149,10 @@ function repairOutlines(shapes: AnnotationShape[], warnings: string[]): Polygon[
     try {
       pieces = repairPolygon(polygon);
     } catch {
-      throw new GlomsegError('INVALID_ARGUMENT', `${where} crosses its own outline in a way that cannot be repaired; redraw it in the annotation tool`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `${where} crosses its own outline in a way that cannot be repaired; redraw it in the annotation tool`,
+      );
     }
     if (pieces.length === 0) empty.push(where);
     else repaired.push(`${where} (${plural(pieces.length, 'piece')})`);
@@ -150,7 +165,9 @@ function repairOutlines(shapes: AnnotationShape[], warnings: string[]): Polygon[
     );
   }
   if (empty.length > 0) {
-    warnings.push(`${plural(empty.length, 'ground-truth shape')} ${empty.length === 1 ? 'encloses' : 'enclose'} no area and ${empty.length === 1 ? 'is' : 'are'} left out: ${listed(empty)}`);
+    warnings.push(
+      `${plural(empty.length, 'ground-truth shape')} ${empty.length === 1 ? 'encloses' : 'enclose'} no area and ${empty.length === 1 ? 'is' : 'are'} left out: ${listed(empty)}`,
+    );
   }
   return polygons;
 }
@@ -158,7 +175,11 @@ function repairOutlines(shapes: AnnotationShape[], warnings: string[]): Polygon[
 /** Parses, bounds, filters, checks and repairs ground truth; throws a coded error for what cannot be scored. */
 export function readGroundTruth(content: string, options: GroundTruthOptions): GroundTruth {
   const shapes = parseAnnotationShapes(content, options);
-  if (options.budget) assertAnnotationBudget(shapes.map((shape) => shape.polygon), options.budget);
+  if (options.budget)
+    assertAnnotationBudget(
+      shapes.map((shape) => shape.polygon),
+      options.budget,
+    );
   const warnings: string[] = [];
   const chosen = chooseClasses(shapes, options.classes, warnings);
   const { width, height } = options;

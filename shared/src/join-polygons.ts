@@ -30,7 +30,13 @@ export function joinAcrossTiles(pieces: readonly GlomerulusPolygon[], options: J
       result.push(edgePieces[group[0]]);
       continue;
     }
-    result.push(...unionGroup(group.map((i) => edgePieces[i]), group.map((i) => boxes[i]), options.minHoleArea ?? 0));
+    result.push(
+      ...unionGroup(
+        group.map((i) => edgePieces[i]),
+        group.map((i) => boxes[i]),
+        options.minHoleArea ?? 0,
+      ),
+    );
   }
   return result;
 }
@@ -83,7 +89,10 @@ function unionGroup(members: GlomerulusPolygon[], boxes: Rect[], minHoleArea: nu
   }
   const outputs: Polygon[] = merged.map((rings) => ({
     exterior: openRing(rings[0]),
-    holes: rings.slice(1).map(openRing).filter((hole) => polygonArea({ exterior: hole, holes: [] }) >= minHoleArea),
+    holes: rings
+      .slice(1)
+      .map(openRing)
+      .filter((hole) => polygonArea({ exterior: hole, holes: [] }) >= minHoleArea),
   }));
   const outputBoxes = outputs.map(polygonBBox);
   // Each member is connected, so it lies inside exactly one output polygon: find it by box containment, and
@@ -92,7 +101,9 @@ function unionGroup(members: GlomerulusPolygon[], boxes: Rect[], minHoleArea: nu
   members.forEach((member, i) => {
     let candidates = outputs.map((_, o) => o).filter((o) => containsRect(outputBoxes[o], boxes[i]));
     if (candidates.length > 1) {
-      candidates = candidates.filter((o) => polygonClipping.intersection(clipped[i], toClipping(outputs[o])).length > 0);
+      candidates = candidates.filter(
+        (o) => polygonClipping.intersection(clipped[i], toClipping(outputs[o])).length > 0,
+      );
     }
     if (candidates.length > 0) owners[candidates[0]].push(member);
   });
@@ -111,5 +122,10 @@ function unionGroup(members: GlomerulusPolygon[], boxes: Rect[], minHoleArea: nu
 
 function containsRect(outer: Rect, inner: Rect): boolean {
   const t = JOIN_TOLERANCE;
-  return inner.x >= outer.x - t && inner.y >= outer.y - t && inner.x + inner.width <= outer.x + outer.width + t && inner.y + inner.height <= outer.y + outer.height + t;
+  return (
+    inner.x >= outer.x - t &&
+    inner.y >= outer.y - t &&
+    inner.x + inner.width <= outer.x + outer.width + t &&
+    inner.y + inner.height <= outer.y + outer.height + t
+  );
 }

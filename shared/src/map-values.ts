@@ -28,7 +28,7 @@ function stepFloat32(x: number, up: boolean): number {
   bits[0] = x;
   if (x === 0) return up ? 2 ** -149 : -(2 ** -149);
   // Float32 bit patterns run the same way as their values for positive numbers and the other way for negative.
-  bitsAsInt[0] += (x > 0) === up ? 1 : -1;
+  bitsAsInt[0] += x > 0 === up ? 1 : -1;
   return bits[0];
 }
 

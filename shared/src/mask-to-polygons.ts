@@ -35,7 +35,10 @@ export function maskToPolygons(
 ): GlomerulusPolygon[] {
   const { width, height, data } = map;
   if (data.length !== width * height) {
-    throw new GlomsegError('INVALID_ARGUMENT', `probability map of ${width} x ${height} holds ${data.length} values, expected ${width * height}`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `probability map of ${width} x ${height} holds ${data.length} values, expected ${width * height}`,
+    );
   }
   const foreground = new Uint8Array(width * height);
   const cut = cutFor(map, threshold);
@@ -55,13 +58,23 @@ export function binaryMaskToPolygons(
   options: MaskToPolygonsOptions = {},
   values?: ProbabilityMap,
 ): GlomerulusPolygon[] {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0 || mask.length !== width * height) {
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 0 ||
+    height < 0 ||
+    mask.length !== width * height
+  ) {
     throw new GlomsegError('INVALID_ARGUMENT', `mask of ${mask.length} pixels does not match ${width} x ${height}`);
   }
   if (values && (values.width !== width || values.height !== height || values.data.length !== mask.length)) {
-    throw new GlomsegError('INVALID_ARGUMENT', `a ${values.width} x ${values.height} map cannot give the values of a ${width} x ${height} mask`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `a ${values.width} x ${values.height} map cannot give the values of a ${width} x ${height} mask`,
+    );
   }
-  if (!(transform.scale > 0)) throw new GlomsegError('INVALID_ARGUMENT', `map scale must be positive, got ${transform.scale}`);
+  if (!(transform.scale > 0))
+    throw new GlomsegError('INVALID_ARGUMENT', `map scale must be positive, got ${transform.scale}`);
   const minArea = options.minArea ?? 0;
   const tolerance = options.simplifyTolerance ?? DEFAULT_SIMPLIFY_TOLERANCE;
   const scale2 = transform.scale * transform.scale;
@@ -95,7 +108,10 @@ export function binaryMaskToPolygons(
     const exterior = exteriors[index];
     if (index < 0 || !exterior) continue;
     const toLevel0 = (ring: Ring): Ring =>
-      simplifyRing(ring, tolerance, width, height).map(([x, y]) => [transform.originX + x * transform.scale, transform.originY + y * transform.scale]);
+      simplifyRing(ring, tolerance, width, height).map(([x, y]) => [
+        transform.originX + x * transform.scale,
+        transform.originY + y * transform.scale,
+      ]);
     const polygon = { exterior: toLevel0(exterior), holes: holes[index].map(toLevel0) };
     const touches: TileEdge[] = [];
     const edges = components.edges[c];
@@ -155,13 +171,25 @@ export function labelComponents(mask: Uint8Array, width: number, height: number,
       n++;
       sum += data === undefined ? 1 : logits ? probabilityOfLogit(data[k]) : data[k];
       if (y === 0) touch |= TOP;
-      else if (mask[k - width] && !labels[k - width]) { labels[k - width] = label; stack[top++] = k - width; }
+      else if (mask[k - width] && !labels[k - width]) {
+        labels[k - width] = label;
+        stack[top++] = k - width;
+      }
       if (y === height - 1) touch |= BOTTOM;
-      else if (mask[k + width] && !labels[k + width]) { labels[k + width] = label; stack[top++] = k + width; }
+      else if (mask[k + width] && !labels[k + width]) {
+        labels[k + width] = label;
+        stack[top++] = k + width;
+      }
       if (x === 0) touch |= LEFT;
-      else if (mask[k - 1] && !labels[k - 1]) { labels[k - 1] = label; stack[top++] = k - 1; }
+      else if (mask[k - 1] && !labels[k - 1]) {
+        labels[k - 1] = label;
+        stack[top++] = k - 1;
+      }
       if (x === width - 1) touch |= RIGHT;
-      else if (mask[k + 1] && !labels[k + 1]) { labels[k + 1] = label; stack[top++] = k + 1; }
+      else if (mask[k + 1] && !labels[k + 1]) {
+        labels[k + 1] = label;
+        stack[top++] = k + 1;
+      }
     }
     pixels.push(n);
     probabilitySum.push(sum);
@@ -180,7 +208,12 @@ const DY = [0, 1, 0, -1];
  * diagonal foreground pixels) the walk turns right, wrapping around the same pixel: that keeps 4-connected
  * components apart. Exterior rings come out with positive signed area, holes with negative.
  */
-function* traceOutlines(mask: Uint8Array, labels: Int32Array, width: number, height: number): Generator<{ ring: Ring; label: number }> {
+function* traceOutlines(
+  mask: Uint8Array,
+  labels: Int32Array,
+  width: number,
+  height: number,
+): Generator<{ ring: Ring; label: number }> {
   const vw = width + 1;
   // Outgoing edge bits per vertex (bit d = direction d); `remaining` tracks edges not yet traced.
   const outgoing = new Uint8Array(vw * (height + 1));
@@ -225,10 +258,14 @@ function* traceOutlines(mask: Uint8Array, labels: Int32Array, width: number, hei
 /** The foreground pixel whose side is the edge leaving vertex (x, y) in direction `dir`. */
 function pixelOfEdge(x: number, y: number, dir: number): [number, number] {
   switch (dir) {
-    case 0: return [x, y];
-    case 1: return [x - 1, y];
-    case 2: return [x - 1, y - 1];
-    default: return [x, y - 1];
+    case 0:
+      return [x, y];
+    case 1:
+      return [x - 1, y];
+    case 2:
+      return [x - 1, y - 1];
+    default:
+      return [x, y - 1];
   }
 }
 
@@ -250,7 +287,10 @@ function simplifyRing(ring: Ring, tolerance: number, width: number, height: numb
     let best = -1;
     for (let i = 1; i < n; i++) {
       const d = (ring[i][0] - ring[0][0]) ** 2 + (ring[i][1] - ring[0][1]) ** 2;
-      if (d > best) { best = d; far = i; }
+      if (d > best) {
+        best = d;
+        far = i;
+      }
     }
     pinned.push(0, far);
   }

@@ -131,13 +131,21 @@ class CardChecks {
 
   triple(obj: Json, key: string, field: string, strictlyPositive: boolean): void {
     const value = obj[key];
-    const ok = Array.isArray(value) && value.length === 3 && value.every((v) => isFiniteNumber(v) && (!strictlyPositive || v > 0));
+    const ok =
+      Array.isArray(value) &&
+      value.length === 3 &&
+      value.every((v) => isFiniteNumber(v) && (!strictlyPositive || v > 0));
     this.check(ok, field, strictlyPositive ? 'an array of 3 positive numbers' : 'an array of 3 numbers', value);
   }
 
   oneOf(obj: Json, key: string, field: string, allowed: readonly string[]): void {
     const value = obj[key];
-    this.check(typeof value === 'string' && allowed.includes(value), field, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+    this.check(
+      typeof value === 'string' && allowed.includes(value),
+      field,
+      `one of ${allowed.map((a) => `'${a}'`).join(', ')}`,
+      value,
+    );
   }
 }
 
@@ -169,7 +177,12 @@ function checkTensors(json: Json, c: CardChecks): void {
   if (isObject(output)) {
     c.text(output, 'name', 'output.name');
     c.oneOf(output, 'kind', 'output.kind', ['logits', 'probability']);
-    c.check(Number.isInteger(output.channel) && (output.channel as number) >= 0, 'output.channel', 'an integer >= 0', output.channel);
+    c.check(
+      Number.isInteger(output.channel) && (output.channel as number) >= 0,
+      'output.channel',
+      'an integer >= 0',
+      output.channel,
+    );
   } else {
     c.check(false, 'output', 'an object', output);
   }
@@ -178,22 +191,47 @@ function checkTensors(json: Json, c: CardChecks): void {
 function checkGeometry(json: Json, c: CardChecks): void {
   c.positive(json, 'mpp', 'mpp', true);
   c.positive(json, 'downsample', 'downsample', true);
-  c.check(Number.isInteger(json.tileSize) && (json.tileSize as number) > 0, 'tileSize', 'a positive integer', json.tileSize);
+  c.check(
+    Number.isInteger(json.tileSize) && (json.tileSize as number) > 0,
+    'tileSize',
+    'a positive integer',
+    json.tileSize,
+  );
   c.check(Number.isInteger(json.margin) && (json.margin as number) >= 0, 'margin', 'an integer >= 0', json.margin);
-  c.check(Number.isInteger(json.sizeMultiple) && (json.sizeMultiple as number) > 0, 'sizeMultiple', 'a positive integer', json.sizeMultiple);
+  c.check(
+    Number.isInteger(json.sizeMultiple) && (json.sizeMultiple as number) > 0,
+    'sizeMultiple',
+    'a positive integer',
+    json.sizeMultiple,
+  );
 }
 
 function checkPostprocessing(json: Json, c: CardChecks): void {
-  c.check(isFiniteNumber(json.threshold) && json.threshold >= 0 && json.threshold <= 1, 'threshold', 'a number in [0, 1]', json.threshold);
+  c.check(
+    isFiniteNumber(json.threshold) && json.threshold >= 0 && json.threshold <= 1,
+    'threshold',
+    'a number in [0, 1]',
+    json.threshold,
+  );
   if (json.minArea !== undefined) {
     c.check(isFiniteNumber(json.minArea) && json.minArea >= 0, 'minArea', 'a number >= 0', json.minArea);
   }
   if (json.seedThreshold !== undefined) {
-    c.check(isFiniteNumber(json.seedThreshold) && json.seedThreshold > 0 && json.seedThreshold <= 1, 'seedThreshold', 'a number in (0, 1]', json.seedThreshold);
+    c.check(
+      isFiniteNumber(json.seedThreshold) && json.seedThreshold > 0 && json.seedThreshold <= 1,
+      'seedThreshold',
+      'a number in (0, 1]',
+      json.seedThreshold,
+    );
   }
   if (json.requireCore !== undefined) {
     c.check(typeof json.requireCore === 'boolean', 'requireCore', 'true or false', json.requireCore);
-    c.check(json.requireCore === false || json.seedThreshold !== undefined, 'requireCore', 'false without a seedThreshold', json.requireCore);
+    c.check(
+      json.requireCore === false || json.seedThreshold !== undefined,
+      'requireCore',
+      'false without a seedThreshold',
+      json.requireCore,
+    );
   }
   if (json.estimatesScale !== undefined) {
     c.check(typeof json.estimatesScale === 'boolean', 'estimatesScale', 'true or false', json.estimatesScale);

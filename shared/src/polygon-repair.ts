@@ -17,7 +17,16 @@ function onSegment(ax: number, ay: number, bx: number, by: number, cx: number, c
 }
 
 /** Whether segments ab and cd cross or touch. */
-function segmentsMeet(ax: number, ay: number, bx: number, by: number, cx: number, cy: number, dx: number, dy: number): boolean {
+function segmentsMeet(
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  cx: number,
+  cy: number,
+  dx: number,
+  dy: number,
+): boolean {
   const o1 = orientation(ax, ay, bx, by, cx, cy);
   const o2 = orientation(ax, ay, bx, by, dx, dy);
   const o3 = orientation(cx, cy, dx, dy, ax, ay);
@@ -102,7 +111,9 @@ export function crossesItself(polygon: Polygon): boolean {
         if (gap === 1 || gap === n - 1) {
           // Neighbours share a vertex: j ends where k starts, or k ends where j starts.
           const jFirst = (indexOf[j] + 1) % n === indexOf[k];
-          const back = jFirst ? turnsBack(bx[j], by[j], ax[j], ay[j], bx[k], by[k]) : turnsBack(ax[j], ay[j], bx[j], by[j], ax[k], ay[k]);
+          const back = jFirst
+            ? turnsBack(bx[j], by[j], ax[j], ay[j], bx[k], by[k])
+            : turnsBack(ax[j], ay[j], bx[j], by[j], ax[k], ay[k]);
           if (n > 2 && back) return true;
           continue;
         }

@@ -44,14 +44,26 @@ export function tileModelInput(image: RgbImage, card: ModelCard, mapColour?: Col
   return { values, width, height, tissueFraction: pixels > 0 ? tissuePixels / pixels : 0 };
 }
 
-function convertPixels(image: RgbImage, card: ModelCard, width: number, height: number, mapColour?: ColourMap): { values: Float32Array; tissuePixels: number } {
+function convertPixels(
+  image: RgbImage,
+  card: ModelCard,
+  width: number,
+  height: number,
+  mapColour?: ColourMap,
+): { values: Float32Array; tissuePixels: number } {
   const { width: w, height: h, data } = image;
   if (data.length !== w * h * 3) {
-    throw new GlomsegError('INVALID_ARGUMENT', `RGB image of ${w} x ${h} holds ${data.length} bytes, expected ${w * h * 3}`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `RGB image of ${w} x ${h} holds ${data.length} bytes, expected ${w * h * 3}`,
+    );
   }
   const { layout, channelOrder, scale, mean, std } = card.input;
   if (!(scale > 0) || std.some((s) => s === 0 || !Number.isFinite(s))) {
-    throw new GlomsegError('FAILED_PRECONDITION', `model ${card.id} has an unusable input normalisation (scale ${scale}, std ${std.join(', ')})`);
+    throw new GlomsegError(
+      'FAILED_PRECONDITION',
+      `model ${card.id} has an unusable input normalisation (scale ${scale}, std ${std.join(', ')})`,
+    );
   }
   // The model channel each source byte (R, G, B) feeds, and a table from byte to normalised value per source byte.
   const channelOf = channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
@@ -72,7 +84,9 @@ function convertPixels(image: RgbImage, card: ModelCard, width: number, height: 
   for (let y = 0; y < h; y++) {
     const from = y * w * 3;
     const to = y * width * pixelStep;
-    tissuePixels += mapColour ? convertMappedRow(data, from, w, out, to, pixelStep, tables, mapColour) : convertRow(data, from, w, out, to, pixelStep, tables);
+    tissuePixels += mapColour
+      ? convertMappedRow(data, from, w, out, to, pixelStep, tables, mapColour)
+      : convertRow(data, from, w, out, to, pixelStep, tables);
   }
   if (width !== w || height !== h) {
     for (let y = 0; y < height; y++) {
@@ -100,7 +114,15 @@ interface ChannelTables {
 // neither tests for the map per pixel (one loop for both cost about 0.3 ms more per 384^2 tile).
 
 /** One row of `count` pixels from `data[i]` to `out[o]`; returns how many were tissue. */
-function convertRow(data: Uint8Array, i: number, count: number, out: Float32Array, o: number, step: number, t: ChannelTables): number {
+function convertRow(
+  data: Uint8Array,
+  i: number,
+  count: number,
+  out: Float32Array,
+  o: number,
+  step: number,
+  t: ChannelTables,
+): number {
   const { tableR, tableG, tableB, offR, offG, offB } = t;
   let tissue = 0;
   for (const end = i + count * 3; i < end; i += 3, o += step) {
@@ -116,7 +138,16 @@ function convertRow(data: Uint8Array, i: number, count: number, out: Float32Arra
 }
 
 /** As convertRow, each colour through `mapColour` (the tissue counted as read). */
-function convertMappedRow(data: Uint8Array, i: number, count: number, out: Float32Array, o: number, step: number, t: ChannelTables, mapColour: ColourMap): number {
+function convertMappedRow(
+  data: Uint8Array,
+  i: number,
+  count: number,
+  out: Float32Array,
+  o: number,
+  step: number,
+  t: ChannelTables,
+  mapColour: ColourMap,
+): number {
   const { tableR, tableG, tableB, offR, offG, offB } = t;
   let tissue = 0;
   for (const end = i + count * 3; i < end; i += 3, o += step) {
@@ -143,7 +174,7 @@ const UNITS_PER_STEP_LOW = Math.LN2 / EXP_STEPS - UNITS_PER_STEP_HIGH;
 const STEP_POW2 = Float64Array.from({ length: EXP_STEPS }, (_, j) => 2 ** (-j / EXP_STEPS));
 /** e^-z is below the smallest normal double past this; returned as 0. */
 const EXP_NEGLIGIBLE_FROM = 700;
-const WHOLE_POW2 = Float64Array.from({ length: Math.ceil((EXP_NEGLIGIBLE_FROM * Math.LOG2E) + 2) }, (_, i) => 2 ** -i);
+const WHOLE_POW2 = Float64Array.from({ length: Math.ceil(EXP_NEGLIGIBLE_FROM * Math.LOG2E + 2) }, (_, i) => 2 ** -i);
 
 /** e^-z for z >= 0. */
 function expNegative(z: number): number {
@@ -174,21 +205,33 @@ export function applySigmoid(values: Float32Array): Float32Array {
  * output channel is picked and, for 'logits' outputs, passed through the sigmoid, unless `keepLogits` asks for the
  * logits as they are (a map with `logits: true`: for a tile that is only cut, see map-values.ts).
  */
-export function toProbabilityMap(output: Float32Array, dims: readonly number[], card: ModelCard, options: { keepLogits?: boolean } = {}): ProbabilityMap {
+export function toProbabilityMap(
+  output: Float32Array,
+  dims: readonly number[],
+  card: ModelCard,
+  options: { keepLogits?: boolean } = {},
+): ProbabilityMap {
   let width: number;
   let height: number;
   let channels = 1;
   let channelsLast = false;
   if (dims.length === 4) {
-    if (dims[0] !== 1) throw new GlomsegError('INTERNAL', `model ${card.id} returned a batch of ${dims[0]}, expected 1`);
+    if (dims[0] !== 1)
+      throw new GlomsegError('INTERNAL', `model ${card.id} returned a batch of ${dims[0]}, expected 1`);
     if (card.input.layout === 'NCHW') [, channels, height, width] = dims;
-    else { [, height, width, channels] = dims; channelsLast = true; }
+    else {
+      [, height, width, channels] = dims;
+      channelsLast = true;
+    }
   } else if (dims.length === 3 && dims[0] === 1) {
     [, height, width] = dims;
   } else if (dims.length === 2) {
     [height, width] = dims;
   } else {
-    throw new GlomsegError('INTERNAL', `model ${card.id} returned an output of shape [${dims.join(', ')}], expected [1, C, H, W] or [1, H, W, C]`);
+    throw new GlomsegError(
+      'INTERNAL',
+      `model ${card.id} returned an output of shape [${dims.join(', ')}], expected [1, C, H, W] or [1, H, W, C]`,
+    );
   }
   const pixels = width * height;
   if (output.length !== pixels * channels) {
@@ -196,7 +239,10 @@ export function toProbabilityMap(output: Float32Array, dims: readonly number[], 
   }
   const channel = card.output.channel;
   if (channel < 0 || channel >= channels) {
-    throw new GlomsegError('FAILED_PRECONDITION', `model ${card.id} names output channel ${channel}, but the output has ${channels}`);
+    throw new GlomsegError(
+      'FAILED_PRECONDITION',
+      `model ${card.id} names output channel ${channel}, but the output has ${channels}`,
+    );
   }
   const data = new Float32Array(pixels);
   if (channelsLast) for (let p = 0; p < pixels; p++) data[p] = output[p * channels + channel];
@@ -207,11 +253,21 @@ export function toProbabilityMap(output: Float32Array, dims: readonly number[], 
 }
 
 /** The kept centre of a probability map (the tile without its context margin). */
-export function cropProbability(map: ProbabilityMap, keepX: number, keepY: number, keepWidth: number, keepHeight: number): ProbabilityMap {
+export function cropProbability(
+  map: ProbabilityMap,
+  keepX: number,
+  keepY: number,
+  keepWidth: number,
+  keepHeight: number,
+): ProbabilityMap {
   const inside =
     [keepX, keepY, keepWidth, keepHeight].every(Number.isInteger) &&
-    keepX >= 0 && keepY >= 0 && keepWidth >= 0 && keepHeight >= 0 &&
-    keepX + keepWidth <= map.width && keepY + keepHeight <= map.height;
+    keepX >= 0 &&
+    keepY >= 0 &&
+    keepWidth >= 0 &&
+    keepHeight >= 0 &&
+    keepX + keepWidth <= map.width &&
+    keepY + keepHeight <= map.height;
   if (!inside) {
     throw new GlomsegError(
       'INVALID_ARGUMENT',
@@ -219,11 +275,20 @@ export function cropProbability(map: ProbabilityMap, keepX: number, keepY: numbe
     );
   }
   const data = cropRows(map.data, map.width, keepX, keepY, keepWidth, keepHeight);
-  return map.logits ? { width: keepWidth, height: keepHeight, data, logits: true } : { width: keepWidth, height: keepHeight, data };
+  return map.logits
+    ? { width: keepWidth, height: keepHeight, data, logits: true }
+    : { width: keepWidth, height: keepHeight, data };
 }
 
 /** A rectangle of a row-major raster of `width` columns, copied (the caller has checked that it fits). */
-export function cropRows<T extends Float32Array | Uint8Array>(data: T, width: number, x: number, y: number, cropWidth: number, cropHeight: number): T {
+export function cropRows<T extends Float32Array | Uint8Array>(
+  data: T,
+  width: number,
+  x: number,
+  y: number,
+  cropWidth: number,
+  cropHeight: number,
+): T {
   const out = new (data.constructor as new (length: number) => T)(cropWidth * cropHeight);
   for (let row = 0; row < cropHeight; row++) {
     const from = (y + row) * width + x;

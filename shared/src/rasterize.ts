@@ -51,7 +51,10 @@ export function rectsTouch(a: Rect, b: Rect, tolerance = 0): boolean {
 function assertWindow(window: Rect): void {
   const { x, y, width, height } = window;
   if (![x, y, width, height].every(Number.isInteger) || width < 0 || height < 0) {
-    throw new GlomsegError('INVALID_ARGUMENT', `raster window ${JSON.stringify(window)} must have integer x, y and a non-negative integer size`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `raster window ${JSON.stringify(window)} must have integer x, y and a non-negative integer size`,
+    );
   }
 }
 
@@ -65,7 +68,8 @@ export function rasterizePolygons(polygons: readonly Polygon[], window: Rect, in
   const size = window.width * window.height;
   let mask: Uint8Array;
   if (into) {
-    if (into.length < size) throw new GlomsegError('INVALID_ARGUMENT', `raster buffer holds ${into.length} pixels, the window needs ${size}`);
+    if (into.length < size)
+      throw new GlomsegError('INVALID_ARGUMENT', `raster buffer holds ${into.length} pixels, the window needs ${size}`);
     mask = into.length === size ? into : into.subarray(0, size);
     mask.fill(0);
   } else {
@@ -109,9 +113,13 @@ function fillPolygon(polygon: Polygon, window: Rect, mask: Uint8Array): void {
       const [x1, y1] = ring[i];
       if (y0 === y1) continue;
       if (y0 < y1) {
-        yMin[e] = y0; yMax[e] = y1; xAtMin[e] = x0;
+        yMin[e] = y0;
+        yMax[e] = y1;
+        xAtMin[e] = x0;
       } else {
-        yMin[e] = y1; yMax[e] = y0; xAtMin[e] = x1;
+        yMin[e] = y1;
+        yMax[e] = y0;
+        xAtMin[e] = x1;
       }
       slope[e] = (x1 - x0) / (y1 - y0);
       e++;

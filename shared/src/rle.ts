@@ -15,7 +15,10 @@ const BAND_PIXELS = 1 << 24;
 
 function assertSize(width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new GlomsegError('INVALID_ARGUMENT', `RLE needs the mask size as positive whole pixels, got ${width} x ${height}`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `RLE needs the mask size as positive whole pixels, got ${width} x ${height}`,
+    );
   }
 }
 
@@ -59,7 +62,14 @@ export function encodeMaskRle(mask: Uint8Array, width: number, height: number): 
 }
 
 /** Appends the runs of columns [0, columns) of a row-major band whose first column is slide column `x0`. */
-function writeColumns(band: Uint8Array, bandWidth: number, height: number, x0: number, columns: number, writer: RunWriter): void {
+function writeColumns(
+  band: Uint8Array,
+  bandWidth: number,
+  height: number,
+  x0: number,
+  columns: number,
+  writer: RunWriter,
+): void {
   for (let x = 0; x < columns; x++) {
     const base = (x0 + x) * height;
     let runStart = -1;
@@ -90,13 +100,22 @@ export function parseRle(rle: string, width: number, height: number): Array<[num
     const start = Number(tokens[i]);
     const length = Number(tokens[i + 1]);
     if (!/^\d+$/.test(tokens[i]) || !/^\d+$/.test(tokens[i + 1]) || start < 1 || length < 1) {
-      throw new GlomsegError('INVALID_ARGUMENT', `RLE pair ${i / 2 + 1} ("${tokens[i]} ${tokens[i + 1]}") is not a start >= 1 and a length >= 1`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `RLE pair ${i / 2 + 1} ("${tokens[i]} ${tokens[i + 1]}") is not a start >= 1 and a length >= 1`,
+      );
     }
     if (start - 1 < end) {
-      throw new GlomsegError('INVALID_ARGUMENT', `RLE pair ${i / 2 + 1} starts at pixel ${start}, before the end of the previous run; runs must be sorted and not overlap`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `RLE pair ${i / 2 + 1} starts at pixel ${start}, before the end of the previous run; runs must be sorted and not overlap`,
+      );
     }
     if (start - 1 + length > total) {
-      throw new GlomsegError('INVALID_ARGUMENT', `RLE pair ${i / 2 + 1} (${start} ${length}) runs past the last pixel (${total}) of a ${width} x ${height} mask`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `RLE pair ${i / 2 + 1} (${start} ${length}) runs past the last pixel (${total}) of a ${width} x ${height} mask`,
+      );
     }
     runs.push([start - 1, length]);
     end = start - 1 + length;
@@ -112,7 +131,15 @@ export function decodeMaskRle(rle: string, width: number, height: number): Uint8
 }
 
 /** Sets the pixels of a column-major run that fall in columns [x0, x0 + bandWidth) of a row-major band. */
-function fillRun(band: Uint8Array, bandWidth: number, height: number, x0: number, bandEnd: number, start: number, length: number): void {
+function fillRun(
+  band: Uint8Array,
+  bandWidth: number,
+  height: number,
+  x0: number,
+  bandEnd: number,
+  start: number,
+  length: number,
+): void {
   const end = start + length;
   let k = Math.max(start, x0 * height);
   const stop = Math.min(end, bandEnd * height);
@@ -134,7 +161,12 @@ function bandWidthFor(width: number, height: number, bandWidth?: number): number
  * vertical bands of `bandWidth` columns (default: about 16 M pixels per band); runs that continue from one column
  * or band into the next are stitched.
  */
-export function encodePolygonsRle(polygons: readonly Polygon[], width: number, height: number, options: { bandWidth?: number } = {}): string {
+export function encodePolygonsRle(
+  polygons: readonly Polygon[],
+  width: number,
+  height: number,
+  options: { bandWidth?: number } = {},
+): string {
   assertSize(width, height);
   const bandWidth = bandWidthFor(width, height, options.bandWidth);
   const boxes = polygons.map(polygonBBox);
@@ -173,14 +205,19 @@ export function rleToPolygons(
     if (first >= runs.length) break;
     if (runs[first][0] >= bandEnd) continue;
     const band = new Uint8Array(columns * height);
-    for (let r = first; r < runs.length && runs[r][0] < bandEnd; r++) fillRun(band, columns, height, x0, x0 + columns, runs[r][0], runs[r][1]);
+    for (let r = first; r < runs.length && runs[r][0] < bandEnd; r++)
+      fillRun(band, columns, height, x0, x0 + columns, runs[r][0], runs[r][1]);
     const bandPieces = binaryMaskToPolygons(band, columns, height, { originX: x0, originY: 0, scale: 1 }, traceOptions);
     // Only band borders inside the slide cut glomeruli; the slide's own edges do not.
     for (const piece of bandPieces) {
-      piece.touches = piece.touches.filter((edge) => (edge === 'left' && x0 > 0) || (edge === 'right' && x0 + columns < width));
+      piece.touches = piece.touches.filter(
+        (edge) => (edge === 'left' && x0 > 0) || (edge === 'right' && x0 + columns < width),
+      );
     }
     pieces.push(...bandPieces);
   }
   const minArea = options.minArea ?? 0;
-  return joinAcrossTiles(pieces).map((p) => (p.touches.length > 0 ? { ...p, touches: [] } : p)).filter((p) => p.area >= minArea);
+  return joinAcrossTiles(pieces)
+    .map((p) => (p.touches.length > 0 ? { ...p, touches: [] } : p))
+    .filter((p) => p.area >= minArea);
 }

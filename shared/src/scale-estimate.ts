@@ -59,7 +59,8 @@ export function pickScale(trials: ScaleTrial[]): ScaleEstimate {
  * or the request stated the pixel size.
  */
 export function scaleNote(grid: Pick<TileGrid, 'mppSource' | 'mppAssumed' | 'mppConfidence'>): string {
-  const fix = 'If you know the scanner\'s pixel size, give it (the viewer\'s Pixel size box, or glomseg score --mpp UM) for results you can trust.';
+  const fix =
+    "If you know the scanner's pixel size, give it (the viewer's Pixel size box, or glomseg score --mpp UM) for results you can trust.";
   if (grid.mppSource === 'estimated') {
     const confidence = Math.round((grid.mppConfidence ?? 0) * 100);
     return `The slide file does not record its pixel size. glomseg estimated ${grid.mppAssumed.toFixed(2)} µm/px from the image (confidence ${confidence}%). ${fix}`;

@@ -81,6 +81,12 @@ export interface Segmenter {
   /** Runs the model on an RGB image (a tile with its context margin); returns a map of the same size. */
   predict(image: RgbImage, signal?: AbortSignal, preprocess?: TilePreprocess): Promise<ProbabilityMap>;
   /** Predicts and traces the kept centre into polygons where the model runs, off the caller's thread. */
-  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess, returns?: TracedTileReturns): Promise<TracedTile>;
+  predictPolygons(
+    image: RgbImage,
+    trace: TraceOptions,
+    signal?: AbortSignal,
+    preprocess?: TilePreprocess,
+    returns?: TracedTileReturns,
+  ): Promise<TracedTile>;
   dispose(): Promise<void>;
 }

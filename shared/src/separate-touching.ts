@@ -92,7 +92,15 @@ interface Box {
 }
 
 /** Clears the mask's blobs that hold none of the confident pixels (all inside `box`) at or above `seedCut`. */
-function keepConfidentBlobs(mask: Uint8Array, data: Float32Array, width: number, box: Box, seedCut: number, reached: Int32Array, stack: Int32Array): void {
+function keepConfidentBlobs(
+  mask: Uint8Array,
+  data: Float32Array,
+  width: number,
+  box: Box,
+  seedCut: number,
+  reached: Int32Array,
+  stack: Int32Array,
+): void {
   let top = 0;
   for (let y = box.y0; y <= box.y1; y++) {
     for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++) {
@@ -110,15 +118,34 @@ function keepConfidentBlobs(mask: Uint8Array, data: Float32Array, width: number,
  * Gives `mark` to every mask pixel 4-connected to the `top` pixels on `stack` (already marked themselves), through
  * mask pixels not marked yet. `stack` has room for every pixel of the mask.
  */
-function growMarks(mask: Uint8Array, width: number, marks: Int32Array, mark: number, stack: Int32Array, top: number): void {
+function growMarks(
+  mask: Uint8Array,
+  width: number,
+  marks: Int32Array,
+  mark: number,
+  stack: Int32Array,
+  top: number,
+): void {
   const n = mask.length;
   while (top > 0) {
     const k = stack[--top];
     const x = k % width;
-    if (x > 0 && mask[k - 1] && !marks[k - 1]) { marks[k - 1] = mark; stack[top++] = k - 1; }
-    if (x < width - 1 && mask[k + 1] && !marks[k + 1]) { marks[k + 1] = mark; stack[top++] = k + 1; }
-    if (k >= width && mask[k - width] && !marks[k - width]) { marks[k - width] = mark; stack[top++] = k - width; }
-    if (k + width < n && mask[k + width] && !marks[k + width]) { marks[k + width] = mark; stack[top++] = k + width; }
+    if (x > 0 && mask[k - 1] && !marks[k - 1]) {
+      marks[k - 1] = mark;
+      stack[top++] = k - 1;
+    }
+    if (x < width - 1 && mask[k + 1] && !marks[k + 1]) {
+      marks[k + 1] = mark;
+      stack[top++] = k + 1;
+    }
+    if (k >= width && mask[k - width] && !marks[k - width]) {
+      marks[k - width] = mark;
+      stack[top++] = k - width;
+    }
+    if (k + width < n && mask[k + width] && !marks[k + width]) {
+      marks[k + width] = mark;
+      stack[top++] = k + width;
+    }
   }
 }
 
@@ -135,7 +162,15 @@ interface Cores {
  * confident pixel not yet labelled floods its component (4-connected, all inside `box`) under a provisional
  * label; when some were too small to count, one pass over the box renumbers the rest and clears those.
  */
-function labelCores(data: Float32Array, width: number, box: Box, seedCut: number, minSeedPixels: number, labels: Int32Array, stack: Int32Array): Cores {
+function labelCores(
+  data: Float32Array,
+  width: number,
+  box: Box,
+  seedCut: number,
+  minSeedPixels: number,
+  labels: Int32Array,
+  stack: Int32Array,
+): Cores {
   const n = labels.length;
   const pixelOf = [-1];
   // Final label by provisional label (index 0 unused); 0 for a component smaller than a glomerulus, which is not
@@ -153,10 +188,22 @@ function labelCores(data: Float32Array, width: number, box: Box, seedCut: number
         const k = stack[--top];
         size++;
         const x = k % width;
-        if (x > 0 && labels[k - 1] === 0 && data[k - 1] >= seedCut) { labels[k - 1] = label; stack[top++] = k - 1; }
-        if (x < width - 1 && labels[k + 1] === 0 && data[k + 1] >= seedCut) { labels[k + 1] = label; stack[top++] = k + 1; }
-        if (k >= width && labels[k - width] === 0 && data[k - width] >= seedCut) { labels[k - width] = label; stack[top++] = k - width; }
-        if (k + width < n && labels[k + width] === 0 && data[k + width] >= seedCut) { labels[k + width] = label; stack[top++] = k + width; }
+        if (x > 0 && labels[k - 1] === 0 && data[k - 1] >= seedCut) {
+          labels[k - 1] = label;
+          stack[top++] = k - 1;
+        }
+        if (x < width - 1 && labels[k + 1] === 0 && data[k + 1] >= seedCut) {
+          labels[k + 1] = label;
+          stack[top++] = k + 1;
+        }
+        if (k >= width && labels[k - width] === 0 && data[k - width] >= seedCut) {
+          labels[k - width] = label;
+          stack[top++] = k - width;
+        }
+        if (k + width < n && labels[k + width] === 0 && data[k + width] >= seedCut) {
+          labels[k + width] = label;
+          stack[top++] = k + width;
+        }
       }
       final.push(size >= minSeedPixels ? pixelOf.push(start) - 1 : 0);
     }
@@ -164,14 +211,21 @@ function labelCores(data: Float32Array, width: number, box: Box, seedCut: number
   // With no small component every provisional label is already final.
   if (pixelOf.length < final.length) {
     for (let y = box.y0; y <= box.y1; y++) {
-      for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++) if (labels[k] > 0) labels[k] = final[labels[k]];
+      for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++)
+        if (labels[k] > 0) labels[k] = final[labels[k]];
     }
   }
   return { labels, count: pixelOf.length - 1, pixelOf };
 }
 
 /** The labels of the cores that share their blob (4-connected mask pixels) with another core; `blobOf` zeros. */
-function coresSharingBlobs(mask: Uint8Array, width: number, cores: Cores, blobOf: Int32Array, stack: Int32Array): number[] {
+function coresSharingBlobs(
+  mask: Uint8Array,
+  width: number,
+  cores: Cores,
+  blobOf: Int32Array,
+  stack: Int32Array,
+): number[] {
   const blobOfCore = new Int32Array(cores.count + 1);
   let blobs = 0;
   for (let core = 1; core <= cores.count; core++) {
@@ -197,7 +251,15 @@ function coresSharingBlobs(mask: Uint8Array, width: number, cores: Cores, blobOf
  * The watershed: the given cores flood their blobs' pixels in order of falling probability, and where two floods
  * meet the later pixel becomes the parting line (cleared in `mask`) and floods no further.
  */
-function floodFromCores(map: ProbabilityMap, mask: Uint8Array, threshold: number, box: Box, labels: Int32Array, flooding: number[], next: Int32Array): void {
+function floodFromCores(
+  map: ProbabilityMap,
+  mask: Uint8Array,
+  threshold: number,
+  box: Box,
+  labels: Int32Array,
+  flooding: number[],
+  next: Int32Array,
+): void {
   const { width, data } = map;
   const logits = map.logits === true;
   const n = mask.length;
@@ -205,7 +267,8 @@ function floodFromCores(map: ProbabilityMap, mask: Uint8Array, threshold: number
   for (const core of flooding) floods[core] = 1;
   // A bucket queue over probability levels, highest first: each level a linked stack (head per level, next per
   // pixel); every pixel enters at most once, when it is labelled.
-  const level = (p: number): number => Math.min(LEVELS - 1, Math.max(0, Math.floor(((p - threshold) / (1 - threshold)) * LEVELS)));
+  const level = (p: number): number =>
+    Math.min(LEVELS - 1, Math.max(0, Math.floor(((p - threshold) / (1 - threshold)) * LEVELS)));
   const head = new Int32Array(LEVELS).fill(-1);
   let top = -1;
   const push = (k: number): void => {
@@ -216,7 +279,8 @@ function floodFromCores(map: ProbabilityMap, mask: Uint8Array, threshold: number
   };
   // The cores lie inside the box; `next` needs no clearing (a pixel's entry is written when it is pushed).
   for (let y = box.y0; y <= box.y1; y++) {
-    for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++) if (labels[k] > 0 && floods[labels[k]]) push(k);
+    for (let k = y * width + box.x0, end = y * width + box.x1; k <= end; k++)
+      if (labels[k] > 0 && floods[labels[k]]) push(k);
   }
   const neighbours = new Int32Array(4);
   while (top >= 0) {

@@ -45,7 +45,11 @@ export interface GlomerulusDensity {
  * Glomeruli per mm^2 of tissue, else of the area looked at (level-0 square pixels at `mpp`), and the figures as
  * printed: the viewer's panel and report.html both say it through here, so they round alike.
  */
-export function glomerulusDensity(count: number, area: { tissuePx: number; areaPx: number }, mpp: number): GlomerulusDensity & { text: { perMm2: string; mm2: string } } {
+export function glomerulusDensity(
+  count: number,
+  area: { tissuePx: number; areaPx: number },
+  mpp: number,
+): GlomerulusDensity & { text: { perMm2: string; mm2: string } } {
   const of = area.tissuePx > 0 ? 'tissue' : 'area';
   const px = of === 'tissue' ? area.tissuePx : area.areaPx;
   const mm2 = (px * mpp * mpp) / 1e6;
@@ -61,7 +65,11 @@ function median(values: readonly number[]): number {
 }
 
 /** The histogram as an SVG element's markup, with its axis in thousands of um^2 and the median marked. */
-export function histogramSvg(histogram: Histogram, areas: readonly number[], size = { width: 260, height: 110 }): string {
+export function histogramSvg(
+  histogram: Histogram,
+  areas: readonly number[],
+  size = { width: 260, height: 110 },
+): string {
   const { width, height } = size;
   const pad = { left: 24, right: 6, top: 14, bottom: 22 };
   const plotW = width - pad.left - pad.right;
@@ -76,16 +84,23 @@ export function histogramSvg(histogram: Histogram, areas: readonly number[], siz
     })
     .join('');
   const ticks = [0, maxEdge / 2, maxEdge]
-    .map((edge) => `<text x="${(pad.left + (edge / maxEdge) * plotW).toFixed(1)}" y="${height - 8}" font-size="9" text-anchor="middle" fill="currentColor">${edge / 1000}k</text>`)
+    .map(
+      (edge) =>
+        `<text x="${(pad.left + (edge / maxEdge) * plotW).toFixed(1)}" y="${height - 8}" font-size="9" text-anchor="middle" fill="currentColor">${edge / 1000}k</text>`,
+    )
     .join('');
   const med = median(areas);
   const medX = pad.left + (Math.min(med, maxEdge) / maxEdge) * plotW;
   const medianMark = areas.length
     ? `<line x1="${medX.toFixed(1)}" x2="${medX.toFixed(1)}" y1="${pad.top - 2}" y2="${pad.top + plotH}" stroke="currentColor" stroke-dasharray="3 2"/><text x="${Math.min(width - 40, medX + 3).toFixed(1)}" y="${pad.top - 4}" font-size="9" fill="currentColor">median ${Math.round(med).toLocaleString('en')} µm²</text>`
     : '';
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Glomerulus sizes: ${areas.length} glomeruli, median ${Math.round(med)} µm²">` +
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Glomerulus sizes: ${areas.length} glomeruli, median ${Math.round(med)} µm²">` +
     `<text x="2" y="${pad.top + 8}" font-size="9" fill="currentColor">${most}</text>` +
     `<line x1="${pad.left}" x2="${width - pad.right}" y1="${pad.top + plotH}" y2="${pad.top + plotH}" stroke="currentColor" opacity="0.5"/>` +
-    bars + ticks + medianMark +
-    `<text x="${width - pad.right}" y="${height - 1}" font-size="9" text-anchor="end" fill="currentColor">area, µm²</text></svg>`;
+    bars +
+    ticks +
+    medianMark +
+    `<text x="${width - pad.right}" y="${height - 1}" font-size="9" text-anchor="end" fill="currentColor">area, µm²</text></svg>`
+  );
 }

@@ -51,7 +51,11 @@ export const STAIN_METHODS = {
   reinhard: { describe: 'Reinhard: match the mean and spread of L, a and b over tissue', compile: reinhardMapper },
 } satisfies Record<string, StainMethod>;
 
-export const STAIN_CHOICES: readonly StainNormalizationChoice[] = ['auto', 'off', ...(Object.keys(STAIN_METHODS) as StainMethodName[])];
+export const STAIN_CHOICES: readonly StainNormalizationChoice[] = [
+  'auto',
+  'off',
+  ...(Object.keys(STAIN_METHODS) as StainMethodName[]),
+];
 
 /** Fewer tissue pixels than this and the statistics say more about dust than about the stain. */
 export const MIN_TISSUE_PIXELS = 500;
@@ -155,16 +159,25 @@ export function stainMappingKey(mapping: StainMapping): string {
  * The method a request ends up with: 'auto' takes the card's (the one its model was trained with), 'off' none,
  * a method name that one, against the card's reference statistics.
  */
-export function resolveStainMethod(choice: StainNormalizationChoice | undefined, card: ModelCard): StainMethodName | undefined {
+export function resolveStainMethod(
+  choice: StainNormalizationChoice | undefined,
+  card: ModelCard,
+): StainMethodName | undefined {
   const requested = choice ?? 'auto';
   if (requested === 'off') return undefined;
   const method = requested === 'auto' ? card.stain?.method : requested;
   if (method === undefined || method === 'off') return undefined;
   if (!(method in STAIN_METHODS)) {
-    throw new GlomsegError('INVALID_ARGUMENT', `unknown stain normalisation '${method}': use one of ${STAIN_CHOICES.join(', ')}`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `unknown stain normalisation '${method}': use one of ${STAIN_CHOICES.join(', ')}`,
+    );
   }
   if (!card.stain?.reference) {
-    throw new GlomsegError('FAILED_PRECONDITION', `model '${card.id}' has no reference stain statistics in its card, so it cannot be normalised to them`);
+    throw new GlomsegError(
+      'FAILED_PRECONDITION',
+      `model '${card.id}' has no reference stain statistics in its card, so it cannot be normalised to them`,
+    );
   }
   return method as StainMethodName;
 }

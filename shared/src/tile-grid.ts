@@ -63,7 +63,8 @@ export function planTileGrid(
   options: { mppOverride?: number; mppEstimate?: { mpp: number; confidence: number } } = {},
 ): TileGrid {
   const modelMpp = card.mpp;
-  const trainingBaseMpp = card.mpp !== undefined && card.downsample !== undefined ? card.mpp / card.downsample : undefined;
+  const trainingBaseMpp =
+    card.mpp !== undefined && card.downsample !== undefined ? card.mpp / card.downsample : undefined;
   let mppAssumed: number;
   let mppSource: TileGrid['mppSource'];
   if (options.mppOverride) {
@@ -84,7 +85,10 @@ export function planTileGrid(
   if (modelMpp !== undefined && mppAssumed > 0) scale = modelMpp / mppAssumed;
   else if (card.downsample !== undefined) scale = card.downsample;
   else if (modelMpp !== undefined) {
-    throw new GlomsegError('FAILED_PRECONDITION', `slide ${slide.id} does not state its pixel size and model ${card.id} gives no downsample to fall back on: pass an mpp override`);
+    throw new GlomsegError(
+      'FAILED_PRECONDITION',
+      `slide ${slide.id} does not state its pixel size and model ${card.id} gives no downsample to fall back on: pass an mpp override`,
+    );
   } else throw new GlomsegError('FAILED_PRECONDITION', `model ${card.id} states neither mpp nor downsample`);
   if (!(scale > 0) || !Number.isFinite(scale)) {
     throw new GlomsegError('FAILED_PRECONDITION', `cannot work out the scale of model ${card.id} on slide ${slide.id}`);
@@ -134,7 +138,14 @@ export function tileKey(tile: TileAddress): string {
 }
 
 export function assertTileInGrid(grid: TileGrid, tile: TileAddress): void {
-  if (!Number.isInteger(tile.col) || !Number.isInteger(tile.row) || tile.col < 0 || tile.row < 0 || tile.col >= grid.cols || tile.row >= grid.rows) {
+  if (
+    !Number.isInteger(tile.col) ||
+    !Number.isInteger(tile.row) ||
+    tile.col < 0 ||
+    tile.row < 0 ||
+    tile.col >= grid.cols ||
+    tile.row >= grid.rows
+  ) {
     throw new GlomsegError(
       'INVALID_ARGUMENT',
       `tile (col ${tile.col}, row ${tile.row}) is outside the model grid of ${grid.cols} x ${grid.rows} tiles for slide ${grid.slideId}`,
@@ -165,8 +176,20 @@ export function tileReadWindow(grid: TileGrid, tile: TileAddress): TileReadWindo
   const bounds = tileBounds(grid, tile);
   const keepWidth = Math.max(1, Math.round(bounds.width / grid.scale));
   const keepHeight = Math.max(1, Math.round(bounds.height / grid.scale));
-  const across = placeWindowAxis(tile.col * grid.tileSize, keepWidth, grid.margin, Math.round(grid.slideWidth / grid.scale), grid.sizeMultiple);
-  const down = placeWindowAxis(tile.row * grid.tileSize, keepHeight, grid.margin, Math.round(grid.slideHeight / grid.scale), grid.sizeMultiple);
+  const across = placeWindowAxis(
+    tile.col * grid.tileSize,
+    keepWidth,
+    grid.margin,
+    Math.round(grid.slideWidth / grid.scale),
+    grid.sizeMultiple,
+  );
+  const down = placeWindowAxis(
+    tile.row * grid.tileSize,
+    keepHeight,
+    grid.margin,
+    Math.round(grid.slideHeight / grid.scale),
+    grid.sizeMultiple,
+  );
   const factor = grid.scale / grid.levelDownsample; // level pixels per model pixel
   return {
     level: grid.level,
@@ -194,7 +217,10 @@ function placeWindowAxis(keepStart: number, keep: number, margin: number, extent
 
 /** Tiles whose bounds intersect a level-0 rectangle, nearest the rectangle's centre first. */
 /** The inclusive column and row range of the tiles that meet `rect` (clipped to the slide), or undefined for none. */
-export function tileRangeInRect(grid: TileGrid, rect: Rect): { c0: number; r0: number; c1: number; r1: number } | undefined {
+export function tileRangeInRect(
+  grid: TileGrid,
+  rect: Rect,
+): { c0: number; r0: number; c1: number; r1: number } | undefined {
   // Clip to the slide first: the last column and row of tiles are clipped to it too.
   const x0 = Math.max(0, rect.x);
   const y0 = Math.max(0, rect.y);
@@ -219,14 +245,20 @@ export function tilesInRect(grid: TileGrid, rect: Rect): TileAddress[] {
   const range = tileRangeInRect(grid, rect);
   if (!range) return [];
   const tiles: TileAddress[] = [];
-  for (let row = range.r0; row <= range.r1; row++) for (let col = range.c0; col <= range.c1; col++) tiles.push({ col, row });
+  for (let row = range.r0; row <= range.r1; row++)
+    for (let col = range.c0; col <= range.c1; col++) tiles.push({ col, row });
   return orderCentreFirst(grid, tiles, { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 });
 }
 
 /** Sorts tiles by the distance of their centre from a level-0 point (stable for ties). */
-export function orderCentreFirst(grid: TileGrid, tiles: TileAddress[], centre: { x: number; y: number }): TileAddress[] {
+export function orderCentreFirst(
+  grid: TileGrid,
+  tiles: TileAddress[],
+  centre: { x: number; y: number },
+): TileAddress[] {
   const half = grid.tileSizeLevel0 / 2;
-  const distance = (t: TileAddress) => Math.hypot(t.col * grid.tileSizeLevel0 + half - centre.x, t.row * grid.tileSizeLevel0 + half - centre.y);
+  const distance = (t: TileAddress) =>
+    Math.hypot(t.col * grid.tileSizeLevel0 + half - centre.x, t.row * grid.tileSizeLevel0 + half - centre.y);
   return tiles
     .map((tile, index) => ({ tile, index, d: distance(tile) }))
     .sort((a, b) => a.d - b.d || a.index - b.index)

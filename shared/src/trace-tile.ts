@@ -14,7 +14,8 @@ import { separateTouching } from './separate-touching.js';
 export function traceTile(map: ProbabilityMap, options: TraceOptions): GlomerulusPolygon[] {
   const { keepX, keepY, keepWidth, keepHeight, threshold, seedThreshold, requireCore, transform, minArea } = options;
   const kept = cropProbability(map, keepX, keepY, keepWidth, keepHeight);
-  if (seedThreshold === undefined || !(seedThreshold > threshold)) return maskToPolygons(kept, threshold, transform, { minArea });
+  if (seedThreshold === undefined || !(seedThreshold > threshold))
+    return maskToPolygons(kept, threshold, transform, { minArea });
   const minSeedPixels = Math.max(1, minArea / (transform.scale * transform.scale));
   const whole = separateTouching(map, { threshold, seedThreshold, minSeedPixels, requireCore });
   const mask = cropRows(whole, map.width, keepX, keepY, keepWidth, keepHeight);

@@ -28,7 +28,9 @@ async function buf(args: string[], cwd = REPO_ROOT): Promise<{ code: number; out
 
 /** The newest released image: api/releases/v<semver>.binpb with the highest version. */
 async function newestRelease(): Promise<string> {
-  const versions = (await readdir(path.join(REPO_ROOT, 'api/releases'))).filter((f) => /^v\d+\.\d+\.\d+\.binpb$/.test(f));
+  const versions = (await readdir(path.join(REPO_ROOT, 'api/releases'))).filter((f) =>
+    /^v\d+\.\d+\.\d+\.binpb$/.test(f),
+  );
   const key = (f: string) => f.slice(1, -'.binpb'.length).split('.').map(Number);
   versions.sort((a, b) => key(a).reduce((d, v, i) => d || v - key(b)[i], 0));
   if (versions.length === 0) throw new Error('no released API image in api/releases (npm run api:release)');
@@ -73,7 +75,9 @@ describe('the glomseg.v1 contract', () => {
     expect(breaking.output).toBe('');
     expect(breaking.code).toBe(0);
     const removed = await editedModule((proto) => proto.replace(/\n\s*double elapsed_ms = 8;[^\n]*/, ''));
-    const renumbered = await editedModule((proto) => proto.replace('int32 polygon_count = 10;', 'int32 polygon_count = 11;'));
+    const renumbered = await editedModule((proto) =>
+      proto.replace('int32 polygon_count = 10;', 'int32 polygon_count = 11;'),
+    );
     for (const dir of [removed, renumbered]) {
       const result = await buf(['breaking', '--against', against], dir);
       expect(result.code).not.toBe(0);

@@ -9,12 +9,40 @@ import { create, fromBinary, toBinary, type DescMessage, type MessageShape } fro
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import * as pb from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
-import { listModelsRequestToProto, scoreSlideRequestToProto, streamTilesRequestToProto } from '@glomseg/api/client/to-proto.js';
-import { modelFromProto, scoreEventsFromProto, slideInfoFromProto, slideSummaryFromProto, tileOutcomesFromProto } from '@glomseg/api/client/from-proto.js';
-import { listModelsParamsFromProto, scoreSlideParamsFromProto, slideRequestFromProto, streamTilesParamsFromProto } from '@glomseg/api/server/from-proto.js';
-import { modelToProto, scoreEventToProto, slideInfoToProto, slideSummaryToProto, tileOutcomeToProto } from '@glomseg/api/server/to-proto.js';
+import {
+  listModelsRequestToProto,
+  scoreSlideRequestToProto,
+  streamTilesRequestToProto,
+} from '@glomseg/api/client/to-proto.js';
+import {
+  modelFromProto,
+  scoreEventsFromProto,
+  slideInfoFromProto,
+  slideSummaryFromProto,
+  tileOutcomesFromProto,
+} from '@glomseg/api/client/from-proto.js';
+import {
+  listModelsParamsFromProto,
+  scoreSlideParamsFromProto,
+  slideRequestFromProto,
+  streamTilesParamsFromProto,
+} from '@glomseg/api/server/from-proto.js';
+import {
+  modelToProto,
+  scoreEventToProto,
+  slideInfoToProto,
+  slideSummaryToProto,
+  tileOutcomeToProto,
+} from '@glomseg/api/server/to-proto.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
-import type { ModelSummary, ScoreEvent, ScoreSlideParams, SlideInfo, StreamTilesParams, TileOutcome } from '@glomseg/shared/glomseg-service.js';
+import type {
+  ModelSummary,
+  ScoreEvent,
+  ScoreSlideParams,
+  SlideInfo,
+  StreamTilesParams,
+  TileOutcome,
+} from '@glomseg/shared/glomseg-service.js';
 import { planTileGrid, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import { fakeCard, fakeMetrics, paintedSlide } from '../helpers/fake-ports.js';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -36,10 +64,26 @@ async function* each<T>(items: T[]): AsyncGenerator<T> {
 
 const metadata = paintedSlide({ id: 'eval/kidney.tif' }).metadata;
 /** Values a float carries exactly, so that only the mapping can change them. */
-const grid: TileGrid = { ...planTileGrid(metadata, fakeCard()), mppSource: 'estimated', mppAssumed: 0.5, mppConfidence: 0.75 };
+const grid: TileGrid = {
+  ...planTileGrid(metadata, fakeCard()),
+  mppSource: 'estimated',
+  mppAssumed: 0.5,
+  mppConfidence: 0.75,
+};
 const polygon = (x: number): GlomerulusPolygon => ({
-  exterior: [[x, 0], [x + 10, 0], [x + 10, 8], [x, 8]],
-  holes: [[[x + 2, 2], [x + 4, 2], [x + 4, 4]]],
+  exterior: [
+    [x, 0],
+    [x + 10, 0],
+    [x + 10, 8],
+    [x, 8],
+  ],
+  holes: [
+    [
+      [x + 2, 2],
+      [x + 4, 2],
+      [x + 4, 4],
+    ],
+  ],
   area: 74,
   meanProbability: 0.875,
   touches: ['left', 'bottom'],
@@ -52,18 +96,43 @@ describe('replies: server/to-proto, then client/from-proto', () => {
 
     const measured: SlideInfo = {
       ...metadata,
-      levels: [metadata.levels[0], { index: 1, width: 256, height: 256, downsample: 2, tileWidth: 0, tileHeight: 0, synthesized: true }],
+      levels: [
+        metadata.levels[0],
+        { index: 1, width: 256, height: 256, downsample: 2, tileWidth: 0, tileHeight: 0, synthesized: true },
+      ],
       metadata: { 'aperio.MPP': '0.5' },
-      stain: { statistics: { mean: [60, 20, -10], std: [12, 6, 4], tissueFraction: 0.5, tissuePixels: 4096 }, level: 1, tissueMapped: true },
+      stain: {
+        statistics: { mean: [60, 20, -10], std: [12, 6, 4], tissueFraction: 0.5, tissuePixels: 4096 },
+        level: 1,
+        tissueMapped: true,
+      },
     };
-    expect(slideInfoFromProto(wire(pb.SlideInfoSchema, slideInfoToProto(measured)))).toEqual({ ...measured, stain: { ...measured.stain, unmeasuredBecause: undefined } });
-    const unmeasured: SlideInfo = { ...metadata, stain: { level: -1, tissueMapped: false, unmeasuredBecause: 'unsupported compression' } };
-    expect(slideInfoFromProto(wire(pb.SlideInfoSchema, slideInfoToProto(unmeasured)))).toEqual({ ...unmeasured, stain: { ...unmeasured.stain, statistics: undefined } });
+    expect(slideInfoFromProto(wire(pb.SlideInfoSchema, slideInfoToProto(measured)))).toEqual({
+      ...measured,
+      stain: { ...measured.stain, unmeasuredBecause: undefined },
+    });
+    const unmeasured: SlideInfo = {
+      ...metadata,
+      stain: { level: -1, tissueMapped: false, unmeasuredBecause: 'unsupported compression' },
+    };
+    expect(slideInfoFromProto(wire(pb.SlideInfoSchema, slideInfoToProto(unmeasured)))).toEqual({
+      ...unmeasured,
+      stain: { ...unmeasured.stain, statistics: undefined },
+    });
   });
 
   it('ModelInfo: the whole card again (typed fields and details_json), with its grid and without', () => {
-    const card = fakeCard({ mpp: 2, downsample: 4, seedThreshold: 0.95, requireCore: true, stain: { method: 'reinhard', reference: { mean: [47, 36, -28], std: [10, 10, 7] } } });
-    for (const model of [{ card, device: 'cpu', grid }, { card, device: 'cuda', grid: undefined }] satisfies ModelSummary[]) {
+    const card = fakeCard({
+      mpp: 2,
+      downsample: 4,
+      seedThreshold: 0.95,
+      requireCore: true,
+      stain: { method: 'reinhard', reference: { mean: [47, 36, -28], std: [10, 10, 7] } },
+    });
+    for (const model of [
+      { card, device: 'cpu', grid },
+      { card, device: 'cuda', grid: undefined },
+    ] satisfies ModelSummary[]) {
       expect(modelFromProto(wire(pb.ModelInfoSchema, modelToProto(model)))).toEqual(model);
     }
   });
@@ -106,7 +175,9 @@ describe('replies: server/to-proto, then client/from-proto', () => {
       },
     ];
     // Batches of about 1 KiB: the result's polygons cross in several messages.
-    const sent = events.flatMap((event) => [...scoreEventToProto(event, 1024)]).map((m) => wire(pb.ScoreSlideEventSchema, m));
+    const sent = events
+      .flatMap((event) => [...scoreEventToProto(event, 1024)])
+      .map((m) => wire(pb.ScoreSlideEventSchema, m));
     expect(sent.filter((m) => m.event.case === 'polygons').length).toBeGreaterThan(2);
     expect(await collect(scoreEventsFromProto(each(sent)))).toEqual(events);
   });
@@ -114,8 +185,21 @@ describe('replies: server/to-proto, then client/from-proto', () => {
 
 describe('requests: client/to-proto, then server/from-proto (checked)', () => {
   it('StreamTilesRequest', () => {
-    const params: StreamTilesParams = { slideId: 'eval/kidney.tif', modelId: 'fake-unet', tiles: [{ col: 2, row: 3 }, { col: 0, row: 0 }], mppOverride: 0.25, threshold: 0.75, stainNormalization: 'reinhard', includeBackground: true };
-    expect(streamTilesParamsFromProto(wire(pb.StreamTilesRequestSchema, streamTilesRequestToProto(params)))).toEqual(params);
+    const params: StreamTilesParams = {
+      slideId: 'eval/kidney.tif',
+      modelId: 'fake-unet',
+      tiles: [
+        { col: 2, row: 3 },
+        { col: 0, row: 0 },
+      ],
+      mppOverride: 0.25,
+      threshold: 0.75,
+      stainNormalization: 'reinhard',
+      includeBackground: true,
+    };
+    expect(streamTilesParamsFromProto(wire(pb.StreamTilesRequestSchema, streamTilesRequestToProto(params)))).toEqual(
+      params,
+    );
     const bare: StreamTilesParams = { slideId: 'a.tif', tiles: [{ col: 0, row: 0 }] };
     expect(streamTilesParamsFromProto(wire(pb.StreamTilesRequestSchema, streamTilesRequestToProto(bare)))).toEqual({
       ...bare,
@@ -132,7 +216,12 @@ describe('requests: client/to-proto, then server/from-proto (checked)', () => {
       slideId: 'eval/kidney.tif',
       modelId: 'fake-unet',
       region: { x: 10, y: 20, width: 300, height: 400 },
-      annotations: { content: '{"type":"FeatureCollection","features":[]}', format: 'geojson', name: 'truth.geojson', classes: ['Glomerulus', 'Tissue'] },
+      annotations: {
+        content: '{"type":"FeatureCollection","features":[]}',
+        format: 'geojson',
+        name: 'truth.geojson',
+        classes: ['Glomerulus', 'Tissue'],
+      },
       mppOverride: 0.5,
       threshold: 0.5,
       diceTileWidth: 800,
@@ -140,14 +229,25 @@ describe('requests: client/to-proto, then server/from-proto (checked)', () => {
       stainNormalization: 'off',
       includeBackground: false,
     };
-    expect(scoreSlideParamsFromProto(wire(pb.ScoreSlideRequestSchema, scoreSlideRequestToProto(params)))).toEqual(params);
+    expect(scoreSlideParamsFromProto(wire(pb.ScoreSlideRequestSchema, scoreSlideRequestToProto(params)))).toEqual(
+      params,
+    );
   });
 
   it('ListModelsRequest and GetSlideInfoRequest', () => {
-    for (const params of [{ slideId: 'eval/kidney.tif', mppOverride: 0.25 }, { slideId: undefined, mppOverride: undefined }]) {
-      expect(listModelsParamsFromProto(wire(pb.ListModelsRequestSchema, listModelsRequestToProto(params)))).toEqual(params);
+    for (const params of [
+      { slideId: 'eval/kidney.tif', mppOverride: 0.25 },
+      { slideId: undefined, mppOverride: undefined },
+    ]) {
+      expect(listModelsParamsFromProto(wire(pb.ListModelsRequestSchema, listModelsRequestToProto(params)))).toEqual(
+        params,
+      );
     }
-    expect(slideRequestFromProto(wire(pb.GetSlideInfoRequestSchema, create(pb.GetSlideInfoRequestSchema, { slideId: 'eval/kidney.tif' })))).toEqual({ slideId: 'eval/kidney.tif' });
+    expect(
+      slideRequestFromProto(
+        wire(pb.GetSlideInfoRequestSchema, create(pb.GetSlideInfoRequestSchema, { slideId: 'eval/kidney.tif' })),
+      ),
+    ).toEqual({ slideId: 'eval/kidney.tif' });
   });
 });
 

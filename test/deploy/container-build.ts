@@ -61,13 +61,18 @@ function stagesOf(text: string): Stage[] {
 }
 
 function flagsOf(instruction: Instruction): Map<string, string | null> {
-  const flags = (instruction as unknown as { getFlags?: () => Array<{ getName(): string; getValue(): string | null }> }).getFlags?.() ?? [];
+  const flags =
+    (
+      instruction as unknown as { getFlags?: () => Array<{ getName(): string; getValue(): string | null }> }
+    ).getFlags?.() ?? [];
   return new Map(flags.map((f) => [f.getName(), f.getValue()]));
 }
 
 function jsonArgs(instruction: Instruction): string[] {
-  const strings = (instruction as unknown as { getJSONStrings?: () => Array<{ getJSONValue(): string }> }).getJSONStrings?.() ?? [];
-  if (strings.length === 0) throw new Error(`${instruction.getKeyword()} is not in JSON (exec) form: ${instruction.getArgumentsContent()}`);
+  const strings =
+    (instruction as unknown as { getJSONStrings?: () => Array<{ getJSONValue(): string }> }).getJSONStrings?.() ?? [];
+  if (strings.length === 0)
+    throw new Error(`${instruction.getKeyword()} is not in JSON (exec) form: ${instruction.getArgumentsContent()}`);
   return strings.map((s) => s.getJSONValue());
 }
 
@@ -84,7 +89,12 @@ async function contextFilter(contextDir: string): Promise<(relative: string) => 
 }
 
 /** COPY src... dest as an engine does it: a folder's contents into dest, a file into dest/ or as dest. */
-async function copyInto(contextDir: string, sources: string[], dest: string, keep: (relative: string) => boolean): Promise<void> {
+async function copyInto(
+  contextDir: string,
+  sources: string[],
+  dest: string,
+  keep: (relative: string) => boolean,
+): Promise<void> {
   const toFolder = dest.endsWith('/') || sources.length > 1;
   for (const source of sources) {
     if (/[*?[]/.test(source)) throw new Error(`COPY ${source}: wildcards are not handled by this test`);
@@ -143,7 +153,8 @@ export async function buildStageInto(options: {
   const copied = final.instructions.filter((i) => i.getKeyword() === 'COPY' && flagsOf(i).has('from'));
   const buildName = copied.length === 1 ? flagsOf(copied[0]).get('from') : undefined;
   const build = stages.find((s) => s.name === buildName);
-  if (!build) throw new Error(`the final stage must COPY --from one build stage (found ${copied.length} such COPY lines)`);
+  if (!build)
+    throw new Error(`the final stage must COPY --from one build stage (found ${copied.length} such COPY lines)`);
   // The final stage takes the build stage's WORKDIR whole: COPY --from=build <workdir> <workdir>.
   const [copiedFrom, copiedTo] = copied[0].getArguments().map((a) => a.getValue());
 
@@ -184,13 +195,24 @@ export async function buildStageInto(options: {
       steps.push(`COPY ${values.join(' ')}`);
     } else if (keyword === 'RUN') {
       const script = instruction.getArgumentsContent()!.replace(/\\\r?\n/g, ' ');
-      const runEnv = { ...process.env, ...args, ...env, ...options.buildArgs, npm_config_offline: 'true', npm_config_update_notifier: 'false' };
+      const runEnv = {
+        ...process.env,
+        ...args,
+        ...env,
+        ...options.buildArgs,
+        npm_config_offline: 'true',
+        npm_config_update_notifier: 'false',
+      };
       const steps0 = script.split('&&').map((s) => s.trim());
       const ci = steps0.findIndex((s) => /^npm ci(\s|$)/.test(s));
       if (ci >= 0) {
         if (steps0.length !== 1) throw new Error(`npm ci must be a RUN line of its own: ${script}`);
         // The lockfile and every workspace manifest must be there, and agree, before npm ci.
-        const { stdout } = await run('sh', ['-c', `${steps0[0]} --dry-run`], { cwd: options.outDir, env: runEnv, maxBuffer: 16 << 20 });
+        const { stdout } = await run('sh', ['-c', `${steps0[0]} --dry-run`], {
+          cwd: options.outDir,
+          env: runEnv,
+          maxBuffer: 16 << 20,
+        });
         npmCiPlan = stdout.split('\n').filter((l) => l.startsWith('add '));
         await copyNodeModules(options.checkoutNodeModules, path.join(options.outDir, 'node_modules'));
         steps.push(`RUN ${script} (dry run, then the checkout's node_modules)`);
@@ -207,7 +229,8 @@ export async function buildStageInto(options: {
       throw new Error(`the build stage has ${keyword}, which this test does not carry out`);
     }
   }
-  if (copiedFrom !== workdir || copiedTo !== workdir) throw new Error(`the final stage copies ${copiedFrom} to ${copiedTo}, not the build WORKDIR ${workdir}`);
+  if (copiedFrom !== workdir || copiedTo !== workdir)
+    throw new Error(`the final stage copies ${copiedFrom} to ${copiedTo}, not the build WORKDIR ${workdir}`);
   return { appDir: options.outDir, runtime: runtimeOf(final), npmCiPlan, steps };
 }
 
@@ -229,7 +252,8 @@ function runtimeOf(final: Stage): RuntimeSpec {
     } else if (keyword === 'WORKDIR') spec.workdir = values[0];
     else if (keyword === 'USER') {
       const [uid, gid] = values[0].split(':').map(Number);
-      if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error(`USER ${values[0]}: numeric uid:gid expected`);
+      if (!Number.isInteger(uid) || !Number.isInteger(gid))
+        throw new Error(`USER ${values[0]}: numeric uid:gid expected`);
       spec.user = { uid, gid };
     } else if (keyword === 'EXPOSE') spec.exposed.push(...values.map((v) => Number(v.split('/')[0])));
     else if (keyword === 'ENTRYPOINT') spec.entrypoint = jsonArgs(instruction);
@@ -241,7 +265,8 @@ function runtimeOf(final: Stage): RuntimeSpec {
       spec.healthcheck = JSON.parse(json[1]);
     }
   }
-  for (const key of ['user', 'workdir', 'entrypoint', 'cmd', 'healthcheck'] as const) if (spec[key] === undefined) throw new Error(`the final stage has no ${key.toUpperCase()}`);
+  for (const key of ['user', 'workdir', 'entrypoint', 'cmd', 'healthcheck'] as const)
+    if (spec[key] === undefined) throw new Error(`the final stage has no ${key.toUpperCase()}`);
   return spec as RuntimeSpec;
 }
 
@@ -253,5 +278,7 @@ export async function removeContext(dir: string): Promise<void> {
 /** Every file under `dir`, relative, '/'-separated (symbolic links listed, not followed). */
 export async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => !e.isDirectory()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
 }

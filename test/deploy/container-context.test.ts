@@ -55,22 +55,32 @@ describe('deploy/Containerfile, carried out step by step', () => {
     for (const workspace of workspaces) {
       const name = JSON.parse(await readFile(path.join(REPO_ROOT, workspace, 'package.json'), 'utf8')).name;
       // npm ci links a workspace only if its package.json was copied before it ran.
-      expect(built.npmCiPlan.some((line) => line.startsWith(`add ${name} `)), `npm ci would not install ${name}`).toBe(true);
+      expect(
+        built.npmCiPlan.some((line) => line.startsWith(`add ${name} `)),
+        `npm ci would not install ${name}`,
+      ).toBe(true);
       expect((await stat(path.join(built.appDir, workspace, 'package.json'))).isFile()).toBe(true);
     }
     const app = built.appDir;
     expect((await stat(path.join(app, 'plugin/dist/glomseg-plugin.js'))).size).toBeGreaterThan(100_000);
     expect((await stat(path.join(app, 'models'))).isDirectory()).toBe(true);
     // The licence goes with every copy (MIT).
-    expect(await readFile(path.join(app, 'LICENSE'), 'utf8')).toBe(await readFile(path.join(REPO_ROOT, 'LICENSE'), 'utf8'));
+    expect(await readFile(path.join(app, 'LICENSE'), 'utf8')).toBe(
+      await readFile(path.join(REPO_ROOT, 'LICENSE'), 'utf8'),
+    );
     // Runtime packages stay; dev-only ones are pruned.
-    for (const kept of ['tsx', 'esbuild', 'onnxruntime-node', '@grpc/grpc-js']) await stat(path.join(app, 'node_modules', kept));
+    for (const kept of ['tsx', 'esbuild', 'onnxruntime-node', '@grpc/grpc-js'])
+      await stat(path.join(app, 'node_modules', kept));
     for (const pruned of ['vitest', 'typescript', 'playwright-core', 'kubernetes-models']) {
       await expect(stat(path.join(app, 'node_modules', pruned)), `${pruned} is a dev dependency`).rejects.toThrow();
     }
     // Nothing the ignore file excludes, and nothing the COPY lines do not name.
     const files = await listFiles(app);
-    expect(files.filter((f) => f.startsWith('.git/') || f.startsWith('test/') || f.startsWith('training/') || f.endsWith('.log'))).toEqual([]);
+    expect(
+      files.filter(
+        (f) => f.startsWith('.git/') || f.startsWith('test/') || f.startsWith('training/') || f.endsWith('.log'),
+      ),
+    ).toEqual([]);
     expect(built.runtime.user.uid).not.toBe(0);
   });
 
@@ -78,13 +88,25 @@ describe('deploy/Containerfile, carried out step by step', () => {
     const { runtime, appDir } = built;
     // /app is the build folder; the exposed ports become free ones; /slides our folder of one slide.
     const ports = new Set(runtime.exposed.map(String));
-    const rewrite = (arg: string) => (ports.has(arg) ? '0' : arg === '/slides' ? slides : arg.startsWith(`${runtime.workdir}/`) ? path.join(appDir, arg.slice(runtime.workdir.length + 1)) : arg);
+    const rewrite = (arg: string) =>
+      ports.has(arg)
+        ? '0'
+        : arg === '/slides'
+          ? slides
+          : arg.startsWith(`${runtime.workdir}/`)
+            ? path.join(appDir, arg.slice(runtime.workdir.length + 1))
+            : arg;
     const command = [...runtime.entrypoint, ...runtime.cmd.map(rewrite)];
     expect(command).toContain(slides);
     const identity = AS_ROOT ? { uid: runtime.user.uid, gid: runtime.user.gid } : {};
     const env = { PATH: process.env.PATH!, HOME: scratch, ...runtime.env };
     const log: string[] = [];
-    const child: ChildProcess = spawn(command[0], command.slice(1), { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'], ...identity });
+    const child: ChildProcess = spawn(command[0], command.slice(1), {
+      cwd: appDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...identity,
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(...chunk.split('\n').filter(Boolean)));
     try {
@@ -93,13 +115,23 @@ describe('deploy/Containerfile, carried out step by step', () => {
       const grpcPort = Number(/gRPC listening on \S+:(\d+)/.exec(log.join('\n'))![1]);
       const httpPort = Number(/gRPC-Web listening on https?:\/\/\S+:(\d+)/.exec(log.join('\n'))![1]);
       expect(log.join('\n')).toMatch(/gRPC listening on 0\.0\.0\.0:/);
-      if (AS_ROOT) expect(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))![1]).toBe(String(runtime.user.uid));
+      if (AS_ROOT)
+        expect(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))![1]).toBe(
+          String(runtime.user.uid),
+        );
 
       // The image's own HEALTHCHECK command, run in the image's folder as its user.
-      const check = runtime.healthcheck.map((arg) => arg.replace(/:\d+$/, (p) => (ports.has(p.slice(1)) ? `:${grpcPort}` : p)));
+      const check = runtime.healthcheck.map((arg) =>
+        arg.replace(/:\d+$/, (p) => (ports.has(p.slice(1)) ? `:${grpcPort}` : p)),
+      );
       expect(check.join(' ')).toContain(`127.0.0.1:${grpcPort}`);
       const health = await new Promise<{ code: number | null; out: string }>((resolve) => {
-        const probe = spawn(check[0], check.slice(1), { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'], ...identity });
+        const probe = spawn(check[0], check.slice(1), {
+          cwd: appDir,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          ...identity,
+        });
         let out = '';
         probe.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
         probe.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -118,13 +150,17 @@ describe('deploy/Containerfile, carried out step by step', () => {
       const messages: ScoreSlideEvent[] = [];
       const ended = statusOf(
         (async function* () {
-          for await (const message of client.scoreSlide({ slideId: SLIDE, mppOverride: SLIDE_MPP })) yield messages.push(message);
+          for await (const message of client.scoreSlide({ slideId: SLIDE, mppOverride: SLIDE_MPP }))
+            yield messages.push(message);
         })(),
       );
       // SIGTERM while the stream runs, two thirds through (the rest must finish within the CMD's grace period on a
       // busy machine too), then the process exits 0.
       const progress = (m: ScoreSlideEvent) => (m.event.case === 'progress' ? m.event.value : undefined);
-      await until(() => messages.some((m) => (progress(m)?.tilesDone ?? 0) * 3 >= (progress(m)?.tilesTotal ?? 1) * 2), 120_000);
+      await until(
+        () => messages.some((m) => (progress(m)?.tilesDone ?? 0) * 3 >= (progress(m)?.tilesTotal ?? 1) * 2),
+        120_000,
+      );
       expect(messages.some((m) => m.event.case === 'result')).toBe(false);
       child.kill('SIGTERM');
       expect(await ended).toEqual({ code: 0, details: '' });

@@ -54,7 +54,8 @@ function validate(doc: any): void {
   new Model(doc).validate();
 }
 
-const find = (docs: Array<{ doc: any }>, kind: string, name: string) => docs.map((d) => d.doc).find((d) => d.kind === kind && d.metadata.name === name);
+const find = (docs: Array<{ doc: any }>, kind: string, name: string) =>
+  docs.map((d) => d.doc).find((d) => d.kind === kind && d.metadata.name === name);
 
 /** The value of `--name=value` or `--name value` in a container's args. */
 function flag(args: string[], name: string): string | undefined {
@@ -67,7 +68,8 @@ describe('deploy/kubernetes', () => {
   it('every manifest is valid against the Kubernetes schemas (and the validator does reject a broken one)', async () => {
     const docs = await manifests();
     expect(docs.length).toBeGreaterThanOrEqual(8);
-    for (const { file, doc } of docs) expect(() => validate(doc), `${file}: ${doc.kind} ${doc.metadata?.name}`).not.toThrow();
+    for (const { file, doc } of docs)
+      expect(() => validate(doc), `${file}: ${doc.kind} ${doc.metadata?.name}`).not.toThrow();
     const broken = structuredClone(find(docs, 'Deployment', 'glomseg-server'));
     broken.spec.template.spec.containers[0].readinessProbe.grpc.port = 'grpc';
     expect(() => validate(broken)).toThrow();
@@ -98,7 +100,11 @@ describe('deploy/kubernetes', () => {
     expect(container.livenessProbe.grpc).toEqual({ port: healthPort, service: LIVENESS_SERVICE });
     expect(container.startupProbe.grpc).toEqual({ port: healthPort, service: LIVENESS_SERVICE });
     // Token and TLS from Secrets, the public host name from the ConfigMap (server-manifest.test.ts runs them).
-    for (const [file, secret] of [['auth-token-file', 'glomseg-auth'], ['tls-cert', 'glomseg-tls'], ['tls-key', 'glomseg-tls']]) {
+    for (const [file, secret] of [
+      ['auth-token-file', 'glomseg-auth'],
+      ['tls-cert', 'glomseg-tls'],
+      ['tls-key', 'glomseg-tls'],
+    ]) {
       expect(fileSource(pod, container, flag(container.args, file)!).volume.secret?.secretName, file).toBe(secret);
     }
     expect(flag(container.args, 'allowed-host')).toBe('$(GLOMSEG_PUBLIC_HOST)');
@@ -129,44 +135,70 @@ describe('deploy/kubernetes', () => {
     const [container] = job.spec.template.spec.containers;
     expect(flag(container.args, 'shard')).toBe(`$(JOB_COMPLETION_INDEX)/${job.spec.completions}`);
     expect(flag(container.args, 'out')).toMatch(/\$\(JOB_COMPLETION_INDEX\)$/);
-    expect(container.env.find((e: any) => e.name === 'JOB_COMPLETION_INDEX').valueFrom.fieldRef.fieldPath).toMatch(/job-completion-index/);
+    expect(container.env.find((e: any) => e.name === 'JOB_COMPLETION_INDEX').valueFrom.fieldRef.fieldPath).toMatch(
+      /job-completion-index/,
+    );
     const server = flag(container.args, 'server')!;
     const service = find(docs, 'Service', 'glomseg-headless');
-    expect(server).toBe(`dns:///${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${service.spec.ports[0].port}`);
+    expect(server).toBe(
+      `dns:///${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${service.spec.ports[0].port}`,
+    );
     // The servers want TLS and a token: the Job presents the first token of their Secret and trusts their CA.
     const pod = job.spec.template.spec;
-    expect(fileSource(pod, container, flag(container.args, 'token-file')!)).toMatchObject({ key: 'tokens', volume: { secret: { secretName: 'glomseg-auth' } } });
-    expect(fileSource(pod, container, flag(container.args, 'tls-ca')!)).toMatchObject({ key: 'ca.crt', volume: { secret: { secretName: 'glomseg-tls' } } });
+    expect(fileSource(pod, container, flag(container.args, 'token-file')!)).toMatchObject({
+      key: 'tokens',
+      volume: { secret: { secretName: 'glomseg-auth' } },
+    });
+    expect(fileSource(pod, container, flag(container.args, 'tls-ca')!)).toMatchObject({
+      key: 'ca.crt',
+      volume: { secret: { secretName: 'glomseg-tls' } },
+    });
     const list = find(docs, 'ConfigMap', 'glomseg-cohort');
-    expect(container.volumeMounts.find((m: any) => m.name === 'cohort').mountPath).toBe(path.dirname(flag(container.args, 'list')!));
+    expect(container.volumeMounts.find((m: any) => m.name === 'cohort').mountPath).toBe(
+      path.dirname(flag(container.args, 'list')!),
+    );
     expect(list.data[path.basename(flag(container.args, 'list')!)]).toMatch(/^s3:\/\//m);
     const merge = find(docs, 'Job', 'glomseg-cohort-merge');
     expect(merge.spec.template.spec.containers[0].args[0]).toBe('merge');
   });
 
-  it('routes gRPC-Web from Envoy to every server pod, over TLS checked against the servers\' CA and name', async () => {
+  it("routes gRPC-Web from Envoy to every server pod, over TLS checked against the servers' CA and name", async () => {
     const envoy = parse(await readFile(path.join(KUBE, 'envoy', 'envoy.yaml'), 'utf8'));
     const hcm = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
-    expect(hcm.http_filters.map((f: any) => f.name)).toEqual(['envoy.filters.http.grpc_web', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
+    expect(hcm.http_filters.map((f: any) => f.name)).toEqual([
+      'envoy.filters.http.grpc_web',
+      'envoy.filters.http.cors',
+      'envoy.filters.http.router',
+    ]);
     const route = hcm.route_config.virtual_hosts[0].routes.find((r: any) => r.match.prefix === `/${SERVICE_NAME}/`);
     const cluster = envoy.static_resources.clusters.find((c: any) => c.name === route.route.cluster);
     expect(cluster.type).toBe('STRICT_DNS');
-    expect(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toHaveProperty('http2_protocol_options');
+    expect(
+      cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']
+        .explicit_http_config,
+    ).toHaveProperty('http2_protocol_options');
     expect(cluster.health_checks[0].grpc_health_check.service_name).toBe(SERVICE_NAME);
     const address = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
     expect(address).toEqual({ address: 'glomseg-headless.lab.svc.cluster.local', port_value: 50051 });
     const docs = await manifests();
     const deployment = find(docs, 'Deployment', 'glomseg-envoy');
-    expect(deployment.spec.template.spec.volumes[0].configMap.name).toBe(parse(await readFile(path.join(KUBE, 'kustomization.yaml'), 'utf8')).configMapGenerator[0].name);
+    expect(deployment.spec.template.spec.volumes[0].configMap.name).toBe(
+      parse(await readFile(path.join(KUBE, 'kustomization.yaml'), 'utf8')).configMapGenerator[0].name,
+    );
     // Both clusters speak TLS to the servers, for the headless Service's name, trusting the CA in glomseg-tls.
     const [envoyContainer] = deployment.spec.template.spec.containers;
     for (const upstream of envoy.static_resources.clusters) {
       const tls = upstream.transport_socket.typed_config;
       expect(tls['@type']).toMatch(/UpstreamTlsContext$/);
       expect(tls.sni).toBe(address.address);
-      expect(tls.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([{ san_type: 'DNS', matcher: { exact: address.address } }]);
+      expect(tls.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([
+        { san_type: 'DNS', matcher: { exact: address.address } },
+      ]);
       const caFile = tls.common_tls_context.validation_context.trusted_ca.filename;
-      expect(fileSource(deployment.spec.template.spec, envoyContainer, caFile)).toMatchObject({ key: 'ca.crt', volume: { secret: { secretName: 'glomseg-tls' } } });
+      expect(fileSource(deployment.spec.template.spec, envoyContainer, caFile)).toMatchObject({
+        key: 'ca.crt',
+        volume: { secret: { secretName: 'glomseg-tls' } },
+      });
     }
     // Each Envoy opens to one server as many connections per cluster (one cluster per port) as the server's socket
     // gate keeps from one peer address, its --max-connections-per-peer, set in server.yaml: a proxy's connections
@@ -178,7 +210,8 @@ describe('deploy/kubernetes', () => {
     for (const upstream of envoy.static_resources.clusters) {
       expect(upstream.circuit_breakers.per_host_thresholds[0].max_connections, upstream.name).toBe(perPeer);
     }
-    const httpOptions = envoy.static_resources.clusters.find((c: any) => c.name === 'glomseg-http').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    const httpOptions = envoy.static_resources.clusters.find((c: any) => c.name === 'glomseg-http')
+      .typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
     expect(parseFloat(httpOptions.common_http_protocol_options.idle_timeout)).toBeLessThan(5);
     // It answers to the public name alone and forwards it as Host: the name the servers allow.
     expect(hcm.strip_any_host_port).toBe(true);
@@ -191,7 +224,12 @@ describe('deploy/kubernetes', () => {
     const docs = (await manifests()).map(({ doc }) => doc);
     // Kustomize's JSON 6902 patches, applied as it applies them (its 'test' operations included).
     for (const { target, patch } of overlay.patches) {
-      const matching = docs.filter((d) => d.kind === target.kind && d.metadata.name === target.name && d.apiVersion === `${target.group ? `${target.group}/` : ''}${target.version}`);
+      const matching = docs.filter(
+        (d) =>
+          d.kind === target.kind &&
+          d.metadata.name === target.name &&
+          d.apiVersion === `${target.group ? `${target.group}/` : ''}${target.version}`,
+      );
       expect(matching, JSON.stringify(target)).toHaveLength(1);
       applyPatch(matching[0], parse(patch) as Operation[], true, true);
     }
@@ -206,7 +244,9 @@ describe('deploy/kubernetes', () => {
     // The CUDA image the docs say how to build.
     const tag = container.image.split(':').at(-1);
     expect(tag).toMatch(/cuda12$/);
-    expect(await readFile(path.join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8')).toMatch(new RegExp(`ONNXRUNTIME_NODE_INSTALL=cuda12[^\\n]*\\n?[^\\n]*:${tag}`));
+    expect(await readFile(path.join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8')).toMatch(
+      new RegExp(`ONNXRUNTIME_NODE_INSTALL=cuda12[^\\n]*\\n?[^\\n]*:${tag}`),
+    );
     const program = buildProgram();
     const serve = program.commands.find((c) => c.name() === 'serve')!;
     serve.action(() => {});
@@ -217,7 +257,9 @@ describe('deploy/kubernetes', () => {
 
 describe('deploy/Containerfile', () => {
   it('runs as a non-root user, ships the model and checks gRPC health', async () => {
-    const lines = (await readFile(path.join(REPO_ROOT, 'deploy', 'Containerfile'), 'utf8')).split('\n').filter((l) => !l.startsWith('#'));
+    const lines = (await readFile(path.join(REPO_ROOT, 'deploy', 'Containerfile'), 'utf8'))
+      .split('\n')
+      .filter((l) => !l.startsWith('#'));
     const finalStage = lines.slice(lines.map((l) => l.startsWith('FROM ')).lastIndexOf(true));
     const user = finalStage.find((l) => l.startsWith('USER '))!.split(/\s+/)[1];
     expect(user.split(':')[0]).not.toMatch(/^(0|root)$/);

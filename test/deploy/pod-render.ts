@@ -10,14 +10,22 @@ type Doc = any;
 
 /** Kubernetes' expansion of `$(NAME)` in args: from the container's env; `$$` is a literal `$`; unknown names stay. */
 export function expandArgs(args: readonly string[], env: Record<string, string>): string[] {
-  return args.map((arg) => arg.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name?: string) => (name === undefined ? '$' : (env[name] ?? match))));
+  return args.map((arg) =>
+    arg.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name?: string) =>
+      name === undefined ? '$' : (env[name] ?? match),
+    ),
+  );
 }
 
 /**
  * The container's env: plain values, configMapKeyRef from `configMaps` (manifests), secretKeyRef from `secrets`
  * (name -> key -> value; an optional key that is missing is left out, as the kubelet does).
  */
-export function containerEnv(container: Doc, configMaps: Doc[], secrets: Record<string, Record<string, string>>): Record<string, string> {
+export function containerEnv(
+  container: Doc,
+  configMaps: Doc[],
+  secrets: Record<string, Record<string, string>>,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const entry of container.env ?? []) {
     const from = entry.valueFrom;
@@ -43,7 +51,11 @@ export function containerEnv(container: Doc, configMaps: Doc[], secrets: Record<
 }
 
 /** The volume behind `containerPath` in the container, and for a Secret or ConfigMap the key the file comes from. */
-export function fileSource(pod: Doc, container: Doc, containerPath: string): { mountPath: string; volume: Doc; key?: string } {
+export function fileSource(
+  pod: Doc,
+  container: Doc,
+  containerPath: string,
+): { mountPath: string; volume: Doc; key?: string } {
   const mount = (container.volumeMounts ?? [])
     .filter((m: Doc) => containerPath === m.mountPath || containerPath.startsWith(`${m.mountPath}/`))
     .sort((a: Doc, b: Doc) => b.mountPath.length - a.mountPath.length)[0];
@@ -62,7 +74,12 @@ export function fileSource(pod: Doc, container: Doc, containerPath: string): { m
  * items (or every key), each with its mode, owned by root and the pod's fsGroup (when this runs as root).
  * Returns container mount path -> local folder.
  */
-export async function materialiseSecretVolumes(pod: Doc, container: Doc, secrets: Record<string, Record<string, string>>, root: string): Promise<Map<string, string>> {
+export async function materialiseSecretVolumes(
+  pod: Doc,
+  container: Doc,
+  secrets: Record<string, Record<string, string>>,
+  root: string,
+): Promise<Map<string, string>> {
   const mounted = new Map<string, string>();
   const asRoot = process.getuid?.() === 0;
   const fsGroup: number | undefined = pod.securityContext?.fsGroup;
@@ -76,7 +93,8 @@ export async function materialiseSecretVolumes(pod: Doc, container: Doc, secrets
     }
     const dir = path.join(root, mount.mountPath);
     await mkdir(dir, { recursive: true });
-    const items: Array<{ key: string; path: string; mode?: number }> = volume.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+    const items: Array<{ key: string; path: string; mode?: number }> =
+      volume.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
     for (const item of items) {
       if (data[item.key] === undefined) throw new Error(`Secret ${volume.secret.secretName} has no key ${item.key}`);
       const file = path.join(dir, item.path);

@@ -42,7 +42,11 @@ function flag(args: readonly string[], name: string): string | undefined {
   return args[i].includes('=') ? args[i].slice(args[i].indexOf('=') + 1) : args[i + 1];
 }
 
-function get(port: number, pathname: string, options: { host: string; servername: string; ca: Buffer; token?: string }): Promise<{ status: number; type: string }> {
+function get(
+  port: number,
+  pathname: string,
+  options: { host: string; servername: string; ca: Buffer; token?: string },
+): Promise<{ status: number; type: string }> {
   return new Promise((resolve, reject) => {
     const request = https.request(
       {
@@ -56,7 +60,9 @@ function get(port: number, pathname: string, options: { host: string; servername
       },
       (response) => {
         response.resume();
-        response.once('end', () => resolve({ status: response.statusCode!, type: String(response.headers['content-type'] ?? '') }));
+        response.once('end', () =>
+          resolve({ status: response.statusCode!, type: String(response.headers['content-type'] ?? '') }),
+        );
       },
     );
     request.once('error', reject);
@@ -94,15 +100,23 @@ describe('deploy/kubernetes/server.yaml behind deploy/kubernetes/envoy', () => {
     expect(virtualHost.domains).toHaveLength(1);
     const publicHost: string = virtualHost.domains[0];
     expect(publicHost).not.toContain('*');
-    const httpCluster = envoy.static_resources.clusters.find((c: any) => c.name === virtualHost.routes.find((r: any) => r.match.prefix === '/').route.cluster);
+    const httpCluster = envoy.static_resources.clusters.find(
+      (c: any) => c.name === virtualHost.routes.find((r: any) => r.match.prefix === '/').route.cluster,
+    );
     const upstreamTls = httpCluster.transport_socket.typed_config;
     const serverName: string = upstreamTls.sni;
-    expect(upstreamTls.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([{ san_type: 'DNS', matcher: { exact: serverName } }]);
+    expect(upstreamTls.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([
+      { san_type: 'DNS', matcher: { exact: serverName } },
+    ]);
 
     // The Secrets, as docs/deploy.md tells the operator to make them.
     const ca = await makeTestCa([`DNS:${serverName}`]);
     const secrets = {
-      'glomseg-tls': { 'tls.crt': await readFile(ca.serverCert, 'utf8'), 'tls.key': await readFile(ca.serverKey, 'utf8'), 'ca.crt': await readFile(ca.caCert, 'utf8') },
+      'glomseg-tls': {
+        'tls.crt': await readFile(ca.serverCert, 'utf8'),
+        'tls.key': await readFile(ca.serverKey, 'utf8'),
+        'ca.crt': await readFile(ca.caCert, 'utf8'),
+      },
       'glomseg-auth': { tokens: `${COHORT_TOKEN}\n${VIEWER_TOKEN}\n` },
     };
     const mounts = await materialiseSecretVolumes(pod, container, secrets, path.join(scratch, 'server'));
@@ -117,7 +131,8 @@ describe('deploy/kubernetes/server.yaml behind deploy/kubernetes/envoy', () => {
     const env = containerEnv(container, configMaps, secrets);
     const args = expandArgs(container.args, env);
     expect(args).toContain(`--allowed-host=${publicHost}`);
-    for (const file of ['auth-token-file', 'tls-cert', 'tls-key']) expect(fileSource(pod, container, flag(args, file)!).volume.secret, file).toBeDefined();
+    for (const file of ['auth-token-file', 'tls-cert', 'tls-key'])
+      expect(fileSource(pod, container, flag(args, file)!).volume.secret, file).toBeDefined();
     const containerPorts = new Set(container.ports.map((p: any) => String(p.containerPort)));
     const local = args.map((arg) => {
       const eq = arg.indexOf('=');
@@ -126,9 +141,15 @@ describe('deploy/kubernetes/server.yaml behind deploy/kubernetes/envoy', () => {
       if (containerPorts.has(value)) return `${arg.slice(0, eq)}=0`;
       return value.startsWith('/') ? `${arg.slice(0, eq)}=${localPath(value, mounts) ?? value}` : arg;
     });
-    const identity = process.getuid?.() === 0 ? { uid: pod.securityContext.runAsUser, gid: pod.securityContext.runAsGroup } : {};
+    const identity =
+      process.getuid?.() === 0 ? { uid: pod.securityContext.runAsUser, gid: pod.securityContext.runAsGroup } : {};
     const command = [...runtime.entrypoint, ...local];
-    child = spawn(command[0], command.slice(1), { cwd: REPO_ROOT, env: { PATH: process.env.PATH!, HOME: scratch, ...runtime.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], ...identity });
+    child = spawn(command[0], command.slice(1), {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH!, HOME: scratch, ...runtime.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...identity,
+    });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(...chunk.split('\n').filter(Boolean)));
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     await until(() => log.some((l) => l.includes('gRPC listening on')) || child!.exitCode !== null, 120_000, 100);
@@ -155,20 +176,30 @@ describe('deploy/kubernetes/server.yaml behind deploy/kubernetes/envoy', () => {
 
     // gRPC as Envoy sends it (gRPC-Web translated): TLS to the headless name, the browser's token passed on.
     const tls = { ca: caPem, servername: serverName };
-    const viewer = glomsegClient(`127.0.0.1:${grpcPort}`, { tls, headers: { authorization: `Bearer ${VIEWER_TOKEN}` } });
+    const viewer = glomsegClient(`127.0.0.1:${grpcPort}`, {
+      tls,
+      headers: { authorization: `Bearer ${VIEWER_TOKEN}` },
+    });
     expect((await viewer.listSlides({})).slides.map((s) => s.id)).toContain(SLIDE);
     const anonymous = glomsegClient(`127.0.0.1:${grpcPort}`, { tls });
     expect((await statusOf(anonymous.listSlides({}))).code).toBe(Code.Unauthenticated);
 
     // The cohort Job's --token-file and --tls-ca, from its own Secret mounts, against the name its --server names.
-    const cohort = (await docsOf('cohort-job.yaml')).find((d) => d.kind === 'Job' && d.metadata.name === 'glomseg-cohort');
+    const cohort = (await docsOf('cohort-job.yaml')).find(
+      (d) => d.kind === 'Job' && d.metadata.name === 'glomseg-cohort',
+    );
     const jobPod = cohort.spec.template.spec;
     const [job] = jobPod.containers;
     const jobMounts = await materialiseSecretVolumes(jobPod, job, secrets, path.join(scratch, 'cohort'));
     const target = /^dns:\/\/\/([^:]+):(\d+)$/.exec(flag(job.args, 'server')!)!;
     expect(target[1]).toBe(serverName);
-    const auth = await loadClientAuth({ tokenFile: localPath(flag(job.args, 'token-file')!, jobMounts), tlsCa: localPath(flag(job.args, 'tls-ca')!, jobMounts) });
-    const batch = await connectGlomseg(`127.0.0.1:${grpcPort}`, 10_000, auth, { 'grpc.ssl_target_name_override': target[1] });
+    const auth = await loadClientAuth({
+      tokenFile: localPath(flag(job.args, 'token-file')!, jobMounts),
+      tlsCa: localPath(flag(job.args, 'tls-ca')!, jobMounts),
+    });
+    const batch = await connectGlomseg(`127.0.0.1:${grpcPort}`, 10_000, auth, {
+      'grpc.ssl_target_name_override': target[1],
+    });
     expect((await batch.api.listSlides({})).slides.map((s) => s.id)).toContain(SLIDE);
     batch.close();
 
@@ -176,7 +207,8 @@ describe('deploy/kubernetes/server.yaml behind deploy/kubernetes/envoy', () => {
     const probes = [container.startupProbe, container.readinessProbe, container.livenessProbe].map((p) => p.grpc);
     for (const probe of probes) expect(String(probe.port)).toBe(flag(args, 'health-port'));
     const health = healthClient(`127.0.0.1:${healthPort}`);
-    for (const probe of probes) expect((await health.check({ service: probe.service ?? '' })).status).toBe(Status.SERVING);
+    for (const probe of probes)
+      expect((await health.check({ service: probe.service ?? '' })).status).toBe(Status.SERVING);
 
     for (const client of [viewer, anonymous, health]) client.close();
     child.kill('SIGTERM');

@@ -29,7 +29,10 @@ export async function glomseg(args: string[], env: NodeJS.ProcessEnv = {}): Prom
 
 /** The JSON-lines events of a `score --json` run. */
 export function events(stdout: string): any[] {
-  return stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
 }
 
 /** A `glomseg` process whose JSON-lines events can be awaited while it runs. */
@@ -52,21 +55,30 @@ export class CliProcess {
       this.stderr += chunk;
       this.notify();
     });
-    this.exited = new Promise((resolve) => child.on('exit', (code) => {
-      this.notify();
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      child.on('exit', (code) => {
+        this.notify();
+        resolve(code);
+      }),
+    );
   }
 
   static start(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-    return new CliProcess(spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    return new CliProcess(
+      spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
   }
 
   /** Resolves once `check` holds (re-checked on every output), or rejects after `timeoutMs` or if the process exits first. */
   async until(check: (p: CliProcess) => boolean, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!check(this)) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`the process exited before the condition held; stderr:\n${this.stderr}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`the process exited before the condition held; stderr:\n${this.stderr}`);
       if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; stderr:\n${this.stderr}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1000);

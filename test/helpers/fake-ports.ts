@@ -8,12 +8,25 @@ import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
 import { validateModelCard, type ModelCard } from '@glomseg/shared/model-card.js';
-import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns, TraceOptions } from '@glomseg/shared/segmenter.js';
+import type {
+  ProbabilityMap,
+  Segmenter,
+  TilePreprocess,
+  TracedTile,
+  TracedTileReturns,
+  TraceOptions,
+} from '@glomseg/shared/segmenter.js';
 import { applyStainMapping } from '@glomseg/shared/stain-normalization.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { traceTile } from '@glomseg/shared/trace-tile.js';
-import type { ModelProvider, SlideProvider, TruthCheck, TruthScorer, TruthInput } from '@glomseg/shared/glomseg-service.js';
+import type {
+  ModelProvider,
+  SlideProvider,
+  TruthCheck,
+  TruthScorer,
+  TruthInput,
+} from '@glomseg/shared/glomseg-service.js';
 import type { SlideSummary } from '@glomseg/shared/glomseg-service.js';
 
 type Rgb = [number, number, number];
@@ -65,7 +78,9 @@ export interface PaintedSlideOptions {
 }
 
 /** A one-level slide at 0.5 um/px (so no scale estimate runs), painted pixel by pixel; it records its reads. */
-export function paintedSlide(options: PaintedSlideOptions = {}): SlideSource & { reads: RegionRequest[]; closed: boolean } {
+export function paintedSlide(
+  options: PaintedSlideOptions = {},
+): SlideSource & { reads: RegionRequest[]; closed: boolean } {
   const { id = 'painted.tif', width = 512, height = 512, discs = [], tissue = () => true } = options;
   const mpp = 'mpp' in options ? options.mpp : 0.5;
   const probability = options.probability ?? ((x: number, y: number) => discProbability(discs, x, y));
@@ -191,7 +206,13 @@ export class FakeSegmenter implements Segmenter {
     return probabilityMapOf(image);
   }
 
-  async predictPolygons(input: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess, returns?: TracedTileReturns): Promise<TracedTile> {
+  async predictPolygons(
+    input: RgbImage,
+    trace: TraceOptions,
+    signal?: AbortSignal,
+    preprocess?: TilePreprocess,
+    returns?: TracedTileReturns,
+  ): Promise<TracedTile> {
     // As the ONNX segmenter does in its worker: the tile's stain mapping first, then the model.
     const image = applyStainMapping(input, preprocess?.stain);
     let release!: () => void;
@@ -221,7 +242,13 @@ export class FakeSegmenter implements Segmenter {
       const probabilities = probabilityMapOf(image);
       const polygons = traceTile(probabilities, trace);
       call.state = 'done';
-      return { polygons, probabilities: this.returnsKept && call.wantsProbabilities ? probabilities : undefined, inferenceMs: 0, postprocessMs: 0, tissueFraction: tissueShare(input.data) };
+      return {
+        polygons,
+        probabilities: this.returnsKept && call.wantsProbabilities ? probabilities : undefined,
+        inferenceMs: 0,
+        postprocessMs: 0,
+        tissueFraction: tissueShare(input.data),
+      };
     } catch (error) {
       if (call.state === 'running') call.state = 'aborted';
       throw error;
@@ -240,7 +267,8 @@ function centreOf(image: RgbImage): [number, number, number] {
 
 function probabilityMapOf(image: RgbImage): ProbabilityMap {
   const data = new Float32Array(image.width * image.height);
-  for (let p = 0; p < data.length; p++) data[p] = probabilityOfPixel(image.data[p * 3], image.data[p * 3 + 1], image.data[p * 3 + 2]);
+  for (let p = 0; p < data.length; p++)
+    data[p] = probabilityOfPixel(image.data[p * 3], image.data[p * 3 + 1], image.data[p * 3 + 2]);
   return { width: image.width, height: image.height, data };
 }
 
@@ -267,7 +295,11 @@ export class FakeSlides implements SlideProvider {
   }
 
   async list(): Promise<SlideSummary[]> {
-    return [...this.byId.values()].map((s) => ({ id: s.metadata.id, name: s.metadata.name, fileSize: s.metadata.fileSize }));
+    return [...this.byId.values()].map((s) => ({
+      id: s.metadata.id,
+      name: s.metadata.name,
+      fileSize: s.metadata.fileSize,
+    }));
   }
 
   async open(slideId: string, signal?: AbortSignal): Promise<SlideSource> {
@@ -311,7 +343,8 @@ export class FakeModels implements ModelProvider {
   private segmenterOf(modelId: string): FakeSegmenter {
     const segmenter = this.byId.get(modelId);
     // The model registry's own wording (server/src/inference/model-registry.ts).
-    if (!segmenter) throw new GlomsegError('NOT_FOUND', `no model '${modelId}'; available: ${[...this.byId.keys()].join(', ')}`);
+    if (!segmenter)
+      throw new GlomsegError('NOT_FOUND', `no model '${modelId}'; available: ${[...this.byId.keys()].join(', ')}`);
     return segmenter;
   }
 }
@@ -319,7 +352,8 @@ export class FakeModels implements ModelProvider {
 /** Ground truth "scored" with fixed metrics; it records what it was given and when. */
 export class FakeScorer implements TruthScorer {
   readonly checks: TruthInput[] = [];
-  readonly diceCalls: Array<{ predicted: Polygon[]; region: Rect; tile: { tileWidth: number; tileHeight: number } }> = [];
+  readonly diceCalls: Array<{ predicted: Polygon[]; region: Rect; tile: { tileWidth: number; tileHeight: number } }> =
+    [];
   /** Refuses the annotations when set (as the scoring pool does for bad ground truth). */
   checkFailure?: GlomsegError;
 
@@ -331,7 +365,12 @@ export class FakeScorer implements TruthScorer {
     return { polygons: 1, vertices: 4, warnings: [] };
   }
 
-  async scoreDice(_truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }): Promise<DiceMetrics> {
+  async scoreDice(
+    _truth: TruthInput,
+    predicted: Polygon[],
+    region: Rect,
+    tile: { tileWidth: number; tileHeight: number },
+  ): Promise<DiceMetrics> {
     this.diceCalls.push({ predicted, region, tile });
     return this.metrics;
   }

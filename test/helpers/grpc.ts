@@ -55,7 +55,9 @@ export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
 }
 
 /** The gRPC status a call (or a whole stream) ends with: 0 (OK) when it succeeds. */
-export async function statusOf(call: Promise<unknown> | AsyncIterable<unknown>): Promise<{ code: number; details: string }> {
+export async function statusOf(
+  call: Promise<unknown> | AsyncIterable<unknown>,
+): Promise<{ code: number; details: string }> {
   try {
     if (Symbol.asyncIterator in call) await collect(call as AsyncIterable<unknown>);
     else await call;

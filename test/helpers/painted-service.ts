@@ -7,18 +7,38 @@
 import { expect } from 'vitest';
 import { checkScoreSlide, checkStreamTiles } from '@glomseg/api/server/request-checks.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
-import type { ScoreEvent, ScoreProgress, ScoreResult, ScoreSlideParams, StreamTilesParams, TileOutcome } from '@glomseg/shared/glomseg-service.js';
+import type {
+  ScoreEvent,
+  ScoreProgress,
+  ScoreResult,
+  ScoreSlideParams,
+  StreamTilesParams,
+  TileOutcome,
+} from '@glomseg/shared/glomseg-service.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import type { TileAddress } from '@glomseg/shared/tile-grid.js';
-import { createGlomsegService, type DomainGlomsegService, type ServiceOptions } from '../../server/src/service/glomseg-service.js';
+import {
+  createGlomsegService,
+  type DomainGlomsegService,
+  type ServiceOptions,
+} from '../../server/src/service/glomseg-service.js';
 import { scoreSlide, type ScoreSlideParts } from '../../server/src/service/score-slide.js';
 import { SlideCache } from '../../server/src/service/slide-cache.js';
 import { streamTiles } from '../../server/src/service/stream-tiles.js';
 import { TileContexts, type TileContext } from '../../server/src/service/tile-context.js';
 import { TileRunner, type TileRunnerOptions } from '../../server/src/service/tile-runner.js';
 import { resolveLimits, type ServingLimits } from '../../server/src/validation/limits.js';
-import { fakeCard, FakeModels, FakeScorer, FakeSegmenter, FakeSlides, paintedSlide, type Disc, type PaintedSlideOptions } from './fake-ports.js';
+import {
+  fakeCard,
+  FakeModels,
+  FakeScorer,
+  FakeSegmenter,
+  FakeSlides,
+  paintedSlide,
+  type Disc,
+  type PaintedSlideOptions,
+} from './fake-ports.js';
 
 export const SLIDE = 'painted.tif';
 /** 512 x 512 at 128-pixel tiles: a 4 x 4 grid. */
@@ -65,7 +85,14 @@ export function paintedParts(options: PaintedSetup = {}) {
 /** The facade on the same fakes. */
 export function paintedService(options: PaintedSetup & { service?: Partial<ServiceOptions> } = {}) {
   const fakes = ports(options);
-  const service = createGlomsegService({ slides: fakes.slides, models: fakes.models, scoring: fakes.scorer, limits: options.limits, ...options.runner, ...options.service });
+  const service = createGlomsegService({
+    slides: fakes.slides,
+    models: fakes.models,
+    scoring: fakes.scorer,
+    limits: options.limits,
+    ...options.runner,
+    ...options.service,
+  });
   toClose.push(service);
   return { ...fakes, service };
 }
@@ -77,16 +104,27 @@ export async function contextOf(contexts: TileContexts, params: Partial<StreamTi
   return contexts.reading(await contexts.open(checked, signal), checked, signal);
 }
 
-export function streamOf(parts: ScoreSlideParts, params: Partial<StreamTilesParams> & { tiles: TileAddress[] }, signal = new AbortController().signal): AsyncIterable<TileOutcome> {
+export function streamOf(
+  parts: ScoreSlideParts,
+  params: Partial<StreamTilesParams> & { tiles: TileAddress[] },
+  signal = new AbortController().signal,
+): AsyncIterable<TileOutcome> {
   return streamTiles(parts, checkStreamTiles({ slideId: SLIDE, ...params }), signal);
 }
 
 /** StreamTiles' outcomes in the order the tiles were asked for. */
-export async function streamSorted(parts: ScoreSlideParts, params: Partial<StreamTilesParams> & { tiles: TileAddress[] }): Promise<TileOutcome[]> {
+export async function streamSorted(
+  parts: ScoreSlideParts,
+  params: Partial<StreamTilesParams> & { tiles: TileAddress[] },
+): Promise<TileOutcome[]> {
   return (await collect(streamOf(parts, params))).sort((a, b) => a.requestIndex - b.requestIndex);
 }
 
-export function scoreOf(parts: ScoreSlideParts, params: Partial<ScoreSlideParams> = {}, signal = new AbortController().signal): AsyncIterable<ScoreEvent> {
+export function scoreOf(
+  parts: ScoreSlideParts,
+  params: Partial<ScoreSlideParams> = {},
+  signal = new AbortController().signal,
+): AsyncIterable<ScoreEvent> {
   return scoreSlide(parts, checkScoreSlide({ slideId: SLIDE, ...params }), signal);
 }
 

@@ -3,7 +3,10 @@ import { expect } from 'vitest';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 
 export async function rejection(promise: Promise<unknown>): Promise<GlomsegError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error, 'expected a rejection with a GlomsegError').toBeInstanceOf(GlomsegError);
   return error as GlomsegError;
 }

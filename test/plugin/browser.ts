@@ -48,10 +48,15 @@ export async function launchChromium(viewport = { width: 1400, height: 900 }): P
 }
 
 /** A new Chromium on the viewer page that `httpUrl` serves, once the viewer's overlay has the slide's tile grid. */
-export async function openViewerPage(httpUrl: string, viewport?: { width: number; height: number }): Promise<{ browser: Browser; page: Page & { errors: string[] } }> {
+export async function openViewerPage(
+  httpUrl: string,
+  viewport?: { width: number; height: number },
+): Promise<{ browser: Browser; page: Page & { errors: string[] } }> {
   const browser = await launchChromium(viewport);
   const page = await browser.newPage();
   await page.goto(`${httpUrl}/`);
-  await page.waitForFunction(() => (document.querySelector('glomseg-viewer') as any)?.overlay?.grid, null, { timeout: 60_000 });
+  await page.waitForFunction(() => (document.querySelector('glomseg-viewer') as any)?.overlay?.grid, null, {
+    timeout: 60_000,
+  });
   return { browser, page };
 }

@@ -10,21 +10,41 @@ const TILE = 24;
 /** A grid of tiles over discs scattered on a large map; each tile's pieces traced as the server would. */
 function tiles(cols: number, rows: number, seed: number, minArea = 0) {
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const width = cols * TILE;
   const height = rows * TILE;
-  const discs = Array.from({ length: Math.round(cols * rows * 0.5) }, () => ({ x: random() * width, y: random() * height, r: 3 + random() * 6 }));
-  const out: Array<{ tile: { col: number; row: number }; bounds: { x: number; y: number; width: number; height: number }; polygons: GlomerulusPolygon[]; cached: boolean }> = [];
+  const discs = Array.from({ length: Math.round(cols * rows * 0.5) }, () => ({
+    x: random() * width,
+    y: random() * height,
+    r: 3 + random() * 6,
+  }));
+  const out: Array<{
+    tile: { col: number; row: number };
+    bounds: { x: number; y: number; width: number; height: number };
+    polygons: GlomerulusPolygon[];
+    cached: boolean;
+  }> = [];
   for (let row = 0; row < rows; row++) {
     for (let col = 0; col < cols; col++) {
       const data = new Float32Array(TILE * TILE);
-      for (let y = 0; y < TILE; y++) for (let x = 0; x < TILE; x++) {
-        const px = col * TILE + x + 0.5;
-        const py = row * TILE + y + 0.5;
-        data[y * TILE + x] = discs.some((d) => (px - d.x) ** 2 + (py - d.y) ** 2 <= d.r * d.r) ? 0.95 : 0.05;
-      }
-      const polygons = maskToPolygons({ width: TILE, height: TILE, data }, 0.5, { originX: col * TILE, originY: row * TILE, scale: 1 }, { simplifyTolerance: 0, minArea });
-      out.push({ tile: { col, row }, bounds: { x: col * TILE, y: row * TILE, width: TILE, height: TILE }, polygons, cached: false });
+      for (let y = 0; y < TILE; y++)
+        for (let x = 0; x < TILE; x++) {
+          const px = col * TILE + x + 0.5;
+          const py = row * TILE + y + 0.5;
+          data[y * TILE + x] = discs.some((d) => (px - d.x) ** 2 + (py - d.y) ** 2 <= d.r * d.r) ? 0.95 : 0.05;
+        }
+      const polygons = maskToPolygons(
+        { width: TILE, height: TILE, data },
+        0.5,
+        { originX: col * TILE, originY: row * TILE, scale: 1 },
+        { simplifyTolerance: 0, minArea },
+      );
+      out.push({
+        tile: { col, row },
+        bounds: { x: col * TILE, y: row * TILE, width: TILE, height: TILE },
+        polygons,
+        cached: false,
+      });
     }
   }
   return out;
@@ -35,7 +55,11 @@ const summary = (polygons: GlomerulusPolygon[]) => polygons.map((p) => `${p.area
 describe('PredictionStore', () => {
   it('draws what one join of all pieces gives, whatever order tiles arrive in', () => {
     const all = tiles(8, 6, 7);
-    for (const order of [all, [...all].reverse(), [...all].sort((a, b) => ((a.tile.col * 7 + a.tile.row * 13) % 11) - ((b.tile.col * 7 + b.tile.row * 13) % 11))]) {
+    for (const order of [
+      all,
+      [...all].reverse(),
+      [...all].sort((a, b) => ((a.tile.col * 7 + a.tile.row * 13) % 11) - ((b.tile.col * 7 + b.tile.row * 13) % 11)),
+    ]) {
       const store = new PredictionStore();
       const drawn = new Map<string, GlomerulusPolygon>();
       for (const tile of order) {
@@ -53,7 +77,10 @@ describe('PredictionStore', () => {
   it('leaves out joined glomeruli smaller than the minimum area, as ScoreSlide does, whatever order tiles arrive in', () => {
     const minArea = 90;
     const all = tiles(8, 6, 7, minArea);
-    const expected = joinAcrossTiles(all.flatMap((t) => t.polygons), { minHoleArea: minArea }).filter((p) => p.area >= minArea);
+    const expected = joinAcrossTiles(
+      all.flatMap((t) => t.polygons),
+      { minHoleArea: minArea },
+    ).filter((p) => p.area >= minArea);
     // The case is real: tiles keep small edge pieces, and some join into something still small.
     expect(joinAcrossTiles(all.flatMap((t) => t.polygons)).length).toBeGreaterThan(expected.length);
     for (const order of [all, [...all].reverse()]) {

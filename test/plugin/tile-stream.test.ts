@@ -20,7 +20,12 @@ function scriptedServer() {
       await new Promise<void>((resolve) => (wake = resolve));
       if (signal.aborted) return;
       if (failed) throw new Error('the server failed');
-      yield { tile, bounds: { x: tile.col * 100, y: tile.row * 100, width: 100, height: 100 }, polygons: [], cached: false };
+      yield {
+        tile,
+        bounds: { x: tile.col * 100, y: tile.row * 100, width: 100, height: 100 },
+        polygons: [],
+        cached: false,
+      };
     }
   };
   return { streams, source };
@@ -43,7 +48,7 @@ function controllerWith(server: ReturnType<typeof scriptedServer>) {
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('TileStreamController', () => {
-  it('streams only requested tiles the view shows, in the view\'s order, once each', async () => {
+  it("streams only requested tiles the view shows, in the view's order, once each", async () => {
     const server = scriptedServer();
     const { controller, received } = controllerWith(server);
     for (const tile of [t(0, 0), t(1, 0), t(3, 3)]) controller.request(tile);
@@ -70,7 +75,10 @@ describe('TileStreamController', () => {
     expect(controller.streamsAborted).toBe(1);
     // At rest (moveend): the view's tiles.
     controller.setView({ tiles: [t(2, 2), t(3, 2)], limited: false }, 'still');
-    expect(server.streams.map((s) => keys(s.tiles))).toEqual([['0,0', '1,0'], ['2,2', '3,2']]);
+    expect(server.streams.map((s) => keys(s.tiles))).toEqual([
+      ['0,0', '1,0'],
+      ['2,2', '3,2'],
+    ]);
   });
 
   it('while the map animates, opens a stream when none is open and aborts none; at rest, aborts what left the view', async () => {

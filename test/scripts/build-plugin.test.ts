@@ -16,7 +16,10 @@ describe('build-plugin', () => {
     const folders = pluginSourceFolders as string[];
     // The bundle reads the plugin, the pure shared code and the API package (generated code included).
     for (const folder of ['plugin/src', 'shared/src', 'api/gen']) {
-      expect(inputs.some((input) => input.startsWith(`${path.resolve(folder)}${path.sep}`)), folder).toBe(true);
+      expect(
+        inputs.some((input) => input.startsWith(`${path.resolve(folder)}${path.sep}`)),
+        folder,
+      ).toBe(true);
     }
     const unwatched = inputs.filter((input) => !folders.some((folder) => input.startsWith(`${folder}${path.sep}`)));
     expect(unwatched).toEqual([]);
@@ -35,14 +38,23 @@ describe('npm pack of plugin/', () => {
   beforeAll(async () => {
     folder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-pack-'));
     const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
-    const { stdout } = await run('npm', ['pack', '--pack-destination', folder, '--silent'], { cwd: path.join(REPO_ROOT, 'plugin'), env, timeout: 240_000 });
+    const { stdout } = await run('npm', ['pack', '--pack-destination', folder, '--silent'], {
+      cwd: path.join(REPO_ROOT, 'plugin'),
+      env,
+      timeout: 240_000,
+    });
     const tarball = path.join(folder, stdout.trim().split('\n').pop()!);
     await run('tar', ['-xzf', tarball, '-C', folder]);
-    const files = (await readdir(path.join(folder, 'package'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    const files = (await readdir(path.join(folder, 'package'), { recursive: true, withFileTypes: true })).filter((e) =>
+      e.isFile(),
+    );
     packed = new Map();
     for (const file of files) {
       const full = path.join(file.parentPath, file.name);
-      packed.set(path.relative(path.join(folder, 'package'), full).split(path.sep).join('/'), await readFile(full, 'utf8'));
+      packed.set(
+        path.relative(path.join(folder, 'package'), full).split(path.sep).join('/'),
+        await readFile(full, 'utf8'),
+      );
     }
   }, 300_000);
 
@@ -65,7 +77,8 @@ describe('npm pack of plugin/', () => {
       const code = packed.get(bundle)!;
       const pointers = [...code.matchAll(/\/\*![^*]*?(?:see|in) ([\w.-]+\.txt)/g)].map((m) => m[1]);
       expect(pointers.length, `${bundle} says where its licences are`).toBeGreaterThan(0);
-      for (const pointer of pointers) expect([...packed.keys()], `${bundle} points to ${pointer}`).toContain(`dist/${pointer}`);
+      for (const pointer of pointers)
+        expect([...packed.keys()], `${bundle} points to ${pointer}`).toContain(`dist/${pointer}`);
     }
   });
 
@@ -79,7 +92,18 @@ describe('npm pack of plugin/', () => {
       }
     }
     // Lit's code is lit-html, lit-element and @lit/reactive-element (the lit package itself only re-exports them).
-    expect([...bundled]).toEqual(expect.arrayContaining(['ol', 'lit-html', 'lit-element', '@lit/reactive-element', 'polygon-clipping', 'simplify-js', '@connectrpc/connect', '@bufbuild/protobuf']));
+    expect([...bundled]).toEqual(
+      expect.arrayContaining([
+        'ol',
+        'lit-html',
+        'lit-element',
+        '@lit/reactive-element',
+        'polygon-clipping',
+        'simplify-js',
+        '@connectrpc/connect',
+        '@bufbuild/protobuf',
+      ]),
+    );
     const notices = packed.get('dist/THIRD-PARTY-NOTICES.txt')!;
     expect(notices, 'dist/THIRD-PARTY-NOTICES.txt is packed').toBeDefined();
     const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
@@ -88,12 +112,16 @@ describe('npm pack of plugin/', () => {
       const manifest = JSON.parse(await readFile(path.join(folder, 'package.json'), 'utf8'));
       expect(notices, name).toContain(`${name}@${manifest.version}`);
       const licenceFiles = (await readdir(folder)).filter((f) => /^(licen[cs]e|copying|notice)(\.\w+)?$/i.test(f));
-      for (const file of licenceFiles) expect(squash(notices), `${name}/${file}`).toContain(squash(await readFile(path.join(folder, file), 'utf8')));
+      for (const file of licenceFiles)
+        expect(squash(notices), `${name}/${file}`).toContain(squash(await readFile(path.join(folder, file), 'utf8')));
       if (licenceFiles.length === 0) {
         // A package that ships no licence file: its licence by name with the licence's own text.
-        for (const id of manifest.license.match(/[\w.+-]+/g).filter((id: string) => !['AND', 'OR'].includes(id))) expect(notices, name).toContain(`The text of ${id}`);
-        if (/Apache-2\.0/.test(manifest.license)) expect(notices).toMatch(/Apache License\s+Version 2\.0, January 2004/);
-        if (/BSD-3-Clause/.test(manifest.license)) expect(notices).toContain('Neither the name of the copyright holder nor the names of its');
+        for (const id of manifest.license.match(/[\w.+-]+/g).filter((id: string) => !['AND', 'OR'].includes(id)))
+          expect(notices, name).toContain(`The text of ${id}`);
+        if (/Apache-2\.0/.test(manifest.license))
+          expect(notices).toMatch(/Apache License\s+Version 2\.0, January 2004/);
+        if (/BSD-3-Clause/.test(manifest.license))
+          expect(notices).toContain('Neither the name of the copyright holder nor the names of its');
       }
     }
     // Code that packages carry inside them (polygon-clipping holds splaytree and tslib): their licence comments.

@@ -31,16 +31,27 @@ async function filesUnder(folder: string, pattern: RegExp): Promise<string[]> {
 
 describe('scripts/setup.sh', () => {
   it('makes every Python import of the repository available: each is the standard library, a sibling file or listed', async () => {
-    const scripts = [...(await filesUnder(path.join(REPO_ROOT, 'training'), /\.py$/)), ...(await filesUnder(path.join(REPO_ROOT, 'test'), /\.py$/))];
-    const { stdout } = await run('/usr/bin/python3', ['-c', 'import sys; print("\\n".join(sorted(sys.stdlib_module_names)))']);
+    const scripts = [
+      ...(await filesUnder(path.join(REPO_ROOT, 'training'), /\.py$/)),
+      ...(await filesUnder(path.join(REPO_ROOT, 'test'), /\.py$/)),
+    ];
+    const { stdout } = await run('/usr/bin/python3', [
+      '-c',
+      'import sys; print("\\n".join(sorted(sys.stdlib_module_names)))',
+    ]);
     const stdlib = new Set(stdout.split('\n'));
     const listed = await setupList('python_modules');
     const imported = new Map<string, string>();
     let thirdParty = 0;
     for (const file of scripts) {
-      const siblings = new Set(scripts.filter((f) => path.dirname(f) === path.dirname(file)).map((f) => path.basename(f, '.py')));
+      const siblings = new Set(
+        scripts.filter((f) => path.dirname(f) === path.dirname(file)).map((f) => path.basename(f, '.py')),
+      );
       for (const line of (await readFile(file, 'utf8')).split('\n')) {
-        const match = /^\s*(?:from\s+([A-Za-z_][\w.]*)\s+import\b|import\s+([A-Za-z_][\w.,\s]*?)(?:\s+as\s+\w+)?\s*(?:#.*)?$)/.exec(line);
+        const match =
+          /^\s*(?:from\s+([A-Za-z_][\w.]*)\s+import\b|import\s+([A-Za-z_][\w.,\s]*?)(?:\s+as\s+\w+)?\s*(?:#.*)?$)/.exec(
+            line,
+          );
         if (!match) continue;
         const names = match[1] ? [match[1]] : match[2].split(',').map((n) => n.trim().split(/\s/)[0]);
         for (const name of names) {
@@ -48,7 +59,8 @@ describe('scripts/setup.sh', () => {
           // A listed module covers its submodules (google.protobuf covers google.protobuf.json_format).
           if (!top || stdlib.has(top) || siblings.has(top)) continue;
           thirdParty++;
-          if (!listed.some((m) => name === m || name.startsWith(`${m}.`))) imported.set(name, path.relative(REPO_ROOT, file));
+          if (!listed.some((m) => name === m || name.startsWith(`${m}.`)))
+            imported.set(name, path.relative(REPO_ROOT, file));
         }
       }
     }
@@ -76,7 +88,17 @@ describe('scripts/setup.sh', () => {
 
   it('installs a package for each group of needs: Chromium, a font, Python with torch, numpy, PIL, onnx and grpcio', async () => {
     const packages = await setupList('packages');
-    expect(packages).toEqual(expect.arrayContaining(['chromium', 'python3', 'python3-torch', 'python3-numpy', 'python3-pil', 'python3-onnx', 'python3-grpcio']));
+    expect(packages).toEqual(
+      expect.arrayContaining([
+        'chromium',
+        'python3',
+        'python3-torch',
+        'python3-numpy',
+        'python3-pil',
+        'python3-onnx',
+        'python3-grpcio',
+      ]),
+    );
     expect(packages.some((p) => p.startsWith('fonts-'))).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
 /** Random polygons (star-shaped, so simple) over a region, from a seeded generator. */
 function polygons(count: number, seed: number, width: number, height: number): Polygon[] {
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return Array.from({ length: count }, () => {
     const cx = random() * width;
     const cy = random() * height;
@@ -40,7 +40,11 @@ describe('countDicePixels', () => {
     const whole = countDicePixels(predicted, truth, region);
     expect(whole.intersection).toBeGreaterThan(0);
     // Windows of an odd size, as the plugin's model-tile windows are (rounded tile bounds).
-    for (const [w, h] of [[97, 131], [333, 700], [1000, 1]]) {
+    for (const [w, h] of [
+      [97, 131],
+      [333, 700],
+      [1000, 1],
+    ]) {
       const grid = diceGrid(region, { tileWidth: w, tileHeight: h });
       const sum = { predicted: 0, truth: 0, intersection: 0 };
       for (let i = 0; i < grid.tileCount; i++) {

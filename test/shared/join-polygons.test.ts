@@ -5,8 +5,26 @@ import { joinAcrossTiles } from '@glomseg/shared/join-polygons.js';
 import { maskToPolygons } from '@glomseg/shared/mask-to-polygons.js';
 import { cropProbability } from '@glomseg/shared/preprocess.js';
 
-function piece(x0: number, y0: number, x1: number, y1: number, meanProbability: number, touches: TileEdge[]): GlomerulusPolygon {
-  return { exterior: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], holes: [], area: (x1 - x0) * (y1 - y0), meanProbability, touches };
+function piece(
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  meanProbability: number,
+  touches: TileEdge[],
+): GlomerulusPolygon {
+  return {
+    exterior: [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ],
+    holes: [],
+    area: (x1 - x0) * (y1 - y0),
+    meanProbability,
+    touches,
+  };
 }
 
 /** A 128 x 64 map: a ring (disc of radius `outer` minus radius `inner`) centred on the seam at x = 64. */
@@ -102,8 +120,38 @@ describe('joinAcrossTiles', () => {
 
 describe('joinAcrossTiles pinholes', () => {
   // Two pieces meeting at x = 10 with a notch in each edge: their union is a square with a 2 x 2 hole on the seam.
-  const left: GlomerulusPolygon = { exterior: [[0, 0], [10, 0], [10, 4], [9, 4], [9, 6], [10, 6], [10, 10], [0, 10]], holes: [], area: 98, meanProbability: 0.9, touches: ['right'] };
-  const right: GlomerulusPolygon = { exterior: [[10, 0], [20, 0], [20, 10], [10, 10], [10, 6], [11, 6], [11, 4], [10, 4]], holes: [], area: 98, meanProbability: 0.9, touches: ['left'] };
+  const left: GlomerulusPolygon = {
+    exterior: [
+      [0, 0],
+      [10, 0],
+      [10, 4],
+      [9, 4],
+      [9, 6],
+      [10, 6],
+      [10, 10],
+      [0, 10],
+    ],
+    holes: [],
+    area: 98,
+    meanProbability: 0.9,
+    touches: ['right'],
+  };
+  const right: GlomerulusPolygon = {
+    exterior: [
+      [10, 0],
+      [20, 0],
+      [20, 10],
+      [10, 10],
+      [10, 6],
+      [11, 6],
+      [11, 4],
+      [10, 4],
+    ],
+    holes: [],
+    area: 98,
+    meanProbability: 0.9,
+    touches: ['left'],
+  };
 
   it('fills holes on the seam smaller than minHoleArea, keeps them otherwise', () => {
     const [kept] = joinAcrossTiles([left, right]);

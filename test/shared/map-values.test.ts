@@ -73,13 +73,17 @@ function randomLogits(seed: number, width: number, height: number): ProbabilityM
     return state / 2 ** 32;
   };
   const blobs = Array.from({ length: 3 + Math.floor(random() * 6) }, () => ({
-    cx: random() * width, cy: random() * height, r: 6 + random() * 18, peak: 1 + random() * 7,
+    cx: random() * width,
+    cy: random() * height,
+    r: 6 + random() * 18,
+    peak: 1 + random() * 7,
   }));
   const data = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let v = -4 + random() * 2;
-      for (const { cx, cy, r, peak } of blobs) v = Math.max(v, peak * (1 - Math.hypot(x - cx, y - cy) / r) + random() * 0.3);
+      for (const { cx, cy, r, peak } of blobs)
+        v = Math.max(v, peak * (1 - Math.hypot(x - cx, y - cy) / r) + random() * 0.3);
       data[y * width + x] = v;
     }
   }
@@ -101,9 +105,20 @@ describe('cutting a tile on its logits', () => {
     let polygons = 0;
     for (let seed = 1; seed <= 40; seed++) {
       const logits = randomLogits(seed, 96, 80);
-      const probabilities: ProbabilityMap = { width: logits.width, height: logits.height, data: applySigmoid(logits.data.slice()) };
+      const probabilities: ProbabilityMap = {
+        width: logits.width,
+        height: logits.height,
+        data: applySigmoid(logits.data.slice()),
+      };
       for (const cut of cuts) {
-        const options: TraceOptions = { keepX: 8, keepY: 8, keepWidth: 80, keepHeight: 64, transform: { originX: 100, originY: 40, scale: 2 }, ...cut };
+        const options: TraceOptions = {
+          keepX: 8,
+          keepY: 8,
+          keepWidth: 80,
+          keepHeight: 64,
+          transform: { originX: 100, originY: 40, scale: 2 },
+          ...cut,
+        };
         const expected = traceTile(probabilities, options);
         expect(traceTile(logits, options)).toEqual(expected);
         polygons += expected.length;

@@ -24,25 +24,69 @@ function mulberry32(seed: number): () => number {
 
 function disc(width: number, height: number, cx: number, cy: number, r: number): ProbabilityMap {
   const data = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 < r * r ? 0.9 : 0.1;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) data[y * width + x] = (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 < r * r ? 0.9 : 0.1;
   return { width, height, data };
 }
 
 describe('maskToPolygons', () => {
   it('traces pixel-edge outlines of 4-connected components', () => {
-    const polygons = maskToPolygons(mapOf(['11000', '10100', '11110', '00001']), 0.5, identity, { simplifyTolerance: 0 });
+    const polygons = maskToPolygons(mapOf(['11000', '10100', '11110', '00001']), 0.5, identity, {
+      simplifyTolerance: 0,
+    });
     expect(polygons).toHaveLength(2); // the lone corner pixel touches the L shape only diagonally
     const [shape, corner] = polygons;
     expect(shape.area).toBe(8);
-    expect(shape.exterior).toEqual([[2, 0], [2, 1], [1, 1], [1, 2], [2, 2], [2, 1], [3, 1], [3, 2], [4, 2], [4, 3], [0, 3], [0, 0]]);
+    expect(shape.exterior).toEqual([
+      [2, 0],
+      [2, 1],
+      [1, 1],
+      [1, 2],
+      [2, 2],
+      [2, 1],
+      [3, 1],
+      [3, 2],
+      [4, 2],
+      [4, 3],
+      [0, 3],
+      [0, 0],
+    ]);
     expect(shape.touches).toEqual(['top', 'left']);
-    expect(corner).toEqual({ exterior: [[5, 3], [5, 4], [4, 4], [4, 3]], holes: [], area: 1, meanProbability: 1, touches: ['right', 'bottom'] });
+    expect(corner).toEqual({
+      exterior: [
+        [5, 3],
+        [5, 4],
+        [4, 4],
+        [4, 3],
+      ],
+      holes: [],
+      area: 1,
+      meanProbability: 1,
+      touches: ['right', 'bottom'],
+    });
   });
 
   it('keeps holes and maps to level 0 with the transform', () => {
-    const [ring] = maskToPolygons(mapOf(['11111', '10001', '11111']), 0.5, { originX: 10, originY: 20, scale: 2 }, { simplifyTolerance: 0 });
-    expect(ring.exterior).toEqual([[20, 20], [20, 26], [10, 26], [10, 20]]);
-    expect(ring.holes).toEqual([[[12, 24], [18, 24], [18, 22], [12, 22]]]);
+    const [ring] = maskToPolygons(
+      mapOf(['11111', '10001', '11111']),
+      0.5,
+      { originX: 10, originY: 20, scale: 2 },
+      { simplifyTolerance: 0 },
+    );
+    expect(ring.exterior).toEqual([
+      [20, 20],
+      [20, 26],
+      [10, 26],
+      [10, 20],
+    ]);
+    expect(ring.holes).toEqual([
+      [
+        [12, 24],
+        [18, 24],
+        [18, 22],
+        [12, 22],
+      ],
+    ]);
     expect(ring.area).toBe((15 - 3) * 4); // 12 pixels of 2 x 2 level-0 pixels
     expect(ring.touches).toEqual(['top', 'right', 'bottom', 'left']);
   });
@@ -50,10 +94,18 @@ describe('maskToPolygons', () => {
   it('fills holes smaller than the smallest object kept (pinholes), keeps larger ones', () => {
     const mask = ['1111111', '1011001', '1011001', '1111111'];
     // Holes of 2 and 4 pixels, 2 x 2 level-0 pixels each: 8 and 16 level-0 square pixels.
-    const [polygon] = maskToPolygons(mapOf(mask), 0.5, { originX: 0, originY: 0, scale: 2 }, { simplifyTolerance: 0, minArea: 10 });
+    const [polygon] = maskToPolygons(
+      mapOf(mask),
+      0.5,
+      { originX: 0, originY: 0, scale: 2 },
+      { simplifyTolerance: 0, minArea: 10 },
+    );
     expect(polygon.holes).toHaveLength(1);
     expect(polygon.area).toBe((28 - 4) * 4);
-    expect(maskToPolygons(mapOf(mask), 0.5, { originX: 0, originY: 0, scale: 2 }, { simplifyTolerance: 0, minArea: 0 })[0].holes).toHaveLength(2);
+    expect(
+      maskToPolygons(mapOf(mask), 0.5, { originX: 0, originY: 0, scale: 2 }, { simplifyTolerance: 0, minArea: 0 })[0]
+        .holes,
+    ).toHaveLength(2);
   });
 
   it('includes pixels at the threshold and averages their probability', () => {
@@ -68,9 +120,14 @@ describe('maskToPolygons', () => {
     const map = mapOf(['0000000', '0110000', '0110100', '0000000']);
     expect(maskToPolygons(map, 0.5, identity, { minArea: 2 }).map((p) => p.area)).toEqual([4]);
     // At scale 2 the single pixel covers 4 level-0 square pixels and the block 16.
-    expect(maskToPolygons(map, 0.5, { originX: 0, originY: 0, scale: 2 }, { minArea: 5 }).map((p) => p.area)).toEqual([16]);
+    expect(maskToPolygons(map, 0.5, { originX: 0, originY: 0, scale: 2 }, { minArea: 5 }).map((p) => p.area)).toEqual([
+      16,
+    ]);
     const atEdge = mapOf(['0000001', '0110000', '0110000', '0000000']);
-    expect(maskToPolygons(atEdge, 0.5, identity, { minArea: 2 }).map((p) => [p.area, p.touches])).toEqual([[1, ['top', 'right']], [4, []]]);
+    expect(maskToPolygons(atEdge, 0.5, identity, { minArea: 2 }).map((p) => [p.area, p.touches])).toEqual([
+      [1, ['top', 'right']],
+      [4, []],
+    ]);
   });
 
   it('rasterises back to exactly the thresholded pixels (random masks, many saddles and holes)', () => {
@@ -79,7 +136,12 @@ describe('maskToPolygons', () => {
       const width = 40 + trial;
       const height = 30;
       const data = Float32Array.from({ length: width * height }, () => random());
-      const polygons = maskToPolygons({ width, height, data }, 0.5, { originX: 100, originY: 50, scale: 1 }, { simplifyTolerance: 0 });
+      const polygons = maskToPolygons(
+        { width, height, data },
+        0.5,
+        { originX: 100, originY: 50, scale: 1 },
+        { simplifyTolerance: 0 },
+      );
       const mask = rasterizePolygons(polygons, { x: 100, y: 50, width, height });
       const expected = Array.from(data, (v) => (v >= 0.5 ? 1 : 0));
       expect(Array.from(mask)).toEqual(expected);
@@ -105,7 +167,9 @@ describe('maskToPolygons', () => {
   it('traces a 512 x 512 map of 16 discs', () => {
     const width = 512;
     const data = new Float32Array(width * width);
-    for (let y = 0; y < width; y++) for (let x = 0; x < width; x++) data[y * width + x] = ((x % 128) - 64) ** 2 + ((y % 128) - 64) ** 2 < 2500 ? 0.9 : 0.1;
+    for (let y = 0; y < width; y++)
+      for (let x = 0; x < width; x++)
+        data[y * width + x] = ((x % 128) - 64) ** 2 + ((y % 128) - 64) ** 2 < 2500 ? 0.9 : 0.1;
     const map = { width, height: width, data };
     const polygons = maskToPolygons(map, 0.5, identity);
     expect(polygons).toHaveLength(16);
@@ -114,6 +178,8 @@ describe('maskToPolygons', () => {
   });
 
   it('rejects a map whose data does not match its size', () => {
-    expect(() => maskToPolygons({ width: 3, height: 3, data: new Float32Array(8) }, 0.5, identity)).toThrowError(/expected 9/);
+    expect(() => maskToPolygons({ width: 3, height: 3, data: new Float32Array(8) }, 0.5, identity)).toThrowError(
+      /expected 9/,
+    );
   });
 });

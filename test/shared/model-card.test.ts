@@ -8,7 +8,14 @@ const good: ModelCard = {
   description: '',
   file: 'glomseg-unet.onnx',
   variants: { webgpu: 'glomseg-unet.fp16.onnx' },
-  input: { name: 'image', layout: 'NCHW', channelOrder: 'RGB', scale: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  input: {
+    name: 'image',
+    layout: 'NCHW',
+    channelOrder: 'RGB',
+    scale: 255,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  },
   output: { name: 'logits', kind: 'logits', channel: 0 },
   mpp: 2,
   downsample: 4,
@@ -42,10 +49,22 @@ describe('validateModelCard', () => {
   it('takes licence and training-data terms, and names each malformed part of them', () => {
     const terms = {
       license: { spdx: 'MIT', copyright: 'Copyright (c) 2026 the glomseg authors' },
-      trainingData: [{ name: 'HuBMAP VU tiles', source: 'github.com/cns-iu/ccf-research-ftu', license: 'MIT', imageTerms: 'HuBMAP open-access data', use: 'training' }],
+      trainingData: [
+        {
+          name: 'HuBMAP VU tiles',
+          source: 'github.com/cns-iu/ccf-research-ftu',
+          license: 'MIT',
+          imageTerms: 'HuBMAP open-access data',
+          use: 'training',
+        },
+      ],
     };
     expect(validateModelCard({ ...good, ...terms })).toEqual({ ...good, ...terms });
-    const message = problemsOf({ ...good, license: 'MIT', trainingData: [{ name: 'x', source: '', license: 'MIT' }, 3] });
+    const message = problemsOf({
+      ...good,
+      license: 'MIT',
+      trainingData: [{ name: 'x', source: '', license: 'MIT' }, 3],
+    });
     expect(message).toContain(`'license' must be an object {spdx, copyright} (got "MIT")`);
     expect(message).toContain(`'trainingData[0].source' must be a non-empty string (got "")`);
     expect(message).toContain(`'trainingData[0].use' must be a non-empty string (got nothing)`);
@@ -79,7 +98,9 @@ describe('validateModelCard', () => {
   it('takes requireCore only as true or false, and true only beside a seed threshold', () => {
     expect(validateModelCard({ ...good, seedThreshold: 0.95, requireCore: true }).requireCore).toBe(true);
     expect(problemsOf({ ...good, requireCore: 'yes' })).toContain(`'requireCore' must be true or false (got "yes")`);
-    expect(problemsOf({ ...good, requireCore: true })).toContain(`'requireCore' must be false without a seedThreshold (got true)`);
+    expect(problemsOf({ ...good, requireCore: true })).toContain(
+      `'requireCore' must be false without a seedThreshold (got true)`,
+    );
   });
 
   it('reports missing sections and non-objects', () => {

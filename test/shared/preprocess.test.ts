@@ -1,15 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import { applySigmoid, cropProbability, sigmoid, tileModelInput, toModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
+import {
+  applySigmoid,
+  cropProbability,
+  sigmoid,
+  tileModelInput,
+  toModelInput,
+  toProbabilityMap,
+} from '@glomseg/shared/preprocess.js';
 import { applyColourMap, type ColourMap } from '@glomseg/shared/stain-normalization.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 
 function card(input: Partial<ModelCard['input']> = {}, output: Partial<ModelCard['output']> = {}): ModelCard {
   return {
-    id: 'm', name: 'm', description: '', file: 'm.onnx',
+    id: 'm',
+    name: 'm',
+    description: '',
+    file: 'm.onnx',
     input: { name: 'input', layout: 'NCHW', channelOrder: 'RGB', scale: 10, mean: [1, 2, 3], std: [2, 4, 5], ...input },
     output: { name: 'out', kind: 'logits', channel: 0, ...output },
-    tileSize: 256, margin: 32, sizeMultiple: 32, threshold: 0.5,
+    tileSize: 256,
+    margin: 32,
+    sizeMultiple: 32,
+    threshold: 0.5,
   };
 }
 
@@ -58,7 +71,9 @@ describe('tileModelInput', () => {
         const mapped = applyColourMap(tile, swap);
         const padded = new Uint8Array(4 * 4 * 3).fill(255);
         for (let y = 0; y < 2; y++) padded.set(mapped.data.subarray(y * 9, y * 9 + 9), y * 12);
-        expect(Array.from(values), `${layout} ${channelOrder}`).toEqual(Array.from(toModelInput({ width: 4, height: 4, data: padded }, model)));
+        expect(Array.from(values), `${layout} ${channelOrder}`).toEqual(
+          Array.from(toModelInput({ width: 4, height: 4, data: padded }, model)),
+        );
         expect(tissueFraction).toBe(tissueShare(tile.data)); // of the pixels as read
         expect(tissueFraction).toBe(3 / 6);
       }
@@ -104,7 +119,9 @@ describe('model output', () => {
     const output = new Float32Array([0.1, 0.9, 0.2, 0.8]); // pixel 0: (0.1, 0.9), pixel 1: (0.2, 0.8)
     const map = toProbabilityMap(output, [1, 1, 2, 2], card({ layout: 'NHWC' }, { kind: 'probability', channel: 1 }));
     expect(Array.from(map.data)).toEqual([0.8999999761581421, 0.800000011920929]);
-    expect(() => toProbabilityMap(output, [1, 1, 2, 2], card({ layout: 'NHWC' }, { channel: 2 }))).toThrowError(/channel 2/);
+    expect(() => toProbabilityMap(output, [1, 1, 2, 2], card({ layout: 'NHWC' }, { channel: 2 }))).toThrowError(
+      /channel 2/,
+    );
     expect(() => toProbabilityMap(output, [1, 3, 2, 2], card())).toThrowError(/holds 4 values/);
   });
 });

@@ -8,7 +8,13 @@ import { countPolygonPixels } from '@glomseg/shared/rasterize.js';
 const RUN = { numRuns: 300, interruptAfterTimeLimit: 4000 };
 const mask = fc
   .record({ width: fc.integer({ min: 1, max: 24 }), height: fc.integer({ min: 1, max: 24 }) })
-  .chain(({ width, height }) => fc.tuple(fc.constant(width), fc.constant(height), fc.uint8Array({ minLength: width * height, maxLength: width * height, max: 1 })));
+  .chain(({ width, height }) =>
+    fc.tuple(
+      fc.constant(width),
+      fc.constant(height),
+      fc.uint8Array({ minLength: width * height, maxLength: width * height, max: 1 }),
+    ),
+  );
 
 describe('RLE under fuzzing', () => {
   it('decodes what it encodes', () => {
@@ -32,7 +38,14 @@ describe('RLE under fuzzing', () => {
   });
 
   it('answers arbitrary text with runs or a coded INVALID_ARGUMENT', () => {
-    const text = fc.oneof(fc.string({ maxLength: 60 }), fc.array(fc.oneof(fc.integer({ min: -5, max: 3000 }).map(String), fc.constantFrom('1.5', 'x', '')), { maxLength: 10 }).map((t) => t.join(' ')));
+    const text = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc
+        .array(fc.oneof(fc.integer({ min: -5, max: 3000 }).map(String), fc.constantFrom('1.5', 'x', '')), {
+          maxLength: 10,
+        })
+        .map((t) => t.join(' ')),
+    );
     fc.assert(
       fc.property(text, fc.integer({ min: -1, max: 50 }), fc.integer({ min: -1, max: 50 }), (rle, width, height) => {
         try {

@@ -46,8 +46,30 @@ describe('mask RLE', () => {
 describe('polygon RLE in bands', () => {
   it('matches the whole-mask encoding on hand-made polygons, whatever the band width', () => {
     const polygons: Polygon[] = [
-      { exterior: [[1, 1], [6, 1], [6, 5], [1, 5]], holes: [[[2, 2], [4, 2], [4, 4], [2, 4]]] },
-      { exterior: [[5, 0], [9, 3], [5, 6]], holes: [] },
+      {
+        exterior: [
+          [1, 1],
+          [6, 1],
+          [6, 5],
+          [1, 5],
+        ],
+        holes: [
+          [
+            [2, 2],
+            [4, 2],
+            [4, 4],
+            [2, 4],
+          ],
+        ],
+      },
+      {
+        exterior: [
+          [5, 0],
+          [9, 3],
+          [5, 6],
+        ],
+        holes: [],
+      },
     ];
     const expected = encodeMaskRle(rasterizePolygons(polygons, { x: 0, y: 0, width: 10, height: 6 }), 10, 6);
     expect(expected).not.toBe('');
@@ -55,7 +77,9 @@ describe('polygon RLE in bands', () => {
   });
 
   it('round-trips the evaluation region ground truth through RLE and back to polygons', () => {
-    const truth = parseAnnotations(readFileSync(path.join(dataDir, 'hubmap-vu/eval-region/kidney-region.geojson'), 'utf8'));
+    const truth = parseAnnotations(
+      readFileSync(path.join(dataDir, 'hubmap-vu/eval-region/kidney-region.geojson'), 'utf8'),
+    );
     // The top-left quadrant of the region keeps the test quick; glomeruli crossing its edges are clipped.
     const [width, height] = [3200, 2400];
     const inQuadrant = truth.filter((p) => p.exterior.some(([x, y]) => x < width && y < height)).length;

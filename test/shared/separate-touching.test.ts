@@ -69,7 +69,7 @@ describe('separateTouching', () => {
     expect(Math.abs(left.area - right.area)).toBeLessThan(0.05 * left.area);
   });
 
-  it("parts on the whole map, margin included: a neighbour whose core lies outside the kept centre is still parted off", () => {
+  it('parts on the whole map, margin included: a neighbour whose core lies outside the kept centre is still parted off', () => {
     const map = touchingPair();
     // The kept centre ends at x = 32, past the neck (x = 28) but before the right glomerulus's core.
     const keep = { keepX: 0, keepY: 0, keepWidth: 32, keepHeight: 30 };
@@ -78,7 +78,12 @@ describe('separateTouching', () => {
     expect(left).toHaveLength(1);
     expect(Math.max(...left[0].exterior.map(([x]) => x))).toBeLessThanOrEqual(30);
     // What the kept centre alone would give: one core there, so no parting, and the neighbour's sliver stays on.
-    const alone = traceKept(cropProbability(map, 0, 0, 32, 30), { threshold: 0.8, minArea: 20, seedThreshold: 0.95, transform: identity });
+    const alone = traceKept(cropProbability(map, 0, 0, 32, 30), {
+      threshold: 0.8,
+      minArea: 20,
+      seedThreshold: 0.95,
+      transform: identity,
+    });
     expect(alone).toHaveLength(1);
     expect(Math.max(...alone[0].exterior.map(([x]) => x))).toBe(32);
   });
@@ -137,7 +142,9 @@ describe('separateTouching', () => {
       else expect(kept[k], `pixel ${k}`).toBe(plain[k]); // the pair parted as before, the small-cored blob whole
     }
     expect(count(plain) - count(kept)).toBe(20 * 14);
-    expect(traceKept(map, { threshold: 0.8, minArea: 20, seedThreshold: 0.95, requireCore: true, transform: identity })).toHaveLength(3);
+    expect(
+      traceKept(map, { threshold: 0.8, minArea: 20, seedThreshold: 0.95, requireCore: true, transform: identity }),
+    ).toHaveLength(3);
     expect(traceKept(map, { threshold: 0.8, minArea: 20, seedThreshold: 0.95, transform: identity })).toHaveLength(4);
     // Nothing confident at all: nothing is kept.
     const faint: ProbabilityMap = { width: 8, height: 3, data: new Float32Array(24).fill(0.85) };

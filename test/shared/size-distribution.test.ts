@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { SIZE_BINS_UM2, areasUm2, densityPerMm2, glomerulusDensity, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
+import {
+  SIZE_BINS_UM2,
+  areasUm2,
+  densityPerMm2,
+  glomerulusDensity,
+  histogramSvg,
+  sizeHistogram,
+} from '@glomseg/shared/size-distribution.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 
 describe('size distribution', () => {

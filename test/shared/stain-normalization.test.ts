@@ -3,7 +3,15 @@ import { labToRgb, rgbToLab } from '@glomseg/shared/colour-lab.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
-import { applyColourMap, applyReinhard, measureStainStatistics, MIN_TISSUE_PIXELS, reinhardMapper, resolveStainMethod, type Triple } from '@glomseg/shared/stain-normalization.js';
+import {
+  applyColourMap,
+  applyReinhard,
+  measureStainStatistics,
+  MIN_TISSUE_PIXELS,
+  reinhardMapper,
+  resolveStainMethod,
+  type Triple,
+} from '@glomseg/shared/stain-normalization.js';
 
 /** `counts[i]` pixels of `colours[i]`, in one row. */
 function image(colours: Array<[number, number, number]>, counts: number[]): RgbImage {
@@ -50,7 +58,17 @@ describe('stain-normalization', () => {
   });
 
   it('measures nothing on a slide with too little tissue', () => {
-    expect(measureStainStatistics(image([[190, 90, 170], [255, 255, 255]], [MIN_TISSUE_PIXELS - 1, 5000]))).toBeUndefined();
+    expect(
+      measureStainStatistics(
+        image(
+          [
+            [190, 90, 170],
+            [255, 255, 255],
+          ],
+          [MIN_TISSUE_PIXELS - 1, 5000],
+        ),
+      ),
+    ).toBeUndefined();
   });
 
   it('maps statistics onto themselves as the identity, within a level of rounding', () => {
@@ -68,7 +86,11 @@ describe('stain-normalization', () => {
     const mapping = { method: 'reinhard' as const, from, to };
     const expected = (r: number, g: number, b: number): Triple => {
       const [L, A, B] = rgbToLab(r, g, b);
-      return labToRgb((L - from.mean[0]) * (to.std[0] / from.std[0]) + to.mean[0], (A - from.mean[1]) * (to.std[1] / from.std[1]) + to.mean[1], (B - from.mean[2]) * (to.std[2] / from.std[2]) + to.mean[2]);
+      return labToRgb(
+        (L - from.mean[0]) * (to.std[0] / from.std[0]) + to.mean[0],
+        (A - from.mean[1]) * (to.std[1] / from.std[1]) + to.mean[1],
+        (B - from.mean[2]) * (to.std[2] / from.std[2]) + to.mean[2],
+      );
     };
     // Two images with many colours each, repeated, so the memo fills, collides and is read back across images.
     const colours = (seed: number): RgbImage => {
@@ -99,7 +121,10 @@ describe('stain-normalization', () => {
       for (let i = 0; i < img.data.length; i += 3) {
         const want = expected(img.data[i], img.data[i + 1], img.data[i + 2]);
         if (out.data[i] !== want[0] || out.data[i + 1] !== want[1] || out.data[i + 2] !== want[2]) {
-          expect([...out.data.subarray(i, i + 3)], `pixel ${i / 3} of [${img.data.subarray(i, i + 3).join(', ')}]`).toEqual(want);
+          expect(
+            [...out.data.subarray(i, i + 3)],
+            `pixel ${i / 3} of [${img.data.subarray(i, i + 3).join(', ')}]`,
+          ).toEqual(want);
         }
       }
     }
@@ -126,6 +151,8 @@ describe('stain-normalization', () => {
     expect(resolveStainMethod('off', card({ method: 'reinhard', reference }))).toBeUndefined();
     expect(() => resolveStainMethod('reinhard', card())).toThrowError(GlomsegError);
     expect(() => resolveStainMethod('reinhard', card())).toThrowError(/no reference stain statistics/);
-    expect(() => resolveStainMethod('macenko' as never, card({ method: 'off', reference }))).toThrowError(/unknown stain normalisation 'macenko'/);
+    expect(() => resolveStainMethod('macenko' as never, card({ method: 'off', reference }))).toThrowError(
+      /unknown stain normalisation 'macenko'/,
+    );
   });
 });

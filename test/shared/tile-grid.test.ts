@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { SlideMetadata } from '@glomseg/shared/slide-source.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import { assertTileInGrid, minAreaOnSlide, planTileGrid, tileBounds, tileKey, tileReadWindow, tilesInRect } from '@glomseg/shared/tile-grid.js';
+import {
+  assertTileInGrid,
+  minAreaOnSlide,
+  planTileGrid,
+  tileBounds,
+  tileKey,
+  tileReadWindow,
+  tilesInRect,
+} from '@glomseg/shared/tile-grid.js';
 
 // The eval region's pyramid: 6400 x 4800 at 0.5 um/px, 5 levels halving each time.
 function regionSlide(overrides: Partial<SlideMetadata> = {}): SlideMetadata {
@@ -16,18 +24,47 @@ function regionSlide(overrides: Partial<SlideMetadata> = {}): SlideMetadata {
     synthesized: false,
   }));
   return {
-    id: 'hubmap-vu/eval-region/kidney-region.tif', name: 'kidney-region', width: 6400, height: 4800, levels,
-    tileWidth: 256, tileHeight: 256, mppX: 0.5, mppY: 0.5, mppSource: 'tiff-resolution', format: 'tiff',
-    compression: 'jpeg', metadata: {}, fileSize: 1, samplesPerPixel: 3, ...overrides,
+    id: 'hubmap-vu/eval-region/kidney-region.tif',
+    name: 'kidney-region',
+    width: 6400,
+    height: 4800,
+    levels,
+    tileWidth: 256,
+    tileHeight: 256,
+    mppX: 0.5,
+    mppY: 0.5,
+    mppSource: 'tiff-resolution',
+    format: 'tiff',
+    compression: 'jpeg',
+    metadata: {},
+    fileSize: 1,
+    samplesPerPixel: 3,
+    ...overrides,
   };
 }
 
 function card(overrides: Partial<ModelCard> = {}): ModelCard {
   return {
-    id: 'unet', name: 'U-Net', description: '', file: 'unet.onnx',
-    input: { name: 'input', layout: 'NCHW', channelOrder: 'RGB', scale: 255, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+    id: 'unet',
+    name: 'U-Net',
+    description: '',
+    file: 'unet.onnx',
+    input: {
+      name: 'input',
+      layout: 'NCHW',
+      channelOrder: 'RGB',
+      scale: 255,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.25, 0.25, 0.25],
+    },
     output: { name: 'logits', kind: 'logits', channel: 0 },
-    mpp: 2, downsample: 4, tileSize: 256, margin: 32, sizeMultiple: 32, threshold: 0.5, ...overrides,
+    mpp: 2,
+    downsample: 4,
+    tileSize: 256,
+    margin: 32,
+    sizeMultiple: 32,
+    threshold: 0.5,
+    ...overrides,
   };
 }
 
@@ -59,7 +96,12 @@ describe('planTileGrid', () => {
   });
 
   it('prefers an mpp override, then falls back to the model training scale', () => {
-    expect(planTileGrid(regionSlide(), card(), { mppOverride: 1 })).toMatchObject({ scale: 2, mppSource: 'request', mppAssumed: 1, level: 1 });
+    expect(planTileGrid(regionSlide(), card(), { mppOverride: 1 })).toMatchObject({
+      scale: 2,
+      mppSource: 'request',
+      mppAssumed: 1,
+      level: 1,
+    });
     const unknown = regionSlide({ mppX: undefined, mppY: undefined, mppSource: '' });
     expect(planTileGrid(unknown, card())).toMatchObject({ scale: 4, mppSource: 'model-default', mppAssumed: 0.5 });
     expect(planTileGrid(unknown, card({ mpp: undefined, downsample: 2 }))).toMatchObject({ scale: 2, level: 1 });
@@ -79,7 +121,9 @@ describe('planTileGrid', () => {
 
   // Implausible overrides are the request's to refuse (test/api/server/request-checks.test.ts).
   it('rejects models without a scale', () => {
-    expect(() => planTileGrid(regionSlide(), card({ mpp: undefined, downsample: undefined }))).toThrowError(/neither mpp nor downsample/);
+    expect(() => planTileGrid(regionSlide(), card({ mpp: undefined, downsample: undefined }))).toThrowError(
+      /neither mpp nor downsample/,
+    );
     const unknown = regionSlide({ mppX: undefined });
     expect(() => planTileGrid(unknown, card({ downsample: undefined }))).toThrowError(/mpp override/);
   });
@@ -95,22 +139,49 @@ describe('tile geometry', () => {
 
   it('reads each tile with its margin, padded to the size multiple', () => {
     expect(tileReadWindow(grid, { col: 1, row: 1 })).toEqual({
-      level: 2, x: 224, y: 224, width: 320, height: 320, modelWidth: 320, modelHeight: 320,
-      keepX: 32, keepY: 32, keepWidth: 256, keepHeight: 256,
+      level: 2,
+      x: 224,
+      y: 224,
+      width: 320,
+      height: 320,
+      modelWidth: 320,
+      modelHeight: 320,
+      keepX: 32,
+      keepY: 32,
+      keepWidth: 256,
+      keepHeight: 256,
     });
   });
 
   it('stops the window at the slide edge and reaches inward instead of reading past it', () => {
     // Top-left tile: nothing above or left of the slide is read; the window grows right and down to 288.
     expect(tileReadWindow(grid, { col: 0, row: 0 })).toEqual({
-      level: 2, x: 0, y: 0, width: 288, height: 288, modelWidth: 288, modelHeight: 288,
-      keepX: 0, keepY: 0, keepWidth: 256, keepHeight: 256,
+      level: 2,
+      x: 0,
+      y: 0,
+      width: 288,
+      height: 288,
+      modelWidth: 288,
+      modelHeight: 288,
+      keepX: 0,
+      keepY: 0,
+      keepWidth: 256,
+      keepHeight: 256,
     });
     // Corner tile: 64 x 176 kept model pixels of a 1600 x 1200 level. Across: 32 of margin + 64 = 96, a multiple
     // of 32 ending at the edge. Down: 32 + 176 = 208, rounded to 224 by reaching 16 more pixels up.
     expect(tileReadWindow(grid, { col: 6, row: 4 })).toEqual({
-      level: 2, x: 1504, y: 976, width: 96, height: 224, modelWidth: 96, modelHeight: 224,
-      keepX: 32, keepY: 48, keepWidth: 64, keepHeight: 176,
+      level: 2,
+      x: 1504,
+      y: 976,
+      width: 96,
+      height: 224,
+      modelWidth: 96,
+      modelHeight: 224,
+      keepX: 32,
+      keepY: 48,
+      keepWidth: 64,
+      keepHeight: 176,
     });
     for (let col = 0; col < grid.cols; col++) {
       for (let row = 0; row < grid.rows; row++) {
@@ -127,14 +198,38 @@ describe('tile geometry', () => {
   });
 
   it('reads past the edge only for a slide smaller than one size multiple', () => {
-    const tiny = planTileGrid(regionSlide({ width: 80, height: 40, levels: [{ index: 0, width: 80, height: 40, downsample: 1, tileWidth: 256, tileHeight: 256, synthesized: false }] }), card());
-    expect(tileReadWindow(tiny, { col: 0, row: 0 })).toMatchObject({ x: 0, y: 0, modelWidth: 32, modelHeight: 32, keepWidth: 20, keepHeight: 10 });
+    const tiny = planTileGrid(
+      regionSlide({
+        width: 80,
+        height: 40,
+        levels: [
+          { index: 0, width: 80, height: 40, downsample: 1, tileWidth: 256, tileHeight: 256, synthesized: false },
+        ],
+      }),
+      card(),
+    );
+    expect(tileReadWindow(tiny, { col: 0, row: 0 })).toMatchObject({
+      x: 0,
+      y: 0,
+      modelWidth: 32,
+      modelHeight: 32,
+      keepWidth: 20,
+      keepHeight: 10,
+    });
   });
 
   it('scales the window to level pixels when the level is finer than the model', () => {
     const fine = planTileGrid(regionSlide(), card({ mpp: 1.5 })); // 1.5 level-1 pixels per model pixel
     const window = tileReadWindow(fine, { col: 1, row: 0 });
-    expect(window).toMatchObject({ level: 1, x: Math.round((256 - 32) * 1.5), y: 0, width: 480, height: 432, modelWidth: 320, modelHeight: 288 });
+    expect(window).toMatchObject({
+      level: 1,
+      x: Math.round((256 - 32) * 1.5),
+      y: 0,
+      width: 480,
+      height: 432,
+      modelWidth: 320,
+      modelHeight: 288,
+    });
   });
 
   it('lists the tiles over a rectangle, nearest the centre first', () => {

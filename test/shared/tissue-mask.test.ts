@@ -25,7 +25,13 @@ describe('tissue-mask', () => {
 
 describe('tissueIn', () => {
   // A 4 x 3 map over a 400 x 300 slide (100 level-0 pixels a map pixel), tissue only at map pixel (3, 2).
-  const map = { width: 4, height: 3, mask: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), scaleX: 100, scaleY: 100 };
+  const map = {
+    width: 4,
+    height: 3,
+    mask: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+    scaleX: 100,
+    scaleY: 100,
+  };
 
   it('finds tissue in a rectangle that covers it, or lies within one map pixel of it', () => {
     expect(tissueIn(map, { x: 300, y: 200, width: 50, height: 50 })).toBe(true);

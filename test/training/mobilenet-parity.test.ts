@@ -84,8 +84,10 @@ describe('MobileNetV2 port: PyTorch = the Keras model run by tfjs', () => {
       scale = Math.max(scale, Math.abs(a));
     }
     const cosine = dot / Math.sqrt(na * nb);
-    console.log(`pooled ${port.layer} (${keras.length} channels): max |diff| ${worst.toExponential(2)} ` +
-      `(largest feature ${scale.toFixed(3)}), cosine ${cosine.toFixed(7)}`);
+    console.log(
+      `pooled ${port.layer} (${keras.length} channels): max |diff| ${worst.toExponential(2)} ` +
+        `(largest feature ${scale.toFixed(3)}), cosine ${cosine.toFixed(7)}`,
+    );
     expect(cosine).toBeGreaterThan(0.99999);
     expect(worst).toBeLessThan(1e-3 * scale);
   });

@@ -11,11 +11,15 @@ import { REPO_ROOT } from '../helpers/paths.js';
 
 describe('mobilenet-unet training smoke test', () => {
   it('resumes a stopped run step for step and exports a model onnxruntime-node runs', async () => {
-    const { stdout } = await promisify(execFile)('bash', [path.join(REPO_ROOT, 'training', 'smoke_test_mobilenet.sh')], {
-      cwd: REPO_ROOT,
-      timeout: 280_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const { stdout } = await promisify(execFile)(
+      'bash',
+      [path.join(REPO_ROOT, 'training', 'smoke_test_mobilenet.sh')],
+      {
+        cwd: REPO_ROOT,
+        timeout: 280_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     expect(stdout).toMatch(/stopped at step 3 \(--max-steps-this-run 3\)/);
     expect(stdout).toMatch(/resume ok: stopped at step 3 and resumed = straight to step 4 \(max \|weight diff\| 0\.0/);
     expect(stdout).toMatch(/smoke ok: onnxruntime-node ran the mobilenet-unet glomseg-unet\.onnx, output 1x1x64x96/);

@@ -40,7 +40,10 @@ describe('ONNX vs PyTorch parity on a real tile', () => {
   });
 
   it(`probabilities agree within ${1e-4} (max abs diff)`, async () => {
-    const { data, info } = await sharp(path.join(FIXTURE, fixture.input.file)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(path.join(FIXTURE, fixture.input.file))
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([fixture.input.width, fixture.input.height]);
     const expected = new Float32Array((await readFile(path.join(FIXTURE, fixture.probabilities.file))).buffer.slice(0));
     const actual = await segmenter.predict({ width: info.width, height: info.height, data: new Uint8Array(data) });

@@ -70,9 +70,13 @@ function expectConsistent(f: Figures, images: Image[]) {
   }
   expect(f.images).toBe(images.length);
   const sum = (pick: (i: Image) => number) => images.reduce((total, i) => total + pick(i), 0);
-  expect([f.glomeruli, f.predicted, f.truePositives, f.falsePositives, f.falseNegatives]).toEqual(
-    [sum((i) => i.glomeruli), sum((i) => i.predicted), sum((i) => i.truePositives), sum((i) => i.falsePositives), sum((i) => i.falseNegatives)],
-  );
+  expect([f.glomeruli, f.predicted, f.truePositives, f.falsePositives, f.falseNegatives]).toEqual([
+    sum((i) => i.glomeruli),
+    sum((i) => i.predicted),
+    sum((i) => i.truePositives),
+    sum((i) => i.falsePositives),
+    sum((i) => i.falseNegatives),
+  ]);
   expect(f.truePositives + f.falseNegatives).toBe(f.glomeruli);
   expect(f.truePositives + f.falsePositives).toBe(f.predicted);
   expect(f.meanImageDice).toBeCloseTo(sum((i) => i.dice) / images.length, 3);
@@ -84,7 +88,11 @@ function expectConsistent(f: Figures, images: Image[]) {
 function expectWellFormed(m: OtherLabsMetrics, patients: string[]) {
   expect(Object.keys(m.patients).sort()).toEqual(patients);
   expectConsistent(m.overall, m.perImage);
-  for (const p of patients) expectConsistent(m.patients[p], m.perImage.filter((i) => i.patient === p));
+  for (const p of patients)
+    expectConsistent(
+      m.patients[p],
+      m.perImage.filter((i) => i.patient === p),
+    );
   for (const i of m.perImage) {
     expect(i.dice).toBeGreaterThanOrEqual(0);
     expect(i.dice).toBeLessThanOrEqual(1);
@@ -93,9 +101,13 @@ function expectWellFormed(m: OtherLabsMetrics, patients: string[]) {
 
 /** What `glomseg score` itself wrote for an image: the per-image figures must be the product's, not recomputed. */
 async function productSlide(out: string, mpp: number, tile: string) {
-  const { slides } = await readJson<{ slides: Array<{ slide: string; scale: { mpp: number; source: string }; metrics: { globalDice: number; truePositives: number } }> }>(
-    path.join(out, 'scores', `mpp-${mpp}`, 'metrics.json'),
-  );
+  const { slides } = await readJson<{
+    slides: Array<{
+      slide: string;
+      scale: { mpp: number; source: string };
+      metrics: { globalDice: number; truePositives: number };
+    }>;
+  }>(path.join(out, 'scores', `mpp-${mpp}`, 'metrics.json'));
   return slides.find((s) => s.slide === tile)!;
 }
 
@@ -108,7 +120,7 @@ describe('score_validation.sh --other-labs', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  it('scores two H&E biopsy views with the shipped model at tiles.csv\'s pixel size, per patient and overall', async () => {
+  it("scores two H&E biopsy views with the shipped model at tiles.csv's pixel size, per patient and overall", async () => {
     const out = path.join(folder, 'he');
     const { stdout } = await run({ OTHER_LABS_TILES: 'C001_region1 C003_region5' }, out);
     const m = await readJson<OtherLabsMetrics>(path.join(out, 'metrics.json'));
@@ -139,7 +151,10 @@ describe('score_validation.sh --other-labs', () => {
     await writeFile(path.join(set, 'tiles.csv'), 'tile_id,case,glomeruli,um_per_px\n148,A,5,0.5\n323,B,9,0.49\n');
     await run({ OTHER_LABS: set }, out);
     const m = await readJson<OtherLabsMetrics>(path.join(out, 'metrics.json'));
-    expect(m.perImage.map((i) => [i.tile, i.mpp])).toEqual([['148', 0.5], ['323', 0.49]]);
+    expect(m.perImage.map((i) => [i.tile, i.mpp])).toEqual([
+      ['148', 0.5],
+      ['323', 0.49],
+    ]);
     expectWellFormed(m, ['A', 'B']);
     expect((await productSlide(out, 0.5, '148')).scale).toMatchObject({ mpp: 0.5, source: 'request' });
     expect((await productSlide(out, 0.49, '323')).scale).toMatchObject({ mpp: 0.49, source: 'request' });
@@ -149,14 +164,16 @@ describe('score_validation.sh --other-labs', () => {
     expect(m.overall.f1).toBeGreaterThan(0.5);
   }, 180_000);
 
-  it('refuses a set whose tiles.csv does not state a tile\'s pixel size, and unknown tiles', async () => {
+  it("refuses a set whose tiles.csv does not state a tile's pixel size, and unknown tiles", async () => {
     const set = path.join(folder, 'no-mpp');
     await exec('mkdir', ['-p', set]);
     await writeFile(path.join(set, 'tiles.csv'), 'tile_id,case,glomeruli,um_per_px\nx1,P1,1,\n');
     await expect(run({ OTHER_LABS: set }, path.join(folder, 'no-mpp-out'))).rejects.toMatchObject({
       stderr: expect.stringMatching(/tile x1 has no valid um_per_px/),
     });
-    await expect(run({ OTHER_LABS_TILES: 'C001_region1 C009_region1' }, path.join(folder, 'unknown-out'))).rejects.toMatchObject({
+    await expect(
+      run({ OTHER_LABS_TILES: 'C001_region1 C009_region1' }, path.join(folder, 'unknown-out')),
+    ).rejects.toMatchObject({
       stderr: expect.stringMatching(/does not list: C009_region1/),
     });
   }, 60_000);

@@ -48,7 +48,11 @@ describe.each([
       await run('/usr/bin/python3', [SCRIPT, 'normalise', IMAGE, out, ...flags]);
       const card = JSON.parse(await readFile(path.join(MODELS, 'glomseg-unet.json'), 'utf8')) as ModelCard;
       const image = await readRgb(IMAGE);
-      const ours = applyReinhard(image, { method: 'reinhard', from: measureStainStatistics(image)!, to: card.stain!.reference! });
+      const ours = applyReinhard(image, {
+        method: 'reinhard',
+        from: measureStainStatistics(image)!,
+        to: card.stain!.reference!,
+      });
       const python = await readRgb(out);
       let differing = 0;
       let worst = 0;

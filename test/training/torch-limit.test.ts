@@ -11,7 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const python = (args: string[]) =>
-  promisify(execFile)('/usr/bin/python3', [path.join(REPO_ROOT, 'training', 'torch_limit.py'), ...args], { cwd: REPO_ROOT, timeout: 240_000 });
+  promisify(execFile)('/usr/bin/python3', [path.join(REPO_ROOT, 'training', 'torch_limit.py'), ...args], {
+    cwd: REPO_ROOT,
+    timeout: 240_000,
+  });
 
 describe('training/torch_limit.py', () => {
   it('reproduces the parity fixture from the ONNX weights, then reports a throughput per batch size', async () => {
@@ -31,7 +34,9 @@ describe('training/torch_limit.py', () => {
       const file = path.join(folder, 'folded.pt');
       const saved = JSON.parse((await python(['--save', file])).stdout);
       expect(saved.parityMaxAbsDiff).toBeLessThan(1e-4);
-      const report = JSON.parse((await python(['--load', file, '--device', 'cpu', '--tile', '64', '--batch', '1', '--iterations', '1'])).stdout);
+      const report = JSON.parse(
+        (await python(['--load', file, '--device', 'cpu', '--tile', '64', '--batch', '1', '--iterations', '1'])).stdout,
+      );
       expect(report.model).toBe('models/glomseg-unet.onnx');
       expect(report.parityMaxAbsDiff).toBe(saved.parityMaxAbsDiff);
     } finally {

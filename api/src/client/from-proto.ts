@@ -7,7 +7,14 @@ import { create } from '@bufbuild/protobuf';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomerulusPolygon, Ring, TileEdge } from '@glomseg/shared/geometry.js';
-import type { ModelSummary, ScoreEvent, ScoreResult, SlideInfo, SlideSummary, TileOutcome } from '@glomseg/shared/glomseg-service.js';
+import type {
+  ModelSummary,
+  ScoreEvent,
+  ScoreResult,
+  SlideInfo,
+  SlideSummary,
+  TileOutcome,
+} from '@glomseg/shared/glomseg-service.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { SlideLevel } from '@glomseg/shared/slide-source.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
@@ -18,7 +25,6 @@ import { rectFromProto } from '../wire-shapes.js';
 function optionalString(value: string): string | undefined {
   return value === '' ? undefined : value;
 }
-
 
 export function slideSummaryFromProto(slide: pb.SlideSummary): SlideSummary {
   return { id: slide.id, name: slide.name, fileSize: Number(slide.fileSize) };
@@ -70,7 +76,11 @@ export function slideInfoFromProto(info: pb.SlideInfo): SlideInfo {
 export function tileGridFromProto(grid: pb.TileGrid): TileGrid {
   // The same fields by the same names (server/to-proto.ts), less the note for people, which the domain derives.
   const { $typeName: _type, scaleNote: _note, mppConfidence, ...fields } = grid;
-  return { ...fields, mppSource: grid.mppSource as TileGrid['mppSource'], ...(mppConfidence !== undefined ? { mppConfidence } : {}) };
+  return {
+    ...fields,
+    mppSource: grid.mppSource as TileGrid['mppSource'],
+    ...(mppConfidence !== undefined ? { mppConfidence } : {}),
+  };
 }
 
 /** A model as ListModels describes it, its card whole again (typed fields and details_json). */
@@ -106,12 +116,19 @@ export function polygonFromProto(polygon: pb.Polygon): GlomerulusPolygon {
     holes: polygon.holes.map(ringFromProto),
     area: polygon.area,
     meanProbability: polygon.meanProbability,
-    touches: polygon.touches.map((edge) => TILE_EDGES.nameOrUndefined(edge)).filter((edge): edge is TileEdge => edge !== undefined),
+    touches: polygon.touches
+      .map((edge) => TILE_EDGES.nameOrUndefined(edge))
+      .filter((edge): edge is TileEdge => edge !== undefined),
   };
 }
 
 function timingsFromProto(timings: pb.Timings | undefined) {
-  return { readMs: timings?.readMs ?? 0, inferenceMs: timings?.inferenceMs ?? 0, postprocessMs: timings?.postprocessMs ?? 0, queueMs: timings?.queueMs ?? 0 };
+  return {
+    readMs: timings?.readMs ?? 0,
+    inferenceMs: timings?.inferenceMs ?? 0,
+    postprocessMs: timings?.postprocessMs ?? 0,
+    queueMs: timings?.queueMs ?? 0,
+  };
 }
 
 /** A tile result; the grid comes with a stream's first result only, so the caller passes the one it holds. */
@@ -154,16 +171,31 @@ export async function* scoreEventsFromProto(events: AsyncIterable<pb.ScoreSlideE
   for await (const { event } of events) {
     if (event.case === 'progress') {
       const p = event.value;
-      yield { kind: 'progress', progress: { tilesDone: p.tilesDone, tilesTotal: p.tilesTotal, tilesSkipped: p.tilesSkipped, elapsedMs: p.elapsedMs, etaMs: p.etaMs } };
+      yield {
+        kind: 'progress',
+        progress: {
+          tilesDone: p.tilesDone,
+          tilesTotal: p.tilesTotal,
+          tilesSkipped: p.tilesSkipped,
+          elapsedMs: p.elapsedMs,
+          etaMs: p.etaMs,
+        },
+      };
     } else if (event.case === 'polygons') {
       if (event.value.firstIndex !== polygons.length) {
-        throw new GlomsegError('UNAVAILABLE', `polygon batch starts at ${event.value.firstIndex}, after ${polygons.length} received`);
+        throw new GlomsegError(
+          'UNAVAILABLE',
+          `polygon batch starts at ${event.value.firstIndex}, after ${polygons.length} received`,
+        );
       }
       for (const polygon of event.value.polygons) polygons.push(polygonFromProto(polygon));
     } else if (event.case === 'result') {
       const r = event.value;
       if (r.polygonCount !== polygons.length) {
-        throw new GlomsegError('UNAVAILABLE', `the result counts ${r.polygonCount} polygons but ${polygons.length} arrived`);
+        throw new GlomsegError(
+          'UNAVAILABLE',
+          `the result counts ${r.polygonCount} polygons but ${polygons.length} arrived`,
+        );
       }
       const result: ScoreResult = {
         slideId: r.slideId,

@@ -48,4 +48,3 @@ export function scoreSlideRequestToProto(params: ScoreSlideParams): pb.ScoreSlid
 export function listModelsRequestToProto(params: ListModelsParams): pb.ListModelsRequest {
   return create(pb.ListModelsRequestSchema, { slideId: params.slideId ?? '', mppOverride: params.mppOverride });
 }
-

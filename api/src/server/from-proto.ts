@@ -3,12 +3,17 @@
  * (request-checks.ts), so every call reaches the service checked. The way back is server/to-proto.ts; the
  * client's side is api/src/client/.
  */
-import type { Checked, ListModelsParams, ScoreSlideParams, SlideRequest, StreamTilesParams } from '@glomseg/shared/glomseg-service.js';
+import type {
+  Checked,
+  ListModelsParams,
+  ScoreSlideParams,
+  SlideRequest,
+  StreamTilesParams,
+} from '@glomseg/shared/glomseg-service.js';
 import type * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
 import { ANNOTATION_FORMATS, STAIN_NORMALIZATIONS } from '../wire-enums.js';
 import { rectFromProto } from '../wire-shapes.js';
 import { checkListModels, checkScoreSlide, checkSlideRequest, checkStreamTiles } from './request-checks.js';
-
 
 export function slideRequestFromProto(request: pb.GetSlideInfoRequest): Checked<SlideRequest> {
   return checkSlideRequest({ slideId: request.slideId });

@@ -55,7 +55,11 @@ export function checkScoreSlide(params: ScoreSlideParams): Checked<ScoreSlidePar
     modelId: params.modelId || undefined,
     region: validRegion(params.region),
     // Sent empty, annotations are refused by scoring (not taken for "none"), in the words of a bad file.
-    annotations: annotations && { ...annotations, name: annotations.name || undefined, classes: validTruthClasses(annotations.classes ?? []) },
+    annotations: annotations && {
+      ...annotations,
+      name: annotations.name || undefined,
+      classes: validTruthClasses(annotations.classes ?? []),
+    },
     mppOverride: validMppOverride(params.mppOverride),
     threshold: validThreshold(params.threshold),
     diceTileWidth: validDiceTileEdge('dice_tile_width', params.diceTileWidth),

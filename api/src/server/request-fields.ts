@@ -21,10 +21,16 @@ function invalid(message: string): never {
 }
 
 /** An optional number: unset stays unset; set, it must be finite and within [min, max]. */
-export function optionalInRange(field: string, value: number | undefined, range: { min: number; max: number }, unit = ''): number | undefined {
+export function optionalInRange(
+  field: string,
+  value: number | undefined,
+  range: { min: number; max: number },
+  unit = '',
+): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isFinite(value)) invalid(`${field} must be a finite number, got ${value}`);
-  if (value < range.min || value > range.max) invalid(`${field} ${value}${unit} is outside ${range.min}..${range.max}${unit} (leave it unset for the default)`);
+  if (value < range.min || value > range.max)
+    invalid(`${field} ${value}${unit} is outside ${range.min}..${range.max}${unit} (leave it unset for the default)`);
   return value;
 }
 
@@ -37,7 +43,9 @@ export function validThreshold(value: number | undefined): number | undefined {
   if (!Number.isFinite(value)) invalid(`threshold must be a finite number, got ${value}`);
   const float = Math.fround(value);
   if (float < Math.fround(THRESHOLD_RANGE.min) || float > Math.fround(THRESHOLD_RANGE.max)) {
-    invalid(`threshold ${float} is outside ${THRESHOLD_RANGE.min}..${THRESHOLD_RANGE.max} (leave it unset for the default)`);
+    invalid(
+      `threshold ${float} is outside ${THRESHOLD_RANGE.min}..${THRESHOLD_RANGE.max} (leave it unset for the default)`,
+    );
   }
   return float;
 }
@@ -48,7 +56,8 @@ export function validMppOverride(value: number | undefined): number | undefined 
 
 export function validSlideId(value: string): string {
   if (!value || !value.trim()) invalid('slide_id is required');
-  if (value.length > MAX_SLIDE_ID_LENGTH) invalid(`slide_id is ${value.length} characters long; at most ${MAX_SLIDE_ID_LENGTH}`);
+  if (value.length > MAX_SLIDE_ID_LENGTH)
+    invalid(`slide_id is ${value.length} characters long; at most ${MAX_SLIDE_ID_LENGTH}`);
   return value;
 }
 
@@ -86,13 +95,25 @@ export function validRegion(region: Rect | undefined): Rect | undefined {
  */
 export const WIRE_REFUSALS = {
   notProtobuf: (typeName: string) =>
-    new GlomsegError('INVALID_ARGUMENT', `the request is not a valid ${typeName} message: its bytes do not parse as protobuf (a compressed message also needs its grpc-encoding header)`),
+    new GlomsegError(
+      'INVALID_ARGUMENT',
+      `the request is not a valid ${typeName} message: its bytes do not parse as protobuf (a compressed message also needs its grpc-encoding header)`,
+    ),
   notDecompressible: (typeName: string) =>
-    new GlomsegError('INVALID_ARGUMENT', `the request's ${typeName} message could not be decompressed with the call's grpc-encoding: the compressed bytes are corrupt`),
+    new GlomsegError(
+      'INVALID_ARGUMENT',
+      `the request's ${typeName} message could not be decompressed with the call's grpc-encoding: the compressed bytes are corrupt`,
+    ),
   compressedWithoutEncoding: (typeName: string) =>
-    new GlomsegError('INVALID_ARGUMENT', `the request's ${typeName} message is flagged compressed, but the call names no grpc-encoding`),
+    new GlomsegError(
+      'INVALID_ARGUMENT',
+      `the request's ${typeName} message is flagged compressed, but the call names no grpc-encoding`,
+    ),
   badTimeout: () =>
-    new GlomsegError('INVALID_ARGUMENT', 'the grpc-timeout header of the call is not a gRPC timeout: 1 to 8 digits and a unit (H, M, S, m, u or n), e.g. 30S'),
+    new GlomsegError(
+      'INVALID_ARGUMENT',
+      'the grpc-timeout header of the call is not a gRPC timeout: 1 to 8 digits and a unit (H, M, S, m, u or n), e.g. 30S',
+    ),
 };
 
 export function validTileAddress(tile: TileAddress, index: number): TileAddress {
@@ -121,7 +142,8 @@ export function validTruthClasses(classes: readonly string[]): string[] | undefi
   return classes.map((name, index) => {
     const trimmed = name.trim();
     if (trimmed === '') invalid(`annotations.truth_classes[${index}] is empty; name a class (or "*" for every shape)`);
-    if (trimmed.length > 200) invalid(`annotations.truth_classes[${index}] is ${trimmed.length} characters long; at most 200`);
+    if (trimmed.length > 200)
+      invalid(`annotations.truth_classes[${index}] is ${trimmed.length} characters long; at most 200`);
     return trimmed;
   });
 }

@@ -9,8 +9,19 @@ import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
 import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
 import { toConnectError } from '../error-codes.js';
-import { listModelsParamsFromProto, scoreSlideParamsFromProto, slideRequestFromProto, streamTilesParamsFromProto } from './from-proto.js';
-import { modelToProto, scoreEventToProto, slideInfoToProto, slideSummaryToProto, tileOutcomeToProto } from './to-proto.js';
+import {
+  listModelsParamsFromProto,
+  scoreSlideParamsFromProto,
+  slideRequestFromProto,
+  streamTilesParamsFromProto,
+} from './from-proto.js';
+import {
+  modelToProto,
+  scoreEventToProto,
+  slideInfoToProto,
+  slideSummaryToProto,
+  tileOutcomeToProto,
+} from './to-proto.js';
 
 type Log = (message: string) => void;
 
@@ -20,7 +31,9 @@ type Log = (message: string) => void;
  * the client's leaving, not our bug.
  */
 function clientGone(error: unknown): unknown {
-  return isGlomsegError(error) || error instanceof ConnectError ? error : new GlomsegError('CANCELLED', 'the client went away', { cause: error });
+  return isGlomsegError(error) || error instanceof ConnectError
+    ? error
+    : new GlomsegError('CANCELLED', 'the client went away', { cause: error });
 }
 
 export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): ServiceImpl<typeof pb.Glomseg> {
@@ -47,7 +60,9 @@ export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): Se
       create(pb.ListSlidesResponseSchema, { slides: (await service.listSlides(signal)).map(slideSummaryToProto) }),
     ),
 
-    getSlideInfo: unary(async (request: pb.GetSlideInfoRequest, signal) => slideInfoToProto(await service.getSlideInfo(slideRequestFromProto(request), signal))),
+    getSlideInfo: unary(async (request: pb.GetSlideInfoRequest, signal) =>
+      slideInfoToProto(await service.getSlideInfo(slideRequestFromProto(request), signal)),
+    ),
 
     listModels: unary(async (request: pb.ListModelsRequest, signal) => {
       const models = await service.listModels(listModelsParamsFromProto(request), signal);
@@ -64,7 +79,8 @@ export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): Se
     }),
 
     scoreSlide: stream(async function* (request: pb.ScoreSlideRequest, signal) {
-      for await (const event of service.scoreSlide(scoreSlideParamsFromProto(request), signal)) yield* scoreEventToProto(event);
+      for await (const event of service.scoreSlide(scoreSlideParamsFromProto(request), signal))
+        yield* scoreEventToProto(event);
     }),
   };
 }

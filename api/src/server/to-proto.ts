@@ -5,7 +5,14 @@
 import { create } from '@bufbuild/protobuf';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon, Ring } from '@glomseg/shared/geometry.js';
-import type { ModelSummary, ScoreEvent, SlideInfo, SlideSummary, TileOutcome, Timings } from '@glomseg/shared/glomseg-service.js';
+import type {
+  ModelSummary,
+  ScoreEvent,
+  SlideInfo,
+  SlideSummary,
+  TileOutcome,
+  Timings,
+} from '@glomseg/shared/glomseg-service.js';
 import { scaleNote } from '@glomseg/shared/scale-estimate.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
@@ -13,7 +20,18 @@ import { TILE_EDGES } from '../wire-enums.js';
 import { rectToProto } from '../wire-shapes.js';
 
 /** Card fields ModelInfo carries as typed fields; the rest travel in details_json. */
-export const TYPED_CARD_FIELDS = ['id', 'name', 'description', 'mpp', 'downsample', 'tileSize', 'margin', 'sizeMultiple', 'threshold', 'minArea'] as const;
+export const TYPED_CARD_FIELDS = [
+  'id',
+  'name',
+  'description',
+  'mpp',
+  'downsample',
+  'tileSize',
+  'margin',
+  'sizeMultiple',
+  'threshold',
+  'minArea',
+] as const;
 
 /** Encoded polygons one PolygonBatch may hold (the proto promises every message stays well under 1 MiB). */
 export const POLYGON_BATCH_BYTES = 256 * 1024;
@@ -148,7 +166,9 @@ export function metricsToProto(metrics: DiceMetrics): pb.Metrics {
  */
 export function* scoreEventToProto(event: ScoreEvent, batchBytes = POLYGON_BATCH_BYTES): Generator<pb.ScoreSlideEvent> {
   if (event.kind === 'progress') {
-    yield create(pb.ScoreSlideEventSchema, { event: { case: 'progress', value: create(pb.ProgressSchema, event.progress) } });
+    yield create(pb.ScoreSlideEventSchema, {
+      event: { case: 'progress', value: create(pb.ProgressSchema, event.progress) },
+    });
     return;
   }
   const { result } = event;

@@ -14,7 +14,8 @@ import { tileFailure, type TileFailure } from './tile-loader.js';
 /** A tile source of the portal's own, without our loader, says only that the image failed. */
 const UNKNOWN_FAILURE: TileFailure = {
   code: 'UNAVAILABLE',
-  reason: 'the image did not load; a tile server that needs a token needs tileLoaderWithHeaders as the source\'s tileLoadFunction',
+  reason:
+    "the image did not load; a tile server that needs a token needs tileLoaderWithHeaders as the source's tileLoadFunction",
 };
 
 export class TileErrorWatch {
@@ -50,7 +51,10 @@ export class TileErrorWatch {
         if (this.failing) return;
         this.failing = true;
         const failure = tileFailure(event.tile) ?? UNKNOWN_FAILURE;
-        this.hooks.onFailure({ code: failure.code, reason: `The slide's image tiles do not load (${failure.reason}).` });
+        this.hooks.onFailure({
+          code: failure.code,
+          reason: `The slide's image tiles do not load (${failure.reason}).`,
+        });
       }),
       source.on('tileloadend', () => {
         if (!this.failing) return;

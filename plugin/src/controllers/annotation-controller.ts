@@ -36,7 +36,10 @@ export class AnnotationController implements ReactiveController {
   }
 
   /** Reads and draws annotations, replacing those shown; undefined when a later load or clear overtook it, or it failed. */
-  async load(input: AnnotationInput, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
+  async load(
+    input: AnnotationInput,
+    options: { format?: AnnotationFormat; name?: string } = {},
+  ): Promise<LoadedAnnotations | undefined> {
     const { frame, width, height } = this.hooks.placement();
     try {
       const loaded = await this.layer.load(input, options, { width, height }, frame);

@@ -108,7 +108,10 @@ export class DiceController implements ReactiveController {
     if (scorer.tilesScored === 0) return;
     const entries = session.store.all();
     const result = scorer.result(entries.map((entry) => entry.polygon));
-    this.colour(entries.map((entry) => entry.id), result);
+    this.colour(
+      entries.map((entry) => entry.id),
+      result,
+    );
     const figures = JSON.stringify(result.metrics);
     if (figures === this.sent) return;
     this.sent = figures;

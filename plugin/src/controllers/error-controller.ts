@@ -50,7 +50,10 @@ export class ErrorController implements ReactiveController {
 
   show(error: unknown, from: ErrorSource): void {
     this.from = from;
-    this.error = error instanceof GlomsegError ? { code: error.code, message: error.message } : describeError(error, this.serverUrl());
+    this.error =
+      error instanceof GlomsegError
+        ? { code: error.code, message: error.message }
+        : describeError(error, this.serverUrl());
     this.host.requestUpdate();
     this.host.dispatchEvent(glomsegEvent('glomseg-error', this.error));
   }

@@ -39,7 +39,14 @@ export class PredictionController implements ReactiveController {
       onSession: (session) => hooks.onSession(session),
       onCut: (session) => hooks.onCut(session),
       onTile: (result, session, change) => {
-        this.host.dispatchEvent(glomsegEvent('glomseg-tile', { tile: result.tile, bounds: result.bounds, polygons: result.polygons, cached: result.cached }));
+        this.host.dispatchEvent(
+          glomsegEvent('glomseg-tile', {
+            tile: result.tile,
+            bounds: result.bounds,
+            polygons: result.polygons,
+            cached: result.cached,
+          }),
+        );
         hooks.onTile(result, session, change);
       },
       onState: (state, session) => {
@@ -69,7 +76,14 @@ export class PredictionController implements ReactiveController {
 
   private setProgress(next: ProgressEventDetail): void {
     const last = this.progress;
-    if (next.received === last.received && next.total === last.total && next.streaming === last.streaming && next.limited === last.limited && next.polygons === last.polygons) return;
+    if (
+      next.received === last.received &&
+      next.total === last.total &&
+      next.streaming === last.streaming &&
+      next.limited === last.limited &&
+      next.polygons === last.polygons
+    )
+      return;
     this.progress = next;
     this.host.requestUpdate();
     if (next !== NO_PROGRESS) this.host.dispatchEvent(glomsegEvent('glomseg-progress', next));

@@ -50,7 +50,8 @@ export class SlideMapController implements ReactiveController {
     const mousePosition = new MousePosition({
       target: cursor,
       placeholder: '&nbsp;',
-      coordinateFormat: (coordinate) => (coordinate ? `x ${Math.round(coordinate[0])}  y ${Math.round(-coordinate[1])} px` : ''),
+      coordinateFormat: (coordinate) =>
+        coordinate ? `x ${Math.round(coordinate[0])}  y ${Math.round(-coordinate[1])} px` : '',
     });
     const map = new OlMap({
       target,
@@ -118,7 +119,8 @@ export class SlideMapController implements ReactiveController {
         : grid.mppSource === 'request'
           ? 'not in the file: as given in Pixel size'
           : 'not in the file: assumed by the model';
-    if (this.pixelSizeAssumed && this.pixelSize.micrometres === grid.mppAssumed && this.scaleSource === scaleSource) return;
+    if (this.pixelSizeAssumed && this.pixelSize.micrometres === grid.mppAssumed && this.scaleSource === scaleSource)
+      return;
     this.pixelSize.micrometres = grid.mppAssumed;
     this.scaleSource = scaleSource;
     this.pixelSizeAssumed = true;
@@ -127,13 +129,25 @@ export class SlideMapController implements ReactiveController {
   }
 
   /** The overview always shows the whole slide, as large as its box allows (it does not zoom with the map). */
-  private showOverview(map: OlMap, slide: SlideMetadata, projection: Projection, baseUrl: string, headers?: RequestHeaders): void {
+  private showOverview(
+    map: OlMap,
+    slide: SlideMetadata,
+    projection: Projection,
+    baseUrl: string,
+    headers?: RequestHeaders,
+  ): void {
     if (this.overview) map.removeControl(this.overview);
     const extent = projection.getExtent();
     const resolution = Math.max(slide.width / OVERVIEW_BOX.width, slide.height / OVERVIEW_BOX.height);
     this.overview = new OverviewMap({
       layers: [new TileLayer({ source: slideTileSource(slide, projection, baseUrl, headers), extent })],
-      view: new View({ projection, center: [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2], resolution, minResolution: resolution, maxResolution: resolution }),
+      view: new View({
+        projection,
+        center: [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2],
+        resolution,
+        minResolution: resolution,
+        maxResolution: resolution,
+      }),
       collapsed: false,
       collapsible: true,
       tipLabel: 'Overview',
@@ -160,12 +174,14 @@ const FIT_PADDING = 10;
 function slideView(slide: SlideMetadata, projection: Projection, size: number[] | undefined): View {
   const extent = projection.getExtent();
   const maxDownsample = Math.max(...slide.levels.map((l) => l.downsample));
-  const wholeSlide = size && size.every((n) => n > 2 * FIT_PADDING)
-    ? Math.max(slide.width / (size[0] - 2 * FIT_PADDING), slide.height / (size[1] - 2 * FIT_PADDING))
-    : maxDownsample * 4;
+  const wholeSlide =
+    size && size.every((n) => n > 2 * FIT_PADDING)
+      ? Math.max(slide.width / (size[0] - 2 * FIT_PADDING), slide.height / (size[1] - 2 * FIT_PADDING))
+      : maxDownsample * 4;
   const closest = 1 / MAX_MAGNIFICATION;
   const resolutions = [Math.max(wholeSlide, closest)];
-  while (resolutions[resolutions.length - 1] / 2 > closest * 1.05) resolutions.push(resolutions[resolutions.length - 1] / 2);
+  while (resolutions[resolutions.length - 1] / 2 > closest * 1.05)
+    resolutions.push(resolutions[resolutions.length - 1] / 2);
   if (resolutions[resolutions.length - 1] > closest) resolutions.push(closest);
   return new View({
     projection,

@@ -7,11 +7,25 @@
  * over it change (a later neighbour joins a glomerulus across a border). So once every tile is in, the figures are
  * those of the final joined polygons, whatever order the tiles came in: the CLI's, exactly.
  */
-import { diceOf, matchObjectPairs, objectMatchOf, objectsInRegion, type DiceMetrics, type ObjectMatch } from '@glomseg/shared/dice.js';
+import {
+  diceOf,
+  matchObjectPairs,
+  objectMatchOf,
+  objectsInRegion,
+  type DiceMetrics,
+  type ObjectMatch,
+} from '@glomseg/shared/dice.js';
 import { countDicePixels, diceGrid, type DiceGrid } from '@glomseg/shared/dice-grid.js';
 import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
-import { tileBounds, tileKey, tileRangeInRect, tilesInRect, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
+import {
+  tileBounds,
+  tileKey,
+  tileRangeInRect,
+  tilesInRect,
+  type TileAddress,
+  type TileGrid,
+} from '@glomseg/shared/tile-grid.js';
 import type { PredictionChange } from '../prediction-store.js';
 
 export interface LiveDiceMetrics extends DiceMetrics {
@@ -74,7 +88,12 @@ function modelTileLayout(grid: TileGrid): WindowLayout {
       return { x, y, width: edge(col + 1, grid.slideWidth) - x, height: edge(row + 1, grid.slideHeight) - y };
     },
     near(rect) {
-      const range = tileRangeInRect(grid, { x: rect.x - 1, y: rect.y - 1, width: rect.width + 2, height: rect.height + 2 });
+      const range = tileRangeInRect(grid, {
+        x: rect.x - 1,
+        y: rect.y - 1,
+        width: rect.width + 2,
+        height: rect.height + 2,
+      });
       return range ? indexRange(range.c0, range.r0, range.c1, range.r1, grid.cols) : [];
     },
   };
@@ -102,7 +121,13 @@ class WindowCounts {
     this.counted = new Uint8Array(layout.count);
   }
 
-  count(index: number, predicted: readonly Polygon[], truth: readonly Polygon[], scratch: { predicted: Uint8Array; truth: Uint8Array }, boxOf: (p: Polygon) => Rect): void {
+  count(
+    index: number,
+    predicted: readonly Polygon[],
+    truth: readonly Polygon[],
+    scratch: { predicted: Uint8Array; truth: Uint8Array },
+    boxOf: (p: Polygon) => Rect,
+  ): void {
     const pixels = countDicePixels(predicted, truth, this.layout.rect(index), scratch, boxOf);
     this.predicted[index] = pixels.predicted;
     this.truth[index] = pixels.truth;
@@ -139,7 +164,10 @@ export class LiveDiceScorer {
     this.truthCentres = truth.map((polygon) => {
       const box = this.boxOf(polygon);
       // Clamped onto the slide: a shape partly off it is scored once the tile under its on-slide part is.
-      return { x: clamp(box.x + box.width / 2, 0, grid.slideWidth - 1), y: clamp(box.y + box.height / 2, 0, grid.slideHeight - 1) };
+      return {
+        x: clamp(box.x + box.width / 2, 0, grid.slideWidth - 1),
+        y: clamp(box.y + box.height / 2, 0, grid.slideHeight - 1),
+      };
     });
   }
 
@@ -215,12 +243,19 @@ export class LiveDiceScorer {
   }
 
   /** Matching as the CLI does it (objectsInRegion, matchObjectPairs), over the annotations scored so far. */
-  private matchObjects(predicted: readonly Polygon[]): { match: ObjectMatch; predictedClasses: PredictionClass[]; truthClasses: TruthClass[] } {
+  private matchObjects(predicted: readonly Polygon[]): {
+    match: ObjectMatch;
+    predictedClasses: PredictionClass[];
+    truthClasses: TruthClass[];
+  } {
     const truthScoped = this.truth.map((_, i) => this.truthInRegion[i] && this.centreScored(this.truthCentres[i]));
     const truthIndex = truthScoped.flatMap((scoped, i) => (scoped ? [i] : []));
     const inRegion = new Set(objectsInRegion(predicted, this.squareGrid.region));
     const predictedIndex = predicted.flatMap((polygon, i) => (inRegion.has(polygon) ? [i] : []));
-    const pairs = matchObjectPairs(predictedIndex.map((i) => predicted[i]), truthIndex.map((i) => this.truth[i]));
+    const pairs = matchObjectPairs(
+      predictedIndex.map((i) => predicted[i]),
+      truthIndex.map((i) => this.truth[i]),
+    );
     const predictedClasses: PredictionClass[] = predicted.map(() => 'false-positive');
     const truthClasses: TruthClass[] = truthScoped.map((scoped) => (scoped ? 'missed' : 'unscored'));
     for (const pair of pairs) {
@@ -249,7 +284,14 @@ export class LiveDiceScorer {
 }
 
 /** Pixel sums, area and Dice sum of the counted windows, in index order (the order the CLI sums them in). */
-function sumCounted(counts: WindowCounts): { predicted: number; truth: number; intersection: number; area: number; diceSum: number; windows: number } {
+function sumCounted(counts: WindowCounts): {
+  predicted: number;
+  truth: number;
+  intersection: number;
+  area: number;
+  diceSum: number;
+  windows: number;
+} {
   const sums = { predicted: 0, truth: 0, intersection: 0, area: 0, diceSum: 0, windows: 0 };
   for (let index = 0; index < counts.layout.count; index++) {
     if (!counts.counted[index]) continue;

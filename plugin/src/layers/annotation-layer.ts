@@ -9,7 +9,12 @@ import OlPolygon from 'ol/geom/Polygon.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import type { AnnotationFormat } from '@glomseg/shared/annotations.js';
-import { fetchAnnotations, parseAnnotationText, readAnnotationFile, type LoadedAnnotations } from '../annotation-source.js';
+import {
+  fetchAnnotations,
+  parseAnnotationText,
+  readAnnotationFile,
+  type LoadedAnnotations,
+} from '../annotation-source.js';
 import type { SlideFrame } from '../slide-frame.js';
 import { annotationStyle } from '../feature-styles.js';
 import type { TruthClass } from '../dice/live-dice-scorer.js';
@@ -18,7 +23,12 @@ export type AnnotationInput = { text: string } | { file: Blob } | { url: string 
 
 export class AnnotationLayer {
   readonly source = new VectorSource<Feature<OlPolygon>>();
-  readonly layer = new VectorLayer({ source: this.source, style: annotationStyle, zIndex: 19, properties: { name: 'glomseg-annotations' } });
+  readonly layer = new VectorLayer({
+    source: this.source,
+    style: annotationStyle,
+    zIndex: 19,
+    properties: { name: 'glomseg-annotations' },
+  });
   loaded?: LoadedAnnotations;
   private map?: OlMap;
   private abort?: AbortController;
@@ -56,7 +66,12 @@ export class AnnotationLayer {
    * Reads and draws annotations, replacing those shown; undefined when a later load or clear() overtook it.
    * `size` is the slide's (RLE CSV needs it); `frame` places them on the map.
    */
-  async load(input: AnnotationInput, options: { format?: AnnotationFormat; name?: string }, size: { width?: number; height?: number }, frame: SlideFrame): Promise<LoadedAnnotations | undefined> {
+  async load(
+    input: AnnotationInput,
+    options: { format?: AnnotationFormat; name?: string },
+    size: { width?: number; height?: number },
+    frame: SlideFrame,
+  ): Promise<LoadedAnnotations | undefined> {
     this.abort?.abort();
     const abort = (this.abort = new AbortController());
     const { signal } = abort;
@@ -84,7 +99,9 @@ export class AnnotationLayer {
     if (!this.loaded) return;
     this.source.addFeatures(
       this.loaded.polygons.map((polygon, i) => {
-        const feature = new Feature({ geometry: new OlPolygon([frame.ringToMap(polygon.exterior), ...polygon.holes.map((h) => frame.ringToMap(h))]) });
+        const feature = new Feature({
+          geometry: new OlPolygon([frame.ringToMap(polygon.exterior), ...polygon.holes.map((h) => frame.ringToMap(h))]),
+        });
         feature.setId(`a${i}`);
         return feature;
       }),

@@ -42,7 +42,11 @@ export class ModelTileLoading {
   ) {
     // The slide's top-left corner is the grid's origin (the extent's top-left in either pixel origin); tile rows
     // go down the slide as OpenLayers' tile rows do.
-    this.tileGrid = new OlTileGrid({ extent: frame.mapExtent(), resolutions: [grid.tileSizeLevel0 / grid.tileSize], tileSize: grid.tileSize });
+    this.tileGrid = new OlTileGrid({
+      extent: frame.mapExtent(),
+      resolutions: [grid.tileSizeLevel0 / grid.tileSize],
+      tileSize: grid.tileSize,
+    });
     this.tilesOf = tileStrategy(this.tileGrid);
     this.controller = new TileStreamController({
       ...stream,
@@ -67,7 +71,10 @@ export class ModelTileLoading {
     const all = this.tilesOf(onSlide, resolution, projection)
       .map((tileExtent) => this.tileAt(tileExtent))
       .sort((a, b) => a.row - b.row || a.col - b.col);
-    const tiles = orderCentreFirst(this.grid, all, { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 }).slice(0, this.maxTiles);
+    const tiles = orderCentreFirst(this.grid, all, { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 }).slice(
+      0,
+      this.maxTiles,
+    );
     this.shown = { tiles, limited: all.length > this.maxTiles };
     return tiles.map((tile) => this.tileGrid.getTileCoordExtent([0, tile.col, tile.row]));
   }

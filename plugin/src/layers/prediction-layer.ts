@@ -21,7 +21,12 @@ import { SlideFrame } from '../slide-frame.js';
 import { predictionStyle } from '../feature-styles.js';
 import { ModelTileLoading, ModelTileSource } from './model-tile-loading.js';
 import { MeasurementTooltip } from './measurement-tooltip.js';
-import { modelTileStream, openSlideAndModel, type ModelOnSlide, type PredictionSettings } from './prediction-session.js';
+import {
+  modelTileStream,
+  openSlideAndModel,
+  type ModelOnSlide,
+  type PredictionSettings,
+} from './prediction-session.js';
 
 export type { ModelOnSlide, PredictionSettings } from './prediction-session.js';
 
@@ -50,7 +55,15 @@ export interface PredictionLayerEvents {
   onLoading?(loading: boolean): void;
 }
 
-const SESSION_KEYS: Array<keyof PredictionSettings> = ['serverUrl', 'headers', 'slide', 'model', 'mppOverride', 'pixelOrigin', 'maxTiles'];
+const SESSION_KEYS: Array<keyof PredictionSettings> = [
+  'serverUrl',
+  'headers',
+  'slide',
+  'model',
+  'mppOverride',
+  'pixelOrigin',
+  'maxTiles',
+];
 
 export class PredictionLayer {
   session?: PredictionSession;
@@ -77,7 +90,11 @@ export class PredictionLayer {
   private shownNow = true;
   /** Cuts made (sessions and threshold changes): part of every feature id. */
   private cuts = 0;
-  private readonly tooltip = new MeasurementTooltip(this.layer, () => this.session?.model.grid.mppAssumed, () => this.shownNow);
+  private readonly tooltip = new MeasurementTooltip(
+    this.layer,
+    () => this.session?.model.grid.mppAssumed,
+    () => this.shownNow,
+  );
 
   constructor(private readonly events: PredictionLayerEvents = {}) {}
 
@@ -118,7 +135,8 @@ export class PredictionLayer {
   configure(settings: PredictionSettings): void {
     const previous = this.settings;
     this.settings = { ...settings };
-    if (!previous || !this.session || SESSION_KEYS.some((key) => previous[key] !== settings[key])) void this.startSession();
+    if (!previous || !this.session || SESSION_KEYS.some((key) => previous[key] !== settings[key]))
+      void this.startSession();
     else if (previous.threshold !== settings.threshold) this.recut();
   }
 
@@ -141,7 +159,9 @@ export class PredictionLayer {
   dropStale(bounds?: Rect): void {
     const session = this.session;
     if (!session) return;
-    const candidates = bounds ? this.source.getFeaturesInExtent(session.frame.mapExtentOf(bounds)) : this.source.getFeatures();
+    const candidates = bounds
+      ? this.source.getFeaturesInExtent(session.frame.mapExtentOf(bounds))
+      : this.source.getFeatures();
     const stale = candidates.filter((feature) => feature.get('stale'));
     if (stale.length > 0) this.source.removeFeatures(stale);
   }

@@ -29,20 +29,31 @@ export interface PredictionSettings {
 export type ModelOnSlide = ModelSummary & { grid: TileGrid };
 
 /** The slide and the chosen model's grid on it. */
-export async function openSlideAndModel(settings: PredictionSettings, signal: AbortSignal): Promise<{ slide: SlideMetadata; model: ModelOnSlide }> {
+export async function openSlideAndModel(
+  settings: PredictionSettings,
+  signal: AbortSignal,
+): Promise<{ slide: SlideMetadata; model: ModelOnSlide }> {
   const slideId = settings.slide;
   const client = glomsegClient(settings.serverUrl, settings.headers);
   const [info, models] = await Promise.all([
     client.getSlideInfo({ slideId }, { signal }),
-    client.listModels(listModelsRequestToProto({ slideId, mppOverride: settings.mppOverride || undefined }), { signal }),
+    client.listModels(listModelsRequestToProto({ slideId, mppOverride: settings.mppOverride || undefined }), {
+      signal,
+    }),
   ]);
   const chosen = settings.model ? models.models.find((m) => m.id === settings.model) : models.models[0];
   if (!chosen) {
     const available = models.models.map((m) => m.id).join(', ') || 'none';
-    throw new GlomsegError('NOT_FOUND', settings.model ? `the server has no model '${settings.model}' (available: ${available})` : 'the server has no models');
+    throw new GlomsegError(
+      'NOT_FOUND',
+      settings.model
+        ? `the server has no model '${settings.model}' (available: ${available})`
+        : 'the server has no models',
+    );
   }
   const { grid, ...summary } = modelFromProto(chosen);
-  if (!grid) throw new GlomsegError('INTERNAL', `the server sent no tile grid for model ${chosen.id} on slide ${slideId}`);
+  if (!grid)
+    throw new GlomsegError('INTERNAL', `the server sent no tile grid for model ${chosen.id} on slide ${slideId}`);
   return { slide: slideInfoFromProto(info), model: { ...summary, grid } };
 }
 
@@ -50,7 +61,13 @@ export async function openSlideAndModel(settings: PredictionSettings, signal: Ab
 export function modelTileStream(settings: PredictionSettings, modelId: string): TileStreamSource {
   const { serverUrl, headers, slide: slideId, threshold, mppOverride } = settings;
   return async function* (tiles: TileAddress[], signal: AbortSignal): AsyncIterable<ReceivedTile> {
-    const wire = streamTilesRequestToProto({ slideId, modelId, tiles, threshold: threshold || undefined, mppOverride: mppOverride || undefined });
+    const wire = streamTilesRequestToProto({
+      slideId,
+      modelId,
+      tiles,
+      threshold: threshold || undefined,
+      mppOverride: mppOverride || undefined,
+    });
     yield* tileOutcomesFromProto(glomsegClient(serverUrl, headers).streamTiles(wire, { signal }));
   };
 }

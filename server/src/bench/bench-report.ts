@@ -44,7 +44,12 @@ export function benchReport(figures: BenchFigures): object {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     machine: figures.machine,
     loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100),
-    device: { requested: figures.requestedDevice, used: raw.device, modelFile: displayPath(raw.modelPath), serverReports: figures.servedDevice },
+    device: {
+      requested: figures.requestedDevice,
+      used: raw.device,
+      modelFile: displayPath(raw.modelPath),
+      serverReports: figures.servedDevice,
+    },
     model: {
       id: card.id,
       tileSize: card.tileSize,
@@ -55,19 +60,34 @@ export function benchReport(figures: BenchFigures): object {
       variants: card.variants ?? {},
     },
     slide: figures.slideInfo,
-    grid: { scale: grid.scale, level: grid.level, tileSizeLevel0: grid.tileSizeLevel0, cols: grid.cols, rows: grid.rows, mppAssumed: grid.mppAssumed },
-    server: { workers: raw.serverWorkers, intraOpThreads: raw.intraOpThreads, startup: figures.serverStartupLog.filter((l) => /inference|model|listening/.test(l)) },
+    grid: {
+      scale: grid.scale,
+      level: grid.level,
+      tileSizeLevel0: grid.tileSizeLevel0,
+      cols: grid.cols,
+      rows: grid.rows,
+      mppAssumed: grid.mppAssumed,
+    },
+    server: {
+      workers: raw.serverWorkers,
+      intraOpThreads: raw.intraOpThreads,
+      startup: figures.serverStartupLog.filter((l) => /inference|model|listening/.test(l)),
+    },
     definitions: {
       keptMpxPerSecond:
         'millions of model-resolution output pixels kept per second: tileSize^2 per model run (the margin is read and computed but not counted); ' +
         'end to end: the slide area in model pixels (level-0 area / scale^2) divided by the ScoreSlide wall time seen by the client',
-      raw: 'sessionRun: onnxruntime session.run on one session in a loop, same options, provider and file as the server worker, ' +
+      raw:
+        'sessionRun: onnxruntime session.run on one session in a loop, same options, provider and file as the server worker, ' +
         'measured before and again after ScoreSlide; the ratio uses the mean of the two rates; ' +
-        'segmenterPool: the server\'s OnnxSegmenter (worker threads, pre/post-processing) with the server\'s worker settings',
+        "segmenterPool: the server's OnnxSegmenter (worker threads, pre/post-processing) with the server's worker settings",
     },
     raw: {
       sessionRun: { ...raw.sessionRun, modelFile: displayPath(raw.sessionRun.modelFile) },
-      sessionRunAfterScoring: scoring?.sessionRunAfter && { ...scoring.sessionRunAfter, modelFile: displayPath(scoring.sessionRunAfter.modelFile) },
+      sessionRunAfterScoring: scoring?.sessionRunAfter && {
+        ...scoring.sessionRunAfter,
+        modelFile: displayPath(scoring.sessionRunAfter.modelFile),
+      },
       segmenterPool: raw.pool,
     },
     endToEnd: scoring?.endToEnd,

@@ -28,10 +28,14 @@ export async function ensureSlide(options: { slide?: string; size?: number; quic
   const file = path.join(DEFAULT_BENCH_FOLDER, `large-${size}.tif`);
   if (existsSync(file)) return { path: file };
   log(`generating ${size} x ${size} BigTIFF at ${file} (mirror-tiled eval region; a minute or more per 60k)`);
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', MAKE_LARGE_SLIDE, '--size', String(size), '--out', file], {
-    cwd: REPO_ROOT,
-    maxBuffer: 1 << 20,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', MAKE_LARGE_SLIDE, '--size', String(size), '--out', file],
+    {
+      cwd: REPO_ROOT,
+      maxBuffer: 1 << 20,
+    },
+  );
   return { path: file, generated: JSON.parse(stdout.trim().split('\n').pop()!) };
 }
 

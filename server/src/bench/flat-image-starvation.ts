@@ -37,8 +37,15 @@ export async function flatImageCase(options: FlatImageCaseOptions): Promise<void
   try {
     const started = performance.now();
     await writeLargePngs(dir, count, edge);
-    console.log(`\n## ${count} GetSlideInfo at once on ${edge}x${edge} PNGs (${((edge * edge) / 1e6).toFixed(0)} Mpixel; written in ${((performance.now() - started) / 1000).toFixed(0)} s), and file reads meanwhile`);
-    server = await ServerProcess.start({ slideFolders: [options.tiffFolder, dir], modelFolder: options.modelFolder, device: 'cpu', http: true });
+    console.log(
+      `\n## ${count} GetSlideInfo at once on ${edge}x${edge} PNGs (${((edge * edge) / 1e6).toFixed(0)} Mpixel; written in ${((performance.now() - started) / 1000).toFixed(0)} s), and file reads meanwhile`,
+    );
+    server = await ServerProcess.start({
+      slideFolders: [options.tiffFolder, dir],
+      modelFolder: options.modelFolder,
+      device: 'cpu',
+      http: true,
+    });
     const client = await connectGlomseg(server.address);
     try {
       const ids = (await client.api.listSlides({})).slides.map((s) => s.id);
@@ -53,7 +60,9 @@ export async function flatImageCase(options: FlatImageCaseOptions): Promise<void
       // A different tile each time, so the server's caches do not answer.
       const readTile = async () => {
         const n = next++ % (cols * rows);
-        const response = await fetch(`${server!.httpUrl}/api/slides/${encodeURIComponent(tiff)}/tiles/0/${n % cols}/${Math.floor(n / cols)}`);
+        const response = await fetch(
+          `${server!.httpUrl}/api/slides/${encodeURIComponent(tiff)}/tiles/0/${n % cols}/${Math.floor(n / cols)}`,
+        );
         await response.arrayBuffer();
         if (!response.ok) throw new Error(`tile: HTTP ${response.status}`);
       };
@@ -73,16 +82,24 @@ export async function flatImageCase(options: FlatImageCaseOptions): Promise<void
         while (!done) await probe(busy.listings, busy.tiles);
       })();
       const t0 = performance.now();
-      const answers = await Promise.all(pngs.map((id) => client.api.getSlideInfo({ slideId: id }, { timeoutMs: 600_000 }).then(() => 'OK', describeCallError)));
+      const answers = await Promise.all(
+        pngs.map((id) =>
+          client.api.getSlideInfo({ slideId: id }, { timeoutMs: 600_000 }).then(() => 'OK', describeCallError),
+        ),
+      );
       const seconds = (performance.now() - t0) / 1000;
       done = true;
       await probing;
       const ok = answers.filter((a) => a === 'OK').length;
-      console.log(`GetSlideInfo x${count}: ${ok} OK${ok < count ? ` (${answers.find((a) => a !== 'OK')})` : ''} in ${seconds.toFixed(1)} s`);
+      console.log(
+        `GetSlideInfo x${count}: ${ok} OK${ok < count ? ` (${answers.find((a) => a !== 'OK')})` : ''} in ${seconds.toFixed(1)} s`,
+      );
       console.log('| reads of the TIFF slide | probes | ListSlides p50 / p99 / max ms | tile p50 / p99 / max ms |');
       console.log('| --- | --- | --- | --- |');
       console.log(`| idle | ${idle.tiles.length} | ${summary(idle.listings)} | ${summary(idle.tiles)} |`);
-      console.log(`| during the ${count} GetSlideInfo | ${busy.tiles.length} | ${summary(busy.listings)} | ${summary(busy.tiles)} |`);
+      console.log(
+        `| during the ${count} GetSlideInfo | ${busy.tiles.length} | ${summary(busy.listings)} | ${summary(busy.tiles)} |`,
+      );
     } finally {
       client.close();
     }

@@ -58,7 +58,10 @@ async function statusOfScoring(api: GlomsegApi, request: ScoreRequest): Promise<
   }
 }
 
-async function healthWhile(health: ReturnType<typeof createClient<typeof Health>>, work: Promise<string>): Promise<{ status: string; seconds: number; probes: number; p50: number; p99: number; max: number; failed: number }> {
+async function healthWhile(
+  health: ReturnType<typeof createClient<typeof Health>>,
+  work: Promise<string>,
+): Promise<{ status: string; seconds: number; probes: number; p50: number; p99: number; max: number; failed: number }> {
   const latencies: number[] = [];
   let failed = 0;
   let done = false;
@@ -66,7 +69,10 @@ async function healthWhile(health: ReturnType<typeof createClient<typeof Health>
   const probing = (async () => {
     while (!done) {
       const t0 = performance.now();
-      const ok = await health.check({ service: 'glomseg.v1.Glomseg' }, { timeoutMs: 10_000 }).then(() => true, () => false);
+      const ok = await health.check({ service: 'glomseg.v1.Glomseg' }, { timeoutMs: 10_000 }).then(
+        () => true,
+        () => false,
+      );
       latencies.push(performance.now() - t0);
       if (!ok) failed++;
     }
@@ -76,14 +82,28 @@ async function healthWhile(health: ReturnType<typeof createClient<typeof Health>
   done = true;
   await probing;
   latencies.sort((a, b) => a - b);
-  return { status, seconds, probes: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN, failed };
+  return {
+    status,
+    seconds,
+    probes: latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? Number.NaN,
+    failed,
+  };
 }
 
 function rawGrpcBomb(address: string, body: Buffer): Promise<string> {
   return new Promise((resolve) => {
     const session = http2.connect(`http://${address}`);
     session.on('error', () => resolve('connection error'));
-    const stream = session.request({ ':method': 'POST', ':path': '/glomseg.v1.Glomseg/ScoreSlide', 'content-type': 'application/grpc', te: 'trailers', 'grpc-encoding': 'gzip' });
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': '/glomseg.v1.Glomseg/ScoreSlide',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-encoding': 'gzip',
+    });
     let status = '?';
     stream.on('trailers', (t) => (status = String(t['grpc-status'])));
     stream.on('response', (h) => (status = String(h['grpc-status'] ?? status)));
@@ -108,7 +128,12 @@ async function grpcWebBomb(httpUrl: string, body: Buffer): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, device: 'cpu', http: true });
+  const server = await ServerProcess.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    device: 'cpu',
+    http: true,
+  });
   const healthTransport = new GrpcJsTransport(server.address);
   const health = createClient(Health, healthTransport);
   const client = await connectGlomseg(server.address);
@@ -117,11 +142,14 @@ async function main(): Promise<void> {
 
     // The bomb first, while the process's peak (VmHWM) is still its start-up peak.
     const bomb = compressedFrame(gzipBomb(1 << 30));
-    if (!QUICK) console.log(`\n## gzip bomb: ${(bomb.byteLength / 1024).toFixed(0)} KB on the wire, 1024 MB decompressed`);
-    for (const [port, send] of QUICK ? [] : [
-      ['gRPC', () => rawGrpcBomb(server.address, bomb)],
-      ['gRPC-Web', () => grpcWebBomb(server.httpUrl!, bomb)],
-    ] as const) {
+    if (!QUICK)
+      console.log(`\n## gzip bomb: ${(bomb.byteLength / 1024).toFixed(0)} KB on the wire, 1024 MB decompressed`);
+    for (const [port, send] of QUICK
+      ? []
+      : ([
+          ['gRPC', () => rawGrpcBomb(server.address, bomb)],
+          ['gRPC-Web', () => grpcWebBomb(server.httpUrl!, bomb)],
+        ] as const)) {
       const before = await readProcessMemory(server.pid);
       const status = await send();
       const after = await readProcessMemory(server.pid);
@@ -135,13 +163,45 @@ async function main(): Promise<void> {
     const annotations = (content: string, format = AnnotationFormat.GEOJSON) => ({ content, format });
     const cases: Array<[string, () => ScoreRequest]> = [
       ['baseline: ScoreSlide, cached tiles, no truth', () => ({ slideId: SLIDE })],
-      ['10,000-vertex star over the slide (Dice)', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(9_999, WIDTH / 2, HEIGHT / 2, 500, 2300)])) })],
-      ['full-mask RLE of the slide (30.7 Mpx)', () => ({ slideId: SLIDE, annotations: annotations(`id,encoding\nkidney-region,1 ${WIDTH * HEIGHT}\n`, AnnotationFormat.RLE_CSV) })],
-      ['80,000-vertex circle', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(80_000, 3200, 2400, 2000, 2000)])) })],
-      ['80,000-vertex star', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(80_000, 3200, 2400, 500, 2300)])) })],
+      [
+        '10,000-vertex star over the slide (Dice)',
+        () => ({
+          slideId: SLIDE,
+          annotations: annotations(geoJsonOf([starRing(9_999, WIDTH / 2, HEIGHT / 2, 500, 2300)])),
+        }),
+      ],
+      [
+        'full-mask RLE of the slide (30.7 Mpx)',
+        () => ({
+          slideId: SLIDE,
+          annotations: annotations(`id,encoding\nkidney-region,1 ${WIDTH * HEIGHT}\n`, AnnotationFormat.RLE_CSV),
+        }),
+      ],
+      [
+        '80,000-vertex circle',
+        () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(80_000, 3200, 2400, 2000, 2000)])) }),
+      ],
+      [
+        '80,000-vertex star',
+        () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(80_000, 3200, 2400, 500, 2300)])) }),
+      ],
       ['285,000 small polygons', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf(manySquares(285_000))) })],
-      ['one polygon of 2.5 M vertices', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(2_500_000, 3200, 2400, 1000, 2000, true)])) })],
-      ['1 x 1 Dice grid', () => ({ slideId: SLIDE, annotations: annotations(geoJsonOf([starRing(100, 3200, 2400, 500, 900)])), diceTileWidth: 1, diceTileHeight: 1 })],
+      [
+        'one polygon of 2.5 M vertices',
+        () => ({
+          slideId: SLIDE,
+          annotations: annotations(geoJsonOf([starRing(2_500_000, 3200, 2400, 1000, 2000, true)])),
+        }),
+      ],
+      [
+        '1 x 1 Dice grid',
+        () => ({
+          slideId: SLIDE,
+          annotations: annotations(geoJsonOf([starRing(100, 3200, 2400, 500, 900)])),
+          diceTileWidth: 1,
+          diceTileHeight: 1,
+        }),
+      ],
       ['mpp_override = 100 (1.17 M tiles)', () => ({ slideId: SLIDE, mppOverride: 100 })],
     ];
     console.log('\n## health (grpc.health.v1 Check, back to back from another process) while each case runs');
@@ -150,7 +210,9 @@ async function main(): Promise<void> {
     for (const [name, request] of QUICK ? cases.slice(0, 1) : cases) {
       const body = request();
       const r = await healthWhile(health, statusOfScoring(client.api, body));
-      console.log(`| ${name} | ${r.status} | ${r.seconds.toFixed(1)} | ${r.probes} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.failed} |`);
+      console.log(
+        `| ${name} | ${r.status} | ${r.seconds.toFixed(1)} | ${r.probes} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.failed} |`,
+      );
     }
 
     await idleSocketsCase(server);
@@ -166,46 +228,72 @@ async function main(): Promise<void> {
 async function idleSocketsCase(server: ServerProcess): Promise<void> {
   console.log(`\n## ${IDLE_SOCKETS} idle sockets (half silent, half HTTP/2 preface only) on the gRPC port`);
   const sockets: net.Socket[] = [];
-  const [host, portText] = [server.address.slice(0, server.address.lastIndexOf(':')), server.address.slice(server.address.lastIndexOf(':') + 1)];
-  const preface = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+  const [host, portText] = [
+    server.address.slice(0, server.address.lastIndexOf(':')),
+    server.address.slice(server.address.lastIndexOf(':') + 1),
+  ];
+  const preface = Buffer.concat([
+    Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+    Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+  ]);
   let connected = 0;
   for (let i = 0; i < IDLE_SOCKETS; i += 500) {
     await Promise.all(
-      Array.from({ length: Math.min(500, IDLE_SOCKETS - i) }, (_, k) =>
-        new Promise<void>((resolve) => {
-          const socket = net.connect(Number(portText), host, () => {
-            connected++;
-            if ((i + k) % 2) socket.write(preface);
-            resolve();
-          });
-          // Evicted sockets are reset by the server: an error here, after the connect above.
-          socket.on('error', () => resolve());
-          sockets.push(socket);
-        }),
+      Array.from(
+        { length: Math.min(500, IDLE_SOCKETS - i) },
+        (_, k) =>
+          new Promise<void>((resolve) => {
+            const socket = net.connect(Number(portText), host, () => {
+              connected++;
+              if ((i + k) % 2) socket.write(preface);
+              resolve();
+            });
+            // Evicted sockets are reset by the server: an error here, after the connect above.
+            socket.on('error', () => resolve());
+            sockets.push(socket);
+          }),
       ),
     );
   }
   const t0 = performance.now();
   const fresh = new GrpcJsTransport(server.address);
-  const answered = await createClient(Glomseg, fresh).listSlides({}, { timeoutMs: 30_000 }).then(() => 'OK', describeCallError);
+  const answered = await createClient(Glomseg, fresh)
+    .listSlides({}, { timeoutMs: 30_000 })
+    .then(() => 'OK', describeCallError);
   const ms = performance.now() - t0;
   fresh.close();
   const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
   const open = /^glomseg_grpc_connections_open (\d+)/m.exec(metrics)?.[1];
   const evicted = /^glomseg_grpc_connections_closed_total\{reason="evicted"\} (\d+)/m.exec(metrics)?.[1];
-  console.log(`sockets connected ${connected}/${IDLE_SOCKETS}; then a new client's ListSlides: ${answered} in ${ms.toFixed(0)} ms; the server holds ${open} sockets (cap ${DEFAULT_MAX_CONNECTIONS}), evicted ${evicted}`);
+  console.log(
+    `sockets connected ${connected}/${IDLE_SOCKETS}; then a new client's ListSlides: ${answered} in ${ms.toFixed(0)} ms; the server holds ${open} sockets (cap ${DEFAULT_MAX_CONNECTIONS}), evicted ${evicted}`,
+  );
   for (const socket of sockets) socket.destroy();
 }
 
-const split = (address: string) => ({ host: address.slice(0, address.lastIndexOf(':')), port: Number(address.slice(address.lastIndexOf(':') + 1)) });
-const tally = (summary: AttackSummary) => Object.entries(summary.answers).map(([answer, n]) => `${answer} x${n}`).join(', ');
+const split = (address: string) => ({
+  host: address.slice(0, address.lastIndexOf(':')),
+  port: Number(address.slice(address.lastIndexOf(':') + 1)),
+});
+const tally = (summary: AttackSummary) =>
+  Object.entries(summary.answers)
+    .map(([answer, n]) => `${answer} x${n}`)
+    .join(', ');
 
 /** `count` clients with the token, one after another, each on a connection of its own: how many were answered. */
 async function clientsWithToken(address: string, metadata: grpc.Metadata, count: number): Promise<number> {
   let ok = 0;
   for (let i = 0; i < count; i++) {
-    const transport = new GrpcJsTransport(address, { metadata, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
-    ok += await createClient(Glomseg, transport).listSlides({}, { timeoutMs: 30_000 }).then(() => 1, () => 0);
+    const transport = new GrpcJsTransport(address, {
+      metadata,
+      channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+    });
+    ok += await createClient(Glomseg, transport)
+      .listSlides({}, { timeoutMs: 30_000 })
+      .then(
+        () => 1,
+        () => 0,
+      );
     transport.close();
   }
   return ok;
@@ -225,7 +313,9 @@ async function browsers(httpUrl: string, count: number): Promise<number> {
     });
   let ok = 0;
   for (let i = 0; i < count; i += 5) {
-    const wave = Array.from({ length: Math.min(5, count - i) }, (_, k) => ((i + k) % 2 ? get('/metrics', { authorization: `Bearer ${BENCH_TOKEN}` }) : get('/', {})));
+    const wave = Array.from({ length: Math.min(5, count - i) }, (_, k) =>
+      (i + k) % 2 ? get('/metrics', { authorization: `Bearer ${BENCH_TOKEN}` }) : get('/', {}),
+    );
     ok += (await Promise.all(wave)).reduce((a, b) => a + b, 0);
   }
   return ok;
@@ -239,23 +329,66 @@ async function lockoutCases(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'glomseg-bench-'));
   const tokenFile = path.join(dir, 'tokens.txt');
   await writeFile(tokenFile, `${BENCH_TOKEN}\n`);
-  const server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, device: 'cpu', http: true, args: ['--auth-token-file', tokenFile] });
+  const server = await ServerProcess.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    device: 'cpu',
+    http: true,
+    args: ['--auth-token-file', tokenFile],
+  });
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${BENCH_TOKEN}`);
-  const healthTransport = new GrpcJsTransport(server.address, { metadata, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
+  const healthTransport = new GrpcJsTransport(server.address, {
+    metadata,
+    channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+  });
   const health = createClient(Health, healthTransport);
   try {
     await health.check({ service: 'glomseg.v1.Glomseg' }, { timeoutMs: 10_000 });
-    console.log(`\n## lockout (a server with --auth-token-file, default caps; attackers from ${ATTACK_ADDRESSES.length} loopback addresses, in a process of their own)`);
-    console.log('| case | real clients answered | attackers\' answers | case s | probes | health p50 ms | p99 ms | max ms | failed |');
+    console.log(
+      `\n## lockout (a server with --auth-token-file, default caps; attackers from ${ATTACK_ADDRESSES.length} loopback addresses, in a process of their own)`,
+    );
+    console.log(
+      "| case | real clients answered | attackers' answers | case s | probes | health p50 ms | p99 ms | max ms | failed |",
+    );
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     const grpcPort = split(server.address);
     const httpPort = split(new URL(server.httpUrl!).host);
-    const cases: Array<[string, { host: string; port: number }, AttackSocketKind[], number, boolean, () => Promise<string>]> = [
-      [`gRPC: ${LOCKOUT_CONNECTIONS} connections each making a call without a token (refused or health), then held`, grpcPort, ['grpc-without-token', 'grpc-health'], LOCKOUT_CONNECTIONS, false, async () => `${await clientsWithToken(server.address, metadata, 30)}/30 gRPC clients with the token`],
-      [`the same, each connection reopened when dropped`, grpcPort, ['grpc-without-token', 'grpc-health'], LOCKOUT_CONNECTIONS, true, async () => `${await clientsWithToken(server.address, metadata, 30)}/30 gRPC clients with the token`],
-      [`HTTP: ${HTTP_IDLE_SOCKETS} silent sockets`, httpPort, ['silent'], HTTP_IDLE_SOCKETS, false, async () => `${await browsers(server.httpUrl!, 25)}/25 browser requests`],
-      [`HTTP: ${HTTP_IDLE_SOCKETS} silent sockets, each reopened when dropped`, httpPort, ['silent'], HTTP_IDLE_SOCKETS, true, async () => `${await browsers(server.httpUrl!, 40)}/40 browser requests`],
+    const cases: Array<
+      [string, { host: string; port: number }, AttackSocketKind[], number, boolean, () => Promise<string>]
+    > = [
+      [
+        `gRPC: ${LOCKOUT_CONNECTIONS} connections each making a call without a token (refused or health), then held`,
+        grpcPort,
+        ['grpc-without-token', 'grpc-health'],
+        LOCKOUT_CONNECTIONS,
+        false,
+        async () => `${await clientsWithToken(server.address, metadata, 30)}/30 gRPC clients with the token`,
+      ],
+      [
+        `the same, each connection reopened when dropped`,
+        grpcPort,
+        ['grpc-without-token', 'grpc-health'],
+        LOCKOUT_CONNECTIONS,
+        true,
+        async () => `${await clientsWithToken(server.address, metadata, 30)}/30 gRPC clients with the token`,
+      ],
+      [
+        `HTTP: ${HTTP_IDLE_SOCKETS} silent sockets`,
+        httpPort,
+        ['silent'],
+        HTTP_IDLE_SOCKETS,
+        false,
+        async () => `${await browsers(server.httpUrl!, 25)}/25 browser requests`,
+      ],
+      [
+        `HTTP: ${HTTP_IDLE_SOCKETS} silent sockets, each reopened when dropped`,
+        httpPort,
+        ['silent'],
+        HTTP_IDLE_SOCKETS,
+        true,
+        async () => `${await browsers(server.httpUrl!, 40)}/40 browser requests`,
+      ],
     ];
     for (const [name, target, kinds, count, reopen, clients] of cases) {
       let attackers = '';
@@ -265,13 +398,19 @@ async function lockoutCases(): Promise<void> {
           const attack = await SocketAttack.inChild({ ...target, addresses: ATTACK_ADDRESSES, count, kinds, reopen });
           const answered = await clients();
           const summary = await attack.stop();
-          attackers = [tally(summary) || 'no calls', reopen ? `reopened ${summary.reopened}` : ''].filter(Boolean).join('; ');
+          attackers = [tally(summary) || 'no calls', reopen ? `reopened ${summary.reopened}` : '']
+            .filter(Boolean)
+            .join('; ');
           return answered;
         })(),
       );
-      console.log(`| ${name} | ${r.status} | ${attackers} | ${r.seconds.toFixed(1)} | ${r.probes} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.failed} |`);
+      console.log(
+        `| ${name} | ${r.status} | ${attackers} | ${r.seconds.toFixed(1)} | ${r.probes} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${r.failed} |`,
+      );
     }
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } })).text();
+    const metrics = await (
+      await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } })
+    ).text();
     const evicted = /^glomseg_grpc_connections_closed_total\{reason="evicted"\} (\d+)/m.exec(metrics)?.[1];
     const refused = /^glomseg_grpc_connections_closed_total\{reason="refused"\} (\d+)/m.exec(metrics)?.[1];
     console.log(`gRPC port afterwards: evicted ${evicted}, refused ${refused}`);

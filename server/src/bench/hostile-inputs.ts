@@ -10,7 +10,14 @@ import sharp from 'sharp';
  * A star of `vertices` points around (cx, cy), alternating radii `inner` and `outer` (equal radii: a circle).
  * `round`: whole-pixel vertices (shorter text: 2.5 M of them make about 30 MB).
  */
-export function starRing(vertices: number, cx: number, cy: number, inner: number, outer: number, round = false): Array<[number, number]> {
+export function starRing(
+  vertices: number,
+  cx: number,
+  cy: number,
+  inner: number,
+  outer: number,
+  round = false,
+): Array<[number, number]> {
   const at = round ? Math.round : (v: number) => v;
   return Array.from({ length: vertices }, (_, i) => {
     const angle = (2 * Math.PI * i) / vertices;
@@ -36,7 +43,12 @@ export function manySquares(count: number, step = 12): Array<Array<[number, numb
   return Array.from({ length: count }, (_, i) => {
     const x = (i % perRow) * step;
     const y = Math.floor(i / perRow) * step;
-    return [[x, y], [x + 8, y], [x + 8, y + 8], [x, y + 8]] as Array<[number, number]>;
+    return [
+      [x, y],
+      [x + 8, y],
+      [x + 8, y + 8],
+      [x, y + 8],
+    ] as Array<[number, number]>;
   });
 }
 
@@ -82,7 +94,12 @@ export async function writeLargePngs(dir: string, count: number, edge: number): 
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
     const file = path.join(dir, `flat-${edge}-${i}.png`);
-    await sharp({ create: { width: edge, height: edge, channels: 3, background: { r: 230 - i, g: 200, b: 220 } }, limitInputPixels: false }).png({ compressionLevel: 1 }).toFile(file);
+    await sharp({
+      create: { width: edge, height: edge, channels: 3, background: { r: 230 - i, g: 200, b: 220 } },
+      limitInputPixels: false,
+    })
+      .png({ compressionLevel: 1 })
+      .toFile(file);
     files.push(file);
   }
   return files;

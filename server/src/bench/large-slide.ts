@@ -61,7 +61,9 @@ export async function makeLargeSlide(options: LargeSlideOptions): Promise<LargeS
     .raw()
     .toBuffer({ resolveWithObject: true })
     .catch((error: Error) => {
-      throw new GlomsegError('INVALID_ARGUMENT', `cannot read the source image ${source}: ${error.message}`, { cause: error });
+      throw new GlomsegError('INVALID_ARGUMENT', `cannot read the source image ${source}: ${error.message}`, {
+        cause: error,
+      });
     });
   throwIfAborted(signal);
 
@@ -69,7 +71,8 @@ export async function makeLargeSlide(options: LargeSlideOptions): Promise<LargeS
   const keepWidth = Math.min(width, info.width);
   const keepHeight = Math.min(height, info.height);
   let pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: 3 }, limitInputPixels: false });
-  if (keepWidth < info.width || keepHeight < info.height) pipeline = pipeline.extract({ left: 0, top: 0, width: keepWidth, height: keepHeight });
+  if (keepWidth < info.width || keepHeight < info.height)
+    pipeline = pipeline.extract({ left: 0, top: 0, width: keepWidth, height: keepHeight });
   if (width > keepWidth || height > keepHeight) {
     pipeline = pipeline.extend(
       options.surround === 'glass'
@@ -118,13 +121,30 @@ export async function makeLargeSlide(options: LargeSlideOptions): Promise<LargeS
   };
 }
 
-function checkSlideOptions({ width, height, tileSize, quality, mpp }: { width: number; height: number; tileSize: number; quality: number; mpp: number }): void {
+function checkSlideOptions({
+  width,
+  height,
+  tileSize,
+  quality,
+  mpp,
+}: {
+  width: number;
+  height: number;
+  tileSize: number;
+  quality: number;
+  mpp: number;
+}): void {
   for (const [name, value] of Object.entries({ width, height })) {
     if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
-      throw new GlomsegError('INVALID_ARGUMENT', `${name} ${value} must be a whole number of pixels between 1 and 1,000,000`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `${name} ${value} must be a whole number of pixels between 1 and 1,000,000`,
+      );
     }
   }
-  if (tileSize !== 256 && tileSize !== 512) throw new GlomsegError('INVALID_ARGUMENT', `tile size ${tileSize} must be 256 or 512`);
-  if (!(quality >= 1 && quality <= 100)) throw new GlomsegError('INVALID_ARGUMENT', `JPEG quality ${quality} must lie between 1 and 100`);
+  if (tileSize !== 256 && tileSize !== 512)
+    throw new GlomsegError('INVALID_ARGUMENT', `tile size ${tileSize} must be 256 or 512`);
+  if (!(quality >= 1 && quality <= 100))
+    throw new GlomsegError('INVALID_ARGUMENT', `JPEG quality ${quality} must lie between 1 and 100`);
   if (!(mpp > 0 && mpp < 100)) throw new GlomsegError('INVALID_ARGUMENT', `pixel size ${mpp} um/px is not plausible`);
 }

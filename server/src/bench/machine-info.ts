@@ -47,7 +47,10 @@ export async function machineInfo(): Promise<MachineInfo> {
 async function nvidiaGpus(): Promise<string[]> {
   try {
     const { stdout } = await promisify(execFile)('nvidia-smi', ['-L'], { timeout: 10_000 });
-    return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    return stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   } catch {
     return [];
   }

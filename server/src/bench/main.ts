@@ -64,18 +64,34 @@ async function run(options: BenchOptions): Promise<object> {
     onLog: (line) => process.env.GLOMSEG_BENCH_VERBOSE && log(`server: ${line}`),
   });
   const sampler = await RssSampler.start(server.pid, 200);
-  const client = await connectGlomseg(server.address, undefined, undefined, { 'grpc.max_receive_message_length': CLIENT_RECEIVE_LIMIT });
+  const client = await connectGlomseg(server.address, undefined, undefined, {
+    'grpc.max_receive_message_length': CLIENT_RECEIVE_LIMIT,
+  });
   try {
     const slideId = path.basename(slide.path);
     const rssAfterStart = (await sampler.sample()).rssBytes;
-    const models = (await client.api.listModels(listModelsRequestToProto({ slideId, mppOverride: options.mpp }))).models.map(modelFromProto);
+    const models = (
+      await client.api.listModels(listModelsRequestToProto({ slideId, mppOverride: options.mpp }))
+    ).models.map(modelFromProto);
     const served = models.find((m) => m.card.id === card.id);
     const grid = served?.grid;
     if (!served || !grid) throw new Error(`the server has no model ${card.id} with a grid on ${slideId}`);
 
-    const viewports = await measureViewports(client, { slideId, modelId: card.id, grid, count: options.viewports, mpp: options.mpp, threshold: card.threshold });
+    const viewports = await measureViewports(client, {
+      slideId,
+      modelId: card.id,
+      grid,
+      count: options.viewports,
+      mpp: options.mpp,
+      threshold: card.threshold,
+    });
     const scoring = options.score
-      ? await measureScoring(client, { pid: server.pid, sampler }, { slideId, modelId: card.id, mpp: options.mpp, grid }, raw)
+      ? await measureScoring(
+          client,
+          { pid: server.pid, sampler },
+          { slideId, modelId: card.id, mpp: options.mpp, grid },
+          raw,
+        )
       : undefined;
     const rss = await sampler.stop();
     return benchReport({
@@ -105,12 +121,20 @@ const program = new Command('bench')
   .option('--size <px>', 'edge of the generated slide (default 61440, or 16384 with --quick)', positiveInteger)
   .option('--quick', 'smoke run: a 16k slide and fewer raw runs', false)
   .option('--json-out <file>', 'also write the JSON here', path.join(REPO_ROOT, 'bench-out/bench.json'))
-  .option('--raw-iterations <n>', 'timed model runs (default: 40 and at least 10 s; 10 and 3 s with --quick)', positiveInteger)
+  .option(
+    '--raw-iterations <n>',
+    'timed model runs (default: 40 and at least 10 s; 10 and 3 s with --quick)',
+    positiveInteger,
+  )
   .option('-m, --models <dir>', 'model folder', path.join(REPO_ROOT, 'models'))
   .option('--model <id>', 'model id (default: the registry default)')
-  .option('--workers <n>', 'server inference workers (default: the server\'s, 2 on a multi-core CPU, 1 on a GPU)', positiveInteger)
+  .option(
+    '--workers <n>',
+    "server inference workers (default: the server's, 2 on a multi-core CPU, 1 on a GPU)",
+    positiveInteger,
+  )
   .option('--viewports <n>', 'viewport latency samples', positiveInteger, 3)
-  .option('--mpp <um>', 'slide pixel size to assume (default: the file\'s)', positiveNumber)
+  .option('--mpp <um>', "slide pixel size to assume (default: the file's)", positiveNumber)
   .option('--no-score', 'skip the end-to-end ScoreSlide run')
   .action(async (opts) => {
     const report = await run({ ...opts, models: path.resolve(opts.models) } as BenchOptions);

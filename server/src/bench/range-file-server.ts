@@ -24,7 +24,10 @@ export class RangeServer {
   requests = 0;
   bytesSent = 0;
 
-  private constructor(private readonly server: http.Server, readonly url: string) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<RangeServer> {
     let self: RangeServer | undefined;
@@ -62,7 +65,11 @@ export class RangeServer {
       return originalWrite(chunk, ...rest);
     }) as typeof res.write;
     if (route.ignoreRange) delete req.headers.range;
-    send(req, path.basename(route.file), { root: path.dirname(route.file), acceptRanges: !route.ignoreRange, dotfiles: 'allow' }).pipe(res);
+    send(req, path.basename(route.file), {
+      root: path.dirname(route.file),
+      acceptRanges: !route.ignoreRange,
+      dotfiles: 'allow',
+    }).pipe(res);
   }
 
   async close(): Promise<void> {

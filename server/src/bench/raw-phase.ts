@@ -7,7 +7,11 @@ import type { DeviceChoice } from '../inference/execution-providers.js';
 import { measureSegmenterPool, measureSessionRun, servedInputSize } from './raw-throughput.js';
 import { log } from './bench-log.js';
 
-export async function measureRawPhase(model: RegisteredModel, tileImage: RgbImage, options: { device: DeviceChoice; workers?: number; quick: boolean; rawIterations?: number }) {
+export async function measureRawPhase(
+  model: RegisteredModel,
+  tileImage: RgbImage,
+  options: { device: DeviceChoice; workers?: number; quick: boolean; rawIterations?: number },
+) {
   const { card } = model;
   const cores = os.availableParallelism();
   const iterations = options.rawIterations ?? (options.quick ? 10 : 40);
@@ -23,7 +27,9 @@ export async function measureRawPhase(model: RegisteredModel, tileImage: RgbImag
   });
   const serverWorkers = segmenter.stats().workers;
   const intraOpThreads = Math.max(1, Math.floor(cores / serverWorkers)); // as OnnxSegmenter and GlomsegApp split the cores
-  log(`raw: model '${card.id}' on ${segmenter.device}: the server's pool of ${serverWorkers} worker(s) x ${intraOpThreads} thread(s), then session.run with ${cores} thread(s); ${iterations}+ runs of ${servedInputSize(card)}^2`);
+  log(
+    `raw: model '${card.id}' on ${segmenter.device}: the server's pool of ${serverWorkers} worker(s) x ${intraOpThreads} thread(s), then session.run with ${cores} thread(s); ${iterations}+ runs of ${servedInputSize(card)}^2`,
+  );
   let pool;
   try {
     pool = await measureSegmenterPool({ segmenter, image: tileImage, iterations, minSeconds });
@@ -32,10 +38,28 @@ export async function measureRawPhase(model: RegisteredModel, tileImage: RgbImag
   }
   const measureRaw = () =>
     // One session with every core: the most the bare model does on this machine, whatever the server's worker split.
-    measureSessionRun({ card, modelPath: segmenter.modelPath, device: segmenter.device, intraOpThreads: cores, image: tileImage, iterations, minSeconds });
+    measureSessionRun({
+      card,
+      modelPath: segmenter.modelPath,
+      device: segmenter.device,
+      intraOpThreads: cores,
+      image: tileImage,
+      iterations,
+      minSeconds,
+    });
   const sessionRun = await measureRaw();
-  log(`raw session.run: ${sessionRun.msPerRunMedian.toFixed(1)} ms/run, ${sessionRun.keptMpxPerSecond.toFixed(3)} kept Mpx/s; segmenter pool ${pool.keptMpxPerSecond.toFixed(3)} Mpx/s`);
-  return { pool, sessionRun, measureRaw, serverWorkers, intraOpThreads, device: segmenter.device, modelPath: segmenter.modelPath };
+  log(
+    `raw session.run: ${sessionRun.msPerRunMedian.toFixed(1)} ms/run, ${sessionRun.keptMpxPerSecond.toFixed(3)} kept Mpx/s; segmenter pool ${pool.keptMpxPerSecond.toFixed(3)} Mpx/s`,
+  );
+  return {
+    pool,
+    sessionRun,
+    measureRaw,
+    serverWorkers,
+    intraOpThreads,
+    device: segmenter.device,
+    modelPath: segmenter.modelPath,
+  };
 }
 
 export type RawPhase = Awaited<ReturnType<typeof measureRawPhase>>;

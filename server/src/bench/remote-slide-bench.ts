@@ -13,7 +13,10 @@ import { connectGlomseg } from '../client/grpc-client.js';
 import { DEMO_SLIDE_FOLDER, DEFAULT_MODEL_FOLDER } from '../cli/paths.js';
 import { RangeServer } from './range-file-server.js';
 
-async function scoreOnce(slide: { file?: string; url?: string }, device: string): Promise<{ ms: number; glomeruli: number }> {
+async function scoreOnce(
+  slide: { file?: string; url?: string },
+  device: string,
+): Promise<{ ms: number; glomeruli: number }> {
   const app = await GlomsegApp.start({
     slideFolders: [],
     slideFiles: slide.file ? [slide.file] : [],
@@ -28,7 +31,9 @@ async function scoreOnce(slide: { file?: string; url?: string }, device: string)
   try {
     const started = performance.now();
     let glomeruli = 0;
-    for await (const event of scoreEventsFromProto(client.api.scoreSlide({ slideId: slide.url ?? path.basename(slide.file!) }))) {
+    for await (const event of scoreEventsFromProto(
+      client.api.scoreSlide({ slideId: slide.url ?? path.basename(slide.file!) }),
+    )) {
       if (event.kind === 'result') glomeruli = event.result.polygons.length;
     }
     return { ms: Math.round(performance.now() - started), glomeruli };
@@ -54,7 +59,13 @@ const program = new Command('bench-remote')
         slide: path.basename(opts.slide),
         fileBytes: size,
         local: { wallMs: local.ms, glomeruli: local.glomeruli },
-        url: { wallMs: remote.ms, glomeruli: remote.glomeruli, bytesFetched: bytes, rangeRequests: http.requests - before.requests, fractionOfFile: Number((bytes / size).toFixed(3)) },
+        url: {
+          wallMs: remote.ms,
+          glomeruli: remote.glomeruli,
+          bytesFetched: bytes,
+          rangeRequests: http.requests - before.requests,
+          fractionOfFile: Number((bytes / size).toFixed(3)),
+        },
         urlOverLocalTime: Number((remote.ms / local.ms).toFixed(2)),
       };
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

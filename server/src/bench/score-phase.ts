@@ -30,10 +30,15 @@ export async function measureScoring(
   const scoringRss = sampler.summary();
   // Raw again, right after (the server is idle now): on a shared machine, load drifts during a long run.
   const sessionRunAfter = await raw.measureRaw();
-  log(`raw session.run after: ${sessionRunAfter.msPerRunMedian.toFixed(1)} ms/run, ${sessionRunAfter.keptMpxPerSecond.toFixed(3)} kept Mpx/s`);
+  log(
+    `raw session.run after: ${sessionRunAfter.msPerRunMedian.toFixed(1)} ms/run, ${sessionRunAfter.keptMpxPerSecond.toFixed(3)} kept Mpx/s`,
+  );
   const rawMpx = (sessionRun.keptMpxPerSecond + sessionRunAfter.keptMpxPerSecond) / 2;
   const rawMsPerRun = (sessionRun.msPerRunMedian + sessionRunAfter.msPerRunMedian) / 2;
-  const rawCpuMsPerRun = (sessionRun.msPerRunMedian * sessionRun.cpuCoresUsed + sessionRunAfter.msPerRunMedian * sessionRunAfter.cpuCoresUsed) / 2;
+  const rawCpuMsPerRun =
+    (sessionRun.msPerRunMedian * sessionRun.cpuCoresUsed +
+      sessionRunAfter.msPerRunMedian * sessionRunAfter.cpuCoresUsed) /
+    2;
   const keptPixels = (grid.slideWidth / grid.scale) * (grid.slideHeight / grid.scale);
   const keptMpxPerSecond = keptPixels / (scored.wallMs / 1000) / 1e6;
   const tiles = scored.tiles;
@@ -80,7 +85,9 @@ async function scoreSlide(client: GlomsegConnection, options: { slideId: string;
   let result: ScoreResult | undefined;
   let tiles = 0;
   let lastLogged = 0;
-  const wire = client.api.scoreSlide(scoreSlideRequestToProto({ slideId: options.slideId, modelId: options.modelId, mppOverride: options.mpp }));
+  const wire = client.api.scoreSlide(
+    scoreSlideRequestToProto({ slideId: options.slideId, modelId: options.modelId, mppOverride: options.mpp }),
+  );
   // The largest message the client received (the bench's client keeps gRPC's usual 4 MiB receive limit).
   let messages = 0;
   let largestMessageBytes = 0;
@@ -98,13 +105,13 @@ async function scoreSlide(client: GlomsegConnection, options: { slideId: string;
       if (now - lastLogged > 15_000) {
         lastLogged = now;
         const { tilesDone, tilesTotal, etaMs } = event.progress;
-        log(`ScoreSlide: ${tilesDone}/${tilesTotal} tiles, ${((now - started) / 1000).toFixed(0)} s, eta ${(etaMs / 1000).toFixed(0)} s`);
+        log(
+          `ScoreSlide: ${tilesDone}/${tilesTotal} tiles, ${((now - started) / 1000).toFixed(0)} s, eta ${(etaMs / 1000).toFixed(0)} s`,
+        );
       }
-    }
-    else result = event.result;
+    } else result = event.result;
   }
   const wallMs = performance.now() - started;
   if (!result) throw new Error('ScoreSlide ended without a result');
   return { wallMs, tiles, result, messages, largestMessageBytes };
 }
-

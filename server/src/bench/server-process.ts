@@ -58,17 +58,39 @@ export class ServerProcess {
   }
 
   static async start(options: ServerProcessOptions): Promise<ServerProcess> {
-    const args = ['--import', 'tsx', CLI, 'serve', '--port', '0', ...(options.http ? ['--http-port', '0'] : ['--no-http']), '--device', options.device, '--models', options.modelFolder];
+    const args = [
+      '--import',
+      'tsx',
+      CLI,
+      'serve',
+      '--port',
+      '0',
+      ...(options.http ? ['--http-port', '0'] : ['--no-http']),
+      '--device',
+      options.device,
+      '--models',
+      options.modelFolder,
+    ];
     args.push('--slides', ...options.slideFolders);
     if (options.workers !== undefined) args.push('--workers', String(options.workers));
     args.push(...(options.args ?? []));
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'pipe'], signal: options.signal });
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'inherit', 'pipe'],
+      signal: options.signal,
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const startupLog: string[] = [];
     let listening = false;
     const address = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new GlomsegError('DEADLINE_EXCEEDED', `the server did not start within ${(options.startTimeoutMs ?? 180_000) / 1000} s:\n${startupLog.join('\n')}`)),
+        () =>
+          reject(
+            new GlomsegError(
+              'DEADLINE_EXCEEDED',
+              `the server did not start within ${(options.startTimeoutMs ?? 180_000) / 1000} s:\n${startupLog.join('\n')}`,
+            ),
+          ),
         options.startTimeoutMs ?? 180_000,
       );
       let buffered = '';
@@ -96,7 +118,13 @@ export class ServerProcess {
       });
       void exited.then((code) => {
         clearTimeout(timer);
-        if (!listening) reject(new GlomsegError('INTERNAL', `the server exited (code ${code}) before listening:\n${startupLog.join('\n')}`));
+        if (!listening)
+          reject(
+            new GlomsegError(
+              'INTERNAL',
+              `the server exited (code ${code}) before listening:\n${startupLog.join('\n')}`,
+            ),
+          );
       });
     }).catch((error) => {
       child.kill('SIGKILL');

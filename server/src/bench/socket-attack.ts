@@ -73,7 +73,10 @@ export class SocketAttack {
 
   /** Runs an attack in a child process; resolves once it has opened every socket. */
   static async inChild(options: SocketAttackOptions): Promise<ChildAttack> {
-    const child = fork(fileURLToPath(import.meta.url), [JSON.stringify(options)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(import.meta.url), [JSON.stringify(options)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const next = () =>
       new Promise<AttackSummary>((resolve, reject) => {
         child.once('message', (message) => resolve(message as AttackSummary));
@@ -127,14 +130,24 @@ export class SocketAttack {
       };
       const grpcPath = GRPC_PATHS[kind];
       if (grpcPath) {
-        const session = http2.connect(`http://${host}:${port}`, { createConnection: () => net.connect({ host, port, localAddress }) });
+        const session = http2.connect(`http://${host}:${port}`, {
+          createConnection: () => net.connect({ host, port, localAddress }),
+        });
         this.open.add(session);
         session.on('error', () => undefined);
         session.once('close', () => onClose(session));
-        const stream = session.request({ ':method': 'POST', ':path': grpcPath, 'content-type': 'application/grpc', te: 'trailers' });
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': grpcPath,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
         stream.on('error', () => undefined);
         stream.on('data', () => undefined);
-        stream.on('response', (headers) => headers['grpc-status'] !== undefined && settle(String(headers['grpc-status'])));
+        stream.on(
+          'response',
+          (headers) => headers['grpc-status'] !== undefined && settle(String(headers['grpc-status'])),
+        );
         stream.on('trailers', (trailers) => settle(String(trailers['grpc-status'])));
         stream.end(Buffer.alloc(5)); // one empty request message
         return;
@@ -146,7 +159,9 @@ export class SocketAttack {
       this.open.add(socket);
       socket.on('error', () => undefined);
       // Flowing, so that a socket the server closes notices it.
-      socket.on('data', (chunk: Buffer) => settle(/^HTTP\/1\.1 (\d+)/.exec(chunk.toString('latin1'))?.[1] ?? 'unparsed'));
+      socket.on('data', (chunk: Buffer) =>
+        settle(/^HTTP\/1\.1 (\d+)/.exec(chunk.toString('latin1'))?.[1] ?? 'unparsed'),
+      );
       socket.once('close', () => onClose(socket));
     });
   }

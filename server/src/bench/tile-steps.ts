@@ -10,7 +10,13 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { minAreaOnSlide, planTileGrid, tileBounds, tileReadWindow, type TileReadWindow } from '@glomseg/shared/tile-grid.js';
+import {
+  minAreaOnSlide,
+  planTileGrid,
+  tileBounds,
+  tileReadWindow,
+  type TileReadWindow,
+} from '@glomseg/shared/tile-grid.js';
 import { tileModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
 import { compileStainMapping, resolveStainMethod, type StainMapping } from '@glomseg/shared/stain-normalization.js';
 import { traceTile } from '@glomseg/shared/trace-tile.js';
@@ -49,18 +55,31 @@ async function main(slidePath: string, options: { models: string; tiles: number;
   const survey = await surveySlide(source);
   // As the service reads a slide with 'auto': the card's method, when the slide's stain could be measured.
   const method = resolveStainMethod('auto', card);
-  const stain: StainMapping | undefined = method && survey.stain ? { method, from: survey.stain, to: card.stain!.reference! } : undefined;
+  const stain: StainMapping | undefined =
+    method && survey.stain ? { method, from: survey.stain, to: card.stain!.reference! } : undefined;
 
   const windows: { window: TileReadWindow; image: RgbImage; trace: TraceOptions }[] = [];
   for (let row = 0; row < grid.rows && windows.length < options.tiles; row++) {
     for (let col = 0; col < grid.cols && windows.length < options.tiles; col++) {
       const window = tileReadWindow(grid, { col, row });
       const bounds = tileBounds(grid, { col, row });
-      const region = await source.readRegion({ level: window.level, x: window.x, y: window.y, width: window.width, height: window.height });
+      const region = await source.readRegion({
+        level: window.level,
+        x: window.x,
+        y: window.y,
+        width: window.width,
+        height: window.height,
+      });
       const image = await resizeRgb(region, window.modelWidth, window.modelHeight);
       const trace: TraceOptions = {
-        keepX: window.keepX, keepY: window.keepY, keepWidth: window.keepWidth, keepHeight: window.keepHeight,
-        threshold: card.threshold, seedThreshold: card.seedThreshold, requireCore: card.requireCore, minArea: minAreaOnSlide(card, grid),
+        keepX: window.keepX,
+        keepY: window.keepY,
+        keepWidth: window.keepWidth,
+        keepHeight: window.keepHeight,
+        threshold: card.threshold,
+        seedThreshold: card.seedThreshold,
+        requireCore: card.requireCore,
+        minArea: minAreaOnSlide(card, grid),
         transform: { originX: bounds.x, originY: bounds.y, scale: grid.scale },
       };
       windows.push({ window, image, trace });
@@ -68,15 +87,31 @@ async function main(slidePath: string, options: { models: string; tiles: number;
   }
   await source.close();
 
-  const session = await InferenceSession.create(modelPath, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  const maps: { map: ProbabilityMap; logits: ProbabilityMap; output: { data: Float32Array; dims: readonly number[] }; trace: TraceOptions }[] = [];
+  const session = await InferenceSession.create(modelPath, {
+    intraOpNumThreads: 2,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  const maps: {
+    map: ProbabilityMap;
+    logits: ProbabilityMap;
+    output: { data: Float32Array; dims: readonly number[] };
+    trace: TraceOptions;
+  }[] = [];
   let mapper = stain ? compileStainMapping(stain) : undefined;
   for (const { image, trace } of windows) {
     const { values, width, height } = tileModelInput(image, card, mapper);
     if (width !== image.width || height !== image.height) continue; // the map would need cropping first
-    const out = (await session.run({ [card.input.name]: new Tensor('float32', values, [1, 3, height, width]) }))[card.output.name];
+    const out = (await session.run({ [card.input.name]: new Tensor('float32', values, [1, 3, height, width]) }))[
+      card.output.name
+    ];
     const output = { data: (out.data as Float32Array).slice(), dims: out.dims };
-    maps.push({ map: toProbabilityMap(output.data, output.dims, card), logits: toProbabilityMap(output.data, output.dims, card, { keepLogits: true }), output, trace });
+    maps.push({
+      map: toProbabilityMap(output.data, output.dims, card),
+      logits: toProbabilityMap(output.data, output.dims, card, { keepLogits: true }),
+      output,
+      trace,
+    });
   }
   await session.release();
 
@@ -91,13 +126,43 @@ async function main(slidePath: string, options: { models: string; tiles: number;
     steps: {
       // What the worker does before the model: stain mapping, padding, normalisation, tissue share in one pass.
       modelInputMapped: stain
-        ? timeStep(images, options.passes, () => (mapper = compileStainMapping(stain)), (image) => tileModelInput(image, card, mapper))
+        ? timeStep(
+            images,
+            options.passes,
+            () => (mapper = compileStainMapping(stain)),
+            (image) => tileModelInput(image, card, mapper),
+          )
         : undefined,
-      modelInputUnmapped: timeStep(images, options.passes, () => undefined, (image) => tileModelInput(image, card)),
-      probabilitiesFromLogits: timeStep(maps, options.passes, () => undefined, ({ output }) => toProbabilityMap(output.data, output.dims, card)),
-      traceCardPostprocessing: timeStep(maps, options.passes, () => undefined, ({ map, trace }) => traceTile(map, trace)),
-      traceCardPostprocessingOnLogits: timeStep(maps, options.passes, () => undefined, ({ logits, trace }) => traceTile(logits, trace)),
-      traceThresholdOnly: timeStep(maps, options.passes, () => undefined, ({ map, trace }) => traceTile(map, { ...trace, seedThreshold: undefined })),
+      modelInputUnmapped: timeStep(
+        images,
+        options.passes,
+        () => undefined,
+        (image) => tileModelInput(image, card),
+      ),
+      probabilitiesFromLogits: timeStep(
+        maps,
+        options.passes,
+        () => undefined,
+        ({ output }) => toProbabilityMap(output.data, output.dims, card),
+      ),
+      traceCardPostprocessing: timeStep(
+        maps,
+        options.passes,
+        () => undefined,
+        ({ map, trace }) => traceTile(map, trace),
+      ),
+      traceCardPostprocessingOnLogits: timeStep(
+        maps,
+        options.passes,
+        () => undefined,
+        ({ logits, trace }) => traceTile(logits, trace),
+      ),
+      traceThresholdOnly: timeStep(
+        maps,
+        options.passes,
+        () => undefined,
+        ({ map, trace }) => traceTile(map, { ...trace, seedThreshold: undefined }),
+      ),
     },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -33,14 +33,27 @@ export async function measureViewports(
     let firstMs: number | undefined;
     let received = 0;
     let cached = 0;
-    const request = streamTilesRequestToProto({ slideId: options.slideId, modelId: options.modelId, tiles, mppOverride: options.mpp, threshold: options.threshold + 0.001 });
+    const request = streamTilesRequestToProto({
+      slideId: options.slideId,
+      modelId: options.modelId,
+      tiles,
+      mppOverride: options.mpp,
+      threshold: options.threshold + 0.001,
+    });
     for await (const result of client.api.streamTiles(request)) {
       firstMs ??= performance.now() - started;
       received++;
       if (result.cached) cached++;
     }
     const lastMs = performance.now() - started;
-    results.push({ rect, tiles: tiles.length, received, cached, firstTileMs: round(firstMs ?? NaN), lastTileMs: round(lastMs) });
+    results.push({
+      rect,
+      tiles: tiles.length,
+      received,
+      cached,
+      firstTileMs: round(firstMs ?? NaN),
+      lastTileMs: round(lastMs),
+    });
     log(`viewport ${i + 1}: ${tiles.length} tiles, first ${round(firstMs ?? NaN)} ms, last ${round(lastMs)} ms`);
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

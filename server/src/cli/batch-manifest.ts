@@ -52,7 +52,12 @@ function sameSettings(a: BatchSettings, b: BatchSettings): boolean {
 }
 
 function describeSettings(s: BatchSettings): string {
-  return Object.entries(s).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ') || 'defaults';
+  return (
+    Object.entries(s)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+      .join(' ') || 'defaults'
+  );
 }
 
 export async function readManifest(out: string): Promise<Manifest | undefined> {
@@ -68,7 +73,9 @@ export async function readManifest(out: string): Promise<Manifest | undefined> {
     throw new BatchConflictError(`${path.join(out, MANIFEST_FILE)} is not valid JSON; remove it or use another --out`);
   }
   if (manifest?.version !== MANIFEST_VERSION || typeof manifest.slides !== 'object') {
-    throw new BatchConflictError(`${path.join(out, MANIFEST_FILE)} is not a glomseg batch manifest (version ${MANIFEST_VERSION})`);
+    throw new BatchConflictError(
+      `${path.join(out, MANIFEST_FILE)} is not a glomseg batch manifest (version ${MANIFEST_VERSION})`,
+    );
   }
   return manifest;
 }
@@ -82,7 +89,10 @@ export class BatchOutput {
   /** Manifest writes are queued so a fast slide never overwrites a newer manifest with an older one. */
   private writing: Promise<void> = Promise.resolve();
 
-  private constructor(readonly out: string, private readonly manifest: Manifest) {}
+  private constructor(
+    readonly out: string,
+    private readonly manifest: Manifest,
+  ) {}
 
   /**
    * Opens (or starts) the batch in `out`. Refuses a folder whose results were made with other settings, unless
@@ -102,7 +112,10 @@ export class BatchOutput {
         for (const file of resultFiles(entry.name)) await rm(path.join(out, file), { force: true });
       }
     }
-    const manifest: Manifest = existing && sameSettings(existing.settings, settings) ? existing : { version: MANIFEST_VERSION, settings, slides: {} };
+    const manifest: Manifest =
+      existing && sameSettings(existing.settings, settings)
+        ? existing
+        : { version: MANIFEST_VERSION, settings, slides: {} };
     return new BatchOutput(out, manifest);
   }
 
@@ -118,7 +131,9 @@ export class BatchOutput {
     for (const { slide, name } of slides) {
       const owner = owners.get(name);
       if (owner !== undefined && owner !== slide) {
-        throw new BatchConflictError(`'${slide}' and '${owner}' would both write ${resultFiles(name)[0]} in ${this.out}; rename one or score them into separate --out folders`);
+        throw new BatchConflictError(
+          `'${slide}' and '${owner}' would both write ${resultFiles(name)[0]} in ${this.out}; rename one or score them into separate --out folders`,
+        );
       }
       owners.set(name, slide);
       const entry = this.manifest.slides[slide];
@@ -137,14 +152,25 @@ export class BatchOutput {
   }
 
   /** Writes a finished slide's files (atomically), then marks it done. A slide already done is never rewritten. */
-  async recordDone(result: SlideResult, polygons: readonly GlomerulusPolygon[], objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {
+  async recordDone(
+    result: SlideResult,
+    polygons: readonly GlomerulusPolygon[],
+    objectType: 'detection' | 'annotation' = 'detection',
+  ): Promise<void> {
     const entry = this.manifest.slides[result.slide];
     if (entry?.status === 'done') return;
     for (const writer of slideExportWriters()) {
-      await writeFileAtomic(path.join(this.out, writer.fileName(result.name)), writer.write({ result, polygons, objectType }));
+      await writeFileAtomic(
+        path.join(this.out, writer.fileName(result.name)),
+        writer.write({ result, polygons, objectType }),
+      );
     }
     await writeFileAtomic(path.join(this.out, `${result.name}${RESULT_SUFFIX}`), `${JSON.stringify(result)}\n`);
-    this.manifest.slides[result.slide] = { name: result.name, status: 'done', attempts: Math.max(1, entry?.attempts ?? 0) };
+    this.manifest.slides[result.slide] = {
+      name: result.name,
+      status: 'done',
+      attempts: Math.max(1, entry?.attempts ?? 0),
+    };
     await this.saveManifest();
   }
 
@@ -183,13 +209,17 @@ export function slideRle(polygons: readonly GlomerulusPolygon[], width: number, 
 
 /** The batch files (exports/: submission.csv, metrics.json, report.html) from the per-slide results of a manifest, slides in name order. */
 export async function writeSummaries(out: string, manifest: Manifest): Promise<{ overall: DiceMetrics | undefined }> {
-  const entries = Object.entries(manifest.slides).sort(([, a], [, b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = Object.entries(manifest.slides).sort(([, a], [, b]) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   const slides: Array<{ file: string; entry: ManifestEntry; result?: SlideResult }> = [];
-  for (const [file, entry] of entries) slides.push({ file, entry, result: entry.status === 'done' ? await readResult(out, entry.name) : undefined });
+  for (const [file, entry] of entries)
+    slides.push({ file, entry, result: entry.status === 'done' ? await readResult(out, entry.name) : undefined });
   const pooled = slides.flatMap(({ result }) => (result?.metrics ? [result.metrics] : []));
   const overall = pooled.length > 0 ? poolDiceMetrics(pooled) : undefined;
   const summary = { slides, overall, settings: manifest.settings, polygons: (name: string) => readPolygons(out, name) };
-  for (const writer of batchExportWriters()) await writeFileAtomic(path.join(out, writer.fileName), await writer.write(summary));
+  for (const writer of batchExportWriters())
+    await writeFileAtomic(path.join(out, writer.fileName), await writer.write(summary));
   return { overall };
 }
 
@@ -201,6 +231,8 @@ export function resultFiles(name: string): string[] {
 /** A done slide's polygons, read back from the first per-slide export that can (the report covers every slide of the folder). */
 async function readPolygons(out: string, name: string): Promise<GlomerulusPolygon[]> {
   const writer = slideExportWriters().find((w) => w.readBack);
-  const text = writer ? await readFile(path.join(out, writer.fileName(name)), 'utf8').catch(() => undefined) : undefined;
+  const text = writer
+    ? await readFile(path.join(out, writer.fileName(name)), 'utf8').catch(() => undefined)
+    : undefined;
   return text ? writer!.readBack!(text) : [];
 }

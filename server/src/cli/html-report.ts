@@ -9,7 +9,15 @@ import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import { areasUm2, glomerulusDensity, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
 import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import { openSlideFile } from '../slides/index.js';
-import { drawnPaths, escapeHtml, glomerulusTableHtml, legendHtml, reportObjects, scaleBarSvg, type ReportTruth } from './report-objects.js';
+import {
+  drawnPaths,
+  escapeHtml,
+  glomerulusTableHtml,
+  legendHtml,
+  reportObjects,
+  scaleBarSvg,
+  type ReportTruth,
+} from './report-objects.js';
 
 export type { ReportTruth } from './report-objects.js';
 
@@ -35,7 +43,11 @@ export interface ReportSlide {
  * The slide's coarsest level that still fills the thumbnail, as a JPEG data URL, and the share of it that is tissue;
  * undefined for a slide not on disk.
  */
-async function thumbnail(file: string, width: number, height: number): Promise<{ url: string; tissue: number } | undefined> {
+async function thumbnail(
+  file: string,
+  width: number,
+  height: number,
+): Promise<{ url: string; tissue: number } | undefined> {
   if (!existsSync(file)) return undefined;
   const source = await openSlideFile(file, file);
   try {
@@ -43,7 +55,9 @@ async function thumbnail(file: string, width: number, height: number): Promise<{
     const levels = [...source.metadata.levels].sort((a, b) => b.downsample - a.downsample);
     const level = levels.find((l) => 1 / l.downsample >= wanted) ?? levels[levels.length - 1];
     const image = await source.readRegion({ level: level.index, x: 0, y: 0, width: level.width, height: level.height });
-    const jpeg = await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), { raw: { width: image.width, height: image.height, channels: 3 } })
+    const jpeg = await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), {
+      raw: { width: image.width, height: image.height, channels: 3 },
+    })
       .resize({ width: Math.round(width * wanted), height: Math.round(height * wanted), fit: 'fill' })
       .jpeg({ quality: 80 })
       .toBuffer();
@@ -66,7 +80,10 @@ function pixelSizeSourceWords(source: string): string {
 }
 
 /** What the scale bar says of a pixel size no one stated. */
-const UNSTATED_SCALE: Record<string, string> = { 'model-default': 'assumed pixel size', estimated: 'estimated pixel size' };
+const UNSTATED_SCALE: Record<string, string> = {
+  'model-default': 'assumed pixel size',
+  estimated: 'estimated pixel size',
+};
 
 async function slideSection(slide: ReportSlide): Promise<string> {
   if (!slide.ok || !slide.width || !slide.height) {
@@ -79,41 +96,69 @@ async function slideSection(slide: ReportSlide): Promise<string> {
   const mpp = slide.scale?.mpp ?? 0;
   const { rows: objectRows, drawn } = reportObjects(polygons, slide.truth, mpp);
   const scaleBar = mpp ? scaleBarSvg(width, height, mpp, scale, UNSTATED_SCALE[slide.scale!.source]) : '';
-  const picture = `<svg class="thumbnail" width="${Math.round(width * scale)}" height="${Math.round(height * scale)}" viewBox="0 0 ${width} ${height}">` +
-     (thumb ? `<image href="${thumb.url}" x="0" y="0" width="${width}" height="${height}" preserveAspectRatio="none"/>` : `<rect width="${width}" height="${height}" fill="#eee"/>`) +
+  const picture =
+    `<svg class="thumbnail" width="${Math.round(width * scale)}" height="${Math.round(height * scale)}" viewBox="0 0 ${width} ${height}">` +
+    (thumb
+      ? `<image href="${thumb.url}" x="0" y="0" width="${width}" height="${height}" preserveAspectRatio="none"/>`
+      : `<rect width="${width}" height="${height}" fill="#eee"/>`) +
     `<g fill-rule="evenodd">${drawnPaths(drawn, 1.5 / scale)}</g>${scaleBar}</svg>`;
   const areas = mpp ? areasUm2(polygons, mpp) : [];
   const m = slide.metrics;
   // The same computation and rounding as the viewer's panel (glomerulusDensity).
-  const density = mpp ? glomerulusDensity(polygons.length, { tissuePx: width * height * (thumb?.tissue ?? 0), areaPx: width * height }, mpp) : undefined;
+  const density = mpp
+    ? glomerulusDensity(
+        polygons.length,
+        { tissuePx: width * height * (thumb?.tissue ?? 0), areaPx: width * height },
+        mpp,
+      )
+    : undefined;
   const rows: Array<[string, string]> = [
     ['Glomeruli', String(slide.glomeruli ?? polygons.length)],
-    ['Pixel size', mpp ? `${mpp.toFixed(3)} µm/px (${escapeHtml(pixelSizeSourceWords(slide.scale!.source))}${slide.scale!.confidence !== undefined ? `, confidence ${Math.round(slide.scale!.confidence * 100)}%` : ''})` : '–'],
+    [
+      'Pixel size',
+      mpp
+        ? `${mpp.toFixed(3)} µm/px (${escapeHtml(pixelSizeSourceWords(slide.scale!.source))}${slide.scale!.confidence !== undefined ? `, confidence ${Math.round(slide.scale!.confidence * 100)}%` : ''})`
+        : '–',
+    ],
     thumb && thumb.tissue > 0
-      ? ['Glomeruli per mm² of tissue', density ? `${density.text.perMm2} (tissue ${density.text.mm2} mm², ${Math.round(thumb.tissue * 100)}% of the slide)` : '–']
+      ? [
+          'Glomeruli per mm² of tissue',
+          density
+            ? `${density.text.perMm2} (tissue ${density.text.mm2} mm², ${Math.round(thumb.tissue * 100)}% of the slide)`
+            : '–',
+        ]
       : ['Glomeruli per mm² of slide', density ? density.text.perMm2 : '–'],
     ...(m
       ? ([
           ['Global Dice', m.globalDice.toFixed(4)],
           [`Mean Dice per ${m.diceTileWidth} × ${m.diceTileHeight} px square`, m.meanTileDice.toFixed(4)],
-          ['Precision / recall / F1 (IoU ≥ 0.5)', `${m.precision.toFixed(3)} / ${m.recall.toFixed(3)} / ${m.f1.toFixed(3)}`],
-          ['True positives / false positives / missed', `${m.truePositives} / ${m.falsePositives} / ${m.falseNegatives}`],
+          [
+            'Precision / recall / F1 (IoU ≥ 0.5)',
+            `${m.precision.toFixed(3)} / ${m.recall.toFixed(3)} / ${m.f1.toFixed(3)}`,
+          ],
+          [
+            'True positives / false positives / missed',
+            `${m.truePositives} / ${m.falsePositives} / ${m.falseNegatives}`,
+          ],
         ] as Array<[string, string]>)
       : []),
   ];
   const note = slide.scale?.note ? `<p class="note">${escapeHtml(slide.scale.note)}</p>` : '';
-  return `<section><h2>${escapeHtml(slide.name)}</h2>${note}<div class="row"><div>${picture}${legendHtml(drawn)}</div><div>` +
+  return (
+    `<section><h2>${escapeHtml(slide.name)}</h2>${note}<div class="row"><div>${picture}${legendHtml(drawn)}</div><div>` +
     `<table class="metrics">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>` +
     (areas.length ? `<h3>Glomerulus sizes</h3>${histogramSvg(sizeHistogram(areas), areas)}` : '') +
-    `</div></div>${glomerulusTableHtml(slide.name, objectRows)}</section>`;
+    `</div></div>${glomerulusTableHtml(slide.name, objectRows)}</section>`
+  );
 }
 
 export async function htmlReport(slides: ReportSlide[], overall: DiceMetrics | undefined): Promise<string> {
   const sections = [];
   for (const slide of slides) sections.push(await slideSection(slide));
-  const pooled = overall && slides.filter((s) => s.metrics).length > 1
-    ? `<p>All slides with annotations pooled: global Dice ${overall.globalDice.toFixed(4)}, mean tile Dice ${overall.meanTileDice.toFixed(4)}, F1 ${overall.f1.toFixed(4)}.</p>`
-    : '';
+  const pooled =
+    overall && slides.filter((s) => s.metrics).length > 1
+      ? `<p>All slides with annotations pooled: global Dice ${overall.globalDice.toFixed(4)}, mean tile Dice ${overall.meanTileDice.toFixed(4)}, F1 ${overall.f1.toFixed(4)}.</p>`
+      : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>glomseg report</title><style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#202124}section{margin-bottom:32px}.row{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}
 .thumbnail{border:1px solid #ccc}table{border-collapse:collapse}th{text-align:left;font-weight:normal;color:#5f6368;padding:2px 12px 2px 0}td{font-variant-numeric:tabular-nums}

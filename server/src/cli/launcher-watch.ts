@@ -3,7 +3,9 @@
  * SIGINT only to that shell, which dies of them without passing them on (npm/cli#5776): this process would go on
  * serving as an orphan. So, when npm started us, the process that started us going away counts as the SIGTERM it got.
  */
-export function stopWhenLauncherGoes(options: { env?: NodeJS.ProcessEnv; intervalMs?: number; onGone?: () => void } = {}): () => void {
+export function stopWhenLauncherGoes(
+  options: { env?: NodeJS.ProcessEnv; intervalMs?: number; onGone?: () => void } = {},
+): () => void {
   const env = options.env ?? process.env;
   if (env.npm_lifecycle_event === undefined) return () => {};
   const launcher = process.ppid;

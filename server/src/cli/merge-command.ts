@@ -6,7 +6,15 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { BatchConflictError, MANIFEST_FILE, readManifest, resultFiles, writeSummaries, type Manifest, type ManifestEntry } from './batch-manifest.js';
+import {
+  BatchConflictError,
+  MANIFEST_FILE,
+  readManifest,
+  resultFiles,
+  writeSummaries,
+  type Manifest,
+  type ManifestEntry,
+} from './batch-manifest.js';
 
 async function sameBytes(a: string, b: string): Promise<boolean> {
   const [x, y] = await Promise.all([readFile(a).catch(() => undefined), readFile(b).catch(() => undefined)]);
@@ -17,14 +25,17 @@ export async function runMerge(shards: string[], out: string): Promise<{ slides:
   const manifests: Array<{ folder: string; manifest: Manifest }> = [];
   for (const folder of shards) {
     const manifest = await readManifest(folder);
-    if (!manifest) throw new BatchConflictError(`${folder} holds no ${MANIFEST_FILE}: not a glomseg score --out folder`);
+    if (!manifest)
+      throw new BatchConflictError(`${folder} holds no ${MANIFEST_FILE}: not a glomseg score --out folder`);
     manifests.push({ folder, manifest });
   }
   if (manifests.length === 0) throw new BatchConflictError('nothing to merge');
   const settings = manifests[0].manifest.settings;
   for (const { folder, manifest } of manifests) {
     if (JSON.stringify(manifest.settings) !== JSON.stringify(settings)) {
-      throw new BatchConflictError(`${folder} was scored with other settings than ${manifests[0].folder}: their results do not pool`);
+      throw new BatchConflictError(
+        `${folder} was scored with other settings than ${manifests[0].folder}: their results do not pool`,
+      );
     }
   }
   await mkdir(out, { recursive: true });
@@ -41,7 +52,9 @@ export async function runMerge(shards: string[], out: string): Promise<{ slides:
         // The same slide done twice: fine only if both runs wrote the same result.
         for (const file of resultFiles(entry.name)) {
           if (!(await sameBytes(path.join(folder, file), path.join(from.get(slide)!, file)))) {
-            throw new BatchConflictError(`'${slide}' is done in both ${from.get(slide)} and ${folder} with different results`);
+            throw new BatchConflictError(
+              `'${slide}' is done in both ${from.get(slide)} and ${folder} with different results`,
+            );
           }
         }
         continue;
@@ -53,7 +66,10 @@ export async function runMerge(shards: string[], out: string): Promise<{ slides:
   const names = new Map<string, string>();
   for (const [slide, entry] of Object.entries(merged)) {
     const other = names.get(entry.name);
-    if (other !== undefined) throw new BatchConflictError(`'${slide}' and '${other}' both write ${resultFiles(entry.name)[0]}: they cannot share one folder`);
+    if (other !== undefined)
+      throw new BatchConflictError(
+        `'${slide}' and '${other}' both write ${resultFiles(entry.name)[0]}: they cannot share one folder`,
+      );
     names.set(entry.name, slide);
   }
   for (const [slide, folder] of from) {

@@ -30,6 +30,7 @@ export function region(value: string) {
 /** `--truth-class`, repeatable, each a comma list: every name so far. */
 export function truthClasses(value: string, previous: string[] | undefined): string[] {
   const names = value.split(',').map((name) => name.trim());
-  if (names.some((name) => name === '')) throw new InvalidArgumentError(`'${value}' names an empty class (give class names, comma separated)`);
+  if (names.some((name) => name === ''))
+    throw new InvalidArgumentError(`'${value}' names an empty class (give class names, comma separated)`);
   return [...(previous ?? []), ...names];
 }

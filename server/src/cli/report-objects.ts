@@ -36,11 +36,17 @@ export function escapeHtml(text: string): string {
 }
 
 function polygonPath(polygon: Polygon): string {
-  return [polygon.exterior, ...polygon.holes].map((ring) => `M${ring.map(([x, y]) => `${Math.round(x)},${Math.round(y)}`).join('L')}Z`).join('');
+  return [polygon.exterior, ...polygon.holes]
+    .map((ring) => `M${ring.map(([x, y]) => `${Math.round(x)},${Math.round(y)}`).join('L')}Z`)
+    .join('');
 }
 
 /** The table's rows and what to draw: predictions in their order (G1…), then the missed truth (M1…). */
-export function reportObjects(polygons: readonly GlomerulusPolygon[], truth: ReportTruth | undefined, mpp: number): { rows: GlomerulusRow[]; drawn: Drawn[] } {
+export function reportObjects(
+  polygons: readonly GlomerulusPolygon[],
+  truth: ReportTruth | undefined,
+  mpp: number,
+): { rows: GlomerulusRow[]; drawn: Drawn[] } {
   const statuses = truth ? objectStatuses(polygons, truth.polygons, truth.region) : undefined;
   const um2 = (px: number) => (mpp ? px * mpp * mpp : undefined);
   const rows: GlomerulusRow[] = [];
@@ -48,8 +54,19 @@ export function reportObjects(polygons: readonly GlomerulusPolygon[], truth: Rep
   polygons.forEach((p, i) => {
     const s = statuses?.predicted[i];
     const status = s === 'true-positive' ? 'TP' : s === 'false-positive' ? 'FP' : '—';
-    rows.push({ id: `G${i + 1}`, areaPx: p.area, areaUm2: um2(p.area), meanProbability: Number.isFinite(p.meanProbability) ? p.meanProbability : undefined, status });
-    drawn.push({ polygon: p, cls: s === 'true-positive' ? 'true-positive' : s === 'false-positive' ? 'false-positive' : 'prediction', status, truth: false });
+    rows.push({
+      id: `G${i + 1}`,
+      areaPx: p.area,
+      areaUm2: um2(p.area),
+      meanProbability: Number.isFinite(p.meanProbability) ? p.meanProbability : undefined,
+      status,
+    });
+    drawn.push({
+      polygon: p,
+      cls: s === 'true-positive' ? 'true-positive' : s === 'false-positive' ? 'false-positive' : 'prediction',
+      status,
+      truth: false,
+    });
   });
   let missed = 0;
   truth?.polygons.forEach((t, i) => {
@@ -59,7 +76,12 @@ export function reportObjects(polygons: readonly GlomerulusPolygon[], truth: Rep
       const area = polygonArea(t);
       rows.push({ id: `M${++missed}`, areaPx: area, areaUm2: um2(area), meanProbability: undefined, status: 'FN' });
     }
-    drawn.push({ polygon: t, cls: s === 'missed' ? 'missed' : 'true-positive', status: s === 'missed' ? 'FN' : 'TP', truth: true });
+    drawn.push({
+      polygon: t,
+      cls: s === 'missed' ? 'missed' : 'true-positive',
+      status: s === 'missed' ? 'FN' : 'TP',
+      truth: true,
+    });
   });
   return { rows, drawn };
 }
@@ -87,7 +109,10 @@ export function legendHtml(drawn: readonly Drawn[]): string {
   const present = new Set(drawn.map((d) => d.cls));
   return `<ul class="legend">${labels
     .filter(([cls]) => present.has(cls))
-    .map(([cls, label]) => `<li><span class="swatch" style="background:${CLASS_COLOURS[cls]}"></span>${escapeHtml(label)}</li>`)
+    .map(
+      ([cls, label]) =>
+        `<li><span class="swatch" style="background:${CLASS_COLOURS[cls]}"></span>${escapeHtml(label)}</li>`,
+    )
     .join('')}</ul>`;
 }
 
@@ -102,22 +127,36 @@ function barLength(widthUm: number): number {
  * A scale bar in the slide's pixel coordinates (the SVG's viewBox), bottom left; `assumed` says the pixel size was
  * not stated by the file or the user.
  */
-export function scaleBarSvg(width: number, height: number, mpp: number, scale: number, assumed: string | undefined): string {
+export function scaleBarSvg(
+  width: number,
+  height: number,
+  mpp: number,
+  scale: number,
+  assumed: string | undefined,
+): string {
   const lengthUm = barLength(width * mpp);
   const lengthPx = lengthUm / mpp;
   const unit = 1 / scale; // one CSS pixel in slide pixels
   const x = 10 * unit;
   const y = height - 12 * unit;
   const label = `${lengthUm >= 1000 ? `${lengthUm / 1000} mm` : `${lengthUm} µm`}${assumed ? ` (${assumed})` : ''}`;
-  return `<g class="scale-bar" data-length-um="${lengthUm}"><rect x="${x - 4 * unit}" y="${y - 18 * unit}" width="${lengthPx + 8 * unit + label.length * 6.5 * unit}" height="${26 * unit}" fill="rgba(255,255,255,0.8)"/>` +
+  return (
+    `<g class="scale-bar" data-length-um="${lengthUm}"><rect x="${x - 4 * unit}" y="${y - 18 * unit}" width="${lengthPx + 8 * unit + label.length * 6.5 * unit}" height="${26 * unit}" fill="rgba(255,255,255,0.8)"/>` +
     `<rect x="${x}" y="${y - 2 * unit}" width="${lengthPx}" height="${4 * unit}" fill="#202124"/>` +
-    `<text x="${x + lengthPx + 6 * unit}" y="${y + 4 * unit}" font-size="${12 * unit}" fill="#202124">${escapeHtml(label)}</text></g>`;
+    `<text x="${x + lengthPx + 6 * unit}" y="${y + 4 * unit}" font-size="${12 * unit}" fill="#202124">${escapeHtml(label)}</text></g>`
+  );
 }
 
 const CSV_HEADER = ['id', 'area_px', 'area_um2', 'mean_probability', 'status'];
 
 function csvCells(row: GlomerulusRow): string[] {
-  return [row.id, row.areaPx.toFixed(0), row.areaUm2 === undefined ? '' : row.areaUm2.toFixed(1), row.meanProbability === undefined ? '' : row.meanProbability.toFixed(3), row.status];
+  return [
+    row.id,
+    row.areaPx.toFixed(0),
+    row.areaUm2 === undefined ? '' : row.areaUm2.toFixed(1),
+    row.meanProbability === undefined ? '' : row.meanProbability.toFixed(3),
+    row.status,
+  ];
 }
 
 export function glomerulusCsv(rows: readonly GlomerulusRow[]): string {
@@ -128,8 +167,15 @@ export function glomerulusCsv(rows: readonly GlomerulusRow[]): string {
 export function glomerulusTableHtml(slideName: string, rows: readonly GlomerulusRow[]): string {
   const href = `data:text/csv;charset=utf-8,${encodeURIComponent(glomerulusCsv(rows))}`;
   const body = rows
-    .map((row) => `<tr data-status="${row.status}">${csvCells(row).map((cell) => `<td>${escapeHtml(cell || '–')}</td>`).join('')}</tr>`)
+    .map(
+      (row) =>
+        `<tr data-status="${row.status}">${csvCells(row)
+          .map((cell) => `<td>${escapeHtml(cell || '–')}</td>`)
+          .join('')}</tr>`,
+    )
     .join('');
-  return `<details class="glomeruli" open><summary>Glomeruli (${rows.length} rows) · <a class="csv" download="${escapeHtml(slideName)}-glomeruli.csv" href="${href}">Download CSV</a></summary>` +
-    `<div class="scroll"><table class="glomeruli"><thead><tr><th>id</th><th>area px</th><th>area µm²</th><th>mean probability</th><th>status</th></tr></thead><tbody>${body}</tbody></table></div></details>`;
+  return (
+    `<details class="glomeruli" open><summary>Glomeruli (${rows.length} rows) · <a class="csv" download="${escapeHtml(slideName)}-glomeruli.csv" href="${href}">Download CSV</a></summary>` +
+    `<div class="scroll"><table class="glomeruli"><thead><tr><th>id</th><th>area px</th><th>area µm²</th><th>mean probability</th><th>status</th></tr></thead><tbody>${body}</tbody></table></div></details>`
+  );
 }

@@ -32,7 +32,10 @@ export async function planBatch(slides: string[], options: PlanOptions): Promise
   for (const slide of mine) {
     const name = slideNameOf(slide);
     const other = names.get(name);
-    if (other !== undefined && other !== slide) throw new BatchConflictError(`'${other}' and '${slide}' have the same name '${name}': their outputs would overwrite each other`);
+    if (other !== undefined && other !== slide)
+      throw new BatchConflictError(
+        `'${other}' and '${slide}' have the same name '${name}': their outputs would overwrite each other`,
+      );
     names.set(name, slide);
   }
   const unique = [...names.values()];
@@ -41,9 +44,14 @@ export async function planBatch(slides: string[], options: PlanOptions): Promise
   const batch = await BatchOutput.open(options.out, options.settings, { force: options.force });
   const skipped: string[] = [];
   const todo: string[] = [];
-  for (const slide of unique) ((options.resume && !options.force && (await batch.isDone(slide))) ? skipped : todo).push(slide);
+  for (const slide of unique)
+    (options.resume && !options.force && (await batch.isDone(slide)) ? skipped : todo).push(slide);
   // --force and --no-resume score done slides again: they go back to pending, so their new results are written.
-  if (todo.length > 0) await batch.begin(unique.map((slide) => ({ slide, name: slideNameOf(slide) })), options.force || !options.resume);
+  if (todo.length > 0)
+    await batch.begin(
+      unique.map((slide) => ({ slide, name: slideNameOf(slide) })),
+      options.force || !options.resume,
+    );
   return { todo, skipped, otherShards: slides.length - mine.length, batch };
 }
 
@@ -67,7 +75,9 @@ export function batchSettingsOf(options: {
     annotations: options.annotations ? path.resolve(options.annotations) : null,
     // Left out when at their defaults, so a folder scored before these options existed still resumes.
     ...(options.truthClass?.length ? { truthClasses: options.truthClass } : {}),
-    ...(options.stainNormalization && options.stainNormalization !== 'auto' ? { stainNormalization: options.stainNormalization } : {}),
+    ...(options.stainNormalization && options.stainNormalization !== 'auto'
+      ? { stainNormalization: options.stainNormalization }
+      : {}),
     ...(options.includeBackground ? { includeBackground: true } : {}),
     ...(options.qupathObjects && options.qupathObjects !== 'detection' ? { qupathObjects: options.qupathObjects } : {}),
   };

@@ -82,12 +82,22 @@ function matchSlideId(slide: string, ids: string[]): string | undefined {
 async function readTruth(file: string): Promise<string> {
   const content = await readFile(file, 'utf8');
   if (content.trim() === '') {
-    throw new GlomsegError('INVALID_ARGUMENT', `the annotations ${file} are empty (${content === '' ? '0 bytes' : 'only white space'}): give a file with the slide's ground truth, or leave out --annotations`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `the annotations ${file} are empty (${content === '' ? '0 bytes' : 'only white space'}): give a file with the slide's ground truth, or leave out --annotations`,
+    );
   }
   return content;
 }
 
-async function scoreOne(client: GlomsegConnection, slide: string, slideId: string, options: ScoreOptions, reporter: Reporter, signal: AbortSignal): Promise<SlideScore> {
+async function scoreOne(
+  client: GlomsegConnection,
+  slide: string,
+  slideId: string,
+  options: ScoreOptions,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<SlideScore> {
   const started = performance.now();
   signal.throwIfAborted(); // a retry after Ctrl-C starts nothing
   const annotationsPath = await findAnnotations(options.annotations, slide);
@@ -146,7 +156,13 @@ export async function runScore(
   const reporter = REPORTERS[options.progress]();
   const listed = slides.every(isSlideUrl)
     ? []
-    : (await withRetry(policy, () => client.api.listSlides({}), () => {})).value.slides.map((s) => s.id);
+    : (
+        await withRetry(
+          policy,
+          () => client.api.listSlides({}),
+          () => {},
+        )
+      ).value.slides.map((s) => s.id);
   const scores: SlideScore[] = new Array(slides.length);
   let finished = 0;
   // Ctrl-C, SIGTERM (a Job's pod stopped; npm's shell gone, launcher-watch.ts) or SIGHUP: give the terminal back as it
@@ -162,7 +178,9 @@ export async function runScore(
     }
     stoppedBy = signal;
     reporter.stop();
-    const kept = options.batch ? `; the ${finished} finished are kept in ${options.batch.out} and a rerun resumes` : '; nothing was written';
+    const kept = options.batch
+      ? `; the ${finished} finished are kept in ${options.batch.out} and a rerun resumes`
+      : '; nothing was written';
     const how = signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : `stopped (${signal})`;
     process.stderr.write(`\nglomseg: ${how} after ${finished} of ${plural(slides.length, 'slide')}${kept}\n`);
     interrupt.abort(new Error(how));
@@ -172,7 +190,10 @@ export async function runScore(
   const scoreSlide = async (slide: string): Promise<SlideScore> => {
     const slideId = matchSlideId(slide, listed);
     if (!slideId) {
-      const why = path.isAbsolute(slide) && !existsSync(slide) ? `no such file: ${slide}` : `the server has no slide '${path.basename(slide)}' (it serves: ${listed.join(', ') || 'none'})`;
+      const why =
+        path.isAbsolute(slide) && !existsSync(slide)
+          ? `no such file: ${slide}`
+          : `the server has no slide '${path.basename(slide)}' (it serves: ${listed.join(', ') || 'none'})`;
       return { slide, slideId: '', ok: false, error: why, attempts: 0 };
     }
     try {
@@ -185,7 +206,13 @@ export async function runScore(
       );
       return { ...value, attempts };
     } catch (error) {
-      return { slide, slideId, ok: false, error: describeCallError(error), attempts: (error as { attempts?: number }).attempts ?? 1 };
+      return {
+        slide,
+        slideId,
+        ok: false,
+        error: describeCallError(error),
+        attempts: (error as { attempts?: number }).attempts ?? 1,
+      };
     }
   };
   let next = 0;
@@ -211,7 +238,11 @@ export async function runScore(
   return { ok: scores.every((s) => s.ok), scores };
 }
 
-async function record(batch: BatchOutput, s: SlideScore, objectType: 'detection' | 'annotation' = 'detection'): Promise<void> {
+async function record(
+  batch: BatchOutput,
+  s: SlideScore,
+  objectType: 'detection' | 'annotation' = 'detection',
+): Promise<void> {
   const name = slideNameOf(s.slide);
   if (!s.ok || !s.polygons) return batch.recordFailed(s.slide, name, s.error ?? 'failed');
   await batch.recordDone(

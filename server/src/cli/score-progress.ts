@@ -23,7 +23,11 @@ export interface Reporter {
   stop(): void;
 }
 
-export const REPORTERS: Record<ProgressMode, () => Reporter> = { json: jsonReporter, bar: barReporter, none: failuresOnlyReporter };
+export const REPORTERS: Record<ProgressMode, () => Reporter> = {
+  json: jsonReporter,
+  bar: barReporter,
+  none: failuresOnlyReporter,
+};
 
 function retryText(slide: string, attempt: number, error: string, delayMs: number): string {
   return `${slideNameOf(slide)}: attempt ${attempt} failed (${error}); retrying in ${(delayMs / 1000).toFixed(1)} s\n`;
@@ -36,7 +40,8 @@ function failuresOnlyReporter(): Reporter {
     finish: (s) => {
       if (!s.ok) process.stderr.write(`glomseg: ${slideNameOf(s.slide)}: ${s.error}\n`);
     },
-    retry: (slide, attempt, error, delayMs) => process.stderr.write(`glomseg: ${retryText(slide, attempt, error, delayMs)}`),
+    retry: (slide, attempt, error, delayMs) =>
+      process.stderr.write(`glomseg: ${retryText(slide, attempt, error, delayMs)}`),
     stop: () => {},
   };
 }
@@ -46,11 +51,27 @@ function jsonReporter(): Reporter {
   return {
     start: (slide) => line({ event: 'start', slide }),
     progress: (slide, done, total, etaMs, skipped, server) =>
-      line({ event: 'progress', slide, server, tilesDone: done, tilesTotal: total, tilesSkipped: skipped, etaMs: Math.round(etaMs) }),
+      line({
+        event: 'progress',
+        slide,
+        server,
+        tilesDone: done,
+        tilesTotal: total,
+        tilesSkipped: skipped,
+        etaMs: Math.round(etaMs),
+      }),
     finish: (s) => {
       line(
         s.ok
-          ? { event: 'result', slide: s.slide, glomeruli: s.glomeruli, metrics: s.metrics, scale: s.scale, ...(s.warnings?.length ? { warnings: s.warnings } : {}), elapsedMs: Math.round(s.elapsedMs ?? 0) }
+          ? {
+              event: 'result',
+              slide: s.slide,
+              glomeruli: s.glomeruli,
+              metrics: s.metrics,
+              scale: s.scale,
+              ...(s.warnings?.length ? { warnings: s.warnings } : {}),
+              elapsedMs: Math.round(s.elapsedMs ?? 0),
+            }
           : { event: 'error', slide: s.slide, error: s.error },
       );
       // A person reads stderr: failures are said there too, not only inside the machine-readable lines.
@@ -77,12 +98,22 @@ export function etaText(done: number, total: number, etaMs: number): string {
 
 function barReporter(): Reporter {
   const bars = new cliProgress.MultiBar(
-    { format: '{slide} |{bar}| {value}/{total} tiles ({skipped} glass) | ETA {timeLeft}', hideCursor: true, clearOnComplete: false, stream: process.stderr, noTTYOutput: true },
+    {
+      format: '{slide} |{bar}| {value}/{total} tiles ({skipped} glass) | ETA {timeLeft}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+      noTTYOutput: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   const active = new Map<string, cliProgress.SingleBar>();
   return {
-    start: (slide) => active.set(slide, bars.create(1, 0, { slide: slideNameOf(slide), skipped: 0, timeLeft: etaText(0, 1, Number.NaN) })),
+    start: (slide) =>
+      active.set(
+        slide,
+        bars.create(1, 0, { slide: slideNameOf(slide), skipped: 0, timeLeft: etaText(0, 1, Number.NaN) }),
+      ),
     progress: (slide, done, total, etaMs, skipped) => {
       const bar = active.get(slide);
       bar?.setTotal(Math.max(1, total));

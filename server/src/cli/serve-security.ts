@@ -36,18 +36,44 @@ interface ConfigFile extends Omit<ServeSecurityFlags, 'config' | keyof Connectio
   connections?: ConnectionBounds;
 }
 
-const CONFIG_KEYS = new Set(['authTokenFile', 'tlsCert', 'tlsKey', 'tlsClientCa', 'corsOrigin', 'allowedHost', 'limits', 'connections']);
+const CONFIG_KEYS = new Set([
+  'authTokenFile',
+  'tlsCert',
+  'tlsKey',
+  'tlsClientCa',
+  'corsOrigin',
+  'allowedHost',
+  'limits',
+  'connections',
+]);
 
 export function addServeSecurityOptions(command: Command): Command {
   return command
-    .option('--config <file>', 'JSON file with any of: authTokenFile, tlsCert, tlsKey, tlsClientCa, corsOrigin[], allowedHost[], limits{}, connections{maxConnections, maxConnectionsPerPeer}')
+    .option(
+      '--config <file>',
+      'JSON file with any of: authTokenFile, tlsCert, tlsKey, tlsClientCa, corsOrigin[], allowedHost[], limits{}, connections{maxConnections, maxConnectionsPerPeer}',
+    )
     .option('--auth-token-file <file>', 'bearer tokens, one per line: every call but health needs one')
     .option('--tls-cert <file>', 'PEM certificate chain for both ports (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--tls-client-ca <file>', 'PEM CA that client certificates must be signed by (mutual TLS)')
-    .addOption(new Option('--cors-origin <origin...>', 'web origins allowed to call from a browser (default: loopback pages only)'))
-    .addOption(new Option('--allowed-host <name...>', 'host names the HTTP port answers to, beyond loopback and the bind address'))
-    .option('--max-connections <n>', `open sockets at most, on each port; at the cap a new one pushes out the oldest that made no authenticated call (default ${DEFAULT_MAX_CONNECTIONS})`, positiveInteger)
+    .addOption(
+      new Option(
+        '--cors-origin <origin...>',
+        'web origins allowed to call from a browser (default: loopback pages only)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--allowed-host <name...>',
+        'host names the HTTP port answers to, beyond loopback and the bind address',
+      ),
+    )
+    .option(
+      '--max-connections <n>',
+      `open sockets at most, on each port; at the cap a new one pushes out the oldest that made no authenticated call (default ${DEFAULT_MAX_CONNECTIONS})`,
+      positiveInteger,
+    )
     .option(
       '--max-connections-per-peer <n>',
       `open sockets at most from one peer address (an IPv6 /64), on each port (default ${DEFAULT_MAX_CONNECTIONS_PER_PEER}); behind a proxy, at least the connections it opens to this server`,
@@ -62,20 +88,29 @@ async function readConfig(file: string): Promise<ConfigFile> {
   } catch (error) {
     throw new Error(`cannot read the config file ${file}: ${(error as Error).message}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file}: the config must be a JSON object`);
-  for (const key of Object.keys(parsed)) if (!CONFIG_KEYS.has(key)) throw new Error(`${file}: unknown setting '${key}'`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`${file}: the config must be a JSON object`);
+  for (const key of Object.keys(parsed))
+    if (!CONFIG_KEYS.has(key)) throw new Error(`${file}: unknown setting '${key}'`);
   const config = parsed as ConfigFile;
-  for (const key of Object.keys(config.limits ?? {})) if (!(key in DEFAULT_LIMITS)) throw new Error(`${file}: unknown limit '${key}'`);
-  if (config.connections !== undefined && (typeof config.connections !== 'object' || config.connections === null || Array.isArray(config.connections))) {
+  for (const key of Object.keys(config.limits ?? {}))
+    if (!(key in DEFAULT_LIMITS)) throw new Error(`${file}: unknown limit '${key}'`);
+  if (
+    config.connections !== undefined &&
+    (typeof config.connections !== 'object' || config.connections === null || Array.isArray(config.connections))
+  ) {
     throw new Error(`${file}: connections must be an object (${CONNECTION_KEYS.join(', ')})`);
   }
   for (const [key, value] of Object.entries(config.connections ?? {})) {
-    if (!CONNECTION_KEYS.includes(key as keyof ConnectionBounds)) throw new Error(`${file}: unknown connection setting '${key}' (known: ${CONNECTION_KEYS.join(', ')})`);
-    if (!Number.isInteger(value) || (value as number) < 1) throw new Error(`${file}: connections.${key} must be a positive whole number, got ${JSON.stringify(value)}`);
+    if (!CONNECTION_KEYS.includes(key as keyof ConnectionBounds))
+      throw new Error(`${file}: unknown connection setting '${key}' (known: ${CONNECTION_KEYS.join(', ')})`);
+    if (!Number.isInteger(value) || (value as number) < 1)
+      throw new Error(`${file}: connections.${key} must be a positive whole number, got ${JSON.stringify(value)}`);
   }
   // Paths in the file are relative to the file.
   const base = path.dirname(path.resolve(file));
-  for (const key of ['authTokenFile', 'tlsCert', 'tlsKey', 'tlsClientCa'] as const) if (config[key]) config[key] = path.resolve(base, config[key]!);
+  for (const key of ['authTokenFile', 'tlsCert', 'tlsKey', 'tlsClientCa'] as const)
+    if (config[key]) config[key] = path.resolve(base, config[key]!);
   return config;
 }
 
@@ -97,7 +132,9 @@ export async function resolveServeSecurity(
   // Unset, the per-peer bound is at most the cap; set above it, it could never be reached.
   const cap = connections.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (connections.maxConnectionsPerPeer !== undefined && connections.maxConnectionsPerPeer > cap) {
-    throw new Error(`--max-connections-per-peer (${connections.maxConnectionsPerPeer}) is more than --max-connections (${cap}): no peer could reach it`);
+    throw new Error(
+      `--max-connections-per-peer (${connections.maxConnectionsPerPeer}) is more than --max-connections (${cap}): no peer could reach it`,
+    );
   }
   return {
     security: {

@@ -18,10 +18,12 @@ export function parseShard(value: string, env: NodeJS.ProcessEnv = process.env):
   let indexText = match[1];
   if (indexText === 'env') {
     indexText = env.JOB_COMPLETION_INDEX ?? '';
-    if (!/^\d+$/.test(indexText)) throw new Error(`--shard ${value}: JOB_COMPLETION_INDEX is not set to a number (got '${indexText}')`);
+    if (!/^\d+$/.test(indexText))
+      throw new Error(`--shard ${value}: JOB_COMPLETION_INDEX is not set to a number (got '${indexText}')`);
   }
   const index = Number(indexText);
-  if (count < 1 || index >= count) throw new Error(`shard ${index}/${count}: the index must be at least 0 and below the count`);
+  if (count < 1 || index >= count)
+    throw new Error(`shard ${index}/${count}: the index must be at least 0 and below the count`);
   return { index, count };
 }
 

@@ -13,7 +13,10 @@ export async function findAnnotations(annotations: string | undefined, slide: st
   const name = slideNameOf(slide);
   const candidates = (await readdir(annotations))
     .filter((f) => isAnnotationFileName(f))
-    .filter((f) => slideNameOf(f) === name || f.startsWith(`${name}_`) || f.startsWith(`${name}.`) || f.startsWith(`${name}-`));
+    .filter(
+      (f) =>
+        slideNameOf(f) === name || f.startsWith(`${name}_`) || f.startsWith(`${name}.`) || f.startsWith(`${name}-`),
+    );
   candidates.sort((a, b) => a.length - b.length);
   return candidates[0] ? path.join(annotations, candidates[0]) : undefined;
 }

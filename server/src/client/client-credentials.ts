@@ -11,10 +11,15 @@ export interface ClientAuth {
 export async function loadClientAuth(options: { tokenFile?: string; tlsCa?: string }): Promise<ClientAuth> {
   const metadata = new grpc.Metadata();
   if (options.tokenFile) {
-    const token = (await readFile(options.tokenFile, 'utf8')).split(/\r?\n/).map((l) => l.trim()).find((l) => l && !l.startsWith('#'));
+    const token = (await readFile(options.tokenFile, 'utf8'))
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l && !l.startsWith('#'));
     if (!token) throw new Error(`${options.tokenFile} holds no token`);
     metadata.set('authorization', `Bearer ${token}`);
   }
-  const credentials = options.tlsCa ? grpc.credentials.createSsl(await readFile(options.tlsCa)) : grpc.credentials.createInsecure();
+  const credentials = options.tlsCa
+    ? grpc.credentials.createSsl(await readFile(options.tlsCa))
+    : grpc.credentials.createInsecure();
   return { credentials, metadata };
 }

@@ -15,7 +15,12 @@ export interface GlomsegConnection {
 }
 
 /** Connects to `address` (any gRPC target, balanced round-robin) and waits until a server answers. */
-export async function connectGlomseg(address: string, timeoutMs = 10_000, auth?: ClientAuth, channelOptions: ChannelOptions = {}): Promise<GlomsegConnection> {
+export async function connectGlomseg(
+  address: string,
+  timeoutMs = 10_000,
+  auth?: ClientAuth,
+  channelOptions: ChannelOptions = {},
+): Promise<GlomsegConnection> {
   const transport = new GrpcJsTransport(address, {
     credentials: auth?.credentials,
     metadata: auth?.metadata,

@@ -4,13 +4,32 @@
  * with round-robin balancing, keepalive, TLS credentials, waitForReady.
  */
 import * as grpc from '@grpc/grpc-js';
-import { create, fromBinary, toBinary, type DescMessage, type DescMethodStreaming, type DescMethodUnary, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
-import { Code, ConnectError, createContextKey, type ContextValues, type StreamResponse, type Transport, type UnaryResponse } from '@connectrpc/connect';
+import {
+  create,
+  fromBinary,
+  toBinary,
+  type DescMessage,
+  type DescMethodStreaming,
+  type DescMethodUnary,
+  type MessageInitShape,
+  type MessageShape,
+} from '@bufbuild/protobuf';
+import {
+  Code,
+  ConnectError,
+  createContextKey,
+  type ContextValues,
+  type StreamResponse,
+  type Transport,
+  type UnaryResponse,
+} from '@connectrpc/connect';
 import { headersFromMetadata } from '../grpc/metadata-headers.js';
 import { deserializer, serializer } from '../grpc/service-definition.js';
 
 /** Set a fresh `{}` under this key in a call's contextValues to learn which server answered (host:port). */
-export const ANSWERING_PEER = createContextKey<{ address?: string } | undefined>(undefined, { description: 'the server that answered the call' });
+export const ANSWERING_PEER = createContextKey<{ address?: string } | undefined>(undefined, {
+  description: 'the server that answered the call',
+});
 
 export interface GrpcJsTransportOptions {
   credentials?: grpc.ChannelCredentials;
@@ -25,7 +44,12 @@ export const CLIENT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 function asConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   const e = error as Partial<grpc.ServiceError>;
-  if (typeof e?.code === 'number') return new ConnectError(e.details ?? e.message ?? '', e.code as number as Code, e.metadata ? headersFromMetadata(e.metadata) : undefined);
+  if (typeof e?.code === 'number')
+    return new ConnectError(
+      e.details ?? e.message ?? '',
+      e.code as number as Code,
+      e.metadata ? headersFromMetadata(e.metadata) : undefined,
+    );
   return ConnectError.from(error);
 }
 
@@ -41,7 +65,10 @@ export class GrpcJsTransport implements Transport {
   private readonly channel: grpc.Client;
   private readonly metadata: grpc.Metadata;
 
-  constructor(readonly address: string, options: GrpcJsTransportOptions = {}) {
+  constructor(
+    readonly address: string,
+    options: GrpcJsTransportOptions = {},
+  ) {
     this.channel = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': CLIENT_MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': CLIENT_MAX_MESSAGE_BYTES,
@@ -54,7 +81,11 @@ export class GrpcJsTransport implements Transport {
   async ready(timeoutMs = 10_000): Promise<void> {
     await new Promise<void>((resolve, reject) =>
       this.channel.waitForReady(Date.now() + timeoutMs, (error?: Error) =>
-        error ? reject(new ConnectError(`cannot reach a glomseg server at ${this.address}: ${error.message}`, Code.Unavailable)) : resolve(),
+        error
+          ? reject(
+              new ConnectError(`cannot reach a glomseg server at ${this.address}: ${error.message}`, Code.Unavailable),
+            )
+          : resolve(),
       ),
     );
   }
@@ -109,7 +140,14 @@ export class GrpcJsTransport implements Transport {
         (error, message) => {
           release();
           if (error || !message) return reject(asConnectError(error));
-          resolve({ stream: false, service: method.parent, method, header: new Headers(), message, trailer: new Headers() });
+          resolve({
+            stream: false,
+            service: method.parent,
+            method,
+            header: new Headers(),
+            message,
+            trailer: new Headers(),
+          });
         },
       );
       release = cancelOnAbort(call, signal);
@@ -125,13 +163,16 @@ export class GrpcJsTransport implements Transport {
     input: AsyncIterable<MessageInitShape<I>>,
     contextValues?: ContextValues,
   ): Promise<StreamResponse<I, O>> {
-    if (method.methodKind !== 'server_streaming') throw new ConnectError(`${method.methodKind} calls are not supported by this transport`, Code.Unimplemented);
+    if (method.methodKind !== 'server_streaming')
+      throw new ConnectError(`${method.methodKind} calls are not supported by this transport`, Code.Unimplemented);
     let request: MessageInitShape<I> | undefined;
     for await (const message of input) {
       request = message;
       break;
     }
-    const call = this.channel.makeServerStreamRequest<MessageShape<I>, MessageShape<O>>(...this.callArgs(method, request, header, timeoutMs));
+    const call = this.channel.makeServerStreamRequest<MessageShape<I>, MessageShape<O>>(
+      ...this.callArgs(method, request, header, timeoutMs),
+    );
     const release = cancelOnAbort(call, signal);
     const responseHeader = new Headers();
     call.once('metadata', (metadata: grpc.Metadata) => {
@@ -149,6 +190,13 @@ export class GrpcJsTransport implements Transport {
         call.cancel();
       }
     }
-    return { stream: true, service: method.parent, method, header: responseHeader, message: messages(), trailer: new Headers() };
+    return {
+      stream: true,
+      service: method.parent,
+      method,
+      header: responseHeader,
+      message: messages(),
+      trailer: new Headers(),
+    };
   }
 }

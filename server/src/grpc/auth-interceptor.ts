@@ -12,18 +12,29 @@ function isOpen(path: string): boolean {
   return OPEN_GRPC_SERVICES.some((service) => path.startsWith(`/${service}/`));
 }
 
-export function authInterceptor(tokens: BearerTokens, onAuthenticated: (call: grpc.ServerInterceptingCallInterface) => void = () => undefined): grpc.ServerInterceptor {
+export function authInterceptor(
+  tokens: BearerTokens,
+  onAuthenticated: (call: grpc.ServerInterceptingCallInterface) => void = () => undefined,
+): grpc.ServerInterceptor {
   return (method, call) => {
     const open = isOpen(method.path);
     const listener = new grpc.ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         const [value] = metadata.get('authorization');
-        const accepted = value !== undefined && tokens.accepts(typeof value === 'string' ? value : value.toString('utf8'));
+        const accepted =
+          value !== undefined && tokens.accepts(typeof value === 'string' ? value : value.toString('utf8'));
         if (accepted) onAuthenticated(call);
         if (accepted || open) next(metadata);
-        else call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: 'a valid bearer token is required (authorization: Bearer <token>)' });
+        else
+          call.sendStatus({
+            code: grpc.status.UNAUTHENTICATED,
+            details: 'a valid bearer token is required (authorization: Bearer <token>)',
+          });
       })
       .build();
-    return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder().withStart((next) => next(listener)).build());
+    return new grpc.ServerInterceptingCall(
+      call,
+      new grpc.ResponderBuilder().withStart((next) => next(listener)).build(),
+    );
   };
 }

@@ -16,11 +16,19 @@ type AnyImpl = Record<string, ((request: any, context: HandlerContext) => any) |
 
 function statusOf(error: unknown, log: Log): Partial<grpc.ServiceError> {
   const connectError = toConnectError(error, log);
-  return { code: connectError.code as number as grpc.status, details: connectError.rawMessage, metadata: new grpc.Metadata() };
+  return {
+    code: connectError.code as number as grpc.status,
+    details: connectError.rawMessage,
+    metadata: new grpc.Metadata(),
+  };
 }
 
 /** A handler context whose signal aborts, with a coded CANCELLED, when the client cancels. */
-function contextFor(service: DescService, method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>) {
+function contextFor(
+  service: DescService,
+  method: DescMethod,
+  call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
+) {
   const context = createHandlerContext({
     service,
     method,
@@ -69,15 +77,23 @@ function serverStreamHandler(service: DescService, method: DescMethod, impl: Non
 }
 
 /** grpc-js handlers, keyed by method name, for every unary and server-streaming method `impl` implements. */
-export function grpcJsHandlers(service: DescService, impl: object, log: Log = () => {}): grpc.UntypedServiceImplementation {
+export function grpcJsHandlers(
+  service: DescService,
+  impl: object,
+  log: Log = () => {},
+): grpc.UntypedServiceImplementation {
   const handlers: grpc.UntypedServiceImplementation = {};
   const methods = impl as AnyImpl;
   for (const method of service.methods) {
     const body = methods[method.localName];
     if (!body) continue;
     if (method.methodKind === 'unary') handlers[method.name] = unaryHandler(service, method, body, log);
-    else if (method.methodKind === 'server_streaming') handlers[method.name] = serverStreamHandler(service, method, body, log);
-    else throw new Error(`${service.typeName}.${method.name}: ${method.methodKind} methods are not served over grpc-js yet`);
+    else if (method.methodKind === 'server_streaming')
+      handlers[method.name] = serverStreamHandler(service, method, body, log);
+    else
+      throw new Error(
+        `${service.typeName}.${method.name}: ${method.methodKind} methods are not served over grpc-js yet`,
+      );
   }
   return handlers;
 }

@@ -30,13 +30,23 @@ export class ConnectionGate {
   ) {}
 
   static async listen(options: ConnectionGateOptions): Promise<ConnectionGate> {
-    const gate = new SocketGate({ maxConnections: options.maxConnections, maxPerPeer: options.maxConnectionsPerPeer, firstRequestTimeoutMs: options.handshakeTimeoutMs });
+    const gate = new SocketGate({
+      maxConnections: options.maxConnections,
+      maxPerPeer: options.maxConnectionsPerPeer,
+      firstRequestTimeoutMs: options.handshakeTimeoutMs,
+    });
     const server = net.createServer((socket) => {
       if (gate.admit(socket)) options.inject(socket);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new GlomsegError('UNAVAILABLE', `cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`, { cause: error })),
+        reject(
+          new GlomsegError(
+            'UNAVAILABLE',
+            `cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`,
+            { cause: error },
+          ),
+        ),
       );
       server.listen(options.port, options.host, () => resolve());
     });

@@ -82,7 +82,9 @@ export class CallDrainer {
       untrack();
       callback(error, value);
     };
-    const untrack = this.track({ cancel: () => finish(unavailable(`${SHUTTING_DOWN} (the call did not finish within the grace period)`)) });
+    const untrack = this.track({
+      cancel: () => finish(unavailable(`${SHUTTING_DOWN} (the call did not finish within the grace period)`)),
+    });
     call.on?.('cancelled', () => {
       done = true;
       untrack();

@@ -36,7 +36,9 @@ const REFUSALS: Array<{ grpcJs: RegExp; ours: (typeName: string) => GlomsegError
 
 /** Request message type names by method path, for the messages; other services' requests are just "protobuf". */
 const REQUEST_TYPES = new Map<string, string>(
-  ([Glomseg, Health] as DescService[]).flatMap((service) => service.methods.map((method) => [`/${service.typeName}/${method.name}`, method.input.typeName] as const)),
+  ([Glomseg, Health] as DescService[]).flatMap((service) =>
+    service.methods.map((method) => [`/${service.typeName}/${method.name}`, method.input.typeName] as const),
+  ),
 );
 
 /** grpc-js's INTERNAL for a request it could not take, as our INVALID_ARGUMENT; any other status as it is. */
@@ -64,7 +66,8 @@ export function grpcJsEdge(options: GrpcJsEdgeOptions): grpc.ServerInterceptor {
   return (method, call) => {
     const stream = streamOf(call);
     if (!stream) {
-      if (!warned) options.log?.('grpc-js edge: not the first interceptor, or grpc-js changed; bad requests may end INTERNAL');
+      if (!warned)
+        options.log?.('grpc-js edge: not the first interceptor, or grpc-js changed; bad requests may end INTERNAL');
       warned = true;
       return new grpc.ServerInterceptingCall(call);
     }
@@ -76,7 +79,12 @@ export function grpcJsEdge(options: GrpcJsEdgeOptions): grpc.ServerInterceptor {
 }
 
 /** Resets the stream when a message stays unsent for `writeStallMs`; each message that goes out restarts the clock. */
-function watchWrites(call: grpc.ServerInterceptingCallInterface, stream: http2.ServerHttp2Stream, path: string, options: GrpcJsEdgeOptions): void {
+function watchWrites(
+  call: grpc.ServerInterceptingCallInterface,
+  stream: http2.ServerHttp2Stream,
+  path: string,
+  options: GrpcJsEdgeOptions,
+): void {
   let unsent = 0;
   let timer: NodeJS.Timeout | undefined;
   const stop = () => {
@@ -85,7 +93,9 @@ function watchWrites(call: grpc.ServerInterceptingCallInterface, stream: http2.S
   };
   const reset = () => {
     timer = undefined;
-    options.log?.(`${path}: the client took no data for ${options.writeStallMs / 1000} s; its stream is reset (RESOURCE_EXHAUSTED) and its work stopped`);
+    options.log?.(
+      `${path}: the client took no data for ${options.writeStallMs / 1000} s; its stream is reset (RESOURCE_EXHAUSTED) and its work stopped`,
+    );
     // Closing with an error code makes the stream emit 'error'; grpc-js listens once only.
     stream.on('error', () => undefined);
     stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);

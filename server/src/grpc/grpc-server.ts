@@ -80,7 +80,11 @@ export class GrpcServer {
     // health call must not: peers without a token could then fill the cap with trusted connections.
     const interceptors: grpc.ServerInterceptor[] = [
       // These two read grpc-js's own call, which only the first gets: the budget's hands it on unwrapped.
-      requestByteAdmission({ budget: options.requestBytes ?? new RequestByteBudget(DEFAULT_LIMITS.maxInFlightRequestBytes), maxMessageBytes, log: options.log }),
+      requestByteAdmission({
+        budget: options.requestBytes ?? new RequestByteBudget(DEFAULT_LIMITS.maxInFlightRequestBytes),
+        maxMessageBytes,
+        log: options.log,
+      }),
       grpcJsEdge({ writeStallMs: options.writeStallMs ?? DEFAULT_LIMITS.maxWriteStallMs, log: options.log }),
       ...(options.interceptors ?? []),
       (_method, call) => {
@@ -101,15 +105,26 @@ export class GrpcServer {
     });
     const drainer = new CallDrainer();
     const log = options.log ?? (() => {});
-    server.addService(grpcServiceDefinition(Glomseg), drainer.wrap(grpcJsHandlers(Glomseg, createGlomsegServiceImpl(options.service, log), log)));
+    server.addService(
+      grpcServiceDefinition(Glomseg),
+      drainer.wrap(grpcJsHandlers(Glomseg, createGlomsegServiceImpl(options.service, log), log)),
+    );
     // LIVENESS_SERVICE stays SERVING while draining: a liveness probe must not restart a pod that is finishing work.
-    const health = new HealthImplementation({ '': 'SERVING', [Glomseg.typeName]: 'SERVING', [LIVENESS_SERVICE]: 'SERVING' });
+    const health = new HealthImplementation({
+      '': 'SERVING',
+      [Glomseg.typeName]: 'SERVING',
+      [LIVENESS_SERVICE]: 'SERVING',
+    });
     health.addToServer(server);
     addReflection(server);
     const host = options.host ?? '127.0.0.1';
     const tls = options.security?.tls;
     const credentials = tls
-      ? grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined)
+      ? grpc.ServerCredentials.createSsl(
+          tls.clientCa ?? null,
+          [{ private_key: tls.key, cert_chain: tls.cert }],
+          tls.clientCa !== undefined,
+        )
       : grpc.ServerCredentials.createInsecure();
     // Our own listener accepts the sockets (timeouts, cap) and hands them to grpc-js.
     const injector = server.createConnectionInjector(credentials);
@@ -124,10 +139,12 @@ export class GrpcServer {
     const address = `${host.includes(':') ? `[${host}]` : host}:${gate.port}`;
     const grpcServer = new GrpcServer(server, address, gate.port, health, drainer, options.log ?? (() => {}), gate);
     if (options.healthPort !== undefined) {
-      grpcServer.healthPort = await HealthPort.listen({ health, host, port: options.healthPort }).catch(async (error) => {
-        await grpcServer.close(0);
-        throw error;
-      });
+      grpcServer.healthPort = await HealthPort.listen({ health, host, port: options.healthPort }).catch(
+        async (error) => {
+          await grpcServer.close(0);
+          throw error;
+        },
+      );
       log(`health checks (grpc.health.v1 only, plaintext) on ${grpcServer.healthPort.address}`);
     }
     return grpcServer;
@@ -143,14 +160,18 @@ export class GrpcServer {
     const active = this.drainer.activeCalls;
     if (active > 0) this.log(`draining: ${active} calls in progress, up to ${(graceMs / 1000).toFixed(0)} s to finish`);
     const { finished, cancelled } = await this.drainer.drain(graceMs);
-    if (active > 0) this.log(`drained: ${finished} calls finished, ${cancelled} cancelled (UNAVAILABLE, to be retried elsewhere)`);
+    if (active > 0)
+      this.log(`drained: ${finished} calls finished, ${cancelled} cancelled (UNAVAILABLE, to be retried elsewhere)`);
     const gateClosed = this.gate.close();
     await new Promise<void>((resolve) => {
       // Only health watchers and cancelled calls are left: a short wait for their status to go out.
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, Math.min(graceMs, 1000));
+      const timer = setTimeout(
+        () => {
+          this.server.forceShutdown();
+          resolve();
+        },
+        Math.min(graceMs, 1000),
+      );
       this.server.tryShutdown(() => {
         clearTimeout(timer);
         resolve();

@@ -19,7 +19,10 @@ export class HealthPort {
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
-        if (error) reject(new Error(`cannot listen for health checks on ${host}:${options.port} (--health-port): ${error.message}`));
+        if (error)
+          reject(
+            new Error(`cannot listen for health checks on ${host}:${options.port} (--health-port): ${error.message}`),
+          );
         else resolve(bound);
       });
     });

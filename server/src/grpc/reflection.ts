@@ -22,6 +22,8 @@ export function addReflection(server: grpc.Server): void {
   const seen = new Set<string>();
   const files = [file_glomseg_v1_glomseg, file_health_v1_health].flatMap((file) => withDependencies(file, seen));
   // @grpc/reflection indexes whatever encoded FileDescriptorProtos a package definition carries.
-  const definitions = { served: { fileDescriptorProtos: files.map((file) => Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto))) } };
+  const definitions = {
+    served: { fileDescriptorProtos: files.map((file) => Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto))) },
+  };
   new ReflectionService(definitions as unknown as protoLoader.PackageDefinition).addToServer(server);
 }

@@ -38,7 +38,10 @@ export function requestByteAdmission(options: RequestByteAdmissionOptions): grpc
     if (!method.path.startsWith(CHARGED_PREFIX)) return unwrapped(call);
     const stream = (call as BaseCall).stream;
     if (!stream || typeof stream.on !== 'function') {
-      if (!warned) options.log?.('request byte budget: not the first interceptor, or grpc-js changed; gRPC requests are not charged');
+      if (!warned)
+        options.log?.(
+          'request byte budget: not the first interceptor, or grpc-js changed; gRPC requests are not charged',
+        );
       warned = true;
       return unwrapped(call);
     }

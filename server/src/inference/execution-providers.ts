@@ -19,17 +19,28 @@ export type DeviceChoice = 'auto' | InferenceDevice;
 
 /** 'auto', then every registered provider, lowest priority first (cpu before the GPUs), as --device lists them. */
 export function deviceChoices(): string[] {
-  return ['auto', ...executionProviders().map((provider) => provider.name).reverse()];
+  return [
+    'auto',
+    ...executionProviders()
+      .map((provider) => provider.name)
+      .reverse(),
+  ];
 }
 
 /** --device's help: the choices come from the registry. */
 export function deviceHelp(): string {
-  return `execution provider (auto: the first that works of ${executionProviders().map((p) => p.name).join(', ')})`;
+  return `execution provider (auto: the first that works of ${executionProviders()
+    .map((p) => p.name)
+    .join(', ')})`;
 }
 
 function providerNamed(name: string): ExecutionProvider {
   const provider = findExecutionProvider(name);
-  if (!provider) throw new GlomsegError('INVALID_ARGUMENT', `unknown device '${name}' (expected one of ${deviceChoices().join(', ')})`);
+  if (!provider)
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `unknown device '${name}' (expected one of ${deviceChoices().join(', ')})`,
+    );
   return provider;
 }
 
@@ -41,7 +52,11 @@ export function executionProvidersFor(device: InferenceDevice): InferenceSession
  * The providers a device choice tries here, in order. An explicit provider that cannot run here fails up front
  * with its reason; `auto` logs what it skips, and on a machine without any GPU says so once.
  */
-export function providersToTry(choice: DeviceChoice, gpu: GpuPresence, logger: (message: string) => void): ExecutionProvider[] {
+export function providersToTry(
+  choice: DeviceChoice,
+  gpu: GpuPresence,
+  logger: (message: string) => void,
+): ExecutionProvider[] {
   if (choice !== 'auto') {
     const provider = providerNamed(choice);
     const reason = provider.unavailable({ gpu });
@@ -51,7 +66,9 @@ export function providersToTry(choice: DeviceChoice, gpu: GpuPresence, logger: (
   let candidates = executionProviders();
   if (!gpu.deviceNode && candidates.some((provider) => provider.usesGpu)) {
     const cpuOnly = candidates.filter((provider) => !provider.usesGpu);
-    logger(`inference: ${NO_GPU_FOUND} (no /dev/dri render node or /dev/nvidia* device): running on ${cpuOnly.map((p) => p.label).join(' or ')}`);
+    logger(
+      `inference: ${NO_GPU_FOUND} (no /dev/dri render node or /dev/nvidia* device): running on ${cpuOnly.map((p) => p.label).join(' or ')}`,
+    );
     candidates = cpuOnly;
   }
   return candidates.filter((provider) => {
@@ -63,7 +80,9 @@ export function providersToTry(choice: DeviceChoice, gpu: GpuPresence, logger: (
 
 /** True when a session failed because of the model file itself, so another device would fail the same way. */
 export function isModelLoadFailure(message: string): boolean {
-  return /Load model from|Protobuf parsing failed|No graph was found|ModelProto does not have|model_load_utils|Unsupported model IR version/i.test(message);
+  return /Load model from|Protobuf parsing failed|No graph was found|ModelProto does not have|model_load_utils|Unsupported model IR version/i.test(
+    message,
+  );
 }
 
 /** A person-readable reason a session could not start on a device. */

@@ -17,14 +17,24 @@ export interface GpuPresence {
 export const NO_GPU_FOUND = 'no GPU found';
 
 export const VULKAN_LOADER = 'libvulkan.so.1';
-const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+const LIBRARY_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/lib/x86_64-linux-gnu',
+  '/usr/lib64',
+  '/usr/lib',
+  '/usr/local/lib',
+];
 
 export function probeGpu(env: NodeJS.ProcessEnv = process.env): GpuPresence {
   return { deviceNode: findDeviceNode(), vulkanLoader: findLibrary(VULKAN_LOADER, env) };
 }
 
 function findDeviceNode(): string | undefined {
-  for (const [folder, pattern] of [['/dev/dri', /^renderD\d+$/], ['/dev', /^nvidia\d+$/]] as const) {
+  for (const [folder, pattern] of [
+    ['/dev/dri', /^renderD\d+$/],
+    ['/dev', /^nvidia\d+$/],
+  ] as const) {
     try {
       const name = readdirSync(folder).find((entry) => pattern.test(entry));
       if (name) return path.join(folder, name);

@@ -53,5 +53,13 @@ export type WorkerMessage =
   | { type: 'ready'; chosen: SessionCandidate; failures: SessionFailure[] }
   | { type: 'init-failed'; failures: SessionFailure[] }
   | { type: 'result'; id: number; width: number; height: number; data: Float32Array; runMs: number }
-  | { type: 'polygons'; id: number; polygons: GlomerulusPolygon[]; probabilities?: { width: number; height: number; data: Float32Array }; runMs: number; postprocessMs: number; tissueFraction: number }
+  | {
+      type: 'polygons';
+      id: number;
+      polygons: GlomerulusPolygon[];
+      probabilities?: { width: number; height: number; data: Float32Array };
+      runMs: number;
+      postprocessMs: number;
+      tissueFraction: number;
+    }
   | { type: 'error'; id: number; code: ErrorCode; message: string };

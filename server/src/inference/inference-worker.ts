@@ -8,7 +8,12 @@ import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import { cropProbability, tileModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
 import { traceTile } from '@glomseg/shared/trace-tile.js';
 import { LRUCache } from 'lru-cache';
-import { compileStainMapping, stainMappingKey, type ColourMap, type StainMapping } from '@glomseg/shared/stain-normalization.js';
+import {
+  compileStainMapping,
+  stainMappingKey,
+  type ColourMap,
+  type StainMapping,
+} from '@glomseg/shared/stain-normalization.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { isModelLoadFailure } from './execution-providers.js';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
@@ -50,7 +55,9 @@ if (session) {
         type: 'error',
         id: request.id,
         code: isGlomsegError(error) ? error.code : 'INTERNAL',
-        message: isGlomsegError(error) ? error.message : `inference failed: ${(error as Error)?.message ?? String(error)}`,
+        message: isGlomsegError(error)
+          ? error.message
+          : `inference failed: ${(error as Error)?.message ?? String(error)}`,
       });
     });
   });
@@ -97,7 +104,11 @@ function checkNames(session: InferenceSession): void {
 async function run(session: InferenceSession, request: RunRequest, inputIsHalf: boolean): Promise<void> {
   const image: RgbImage = { width: request.width, height: request.height, data: request.data };
   // Stain mapping, padding, normalisation and the tissue count in one pass over the pixels.
-  const { values, width, height, tissueFraction } = tileModelInput(image, card, request.stain ? stainMapperFor(request.stain) : undefined);
+  const { values, width, height, tissueFraction } = tileModelInput(
+    image,
+    card,
+    request.stain ? stainMapperFor(request.stain) : undefined,
+  );
   const dims = card.input.layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3];
   const input = inputIsHalf ? new Tensor('float16', toFloat16Bits(values), dims) : new Tensor('float32', values, dims);
   const started = performance.now();
@@ -109,7 +120,8 @@ async function run(session: InferenceSession, request: RunRequest, inputIsHalf: 
   // is only cut keeps its logits and is cut on them (map-values.ts): the same polygons without a sigmoid per pixel.
   const withProbabilities = request.returnProbabilities !== false;
   let map = toProbabilityMap(raw, output.dims, card, { keepLogits: request.trace !== undefined && !withProbabilities });
-  if (map.width !== image.width || map.height !== image.height) map = cropProbability(map, 0, 0, image.width, image.height);
+  if (map.width !== image.width || map.height !== image.height)
+    map = cropProbability(map, 0, 0, image.width, image.height);
   input.dispose();
   output.dispose();
   if (request.trace) {
@@ -129,5 +141,7 @@ async function run(session: InferenceSession, request: RunRequest, inputIsHalf: 
     );
     return;
   }
-  post({ type: 'result', id: request.id, width: map.width, height: map.height, data: map.data, runMs }, [map.data.buffer as ArrayBuffer]);
+  post({ type: 'result', id: request.id, width: map.width, height: map.height, data: map.data, runMs }, [
+    map.data.buffer as ArrayBuffer,
+  ]);
 }

@@ -66,6 +66,13 @@ export class OnnxModelProvider implements ModelProvider {
   async dispose(): Promise<void> {
     const all = [...this.segmenters.values()];
     this.segmenters.clear();
-    await Promise.all(all.map((p) => p.then((s) => s.dispose(), () => undefined)));
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (s) => s.dispose(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }

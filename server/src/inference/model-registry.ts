@@ -40,7 +40,11 @@ export class ModelRegistry {
     try {
       names = await readdir(root);
     } catch (error) {
-      throw new GlomsegError('FAILED_PRECONDITION', `cannot read the models folder ${root}: ${(error as Error).message}`, { cause: error });
+      throw new GlomsegError(
+        'FAILED_PRECONDITION',
+        `cannot read the models folder ${root}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const models: RegisteredModel[] = [];
     const byId = new Map<string, string>();
@@ -49,7 +53,10 @@ export class ModelRegistry {
       const model = await readModel(path.join(root, name), logger);
       const clash = byId.get(model.card.id);
       if (clash) {
-        throw new GlomsegError('FAILED_PRECONDITION', `model id '${model.card.id}' is used by both ${clash} and ${model.cardPath}`);
+        throw new GlomsegError(
+          'FAILED_PRECONDITION',
+          `model id '${model.card.id}' is used by both ${clash} and ${model.cardPath}`,
+        );
       }
       byId.set(model.card.id, model.cardPath);
       models.push(model);
@@ -83,7 +90,11 @@ async function readModel(cardPath: string, logger?: (message: string) => void): 
   try {
     json = JSON.parse(await readFile(cardPath, 'utf8'));
   } catch (error) {
-    throw new GlomsegError('FAILED_PRECONDITION', `${cardPath}: not a readable JSON file: ${(error as Error).message}`, { cause: error });
+    throw new GlomsegError(
+      'FAILED_PRECONDITION',
+      `${cardPath}: not a readable JSON file: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   let card: ModelCard;
   try {
@@ -101,7 +112,10 @@ async function readModel(cardPath: string, logger?: (message: string) => void): 
   for (const [purpose, file] of Object.entries(card.variants ?? {})) {
     const variantPath = path.resolve(folder, file);
     if (await isFile(variantPath)) variantPaths[purpose] = variantPath;
-    else logger?.(`${cardPath}: variant '${purpose}' names ${variantPath}, which does not exist; using ${card.file} instead`);
+    else
+      logger?.(
+        `${cardPath}: variant '${purpose}' names ${variantPath}, which does not exist; using ${card.file} instead`,
+      );
   }
   return { card, cardPath, modelPath, variantPaths };
 }

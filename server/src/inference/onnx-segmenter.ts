@@ -6,7 +6,14 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import type { ProbabilityMap, Segmenter, TilePreprocess, TracedTile, TracedTileReturns, TraceOptions } from '@glomseg/shared/segmenter.js';
+import type {
+  ProbabilityMap,
+  Segmenter,
+  TilePreprocess,
+  TracedTile,
+  TracedTileReturns,
+  TraceOptions,
+} from '@glomseg/shared/segmenter.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { providersToTry, type DeviceChoice, type InferenceDevice } from './execution-providers.js';
 import { probeGpu, type GpuPresence } from './gpu-presence.js';
@@ -103,7 +110,9 @@ export class OnnxSegmenter implements Segmenter {
     const segmenter = new OnnxSegmenter(card, chosen, logger);
     segmenter.#adopt(first.worker);
     const workers = workersFor(toTry.find((provider) => provider.name === chosen.device)!);
-    const rest = await Promise.allSettled(Array.from({ length: workers - 1 }, () => startWorker({ card, candidates: [chosen] }, signal)));
+    const rest = await Promise.allSettled(
+      Array.from({ length: workers - 1 }, () => startWorker({ card, candidates: [chosen] }, signal)),
+    );
     let failure: unknown;
     for (const started of rest) {
       if (started.status === 'rejected') failure ??= started.reason;
@@ -126,16 +135,32 @@ export class OnnxSegmenter implements Segmenter {
     return this.#submit<ProbabilityMap>(image, undefined, signal, preprocess);
   }
 
-  predictPolygons(image: RgbImage, trace: TraceOptions, signal?: AbortSignal, preprocess?: TilePreprocess, returns?: TracedTileReturns): Promise<TracedTile> {
+  predictPolygons(
+    image: RgbImage,
+    trace: TraceOptions,
+    signal?: AbortSignal,
+    preprocess?: TilePreprocess,
+    returns?: TracedTileReturns,
+  ): Promise<TracedTile> {
     return this.#submit<TracedTile>(image, trace, signal, preprocess, returns?.probabilities ?? true);
   }
 
-  #submit<T>(image: RgbImage, trace: TraceOptions | undefined, signal?: AbortSignal, preprocess?: TilePreprocess, returnProbabilities = true): Promise<T> {
-    if (this.#disposed) return Promise.reject(new GlomsegError('UNAVAILABLE', `the segmenter for model '${this.card.id}' is closed`));
+  #submit<T>(
+    image: RgbImage,
+    trace: TraceOptions | undefined,
+    signal?: AbortSignal,
+    preprocess?: TilePreprocess,
+    returnProbabilities = true,
+  ): Promise<T> {
+    if (this.#disposed)
+      return Promise.reject(new GlomsegError('UNAVAILABLE', `the segmenter for model '${this.card.id}' is closed`));
     if (signal?.aborted) return Promise.reject(cancelledError(signal));
     if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 3)) {
       return Promise.reject(
-        new GlomsegError('INVALID_ARGUMENT', `RGB image of ${image.width} x ${image.height} holds ${image.data.length} bytes, expected ${image.width * image.height * 3}`),
+        new GlomsegError(
+          'INVALID_ARGUMENT',
+          `RGB image of ${image.width} x ${image.height} holds ${image.data.length} bytes, expected ${image.width * image.height * 3}`,
+        ),
       );
     }
     return new Promise<T>((resolve, reject) => {
@@ -215,7 +240,16 @@ export class OnnxSegmenter implements Segmenter {
       const data = job.image.data.slice();
       slot.worker.ref(); // a pending prediction keeps the process alive; an idle pool does not
       slot.worker.postMessage(
-        { type: 'run', id: job.id, width: job.image.width, height: job.image.height, data, trace: job.trace, stain: job.preprocess?.stain, returnProbabilities: job.returnProbabilities },
+        {
+          type: 'run',
+          id: job.id,
+          width: job.image.width,
+          height: job.image.height,
+          data,
+          trace: job.trace,
+          stain: job.preprocess?.stain,
+          returnProbabilities: job.returnProbabilities,
+        },
         [data.buffer],
       );
     }
@@ -257,11 +291,17 @@ export class OnnxSegmenter implements Segmenter {
   #onExit(slot: Slot, code: number): void {
     if (this.#disposed || !this.#slots.delete(slot)) return;
     const cause = slot.lastError?.message ?? `exit code ${code}`;
-    this.#logger(`inference: a worker for model '${this.card.id}' on ${this.device} stopped (${cause}); starting another`);
+    this.#logger(
+      `inference: a worker for model '${this.card.id}' on ${this.device} stopped (${cause}); starting another`,
+    );
     const job = slot.job;
     if (job) {
       this.#failed++;
-      settle(job, () => job.reject(new GlomsegError('INTERNAL', `the inference worker crashed while running model '${this.card.id}' (${cause})`)));
+      settle(job, () =>
+        job.reject(
+          new GlomsegError('INTERNAL', `the inference worker crashed while running model '${this.card.id}' (${cause})`),
+        ),
+      );
     }
     this.#replaceWorker();
   }

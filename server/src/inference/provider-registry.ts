@@ -37,7 +37,8 @@ const providers: ExecutionProvider[] = [];
 
 export function registerExecutionProvider(provider: ExecutionProvider): void {
   if (provider.name === 'auto') throw new Error("'auto' is the device choice, not a provider name");
-  if (providers.some((other) => other.name === provider.name)) throw new Error(`an execution provider named '${provider.name}' is already registered`);
+  if (providers.some((other) => other.name === provider.name))
+    throw new Error(`an execution provider named '${provider.name}' is already registered`);
   providers.push(provider);
   providers.sort((a, b) => b.priority - a.priority);
 }

@@ -2,7 +2,13 @@
 import { Worker } from 'node:worker_threads';
 import { cancelledError, GlomsegError } from '@glomseg/shared/errors.js';
 import { explainSessionFailure, type DeviceChoice, type InferenceDevice } from './execution-providers.js';
-import type { CloseRequest, SessionCandidate, SessionFailure, WorkerInit, WorkerMessage } from './inference-protocol.js';
+import type {
+  CloseRequest,
+  SessionCandidate,
+  SessionFailure,
+  WorkerInit,
+  WorkerMessage,
+} from './inference-protocol.js';
 
 const WORKER_URL = new URL('./inference-worker-bootstrap.js', import.meta.url);
 
@@ -38,7 +44,13 @@ export function startWorker(init: WorkerInit, signal?: AbortSignal): Promise<Sta
     };
     const onExit = (code: number): void => {
       done();
-      reject(new GlomsegError('INTERNAL', `the inference worker stopped while starting (${lastError?.message ?? `exit code ${code}`})`, { cause: lastError }));
+      reject(
+        new GlomsegError(
+          'INTERNAL',
+          `the inference worker stopped while starting (${lastError?.message ?? `exit code ${code}`})`,
+          { cause: lastError },
+        ),
+      );
     };
     const onAbort = (): void => {
       done();
@@ -57,13 +69,20 @@ function explained(failure: SessionFailure): SessionFailure {
   return failure.modelFault ? failure : { ...failure, reason: explainSessionFailure(failure.device, failure.reason) };
 }
 
-export function sessionError(modelPath: string, choice: DeviceChoice | InferenceDevice, failures: SessionFailure[]): GlomsegError {
+export function sessionError(
+  modelPath: string,
+  choice: DeviceChoice | InferenceDevice,
+  failures: SessionFailure[],
+): GlomsegError {
   const modelFault = failures.find((f) => f.modelFault);
   if (modelFault) {
     return new GlomsegError('FAILED_PRECONDITION', `cannot load the model ${modelPath}: ${modelFault.reason}`);
   }
   const reasons = failures.map((f) => f.reason).join('; ') || 'no execution provider to try';
-  return new GlomsegError('FAILED_PRECONDITION', choice === 'auto' ? `no execution provider could run the model ${modelPath}: ${reasons}` : reasons);
+  return new GlomsegError(
+    'FAILED_PRECONDITION',
+    choice === 'auto' ? `no execution provider could run the model ${modelPath}: ${reasons}` : reasons,
+  );
 }
 
 /** How long a closing worker may take to finish its run before it is terminated regardless. */

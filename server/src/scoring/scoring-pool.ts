@@ -29,7 +29,12 @@ export class ScoringPool {
 
   static async create(options: ScoringPoolOptions): Promise<ScoringPool> {
     // Threads start on demand and leave when idle, so an idle process holds none.
-    const pool = new Piscina({ filename: WORKER, minThreads: 0, maxThreads: options.threads ?? 1, idleTimeout: 30_000 });
+    const pool = new Piscina({
+      filename: WORKER,
+      minThreads: 0,
+      maxThreads: options.threads ?? 1,
+      idleTimeout: 30_000,
+    });
     return new ScoringPool(pool, options.maxTaskMs);
   }
 
@@ -43,7 +48,13 @@ export class ScoringPool {
     return { polygons: result.polygons, vertices: result.vertices, warnings: result.warnings };
   }
 
-  async scoreDice(truth: TruthInput, predicted: Polygon[], region: Rect, tile: { tileWidth: number; tileHeight: number }, signal: AbortSignal): Promise<DiceMetrics> {
+  async scoreDice(
+    truth: TruthInput,
+    predicted: Polygon[],
+    region: Rect,
+    tile: { tileWidth: number; tileHeight: number },
+    signal: AbortSignal,
+  ): Promise<DiceMetrics> {
     const result = await this.run({ kind: 'dice', truth, predicted, region, ...tile }, signal);
     if (result.kind !== 'dice') throw new GlomsegError('INTERNAL', 'the scoring worker answered the wrong task');
     return result.metrics;
@@ -65,11 +76,17 @@ export class ScoringPool {
     });
     let result: ScoringResult;
     try {
-      result = await this.pool.run({ ...task, started: port2 }, { signal: AbortSignal.any([signal, deadline.signal]), transferList: [port2] });
+      result = await this.pool.run(
+        { ...task, started: port2 },
+        { signal: AbortSignal.any([signal, deadline.signal]), transferList: [port2] },
+      );
     } catch (error) {
       if (signal.aborted) throw cancelledError(signal);
       if (deadline.signal.aborted) {
-        throw new GlomsegError('DEADLINE_EXCEEDED', `scoring the annotations took longer than ${this.maxTaskMs / 1000} s and was stopped (fewer or simpler polygons, or a coarser Dice grid)`);
+        throw new GlomsegError(
+          'DEADLINE_EXCEEDED',
+          `scoring the annotations took longer than ${this.maxTaskMs / 1000} s and was stopped (fewer or simpler polygons, or a coarser Dice grid)`,
+        );
       }
       throw error;
     } finally {

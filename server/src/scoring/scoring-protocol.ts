@@ -5,7 +5,6 @@ import type { Polygon, Rect } from '@glomseg/shared/geometry.js';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { TruthInput } from '@glomseg/shared/glomseg-service.js';
 
-
 /** Told when a worker starts the task: its time budget counts from then, not from the queue or a thread's start. */
 interface TaskStart {
   started?: MessagePort;

@@ -26,11 +26,18 @@ export default function score(task: ScoringTask): ScoringResult {
   try {
     const { polygons, vertices, warnings } = readTruth(task.truth);
     if (task.kind === 'check') return { ok: true, kind: 'check', polygons: polygons.length, vertices, warnings };
-    const metrics = computeDiceMetrics(task.predicted, polygons, task.region, { tileWidth: task.tileWidth, tileHeight: task.tileHeight });
+    const metrics = computeDiceMetrics(task.predicted, polygons, task.region, {
+      tileWidth: task.tileWidth,
+      tileHeight: task.tileHeight,
+    });
     return { ok: true, kind: 'dice', metrics };
   } catch (error) {
     if (isGlomsegError(error)) return { ok: false, code: error.code, message: error.message };
     // RangeError and the like on hostile input: still the client's input, not our state; say so plainly.
-    return { ok: false, code: 'INVALID_ARGUMENT', message: `the annotations cannot be scored: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      ok: false,
+      code: 'INVALID_ARGUMENT',
+      message: `the annotations cannot be scored: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }

@@ -29,7 +29,11 @@ export function singleHostHeader(rawHeaders: readonly string[]): string | undefi
     host = rawHeaders[i + 1];
     count++;
   }
-  if (count > 1) throw new GlomsegError('INVALID_ARGUMENT', `the request has more than one Host header (${count}); send exactly one`);
+  if (count > 1)
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `the request has more than one Host header (${count}); send exactly one`,
+    );
   return host;
 }
 
@@ -41,7 +45,8 @@ export class HostCheck {
     const names = [...LOOPBACK_NAMES, ...extra];
     if (isWildcardHost(bindHost)) {
       // Every local address can reach a wildcard bind; the machine's own name too.
-      for (const list of Object.values(os.networkInterfaces())) for (const entry of list ?? []) names.push(entry.address);
+      for (const list of Object.values(os.networkInterfaces()))
+        for (const entry of list ?? []) names.push(entry.address);
       names.push(os.hostname());
     } else {
       names.push(bindHost);

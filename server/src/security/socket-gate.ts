@@ -82,8 +82,14 @@ export function peerOf(address: string | undefined): string {
   const [head, tail] = address.split('%')[0].toLowerCase().split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`;
 }
 
 export class SocketGate {
@@ -99,7 +105,10 @@ export class SocketGate {
 
   constructor(options: SocketGateOptions = {}) {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    this.maxPerPeer = Math.max(1, Math.min(options.maxPerPeer ?? DEFAULT_MAX_CONNECTIONS_PER_PEER, this.maxConnections));
+    this.maxPerPeer = Math.max(
+      1,
+      Math.min(options.maxPerPeer ?? DEFAULT_MAX_CONNECTIONS_PER_PEER, this.maxConnections),
+    );
     this.firstRequestTimeoutMs = options.firstRequestTimeoutMs ?? DEFAULT_FIRST_REQUEST_TIMEOUT_MS;
   }
 
@@ -108,9 +117,14 @@ export class SocketGate {
     const peerKey = peerOf(socket.remoteAddress);
     const known = this.peers.get(peerKey);
     // At its peer's bound a socket can only replace one of that peer's own.
-    if (known && known.sockets.size >= this.maxPerPeer && !this.evictOldest(known.untrusted)) return this.refuse(socket);
+    if (known && known.sockets.size >= this.maxPerPeer && !this.evictOldest(known.untrusted))
+      return this.refuse(socket);
     if (this.open.size >= this.maxConnections && !this.evictOldest(this.untrusted)) return this.refuse(socket);
-    const peer = this.peers.get(peerKey) ?? { key: peerKey, sockets: new Set<Tracked>(), untrusted: new Set<Tracked>() };
+    const peer = this.peers.get(peerKey) ?? {
+      key: peerKey,
+      sockets: new Set<Tracked>(),
+      untrusted: new Set<Tracked>(),
+    };
     this.peers.set(peerKey, peer);
     const tracked: Tracked = { socket, key: keyOf(socket), peer, active: false, trusted: false };
     tracked.timer = setTimeout(() => {

@@ -40,7 +40,8 @@ export interface ServiceOptions extends TileRunnerOptions {
   limits?: Partial<ServingLimits>;
 }
 
-export type ServiceStats = StreamCounts & TileCounts & { scheduler: SchedulerStats; cache: { entries: number; bytes: number } };
+export type ServiceStats = StreamCounts &
+  TileCounts & { scheduler: SchedulerStats; cache: { entries: number; bytes: number } };
 
 export class DomainGlomsegService implements GlomsegService {
   readonly limits: ServingLimits;
@@ -70,9 +71,18 @@ export class DomainGlomsegService implements GlomsegService {
       if (signal?.aborted) throw error;
       return { failure: (error as Error)?.message ?? String(error) };
     });
-    if ('failure' in survey) return { ...source.metadata, stain: { level: -1, tissueMapped: false, unmeasuredBecause: survey.failure } };
+    if ('failure' in survey)
+      return { ...source.metadata, stain: { level: -1, tissueMapped: false, unmeasuredBecause: survey.failure } };
     const unmeasuredBecause = survey.stain ? undefined : 'the low-resolution view shows too little tissue';
-    return { ...source.metadata, stain: { statistics: survey.stain, level: survey.level, tissueMapped: survey.tissue !== undefined, unmeasuredBecause } };
+    return {
+      ...source.metadata,
+      stain: {
+        statistics: survey.stain,
+        level: survey.level,
+        tissueMapped: survey.tissue !== undefined,
+        unmeasuredBecause,
+      },
+    };
   }
 
   async listModels({ slideId, mppOverride }: Checked<ListModelsParams>, signal?: AbortSignal): Promise<ModelSummary[]> {
@@ -85,7 +95,10 @@ export class DomainGlomsegService implements GlomsegService {
     return summaries;
   }
 
-  async readViewerTile({ slideId, level, col, row }: Checked<ViewerTileParams>, signal?: AbortSignal): Promise<ViewerTile> {
+  async readViewerTile(
+    { slideId, level, col, row }: Checked<ViewerTileParams>,
+    signal?: AbortSignal,
+  ): Promise<ViewerTile> {
     return readViewerTile(await this.options.slides.open(slideId, signal), level, col, row, signal);
   }
 

@@ -6,8 +6,22 @@
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { Segmenter } from '@glomseg/shared/segmenter.js';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
-import { CANDIDATE_MPPS, TRIAL_TILES, objectSureness, pickScale, type ScaleEstimate, type ScaleTrial } from '@glomseg/shared/scale-estimate.js';
-import { minAreaOnSlide, planTileGrid, tileBounds, tilesInRect, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
+import {
+  CANDIDATE_MPPS,
+  TRIAL_TILES,
+  objectSureness,
+  pickScale,
+  type ScaleEstimate,
+  type ScaleTrial,
+} from '@glomseg/shared/scale-estimate.js';
+import {
+  minAreaOnSlide,
+  planTileGrid,
+  tileBounds,
+  tilesInRect,
+  type TileAddress,
+  type TileGrid,
+} from '@glomseg/shared/tile-grid.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 import { tissueShareIn, type TissueMap } from '@glomseg/shared/tissue-mask.js';
 import { predictTile } from './tile-pipeline.js';
@@ -38,9 +52,13 @@ export async function estimateSlideScale(
     let sureness = 0;
     for (const tile of tiles) {
       throwIfAborted(signal);
-      const result = await predictTile({ source, grid, tile, segmenter, cut: { threshold: card.threshold, minArea } }, signal);
+      const result = await predictTile(
+        { source, grid, tile, segmenter, cut: { threshold: card.threshold, minArea } },
+        signal,
+      );
       // Tiles keep small pieces at their edges for joining; alone, they are no evidence of a glomerulus.
-      for (const polygon of result.polygons) if (polygon.area >= minArea) sureness += objectSureness(polygon.meanProbability, polygon.area * mpp * mpp);
+      for (const polygon of result.polygons)
+        if (polygon.area >= minArea) sureness += objectSureness(polygon.meanProbability, polygon.area * mpp * mpp);
     }
     trials.push({ mpp, tiles: tiles.length, sureness });
   }

@@ -6,7 +6,16 @@
 import { DICE_TILE } from '@glomseg/shared/constants.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 import { intersectRects, type GlomerulusPolygon, type Rect } from '@glomseg/shared/geometry.js';
-import type { Checked, ScoreEvent, ScoreProgress, ScoreSlideParams, TileOutcome, Timings, TruthInput, TruthScorer } from '@glomseg/shared/glomseg-service.js';
+import type {
+  Checked,
+  ScoreEvent,
+  ScoreProgress,
+  ScoreSlideParams,
+  TileOutcome,
+  Timings,
+  TruthInput,
+  TruthScorer,
+} from '@glomseg/shared/glomseg-service.js';
 import { joinAcrossTiles } from '@glomseg/shared/join-polygons.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import { countTilesInRect, tilesInRect, type TileAddress } from '@glomseg/shared/tile-grid.js';
@@ -41,7 +50,11 @@ interface Gathered {
   timings: Timings;
 }
 
-export async function* scoreSlide(parts: ScoreSlideParts, params: Checked<ScoreSlideParams>, signal: AbortSignal): AsyncGenerator<ScoreEvent> {
+export async function* scoreSlide(
+  parts: ScoreSlideParts,
+  params: Checked<ScoreSlideParams>,
+  signal: AbortSignal,
+): AsyncGenerator<ScoreEvent> {
   const started = performance.now();
   const plan = await planScore(parts, params, signal);
   const gathered: Gathered = { pieces: [], timings: zeroTimings() };
@@ -51,21 +64,44 @@ export async function* scoreSlide(parts: ScoreSlideParts, params: Checked<ScoreS
   yield* withProgress(outcomes, plan.tiles.length, started, gathered);
   throwIfAborted(signal);
   const polygons = wholeGlomeruli(gathered.pieces, plan);
-  const metrics = plan.truth ? await parts.scoring.scoreDice(plan.truth, polygons, plan.region, plan.diceTile, signal) : undefined;
+  const metrics = plan.truth
+    ? await parts.scoring.scoreDice(plan.truth, polygons, plan.region, plan.diceTile, signal)
+    : undefined;
   const { grid } = plan.context;
   const elapsedMs = performance.now() - started;
-  const result = { slideId: grid.slideId, modelId: grid.modelId, region: plan.region, polygons, metrics, grid, elapsedMs, totalTimings: gathered.timings, warnings: plan.warnings };
+  const result = {
+    slideId: grid.slideId,
+    modelId: grid.modelId,
+    region: plan.region,
+    polygons,
+    metrics,
+    grid,
+    elapsedMs,
+    totalTimings: gathered.timings,
+    warnings: plan.warnings,
+  };
   yield { kind: 'result', result };
 }
 
 /** Opens the request and checks what it would cost, then reads the ground truth as scoring will: bad annotations fail fast. */
-async function planScore(parts: ScoreSlideParts, params: Checked<ScoreSlideParams>, signal: AbortSignal): Promise<ScorePlan> {
+async function planScore(
+  parts: ScoreSlideParts,
+  params: Checked<ScoreSlideParams>,
+  signal: AbortSignal,
+): Promise<ScorePlan> {
   const opened = await parts.contexts.open(params, signal);
   const { grid } = opened;
   const region = regionOnSlide(params.region, grid);
-  const diceTile = { tileWidth: params.diceTileWidth ?? DICE_TILE.tileWidth, tileHeight: params.diceTileHeight ?? DICE_TILE.tileHeight };
+  const diceTile = {
+    tileWidth: params.diceTileWidth ?? DICE_TILE.tileWidth,
+    tileHeight: params.diceTileHeight ?? DICE_TILE.tileHeight,
+  };
   // Counted, not listed, before any parsing or inference.
-  assertTileBudget(countTilesInRect(grid, region), parts.limits, `region ${region.width} x ${region.height} at ${grid.mppAssumed} um/px`);
+  assertTileBudget(
+    countTilesInRect(grid, region),
+    parts.limits,
+    `region ${region.width} x ${region.height} at ${grid.mppAssumed} um/px`,
+  );
   if (params.annotations) assertDiceGrid(region, diceTile.tileWidth, diceTile.tileHeight, parts.limits);
   const tiles = tilesInRect(grid, region).sort((a, b) => a.row - b.row || a.col - b.col);
   const { annotations } = params;
@@ -83,7 +119,12 @@ async function planScore(parts: ScoreSlideParts, params: Checked<ScoreSlideParam
 }
 
 /** Progress at the start, then at most every PROGRESS_INTERVAL_MS and at the end; the tiles' pieces into `gathered`. */
-async function* withProgress(outcomes: AsyncIterable<TileOutcome>, total: number, started: number, gathered: Gathered): AsyncGenerator<ScoreEvent> {
+async function* withProgress(
+  outcomes: AsyncIterable<TileOutcome>,
+  total: number,
+  started: number,
+  gathered: Gathered,
+): AsyncGenerator<ScoreEvent> {
   const progress = (tilesDone: number, tilesSkipped: number, elapsedMs: number, etaMs: number): ScoreEvent => ({
     kind: 'progress',
     progress: { tilesDone, tilesTotal: total, tilesSkipped, elapsedMs, etaMs } satisfies ScoreProgress,

@@ -31,7 +31,12 @@ export class SlideCache {
    * The pixel size estimated from the image, when neither the request nor the file gives one; made once per slide
    * and model (a few trial tiles per candidate scale).
    */
-  async scaleEstimate(source: SlideSource, card: ModelCard, mppOverride: number | undefined, signal?: AbortSignal): Promise<ScaleEstimate | undefined> {
+  async scaleEstimate(
+    source: SlideSource,
+    card: ModelCard,
+    mppOverride: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<ScaleEstimate | undefined> {
     if (mppOverride || (source.metadata.mppX && source.metadata.mppX > 0)) return undefined;
     // A model that finds glomeruli at several scales cannot pick one: the grid falls back to its training scale.
     if (card.estimatesScale === false) return undefined;
@@ -41,7 +46,10 @@ export class SlideCache {
       `${source.metadata.id}|${card.id}`,
       async () => {
         // Trial tiles are ranked on the survey's tissue map (read once per slide for stain and background too).
-        const tissue = this.survey(source).then((survey) => survey.tissue, () => undefined);
+        const tissue = this.survey(source).then(
+          (survey) => survey.tissue,
+          () => undefined,
+        );
         const [segmenter, map] = await Promise.all([this.models.segmenter(card.id, lifetime), tissue]);
         return estimateSlideScale(source, card, segmenter, map, lifetime);
       },
@@ -54,7 +62,12 @@ export class SlideCache {
   }
 
   /** The kept promise under `key`, made by `make` when there is none; a failure is not kept. */
-  private shared<T>(cache: LRUCache<string, Promise<T>>, key: string, make: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private shared<T>(
+    cache: LRUCache<string, Promise<T>>,
+    key: string,
+    make: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     let promise = cache.get(key);
     if (!promise) {
       promise = make();

@@ -33,7 +33,10 @@ export async function surveySlide(source: SlideSource, signal?: AbortSignal): Pr
   if (level.width * level.height <= MAX_READ_PIXELS) {
     const full = await readWholeLevel(source, level.index, signal);
     const fit = SURVEY_EDGE / Math.max(level.width, level.height);
-    view = fit < 1 ? await resizeRgb(full, Math.max(1, Math.round(level.width * fit)), Math.max(1, Math.round(level.height * fit))) : full;
+    view =
+      fit < 1
+        ? await resizeRgb(full, Math.max(1, Math.round(level.width * fit)), Math.max(1, Math.round(level.height * fit)))
+        : full;
     whole = true;
   } else {
     view = await sampleWindows(source, level.index, level.width, level.height, signal);
@@ -52,7 +55,13 @@ export async function surveySlide(source: SlideSource, signal?: AbortSignal): Pr
 }
 
 /** A mosaic of SAMPLE_GRID x SAMPLE_GRID windows spread evenly over a level too large to read whole. */
-async function sampleWindows(source: SlideSource, level: number, width: number, height: number, signal?: AbortSignal): Promise<RgbImage> {
+async function sampleWindows(
+  source: SlideSource,
+  level: number,
+  width: number,
+  height: number,
+  signal?: AbortSignal,
+): Promise<RgbImage> {
   const edge = SAMPLE_EDGE;
   const mosaic = new Uint8Array(SAMPLE_GRID * edge * SAMPLE_GRID * edge * 3);
   const rowBytes = SAMPLE_GRID * edge * 3;
@@ -62,7 +71,10 @@ async function sampleWindows(source: SlideSource, level: number, width: number, 
       const y = Math.round(((gy + 0.5) * height) / SAMPLE_GRID - edge / 2);
       const window = await source.readRegion({ level, x, y, width: edge, height: edge }, signal);
       for (let row = 0; row < edge; row++) {
-        mosaic.set(window.data.subarray(row * edge * 3, (row + 1) * edge * 3), (gy * edge + row) * rowBytes + gx * edge * 3);
+        mosaic.set(
+          window.data.subarray(row * edge * 3, (row + 1) * edge * 3),
+          (gy * edge + row) * rowBytes + gx * edge * 3,
+        );
       }
     }
   }

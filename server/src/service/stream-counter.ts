@@ -8,7 +8,12 @@ export interface StreamCounts {
 }
 
 export class StreamCounter {
-  private readonly counts: StreamCounts = { activeStreams: 0, completedStreams: 0, cancelledStreams: 0, failedStreams: 0 };
+  private readonly counts: StreamCounts = {
+    activeStreams: 0,
+    completedStreams: 0,
+    cancelledStreams: 0,
+    failedStreams: 0,
+  };
 
   /** Yields what `stream` yields, counted; an error after `signal` aborted counts as a cancel. */
   async *track<T>(signal: AbortSignal, stream: () => AsyncIterable<T>): AsyncGenerator<T> {

@@ -12,11 +12,22 @@ export interface StreamTilesParts {
   limits: ServingLimits;
 }
 
-export async function* streamTiles(parts: StreamTilesParts, params: Checked<StreamTilesParams>, signal: AbortSignal): AsyncGenerator<TileOutcome> {
+export async function* streamTiles(
+  parts: StreamTilesParts,
+  params: Checked<StreamTilesParams>,
+  signal: AbortSignal,
+): AsyncGenerator<TileOutcome> {
   // The same budget as a region to score, checked before the slide is opened.
-  assertTileBudget(params.tiles.length, parts.limits, 'the tile list', 'request the tiles of a viewport or two per call');
+  assertTileBudget(
+    params.tiles.length,
+    parts.limits,
+    'the tile list',
+    'request the tiles of a viewport or two per call',
+  );
   const context = await parts.contexts.open(params, signal);
   for (const tile of params.tiles) assertTileInGrid(context.grid, tile);
   // Viewers keep the tiles' probabilities: a new threshold on them is cut again without the model.
-  yield* parts.runner.run(await parts.contexts.reading(context, params, signal), params.tiles, signal, { keepProbabilities: true });
+  yield* parts.runner.run(await parts.contexts.reading(context, params, signal), params.tiles, signal, {
+    keepProbabilities: true,
+  });
 }

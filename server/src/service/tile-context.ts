@@ -44,7 +44,12 @@ export class TileContexts {
   ) {}
 
   /** The model's grid on the slide: the request's pixel size, else the file's, else one estimated from the image. */
-  async gridOf(source: SlideSource, card: ModelCard, mppOverride: number | undefined, signal?: AbortSignal): Promise<TileGrid> {
+  async gridOf(
+    source: SlideSource,
+    card: ModelCard,
+    mppOverride: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<TileGrid> {
     const mppEstimate = await this.slideCache.scaleEstimate(source, card, mppOverride, signal);
     return planTileGrid(source.metadata, card, { mppOverride, mppEstimate });
   }
@@ -56,7 +61,12 @@ export class TileContexts {
     const grid = await this.gridOf(source, card, params.mppOverride, signal);
     const segmenter = await this.models.segmenter(card.id, signal);
     const { seedThreshold, requireCore } = card;
-    const cut: TileCut = { threshold: params.threshold ?? card.threshold, minArea: minAreaOnSlide(card, grid), seedThreshold, requireCore };
+    const cut: TileCut = {
+      threshold: params.threshold ?? card.threshold,
+      minArea: minAreaOnSlide(card, grid),
+      seedThreshold,
+      requireCore,
+    };
     return { source, card, grid, segmenter, cut, skipBackground: false };
   }
 

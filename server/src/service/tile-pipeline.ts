@@ -54,5 +54,11 @@ export async function predictTile(job: TileJob, signal: AbortSignal): Promise<Pr
   );
   const { polygons, inferenceMs, postprocessMs, probabilities, tissueFraction } = traced;
 
-  return { bounds, polygons, probabilities, tissueFraction, timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 } };
+  return {
+    bounds,
+    polygons,
+    probabilities,
+    tissueFraction,
+    timings: { readMs, inferenceMs, postprocessMs, queueMs: 0 },
+  };
 }

@@ -54,7 +54,14 @@ export function zeroTimings(): Timings {
   return { readMs: 0, inferenceMs: 0, postprocessMs: 0, queueMs: 0 };
 }
 
-function outcomeOf(context: TileContext, tile: TileAddress, index: number, result: CachedTile, cached: boolean, queueMs = 0): TileOutcome {
+function outcomeOf(
+  context: TileContext,
+  tile: TileAddress,
+  index: number,
+  result: CachedTile,
+  cached: boolean,
+  queueMs = 0,
+): TileOutcome {
   return {
     tile,
     bounds: tileBounds(context.grid, tile),
@@ -90,14 +97,23 @@ export class TileRunner {
    * the order asked. Leaving early (cancel) abandons what is in flight. `keepProbabilities`: whether computed
    * tiles' probabilities are kept for re-cuts (kept ones are used either way).
    */
-  async *run(context: TileContext, tiles: TileAddress[], signal: AbortSignal, options: { keepProbabilities: boolean }): AsyncGenerator<TileOutcome> {
+  async *run(
+    context: TileContext,
+    tiles: TileAddress[],
+    signal: AbortSignal,
+    options: { keepProbabilities: boolean },
+  ): AsyncGenerator<TileOutcome> {
     const pending: PendingTile[] = [];
     yield* this.answerAtOnce(context, tiles, pending);
     yield* this.compute(context, pending, signal, options.keepProbabilities);
   }
 
   stats(): TileCounts & { scheduler: SchedulerStats; cache: { entries: number; bytes: number } } {
-    return { ...this.counts, scheduler: this.scheduler.stats(), cache: { entries: this.results.size, bytes: this.results.bytes } };
+    return {
+      ...this.counts,
+      scheduler: this.scheduler.stats(),
+      cache: { entries: this.results.size, bytes: this.results.bytes },
+    };
   }
 
   close(): void {
@@ -118,7 +134,10 @@ export class TileRunner {
       const bounds = tileBounds(context.grid, tile);
       if (context.skipBackground && !tissueIn(context.tissue, bounds)) {
         this.counts.tilesSkipped++;
-        yield { ...outcomeOf(context, tile, index, { bounds, polygons: [], timings: zeroTimings() }, false), skipped: true };
+        yield {
+          ...outcomeOf(context, tile, index, { bounds, polygons: [], timings: zeroTimings() }, false),
+          skipped: true,
+        };
         continue;
       }
       const cached = this.results.get(key);
@@ -146,11 +165,21 @@ export class TileRunner {
     const transform = { originX: bounds.x, originY: bounds.y, scale: grid.scale };
     const polygons = traceTile(kept.map, { keepX, keepY, keepWidth, keepHeight, ...context.cut, transform });
     this.counts.tilesRecut++;
-    return { bounds, polygons, tissueFraction: kept.tissueFraction, timings: { ...zeroTimings(), postprocessMs: performance.now() - started } };
+    return {
+      bounds,
+      polygons,
+      tissueFraction: kept.tissueFraction,
+      timings: { ...zeroTimings(), postprocessMs: performance.now() - started },
+    };
   }
 
   /** The model's tiles, at most `streamWindow` in flight, each yielded (and cached) as it finishes. */
-  private async *compute(context: TileContext, pending: PendingTile[], signal: AbortSignal, keepProbabilities: boolean): AsyncGenerator<TileOutcome> {
+  private async *compute(
+    context: TileContext,
+    pending: PendingTile[],
+    signal: AbortSignal,
+    keepProbabilities: boolean,
+  ): AsyncGenerator<TileOutcome> {
     const local = new AbortController();
     const linked = AbortSignal.any([signal, local.signal]);
     type Settled = { slot: number; result?: { value: PredictedTile; queueMs: number }; error?: unknown };
@@ -162,7 +191,8 @@ export class TileRunner {
         while (next < pending.length && inFlight.size < this.streamWindow) {
           const slot = next++;
           const { tile, key } = pending[slot];
-          const run = (jobSignal: AbortSignal) => predictTile({ source, grid, tile, segmenter, cut, stain, keepProbabilities }, jobSignal);
+          const run = (jobSignal: AbortSignal) =>
+            predictTile({ source, grid, tile, segmenter, cut, stain, keepProbabilities }, jobSignal);
           const settled = this.scheduler.submit(key, run, linked).then(
             (result) => ({ slot, result }),
             (error: unknown) => ({ slot, error }),
@@ -180,11 +210,19 @@ export class TileRunner {
     }
   }
 
-  private finished(context: TileContext, { tile, index, key }: PendingTile, result: { value: PredictedTile; queueMs: number }, keepProbabilities: boolean): TileOutcome {
+  private finished(
+    context: TileContext,
+    { tile, index, key }: PendingTile,
+    result: { value: PredictedTile; queueMs: number },
+    keepProbabilities: boolean,
+  ): TileOutcome {
     const { probabilities, ...value } = result.value;
     this.results.set(key, value);
     if (probabilities && keepProbabilities) {
-      this.probabilities.set(keysOf(context).probabilities + tileKey(tile), { map: probabilities, tissueFraction: value.tissueFraction });
+      this.probabilities.set(keysOf(context).probabilities + tileKey(tile), {
+        map: probabilities,
+        tissueFraction: value.tissueFraction,
+      });
     }
     this.counts.tilesComputed++;
     this.options.onTileComputed?.({ ...value.timings, queueMs: result.queueMs });

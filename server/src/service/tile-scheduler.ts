@@ -60,10 +60,20 @@ export class TileScheduler<T> {
     } else {
       if (this.queue.length >= this.options.maxQueued) {
         return Promise.reject(
-          new GlomsegError('RESOURCE_EXHAUSTED', `the server is busy: ${this.queue.length} ${this.options.what ?? 'tiles'} are already waiting; try again shortly`),
+          new GlomsegError(
+            'RESOURCE_EXHAUSTED',
+            `the server is busy: ${this.queue.length} ${this.options.what ?? 'tiles'} are already waiting; try again shortly`,
+          ),
         );
       }
-      job = { key, run, waiters: new Set(), controller: new AbortController(), state: 'queued', queuedAt: performance.now() };
+      job = {
+        key,
+        run,
+        waiters: new Set(),
+        controller: new AbortController(),
+        state: 'queued',
+        queuedAt: performance.now(),
+      };
       this.jobs.set(key, job);
       this.queue.push(job);
     }

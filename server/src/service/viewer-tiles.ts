@@ -11,17 +11,29 @@ export function viewerTileSize(source: SlideSource, level: number): { width: num
   return { width: VIEWER_TILE_SIZE, height: VIEWER_TILE_SIZE };
 }
 
-export async function readViewerTile(source: SlideSource, level: number, col: number, row: number, signal?: AbortSignal): Promise<ViewerTile> {
+export async function readViewerTile(
+  source: SlideSource,
+  level: number,
+  col: number,
+  row: number,
+  signal?: AbortSignal,
+): Promise<ViewerTile> {
   const levels = source.metadata.levels;
   if (!Number.isInteger(level) || level < 0 || level >= levels.length) {
-    throw new GlomsegError('INVALID_ARGUMENT', `level ${level} does not exist; slide ${source.metadata.id} has levels 0 to ${levels.length - 1}`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `level ${level} does not exist; slide ${source.metadata.id} has levels 0 to ${levels.length - 1}`,
+    );
   }
   const l = levels[level];
   const size = viewerTileSize(source, level);
   const cols = Math.ceil(l.width / size.width);
   const rows = Math.ceil(l.height / size.height);
   if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col >= cols || row >= rows) {
-    throw new GlomsegError('INVALID_ARGUMENT', `tile (${col}, ${row}) is outside level ${level}, which has ${cols} x ${rows} tiles`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `tile (${col}, ${row}) is outside level ${level}, which has ${cols} x ${rows} tiles`,
+    );
   }
   if (!l.synthesized && source.readRawJpegTile) {
     const raw = await source.readRawJpegTile(level, col, row, signal);
@@ -30,6 +42,12 @@ export async function readViewerTile(source: SlideSource, level: number, col: nu
   const width = Math.min(size.width, l.width - col * size.width);
   const height = Math.min(size.height, l.height - row * size.height);
   const image = await source.readRegion({ level, x: col * size.width, y: row * size.height, width, height }, signal);
-  const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
-  return { contentType: 'image/jpeg', data: new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), passthrough: false };
+  const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+  return {
+    contentType: 'image/jpeg',
+    data: new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength),
+    passthrough: false,
+  };
 }

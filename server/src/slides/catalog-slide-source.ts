@@ -1,5 +1,11 @@
 /** What `SlideCatalog.open` returns: the slide's metadata, reads borrowed from the catalog's open source. */
-import { readWholeLevel, type RegionRequest, type RgbImage, type SlideMetadata, type SlideSource } from '@glomseg/shared/slide-source.js';
+import {
+  readWholeLevel,
+  type RegionRequest,
+  type RgbImage,
+  type SlideMetadata,
+  type SlideSource,
+} from '@glomseg/shared/slide-source.js';
 
 /** Who lends the open source (the catalog): it is not closed while `fn` runs. */
 export interface SourceLender {
@@ -7,7 +13,11 @@ export interface SourceLender {
 }
 
 export class CatalogSlideSource implements SlideSource {
-  constructor(private readonly lender: SourceLender, private readonly id: string, readonly metadata: SlideMetadata) {}
+  constructor(
+    private readonly lender: SourceLender,
+    private readonly id: string,
+    readonly metadata: SlideMetadata,
+  ) {}
 
   readRegion(region: RegionRequest, signal?: AbortSignal): Promise<RgbImage> {
     return this.lender.withSource(this.id, (source) => source.readRegion(region, signal), signal);

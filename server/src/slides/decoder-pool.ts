@@ -52,7 +52,8 @@ class CodecWorker {
   private stopped(thread: Worker, why: string): void {
     if (this.thread !== thread) return;
     this.thread = undefined;
-    for (const jobId of this.pending) this.listener?.({ data: { jobId, error: `the TIFF decoder thread stopped: ${why}` } });
+    for (const jobId of this.pending)
+      this.listener?.({ data: { jobId, error: `the TIFF decoder thread stopped: ${why}` } });
     this.pending.clear();
   }
 }
@@ -62,7 +63,10 @@ let holders = 0;
 
 export function acquireDecoderPool(): Pool {
   holders++;
-  pool ??= new Pool(Math.max(1, Math.min(2, os.availableParallelism())), () => new CodecWorker() as unknown as globalThis.Worker);
+  pool ??= new Pool(
+    Math.max(1, Math.min(2, os.availableParallelism())),
+    () => new CodecWorker() as unknown as globalThis.Worker,
+  );
   return pool;
 }
 

@@ -19,7 +19,14 @@ import { DEFAULT_READER_LIMITS, type ReaderLimits } from './slide-reader.js';
 import { TiffFileSource, type TiffBytes } from './tiff-file-source.js';
 import { RemoteTiffSource } from './remote-tiff-source.js';
 import { cachedTile, evictTileCacheOwner, newTileCacheOwner } from './tile-cache.js';
-import { decodeJpegToRgb, PHOTOMETRIC_MIN_IS_BLACK, PHOTOMETRIC_RGB, PHOTOMETRIC_YCBCR, toRgb, toStandaloneJpeg } from './jpeg-tile.js';
+import {
+  decodeJpegToRgb,
+  PHOTOMETRIC_MIN_IS_BLACK,
+  PHOTOMETRIC_RGB,
+  PHOTOMETRIC_YCBCR,
+  toRgb,
+  toStandaloneJpeg,
+} from './jpeg-tile.js';
 import { copyBlock, overlap, validateRegion, whiteImage } from './rgb-region.js';
 import { planPyramid, readSynthesizedRegion, type LevelRecipe } from './synthesized-levels.js';
 import { JPEG, notReadable, readTiffPyramid, type StoredLevel } from './tiff-pyramid.js';
@@ -34,7 +41,12 @@ export const TIFF_EXTENSIONS = ['.tif', '.tiff', '.svs', '.btf'] as const;
 /** Whether the bytes start a TIFF or BigTIFF (II*\0, MM\0*, II+\0, MM\0+). */
 export function isTiffHeader(head: Uint8Array): boolean {
   if (head.length < 4) return false;
-  const version = head[0] === 0x49 && head[1] === 0x49 ? head[2] | (head[3] << 8) : head[0] === 0x4d && head[1] === 0x4d ? (head[2] << 8) | head[3] : 0;
+  const version =
+    head[0] === 0x49 && head[1] === 0x49
+      ? head[2] | (head[3] << 8)
+      : head[0] === 0x4d && head[1] === 0x4d
+        ? (head[2] << 8) | head[3]
+        : 0;
   return version === 42 || version === 43;
 }
 
@@ -62,10 +74,17 @@ export class GeoTiffSlideSource implements SlideSource {
     this.cacheOwner = newTileCacheOwner(metadata.id);
   }
 
-  static async open(filePath: string, id: string, signal?: AbortSignal, limits: ReaderLimits = DEFAULT_READER_LIMITS): Promise<GeoTiffSlideSource> {
+  static async open(
+    filePath: string,
+    id: string,
+    signal?: AbortSignal,
+    limits: ReaderLimits = DEFAULT_READER_LIMITS,
+  ): Promise<GeoTiffSlideSource> {
     throwIfAborted(signal);
     const info = await stat(filePath).catch((error: NodeJS.ErrnoException) => {
-      throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, { cause: error });
+      throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, {
+        cause: error,
+      });
     });
     if (!info.isFile()) throw notReadable(filePath, 'it is not a regular file');
     if (info.size === 0) throw notReadable(filePath, 'the file is empty');
@@ -80,7 +99,13 @@ export class GeoTiffSlideSource implements SlideSource {
   }
 
   /** A TIFF slide behind an (allowed, already checked) URL, read with range requests; `label` names it in messages. */
-  static async openUrl(url: string, label: string, id: string, signal?: AbortSignal, limits: ReaderLimits = DEFAULT_READER_LIMITS): Promise<GeoTiffSlideSource> {
+  static async openUrl(
+    url: string,
+    label: string,
+    id: string,
+    signal?: AbortSignal,
+    limits: ReaderLimits = DEFAULT_READER_LIMITS,
+  ): Promise<GeoTiffSlideSource> {
     throwIfAborted(signal);
     const file = await RemoteTiffSource.open(url, label, signal);
     try {
@@ -91,15 +116,27 @@ export class GeoTiffSlideSource implements SlideSource {
     }
   }
 
-  private static async openFrom(file: TiffBytes, filePath: string, id: string, limits: ReaderLimits, signal?: AbortSignal): Promise<GeoTiffSlideSource> {
+  private static async openFrom(
+    file: TiffBytes,
+    filePath: string,
+    id: string,
+    limits: ReaderLimits,
+    signal?: AbortSignal,
+  ): Promise<GeoTiffSlideSource> {
     const pyramid = await readTiffPyramid(file, filePath, signal);
-    const plan = planPyramid(pyramid.stored.map((level) => ({
-      width: level.width,
-      height: level.height,
-      tileWidth: level.tiled ? level.blockWidth : 0,
-      tileHeight: level.tiled ? level.blockHeight : 0,
-    })));
-    const metadata = await describeTiffSlide(pyramid, plan.levels, { id, name: basename(filePath), fileSize: file.size });
+    const plan = planPyramid(
+      pyramid.stored.map((level) => ({
+        width: level.width,
+        height: level.height,
+        tileWidth: level.tiled ? level.blockWidth : 0,
+        tileHeight: level.tiled ? level.blockHeight : 0,
+      })),
+    );
+    const metadata = await describeTiffSlide(pyramid, plan.levels, {
+      id,
+      name: basename(filePath),
+      fileSize: file.size,
+    });
     return new GeoTiffSlideSource(metadata, file, pyramid.stored, plan.recipes, limits);
   }
 
@@ -110,7 +147,8 @@ export class GeoTiffSlideSource implements SlideSource {
     const recipe = this.recipes[region.level];
     const real = this.stored[recipe.realIndex];
     if (real.unreadable) throw new GlomsegError('FAILED_PRECONDITION', `${this.metadata.name}: ${real.unreadable}`);
-    if (recipe.factor === 1) return this.readStored(recipe.realIndex, region.x, region.y, region.width, region.height, signal);
+    if (recipe.factor === 1)
+      return this.readStored(recipe.realIndex, region.x, region.y, region.width, region.height, signal);
     const target = this.metadata.levels[region.level];
     return readSynthesizedRegion(
       (realIndex, x, y, width, height, innerSignal) => this.readStored(realIndex, x, y, width, height, innerSignal),
@@ -122,17 +160,29 @@ export class GeoTiffSlideSource implements SlideSource {
     );
   }
 
-  async readRawJpegTile(level: number, col: number, row: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  async readRawJpegTile(
+    level: number,
+    col: number,
+    row: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array | undefined> {
     this.assertOpen();
     throwIfAborted(signal);
     const recipe = this.recipes[level];
-    if (!recipe) throw new GlomsegError('INVALID_ARGUMENT', `level ${level} does not exist: the slide has levels 0 to ${this.recipes.length - 1}`);
+    if (!recipe)
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `level ${level} does not exist: the slide has levels 0 to ${this.recipes.length - 1}`,
+      );
     const stored = this.stored[recipe.realIndex];
     if (recipe.factor !== 1 || !stored.tiled || !canPassJpegThrough(stored)) return undefined;
     const cols = Math.ceil(stored.width / stored.blockWidth);
     const rows = Math.ceil(stored.height / stored.blockHeight);
     if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col >= cols || row >= rows) {
-      throw new GlomsegError('INVALID_ARGUMENT', `tile (${col}, ${row}) does not exist: level ${level} has ${cols} x ${rows} tiles`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `tile (${col}, ${row}) does not exist: level ${level} has ${cols} x ${rows} tiles`,
+      );
     }
     const bytes = await this.readBlockBytes(stored, recipe.realIndex, col, row);
     if (!bytes) return undefined;
@@ -161,7 +211,14 @@ export class GeoTiffSlideSource implements SlideSource {
   }
 
   /** A region of a stored level: decodes only the tiles it covers, in parallel, and copies them in. */
-  private async readStored(realIndex: number, x: number, y: number, width: number, height: number, signal?: AbortSignal): Promise<RgbImage> {
+  private async readStored(
+    realIndex: number,
+    x: number,
+    y: number,
+    width: number,
+    height: number,
+    signal?: AbortSignal,
+  ): Promise<RgbImage> {
     const level = this.stored[realIndex];
     const out = whiteImage(width, height);
     const cols = overlap(x, x + width, 0, level.width);
@@ -169,7 +226,8 @@ export class GeoTiffSlideSource implements SlideSource {
     if (!cols || !rows) return out;
     const blocks: Array<[number, number]> = [];
     for (let row = Math.floor(rows[0] / level.blockHeight); row * level.blockHeight < rows[1]; row++) {
-      for (let col = Math.floor(cols[0] / level.blockWidth); col * level.blockWidth < cols[1]; col++) blocks.push([col, row]);
+      for (let col = Math.floor(cols[0] / level.blockWidth); col * level.blockWidth < cols[1]; col++)
+        blocks.push([col, row]);
     }
     // One-row strips turn one window into thousands of decodes: refuse before decoding any.
     if (blocks.length > this.limits.maxStoredBlocksPerRead) {
@@ -183,7 +241,9 @@ export class GeoTiffSlideSource implements SlideSource {
       while (next < blocks.length) {
         const [col, row] = blocks[next++];
         throwIfAborted(signal);
-        const tile = await cachedTile(this.cacheOwner, `${realIndex}:${col}:${row}`, () => this.decodeBlock(level, realIndex, col, row));
+        const tile = await cachedTile(this.cacheOwner, `${realIndex}:${col}:${row}`, () =>
+          this.decodeBlock(level, realIndex, col, row),
+        );
         throwIfAborted(signal);
         const bx = col * level.blockWidth;
         const by = row * level.blockHeight;
@@ -197,14 +257,21 @@ export class GeoTiffSlideSource implements SlideSource {
   }
 
   /** The stored bytes of one tile or strip, or undefined for a block the file leaves empty (byte count 0). */
-  private async readBlockBytes(level: StoredLevel, realIndex: number, col: number, row: number): Promise<Uint8Array | undefined> {
+  private async readBlockBytes(
+    level: StoredLevel,
+    realIndex: number,
+    col: number,
+    row: number,
+  ): Promise<Uint8Array | undefined> {
     const index = row * Math.ceil(level.width / level.blockWidth) + col;
     const fileDirectory = level.image.fileDirectory;
     let offset: number;
     let byteCount: number;
     try {
       offset = Number(await fileDirectory.loadValueIndexed(level.tiled ? 'TileOffsets' : 'StripOffsets', index));
-      byteCount = Number(await fileDirectory.loadValueIndexed(level.tiled ? 'TileByteCounts' : 'StripByteCounts', index));
+      byteCount = Number(
+        await fileDirectory.loadValueIndexed(level.tiled ? 'TileByteCounts' : 'StripByteCounts', index),
+      );
     } catch (error) {
       throw new GlomsegError(
         'FAILED_PRECONDITION',
@@ -213,7 +280,10 @@ export class GeoTiffSlideSource implements SlideSource {
       );
     }
     if (!Number.isFinite(offset) || !Number.isFinite(byteCount)) {
-      throw new GlomsegError('FAILED_PRECONDITION', `not a readable TIFF: ${this.metadata.name}: level ${realIndex} has no offset for block (${col}, ${row})`);
+      throw new GlomsegError(
+        'FAILED_PRECONDITION',
+        `not a readable TIFF: ${this.metadata.name}: level ${realIndex} has no offset for block (${col}, ${row})`,
+      );
     }
     if (byteCount === 0) return undefined;
     if (offset + byteCount > this.file.size) {
@@ -248,7 +318,12 @@ export class GeoTiffSlideSource implements SlideSource {
     try {
       const x0 = col * level.blockWidth;
       const y0 = row * level.blockHeight;
-      const raster = await level.image.readRGB({ window: [x0, y0, x0 + blockWidth, y0 + blockHeight], interleave: true, enableAlpha: false, pool: this.decoderPool() });
+      const raster = await level.image.readRGB({
+        window: [x0, y0, x0 + blockWidth, y0 + blockHeight],
+        interleave: true,
+        enableAlpha: false,
+        pool: this.decoderPool(),
+      });
       const data = raster as unknown as ArrayLike<number> & { width: number; height: number };
       const channels = data.length / (blockWidth * blockHeight);
       const pixels = data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>);
@@ -266,6 +341,7 @@ export class GeoTiffSlideSource implements SlideSource {
 /** Tiles whose stored bytes are a JPEG that libjpeg (sharp, browsers) decodes to the right colours. */
 function canPassJpegThrough(level: StoredLevel): boolean {
   if (level.compression !== JPEG || level.planarConfiguration !== 1) return false;
-  if (level.samplesPerPixel === 3) return level.photometric === PHOTOMETRIC_RGB || level.photometric === PHOTOMETRIC_YCBCR;
+  if (level.samplesPerPixel === 3)
+    return level.photometric === PHOTOMETRIC_RGB || level.photometric === PHOTOMETRIC_YCBCR;
   return level.samplesPerPixel === 1 && level.photometric === PHOTOMETRIC_MIN_IS_BLACK;
 }

@@ -28,7 +28,11 @@ export class ImageDecodeQueue {
    * Runs `decode` when a place is free; callers asking for the same `key` at once share one decode. A caller that
    * aborts stops waiting; a queued decode nobody waits for any more is dropped.
    */
-  async run(key: string, decode: (signal: AbortSignal) => Promise<RgbImage>, signal: AbortSignal = never): Promise<RgbImage> {
+  async run(
+    key: string,
+    decode: (signal: AbortSignal) => Promise<RgbImage>,
+    signal: AbortSignal = never,
+  ): Promise<RgbImage> {
     return (await this.scheduler.submit(key, decode, signal)).value;
   }
 

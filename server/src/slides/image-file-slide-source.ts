@@ -36,28 +36,41 @@ export class ImageFileSlideSource implements SlideSource {
   }
 
   /** `decodes`: the queue its decodes wait in (default: the process's one). */
-  static async open(filePath: string, id: string, signal?: AbortSignal, decodes: ImageDecodeQueue = flatImageDecodes): Promise<ImageFileSlideSource> {
+  static async open(
+    filePath: string,
+    id: string,
+    signal?: AbortSignal,
+    decodes: ImageDecodeQueue = flatImageDecodes,
+  ): Promise<ImageFileSlideSource> {
     throwIfAborted(signal);
     const info = await stat(filePath).catch((error: NodeJS.ErrnoException) => {
-      throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, { cause: error });
+      throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, {
+        cause: error,
+      });
     });
-    if (!info.isFile()) throw new GlomsegError('INVALID_ARGUMENT', `not a readable image: ${basename(filePath)} is not a regular file`);
+    if (!info.isFile())
+      throw new GlomsegError('INVALID_ARGUMENT', `not a readable image: ${basename(filePath)} is not a regular file`);
     let header: Metadata;
     try {
       header = await sharp(filePath, { limitInputPixels: false }).metadata();
     } catch (error) {
-      throw new GlomsegError('INVALID_ARGUMENT', `not a readable PNG or JPEG image: ${basename(filePath)}: ${libraryDetail(error)}`, { cause: error });
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `not a readable PNG or JPEG image: ${basename(filePath)}: ${libraryDetail(error)}`,
+        { cause: error },
+      );
     }
     throwIfAborted(signal);
     if (header.format !== 'png' && header.format !== 'jpeg') {
       throw new GlomsegError('INVALID_ARGUMENT', `not a PNG or JPEG image: ${basename(filePath)} is ${header.format}`);
     }
     const { width, height } = header;
-    if (!width || !height) throw new GlomsegError('INVALID_ARGUMENT', `not a readable image: ${basename(filePath)} has no size`);
+    if (!width || !height)
+      throw new GlomsegError('INVALID_ARGUMENT', `not a readable image: ${basename(filePath)} has no size`);
     if (width * height > MAX_IMAGE_PIXELS) {
       throw new GlomsegError(
         'RESOURCE_EXHAUSTED',
-        `${basename(filePath)} is a ${width}x${height} ${header.format.toUpperCase()} (${(width * height / 1e6).toFixed(0)} Mpixel); a non-tiled image must be decoded whole and the limit is ${MAX_IMAGE_PIXELS / 1e6} Mpixel — convert it to a tiled pyramidal TIFF`,
+        `${basename(filePath)} is a ${width}x${height} ${header.format.toUpperCase()} (${((width * height) / 1e6).toFixed(0)} Mpixel); a non-tiled image must be decoded whole and the limit is ${MAX_IMAGE_PIXELS / 1e6} Mpixel — convert it to a tiled pyramidal TIFF`,
       );
     }
     const plan = planPyramid([{ width, height, tileWidth: 0, tileHeight: 0 }]);
@@ -115,7 +128,8 @@ export class ImageFileSlideSource implements SlideSource {
     if (this.closed) throw new GlomsegError('FAILED_PRECONDITION', `slide '${this.metadata.id}' is closed`);
     validateRegion({ level, x: 0, y: 0, width: 1, height: 1 }, this.metadata.levels.length);
     const { width, height } = this.metadata.levels[level];
-    if (this.recipes[level].factor === 1 || this.fitsCache()) return this.readRegion({ level, x: 0, y: 0, width, height }, signal);
+    if (this.recipes[level].factor === 1 || this.fitsCache())
+      return this.readRegion({ level, x: 0, y: 0, width, height }, signal);
     return this.decode({ resize: { width, height } }, signal);
   }
 
@@ -130,7 +144,13 @@ export class ImageFileSlideSource implements SlideSource {
   }
 
   /** A rectangle that lies inside the image. */
-  private async readInside(x: number, y: number, width: number, height: number, signal?: AbortSignal): Promise<RgbImage> {
+  private async readInside(
+    x: number,
+    y: number,
+    width: number,
+    height: number,
+    signal?: AbortSignal,
+  ): Promise<RgbImage> {
     const { width: fullWidth, height: fullHeight } = this.metadata;
     if (this.fitsCache()) {
       // Not tied to this caller's signal: other reads share the cached decode.
@@ -145,7 +165,10 @@ export class ImageFileSlideSource implements SlideSource {
 
   /** The whole image, a rectangle of it, or all of it shrunk, decoded in its turn in the flat-image decode queue. */
   private decode(
-    how: { extract?: { left: number; top: number; width: number; height: number }; resize?: { width: number; height: number } },
+    how: {
+      extract?: { left: number; top: number; width: number; height: number };
+      resize?: { width: number; height: number };
+    },
     signal?: AbortSignal,
   ): Promise<RgbImage> {
     const { extract, resize } = how;
@@ -153,14 +176,25 @@ export class ImageFileSlideSource implements SlideSource {
     return this.decodes.run(
       key,
       async () => {
-        let pipeline = sharp(this.filePath, { limitInputPixels: false }).flatten({ background: '#ffffff' }).toColourspace('srgb');
+        let pipeline = sharp(this.filePath, { limitInputPixels: false })
+          .flatten({ background: '#ffffff' })
+          .toColourspace('srgb');
         if (extract) pipeline = pipeline.extract(extract);
         if (resize) pipeline = pipeline.resize(resize.width, resize.height, { fit: 'fill' });
         try {
           const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-          return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
+          return toRgb(
+            new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+            info.width,
+            info.height,
+            info.channels,
+          );
         } catch (error) {
-          throw new GlomsegError('FAILED_PRECONDITION', `cannot decode ${this.metadata.name}: ${libraryDetail(error)}`, { cause: error });
+          throw new GlomsegError(
+            'FAILED_PRECONDITION',
+            `cannot decode ${this.metadata.name}: ${libraryDetail(error)}`,
+            { cause: error },
+          );
         }
       },
       signal,

@@ -24,9 +24,15 @@ export function inspectJpegStream(bytes: Uint8Array): JpegStreamInfo {
   while (offset + 4 <= bytes.length) {
     if (bytes[offset] !== 0xff) break;
     const marker = bytes[offset + 1];
-    if (marker === 0xff) { offset += 1; continue; }
+    if (marker === 0xff) {
+      offset += 1;
+      continue;
+    }
     if (marker === 0xd9 || marker === 0xda) break;
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { offset += 2; continue; }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      offset += 2;
+      continue;
+    }
     const length = (bytes[offset + 2] << 8) | bytes[offset + 3];
     const body = offset + 4;
     if (marker === 0xee && matchesAscii(bytes, body, 'Adobe')) info.hasAdobeMarker = true;
@@ -45,7 +51,24 @@ function matchesAscii(bytes: Uint8Array, offset: number, text: string): boolean 
 
 /** APP14 "Adobe" segment; transform 0 = components are RGB as stored, 1 = YCbCr. */
 function adobeMarker(transform: 0 | 1): Uint8Array {
-  return Uint8Array.from([0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, transform]);
+  return Uint8Array.from([
+    0xff,
+    0xee,
+    0x00,
+    0x0e,
+    0x41,
+    0x64,
+    0x6f,
+    0x62,
+    0x65,
+    0x00,
+    0x64,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    transform,
+  ]);
 }
 
 export interface StandaloneJpeg {
@@ -58,14 +81,25 @@ export interface StandaloneJpeg {
  * A complete JPEG from one tile's stored bytes: SOI, an Adobe marker where needed, the tables without their
  * SOI/EOI, then the tile without its SOI.
  */
-export function toStandaloneJpeg(tile: Uint8Array, tables: Uint8Array | undefined, photometric: number): StandaloneJpeg {
+export function toStandaloneJpeg(
+  tile: Uint8Array,
+  tables: Uint8Array | undefined,
+  photometric: number,
+): StandaloneJpeg {
   if (tile.length < 4 || tile[0] !== 0xff || tile[1] !== 0xd8) {
     throw new Error('the tile is not a JPEG stream (no start-of-image marker)');
   }
-  const tableBody = tables && tables.length >= 4 ? tables.subarray(2, tables[tables.length - 2] === 0xff && tables[tables.length - 1] === 0xd9 ? tables.length - 2 : tables.length) : new Uint8Array(0);
+  const tableBody =
+    tables && tables.length >= 4
+      ? tables.subarray(
+          2,
+          tables[tables.length - 2] === 0xff && tables[tables.length - 1] === 0xd9 ? tables.length - 2 : tables.length,
+        )
+      : new Uint8Array(0);
   const info = inspectJpegStream(tile);
   const tablesInfo = tables ? inspectJpegStream(tables) : undefined;
-  const declaresColour = info.hasAdobeMarker || info.hasJfifMarker || !!tablesInfo?.hasAdobeMarker || !!tablesInfo?.hasJfifMarker;
+  const declaresColour =
+    info.hasAdobeMarker || info.hasJfifMarker || !!tablesInfo?.hasAdobeMarker || !!tablesInfo?.hasJfifMarker;
   let marker: Uint8Array = new Uint8Array(0);
   if (info.components === 3 && !declaresColour) {
     marker = adobeMarker(photometric === PHOTOMETRIC_RGB ? 0 : 1);

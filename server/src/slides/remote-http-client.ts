@@ -25,7 +25,10 @@ export interface RemoteClientOptions {
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 class FetchedResponse extends BaseResponse {
-  constructor(private readonly response: Response, private readonly stats: RemoteReadStats) {
+  constructor(
+    private readonly response: Response,
+    private readonly stats: RemoteReadStats,
+  ) {
     super();
   }
 
@@ -78,17 +81,34 @@ export class RemoteHttpClient extends BaseClient {
         if (response.status === 206) return new FetchedResponse(response, this.stats);
         await response.body?.cancel().catch(() => undefined);
         if (response.status === 200) {
-          throw new GlomsegError('FAILED_PRECONDITION', `slide URL ${this.label}: the server does not answer HTTP range requests (it sent the whole file)`);
+          throw new GlomsegError(
+            'FAILED_PRECONDITION',
+            `slide URL ${this.label}: the server does not answer HTTP range requests (it sent the whole file)`,
+          );
         }
         if (response.status >= 300 && response.status < 400) {
-          throw new GlomsegError('FAILED_PRECONDITION', `slide URL ${this.label}: redirected (HTTP ${response.status}); give the final URL, redirects are not followed`);
+          throw new GlomsegError(
+            'FAILED_PRECONDITION',
+            `slide URL ${this.label}: redirected (HTTP ${response.status}); give the final URL, redirects are not followed`,
+          );
         }
-        if (response.status === 404 || response.status === 410) throw new GlomsegError('NOT_FOUND', `slide URL ${this.label}: not found (HTTP ${response.status})`);
+        if (response.status === 404 || response.status === 410)
+          throw new GlomsegError('NOT_FOUND', `slide URL ${this.label}: not found (HTTP ${response.status})`);
         if (response.status === 401 || response.status === 403) {
-          throw new GlomsegError('FAILED_PRECONDITION', `slide URL ${this.label}: access denied (HTTP ${response.status}; an expired presigned URL, or credentials without access)`);
+          throw new GlomsegError(
+            'FAILED_PRECONDITION',
+            `slide URL ${this.label}: access denied (HTTP ${response.status}; an expired presigned URL, or credentials without access)`,
+          );
         }
-        if (response.status === 416) throw new GlomsegError('INVALID_ARGUMENT', `slide URL ${this.label}: a read past the end of the file (HTTP 416): the file is truncated`);
-        failure = new GlomsegError(TRANSIENT_STATUS.has(response.status) ? 'UNAVAILABLE' : 'FAILED_PRECONDITION', `slide URL ${this.label}: HTTP ${response.status}`);
+        if (response.status === 416)
+          throw new GlomsegError(
+            'INVALID_ARGUMENT',
+            `slide URL ${this.label}: a read past the end of the file (HTTP 416): the file is truncated`,
+          );
+        failure = new GlomsegError(
+          TRANSIENT_STATUS.has(response.status) ? 'UNAVAILABLE' : 'FAILED_PRECONDITION',
+          `slide URL ${this.label}: HTTP ${response.status}`,
+        );
         if (!TRANSIENT_STATUS.has(response.status)) throw failure;
       } catch (error) {
         if (signal?.aborted) throw error;
@@ -96,10 +116,13 @@ export class RemoteHttpClient extends BaseClient {
           if (error.code !== 'UNAVAILABLE') throw error;
           failure = error;
         } else {
-          failure = new GlomsegError('UNAVAILABLE', `slide URL ${this.label}: ${networkMessage(error)}`, { cause: error });
+          failure = new GlomsegError('UNAVAILABLE', `slide URL ${this.label}: ${networkMessage(error)}`, {
+            cause: error,
+          });
         }
       }
-      if (attempt >= this.maxAttempts) throw new GlomsegError('UNAVAILABLE', `${failure.message} (after ${attempt} tries)`, { cause: failure });
+      if (attempt >= this.maxAttempts)
+        throw new GlomsegError('UNAVAILABLE', `${failure.message} (after ${attempt} tries)`, { cause: failure });
       this.stats.retries++;
       await sleep(this.initialBackoffMs * 2 ** (attempt - 1), undefined, { signal });
     }

@@ -36,7 +36,11 @@ export class RemoteTiffSource implements TiffBytes {
       throw remoteError(client, label, error);
     });
     const blocks = tiff.source as unknown as BlockSource;
-    if (!blocks.fileSize) throw new GlomsegError('FAILED_PRECONDITION', `slide URL ${label}: the server did not say the file's size (no Content-Range total)`);
+    if (!blocks.fileSize)
+      throw new GlomsegError(
+        'FAILED_PRECONDITION',
+        `slide URL ${label}: the server did not say the file's size (no Content-Range total)`,
+      );
     return new RemoteTiffSource(client, blocks, label, blocks.fileSize);
   }
 
@@ -52,8 +56,16 @@ export class RemoteTiffSource implements TiffBytes {
 
   async fetch(slices: ByteSlice[], signal?: AbortSignal): Promise<ArrayBuffer[]> {
     for (const { offset, length } of slices) {
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size + READ_SLACK_BYTES) {
-        throw new RangeError(`read of ${length} bytes at offset ${offset} runs past the end of the ${this.size}-byte file`);
+      if (
+        !Number.isSafeInteger(offset) ||
+        !Number.isSafeInteger(length) ||
+        offset < 0 ||
+        length < 0 ||
+        offset + length > this.size + READ_SLACK_BYTES
+      ) {
+        throw new RangeError(
+          `read of ${length} bytes at offset ${offset} runs past the end of the ${this.size}-byte file`,
+        );
       }
     }
     try {
@@ -84,5 +96,9 @@ function remoteError(client: RemoteHttpClient, label: string, error: unknown): u
   if (isGlomsegError(error)) return error;
   if (isGlomsegError(client.lastError)) return client.lastError;
   if ((error as Error)?.name === 'AbortError') return error;
-  return new GlomsegError('UNAVAILABLE', `slide URL ${label}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  return new GlomsegError(
+    'UNAVAILABLE',
+    `slide URL ${label}: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
 }

@@ -12,22 +12,37 @@ const MAX_EDGE = 1 << 20;
 export function validateRegion(region: RegionRequest, levelCount: number): void {
   const { level, x, y, width, height } = region;
   if (!Number.isInteger(level) || level < 0 || level >= levelCount) {
-    throw new GlomsegError('INVALID_ARGUMENT', `level ${level} does not exist: the slide has levels 0 to ${levelCount - 1}`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `level ${level} does not exist: the slide has levels 0 to ${levelCount - 1}`,
+    );
   }
-  for (const [name, value] of [['x', x], ['y', y]] as const) {
+  for (const [name, value] of [
+    ['x', x],
+    ['y', y],
+  ] as const) {
     if (!Number.isSafeInteger(value) || Math.abs(value) > MAX_EDGE * 4) {
-      throw new GlomsegError('INVALID_ARGUMENT', `region ${name} must be an integer within ±${MAX_EDGE * 4}, got ${value}`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `region ${name} must be an integer within ±${MAX_EDGE * 4}, got ${value}`,
+      );
     }
   }
-  for (const [name, value] of [['width', width], ['height', height]] as const) {
+  for (const [name, value] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(value) || value <= 0 || value > MAX_EDGE) {
-      throw new GlomsegError('INVALID_ARGUMENT', `region ${name} must be an integer from 1 to ${MAX_EDGE}, got ${value}`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `region ${name} must be an integer from 1 to ${MAX_EDGE}, got ${value}`,
+      );
     }
   }
   if (width * height > MAX_REGION_OUTPUT_PIXELS) {
     throw new GlomsegError(
       'RESOURCE_EXHAUSTED',
-      `region ${width}x${height} is ${(width * height / 1e6).toFixed(1)} Mpixel; one read may return at most ${MAX_REGION_OUTPUT_PIXELS / (1024 * 1024)} Mpixel — read it in smaller windows`,
+      `region ${width}x${height} is ${((width * height) / 1e6).toFixed(1)} Mpixel; one read may return at most ${MAX_REGION_OUTPUT_PIXELS / (1024 * 1024)} Mpixel — read it in smaller windows`,
     );
   }
 }
@@ -38,7 +53,16 @@ export function whiteImage(width: number, height: number): RgbImage {
 }
 
 /** Copies a w x h block from src (at sx, sy) into dst (at dx, dy); the caller clips. */
-export function copyBlock(src: RgbImage, sx: number, sy: number, dst: RgbImage, dx: number, dy: number, w: number, h: number): void {
+export function copyBlock(
+  src: RgbImage,
+  sx: number,
+  sy: number,
+  dst: RgbImage,
+  dx: number,
+  dy: number,
+  w: number,
+  h: number,
+): void {
   const rowBytes = w * 3;
   for (let r = 0; r < h; r++) {
     const from = ((sy + r) * src.width + sx) * 3;

@@ -17,7 +17,10 @@ export async function presignS3Url(s3: URL, env: NodeJS.ProcessEnv = process.env
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
-    throw new GlomsegError('FAILED_PRECONDITION', `cannot read ${s3.href}: the server has no S3 credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); give a presigned https:// URL instead`);
+    throw new GlomsegError(
+      'FAILED_PRECONDITION',
+      `cannot read ${s3.href}: the server has no S3 credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); give a presigned https:// URL instead`,
+    );
   }
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
@@ -25,7 +28,13 @@ export async function presignS3Url(s3: URL, env: NodeJS.ProcessEnv = process.env
     ? new URL(`${endpoint.replace(/\/$/, '')}/${bucket}/${key}`)
     : new URL(`https://${bucket}.s3.${region}.amazonaws.com/${key}`);
   target.searchParams.set('X-Amz-Expires', String(PRESIGN_SECONDS));
-  const client = new AwsClient({ accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN, region, service: 's3' });
+  const client = new AwsClient({
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: env.AWS_SESSION_TOKEN,
+    region,
+    service: 's3',
+  });
   const signed = await client.sign(target.href, { method: 'GET', aws: { signQuery: true, allHeaders: false } });
   return new URL(signed.url);
 }

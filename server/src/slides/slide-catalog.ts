@@ -59,7 +59,12 @@ interface OpenEntry {
 }
 
 /** Opens one slide file with the reader that supports it best (slide-readers.ts). */
-export async function openSlideFile(filePath: string, id: string, signal?: AbortSignal, limits: ReaderLimits = DEFAULT_READER_LIMITS): Promise<SlideSource> {
+export async function openSlideFile(
+  filePath: string,
+  id: string,
+  signal?: AbortSignal,
+  limits: ReaderLimits = DEFAULT_READER_LIMITS,
+): Promise<SlideSource> {
   return openWithReaders(await probeFile(filePath, path.basename(filePath)), { id, limits, signal });
 }
 
@@ -82,7 +87,11 @@ export class SlideCatalog {
   private walking?: Promise<CatalogSlide[]>;
   private walkCount = 0;
 
-  private constructor(private readonly folders: SlideFolder[], maxOpenSlides: number, options: Omit<SlideCatalogOptions, 'folders' | 'maxOpenSlides'>) {
+  private constructor(
+    private readonly folders: SlideFolder[],
+    maxOpenSlides: number,
+    options: Omit<SlideCatalogOptions, 'folders' | 'maxOpenSlides'>,
+  ) {
     this.urlPolicy = new SlideUrlPolicy(options.urlPrefixes ?? []);
     this.listCacheMs = Math.max(0, options.listCacheMs ?? DEFAULT_LIST_CACHE_MS);
     this.now = options.now ?? Date.now;
@@ -102,7 +111,8 @@ export class SlideCatalog {
       const root = await realpath(path.resolve(folder)).catch(() => {
         throw new GlomsegError('INVALID_ARGUMENT', `slide folder ${folder} does not exist`);
       });
-      if (!(await stat(root)).isDirectory()) throw new GlomsegError('INVALID_ARGUMENT', `slide folder ${folder} is not a folder`);
+      if (!(await stat(root)).isDirectory())
+        throw new GlomsegError('INVALID_ARGUMENT', `slide folder ${folder} is not a folder`);
       if (!roots.includes(root)) roots.push(root);
     }
     const used = new Set<string>();
@@ -118,7 +128,10 @@ export class SlideCatalog {
   }
 
   /** A catalog of just these files (no folders); their ids are given by `addFile`, see the module comment. */
-  static async forFiles(filePaths: string[], options: Omit<SlideCatalogOptions, 'folders'> = {}): Promise<SlideCatalog> {
+  static async forFiles(
+    filePaths: string[],
+    options: Omit<SlideCatalogOptions, 'folders'> = {},
+  ): Promise<SlideCatalog> {
     const catalog = await SlideCatalog.create({ ...options, folders: [] });
     for (const filePath of filePaths) await catalog.addFile(filePath);
     return catalog;
@@ -131,7 +144,10 @@ export class SlideCatalog {
     });
     if (!(await stat(real)).isFile()) throw new GlomsegError('INVALID_ARGUMENT', `${filePath} is not a file`);
     if (!isSlideFileName(real)) {
-      throw new GlomsegError('INVALID_ARGUMENT', `${filePath} is not a slide file (expected one of ${slideExtensions().join(' ')})`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `${filePath} is not a slide file (expected one of ${slideExtensions().join(' ')})`,
+      );
     }
     for (const [id, existing] of this.files) if (existing === real) return id;
     const base = path.basename(real);
@@ -181,7 +197,6 @@ export class SlideCatalog {
     return walkSlideFolders(this.folders);
   }
 
-
   /**
    * The real path of a slide id; refuses every id that is not a slide file inside the folders. Ids come checked
    * (api/src/server/request-fields.ts: set, at most MAX_SLIDE_ID_LENGTH); what a path may hold is judged here.
@@ -192,9 +207,13 @@ export class SlideCatalog {
     const registered = this.files.get(id);
     if (registered) return registered;
     if (id.startsWith('/') || id.startsWith('\\') || /^[A-Za-z]:/.test(id)) {
-      throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' is an absolute path; slide ids are paths relative to the slide folders`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `slide id '${id}' is an absolute path; slide ids are paths relative to the slide folders`,
+      );
     }
-    if (id.includes('\\')) throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' contains a backslash; use '/' between folders`);
+    if (id.includes('\\'))
+      throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' contains a backslash; use '/' between folders`);
     const segments = id.split('/');
     if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
       throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' may not contain '.', '..' or empty path segments`);
@@ -206,7 +225,10 @@ export class SlideCatalog {
       throw noSuchSlide(id);
     });
     if (!isInside(folder.root, real)) {
-      throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' leads outside the configured slide folders (through a symbolic link)`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `slide id '${id}' leads outside the configured slide folders (through a symbolic link)`,
+      );
     }
     if (!(await stat(real)).isFile()) throw noSuchSlide(id);
     return real;
@@ -259,10 +281,14 @@ export class SlideCatalog {
     const label = url.protocol === 's3:' ? `s3://${url.host}${url.pathname}` : `${url.origin}${url.pathname}`;
     const fileName = url.pathname.split('/').pop() ?? '';
     if (!isSlideFileName(fileName, { byUrl: true })) {
-      throw new GlomsegError('INVALID_ARGUMENT', `slide URL ${label}: only slides ending in ${slideExtensions({ byUrl: true }).join(' ')} are read by URL`);
+      throw new GlomsegError(
+        'INVALID_ARGUMENT',
+        `slide URL ${label}: only slides ending in ${slideExtensions({ byUrl: true }).join(' ')} are read by URL`,
+      );
     }
     const href = async () => (url.protocol === 's3:' ? (await presignS3Url(url)).href : url.href);
-    return () => openWithReaders({ fileName, url: { label, href }, head: new Uint8Array(0) }, { id, limits: this.limits });
+    return () =>
+      openWithReaders({ fileName, url: { label, href }, head: new Uint8Array(0) }, { id, limits: this.limits });
   }
 
   /** Closes every open source (waiting for reads in progress) and refuses further use. */
@@ -276,7 +302,12 @@ export class SlideCatalog {
   private closeIfIdle(entry: OpenEntry): void {
     if (!entry.evicted || entry.active > 0) return;
     entry.active = -1; // closed: never close twice
-    const closing = entry.source.then((source) => source.close(), () => undefined).catch(() => undefined);
+    const closing = entry.source
+      .then(
+        (source) => source.close(),
+        () => undefined,
+      )
+      .catch(() => undefined);
     this.pendingCloses.add(closing);
     void closing.finally(() => this.pendingCloses.delete(closing));
   }

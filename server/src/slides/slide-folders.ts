@@ -47,7 +47,12 @@ export async function walkSlideFolders(folders: readonly SlideFolder[]): Promise
       if (!real || !isInside(folder.root, real)) continue;
       const info = await stat(real).catch(() => undefined);
       if (!info?.isFile()) continue;
-      slides.push({ id: folder.prefix + relative.split(path.sep).join('/'), name: slideStem(path.basename(relative)), fileSize: info.size, path: real });
+      slides.push({
+        id: folder.prefix + relative.split(path.sep).join('/'),
+        name: slideStem(path.basename(relative)),
+        fileSize: info.size,
+        path: real,
+      });
     }
   }
   return slides;

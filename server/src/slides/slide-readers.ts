@@ -12,7 +12,8 @@ import { PROBE_BYTES, type ReaderContext, type SlideProbe, type SlideReader } fr
 const readers: SlideReader[] = [];
 
 export function registerSlideReader(reader: SlideReader): void {
-  if (readers.some((other) => other.name === reader.name)) throw new Error(`a slide reader named '${reader.name}' is already registered`);
+  if (readers.some((other) => other.name === reader.name))
+    throw new Error(`a slide reader named '${reader.name}' is already registered`);
   readers.push(reader);
 }
 
@@ -51,8 +52,15 @@ export async function probeFile(filePath: string, fileName: string): Promise<Sli
 /** The readers that support the probe, best first (ties: registration order). */
 export function rankReaders(probe: SlideProbe): SlideReader[] {
   return readers
-    .map((reader, index) => ({ reader, index, support: probe.url && !reader.byUrl ? undefined : reader.support(probe) }))
-    .filter((entry): entry is { reader: SlideReader; index: number; support: number } => entry.support !== undefined && entry.support > 0)
+    .map((reader, index) => ({
+      reader,
+      index,
+      support: probe.url && !reader.byUrl ? undefined : reader.support(probe),
+    }))
+    .filter(
+      (entry): entry is { reader: SlideReader; index: number; support: number } =>
+        entry.support !== undefined && entry.support > 0,
+    )
     .sort((a, b) => b.support - a.support || a.index - b.index)
     .map((entry) => entry.reader);
 }
@@ -63,7 +71,10 @@ export async function openWithReaders(probe: SlideProbe, context: ReaderContext)
   const candidates = rankReaders(probe);
   if (candidates.length === 0) {
     const endings = slideExtensions({ byUrl: Boolean(probe.url) }).join(' ');
-    throw new GlomsegError('INVALID_ARGUMENT', `${label}: no slide reader supports it${probe.url ? ' by URL' : ''} (slide files end in ${endings})`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `${label}: no slide reader supports it${probe.url ? ' by URL' : ''} (slide files end in ${endings})`,
+    );
   }
   const failures: Array<{ reader: string; error: unknown }> = [];
   for (const reader of candidates) {
@@ -82,8 +93,14 @@ export async function openWithReaders(probe: SlideProbe, context: ReaderContext)
 function collectedFailure(label: string, failures: Array<{ reader: string; error: unknown }>): unknown {
   if (failures.length === 1) return failures[0].error;
   const first = failures[0].error;
-  const words = failures.map(({ reader, error }) => `${reader}: ${error instanceof Error ? error.message : String(error)}`);
-  return new GlomsegError(isGlomsegError(first) ? first.code : 'INVALID_ARGUMENT', `${label}: no slide reader could open it: ${words.join('; ')}`, {
-    cause: first,
-  });
+  const words = failures.map(
+    ({ reader, error }) => `${reader}: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  return new GlomsegError(
+    isGlomsegError(first) ? first.code : 'INVALID_ARGUMENT',
+    `${label}: no slide reader could open it: ${words.join('; ')}`,
+    {
+      cause: first,
+    },
+  );
 }

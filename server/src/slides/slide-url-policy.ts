@@ -27,15 +27,21 @@ function parse(text: string, what: string): URL {
   } catch {
     throw new GlomsegError('INVALID_ARGUMENT', `${what} '${text}' is not a valid URL`);
   }
-  if (!URL_SCHEMES.includes(url.protocol)) throw new GlomsegError('INVALID_ARGUMENT', `${what} '${text}': only https://, http:// and s3:// URLs are read`);
-  if (url.username || url.password) throw new GlomsegError('INVALID_ARGUMENT', `${what} '${text}' carries a user name or password; use a presigned URL instead`);
+  if (!URL_SCHEMES.includes(url.protocol))
+    throw new GlomsegError('INVALID_ARGUMENT', `${what} '${text}': only https://, http:// and s3:// URLs are read`);
+  if (url.username || url.password)
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `${what} '${text}' carries a user name or password; use a presigned URL instead`,
+    );
   url.hash = '';
   return normalisePath(url, text, what);
 }
 
 function normalisePath(url: URL, text: string, what: string): URL {
   const raw = url.pathname;
-  if (/%(?![0-9A-Fa-f]{2})/.test(raw)) throw new GlomsegError('INVALID_ARGUMENT', `${what} '${text}' has malformed percent-encoding in its path`);
+  if (/%(?![0-9A-Fa-f]{2})/.test(raw))
+    throw new GlomsegError('INVALID_ARGUMENT', `${what} '${text}' has malformed percent-encoding in its path`);
   if (/%2F|%5C|\\/i.test(raw)) {
     throw new GlomsegError(
       'INVALID_ARGUMENT',

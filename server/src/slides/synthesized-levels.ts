@@ -40,7 +40,15 @@ export function planPyramid(real: RealLevel[]): PyramidPlan {
   const recipes: LevelRecipe[] = [];
   const width0 = real[0].width;
   real.forEach((level, realIndex) => {
-    levels.push({ index: levels.length, width: level.width, height: level.height, downsample: width0 / level.width, tileWidth: level.tileWidth, tileHeight: level.tileHeight, synthesized: false });
+    levels.push({
+      index: levels.length,
+      width: level.width,
+      height: level.height,
+      downsample: width0 / level.width,
+      tileWidth: level.tileWidth,
+      tileHeight: level.tileHeight,
+      synthesized: false,
+    });
     recipes.push({ realIndex, factor: 1 });
     const next = real[realIndex + 1];
     const nextDownsample = next ? width0 / next.width : Infinity;
@@ -59,7 +67,14 @@ export function planPyramid(real: RealLevel[]): PyramidPlan {
 }
 
 /** Reads a region of a real level, clipped to it (the caller never asks outside). */
-export type ReadRealRegion = (realIndex: number, x: number, y: number, width: number, height: number, signal?: AbortSignal) => Promise<RgbImage>;
+export type ReadRealRegion = (
+  realIndex: number,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  signal?: AbortSignal,
+) => Promise<RgbImage>;
 
 /**
  * A region of a synthesised level: each output pixel is the mean of the factor x factor block of the real level

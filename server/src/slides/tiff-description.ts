@@ -28,7 +28,10 @@ export function isOmeXml(description: string): boolean {
 }
 
 /** Aperio `|key = value` pairs as `aperio.<key>`, and MPP as the pixel size. */
-export function parseAperioDescription(description: string): { metadata: Record<string, string>; pixelSize?: PixelSize } {
+export function parseAperioDescription(description: string): {
+  metadata: Record<string, string>;
+  pixelSize?: PixelSize;
+} {
   const metadata: Record<string, string> = {};
   const parts = description.replace(/\0+$/, '').split('|');
   metadata['aperio.Header'] = parts[0].trim();
@@ -43,7 +46,16 @@ export function parseAperioDescription(description: string): { metadata: Record<
 }
 
 const MICROMETRES_PER_UNIT: Record<string, number> = {
-  'µm': 1, 'μm': 1, um: 1, micron: 1, nm: 1e-3, 'Å': 1e-4, pm: 1e-6, mm: 1e3, cm: 1e4, m: 1e6,
+  µm: 1,
+  μm: 1,
+  um: 1,
+  micron: 1,
+  nm: 1e-3,
+  Å: 1e-4,
+  pm: 1e-6,
+  mm: 1e3,
+  cm: 1e4,
+  m: 1e6,
 };
 
 /** The first Pixels element's attributes as `ome.<name>`, and PhysicalSizeX/Y converted to micrometres. */
@@ -74,7 +86,11 @@ export function rationalValue(value: unknown): number {
 }
 
 /** Pixels per inch (unit 2) or per centimetre (unit 3) to micrometres per pixel; unit 1 ("none") says nothing. */
-export function pixelSizeFromResolution(xResolution: unknown, yResolution: unknown, resolutionUnit: unknown): PixelSize | undefined {
+export function pixelSizeFromResolution(
+  xResolution: unknown,
+  yResolution: unknown,
+  resolutionUnit: unknown,
+): PixelSize | undefined {
   const unit = typeof resolutionUnit === 'number' ? resolutionUnit : 2;
   const micrometresPerUnit = unit === 2 ? 25_400 : unit === 3 ? 10_000 : NaN;
   const x = rationalValue(xResolution);

@@ -25,7 +25,11 @@ export interface TiffBytes {
 }
 
 export class TiffFileSource implements TiffBytes {
-  private constructor(private readonly handle: FileHandle, readonly path: string, readonly size: number) {}
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string,
+    readonly size: number,
+  ) {}
 
   static async open(path: string): Promise<TiffFileSource> {
     const handle = await open(path, 'r');
@@ -44,8 +48,16 @@ export class TiffFileSource implements TiffBytes {
 
   /** Reads exactly [offset, offset + length); bytes past the end of the file (within the slack) read as 0. */
   async read(offset: number, length: number): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size + READ_SLACK_BYTES) {
-      throw new RangeError(`read of ${length} bytes at offset ${offset} runs past the end of the ${this.size}-byte file`);
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.size + READ_SLACK_BYTES
+    ) {
+      throw new RangeError(
+        `read of ${length} bytes at offset ${offset} runs past the end of the ${this.size}-byte file`,
+      );
     }
     const buffer = new Uint8Array(length);
     const available = Math.max(0, Math.min(length, this.size - offset));
@@ -61,7 +73,9 @@ export class TiffFileSource implements TiffBytes {
   /** geotiff's BaseSource interface. */
   async fetch(slices: ByteSlice[], signal?: AbortSignal): Promise<ArrayBuffer[]> {
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-    return Promise.all(slices.map(async (slice) => (await this.read(slice.offset, slice.length)).buffer as ArrayBuffer));
+    return Promise.all(
+      slices.map(async (slice) => (await this.read(slice.offset, slice.length)).buffer as ArrayBuffer),
+    );
   }
 
   async fetchSlice(slice: ByteSlice, signal?: AbortSignal): Promise<ByteSlice & { data: ArrayBuffer }> {

@@ -85,7 +85,8 @@ export interface TiffPyramid {
 export async function readTiffPyramid(file: TiffBytes, filePath: string, signal?: AbortSignal): Promise<TiffPyramid> {
   const header = await file.read(0, Math.min(16, file.size));
   const byteOrder = String.fromCharCode(header[0] ?? 0, header[1] ?? 0);
-  if (byteOrder !== 'II' && byteOrder !== 'MM') throw notReadable(filePath, 'the file does not start with a TIFF header (II or MM)');
+  if (byteOrder !== 'II' && byteOrder !== 'MM')
+    throw notReadable(filePath, 'the file does not start with a TIFF header (II or MM)');
   if (file.size < 16) throw notReadable(filePath, `the file is only ${file.size} bytes long (truncated)`);
   const tiff = await GeoTIFF.fromSource(file as never, {}, signal);
   throwIfAborted(signal);
@@ -101,18 +102,32 @@ export async function readTiffPyramid(file: TiffBytes, filePath: string, signal?
   const stored = uniqueBySize(candidates);
   const oversized = stored.map(sizeBeyondBounds).find((why) => why !== undefined);
   if (oversized) throw notReadable(filePath, oversized);
-  return { stored, first: directories[0], bigTiff: Boolean((tiff as unknown as { bigTiff: boolean }).bigTiff), truncatedChain };
+  return {
+    stored,
+    first: directories[0],
+    bigTiff: Boolean((tiff as unknown as { bigTiff: boolean }).bigTiff),
+    truncatedChain,
+  };
 }
 
 /** The IFD chain (cycle- and length-guarded) plus the SubIFDs of its first directory (OME-TIFF pyramids). */
-async function readDirectories(tiff: GeoTIFF, fileSize: number, signal?: AbortSignal): Promise<{ directories: Directory[]; truncatedChain: boolean }> {
+async function readDirectories(
+  tiff: GeoTIFF,
+  fileSize: number,
+  signal?: AbortSignal,
+): Promise<{ directories: Directory[]; truncatedChain: boolean }> {
   const directories: Directory[] = [];
   let truncatedChain = false;
   const seenOffsets = new Set<number>();
   for (let index = 0; index < MAX_DIRECTORIES; index++) {
     throwIfAborted(signal);
     const image = await tiff.getImage(index);
-    directories.push({ image, description: await stringTag(image, 'ImageDescription'), chainIndex: index, subfileType: await numberTag(image, 'NewSubfileType', 0) });
+    directories.push({
+      image,
+      description: await stringTag(image, 'ImageDescription'),
+      chainIndex: index,
+      subfileType: await numberTag(image, 'NewSubfileType', 0),
+    });
     const nextOffset = Number(image.fileDirectory.nextIFDByteOffset);
     if (nextOffset >= fileSize) truncatedChain = true;
     if (!nextOffset || nextOffset >= fileSize || seenOffsets.has(nextOffset)) break;
@@ -120,13 +135,23 @@ async function readDirectories(tiff: GeoTIFF, fileSize: number, signal?: AbortSi
   }
   const subIfdOffsets = await tagValue(directories[0].image, 'SubIFDs');
   if (subIfdOffsets !== undefined) {
-    const parser = (tiff as unknown as { parser: { parseFileDirectoryAt(offset: number): Promise<GeoTIFFImage['fileDirectory']> } }).parser;
-    const offsets = typeof subIfdOffsets === 'number' ? [subIfdOffsets] : Array.from(subIfdOffsets as ArrayLike<number | bigint>, Number);
+    const parser = (
+      tiff as unknown as { parser: { parseFileDirectoryAt(offset: number): Promise<GeoTIFFImage['fileDirectory']> } }
+    ).parser;
+    const offsets =
+      typeof subIfdOffsets === 'number'
+        ? [subIfdOffsets]
+        : Array.from(subIfdOffsets as ArrayLike<number | bigint>, Number);
     for (const offset of offsets.slice(0, MAX_DIRECTORIES)) {
       if (!offset || offset >= fileSize) continue;
       const fileDirectory = await parser.parseFileDirectoryAt(offset);
       const image = new GeoTIFFImage(fileDirectory, tiff.littleEndian, false, tiff.source);
-      directories.push({ image, description: await stringTag(image, 'ImageDescription'), chainIndex: -1, subfileType: await numberTag(image, 'NewSubfileType', 0) });
+      directories.push({
+        image,
+        description: await stringTag(image, 'ImageDescription'),
+        chainIndex: -1,
+        subfileType: await numberTag(image, 'NewSubfileType', 0),
+      });
     }
   }
   return { directories, truncatedChain };
@@ -138,22 +163,45 @@ async function describeStoredLevel(image: GeoTIFFImage): Promise<StoredLevel | u
   if (!(width > 0 && height > 0)) return undefined;
   const tiled = image.fileDirectory.hasTag('TileWidth' as never);
   const blockWidth = tiled ? await numberTag(image, 'TileWidth', 0) : width;
-  const blockHeight = tiled ? await numberTag(image, 'TileLength', 0) : Math.min(height, await numberTag(image, 'RowsPerStrip', height));
+  const blockHeight = tiled
+    ? await numberTag(image, 'TileLength', 0)
+    : Math.min(height, await numberTag(image, 'RowsPerStrip', height));
   const compression = await numberTag(image, 'Compression', 1);
   const samplesPerPixel = await numberTag(image, 'SamplesPerPixel', 1);
-  const photometric = await numberTag(image, 'PhotometricInterpretation', samplesPerPixel >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MIN_IS_BLACK);
+  const photometric = await numberTag(
+    image,
+    'PhotometricInterpretation',
+    samplesPerPixel >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MIN_IS_BLACK,
+  );
   const planarConfiguration = await numberTag(image, 'PlanarConfiguration', 1);
   const bitsPerSample = await numberTag(image, 'BitsPerSample', 1);
   const jpegTablesValue = compression === JPEG ? await tagValue(image, 'JPEGTables') : undefined;
-  const jpegTables = jpegTablesValue && ArrayBuffer.isView(jpegTablesValue) ? new Uint8Array(Array.from(jpegTablesValue as unknown as ArrayLike<number>)) : undefined;
+  const jpegTables =
+    jpegTablesValue && ArrayBuffer.isView(jpegTablesValue)
+      ? new Uint8Array(Array.from(jpegTablesValue as unknown as ArrayLike<number>))
+      : undefined;
   let unreadable: string | undefined;
   if (!isDecodableCompression(compression)) unreadable = unsupportedCompressionMessage(compression);
-  else if (bitsPerSample !== 8) unreadable = `unsupported sample depth: ${bitsPerSample} bits per sample (only 8-bit slides are read)`;
+  else if (bitsPerSample !== 8)
+    unreadable = `unsupported sample depth: ${bitsPerSample} bits per sample (only 8-bit slides are read)`;
   else if (!(blockWidth > 0 && blockHeight > 0)) unreadable = 'not a readable TIFF: the tile or strip size is missing';
   else if (blockWidth * blockHeight > MAX_BLOCK_PIXELS) {
     unreadable = `a single ${tiled ? 'tile' : 'strip'} of ${blockWidth}x${blockHeight} pixels is too large to decode piecewise; re-save the slide as a tiled TIFF`;
   }
-  return { image, width, height, tiled, blockWidth, blockHeight, compression, photometric, samplesPerPixel, planarConfiguration, jpegTables, unreadable };
+  return {
+    image,
+    width,
+    height,
+    tiled,
+    blockWidth,
+    blockHeight,
+    compression,
+    photometric,
+    samplesPerPixel,
+    planarConfiguration,
+    jpegTables,
+    unreadable,
+  };
 }
 
 /** SamplesPerPixel is a SHORT in TIFF 6.0; a larger value is crafted. */
@@ -165,7 +213,10 @@ const MAX_SAMPLES_PER_PIXEL = 0xffff;
  * such sizes are crafted or damaged, not scanned.
  */
 function sizeBeyondBounds(level: StoredLevel, index: number): string | undefined {
-  const sides: Array<[string, number]> = [['width', level.width], ['height', level.height]];
+  const sides: Array<[string, number]> = [
+    ['width', level.width],
+    ['height', level.height],
+  ];
   if (level.tiled) sides.push(['tile width', level.blockWidth], ['tile height', level.blockHeight]);
   for (const [name, value] of sides) {
     if (!Number.isInteger(value) || value > MAX_COORDINATE) {
@@ -182,7 +233,12 @@ function sizeBeyondBounds(level: StoredLevel, index: number): string | undefined
  * Which directories are pyramid levels: the first directory always; later ones only when tiled, not an Aperio
  * label/macro/thumbnail, not a transparency mask, and with the aspect ratio of level 0 (a reduced copy of it).
  */
-function isPyramidLevel(level: StoredLevel, directory: Directory, level0: StoredLevel | undefined, ome: boolean): boolean {
+function isPyramidLevel(
+  level: StoredLevel,
+  directory: Directory,
+  level0: StoredLevel | undefined,
+  ome: boolean,
+): boolean {
   if (!level0) return true;
   if (!level.tiled) return false;
   if (directory.subfileType & 4) return false;
@@ -195,5 +251,7 @@ function isPyramidLevel(level: StoredLevel, directory: Directory, level0: Stored
 /** Largest first, one directory per size (OME planes or duplicate pages of the same size are dropped). */
 function uniqueBySize(levels: StoredLevel[]): StoredLevel[] {
   const sorted = [...levels].sort((a, b) => b.width * b.height - a.width * a.height);
-  return sorted.filter((level, i) => i === 0 || level.width !== sorted[i - 1].width || level.height !== sorted[i - 1].height);
+  return sorted.filter(
+    (level, i) => i === 0 || level.width !== sorted[i - 1].width || level.height !== sorted[i - 1].height,
+  );
 }

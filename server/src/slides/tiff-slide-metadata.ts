@@ -3,11 +3,22 @@
  * where it came from (Aperio MPP, OME PhysicalSize, else the TIFF resolution tags), and the vendor metadata.
  */
 import type { SlideLevel, SlideMetadata } from '@glomseg/shared/slide-source.js';
-import { isAperioDescription, isOmeXml, parseAperioDescription, parseOmeXml, pixelSizeFromResolution, type PixelSize } from './tiff-description.js';
+import {
+  isAperioDescription,
+  isOmeXml,
+  parseAperioDescription,
+  parseOmeXml,
+  pixelSizeFromResolution,
+  type PixelSize,
+} from './tiff-description.js';
 import { tiffCompressionName } from './tiff-codecs/index.js';
 import { stringTag, tagValue, type TiffPyramid } from './tiff-pyramid.js';
 
-export async function describeTiffSlide(pyramid: TiffPyramid, levels: SlideLevel[], file: { id: string; name: string; fileSize: number }): Promise<SlideMetadata> {
+export async function describeTiffSlide(
+  pyramid: TiffPyramid,
+  levels: SlideLevel[],
+  file: { id: string; name: string; fileSize: number },
+): Promise<SlideMetadata> {
   const { stored, first, bigTiff, truncatedChain } = pyramid;
   const description = first.description;
   const aperio = isAperioDescription(description);
@@ -42,7 +53,9 @@ export async function describeTiffSlide(pyramid: TiffPyramid, levels: SlideLevel
   metadata['tiff.PhotometricInterpretation'] = String(level0.photometric);
   metadata['tiff.StoredLevels'] = String(stored.length);
   if (level0.unreadable) metadata['glomseg.unreadable'] = level0.unreadable;
-  if (truncatedChain) metadata['glomseg.warning'] = 'the chain of image directories points past the end of the file (truncated?); later directories were skipped';
+  if (truncatedChain)
+    metadata['glomseg.warning'] =
+      'the chain of image directories points past the end of the file (truncated?); later directories were skipped';
   return {
     id: file.id,
     name: file.name,

@@ -28,13 +28,13 @@ export async function cachedTile(owner: string, key: string, decode: () => Promi
   if (hit) return hit;
   const inFlight = pending.get(fullKey);
   if (inFlight) return inFlight;
-  const promise = decode().then(
-    (tile) => {
+  const promise = decode()
+    .then((tile) => {
       // A tile larger than the whole cache is used once and not kept.
       if (tile.data.byteLength <= TILE_CACHE_MAX_BYTES / 4) cache.set(fullKey, tile);
       return tile;
-    },
-  ).finally(() => pending.delete(fullKey));
+    })
+    .finally(() => pending.delete(fullKey));
   pending.set(fullKey, promise);
   return promise;
 }

@@ -36,7 +36,8 @@ export class RequestByteBudget {
   private refused = 0;
 
   constructor(readonly budgetBytes: number) {
-    if (!Number.isFinite(budgetBytes) || budgetBytes <= 0) throw new RangeError(`the request byte budget must be a positive number, got ${budgetBytes}`);
+    if (!Number.isFinite(budgetBytes) || budgetBytes <= 0)
+      throw new RangeError(`the request byte budget must be a positive number, got ${budgetBytes}`);
   }
 
   /** Holds `bytes` for a request of `what` (a method name), or throws RESOURCE_EXHAUSTED when they do not fit now. */
@@ -71,7 +72,13 @@ export class RequestByteBudget {
   }
 
   stats(): RequestByteStats {
-    return { budgetBytes: this.budgetBytes, inFlightBytes: this.inFlightBytes, inFlight: this.inFlight, admitted: this.admitted, refused: this.refused };
+    return {
+      budgetBytes: this.budgetBytes,
+      inFlightBytes: this.inFlightBytes,
+      inFlight: this.inFlight,
+      admitted: this.admitted,
+      refused: this.refused,
+    };
   }
 }
 

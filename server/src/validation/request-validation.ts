@@ -12,7 +12,11 @@ export function regionOnSlide(region: Rect | undefined, grid: Pick<TileGrid, 'sl
   const slide = { x: 0, y: 0, width: grid.slideWidth, height: grid.slideHeight };
   if (!region) return slide;
   const clipped = intersectRects(region, slide);
-  if (!clipped) throw new GlomsegError('INVALID_ARGUMENT', `region ${JSON.stringify(region)} lies outside the ${grid.slideWidth} x ${grid.slideHeight} slide`);
+  if (!clipped)
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `region ${JSON.stringify(region)} lies outside the ${grid.slideWidth} x ${grid.slideHeight} slide`,
+    );
   return clipped;
 }
 
@@ -24,16 +28,27 @@ export function assertTileBudget(
   advice = 'score a smaller region, or check mpp_override',
 ): void {
   if (tiles > limits.maxTilesPerRequest) {
-    throw new GlomsegError('RESOURCE_EXHAUSTED', `${what} is ${tiles} model tiles; one request may cover at most ${limits.maxTilesPerRequest} (${advice})`);
+    throw new GlomsegError(
+      'RESOURCE_EXHAUSTED',
+      `${what} is ${tiles} model tiles; one request may cover at most ${limits.maxTilesPerRequest} (${advice})`,
+    );
   }
 }
 
 /** The mean-per-tile Dice grid over `region`, bounded in cells and cell size before any scoring. */
-export function assertDiceGrid(region: Rect, tileWidth: number, tileHeight: number, limits: Pick<ServingLimits, 'maxDiceCells' | 'maxDiceCellPixels'>): void {
+export function assertDiceGrid(
+  region: Rect,
+  tileWidth: number,
+  tileHeight: number,
+  limits: Pick<ServingLimits, 'maxDiceCells' | 'maxDiceCellPixels'>,
+): void {
   // A cell is never larger than the region, so only the part inside it costs memory.
   const cellPixels = Math.min(tileWidth, Math.ceil(region.width)) * Math.min(tileHeight, Math.ceil(region.height));
   if (cellPixels > limits.maxDiceCellPixels) {
-    throw new GlomsegError('RESOURCE_EXHAUSTED', `a Dice cell of ${tileWidth} x ${tileHeight} pixels is above ${limits.maxDiceCellPixels} pixels`);
+    throw new GlomsegError(
+      'RESOURCE_EXHAUSTED',
+      `a Dice cell of ${tileWidth} x ${tileHeight} pixels is above ${limits.maxDiceCellPixels} pixels`,
+    );
   }
   const cells = Math.ceil(region.width / tileWidth) * Math.ceil(region.height / tileHeight);
   if (cells > limits.maxDiceCells) {

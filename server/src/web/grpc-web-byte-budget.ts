@@ -9,7 +9,12 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from '@connectrpc/connect/protocol';
 import { isGlomsegError } from '@glomseg/shared/errors.js';
 import { toConnectError } from '@glomseg/api/error-codes.js';
-import { chargedBytes, MESSAGE_PREFIX_BYTES, type ByteLease, type RequestByteBudget } from '../validation/request-byte-budget.js';
+import {
+  chargedBytes,
+  MESSAGE_PREFIX_BYTES,
+  type ByteLease,
+  type RequestByteBudget,
+} from '../validation/request-byte-budget.js';
 
 async function* replay(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {
   yield* head;
@@ -31,7 +36,7 @@ async function* releasing(body: AsyncIterable<Uint8Array>, release: () => void):
  */
 async function discard(rest: AsyncIterator<Uint8Array>, limit: number): Promise<void> {
   try {
-    for (let dropped = 0; dropped <= limit; ) {
+    for (let dropped = 0; dropped <= limit;) {
       const next = await rest.next();
       if (next.done) return;
       dropped += next.value.byteLength;
@@ -76,7 +81,11 @@ function budgeted(handler: UniversalHandler, budget: RequestByteBudget, maxMessa
         if (!isGlomsegError(error)) throw error;
         const status = toConnectError(error);
         // Trailers-only: the status in the headers, no body; the request's body is dropped unread.
-        const header = new Headers({ 'content-type': request.header.get('content-type') ?? 'application/grpc-web+proto', 'grpc-status': String(status.code), 'grpc-message': encodeURIComponent(status.rawMessage) });
+        const header = new Headers({
+          'content-type': request.header.get('content-type') ?? 'application/grpc-web+proto',
+          'grpc-status': String(status.code),
+          'grpc-message': encodeURIComponent(status.rawMessage),
+        });
         void discard(iterator, maxMessageBytes + MESSAGE_PREFIX_BYTES);
         return { status: 200, header };
       }
@@ -99,7 +108,11 @@ function budgeted(handler: UniversalHandler, budget: RequestByteBudget, maxMessa
 }
 
 /** Wraps `routes` so that every handler it registers takes its request's bytes from `budget` first. */
-export function withByteBudget(routes: (router: ConnectRouter) => void, budget: RequestByteBudget, maxMessageBytes: number): (router: ConnectRouter) => void {
+export function withByteBudget(
+  routes: (router: ConnectRouter) => void,
+  budget: RequestByteBudget,
+  maxMessageBytes: number,
+): (router: ConnectRouter) => void {
   return (router) => {
     routes(router);
     router.handlers.forEach((handler, index) => {

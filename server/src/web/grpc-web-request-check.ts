@@ -19,19 +19,31 @@ import { WIRE_REFUSALS } from '@glomseg/api/server/request-fields.js';
 const ENVELOPE_HEADER = 5;
 const COMPRESSED_FLAG = 0x01;
 /** What connect's router decompresses (connectNodeAdapter's default acceptCompression); others it refuses itself. */
-const COMPRESSIONS = new Map([compressionGzip, compressionBrotli].map((compression) => [compression.name, compression]));
+const COMPRESSIONS = new Map(
+  [compressionGzip, compressionBrotli].map((compression) => [compression.name, compression]),
+);
 /** A gRPC timeout (PROTOCOL-HTTP2.md): 1 to 8 digits and a unit. */
 const GRPC_TIMEOUT = /^\d{1,8}[HMSmun]$/;
 
 function refusal(error: GlomsegError, contentType: string): UniversalServerResponse {
   const status = toConnectError(error);
   // Trailers-only: status in the headers, no body.
-  const header = new Headers({ 'content-type': contentType, 'grpc-status': String(status.code), 'grpc-message': encodeURIComponent(status.rawMessage) });
+  const header = new Headers({
+    'content-type': contentType,
+    'grpc-status': String(status.code),
+    'grpc-message': encodeURIComponent(status.rawMessage),
+  });
   return { status: 200, header };
 }
 
 /** The first request message, decompressed when flagged, or the refusal of a message that cannot be. */
-async function messageOf(payload: Uint8Array, flags: number, request: UniversalServerRequest, typeName: string, maxMessageBytes: number): Promise<Uint8Array | GlomsegError | undefined> {
+async function messageOf(
+  payload: Uint8Array,
+  flags: number,
+  request: UniversalServerRequest,
+  typeName: string,
+  maxMessageBytes: number,
+): Promise<Uint8Array | GlomsegError | undefined> {
   if (!(flags & COMPRESSED_FLAG)) return payload;
   const encoding = request.header.get('grpc-encoding');
   if (!encoding || encoding === 'identity') return WIRE_REFUSALS.compressedWithoutEncoding(typeName);
@@ -41,7 +53,10 @@ async function messageOf(payload: Uint8Array, flags: number, request: UniversalS
     return await compression.decompress(payload, maxMessageBytes);
   } catch (error) {
     if (error instanceof ConnectError && error.code === Code.ResourceExhausted) {
-      return new GlomsegError('RESOURCE_EXHAUSTED', `the request's ${typeName} message is larger than ${maxMessageBytes} bytes after decompression`);
+      return new GlomsegError(
+        'RESOURCE_EXHAUSTED',
+        `the request's ${typeName} message is larger than ${maxMessageBytes} bytes after decompression`,
+      );
     }
     return WIRE_REFUSALS.notDecompressible(typeName);
   }
@@ -55,7 +70,8 @@ async function* replay(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): Asy
 function checked(handler: UniversalHandler, maxMessageBytes: number): UniversalHandler {
   const wrapped = async (request: UniversalServerRequest): Promise<UniversalServerResponse> => {
     const contentType = request.header.get('content-type') ?? '';
-    if (!contentType.startsWith('application/grpc-web') || contentType.includes('json') || !isByteStream(request.body)) return handler(request);
+    if (!contentType.startsWith('application/grpc-web') || contentType.includes('json') || !isByteStream(request.body))
+      return handler(request);
     const timeout = request.header.get('grpc-timeout');
     if (timeout !== null && !GRPC_TIMEOUT.test(timeout)) return refusal(WIRE_REFUSALS.badTimeout(), contentType);
     const typeName = handler.method.input.typeName;
@@ -80,7 +96,13 @@ function checked(handler: UniversalHandler, maxMessageBytes: number): UniversalH
     }
     if (declared >= 0 && declared <= maxMessageBytes && bytes >= ENVELOPE_HEADER + declared) {
       const received = concat(head, bytes);
-      const message = await messageOf(received.subarray(ENVELOPE_HEADER, ENVELOPE_HEADER + declared), flags, request, typeName, maxMessageBytes);
+      const message = await messageOf(
+        received.subarray(ENVELOPE_HEADER, ENVELOPE_HEADER + declared),
+        flags,
+        request,
+        typeName,
+        maxMessageBytes,
+      );
       if (message instanceof GlomsegError) return refusal(message, contentType);
       if (message) {
         try {
@@ -89,7 +111,8 @@ function checked(handler: UniversalHandler, maxMessageBytes: number): UniversalH
           return refusal(WIRE_REFUSALS.notProtobuf(typeName), contentType);
         }
         // Hand on the message as connect would have decompressed it, then whatever followed it.
-        if (flags & COMPRESSED_FLAG) head.splice(0, head.length, envelope(message), received.subarray(ENVELOPE_HEADER + declared));
+        if (flags & COMPRESSED_FLAG)
+          head.splice(0, head.length, envelope(message), received.subarray(ENVELOPE_HEADER + declared));
       }
     }
     return handler({ ...request, body: replay(head, iterator) });
@@ -123,7 +146,10 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
 }
 
 /** Wraps `routes` so that every handler it registers checks its request message first. */
-export function withRequestCheck(routes: (router: ConnectRouter) => void, maxMessageBytes: number): (router: ConnectRouter) => void {
+export function withRequestCheck(
+  routes: (router: ConnectRouter) => void,
+  maxMessageBytes: number,
+): (router: ConnectRouter) => void {
   return (router) => {
     routes(router);
     router.handlers.forEach((handler, index) => {

@@ -21,8 +21,21 @@ function headerList(...names: readonly string[]): string {
 const CORS_GRANT_HEADERS = {
   'access-control-allow-methods': headerList(...cors.allowedMethods, 'GET', 'OPTIONS'),
   // connect's lists already hold the gRPC-Web ones; named here too so the contract is visible.
-  'access-control-allow-headers': headerList(...cors.allowedHeaders, 'Content-Type', 'X-Grpc-Web', 'X-User-Agent', 'Grpc-Timeout', 'Authorization'),
-  'access-control-expose-headers': headerList(...cors.exposedHeaders, 'Grpc-Status', 'Grpc-Message', 'Grpc-Status-Details-Bin', 'Content-Disposition'),
+  'access-control-allow-headers': headerList(
+    ...cors.allowedHeaders,
+    'Content-Type',
+    'X-Grpc-Web',
+    'X-User-Agent',
+    'Grpc-Timeout',
+    'Authorization',
+  ),
+  'access-control-expose-headers': headerList(
+    ...cors.exposedHeaders,
+    'Grpc-Status',
+    'Grpc-Message',
+    'Grpc-Status-Details-Bin',
+    'Content-Disposition',
+  ),
   'access-control-max-age': '7200',
 };
 
@@ -34,11 +47,23 @@ export interface HttpGuardOptions {
   isOpenPath: (pathname: string) => boolean;
 }
 
-function refuse(request: http.IncomingMessage, response: http.ServerResponse, error: GlomsegError, extra: Record<string, string> = {}): undefined {
+function refuse(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  error: GlomsegError,
+  extra: Record<string, string> = {},
+): undefined {
   const grpcWeb = (request.headers['content-type'] ?? '').startsWith('application/grpc-web');
   // gRPC-Web clients read the status from headers on a non-200 answer as well.
-  const grpcHeaders = grpcWeb ? { 'grpc-status': String(grpcStatusOf(error.code)), 'grpc-message': encodeURIComponent(error.message) } : {};
-  response.writeHead(httpStatusOf(error.code), { 'content-type': 'application/json', 'cache-control': 'no-store', ...grpcHeaders, ...extra });
+  const grpcHeaders = grpcWeb
+    ? { 'grpc-status': String(grpcStatusOf(error.code)), 'grpc-message': encodeURIComponent(error.message) }
+    : {};
+  response.writeHead(httpStatusOf(error.code), {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    ...grpcHeaders,
+    ...extra,
+  });
   response.end(JSON.stringify({ error: { code: error.code, message: error.message } }));
   return undefined;
 }
@@ -47,12 +72,20 @@ function refuse(request: http.IncomingMessage, response: http.ServerResponse, er
  * The request's canonical path when it may go on to the routes (route by this path, never by another parse of
  * `request.url`); undefined when it may not, and the answer has been sent.
  */
-export function guardRequest(request: http.IncomingMessage, response: http.ServerResponse, options: HttpGuardOptions): string | undefined {
+export function guardRequest(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  options: HttpGuardOptions,
+): string | undefined {
   let pathname: string;
   try {
     const host = singleHostHeader(request.rawHeaders);
     if (!options.hosts.allows(host)) {
-      return refuse(request, response, new GlomsegError('PERMISSION_DENIED', `this server does not answer to the host name '${host ?? ''}'`));
+      return refuse(
+        request,
+        response,
+        new GlomsegError('PERMISSION_DENIED', `this server does not answer to the host name '${host ?? ''}'`),
+      );
     }
     pathname = canonicalPath(request.url);
   } catch (error) {
@@ -73,9 +106,14 @@ export function guardRequest(request: http.IncomingMessage, response: http.Serve
   }
   if (options.tokens) {
     if (!options.isOpenPath(pathname) && !options.tokens.accepts(request.headers.authorization)) {
-      return refuse(request, response, new GlomsegError('UNAUTHENTICATED', 'a valid bearer token is required (Authorization: Bearer <token>)'), {
-        'www-authenticate': 'Bearer realm="glomseg"',
-      });
+      return refuse(
+        request,
+        response,
+        new GlomsegError('UNAUTHENTICATED', 'a valid bearer token is required (Authorization: Bearer <token>)'),
+        {
+          'www-authenticate': 'Bearer realm="glomseg"',
+        },
+      );
     }
   }
   return pathname;

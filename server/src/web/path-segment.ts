@@ -5,6 +5,9 @@ export function decodePathSegment(encoded: string): string {
   try {
     return decodeURIComponent(encoded);
   } catch {
-    throw new GlomsegError('INVALID_ARGUMENT', `the URL path has malformed percent-encoding: '${encoded.slice(0, 200)}'`);
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      `the URL path has malformed percent-encoding: '${encoded.slice(0, 200)}'`,
+    );
   }
 }

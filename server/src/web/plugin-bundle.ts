@@ -35,7 +35,10 @@ let building: Promise<string> | undefined;
 export async function ensurePluginBundle(signal?: AbortSignal): Promise<string> {
   throwIfAborted(signal);
   const script = (await import(pathToFileURL(BUILD_SCRIPT).href)) as BuildScript;
-  const bundleTime = await stat(script.pluginBundle).then((s) => s.mtimeMs, () => 0);
+  const bundleTime = await stat(script.pluginBundle).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   const sourceTimes = await Promise.all(script.pluginSourceFolders.map(newestModification));
   const buildTime = await stat(BUILD_SCRIPT).then((s) => s.mtimeMs);
   if (bundleTime > Math.max(buildTime, ...sourceTimes)) return script.pluginBundle;

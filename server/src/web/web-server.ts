@@ -85,7 +85,10 @@ function sendJsonError(response: http.ServerResponse, error: unknown, log?: (mes
     return;
   }
   const body = JSON.stringify({ error: { code: glomsegError.code, message: glomsegError.message } });
-  response.writeHead(httpStatusOf(glomsegError.code), { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  response.writeHead(httpStatusOf(glomsegError.code), {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+  });
   response.end(body);
 }
 
@@ -126,19 +129,21 @@ export class WebServer {
       hosts: new HostCheck(bindHost, options.security?.allowedHosts),
       cors: new CorsPolicy(options.security?.corsOrigins),
       tokens: options.security?.tokens,
-      isOpenPath: (pathname: string) => pathname === '/' || pathname === '/index.html' || pathname.startsWith('/plugin/'),
+      isOpenPath: (pathname: string) =>
+        pathname === '/' || pathname === '/index.html' || pathname.startsWith('/plugin/'),
     };
     // Pipelined requests one at a time per connection (pipelined-requests.ts: queued gRPC-Web replies were never ended).
     const pipelined = new PipelinedRequests();
-    const handler = (request: http.IncomingMessage, response: http.ServerResponse) => pipelined.inTurn(request, response, () => {
-      releaseWritersOnClose(response);
-      const pathname = guardRequest(request, response, guard);
-      if (pathname === undefined) return;
-      // Past the guard (a valid token, an open path, or no tokens configured): a real client, never pushed out.
-      gate.trust(request.socket);
-      guardedPaths.set(request, pathname);
-      grpcWeb(request, response);
-    });
+    const handler = (request: http.IncomingMessage, response: http.ServerResponse) =>
+      pipelined.inTurn(request, response, () => {
+        releaseWritersOnClose(response);
+        const pathname = guardRequest(request, response, guard);
+        if (pathname === undefined) return;
+        // Past the guard (a valid token, an open path, or no tokens configured): a real client, never pushed out.
+        gate.trust(request.socket);
+        guardedPaths.set(request, pathname);
+        grpcWeb(request, response);
+      });
     const tls = options.security?.tls;
     // Streams stay open for minutes (no request timeout); a socket must send its headers in time (silent sockets).
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
@@ -149,13 +154,28 @@ export class WebServer {
       connectionsCheckingInterval: Math.min(1_000, Math.max(50, headersTimeout / 4)),
     };
     const server: http.Server = tls
-      ? https.createServer({ ...serverOptions, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined, handshakeTimeout: headersTimeout }, handler)
+      ? https.createServer(
+          {
+            ...serverOptions,
+            cert: tls.cert,
+            key: tls.key,
+            ca: tls.clientCa,
+            requestCert: tls.clientCa !== undefined,
+            rejectUnauthorized: tls.clientCa !== undefined,
+            handshakeTimeout: headersTimeout,
+          },
+          handler,
+        )
       : http.createServer(serverOptions, handler);
     // The same admission as the gRPC port, instead of server.maxConnections (which only refuses, so silent sockets
     // held the port): the first request must come within the header timeout (Node's own starts with the first
     // byte), and at the cap the oldest socket that has not passed the guard is pushed out. A request lifts the
     // timeout; keep-alive sockets then have keepAliveTimeout and a half-sent request Node's header timeout.
-    const gate = new SocketGate({ maxConnections: options.maxConnections, maxPerPeer: options.maxConnectionsPerPeer, firstRequestTimeoutMs: headersTimeout });
+    const gate = new SocketGate({
+      maxConnections: options.maxConnections,
+      maxPerPeer: options.maxConnectionsPerPeer,
+      firstRequestTimeoutMs: headersTimeout,
+    });
     server.on('connection', (socket: net.Socket) => gate.admit(socket));
     // A client that stops reading holds its reply and the work behind it (a gRPC-Web stream) until reset. The socket
     // watched is the one the HTTP server writes to (the TLS socket under TLS); the gate resets its TCP socket.
@@ -163,20 +183,29 @@ export class WebServer {
     server.on(tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
       if (socket.destroyed) return;
       watchWriteStall(socket, writeStallMs, () => {
-        options.log?.(`HTTP client ${socket.remoteAddress}: took no data for ${writeStallMs / 1000} s; its connection is reset and its calls stopped`);
+        options.log?.(
+          `HTTP client ${socket.remoteAddress}: took no data for ${writeStallMs / 1000} s; its connection is reset and its calls stopped`,
+        );
         if (!gate.dropStalled(socket)) socket.destroy();
       });
     });
     server.on('request', (request: http.IncomingMessage) => gate.markActive(request.socket));
     await listen(server, options.port ?? 0, bindHost);
     const address = server.address();
-    if (address === null || typeof address === 'string') throw new GlomsegError('INTERNAL', 'the web server has no TCP address');
+    if (address === null || typeof address === 'string')
+      throw new GlomsegError('INTERNAL', 'the web server has no TCP address');
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const scheme = tls ? 'https' : 'http';
     // A wildcard bind is reached locally through loopback; the log says what is really listening.
-    const webServer = new WebServer(server, gate, `${scheme}://${isWildcardHost(address.address) ? '127.0.0.1' : host}:${address.port}`);
+    const webServer = new WebServer(
+      server,
+      gate,
+      `${scheme}://${isWildcardHost(address.address) ? '127.0.0.1' : host}:${address.port}`,
+    );
     options.signal?.addEventListener('abort', () => void webServer.close(), { once: true });
-    const where = isWildcardHost(address.address) ? `${scheme}://${host}:${address.port} (every interface)` : webServer.url;
+    const where = isWildcardHost(address.address)
+      ? `${scheme}://${host}:${address.port} (every interface)`
+      : webServer.url;
     options.log?.(`viewer and gRPC-Web listening on ${where}${guard.tokens ? ', bearer token required' : ''}`);
     return webServer;
   }
@@ -192,12 +221,19 @@ export class WebServer {
 }
 
 /** gRPC-Web on the same ServiceImpl the gRPC server serves; anything else goes to the viewer's routes. */
-function grpcWebHandler(options: WebServerOptions, staticRoot: string, guardedPaths: WeakMap<http.IncomingMessage, string>) {
+function grpcWebHandler(
+  options: WebServerOptions,
+  staticRoot: string,
+  guardedPaths: WeakMap<http.IncomingMessage, string>,
+) {
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
   return connectNodeAdapter({
     // The same ServiceImpl the gRPC server serves (connect's router takes it as is).
     routes: withByteBudget(
-      withRequestCheck((router) => router.service(Glomseg, createGlomsegServiceImpl(options.service, options.log)), maxMessageBytes),
+      withRequestCheck(
+        (router) => router.service(Glomseg, createGlomsegServiceImpl(options.service, options.log)),
+        maxMessageBytes,
+      ),
       options.requestBytes ?? new RequestByteBudget(DEFAULT_LIMITS.maxInFlightRequestBytes),
       maxMessageBytes,
     ),
@@ -208,7 +244,13 @@ function grpcWebHandler(options: WebServerOptions, staticRoot: string, guardedPa
     grpc: false,
     connect: false,
     fallback: (request, response) => {
-      void handleHttp(request as http.IncomingMessage, response as http.ServerResponse, guardedPaths.get(request as http.IncomingMessage) ?? '', options, staticRoot);
+      void handleHttp(
+        request as http.IncomingMessage,
+        response as http.ServerResponse,
+        guardedPaths.get(request as http.IncomingMessage) ?? '',
+        options,
+        staticRoot,
+      );
     },
   });
 }
@@ -252,7 +294,12 @@ async function handleHttp(
     if (tileMatch) {
       const [, encodedId, level, col, row] = tileMatch;
       const tile = await options.service.readViewerTile(
-        checkViewerTile({ slideId: decodePathSegment(encodedId), level: Number(level), col: Number(col), row: Number(row) }),
+        checkViewerTile({
+          slideId: decodePathSegment(encodedId),
+          level: Number(level),
+          col: Number(col),
+          row: Number(row),
+        }),
         clientSignal(request, response),
       );
       response.writeHead(200, {

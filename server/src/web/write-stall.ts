@@ -25,10 +25,11 @@ export function watchWriteStall(socket: net.Socket, stallMs: number, onStall: ()
     // A closed socket still calls back its pending writes (with errors): no clock for them.
     if (closed) return;
     if (timer) timer.refresh();
-    else timer = setTimeout(() => {
-      timer = undefined;
-      onStall();
-    }, stallMs);
+    else
+      timer = setTimeout(() => {
+        timer = undefined;
+        onStall();
+      }, stallMs);
   };
   const taken = () => {
     if (--pending === 0) stop();

@@ -31,10 +31,15 @@ function parseGeoJson(json: unknown): AnnotationShape[] {
     : isObject(json) && json.type === 'FeatureCollection'
       ? Array.isArray(json.features)
         ? json.features
-        : (() => { throw invalidAnnotations('the GeoJSON FeatureCollection has no "features" list'); })()
+        : (() => {
+            throw invalidAnnotations('the GeoJSON FeatureCollection has no "features" list');
+          })()
       : [json];
   features.forEach((feature, index) => {
-    const where = Array.isArray(json) || (isObject(json) && json.type === 'FeatureCollection') ? `feature ${index}` : 'the GeoJSON object';
+    const where =
+      Array.isArray(json) || (isObject(json) && json.type === 'FeatureCollection')
+        ? `feature ${index}`
+        : 'the GeoJSON object';
     if (!isObject(feature)) throw invalidAnnotations(`${where} is not a JSON object`);
     const polygons: Polygon[] = [];
     if (feature.type === 'Feature') {
@@ -52,18 +57,21 @@ function parseGeoJson(json: unknown): AnnotationShape[] {
 }
 
 function addGeometry(geometry: unknown, where: string, out: Polygon[]): void {
-  if (!isObject(geometry) || typeof geometry.type !== 'string') throw invalidAnnotations(`${where} has no valid geometry`);
+  if (!isObject(geometry) || typeof geometry.type !== 'string')
+    throw invalidAnnotations(`${where} has no valid geometry`);
   switch (geometry.type) {
     case 'Polygon':
       out.push(...toPolygon(geometry.coordinates, where));
       return;
     case 'MultiPolygon': {
-      if (!Array.isArray(geometry.coordinates)) throw invalidAnnotations(`${where}: MultiPolygon coordinates are not a list`);
+      if (!Array.isArray(geometry.coordinates))
+        throw invalidAnnotations(`${where}: MultiPolygon coordinates are not a list`);
       geometry.coordinates.forEach((coordinates, i) => out.push(...toPolygon(coordinates, `${where} polygon ${i}`)));
       return;
     }
     case 'GeometryCollection': {
-      if (!Array.isArray(geometry.geometries)) throw invalidAnnotations(`${where}: GeometryCollection has no "geometries" list`);
+      if (!Array.isArray(geometry.geometries))
+        throw invalidAnnotations(`${where}: GeometryCollection has no "geometries" list`);
       geometry.geometries.forEach((g, i) => addGeometry(g, `${where} geometry ${i}`, out));
       return;
     }
@@ -79,7 +87,8 @@ function addGeometry(geometry: unknown, where: string, out: Polygon[]): void {
 
 /** One GeoJSON polygon (rings of [x, y] positions); degenerate polygons (under 3 distinct points) are skipped. */
 function toPolygon(coordinates: unknown, where: string): Polygon[] {
-  if (!Array.isArray(coordinates) || coordinates.length === 0) throw invalidAnnotations(`${where}: polygon coordinates are not a list of rings`);
+  if (!Array.isArray(coordinates) || coordinates.length === 0)
+    throw invalidAnnotations(`${where}: polygon coordinates are not a list of rings`);
   const rings = coordinates.map((ring, r) => toRing(ring, `${where} ring ${r}`));
   if (rings[0].length < 3) return [];
   return [{ exterior: rings[0], holes: rings.slice(1).filter((hole) => hole.length >= 3) }];

@@ -19,11 +19,25 @@ function parseLabelme(json: unknown): AnnotationShape[] {
     if (type !== 'polygon' && type !== 'rectangle') return; // points, lines, circles: not scored
     const points = toRing(shape.points, where);
     if (type === 'rectangle') {
-      if (points.length !== 2) throw invalidAnnotations(`${where} is a rectangle with ${points.length} points, expected 2 corners`);
+      if (points.length !== 2)
+        throw invalidAnnotations(`${where} is a rectangle with ${points.length} points, expected 2 corners`);
       const [[xa, ya], [xb, yb]] = points;
       const [x0, x1] = [Math.min(xa, xb), Math.max(xa, xb)];
       const [y0, y1] = [Math.min(ya, yb), Math.max(ya, yb)];
-      if (x1 > x0 && y1 > y0) shapes.push({ polygon: { exterior: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], holes: [] }, where, ...label });
+      if (x1 > x0 && y1 > y0)
+        shapes.push({
+          polygon: {
+            exterior: [
+              [x0, y0],
+              [x1, y0],
+              [x1, y1],
+              [x0, y1],
+            ],
+            holes: [],
+          },
+          where,
+          ...label,
+        });
       return;
     }
     if (points.length >= 3) shapes.push({ polygon: { exterior: points, holes: [] }, where, ...label });

@@ -58,7 +58,8 @@ const readers: AnnotationFormatReader[] = [];
 
 export function registerAnnotationFormat(reader: AnnotationFormatReader): void {
   if (reader.name === ('auto' as string)) throw new Error("'auto' is the detection choice, not a format name");
-  if (readers.some((other) => other.name === reader.name)) throw new Error(`an annotation format named '${reader.name}' is already registered`);
+  if (readers.some((other) => other.name === reader.name))
+    throw new Error(`an annotation format named '${reader.name}' is already registered`);
   readers.push(reader);
 }
 
@@ -89,7 +90,9 @@ export function isAnnotationFileName(fileName: string): boolean {
 /** The format a file's name alone decides (an RLE CSV by `.csv`), else 'auto'. */
 export function annotationFormatForFileName(fileName: string | undefined): AnnotationFormat {
   const lower = fileName?.toLowerCase();
-  const reader = lower ? readers.find((r) => r.nameDecides && r.extensions.some((extension) => lower.endsWith(extension))) : undefined;
+  const reader = lower
+    ? readers.find((r) => r.nameDecides && r.extensions.some((extension) => lower.endsWith(extension)))
+    : undefined;
   return reader?.name ?? 'auto';
 }
 
@@ -106,7 +109,9 @@ export function detectAnnotationFormat(text: string, json: unknown): AnnotationF
     const lacks = readers.filter((reader) => reader.json).map((reader) => reader.lacks ?? reader.description);
     throw invalidAnnotations(`the JSON is neither ${lacks.join(' nor ')}`);
   }
-  throw invalidAnnotations(`cannot tell the annotation format: expected ${orList(readers.map((reader) => reader.description))}`);
+  throw invalidAnnotations(
+    `cannot tell the annotation format: expected ${orList(readers.map((reader) => reader.description))}`,
+  );
 }
 
 export function invalidAnnotations(message: string): GlomsegError {

@@ -40,7 +40,10 @@ beforeAll(async () => {
     scoring: new FakeScorer(),
   });
   staticRoot = await mkdtemp(path.join(os.tmpdir(), 'glomseg-static-'));
-  [grpcServer, webServer] = await Promise.all([GrpcServer.start({ service, port: 0 }), WebServer.start({ service, port: 0, staticRoot })]);
+  [grpcServer, webServer] = await Promise.all([
+    GrpcServer.start({ service, port: 0 }),
+    WebServer.start({ service, port: 0, staticRoot }),
+  ]);
   grpcClient = glomsegClient(grpcServer.address);
   webClient = createClient(Glomseg, createGrpcWebTransport({ baseUrl: webServer.url }));
 });
@@ -68,9 +71,13 @@ async function answerOf(outcomes: () => AsyncIterable<TileOutcome>): Promise<Ans
 }
 
 const inProcess = (threshold?: number) =>
-  answerOf(() => service.streamTiles(checkStreamTiles({ slideId: SLIDE, tiles: TILES, threshold }), new AbortController().signal));
-const overGrpc = (threshold?: number) => answerOf(() => tileOutcomesFromProto(grpcClient.streamTiles({ slideId: SLIDE, tiles: TILES, threshold })));
-const overGrpcWeb = (threshold?: number) => answerOf(() => tileOutcomesFromProto(webClient.streamTiles({ slideId: SLIDE, tiles: TILES, threshold })));
+  answerOf(() =>
+    service.streamTiles(checkStreamTiles({ slideId: SLIDE, tiles: TILES, threshold }), new AbortController().signal),
+  );
+const overGrpc = (threshold?: number) =>
+  answerOf(() => tileOutcomesFromProto(grpcClient.streamTiles({ slideId: SLIDE, tiles: TILES, threshold })));
+const overGrpcWeb = (threshold?: number) =>
+  answerOf(() => tileOutcomesFromProto(webClient.streamTiles({ slideId: SLIDE, tiles: TILES, threshold })));
 
 describe('the threshold, in process, over gRPC and over gRPC-Web', () => {
   it.each([

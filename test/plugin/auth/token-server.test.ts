@@ -37,14 +37,27 @@ beforeAll(async () => {
     const name = (request.url ?? '/').split('?')[0].slice(1) || 'index.html';
     const body = portalFiles[name];
     if (body === undefined) response.writeHead(404).end();
-    else response.writeHead(200, { 'content-type': name.endsWith('.html') ? 'text/html' : name.endsWith('.css') ? 'text/css' : 'text/javascript' }).end(body);
+    else
+      response
+        .writeHead(200, {
+          'content-type': name.endsWith('.html') ? 'text/html' : name.endsWith('.css') ? 'text/css' : 'text/javascript',
+        })
+        .end(body);
   });
   await new Promise<void>((resolve) => portal.listen(0, '127.0.0.1', resolve));
   portalUrl = `http://127.0.0.1:${(portal.address() as net.AddressInfo).port}`;
   const tokenFile = path.join(dir, 'tokens.txt');
   await writeFile(tokenFile, `# viewer tokens\n${TOKEN}\n`);
   const { security } = await resolveServeSecurity({ authTokenFile: tokenFile, corsOrigin: [portalUrl] });
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION, WSI], modelFolder: MODELS, host: '127.0.0.1', grpcPort: 0, httpPort: 0, device: 'cpu', security });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION, WSI],
+    modelFolder: MODELS,
+    host: '127.0.0.1',
+    grpcPort: 0,
+    httpPort: 0,
+    device: 'cpu',
+    security,
+  });
   browser = await launchChromium({ width: 1400, height: 900 });
 }, TIMEOUT);
 
@@ -67,7 +80,11 @@ function recordTiles(page: Page): TileRequest[] {
   page.on('response', async (response) => {
     if (!/\/api\/slides\/[^/]+\/tiles\//.test(response.url())) return;
     const headers = await response.request().allHeaders();
-    tiles.push({ status: response.status(), authorization: headers.authorization ?? '', cacheControl: (await response.allHeaders())['cache-control'] ?? '' });
+    tiles.push({
+      status: response.status(),
+      authorization: headers.authorization ?? '',
+      cacheControl: (await response.allHeaders())['cache-control'] ?? '',
+    });
   });
   return tiles;
 }
@@ -84,7 +101,9 @@ function imagePixelShare(page: Page, mapExpression: string): Promise<number> {
     map.renderSync();
     let coloured = 0;
     let sampled = 0;
-    for (const canvas of map.getViewport().querySelectorAll(':scope > .ol-layers canvas') as NodeListOf<HTMLCanvasElement>) {
+    for (const canvas of map
+      .getViewport()
+      .querySelectorAll(':scope > .ol-layers canvas') as NodeListOf<HTMLCanvasElement>) {
       const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
       for (let i = 0; i < data.length; i += 4 * 97) {
         sampled += 1;
@@ -98,60 +117,103 @@ function imagePixelShare(page: Page, mapExpression: string): Promise<number> {
 const signIn = (page: Page) => page.locator('glomseg-viewer glomseg-sign-in');
 
 describe('<glomseg-viewer> on a token server', () => {
-  it('asks for a token, refuses a wrong one with a message, and with the right one streams polygons and loads the image tiles', async () => {
-    const page = await browser.newPage();
-    const tiles = recordTiles(page);
-    await page.goto(`${app.httpUrl}/#slide=${encodeURIComponent(SLIDE)}`);
-    await signIn(page).locator('[part=token]').waitFor({ timeout: 60_000 });
+  it(
+    'asks for a token, refuses a wrong one with a message, and with the right one streams polygons and loads the image tiles',
+    async () => {
+      const page = await browser.newPage();
+      const tiles = recordTiles(page);
+      await page.goto(`${app.httpUrl}/#slide=${encodeURIComponent(SLIDE)}`);
+      await signIn(page).locator('[part=token]').waitFor({ timeout: 60_000 });
 
-    await signIn(page).locator('[part=token]').fill('not-the-token');
-    await signIn(page).locator('[part=submit]').click();
-    await expect.poll(() => signIn(page).locator('[part=message]').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/did not accept that token/);
+      await signIn(page).locator('[part=token]').fill('not-the-token');
+      await signIn(page).locator('[part=submit]').click();
+      await expect
+        .poll(
+          () =>
+            signIn(page)
+              .locator('[part=message]')
+              .textContent()
+              .catch(() => ''),
+          { timeout: 30_000 },
+        )
+        .toMatch(/did not accept that token/);
 
-    await signIn(page).locator('[part=token]').fill(TOKEN);
-    await signIn(page).locator('[part=submit]').click();
-    await page
-      .waitForFunction(() => ((document.querySelector('glomseg-viewer') as any)?.overlay?.predictions.length ?? 0) > 0, null, { timeout: 150_000, polling: 500 })
-      .catch(async (error) => {
-        const shown = await page.evaluate(() => (document.querySelector('glomseg-viewer') as any)?.shadowRoot?.textContent + ' | ' + (document.querySelector('glomseg-viewer') as any)?.overlay?.shadowRoot?.querySelector('glomseg-panel')?.shadowRoot?.textContent);
-        throw new Error(`${error}: ${shown.replace(/\s+/g, ' ')}`);
-      });
-    await page.waitForFunction(() => (document.querySelector('glomseg-viewer') as any).map.getAllLayers()[0].getSource().getState() === 'ready', null, { timeout: 30_000 });
-    expect(await signIn(page).count()).toBe(0);
-    await expect.poll(() => tiles.length, { timeout: 30_000 }).toBeGreaterThan(3);
-    expect(tiles.every((t) => t.status === 200), JSON.stringify(tiles.slice(0, 3))).toBe(true);
-    expect(new Set(tiles.map((t) => t.authorization))).toEqual(new Set([`Bearer ${TOKEN}`]));
-    // A token holder's tiles are not for shared caches.
-    expect(new Set(tiles.map((t) => t.cacheControl))).toEqual(new Set(['private, max-age=3600']));
-    await expect.poll(() => imagePixelShare(page, "document.querySelector('glomseg-viewer').map"), { timeout: 30_000 }).toBeGreaterThan(0.2);
-    const errors = await page.locator('glomseg-viewer [part=error]').count();
-    expect(errors).toBe(0);
+      await signIn(page).locator('[part=token]').fill(TOKEN);
+      await signIn(page).locator('[part=submit]').click();
+      await page
+        .waitForFunction(
+          () => ((document.querySelector('glomseg-viewer') as any)?.overlay?.predictions.length ?? 0) > 0,
+          null,
+          { timeout: 150_000, polling: 500 },
+        )
+        .catch(async (error) => {
+          const shown = await page.evaluate(
+            () =>
+              (document.querySelector('glomseg-viewer') as any)?.shadowRoot?.textContent +
+              ' | ' +
+              (document.querySelector('glomseg-viewer') as any)?.overlay?.shadowRoot?.querySelector('glomseg-panel')
+                ?.shadowRoot?.textContent,
+          );
+          throw new Error(`${error}: ${shown.replace(/\s+/g, ' ')}`);
+        });
+      await page.waitForFunction(
+        () =>
+          (document.querySelector('glomseg-viewer') as any).map.getAllLayers()[0].getSource().getState() === 'ready',
+        null,
+        { timeout: 30_000 },
+      );
+      expect(await signIn(page).count()).toBe(0);
+      await expect.poll(() => tiles.length, { timeout: 30_000 }).toBeGreaterThan(3);
+      expect(
+        tiles.every((t) => t.status === 200),
+        JSON.stringify(tiles.slice(0, 3)),
+      ).toBe(true);
+      expect(new Set(tiles.map((t) => t.authorization))).toEqual(new Set([`Bearer ${TOKEN}`]));
+      // A token holder's tiles are not for shared caches.
+      expect(new Set(tiles.map((t) => t.cacheControl))).toEqual(new Set(['private, max-age=3600']));
+      await expect
+        .poll(() => imagePixelShare(page, "document.querySelector('glomseg-viewer').map"), { timeout: 30_000 })
+        .toBeGreaterThan(0.2);
+      const errors = await page.locator('glomseg-viewer [part=error]').count();
+      expect(errors).toBe(0);
 
-    // Kept for the tab's session only: never in localStorage or the URL.
-    const stored = await page.evaluate(() => ({ session: JSON.stringify(sessionStorage), local: localStorage.length, url: location.href }));
-    expect(stored.session).toContain(TOKEN);
-    expect(stored.local).toBe(0);
-    expect(stored.url).not.toContain(TOKEN);
+      // Kept for the tab's session only: never in localStorage or the URL.
+      const stored = await page.evaluate(() => ({
+        session: JSON.stringify(sessionStorage),
+        local: localStorage.length,
+        url: location.href,
+      }));
+      expect(stored.session).toContain(TOKEN);
+      expect(stored.local).toBe(0);
+      expect(stored.url).not.toContain(TOKEN);
 
-    // A reload of the same tab stays signed in.
-    await page.reload();
-    await page.waitForFunction(() => ((document.querySelector('glomseg-viewer') as any)?.shadowRoot?.querySelectorAll('[part=slide-list] button').length ?? 0) > 0, null, { timeout: 60_000 });
-    expect(await signIn(page).count()).toBe(0);
+      // A reload of the same tab stays signed in.
+      await page.reload();
+      await page.waitForFunction(
+        () =>
+          ((document.querySelector('glomseg-viewer') as any)?.shadowRoot?.querySelectorAll('[part=slide-list] button')
+            .length ?? 0) > 0,
+        null,
+        { timeout: 60_000 },
+      );
+      expect(await signIn(page).count()).toBe(0);
 
-    // Another tab of the same browser profile does not have it.
-    const other = await browser.newPage();
-    await other.goto(`${app.httpUrl}/`);
-    await signIn(other).locator('[part=token]').waitFor({ timeout: 60_000 });
-    expect(await other.evaluate(() => sessionStorage.length)).toBe(0);
-    await other.close();
+      // Another tab of the same browser profile does not have it.
+      const other = await browser.newPage();
+      await other.goto(`${app.httpUrl}/`);
+      await signIn(other).locator('[part=token]').waitFor({ timeout: 60_000 });
+      expect(await other.evaluate(() => sessionStorage.length)).toBe(0);
+      await other.close();
 
-    // Sign out: the form again, the token gone.
-    await page.locator('glomseg-viewer [part=sign-out]').click();
-    await signIn(page).locator('[part=token]').waitFor({ timeout: 10_000 });
-    expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(TOKEN);
-    expect(page.errors).toEqual([]);
-    await page.close();
-  }, TIMEOUT);
+      // Sign out: the form again, the token gone.
+      await page.locator('glomseg-viewer [part=sign-out]').click();
+      await signIn(page).locator('[part=token]').waitFor({ timeout: 10_000 });
+      expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(TOKEN);
+      expect(page.errors).toEqual([]);
+      await page.close();
+    },
+    TIMEOUT,
+  );
 });
 
 describe("plugin/README.md's portal page on a token server", () => {
@@ -186,41 +248,68 @@ describe("plugin/README.md's portal page on a token server", () => {
     };
   }
 
-  it('with the token provider: the image tiles answer 200 with the header, the map is not blank, polygons stream', async () => {
-    await buildPortal(TOKEN);
-    const page = await browser.newPage();
-    const tiles = recordTiles(page);
-    await page.goto(`${portalUrl}/`);
-    await page.waitForFunction(() => (document.getElementById('glomseg') as any)?.predictions.length > 10, null, { timeout: 200_000, polling: 500 });
-    await expect.poll(() => tiles.length, { timeout: 30_000 }).toBeGreaterThan(3);
-    expect(tiles.every((t) => t.status === 200), JSON.stringify(tiles.slice(0, 3))).toBe(true);
-    expect(new Set(tiles.map((t) => t.authorization))).toEqual(new Set([`Bearer ${TOKEN}`]));
-    await expect.poll(() => imagePixelShare(page, "document.getElementById('glomseg').map"), { timeout: 30_000 }).toBeGreaterThan(0.2);
-    expect(await page.locator('#glomseg [part=error]').count()).toBe(0);
-    expect(page.errors).toEqual([]);
-    await page.close();
-  }, TIMEOUT);
-
-  it('without a token: a clear error in the panel and glomseg-error events for the calls and the image tiles', async () => {
-    await buildPortal('');
-    // A browser of its own: another profile's HTTP cache holds the tiles the token fetched.
-    const fresh = await launchChromium({ width: 1400, height: 900 });
-    try {
-      const page = await fresh.newPage();
-      await page.addInitScript(() => {
-        (window as any).glomsegErrors = [];
-        addEventListener('glomseg-error', (event) => (window as any).glomsegErrors.push((event as CustomEvent).detail));
-      });
+  it(
+    'with the token provider: the image tiles answer 200 with the header, the map is not blank, polygons stream',
+    async () => {
+      await buildPortal(TOKEN);
+      const page = await browser.newPage();
+      const tiles = recordTiles(page);
       await page.goto(`${portalUrl}/`);
-      await page.waitForFunction(() => (window as any).glomsegErrors.some((e: { message: string }) => /image tiles do not load/.test(e.message)), null, { timeout: 60_000, polling: 250 });
-      const errors: Array<{ code: string; message: string }> = await page.evaluate(() => (window as any).glomsegErrors);
-      const tileError = errors.find((e) => /image tiles do not load/.test(e.message))!;
-      expect(tileError.code).toBe('UNAUTHENTICATED');
-      expect(tileError.message).toMatch(/HTTP 401: a valid bearer token is required/);
-      await expect.poll(() => page.locator('#glomseg [part=error]').textContent(), { timeout: 30_000 }).toMatch(/token/);
+      await page.waitForFunction(() => (document.getElementById('glomseg') as any)?.predictions.length > 10, null, {
+        timeout: 200_000,
+        polling: 500,
+      });
+      await expect.poll(() => tiles.length, { timeout: 30_000 }).toBeGreaterThan(3);
+      expect(
+        tiles.every((t) => t.status === 200),
+        JSON.stringify(tiles.slice(0, 3)),
+      ).toBe(true);
+      expect(new Set(tiles.map((t) => t.authorization))).toEqual(new Set([`Bearer ${TOKEN}`]));
+      await expect
+        .poll(() => imagePixelShare(page, "document.getElementById('glomseg').map"), { timeout: 30_000 })
+        .toBeGreaterThan(0.2);
+      expect(await page.locator('#glomseg [part=error]').count()).toBe(0);
       expect(page.errors).toEqual([]);
-    } finally {
-      await fresh.close();
-    }
-  }, TIMEOUT);
+      await page.close();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'without a token: a clear error in the panel and glomseg-error events for the calls and the image tiles',
+    async () => {
+      await buildPortal('');
+      // A browser of its own: another profile's HTTP cache holds the tiles the token fetched.
+      const fresh = await launchChromium({ width: 1400, height: 900 });
+      try {
+        const page = await fresh.newPage();
+        await page.addInitScript(() => {
+          (window as any).glomsegErrors = [];
+          addEventListener('glomseg-error', (event) =>
+            (window as any).glomsegErrors.push((event as CustomEvent).detail),
+          );
+        });
+        await page.goto(`${portalUrl}/`);
+        await page.waitForFunction(
+          () =>
+            (window as any).glomsegErrors.some((e: { message: string }) => /image tiles do not load/.test(e.message)),
+          null,
+          { timeout: 60_000, polling: 250 },
+        );
+        const errors: Array<{ code: string; message: string }> = await page.evaluate(
+          () => (window as any).glomsegErrors,
+        );
+        const tileError = errors.find((e) => /image tiles do not load/.test(e.message))!;
+        expect(tileError.code).toBe('UNAUTHENTICATED');
+        expect(tileError.message).toMatch(/HTTP 401: a valid bearer token is required/);
+        await expect
+          .poll(() => page.locator('#glomseg [part=error]').textContent(), { timeout: 30_000 })
+          .toMatch(/token/);
+        expect(page.errors).toEqual([]);
+      } finally {
+        await fresh.close();
+      }
+    },
+    TIMEOUT,
+  );
 });

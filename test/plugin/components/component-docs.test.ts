@@ -36,10 +36,12 @@ function classDoc(source: string): string {
   return source.slice(start, at);
 }
 
-const tagged = (doc: string, tag: string) => [...doc.matchAll(new RegExp(`@${tag}\\s+([a-z][a-z0-9-]*)`, 'g'))].map((m) => m[1]).sort();
+const tagged = (doc: string, tag: string) =>
+  [...doc.matchAll(new RegExp(`@${tag}\\s+([a-z][a-z0-9-]*)`, 'g'))].map((m) => m[1]).sort();
 const templateParts = (source: string) => [...source.matchAll(/\bpart="([a-z][a-z0-9-]*)"/g)].map((m) => m[1]);
 /** Whether the component's code (not its comments) renders this element. */
-const renders = (source: string, tag: string) => new RegExp(`<${tag}[\\s>]`).test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''));
+const renders = (source: string, tag: string) =>
+  new RegExp(`<${tag}[\\s>]`).test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''));
 const sentEvents = (source: string) => [...source.matchAll(/glomsegEvent\(\s*'([a-z-]+)'/g)].map((m) => m[1]);
 
 /** The controllers a component source imports (relative to the component's folder). */
@@ -53,55 +55,83 @@ describe('component JSDoc', async () => {
   const byTag = new Map(all.map((c) => [c.tag, c]));
 
   it('finds the four components', () => {
-    expect(all.map((c) => c.tag).sort()).toEqual(['glomseg-overlay', 'glomseg-panel', 'glomseg-sign-in', 'glomseg-viewer']);
+    expect(all.map((c) => c.tag).sort()).toEqual([
+      'glomseg-overlay',
+      'glomseg-panel',
+      'glomseg-sign-in',
+      'glomseg-viewer',
+    ]);
   });
 
-  it.each(all.map((c) => [c.tag, c] as const))('%s lists every CSS part it renders as @csspart, and no other', (_, component) => {
-    const rendered = new Set(templateParts(component.source));
-    // A rendered element without a shadow root (its createRenderRoot returns itself) renders its parts into ours.
-    for (const [tag, other] of byTag) {
-      if (tag !== component.tag && renders(component.source, tag) && /createRenderRoot\(\)\s*{\s*return this;/.test(other.source)) {
-        for (const part of templateParts(other.source)) rendered.add(part);
+  it.each(all.map((c) => [c.tag, c] as const))(
+    '%s lists every CSS part it renders as @csspart, and no other',
+    (_, component) => {
+      const rendered = new Set(templateParts(component.source));
+      // A rendered element without a shadow root (its createRenderRoot returns itself) renders its parts into ours.
+      for (const [tag, other] of byTag) {
+        if (
+          tag !== component.tag &&
+          renders(component.source, tag) &&
+          /createRenderRoot\(\)\s*{\s*return this;/.test(other.source)
+        ) {
+          for (const part of templateParts(other.source)) rendered.add(part);
+        }
       }
-    }
-    expect(rendered.size).toBeGreaterThan(0);
-    expect(tagged(classDoc(component.source), 'csspart')).toEqual([...rendered].sort());
-  });
+      expect(rendered.size).toBeGreaterThan(0);
+      expect(tagged(classDoc(component.source), 'csspart')).toEqual([...rendered].sort());
+    },
+  );
 
-  it.each(all.map((c) => [c.tag, c] as const))('%s lists every event it and its controllers send as @event, and no other', async (_, component) => {
-    const sent = new Set(sentEvents(component.source));
-    for (const controller of await controllerSources(component)) for (const event of sentEvents(controller)) sent.add(event);
-    expect(sent.size).toBeGreaterThan(0);
-    expect(tagged(classDoc(component.source), 'event')).toEqual([...sent].sort());
-  });
+  it.each(all.map((c) => [c.tag, c] as const))(
+    '%s lists every event it and its controllers send as @event, and no other',
+    async (_, component) => {
+      const sent = new Set(sentEvents(component.source));
+      for (const controller of await controllerSources(component))
+        for (const event of sentEvents(controller)) sent.add(event);
+      expect(sent.size).toBeGreaterThan(0);
+      expect(tagged(classDoc(component.source), 'event')).toEqual([...sent].sort());
+    },
+  );
 
-  it.each(all.map((c) => [c.tag, c] as const))('%s names the elements it renders as @dependency and in its dependencies', (_, component) => {
-    const rendered = [...byTag.keys()].filter((tag) => tag !== component.tag && renders(component.source, tag)).sort();
-    expect(tagged(classDoc(component.source), 'dependency')).toEqual(rendered);
-    const declared = /static override dependencies = {([^}]*)}/.exec(component.source)?.[1] ?? '';
-    expect([...declared.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]).sort()).toEqual(rendered);
-  });
+  it.each(all.map((c) => [c.tag, c] as const))(
+    '%s names the elements it renders as @dependency and in its dependencies',
+    (_, component) => {
+      const rendered = [...byTag.keys()]
+        .filter((tag) => tag !== component.tag && renders(component.source, tag))
+        .sort();
+      expect(tagged(classDoc(component.source), 'dependency')).toEqual(rendered);
+      const declared = /static override dependencies = {([^}]*)}/.exec(component.source)?.[1] ?? '';
+      expect([...declared.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]).sort()).toEqual(rendered);
+    },
+  );
 });
 
 describe('component registration', async () => {
   const all = await components();
 
-  it.each(all.map((c) => [c.tag, c] as const))('%s is registered by a file that only defines it', async (tag, component) => {
-    const registration = await readFile(component.file.replace(/\.component\.ts$/, '.ts'), 'utf8');
-    const code = registration.replace(/\/\*\*[\s\S]*?\*\//g, '').replace(/declare global {[\s\S]*}\s*$/, '');
-    const statements = code.split('\n').map((line) => line.trim()).filter(Boolean);
-    expect(statements).toEqual([
-      expect.stringMatching(new RegExp(`^import \\w+ from './${tag}\\.component\\.js';$`)),
-      `export * from './${tag}.component.js';`,
-      expect.stringMatching(/^export default \w+;$/),
-      expect.stringMatching(new RegExp(`^\\w+\\.define\\('${tag}'\\);$`)),
-    ]);
-  });
+  it.each(all.map((c) => [c.tag, c] as const))(
+    '%s is registered by a file that only defines it',
+    async (tag, component) => {
+      const registration = await readFile(component.file.replace(/\.component\.ts$/, '.ts'), 'utf8');
+      const code = registration.replace(/\/\*\*[\s\S]*?\*\//g, '').replace(/declare global {[\s\S]*}\s*$/, '');
+      const statements = code
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean);
+      expect(statements).toEqual([
+        expect.stringMatching(new RegExp(`^import \\w+ from './${tag}\\.component\\.js';$`)),
+        `export * from './${tag}.component.js';`,
+        expect.stringMatching(/^export default \w+;$/),
+        expect.stringMatching(new RegExp(`^\\w+\\.define\\('${tag}'\\);$`)),
+      ]);
+    },
+  );
 
   it('calls customElements.define in one place only', async () => {
     const files = (await readdir(SRC, { recursive: true })).filter((f) => f.endsWith('.ts'));
     const defining = [];
-    for (const file of files) if ((await readFile(path.join(SRC, file), 'utf8')).includes('customElements.define(')) defining.push(file);
+    for (const file of files)
+      if ((await readFile(path.join(SRC, file), 'utf8')).includes('customElements.define(')) defining.push(file);
     expect(defining).toEqual([path.join('internal', 'glomseg-element.ts')]);
   });
 });

@@ -32,7 +32,10 @@ function zoomState(p: Page) {
     const view = map.getView();
     const [width, height] = map.getSize();
     const extent = view.getProjection().getExtent();
-    return { resolution: view.getResolution(), wholeSlide: Math.max((extent[2] - extent[0]) / width, (extent[3] - extent[1]) / height) };
+    return {
+      resolution: view.getResolution(),
+      wholeSlide: Math.max((extent[2] - extent[0]) / width, (extent[3] - extent[1]) / height),
+    };
   });
 }
 
@@ -44,21 +47,27 @@ async function wheel(p: Page, deltaY: number, times: number): Promise<void> {
     await p.waitForTimeout(120);
   }
   // Let the wheel's zoom animation settle.
-  await p.waitForFunction(() => !(document.querySelector('glomseg-viewer') as any).map.getView().getAnimating(), null, { timeout: 10_000 });
+  await p.waitForFunction(() => !(document.querySelector('glomseg-viewer') as any).map.getView().getAnimating(), null, {
+    timeout: 10_000,
+  });
   await p.waitForTimeout(400);
 }
 
-describe('the viewer\'s zoom limits', () => {
-  it('zooms out no further than the whole slide and in no further than 2x beyond full resolution', async () => {
-    await wheel(page, 400, 12);
-    const out = await zoomState(page);
-    // The whole slide with its 10 px margin.
-    expect(out.resolution).toBeLessThanOrEqual(out.wholeSlide * 1.05);
-    expect(out.resolution).toBeGreaterThan(out.wholeSlide * 0.5);
-    await wheel(page, -400, 25);
-    const close = await zoomState(page);
-    expect(close.resolution).toBeGreaterThanOrEqual(0.5 - 1e-9);
-    expect(close.resolution).toBeLessThan(1);
-    expect(page.errors).toEqual([]);
-  }, TIMEOUT);
+describe("the viewer's zoom limits", () => {
+  it(
+    'zooms out no further than the whole slide and in no further than 2x beyond full resolution',
+    async () => {
+      await wheel(page, 400, 12);
+      const out = await zoomState(page);
+      // The whole slide with its 10 px margin.
+      expect(out.resolution).toBeLessThanOrEqual(out.wholeSlide * 1.05);
+      expect(out.resolution).toBeGreaterThan(out.wholeSlide * 0.5);
+      await wheel(page, -400, 25);
+      const close = await zoomState(page);
+      expect(close.resolution).toBeGreaterThanOrEqual(0.5 - 1e-9);
+      expect(close.resolution).toBeLessThan(1);
+      expect(page.errors).toEqual([]);
+    },
+    TIMEOUT,
+  );
 });

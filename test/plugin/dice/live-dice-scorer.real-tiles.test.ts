@@ -29,16 +29,39 @@ let reference: { metrics: DiceMetrics; polygons: GlomerulusPolygon[] };
 let truthText: string;
 
 beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, host: '127.0.0.1', grpcPort: 0, httpPort: false, device: 'cpu' });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    host: '127.0.0.1',
+    grpcPort: 0,
+    httpPort: false,
+    device: 'cpu',
+  });
   const [model] = await app.service.listModels(checkListModels({ slideId: SLIDE }));
   grid = model.grid!;
   card = model.card;
-  const all = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({ col: i % grid.cols, row: Math.floor(i / grid.cols) }));
+  const all = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({
+    col: i % grid.cols,
+    row: Math.floor(i / grid.cols),
+  }));
   const outcomes: TileOutcome[] = [];
-  for await (const outcome of app.service.streamTiles(checkStreamTiles({ slideId: SLIDE, tiles: all }), AbortSignal.timeout(600_000))) outcomes.push(outcome);
-  tiles = outcomes.map(({ tile, bounds, polygons, cached, tissueFraction }) => ({ tile, bounds, polygons, cached, tissueFraction }));
+  for await (const outcome of app.service.streamTiles(
+    checkStreamTiles({ slideId: SLIDE, tiles: all }),
+    AbortSignal.timeout(600_000),
+  ))
+    outcomes.push(outcome);
+  tiles = outcomes.map(({ tile, bounds, polygons, cached, tissueFraction }) => ({
+    tile,
+    bounds,
+    polygons,
+    cached,
+    tissueFraction,
+  }));
   truthText = await readFile(KIDNEY_REGION_GEOJSON, 'utf8');
-  for await (const event of app.service.scoreSlide(checkScoreSlide({ slideId: SLIDE, annotations: { content: truthText, format: 'geojson' } }), AbortSignal.timeout(600_000))) {
+  for await (const event of app.service.scoreSlide(
+    checkScoreSlide({ slideId: SLIDE, annotations: { content: truthText, format: 'geojson' } }),
+    AbortSignal.timeout(600_000),
+  )) {
     if (event.kind === 'result') reference = { metrics: event.result.metrics!, polygons: event.result.polygons };
   }
 }, 900_000);
@@ -65,7 +88,20 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-const FIGURES = ['globalDice', 'meanTileDice', 'diceTiles', 'predictedArea', 'truthArea', 'intersectionArea', 'truePositives', 'falsePositives', 'falseNegatives', 'precision', 'recall', 'f1'] as const;
+const FIGURES = [
+  'globalDice',
+  'meanTileDice',
+  'diceTiles',
+  'predictedArea',
+  'truthArea',
+  'intersectionArea',
+  'truePositives',
+  'falsePositives',
+  'falseNegatives',
+  'precision',
+  'recall',
+  'f1',
+] as const;
 
 function figures(metrics: DiceMetrics): Record<string, number> {
   return Object.fromEntries(FIGURES.map((key) => [key, metrics[key]]));
@@ -75,7 +111,10 @@ function figures(metrics: DiceMetrics): Record<string, number> {
  * What the viewer shows once every tile of `order` has arrived, fed tile by tile as the overlay feeds its scorer,
  * scored after every `scoreEvery` tiles (the overlay scores between frames while tiles keep coming).
  */
-function liveFigures(order: readonly ReceivedTile[], scoreEvery: number): { figures: Record<string, number>; polygons: GlomerulusPolygon[] } {
+function liveFigures(
+  order: readonly ReceivedTile[],
+  scoreEvery: number,
+): { figures: Record<string, number>; polygons: GlomerulusPolygon[] } {
   const truth = parseAnnotationText(truthText, { name: 'kidney-region.geojson' }).polygons;
   const store = new PredictionStore(minAreaOnSlide(card, grid));
   const scorer = new LiveDiceScorer(grid, truth);
@@ -90,7 +129,8 @@ function liveFigures(order: readonly ReceivedTile[], scoreEvery: number): { figu
   return { figures: figures(scorer.result(polygons).metrics), polygons };
 }
 
-const shape = (polygons: GlomerulusPolygon[]) => polygons.map((p) => `${p.area.toFixed(6)}:${p.exterior.length}:${p.holes.length}`).sort();
+const shape = (polygons: GlomerulusPolygon[]) =>
+  polygons.map((p) => `${p.area.toFixed(6)}:${p.exterior.length}:${p.holes.length}`).sort();
 
 describe('the live Dice on the real eval-region tiles', () => {
   it('draws the polygons ScoreSlide scores, and equals its figures exactly in any arrival order', () => {
@@ -98,7 +138,14 @@ describe('the live Dice on the real eval-region tiles', () => {
     expect(reference.metrics.globalDice).toBeGreaterThan(0.8);
     const expected = figures(reference.metrics);
     const seen = new Set<string>();
-    for (const [seed, scoreEvery] of [[1, 1], [2, 1], [3, 2], [5, 3], [8, 1], [13, 5]]) {
+    for (const [seed, scoreEvery] of [
+      [1, 1],
+      [2, 1],
+      [3, 2],
+      [5, 3],
+      [8, 1],
+      [13, 5],
+    ]) {
       const live = liveFigures(shuffled(tiles, seed), scoreEvery);
       expect(shape(live.polygons), `order ${seed}: the drawn polygons`).toEqual(shape(reference.polygons));
       expect(live.figures, `order ${seed}`).toEqual(expected);

@@ -35,7 +35,15 @@ async function truthAndPredictions(): Promise<{ truth: Polygon[]; predicted: Pol
   const predicted: Polygon[] = truth
     .filter((_, i) => i % 7 !== 3)
     .map((p, i) => ({ exterior: p.exterior.map(([x, y]) => [x + (i % 3) * 6, y - 4] as [number, number]), holes: [] }));
-  predicted.push({ exterior: [[100, 4000], [300, 4000], [300, 4200], [100, 4200]], holes: [] });
+  predicted.push({
+    exterior: [
+      [100, 4000],
+      [300, 4000],
+      [300, 4200],
+      [100, 4200],
+    ],
+    holes: [],
+  });
   return { truth, predicted };
 }
 
@@ -43,7 +51,10 @@ describe('LiveDiceScorer', () => {
   it('matches the one-shot Dice of the whole region once every tile has arrived, in any order', async () => {
     const { truth, predicted } = await truthAndPredictions();
     const scorer = new LiveDiceScorer(grid, truth);
-    const tiles = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({ col: i % grid.cols, row: Math.floor(i / grid.cols) }));
+    const tiles = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({
+      col: i % grid.cols,
+      row: Math.floor(i / grid.cols),
+    }));
     tiles.sort((a, b) => ((a.col * 31 + a.row * 17) % 11) - ((b.col * 31 + b.row * 17) % 11));
     for (const tile of tiles) scorer.addTile(tile);
     expect(scorer.score(predicted)).toBe(true);
@@ -97,15 +108,37 @@ describe('LiveDiceScorer', () => {
   it('scores a tile again when a later tile changes the polygons over it, so the end is the one-shot Dice', async () => {
     const { truth, predicted } = await truthAndPredictions();
     const scorer = new LiveDiceScorer(grid, truth);
-    const tiles = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({ col: i % grid.cols, row: Math.floor(i / grid.cols) }));
+    const tiles = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({
+      col: i % grid.cols,
+      row: Math.floor(i / grid.cols),
+    }));
     // A prediction that first reaches only into tile (1, 1), then (a neighbour joined it) across into tile (2, 1).
-    const small = { exterior: [[1900, 1100], [2040, 1100], [2040, 1300], [1900, 1300]] as [number, number][], holes: [] };
-    const joined = { exterior: [[1900, 1100], [2300, 1100], [2300, 1300], [1900, 1300]] as [number, number][], holes: [] };
+    const small = {
+      exterior: [
+        [1900, 1100],
+        [2040, 1100],
+        [2040, 1300],
+        [1900, 1300],
+      ] as [number, number][],
+      holes: [],
+    };
+    const joined = {
+      exterior: [
+        [1900, 1100],
+        [2300, 1100],
+        [2300, 1300],
+        [1900, 1300],
+      ] as [number, number][],
+      holes: [],
+    };
     let drawn = [...predicted, small];
     for (const tile of tiles) scorer.addTile(tile);
     scorer.score(drawn);
     drawn = [...predicted, joined];
-    scorer.predictionsChanged({ added: [{ id: 'j', polygon: { ...joined, area: 0, meanProbability: 1, touches: [] } }], removed: [{ id: 's', polygon: { ...small, area: 0, meanProbability: 1, touches: [] } }] });
+    scorer.predictionsChanged({
+      added: [{ id: 'j', polygon: { ...joined, area: 0, meanProbability: 1, touches: [] } }],
+      removed: [{ id: 's', polygon: { ...small, area: 0, meanProbability: 1, touches: [] } }],
+    });
     expect(scorer.pending).toBe(true);
     let slices = 0;
     while (!scorer.score(drawn, () => slices++ % 2 === 0)); // in slices of one window

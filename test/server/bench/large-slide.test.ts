@@ -18,7 +18,13 @@ let slide: GeoTiffSlideSource;
 
 beforeAll(async () => {
   folder = await mkdtemp(path.join(tmpdir(), 'glomseg-large-slide-'));
-  report = await makeLargeSlide({ source: kidneyRegionQuarter, out: path.join(folder, 'large.tif'), width: SIZE, mpp: 2, quality: 90 });
+  report = await makeLargeSlide({
+    source: kidneyRegionQuarter,
+    out: path.join(folder, 'large.tif'),
+    width: SIZE,
+    mpp: 2,
+    quality: 90,
+  });
   slide = await GeoTiffSlideSource.open(report.path, 'large.tif');
 });
 
@@ -30,7 +36,8 @@ afterAll(async () => {
 /** Column x (or row y) of an RGB image, as one array. */
 function column(image: RgbImage, x: number): number[] {
   const out: number[] = [];
-  for (let y = 0; y < image.height; y++) out.push(...image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
+  for (let y = 0; y < image.height; y++)
+    out.push(...image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
   return out;
 }
 
@@ -40,7 +47,14 @@ function row(image: RgbImage, y: number): number[] {
 
 describe('makeLargeSlide', () => {
   it('writes a tiled, pyramidal JPEG BigTIFF that our reader opens at the asked size and pixel size', async () => {
-    expect(report).toMatchObject({ width: SIZE, height: SIZE, sourceWidth: SOURCE_WIDTH, sourceHeight: SOURCE_HEIGHT, tileSize: 256, mpp: 2 });
+    expect(report).toMatchObject({
+      width: SIZE,
+      height: SIZE,
+      sourceWidth: SOURCE_WIDTH,
+      sourceHeight: SOURCE_HEIGHT,
+      tileSize: 256,
+      mpp: 2,
+    });
     expect(report.fileBytes).toBe((await stat(report.path)).size);
     const meta = slide.metadata;
     expect(meta.width).toBe(SIZE);
@@ -83,13 +97,23 @@ describe('makeLargeSlide', () => {
     const original = await sharpRegion(kidneyRegionQuarter, 0, SOURCE_WIDTH - 300, SOURCE_HEIGHT - 300, 300, 300);
     const flipped = new Uint8Array(original.data.length);
     for (let y = 0; y < 300; y++) {
-      for (let x = 0; x < 300; x++) flipped.set(original.data.subarray((y * 300 + x) * 3, (y * 300 + x) * 3 + 3), ((299 - y) * 300 + (299 - x)) * 3);
+      for (let x = 0; x < 300; x++)
+        flipped.set(
+          original.data.subarray((y * 300 + x) * 3, (y * 300 + x) * 3 + 3),
+          ((299 - y) * 300 + (299 - x)) * 3,
+        );
     }
     expect(meanAbsDiff(corner.data, flipped)).toBeLessThan(4);
   });
 
   it('crops when the asked size is smaller than the source, and refuses impossible options', async () => {
-    const small = await makeLargeSlide({ source: kidneyRegionQuarter, out: path.join(folder, 'small.tif'), width: 1000, height: 1500, tileSize: 512 });
+    const small = await makeLargeSlide({
+      source: kidneyRegionQuarter,
+      out: path.join(folder, 'small.tif'),
+      width: 1000,
+      height: 1500,
+      tileSize: 512,
+    });
     const source = await GeoTiffSlideSource.open(small.path, 'small.tif');
     try {
       expect([source.metadata.width, source.metadata.height, source.metadata.tileWidth]).toEqual([1000, 1500, 512]);
@@ -97,12 +121,19 @@ describe('makeLargeSlide', () => {
     } finally {
       await source.close();
     }
-    await expect(makeLargeSlide({ source: kidneyRegionQuarter, out: path.join(folder, 'bad.tif'), width: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(
-      makeLargeSlide({ source: kidneyRegionQuarter, out: path.join(folder, 'bad.tif'), width: 512, tileSize: 300 as 256 }),
+      makeLargeSlide({ source: kidneyRegionQuarter, out: path.join(folder, 'bad.tif'), width: 0 }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(
+      makeLargeSlide({
+        source: kidneyRegionQuarter,
+        out: path.join(folder, 'bad.tif'),
+        width: 512,
+        tileSize: 300 as 256,
+      }),
     ).rejects.toThrow(/256 or 512/);
-    await expect(makeLargeSlide({ source: path.join(folder, 'missing.tif'), out: path.join(folder, 'bad.tif'), width: 512 })).rejects.toThrow(
-      /cannot read the source image/,
-    );
+    await expect(
+      makeLargeSlide({ source: path.join(folder, 'missing.tif'), out: path.join(folder, 'bad.tif'), width: 512 }),
+    ).rejects.toThrow(/cannot read the source image/);
   });
 });

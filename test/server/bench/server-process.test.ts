@@ -29,7 +29,11 @@ afterAll(async () => {
 
 describe('ServerProcess', () => {
   it('starts `glomseg serve` on a free port in its own process, serves StreamTiles, and stops on close', async () => {
-    const server = await ServerProcess.start({ slideFolders: [path.join(folder, 'slides')], modelFolder: tiny.folder, device: 'cpu' });
+    const server = await ServerProcess.start({
+      slideFolders: [path.join(folder, 'slides')],
+      modelFolder: tiny.folder,
+      device: 'cpu',
+    });
     try {
       expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(server.pid).not.toBe(process.pid);
@@ -37,7 +41,10 @@ describe('ServerProcess', () => {
       const sampler = await RssSampler.start(server.pid, 50);
       const client = await connectGlomseg(server.address);
       try {
-        const tiles = [{ col: 1, row: 1 }, { col: 0, row: 0 }];
+        const tiles = [
+          { col: 1, row: 1 },
+          { col: 0, row: 0 },
+        ];
         const results = [];
         for await (const result of client.api.streamTiles({ slideId: 'bench.tif', tiles })) results.push(result);
         expect(results.map((r) => r.requestIndex).sort()).toEqual([0, 1]);
@@ -57,7 +64,11 @@ describe('ServerProcess', () => {
 
   it('reports a server that cannot start, with what it said', async () => {
     await expect(
-      ServerProcess.start({ slideFolders: [path.join(folder, 'slides')], modelFolder: path.join(folder, 'no-models-here'), device: 'cpu' }),
+      ServerProcess.start({
+        slideFolders: [path.join(folder, 'slides')],
+        modelFolder: path.join(folder, 'no-models-here'),
+        device: 'cpu',
+      }),
     ).rejects.toThrow(/exited .*before listening[\s\S]*models folder/);
   }, 120_000);
 });

@@ -15,7 +15,22 @@ import { glomsegClient, statusOf } from '../../helpers/grpc.js';
 import { until } from '../../helpers/until.js';
 
 const BIN = path.join(REPO_ROOT, 'server', 'bin', 'glomseg.js');
-const SERVE = ['serve', '--port', '0', '--no-http', '--slides', EVAL_REGION, '--models', MODELS, '--device', 'cpu', '--workers', '1', '--shutdown-grace', '120'];
+const SERVE = [
+  'serve',
+  '--port',
+  '0',
+  '--no-http',
+  '--slides',
+  EVAL_REGION,
+  '--models',
+  MODELS,
+  '--device',
+  'cpu',
+  '--workers',
+  '1',
+  '--shutdown-grace',
+  '120',
+];
 
 /** Every live process below `root` (parent links read from /proc), zombies left out. */
 function descendants(root: number): number[] {
@@ -28,7 +43,8 @@ function descendants(root: number): number[] {
   }
   const found: number[] = [];
   const queue = [root];
-  while (queue.length > 0) for (const child of children.get(queue.shift()!) ?? []) queue.push(child), found.push(child);
+  while (queue.length > 0)
+    for (const child of children.get(queue.shift()!) ?? []) (queue.push(child), found.push(child));
   return found;
 }
 
@@ -65,11 +81,17 @@ afterEach(() => {
 
 /** Starts `command` (a launcher around the bin), waits for the server to listen, returns its port and stderr. */
 async function startServe(command: string[]) {
-  const outer = spawn(command[0], command.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const outer = spawn(command[0], command.slice(1), {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   started = { outer, pids: [] };
   let stderr = '';
   outer.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => outer.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    outer.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   await until(() => /gRPC listening on [^:\s]+:\d+/.test(stderr) || outer.exitCode !== null, 180_000, 100);
   const port = Number(/gRPC listening on [^:\s]+:(\d+)/.exec(stderr)?.[1]);
   expect(port, stderr).toBeGreaterThan(0);
@@ -101,7 +123,9 @@ describe.each([
     expect(await ended).toEqual({ code: 0, details: '' });
     client.close();
     await until(async () => pids.every((pid) => !alive(pid)) && !(await accepts(port)), 60_000, 100).catch(() => {
-      throw new Error(`still running: ${pids.filter(alive).join(', ')} of ${pids.join(', ')}; port ${port} open; stderr:\n${stderr()}`);
+      throw new Error(
+        `still running: ${pids.filter(alive).join(', ')} of ${pids.join(', ')}; port ${port} open; stderr:\n${stderr()}`,
+      );
     });
     expect(stderr()).toMatch(/SIGTERM: draining/);
     expect(stderr()).toMatch(/\[glomseg\] stopped/);

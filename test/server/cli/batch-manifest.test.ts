@@ -27,14 +27,33 @@ afterAll(async () => {
 
 describe('batch manifest attempts', () => {
   it('counts the retries of a slide whose server died while scoring it', async () => {
-    const start = (port = 0) => ServerProcess.start({ slideFolders: [TILES], modelFolder: MODELS, device: 'cpu', workers: 1, args: ['--port', String(port)] });
+    const start = (port = 0) =>
+      ServerProcess.start({
+        slideFolders: [TILES],
+        modelFolder: MODELS,
+        device: 'cpu',
+        workers: 1,
+        args: ['--port', String(port)],
+      });
     const first = await start();
     servers.push(first);
     const port = Number(first.address.split(':').pop());
     const out = path.join(tmp, 'out');
     // At 2 um/px the tile is 35 model tiles: the kill lands while it is being scored. Enough attempts to outlast
     // a restart (backoff up to 4 s each).
-    const run = CliProcess.start(['score', SLIDE, '--server', first.address, '--mpp', '2', '--attempts', '40', '--out', out, '--json']);
+    const run = CliProcess.start([
+      'score',
+      SLIDE,
+      '--server',
+      first.address,
+      '--mpp',
+      '2',
+      '--attempts',
+      '40',
+      '--out',
+      out,
+      '--json',
+    ]);
     await run.until((p) => p.events.some((e) => e.event === 'progress' && e.tilesDone < e.tilesTotal));
     first.child.kill('SIGKILL');
     await first.exited;
@@ -66,7 +85,10 @@ describe('BatchOutput attempts on disk', () => {
     await batch.begin([{ slide: 'a.tif', name: 'a' }]);
     await batch.recordAttempt('a.tif', 'a');
     await batch.recordAttempt('a.tif', 'a');
-    await batch.recordDone({ slide: 'a.tif', name: 'a', slideId: 'a.tif', width: 4, height: 4, glomeruli: 0, elapsedMs: 1, rle: '' }, []);
+    await batch.recordDone(
+      { slide: 'a.tif', name: 'a', slideId: 'a.tif', width: 4, height: 4, glomeruli: 0, elapsedMs: 1, rle: '' },
+      [],
+    );
     expect(await onDisk()).toEqual({ name: 'a', status: 'done', attempts: 3 });
     await batch.recordFailed('a.tif', 'a', 'late');
     expect(await onDisk()).toEqual({ name: 'a', status: 'done', attempts: 3 });

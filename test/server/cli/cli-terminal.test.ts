@@ -18,7 +18,11 @@ const QUARTER = path.join(EVAL_REGION, 'kidney-region-quarter.tif');
 
 async function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(command, args, { cwd: REPO_ROOT, timeout: 240_000, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await promisify(execFile)(command, args, {
+      cwd: REPO_ROOT,
+      timeout: 240_000,
+      maxBuffer: 64 << 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (error: any) {
     if (typeof error?.code !== 'number') throw error;
@@ -31,7 +35,14 @@ describe('glomseg in a terminal', () => {
     const { stdout } = await run('python3', [
       path.join(REPO_ROOT, 'test/fixtures/cli/interrupt-in-pty.py'),
       'tiles',
-      process.execPath, '--import', 'tsx', CLI, 'score', REGION, '--mpp', '0.25',
+      process.execPath,
+      '--import',
+      'tsx',
+      CLI,
+      'score',
+      REGION,
+      '--mpp',
+      '0.25',
     ]);
     expect(stdout).toContain('sent=True');
     const afterBars = stdout.slice(stdout.indexOf('\x1b[?25l'));
@@ -58,10 +69,27 @@ describe('glomseg in a script', () => {
     try {
       const broken = path.join(dir, 'kidney-region-quarter.geojson');
       await writeFile(broken, '{"type": "FeatureCollection", "features": [');
-      const { code, stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, 'score', QUARTER, '--mpp', '2', '-a', broken, '--json']);
+      const { code, stdout, stderr } = await run(process.execPath, [
+        '--import',
+        'tsx',
+        CLI,
+        'score',
+        QUARTER,
+        '--mpp',
+        '2',
+        '-a',
+        broken,
+        '--json',
+      ]);
       expect(code).toBe(1);
       expect(stderr).toMatch(/glomseg: kidney-region-quarter: INVALID_ARGUMENT: the annotations are not valid JSON/);
-      expect(stdout.trim().split('\n').map((line) => JSON.parse(line)).find((e) => e.event === 'error')).toBeDefined();
+      expect(
+        stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line))
+          .find((e) => e.event === 'error'),
+      ).toBeDefined();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -72,7 +100,15 @@ describe('glomseg in a script', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const { port } = busy.address() as net.AddressInfo;
     try {
-      const { code, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, 'serve', '--port', String(port), '--no-http']);
+      const { code, stderr } = await run(process.execPath, [
+        '--import',
+        'tsx',
+        CLI,
+        'serve',
+        '--port',
+        String(port),
+        '--no-http',
+      ]);
       expect(code).toBe(1);
       expect(stderr).toContain(`the gRPC port ${port} on 127.0.0.1 is already in use`);
       expect(stderr).toContain('--port');

@@ -82,7 +82,17 @@ describe('a batch over three servers, one killed mid-batch', () => {
     const alone = await glomseg(['score', ...slides, '--server', reference.address, '--out', single, ...COMMON]);
     expect(alone.code, alone.stderr).toBe(0);
     const target = `ipv4:${servers.map((s) => s.address).join(',')}`;
-    const command = ['score', ...slides, '--server', target, '--parallel', '3', '--out', path.join(tmp, 'multi'), ...COMMON];
+    const command = [
+      'score',
+      ...slides,
+      '--server',
+      target,
+      '--parallel',
+      '3',
+      '--out',
+      path.join(tmp, 'multi'),
+      ...COMMON,
+    ];
     const run = CliProcess.start(command);
     // Kill the server that is scoring the first slide to get under way (the CLI names it in its progress events),
     // while that slide still has tiles to go. No server has scored anything before, so none answers from a cache.
@@ -91,7 +101,10 @@ describe('a batch over three servers, one killed mid-batch', () => {
     await run.until((p) => {
       const busy = p.events.find((e) => e.event === 'progress' && e.server && e.tilesDone < e.tilesTotal);
       const done = new Set(p.events.filter((e) => e.event === 'result').map((e) => e.slide));
-      victim = busy && !done.has(busy.slide) ? servers.find((s) => busy.server.endsWith(`:${s.address.split(':').pop()}`)) : undefined;
+      victim =
+        busy && !done.has(busy.slide)
+          ? servers.find((s) => busy.server.endsWith(`:${s.address.split(':').pop()}`))
+          : undefined;
       inFlight = busy?.slide ?? '';
       return victim !== undefined;
     });
@@ -106,33 +119,57 @@ describe('a batch over three servers, one killed mid-batch', () => {
     expect(retries.map((e) => e.slide)).toContain(inFlight);
     expect(retries.every((e) => /UNAVAILABLE/.test(e.error))).toBe(true);
     const survivors = servers.filter((s) => s !== victim).map((s) => s.address.split(':').pop());
-    const lastServerOf = (slide: string) => run.events.filter((e) => e.event === 'progress' && e.slide === slide && e.server).pop().server;
+    const lastServerOf = (slide: string) =>
+      run.events.filter((e) => e.event === 'progress' && e.slide === slide && e.server).pop().server;
     expect(survivors.some((port) => lastServerOf(inFlight).endsWith(`:${port}`))).toBe(true);
 
     const multi = path.join(tmp, 'multi');
     expect(await slideOutputs(multi)).toEqual(await slideOutputs(single));
-    expect(await readFile(path.join(multi, 'submission.csv'), 'utf8')).toBe(await readFile(path.join(single, 'submission.csv'), 'utf8'));
+    expect(await readFile(path.join(multi, 'submission.csv'), 'utf8')).toBe(
+      await readFile(path.join(single, 'submission.csv'), 'utf8'),
+    );
     expect(await metricsWithoutTimes(multi)).toEqual(await metricsWithoutTimes(single));
 
     // The same command again (the dead server still named): nothing to do, said so, nothing written.
-    const before = await Promise.all((await readdir(multi)).sort().map(async (f) => [f, (await stat(path.join(multi, f))).mtimeMs]));
+    const before = await Promise.all(
+      (await readdir(multi)).sort().map(async (f) => [f, (await stat(path.join(multi, f))).mtimeMs]),
+    );
     const again = await glomseg(command);
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/nothing to do: all 8 slides are already scored/);
-    const after = await Promise.all((await readdir(multi)).sort().map(async (f) => [f, (await stat(path.join(multi, f))).mtimeMs]));
+    const after = await Promise.all(
+      (await readdir(multi)).sort().map(async (f) => [f, (await stat(path.join(multi, f))).mtimeMs]),
+    );
     expect(after).toEqual(before);
 
     // Two shards on the surviving servers, merged: the whole.
-    const alive = `ipv4:${servers.filter((s) => s !== victim).map((s) => s.address).join(',')}`;
+    const alive = `ipv4:${servers
+      .filter((s) => s !== victim)
+      .map((s) => s.address)
+      .join(',')}`;
     const halves = [path.join(tmp, 'shard-0'), path.join(tmp, 'shard-1')];
     for (const [i, dir] of halves.entries()) {
-      const shard = await glomseg(['score', ...slides, '--server', alive, '--parallel', '2', '--shard', `${i}/2`, '--out', dir, ...COMMON]);
+      const shard = await glomseg([
+        'score',
+        ...slides,
+        '--server',
+        alive,
+        '--parallel',
+        '2',
+        '--shard',
+        `${i}/2`,
+        '--out',
+        dir,
+        ...COMMON,
+      ]);
       expect(shard.code, shard.stderr).toBe(0);
     }
     const merged = path.join(tmp, 'merged');
     expect((await glomseg(['merge', ...halves, '--out', merged])).code).toBe(0);
     expect(await slideOutputs(merged)).toEqual(await slideOutputs(multi));
-    expect(await readFile(path.join(merged, 'submission.csv'), 'utf8')).toBe(await readFile(path.join(multi, 'submission.csv'), 'utf8'));
+    expect(await readFile(path.join(merged, 'submission.csv'), 'utf8')).toBe(
+      await readFile(path.join(multi, 'submission.csv'), 'utf8'),
+    );
     expect(await metricsWithoutTimes(merged)).toEqual(await metricsWithoutTimes(multi));
   }, 300_000);
 
@@ -144,7 +181,10 @@ describe('a batch over three servers, one killed mid-batch', () => {
   });
 
   it('does not retry a slide that is itself bad', async () => {
-    const alive = `ipv4:${servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null).map((s) => s.address).join(',')}`;
+    const alive = `ipv4:${servers
+      .filter((s) => s.child.exitCode === null && s.child.signalCode === null)
+      .map((s) => s.address)
+      .join(',')}`;
     const out = path.join(tmp, 'bad');
     const bad = [`${http.url}/elsewhere/region.tif`, `${http.url}/cohort/missing.tif`, 'no-such-tile.jpg'];
     const run = await glomseg(['score', ...bad, '--server', alive, '--parallel', '3', '--out', out, ...COMMON]);
@@ -164,7 +204,17 @@ describe('a batch over three servers, one killed mid-batch', () => {
     const alive = servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
     expect(alive.length).toBe(2);
     const out = path.join(tmp, 'rolling');
-    const run = CliProcess.start(['score', ...FILE_SLIDES, '--server', `ipv4:${alive.map((s) => s.address).join(',')}`, '--parallel', '2', '--out', out, ...COMMON]);
+    const run = CliProcess.start([
+      'score',
+      ...FILE_SLIDES,
+      '--server',
+      `ipv4:${alive.map((s) => s.address).join(',')}`,
+      '--parallel',
+      '2',
+      '--out',
+      out,
+      ...COMMON,
+    ]);
     let draining: ServerProcess | undefined;
     await run.until((p) => {
       const busy = p.events.find((e) => e.event === 'progress' && e.server);
@@ -179,6 +229,12 @@ describe('a batch over three servers, one killed mid-batch', () => {
     // Whatever the drain refused was retried elsewhere, never failed.
     expect(run.events.filter((e) => e.event === 'error')).toEqual([]);
     for (const retry of run.events.filter((e) => e.event === 'retry')) expect(retry.error).toMatch(/UNAVAILABLE/);
-    expect(await slideOutputs(out)).toEqual(Object.fromEntries(Object.entries(await slideOutputs(path.join(tmp, 'single'))).filter(([f]) => FILE_SLIDES.some((s) => f.startsWith(path.basename(s, '.jpg'))))));
+    expect(await slideOutputs(out)).toEqual(
+      Object.fromEntries(
+        Object.entries(await slideOutputs(path.join(tmp, 'single'))).filter(([f]) =>
+          FILE_SLIDES.some((s) => f.startsWith(path.basename(s, '.jpg'))),
+        ),
+      ),
+    );
   }, 120_000);
 });

@@ -26,7 +26,18 @@ const requests: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'glomseg-report-'));
-  const run = await glomseg(['score', SLIDE, '--annotations', KIDNEY_REGION_GEOJSON, '--region', REGION, '--out', dir, '--progress', 'none']);
+  const run = await glomseg([
+    'score',
+    SLIDE,
+    '--annotations',
+    KIDNEY_REGION_GEOJSON,
+    '--region',
+    REGION,
+    '--out',
+    dir,
+    '--progress',
+    'none',
+  ]);
   expect(run.code, run.stderr).toBe(0);
   metrics = JSON.parse(await readFile(path.join(dir, 'metrics.json'), 'utf8')).slides[0];
   browser = await launchChromium({ width: 1366, height: 900 });
@@ -45,7 +56,9 @@ beforeAll(async () => {
         truthTP: count('path.truth[data-status="TP"]'),
         truthFN: count('path.truth[data-status="FN"]'),
       },
-      colours: ['TP', 'FP', 'FN'].map((s) => document.querySelector(`path[data-status="${s}"]`)?.getAttribute('stroke')),
+      colours: ['TP', 'FP', 'FN'].map((s) =>
+        document.querySelector(`path[data-status="${s}"]`)?.getAttribute('stroke'),
+      ),
       rows: [...document.querySelectorAll('table.glomeruli tbody tr')].map(cells),
       csvHref: link?.href ?? '',
       csvName: link?.getAttribute('download'),
@@ -55,7 +68,10 @@ beforeAll(async () => {
   });
   if (process.env.GLOMSEG_SCREENSHOTS) {
     const png = await page.locator('section').first().screenshot();
-    await sharp(png).resize({ width: 1100, withoutEnlargement: true }).png({ palette: true, colours: 128 }).toFile(path.join(REPO_ROOT, 'docs', 'report-errors.png'));
+    await sharp(png)
+      .resize({ width: 1100, withoutEnlargement: true })
+      .png({ palette: true, colours: 128 })
+      .toFile(path.join(REPO_ROOT, 'docs', 'report-errors.png'));
   }
 }, 300_000);
 
@@ -69,7 +85,13 @@ describe('report.html with ground truth', () => {
     const { truePositives, falsePositives, falseNegatives } = metrics.metrics;
     expect(truePositives).toBeGreaterThan(0);
     expect(falsePositives + falseNegatives).toBeGreaterThan(0); // the errors are there to show
-    expect(seen.drawn).toEqual({ predictedTP: truePositives, predictedFP: falsePositives, predictedOther: 0, truthTP: truePositives, truthFN: falseNegatives });
+    expect(seen.drawn).toEqual({
+      predictedTP: truePositives,
+      predictedFP: falsePositives,
+      predictedOther: 0,
+      truthTP: truePositives,
+      truthFN: falseNegatives,
+    });
     expect(seen.colours).toEqual(['#1e88e5', '#ffc107', '#d81b60']);
   });
 
@@ -77,7 +99,11 @@ describe('report.html with ground truth', () => {
     const { truePositives, falsePositives, falseNegatives } = metrics.metrics;
     expect(seen.rows).toHaveLength(metrics.glomeruli + falseNegatives);
     const statuses = seen.rows.map((row: string[]) => row[4]);
-    expect(['TP', 'FP', 'FN'].map((s) => statuses.filter((x: string) => x === s).length)).toEqual([truePositives, falsePositives, falseNegatives]);
+    expect(['TP', 'FP', 'FN'].map((s) => statuses.filter((x: string) => x === s).length)).toEqual([
+      truePositives,
+      falsePositives,
+      falseNegatives,
+    ]);
     for (const row of seen.rows) {
       expect(row[0]).toMatch(/^[GM]\d+$/);
       expect(Number(row[1])).toBeGreaterThan(0);
@@ -90,14 +116,20 @@ describe('report.html with ground truth', () => {
   it('links the same rows as a CSV data: URL', () => {
     expect(seen.csvHref).toMatch(/^data:text\/csv;charset=utf-8,/);
     expect(seen.csvName).toBe('kidney-region-glomeruli.csv');
-    const lines = decodeURIComponent(seen.csvHref.slice(seen.csvHref.indexOf(',') + 1)).trim().split(/\r\n/);
+    const lines = decodeURIComponent(seen.csvHref.slice(seen.csvHref.indexOf(',') + 1))
+      .trim()
+      .split(/\r\n/);
     expect(lines[0]).toBe('id,area_px,area_um2,mean_probability,status');
-    expect(lines.slice(1).map((line) => line.split(','))).toEqual(seen.rows.map((row: string[]) => row.map((cell) => (cell === '–' ? '' : cell))));
+    expect(lines.slice(1).map((line) => line.split(','))).toEqual(
+      seen.rows.map((row: string[]) => row.map((cell) => (cell === '–' ? '' : cell))),
+    );
   });
 
   it('has a scale bar that says its length in µm from the pixel size, and fetches nothing', () => {
     expect(seen.scaleBarUm).toBeGreaterThan(0);
-    expect(seen.scaleBar).toMatch(new RegExp(`^${seen.scaleBarUm >= 1000 ? `${seen.scaleBarUm / 1000} mm` : `${seen.scaleBarUm} µm`}`));
+    expect(seen.scaleBar).toMatch(
+      new RegExp(`^${seen.scaleBarUm >= 1000 ? `${seen.scaleBarUm / 1000} mm` : `${seen.scaleBarUm} µm`}`),
+    );
     expect(requests.filter((url) => !url.startsWith('file:') && !url.startsWith('data:'))).toEqual([]);
   });
 });

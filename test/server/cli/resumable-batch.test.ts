@@ -64,7 +64,12 @@ describe('glomseg score --out (resumable)', () => {
     const resumed = await glomseg(['score', ...SLIDES, '--out', out, ...COMMON]);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(new RegExp(`resuming: ${finished.length} slides? already scored`));
-    expect(events(resumed.stdout).filter((e) => e.event === 'result').map((e) => e.slide).sort()).toEqual(unfinished.sort());
+    expect(
+      events(resumed.stdout)
+        .filter((e) => e.event === 'result')
+        .map((e) => e.slide)
+        .sort(),
+    ).toEqual(unfinished.sort());
     const after = await snapshot(out);
     for (const slide of finished) {
       const name = path.basename(slide, '.jpg');
@@ -73,7 +78,9 @@ describe('glomseg score --out (resumable)', () => {
     const csv = (await readFile(path.join(out, 'submission.csv'), 'utf8')).trim().split('\n');
     expect(csv.slice(1).map((row) => row.split(',')[0])).toEqual(['106', '107', '108', '120', '121']);
     const metrics = JSON.parse(await readFile(path.join(out, 'metrics.json'), 'utf8'));
-    expect(metrics.slides.map((s: any) => [s.slide, s.status])).toEqual(['106', '107', '108', '120', '121'].map((n) => [n, 'done']));
+    expect(metrics.slides.map((s: any) => [s.slide, s.status])).toEqual(
+      ['106', '107', '108', '120', '121'].map((n) => [n, 'done']),
+    );
 
     // And once more: nothing to do, said so, nothing written.
     const again = await glomseg(['score', ...SLIDES, '--out', out, ...COMMON]);
@@ -111,25 +118,37 @@ describe('glomseg score --out (resumable)', () => {
     for (const [i, dir] of halves.entries()) {
       const run = await glomseg(['score', ...SLIDES, '--out', dir, '--shard', `${i}/2`, ...COMMON]);
       expect(run.code).toBe(0);
-      scored.push(...events(run.stdout).filter((e) => e.event === 'result').map((e) => e.slide));
+      scored.push(
+        ...events(run.stdout)
+          .filter((e) => e.event === 'result')
+          .map((e) => e.slide),
+      );
     }
     // Each slide in exactly one half.
     expect(scored.sort()).toEqual([...SLIDES].sort());
     // env/N takes the index from JOB_COMPLETION_INDEX, as in a Kubernetes Indexed Job; shard 1 is already done.
-    const indexed = await glomseg(['score', ...SLIDES, '--out', halves[1], '--shard', 'env/2', ...COMMON], { JOB_COMPLETION_INDEX: '1' });
+    const indexed = await glomseg(['score', ...SLIDES, '--out', halves[1], '--shard', 'env/2', ...COMMON], {
+      JOB_COMPLETION_INDEX: '1',
+    });
     expect(indexed.stderr).toMatch(/nothing to do/);
 
     const merged = path.join(tmp, 'merged');
     const merge = await glomseg(['merge', ...halves, '--out', merged]);
     expect(merge.code).toBe(0);
-    expect(await readFile(path.join(merged, 'submission.csv'), 'utf8')).toBe(await readFile(path.join(whole, 'submission.csv'), 'utf8'));
+    expect(await readFile(path.join(merged, 'submission.csv'), 'utf8')).toBe(
+      await readFile(path.join(whole, 'submission.csv'), 'utf8'),
+    );
     expect(await metricsWithoutTimes(merged)).toEqual(await metricsWithoutTimes(whole));
     for (const name of ['106', '107', '108', '120', '121']) {
-      expect(await readFile(path.join(merged, `${name}.geojson`), 'utf8')).toBe(await readFile(path.join(whole, `${name}.geojson`), 'utf8'));
+      expect(await readFile(path.join(merged, `${name}.geojson`), 'utf8')).toBe(
+        await readFile(path.join(whole, `${name}.geojson`), 'utf8'),
+      );
     }
     // Shards of other settings do not pool.
     const other = path.join(tmp, 'other-settings');
-    expect((await glomseg(['score', SLIDES[0], '--out', other, '--mpp', '0.6', '--device', 'cpu', '--json'])).code).toBe(0);
+    expect(
+      (await glomseg(['score', SLIDES[0], '--out', other, '--mpp', '0.6', '--device', 'cpu', '--json'])).code,
+    ).toBe(0);
     const refused = await glomseg(['merge', halves[0], other, '--out', path.join(tmp, 'merged-bad')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/other settings/);

@@ -16,7 +16,9 @@ afterAll(async () => {
 
 describe('batchSettingsOf', () => {
   it('records --truth-class when given, and leaves it out at its default (older folders still resume)', () => {
-    expect(batchSettingsOf({ annotations: 'truth', truthClass: ['Glomerulus', 'Tissue'] })).toMatchObject({ truthClasses: ['Glomerulus', 'Tissue'] });
+    expect(batchSettingsOf({ annotations: 'truth', truthClass: ['Glomerulus', 'Tissue'] })).toMatchObject({
+      truthClasses: ['Glomerulus', 'Tissue'],
+    });
     expect(batchSettingsOf({ annotations: 'truth' })).not.toHaveProperty('truthClasses');
   });
 
@@ -24,7 +26,11 @@ describe('batchSettingsOf', () => {
     const slides = ['a.tif'];
     const plan = { out, force: false, resume: true };
     await planBatch(slides, { ...plan, settings: batchSettingsOf({ annotations: 'truth' }) });
-    await expect(planBatch(slides, { ...plan, settings: batchSettingsOf({ annotations: 'truth', truthClass: ['Tissue'] }) })).rejects.toThrowError(BatchConflictError);
-    await expect(planBatch(slides, { ...plan, settings: batchSettingsOf({ annotations: 'truth', truthClass: ['Tissue'] }) })).rejects.toThrowError(/truthClasses=\["Tissue"\]/);
+    await expect(
+      planBatch(slides, { ...plan, settings: batchSettingsOf({ annotations: 'truth', truthClass: ['Tissue'] }) }),
+    ).rejects.toThrowError(BatchConflictError);
+    await expect(
+      planBatch(slides, { ...plan, settings: batchSettingsOf({ annotations: 'truth', truthClass: ['Tissue'] }) }),
+    ).rejects.toThrowError(/truthClasses=\["Tissue"\]/);
   });
 });

@@ -44,11 +44,25 @@ describe('glomseg score', () => {
     const dir = path.join(out, 'in-process');
     const broken = path.join(out, 'broken.svs');
     await writeFile(broken, Buffer.alloc(0));
-    const { code, stdout, stderr } = await glomseg(['score', REGION, broken, '--annotations', EVAL_REGION, '--region', '0,0,3200,2400', '--out', dir, '--json']);
+    const { code, stdout, stderr } = await glomseg([
+      'score',
+      REGION,
+      broken,
+      '--annotations',
+      EVAL_REGION,
+      '--region',
+      '0,0,3200,2400',
+      '--out',
+      dir,
+      '--json',
+    ]);
     expect(code).toBe(1); // the empty slide fails; the exit code says not all succeeded
     // Native libraries' own warnings (Dawn's "Couldn't load Vulkan ... BackendVk.cpp") stay out of the terminal.
     expect(stderr).not.toMatch(/Vulkan|BackendVk|dawn|\.cpp:\d+/i);
-    const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const failure = events.find((e) => e.event === 'error');
     expect(failure.slide).toBe(broken);
     expect(failure.error).toMatch(/INVALID_ARGUMENT: .*not a readable TIFF: broken\.svs: the file is empty/);
@@ -74,7 +88,11 @@ describe('glomseg score', () => {
     expect(geojson.features[0].properties.objectType).toBe('detection');
     // The region's file records no pixel size: its areas rest on the training scans' 0.5 um/px, and say so.
     expect(region.scale).toMatchObject({ mpp: 0.5, source: 'model-default' });
-    expect(Object.keys(geojson.features[0].properties.measurements)).toEqual(['Area µm^2', 'Assumed µm/px', 'Mean probability']);
+    expect(Object.keys(geojson.features[0].properties.measurements)).toEqual([
+      'Area µm^2',
+      'Assumed µm/px',
+      'Mean probability',
+    ]);
     expect(new Set(geojson.features.map((f: any) => f.id)).size).toBe(geojson.features.length);
     // No pinholes: a hole smaller than the smallest glomerulus is filled.
     expect(geojson.features.filter((f: any) => f.geometry.coordinates.length > 1)).toEqual([]);
@@ -98,7 +116,10 @@ describe('glomseg score', () => {
     const dir = path.join(out, 'jp2k');
     const { code, stdout, stderr } = await glomseg(['score', JP2K, '--out', dir, '--json']);
     expect(code, stderr).toBe(0);
-    const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(events.filter((e) => e.event === 'error')).toEqual([]);
     const result = events.find((e) => e.event === 'result');
     expect(result.slide).toBe(JP2K);
@@ -107,11 +128,28 @@ describe('glomseg score', () => {
   }, 300_000);
 
   it('talks to a server in another process with --server', async () => {
-    const app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu' });
+    const app = await GlomsegApp.start({
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      httpPort: false,
+      device: 'cpu',
+    });
     try {
-      const { code, stdout } = await glomseg(['score', 'kidney-region-quarter.tif', '--server', app.grpcAddress, '--mpp', '2', '--json']);
+      const { code, stdout } = await glomseg([
+        'score',
+        'kidney-region-quarter.tif',
+        '--server',
+        app.grpcAddress,
+        '--mpp',
+        '2',
+        '--json',
+      ]);
       expect(code).toBe(0);
-      const result = stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'result');
+      const result = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .find((e) => e.event === 'result');
       expect(result.glomeruli).toBeGreaterThan(0);
       expect(app.service.stats().completedStreams).toBe(1);
       const info = await glomseg(['info', 'kidney-region.tif', '--server', app.grpcAddress]);
@@ -141,13 +179,16 @@ describe('glomseg score --progress', () => {
   afterAll(async () => {
     await app?.close();
   });
-  const score = (...extra: string[]) => glomseg(['score', 'kidney-region-quarter.tif', '--server', app.grpcAddress, '--mpp', '2', ...extra]);
+  const score = (...extra: string[]) =>
+    glomseg(['score', 'kidney-region-quarter.tif', '--server', app.grpcAddress, '--mpp', '2', ...extra]);
   const jsonLines = (text: string) => text.split('\n').filter((line) => line.startsWith('{'));
 
   it('says in --help what each mode writes where, and the default', async () => {
     const { stdout } = await glomseg(['score', '--help']);
     const help = stdout.replace(/\s+/g, ' ');
-    expect(help).toMatch(/--progress <mode> .*bar.*stderr.*json.*JSON lines on stdout.*none.*default: bar when stderr is a terminal, else none.*choices: "bar", "json", "none"/);
+    expect(help).toMatch(
+      /--progress <mode> .*bar.*stderr.*json.*JSON lines on stdout.*none.*default: bar when stderr is a terminal, else none.*choices: "bar", "json", "none"/,
+    );
     expect(help).toMatch(/--json +the same as --progress json/);
   });
 
@@ -162,7 +203,10 @@ describe('glomseg score --progress', () => {
   it('writes JSON lines on stdout with json (or --json), the table then on stderr', async () => {
     for (const run of [await score('--progress', 'json'), await score('--json')]) {
       expect(run.code).toBe(0);
-      const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      const events = run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['start', 'progress', 'result']));
       expect(run.stderr).toMatch(/^slide +glomeruli +um\/px/m);
     }

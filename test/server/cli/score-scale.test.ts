@@ -21,7 +21,11 @@ async function glomseg(args: string[]): Promise<{ stdout: string; stderr: string
 }
 
 function resultOf(stdout: string): any {
-  return stdout.trim().split('\n').map((line) => JSON.parse(line)).find((event) => event.event === 'result');
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+    .find((event) => event.event === 'result');
 }
 
 describe('glomseg score on a slide without a recorded pixel size', () => {
@@ -46,7 +50,9 @@ describe('glomseg score on a slide without a recorded pixel size', () => {
       expect(html).toMatch(/<image href="data:image\/jpeg;base64,[A-Za-z0-9+/]{1000,}/);
       expect(html.match(/<path class="glomerulus prediction"/g)).toHaveLength(result.glomeruli);
       expect(html).toContain('2.000 µm/px (given with --mpp)');
-      expect(html).toMatch(/Glomeruli per mm² of tissue<\/th><td>\d+\.\d\d \(tissue \d+\.\d\d mm², \d+% of the slide\)/);
+      expect(html).toMatch(
+        /Glomeruli per mm² of tissue<\/th><td>\d+\.\d\d \(tissue \d+\.\d\d mm², \d+% of the slide\)/,
+      );
       expect(html).toMatch(/<svg[^>]*aria-label="Glomerulus sizes: \d+ glomeruli/);
       // Self-contained: nothing fetched from elsewhere.
       expect(html).not.toMatch(/<(script|link)\b|src="http|href="http/);
@@ -80,12 +86,15 @@ describe('glomseg score --out on a slide without a recorded pixel size', () => {
       }
       expect(stderr).toMatch(/note: 148: "Area µm\^2" in 148\.geojson .*assumes? 0\.50 µm\/px/);
       // The report says the pixel size was assumed, in words (it showed the source code "(model-default)").
-      expect(await readFile(path.join(out, 'assumed', 'report.html'), 'utf8')).toContain("0.500 µm/px (assumed: the file records none, so the model's training scale)");
+      expect(await readFile(path.join(out, 'assumed', 'report.html'), 'utf8')).toContain(
+        "0.500 µm/px (assumed: the file records none, so the model's training scale)",
+      );
 
       const stated = await glomseg(['score', TILE, '--mpp', '0.5', '--out', path.join(out, 'stated'), '--json']);
       const given = JSON.parse(await readFile(path.join(out, 'stated', '148.geojson'), 'utf8'));
       expect(given.features.length).toBeGreaterThan(0);
-      for (const feature of given.features) expect(Object.keys(feature.properties.measurements)).toEqual(['Area µm^2', 'Mean probability']);
+      for (const feature of given.features)
+        expect(Object.keys(feature.properties.measurements)).toEqual(['Area µm^2', 'Mean probability']);
       expect(stated.stderr).not.toContain('Area µm^2');
     } finally {
       await rm(out, { recursive: true, force: true });

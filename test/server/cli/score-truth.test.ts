@@ -19,7 +19,13 @@ let dir: string;
 let glomeruli: any;
 
 beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu', warm: true });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    httpPort: false,
+    device: 'cpu',
+    warm: true,
+  });
   dir = await mkdtemp(path.join(os.tmpdir(), 'glomseg-truth-'));
   glomeruli = JSON.parse(await readFile(KIDNEY_REGION_GEOJSON, 'utf8'));
 });
@@ -39,21 +45,57 @@ function withFeatures(...features: object[]) {
   return { ...glomeruli, features: [...glomeruli.features, ...features] };
 }
 
-const feature = (ring: number[][], name: string) => ({ type: 'Feature', properties: { objectType: 'annotation', classification: { name } }, geometry: { type: 'Polygon', coordinates: [ring] } });
+const feature = (ring: number[][], name: string) => ({
+  type: 'Feature',
+  properties: { objectType: 'annotation', classification: { name } },
+  geometry: { type: 'Polygon', coordinates: [ring] },
+});
 
-const score = (annotations: string, ...more: string[]) => glomseg(['score', 'kidney-region.tif', '--server', app.grpcAddress, '--region', REGION, '--annotations', annotations, '--json', ...more]);
+const score = (annotations: string, ...more: string[]) =>
+  glomseg([
+    'score',
+    'kidney-region.tif',
+    '--server',
+    app.grpcAddress,
+    '--region',
+    REGION,
+    '--annotations',
+    annotations,
+    '--json',
+    ...more,
+  ]);
 
 describe('glomseg score refuses ground truth it cannot score, before any inference', () => {
   it.each([
     ['a 0-byte file', () => '', /the annotations .*a-0-byte-file\.geojson are empty \(0 bytes\)/],
     [
       'annotations that all lie off the slide',
-      () => ({ ...glomeruli, features: glomeruli.features.map((f: any) => ({ ...f, geometry: { ...f.geometry, coordinates: f.geometry.coordinates.map((r: number[][]) => r.map(([x, y]) => [x + 100_000, y])) } })) }),
+      () => ({
+        ...glomeruli,
+        features: glomeruli.features.map((f: any) => ({
+          ...f,
+          geometry: {
+            ...f.geometry,
+            coordinates: f.geometry.coordinates.map((r: number[][]) => r.map(([x, y]) => [x + 100_000, y])),
+          },
+        })),
+      }),
       /INVALID_ARGUMENT: none of the 60 ground-truth shapes lies on the 6400 x 4800 slide: they span x 10\d+.*another slide, or at another scale/,
     ],
     [
       'a coordinate of 1e308',
-      () => withFeatures(feature([[100, 100], [1e308, 100], [300, 300], [100, 100]], 'Glomerulus')),
+      () =>
+        withFeatures(
+          feature(
+            [
+              [100, 100],
+              [1e308, 100],
+              [300, 300],
+              [100, 100],
+            ],
+            'Glomerulus',
+          ),
+        ),
       /INVALID_ARGUMENT: feature 60 ring 0 point 1 \(1e\+308, 100\) is beyond \+-1073741824 pixels; coordinates are level-0 slide pixels/,
     ],
   ])('%s: a clear error, exit 1, and no tile inferred', async (name, content, message) => {
@@ -71,7 +113,16 @@ describe('glomseg score refuses ground truth it cannot score, before any inferen
   });
 
   it('refuses an empty --truth-class as a usage error (exit 2)', async () => {
-    const { code, stderr } = await glomseg(['score', 'kidney-region.tif', '--server', app.grpcAddress, '--annotations', KIDNEY_REGION_GEOJSON, '--truth-class', 'Tissue,']);
+    const { code, stderr } = await glomseg([
+      'score',
+      'kidney-region.tif',
+      '--server',
+      app.grpcAddress,
+      '--annotations',
+      KIDNEY_REGION_GEOJSON,
+      '--truth-class',
+      'Tissue,',
+    ]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/'Tissue,' names an empty class/);
   });
@@ -81,32 +132,71 @@ describe('glomseg score takes the glomeruli of the ground truth, and says what i
   it('leaves a QuPath "Tissue" annotation out by default, counts it with --truth-class Tissue', async () => {
     const plain = events((await score(KIDNEY_REGION_GEOJSON)).stdout).find((e) => e.event === 'result');
     expect(plain.warnings).toBeUndefined();
-    const tissue = await truthFile('with-tissue.geojson', withFeatures(feature([[0, 0], [6400, 0], [6400, 4800], [0, 4800], [0, 0]], 'Tissue')));
+    const tissue = await truthFile(
+      'with-tissue.geojson',
+      withFeatures(
+        feature(
+          [
+            [0, 0],
+            [6400, 0],
+            [6400, 4800],
+            [0, 4800],
+            [0, 0],
+          ],
+          'Tissue',
+        ),
+      ),
+    );
 
     const byDefault = await score(tissue);
     expect(byDefault.code).toBe(0);
     const result = events(byDefault.stdout).find((e) => e.event === 'result');
     expect(result.metrics).toEqual(plain.metrics);
-    expect(result.warnings).toEqual([expect.stringMatching(/ground truth is the 60 shapes of the glomerulus classes .* left out 1 shape of other classes \("Tissue" 1\)/)]);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /ground truth is the 60 shapes of the glomerulus classes .* left out 1 shape of other classes \("Tissue" 1\)/,
+      ),
+    ]);
     // The summary table (stderr with --json) says it too.
     expect(byDefault.stderr).toMatch(/ok, see note/);
     expect(byDefault.stderr).toMatch(/warning: kidney-region: ground truth: .*"Tissue" 1/);
 
     const asked = await score(tissue, '--truth-class', 'Tissue');
     expect(asked.code).toBe(0);
-    expect(events(asked.stdout).find((e) => e.event === 'result').metrics).toMatchObject({ truthCount: 1, truthArea: 1600 * 1200 });
+    expect(events(asked.stdout).find((e) => e.event === 'result').metrics).toMatchObject({
+      truthCount: 1,
+      truthArea: 1600 * 1200,
+    });
     const both = await score(tissue, '--truth-class', 'Glomerulus', '--truth-class', 'tissue');
     expect(events(both.stdout).find((e) => e.event === 'result').metrics.truthCount).toBe(plain.metrics.truthCount + 1);
   });
 
   it('repairs a glomerulus outline that crosses itself, counts both pieces, and says so', async () => {
     // A bow tie in an empty corner of the region: both triangles are truth no prediction finds.
-    const bowTie = await truthFile('bow-tie.geojson', withFeatures(feature([[100, 1000], [200, 1100], [200, 1000], [100, 1100], [100, 1000]], 'Glomerulus')));
+    const bowTie = await truthFile(
+      'bow-tie.geojson',
+      withFeatures(
+        feature(
+          [
+            [100, 1000],
+            [200, 1100],
+            [200, 1000],
+            [100, 1100],
+            [100, 1000],
+          ],
+          'Glomerulus',
+        ),
+      ),
+    );
     const plain = events((await score(KIDNEY_REGION_GEOJSON)).stdout).find((e) => e.event === 'result');
     const { code, stdout, stderr } = await score(bowTie);
     expect(code).toBe(0);
     const result = events(stdout).find((e) => e.event === 'result');
-    expect(result.warnings).toEqual([expect.stringMatching(/^1 ground-truth shape crossed or touched its own outline and was repaired .*: feature 60 \(2 pieces\)$/)]);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /^1 ground-truth shape crossed or touched its own outline and was repaired .*: feature 60 \(2 pieces\)$/,
+      ),
+    ]);
     expect(stderr).toMatch(/warning: kidney-region: ground truth: 1 ground-truth shape crossed/);
     // Rasterised and counted alike: two more true glomeruli, and the pixels of both triangles.
     expect(result.metrics.truthCount).toBe(plain.metrics.truthCount + 2);

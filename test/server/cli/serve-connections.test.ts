@@ -23,7 +23,10 @@ let httpPort: number;
 
 async function glomseg(args: string[]): Promise<{ code: number; stderr: string }> {
   try {
-    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, timeout: 120_000 });
+    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: REPO_ROOT,
+      timeout: 120_000,
+    });
     return { code: 0, stderr };
   } catch (error: any) {
     if (typeof error?.code !== 'number') throw error;
@@ -38,7 +41,28 @@ beforeAll(async () => {
   await writeFile(config, JSON.stringify({ connections: { maxConnections: 4, maxConnectionsPerPeer: 50 } }));
   server = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI, 'serve', '--port', '0', '--http-port', '0', '--slides', EVAL_REGION, '--models', MODELS, '--device', 'cpu', '--config', config, '--max-connections-per-peer', '2', '--log-format', 'json'],
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'serve',
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+      '--slides',
+      EVAL_REGION,
+      '--models',
+      MODELS,
+      '--device',
+      'cpu',
+      '--config',
+      config,
+      '--max-connections-per-peer',
+      '2',
+      '--log-format',
+      'json',
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let buffer = '';
@@ -89,46 +113,78 @@ async function silent(port: number, localAddress: string): Promise<Silent> {
   return entry;
 }
 
-describe('serve --max-connections-per-peer and the config file\'s connections', () => {
-  it.each([['gRPC', () => grpcPort], ['HTTP', () => httpPort]])('the %s port holds 2 sockets per peer (the flag, not the file\'s 50) and 4 in all (the file)', async (_name, port) => {
-    const opened: Silent[] = [];
-    try {
-      const a1 = await silent(port(), '127.0.0.2');
-      const a2 = await silent(port(), '127.0.0.2');
-      const a3 = await silent(port(), '127.0.0.2');
-      opened.push(a1, a2, a3);
-      // The peer's third socket pushes out its first: 2 per peer.
-      await until(() => a1.closed);
-      const b1 = await silent(port(), '127.0.0.3');
-      const b2 = await silent(port(), '127.0.0.3');
-      opened.push(b1, b2);
-      // Four open (a2, a3, b1, b2): the cap. Another peer's socket pushes out the oldest, a2.
-      const c1 = await silent(port(), '127.0.0.4');
-      opened.push(c1);
-      await until(() => a2.closed);
-      expect([a3, b1, b2, c1].map((s) => s.closed)).toEqual([false, false, false, false]);
-    } finally {
-      for (const { socket } of opened) socket.destroy();
-    }
-  });
+describe("serve --max-connections-per-peer and the config file's connections", () => {
+  it.each([
+    ['gRPC', () => grpcPort],
+    ['HTTP', () => httpPort],
+  ])(
+    "the %s port holds 2 sockets per peer (the flag, not the file's 50) and 4 in all (the file)",
+    async (_name, port) => {
+      const opened: Silent[] = [];
+      try {
+        const a1 = await silent(port(), '127.0.0.2');
+        const a2 = await silent(port(), '127.0.0.2');
+        const a3 = await silent(port(), '127.0.0.2');
+        opened.push(a1, a2, a3);
+        // The peer's third socket pushes out its first: 2 per peer.
+        await until(() => a1.closed);
+        const b1 = await silent(port(), '127.0.0.3');
+        const b2 = await silent(port(), '127.0.0.3');
+        opened.push(b1, b2);
+        // Four open (a2, a3, b1, b2): the cap. Another peer's socket pushes out the oldest, a2.
+        const c1 = await silent(port(), '127.0.0.4');
+        opened.push(c1);
+        await until(() => a2.closed);
+        expect([a3, b1, b2, c1].map((s) => s.closed)).toEqual([false, false, false, false]);
+      } finally {
+        for (const { socket } of opened) socket.destroy();
+      }
+    },
+  );
 });
 
 describe('bad connection bounds', () => {
   it.each([
     [['--max-connections-per-peer', '0'], /--max-connections-per-peer.*'0' is not a positive whole number/],
     [['--max-connections', '2.5'], /--max-connections.*'2\.5' is not a positive whole number/],
-    [['--max-connections', '10', '--max-connections-per-peer', '20'], /--max-connections-per-peer \(20\) is more than --max-connections \(10\)/],
+    [
+      ['--max-connections', '10', '--max-connections-per-peer', '20'],
+      /--max-connections-per-peer \(20\) is more than --max-connections \(10\)/,
+    ],
   ])('%j is refused in words before anything starts', async (flags, message) => {
-    const result = await glomseg(['serve', '--port', '0', '--no-http', '--slides', EVAL_REGION, '--models', MODELS, ...flags]);
+    const result = await glomseg([
+      'serve',
+      '--port',
+      '0',
+      '--no-http',
+      '--slides',
+      EVAL_REGION,
+      '--models',
+      MODELS,
+      ...flags,
+    ]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
   });
 
-  it('refuses an unknown key in the config file\'s connections', async () => {
+  it("refuses an unknown key in the config file's connections", async () => {
     const config = path.join(dir, 'bad.json');
     await writeFile(config, JSON.stringify({ connections: { maxConnectionsPerIp: 10 } }));
-    const result = await glomseg(['serve', '--port', '0', '--no-http', '--slides', EVAL_REGION, '--models', MODELS, '--config', config]);
+    const result = await glomseg([
+      'serve',
+      '--port',
+      '0',
+      '--no-http',
+      '--slides',
+      EVAL_REGION,
+      '--models',
+      MODELS,
+      '--config',
+      config,
+    ]);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/unknown connection setting 'maxConnectionsPerIp'.*maxConnections, maxConnectionsPerPeer/);
+    expect(result.stderr).toMatch(
+      /unknown connection setting 'maxConnectionsPerIp'.*maxConnections, maxConnectionsPerPeer/,
+    );
   });
 });

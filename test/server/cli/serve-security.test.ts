@@ -20,7 +20,10 @@ let tokenFile: string;
 
 async function glomseg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, timeout: 120_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: REPO_ROOT,
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error: any) {
     if (typeof error?.code !== 'number') throw error;
@@ -34,10 +37,37 @@ beforeAll(async () => {
   await writeFile(tokenFile, 'cli-test-token-42\n');
   const config = path.join(ca.dir, 'serve.json');
   // The config file names the TLS files relative to itself; the token comes as a flag.
-  await writeFile(config, JSON.stringify({ tlsCert: path.basename(ca.serverCert), tlsKey: path.basename(ca.serverKey), limits: { maxTilesPerRequest: 5000 } }));
+  await writeFile(
+    config,
+    JSON.stringify({
+      tlsCert: path.basename(ca.serverCert),
+      tlsKey: path.basename(ca.serverKey),
+      limits: { maxTilesPerRequest: 5000 },
+    }),
+  );
   server = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI, 'serve', '--port', '0', '--no-http', '--slides', EVAL_REGION, '--models', MODELS, '--device', 'cpu', '--auth-token-file', tokenFile, '--config', config, '--log-format', 'json'],
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'serve',
+      '--port',
+      '0',
+      '--no-http',
+      '--slides',
+      EVAL_REGION,
+      '--models',
+      MODELS,
+      '--device',
+      'cpu',
+      '--auth-token-file',
+      tokenFile,
+      '--config',
+      config,
+      '--log-format',
+      'json',
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let buffer = '';
@@ -80,7 +110,16 @@ describe('glomseg serve with credentials', () => {
 
   it('answers `glomseg info --server --tls-ca --token-file`, and refuses it without the token', async () => {
     const server = `localhost:${port}`;
-    const ok = await glomseg(['info', 'kidney-region.tif', '--server', server, '--tls-ca', ca.caCert, '--token-file', tokenFile]);
+    const ok = await glomseg([
+      'info',
+      'kidney-region.tif',
+      '--server',
+      server,
+      '--tls-ca',
+      ca.caCert,
+      '--token-file',
+      tokenFile,
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).width).toBe(6400);
     const refused = await glomseg(['info', 'kidney-region.tif', '--server', server, '--tls-ca', ca.caCert]);

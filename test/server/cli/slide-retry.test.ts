@@ -11,7 +11,13 @@ describe('slide retries', () => {
     // A stream that ended short (api/src/client/from-proto.ts scoreEventsFromProto).
     expect(isRetryable(new GlomsegError('UNAVAILABLE', 'the ScoreSlide stream ended before its result'))).toBe(true);
     expect(isRetryable(new ConnectError('Received RST_STREAM with code 2', Code.Internal))).toBe(true);
-    for (const code of [Code.NotFound, Code.InvalidArgument, Code.FailedPrecondition, Code.ResourceExhausted, Code.Canceled]) {
+    for (const code of [
+      Code.NotFound,
+      Code.InvalidArgument,
+      Code.FailedPrecondition,
+      Code.ResourceExhausted,
+      Code.Canceled,
+    ]) {
       expect(isRetryable(new ConnectError('x', code))).toBe(false);
     }
     expect(isRetryable(new GlomsegError('NOT_FOUND', 'no such slide'))).toBe(false);
@@ -26,24 +32,36 @@ describe('slide retries', () => {
     expect(backoffMs(big, 9, () => 1)).toBe(1000);
     let calls = 0;
     const retried: number[] = [];
-    const failure = await withRetry(policy, async () => {
-      calls++;
-      throw new ConnectError('down', Code.Unavailable);
-    }, (_e, attempt) => retried.push(attempt)).catch((e) => e);
+    const failure = await withRetry(
+      policy,
+      async () => {
+        calls++;
+        throw new ConnectError('down', Code.Unavailable);
+      },
+      (_e, attempt) => retried.push(attempt),
+    ).catch((e) => e);
     expect(calls).toBe(3);
     expect(retried).toEqual([1, 2]);
     expect(failure.attempts).toBe(3);
     calls = 0;
-    const bad = await withRetry(policy, async () => {
-      calls++;
-      throw new ConnectError('no such slide', Code.NotFound);
-    }, () => {}).catch((e) => e);
+    const bad = await withRetry(
+      policy,
+      async () => {
+        calls++;
+        throw new ConnectError('no such slide', Code.NotFound);
+      },
+      () => {},
+    ).catch((e) => e);
     expect(calls).toBe(1);
     expect(bad.attempts).toBe(1);
-    const ok = await withRetry(policy, async (attempt) => {
-      if (attempt < 2) throw new GlomsegError('UNAVAILABLE', 'cut');
-      return 'done';
-    }, () => {});
+    const ok = await withRetry(
+      policy,
+      async (attempt) => {
+        if (attempt < 2) throw new GlomsegError('UNAVAILABLE', 'cut');
+        return 'done';
+      },
+      () => {},
+    );
     expect(ok).toEqual({ value: 'done', attempts: 2 });
   });
 });

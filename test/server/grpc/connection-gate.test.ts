@@ -20,7 +20,10 @@ import { glomsegClient, statusOf } from '../../helpers/grpc.js';
 import { BearerTokens } from '../../../server/src/security/bearer-tokens.js';
 import { SocketAttack } from '../../../server/src/bench/socket-attack.js';
 
-const HTTP2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+const HTTP2_PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+  Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+]);
 const apps: GlomsegApp[] = [];
 const sockets: net.Socket[] = [];
 
@@ -40,7 +43,14 @@ async function start(
   connections: { maxConnections?: number; maxConnectionsPerPeer?: number; handshakeTimeoutMs?: number },
   tokens?: BearerTokens,
 ): Promise<{ app: GlomsegApp; port: number }> {
-  const app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu', connections, security: tokens && { tokens } });
+  const app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    httpPort: false,
+    device: 'cpu',
+    connections,
+    security: tokens && { tokens },
+  });
   apps.push(app);
   return { app, port: Number(app.grpcAddress.split(':').pop()) };
 }
@@ -57,7 +67,8 @@ function openIdle(port: number, preface: boolean): Promise<net.Socket> {
   });
 }
 
-const closed = (socket: net.Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+const closed = (socket: net.Socket) =>
+  new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
 
 describe('gRPC connection gate', () => {
   it('closes silent and preface-only sockets after the handshake timeout, and keeps a connection that made a call', async () => {
@@ -94,7 +105,10 @@ describe('gRPC connection gate', () => {
 
 describe('gRPC connection gate with tokens', () => {
   it('keeps clients with the token in while peers without one fill the cap with refused and health calls', async () => {
-    const { app, port } = await start({ maxConnections: 40, maxConnectionsPerPeer: 15, handshakeTimeoutMs: 10 * 60_000 }, BearerTokens.fromList([TOKEN]));
+    const { app, port } = await start(
+      { maxConnections: 40, maxConnectionsPerPeer: 15, handshakeTimeoutMs: 10 * 60_000 },
+      BearerTokens.fromList([TOKEN]),
+    );
     // 60 token-less connections from 4 addresses, each making one call (refused, or health) and then staying open.
     const tokenless = () =>
       SocketAttack.start({
@@ -111,7 +125,9 @@ describe('gRPC connection gate with tokens', () => {
     expect(answers.get(String(grpc.status.OK))).toBeGreaterThan(0);
     expect(app.grpcConnections().open).toBeLessThanOrEqual(40);
     // Clients with the token, each on its own connection: every one gets in and is answered.
-    const clients = Array.from({ length: 10 }, () => glomsegClient(`127.0.0.1:${port}`, { headers: { authorization: `Bearer ${TOKEN}` } }));
+    const clients = Array.from({ length: 10 }, () =>
+      glomsegClient(`127.0.0.1:${port}`, { headers: { authorization: `Bearer ${TOKEN}` } }),
+    );
     try {
       const statuses: number[] = [];
       for (const client of clients) statuses.push((await statusOf(client.listSlides({}))).code);
@@ -129,7 +145,10 @@ describe('gRPC connection gate with tokens', () => {
   });
 
   it('bounds the sockets of one peer address: past it, the peer pushes out its own oldest untrusted socket', async () => {
-    const { app, port } = await start({ maxConnections: 40, maxConnectionsPerPeer: 5, handshakeTimeoutMs: 10 * 60_000 }, BearerTokens.fromList([TOKEN]));
+    const { app, port } = await start(
+      { maxConnections: 40, maxConnectionsPerPeer: 5, handshakeTimeoutMs: 10 * 60_000 },
+      BearerTokens.fromList([TOKEN]),
+    );
     const mine: net.Socket[] = [];
     for (let i = 0; i < 12; i++) mine.push(await openIdleFrom(port, '127.0.0.9'));
     await until(() => mine.filter((s) => !s.destroyed).length <= 5);

@@ -35,10 +35,15 @@ async function startScoring(address: string) {
   return { client, messages, ended };
 }
 
-
 describe('draining on SIGTERM', () => {
   it('reports NOT_SERVING, refuses new calls with UNAVAILABLE and lets the running stream finish', async () => {
-    server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, device: 'cpu', workers: 1, args: ['--shutdown-grace', '120'] });
+    server = await ServerProcess.start({
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      device: 'cpu',
+      workers: 1,
+      args: ['--shutdown-grace', '120'],
+    });
     const { client, messages, ended } = await startScoring(server.address);
     const health = healthClient(server.address);
     expect((await health.check({ service: SERVICE_NAME })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
@@ -67,7 +72,13 @@ describe('draining on SIGTERM', () => {
   }, 180_000);
 
   it('ends a stream that outlasts the grace period with UNAVAILABLE, then exits', async () => {
-    server = await ServerProcess.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, device: 'cpu', workers: 1, args: ['--shutdown-grace', '0.2'] });
+    server = await ServerProcess.start({
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      device: 'cpu',
+      workers: 1,
+      args: ['--shutdown-grace', '0.2'],
+    });
     const { client, ended } = await startScoring(server.address);
     server.child.kill('SIGTERM');
     const end = await ended;

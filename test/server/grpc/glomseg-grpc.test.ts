@@ -21,7 +21,9 @@ let health: ReturnType<typeof healthClient>;
 let badFolder: string;
 
 async function stillServing() {
-  expect((await health.check({ service: 'glomseg.v1.Glomseg' })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  expect((await health.check({ service: 'glomseg.v1.Glomseg' })).status).toBe(
+    HealthCheckResponse_ServingStatus.SERVING,
+  );
   expect((await client.listSlides({})).slides.length).toBeGreaterThan(0);
 }
 
@@ -29,9 +31,17 @@ beforeAll(async () => {
   badFolder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-bad-'));
   const real = await readFile(path.join(EVAL_REGION, 'kidney-region-quarter.tif'));
   await writeFile(path.join(badFolder, 'truncated.tif'), real.subarray(0, 4096));
-  await writeFile(path.join(badFolder, 'garbage.tif'), Buffer.from(Array.from({ length: 10000 }, (_, i) => (i * 7919) % 251)));
+  await writeFile(
+    path.join(badFolder, 'garbage.tif'),
+    Buffer.from(Array.from({ length: 10000 }, (_, i) => (i * 7919) % 251)),
+  );
   await writeFile(path.join(badFolder, 'empty.svs'), Buffer.alloc(0));
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION, WSI, badFolder], modelFolder: MODELS, httpPort: false, device: 'cpu' });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION, WSI, badFolder],
+    modelFolder: MODELS,
+    httpPort: false,
+    device: 'cpu',
+  });
   client = glomsegClient(app.grpcAddress);
   health = healthClient(app.grpcAddress);
 });
@@ -140,7 +150,13 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     const cases = wire.map((e) => e.event.case);
     expect(cases.at(-1)).toBe('result');
     expect(cases.lastIndexOf('progress')).toBeLessThan(cases.indexOf('polygons'));
-    const events = await collect(scoreEventsFromProto((async function* () { yield* wire; })()));
+    const events = await collect(
+      scoreEventsFromProto(
+        (async function* () {
+          yield* wire;
+        })(),
+      ),
+    );
     const progress = events.flatMap((e) => (e.kind === 'progress' ? [e.progress] : []));
     const last = events.at(-1)!;
     if (last.kind !== 'result') throw new Error('no result');
@@ -163,7 +179,11 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
 
   it.each([
     ['an unknown slide', { slideId: 'no-such-slide.tif' }, grpc.status.NOT_FOUND],
-    ['a path outside the slide folders', { slideId: '../../etc/passwd' }, [grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT]],
+    [
+      'a path outside the slide folders',
+      { slideId: '../../etc/passwd' },
+      [grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT],
+    ],
     ['an absolute path', { slideId: '/etc/passwd' }, [grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT]],
     ['an empty slide id', { slideId: '' }, grpc.status.INVALID_ARGUMENT],
   ])('GetSlideInfo on %s gets its status code and the server keeps serving', async (_name, request, expected) => {
@@ -176,34 +196,41 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   it.each([
     ['5,000 characters long', `${'x'.repeat(4996)}.tif`, /^slide_id is 5000 characters long; at most 4096$/],
     ['blank', ' ', /^slide_id is required$/],
-  ])('checks a slide id %s alike in every call that names one: GetSlideInfo, ListModels, StreamTiles, ScoreSlide', async (_name, slideId, words) => {
-    const answers = {
-      GetSlideInfo: await statusOf(client.getSlideInfo({ slideId })),
-      ListModels: await statusOf(client.listModels({ slideId })),
-      StreamTiles: await statusOf(collect(client.streamTiles({ slideId, tiles: [{ col: 0, row: 0 }] }))),
-      ScoreSlide: await statusOf(collect(client.scoreSlide({ slideId }))),
-    };
-    for (const [method, answer] of Object.entries(answers)) {
-      expect(answer.code, method).toBe(grpc.status.INVALID_ARGUMENT);
-      expect(answer.details, method).toMatch(words);
-    }
-    // ListModels without a slide (slide_id empty) is no error: the cards, without grids.
-    expect((await client.listModels({ slideId: '' })).models.every((m) => m.grid === undefined)).toBe(true);
-  });
+  ])(
+    'checks a slide id %s alike in every call that names one: GetSlideInfo, ListModels, StreamTiles, ScoreSlide',
+    async (_name, slideId, words) => {
+      const answers = {
+        GetSlideInfo: await statusOf(client.getSlideInfo({ slideId })),
+        ListModels: await statusOf(client.listModels({ slideId })),
+        StreamTiles: await statusOf(collect(client.streamTiles({ slideId, tiles: [{ col: 0, row: 0 }] }))),
+        ScoreSlide: await statusOf(collect(client.scoreSlide({ slideId }))),
+      };
+      for (const [method, answer] of Object.entries(answers)) {
+        expect(answer.code, method).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(answer.details, method).toMatch(words);
+      }
+      // ListModels without a slide (slide_id empty) is no error: the cards, without grids.
+      expect((await client.listModels({ slideId: '' })).models.every((m) => m.grid === undefined)).toBe(true);
+    },
+  );
 
   // A slide file that does not open as what its name claims is a bad argument whatever the server's state
   // (FAILED_PRECONDITION is for what the server could do once set up otherwise: a codec it lacks); the README's
   // error table says the same.
-  it.each(['truncated', 'garbage'])('a %s TIFF gets INVALID_ARGUMENT as the README says, with a clear message, not a crash', async (name) => {
-    const { code, details } = await statusOf(client.getSlideInfo({ slideId: ids[name] }));
-    expect(grpc.status[code]).toBe('INVALID_ARGUMENT');
-    expect(details).toMatch(/not a readable TIFF: .*\.tif/);
-    const readme = (await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8')).replace(/\s+/g, ' ');
-    const listed = (status: string) => readme.match(new RegExp(`${status} \\(([^)]*(?:\\([^)]*\\)[^)]*)*)\\)`))?.[1] ?? '';
-    expect(listed('INVALID_ARGUMENT')).toMatch(/a slide file that does not open: not an image, truncated/);
-    expect(listed('FAILED_PRECONDITION')).not.toMatch(/unreadable file|does not open/);
-    await stillServing();
-  });
+  it.each(['truncated', 'garbage'])(
+    'a %s TIFF gets INVALID_ARGUMENT as the README says, with a clear message, not a crash',
+    async (name) => {
+      const { code, details } = await statusOf(client.getSlideInfo({ slideId: ids[name] }));
+      expect(grpc.status[code]).toBe('INVALID_ARGUMENT');
+      expect(details).toMatch(/not a readable TIFF: .*\.tif/);
+      const readme = (await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8')).replace(/\s+/g, ' ');
+      const listed = (status: string) =>
+        readme.match(new RegExp(`${status} \\(([^)]*(?:\\([^)]*\\)[^)]*)*)\\)`))?.[1] ?? '';
+      expect(listed('INVALID_ARGUMENT')).toMatch(/a slide file that does not open: not an image, truncated/);
+      expect(listed('FAILED_PRECONDITION')).not.toMatch(/unreadable file|does not open/);
+      await stillServing();
+    },
+  );
 
   it.each([
     ['outside the grid', [{ col: 10_000, row: 0 }], grpc.status.INVALID_ARGUMENT],
@@ -219,29 +246,50 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   it('rejects too many tiles, a bad threshold, a bad region and an unknown model', async () => {
     // Over the tile budget: RESOURCE_EXHAUSTED, as the README says (test/server/validation/request-validation.test.ts).
     const many = Array.from({ length: 200_000 }, () => ({ col: 0, row: 0 }));
-    expect((await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: many })))).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-    expect((await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: [{ col: 0, row: 0 }], threshold: 7 })))).code).toBe(
-      grpc.status.INVALID_ARGUMENT,
+    expect((await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: many })))).code).toBe(
+      grpc.status.RESOURCE_EXHAUSTED,
     );
-    expect((await statusOf(collect(client.scoreSlide({ slideId: ids.region, region: { x: 0, y: 0, width: -5, height: 10 } })))).code).toBe(
-      grpc.status.INVALID_ARGUMENT,
-    );
-    expect((await statusOf(collect(client.scoreSlide({ slideId: ids.region, region: { x: 1e9, y: 0, width: 10, height: 10 } })))).code).toBe(
-      grpc.status.INVALID_ARGUMENT,
-    );
-    expect((await statusOf(collect(client.streamTiles({ slideId: ids.region, modelId: 'nope', tiles: [{ col: 0, row: 0 }] })))).code).toBe(
-      grpc.status.NOT_FOUND,
-    );
+    expect(
+      (await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: [{ col: 0, row: 0 }], threshold: 7 }))))
+        .code,
+    ).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(
+      (
+        await statusOf(
+          collect(client.scoreSlide({ slideId: ids.region, region: { x: 0, y: 0, width: -5, height: 10 } })),
+        )
+      ).code,
+    ).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(
+      (
+        await statusOf(
+          collect(client.scoreSlide({ slideId: ids.region, region: { x: 1e9, y: 0, width: 10, height: 10 } })),
+        )
+      ).code,
+    ).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(
+      (
+        await statusOf(
+          collect(client.streamTiles({ slideId: ids.region, modelId: 'nope', tiles: [{ col: 0, row: 0 }] })),
+        )
+      ).code,
+    ).toBe(grpc.status.NOT_FOUND);
     await stillServing();
   });
 
   it('rejects malformed GeoJSON annotations with INVALID_ARGUMENT before doing any work', async () => {
     const before = app.service.stats().tilesComputed;
     const { code, details } = await statusOf(
-      collect(client.scoreSlide({
-        slideId: ids.quarter,
-        annotations: { content: '{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":"oops"}}]}', format: AnnotationFormat.GEOJSON },
-      })),
+      collect(
+        client.scoreSlide({
+          slideId: ids.quarter,
+          annotations: {
+            content:
+              '{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":"oops"}}]}',
+            format: AnnotationFormat.GEOJSON,
+          },
+        }),
+      ),
     );
     expect(code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(details).toMatch(/coordinates|polygon|geojson/i);
@@ -258,7 +306,9 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     expect(tiles.length).toBeGreaterThan(50);
     const before = app.service.stats();
     const abort = new AbortController();
-    const stream = client.streamTiles({ slideId: ids.region, tiles, mppOverride: 1 }, { signal: abort.signal })[Symbol.asyncIterator]();
+    const stream = client
+      .streamTiles({ slideId: ids.region, tiles, mppOverride: 1 }, { signal: abort.signal })
+      [Symbol.asyncIterator]();
     expect((await stream.next()).done).toBe(false);
     abort.abort();
     await stream.return?.().catch(() => {});
@@ -271,7 +321,9 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     expect(after.tilesComputed - before.tilesComputed).toBeLessThan(10);
     // Nothing keeps running afterwards: a later one-tile request (the last tile, never reached) computes its tile and
     // nothing else, where work left over from the cancelled stream would be counted with it.
-    const later = await collect(client.streamTiles({ slideId: ids.region, tiles: [tiles[tiles.length - 1]], mppOverride: 1 }));
+    const later = await collect(
+      client.streamTiles({ slideId: ids.region, tiles: [tiles[tiles.length - 1]], mppOverride: 1 }),
+    );
     expect(later).toHaveLength(1);
     expect(later[0].cached).toBe(false);
     expect(app.service.stats().tilesComputed).toBe(after.tilesComputed + 1);

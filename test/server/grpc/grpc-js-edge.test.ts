@@ -53,8 +53,17 @@ async function stillServing(): Promise<void> {
 /** grpc-js's own words for these cases, which must not reach clients. */
 const LIBRARY_WORDS = /deserializ|Failed to decompress|Invalid grpc-timeout|internal/i;
 
-const CASES: Array<{ name: string; headers?: Record<string, string>; body: (path: string) => Uint8Array; message: RegExp }> = [
-  { name: 'a message that is not valid protobuf', body: () => frame(NOT_PROTOBUF), message: /^the request is not a valid [\w.]+Request message: its bytes do not parse as protobuf/ },
+const CASES: Array<{
+  name: string;
+  headers?: Record<string, string>;
+  body: (path: string) => Uint8Array;
+  message: RegExp;
+}> = [
+  {
+    name: 'a message that is not valid protobuf',
+    body: () => frame(NOT_PROTOBUF),
+    message: /^the request is not a valid [\w.]+Request message: its bytes do not parse as protobuf/,
+  },
   {
     name: 'the compressed flag with no grpc-encoding',
     body: (path) => frame(gzipSync(Uint8Array.from(VALID[path])), 1),
@@ -92,7 +101,10 @@ describe('bad bytes and headers from a raw HTTP/2 client', () => {
   }
 
   it('still answers a valid raw message (the crafted frames are right)', async () => {
-    const status = await rawGrpcCall(app.grpcAddress, { path: '/glomseg.v1.Glomseg/GetSlideInfo', body: frame(Uint8Array.from(slideIdField)) });
+    const status = await rawGrpcCall(app.grpcAddress, {
+      path: '/glomseg.v1.Glomseg/GetSlideInfo',
+      body: frame(Uint8Array.from(slideIdField)),
+    });
     expect(status.status).toBe('0');
     const compressed = await rawGrpcCall(app.grpcAddress, {
       path: '/glomseg.v1.Glomseg/GetSlideInfo',
@@ -136,7 +148,13 @@ describe('a stream whose client never reads', () => {
   const STALL_MS = 1000;
   let stalling: GlomsegApp;
   beforeAll(async () => {
-    stalling = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu', limits: { maxWriteStallMs: STALL_MS } });
+    stalling = await GlomsegApp.start({
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      httpPort: false,
+      device: 'cpu',
+      limits: { maxWriteStallMs: STALL_MS },
+    });
   });
   afterAll(async () => {
     await stalling?.close();
@@ -150,47 +168,69 @@ describe('a stream whose client never reads', () => {
   // Two tiles of StreamTiles may be done before the limit; then only the stream was held.
   it.each([
     ['ScoreSlide', (api: GlomsegApi) => api.scoreSlide({ slideId: SLIDE, region: REGION }), 1],
-    ['StreamTiles', (api: GlomsegApi) => api.streamTiles({ slideId: SLIDE, tiles: [{ col: 0, row: 0 }, { col: 1, row: 0 }] }), 0],
-  ])('%s is reset with RESOURCE_EXHAUSTED, its work stops, and other clients are served meanwhile', async (_name, open, cancelled) => {
-    const stats = () => stalling.service.stats();
-    const cancelledBefore = stats().cancelledStreams;
-    const streams = () => stats().activeStreams + stats().completedStreams + stats().cancelledStreams + stats().failedStreams;
-    const streamsBefore = streams();
-    // The CLI's client (grpc-js) with an HTTP/2 receive window of 0: the server can send it no data at all.
-    const nonReading = await connectGlomseg(stalling.grpcAddress, 10_000, undefined, { 'grpc-node.flow_control_window': 0 });
-    const reader = glomsegClient(stalling.grpcAddress);
-    try {
-      const stalled = open(nonReading.api)[Symbol.asyncIterator]().next();
-      const outcome = stalled.then(
-        () => 'a message arrived',
-        (error: unknown) => ConnectError.from(error),
-      );
-      // The call reached the service (with cached tiles it may be done at once, its stream still held).
-      await until(() => streams() > streamsBefore, 30_000);
-      // Another client, on its own connection, is served while the stalled stream is held.
-      const tiles = await collect(reader.streamTiles({ slideId: SLIDE, tiles: [{ col: 0, row: 0 }] }));
-      expect(tiles).toHaveLength(1);
-      const error = await outcome;
-      expect(error).toBeInstanceOf(ConnectError);
-      expect((error as ConnectError).code).toBe(Code.ResourceExhausted);
-      // The server ended the stream and freed what it held.
-      await until(() => stats().activeStreams === 0, 30_000);
-      expect(stats().cancelledStreams - cancelledBefore).toBeGreaterThanOrEqual(cancelled);
-      const computed = stats().tilesComputed;
-      await until(() => stats().scheduler.queued === 0 && stats().scheduler.running === 0, 30_000);
-      expect(stats().tilesComputed - computed).toBeLessThanOrEqual(2);
-      expect((await reader.getSlideInfo({ slideId: SLIDE })).width).toBeGreaterThan(0);
-    } finally {
-      nonReading.close();
-      reader.close();
-    }
-  });
+    [
+      'StreamTiles',
+      (api: GlomsegApi) =>
+        api.streamTiles({
+          slideId: SLIDE,
+          tiles: [
+            { col: 0, row: 0 },
+            { col: 1, row: 0 },
+          ],
+        }),
+      0,
+    ],
+  ])(
+    '%s is reset with RESOURCE_EXHAUSTED, its work stops, and other clients are served meanwhile',
+    async (_name, open, cancelled) => {
+      const stats = () => stalling.service.stats();
+      const cancelledBefore = stats().cancelledStreams;
+      const streams = () =>
+        stats().activeStreams + stats().completedStreams + stats().cancelledStreams + stats().failedStreams;
+      const streamsBefore = streams();
+      // The CLI's client (grpc-js) with an HTTP/2 receive window of 0: the server can send it no data at all.
+      const nonReading = await connectGlomseg(stalling.grpcAddress, 10_000, undefined, {
+        'grpc-node.flow_control_window': 0,
+      });
+      const reader = glomsegClient(stalling.grpcAddress);
+      try {
+        const stalled = open(nonReading.api)[Symbol.asyncIterator]().next();
+        const outcome = stalled.then(
+          () => 'a message arrived',
+          (error: unknown) => ConnectError.from(error),
+        );
+        // The call reached the service (with cached tiles it may be done at once, its stream still held).
+        await until(() => streams() > streamsBefore, 30_000);
+        // Another client, on its own connection, is served while the stalled stream is held.
+        const tiles = await collect(reader.streamTiles({ slideId: SLIDE, tiles: [{ col: 0, row: 0 }] }));
+        expect(tiles).toHaveLength(1);
+        const error = await outcome;
+        expect(error).toBeInstanceOf(ConnectError);
+        expect((error as ConnectError).code).toBe(Code.ResourceExhausted);
+        // The server ended the stream and freed what it held.
+        await until(() => stats().activeStreams === 0, 30_000);
+        expect(stats().cancelledStreams - cancelledBefore).toBeGreaterThanOrEqual(cancelled);
+        const computed = stats().tilesComputed;
+        await until(() => stats().scheduler.queued === 0 && stats().scheduler.running === 0, 30_000);
+        expect(stats().tilesComputed - computed).toBeLessThanOrEqual(2);
+        expect((await reader.getSlideInfo({ slideId: SLIDE })).width).toBeGreaterThan(0);
+      } finally {
+        nonReading.close();
+        reader.close();
+      }
+    },
+  );
 
   it('a raw HTTP/2 client sees the stream reset with ENHANCE_YOUR_CALM, the code gRPC clients read as RESOURCE_EXHAUSTED', async () => {
     const session = http2.connect(`http://${stalling.grpcAddress}`, { settings: { initialWindowSize: 0 } });
     try {
       const path = '/glomseg.v1.Glomseg/StreamTiles';
-      const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': path,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
       stream.on('error', () => undefined);
       stream.end(frame(Uint8Array.from(VALID[path])));
       await new Promise((resolve) => stream.on('close', resolve));

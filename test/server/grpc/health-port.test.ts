@@ -32,13 +32,25 @@ describe('serve --health-port', () => {
       modelFolder: MODELS,
       device: 'cpu',
       workers: 1,
-      args: ['--health-port', '0', '--tls-cert', ca.serverCert, '--tls-key', ca.serverKey, '--auth-token-file', tokenFile],
+      args: [
+        '--health-port',
+        '0',
+        '--tls-cert',
+        ca.serverCert,
+        '--tls-key',
+        ca.serverKey,
+        '--auth-token-file',
+        tokenFile,
+      ],
     });
-    const healthAddress = /health checks \(grpc\.health\.v1 only, plaintext\) on (\S+)/.exec(server.startupLog.join('\n'))?.[1];
+    const healthAddress = /health checks \(grpc\.health\.v1 only, plaintext\) on (\S+)/.exec(
+      server.startupLog.join('\n'),
+    )?.[1];
     expect(healthAddress, server.startupLog.join('\n')).toBeDefined();
 
     const health = healthClient(healthAddress!);
-    for (const service of ['', Glomseg.typeName, LIVENESS_SERVICE]) expect((await health.check({ service })).status).toBe(Status.SERVING);
+    for (const service of ['', Glomseg.typeName, LIVENESS_SERVICE])
+      expect((await health.check({ service })).status).toBe(Status.SERVING);
     // Only health: the glomseg service is not there, token or not.
     const other = glomsegClient(healthAddress!, { headers: { authorization: 'Bearer health-port-test-token' } });
     expect((await statusOf(other.listSlides({}))).code).toBe(Code.Unimplemented);

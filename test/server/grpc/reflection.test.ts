@@ -17,7 +17,12 @@ const SERVICE = 'glomseg.v1.Glomseg';
 
 let app: GlomsegApp;
 beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: DEFAULT_SLIDE_FOLDERS, modelFolder: MODELS, httpPort: false, device: 'cpu' });
+  app = await GlomsegApp.start({
+    slideFolders: DEFAULT_SLIDE_FOLDERS,
+    modelFolder: MODELS,
+    httpPort: false,
+    device: 'cpu',
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -45,7 +50,15 @@ function jsonValues(text: string): any[] {
 async function bufCurl(method: string, request: object = {}): Promise<any[]> {
   const { stdout } = await run(
     BUF,
-    ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--data', JSON.stringify(request), `http://${app.grpcAddress}/${SERVICE}/${method}`],
+    [
+      'curl',
+      '--protocol',
+      'grpc',
+      '--http2-prior-knowledge',
+      '--data',
+      JSON.stringify(request),
+      `http://${app.grpcAddress}/${SERVICE}/${method}`,
+    ],
     { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
   );
   return jsonValues(stdout);
@@ -56,21 +69,37 @@ function calls(slideId: string) {
   return [
     { method: 'GetSlideInfo', request: { slide_id: slideId } },
     { method: 'ListModels', request: { slide_id: slideId } },
-    { method: 'StreamTiles', request: { slide_id: slideId, tiles: [{ col: 0, row: 0 }, { col: 1, row: 0 }] } },
+    {
+      method: 'StreamTiles',
+      request: {
+        slide_id: slideId,
+        tiles: [
+          { col: 0, row: 0 },
+          { col: 1, row: 0 },
+        ],
+      },
+    },
     { method: 'ScoreSlide', request: { slide_id: slideId, region: { x: 0, y: 0, width: 1024, height: 1024 } } },
   ];
 }
 
 describe('server reflection, as standard clients use it', () => {
   it('buf curl lists every method and calls each of them through reflection alone', async () => {
-    const { stdout: listed } = await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--list-methods', `http://${app.grpcAddress}`], { timeout: 60_000 });
-    for (const method of ['ListSlides', 'GetSlideInfo', 'ListModels', 'StreamTiles', 'ScoreSlide']) expect(listed).toContain(`${SERVICE}/${method}`);
+    const { stdout: listed } = await run(
+      BUF,
+      ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--list-methods', `http://${app.grpcAddress}`],
+      { timeout: 60_000 },
+    );
+    for (const method of ['ListSlides', 'GetSlideInfo', 'ListModels', 'StreamTiles', 'ScoreSlide'])
+      expect(listed).toContain(`${SERVICE}/${method}`);
     expect(listed).toContain('grpc.health.v1.Health/Check');
 
     const [slides] = await bufCurl('ListSlides');
     const region = slides.slides.find((s: any) => s.id.endsWith('kidney-region.tif'));
     expect(region).toBeDefined();
-    const [[info], [models], tiles, score] = await Promise.all(calls(region.id).map((c) => bufCurl(c.method, c.request)));
+    const [[info], [models], tiles, score] = await Promise.all(
+      calls(region.id).map((c) => bufCurl(c.method, c.request)),
+    );
     expect(info).toMatchObject({ id: region.id, width: 6400, height: 4800 });
     expect(info.levels).toHaveLength(5);
     expect(models.models[0].grid.cols).toBeGreaterThan(0);
@@ -83,8 +112,15 @@ describe('server reflection, as standard clients use it', () => {
   });
 
   it('a Python grpcio client built only from reflection calls every method', async () => {
-    const { stdout: first } = await run('/usr/bin/python3', [PYTHON_CLIENT, app.grpcAddress, SERVICE, JSON.stringify([{ method: 'ListSlides', request: {} }])], { timeout: 60_000 });
-    const lines = first.trim().split('\n').map((l) => JSON.parse(l));
+    const { stdout: first } = await run(
+      '/usr/bin/python3',
+      [PYTHON_CLIENT, app.grpcAddress, SERVICE, JSON.stringify([{ method: 'ListSlides', request: {} }])],
+      { timeout: 60_000 },
+    );
+    const lines = first
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0].services).toEqual(expect.arrayContaining([SERVICE, 'grpc.health.v1.Health']));
     // The file the service is defined in, by its real name: the descriptor of proto/glomseg/v1/glomseg.proto.
     expect(lines[1].files).toContain('glomseg/v1/glomseg.proto');
@@ -92,8 +128,15 @@ describe('server reflection, as standard clients use it', () => {
     const aperio = lines[2].responses[0].slides.find((s: any) => s.id.endsWith('CMU-1-Small-Region.svs'));
 
     const requests = [...calls(region.id), { method: 'GetSlideInfo', request: { slide_id: aperio.id } }];
-    const { stdout } = await run('/usr/bin/python3', [PYTHON_CLIENT, app.grpcAddress, SERVICE, JSON.stringify(requests)], { timeout: 240_000 });
-    const [, , info, models, tiles, score, aperioInfo] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const { stdout } = await run(
+      '/usr/bin/python3',
+      [PYTHON_CLIENT, app.grpcAddress, SERVICE, JSON.stringify(requests)],
+      { timeout: 240_000 },
+    );
+    const [, , info, models, tiles, score, aperioInfo] = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // A map field (string -> string) read through the served map entry type.
     expect(aperioInfo.responses[0].metadata).toMatchObject({ 'aperio.AppMag': '20' });
     // Field names as the .proto spells them (snake_case), map entries included.

@@ -15,7 +15,14 @@ import type { ScoreResult } from '@glomseg/shared/glomseg-service.js';
 import { GrpcServer } from '../../../server/src/grpc/grpc-server.js';
 import { GrpcJsTransport } from '../../../server/src/client/grpc-js-transport.js';
 import { createGlomsegService, type DomainGlomsegService } from '../../../server/src/service/glomseg-service.js';
-import { DISC_CORE, FakeModels, FakeScorer, FakeSegmenter, FakeSlides, paintedSlide } from '../../helpers/fake-ports.js';
+import {
+  DISC_CORE,
+  FakeModels,
+  FakeScorer,
+  FakeSegmenter,
+  FakeSlides,
+  paintedSlide,
+} from '../../helpers/fake-ports.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 
 const run = promisify(execFile);
@@ -37,7 +44,11 @@ let service: DomainGlomsegService;
 let server: GrpcServer;
 beforeAll(async () => {
   const slide = paintedSlide({ id: 'crowded.tif', width: SIDE, height: SIDE, probability: lattice });
-  service = createGlomsegService({ slides: new FakeSlides([slide]), models: new FakeModels([new FakeSegmenter()]), scoring: new FakeScorer() });
+  service = createGlomsegService({
+    slides: new FakeSlides([slide]),
+    models: new FakeModels([new FakeSegmenter()]),
+    scoring: new FakeScorer(),
+  });
   server = await GrpcServer.start({ service });
 });
 afterAll(async () => {
@@ -48,8 +59,16 @@ afterAll(async () => {
 describe('ScoreSlide with tens of thousands of glomeruli', () => {
   it('reaches a default Python grpcio client whole, in batches well under 1 MiB', async () => {
     const calls = [{ method: 'ScoreSlide', request: { slide_id: 'crowded.tif' }, summary: true }];
-    const { stdout } = await run('/usr/bin/python3', [PYTHON_CLIENT, server.address, 'glomseg.v1.Glomseg', JSON.stringify(calls)], { timeout: 300_000, maxBuffer: 16 * ONE_MIB });
-    const summary = stdout.trim().split('\n').map((line) => JSON.parse(line)).find((line) => line.method === 'ScoreSlide');
+    const { stdout } = await run(
+      '/usr/bin/python3',
+      [PYTHON_CLIENT, server.address, 'glomseg.v1.Glomseg', JSON.stringify(calls)],
+      { timeout: 300_000, maxBuffer: 16 * ONE_MIB },
+    );
+    const summary = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .find((line) => line.method === 'ScoreSlide');
     expect(summary.polygons).toBe(GLOMERULI);
     expect(summary.last.result.polygon_count).toBe(GLOMERULI);
     expect(summary.maxBytes).toBeLessThan(ONE_MIB / 2);
@@ -58,19 +77,25 @@ describe('ScoreSlide with tens of thousands of glomeruli', () => {
   }, 300_000);
 
   it('reaches the typed client held to 4 MiB, gathered into one result in order', async () => {
-    const transport = new GrpcJsTransport(server.address, { channelOptions: { 'grpc.max_receive_message_length': FOUR_MIB } });
+    const transport = new GrpcJsTransport(server.address, {
+      channelOptions: { 'grpc.max_receive_message_length': FOUR_MIB },
+    });
     try {
       let result: ScoreResult | undefined;
-      for await (const event of scoreEventsFromProto(createClient(Glomseg, transport).scoreSlide({ slideId: 'crowded.tif' }))) {
+      for await (const event of scoreEventsFromProto(
+        createClient(Glomseg, transport).scoreSlide({ slideId: 'crowded.tif' }),
+      )) {
         if (event.kind === 'result') result = event.result;
       }
       expect(result!.polygons).toHaveLength(GLOMERULI);
       // Each disc once: no polygon lost or repeated between batches.
-      const centres = new Set(result!.polygons.map((p) => {
-        const xs = p.exterior.map(([x]) => x);
-        const ys = p.exterior.map(([, y]) => y);
-        return `${Math.floor((Math.min(...xs) + Math.max(...xs)) / 2 / PERIOD)},${Math.floor((Math.min(...ys) + Math.max(...ys)) / 2 / PERIOD)}`;
-      }));
+      const centres = new Set(
+        result!.polygons.map((p) => {
+          const xs = p.exterior.map(([x]) => x);
+          const ys = p.exterior.map(([, y]) => y);
+          return `${Math.floor((Math.min(...xs) + Math.max(...xs)) / 2 / PERIOD)},${Math.floor((Math.min(...ys) + Math.max(...ys)) / 2 / PERIOD)}`;
+        }),
+      );
       expect(centres.size).toBe(GLOMERULI);
     } finally {
       transport.close();

@@ -23,13 +23,27 @@ const ids = { region: 'kidney-region.tif', glass: 'on-glass.tif', blank: 'blank.
 beforeAll(async () => {
   folder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-stain-'));
   // The 6400 x 4800 eval region on an 8192 x 8192 slide of white glass: the right and bottom bands are background.
-  await makeLargeSlide({ source: path.join(EVAL_REGION, 'kidney-region.tif'), out: path.join(folder, ids.glass), width: 8192, surround: 'glass' });
-  await sharp({ create: { width: 2048, height: 2048, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toFile(path.join(folder, ids.blank));
+  await makeLargeSlide({
+    source: path.join(EVAL_REGION, 'kidney-region.tif'),
+    out: path.join(folder, ids.glass),
+    width: 8192,
+    surround: 'glass',
+  });
+  await sharp({ create: { width: 2048, height: 2048, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+    .png()
+    .toFile(path.join(folder, ids.blank));
   await writeFile(path.join(folder, 'README'), 'test slides');
-  app = await GlomsegApp.start({ slideFolders: [folder], slideFiles: [path.join(EVAL_REGION, 'kidney-region.tif')], modelFolder: MODELS, httpPort: false, device: 'cpu' });
+  app = await GlomsegApp.start({
+    slideFolders: [folder],
+    slideFiles: [path.join(EVAL_REGION, 'kidney-region.tif')],
+    modelFolder: MODELS,
+    httpPort: false,
+    device: 'cpu',
+  });
   client = glomsegClient(app.grpcAddress);
   const { slides } = await client.listSlides({});
-  for (const key of Object.keys(ids) as Array<keyof typeof ids>) ids[key] = slides.find((s) => s.id.endsWith(ids[key]))!.id;
+  for (const key of Object.keys(ids) as Array<keyof typeof ids>)
+    ids[key] = slides.find((s) => s.id.endsWith(ids[key]))!.id;
 });
 
 afterAll(async () => {
@@ -98,8 +112,12 @@ describe('stain statistics and background tiles', () => {
   it('normalises stain on request against the card reference, cached apart from unnormalised results', async () => {
     const tiles = [{ col: 2, row: 2 }];
     const before = app.service.stats().tilesComputed;
-    const off = await collect(client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.OFF }));
-    const reinhard = await collect(client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.REINHARD }));
+    const off = await collect(
+      client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.OFF }),
+    );
+    const reinhard = await collect(
+      client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.REINHARD }),
+    );
     expect(app.service.stats().tilesComputed).toBe(before + 2);
     expect(off[0].cached || reinhard[0].cached).toBe(false);
     // Same slide, mapped to statistics close to its own: the same glomeruli, outlines that differ a little.
@@ -108,10 +126,26 @@ describe('stain statistics and background tiles', () => {
   });
 
   it('refuses normalisation of a slide with no tissue to measure, and an unknown method', async () => {
-    const blank = await statusOf(collect(client.streamTiles({ slideId: ids.blank, tiles: [{ col: 0, row: 0 }], stainNormalization: StainNormalization.REINHARD })));
+    const blank = await statusOf(
+      collect(
+        client.streamTiles({
+          slideId: ids.blank,
+          tiles: [{ col: 0, row: 0 }],
+          stainNormalization: StainNormalization.REINHARD,
+        }),
+      ),
+    );
     expect(blank.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(blank.details).toMatch(/too little tissue.*'off'/);
-    const unknown = await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: [{ col: 0, row: 0 }], stainNormalization: 7 as StainNormalization })));
+    const unknown = await statusOf(
+      collect(
+        client.streamTiles({
+          slideId: ids.region,
+          tiles: [{ col: 0, row: 0 }],
+          stainNormalization: 7 as StainNormalization,
+        }),
+      ),
+    );
     expect(unknown.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(unknown.details).toMatch(/stain_normalization/);
   });

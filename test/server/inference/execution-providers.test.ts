@@ -32,11 +32,15 @@ describe('execution providers, built in', () => {
 
   it('an unknown device is INVALID_ARGUMENT naming the choices', () => {
     expect(() => providersToTry('tpu', {}, () => {})).toThrow(GlomsegError);
-    expect(() => providersToTry('tpu', {}, () => {})).toThrow(/unknown device 'tpu' \(expected one of auto, cpu, webgpu, cuda\)/);
+    expect(() => providersToTry('tpu', {}, () => {})).toThrow(
+      /unknown device 'tpu' \(expected one of auto, cpu, webgpu, cuda\)/,
+    );
   });
 
   it("a provider's failure is explained in its own words, others as '<label>: <first line>'", () => {
-    expect(explainSessionFailure('cuda', 'Failed to load library libcudnn.so.9\nmore')).toMatch(/^CUDA: the execution provider could not start .*: Failed to load library libcudnn\.so\.9$/);
+    expect(explainSessionFailure('cuda', 'Failed to load library libcudnn.so.9\nmore')).toMatch(
+      /^CUDA: the execution provider could not start .*: Failed to load library libcudnn\.so\.9$/,
+    );
     expect(explainSessionFailure('cpu', 'something odd\nstack')).toBe('CPU: something odd');
   });
 });
@@ -78,7 +82,13 @@ describe('a provider registered from one file', () => {
 
   it('is what --device auto picks, the unavailable one above it skipped with its reason', async () => {
     const messages: string[] = [];
-    const segmenter = await OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'auto', gpu: {}, logger: (m) => messages.push(m) });
+    const segmenter = await OnnxSegmenter.create({
+      card: tiny.card,
+      modelPath: tiny.modelPath,
+      device: 'auto',
+      gpu: {},
+      logger: (m) => messages.push(m),
+    });
     try {
       expect(segmenter.device).toBe('test-ep');
       expect(probed).toContain('test-ep');
@@ -92,7 +102,9 @@ describe('a provider registered from one file', () => {
   });
 
   it('asked for by name while unavailable, fails up front with its reason', async () => {
-    await expect(OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'absent-ep' })).rejects.toMatchObject({
+    await expect(
+      OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'absent-ep' }),
+    ).rejects.toMatchObject({
       code: 'FAILED_PRECONDITION',
       message: 'the absent accelerator is not plugged in',
     });

@@ -21,9 +21,13 @@ describe('fp16 WebGPU variant of the default model', () => {
     const fp32 = await InferenceSession.create(model.modelPath);
     const fp16 = await InferenceSession.create(fp16Path);
     expect(fp16.inputMetadata[0]).toMatchObject({ type: 'float16' });
-    const out32 = (await fp32.run({ [model.card.input.name]: new Tensor('float32', input, dims) }))[model.card.output.name].data as Float32Array;
+    const out32 = (await fp32.run({ [model.card.input.name]: new Tensor('float32', input, dims) }))[
+      model.card.output.name
+    ].data as Float32Array;
     const out16 = fromFloat16Bits(
-      (await fp16.run({ [model.card.input.name]: new Tensor('float16', toFloat16Bits(input), dims) }))[model.card.output.name].data as Uint16Array,
+      (await fp16.run({ [model.card.input.name]: new Tensor('float16', toFloat16Bits(input), dims) }))[
+        model.card.output.name
+      ].data as Uint16Array,
     );
     let maxDiff = 0;
     let foreground = 0;

@@ -10,7 +10,9 @@ describe('gpu-presence', () => {
     const folder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-vulkan-'));
     try {
       await writeFile(path.join(folder, 'libvulkan.so.1'), '');
-      expect(probeGpu({ LD_LIBRARY_PATH: `/nonexistent:${folder}` }).vulkanLoader).toBe(path.join(folder, 'libvulkan.so.1'));
+      expect(probeGpu({ LD_LIBRARY_PATH: `/nonexistent:${folder}` }).vulkanLoader).toBe(
+        path.join(folder, 'libvulkan.so.1'),
+      );
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
@@ -18,8 +20,12 @@ describe('gpu-presence', () => {
 
   it('says what WebGPU lacks: first a GPU, then the Vulkan loader; nothing when both are there', () => {
     expect(webgpuUnavailableReason({})).toMatch(new RegExp(`^${NO_GPU_FOUND} `));
-    expect(webgpuUnavailableReason({ vulkanLoader: '/usr/lib/libvulkan.so.1' })).toMatch(new RegExp(`^${NO_GPU_FOUND} `));
+    expect(webgpuUnavailableReason({ vulkanLoader: '/usr/lib/libvulkan.so.1' })).toMatch(
+      new RegExp(`^${NO_GPU_FOUND} `),
+    );
     expect(webgpuUnavailableReason({ deviceNode: '/dev/nvidia0' })).toMatch(/libvulkan\.so\.1 \(Debian: libvulkan1\)/);
-    expect(webgpuUnavailableReason({ deviceNode: '/dev/nvidia0', vulkanLoader: '/usr/lib/libvulkan.so.1' })).toBeUndefined();
+    expect(
+      webgpuUnavailableReason({ deviceNode: '/dev/nvidia0', vulkanLoader: '/usr/lib/libvulkan.so.1' }),
+    ).toBeUndefined();
   });
 });

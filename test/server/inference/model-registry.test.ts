@@ -43,7 +43,10 @@ describe('ModelRegistry', () => {
   it('lists the cards, resolves files and variants, and picks glomseg-unet as default', async () => {
     const folder = await modelsFolder('good', ['a.onnx', 'unet.onnx', 'unet.fp16.onnx'], {
       'a.json': tinyCard('aaa-first', 'a.onnx'),
-      'b.json': { ...tinyCard('glomseg-unet', 'unet.onnx'), variants: { webgpu: 'unet.fp16.onnx', coreml: 'missing.onnx' } },
+      'b.json': {
+        ...tinyCard('glomseg-unet', 'unet.onnx'),
+        variants: { webgpu: 'unet.fp16.onnx', coreml: 'missing.onnx' },
+      },
       'notes.txt': 'not a card',
     });
     const messages: string[] = [];
@@ -59,7 +62,10 @@ describe('ModelRegistry', () => {
   });
 
   it('defaults to the first card without glomseg-unet, and names the available models for an unknown id', async () => {
-    const folder = await modelsFolder('two', ['x.onnx'], { 'z.json': tinyCard('zeta', 'x.onnx'), 'y.json': tinyCard('ypsilon', 'x.onnx') });
+    const folder = await modelsFolder('two', ['x.onnx'], {
+      'z.json': tinyCard('zeta', 'x.onnx'),
+      'y.json': tinyCard('ypsilon', 'x.onnx'),
+    });
     const registry = await ModelRegistry.load({ folder });
     expect(registry.defaultModel().card.id).toBe('ypsilon');
     expect(() => registry.get('nope')).toThrow("no model 'nope'; available: ypsilon, zeta");
@@ -79,7 +85,11 @@ describe('ModelRegistry', () => {
   });
 
   it('names the file and the bad fields of an invalid card', async () => {
-    const bad = { ...tinyCard('bad', 'x.onnx'), input: { ...tinyCard('bad', 'x.onnx').input, mean: [0.5, 0.5] }, threshold: 2 };
+    const bad = {
+      ...tinyCard('bad', 'x.onnx'),
+      input: { ...tinyCard('bad', 'x.onnx').input, mean: [0.5, 0.5] },
+      threshold: 2,
+    };
     const folder = await modelsFolder('invalid', ['x.onnx'], { 'bad.json': bad });
     const error = await loadError(folder);
     expect(error.code).toBe('FAILED_PRECONDITION');
@@ -96,7 +106,12 @@ describe('ModelRegistry', () => {
     const missing = await loadError(await modelsFolder('missing', [], { 'm.json': tinyCard('m', 'gone.onnx') }));
     expect(missing.message).toMatch(/m\.json: 'file' names .*gone\.onnx, which does not exist/);
 
-    const dup = await loadError(await modelsFolder('dup', ['x.onnx'], { 'a.json': tinyCard('same', 'x.onnx'), 'b.json': tinyCard('same', 'x.onnx') }));
+    const dup = await loadError(
+      await modelsFolder('dup', ['x.onnx'], {
+        'a.json': tinyCard('same', 'x.onnx'),
+        'b.json': tinyCard('same', 'x.onnx'),
+      }),
+    );
     expect(dup.message).toMatch(/model id 'same' is used by both .*a\.json and .*b\.json/);
 
     const none = await loadError(path.join(scratch, 'does-not-exist'));

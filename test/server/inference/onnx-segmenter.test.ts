@@ -79,7 +79,13 @@ describe('OnnxSegmenter on CPU', () => {
       expect(max - min).toBeGreaterThan(0.01);
       // The caller's pixels are untouched (they are copied, not moved, to the worker).
       expect(tile320.data.length).toBe(320 * 320 * 3);
-      expect(segmenter.stats()).toMatchObject({ queued: 0, running: 0, completed: 1, failed: 0, workers: Math.min(2, availableParallelism()) });
+      expect(segmenter.stats()).toMatchObject({
+        queued: 0,
+        running: 0,
+        completed: 1,
+        failed: 0,
+        workers: Math.min(2, availableParallelism()),
+      });
     } finally {
       await segmenter.dispose();
     }
@@ -106,10 +112,19 @@ describe('OnnxSegmenter on CPU', () => {
   });
 
   it("maps a tile's stain where the model runs: the same map as mapping it first on this thread", async () => {
-    const segmenter = await OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'cpu', workers: 1 });
+    const segmenter = await OnnxSegmenter.create({
+      card: tiny.card,
+      modelPath: tiny.modelPath,
+      device: 'cpu',
+      workers: 1,
+    });
     try {
       const from = measureStainStatistics(tile320)!;
-      const stain = { method: 'reinhard' as const, from, to: { mean: [from.mean[0] + 8, from.mean[1] - 6, from.mean[2]] as [number, number, number], std: from.std } };
+      const stain = {
+        method: 'reinhard' as const,
+        from,
+        to: { mean: [from.mean[0] + 8, from.mean[1] - 6, from.mean[2]] as [number, number, number], std: from.std },
+      };
       const inWorker = await segmenter.predict(tile320, undefined, { stain });
       const mappedHere = await segmenter.predict(applyReinhard(tile320, stain));
       const plain = await segmenter.predict(tile320);
@@ -142,7 +157,13 @@ describe('OnnxSegmenter on CPU', () => {
     // (The exported factory is the session class itself; its type hides the prototype.)
     const sessionClass = InferenceSession as unknown as { prototype: Pick<InferenceSession, 'run'> };
     const mainThreadRuns = vi.spyOn(sessionClass.prototype, 'run');
-    const segmenter = await OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'cpu', workers: 2, intraOpThreads: 1 });
+    const segmenter = await OnnxSegmenter.create({
+      card: tiny.card,
+      modelPath: tiny.modelPath,
+      device: 'cpu',
+      workers: 2,
+      intraOpThreads: 1,
+    });
     try {
       await segmenter.predict(tile512); // warm-up
       let maps: Array<{ width: number; height: number }> = [];
@@ -172,7 +193,12 @@ describe('OnnxSegmenter on CPU', () => {
   });
 
   it('rejects a queued prediction at once when its signal aborts, and never runs it', async () => {
-    const segmenter = await OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'cpu', workers: 1 });
+    const segmenter = await OnnxSegmenter.create({
+      card: tiny.card,
+      modelPath: tiny.modelPath,
+      device: 'cpu',
+      workers: 1,
+    });
     try {
       const running = segmenter.predict(tile512);
       const controller = new AbortController();
@@ -196,7 +222,12 @@ describe('OnnxSegmenter on CPU', () => {
   });
 
   it('rejects a running prediction when its signal aborts and drops the late result', async () => {
-    const segmenter = await OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'cpu', workers: 1 });
+    const segmenter = await OnnxSegmenter.create({
+      card: tiny.card,
+      modelPath: tiny.modelPath,
+      device: 'cpu',
+      workers: 1,
+    });
     try {
       const controller = new AbortController();
       const running = segmenter.predict(tile512, controller.signal);
@@ -236,7 +267,11 @@ describe('OnnxSegmenter on CPU', () => {
 
   it('rejects wrong-sized pixel buffers and use after dispose', async () => {
     const segmenter = await OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'cpu' });
-    await expectCode(segmenter.predict({ width: 10, height: 10, data: new Uint8Array(299) }), 'INVALID_ARGUMENT', /expected 300/);
+    await expectCode(
+      segmenter.predict({ width: 10, height: 10, data: new Uint8Array(299) }),
+      'INVALID_ARGUMENT',
+      /expected 300/,
+    );
     const pending = expectCode(segmenter.predict(tile512), 'CANCELLED', /closed/);
     const queued = expectCode(segmenter.predict(tile512), 'CANCELLED', /closed/);
     await segmenter.dispose();
@@ -249,7 +284,12 @@ describe('OnnxSegmenter on CPU', () => {
 describe('OnnxSegmenter device selection', () => {
   it('auto picks a device and says why', async () => {
     const messages: string[] = [];
-    const segmenter = await OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'auto', logger: (m) => messages.push(m) });
+    const segmenter = await OnnxSegmenter.create({
+      card: tiny.card,
+      modelPath: tiny.modelPath,
+      device: 'auto',
+      logger: (m) => messages.push(m),
+    });
     try {
       const log = messages.join('\n');
       if (!probeGpu().deviceNode) {
@@ -268,7 +308,13 @@ describe('OnnxSegmenter device selection', () => {
 
   it('auto on a machine without a GPU says so once, in its own words, and never asks WebGPU for an adapter', async () => {
     const messages: string[] = [];
-    const segmenter = await OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'auto', gpu: {}, logger: (m) => messages.push(m) });
+    const segmenter = await OnnxSegmenter.create({
+      card: tiny.card,
+      modelPath: tiny.modelPath,
+      device: 'auto',
+      gpu: {},
+      logger: (m) => messages.push(m),
+    });
     try {
       expect(segmenter.device).toBe('cpu');
       expect(messages.filter((m) => m.includes(NO_GPU_FOUND))).toHaveLength(1);
@@ -279,9 +325,18 @@ describe('OnnxSegmenter device selection', () => {
   });
 
   it('explicit webgpu on a machine without a GPU device, or without the Vulkan loader, fails up front with the cause', async () => {
-    await expectCode(OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'webgpu', gpu: {} }), 'FAILED_PRECONDITION', NO_GPU_FOUND);
     await expectCode(
-      OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'webgpu', gpu: { deviceNode: '/dev/dri/renderD128' } }),
+      OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'webgpu', gpu: {} }),
+      'FAILED_PRECONDITION',
+      NO_GPU_FOUND,
+    );
+    await expectCode(
+      OnnxSegmenter.create({
+        card: tiny.card,
+        modelPath: tiny.modelPath,
+        device: 'webgpu',
+        gpu: { deviceNode: '/dev/dri/renderD128' },
+      }),
       'FAILED_PRECONDITION',
       /libvulkan\.so\.1/,
     );
@@ -301,7 +356,10 @@ describe('OnnxSegmenter device selection', () => {
   it('explicit cuda without the provider libraries fails with install advice', async () => {
     const attempt = OnnxSegmenter.create({ card: tiny.card, modelPath: tiny.modelPath, device: 'cuda' });
     if (cudaProviderInstalled()) {
-      await attempt.then((s) => s.dispose(), () => undefined);
+      await attempt.then(
+        (s) => s.dispose(),
+        () => undefined,
+      );
     } else {
       await expectCode(attempt, 'FAILED_PRECONDITION', CUDA_NOT_INSTALLED_MESSAGE);
     }

@@ -58,8 +58,13 @@ describe('OnnxSegmenter.predictPolygons', () => {
     expect(seedThreshold).toBeDefined(); // the shipped card parts touching glomeruli and requires a core
     expect(requireCore).toBe(true);
     const trace: TraceOptions = {
-      keepX: 64, keepY: 16, keepWidth: 256, keepHeight: 256,
-      threshold: segmenter.card.threshold, seedThreshold, requireCore,
+      keepX: 64,
+      keepY: 16,
+      keepWidth: 256,
+      keepHeight: 256,
+      threshold: segmenter.card.threshold,
+      seedThreshold,
+      requireCore,
       transform: { originX: 0, originY: 0, scale: 4 },
       minArea: segmenter.card.minArea ?? 0,
     };

@@ -17,10 +17,15 @@ describe('the default model in models/', () => {
     const downsample = card.downsample ?? (card.mpp ? card.mpp / 0.5 : 1);
     const tile = await readTileScaled('2', downsample);
 
-    const labelme = JSON.parse(readFileSync(path.join(tilesFolder, '2.json'), 'utf8')) as { shapes: Array<{ label: string; points: number[][] }> };
+    const labelme = JSON.parse(readFileSync(path.join(tilesFolder, '2.json'), 'utf8')) as {
+      shapes: Array<{ label: string; points: number[][] }>;
+    };
     const glomeruli: Polygon[] = labelme.shapes
       .filter((s) => s.label === 'Glomeruli')
-      .map((s) => ({ exterior: s.points.map(([x, y]) => [x / downsample, y / downsample] as [number, number]), holes: [] }));
+      .map((s) => ({
+        exterior: s.points.map(([x, y]) => [x / downsample, y / downsample] as [number, number]),
+        holes: [],
+      }));
     expect(glomeruli.length).toBeGreaterThan(0);
 
     // A window of up to 320 x 320 model pixels around the first glomerulus, inside the tile.
@@ -55,7 +60,9 @@ describe('the default model in models/', () => {
       expect(inside).toBeGreaterThan(100);
       const insideMean = insideSum / inside;
       const outsideMean = outsideSum / (map.data.length - inside);
-      console.log(`${card.id} on ${segmenter.device}: ${width}x${height} crop, mean probability inside the glomerulus ${insideMean.toFixed(3)}, outside ${outsideMean.toFixed(3)}`);
+      console.log(
+        `${card.id} on ${segmenter.device}: ${width}x${height} crop, mean probability inside the glomerulus ${insideMean.toFixed(3)}, outside ${outsideMean.toFixed(3)}`,
+      );
       expect(insideMean).toBeGreaterThan(card.threshold);
       expect(insideMean - outsideMean).toBeGreaterThan(0.3);
     } finally {

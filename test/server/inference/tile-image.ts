@@ -7,14 +7,24 @@ import type { RgbImage } from '@glomseg/shared/slide-source.js';
 export { REPO_ROOT as repoRoot } from '../../helpers/paths.js';
 export const tilesFolder = path.join(HUBMAP_VU, 'tiles');
 
-export async function readTileCrop(tileId: string, left: number, top: number, width: number, height: number): Promise<RgbImage> {
+export async function readTileCrop(
+  tileId: string,
+  left: number,
+  top: number,
+  width: number,
+  height: number,
+): Promise<RgbImage> {
   const { data, info } = await sharp(path.join(tilesFolder, `${tileId}.jpg`))
     .extract({ left, top, width, height })
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected RGB, got ${info.channels} channels`);
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 /** A whole tile resized by 1/`downsample` (to a model's working scale). */
@@ -26,7 +36,11 @@ export async function readTileScaled(tileId: string, downsample: number): Promis
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 export function cropRgb(image: RgbImage, left: number, top: number, width: number, height: number): RgbImage {

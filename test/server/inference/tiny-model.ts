@@ -47,7 +47,14 @@ export function tinyCard(id: string, file: string): ModelCard {
     name: `Tiny test model ${id}`,
     description: 'Three convolutions, random weights: exercises the plumbing, not the science.',
     file,
-    input: { name: 'image', layout: 'NCHW', channelOrder: 'RGB', scale: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    input: {
+      name: 'image',
+      layout: 'NCHW',
+      channelOrder: 'RGB',
+      scale: 255,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+    },
     output: { name: 'logits', kind: 'logits', channel: 0 },
     mpp: 2,
     tileSize: 256,
@@ -58,14 +65,18 @@ export function tinyCard(id: string, file: string): ModelCard {
 }
 
 /** Exports the model into a fresh temporary folder with its card; `width` is the number of hidden channels. */
-export async function buildTinyModel(options: { id?: string; width?: number; folder?: string } = {}): Promise<TinyModel> {
+export async function buildTinyModel(
+  options: { id?: string; width?: number; folder?: string } = {},
+): Promise<TinyModel> {
   const id = options.id ?? 'tiny';
   const folder = options.folder ?? (await mkdtemp(path.join(tmpdir(), 'glomseg-tiny-model-')));
   const modelPath = path.join(folder, `${id}.onnx`);
   const scriptPath = path.join(folder, 'export-tiny.py');
   await writeFile(scriptPath, EXPORT_SCRIPT);
   // Only /usr/bin/python3 has torch on this machine.
-  await promisify(execFile)('/usr/bin/python3', [scriptPath, modelPath, String(options.width ?? 8)], { timeout: 120_000 });
+  await promisify(execFile)('/usr/bin/python3', [scriptPath, modelPath, String(options.width ?? 8)], {
+    timeout: 120_000,
+  });
   const card = tinyCard(id, `${id}.onnx`);
   const cardPath = path.join(folder, `${id}.json`);
   await writeFile(cardPath, JSON.stringify(card, null, 2));

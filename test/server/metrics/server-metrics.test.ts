@@ -27,14 +27,27 @@ afterAll(async () => {
 
 /** The value of the sample of `name` with exactly these labels (in any order), e.g. glomseg_tiles_total {source: 'computed'}. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  const wanted = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',');
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const have = (match[2] ?? '').match(/[a-zA-Z_]\w*="(?:[^"\\]|\\.)*"/g)?.sort().join(',') ?? '';
+    const have =
+      (match[2] ?? '')
+        .match(/[a-zA-Z_]\w*="(?:[^"\\]|\\.)*"/g)
+        ?.sort()
+        .join(',') ?? '';
     if (have === wanted) return Number(match[3]);
   }
-  throw new Error(`no sample ${name}{${wanted}} in:\n${text.split('\n').filter((l) => l.startsWith(`${name}`)).slice(0, 60).join('\n')}`);
+  throw new Error(
+    `no sample ${name}{${wanted}} in:\n${text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}`))
+      .slice(0, 60)
+      .join('\n')}`,
+  );
 }
 
 /** `promtool check metrics` (Debian's prometheus package) on a scraped page: its exit code and what it said. */
@@ -52,7 +65,15 @@ function promtool(text: string): Promise<{ code: number | null; output: string }
 
 describe('/metrics', () => {
   it('counts streams, tiles, stage latencies, call codes by method and sockets, and reports the process and Node figures', async () => {
-    await collect(client.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }, { col: 1, row: 0 }] }));
+    await collect(
+      client.streamTiles({
+        slideId: 'kidney-region.tif',
+        tiles: [
+          { col: 0, row: 0 },
+          { col: 1, row: 0 },
+        ],
+      }),
+    );
     await collect(client.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] }));
     expect((await statusOf(client.getSlideInfo({ slideId: 'no-such.tif' }))).code).toBe(5);
     const web = await callGrpcWeb(app.httpUrl!, 'ListSlides', 'ListSlidesRequest', 'ListSlidesResponse', {});
@@ -68,9 +89,23 @@ describe('/metrics', () => {
     expect(sample(text, 'glomseg_tiles_total', { source: 'cache' })).toBe(1);
     expect(sample(text, 'glomseg_tile_stage_seconds_count', { stage: 'inference' })).toBe(2);
     expect(sample(text, 'glomseg_tile_queue_depth')).toBe(0);
-    expect(sample(text, 'glomseg_calls_total', { transport: 'grpc', method: 'glomseg.v1.Glomseg/GetSlideInfo', code: 'NOT_FOUND' })).toBe(1);
-    expect(sample(text, 'glomseg_calls_total', { transport: 'grpc', method: 'glomseg.v1.Glomseg/StreamTiles', code: 'OK' })).toBe(2);
-    expect(sample(text, 'glomseg_calls_total', { transport: 'grpc-web', method: 'glomseg.v1.Glomseg/ListSlides', code: 'OK' })).toBe(1);
+    expect(
+      sample(text, 'glomseg_calls_total', {
+        transport: 'grpc',
+        method: 'glomseg.v1.Glomseg/GetSlideInfo',
+        code: 'NOT_FOUND',
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, 'glomseg_calls_total', { transport: 'grpc', method: 'glomseg.v1.Glomseg/StreamTiles', code: 'OK' }),
+    ).toBe(2);
+    expect(
+      sample(text, 'glomseg_calls_total', {
+        transport: 'grpc-web',
+        method: 'glomseg.v1.Glomseg/ListSlides',
+        code: 'OK',
+      }),
+    ).toBe(1);
     expect(sample(text, 'glomseg_grpc_connections_open')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'glomseg_result_cache_entries')).toBe(2);
 
@@ -90,7 +125,7 @@ describe('/metrics', () => {
   });
 });
 
-describe('/metrics on the HTTP port\'s sockets and the request byte budget', () => {
+describe("/metrics on the HTTP port's sockets and the request byte budget", () => {
   // Small bounds, so that a few sockets move the counters: 2 sockets per peer, 2 s to the first request.
   let small: GlomsegApp;
   beforeAll(async () => {
@@ -113,7 +148,7 @@ describe('/metrics on the HTTP port\'s sockets and the request byte budget', () 
     return text;
   };
 
-  it('counts the HTTP port\'s sockets: open, and closed by the gate by reason', async () => {
+  it("counts the HTTP port's sockets: open, and closed by the gate by reason", async () => {
     const { hostname, port } = new URL(small.httpUrl!);
     const before = await scrape();
     for (const reason of ['handshake_timeout', 'evicted', 'refused', 'write_stall']) {
@@ -150,7 +185,11 @@ describe('/metrics on the HTTP port\'s sockets and the request byte budget', () 
     const announced = 3 * 1024 * 1024;
     const held = http.request(`${small.httpUrl}/glomseg.v1.Glomseg/GetSlideInfo`, {
       method: 'POST',
-      headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', 'content-length': String(5 + announced) },
+      headers: {
+        'content-type': 'application/grpc-web+proto',
+        'x-grpc-web': '1',
+        'content-length': String(5 + announced),
+      },
     });
     held.on('error', () => undefined);
     const prefix = Buffer.alloc(5);
@@ -161,7 +200,9 @@ describe('/metrics on the HTTP port\'s sockets and the request byte budget', () 
     expect(sample(holding, 'glomseg_request_bytes_in_flight')).toBe(announced);
     expect(sample(holding, 'glomseg_requests_in_flight')).toBe(1);
     // Another such request does not fit: refused, and counted.
-    const refused = await callGrpcWeb(small.httpUrl!, 'GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo', { slideId: 'x'.repeat(2 * 1024 * 1024) });
+    const refused = await callGrpcWeb(small.httpUrl!, 'GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo', {
+      slideId: 'x'.repeat(2 * 1024 * 1024),
+    });
     expect(refused.status).toBe(8);
     expect(sample(await scrape(), 'glomseg_request_budget_refusals_total')).toBe(1);
     held.destroy();

@@ -20,7 +20,13 @@ let app: GlomsegApp;
 let client: GlomsegTestClient;
 
 beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu', warm: true });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    httpPort: false,
+    device: 'cpu',
+    warm: true,
+  });
   client = glomsegClient(app.grpcAddress);
 });
 
@@ -30,10 +36,18 @@ afterAll(async () => {
 });
 
 /** Every event of a ScoreSlide call, and the status it ended with. */
-async function scoreSlide(annotations: { content: string; truthClasses?: string[] }): Promise<{ events: ScoreSlideEvent[]; code: number; details: string }> {
+async function scoreSlide(annotations: {
+  content: string;
+  truthClasses?: string[];
+}): Promise<{ events: ScoreSlideEvent[]; code: number; details: string }> {
   const events: ScoreSlideEvent[] = [];
   try {
-    for await (const event of client.scoreSlide({ slideId: SLIDE, region: REGION, annotations: { ...annotations, format: AnnotationFormat.AUTO, name: 'truth.geojson' } })) events.push(event);
+    for await (const event of client.scoreSlide({
+      slideId: SLIDE,
+      region: REGION,
+      annotations: { ...annotations, format: AnnotationFormat.AUTO, name: 'truth.geojson' },
+    }))
+      events.push(event);
     return { events, code: 0, details: '' };
   } catch (error) {
     const e = ConnectError.from(error);
@@ -49,8 +63,18 @@ function summaryOf(events: ScoreSlideEvent[]) {
 
 function withTissue(): string {
   const collection = JSON.parse(readFileSync(KIDNEY_REGION_GEOJSON, 'utf8'));
-  const tissue = [[0, 0], [6400, 0], [6400, 4800], [0, 4800], [0, 0]];
-  collection.features.push({ type: 'Feature', properties: { objectType: 'annotation', classification: { name: 'Tissue' } }, geometry: { type: 'Polygon', coordinates: [tissue] } });
+  const tissue = [
+    [0, 0],
+    [6400, 0],
+    [6400, 4800],
+    [0, 4800],
+    [0, 0],
+  ];
+  collection.features.push({
+    type: 'Feature',
+    properties: { objectType: 'annotation', classification: { name: 'Tissue' } },
+    geometry: { type: 'Polygon', coordinates: [tissue] },
+  });
   return JSON.stringify(collection);
 }
 
@@ -83,7 +107,9 @@ describe('ScoreSlide reads the ground truth before any inference', () => {
 
     const tissue = summaryOf((await scoreSlide({ content: withTissue(), truthClasses: ['Tissue'] })).events);
     expect(tissue.metrics).toMatchObject({ truthCount: 1, truthArea: REGION.width * REGION.height });
-    const both = summaryOf((await scoreSlide({ content: withTissue(), truthClasses: ['glomerulus', 'TISSUE'] })).events);
+    const both = summaryOf(
+      (await scoreSlide({ content: withTissue(), truthClasses: ['glomerulus', 'TISSUE'] })).events,
+    );
     expect(both.metrics!.truthCount).toBe(plain.metrics!.truthCount + 1);
     expect(both.warnings).toEqual([]);
   });

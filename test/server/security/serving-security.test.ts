@@ -36,7 +36,11 @@ let grpcPort: number;
 let httpPort: number;
 
 /** A typed client over a grpc-js channel with these credentials (TLS, mutual TLS). */
-function grpcJsClient<S extends typeof Glomseg | typeof Health>(service: S, address: string, credentials?: grpc.ChannelCredentials): Client<S> & { close(): void } {
+function grpcJsClient<S extends typeof Glomseg | typeof Health>(
+  service: S,
+  address: string,
+  credentials?: grpc.ChannelCredentials,
+): Client<S> & { close(): void } {
   const transport = new GrpcJsTransport(address, { credentials });
   return Object.assign(createClient(service, transport), { close: () => transport.close() });
 }
@@ -50,16 +54,32 @@ async function streamStatus(stream: AsyncIterable<unknown>): Promise<number> {
 }
 
 /** An HTTPS request to the web port with the test CA; headers as given (Host and Origin included). */
-function request(pathname: string, options: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port: httpPort, path: pathname, method: options.method ?? 'GET', headers: options.headers, ca: caPem, servername: 'localhost' }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
+function request(
+  pathname: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {},
+) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+    (resolve, reject) => {
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: httpPort,
+          path: pathname,
+          method: options.method ?? 'GET',
+          headers: options.headers,
+          ca: caPem,
+          servername: 'localhost',
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(options.body);
+    },
+  );
 }
 
 function grpcWebFrame(typeName: string, message: object): Uint8Array {
@@ -76,8 +96,19 @@ beforeAll(async () => {
   caPem = await readFile(ca.caCert);
   const tokenFile = path.join(ca.dir, 'tokens.txt');
   await writeFile(tokenFile, `# serving tokens\n${TOKEN}\nsecond-token-abcdef\n`);
-  const { security } = await resolveServeSecurity({ authTokenFile: tokenFile, tlsCert: ca.serverCert, tlsKey: ca.serverKey, corsOrigin: [PORTAL] });
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu', security });
+  const { security } = await resolveServeSecurity({
+    authTokenFile: tokenFile,
+    tlsCert: ca.serverCert,
+    tlsKey: ca.serverKey,
+    corsOrigin: [PORTAL],
+  });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    httpPort: 0,
+    device: 'cpu',
+    security,
+  });
   grpcPort = Number(app.grpcAddress.split(':').pop());
   httpPort = Number(new URL(app.httpUrl!).port);
   tlsClient = grpcJsClient(Glomseg, `localhost:${grpcPort}`, grpc.credentials.createSsl(caPem));
@@ -93,16 +124,25 @@ describe('bearer tokens over gRPC (TLS, test CA, grpc-js client)', () => {
   it('refuses glomseg calls without a valid token with UNAUTHENTICATED and answers with one', async () => {
     expect((await statusOf(tlsClient.listSlides({}))).code).toBe(grpc.status.UNAUTHENTICATED);
     expect((await statusOf(tlsClient.listSlides({}, withToken('wrong-token')))).code).toBe(grpc.status.UNAUTHENTICATED);
-    expect((await statusOf(tlsClient.getSlideInfo({ slideId: 'kidney-region.tif' }))).code).toBe(grpc.status.UNAUTHENTICATED);
-    expect(await streamStatus(tlsClient.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] }))).toBe(grpc.status.UNAUTHENTICATED);
-    expect(await streamStatus(tlsClient.scoreSlide({ slideId: 'kidney-region.tif' }))).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await statusOf(tlsClient.getSlideInfo({ slideId: 'kidney-region.tif' }))).code).toBe(
+      grpc.status.UNAUTHENTICATED,
+    );
+    expect(
+      await streamStatus(tlsClient.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] })),
+    ).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await streamStatus(tlsClient.scoreSlide({ slideId: 'kidney-region.tif' }))).toBe(
+      grpc.status.UNAUTHENTICATED,
+    );
     const ok = await tlsClient.listSlides({}, withToken());
     expect(ok.slides.map((s) => s.id)).toContain('kidney-region.tif');
     expect((await statusOf(tlsClient.listSlides({}, withToken('second-token-abcdef')))).code).toBe(grpc.status.OK);
   });
 
   it('refuses reflection without a token, and keeps health open for probes', async () => {
-    const reflectionDef = protoLoader.loadSync(path.join(REPO_ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto'), { keepCase: true });
+    const reflectionDef = protoLoader.loadSync(
+      path.join(REPO_ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto'),
+      { keepCase: true },
+    );
     const Reflection = (grpc.loadPackageDefinition(reflectionDef) as any).grpc.reflection.v1alpha.ServerReflection;
     const reflection = new Reflection(`localhost:${grpcPort}`, grpc.credentials.createSsl(caPem));
     const code = await new Promise<number>((resolve) => {
@@ -129,12 +169,41 @@ describe('bearer tokens over gRPC (TLS, test CA, grpc-js client)', () => {
 
   it('accepts buf curl with the test CA, over gRPC and over gRPC-Web', async () => {
     const buf = path.join(REPO_ROOT, 'node_modules/.bin/buf');
-    const common = ['curl', '--cacert', ca.caCert, '--schema', path.join(REPO_ROOT, 'proto'), '-H', `Authorization: Bearer ${TOKEN}`, '-d', '{}'];
-    const overGrpc = await run(buf, [...common, '--protocol', 'grpc', `https://127.0.0.1:${grpcPort}/glomseg.v1.Glomseg/ListSlides`], { cwd: REPO_ROOT });
+    const common = [
+      'curl',
+      '--cacert',
+      ca.caCert,
+      '--schema',
+      path.join(REPO_ROOT, 'proto'),
+      '-H',
+      `Authorization: Bearer ${TOKEN}`,
+      '-d',
+      '{}',
+    ];
+    const overGrpc = await run(
+      buf,
+      [...common, '--protocol', 'grpc', `https://127.0.0.1:${grpcPort}/glomseg.v1.Glomseg/ListSlides`],
+      { cwd: REPO_ROOT },
+    );
     expect(JSON.parse(overGrpc.stdout).slides.map((s: { id: string }) => s.id)).toContain('kidney-region.tif');
-    const overWeb = await run(buf, [...common, '--protocol', 'grpcweb', `https://127.0.0.1:${httpPort}/glomseg.v1.Glomseg/ListSlides`], { cwd: REPO_ROOT });
+    const overWeb = await run(
+      buf,
+      [...common, '--protocol', 'grpcweb', `https://127.0.0.1:${httpPort}/glomseg.v1.Glomseg/ListSlides`],
+      { cwd: REPO_ROOT },
+    );
     expect(JSON.parse(overWeb.stdout).slides.map((s: { id: string }) => s.id)).toContain('kidney-region.tif');
-    const refused = await run(buf, [...common.slice(0, 5), '-d', '{}', '--protocol', 'grpc', `https://127.0.0.1:${grpcPort}/glomseg.v1.Glomseg/ListSlides`], { cwd: REPO_ROOT }).then(
+    const refused = await run(
+      buf,
+      [
+        ...common.slice(0, 5),
+        '-d',
+        '{}',
+        '--protocol',
+        'grpc',
+        `https://127.0.0.1:${grpcPort}/glomseg.v1.Glomseg/ListSlides`,
+      ],
+      { cwd: REPO_ROOT },
+    ).then(
       () => '',
       (error: { stderr: string }) => error.stderr,
     );
@@ -165,7 +234,11 @@ describe('bearer tokens on the HTTP routes (HTTPS, test CA)', () => {
     const without = await request('/glomseg.v1.Glomseg/ListSlides', { method: 'POST', headers, body });
     expect(without.status).toBe(401);
     expect(without.headers['grpc-status']).toBe('16');
-    const withToken = await request('/glomseg.v1.Glomseg/ListSlides', { method: 'POST', headers: { ...headers, authorization: `Bearer ${TOKEN}` }, body });
+    const withToken = await request('/glomseg.v1.Glomseg/ListSlides', {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${TOKEN}` },
+      body,
+    });
     expect(withToken.status).toBe(200);
     expect(withToken.body.byteLength).toBeGreaterThan(5);
   });
@@ -185,7 +258,11 @@ describe('CORS allowlist and Host check', () => {
       expect(get.headers['access-control-allow-origin'], origin).toBeUndefined();
       const preflight = await request('/glomseg.v1.Glomseg/StreamTiles', {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
       });
       expect(preflight.status, origin).toBe(403);
       expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
@@ -195,16 +272,24 @@ describe('CORS allowlist and Host check', () => {
   it('grants the listed origin by name (never *) and lets it send Authorization', async () => {
     const preflight = await request('/glomseg.v1.Glomseg/StreamTiles', {
       method: 'OPTIONS',
-      headers: { origin: PORTAL, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-grpc-web' },
+      headers: {
+        origin: PORTAL,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-grpc-web',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe(PORTAL);
-    expect(String(preflight.headers['access-control-allow-headers']).toLowerCase().split(/,\s*/)).toContain('authorization');
+    expect(String(preflight.headers['access-control-allow-headers']).toLowerCase().split(/,\s*/)).toContain(
+      'authorization',
+    );
     expect(preflight.headers.vary).toMatch(/origin/i);
   });
 
   it('refuses a Host it does not answer to (DNS rebinding) and serves its own names', async () => {
-    const rebound = await request(tile, { headers: { host: `attacker.example:${httpPort}`, authorization: `Bearer ${TOKEN}` } });
+    const rebound = await request(tile, {
+      headers: { host: `attacker.example:${httpPort}`, authorization: `Bearer ${TOKEN}` },
+    });
     expect(rebound.status).toBe(403);
     expect(JSON.parse(rebound.body.toString()).error.message).toContain('attacker.example');
     for (const host of [`localhost:${httpPort}`, `127.0.0.1:${httpPort}`]) {
@@ -215,8 +300,18 @@ describe('CORS allowlist and Host check', () => {
 
 describe('mutual TLS', () => {
   it('refuses a client without a certificate from the client CA and serves one with it', async () => {
-    const { security } = await resolveServeSecurity({ tlsCert: ca.serverCert, tlsKey: ca.serverKey, tlsClientCa: ca.caCert });
-    const mtls = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu', security });
+    const { security } = await resolveServeSecurity({
+      tlsCert: ca.serverCert,
+      tlsKey: ca.serverKey,
+      tlsClientCa: ca.caCert,
+    });
+    const mtls = await GlomsegApp.start({
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      httpPort: false,
+      device: 'cpu',
+      security,
+    });
     const port = mtls.grpcAddress.split(':').pop();
     try {
       const anonymous = grpcJsClient(Glomseg, `localhost:${port}`, grpc.credentials.createSsl(caPem));
@@ -235,13 +330,22 @@ describe('mutual TLS', () => {
 describe('exposure', () => {
   it('warns loudly when binding beyond loopback without a token or TLS, and not on loopback', () => {
     expect(exposureWarning(['127.0.0.1', 'localhost', '::1'], undefined)).toBeUndefined();
-    expect(exposureWarning(['0.0.0.0'], undefined)).toMatch(/WARNING: listening on 0\.0\.0\.0 .*no --auth-token-file and no --tls-cert/);
+    expect(exposureWarning(['0.0.0.0'], undefined)).toMatch(
+      /WARNING: listening on 0\.0\.0\.0 .*no --auth-token-file and no --tls-cert/,
+    );
     expect(exposureWarning(['0.0.0.0'], { tokens: BearerTokens.fromList(['t']) })).toMatch(/clear text/);
   });
 
   it('logs the wildcard address it really listens on, with the warning', async () => {
     const lines: string[] = [];
-    const open = await GlomsegApp.start({ host: '0.0.0.0', slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu', log: (m) => lines.push(m) });
+    const open = await GlomsegApp.start({
+      host: '0.0.0.0',
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      httpPort: 0,
+      device: 'cpu',
+      log: (m) => lines.push(m),
+    });
     try {
       expect(lines.join('\n')).toMatch(/WARNING: listening on 0\.0\.0\.0/);
       expect(lines.join('\n')).toMatch(/listening on http:\/\/0\.0\.0\.0:\d+ \(every interface\)/);
@@ -257,7 +361,17 @@ describe('bearer token comparison', () => {
     const tokens = BearerTokens.fromList(['# comment', 'alpha-token', '  beta-token  ', '']);
     expect(tokens.accepts('Bearer alpha-token')).toBe(true);
     expect(tokens.accepts('bearer beta-token')).toBe(true);
-    for (const bad of [undefined, '', 'Bearer', 'Bearer ', 'Basic alpha-token', 'Bearer alpha-token extra', 'Bearer alpha-toke', 'alpha-token', 'Bearer # comment']) {
+    for (const bad of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      'Basic alpha-token',
+      'Bearer alpha-token extra',
+      'Bearer alpha-toke',
+      'alpha-token',
+      'Bearer # comment',
+    ]) {
       expect(tokens.accepts(bad), String(bad)).toBe(false);
     }
     expect(() => BearerTokens.fromList(['', '# only a comment'])).toThrow(/empty/);

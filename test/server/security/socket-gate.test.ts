@@ -47,7 +47,11 @@ describe('SocketGate', () => {
   it('at the cap pushes out the oldest untrusted socket, spares trusted ones, and refuses when all are trusted', async () => {
     const gate = new SocketGate({ maxConnections: 3, maxPerPeer: 3, firstRequestTimeoutMs: 60_000 });
     const { port, accepted } = await gated(gate);
-    const [a, b, c] = [await connect(port, '127.0.0.2', gate), await connect(port, '127.0.0.3', gate), await connect(port, '127.0.0.4', gate)];
+    const [a, b, c] = [
+      await connect(port, '127.0.0.2', gate),
+      await connect(port, '127.0.0.3', gate),
+      await connect(port, '127.0.0.4', gate),
+    ];
     gate.trust(accepted[0]); // a: an authenticated call came on it
     gate.markActive(accepted[1]); // b: a call came, but not an authenticated one
     const d = await connect(port, '127.0.0.5', gate);
@@ -61,7 +65,7 @@ describe('SocketGate', () => {
     expect(gate.stats()).toMatchObject({ open: 3, trusted: 3, evicted: 1, refused: 1 });
   });
 
-  it('past a peer\'s bound pushes out only that peer\'s own oldest untrusted socket, or refuses', async () => {
+  it("past a peer's bound pushes out only that peer's own oldest untrusted socket, or refuses", async () => {
     const gate = new SocketGate({ maxConnections: 100, maxPerPeer: 2, firstRequestTimeoutMs: 60_000 });
     const { port, accepted } = await gated(gate);
     const other = await connect(port, '127.0.0.7', gate);

@@ -8,18 +8,40 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { StreamTilesParams, TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import type { TileAddress } from '@glomseg/shared/tile-grid.js';
-import { checkListModels, checkScoreSlide, checkSlideRequest, checkStreamTiles } from '@glomseg/api/server/request-checks.js';
+import {
+  checkListModels,
+  checkScoreSlide,
+  checkSlideRequest,
+  checkStreamTiles,
+} from '@glomseg/api/server/request-checks.js';
 import type { DomainGlomsegService } from '../../../server/src/service/glomseg-service.js';
-import { A, closeAll, collect, expectDisc, failureOf, paintedService, resultOf, ROW0, SLIDE } from '../../helpers/painted-service.js';
+import {
+  A,
+  closeAll,
+  collect,
+  expectDisc,
+  failureOf,
+  paintedService,
+  resultOf,
+  ROW0,
+  SLIDE,
+} from '../../helpers/painted-service.js';
 import { until } from '../../helpers/until.js';
 
 afterEach(closeAll);
 
-function stream(service: DomainGlomsegService, params: Partial<StreamTilesParams> & { tiles: TileAddress[] }, signal = new AbortController().signal): AsyncIterable<TileOutcome> {
+function stream(
+  service: DomainGlomsegService,
+  params: Partial<StreamTilesParams> & { tiles: TileAddress[] },
+  signal = new AbortController().signal,
+): AsyncIterable<TileOutcome> {
   return service.streamTiles(checkStreamTiles({ slideId: SLIDE, ...params }), signal);
 }
 
-async function streamSorted(service: DomainGlomsegService, params: Partial<StreamTilesParams> & { tiles: TileAddress[] }): Promise<TileOutcome[]> {
+async function streamSorted(
+  service: DomainGlomsegService,
+  params: Partial<StreamTilesParams> & { tiles: TileAddress[] },
+): Promise<TileOutcome[]> {
   return (await collect(stream(service, params))).sort((a, b) => a.requestIndex - b.requestIndex);
 }
 
@@ -27,7 +49,12 @@ describe('what the facade answers', () => {
   it('describes a slide with its survey, and one whose pixels cannot be read without it', async () => {
     const { service, slides } = paintedService();
     const info = await service.getSlideInfo(checkSlideRequest({ slideId: SLIDE }));
-    expect(info).toMatchObject({ id: SLIDE, width: 512, height: 512, stain: { level: 0, tissueMapped: true, unmeasuredBecause: undefined } });
+    expect(info).toMatchObject({
+      id: SLIDE,
+      width: 512,
+      height: 512,
+      stain: { level: 0, tissueMapped: true, unmeasuredBecause: undefined },
+    });
     expect(info.stain.statistics).toBeDefined();
 
     const broken = paintedService();
@@ -47,7 +74,10 @@ describe('what the facade answers', () => {
   });
 
   it('reads a slide without a pixel size at the training scale, without trial runs, when the card says the estimate cannot work', async () => {
-    const { service, segmenter } = paintedService({ card: { estimatesScale: false, mpp: 0.5 }, slide: { mpp: undefined } });
+    const { service, segmenter } = paintedService({
+      card: { estimatesScale: false, mpp: 0.5 },
+      slide: { mpp: undefined },
+    });
     const [model] = await service.listModels(checkListModels({ slideId: SLIDE }));
     expect(model.grid).toMatchObject({ mppSource: 'model-default', mppAssumed: 0.5 });
     expect(segmenter.calls).toHaveLength(0);
@@ -64,18 +94,30 @@ describe('what the facade answers', () => {
 describe('the parts together', () => {
   it('serves a repeated StreamTiles from the cache, and counts both streams completed', async () => {
     const { service, segmenter } = paintedService();
-    const tiles = [{ col: 0, row: 0 }, { col: 1, row: 1 }, { col: 2, row: 1 }];
+    const tiles = [
+      { col: 0, row: 0 },
+      { col: 1, row: 1 },
+      { col: 2, row: 1 },
+    ];
     const first = await streamSorted(service, { tiles });
     const again = await streamSorted(service, { tiles });
     expect(segmenter.calls).toHaveLength(3);
     expect(again.map((o) => o.polygons)).toEqual(first.map((o) => o.polygons));
-    expect(service.stats()).toMatchObject({ tilesComputed: 3, tilesFromCache: 3, tilesRecut: 0, completedStreams: 2, cache: { entries: 3 } });
+    expect(service.stats()).toMatchObject({
+      tilesComputed: 3,
+      tilesFromCache: 3,
+      tilesRecut: 0,
+      completedStreams: 2,
+      cache: { entries: 3 },
+    });
   });
 
-  it('a whole-slide score after a viewer\'s tiles reuses them', async () => {
+  it("a whole-slide score after a viewer's tiles reuses them", async () => {
     const { service, segmenter } = paintedService();
     await streamSorted(service, { tiles: ROW0 });
-    const result = resultOf(await collect(service.scoreSlide(checkScoreSlide({ slideId: SLIDE }), new AbortController().signal)));
+    const result = resultOf(
+      await collect(service.scoreSlide(checkScoreSlide({ slideId: SLIDE }), new AbortController().signal)),
+    );
     expect(result.polygons).toHaveLength(4);
     expect(segmenter.calls).toHaveLength(16);
     expect(service.stats()).toMatchObject({ tilesFromCache: 4, tilesComputed: 16, completedStreams: 2 });

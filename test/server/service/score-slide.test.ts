@@ -38,7 +38,11 @@ describe('ScoreSlide', () => {
     expect(segmenter.calls).toHaveLength(16);
 
     const result = resultOf(events);
-    expect(result).toMatchObject({ slideId: 'painted.tif', modelId: 'fake-unet', region: { x: 0, y: 0, width: 512, height: 512 } });
+    expect(result).toMatchObject({
+      slideId: 'painted.tif',
+      modelId: 'fake-unet',
+      region: { x: 0, y: 0, width: 512, height: 512 },
+    });
     expect(result.metrics).toBeUndefined();
     // Four glomeruli, not the seven pieces the tiles hold (B in two, D in four).
     expect(result.polygons).toHaveLength(4);
@@ -54,17 +58,31 @@ describe('ScoreSlide', () => {
     expect(result.polygons).toHaveLength(2);
     expectDisc(byCentre(result.polygons, A), A);
     // B reaches in from (1, 1); the region reads only that tile, so B comes back as its piece there (x 226 to 256).
-    expect(polygonBBox(byCentre(result.polygons, B))).toMatchObject({ x: expect.closeTo(226, 0), width: expect.closeTo(30, 0) });
+    expect(polygonBBox(byCentre(result.polygons, B))).toMatchObject({
+      x: expect.closeTo(226, 0),
+      width: expect.closeTo(30, 0),
+    });
   });
 
   it('checks the annotations before any inference and scores the merged polygons against them', async () => {
     const { parts, segmenter, scorer } = paintedParts();
     const annotations = { content: '{"type":"FeatureCollection","features":[]}', format: 'geojson' as const };
     const result = resultOf(await collect(scoreOf(parts, { annotations, diceTileWidth: 256, diceTileHeight: 256 })));
-    expect(scorer.checks).toEqual([expect.objectContaining({ content: annotations.content, format: 'geojson', name: 'painted.tif', width: 512, height: 512 })]);
+    expect(scorer.checks).toEqual([
+      expect.objectContaining({
+        content: annotations.content,
+        format: 'geojson',
+        name: 'painted.tif',
+        width: 512,
+        height: 512,
+      }),
+    ]);
     expect(scorer.diceCalls).toHaveLength(1);
     expect(scorer.diceCalls[0].predicted).toBe(result.polygons);
-    expect(scorer.diceCalls[0]).toMatchObject({ region: { x: 0, y: 0, width: 512, height: 512 }, tile: { tileWidth: 256, tileHeight: 256 } });
+    expect(scorer.diceCalls[0]).toMatchObject({
+      region: { x: 0, y: 0, width: 512, height: 512 },
+      tile: { tileWidth: 256, tileHeight: 256 },
+    });
     expect(result.metrics).toEqual(scorer.metrics);
     expect(segmenter.calls).toHaveLength(16);
 
@@ -123,7 +141,10 @@ describe('ScoreSlide', () => {
     const plain = paintedParts({ slide: { probability: pair } });
     expect((await streamSorted(plain.parts, { tiles, threshold: 0.8 }))[0].polygons).toHaveLength(1);
 
-    const { parts, runner } = paintedParts({ slide: { probability: pair }, card: { seedThreshold: 0.95, minArea: 50 } });
+    const { parts, runner } = paintedParts({
+      slide: { probability: pair },
+      card: { seedThreshold: 0.95, minArea: 50 },
+    });
     const [fresh] = await streamSorted(parts, { tiles, threshold: 0.8 });
     expect(fresh.cached).toBe(false);
     expect(fresh.polygons).toHaveLength(2);
@@ -131,7 +152,9 @@ describe('ScoreSlide', () => {
     expect(recutAt[0].cached).toBe(true);
     expect(runner.stats()).toMatchObject({ tilesRecut: 1 });
     expect(recutAt[0].polygons).toHaveLength(2);
-    const result = resultOf(await collect(scoreOf(parts, { region: { x: 0, y: 0, width: 128, height: 128 }, threshold: 0.8 })));
+    const result = resultOf(
+      await collect(scoreOf(parts, { region: { x: 0, y: 0, width: 128, height: 128 }, threshold: 0.8 })),
+    );
     expect(result.polygons).toHaveLength(2);
   });
 
@@ -152,17 +175,35 @@ describe('refusals before any inference', () => {
   it('refuses a region outside the slide with INVALID_ARGUMENT', async () => {
     const { parts, segmenter } = paintedParts();
     const error = await failureOf(scoreOf(parts, { region: { x: 600, y: 0, width: 10, height: 10 } }));
-    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'region {"x":600,"y":0,"width":10,"height":10} lies outside the 512 x 512 slide' });
+    expect(error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'region {"x":600,"y":0,"width":10,"height":10} lies outside the 512 x 512 slide',
+    });
     expect(segmenter.calls).toHaveLength(0);
   });
 
   it('refuses a region over the tile budget, and a Dice grid of too many cells, with RESOURCE_EXHAUSTED', async () => {
     const tight = paintedParts({ limits: { maxTilesPerRequest: 15, maxDiceCells: 3 } });
     const tiles = await failureOf(scoreOf(tight.parts));
-    expect(tiles).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/^region 512 x 512 at 0.5 um\/px is 16 model tiles; one request may cover at most 15/) });
+    expect(tiles).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      message: expect.stringMatching(
+        /^region 512 x 512 at 0.5 um\/px is 16 model tiles; one request may cover at most 15/,
+      ),
+    });
     const region = { x: 0, y: 0, width: 256, height: 256 };
-    const dice = await failureOf(scoreOf(tight.parts, { region, annotations: { content: '{}', format: 'geojson' }, diceTileWidth: 128, diceTileHeight: 128 }));
-    expect(dice).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/Dice grid .* has 4 cells; at most 3/) });
+    const dice = await failureOf(
+      scoreOf(tight.parts, {
+        region,
+        annotations: { content: '{}', format: 'geojson' },
+        diceTileWidth: 128,
+        diceTileHeight: 128,
+      }),
+    );
+    expect(dice).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      message: expect.stringMatching(/Dice grid .* has 4 cells; at most 3/),
+    });
     expect(tight.scorer.checks).toHaveLength(0);
     expect(tight.segmenter.calls).toHaveLength(0);
   });

@@ -15,7 +15,10 @@ describe('surveys', () => {
     const left = slideCache.survey(source, leaving.signal);
     leaving.abort();
     await expect(left).rejects.toMatchObject({ code: 'CANCELLED' });
-    const [a, b] = await Promise.all([slideCache.survey(source), slideCache.survey(source, new AbortController().signal)]);
+    const [a, b] = await Promise.all([
+      slideCache.survey(source),
+      slideCache.survey(source, new AbortController().signal),
+    ]);
     expect(a).toBe(b);
     expect(a.stain).toBeDefined();
     expect(a.tissue).toBeDefined();
@@ -40,7 +43,9 @@ describe('scale estimates', () => {
     const withFile = await slides.open(SLIDE);
     expect(await slideCache.scaleEstimate(withFile, segmenter.card, undefined)).toBeUndefined();
     const unknown = paintedParts({ slide: { mpp: undefined } });
-    expect(await unknown.slideCache.scaleEstimate(await unknown.slides.open(SLIDE), unknown.segmenter.card, 0.5)).toBeUndefined();
+    expect(
+      await unknown.slideCache.scaleEstimate(await unknown.slides.open(SLIDE), unknown.segmenter.card, 0.5),
+    ).toBeUndefined();
     expect(segmenter.calls).toHaveLength(0);
     expect(unknown.segmenter.calls).toHaveLength(0);
   });
@@ -48,7 +53,10 @@ describe('scale estimates', () => {
   it('estimates a slide without a pixel size once per slide and model, with trial runs on the model', async () => {
     const { slideCache, slides, segmenter } = paintedParts({ slide: { mpp: undefined } });
     const source = await slides.open(SLIDE);
-    const [first, second] = await Promise.all([slideCache.scaleEstimate(source, segmenter.card, undefined), slideCache.scaleEstimate(source, segmenter.card, undefined)]);
+    const [first, second] = await Promise.all([
+      slideCache.scaleEstimate(source, segmenter.card, undefined),
+      slideCache.scaleEstimate(source, segmenter.card, undefined),
+    ]);
     expect(first).toBe(second);
     const trials = segmenter.calls.length;
     expect(trials).toBeGreaterThan(0);

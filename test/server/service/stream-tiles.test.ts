@@ -6,14 +6,28 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { StreamTilesParams } from '@glomseg/shared/glomseg-service.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
-import { A, closeAll, expectDisc, failureOf, paintedParts, streamOf, streamSorted } from '../../helpers/painted-service.js';
+import {
+  A,
+  closeAll,
+  expectDisc,
+  failureOf,
+  paintedParts,
+  streamOf,
+  streamSorted,
+} from '../../helpers/painted-service.js';
 
 afterEach(closeAll);
 
 describe('StreamTiles', () => {
   it('yields one outcome per distinct tile, with its request index, bounds and the pieces of the discs it holds', async () => {
     const { parts, segmenter } = paintedParts();
-    const tiles = [{ col: 0, row: 0 }, { col: 1, row: 1 }, { col: 2, row: 1 }, { col: 1, row: 1 }, { col: 3, row: 0 }];
+    const tiles = [
+      { col: 0, row: 0 },
+      { col: 1, row: 1 },
+      { col: 2, row: 1 },
+      { col: 1, row: 1 },
+      { col: 3, row: 0 },
+    ];
     const outcomes = await streamSorted(parts, { tiles });
 
     // The repeated (1, 1) is answered once, under its first index; the model ran once per distinct tile.
@@ -47,22 +61,38 @@ describe('StreamTiles', () => {
     expect(empty.polygons).toEqual([]);
   });
 
-  it('keeps the probabilities of the tiles it runs, for a viewer\'s next threshold', async () => {
+  it("keeps the probabilities of the tiles it runs, for a viewer's next threshold", async () => {
     const { parts, segmenter } = paintedParts();
     await streamSorted(parts, { tiles: [{ col: 0, row: 0 }] });
     expect(segmenter.calls.map((c) => c.wantsProbabilities)).toEqual([true]);
   });
 
-  const refusals: Array<{ what: string; params: Partial<StreamTilesParams>; code: string; message: string | RegExp }> = [
-    { what: 'an unknown slide', params: { slideId: 'missing.svs' }, code: 'NOT_FOUND', message: "no slide 'missing.svs' in the configured slide folders" },
-    { what: 'an unknown model', params: { modelId: 'no-such-model' }, code: 'NOT_FOUND', message: "no model 'no-such-model'; available: fake-unet" },
-    {
-      what: 'a tile off the grid',
-      params: { tiles: [{ col: 0, row: 0 }, { col: 4, row: 0 }] },
-      code: 'INVALID_ARGUMENT',
-      message: 'tile (col 4, row 0) is outside the model grid of 4 x 4 tiles for slide painted.tif',
-    },
-  ];
+  const refusals: Array<{ what: string; params: Partial<StreamTilesParams>; code: string; message: string | RegExp }> =
+    [
+      {
+        what: 'an unknown slide',
+        params: { slideId: 'missing.svs' },
+        code: 'NOT_FOUND',
+        message: "no slide 'missing.svs' in the configured slide folders",
+      },
+      {
+        what: 'an unknown model',
+        params: { modelId: 'no-such-model' },
+        code: 'NOT_FOUND',
+        message: "no model 'no-such-model'; available: fake-unet",
+      },
+      {
+        what: 'a tile off the grid',
+        params: {
+          tiles: [
+            { col: 0, row: 0 },
+            { col: 4, row: 0 },
+          ],
+        },
+        code: 'INVALID_ARGUMENT',
+        message: 'tile (col 4, row 0) is outside the model grid of 4 x 4 tiles for slide painted.tif',
+      },
+    ];
 
   it.each(refusals)('refuses $what with $code before reading any pixel', async ({ params, code, message }) => {
     const { parts, segmenter, slide } = paintedParts();
@@ -76,8 +106,20 @@ describe('StreamTiles', () => {
 
   it('refuses a list over the tile budget with RESOURCE_EXHAUSTED before it opens the slide', async () => {
     const { parts, slides } = paintedParts({ limits: { maxTilesPerRequest: 2 } });
-    const error = await failureOf(streamOf(parts, { slideId: 'missing.svs', tiles: [{ col: 0, row: 0 }, { col: 1, row: 0 }, { col: 2, row: 0 }] }));
-    expect(error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/^the tile list is 3 model tiles; one request may cover at most 2/) });
+    const error = await failureOf(
+      streamOf(parts, {
+        slideId: 'missing.svs',
+        tiles: [
+          { col: 0, row: 0 },
+          { col: 1, row: 0 },
+          { col: 2, row: 0 },
+        ],
+      }),
+    );
+    expect(error).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      message: expect.stringMatching(/^the tile list is 3 model tiles; one request may cover at most 2/),
+    });
     expect(slides.opened).toEqual([]);
   });
 });

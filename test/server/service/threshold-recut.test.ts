@@ -9,18 +9,34 @@ import { checkStreamTiles } from '@glomseg/api/server/request-checks.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 
 const SLIDE = 'kidney-region.tif';
-const TILES = [{ col: 2, row: 1 }, { col: 3, row: 1 }, { col: 2, row: 2 }, { col: 3, row: 2 }];
+const TILES = [
+  { col: 2, row: 1 },
+  { col: 3, row: 1 },
+  { col: 2, row: 2 },
+  { col: 3, row: 2 },
+];
 
 async function stream(app: GlomsegApp, threshold: number): Promise<TileOutcome[]> {
   const out: TileOutcome[] = [];
-  for await (const outcome of app.service.streamTiles(checkStreamTiles({ slideId: SLIDE, tiles: TILES, threshold, mppOverride: 0.5 }), new AbortController().signal)) out.push(outcome);
+  for await (const outcome of app.service.streamTiles(
+    checkStreamTiles({ slideId: SLIDE, tiles: TILES, threshold, mppOverride: 0.5 }),
+    new AbortController().signal,
+  ))
+    out.push(outcome);
   return out.sort((a, b) => a.requestIndex - b.requestIndex);
 }
 
 let app: GlomsegApp;
 let fresh: GlomsegApp;
 beforeAll(async () => {
-  const options = { slideFolders: [EVAL_REGION], modelFolder: MODELS, host: '127.0.0.1', grpcPort: 0, httpPort: false as const, device: 'cpu' as const };
+  const options = {
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    host: '127.0.0.1',
+    grpcPort: 0,
+    httpPort: false as const,
+    device: 'cpu' as const,
+  };
   [app, fresh] = await Promise.all([GlomsegApp.start(options), GlomsegApp.start(options)]);
 }, 120_000);
 afterAll(async () => {

@@ -6,14 +6,29 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { GLASS, tissueColour } from '../../helpers/fake-ports.js';
-import { closeAll, contextOf, failureOf, paintedParts, SLIDE, streamOf, streamSorted } from '../../helpers/painted-service.js';
+import {
+  closeAll,
+  contextOf,
+  failureOf,
+  paintedParts,
+  SLIDE,
+  streamOf,
+  streamSorted,
+} from '../../helpers/painted-service.js';
 
 afterEach(closeAll);
 
 describe('the cut', () => {
   it("is the card's threshold when the request sets none, and the request's when it does", async () => {
-    const { contexts } = paintedParts({ card: { threshold: 0.4, minArea: 30, seedThreshold: 0.95, requireCore: true } });
-    expect((await contextOf(contexts)).cut).toEqual({ threshold: 0.4, minArea: 30, seedThreshold: 0.95, requireCore: true });
+    const { contexts } = paintedParts({
+      card: { threshold: 0.4, minArea: 30, seedThreshold: 0.95, requireCore: true },
+    });
+    expect((await contextOf(contexts)).cut).toEqual({
+      threshold: 0.4,
+      minArea: 30,
+      seedThreshold: 0.95,
+      requireCore: true,
+    });
     expect((await contextOf(contexts, { threshold: 0.75 })).cut.threshold).toBe(0.75);
   });
 
@@ -28,14 +43,17 @@ describe('the cut', () => {
 
 describe('the grid', () => {
   it('reads a slide without a pixel size at the training scale, without trial runs, when the card says the estimate cannot work', async () => {
-    const { contexts, slides, segmenter } = paintedParts({ card: { estimatesScale: false, mpp: 0.5 }, slide: { mpp: undefined } });
+    const { contexts, slides, segmenter } = paintedParts({
+      card: { estimatesScale: false, mpp: 0.5 },
+      slide: { mpp: undefined },
+    });
     const source = await slides.open(SLIDE);
     const grid = await contexts.gridOf(source, segmenter.card, undefined);
     expect(grid).toMatchObject({ mppSource: 'model-default', mppAssumed: 0.5 });
     expect(segmenter.calls).toHaveLength(0);
   });
 
-  it('takes the pixel size a request gives over the file\'s', async () => {
+  it("takes the pixel size a request gives over the file's", async () => {
     const { contexts, slides, segmenter } = paintedParts();
     const grid = await contexts.gridOf(await slides.open(SLIDE), segmenter.card, 0.25);
     expect(grid).toMatchObject({ mppSource: 'request', mppAssumed: 0.25 });
@@ -45,7 +63,9 @@ describe('the grid', () => {
 
 describe('stain normalisation', () => {
   // A card trained with Reinhard against PAS-like statistics, far from the painted slide's pale green tissue.
-  const reinhardCard: Partial<ModelCard> = { stain: { method: 'reinhard', reference: { mean: [47, 36, -28], std: [10, 10, 7] } } };
+  const reinhardCard: Partial<ModelCard> = {
+    stain: { method: 'reinhard', reference: { mean: [47, 36, -28], std: [10, 10, 7] } },
+  };
   const tileOff = [{ col: 0, row: 0 }];
 
   it("'auto' maps every tile from the slide's statistics to the card's reference; 'off' leaves the pixels as they are", async () => {
@@ -63,7 +83,9 @@ describe('stain normalisation', () => {
     const auto = await streamSorted(parts, { tiles: tileOff, includeBackground: true });
     expect(auto).toHaveLength(1);
     expect(segmenter.calls[0].centre).toEqual(GLASS);
-    const named = await failureOf(streamOf(parts, { tiles: tileOff, includeBackground: true, stainNormalization: 'reinhard' }));
+    const named = await failureOf(
+      streamOf(parts, { tiles: tileOff, includeBackground: true, stainNormalization: 'reinhard' }),
+    );
     expect(named).toBeInstanceOf(GlomsegError);
     expect((named as GlomsegError).code).toBe('FAILED_PRECONDITION');
     expect((named as GlomsegError).message).toMatch(/too little tissue.*'off'/);

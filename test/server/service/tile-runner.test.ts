@@ -7,7 +7,17 @@ import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { StreamTilesParams, TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import type { TileAddress } from '@glomseg/shared/tile-grid.js';
 import { asGlomsegError } from '@glomseg/api/error-codes.js';
-import { A, closeAll, collect, contextOf, expectDisc, failureOf, paintedParts, ROW0, type PaintedSetup } from '../../helpers/painted-service.js';
+import {
+  A,
+  closeAll,
+  collect,
+  contextOf,
+  expectDisc,
+  failureOf,
+  paintedParts,
+  ROW0,
+  type PaintedSetup,
+} from '../../helpers/painted-service.js';
 import { until } from '../../helpers/until.js';
 
 afterEach(closeAll);
@@ -15,11 +25,20 @@ afterEach(closeAll);
 type Parts = ReturnType<typeof paintedParts>;
 
 /** The runner's outcomes for `tiles` under a request's context (threshold, stain, background). */
-async function run(parts: Parts, tiles: TileAddress[], params: Partial<StreamTilesParams> = {}, signal = new AbortController().signal): Promise<AsyncGenerator<TileOutcome>> {
+async function run(
+  parts: Parts,
+  tiles: TileAddress[],
+  params: Partial<StreamTilesParams> = {},
+  signal = new AbortController().signal,
+): Promise<AsyncGenerator<TileOutcome>> {
   return parts.runner.run(await contextOf(parts.contexts, params), tiles, signal, { keepProbabilities: true });
 }
 
-async function runSorted(parts: Parts, tiles: TileAddress[], params: Partial<StreamTilesParams> = {}): Promise<TileOutcome[]> {
+async function runSorted(
+  parts: Parts,
+  tiles: TileAddress[],
+  params: Partial<StreamTilesParams> = {},
+): Promise<TileOutcome[]> {
   return (await collect(await run(parts, tiles, params))).sort((a, b) => a.requestIndex - b.requestIndex);
 }
 
@@ -32,7 +51,10 @@ describe('streaming', () => {
     const parts = setup({ runner: { concurrency: 2 } });
     const { segmenter } = parts;
     segmenter.hold();
-    const stream = await run(parts, [{ col: 0, row: 0 }, { col: 1, row: 0 }]);
+    const stream = await run(parts, [
+      { col: 0, row: 0 },
+      { col: 1, row: 0 },
+    ]);
     const first = stream.next();
     const [slow, fast] = [await segmenter.started(1), await segmenter.started(2)];
     fast.release();
@@ -47,7 +69,11 @@ describe('streaming', () => {
 describe('caching', () => {
   it('serves repeated tiles from the cache without running the model', async () => {
     const parts = setup();
-    const tiles = [{ col: 0, row: 0 }, { col: 1, row: 1 }, { col: 2, row: 1 }];
+    const tiles = [
+      { col: 0, row: 0 },
+      { col: 1, row: 1 },
+      { col: 2, row: 1 },
+    ];
     const first = await runSorted(parts, tiles);
     expect(parts.segmenter.calls).toHaveLength(3);
     const again = await runSorted(parts, tiles);
@@ -64,7 +90,10 @@ describe('caching', () => {
     const parts = setup();
     await runSorted(parts, [{ col: 0, row: 0 }]);
     parts.segmenter.hold();
-    const stream = await run(parts, [{ col: 1, row: 1 }, { col: 0, row: 0 }]);
+    const stream = await run(parts, [
+      { col: 1, row: 1 },
+      { col: 0, row: 0 },
+    ]);
     expect((await stream.next()).value).toMatchObject({ tile: { col: 0, row: 0 }, requestIndex: 1, cached: true });
     // Answered before the model even started on the other tile, which is submitted once the consumer pulls again.
     expect(parts.segmenter.calls).toHaveLength(1);
@@ -75,7 +104,11 @@ describe('caching', () => {
 
   it('re-cuts a new threshold from the kept probabilities, as the model would have cut it', async () => {
     const parts = setup();
-    const tiles = [{ col: 0, row: 0 }, { col: 1, row: 1 }, { col: 2, row: 1 }];
+    const tiles = [
+      { col: 0, row: 0 },
+      { col: 1, row: 1 },
+      { col: 2, row: 1 },
+    ];
     await runSorted(parts, tiles);
     const recut = await runSorted(parts, tiles, { threshold: 0.75 });
 
@@ -98,7 +131,11 @@ describe('caching', () => {
   it('keeps no probabilities when asked not to, and runs the model again for a new threshold then', async () => {
     const parts = setup();
     const tile = [{ col: 0, row: 0 }];
-    await collect(parts.runner.run(await contextOf(parts.contexts), tile, new AbortController().signal, { keepProbabilities: false }));
+    await collect(
+      parts.runner.run(await contextOf(parts.contexts), tile, new AbortController().signal, {
+        keepProbabilities: false,
+      }),
+    );
     expect(parts.segmenter.calls.map((c) => c.wantsProbabilities)).toEqual([false]);
     const [outcome] = await runSorted(parts, tile, { threshold: 0.75 });
     expect(outcome.cached).toBe(false);
@@ -167,7 +204,10 @@ describe('cancellation', () => {
     expect(running.state).toBe('aborted');
     expect(running.signal?.aborted).toBe(true);
     expect(segmenter.origins()).toEqual(['0,0', '128,0']);
-    expect(runner.stats()).toMatchObject({ tilesComputed: 1, scheduler: { queued: 0, running: 0, droppedQueued: 1, abortedRunning: 1 } });
+    expect(runner.stats()).toMatchObject({
+      tilesComputed: 1,
+      scheduler: { queued: 0, running: 0, droppedQueued: 1, abortedRunning: 1 },
+    });
     expect(await stream.next()).toEqual({ done: true, value: undefined });
   });
 
@@ -239,7 +279,11 @@ describe('failures', () => {
     expect(error).toBe(bug);
     const logged: string[] = [];
     const coded = asGlomsegError(error, (line) => logged.push(line));
-    expect(coded).toMatchObject({ code: 'INTERNAL', message: 'internal server error (see the server log)', cause: bug });
+    expect(coded).toMatchObject({
+      code: 'INTERNAL',
+      message: 'internal server error (see the server log)',
+      cause: bug,
+    });
     expect(logged.join('\n')).toContain("reading 'dims'");
 
     parts.segmenter.failWith = undefined;

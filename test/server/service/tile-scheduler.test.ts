@@ -101,9 +101,13 @@ describe('TileScheduler', () => {
   it('reports a failing job to every waiter and goes on with the next', async () => {
     const scheduler = new TileScheduler<string>({ concurrency: 1, maxQueued: 10 });
     const signal = new AbortController().signal;
-    const failing = scheduler.submit('bad', async () => {
-      throw new GlomsegError('FAILED_PRECONDITION', 'broken tile');
-    }, signal);
+    const failing = scheduler.submit(
+      'bad',
+      async () => {
+        throw new GlomsegError('FAILED_PRECONDITION', 'broken tile');
+      },
+      signal,
+    );
     const fine = scheduler.submit('good', async () => 'ok', signal);
     await expect(failing).rejects.toThrow('broken tile');
     expect((await fine).value).toBe('ok');

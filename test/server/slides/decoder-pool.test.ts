@@ -56,7 +56,9 @@ describe('decoder pool', () => {
   it('is not taken by a source after it is closed', async () => {
     const source = await GeoTiffSlideSource.open(lzwSlide, 'lzw.tif');
     await source.close();
-    await expect(source.readRegion({ level: 0, x: 0, y: 0, width: 10, height: 10 })).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    await expect(source.readRegion({ level: 0, x: 0, y: 0, width: 10, height: 10 })).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+    });
     expect(decoderPoolRunning()).toBe(false);
   });
 });

@@ -8,28 +8,55 @@ import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { GeoTiffSlideSource } from '../../../server/src/slides/geotiff-slide-source.js';
 import { tileCacheStats, TILE_CACHE_MAX_BYTES } from '../../../server/src/slides/tile-cache.js';
-import { boxAverage, cmuSmallRegion, crop, hubmapTile, kidneyRegion, kidneyRegionQuarter, meanAbsDiff, sharpRegion, sharpRgb } from './test-data.js';
+import {
+  boxAverage,
+  cmuSmallRegion,
+  crop,
+  hubmapTile,
+  kidneyRegion,
+  kidneyRegionQuarter,
+  meanAbsDiff,
+  sharpRegion,
+  sharpRgb,
+} from './test-data.js';
 import { halve, writeTiledTiff } from './tiff-fixture.js';
 
 /** Byte equality without vitest's slow element-by-element diff of large arrays. */
 function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
   expect(actual.length).toBe(expected.length);
-  const same = Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength));
+  const same = Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(
+    Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
+  );
   if (!same) expect(meanAbsDiff(actual, expected), 'pixels differ').toBe(0);
 }
 
-async function geotiffRgb(file: string, imageIndex: number, x: number, y: number, width: number, height: number): Promise<Uint8Array> {
+async function geotiffRgb(
+  file: string,
+  imageIndex: number,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+): Promise<Uint8Array> {
   const tiff = await fromFile(file);
   try {
     const image = await tiff.getImage(imageIndex);
-    return Uint8Array.from((await image.readRGB({ window: [x, y, x + width, y + height], interleave: true })) as unknown as ArrayLike<number>);
+    return Uint8Array.from(
+      (await image.readRGB({
+        window: [x, y, x + width, y + height],
+        interleave: true,
+      })) as unknown as ArrayLike<number>,
+    );
   } finally {
     await tiff.close();
   }
 }
 
 async function expectGlomsegError(promise: Promise<unknown>, codes: string[], message?: RegExp): Promise<GlomsegError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error, 'expected a rejection').toBeInstanceOf(GlomsegError);
   expect(codes).toContain((error as GlomsegError).code);
   if (message) expect((error as GlomsegError).message).toMatch(message);
@@ -57,7 +84,11 @@ describe('GeoTiffSlideSource on kidney-region.tif (libtiff pyramid, JPEG YCbCr)'
     expect(m.compression).toBe('jpeg');
     expect([m.width, m.height, m.tileWidth, m.tileHeight, m.samplesPerPixel]).toEqual([6400, 4800, 256, 256, 3]);
     expect(m.levels.map((l) => [l.width, l.height, l.downsample, l.synthesized])).toEqual([
-      [6400, 4800, 1, false], [3200, 2400, 2, false], [1600, 1200, 4, false], [800, 600, 8, false], [400, 300, 16, false],
+      [6400, 4800, 1, false],
+      [3200, 2400, 2, false],
+      [1600, 1200, 4, false],
+      [800, 600, 8, false],
+      [400, 300, 16, false],
     ]);
     expect(m.levels.map((l) => l.index)).toEqual([0, 1, 2, 3, 4]);
     expect(m.fileSize).toBe(14323714);
@@ -90,7 +121,11 @@ describe('GeoTiffSlideSource on kidney-region.tif (libtiff pyramid, JPEG YCbCr)'
   it('agrees with kidney-region-quarter.tif, an independent encode of the same pixels', async () => {
     const quarter = await GeoTiffSlideSource.open(kidneyRegionQuarter, 'q');
     try {
-      expect(quarter.metadata.levels.map((l) => [l.width, l.height])).toEqual([[1600, 1200], [800, 600], [400, 300]]);
+      expect(quarter.metadata.levels.map((l) => [l.width, l.height])).toEqual([
+        [1600, 1200],
+        [800, 600],
+        [400, 300],
+      ]);
       const a = await quarter.readRegion({ level: 0, x: 0, y: 0, width: 1600, height: 1200 });
       const b = await source.readRegion({ level: 2, x: 0, y: 0, width: 1600, height: 1200 });
       expect(meanAbsDiff(a.data, b.data)).toBeLessThan(6);
@@ -111,19 +146,37 @@ describe('GeoTiffSlideSource on kidney-region.tif (libtiff pyramid, JPEG YCbCr)'
   });
 
   it('refuses malformed and oversized requests with clear codes', async () => {
-    await expectGlomsegError(source.readRegion({ level: 0, x: 0, y: 0, width: -5, height: 10 }), ['INVALID_ARGUMENT'], /width/);
-    await expectGlomsegError(source.readRegion({ level: 0, x: 0.5, y: 0, width: 5, height: 10 }), ['INVALID_ARGUMENT'], /x/);
+    await expectGlomsegError(
+      source.readRegion({ level: 0, x: 0, y: 0, width: -5, height: 10 }),
+      ['INVALID_ARGUMENT'],
+      /width/,
+    );
+    await expectGlomsegError(
+      source.readRegion({ level: 0, x: 0.5, y: 0, width: 5, height: 10 }),
+      ['INVALID_ARGUMENT'],
+      /x/,
+    );
     await expectGlomsegError(source.readRegion({ level: 0, x: 0, y: 0, width: 2.5, height: 10 }), ['INVALID_ARGUMENT']);
     await expectGlomsegError(source.readRegion({ level: 0, x: 0, y: 0, width: 1e9, height: 1 }), ['INVALID_ARGUMENT']);
     await expectGlomsegError(source.readRegion({ level: 0, x: 0, y: 0, width: 0, height: 1 }), ['INVALID_ARGUMENT']);
-    await expectGlomsegError(source.readRegion({ level: 5, x: 0, y: 0, width: 5, height: 5 }), ['INVALID_ARGUMENT'], /level 5/);
-    await expectGlomsegError(source.readRegion({ level: 0, x: 0, y: 0, width: 10000, height: 10000 }), ['RESOURCE_EXHAUSTED'], /Mpixel/);
+    await expectGlomsegError(
+      source.readRegion({ level: 5, x: 0, y: 0, width: 5, height: 5 }),
+      ['INVALID_ARGUMENT'],
+      /level 5/,
+    );
+    await expectGlomsegError(
+      source.readRegion({ level: 0, x: 0, y: 0, width: 10000, height: 10000 }),
+      ['RESOURCE_EXHAUSTED'],
+      /Mpixel/,
+    );
   });
 
   it('stops on an aborted signal', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expectGlomsegError(source.readRegion({ level: 0, x: 0, y: 0, width: 100, height: 100 }, controller.signal), ['CANCELLED']);
+    await expectGlomsegError(source.readRegion({ level: 0, x: 0, y: 0, width: 100, height: 100 }, controller.signal), [
+      'CANCELLED',
+    ]);
   });
 
   it('reads level 0 in 1024 x 1024 windows quickly, with the tile cache staying bounded', async () => {
@@ -159,7 +212,9 @@ describe('GeoTiffSlideSource on CMU-1-Small-Region.svs (Aperio, JPEG RGB, one le
     expect(m.metadata['aperio.MPP']).toBe('0.4990');
     expect([m.tileWidth, m.tileHeight]).toEqual([240, 240]);
     expect(m.levels.map((l) => [l.width, l.height, l.synthesized])).toEqual([
-      [2220, 2967, false], [1110, 1484, true], [555, 742, true],
+      [2220, 2967, false],
+      [1110, 1484, true],
+      [555, 742, true],
     ]);
     expect(m.levels[1].downsample).toBe(2);
     expect(m.levels[2].downsample).toBe(4);
@@ -234,13 +289,28 @@ describe('GeoTiffSlideSource on TIFFs written at test time from a real tile', ()
 
   async function writeWithSharp(name: string, options: TiffOptions): Promise<string> {
     const file = path.join(tmp, name);
-    await sharp(tile.data, { raw: { width: tile.width, height: tile.height, channels: 3 } }).tiff(options).toFile(file);
+    await sharp(tile.data, { raw: { width: tile.width, height: tile.height, channels: 3 } })
+      .tiff(options)
+      .toFile(file);
     return file;
   }
 
-  for (const [compression, bigtiff] of [['lzw', false], ['deflate', false], ['none', false], ['lzw', true], ['deflate', true]] as const) {
+  for (const [compression, bigtiff] of [
+    ['lzw', false],
+    ['deflate', false],
+    ['none', false],
+    ['lzw', true],
+    ['deflate', true],
+  ] as const) {
     it(`reads a ${bigtiff ? 'BigTIFF' : 'TIFF'} pyramid with ${compression} compression losslessly`, async () => {
-      const file = await writeWithSharp(`${compression}${bigtiff ? '-big' : ''}.tif`, { tile: true, pyramid: true, compression, bigtiff, tileWidth: 128, tileHeight: 128 });
+      const file = await writeWithSharp(`${compression}${bigtiff ? '-big' : ''}.tif`, {
+        tile: true,
+        pyramid: true,
+        compression,
+        bigtiff,
+        tileWidth: 128,
+        tileHeight: 128,
+      });
       const source = await GeoTiffSlideSource.open(file, 'x');
       try {
         const m = source.metadata;
@@ -274,7 +344,13 @@ describe('GeoTiffSlideSource on TIFFs written at test time from a real tile', ()
   });
 
   it('takes the pixel size from XResolution in pixels per centimetre, and ignores the default resolution', async () => {
-    const withResolution = await writeWithSharp('res.tif', { tile: true, compression: 'lzw', xres: 2000, yres: 2000, resolutionUnit: 'cm' });
+    const withResolution = await writeWithSharp('res.tif', {
+      tile: true,
+      compression: 'lzw',
+      xres: 2000,
+      yres: 2000,
+      resolutionUnit: 'cm',
+    });
     const a = await GeoTiffSlideSource.open(withResolution, 'a');
     expect(a.metadata.mppX).toBeCloseTo(0.5, 6);
     expect(a.metadata.mppSource).toBe('tiff-resolution');
@@ -290,10 +366,13 @@ describe('GeoTiffSlideSource on TIFFs written at test time from a real tile', ()
     const level1 = halve(tile.data, tile.width, tile.height);
     const ome = `<?xml version="1.0" encoding="UTF-8"?><OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image ID="Image:0" Name="kidney"><Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint8" SizeX="700" SizeY="500" SizeC="3" SizeZ="1" SizeT="1" PhysicalSizeX="250" PhysicalSizeXUnit="nm" PhysicalSizeY="0.25" PhysicalSizeYUnit="µm"><Channel ID="Channel:0:0" SamplesPerPixel="3"/></Pixels></Image></OME>`;
     const file = path.join(tmp, 'pyramid.ome.tif');
-    await writeFile(file, writeTiledTiff(
-      [{ width: 700, height: 500, tileSize: 256, rgb: tile.data, description: ome }],
-      [{ width: level1.width, height: level1.height, tileSize: 256, rgb: level1.rgb, subfileType: 1 }],
-    ));
+    await writeFile(
+      file,
+      writeTiledTiff(
+        [{ width: 700, height: 500, tileSize: 256, rgb: tile.data, description: ome }],
+        [{ width: level1.width, height: level1.height, tileSize: 256, rgb: level1.rgb, subfileType: 1 }],
+      ),
+    );
     const source = await GeoTiffSlideSource.open(file, 'ome');
     try {
       const m = source.metadata;
@@ -303,7 +382,10 @@ describe('GeoTiffSlideSource on TIFFs written at test time from a real tile', ()
       expect(m.mppY).toBeCloseTo(0.25, 9);
       expect(m.mppSource).toBe('ome');
       expect(m.metadata['ome.SizeX']).toBe('700');
-      expect(m.levels.map((l) => [l.width, l.height, l.synthesized])).toEqual([[700, 500, false], [350, 250, false]]);
+      expect(m.levels.map((l) => [l.width, l.height, l.synthesized])).toEqual([
+        [700, 500, false],
+        [350, 250, false],
+      ]);
       expectSameBytes((await source.readRegion({ level: 0, x: 0, y: 0, width: 700, height: 500 })).data, tile.data);
       expectSameBytes((await source.readRegion({ level: 1, x: 0, y: 0, width: 350, height: 250 })).data, level1.rgb);
     } finally {
@@ -327,8 +409,17 @@ describe('GeoTiffSlideSource on broken files', () => {
     try {
       let refused = 0;
       for (const level of source.metadata.levels) {
-        const region = { level: level.index, x: Math.max(0, level.width - 300), y: Math.max(0, level.height - 300), width: 300, height: 300 };
-        const error = await source.readRegion(region).then(() => undefined, (e: unknown) => e);
+        const region = {
+          level: level.index,
+          x: Math.max(0, level.width - 300),
+          y: Math.max(0, level.height - 300),
+          width: 300,
+          height: 300,
+        };
+        const error = await source.readRegion(region).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         if (error === undefined) continue;
         expect(error).toBeInstanceOf(GlomsegError);
         expect(['INVALID_ARGUMENT', 'FAILED_PRECONDITION']).toContain((error as GlomsegError).code);
@@ -347,7 +438,10 @@ describe('GeoTiffSlideSource on broken files', () => {
     await writeFile(empty, new Uint8Array(0));
     await expectGlomsegError(GeoTiffSlideSource.open(empty, 'e'), ['INVALID_ARGUMENT'], /not a readable TIFF: .*empty/);
     const random = path.join(tmp, 'random.tif');
-    await writeFile(random, Uint8Array.from({ length: 100_000 }, (_, i) => (i * 2654435761) >>> 24));
+    await writeFile(
+      random,
+      Uint8Array.from({ length: 100_000 }, (_, i) => (i * 2654435761) >>> 24),
+    );
     await expectUnreadable(random);
     const text = path.join(tmp, 'text.tif');
     await writeFile(text, 'this is not an image\n'.repeat(20));
@@ -364,15 +458,33 @@ describe('GeoTiffSlideSource on broken files', () => {
     ['SamplesPerPixel 2^31', { 277: 2 ** 31 }, /2147483648 samples per pixel/],
   ])('refuses a crafted file with %s as not a readable TIFF, naming the bound', async (name, tags, detail) => {
     const file = path.join(tmp, `crafted-${name.replace(/\W+/g, '-')}.tif`);
-    await writeFile(file, writeTiledTiff([{ width: 256, height: 256, tileSize: 256, rgb: new Uint8Array(256 * 256 * 3), tags }]));
-    const error = await expectGlomsegError(GeoTiffSlideSource.open(file, 'crafted'), ['INVALID_ARGUMENT'], /^not a readable TIFF: crafted-.*\.tif: /);
+    await writeFile(
+      file,
+      writeTiledTiff([{ width: 256, height: 256, tileSize: 256, rgb: new Uint8Array(256 * 256 * 3), tags }]),
+    );
+    const error = await expectGlomsegError(
+      GeoTiffSlideSource.open(file, 'crafted'),
+      ['INVALID_ARGUMENT'],
+      /^not a readable TIFF: crafted-.*\.tif: /,
+    );
     expect(error.message).toMatch(detail);
     expect(error.message).toMatch(/at most (1073741824|65535)/);
   });
 
   it('still opens a file at the bounds of a real slide (2^16 pixel tiles are legal, only unreadable)', async () => {
     const file = path.join(tmp, 'big-tile-tag.tif');
-    await writeFile(file, writeTiledTiff([{ width: 256, height: 256, tileSize: 256, rgb: new Uint8Array(256 * 256 * 3), tags: { 322: 2 ** 16, 323: 2 ** 16 } }]));
+    await writeFile(
+      file,
+      writeTiledTiff([
+        {
+          width: 256,
+          height: 256,
+          tileSize: 256,
+          rgb: new Uint8Array(256 * 256 * 3),
+          tags: { 322: 2 ** 16, 323: 2 ** 16 },
+        },
+      ]),
+    );
     const source = await GeoTiffSlideSource.open(file, 'big-tile-tag');
     try {
       expect(source.metadata.tileWidth).toBe(2 ** 16);

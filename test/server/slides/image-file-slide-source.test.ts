@@ -7,7 +7,11 @@ import sharp from 'sharp';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { readWholeLevel, type RgbImage } from '@glomseg/shared/slide-source.js';
 import { ImageFileSlideSource } from '../../../server/src/slides/image-file-slide-source.js';
-import { FLAT_DECODE_CONCURRENCY, flatImageDecodes, ImageDecodeQueue } from '../../../server/src/slides/image-decode-queue.js';
+import {
+  FLAT_DECODE_CONCURRENCY,
+  flatImageDecodes,
+  ImageDecodeQueue,
+} from '../../../server/src/slides/image-decode-queue.js';
 import { whiteImage } from '../../../server/src/slides/rgb-region.js';
 import { boxAverage, crop, hubmapTile, meanAbsDiff, sharpRgb } from './test-data.js';
 
@@ -29,7 +33,12 @@ function pngHeaderOnly(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1 + width * 3))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1 + width * 3))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 let tmp: string;
@@ -48,7 +57,10 @@ describe('ImageFileSlideSource', () => {
     try {
       const m = source.metadata;
       expect([m.format, m.compression, m.width, m.height, m.tileWidth]).toEqual(['jpeg', 'jpeg', 1600, 1200, 0]);
-      expect(m.levels.map((l) => [l.width, l.height, l.downsample, l.synthesized])).toEqual([[1600, 1200, 1, false], [800, 600, 2, true]]);
+      expect(m.levels.map((l) => [l.width, l.height, l.downsample, l.synthesized])).toEqual([
+        [1600, 1200, 1, false],
+        [800, 600, 2, true],
+      ]);
       const region = await source.readRegion({ level: 0, x: 300, y: 200, width: 500, height: 400 });
       expect(sameBytes(region.data, crop(reference, 300, 200, 500, 400).data)).toBe(true);
       const level1 = await source.readRegion({ level: 1, x: 0, y: 0, width: 800, height: 600 });
@@ -65,10 +77,18 @@ describe('ImageFileSlideSource', () => {
   it('reads a PNG (with alpha, flattened on white) losslessly', async () => {
     const file = path.join(tmp, 'tile.png');
     const part = crop(reference, 0, 0, 640, 480);
-    await sharp(part.data, { raw: { width: 640, height: 480, channels: 3 } }).ensureAlpha(1).png().toFile(file);
+    await sharp(part.data, { raw: { width: 640, height: 480, channels: 3 } })
+      .ensureAlpha(1)
+      .png()
+      .toFile(file);
     const source = await ImageFileSlideSource.open(file, 'tile.png');
     try {
-      expect([source.metadata.format, source.metadata.width, source.metadata.height, source.metadata.levels.length]).toEqual(['png', 640, 480, 1]);
+      expect([
+        source.metadata.format,
+        source.metadata.width,
+        source.metadata.height,
+        source.metadata.levels.length,
+      ]).toEqual(['png', 640, 480, 1]);
       const all = await source.readRegion({ level: 0, x: 0, y: 0, width: 640, height: 480 });
       expect(sameBytes(all.data, part.data)).toBe(true);
     } finally {
@@ -94,9 +114,15 @@ describe('ImageFileSlideSource', () => {
   it('validates requests like every slide source', async () => {
     const source = await ImageFileSlideSource.open(hubmapTile, '106.jpg');
     try {
-      await expect(source.readRegion({ level: 2, x: 0, y: 0, width: 10, height: 10 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-      await expect(source.readRegion({ level: 0, x: 0, y: 0, width: -1, height: 10 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-      await expect(source.readRegion({ level: 0, x: 0, y: 0, width: 9000, height: 9000 })).rejects.toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+      await expect(source.readRegion({ level: 2, x: 0, y: 0, width: 10, height: 10 })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+      await expect(source.readRegion({ level: 0, x: 0, y: 0, width: -1, height: 10 })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+      await expect(source.readRegion({ level: 0, x: 0, y: 0, width: 9000, height: 9000 })).rejects.toMatchObject({
+        code: 'RESOURCE_EXHAUSTED',
+      });
     } finally {
       await source.close();
     }
@@ -117,7 +143,7 @@ describe('large flat images (sharp decodes them whole, on the libuv threads that
       files.push(path.join(tmp, `big-${i}.png`));
       await copyFile(first, files[i]);
     }
-    ({ width, height } = await sharp(first).metadata() as { width: number; height: number });
+    ({ width, height } = (await sharp(first).metadata()) as { width: number; height: number });
   });
 
   it(`runs at most ${FLAT_DECODE_CONCURRENCY} decodes on libuv's threads at once, however many reads ask`, async () => {
@@ -146,13 +172,20 @@ describe('large flat images (sharp decodes them whole, on the libuv threads that
   it('keeps waiting decodes off the libuv threads: a file read completes while they are held in the queue', async () => {
     const queue = new ImageDecodeQueue(1);
     let release!: () => void;
-    const held = queue.run('held', () => new Promise<RgbImage>((resolve) => (release = () => resolve(whiteImage(1, 1)))));
-    const sources = await Promise.all(files.map((file, i) => ImageFileSlideSource.open(file, `big-${i}.png`, undefined, queue)));
+    const held = queue.run(
+      'held',
+      () => new Promise<RgbImage>((resolve) => (release = () => resolve(whiteImage(1, 1)))),
+    );
+    const sources = await Promise.all(
+      files.map((file, i) => ImageFileSlideSource.open(file, `big-${i}.png`, undefined, queue)),
+    );
     const small = path.join(tmp, 'small.bin');
     await writeFile(small, 'a few bytes');
     try {
       let decoded = 0;
-      const reads = sources.map((source) => source.readRegion({ level: 0, x: 0, y: 0, width, height }).then(() => decoded++));
+      const reads = sources.map((source) =>
+        source.readRegion({ level: 0, x: 0, y: 0, width, height }).then(() => decoded++),
+      );
       expect(queue.stats()).toMatchObject({ running: 1, queued: COPIES });
       expect(sharp.counters()).toEqual({ queue: 0, process: 0 });
       expect(await readFile(small, 'utf8')).toBe('a few bytes');
@@ -170,8 +203,13 @@ describe('large flat images (sharp decodes them whole, on the libuv threads that
   it('refuses a read with RESOURCE_EXHAUSTED when too many decodes are waiting, and a cancelled read stops waiting', async () => {
     const queue = new ImageDecodeQueue(1, 1);
     let release!: () => void;
-    const held = queue.run('held', () => new Promise<RgbImage>((resolve) => (release = () => resolve(whiteImage(1, 1)))));
-    const [a, b] = await Promise.all(files.slice(0, 2).map((file, i) => ImageFileSlideSource.open(file, `big-${i}.png`, undefined, queue)));
+    const held = queue.run(
+      'held',
+      () => new Promise<RgbImage>((resolve) => (release = () => resolve(whiteImage(1, 1)))),
+    );
+    const [a, b] = await Promise.all(
+      files.slice(0, 2).map((file, i) => ImageFileSlideSource.open(file, `big-${i}.png`, undefined, queue)),
+    );
     try {
       const cancel = new AbortController();
       const waiting = a.readRegion({ level: 0, x: 0, y: 0, width: 10, height: 10 }, cancel.signal);

@@ -41,9 +41,13 @@ describe('the slide catalog hands its limits to the readers', () => {
   it('maxDecodedTileBytes: a stored tile that decodes to more is RESOURCE_EXHAUSTED', async () => {
     const catalog = await SlideCatalog.create({ folders: [WSI], limits: { maxDecodedTileBytes: 100_000 } });
     try {
-      const error = await rejection((await catalog.open(CMU)).readRegion({ level: 0, x: 0, y: 0, width: 16, height: 16 }));
+      const error = await rejection(
+        (await catalog.open(CMU)).readRegion({ level: 0, x: 0, y: 0, width: 16, height: 16 }),
+      );
       expect(error.code).toBe('RESOURCE_EXHAUSTED');
-      expect(error.message).toMatch(/240 x 240 pixel tiles \(172,800 bytes decoded each\); at most 100,000 bytes per tile/);
+      expect(error.message).toMatch(
+        /240 x 240 pixel tiles \(172,800 bytes decoded each\); at most 100,000 bytes per tile/,
+      );
     } finally {
       await catalog.close();
     }

@@ -43,7 +43,10 @@ describe('slides by URL', () => {
     await withCatalog([`${http.url}/slides/`], async (catalog) => {
       // The most a read may fetch: a quarter of the 14 MB region; of the 1.9 MB SVS, whose label and macro IFDs sit
       // at the end of the file, less than all of it.
-      for (const [remoteId, file, share] of [[url, REGION, 0.25], [svsUrl, SVS, 0.5]] as const) {
+      for (const [remoteId, file, share] of [
+        [url, REGION, 0.25],
+        [svsUrl, SVS, 0.5],
+      ] as const) {
         const before = http.bytesSent;
         const remote = await catalog.open(remoteId);
         const near = await local.open(path.basename(file));
@@ -102,21 +105,30 @@ describe('slides by URL', () => {
       }
     });
     await withCatalog([], async (catalog) => {
-      expect((await rejection(catalog.open(`${http.url}/slides/kidney-region.tif`))).message).toMatch(/--slide-url-prefix/);
+      expect((await rejection(catalog.open(`${http.url}/slides/kidney-region.tif`))).message).toMatch(
+        /--slide-url-prefix/,
+      );
     });
     expect(http.requests).toBe(requestsBefore);
     // A presigned URL as prefix allows exactly itself.
     const exact = new SlideUrlPolicy(['https://bucket.example/slide.svs?X-Amz-Signature=abc']);
     expect(exact.check('https://bucket.example/slide.svs?X-Amz-Signature=abc').href).toMatch(/Signature=abc/);
-    expect(() => exact.check('https://bucket.example/slide.svs?X-Amz-Signature=other')).toThrow(/not under an allowed prefix/);
+    expect(() => exact.check('https://bucket.example/slide.svs?X-Amz-Signature=other')).toThrow(
+      /not under an allowed prefix/,
+    );
   });
 
   it('reads s3://bucket/key through a presigned URL to the configured S3 endpoint', async () => {
     http.serve('lab-slides/cohort/kidney.tif', { file: QUARTER });
     const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: http.url });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL: http.url,
+    });
     const seen: string[] = [];
-    const logRequests = (http as unknown as { handle: (req: any, res: any) => void });
+    const logRequests = http as unknown as { handle: (req: any, res: any) => void };
     const handle = logRequests.handle.bind(http);
     logRequests.handle = (req, res) => {
       seen.push(req.url);
@@ -128,7 +140,10 @@ describe('slides by URL', () => {
         expect(slide.metadata.width).toBe(1600);
         expect((await rejection(catalog.open('s3://other-bucket/kidney.tif'))).code).toBe('INVALID_ARGUMENT');
       });
-      const query = new URL(seen.find((u) => u.startsWith('/lab-slides/cohort/kidney.tif'))!, http.url).searchParams;
+      const query = new URL(
+        seen.find((u) => u.startsWith('/lab-slides/cohort/kidney.tif'))!,
+        http.url,
+      ).searchParams;
       expect(query.get('X-Amz-Credential')).toMatch(/^AKIDTEST\/\d{8}\/eu-west-1\/s3\/aws4_request$/);
       expect(query.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     } finally {

@@ -28,7 +28,9 @@ async function listSlides(folders: string[]) {
 
 /** The README's ListSlides row: the ids it gives as examples, one folder and several. */
 async function readmeExamples() {
-  const row = (await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8')).split('\n').find((line) => line.startsWith('| `ListSlides` |'))!;
+  const row = (await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8'))
+    .split('\n')
+    .find((line) => line.startsWith('| `ListSlides` |'))!;
   const ids = [...row.matchAll(/`([^`\s]+\.(?:tif|svs))`/g)].map((m) => m[1]);
   return { one: ids.filter((id) => !id.includes('/')), several: ids.filter((id) => id.includes('/')) };
 }

@@ -25,18 +25,40 @@ afterAll(async () => {
 describe('the slide reader registry', () => {
   it('lists the slide endings its readers register, once each', () => {
     // The OpenSlide reader's endings are there because setup.sh installs libopenslide0.
-    expect(slideExtensions()).toEqual(['.tif', '.tiff', '.svs', '.btf', '.png', '.jpg', '.jpeg', '.ndpi', '.vms', '.vmu', '.mrxs', '.scn', '.bif', '.svslide']);
+    expect(slideExtensions()).toEqual([
+      '.tif',
+      '.tiff',
+      '.svs',
+      '.btf',
+      '.png',
+      '.jpg',
+      '.jpeg',
+      '.ndpi',
+      '.vms',
+      '.vmu',
+      '.mrxs',
+      '.scn',
+      '.bif',
+      '.svslide',
+    ]);
     expect(slideExtensions({ byUrl: true })).toEqual(['.tif', '.tiff', '.svs', '.btf']);
   });
 
   it('ranks by support: the magic number over the name, local readers for files, URL readers for URLs', async () => {
     const jpegBytes = await readFile(hubmapTile);
     const head = new Uint8Array(jpegBytes.subarray(0, 64));
-    expect(rankReaders({ fileName: 'tile.tif', path: '/x/tile.tif', head }).map((r) => r.name)).toEqual(['image', 'geotiff']);
+    expect(rankReaders({ fileName: 'tile.tif', path: '/x/tile.tif', head }).map((r) => r.name)).toEqual([
+      'image',
+      'geotiff',
+    ]);
     expect(rankReaders({ fileName: 'tile.jpg', path: '/x/tile.jpg', head }).map((r) => r.name)).toEqual(['image']);
-    expect(rankReaders({ fileName: 'a.svs', path: '/x/a.svs', head: new Uint8Array(0) }).map((r) => r.name)).toEqual(['geotiff']);
+    expect(rankReaders({ fileName: 'a.svs', path: '/x/a.svs', head: new Uint8Array(0) }).map((r) => r.name)).toEqual([
+      'geotiff',
+    ]);
     const url = { label: 'https://slides.example/a.svs', href: async () => 'https://slides.example/a.svs' };
-    expect(rankReaders({ fileName: 'a.svs', url, head: new Uint8Array(0) }).map((r) => r.name)).toEqual(['remote-tiff']);
+    expect(rankReaders({ fileName: 'a.svs', url, head: new Uint8Array(0) }).map((r) => r.name)).toEqual([
+      'remote-tiff',
+    ]);
     expect(rankReaders({ fileName: 'a.png', url, head: new Uint8Array(0) })).toEqual([]);
   });
 
@@ -51,24 +73,32 @@ describe('the slide reader registry', () => {
     }
   });
 
-  it('a file no reader opens gets one error with every reader\'s reason, coded as the best-supported reader said', async () => {
+  it("a file no reader opens gets one error with every reader's reason, coded as the best-supported reader said", async () => {
     const file = path.join(tmp, 'broken.tif');
     await writeFile(file, new Uint8Array([0xff, 0xd8, 0xff, ...new Array(2000).fill(0)])); // a JPEG's magic number, then nothing
     const error = await rejection(openSlideFile(file, 'broken.tif'));
     expect(error.code).toBe('INVALID_ARGUMENT');
-    expect(error.message).toMatch(/^broken\.tif: no slide reader could open it: image: .+; geotiff: not a readable TIFF: broken\.tif: the file does not start with a TIFF header/);
+    expect(error.message).toMatch(
+      /^broken\.tif: no slide reader could open it: image: .+; geotiff: not a readable TIFF: broken\.tif: the file does not start with a TIFF header/,
+    );
   });
 
-  it('one reader\'s failure stays as that reader said it', async () => {
+  it("one reader's failure stays as that reader said it", async () => {
     const file = path.join(tmp, 'empty.svs');
     await writeFile(file, new Uint8Array(0));
     const error = await rejection(openSlideFile(file, 'empty.svs'));
-    expect([error.code, error.message]).toEqual(['INVALID_ARGUMENT', 'not a readable TIFF: empty.svs: the file is empty']);
+    expect([error.code, error.message]).toEqual([
+      'INVALID_ARGUMENT',
+      'not a readable TIFF: empty.svs: the file is empty',
+    ]);
   });
 
   it('a name no reader claims is refused in words that list the slide endings', async () => {
     const error = await rejection(openSlideFile(path.join(tmp, 'notes.txt'), 'notes.txt'));
-    expect([error.code, error.message]).toEqual(['INVALID_ARGUMENT', 'notes.txt: no slide reader supports it (slide files end in .tif .tiff .svs .btf .png .jpg .jpeg .ndpi .vms .vmu .mrxs .scn .bif .svslide)']);
+    expect([error.code, error.message]).toEqual([
+      'INVALID_ARGUMENT',
+      'notes.txt: no slide reader supports it (slide files end in .tif .tiff .svs .btf .png .jpg .jpeg .ndpi .vms .vmu .mrxs .scn .bif .svslide)',
+    ]);
   });
 });
 
@@ -96,6 +126,13 @@ describe('a new reader is one registration', () => {
       await catalog.close();
     }
     expect((await expandSlideArguments([folder])).map((f) => path.basename(f))).toEqual(['region.tif', 'tile.quarter']);
-    expect(() => registerSlideReader({ name: 'test-quarter', extensions: [], support: () => undefined, open: () => Promise.reject(new Error()) })).toThrow(/already registered/);
+    expect(() =>
+      registerSlideReader({
+        name: 'test-quarter',
+        extensions: [],
+        support: () => undefined,
+        open: () => Promise.reject(new Error()),
+      }),
+    ).toThrow(/already registered/);
   });
 });

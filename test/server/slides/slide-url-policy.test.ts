@@ -81,7 +81,12 @@ describe('slide URL allowlist against a decoding back end', () => {
   it('reads a URL whose normalised path is under the prefix, and asks only for that normalised path', async () => {
     const base = backEnd.url;
     const before = decodedPaths.length;
-    for (const id of [`${base}/slides/kidney.tif`, `${base}/slides/%6Bidney.tif`, `${base}/%73lides/kidney.tif`, `${base}/slides/sub/%2e%2e/kidney.tif`]) {
+    for (const id of [
+      `${base}/slides/kidney.tif`,
+      `${base}/slides/%6Bidney.tif`,
+      `${base}/%73lides/kidney.tif`,
+      `${base}/slides/sub/%2e%2e/kidney.tif`,
+    ]) {
       const { width, error } = await open(id);
       expect(error?.message, id).toBeUndefined();
       expect(width, id).toBe(1600);
@@ -93,15 +98,26 @@ describe('slide URL allowlist against a decoding back end', () => {
 
   it('normalises before comparing: the URL to fetch, and s3:// keys and prefixes alike', () => {
     const policy = new SlideUrlPolicy(['https://store.example/slides/', 's3://lab/cohort/']);
-    expect(policy.check('https://store.example/slides/a/%2e%2e/%6B%69dney.tif?v=%2f').href).toBe('https://store.example/slides/kidney.tif?v=%2f');
+    expect(policy.check('https://store.example/slides/a/%2e%2e/%6B%69dney.tif?v=%2f').href).toBe(
+      'https://store.example/slides/kidney.tif?v=%2f',
+    );
     expect(policy.check('https://store.example/slides/caf%c3%a9.tif').pathname).toBe('/slides/caf%C3%A9.tif');
     expect(policy.check('s3://lab/cohort/x/%2E%2E/kidney.tif').href).toBe('s3://lab/cohort/kidney.tif');
-    for (const id of ['s3://lab/cohort/..%2fother/kidney.tif', 's3://lab/cohort/%2e%2e%2fother/kidney.tif', 's3://lab/cohort/..\\other/kidney.tif', 'https://store.example/slides/%zz.tif']) {
+    for (const id of [
+      's3://lab/cohort/..%2fother/kidney.tif',
+      's3://lab/cohort/%2e%2e%2fother/kidney.tif',
+      's3://lab/cohort/..\\other/kidney.tif',
+      'https://store.example/slides/%zz.tif',
+    ]) {
       expect(() => policy.check(id), id).toThrow(GlomsegError);
     }
     expect(() => policy.check('s3://lab/cohort/%2e%2e/other/kidney.tif')).toThrow(/not under an allowed prefix/);
-    expect(() => new SlideUrlPolicy(['https://store.example/a%2Fb/'])).toThrow(/slide URL prefix .* encodes '\/' or '\\'/);
+    expect(() => new SlideUrlPolicy(['https://store.example/a%2Fb/'])).toThrow(
+      /slide URL prefix .* encodes '\/' or '\\'/,
+    );
     // A prefix is normalised too: an encoded unreserved character in it matches its plain form.
-    expect(new SlideUrlPolicy(['https://store.example/%73lides/']).check('https://store.example/slides/k.tif').pathname).toBe('/slides/k.tif');
+    expect(
+      new SlideUrlPolicy(['https://store.example/%73lides/']).check('https://store.example/slides/k.tif').pathname,
+    ).toBe('/slides/k.tif');
   });
 });

@@ -20,21 +20,40 @@ export function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number 
 }
 
 /** Independent decode: sharp (libvips) reads one page of a file and cuts a rectangle out of it. */
-export async function sharpRegion(file: string, page: number, left: number, top: number, width: number, height: number): Promise<RgbImage> {
-  const { data, info } = await sharp(file, { page }).extract({ left, top, width, height }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+export async function sharpRegion(
+  file: string,
+  page: number,
+  left: number,
+  top: number,
+  width: number,
+  height: number,
+): Promise<RgbImage> {
+  const { data, info } = await sharp(file, { page })
+    .extract({ left, top, width, height })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected RGB, got ${info.channels} channels`);
   return { width: info.width, height: info.height, data: new Uint8Array(data) };
 }
 
 /** Decodes any image file or buffer to RGB with sharp. */
 export async function sharpRgb(input: string | Uint8Array): Promise<RgbImage> {
-  const { data, info } = await sharp(input).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(input)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8Array(data) };
 }
 
 export function crop(image: RgbImage, x: number, y: number, width: number, height: number): RgbImage {
   const data = new Uint8Array(width * height * 3);
-  for (let r = 0; r < height; r++) data.set(image.data.subarray(((y + r) * image.width + x) * 3, ((y + r) * image.width + x + width) * 3), r * width * 3);
+  for (let r = 0; r < height; r++)
+    data.set(
+      image.data.subarray(((y + r) * image.width + x) * 3, ((y + r) * image.width + x + width) * 3),
+      r * width * 3,
+    );
   return { width, height, data };
 }
 
@@ -49,7 +68,10 @@ export function boxAverage(image: RgbImage, factor: number): RgbImage {
         let sum = 0;
         let n = 0;
         for (let sy = y * factor; sy < Math.min(image.height, (y + 1) * factor); sy++) {
-          for (let sx = x * factor; sx < Math.min(image.width, (x + 1) * factor); sx++) { sum += image.data[(sy * image.width + sx) * 3 + c]; n++; }
+          for (let sx = x * factor; sx < Math.min(image.width, (x + 1) * factor); sx++) {
+            sum += image.data[(sy * image.width + sx) * 3 + c];
+            n++;
+          }
         }
         data[(y * width + x) * 3 + c] = Math.round(sum / n);
       }

@@ -66,7 +66,9 @@ function encodeValues(entry: Entry): Uint8Array {
   const size = entry.type === SHORT ? 2 : 4;
   const out = new Uint8Array(entry.values.length * size);
   const view = new DataView(out.buffer);
-  entry.values.forEach((value, i) => (size === 2 ? view.setUint16(i * 2, value, true) : view.setUint32(i * 4, value, true)));
+  entry.values.forEach((value, i) =>
+    size === 2 ? view.setUint16(i * 2, value, true) : view.setUint32(i * 4, value, true),
+  );
   return out;
 }
 
@@ -151,7 +153,11 @@ export function writeTiledTiff(chain: FixtureImage[], subIfds: FixtureImage[] = 
 }
 
 /** Halves an RGB image by 2x2 averaging (odd edges average what exists), for fixture pyramids. */
-export function halve(rgb: Uint8Array, width: number, height: number): { rgb: Uint8Array; width: number; height: number } {
+export function halve(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+): { rgb: Uint8Array; width: number; height: number } {
   const w = Math.ceil(width / 2);
   const h = Math.ceil(height / 2);
   const out = new Uint8Array(w * h * 3);
@@ -164,7 +170,10 @@ export function halve(rgb: Uint8Array, width: number, height: number): { rgb: Ui
           for (let dx = 0; dx < 2; dx++) {
             const sx = 2 * x + dx;
             const sy = 2 * y + dy;
-            if (sx < width && sy < height) { sum += rgb[(sy * width + sx) * 3 + c]; n++; }
+            if (sx < width && sy < height) {
+              sum += rgb[(sy * width + sx) * 3 + c];
+              n++;
+            }
           }
         }
         out[(y * w + x) * 3 + c] = Math.round(sum / n);

@@ -52,14 +52,20 @@ async function openAndRead(bytes: Uint8Array): Promise<void> {
 function withDeadline(work: Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${PER_FILE_DEADLINE_MS} ms (a hang)`)), PER_FILE_DEADLINE_MS);
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${PER_FILE_DEADLINE_MS} ms (a hang)`)),
+      PER_FILE_DEADLINE_MS,
+    );
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 describe('TIFF reader under fuzzing', () => {
   it('survives overwritten bytes anywhere in the file', async () => {
-    const edit = fc.array(fc.tuple(fc.nat(), fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 0xff))), { minLength: 1, maxLength: 12 });
+    const edit = fc.array(fc.tuple(fc.nat(), fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 0xff))), {
+      minLength: 1,
+      maxLength: 12,
+    });
     await fc.assert(
       fc.asyncProperty(edit, fc.boolean(), async (edits, nearHeader) => {
         const bytes = base.slice();
@@ -76,7 +82,9 @@ describe('TIFF reader under fuzzing', () => {
 
   it('survives truncation at any length', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: base.length }), async (length) => withDeadline(openAndRead(base.slice(0, length)))),
+      fc.asyncProperty(fc.nat({ max: base.length }), async (length) =>
+        withDeadline(openAndRead(base.slice(0, length))),
+      ),
       { numRuns: 80, interruptAfterTimeLimit: 15_000 },
     );
   }, 60_000);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { cachedTile, evictTileCacheOwner, newTileCacheOwner, tileCacheStats, TILE_CACHE_MAX_BYTES } from '../../../server/src/slides/tile-cache.js';
+import {
+  cachedTile,
+  evictTileCacheOwner,
+  newTileCacheOwner,
+  tileCacheStats,
+  TILE_CACHE_MAX_BYTES,
+} from '../../../server/src/slides/tile-cache.js';
 
 const tile = (bytes: number) => ({ width: bytes / 3, height: 1, data: new Uint8Array(bytes) });
 

@@ -36,7 +36,9 @@ function writeTiff(entries: Entry[], blob: Uint8Array): Uint8Array {
   view.setUint32(4, ifdOffset, true);
   bytes.set(blob, blobOffset);
   const put = (at: number, type: number, values: number[]) => {
-    values.forEach((v, i) => (type === SHORT ? view.setUint16(at + 2 * i, v, true) : view.setUint32(at + 4 * i, v, true)));
+    values.forEach((v, i) =>
+      type === SHORT ? view.setUint16(at + 2 * i, v, true) : view.setUint32(at + 4 * i, v, true),
+    );
   };
   view.setUint16(ifdOffset, entries.length, true);
   entries.forEach((entry, i) => {

@@ -10,7 +10,11 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { GlomsegApp } from '../../../server/src/app.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { AnnotationFormat, ScoreSlideRequestSchema, StreamTilesRequestSchema } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
+import {
+  AnnotationFormat,
+  ScoreSlideRequestSchema,
+  StreamTilesRequestSchema,
+} from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { libraryDetail } from '../../../server/src/slides/library-detail.js';
 import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS } from '../../helpers/paths.js';
 import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
@@ -30,10 +34,18 @@ beforeAll(async () => {
   await writeFile(path.join(folder, 'big-tiles.tif'), hugeTiledTiff(8192, 8192, 4096));
   await writeFile(path.join(folder, 'one-row-strips.tif'), oneRowStripTiff(2000, 2000));
   for (const [name, tags] of Object.entries(CRAFTED_TAGS)) {
-    await writeFile(path.join(folder, name), writeTiledTiff([{ width: 256, height: 256, tileSize: 256, rgb: new Uint8Array(256 * 256 * 3), tags }]));
+    await writeFile(
+      path.join(folder, name),
+      writeTiledTiff([{ width: 256, height: 256, tileSize: 256, rgb: new Uint8Array(256 * 256 * 3), tags }]),
+    );
   }
   truth = await readFile(KIDNEY_REGION_GEOJSON, 'utf8');
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION, folder], modelFolder: MODELS, httpPort: 0, device: 'cpu' });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION, folder],
+    modelFolder: MODELS,
+    httpPort: 0,
+    device: 'cpu',
+  });
   client = glomsegClient(app.grpcAddress);
 });
 
@@ -115,7 +127,12 @@ describe('request validation at the edge', () => {
     const negative = await refused('ScoreSlide', { slideId: REGION, annotations, diceTileWidth: -5 });
     expect(negative.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(negative.details).toContain('dice_tile_width');
-    const huge = await refused('ScoreSlide', { slideId: REGION, annotations, diceTileWidth: 2 ** 31 - 1, diceTileHeight: 2 ** 31 - 1 });
+    const huge = await refused('ScoreSlide', {
+      slideId: REGION,
+      annotations,
+      diceTileWidth: 2 ** 31 - 1,
+      diceTileHeight: 2 ** 31 - 1,
+    });
     expect(huge.code).toBe(grpc.status.INVALID_ARGUMENT);
     const tiny = await refused('ScoreSlide', { slideId: REGION, annotations, diceTileWidth: 1, diceTileHeight: 1 });
     expect(tiny.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
@@ -139,12 +156,15 @@ describe('request validation at the edge', () => {
   });
 
   it('refuses a window that spans hundreds of one-row deflate strips, before decoding', async () => {
-    const status = await refused('StreamTiles', { slideId: slideIdOf('one-row-strips.tif'), tiles: [{ col: 0, row: 0 }] });
+    const status = await refused('StreamTiles', {
+      slideId: slideIdOf('one-row-strips.tif'),
+      tiles: [{ col: 0, row: 0 }],
+    });
     expect(status.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(status.details).toMatch(/stored strips .* per read/);
   });
 
-  it('keeps a decoding library\'s bug-report text and links out of client messages', () => {
+  it("keeps a decoding library's bug-report text and links out of client messages", () => {
     const geotiffText = new Error(
       'Unsupported data format/bitsPerSample. Precision may be lost. Please report if you get this message to https://github.com/geotiffjs/geotiff.js/issues',
     );
@@ -205,13 +225,21 @@ describe('crafted files whose sizes do not fit the API', () => {
     ['ListModels', 'ListModelsRequest', 'ListModelsResponse'],
   ] as const;
 
-  it.each(Object.keys(CRAFTED_TAGS))('%s: GetSlideInfo and ListModels(slide_id) refuse it over gRPC as not a readable TIFF', async (name) => {
-    for (const call of [() => client.getSlideInfo({ slideId: slideIdOf(name) }), () => client.listModels({ slideId: slideIdOf(name) })]) {
-      const status = await statusOf(call());
-      expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
-      expect(status.details).toMatch(new RegExp(`^not a readable TIFF: ${name.replace('.', '\\.')}: .* at most (1073741824|65535)`));
-    }
-  });
+  it.each(Object.keys(CRAFTED_TAGS))(
+    '%s: GetSlideInfo and ListModels(slide_id) refuse it over gRPC as not a readable TIFF',
+    async (name) => {
+      for (const call of [
+        () => client.getSlideInfo({ slideId: slideIdOf(name) }),
+        () => client.listModels({ slideId: slideIdOf(name) }),
+      ]) {
+        const status = await statusOf(call());
+        expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(status.details).toMatch(
+          new RegExp(`^not a readable TIFF: ${name.replace('.', '\\.')}: .* at most (1073741824|65535)`),
+        );
+      }
+    },
+  );
 
   it.each(Object.keys(CRAFTED_TAGS))('%s: the same over gRPC-Web', async (name) => {
     for (const [method, request, response] of methods) {

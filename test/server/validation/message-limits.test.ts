@@ -50,7 +50,10 @@ function rawGrpcStatus(body: Buffer): Promise<{ status: string; message: string 
     stream.on('data', () => undefined);
     stream.on('close', () => {
       session.close();
-      resolve({ status: String(headers['grpc-status']), message: decodeURIComponent(String(headers['grpc-message'] ?? '')) });
+      resolve({
+        status: String(headers['grpc-status']),
+        message: decodeURIComponent(String(headers['grpc-message'] ?? '')),
+      });
     });
     stream.on('error', () => undefined);
     stream.end(body);

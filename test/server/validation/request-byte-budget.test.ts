@@ -20,7 +20,13 @@ const PATH = '/glomseg.v1.Glomseg/GetSlideInfo';
 let app: GlomsegApp;
 
 beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu', limits: { maxInFlightRequestBytes: 4 * MiB } });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    httpPort: 0,
+    device: 'cpu',
+    limits: { maxInFlightRequestBytes: 4 * MiB },
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -52,16 +58,23 @@ async function until(check: () => boolean, what: string): Promise<void> {
 function heldGrpcCall(body: Uint8Array) {
   const session = http2.connect(`http://${app.grpcAddress}`);
   session.on('error', () => undefined);
-  const stream = session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc', te: 'trailers' });
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': PATH,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
   let headers: http2.IncomingHttpHeaders = {};
   stream.on('response', (h) => (headers = h));
   stream.on('trailers', (t) => (headers = { ...headers, ...t }));
   stream.on('data', () => undefined);
   stream.on('error', () => undefined);
-  const closed = new Promise<string>((resolve) => stream.on('close', () => {
-    session.close();
-    resolve(String(headers['grpc-status']));
-  }));
+  const closed = new Promise<string>((resolve) =>
+    stream.on('close', () => {
+      session.close();
+      resolve(String(headers['grpc-status']));
+    }),
+  );
   const framed = frame(body);
   stream.write(framed.subarray(0, 5 + 1024));
   return {
@@ -79,7 +92,10 @@ function heldGrpcCall(body: Uint8Array) {
 /** gRPC-Web over HTTP/1.1: the status from the headers (trailers-only) or the trailer frame at the body's end. */
 function grpcWebCall(body: Uint8Array, hold = false) {
   const url = new URL(`${app.httpUrl}${PATH}`);
-  const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' } });
+  const request = http.request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' },
+  });
   const done = new Promise<{ status: string; message: string }>((resolve, reject) => {
     request.on('error', reject);
     request.on('response', (response) => {
@@ -88,7 +104,9 @@ function grpcWebCall(body: Uint8Array, hold = false) {
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('latin1');
         const status = String(response.headers['grpc-status'] ?? /grpc-status:\s*(\d+)/.exec(text)?.[1]);
-        const message = decodeURIComponent(String(response.headers['grpc-message'] ?? /grpc-message:\s*([^\r\n]*)/.exec(text)?.[1] ?? ''));
+        const message = decodeURIComponent(
+          String(response.headers['grpc-message'] ?? /grpc-message:\s*([^\r\n]*)/.exec(text)?.[1] ?? ''),
+        );
         resolve({ status, message });
       });
     });
@@ -117,7 +135,9 @@ describe('request bytes in flight', () => {
 
     const refused = await rawGrpcCall(app.grpcAddress, { path: PATH, body: frame(three) });
     expect(refused.status).toBe('8');
-    expect(refused.message).toMatch(/GetSlideInfo: the server is busy: requests in flight hold 3\.0 MB of its 4\.0 MB budget for request bytes and this one brings 3\.0 MB/);
+    expect(refused.message).toMatch(
+      /GetSlideInfo: the server is busy: requests in flight hold 3\.0 MB of its 4\.0 MB budget for request bytes and this one brings 3\.0 MB/,
+    );
     const refusedWeb = await grpcWebCall(three).done;
     expect(refusedWeb.status).toBe('8');
     expect(refusedWeb.message).toMatch(/budget for request bytes/);
@@ -153,7 +173,9 @@ describe('request bytes in flight', () => {
   it('refuses a request larger than the whole budget, saying so', async () => {
     const five = await rawGrpcCall(app.grpcAddress, { path: PATH, body: frame(bigRequest(5 * MiB)) });
     expect(five.status).toBe('8');
-    expect(five.message).toMatch(/a request of 5\.0 MB is larger than this server's budget for request bytes in flight \(4\.0 MB, maxInFlightRequestBytes\)/);
+    expect(five.message).toMatch(
+      /a request of 5\.0 MB is larger than this server's budget for request bytes in flight \(4\.0 MB, maxInFlightRequestBytes\)/,
+    );
     await until(() => app.requestByteStats().inFlightBytes === 0, 'nothing held');
   });
 });

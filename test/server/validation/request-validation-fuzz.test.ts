@@ -15,9 +15,28 @@ import { GlomsegApp } from '../../../server/src/app.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
 
-const double = fc.oneof(fc.double(), fc.constantFrom(0, -0, Number.NaN, Infinity, -Infinity, 1e-50, 2 ** 31, -(2 ** 31), 0.5, 100, 1e308, Number.MIN_VALUE));
+const double = fc.oneof(
+  fc.double(),
+  fc.constantFrom(
+    0,
+    -0,
+    Number.NaN,
+    Infinity,
+    -Infinity,
+    1e-50,
+    2 ** 31,
+    -(2 ** 31),
+    0.5,
+    100,
+    1e308,
+    Number.MIN_VALUE,
+  ),
+);
 const float = double.map(Math.fround);
-const int32 = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(0, -5, 1, 2 ** 31 - 1, -(2 ** 31)));
+const int32 = fc.oneof(
+  fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+  fc.constantFrom(0, -5, 1, 2 ** 31 - 1, -(2 ** 31)),
+);
 const rect = fc.record({ x: double, y: double, width: double, height: double });
 // Optional fields: unset as often as any value.
 const unsetOr = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined });
@@ -54,11 +73,17 @@ describe('request validation under fuzzing', () => {
     fc.assert(
       fc.property(scoreRequest, (fields) =>
         validOrInvalidArgument(() => {
-          const params = scoreSlideParamsFromProto(create(pb.ScoreSlideRequestSchema, { ...fields, region: fields.region && create(pb.RectSchema, fields.region) }));
+          const params = scoreSlideParamsFromProto(
+            create(pb.ScoreSlideRequestSchema, {
+              ...fields,
+              region: fields.region && create(pb.RectSchema, fields.region),
+            }),
+          );
           inRange(params.mppOverride, MPP_RANGE);
           // A float on the wire, checked at float precision.
           inRange(params.threshold, { min: Math.fround(THRESHOLD_RANGE.min), max: Math.fround(THRESHOLD_RANGE.max) });
-          for (const edge of [params.diceTileWidth, params.diceTileHeight]) if (edge !== undefined) expect(Number.isInteger(edge) && edge >= 1).toBe(true);
+          for (const edge of [params.diceTileWidth, params.diceTileHeight])
+            if (edge !== undefined) expect(Number.isInteger(edge) && edge >= 1).toBe(true);
           if (params.region) {
             expect(Object.values(params.region).every(Number.isFinite)).toBe(true);
             expect(params.region.width > 0 && params.region.height > 0).toBe(true);
@@ -74,7 +99,8 @@ describe('request validation under fuzzing', () => {
       fc.property(tilesRequest, (fields) =>
         validOrInvalidArgument(() => {
           const params = streamTilesParamsFromProto(create(pb.StreamTilesRequestSchema, fields));
-          for (const t of params.tiles) expect(Number.isInteger(t.col) && t.col >= 0 && Number.isInteger(t.row) && t.row >= 0).toBe(true);
+          for (const t of params.tiles)
+            expect(Number.isInteger(t.col) && t.col >= 0 && Number.isInteger(t.row) && t.row >= 0).toBe(true);
         }),
       ),
       { numRuns: 2000, interruptAfterTimeLimit: 4000 },

@@ -25,7 +25,10 @@ afterAll(async () => {
 
 describe('the tile budget of StreamTiles', () => {
   it(`refuses ${DEFAULT_LIMITS.maxTilesPerRequest + 1} tiles with RESOURCE_EXHAUSTED before any work`, async () => {
-    const tiles = Array.from({ length: DEFAULT_LIMITS.maxTilesPerRequest + 1 }, (_, i) => ({ col: i % 100, row: Math.floor(i / 100) }));
+    const tiles = Array.from({ length: DEFAULT_LIMITS.maxTilesPerRequest + 1 }, (_, i) => ({
+      col: i % 100,
+      row: Math.floor(i / 100),
+    }));
     const before = app.service.stats().tilesComputed;
     const status = await statusOf(collect(client.streamTiles({ slideId: SLIDE, tiles })));
     expect(status.code).toBe(grpc.status.RESOURCE_EXHAUSTED);

@@ -48,7 +48,10 @@ export async function callGrpcWeb(
   requestType: string,
   responseType: string,
   request: Record<string, unknown>,
-  options: { onMessage?: (message: Record<string, any>, index: number) => boolean | void; headers?: Record<string, string> } = {},
+  options: {
+    onMessage?: (message: Record<string, any>, index: number) => boolean | void;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<GrpcWebReply> {
   const started = performance.now();
   const requestMessage = type(requestType);
@@ -56,7 +59,12 @@ export async function callGrpcWeb(
   const controller = new AbortController();
   const response = await fetch(`${baseUrl}/glomseg.v1.Glomseg/${method}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', 'x-user-agent': 'glomseg-test/1', ...options.headers },
+    headers: {
+      'content-type': 'application/grpc-web+proto',
+      'x-grpc-web': '1',
+      'x-user-agent': 'glomseg-test/1',
+      ...options.headers,
+    },
     body,
     signal: controller.signal,
   });

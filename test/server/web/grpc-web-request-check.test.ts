@@ -15,17 +15,28 @@ const slideIdField = [0x0a, SLIDE.length, ...Buffer.from(SLIDE)];
 /** A field tag and nothing after it. */
 const NOT_PROTOBUF = Uint8Array.from([0x0a]);
 /** Library words that must not reach clients: connect's serializer, protobuf-es and zlib. */
-const LIBRARY_WORDS = /parse binary|premature|EOF|wire type|decompression failed|incorrect header|unexpected end|internal|do not know how/i;
+const LIBRARY_WORDS =
+  /parse binary|premature|EOF|wire type|decompression failed|incorrect header|unexpected end|internal|do not know how/i;
 
 let app: GlomsegApp;
 beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, grpcPort: 0, device: 'cpu' });
+  app = await GlomsegApp.start({
+    slideFolders: [EVAL_REGION],
+    modelFolder: MODELS,
+    httpPort: 0,
+    grpcPort: 0,
+    device: 'cpu',
+  });
 });
 afterAll(async () => {
   await app?.close();
 });
 
-async function grpcWeb(method: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: string | null; message: string }> {
+async function grpcWeb(
+  method: string,
+  body: Uint8Array,
+  headers: Record<string, string> = {},
+): Promise<{ status: string | null; message: string }> {
   const response = await fetch(`${app.httpUrl}/glomseg.v1.Glomseg/${method}`, {
     method: 'POST',
     headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', ...headers },
@@ -43,7 +54,11 @@ async function stillServing(): Promise<void> {
 }
 
 const CASES: Array<{ name: string; headers?: Record<string, string>; body: Uint8Array; message: RegExp }> = [
-  { name: 'a message that is not protobuf', body: frame(NOT_PROTOBUF), message: /^the request is not a valid glomseg\.v1\.\w+Request message: its bytes do not parse as protobuf/ },
+  {
+    name: 'a message that is not protobuf',
+    body: frame(NOT_PROTOBUF),
+    message: /^the request is not a valid glomseg\.v1\.\w+Request message: its bytes do not parse as protobuf/,
+  },
   {
     name: 'a gzip-compressed message that is not protobuf',
     headers: { 'grpc-encoding': 'gzip' },

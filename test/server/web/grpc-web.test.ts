@@ -55,7 +55,9 @@ describe('gRPC-Web (independent client)', () => {
   });
 
   it('reports an unknown slide as NOT_FOUND with a readable message', async () => {
-    const reply = await callGrpcWeb(url, 'GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo', { slideId: 'no-such-slide.tif' });
+    const reply = await callGrpcWeb(url, 'GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo', {
+      slideId: 'no-such-slide.tif',
+    });
     expect(reply.httpStatus).toBe(200);
     expect(reply.messages).toHaveLength(0);
     expect(reply.status).toBe(GRPC_NOT_FOUND);
@@ -73,11 +75,22 @@ describe('gRPC-Web (independent client)', () => {
   });
 
   it('reads slide info with the pyramid and the model grid on it', async () => {
-    const info = await callGrpcWeb(url, 'GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo', { slideId: 'kidney-region.tif' });
+    const info = await callGrpcWeb(url, 'GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo', {
+      slideId: 'kidney-region.tif',
+    });
     expect(info.status).toBe(GRPC_OK);
-    expect(info.messages[0]).toMatchObject({ width: 6400, height: 4800, tileWidth: 256, tileHeight: 256, compression: 'jpeg' });
+    expect(info.messages[0]).toMatchObject({
+      width: 6400,
+      height: 4800,
+      tileWidth: 256,
+      tileHeight: 256,
+      compression: 'jpeg',
+    });
     expect(info.messages[0].levels).toHaveLength(5);
-    const models = await callGrpcWeb(url, 'ListModels', 'ListModelsRequest', 'ListModelsResponse', { slideId: 'kidney-region.tif', mppOverride: MPP });
+    const models = await callGrpcWeb(url, 'ListModels', 'ListModelsRequest', 'ListModelsResponse', {
+      slideId: 'kidney-region.tif',
+      mppOverride: MPP,
+    });
     expect(models.status).toBe(GRPC_OK);
     const grid = models.messages[0].models[0].grid;
     // 256 model pixels at 2 um/px on a 0.5 um/px slide: 1024 level-0 pixels per tile.
@@ -90,7 +103,11 @@ describe('gRPC-Web (independent client)', () => {
       { col: 0, row: 0 },
       { col: 6, row: 4 },
     ];
-    const reply = await callGrpcWeb(url, 'StreamTiles', 'StreamTilesRequest', 'TileResult', { slideId: 'kidney-region.tif', tiles, mppOverride: MPP });
+    const reply = await callGrpcWeb(url, 'StreamTiles', 'StreamTilesRequest', 'TileResult', {
+      slideId: 'kidney-region.tif',
+      tiles,
+      mppOverride: MPP,
+    });
     expect(reply.status).toBe(GRPC_OK);
     expect(reply.trailerFrameSeen).toBe(true);
     expect(reply.messages).toHaveLength(3);
@@ -125,7 +142,11 @@ describe('gRPC-Web (independent client)', () => {
   it('answers CORS preflight for gRPC-Web and exposes the gRPC status headers', async () => {
     const response = await fetch(`${url}/glomseg.v1.Glomseg/StreamTiles`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://portal.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-grpc-web,x-user-agent,grpc-timeout' },
+      headers: {
+        origin: 'http://portal.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-grpc-web,x-user-agent,grpc-timeout',
+      },
     });
     expect(response.status).toBe(204);
     // The allowlisted origin, by name: never `*`.

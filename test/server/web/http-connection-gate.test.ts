@@ -66,7 +66,13 @@ async function browsersUnderAttack(app: GlomsegApp, get: Get, talks: boolean): P
   // Browsers: the open plugin bundle without a token, and /metrics with it.
   const answers: Array<number | string> = [];
   for (let wave = 0; wave < 8; wave++) {
-    answers.push(...(await Promise.all(Array.from({ length: 5 }, (_, i) => (i % 2 ? get('/metrics', { authorization: `Bearer ${TOKEN}` }) : get('/plugin/glomseg-plugin.js'))))));
+    answers.push(
+      ...(await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          i % 2 ? get('/metrics', { authorization: `Bearer ${TOKEN}` }) : get('/plugin/glomseg-plugin.js'),
+        ),
+      )),
+    );
   }
   attack.stop();
   return answers;

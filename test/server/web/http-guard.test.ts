@@ -100,8 +100,20 @@ function grpcWebFrame(typeName: string, message: object): Buffer {
 }
 
 /** One request with `target` sent exactly as written, on a fresh connection. */
-function send(server: Served, method: string, target: string, options: { headers?: Record<string, string>; body?: Buffer } = {}): Promise<Answer> {
-  const common = { host: '127.0.0.1', port: server.port, method, path: target, headers: options.headers, agent: false as const };
+function send(
+  server: Served,
+  method: string,
+  target: string,
+  options: { headers?: Record<string, string>; body?: Buffer } = {},
+): Promise<Answer> {
+  const common = {
+    host: '127.0.0.1',
+    port: server.port,
+    method,
+    path: target,
+    headers: options.headers,
+    agent: false as const,
+  };
   return new Promise((resolve, reject) => {
     const onResponse = (res: http.IncomingMessage) => {
       const chunks: Buffer[] = [];
@@ -109,7 +121,10 @@ function send(server: Served, method: string, target: string, options: { headers
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     };
-    const req = server.name === 'https' ? https.request({ ...common, ca: caPem, servername: 'localhost' }, onResponse) : http.request(common, onResponse);
+    const req =
+      server.name === 'https'
+        ? https.request({ ...common, ca: caPem, servername: 'localhost' }, onResponse)
+        : http.request(common, onResponse);
     req.on('error', reject);
     req.end(options.body);
   });
@@ -118,8 +133,14 @@ function send(server: Served, method: string, target: string, options: { headers
 function requestFor(route: Route, token: boolean) {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${TOKEN}` } : {};
   if (!route.grpcWeb) return { headers };
-  const message = route.grpcWeb === 'ListSlidesRequest' || route.grpcWeb === 'ListModelsRequest' ? {} : { slideId: 'kidney-region.tif' };
-  return { headers: { ...headers, 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' }, body: grpcWebFrame(route.grpcWeb, message) };
+  const message =
+    route.grpcWeb === 'ListSlidesRequest' || route.grpcWeb === 'ListModelsRequest'
+      ? {}
+      : { slideId: 'kidney-region.tif' };
+  return {
+    headers: { ...headers, 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' },
+    body: grpcWebFrame(route.grpcWeb, message),
+  };
 }
 
 /** A raw exchange over a socket of our own: headers exactly as written (duplicates included). */
@@ -127,7 +148,9 @@ function rawExchange(server: Served, text: string): Promise<{ status: number; bo
   return new Promise((resolve, reject) => {
     const socket: net.Socket =
       server.name === 'https'
-        ? tls.connect({ host: '127.0.0.1', port: server.port, ca: caPem, servername: 'localhost' }, () => socket.write(text))
+        ? tls.connect({ host: '127.0.0.1', port: server.port, ca: caPem, servername: 'localhost' }, () =>
+            socket.write(text),
+          )
         : net.connect(server.port, '127.0.0.1', () => socket.write(text));
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
@@ -147,8 +170,20 @@ beforeAll(async () => {
   await writeFile(tokenFile, `${TOKEN}\n`);
   const demo = { slideId: 'kidney-region.tif', annotationsPath: KIDNEY_REGION_GEOJSON };
   for (const name of ['http', 'https'] as const) {
-    const { security } = await resolveServeSecurity(name === 'https' ? { authTokenFile: tokenFile, tlsCert: ca.serverCert, tlsKey: ca.serverKey } : { authTokenFile: tokenFile });
-    const app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, grpcPort: 0, device: 'cpu', security, demo });
+    const { security } = await resolveServeSecurity(
+      name === 'https'
+        ? { authTokenFile: tokenFile, tlsCert: ca.serverCert, tlsKey: ca.serverKey }
+        : { authTokenFile: tokenFile },
+    );
+    const app = await GlomsegApp.start({
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      httpPort: 0,
+      grpcPort: 0,
+      device: 'cpu',
+      security,
+      demo,
+    });
     servers.push({ name, app, port: Number(new URL(app.httpUrl!).port) });
   }
 }, 180_000); // start-up may rebuild the plugin bundle while other files do too
@@ -169,14 +204,28 @@ describe.each(['http', 'https'] as const)('the %s port', (name) => {
         for (const token of [false, true]) {
           for (const method of [route.method, 'OPTIONS'] as const) {
             if (method === 'OPTIONS' && token) continue;
-            const request = method === 'OPTIONS' ? { headers: { origin: 'http://127.0.0.1', 'access-control-request-method': 'GET' } } : requestFor(route, token);
+            const request =
+              method === 'OPTIONS'
+                ? { headers: { origin: 'http://127.0.0.1', 'access-control-request-method': 'GET' } }
+                : requestFor(route, token);
             const answer = await send(server(), method, target, request);
             asked++;
-            const said = answer.headers['content-type'] === 'application/json' ? (JSON.parse(answer.body.toString()) as { error?: { code?: string; message?: string } }).error : undefined;
+            const said =
+              answer.headers['content-type'] === 'application/json'
+                ? (JSON.parse(answer.body.toString()) as { error?: { code?: string; message?: string } }).error
+                : undefined;
             // gRPC-Web clients read the status from headers: 3 is INVALID_ARGUMENT.
-            const grpcStatusWrong = route.grpcWeb !== undefined && method === 'POST' && answer.headers['grpc-status'] !== '3';
-            if (answer.status !== 400 || said?.code !== 'INVALID_ARGUMENT' || !/request path/.test(said.message ?? '') || grpcStatusWrong) {
-              wrong.push(`${method} ${target}${token ? ' (token)' : ''} -> ${answer.status} ${answer.headers['content-type'] ?? ''} ${said?.message ?? ''}`.trim());
+            const grpcStatusWrong =
+              route.grpcWeb !== undefined && method === 'POST' && answer.headers['grpc-status'] !== '3';
+            if (
+              answer.status !== 400 ||
+              said?.code !== 'INVALID_ARGUMENT' ||
+              !/request path/.test(said.message ?? '') ||
+              grpcStatusWrong
+            ) {
+              wrong.push(
+                `${method} ${target}${token ? ' (token)' : ''} -> ${answer.status} ${answer.headers['content-type'] ?? ''} ${said?.message ?? ''}`.trim(),
+              );
             }
           }
         }
@@ -189,7 +238,9 @@ describe.each(['http', 'https'] as const)('the %s port', (name) => {
   it('says which rule a refused path broke', async () => {
     const answer = await send(server(), 'GET', '/plugin/%2e%2e/metrics');
     expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body.toString()).error.message).toMatch(/request path '\/plugin\/%2e%2e\/metrics': .*'\.\.'/);
+    expect(JSON.parse(answer.body.toString()).error.message).toMatch(
+      /request path '\/plugin\/%2e%2e\/metrics': .*'\.\.'/,
+    );
   });
 
   it('still serves canonical paths: open routes without a token, the others only with one (401 without)', async () => {
@@ -197,10 +248,13 @@ describe.each(['http', 'https'] as const)('the %s port', (name) => {
       const without = await send(server(), route.method, `/${route.target}`, requestFor(route, false));
       expect(without.status, `${route.target} without a token`).toBe(route.open ? 200 : 401);
     }
-    const withToken = (target: string) => send(server(), 'GET', target, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const withToken = (target: string) =>
+      send(server(), 'GET', target, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect((await withToken('/metrics')).body.toString()).toMatch(/^# HELP glomseg_/m);
     expect((await withToken(`/${TILE}`)).headers['content-type']).toBe('image/jpeg');
-    expect((await withToken(`/api/slides/${encodeURIComponent('kidney-region.tif')}/tiles/2/0/0?v=1`)).status).toBe(200);
+    expect((await withToken(`/api/slides/${encodeURIComponent('kidney-region.tif')}/tiles/2/0/0?v=1`)).status).toBe(
+      200,
+    );
     expect((await withToken('/api/demo/annotations')).headers['content-type']).toBe('application/geo+json');
     const listSlides = ROUTES.find((r) => r.target.endsWith('/ListSlides'))!;
     const slides = await send(server(), 'POST', `/${listSlides.target}`, requestFor(listSlides, true));
@@ -213,14 +267,27 @@ describe.each(['http', 'https'] as const)('the %s port', (name) => {
 
   it('refuses a request with more than one Host header (400), whichever comes first', async () => {
     const own = `127.0.0.1:${server().port}`;
-    for (const [first, second] of [[own, 'attacker.example'], ['attacker.example', own], [own, own]]) {
-      for (const [target, auth] of [['/', ''], ['/metrics', `Authorization: Bearer ${TOKEN}\r\n`]]) {
-        const answer = await rawExchange(server(), `GET ${target} HTTP/1.1\r\nHost: ${first}\r\n${auth}hOsT: ${second}\r\nConnection: close\r\n\r\n`);
+    for (const [first, second] of [
+      [own, 'attacker.example'],
+      ['attacker.example', own],
+      [own, own],
+    ]) {
+      for (const [target, auth] of [
+        ['/', ''],
+        ['/metrics', `Authorization: Bearer ${TOKEN}\r\n`],
+      ]) {
+        const answer = await rawExchange(
+          server(),
+          `GET ${target} HTTP/1.1\r\nHost: ${first}\r\n${auth}hOsT: ${second}\r\nConnection: close\r\n\r\n`,
+        );
         expect(answer.status, `${target} Host ${first} then ${second}`).toBe(400);
         expect(answer.body).toMatch(/more than one Host header/);
       }
     }
-    const single = await rawExchange(server(), `GET /metrics HTTP/1.1\r\nHost: ${own}\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+    const single = await rawExchange(
+      server(),
+      `GET /metrics HTTP/1.1\r\nHost: ${own}\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`,
+    );
     expect(single.status).toBe(200);
   });
 });

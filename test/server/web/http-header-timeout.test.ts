@@ -31,7 +31,10 @@ function openIdle(port: number): Promise<net.Socket> {
 const closed = (socket: net.Socket, name: string, withinMs: number) =>
   new Promise<void>((resolve, reject) => {
     if (socket.destroyed) return resolve();
-    const timer = setTimeout(() => reject(new Error(`the server left the ${name} socket open for ${withinMs} ms (header timeout 300 ms)`)), withinMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the server left the ${name} socket open for ${withinMs} ms (header timeout 300 ms)`)),
+      withinMs,
+    );
     socket.once('close', () => {
       clearTimeout(timer);
       resolve();
@@ -40,7 +43,13 @@ const closed = (socket: net.Socket, name: string, withinMs: number) =>
 
 describe('HTTP port', () => {
   it('closes a silent socket after the header timeout, and still serves', async () => {
-    const app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu', connections: { handshakeTimeoutMs: 300 } });
+    const app = await GlomsegApp.start({
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      httpPort: 0,
+      device: 'cpu',
+      connections: { handshakeTimeoutMs: 300 },
+    });
     apps.push(app);
     const port = Number(new URL(app.httpUrl!).port);
     const silent = await openIdle(port);

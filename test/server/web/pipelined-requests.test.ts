@@ -76,7 +76,9 @@ describe('pipelined requests', () => {
     await until(() => seen.count === 3);
     client.destroy();
     // The held reply closes with its connection: the turn passes, and finds the connection gone.
-    await until(async () => (await new Promise<number>((resolve) => server!.getConnections((_, n) => resolve(n)))) === 0);
+    await until(
+      async () => (await new Promise<number>((resolve) => server!.getConnections((_, n) => resolve(n)))) === 0,
+    );
     await new Promise((resolve) => setImmediate(resolve));
     expect(handled).toEqual(['/hold']);
   });

@@ -29,7 +29,13 @@ const CLIENT = path.join(REPO_ROOT, 'test', 'server', 'web', 'non_reading_client
 const PIPELINED = 16;
 
 /** Sends `count` gRPC-Web requests pipelined over HTTP/1.1 from non_reading_client.py, which then does not read. */
-async function nonReadingCalls(url: string, method: string, request: Record<string, unknown>, count: number, caFile?: string) {
+async function nonReadingCalls(
+  url: string,
+  method: string,
+  request: Record<string, unknown>,
+  count: number,
+  caFile?: string,
+) {
   const { hostname, port } = new URL(url);
   const requestType = type(`${method}Request`);
   const message = requestType.encode(requestType.fromObject(request)).finish();
@@ -57,10 +63,12 @@ async function nonReadingCalls(url: string, method: string, request: Record<stri
 /** GET `url` over HTTPS trusting `ca`: its status. */
 function httpsStatus(url: string, ca: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    https.get(url, { ca, agent: false }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode!));
-    }).on('error', reject);
+    https
+      .get(url, { ca, agent: false }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode!));
+      })
+      .on('error', reject);
   });
 }
 
@@ -75,7 +83,10 @@ describe.each(['http', 'https'] as const)('a gRPC-Web stream whose client never 
   /** Another client of the HTTP port, on a connection of its own: served? */
   async function otherBrowserServed(): Promise<void> {
     if (scheme === 'http') {
-      const other = await callGrpcWeb(app.httpUrl!, 'StreamTiles', 'StreamTilesRequest', 'TileResult', { slideId: SLIDE, tiles: tiles.slice(0, 2) });
+      const other = await callGrpcWeb(app.httpUrl!, 'StreamTiles', 'StreamTilesRequest', 'TileResult', {
+        slideId: SLIDE,
+        tiles: tiles.slice(0, 2),
+      });
       expect(other.status).toBe(0);
       expect(other.messages).toHaveLength(2);
     } else {
@@ -91,11 +102,22 @@ describe.each(['http', 'https'] as const)('a gRPC-Web stream whose client never 
       security = { tls: await loadTls({ certFile: ca.serverCert, keyFile: ca.serverKey }) };
       grpcOptions = { tls: { ca: await readFile(ca.caCert) } };
     }
-    app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu', security, limits: { maxWriteStallMs: STALL_MS }, log: (line) => logs.push(line) });
+    app = await GlomsegApp.start({
+      slideFolders: [EVAL_REGION],
+      modelFolder: MODELS,
+      httpPort: 0,
+      device: 'cpu',
+      security,
+      limits: { maxWriteStallMs: STALL_MS },
+      log: (line) => logs.push(line),
+    });
     const client = glomsegClient(app.grpcAddress, grpcOptions);
     try {
       const grid = (await client.listModels({ slideId: SLIDE })).models[0].grid!;
-      tiles = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({ col: i % grid.cols, row: Math.floor(i / grid.cols) }));
+      tiles = Array.from({ length: grid.cols * grid.rows }, (_, i) => ({
+        col: i % grid.cols,
+        row: Math.floor(i / grid.cols),
+      }));
       expect((await collect(client.streamTiles({ slideId: SLIDE, tiles }))).length).toBe(tiles.length);
     } finally {
       client.close();
@@ -109,50 +131,59 @@ describe.each(['http', 'https'] as const)('a gRPC-Web stream whose client never 
   it.each([
     ['ScoreSlide', () => ({ slideId: SLIDE })],
     ['StreamTiles', () => ({ slideId: SLIDE, tiles })],
-  ])('%s is cut off after the write-stall limit: its connection reset and counted, its streams cancelled, others served meanwhile', async (method, request) => {
-    const stats = () => app.service.stats();
-    const streams = () => stats().activeStreams + stats().completedStreams + stats().cancelledStreams + stats().failedStreams;
-    const streamsBefore = streams();
-    const cancelledBefore = stats().cancelledStreams;
-    const stalledBefore = app.httpConnections()!.writeStalled ?? 0;
-    const logsBefore = logs.length;
+  ])(
+    '%s is cut off after the write-stall limit: its connection reset and counted, its streams cancelled, others served meanwhile',
+    async (method, request) => {
+      const stats = () => app.service.stats();
+      const streams = () =>
+        stats().activeStreams + stats().completedStreams + stats().cancelledStreams + stats().failedStreams;
+      const streamsBefore = streams();
+      const cancelledBefore = stats().cancelledStreams;
+      const stalledBefore = app.httpConnections()!.writeStalled ?? 0;
+      const logsBefore = logs.length;
 
-    const client = await nonReadingCalls(app.httpUrl!, method, request(), PIPELINED, caFile);
-    const grpc = glomsegClient(app.grpcAddress, grpcOptions);
-    try {
-      // The calls reached the service, and one is still running: its replies wait for the client.
-      await until(() => streams() > streamsBefore && stats().activeStreams > 0, 30_000);
-      // Other clients are served while the stalled stream is held: a browser, and one on the gRPC port.
-      await otherBrowserServed();
-      expect(await collect(grpc.streamTiles({ slideId: SLIDE, tiles: tiles.slice(0, 2) }))).toHaveLength(2);
+      const client = await nonReadingCalls(app.httpUrl!, method, request(), PIPELINED, caFile);
+      const grpc = glomsegClient(app.grpcAddress, grpcOptions);
+      try {
+        // The calls reached the service, and one is still running: its replies wait for the client.
+        await until(() => streams() > streamsBefore && stats().activeStreams > 0, 30_000);
+        // Other clients are served while the stalled stream is held: a browser, and one on the gRPC port.
+        await otherBrowserServed();
+        expect(await collect(grpc.streamTiles({ slideId: SLIDE, tiles: tiles.slice(0, 2) }))).toHaveLength(2);
 
-      // The server ended the streams and freed what they held: none running, no tile work left. (Wait for the reset
-      // first: the port serves pipelined calls one at a time, so between two of them none is active for a moment.)
-      await until(() => app.httpConnections()!.writeStalled - stalledBefore >= 1, 30_000);
-      await until(() => stats().activeStreams === 0, 30_000);
-      expect(stats().cancelledStreams - cancelledBefore).toBeGreaterThanOrEqual(1);
-      await until(() => stats().scheduler.queued === 0 && stats().scheduler.running === 0, 30_000);
-      expect(app.httpConnections()!.writeStalled - stalledBefore).toBe(1);
-      expect(await app.metricsText()).toMatch(new RegExp(`^glomseg_http_connections_closed_total\\{reason="write_stall"\\} ${stalledBefore + 1}$`, 'm'));
-      // Said in the log, and not as our bug: the write that failed on the reset connection is the client's leaving.
-      expect(logs.slice(logsBefore).filter((line) => /took no data for 1 s/.test(line))).toHaveLength(1);
-      expect(logs.slice(logsBefore).filter((line) => /internal error/i.test(line))).toEqual([]);
+        // The server ended the streams and freed what they held: none running, no tile work left. (Wait for the reset
+        // first: the port serves pipelined calls one at a time, so between two of them none is active for a moment.)
+        await until(() => app.httpConnections()!.writeStalled - stalledBefore >= 1, 30_000);
+        await until(() => stats().activeStreams === 0, 30_000);
+        expect(stats().cancelledStreams - cancelledBefore).toBeGreaterThanOrEqual(1);
+        await until(() => stats().scheduler.queued === 0 && stats().scheduler.running === 0, 30_000);
+        expect(app.httpConnections()!.writeStalled - stalledBefore).toBe(1);
+        expect(await app.metricsText()).toMatch(
+          new RegExp(`^glomseg_http_connections_closed_total\\{reason="write_stall"\\} ${stalledBefore + 1}$`, 'm'),
+        );
+        // Said in the log, and not as our bug: the write that failed on the reset connection is the client's leaving.
+        expect(logs.slice(logsBefore).filter((line) => /took no data for 1 s/.test(line))).toHaveLength(1);
+        expect(logs.slice(logsBefore).filter((line) => /internal error/i.test(line))).toEqual([]);
 
-      // The client, reading at last, finds its connection closed before the end: not every call has its status.
-      const got = await client.read();
-      expect(got.statuses).toBeLessThan(PIPELINED);
+        // The client, reading at last, finds its connection closed before the end: not every call has its status.
+        const got = await client.read();
+        expect(got.statuses).toBeLessThan(PIPELINED);
 
-      // The port serves on.
-      await otherBrowserServed();
-    } finally {
-      client.kill();
-      grpc.close();
-    }
-  });
+        // The port serves on.
+        await otherBrowserServed();
+      } finally {
+        client.kill();
+        grpc.close();
+      }
+    },
+  );
 
   // (callGrpcWeb uses fetch, which trusts no test CA.)
   it.skipIf(scheme === 'https')('leaves a reading client alone: it gets the whole stream, status and all', async () => {
-    const reply = await callGrpcWeb(app.httpUrl!, 'StreamTiles', 'StreamTilesRequest', 'TileResult', { slideId: SLIDE, tiles });
+    const reply = await callGrpcWeb(app.httpUrl!, 'StreamTiles', 'StreamTilesRequest', 'TileResult', {
+      slideId: SLIDE,
+      tiles,
+    });
     expect(reply.status).toBe(0);
     expect(reply.messages).toHaveLength(tiles.length);
   });

@@ -25,18 +25,24 @@ describe('annotation formats, built in', () => {
     expect(annotationFormatForFileName('truth.CSV')).toBe('rle-csv');
     expect(annotationFormatForFileName('truth.json')).toBe('auto');
     expect(annotationFormatForFileName(undefined)).toBe('auto');
-    expect(isAnnotationFileName('a.geojson') && isAnnotationFileName('a.json') && !isAnnotationFileName('a.txt')).toBe(true);
+    expect(isAnnotationFileName('a.geojson') && isAnnotationFileName('a.json') && !isAnnotationFileName('a.txt')).toBe(
+      true,
+    );
   });
 
   it('an unknown format name is INVALID_ARGUMENT naming the registered ones', () => {
     expect(() => parseAnnotationShapes('{}', { format: 'shapefile' as AnnotationFormat })).toThrow(GlomsegError);
-    expect(() => parseAnnotationShapes('{}', { format: 'shapefile' as AnnotationFormat })).toThrow(/unknown annotation format 'shapefile' \(expected geojson, labelme or rle-csv\)/);
+    expect(() => parseAnnotationShapes('{}', { format: 'shapefile' as AnnotationFormat })).toThrow(
+      /unknown annotation format 'shapefile' \(expected geojson, labelme or rle-csv\)/,
+    );
   });
 });
 
 describe('a format registered from one file', () => {
   it('is detected by auto, chosen by its file name, listed, and read as ground truth', () => {
-    expect(() => parseAnnotationShapes(SQUARE)).toThrow(/cannot tell the annotation format: expected GeoJSON, labelme JSON or an RLE CSV/);
+    expect(() => parseAnnotationShapes(SQUARE)).toThrow(
+      /cannot tell the annotation format: expected GeoJSON, labelme JSON or an RLE CSV/,
+    );
     registerAnnotationFormat({
       // A name outside the built-in type, as a format file would add it to AnnotationFormats.
       name: 'glom-squares' as never,
@@ -52,18 +58,46 @@ describe('a format registered from one file', () => {
           .filter((line) => line.startsWith('square '))
           .map((line, i) => {
             const [x, y, size] = line.split(' ').slice(1).map(Number);
-            return { polygon: { exterior: [[x, y], [x + size, y], [x + size, y + size], [x, y + size]], holes: [] }, where: `square ${i}`, label: 'Glomerulus' };
+            return {
+              polygon: {
+                exterior: [
+                  [x, y],
+                  [x + size, y],
+                  [x + size, y + size],
+                  [x, y + size],
+                ],
+                holes: [],
+              },
+              where: `square ${i}`,
+              label: 'Glomerulus',
+            };
           }),
     });
     expect(annotationFormatChoices()).toContain('glom-squares');
     expect(isAnnotationFileName('slide-1.glom')).toBe(true);
     expect(annotationFormatForFileName('slide-1.glom')).toBe('glom-squares');
     const shapes = parseAnnotationShapes(SQUARE);
-    expect(shapes).toEqual([{ polygon: { exterior: [[10, 10], [60, 10], [60, 60], [10, 60]], holes: [] }, where: 'square 0', label: 'Glomerulus' }]);
+    expect(shapes).toEqual([
+      {
+        polygon: {
+          exterior: [
+            [10, 10],
+            [60, 10],
+            [60, 60],
+            [10, 60],
+          ],
+          holes: [],
+        },
+        where: 'square 0',
+        label: 'Glomerulus',
+      },
+    ]);
     expect(parseAnnotationShapes(SQUARE, { format: 'glom-squares' as AnnotationFormat })).toEqual(shapes);
     const truth = readGroundTruth(SQUARE, { width: 100, height: 100 });
     expect(truth.polygons).toHaveLength(1);
     // Text of no format still says what is expected, the new one included.
-    expect(() => parseAnnotationShapes('hello')).toThrow(/expected GeoJSON, labelme JSON, an RLE CSV with an "id,encoding" header or a GLOM squares file/);
+    expect(() => parseAnnotationShapes('hello')).toThrow(
+      /expected GeoJSON, labelme JSON, an RLE CSV with an "id,encoding" header or a GLOM squares file/,
+    );
   });
 });

@@ -21,7 +21,16 @@ import { overlayStyles } from './glomseg-overlay.styles.js';
 import { panelStateOf } from './panel-state.js';
 
 /** Settings a new prediction session is keyed on; the threshold alone only cuts again. */
-const SESSION_KEYS = ['map', 'headers', 'serverUrl', 'slide', 'model', 'mppOverride', 'pixelOrigin', 'maxTiles'] as const;
+const SESSION_KEYS = [
+  'map',
+  'headers',
+  'serverUrl',
+  'slide',
+  'model',
+  'mppOverride',
+  'pixelOrigin',
+  'maxTiles',
+] as const;
 
 /**
  * Glomerulus predictions over a slide that an OpenLayers map already shows. Asks the glomseg server (gRPC-Web)
@@ -80,7 +89,8 @@ export default class GlomsegOverlay extends GlomsegElement {
   @property({ type: Number }) threshold = 0;
   @property({ type: Number, attribute: 'mpp-override' }) mppOverride = 0;
   @property({ type: Number }) opacity = 0.8;
-  @property({ type: Boolean, converter: { fromAttribute: (value) => value !== 'false' && value !== '0' } }) visible = true;
+  @property({ type: Boolean, converter: { fromAttribute: (value) => value !== 'false' && value !== '0' } }) visible =
+    true;
   @property({ attribute: 'annotations-url' }) annotationsUrl = '';
   @property({ attribute: 'pixel-origin' }) pixelOrigin: PixelOrigin = 'top-left';
   @property({ type: Number, attribute: 'max-tiles' }) maxTiles = 400;
@@ -103,7 +113,11 @@ export default class GlomsegOverlay extends GlomsegElement {
     onError: (error) => this.errors.show(error, 'predictions'),
   });
   private readonly annotations = new AnnotationController(this, {
-    placement: () => ({ frame: this.session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin), width: this.session?.slide.width, height: this.session?.slide.height }),
+    placement: () => ({
+      frame: this.session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin),
+      width: this.session?.slide.width,
+      height: this.session?.slide.height,
+    }),
     onLoaded: (loaded) => {
       this.errors.clear('annotations');
       this.dice.setTruth(loaded?.polygons);
@@ -141,16 +155,26 @@ export default class GlomsegOverlay extends GlomsegElement {
   /** Streams opened and aborted since the slide was set (each view change that needs other tiles aborts one). */
   get streamStats(): { opened: number; aborted: number; tilesReceived: number } {
     const controller = this.session?.controller;
-    return { opened: controller?.streamsOpened ?? 0, aborted: controller?.streamsAborted ?? 0, tilesReceived: controller?.received.size ?? 0 };
+    return {
+      opened: controller?.streamsOpened ?? 0,
+      aborted: controller?.streamsAborted ?? 0,
+      tilesReceived: controller?.received.size ?? 0,
+    };
   }
 
   /** Loads annotations from text (any supported format) or a File / Blob. */
-  loadAnnotations(source: string | Blob, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
+  loadAnnotations(
+    source: string | Blob,
+    options: { format?: AnnotationFormat; name?: string } = {},
+  ): Promise<LoadedAnnotations | undefined> {
     return this.annotations.load(typeof source === 'string' ? { text: source } : { file: source }, options);
   }
 
   /** Fetches and loads annotations from a URL. */
-  loadAnnotationsFromUrl(url: string, options: { format?: AnnotationFormat; name?: string } = {}): Promise<LoadedAnnotations | undefined> {
+  loadAnnotationsFromUrl(
+    url: string,
+    options: { format?: AnnotationFormat; name?: string } = {},
+  ): Promise<LoadedAnnotations | undefined> {
     return this.annotations.load({ url }, options);
   }
 

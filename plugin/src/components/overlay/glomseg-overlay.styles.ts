@@ -4,7 +4,9 @@ import { errorNotice, warningNotice } from '../../internal/notice.styles.js';
 export const overlayStyles = css`
   :host {
     display: block;
-    font: 13px/1.4 system-ui, sans-serif;
+    font:
+      13px/1.4 system-ui,
+      sans-serif;
     color: #e8eaed;
     --glomseg-panel-background: #202124;
     --glomseg-accent: #00b4ff;

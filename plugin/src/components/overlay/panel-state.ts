@@ -3,7 +3,9 @@ import { tileBounds } from '@glomseg/shared/tile-grid.js';
 import type { PanelState } from '../panel/glomseg-panel.component.js';
 import type { PredictionSession } from '../../layers/prediction-layer.js';
 
-export type OverlayState = Omit<PanelState, 'grid' | 'slideSize' | 'polygons' | 'areaPredicted' | 'tissuePredicted'> & { session?: PredictionSession };
+export type OverlayState = Omit<PanelState, 'grid' | 'slideSize' | 'polygons' | 'areaPredicted' | 'tissuePredicted'> & {
+  session?: PredictionSession;
+};
 
 export function panelStateOf({ session, ...state }: OverlayState): PanelState {
   let areaPredicted = 0;

@@ -109,59 +109,108 @@ export default class GlomsegPanel extends GlomsegElement {
       ? 'Connecting…'
       : s.error && !streaming && received === 0
         ? 'Stopped'
-      : !s.hasSlide
-        ? 'No slide'
-        : streaming
-          ? `Predicting ${received} / ${total} tiles`
-          : total > 0
-            ? `${received} / ${total} tiles`
-            : 'Waiting for the map';
+        : !s.hasSlide
+          ? 'No slide'
+          : streaming
+            ? `Predicting ${received} / ${total} tiles`
+            : total > 0
+              ? `${received} / ${total} tiles`
+              : 'Waiting for the map';
     return html`
       <div part="panel" @keydown=${stopKeysAtControls} @keyup=${stopKeysAtControls}>
         <h3>Glomerulus predictions</h3>
-        <div part="status" data-streaming=${String(streaming)} data-received=${received} data-total=${total} data-polygons=${polygons}>
+        <div
+          part="status"
+          data-streaming=${String(streaming)}
+          data-received=${received}
+          data-total=${total}
+          data-polygons=${polygons}
+        >
           <span>${statusText} · ${polygons} glomeruli</span>
           <progress max=${Math.max(1, total)} .value=${received}></progress>
         </div>
         ${limited ? html`<div class="muted">Zoom in to predict the rest of the view.</div>` : nothing}
-        ${s.error
-          ? html`<div part="error" role="alert" data-code=${s.error.code}><strong>${errorTitle(s.error.code)}</strong>\n${s.error.message}</div>`
-          : nothing}
+        ${
+          s.error
+            ? html`<div part="error" role="alert" data-code=${s.error.code}>
+                <strong>${errorTitle(s.error.code)}</strong> ${s.error.message}
+              </div>`
+            : nothing
+        }
         ${this.renderScaleNote(s)}
         <div part="controls">
-          <label>Threshold
-            <input type="range" min="0.05" max="0.95" step="0.05" .value=${String(threshold ?? '')} ?disabled=${threshold === undefined}
-              @change=${(e: Event) => this.input({ name: 'threshold', value: Number((e.target as HTMLInputElement).value) })} />
+          <label
+            >Threshold
+            <input
+              type="range"
+              min="0.05"
+              max="0.95"
+              step="0.05"
+              .value=${String(threshold ?? '')}
+              ?disabled=${threshold === undefined}
+              @change=${(e: Event) => this.input({ name: 'threshold', value: Number((e.target as HTMLInputElement).value) })}
+            />
             <span>${threshold === undefined ? "the model's" : threshold.toFixed(2)}</span>
           </label>
-          <label part="pixel-size" title="The scanner's pixel size at full resolution. Empty: the file's, else the one estimated or assumed.">Pixel size
-            <input type="number" min="0.05" max="50" step="any" inputmode="decimal" .value=${s.mppOverride > 0 ? String(s.mppOverride) : ''}
-              placeholder=${s.grid && s.mppOverride === 0 ? `${s.grid.mppAssumed.toFixed(2)} (${s.grid.mppSource === 'file' ? 'the file\'s' : 'assumed'})` : ''}
-              @change=${(e: Event) => this.onPixelSize(e.target as HTMLInputElement)} />
+          <label
+            part="pixel-size"
+            title="The scanner's pixel size at full resolution. Empty: the file's, else the one estimated or assumed."
+            >Pixel size
+            <input
+              type="number"
+              min="0.05"
+              max="50"
+              step="any"
+              inputmode="decimal"
+              .value=${s.mppOverride > 0 ? String(s.mppOverride) : ''}
+              placeholder=${s.grid && s.mppOverride === 0 ? `${s.grid.mppAssumed.toFixed(2)} (${s.grid.mppSource === 'file' ? "the file's" : 'assumed'})` : ''}
+              @change=${(e: Event) => this.onPixelSize(e.target as HTMLInputElement)}
+            />
             <span>µm/px</span>
           </label>
-          <label>Opacity
-            <input type="range" min="0" max="1" step="0.05" .value=${String(s.opacity)}
-              @input=${(e: Event) => this.input({ name: 'opacity', value: Number((e.target as HTMLInputElement).value) })} />
+          <label
+            >Opacity
+            <input
+              type="range"
+              min="0"
+              max="1"
+              step="0.05"
+              .value=${String(s.opacity)}
+              @input=${(e: Event) => this.input({ name: 'opacity', value: Number((e.target as HTMLInputElement).value) })}
+            />
           </label>
           <div class="row">
-            <label><input type="checkbox" .checked=${s.visible} @change=${(e: Event) => this.input({ name: 'visible', value: (e.target as HTMLInputElement).checked })} /> Predictions</label>
-            <label><input type="checkbox" .checked=${s.annotationsVisible}
-              @change=${(e: Event) => this.input({ name: 'annotationsVisible', value: (e.target as HTMLInputElement).checked })} /> Annotations</label>
+            <label
+              ><input
+                type="checkbox"
+                .checked=${s.visible}
+                @change=${(e: Event) => this.input({ name: 'visible', value: (e.target as HTMLInputElement).checked })}
+              />
+              Predictions</label
+            >
+            <label
+              ><input
+                type="checkbox"
+                .checked=${s.annotationsVisible}
+                @change=${(e: Event) => this.input({ name: 'annotationsVisible', value: (e.target as HTMLInputElement).checked })}
+              />
+              Annotations</label
+            >
           </div>
         </div>
         <div part="annotations" class="row">
-          <span>${s.annotations ? html`${s.annotations.name}: ${s.annotations.polygons.length} glomeruli` : html`<span class="muted">No annotations — drop a file on the map</span>`}</span>
+          <span
+            >${s.annotations ? html`${s.annotations.name}: ${s.annotations.polygons.length} glomeruli` : html`<span class="muted">No annotations — drop a file on the map</span>`}</span
+          >
           <button @click=${() => this.querySelector<HTMLInputElement>('input[type=file]')?.click()}>Load…</button>
           ${s.annotations ? html`<button @click=${() => this.input({ name: 'clearAnnotations' })}>Clear</button>` : nothing}
           <input type="file" hidden accept=${ANNOTATION_ACCEPT} @change=${this.onPickFile} />
         </div>
-        ${this.renderOffSlide(s)}
-        ${this.renderSizes(s)}
-        ${this.renderDice(s)}
-        ${this.renderLegend(s)}
+        ${this.renderOffSlide(s)} ${this.renderSizes(s)} ${this.renderDice(s)} ${this.renderLegend(s)}
         <div class="row">
-          <button part="export" ?disabled=${polygons === 0} @click=${() => this.input({ name: 'export' })}>Export GeoJSON</button>
+          <button part="export" ?disabled=${polygons === 0} @click=${() => this.input({ name: 'export' })}>
+            Export GeoJSON
+          </button>
         </div>
       </div>
     `;
@@ -175,7 +224,10 @@ export default class GlomsegPanel extends GlomsegElement {
     const density = glomerulusDensity(areas.length, { tissuePx: s.tissuePredicted, areaPx: s.areaPredicted }, mpp);
     return html`<div part="sizes">
       <h3>Glomerulus sizes</h3>
-      <div part="density" data-value=${density.perMm2} data-of=${density.of}>${density.text.perMm2} glomeruli per mm² of ${density.of === 'tissue' ? 'tissue' : 'the area predicted'} (${density.text.mm2} mm²)</div>
+      <div part="density" data-value=${density.perMm2} data-of=${density.of}>
+        ${density.text.perMm2} glomeruli per mm² of ${density.of === 'tissue' ? 'tissue' : 'the area predicted'}
+        (${density.text.mm2} mm²)
+      </div>
       <div part="histogram">${unsafeSVG(histogramSvg(sizeHistogram(areas), areas))}</div>
     </div>`;
   }
@@ -183,9 +235,13 @@ export default class GlomsegPanel extends GlomsegElement {
   /** Annotations that do not lie on the slide, or that were left out or repaired as scoring reads them, are said. */
   private renderOffSlide(s: PanelState) {
     const slide = s.slideSize;
-    const off = s.annotations && slide ? annotationsOffSlide(s.annotations.polygons, slide.width, slide.height) : undefined;
+    const off =
+      s.annotations && slide ? annotationsOffSlide(s.annotations.polygons, slide.width, slide.height) : undefined;
     const notes = [...(s.annotations?.warnings ?? [])];
-    if (off) notes.unshift(`${off.outside} of ${off.total} annotations lie outside the ${slide!.width} × ${slide!.height} px slide: are they for another slide, or in other units than level-0 pixels?`);
+    if (off)
+      notes.unshift(
+        `${off.outside} of ${off.total} annotations lie outside the ${slide!.width} × ${slide!.height} px slide: are they for another slide, or in other units than level-0 pixels?`,
+      );
     if (notes.length === 0) return nothing;
     return html`<div part="annotations-warning" role="status">${notes.map((note) => html`<div>${note}</div>`)}</div>`;
   }
@@ -200,13 +256,24 @@ export default class GlomsegPanel extends GlomsegElement {
     if (s.error && (s.error.code === 'FAILED_PRECONDITION' || s.error.code === 'UNIMPLEMENTED')) return nothing;
     const note = grid ? scaleNote(grid) : '';
     if (!grid || !note) return nothing;
-    const level = scaleNoteLevel(grid, { glomeruli: s.polygons.length, tissueMm2: (s.tissuePredicted * grid.mppAssumed ** 2) / 1e6 });
+    const level = scaleNoteLevel(grid, {
+      glomeruli: s.polygons.length,
+      tissueMm2: (s.tissuePredicted * grid.mppAssumed ** 2) / 1e6,
+    });
     if (level === 'prominent') {
-      const empty = s.polygons.length === 0 ? html`<strong>No glomeruli found at ${grid.mppAssumed.toFixed(2)} µm/px: the pixel size is likely wrong.</strong> ` : nothing;
-      return html`<div part="scale-note" role="status" data-source=${grid.mppSource} data-level=${level}>${empty}${note}</div>`;
+      const empty =
+        s.polygons.length === 0
+          ? html`<strong
+              >No glomeruli found at ${grid.mppAssumed.toFixed(2)} µm/px: the pixel size is likely wrong.</strong
+            > `
+          : nothing;
+      return html`<div part="scale-note" role="status" data-source=${grid.mppSource} data-level=${level}>
+        ${empty}${note}
+      </div>`;
     }
     return html`<details part="scale-note" class="quiet" data-source=${grid.mppSource} data-level=${level}>
-      <summary>Pixel size assumed: ${grid.mppAssumed.toFixed(2)} µm/px <span class="muted">(details)</span></summary>${note}
+      <summary>Pixel size assumed: ${grid.mppAssumed.toFixed(2)} µm/px <span class="muted">(details)</span></summary>
+      ${note}
     </details>`;
   }
 
@@ -217,11 +284,32 @@ export default class GlomsegPanel extends GlomsegElement {
       <div part="dice">
         <h3>Dice (${dice.tilesScored} / ${dice.tilesTotal} tiles)</h3>
         <table>
-          <tr><td>Global Dice</td><td part="dice-global" data-value=${dice.globalDice}>${formatScore(dice.globalDice)}</td></tr>
-          <tr title="Dice of each ${dice.diceTileWidth} × ${dice.diceTileHeight} px square of the slide, averaged (a square with neither prediction nor ground truth counts 1), as in the HuBMAP Kaggle competition"><td>Mean Dice per ${dice.diceTileWidth} × ${dice.diceTileHeight} px square (${squaresText(dice.diceTiles)})</td><td part="dice-mean-tile" data-value=${dice.diceTiles > 0 ? dice.meanTileDice : ''}>${dice.diceTiles > 0 ? formatScore(dice.meanTileDice) : '–'}</td></tr>
-          <tr><td>Precision</td><td part="dice-precision" data-value=${dice.precision}>${formatScore(dice.precision)}</td></tr>
-          <tr><td>Recall</td><td part="dice-recall" data-value=${dice.recall}>${formatScore(dice.recall)}</td></tr>
-          <tr><td>F1 (IoU ≥ 0.5)</td><td part="dice-f1" data-value=${dice.f1}>${formatScore(dice.f1)}</td></tr>
+          <tr>
+            <td>Global Dice</td>
+            <td part="dice-global" data-value=${dice.globalDice}>${formatScore(dice.globalDice)}</td>
+          </tr>
+          <tr
+            title="Dice of each ${dice.diceTileWidth} × ${dice.diceTileHeight} px square of the slide, averaged (a square with neither prediction nor ground truth counts 1), as in the HuBMAP Kaggle competition"
+          >
+            <td>
+              Mean Dice per ${dice.diceTileWidth} × ${dice.diceTileHeight} px square (${squaresText(dice.diceTiles)})
+            </td>
+            <td part="dice-mean-tile" data-value=${dice.diceTiles > 0 ? dice.meanTileDice : ''}>
+              ${dice.diceTiles > 0 ? formatScore(dice.meanTileDice) : '–'}
+            </td>
+          </tr>
+          <tr>
+            <td>Precision</td>
+            <td part="dice-precision" data-value=${dice.precision}>${formatScore(dice.precision)}</td>
+          </tr>
+          <tr>
+            <td>Recall</td>
+            <td part="dice-recall" data-value=${dice.recall}>${formatScore(dice.recall)}</td>
+          </tr>
+          <tr>
+            <td>F1 (IoU ≥ 0.5)</td>
+            <td part="dice-f1" data-value=${dice.f1}>${formatScore(dice.f1)}</td>
+          </tr>
         </table>
       </div>
     `;
@@ -236,9 +324,14 @@ export default class GlomsegPanel extends GlomsegElement {
     return html`
       <ul part="legend" class="legend">
         ${LEGEND.map(
-          (entry) => html`<li data-class=${entry.cls} class=${entry.scored && !s.annotations ? 'muted' : ''}>
-            <span class="swatch" style="border: 2px ${entry.dashed ? 'dashed' : 'solid'} ${CLASS_COLOURS[entry.cls]}; background: ${entry.filled ? `${CLASS_COLOURS[entry.cls]}55` : 'transparent'}"></span>${entry.label}${counts[entry.cls] !== undefined ? html` <strong>${counts[entry.cls]}</strong>` : nothing}
-          </li>`,
+          (entry) =>
+            html`<li data-class=${entry.cls} class=${entry.scored && !s.annotations ? 'muted' : ''}>
+              <span
+                class="swatch"
+                style="border: 2px ${entry.dashed ? 'dashed' : 'solid'} ${CLASS_COLOURS[entry.cls]}; background: ${entry.filled ? `${CLASS_COLOURS[entry.cls]}55` : 'transparent'}"
+              ></span
+              >${entry.label}${counts[entry.cls] !== undefined ? html` <strong>${counts[entry.cls]}</strong>` : nothing}
+            </li>`,
         )}
       </ul>
     `;

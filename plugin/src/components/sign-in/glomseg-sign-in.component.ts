@@ -22,7 +22,9 @@ export default class GlomsegSignIn extends GlomsegElement {
   static override styles = css`
     :host {
       display: block;
-      font: 13px/1.4 system-ui, sans-serif;
+      font:
+        13px/1.4 system-ui,
+        sans-serif;
       color: #e8eaed;
     }
     [part='form'] {
@@ -83,9 +85,19 @@ export default class GlomsegSignIn extends GlomsegElement {
   protected override render() {
     return html`<form part="form" aria-label="Sign in" @submit=${this.submit}>
       <h2>Sign in</h2>
-      <p>The glomseg server${this.server ? html` at <b>${this.server}</b>` : nothing} needs an access token. Ask its operator for one.
-        It is kept in this browser tab only, until you sign out or close the tab.</p>
-      <input part="token" type="password" name="token" autocomplete="off" aria-label="Access token" placeholder="Access token" required />
+      <p>
+        The glomseg server${this.server ? html` at <b>${this.server}</b>` : nothing} needs an access token. Ask its
+        operator for one. It is kept in this browser tab only, until you sign out or close the tab.
+      </p>
+      <input
+        part="token"
+        type="password"
+        name="token"
+        autocomplete="off"
+        aria-label="Access token"
+        placeholder="Access token"
+        required
+      />
       ${this.message ? html`<div part="message" role="alert">${this.message}</div>` : nothing}
       <button part="submit" type="submit">Sign in</button>
     </form>`;

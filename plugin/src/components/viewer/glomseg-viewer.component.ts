@@ -122,7 +122,8 @@ export default class GlomsegViewer extends GlomsegElement {
       void this.loadSlideList();
     }
     if (changed.has('slide') && this.slideMap.map) void this.openSlide(this.slide);
-    if (changed.has('annotationsUrl') && changed.get('annotationsUrl') === undefined) this.annotationsSlide = this.slide;
+    if (changed.has('annotationsUrl') && changed.get('annotationsUrl') === undefined)
+      this.annotationsSlide = this.slide;
   }
 
   private async loadSlideList(): Promise<void> {
@@ -139,7 +140,10 @@ export default class GlomsegViewer extends GlomsegElement {
         this.slide = linked;
       } else if (!this.slide && this.slides.length > 0) this.slide = this.slides[0].id;
       else if (this.slide && !this.slideMap.slide) void this.openSlide(this.slide);
-      this.linkNotice = linked && !known ? `The link names slide "${linked}", which this server does not have${this.slide ? `: showing ${this.slide} instead` : ''}.` : undefined;
+      this.linkNotice =
+        linked && !known
+          ? `The link names slide "${linked}", which this server does not have${this.slide ? `: showing ${this.slide} instead` : ''}.`
+          : undefined;
     } catch (error) {
       this.showError(describeError(error, this.serverUrl));
     }
@@ -153,7 +157,10 @@ export default class GlomsegViewer extends GlomsegElement {
     this.error = undefined;
     this.mapError = undefined;
     try {
-      const info = await glomsegClient(this.serverUrl, this.authHeaders).getSlideInfo({ slideId }, { signal: abort.signal });
+      const info = await glomsegClient(this.serverUrl, this.authHeaders).getSlideInfo(
+        { slideId },
+        { signal: abort.signal },
+      );
       if (abort.signal.aborted) return;
       this.slideMap.show(slideInfoFromProto(info), serverBaseUrl(this.serverUrl), this.authHeaders);
     } catch (error) {
@@ -216,8 +223,12 @@ export default class GlomsegViewer extends GlomsegElement {
   private renderSignIn() {
     if (this.signInMessage === undefined) return nothing;
     return html`<div part="sign-in-backdrop">
-      <glomseg-sign-in part="sign-in" server=${serverBaseUrl(this.serverUrl)} message=${this.signInMessage}
-        @glomseg-sign-in=${(event: CustomEvent<{ token: string }>) => this.signIn(event.detail.token)}></glomseg-sign-in>
+      <glomseg-sign-in
+        part="sign-in"
+        server=${serverBaseUrl(this.serverUrl)}
+        message=${this.signInMessage}
+        @glomseg-sign-in=${(event: CustomEvent<{ token: string }>) => this.signIn(event.detail.token)}
+      ></glomseg-sign-in>
     </div>`;
   }
 
@@ -227,11 +238,14 @@ export default class GlomsegViewer extends GlomsegElement {
     return html`<section part="slide-info">
       <h3>${slide.name}</h3>
       ${slide.width} × ${slide.height} px · ${slide.levels.length} levels · ${slide.format}, ${slide.compression}<br />
-      ${slide.mppX
-        ? html`${slide.mppX.toFixed(3)} µm/px`
-        : pixelSizeAssumed
-          ? html`${pixelSize.micrometres?.toFixed(3)} µm/px <span class="muted" data-scale-source>(${scaleSource})</span>`
-          : html`<span class="muted">pixel size not in the file</span>`}
+      ${
+        slide.mppX
+          ? html`${slide.mppX.toFixed(3)} µm/px`
+          : pixelSizeAssumed
+            ? html`${pixelSize.micrometres?.toFixed(3)} µm/px
+                <span class="muted" data-scale-source>(${scaleSource})</span>`
+            : html`<span class="muted">pixel size not in the file</span>`
+      }
     </section>`;
   }
 
@@ -242,41 +256,56 @@ export default class GlomsegViewer extends GlomsegElement {
     // loaded meanwhile are the new slide's (they were dropped when its info arrived).
     return html`
       <div part="layout">
-      <aside part="sidebar">
-        <h2>glomseg ${this.token && !this.headers ? html`<button part="sign-out" @click=${this.signOut}>Sign out</button>` : nothing}</h2>
-        <section>
-          <h3>Slides</h3>
-          <ul part="slide-list">
-            ${this.slides.map(
-              (s) => html`<li><button aria-current=${String(s.id === this.slide)} title=${s.id} @click=${() => this.chooseSlide(s.id)}>${s.name}
-                <span class="muted">${(s.fileSize / 1e6).toFixed(1)} MB</span></button></li>`,
-            )}
-          </ul>
-        </section>
-        ${this.renderSlideInfo()}
-        ${this.linkNotice ? html`<div part="link-notice" role="alert">${this.linkNotice}</div>` : nothing}
-        ${this.error ? html`<div part="error" role="alert" data-code=${this.error.code}>${this.error.message}</div>` : nothing}
-        <glomseg-overlay
-          part="overlay"
-          .map=${this.slideMap.map}
-          .headers=${this.authHeaders}
-          server-url=${this.serverUrl}
-          slide=${slide?.id === this.slide ? this.slide : ''}
-          model=${this.model}
-          .mppOverride=${this.mpp}
-          annotations-url=${annotationsUrl}
-          @glomseg-progress=${() => this.slideMap.assumePixelSize(this.overlay?.grid)}
-          @glomseg-panel-input=${(event: GlomsegPanelInputEvent) => event.detail.name === 'mpp' && this.setMpp(event.detail.value)}
-          @glomseg-error=${this.onOverlayError}
-        ></glomseg-overlay>
-      </aside>
-      <div part="map-area">
-        <div part="map" tabindex="0" aria-label="Slide: drag to pan, wheel or +/- to zoom, arrow keys to pan"></div>
-        <div part="cursor"></div>
-        ${this.mapError
-          ? html`<div part="map-error" role="alert" data-code=${this.mapError.code}><strong>This slide cannot be shown</strong><br />${this.mapError.message}</div>`
-          : nothing}
-      </div>
+        <aside part="sidebar">
+          <h2>
+            glomseg
+            ${this.token && !this.headers ? html`<button part="sign-out" @click=${this.signOut}>Sign out</button>` : nothing}
+          </h2>
+          <section>
+            <h3>Slides</h3>
+            <ul part="slide-list">
+              ${this.slides.map(
+                (s) =>
+                  html`<li>
+                    <button
+                      aria-current=${String(s.id === this.slide)}
+                      title=${s.id}
+                      @click=${() => this.chooseSlide(s.id)}
+                    >
+                      ${s.name} <span class="muted">${(s.fileSize / 1e6).toFixed(1)} MB</span>
+                    </button>
+                  </li>`,
+              )}
+            </ul>
+          </section>
+          ${this.renderSlideInfo()}
+          ${this.linkNotice ? html`<div part="link-notice" role="alert">${this.linkNotice}</div>` : nothing}
+          ${this.error ? html`<div part="error" role="alert" data-code=${this.error.code}>${this.error.message}</div>` : nothing}
+          <glomseg-overlay
+            part="overlay"
+            .map=${this.slideMap.map}
+            .headers=${this.authHeaders}
+            server-url=${this.serverUrl}
+            slide=${slide?.id === this.slide ? this.slide : ''}
+            model=${this.model}
+            .mppOverride=${this.mpp}
+            annotations-url=${annotationsUrl}
+            @glomseg-progress=${() => this.slideMap.assumePixelSize(this.overlay?.grid)}
+            @glomseg-panel-input=${(event: GlomsegPanelInputEvent) => event.detail.name === 'mpp' && this.setMpp(event.detail.value)}
+            @glomseg-error=${this.onOverlayError}
+          ></glomseg-overlay>
+        </aside>
+        <div part="map-area">
+          <div part="map" tabindex="0" aria-label="Slide: drag to pan, wheel or +/- to zoom, arrow keys to pan"></div>
+          <div part="cursor"></div>
+          ${
+            this.mapError
+              ? html`<div part="map-error" role="alert" data-code=${this.mapError.code}>
+                  <strong>This slide cannot be shown</strong><br />${this.mapError.message}
+                </div>`
+              : nothing
+          }
+        </div>
       </div>
       ${this.renderSignIn()}
     `;

@@ -15,7 +15,9 @@ export const viewerStyles = [
       display: grid;
       grid-template-columns: 300px 1fr;
       height: 100%;
-      font: 13px/1.4 system-ui, sans-serif;
+      font:
+        13px/1.4 system-ui,
+        sans-serif;
       background: #121212;
       color: #e8eaed;
     }
@@ -138,7 +140,9 @@ export const viewerStyles = [
     }
     [part='sign-out'] {
       float: right;
-      font: 12px system-ui, sans-serif;
+      font:
+        12px system-ui,
+        sans-serif;
       cursor: pointer;
     }
     .muted {

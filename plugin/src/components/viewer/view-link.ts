@@ -24,7 +24,8 @@ export function readViewLink(): ViewLink | undefined {
   const y = Number(params.get('y'));
   const resolution = Number(params.get('res'));
   const mpp = Number(params.get('mpp'));
-  const link: ViewLink = Number.isFinite(x) && Number.isFinite(y) && resolution > 0 ? { slide, center: [x, -y], resolution } : { slide };
+  const link: ViewLink =
+    Number.isFinite(x) && Number.isFinite(y) && resolution > 0 ? { slide, center: [x, -y], resolution } : { slide };
   if (mpp > 0) link.mpp = mpp;
   return link;
 }
@@ -33,7 +34,12 @@ export function readViewLink(): ViewLink | undefined {
 export function writeViewLink(slideId: string, view: View, mpp = 0): void {
   if (!view.isDef() || !globalThis.history) return;
   const [x, y] = view.getCenter()!;
-  const params = new URLSearchParams({ slide: slideId, x: x.toFixed(0), y: (-y).toFixed(0), res: view.getResolution()!.toPrecision(4) });
+  const params = new URLSearchParams({
+    slide: slideId,
+    x: x.toFixed(0),
+    y: (-y).toFixed(0),
+    res: view.getResolution()!.toPrecision(4),
+  });
   if (mpp > 0) params.set('mpp', String(mpp));
   history.replaceState(history.state, '', `#${params}`);
 }

@@ -8,7 +8,11 @@ export const healthCommand: CliCommand = (program) => {
     .command('health')
     .description('ask a server for its gRPC health (exit 0 when SERVING): for container health checks')
     .option('--server <target>', 'server to ask', '127.0.0.1:50051')
-    .option('--service <name>', "health service name ('' = the whole server; 'liveness' stays SERVING while draining)", '')
+    .option(
+      '--service <name>',
+      "health service name ('' = the whole server; 'liveness' stays SERVING while draining)",
+      '',
+    )
     .option('--timeout <s>', 'seconds to wait for an answer', positiveNumber, 5)
     .action(async (opts) => {
       const status = await checkHealth(opts.server, opts.service, opts.timeout * 1000);

@@ -20,15 +20,35 @@ export const infoCommand: CliCommand = (program) => {
       const [resolved] = await expandSlideArguments([slide]);
       const slideFiles = path.isAbsolute(resolved) ? [resolved] : [];
       const slideUrls = isSlideUrl(resolved) ? [resolved] : [];
-      await withServer({ server: opts.server, models: opts.models, device: 'cpu', slideFiles, slideUrls, tokenFile: opts.tokenFile, tlsCa: opts.tlsCa }, async (client) => {
-        const listed = slideUrls.length > 0 ? [] : (await client.api.listSlides({})).slides.map((s) => s.id);
-        const base = path.basename(resolved);
-        const slideId = slideUrls[0] ?? listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));
-        if (!slideId) throw new Error(`the server has no slide '${base}'`);
-        const info = slideInfoFromProto(await client.api.getSlideInfo({ slideId }));
-        const models = (await client.api.listModels({ slideId })).models.map(modelFromProto);
-        const described = models.map(({ card, device, grid }) => ({ id: card.id, name: card.name, device, mpp: card.mpp, threshold: card.threshold, stain: card.stain?.method, grid }));
-        process.stdout.write(`${JSON.stringify({ ...info, models: described }, null, 2)}\n`);
-      });
+      await withServer(
+        {
+          server: opts.server,
+          models: opts.models,
+          device: 'cpu',
+          slideFiles,
+          slideUrls,
+          tokenFile: opts.tokenFile,
+          tlsCa: opts.tlsCa,
+        },
+        async (client) => {
+          const listed = slideUrls.length > 0 ? [] : (await client.api.listSlides({})).slides.map((s) => s.id);
+          const base = path.basename(resolved);
+          const slideId =
+            slideUrls[0] ?? listed.find((id) => id === resolved || id === base || id.endsWith(`/${base}`));
+          if (!slideId) throw new Error(`the server has no slide '${base}'`);
+          const info = slideInfoFromProto(await client.api.getSlideInfo({ slideId }));
+          const models = (await client.api.listModels({ slideId })).models.map(modelFromProto);
+          const described = models.map(({ card, device, grid }) => ({
+            id: card.id,
+            name: card.name,
+            device,
+            mpp: card.mpp,
+            threshold: card.threshold,
+            stain: card.stain?.method,
+            grid,
+          }));
+          process.stdout.write(`${JSON.stringify({ ...info, models: described }, null, 2)}\n`);
+        },
+      );
     });
 };

@@ -21,16 +21,20 @@ import { deviceChoices, deviceHelp } from '../../inference/execution-providers.j
 import { log, usage, UsageError, type CliCommand } from './command.js';
 
 export const scoreCommand: CliCommand = (program) => {
-  scoreOptions(program
-    .command('score')
-    .description('score slides: polygons (GeoJSON), Kaggle RLE (submission.csv) and, with annotations, Dice')
-    .argument('[slides...]', 'slide files, folders or globs, URLs (or slide ids with --server)'))
-    .action(score);
+  scoreOptions(
+    program
+      .command('score')
+      .description('score slides: polygons (GeoJSON), Kaggle RLE (submission.csv) and, with annotations, Dice')
+      .argument('[slides...]', 'slide files, folders or globs, URLs (or slide ids with --server)'),
+  ).action(score);
 };
 
 function scoreOptions(command: Command): Command {
   return command
-    .option('--server <target>', 'glomseg gRPC server(s): host:port, dns:///name:port or ipv4:a:p,b:p (default: start one in this process)')
+    .option(
+      '--server <target>',
+      'glomseg gRPC server(s): host:port, dns:///name:port or ipv4:a:p,b:p (default: start one in this process)',
+    )
     .option('--token-file <file>', 'bearer token for --server (first line of the file)')
     .option('--tls-ca <file>', 'PEM CA to trust: talk TLS to --server')
     .option('-a, --annotations <file|dir>', 'ground truth: a file, or a folder matched to slides by name')
@@ -45,7 +49,10 @@ function scoreOptions(command: Command): Command {
     .option('--threshold <p>', 'probability threshold (default: the model card)', positiveNumber)
     .option('--region <x,y,w,h>', 'score only this level-0 region', region)
     .addOption(
-      new Option('--stain-normalization <method>', "map each slide's colours to the model's reference stain first (auto: as the model card says)")
+      new Option(
+        '--stain-normalization <method>',
+        "map each slide's colours to the model's reference stain first (auto: as the model card says)",
+      )
         .choices(STAIN_CHOICES)
         .default('auto'),
     )
@@ -58,19 +65,40 @@ function scoreOptions(command: Command): Command {
     )
     .addOption(new Option('--json', 'the same as --progress json').conflicts('progress'))
     .option('--list <file>', 'more slides, one per line (file paths, slide ids or URLs; # comments)')
-    .option('--parallel <n>', 'slides scored at once (spread over the servers)', (v) => Math.round(positiveNumber(v)), 1)
-    .option('--attempts <n>', 'tries per slide when its server goes away', (v) => Math.round(positiveNumber(v)), DEFAULT_RETRY.maxAttempts)
+    .option(
+      '--parallel <n>',
+      'slides scored at once (spread over the servers)',
+      (v) => Math.round(positiveNumber(v)),
+      1,
+    )
+    .option(
+      '--attempts <n>',
+      'tries per slide when its server goes away',
+      (v) => Math.round(positiveNumber(v)),
+      DEFAULT_RETRY.maxAttempts,
+    )
     .option('--shard <i/N>', 'score only shard i of N (env/N: i from JOB_COMPLETION_INDEX)', usage(parseShard))
     .option('--no-resume', 'score slides again even if --out already holds them')
     .option('--force', 'score every slide again, replacing what --out holds', false)
-    .addOption(new Option('--qupath-objects <type>', 'QuPath object type of the exported polygons').choices(['detection', 'annotation']).default('detection'))
+    .addOption(
+      new Option('--qupath-objects <type>', 'QuPath object type of the exported polygons')
+        .choices(['detection', 'annotation'])
+        .default('detection'),
+    )
     .option('-m, --models <dir>', 'model folder (in-process server)', DEFAULT_MODEL_FOLDER)
-    .addOption(new Option('-d, --device <device>', `${deviceHelp()}, for the in-process server`).choices(deviceChoices()).default('auto'));
+    .addOption(
+      new Option('-d, --device <device>', `${deviceHelp()}, for the in-process server`)
+        .choices(deviceChoices())
+        .default('auto'),
+    );
 }
 
 /** What --out holds, from the export registry: a new export is in the help without another edit. */
 function outFiles(): string {
-  return andList([...slideExportWriters().map((writer) => writer.fileName('<slide>')), ...batchExportWriters().map((writer) => writer.fileName)]);
+  return andList([
+    ...slideExportWriters().map((writer) => writer.fileName('<slide>')),
+    ...batchExportWriters().map((writer) => writer.fileName),
+  ]);
 }
 
 async function score(slideArgs: string[], opts: any): Promise<void> {
@@ -85,20 +113,41 @@ async function score(slideArgs: string[], opts: any): Promise<void> {
     throw new UsageError(`no such slide file: ${slides.join(' ')} (give a path, or --server to score by slide id)`);
   }
   const settings = batchSettingsOf(opts);
-  const plan = await planBatch(slides, { out: opts.out, force: opts.force, resume: opts.resume, shard: opts.shard, settings }).catch((error) => {
+  const plan = await planBatch(slides, {
+    out: opts.out,
+    force: opts.force,
+    resume: opts.resume,
+    shard: opts.shard,
+    settings,
+  }).catch((error) => {
     throw error instanceof BatchConflictError ? new UsageError(error.message) : error;
   });
-  if (opts.shard) log(`shard ${opts.shard.index}/${opts.shard.count}: ${plan.todo.length + plan.skipped.length} of ${plural(slides.length, 'slide')}`);
+  if (opts.shard)
+    log(
+      `shard ${opts.shard.index}/${opts.shard.count}: ${plan.todo.length + plan.skipped.length} of ${plural(slides.length, 'slide')}`,
+    );
   if (plan.todo.length === 0) {
-    log(plan.skipped.length > 0
-      ? `nothing to do: ${plan.skipped.length === 1 ? 'the 1 slide is' : `all ${plan.skipped.length} slides are`} already scored in ${opts.out} (--force scores them again)`
-      : 'nothing to do: no slide falls in this shard');
+    log(
+      plan.skipped.length > 0
+        ? `nothing to do: ${plan.skipped.length === 1 ? 'the 1 slide is' : `all ${plan.skipped.length} slides are`} already scored in ${opts.out} (--force scores them again)`
+        : 'nothing to do: no slide falls in this shard',
+    );
     process.exitCode = 0;
     return;
   }
-  if (plan.skipped.length > 0) log(`resuming: ${plural(plan.skipped.length, 'slide')} already scored in ${opts.out}, ${plan.todo.length} to go`);
+  if (plan.skipped.length > 0)
+    log(`resuming: ${plural(plan.skipped.length, 'slide')} already scored in ${opts.out}, ${plan.todo.length} to go`);
   const { ok, interrupted } = await withServer(
-    { server: opts.server, models: opts.models, device: opts.device, slideFiles, slideUrls, warm: true, tokenFile: opts.tokenFile, tlsCa: opts.tlsCa },
+    {
+      server: opts.server,
+      models: opts.models,
+      device: opts.device,
+      slideFiles,
+      slideUrls,
+      warm: true,
+      tokenFile: opts.tokenFile,
+      tlsCa: opts.tlsCa,
+    },
     (client) =>
       runScore(client, plan.todo, {
         annotations: opts.annotations,

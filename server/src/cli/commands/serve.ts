@@ -10,22 +10,40 @@ import { deviceChoices, deviceHelp } from '../../inference/execution-providers.j
 import type { CliCommand } from './command.js';
 
 export const serveCommand: CliCommand = (program) => {
-  addServeSecurityOptions(program
-    .command('serve'))
+  addServeSecurityOptions(program.command('serve'))
     .description('start the gRPC server (and the viewer / gRPC-Web over HTTP)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'gRPC port', port, 50051)
     .option('--http-port <port>', 'HTTP port for the viewer and gRPC-Web (0: any free port)', port, 8080)
     .option('--no-http', 'do not serve the viewer or gRPC-Web')
-    .option('--health-port <port>', 'also serve grpc.health.v1 alone, in plaintext, here: for Kubernetes gRPC probes, which speak no TLS', port)
+    .option(
+      '--health-port <port>',
+      'also serve grpc.health.v1 alone, in plaintext, here: for Kubernetes gRPC probes, which speak no TLS',
+      port,
+    )
     .option('-s, --slides <dir...>', 'slide folders to serve', DEFAULT_SLIDE_FOLDERS)
     .option('-m, --models <dir>', 'model folder', DEFAULT_MODEL_FOLDER)
     .addOption(new Option('-d, --device <device>', deviceHelp()).choices(deviceChoices()).default('auto'))
-    .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) => Math.round(positiveNumber(v)))
+    .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) =>
+      Math.round(positiveNumber(v)),
+    )
     .option('--demo', 'show the demo slide with its annotations at the viewer root')
-    .option('--slide-url-prefix <prefix...>', 'URL prefixes (https://, http://, s3://bucket/) slides may be read from by URL', [])
-    .option('--shutdown-grace <s>', 'on SIGTERM/SIGINT/SIGHUP: seconds running calls get to finish (health NOT_SERVING meanwhile)', positiveNumber, 25)
-    .addOption(new Option('--log-format <format>', 'log lines as text or JSON objects').choices(['text', 'json']).default('text'))
+    .option(
+      '--slide-url-prefix <prefix...>',
+      'URL prefixes (https://, http://, s3://bucket/) slides may be read from by URL',
+      [],
+    )
+    .option(
+      '--shutdown-grace <s>',
+      'on SIGTERM/SIGINT/SIGHUP: seconds running calls get to finish (health NOT_SERVING meanwhile)',
+      positiveNumber,
+      25,
+    )
+    .addOption(
+      new Option('--log-format <format>', 'log lines as text or JSON objects')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .action(serve);
 };
 
@@ -49,7 +67,9 @@ async function serve(opts: any): Promise<void> {
     warm: true,
     log,
   });
-  log(`gRPC listening on ${app.grpcAddress}${security.tls ? ' with TLS' : ''} (glomseg.v1.Glomseg, grpc.health.v1, reflection)${security.tokens ? ', bearer token required but for health' : ''}`);
+  log(
+    `gRPC listening on ${app.grpcAddress}${security.tls ? ' with TLS' : ''} (glomseg.v1.Glomseg, grpc.health.v1, reflection)${security.tokens ? ', bearer token required but for health' : ''}`,
+  );
   // Handled on every delivery, not once: launchers pass a signal on and send it too (`timeout` to us and to our
   // process group, npm and a terminal's Ctrl-C alike), and a second one left to Node's default would end the drain.
   let draining = false;

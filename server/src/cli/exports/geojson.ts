@@ -11,9 +11,16 @@ registerSlideExport({
   },
   readBack: (text) => {
     // The mean probability is the measurement written above; each feature is one Polygon, so they are in step.
-    const measured = (JSON.parse(text).features as Array<{ properties?: { measurements?: Record<string, number> } }>).map((f) => f.properties?.measurements?.['Mean probability']);
+    const measured = (
+      JSON.parse(text).features as Array<{ properties?: { measurements?: Record<string, number> } }>
+    ).map((f) => f.properties?.measurements?.['Mean probability']);
     const polygons = parseAnnotations(text, { format: 'geojson' });
     const inStep = measured.length === polygons.length;
-    return polygons.map((p, i) => ({ ...p, area: polygonArea(p), meanProbability: inStep ? (measured[i] ?? Number.NaN) : Number.NaN, touches: [] }));
+    return polygons.map((p, i) => ({
+      ...p,
+      area: polygonArea(p),
+      meanProbability: inStep ? (measured[i] ?? Number.NaN) : Number.NaN,
+      touches: [],
+    }));
   },
 });

@@ -8,8 +8,23 @@ registerBatchExport({
   write: ({ slides, overall }) => {
     const rows = slides.map(({ file, entry, result }) =>
       result
-        ? { slide: result.name, file, ok: true, status: 'done', glomeruli: result.glomeruli, scale: result.scale, elapsedMs: Math.round(result.elapsedMs), metrics: result.metrics }
-        : { slide: entry.name, file, ok: false, status: entry.status === 'done' ? 'pending' : entry.status, error: entry.error },
+        ? {
+            slide: result.name,
+            file,
+            ok: true,
+            status: 'done',
+            glomeruli: result.glomeruli,
+            scale: result.scale,
+            elapsedMs: Math.round(result.elapsedMs),
+            metrics: result.metrics,
+          }
+        : {
+            slide: entry.name,
+            file,
+            ok: false,
+            status: entry.status === 'done' ? 'pending' : entry.status,
+            error: entry.error,
+          },
     );
     return `${JSON.stringify({ overall, slides: rows }, null, 2)}\n`;
   },

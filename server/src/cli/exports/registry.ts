@@ -46,7 +46,8 @@ export function registerSlideExport(writer: SlideExportWriter): void {
 }
 
 export function registerBatchExport(writer: BatchExportWriter): void {
-  if (batchWriters.some((other) => other.fileName === writer.fileName)) throw new Error(`a batch export writes ${writer.fileName} already`);
+  if (batchWriters.some((other) => other.fileName === writer.fileName))
+    throw new Error(`a batch export writes ${writer.fileName} already`);
   batchWriters.push(writer);
 }
 

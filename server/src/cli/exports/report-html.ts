@@ -19,9 +19,15 @@ async function truthOf(settings: BatchSettings, file: string, result: SlideResul
   const content = annotations ? await readFile(annotations, 'utf8').catch(() => undefined) : undefined;
   if (!annotations || content === undefined) return undefined;
   const { width, height } = result;
-  const { polygons } = readGroundTruth(content, { format: 'auto', name: path.basename(annotations), width, height, classes: settings.truthClasses ?? undefined });
+  const { polygons } = readGroundTruth(content, {
+    format: 'auto',
+    name: path.basename(annotations),
+    width,
+    height,
+    classes: settings.truthClasses ?? undefined,
+  });
   const slide = { x: 0, y: 0, width, height };
-  const region = settings.region ? intersectRects(settings.region, slide) ?? slide : slide;
+  const region = settings.region ? (intersectRects(settings.region, slide) ?? slide) : slide;
   return { polygons, region };
 }
 
@@ -30,9 +36,17 @@ registerBatchExport({
   write: async ({ slides, overall, polygons, settings }) => {
     const report: ReportSlide[] = [];
     for (const { file, result } of slides) {
-      if (result) report.push({ ...result, file, ok: true, polygons: await polygons(result.name), truth: await truthOf(settings, file, result) });
+      if (result)
+        report.push({
+          ...result,
+          file,
+          ok: true,
+          polygons: await polygons(result.name),
+          truth: await truthOf(settings, file, result),
+        });
     }
-    for (const { file, entry } of slides) if (entry.status === 'failed') report.push({ name: entry.name, file, ok: false, error: entry.error });
+    for (const { file, entry } of slides)
+      if (entry.status === 'failed') report.push({ name: entry.name, file, ok: false, error: entry.error });
     return htmlReport(report, overall);
   },
 });

@@ -6,5 +6,6 @@ export const SUBMISSION_FILE = 'submission.csv';
 
 registerBatchExport({
   fileName: SUBMISSION_FILE,
-  write: ({ slides }) => toRleCsv(slides.flatMap(({ result }) => (result ? [{ id: result.name, rle: result.rle }] : []))),
+  write: ({ slides }) =>
+    toRleCsv(slides.flatMap(({ result }) => (result ? [{ id: result.name, rle: result.rle }] : []))),
 });

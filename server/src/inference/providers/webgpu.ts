@@ -8,7 +8,8 @@ export const WEBGPU_NO_ADAPTER_MESSAGE =
 /** Why WebGPU cannot start here, or undefined when it might. */
 export function webgpuUnavailableReason(presence: GpuPresence): string | undefined {
   if (!presence.deviceNode) return `${NO_GPU_FOUND} (no /dev/dri render node or /dev/nvidia* device): WebGPU needs one`;
-  if (!presence.vulkanLoader) return `WebGPU needs the Vulkan loader ${VULKAN_LOADER} (Debian: libvulkan1), which is not installed`;
+  if (!presence.vulkanLoader)
+    return `WebGPU needs the Vulkan loader ${VULKAN_LOADER} (Debian: libvulkan1), which is not installed`;
   return undefined;
 }
 
@@ -23,5 +24,8 @@ registerExecutionProvider({
   refusal: (reason) => `${WEBGPU_NO_ADAPTER_MESSAGE}: ${reason}`,
   // NHWC lets the WebGPU EP use its faster channels-last convolution kernels.
   sessionOptions: () => [{ name: 'webgpu', preferredLayout: 'NHWC' }],
-  explainFailure: (message) => (/No supported adapters|Failed to get a WebGPU adapter|RequestAdapter/i.test(message) ? WEBGPU_NO_ADAPTER_MESSAGE : undefined),
+  explainFailure: (message) =>
+    /No supported adapters|Failed to get a WebGPU adapter|RequestAdapter/i.test(message)
+      ? WEBGPU_NO_ADAPTER_MESSAGE
+      : undefined,
 });

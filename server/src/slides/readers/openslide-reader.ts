@@ -48,10 +48,14 @@ function openslide(): OpenSlideApi | null {
       close: lib.func('void openslide_close(openslide_t *osr)'),
       error: lib.func('const char *openslide_get_error(openslide_t *osr)'),
       levelCount: lib.func('int32_t openslide_get_level_count(openslide_t *osr)'),
-      levelDimensions: lib.func('void openslide_get_level_dimensions(openslide_t *osr, int32_t level, _Out_ int64_t *w, _Out_ int64_t *h)'),
+      levelDimensions: lib.func(
+        'void openslide_get_level_dimensions(openslide_t *osr, int32_t level, _Out_ int64_t *w, _Out_ int64_t *h)',
+      ),
       propertyNames: lib.func('void *openslide_get_property_names(openslide_t *osr)'),
       propertyValue: lib.func('const char *openslide_get_property_value(openslide_t *osr, const char *name)'),
-      readRegion: lib.func('void openslide_read_region(openslide_t *osr, _Out_ uint32_t *dest, int64_t x, int64_t y, int32_t level, int64_t w, int64_t h)'),
+      readRegion: lib.func(
+        'void openslide_read_region(openslide_t *osr, _Out_ uint32_t *dest, int64_t x, int64_t y, int32_t level, int64_t w, int64_t h)',
+      ),
     } as unknown as OpenSlideApi;
   } catch {
     loaded = null;
@@ -60,7 +64,9 @@ function openslide(): OpenSlideApi | null {
 }
 
 function call<T>(fn: { async: AsyncCall }, ...args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => fn.async(...args, (error: unknown, result: T) => (error ? reject(error) : resolve(result))));
+  return new Promise((resolve, reject) =>
+    fn.async(...args, (error: unknown, result: T) => (error ? reject(error) : resolve(result))),
+  );
 }
 
 function properties(api: OpenSlideApi, osr: Handle): Record<string, string> {
@@ -86,9 +92,17 @@ class OpenSlideSource implements SlideSource {
     private readonly limits: ReaderLimits,
   ) {}
 
-  static async open(api: OpenSlideApi, filePath: string, id: string, limits: ReaderLimits, signal?: AbortSignal): Promise<OpenSlideSource> {
+  static async open(
+    api: OpenSlideApi,
+    filePath: string,
+    id: string,
+    limits: ReaderLimits,
+    signal?: AbortSignal,
+  ): Promise<OpenSlideSource> {
     const info = await stat(filePath).catch((error: NodeJS.ErrnoException) => {
-      throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, { cause: error });
+      throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, {
+        cause: error,
+      });
     });
     const name = basename(filePath);
     const osr = await call<Handle>(api.open, filePath);
@@ -108,7 +122,8 @@ class OpenSlideSource implements SlideSource {
       return { width: width[0], height: height[0], tileWidth: tile('width'), tileHeight: tile('height') };
     });
     const plan = planPyramid(stored);
-    const mpp = (axis: string) => (Number(props[`openslide.mpp-${axis}`]) > 0 ? Number(props[`openslide.mpp-${axis}`]) : undefined);
+    const mpp = (axis: string) =>
+      Number(props[`openslide.mpp-${axis}`]) > 0 ? Number(props[`openslide.mpp-${axis}`]) : undefined;
     const metadata: SlideMetadata = {
       id,
       name,
@@ -135,7 +150,9 @@ class OpenSlideSource implements SlideSource {
     throwIfAborted(signal);
     const { realIndex, factor } = this.recipes[region.level];
     if (factor === 1) return this.readStored(realIndex, region.x, region.y, region.width, region.height);
-    const real = this.metadata.levels.find((level) => !level.synthesized && this.recipes[level.index].realIndex === realIndex)!;
+    const real = this.metadata.levels.find(
+      (level) => !level.synthesized && this.recipes[level.index].realIndex === realIndex,
+    )!;
     return readSynthesizedRegion(
       (index, x, y, width, height) => this.readStored(index, x, y, width, height),
       { realIndex, width: real.width, height: real.height },
@@ -158,7 +175,16 @@ class OpenSlideSource implements SlideSource {
     const level = this.metadata.levels.find((l) => !l.synthesized && this.recipes[l.index].realIndex === realIndex)!;
     this.checkBounds(level.tileWidth, level.tileHeight, x, y, width, height);
     const argb = new Uint32Array(width * height);
-    const read = call<void>(this.api.readRegion, this.osr, argb, Math.round(x * level.downsample), Math.round(y * level.downsample), realIndex, width, height);
+    const read = call<void>(
+      this.api.readRegion,
+      this.osr,
+      argb,
+      Math.round(x * level.downsample),
+      Math.round(y * level.downsample),
+      realIndex,
+      width,
+      height,
+    );
     this.reads.add(read);
     try {
       await read;
@@ -166,13 +192,23 @@ class OpenSlideSource implements SlideSource {
       this.reads.delete(read);
     }
     const failed = this.api.error(this.osr);
-    if (failed) throw new GlomsegError('FAILED_PRECONDITION', `cannot read ${this.metadata.name}: OpenSlide: ${failed}`);
+    if (failed)
+      throw new GlomsegError('FAILED_PRECONDITION', `cannot read ${this.metadata.name}: OpenSlide: ${failed}`);
     return overWhite(argb, width, height);
   }
 
-  private checkBounds(tileWidth: number, tileHeight: number, x: number, y: number, width: number, height: number): void {
+  private checkBounds(
+    tileWidth: number,
+    tileHeight: number,
+    x: number,
+    y: number,
+    width: number,
+    height: number,
+  ): void {
     if (!(tileWidth > 0 && tileHeight > 0)) return;
-    const tiles = (Math.floor((x + width - 1) / tileWidth) - Math.floor(x / tileWidth) + 1) * (Math.floor((y + height - 1) / tileHeight) - Math.floor(y / tileHeight) + 1);
+    const tiles =
+      (Math.floor((x + width - 1) / tileWidth) - Math.floor(x / tileWidth) + 1) *
+      (Math.floor((y + height - 1) / tileHeight) - Math.floor(y / tileHeight) + 1);
     if (tiles > this.limits.maxStoredBlocksPerRead || tileWidth * tileHeight * 4 > this.limits.maxDecodedTileBytes) {
       throw new GlomsegError(
         'RESOURCE_EXHAUSTED',

@@ -8,5 +8,6 @@ registerSlideReader({
   extensions: TIFF_EXTENSIONS,
   byUrl: true,
   support: (probe) => (probe.url && hasExtension(probe, TIFF_EXTENSIONS) ? 1 : undefined),
-  open: async (probe, { id, limits, signal }) => GeoTiffSlideSource.openUrl(await probe.url!.href(), probe.url!.label, id, signal, limits),
+  open: async (probe, { id, limits, signal }) =>
+    GeoTiffSlideSource.openUrl(await probe.url!.href(), probe.url!.label, id, signal, limits),
 });

@@ -11,7 +11,12 @@ import { createRequire } from 'node:module';
 import { BaseDecoder } from 'geotiff';
 import { registerTiffCodec } from './tiff-codec-registry.js';
 
-interface FrameInfo { width: number; height: number; bitsPerSample: number; componentCount: number }
+interface FrameInfo {
+  width: number;
+  height: number;
+  bitsPerSample: number;
+  componentCount: number;
+}
 interface J2KDecoder {
   getEncodedBuffer(length: number): Uint8Array;
   decode(): void;
@@ -20,7 +25,10 @@ interface J2KDecoder {
   getColorSpace(): number;
   delete(): void;
 }
-type OpenJpegFactory = (options: { print: (text: string) => void; printErr: (text: string) => void }) => Promise<{ J2KDecoder: new () => J2KDecoder }>;
+type OpenJpegFactory = (options: {
+  print: (text: string) => void;
+  printErr: (text: string) => void;
+}) => Promise<{ J2KDecoder: new () => J2KDecoder }>;
 
 /** opj_colorspace's OPJ_CLRSPC_SRGB: what the image reads after OpenJPEG converted YCbCr itself. */
 const OPJ_CLRSPC_SRGB = 1;
@@ -52,8 +60,16 @@ class Jpeg2000Decoder extends BaseDecoder {
       if (decoded.length === 0 || decoded.length !== width * height * componentCount) {
         throw new Error(`OpenJPEG cannot decode the JPEG 2000 tile${lastError ? `: ${lastError}` : ''}`);
       }
-      if (bitsPerSample !== 8) throw new Error(`a JPEG 2000 tile of ${bitsPerSample}-bit samples (only 8-bit slides are read)`);
-      const tile = wholeTile(decoded, width, height, componentCount, this.parameters.tileWidth, this.parameters.tileHeight);
+      if (bitsPerSample !== 8)
+        throw new Error(`a JPEG 2000 tile of ${bitsPerSample}-bit samples (only 8-bit slides are read)`);
+      const tile = wholeTile(
+        decoded,
+        width,
+        height,
+        componentCount,
+        this.parameters.tileWidth,
+        this.parameters.tileHeight,
+      );
       if (this.ycbcr && componentCount === 3 && decoder.getColorSpace() !== OPJ_CLRSPC_SRGB) ycbcrToRgb(tile);
       return tile.buffer;
     } finally {
@@ -67,7 +83,14 @@ class AperioYCbCrDecoder extends Jpeg2000Decoder {
 }
 
 /** The decoded pixels placed at the top left of a tile of the TIFF's tile size (larger codestreams cropped). */
-function wholeTile(decoded: Uint8Array, width: number, height: number, channels: number, tileWidth: number, tileHeight: number): Uint8Array {
+function wholeTile(
+  decoded: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  tileWidth: number,
+  tileHeight: number,
+): Uint8Array {
   const tile = new Uint8Array(tileWidth * tileHeight * channels);
   if (width === tileWidth && height >= tileHeight) {
     tile.set(decoded.subarray(0, tile.length));

@@ -11,12 +11,17 @@ class WebpDecoder extends BaseDecoder {
     const { default: sharp } = await import('sharp');
     const bits = this.parameters.bitsPerSample;
     const samples = typeof bits === 'number' ? 1 : bits.length;
-    if (samples !== 3 && samples !== 4) throw new Error(`a WebP tile of ${samples} samples per pixel (RGB or RGBA only)`);
+    if (samples !== 3 && samples !== 4)
+      throw new Error(`a WebP tile of ${samples} samples per pixel (RGB or RGBA only)`);
     const image = sharp(new Uint8Array(buffer));
-    const { data, info } = await (samples === 4 ? image.ensureAlpha() : image.removeAlpha()).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await (samples === 4 ? image.ensureAlpha() : image.removeAlpha())
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const { tileWidth, tileHeight } = this.parameters;
     if (info.width !== tileWidth || info.height !== tileHeight) {
-      throw new Error(`a WebP tile of ${info.width} x ${info.height} pixels where the TIFF says ${tileWidth} x ${tileHeight}`);
+      throw new Error(
+        `a WebP tile of ${info.width} x ${info.height} pixels where the TIFF says ${tileWidth} x ${tileHeight}`,
+      );
     }
     return new Uint8Array(data).buffer;
   }

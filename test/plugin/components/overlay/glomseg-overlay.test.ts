@@ -40,7 +40,12 @@ async function settled(p: Page): Promise<void> {
       const overlay = (document.querySelector('glomseg-viewer') as any)?.overlay;
       const status = overlay?.shadowRoot?.querySelector('[part=status]');
       const grid = overlay?.grid;
-      return !!grid && status?.dataset.streaming === 'false' && status.dataset.received === status.dataset.total && overlay.metrics?.tilesScored === grid.cols * grid.rows;
+      return (
+        !!grid &&
+        status?.dataset.streaming === 'false' &&
+        status.dataset.received === status.dataset.total &&
+        overlay.metrics?.tilesScored === grid.cols * grid.rows
+      );
     },
     null,
     { timeout: TIMEOUT, polling: 100 },
@@ -55,29 +60,37 @@ function repeats(details: unknown[]): number {
 }
 
 describe('<glomseg-overlay> events', () => {
-  it('sends glomseg-dice and glomseg-progress only when their figures change, through wheel zooms', async () => {
-    await settled(page);
-    const before = await page.evaluate(() => (window as any).__events);
-    expect(before.dice.length).toBeGreaterThan(0);
-    expect(repeats(before.dice), 'identical glomseg-dice events while the slide streamed').toBe(0);
-    expect(repeats(before.progress), 'identical glomseg-progress events while the slide streamed').toBe(0);
+  it(
+    'sends glomseg-dice and glomseg-progress only when their figures change, through wheel zooms',
+    async () => {
+      await settled(page);
+      const before = await page.evaluate(() => (window as any).__events);
+      expect(before.dice.length).toBeGreaterThan(0);
+      expect(repeats(before.dice), 'identical glomseg-dice events while the slide streamed').toBe(0);
+      expect(repeats(before.progress), 'identical glomseg-progress events while the slide streamed').toBe(0);
 
-    await page.evaluate(() => {
-      (window as any).__events = { progress: [], dice: [] };
-    });
-    const box = (await page.locator('glomseg-viewer [part=map]').boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    // In, then out again to where it was: every tile is in already, so nothing new is scored.
-    for (const delta of [-400, -400, 400, 400]) {
-      await page.mouse.wheel(0, delta);
-      await page.waitForFunction(() => !(document.querySelector('glomseg-viewer') as any).map.getView().getAnimating(), null, { timeout: 10_000 });
-      await page.waitForTimeout(300);
-    }
-    await settled(page);
-    const zoomed = await page.evaluate(() => (window as any).__events);
-    expect(zoomed.progress.length, 'the zoom changed the tiles in view').toBeGreaterThan(0);
-    expect(repeats(zoomed.progress), 'identical glomseg-progress events during the zooms').toBe(0);
-    expect(zoomed.dice, 'glomseg-dice events when no figure changed').toEqual([]);
-    expect(page.errors).toEqual([]);
-  }, TIMEOUT + 60_000);
+      await page.evaluate(() => {
+        (window as any).__events = { progress: [], dice: [] };
+      });
+      const box = (await page.locator('glomseg-viewer [part=map]').boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      // In, then out again to where it was: every tile is in already, so nothing new is scored.
+      for (const delta of [-400, -400, 400, 400]) {
+        await page.mouse.wheel(0, delta);
+        await page.waitForFunction(
+          () => !(document.querySelector('glomseg-viewer') as any).map.getView().getAnimating(),
+          null,
+          { timeout: 10_000 },
+        );
+        await page.waitForTimeout(300);
+      }
+      await settled(page);
+      const zoomed = await page.evaluate(() => (window as any).__events);
+      expect(zoomed.progress.length, 'the zoom changed the tiles in view').toBeGreaterThan(0);
+      expect(repeats(zoomed.progress), 'identical glomseg-progress events during the zooms').toBe(0);
+      expect(zoomed.dice, 'glomseg-dice events when no figure changed').toEqual([]);
+      expect(page.errors).toEqual([]);
+    },
+    TIMEOUT + 60_000,
+  );
 });

@@ -25,14 +25,26 @@ describe('glomseg score', () => {
     const { code, stdout } = await glomseg(['score', '--help']);
     expect(code).toBe(0);
     const help = stdout.replace(/\s+/g, ' ');
-    const files = [...slideExportWriters().map((writer) => writer.fileName('<slide>')), ...batchExportWriters().map((writer) => writer.fileName)];
+    const files = [
+      ...slideExportWriters().map((writer) => writer.fileName('<slide>')),
+      ...batchExportWriters().map((writer) => writer.fileName),
+    ];
     expect(files).toContain('report.html');
     expect(files).toContain('<slide>.geojson');
     for (const file of files) expect(help).toContain(file);
   }, 120_000);
 
   it('says "the 1 slide is already scored", not "all 1 slides"', async () => {
-    const args = ['score', path.join(EVAL_REGION, 'kidney-region.tif'), '--region', '0,0,512,512', '--out', dir, '--progress', 'none'];
+    const args = [
+      'score',
+      path.join(EVAL_REGION, 'kidney-region.tif'),
+      '--region',
+      '0,0,512,512',
+      '--out',
+      dir,
+      '--progress',
+      'none',
+    ];
     const first = await glomseg(args);
     expect(first.code, first.stderr).toBe(0);
     const again = await glomseg(args);

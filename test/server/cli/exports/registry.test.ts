@@ -9,11 +9,36 @@ import path from 'node:path';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import { BatchOutput, resultFiles, type SlideResult } from '../../../../server/src/cli/batch-manifest.js';
 import { runMerge } from '../../../../server/src/cli/merge-command.js';
-import { batchExportWriters, registerBatchExport, registerSlideExport, slideExportWriters } from '../../../../server/src/cli/exports/index.js';
+import {
+  batchExportWriters,
+  registerBatchExport,
+  registerSlideExport,
+  slideExportWriters,
+} from '../../../../server/src/cli/exports/index.js';
 
 const settings = { model: null, mpp: null, threshold: null, region: null, annotations: null };
-const square: GlomerulusPolygon = { exterior: [[10, 10], [60, 10], [60, 60], [10, 60]], holes: [], area: 2500, meanProbability: 0.9, touches: [] };
-const resultOf = (slide: string, name: string): SlideResult => ({ slide, name, slideId: slide, width: 100, height: 100, glomeruli: 1, elapsedMs: 5, rle: '1011 50' });
+const square: GlomerulusPolygon = {
+  exterior: [
+    [10, 10],
+    [60, 10],
+    [60, 60],
+    [10, 60],
+  ],
+  holes: [],
+  area: 2500,
+  meanProbability: 0.9,
+  touches: [],
+};
+const resultOf = (slide: string, name: string): SlideResult => ({
+  slide,
+  name,
+  slideId: slide,
+  width: 100,
+  height: 100,
+  glomeruli: 1,
+  elapsedMs: 5,
+  rle: '1011 50',
+});
 
 let tmp: string;
 beforeAll(async () => {
@@ -36,18 +61,39 @@ describe('export writers, built in', () => {
     expect(slideExportWriters().map((w) => w.fileName('a'))).toEqual(['a.geojson']);
     expect(batchExportWriters().map((w) => w.fileName)).toEqual(['submission.csv', 'metrics.json', 'report.html']);
     const out = path.join(tmp, 'built-in');
-    await scoreInto(out, [['b.tif', 'b'], ['a.tif', 'a']]);
-    expect((await readdir(out)).sort()).toEqual(['a.geojson', 'a.result.json', 'b.geojson', 'b.result.json', 'manifest.json', 'metrics.json', 'report.html', 'submission.csv']);
+    await scoreInto(out, [
+      ['b.tif', 'b'],
+      ['a.tif', 'a'],
+    ]);
+    expect((await readdir(out)).sort()).toEqual([
+      'a.geojson',
+      'a.result.json',
+      'b.geojson',
+      'b.result.json',
+      'manifest.json',
+      'metrics.json',
+      'report.html',
+      'submission.csv',
+    ]);
     expect(await readFile(path.join(out, 'submission.csv'), 'utf8')).toBe('id,predicted\na,1011 50\nb,1011 50\n');
     const metrics = JSON.parse(await readFile(path.join(out, 'metrics.json'), 'utf8'));
-    expect(metrics.slides.map((s: { slide: string; ok: boolean }) => [s.slide, s.ok])).toEqual([['a', true], ['b', true]]);
+    expect(metrics.slides.map((s: { slide: string; ok: boolean }) => [s.slide, s.ok])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
   });
 });
 
 describe('an export registered from one file', () => {
   it('is written by a batch and by merge, its per-slide file copied with the slide', async () => {
-    registerSlideExport({ fileName: (name) => `${name}.count.txt`, write: ({ result, polygons }) => `${result.name} ${polygons.length}\n` });
-    registerBatchExport({ fileName: 'counts.tsv', write: ({ slides }) => slides.map(({ entry, result }) => `${entry.name}\t${result?.glomeruli ?? '-'}\n`).join('') });
+    registerSlideExport({
+      fileName: (name) => `${name}.count.txt`,
+      write: ({ result, polygons }) => `${result.name} ${polygons.length}\n`,
+    });
+    registerBatchExport({
+      fileName: 'counts.tsv',
+      write: ({ slides }) => slides.map(({ entry, result }) => `${entry.name}\t${result?.glomeruli ?? '-'}\n`).join(''),
+    });
     expect(resultFiles('a')).toEqual(['a.geojson', 'a.count.txt', 'a.result.json']);
 
     const shards = [path.join(tmp, 'shard-0'), path.join(tmp, 'shard-1')];

@@ -18,41 +18,55 @@ import { differences } from '../openslide-reference.js';
 
 async function withOpenSlide(file: string): Promise<SlideSource> {
   const reader = slideReaders().find((r) => r.name === 'openslide')!;
-  return reader.open(await probeFile(file, path.basename(file)), { id: path.basename(file), limits: DEFAULT_READER_LIMITS });
+  return reader.open(await probeFile(file, path.basename(file)), {
+    id: path.basename(file),
+    limits: DEFAULT_READER_LIMITS,
+  });
 }
 
 describe.each([
-  ['CMU-1-Small-Region.svs (JPEG)', cmuSmallRegion, [
-    { level: 0, x: 0, y: 0, width: 2220, height: 2967 },
-    { level: 1, x: 100, y: 200, width: 700, height: 500 }, // synthesised by both from level 0
-  ]],
-  ['the TCGA JPEG 2000 SVS', jpeg2000Svs, [
-    { level: 0, x: 1000, y: 1000, width: 900, height: 700 },
-    { level: 1, x: 0, y: 0, width: 2221, height: 1783 },
-  ]],
-] as const)('%s through the OpenSlide reader and the geotiff reader', (_name, file, regions: readonly RegionRequest[]) => {
-  let openslide: SlideSource;
-  let geotiff: SlideSource;
-  beforeAll(async () => {
-    openslide = await withOpenSlide(file);
-    geotiff = await openSlideFile(file, path.basename(file));
-  });
-  afterAll(async () => {
-    await openslide?.close();
-    await geotiff?.close();
-  });
+  [
+    'CMU-1-Small-Region.svs (JPEG)',
+    cmuSmallRegion,
+    [
+      { level: 0, x: 0, y: 0, width: 2220, height: 2967 },
+      { level: 1, x: 100, y: 200, width: 700, height: 500 }, // synthesised by both from level 0
+    ],
+  ],
+  [
+    'the TCGA JPEG 2000 SVS',
+    jpeg2000Svs,
+    [
+      { level: 0, x: 1000, y: 1000, width: 900, height: 700 },
+      { level: 1, x: 0, y: 0, width: 2221, height: 1783 },
+    ],
+  ],
+] as const)(
+  '%s through the OpenSlide reader and the geotiff reader',
+  (_name, file, regions: readonly RegionRequest[]) => {
+    let openslide: SlideSource;
+    let geotiff: SlideSource;
+    beforeAll(async () => {
+      openslide = await withOpenSlide(file);
+      geotiff = await openSlideFile(file, path.basename(file));
+    });
+    afterAll(async () => {
+      await openslide?.close();
+      await geotiff?.close();
+    });
 
-  it('describes the same pyramid and pixel size', () => {
-    expect(openslide.metadata.format).toBe('openslide-aperio');
-    expect(openslide.metadata.levels).toEqual(geotiff.metadata.levels);
-    expect(openslide.metadata.mppX).toBe(geotiff.metadata.mppX);
-  });
+    it('describes the same pyramid and pixel size', () => {
+      expect(openslide.metadata.format).toBe('openslide-aperio');
+      expect(openslide.metadata.levels).toEqual(geotiff.metadata.levels);
+      expect(openslide.metadata.mppX).toBe(geotiff.metadata.mppX);
+    });
 
-  it.each(regions)('reads the same pixels: %o', async (region) => {
-    const diff = differences(await openslide.readRegion(region), await geotiff.readRegion(region));
-    expect(diff.max, `counts by size ${diff.counts.join(', ')}`).toBe(0);
-  });
-});
+    it.each(regions)('reads the same pixels: %o', async (region) => {
+      const diff = differences(await openslide.readRegion(region), await geotiff.readRegion(region));
+      expect(diff.max, `counts by size ${diff.counts.join(', ')}`).toBe(0);
+    });
+  },
+);
 
 describe('the vendor formats only OpenSlide reads', () => {
   let tmp: string;
@@ -71,7 +85,10 @@ describe('the vendor formats only OpenSlide reads', () => {
     const catalog = await SlideCatalog.create({ folders: [tmp] });
     try {
       expect((await catalog.list()).map((s) => s.id)).toEqual(['not-really.ndpi']);
-      const error = await catalog.open('not-really.ndpi').then(() => undefined, (e: unknown) => e);
+      const error = await catalog.open('not-really.ndpi').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(GlomsegError);
       expect((error as GlomsegError).code).toBe('INVALID_ARGUMENT');
       expect((error as GlomsegError).message).toMatch(

@@ -29,7 +29,10 @@ afterAll(async () => {
 async function readWhole(file: string) {
   const source = await openSlideFile(file, path.basename(file));
   try {
-    return { metadata: source.metadata, pixels: await source.readRegion({ level: 0, x: 0, y: 0, width: WIDTH, height: HEIGHT }) };
+    return {
+      metadata: source.metadata,
+      pixels: await source.readRegion({ level: 0, x: 0, y: 0, width: WIDTH, height: HEIGHT }),
+    };
   } finally {
     await source.close();
   }

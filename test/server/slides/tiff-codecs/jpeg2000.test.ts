@@ -22,7 +22,9 @@ const SYCC_ROUNDING = 1;
 
 function expectWithin(ours: RgbImage, theirs: RgbImage, tolerance: number, what: string): void {
   const diff = differences(ours, theirs);
-  expect(diff.max, `${what}: largest difference (counts by size ${diff.counts.join(', ')})`).toBeLessThanOrEqual(tolerance);
+  expect(diff.max, `${what}: largest difference (counts by size ${diff.counts.join(', ')})`).toBeLessThanOrEqual(
+    tolerance,
+  );
 }
 
 describe('the TCGA JPEG 2000 SVS (33005) against OpenSlide', () => {
@@ -35,7 +37,10 @@ describe('the TCGA JPEG 2000 SVS (33005) against OpenSlide', () => {
   it('opens as an Aperio slide of two stored levels, JPEG 2000 named', () => {
     const m = source.metadata;
     expect([m.format, m.compression]).toEqual(['aperio-svs', 'jpeg2000']);
-    expect(m.levels.filter((l) => !l.synthesized).map((l) => [l.width, l.height])).toEqual([[4443, 3567], [2221, 1783]]);
+    expect(m.levels.filter((l) => !l.synthesized).map((l) => [l.width, l.height])).toEqual([
+      [4443, 3567],
+      [2221, 1783],
+    ]);
   });
 
   it.each([
@@ -50,8 +55,18 @@ describe('the TCGA JPEG 2000 SVS (33005) against OpenSlide', () => {
   it('level 1, whole and in a window across tiles: the same pixels', async () => {
     // OpenSlide places level-1 reads by level-0 coordinates (downsample 2.0005): only x = y = 0 lands on whole pixels.
     const theirs = await openSlideRegion(jpeg2000Svs, 1, 0, 0, 2221, 1783);
-    expectWithin(await source.readRegion({ level: 1, x: 0, y: 0, width: 2221, height: 1783 }), theirs, EXACT, 'level 1');
-    expectWithin(await source.readRegion({ level: 1, x: 700, y: 500, width: 400, height: 300 }), crop(theirs, 700, 500, 400, 300), EXACT, 'level 1 window');
+    expectWithin(
+      await source.readRegion({ level: 1, x: 0, y: 0, width: 2221, height: 1783 }),
+      theirs,
+      EXACT,
+      'level 1',
+    );
+    expectWithin(
+      await source.readRegion({ level: 1, x: 700, y: 500, width: 400, height: 300 }),
+      crop(theirs, 700, 500, 400, 300),
+      EXACT,
+      'level 1 window',
+    );
   });
 });
 
@@ -59,52 +74,69 @@ describe.each([
   [33005, '444', EXACT],
   [33003, '422', SYCC_ROUNDING],
   [33003, '444', EXACT],
-] as const)('an Aperio slide written with compression %i (chroma %s) against OpenSlide', (compression, chroma, tolerance) => {
-  let tmp: string;
-  let file: string;
-  let source: SlideSource;
-  beforeAll(async () => {
-    tmp = await mkdtemp(path.join(tmpdir(), 'glomseg-jp2k-'));
-    file = path.join(tmp, `aperio-${compression}.svs`);
-    await writeAperioJp2k(cmuSmallRegion, file, compression, chroma);
-    source = await openSlideFile(file, `aperio-${compression}`);
-  });
-  afterAll(async () => {
-    await source?.close();
-    await rm(tmp, { recursive: true, force: true });
-  });
+] as const)(
+  'an Aperio slide written with compression %i (chroma %s) against OpenSlide',
+  (compression, chroma, tolerance) => {
+    let tmp: string;
+    let file: string;
+    let source: SlideSource;
+    beforeAll(async () => {
+      tmp = await mkdtemp(path.join(tmpdir(), 'glomseg-jp2k-'));
+      file = path.join(tmp, `aperio-${compression}.svs`);
+      await writeAperioJp2k(cmuSmallRegion, file, compression, chroma);
+      source = await openSlideFile(file, `aperio-${compression}`);
+    });
+    afterAll(async () => {
+      await source?.close();
+      await rm(tmp, { recursive: true, force: true });
+    });
 
-  it('reads both levels whole as OpenSlide does', async () => {
-    expect(source.metadata.compression).toBe('jpeg2000');
-    for (const [level, width, height] of [[0, 1000, 744], [1, 500, 372]]) {
-      const ours = await source.readRegion({ level, x: 0, y: 0, width, height });
-      const theirs = await openSlideRegion(file, level, 0, 0, width, height);
-      expectWithin(ours, theirs, tolerance, `level ${level}`);
-      // Not white or blank: the window holds tissue, so a wrong colour conversion could not pass.
-      expect(differences(ours, { width, height, data: new Uint8Array(ours.data.length).fill(255) }).mean).toBeGreaterThan(20);
-    }
-  });
-});
+    it('reads both levels whole as OpenSlide does', async () => {
+      expect(source.metadata.compression).toBe('jpeg2000');
+      for (const [level, width, height] of [
+        [0, 1000, 744],
+        [1, 500, 372],
+      ]) {
+        const ours = await source.readRegion({ level, x: 0, y: 0, width, height });
+        const theirs = await openSlideRegion(file, level, 0, 0, width, height);
+        expectWithin(ours, theirs, tolerance, `level ${level}`);
+        // Not white or blank: the window holds tissue, so a wrong colour conversion could not pass.
+        expect(
+          differences(ours, { width, height, data: new Uint8Array(ours.data.length).fill(255) }).mean,
+        ).toBeGreaterThan(20);
+      }
+    });
+  },
+);
 
 describe('a JPEG 2000 tile that does not decode', () => {
-  it('fails its reads with FAILED_PRECONDITION in OpenJPEG\'s words, and the other tiles still read', async () => {
+  it("fails its reads with FAILED_PRECONDITION in OpenJPEG's words, and the other tiles still read", async () => {
     const tmp = await mkdtemp(path.join(tmpdir(), 'glomseg-jp2k-bad-'));
     try {
       const good = path.join(tmp, 'good.svs');
       await writeAperioJp2k(cmuSmallRegion, good, 33005);
       const bytes = new Uint8Array(await readFile(good));
       // The first codestream is tile (0, 0) of level 0: overwrite its header (SOC, SIZ) with zeros.
-      const first = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0x4f && bytes[i + 2] === 0xff && bytes[i + 3] === 0x51);
+      const first = bytes.findIndex(
+        (b, i) => b === 0xff && bytes[i + 1] === 0x4f && bytes[i + 2] === 0xff && bytes[i + 3] === 0x51,
+      );
       bytes.fill(0, first, first + 64);
       const bad = path.join(tmp, 'bad.svs');
       await writeFile(bad, bytes);
       const source = await openSlideFile(bad, 'bad.svs');
       try {
-        const error = await source.readRegion({ level: 0, x: 0, y: 0, width: 16, height: 16 }).then(() => undefined, (e: unknown) => e);
+        const error = await source.readRegion({ level: 0, x: 0, y: 0, width: 16, height: 16 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(GlomsegError);
         expect((error as GlomsegError).code).toBe('FAILED_PRECONDITION');
-        expect((error as GlomsegError).message).toMatch(/^cannot decode block \(0, 0\) of stored level 0 of bad\.svs: OpenJPEG cannot decode the JPEG 2000 tile/);
-        expect((await source.readRegion({ level: 0, x: 300, y: 300, width: 16, height: 16 })).data.length).toBe(16 * 16 * 3);
+        expect((error as GlomsegError).message).toMatch(
+          /^cannot decode block \(0, 0\) of stored level 0 of bad\.svs: OpenJPEG cannot decode the JPEG 2000 tile/,
+        );
+        expect((await source.readRegion({ level: 0, x: 300, y: 300, width: 16, height: 16 })).data.length).toBe(
+          16 * 16 * 3,
+        );
       } finally {
         await source.close();
       }
