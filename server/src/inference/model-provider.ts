@@ -63,6 +63,17 @@ export class OnnxModelProvider implements ModelProvider {
     return this.segmenter(modelId);
   }
 
+  /** Drops a model's loaded session (a judged version thrown away, or moved on publishing): the next use reloads it. */
+  async forget(modelId: string): Promise<void> {
+    const pending = this.segmenters.get(modelId);
+    this.segmenters.delete(modelId);
+    this.devices.delete(modelId);
+    await pending?.then(
+      (s) => s.dispose(),
+      () => undefined,
+    );
+  }
+
   async dispose(): Promise<void> {
     const all = [...this.segmenters.values()];
     this.segmenters.clear();

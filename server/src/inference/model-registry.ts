@@ -1,8 +1,21 @@
-/** The models folder: every `*.json` model card in it, checked, with the ONNX files it names. */
-import { readdir, readFile, stat } from 'node:fs/promises';
+/**
+ * The models folder: every `*.json` model card in it and every kept version (model-versions.ts), checked, with the
+ * ONNX files they name. Reloaded in place when a version is published or the default changes, so calls see it at once.
+ */
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import { validateModelCard, type ModelCard } from '@glomseg/shared/model-card.js';
+import {
+  STATE_FILE,
+  VERSION_CARD,
+  createStaging,
+  publishStaging,
+  readDefaultChoice,
+  sweepStaging,
+  versionCardPaths,
+  writeDefaultChoice,
+} from './model-versions.js';
 
 /** The model everyone gets when they do not name one. */
 export const DEFAULT_MODEL_ID = 'glomseg-unet';
@@ -26,42 +39,35 @@ export interface ModelRegistryOptions {
 
 export class ModelRegistry {
   readonly folder: string;
-  readonly #models: RegisteredModel[];
+  #models: RegisteredModel[];
+  #defaultId: string | undefined;
+  /** Versions being judged (held-out scoring): callable by id, not listed, not yet on disk under their id. */
+  readonly #staged = new Map<string, { model: RegisteredModel; folder: string }>();
+  readonly #logger?: (message: string) => void;
 
-  private constructor(folder: string, models: RegisteredModel[]) {
+  private constructor(folder: string, logger?: (message: string) => void) {
     this.folder = folder;
-    this.#models = models;
+    this.#models = [];
+    this.#logger = logger;
   }
 
   /** Reads and checks every card in the folder; fails on the first bad card, naming the file and the field. */
   static async load({ folder, signal, logger }: ModelRegistryOptions): Promise<ModelRegistry> {
-    const root = path.resolve(folder);
-    let names: string[];
-    try {
-      names = await readdir(root);
-    } catch (error) {
-      throw new GlomsegError(
-        'FAILED_PRECONDITION',
-        `cannot read the models folder ${root}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    const models: RegisteredModel[] = [];
-    const byId = new Map<string, string>();
-    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-      throwIfAborted(signal);
-      const model = await readModel(path.join(root, name), logger);
-      const clash = byId.get(model.card.id);
-      if (clash) {
-        throw new GlomsegError(
-          'FAILED_PRECONDITION',
-          `model id '${model.card.id}' is used by both ${clash} and ${model.cardPath}`,
-        );
-      }
-      byId.set(model.card.id, model.cardPath);
-      models.push(model);
-    }
-    return new ModelRegistry(root, models);
+    const registry = new ModelRegistry(path.resolve(folder), logger);
+    const swept = await sweepStaging(registry.folder);
+    if (swept.length > 0) logger?.(`removed ${swept.length} unfinished model version(s) a stopped adaptation left`);
+    await registry.reload(signal);
+    return registry;
+  }
+
+  /** Reads the folder again: versions published since, and the default chosen since. */
+  async reload(signal?: AbortSignal): Promise<void> {
+    const models = await readFolder(this.folder, signal, this.#logger);
+    const choice = await readDefaultChoice(this.folder);
+    if (choice !== undefined && !models.some((m) => m.card.id === choice))
+      this.#logger?.(`the default model '${choice}' (registry.json) is not in ${this.folder}; using the usual default`);
+    this.#models = models;
+    this.#defaultId = choice;
   }
 
   list(): RegisteredModel[] {
@@ -69,7 +75,7 @@ export class ModelRegistry {
   }
 
   get(id: string): RegisteredModel {
-    const model = this.#models.find((m) => m.card.id === id);
+    const model = this.#models.find((m) => m.card.id === id) ?? this.#staged.get(id)?.model;
     if (!model) {
       const available = this.#models.map((m) => m.card.id).join(', ') || 'none';
       throw new GlomsegError('NOT_FOUND', `no model '${id}'; available: ${available}`);
@@ -77,12 +83,95 @@ export class ModelRegistry {
     return model;
   }
 
-  /** 'glomseg-unet' when present, else the first card in name order. */
+  /** The operator's choice (registry.json) when it is here, else 'glomseg-unet' when present, else the first card. */
   defaultModel(): RegisteredModel {
-    const model = this.#models.find((m) => m.card.id === DEFAULT_MODEL_ID) ?? this.#models[0];
+    const model =
+      this.#models.find((m) => m.card.id === this.#defaultId) ??
+      this.#models.find((m) => m.card.id === DEFAULT_MODEL_ID) ??
+      this.#models[0];
     if (!model) throw new GlomsegError('FAILED_PRECONDITION', `no model cards (*.json) in ${this.folder}`);
     return model;
   }
+
+  /** Makes a listed model the default for every call that names none (a rollback is this, to an older version). */
+  async setDefault(id: string): Promise<RegisteredModel> {
+    const model = this.#models.find((m) => m.card.id === id);
+    if (!model) this.get(id);
+    if (!model) throw new GlomsegError('FAILED_PRECONDITION', `model '${id}' is still being judged`);
+    await writeDefaultChoice(this.folder, id);
+    this.#defaultId = id;
+    return model;
+  }
+
+  /** A new empty folder to write a version into; invisible until published. */
+  createStaging(): Promise<string> {
+    return createStaging(this.folder);
+  }
+
+  /** Reads the version written in `staging` and makes it callable by its card's id (not listed) to be judged. */
+  async stage(staging: string): Promise<RegisteredModel> {
+    const model = await readModel(path.join(staging, VERSION_CARD), this.#logger);
+    if (this.#models.some((m) => m.card.id === model.card.id) || this.#staged.has(model.card.id))
+      throw new GlomsegError('FAILED_PRECONDITION', `a model '${model.card.id}' already exists`);
+    this.#staged.set(model.card.id, { model, folder: staging });
+    return model;
+  }
+
+  /** Publishes a staged version: one rename into versions/<id>, then it is listed. */
+  async publish(id: string): Promise<RegisteredModel> {
+    const staged = this.#staged.get(id);
+    if (!staged) throw new GlomsegError('NOT_FOUND', `no staged model '${id}'`);
+    await publishStaging(this.folder, staged.folder, id);
+    this.#staged.delete(id);
+    await this.reload();
+    return this.get(id);
+  }
+
+  /** Throws a staged (or never staged) version's folder away. */
+  async discard(staging: string): Promise<void> {
+    for (const [id, entry] of this.#staged) if (entry.folder === staging) this.#staged.delete(id);
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function readFolder(
+  root: string,
+  signal: AbortSignal | undefined,
+  logger?: (message: string) => void,
+): Promise<RegisteredModel[]> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch (error) {
+    throw new GlomsegError(
+      'FAILED_PRECONDITION',
+      `cannot read the models folder ${root}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const cardPaths = [
+    ...names
+      .filter((n) => n.endsWith('.json') && n !== STATE_FILE)
+      .sort()
+      .map((n) => path.join(root, n)),
+    ...(await versionCardPaths(root)),
+  ];
+  const models: RegisteredModel[] = [];
+  const byId = new Map<string, string>();
+  for (const cardPath of cardPaths) {
+    throwIfAborted(signal);
+    const model = await readModel(cardPath, logger);
+    const clash = byId.get(model.card.id);
+    if (clash) {
+      throw new GlomsegError(
+        'FAILED_PRECONDITION',
+        `model id '${model.card.id}' is used by both ${clash} and ${model.cardPath}`,
+      );
+    }
+    byId.set(model.card.id, model.cardPath);
+    models.push(model);
+  }
+  return models;
 }
 
 async function readModel(cardPath: string, logger?: (message: string) => void): Promise<RegisteredModel> {
