@@ -17,7 +17,8 @@ import type {
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { providersToTry, type DeviceChoice, type InferenceDevice } from './execution-providers.js';
 import { probeGpu, type GpuPresence } from './gpu-presence.js';
-import type { SessionCandidate, SessionFailure, WorkerMessage } from './inference-protocol.js';
+import type { SessionCandidate, WorkerMessage } from './inference-protocol.js';
+import { createJob, imageError, runRequest, settle, type Job } from './inference-job.js';
 import { closeWorker, sessionError, startWorker } from './worker-lifecycle.js';
 import { sessionPlan } from './session-plan.js';
 
@@ -47,18 +48,6 @@ export interface SegmenterStats {
   workers: number;
   /** Sum of session.run times of completed predictions. */
   inferenceMs: number;
-}
-
-interface Job {
-  id: number;
-  image: RgbImage;
-  trace?: TraceOptions;
-  preprocess?: TilePreprocess;
-  returnProbabilities: boolean;
-  resolve: (value: any) => void;
-  reject: (error: Error) => void;
-  settled: boolean;
-  cleanup: () => void;
 }
 
 interface Slot {
@@ -145,7 +134,7 @@ export class OnnxSegmenter implements Segmenter {
     return this.#submit<TracedTile>(image, trace, signal, preprocess, returns?.probabilities ?? true);
   }
 
-  #submit<T>(
+  #submit<T extends ProbabilityMap | TracedTile>(
     image: RgbImage,
     trace: TraceOptions | undefined,
     signal?: AbortSignal,
@@ -155,33 +144,10 @@ export class OnnxSegmenter implements Segmenter {
     if (this.#disposed)
       return Promise.reject(new GlomsegError('UNAVAILABLE', `the segmenter for model '${this.card.id}' is closed`));
     if (signal?.aborted) return Promise.reject(cancelledError(signal));
-    if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 3)) {
-      return Promise.reject(
-        new GlomsegError(
-          'INVALID_ARGUMENT',
-          `RGB image of ${image.width} x ${image.height} holds ${image.data.length} bytes, expected ${image.width * image.height * 3}`,
-        ),
-      );
-    }
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => {
-        // Queued: never runs. Running: the worker finishes, and its result is dropped.
-        const queuedAt = this.#queue.indexOf(job);
-        if (queuedAt >= 0) this.#queue.splice(queuedAt, 1);
-        settle(job, () => reject(cancelledError(signal)));
-      };
-      const job: Job = {
-        id: this.#nextId++,
-        image,
-        trace,
-        preprocess,
-        returnProbabilities,
-        resolve,
-        reject,
-        settled: false,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+    const invalid = imageError(image);
+    if (invalid) return Promise.reject(invalid);
+    const request = { id: this.#nextId++, image, trace, preprocess, returnProbabilities, signal };
+    return createJob<T>(request, this.#queue, (job) => {
       this.#queue.push(job);
       this.#dispatch();
     });
@@ -236,22 +202,10 @@ export class OnnxSegmenter implements Segmenter {
       if (slot.job) continue;
       const job = this.#queue.shift()!;
       slot.job = job;
-      // Copy exactly the view's bytes (the caller keeps its buffer), then move the copy, not clone it.
-      const data = job.image.data.slice();
       slot.worker.ref(); // a pending prediction keeps the process alive; an idle pool does not
-      slot.worker.postMessage(
-        {
-          type: 'run',
-          id: job.id,
-          width: job.image.width,
-          height: job.image.height,
-          data,
-          trace: job.trace,
-          stain: job.preprocess?.stain,
-          returnProbabilities: job.returnProbabilities,
-        },
-        [data.buffer],
-      );
+      // Move the copy of the tile's bytes, not clone it.
+      const [message, transfer] = runRequest(job);
+      slot.worker.postMessage(message, transfer);
     }
     if (this.#queue.length > 0 && this.#slots.size === 0 && this.#starting === 0) {
       const error = new GlomsegError('UNAVAILABLE', `no inference worker is running for model '${this.card.id}'`);
@@ -324,11 +278,4 @@ export class OnnxSegmenter implements Segmenter {
         if (!this.#disposed) this.#dispatch();
       });
   }
-}
-
-function settle(job: Job, action: () => void): void {
-  if (job.settled) return;
-  job.settled = true;
-  job.cleanup();
-  action();
 }
