@@ -19,17 +19,11 @@ import { DEFAULT_READER_LIMITS, type ReaderLimits } from './slide-reader.js';
 import { TiffFileSource, type TiffBytes } from './tiff-file-source.js';
 import { RemoteTiffSource } from './remote-tiff-source.js';
 import { cachedTile, evictTileCacheOwner, newTileCacheOwner } from './tile-cache.js';
-import {
-  decodeJpegToRgb,
-  PHOTOMETRIC_MIN_IS_BLACK,
-  PHOTOMETRIC_RGB,
-  PHOTOMETRIC_YCBCR,
-  toRgb,
-  toStandaloneJpeg,
-} from './jpeg-tile.js';
+import { toStandaloneJpeg } from './jpeg-tile.js';
 import { copyBlock, overlap, validateRegion, whiteImage } from './rgb-region.js';
 import { planPyramid, readSynthesizedRegion, type LevelRecipe } from './synthesized-levels.js';
-import { JPEG, notReadable, readTiffPyramid, type StoredLevel } from './tiff-pyramid.js';
+import { notReadable, readTiffPyramid, type StoredLevel } from './tiff-pyramid.js';
+import { canPassJpegThrough, decodeBlock, readBlockBytes, type BlockSource } from './tiff-block.js';
 import { describeTiffSlide } from './tiff-slide-metadata.js';
 
 /** Tiles decoded at once per region read (sharp decodes on libuv's thread pool). */
@@ -50,13 +44,9 @@ export function isTiffHeader(head: Uint8Array): boolean {
   return version === 42 || version === 43;
 }
 
-/** Bytes in words: MiB from 1 MiB up, else the count. */
-function bytesInWords(bytes: number): string {
-  return bytes >= 2 ** 20 ? `${Number((bytes / 2 ** 20).toFixed(1))} MiB` : `${bytes.toLocaleString('en-US')} bytes`;
-}
-
 export class GeoTiffSlideSource implements SlideSource {
   private readonly cacheOwner: string;
+  private readonly blocks: BlockSource;
   private closed = false;
   /**
    * geotiff's decoder workers, taken on the first block that needs geotiff's own decoders: JPEG slides decoded by
@@ -72,6 +62,7 @@ export class GeoTiffSlideSource implements SlideSource {
     private readonly limits: ReaderLimits,
   ) {
     this.cacheOwner = newTileCacheOwner(metadata.id);
+    this.blocks = { name: metadata.name, file, limits, decoderPool: () => this.decoderPool() };
   }
 
   static async open(
@@ -184,7 +175,7 @@ export class GeoTiffSlideSource implements SlideSource {
         `tile (${col}, ${row}) does not exist: level ${level} has ${cols} x ${rows} tiles`,
       );
     }
-    const bytes = await this.readBlockBytes(stored, recipe.realIndex, col, row);
+    const bytes = await readBlockBytes(this.blocks, stored, recipe.realIndex, col, row);
     if (!bytes) return undefined;
     const jpeg = toStandaloneJpeg(bytes, stored.jpegTables, stored.photometric);
     return jpeg.browserSafe ? jpeg.bytes : undefined;
@@ -242,7 +233,7 @@ export class GeoTiffSlideSource implements SlideSource {
         const [col, row] = blocks[next++];
         throwIfAborted(signal);
         const tile = await cachedTile(this.cacheOwner, `${realIndex}:${col}:${row}`, () =>
-          this.decodeBlock(level, realIndex, col, row),
+          decodeBlock(this.blocks, level, realIndex, col, row),
         );
         throwIfAborted(signal);
         const bx = col * level.blockWidth;
@@ -255,93 +246,4 @@ export class GeoTiffSlideSource implements SlideSource {
     await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, blocks.length) }, worker));
     return out;
   }
-
-  /** The stored bytes of one tile or strip, or undefined for a block the file leaves empty (byte count 0). */
-  private async readBlockBytes(
-    level: StoredLevel,
-    realIndex: number,
-    col: number,
-    row: number,
-  ): Promise<Uint8Array | undefined> {
-    const index = row * Math.ceil(level.width / level.blockWidth) + col;
-    const fileDirectory = level.image.fileDirectory;
-    let offset: number;
-    let byteCount: number;
-    try {
-      offset = Number(await fileDirectory.loadValueIndexed(level.tiled ? 'TileOffsets' : 'StripOffsets', index));
-      byteCount = Number(
-        await fileDirectory.loadValueIndexed(level.tiled ? 'TileByteCounts' : 'StripByteCounts', index),
-      );
-    } catch (error) {
-      throw new GlomsegError(
-        'FAILED_PRECONDITION',
-        `not a readable TIFF: ${this.metadata.name}: the tile table of stored level ${realIndex} cannot be read (${libraryDetail(error)})`,
-        { cause: error },
-      );
-    }
-    if (!Number.isFinite(offset) || !Number.isFinite(byteCount)) {
-      throw new GlomsegError(
-        'FAILED_PRECONDITION',
-        `not a readable TIFF: ${this.metadata.name}: level ${realIndex} has no offset for block (${col}, ${row})`,
-      );
-    }
-    if (byteCount === 0) return undefined;
-    if (offset + byteCount > this.file.size) {
-      throw new GlomsegError(
-        'FAILED_PRECONDITION',
-        `not a readable TIFF: ${this.metadata.name}: block (${col}, ${row}) of stored level ${realIndex} lies past the end of the ${this.file.size}-byte file — the file is truncated`,
-      );
-    }
-    return this.file.read(offset, byteCount);
-  }
-
-  private async decodeBlock(level: StoredLevel, realIndex: number, col: number, row: number): Promise<RgbImage> {
-    const blockWidth = Math.min(level.blockWidth, level.width - col * level.blockWidth);
-    const blockHeight = Math.min(level.blockHeight, level.height - row * level.blockHeight);
-    const decodedBytes = blockWidth * blockHeight * Math.max(3, level.samplesPerPixel);
-    if (decodedBytes > this.limits.maxDecodedTileBytes) {
-      throw new GlomsegError(
-        'RESOURCE_EXHAUSTED',
-        `${this.metadata.name}: stored level ${realIndex} has ${blockWidth} x ${blockHeight} pixel ${level.tiled ? 'tiles' : 'strips'} (${bytesInWords(decodedBytes)} decoded each); at most ${bytesInWords(this.limits.maxDecodedTileBytes)} per tile (re-save the slide with 256-1024 pixel tiles)`,
-      );
-    }
-    const bytes = await this.readBlockBytes(level, realIndex, col, row);
-    if (!bytes) return whiteImage(blockWidth, blockHeight);
-    if (canPassJpegThrough(level)) {
-      try {
-        const decoded = await decodeJpegToRgb(toStandaloneJpeg(bytes, level.jpegTables, level.photometric).bytes);
-        if (decoded.width >= blockWidth && decoded.height >= blockHeight) return decoded;
-      } catch {
-        // libjpeg refused the stream: let geotiff's own decoder try before giving up.
-      }
-    }
-    try {
-      const x0 = col * level.blockWidth;
-      const y0 = row * level.blockHeight;
-      const raster = await level.image.readRGB({
-        window: [x0, y0, x0 + blockWidth, y0 + blockHeight],
-        interleave: true,
-        enableAlpha: false,
-        pool: this.decoderPool(),
-      });
-      const data = raster as unknown as ArrayLike<number> & { width: number; height: number };
-      const channels = data.length / (blockWidth * blockHeight);
-      const pixels = data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>);
-      return toRgb(pixels, blockWidth, blockHeight, channels);
-    } catch (error) {
-      throw new GlomsegError(
-        'FAILED_PRECONDITION',
-        `cannot decode block (${col}, ${row}) of stored level ${realIndex} of ${this.metadata.name}: ${libraryDetail(error)}`,
-        { cause: error },
-      );
-    }
-  }
-}
-
-/** Tiles whose stored bytes are a JPEG that libjpeg (sharp, browsers) decodes to the right colours. */
-function canPassJpegThrough(level: StoredLevel): boolean {
-  if (level.compression !== JPEG || level.planarConfiguration !== 1) return false;
-  if (level.samplesPerPixel === 3)
-    return level.photometric === PHOTOMETRIC_RGB || level.photometric === PHOTOMETRIC_YCBCR;
-  return level.samplesPerPixel === 1 && level.photometric === PHOTOMETRIC_MIN_IS_BLACK;
 }
