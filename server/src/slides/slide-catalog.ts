@@ -8,8 +8,7 @@
  *   id never changes when a file appears in another folder;
  * - an explicitly added file (`addFile`): its base name, or `<parent folder name>/<base name>`, then `<base name>~N`
  *   when taken.
- * A slide id can never reach a file outside the folders: absolute paths, backslashes, NUL bytes, '.'/'..' or empty
- * segments are refused (INVALID_ARGUMENT), and a path that a symlink resolves outside its folder too.
+ * A slide id can never reach a file outside the folders (slide-id-path.ts).
  *
  * Listing walks each folder recursively without entering symlinked folders. A walk answers `list()` for
  * `listCacheMs` (5 s by default) after it ends, and calls that arrive while one runs wait for it: a file added to a
@@ -28,7 +27,8 @@ import { DEFAULT_READER_LIMITS, type ReaderLimits } from './slide-reader.js';
 import { isSlideFileName, openWithReaders, probeFile, slideExtensions } from './slide-readers.js';
 import './readers/index.js';
 import { isSlideUrl, SlideUrlPolicy } from './slide-url-policy.js';
-import { isInside, walkSlideFolders, type CatalogSlide, type SlideFolder } from './slide-folders.js';
+import { openSlideFolders, walkSlideFolders, type CatalogSlide, type SlideFolder } from './slide-folders.js';
+import { resolveSlideId } from './slide-id-path.js';
 import { CatalogSlideSource } from './catalog-slide-source.js';
 import { slideStem } from './slide-name.js';
 import { presignS3Url } from './s3-url.js';
@@ -68,10 +68,6 @@ export async function openSlideFile(
   return openWithReaders(await probeFile(filePath, path.basename(filePath)), { id, limits, signal });
 }
 
-function noSuchSlide(id: string): GlomsegError {
-  return new GlomsegError('NOT_FOUND', `no slide '${id}' in the configured slide folders`);
-}
-
 export class SlideCatalog {
   private readonly files = new Map<string, string>();
   private readonly openSources: LRUCache<string, OpenEntry>;
@@ -106,24 +102,7 @@ export class SlideCatalog {
   }
 
   static async create(options: SlideCatalogOptions): Promise<SlideCatalog> {
-    const roots: string[] = [];
-    for (const folder of options.folders) {
-      const root = await realpath(path.resolve(folder)).catch(() => {
-        throw new GlomsegError('INVALID_ARGUMENT', `slide folder ${folder} does not exist`);
-      });
-      if (!(await stat(root)).isDirectory())
-        throw new GlomsegError('INVALID_ARGUMENT', `slide folder ${folder} is not a folder`);
-      if (!roots.includes(root)) roots.push(root);
-    }
-    const used = new Set<string>();
-    const folders = roots.map((root) => {
-      if (roots.length === 1) return { root, prefix: '' };
-      const base = path.basename(root) || 'slides';
-      let name = base;
-      for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
-      used.add(name);
-      return { root, prefix: `${name}/` };
-    });
+    const folders = await openSlideFolders(options.folders);
     return new SlideCatalog(folders, Math.max(1, options.maxOpenSlides ?? 16), options);
   }
 
@@ -197,41 +176,9 @@ export class SlideCatalog {
     return walkSlideFolders(this.folders);
   }
 
-  /**
-   * The real path of a slide id; refuses every id that is not a slide file inside the folders. Ids come checked
-   * (api/src/server/request-fields.ts: set, at most MAX_SLIDE_ID_LENGTH); what a path may hold is judged here.
-   */
+  /** The real path of a slide id; refuses every id that is not a slide file inside the folders (slide-id-path.ts). */
   async resolve(id: string): Promise<string> {
-    if (typeof id !== 'string' || id.length === 0) throw new GlomsegError('INVALID_ARGUMENT', 'the slide id is empty');
-    if (id.includes('\0')) throw new GlomsegError('INVALID_ARGUMENT', 'the slide id contains a NUL byte');
-    const registered = this.files.get(id);
-    if (registered) return registered;
-    if (id.startsWith('/') || id.startsWith('\\') || /^[A-Za-z]:/.test(id)) {
-      throw new GlomsegError(
-        'INVALID_ARGUMENT',
-        `slide id '${id}' is an absolute path; slide ids are paths relative to the slide folders`,
-      );
-    }
-    if (id.includes('\\'))
-      throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' contains a backslash; use '/' between folders`);
-    const segments = id.split('/');
-    if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
-      throw new GlomsegError('INVALID_ARGUMENT', `slide id '${id}' may not contain '.', '..' or empty path segments`);
-    }
-    const folder = this.folders.find((candidate) => candidate.prefix === '' || id.startsWith(candidate.prefix));
-    if (!folder || !isSlideFileName(id)) throw noSuchSlide(id);
-    const relative = folder.prefix ? id.slice(folder.prefix.length) : id;
-    const real = await realpath(path.join(folder.root, ...relative.split('/'))).catch(() => {
-      throw noSuchSlide(id);
-    });
-    if (!isInside(folder.root, real)) {
-      throw new GlomsegError(
-        'INVALID_ARGUMENT',
-        `slide id '${id}' leads outside the configured slide folders (through a symbolic link)`,
-      );
-    }
-    if (!(await stat(real)).isFile()) throw noSuchSlide(id);
-    return real;
+    return resolveSlideId(id, this.folders, this.files);
   }
 
   /** An open slide; reads go to a cached open source (see the module comment). */

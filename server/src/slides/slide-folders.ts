@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { realpath, stat } from 'node:fs/promises';
 import fg from 'fast-glob';
+import { GlomsegError } from '@glomseg/shared/errors.js';
 import { slideExtensions } from './slide-readers.js';
 import { slideStem } from './slide-name.js';
 
@@ -23,6 +24,31 @@ export interface SlideFolder {
   root: string;
   /** Id prefix with trailing '/', or '' when only one folder is configured. */
   prefix: string;
+}
+
+/**
+ * The configured folders, each resolved once (a folder named twice counts once). One folder: ids are paths in it;
+ * several: `<folder base name>/<path>`, a repeated base name getting `-2`, `-3`, ...
+ */
+export async function openSlideFolders(paths: readonly string[]): Promise<SlideFolder[]> {
+  const roots: string[] = [];
+  for (const folder of paths) {
+    const root = await realpath(path.resolve(folder)).catch(() => {
+      throw new GlomsegError('INVALID_ARGUMENT', `slide folder ${folder} does not exist`);
+    });
+    if (!(await stat(root)).isDirectory())
+      throw new GlomsegError('INVALID_ARGUMENT', `slide folder ${folder} is not a folder`);
+    if (!roots.includes(root)) roots.push(root);
+  }
+  const used = new Set<string>();
+  return roots.map((root) => {
+    if (roots.length === 1) return { root, prefix: '' };
+    const base = path.basename(root) || 'slides';
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
+    used.add(name);
+    return { root, prefix: `${name}/` };
+  });
 }
 
 export function isInside(root: string, candidate: string): boolean {
