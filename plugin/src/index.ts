@@ -6,7 +6,7 @@ export { default as GlomsegOverlay } from './components/overlay/glomseg-overlay.
 export { default as GlomsegViewer } from './components/viewer/glomseg-viewer.js';
 export { default as GlomsegPanel } from './components/panel/glomseg-panel.js';
 export { default as GlomsegSignIn } from './components/sign-in/glomseg-sign-in.js';
-export type { PanelState } from './components/panel/glomseg-panel.component.js';
+export type { PanelState } from './components/panel/glomseg-panel.state.js';
 export * from './events.js';
 export type { LiveDiceMetrics, PredictionClass, TruthClass } from './dice/live-dice-scorer.js';
 export type { LoadedAnnotations } from './annotation-source.js';

@@ -16,14 +16,20 @@ const COMPONENTS = path.join(SRC, 'components');
 interface Component {
   tag: string;
   file: string;
+  /** The component class's file. */
   source: string;
+  /** That file and the modules of its own folder it imports (templates, styles): what it renders and sends. */
+  code: string;
 }
 
 async function components(): Promise<Component[]> {
   const out: Component[] = [];
   for (const tag of await readdir(COMPONENTS)) {
     const file = path.join(COMPONENTS, tag, `glomseg-${tag}.component.ts`);
-    out.push({ tag: `glomseg-${tag}`, file, source: await readFile(file, 'utf8') });
+    const source = await readFile(file, 'utf8');
+    const own = [...source.matchAll(/from '\.\/([^']+)\.js'/g)].map((m) => path.join(path.dirname(file), `${m[1]}.ts`));
+    const code = [source, ...(await Promise.all(own.map((f) => readFile(f, 'utf8'))))].join('\n');
+    out.push({ tag: `glomseg-${tag}`, file, source, code });
   }
   return out;
 }
@@ -46,7 +52,7 @@ const sentEvents = (source: string) => [...source.matchAll(/glomsegEvent\(\s*'([
 
 /** The controllers a component source imports (relative to the component's folder). */
 async function controllerSources(component: Component): Promise<string[]> {
-  const imports = [...component.source.matchAll(/from '(\.\.\/\.\.\/controllers\/[^']+)\.js'/g)].map((m) => m[1]);
+  const imports = [...component.code.matchAll(/from '(\.\.\/\.\.\/controllers\/[^']+)\.js'/g)].map((m) => m[1]);
   return Promise.all(imports.map((spec) => readFile(path.resolve(path.dirname(component.file), `${spec}.ts`), 'utf8')));
 }
 
@@ -66,15 +72,15 @@ describe('component JSDoc', async () => {
   it.each(all.map((c) => [c.tag, c] as const))(
     '%s lists every CSS part it renders as @csspart, and no other',
     (_, component) => {
-      const rendered = new Set(templateParts(component.source));
+      const rendered = new Set(templateParts(component.code));
       // A rendered element without a shadow root (its createRenderRoot returns itself) renders its parts into ours.
       for (const [tag, other] of byTag) {
         if (
           tag !== component.tag &&
-          renders(component.source, tag) &&
+          renders(component.code, tag) &&
           /createRenderRoot\(\)\s*{\s*return this;/.test(other.source)
         ) {
-          for (const part of templateParts(other.source)) rendered.add(part);
+          for (const part of templateParts(other.code)) rendered.add(part);
         }
       }
       expect(rendered.size).toBeGreaterThan(0);
@@ -85,7 +91,7 @@ describe('component JSDoc', async () => {
   it.each(all.map((c) => [c.tag, c] as const))(
     '%s lists every event it and its controllers send as @event, and no other',
     async (_, component) => {
-      const sent = new Set(sentEvents(component.source));
+      const sent = new Set(sentEvents(component.code));
       for (const controller of await controllerSources(component))
         for (const event of sentEvents(controller)) sent.add(event);
       expect(sent.size).toBeGreaterThan(0);
@@ -96,9 +102,7 @@ describe('component JSDoc', async () => {
   it.each(all.map((c) => [c.tag, c] as const))(
     '%s names the elements it renders as @dependency and in its dependencies',
     (_, component) => {
-      const rendered = [...byTag.keys()]
-        .filter((tag) => tag !== component.tag && renders(component.source, tag))
-        .sort();
+      const rendered = [...byTag.keys()].filter((tag) => tag !== component.tag && renders(component.code, tag)).sort();
       expect(tagged(classDoc(component.source), 'dependency')).toEqual(rendered);
       const declared = /static override dependencies = {([^}]*)}/.exec(component.source)?.[1] ?? '';
       expect([...declared.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]).sort()).toEqual(rendered);

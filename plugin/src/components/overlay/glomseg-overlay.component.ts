@@ -2,7 +2,7 @@ import { html, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import type OlMap from 'ol/Map.js';
 import type { Polygon } from '@glomseg/shared/geometry.js';
-import { toQuPathGeoJson, type AnnotationFormat, type GeoJsonFeatureCollection } from '@glomseg/shared/annotations.js';
+import type { AnnotationFormat, GeoJsonFeatureCollection } from '@glomseg/shared/annotations.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
@@ -10,15 +10,17 @@ import type { GlomsegPanelInputEvent } from '../../events.js';
 import type { RequestHeaders } from '../../glomseg-client.js';
 import type { LiveDiceMetrics } from '../../dice/live-dice-scorer.js';
 import type { LoadedAnnotations } from '../../annotation-source.js';
-import { SlideFrame, type PixelOrigin } from '../../slide-frame.js';
+import type { PixelOrigin } from '../../slide-frame.js';
 import type { PredictionSession } from '../../layers/prediction-layer.js';
-import { PredictionController } from '../../controllers/prediction-controller.js';
-import { AnnotationController } from '../../controllers/annotation-controller.js';
-import { DiceController } from '../../controllers/dice-controller.js';
-import { ErrorController } from '../../controllers/error-controller.js';
 import GlomsegPanel from '../panel/glomseg-panel.component.js';
 import { overlayStyles } from './glomseg-overlay.styles.js';
 import { panelStateOf } from './panel-state.js';
+import { overlayControllers } from './overlay-controllers.js';
+import { applyPanelInput, type PanelInputTarget } from './panel-input.js';
+import { downloadGeoJson, predictionsGeoJson, type ExportObjectType } from './geojson-export.js';
+
+/** Where annotations loaded through the API come from: their format (else guessed) and the name to show. */
+type AnnotationLoadOptions = { format?: AnnotationFormat; name?: string };
 
 /** Settings a new prediction session is keyed on; the threshold alone only cuts again. */
 const SESSION_KEYS = [
@@ -78,7 +80,7 @@ const SESSION_KEYS = [
  * @csspart legend - Colour legend.
  * @csspart export - The export button.
  */
-export default class GlomsegOverlay extends GlomsegElement {
+export default class GlomsegOverlay extends GlomsegElement implements PanelInputTarget {
   static override styles = overlayStyles;
   static override dependencies = { 'glomseg-panel': GlomsegPanel };
 
@@ -97,34 +99,16 @@ export default class GlomsegOverlay extends GlomsegElement {
   /** Headers for every call to the server (e.g. authorization), or a function that returns them (a token provider). */
   @property({ attribute: false }) headers?: RequestHeaders;
   /** QuPath object type of exported predictions: 'detection' (default) or 'annotation'. */
-  @property({ attribute: 'export-object-type' }) exportObjectType: 'detection' | 'annotation' = 'detection';
+  @property({ attribute: 'export-object-type' }) exportObjectType: ExportObjectType = 'detection';
 
-  private readonly errors = new ErrorController(this, () => this.serverUrl);
-
-  private readonly predictionsView = new PredictionController(this, {
-    onSession: (session) => {
-      if (session) this.annotations.place(session.frame);
-      this.dice.restart({ keepFigures: false });
-    },
-    onCut: () => this.dice.restart({ keepFigures: true }),
-    onTile: (result, _session, change) => this.dice.tileArrived(result.tile, change),
-    onViewComplete: () => this.dice.viewComplete(),
-    onStreaming: () => this.errors.clear('predictions'),
-    onError: (error) => this.errors.show(error, 'predictions'),
+  private readonly controllers = overlayControllers(this, {
+    serverUrl: () => this.serverUrl,
+    pixelOrigin: () => this.pixelOrigin,
   });
-  private readonly annotations = new AnnotationController(this, {
-    placement: () => ({
-      frame: this.session?.frame ?? new SlideFrame(0, 0, this.pixelOrigin),
-      width: this.session?.slide.width,
-      height: this.session?.slide.height,
-    }),
-    onLoaded: (loaded) => {
-      this.errors.clear('annotations');
-      this.dice.setTruth(loaded?.polygons);
-    },
-    onError: (error) => this.errors.show(error, 'annotations'),
-  });
-  private readonly dice = new DiceController(this, this.predictionsView.layer, this.annotations.layer);
+  private readonly errors = this.controllers.errors;
+  private readonly predictionsView = this.controllers.predictions;
+  private readonly annotations = this.controllers.annotations;
+  private readonly dice = this.controllers.dice;
 
   private get session(): PredictionSession | undefined {
     return this.predictionsView.layer.session;
@@ -163,19 +147,18 @@ export default class GlomsegOverlay extends GlomsegElement {
   }
 
   /** Loads annotations from text (any supported format) or a File / Blob. */
-  loadAnnotations(
-    source: string | Blob,
-    options: { format?: AnnotationFormat; name?: string } = {},
-  ): Promise<LoadedAnnotations | undefined> {
+  loadAnnotations(source: string | Blob, options: AnnotationLoadOptions = {}): Promise<LoadedAnnotations | undefined> {
     return this.annotations.load(typeof source === 'string' ? { text: source } : { file: source }, options);
   }
 
   /** Fetches and loads annotations from a URL. */
-  loadAnnotationsFromUrl(
-    url: string,
-    options: { format?: AnnotationFormat; name?: string } = {},
-  ): Promise<LoadedAnnotations | undefined> {
+  loadAnnotationsFromUrl(url: string, options: AnnotationLoadOptions = {}): Promise<LoadedAnnotations | undefined> {
     return this.annotations.load({ url }, options);
+  }
+
+  /** Shows or hides the loaded annotations. */
+  showAnnotations(visible: boolean): void {
+    this.annotations.setVisible(visible);
   }
 
   clearAnnotations(): void {
@@ -183,24 +166,13 @@ export default class GlomsegOverlay extends GlomsegElement {
   }
 
   /** Predictions as QuPath GeoJSON (FeatureCollection, level-0 pixels). */
-  exportGeoJson(options: { objectType?: 'detection' | 'annotation' } = {}): GeoJsonFeatureCollection {
-    const session = this.session;
-    return toQuPathGeoJson(session?.store.polygons() ?? [], {
-      objectType: options.objectType ?? this.exportObjectType,
-      mpp: session?.model.grid.mppAssumed,
-      mppSource: session?.model.grid.mppSource,
-      idScope: session?.slide.name,
-    });
+  exportGeoJson(options: { objectType?: ExportObjectType } = {}): GeoJsonFeatureCollection {
+    return predictionsGeoJson(this.session, options.objectType ?? this.exportObjectType);
   }
 
   /** Saves the predictions as a QuPath GeoJSON file. */
   downloadGeoJson(): void {
-    const blob = new Blob([JSON.stringify(this.exportGeoJson())], { type: 'application/geo+json' });
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = `${this.session?.slide.name ?? 'slide'}-glomseg.geojson`;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    downloadGeoJson(this.exportGeoJson(), this.session?.slide.name);
   }
 
   /** Drops what was received and asks again for the current view. */
@@ -212,20 +184,13 @@ export default class GlomsegOverlay extends GlomsegElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (this.map && !this.predictionsView.layer.attachedMap) this.attachMap(this.map);
+    if (this.map && !this.predictionsView.layer.attachedMap) this.controllers.attach(this.map);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     // Ground truth belongs to the slide it was loaded for: another slide starts without it.
     if (changed.has('slide') && changed.get('slide')) this.clearAnnotations();
-    if (changed.has('map') && this.isConnected) {
-      if (this.map) this.attachMap(this.map);
-      else {
-        this.errors.watchTiles(undefined);
-        this.predictionsView.layer.detach();
-        this.annotations.layer.detach();
-      }
-    }
+    if (changed.has('map') && this.isConnected) this.controllers.attach(this.map);
     const newSession = SESSION_KEYS.some((key) => changed.has(key));
     if (newSession || changed.has('threshold')) this.configurePredictions(newSession, changed.has('map'));
     if (changed.has('opacity')) this.predictionsView.layer.layer.setOpacity(this.opacity);
@@ -246,42 +211,10 @@ export default class GlomsegOverlay extends GlomsegElement {
     if (newMap && layer.session) layer.refresh();
   }
 
-  private attachMap(map: OlMap): void {
-    this.annotations.layer.attach(map);
-    this.predictionsView.layer.attach(map);
-    this.errors.watchTiles(map);
-  }
-
   // ---- rendering ----
 
   private onPanelInput(event: GlomsegPanelInputEvent): void {
-    const input = event.detail;
-    switch (input.name) {
-      case 'threshold':
-        this.threshold = input.value;
-        break;
-      case 'opacity':
-        this.opacity = input.value;
-        break;
-      case 'mpp':
-        this.mppOverride = input.value;
-        break;
-      case 'visible':
-        this.visible = input.value;
-        break;
-      case 'annotationsVisible':
-        this.annotations.setVisible(input.value);
-        break;
-      case 'loadFile':
-        void this.loadAnnotations(input.value);
-        break;
-      case 'clearAnnotations':
-        this.clearAnnotations();
-        break;
-      case 'export':
-        this.downloadGeoJson();
-        break;
-    }
+    applyPanelInput(this, event.detail);
   }
 
   /** Done once the panel inside has drawn this update too (it renders a microtask later). */

@@ -1,6 +1,6 @@
 /** What <glomseg-overlay> hands its panel: its own state plus what the prediction session has received so far. */
 import { tileBounds } from '@glomseg/shared/tile-grid.js';
-import type { PanelState } from '../panel/glomseg-panel.component.js';
+import type { PanelState } from '../panel/glomseg-panel.state.js';
 import type { PredictionSession } from '../../layers/prediction-layer.js';
 
 export type OverlayState = Omit<PanelState, 'grid' | 'slideSize' | 'polygons' | 'areaPredicted' | 'tissuePredicted'> & {
