@@ -9,6 +9,11 @@ export interface ModelCard {
   file: string;
   /** Optional variants of the same weights (e.g. fp16 for WebGPU), keyed by purpose. */
   variants?: Record<string, string>;
+  /**
+   * The PyTorch checkpoint of these weights (training/checkpoint.py), which AdaptModel fine-tunes: file relative to the
+   * card, its sha256, and the network (a training/model.py ARCHITECTURES key). Absent: the model cannot be adapted.
+   */
+  checkpoint?: { file: string; sha256: string; arch: string };
   input: {
     name: string;
     layout: 'NCHW' | 'NHWC';
@@ -158,6 +163,15 @@ function checkFiles(json: Json, c: CardChecks): void {
     const variants = json.variants;
     const ok = isObject(variants) && Object.values(variants).every((v) => typeof v === 'string' && v.trim() !== '');
     c.check(ok, 'variants', 'an object of file names, e.g. {"webgpu": "model.fp16.onnx"}', variants);
+  }
+  if (json.checkpoint !== undefined) {
+    const ck = json.checkpoint;
+    const ok =
+      isObject(ck) &&
+      [ck.file, ck.arch].every((v) => typeof v === 'string' && v.trim() !== '') &&
+      typeof ck.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test(ck.sha256);
+    c.check(ok, 'checkpoint', '{"file", "sha256" (64 hex digits), "arch"}', ck);
   }
 }
 

@@ -95,6 +95,15 @@ describe('validateModelCard', () => {
     expect(message.split('; ')).toHaveLength(8);
   });
 
+  it('takes a checkpoint as its file, sha256 and architecture', () => {
+    const checkpoint = { file: 'glomseg-unet.pt', sha256: 'a'.repeat(64), arch: 'unet' };
+    expect(validateModelCard({ ...good, checkpoint }).checkpoint).toEqual(checkpoint);
+    const expected = `'checkpoint' must be {"file", "sha256" (64 hex digits), "arch"}`;
+    expect(problemsOf({ ...good, checkpoint: { ...checkpoint, sha256: 'abc' } })).toContain(expected);
+    expect(problemsOf({ ...good, checkpoint: { ...checkpoint, arch: '' } })).toContain(expected);
+    expect(problemsOf({ ...good, checkpoint: 'glomseg-unet.pt' })).toContain(expected);
+  });
+
   it('takes requireCore only as true or false, and true only beside a seed threshold', () => {
     expect(validateModelCard({ ...good, seedThreshold: 0.95, requireCore: true }).requireCore).toBe(true);
     expect(problemsOf({ ...good, requireCore: 'yes' })).toContain(`'requireCore' must be true or false (got "yes")`);
