@@ -34,6 +34,8 @@ export interface GlomsegAppOptions {
   device?: DeviceChoice;
   workers?: number;
   intraOpThreads?: number;
+  /** ScoreSlide's tile edge in model pixels for every model; unset: each card's scoreTileSize, else its tileSize. */
+  scoreTileSize?: number;
   /** Demo shown at / : a slide and the URL-less path of its ground truth. */
   demo?: { slideId: string; annotationsPath?: string };
   /** Load the default model at start (so the first request does not wait, and a bad model fails early). */
@@ -92,6 +94,7 @@ export class GlomsegApp {
       scoring,
       concurrency,
       limits,
+      scoreTileSize: options.scoreTileSize,
       onTileComputed: (t) => metrics.observeTile(t),
     });
     const cleanup: Array<() => Promise<void>> = [

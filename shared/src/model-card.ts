@@ -35,6 +35,8 @@ export interface ModelCard {
   downsample?: number;
   /** Output tile edge in model pixels. */
   tileSize: number;
+  /** ScoreSlide's tile edge (model pixels, same margin): larger windows keep more of what the model computes. */
+  scoreTileSize?: number;
   /** Context read on each side of a tile, in model pixels; only the centre is kept. */
   margin: number;
   /** Input sizes must be multiples of this (U-Net pooling depth). */
@@ -205,19 +207,16 @@ function checkTensors(json: Json, c: CardChecks): void {
 function checkGeometry(json: Json, c: CardChecks): void {
   c.positive(json, 'mpp', 'mpp', true);
   c.positive(json, 'downsample', 'downsample', true);
-  c.check(
-    Number.isInteger(json.tileSize) && (json.tileSize as number) > 0,
-    'tileSize',
-    'a positive integer',
-    json.tileSize,
-  );
-  c.check(Number.isInteger(json.margin) && (json.margin as number) >= 0, 'margin', 'an integer >= 0', json.margin);
-  c.check(
-    Number.isInteger(json.sizeMultiple) && (json.sizeMultiple as number) > 0,
-    'sizeMultiple',
-    'a positive integer',
-    json.sizeMultiple,
-  );
+  // Whole numbers of model pixels, each at least `min`.
+  const whole = (key: string, min: 0 | 1, optional = false) => {
+    const v = json[key];
+    if (optional && v === undefined) return;
+    c.check(Number.isInteger(v) && (v as number) >= min, key, min ? 'a positive integer' : 'an integer >= 0', v);
+  };
+  whole('tileSize', 1);
+  whole('scoreTileSize', 1, true);
+  whole('margin', 0);
+  whole('sizeMultiple', 1);
 }
 
 function checkPostprocessing(json: Json, c: CardChecks): void {

@@ -60,7 +60,7 @@ const SCALE_TOLERANCE = 1e-3;
 export function planTileGrid(
   slide: SlideMetadata,
   card: ModelCard,
-  options: { mppOverride?: number; mppEstimate?: { mpp: number; confidence: number } } = {},
+  options: { mppOverride?: number; mppEstimate?: { mpp: number; confidence: number }; tileSize?: number } = {},
 ): TileGrid {
   const modelMpp = card.mpp;
   const trainingBaseMpp =
@@ -101,14 +101,15 @@ export function planTileGrid(
     if (l.downsample <= scale * (1 + SCALE_TOLERANCE) && l.downsample > chosen.downsample) chosen = l;
   }
   const level = chosen.index;
-  const tileSizeLevel0 = card.tileSize * scale;
+  const tileSize = options.tileSize ?? card.tileSize;
+  const tileSizeLevel0 = tileSize * scale;
   return {
     slideId: slide.id,
     modelId: card.id,
     scale,
     level,
     levelDownsample: chosen.downsample,
-    tileSize: card.tileSize,
+    tileSize,
     tileSizeLevel0,
     margin: card.margin,
     sizeMultiple: card.sizeMultiple,
@@ -120,6 +121,11 @@ export function planTileGrid(
     mppSource,
     ...(mppSource === 'estimated' ? { mppConfidence: options.mppEstimate!.confidence } : {}),
   };
+}
+
+/** The tile edge a whole-slide score works in: the operator's choice, else the card's, else the card's tile size. */
+export function scoreTileSizeOf(card: ModelCard, chosen?: number): number {
+  return chosen ?? card.scoreTileSize ?? card.tileSize;
 }
 
 /**

@@ -112,6 +112,13 @@ describe('validateModelCard', () => {
     );
   });
 
+  it("takes scoreTileSize, ScoreSlide's tile edge, only as a positive whole number of model pixels", () => {
+    expect(validateModelCard({ ...good, scoreTileSize: 768 }).scoreTileSize).toBe(768);
+    expect(validateModelCard(good).scoreTileSize).toBeUndefined();
+    for (const bad of [0, 767.5, '768'])
+      expect(problemsOf({ ...good, scoreTileSize: bad })).toContain(`'scoreTileSize' must be a positive integer`);
+  });
+
   it('reports missing sections and non-objects', () => {
     const { input, output, tileSize, ...rest } = good;
     const message = problemsOf(rest);

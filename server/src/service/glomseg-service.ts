@@ -38,6 +38,8 @@ export interface ServiceOptions extends TileRunnerOptions {
   scoring: TruthScorer;
   /** Cost bounds checked before work starts (tiles per request, Dice grid, annotation size). */
   limits?: Partial<ServingLimits>;
+  /** ScoreSlide's tile edge in model pixels for every model; unset: each card's scoreTileSize, else its tileSize. */
+  scoreTileSize?: number;
 }
 
 export type ServiceStats = StreamCounts &
@@ -56,7 +58,7 @@ export class DomainGlomsegService implements GlomsegService {
     this.limits = resolveLimits(options.limits);
     this.runner = new TileRunner(options);
     this.slideCache = new SlideCache(options.models);
-    this.contexts = new TileContexts(options.slides, options.models, this.slideCache);
+    this.contexts = new TileContexts(options.slides, options.models, this.slideCache, options.scoreTileSize);
     this.parts = { contexts: this.contexts, runner: this.runner, scoring: options.scoring, limits: this.limits };
   }
 

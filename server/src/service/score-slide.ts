@@ -89,7 +89,8 @@ async function planScore(
   params: Checked<ScoreSlideParams>,
   signal: AbortSignal,
 ): Promise<ScorePlan> {
-  const opened = await parts.contexts.open(params, signal);
+  // Larger tiles than a viewer's: the same margin around more kept pixels (the card's scoreTileSize).
+  const opened = await parts.contexts.open(params, signal, 'score');
   const { grid } = opened;
   const region = regionOnSlide(params.region, grid);
   const diceTile = {

@@ -9,7 +9,7 @@ import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { Segmenter, TileCut } from '@glomseg/shared/segmenter.js';
 import type { SlideSource } from '@glomseg/shared/slide-source.js';
 import { resolveStainMethod, type StainMapping } from '@glomseg/shared/stain-normalization.js';
-import { minAreaOnSlide, planTileGrid, type TileGrid } from '@glomseg/shared/tile-grid.js';
+import { minAreaOnSlide, planTileGrid, scoreTileSizeOf, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { TissueMap } from '@glomseg/shared/tissue-mask.js';
 import type { SlideCache } from './slide-cache.js';
 
@@ -21,6 +21,9 @@ export interface SlideModelParams {
   /** Unset: the card's. */
   threshold?: number;
 }
+
+/** What the tiles are for: a viewer's ('view', the card's small tiles, for latency) or a whole-slide score. */
+export type TilePurpose = 'view' | 'score';
 
 export interface TileContext {
   source: SlideSource;
@@ -41,6 +44,8 @@ export class TileContexts {
     private readonly slides: SlideProvider,
     private readonly models: ModelProvider,
     private readonly slideCache: SlideCache,
+    /** ScoreSlide's tile edge in model pixels for every model; unset: each card's (scoreTileSizeOf). */
+    private readonly scoreTileSize?: number,
   ) {}
 
   /** The model's grid on the slide: the request's pixel size, else the file's, else one estimated from the image. */
@@ -49,16 +54,18 @@ export class TileContexts {
     card: ModelCard,
     mppOverride: number | undefined,
     signal?: AbortSignal,
+    purpose: TilePurpose = 'view',
   ): Promise<TileGrid> {
     const mppEstimate = await this.slideCache.scaleEstimate(source, card, mppOverride, signal);
-    return planTileGrid(source.metadata, card, { mppOverride, mppEstimate });
+    const tileSize = purpose === 'score' ? scoreTileSizeOf(card, this.scoreTileSize) : card.tileSize;
+    return planTileGrid(source.metadata, card, { mppOverride, mppEstimate, tileSize });
   }
 
   /** Slide, model, grid and cut; tiles are read as they are (`reading` says otherwise). */
-  async open(params: SlideModelParams, signal: AbortSignal): Promise<TileContext> {
+  async open(params: SlideModelParams, signal: AbortSignal, purpose: TilePurpose = 'view'): Promise<TileContext> {
     const card = params.modelId ? this.models.get(params.modelId) : this.models.defaultModel();
     const source = await this.slides.open(params.slideId, signal);
-    const grid = await this.gridOf(source, card, params.mppOverride, signal);
+    const grid = await this.gridOf(source, card, params.mppOverride, signal, purpose);
     const segmenter = await this.models.segmenter(card.id, signal);
     const { seedThreshold, requireCore } = card;
     const cut: TileCut = {

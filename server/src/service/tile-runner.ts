@@ -43,10 +43,13 @@ interface PendingTile {
   key: string;
 }
 
-/** Cache keys of a request's tiles. Probabilities depend on the pixels the model saw (stain mapping included), not on the cut. */
+/**
+ * Cache keys of a request's tiles. Probabilities depend on the pixels the model saw (stain mapping included, and the
+ * tile size: ScoreSlide's tiles are not StreamTiles'), not on the cut.
+ */
 function keysOf(context: TileContext): { probabilities: string; results: string } {
   const { grid, stain, cut } = context;
-  const probabilities = `${grid.slideId}|${grid.modelId}|${grid.scale}|${stain?.method ?? 'off'}|`;
+  const probabilities = `${grid.slideId}|${grid.modelId}|${grid.scale}|${grid.tileSize}|${stain?.method ?? 'off'}|`;
   return { probabilities, results: `${probabilities}${cut.threshold}|` };
 }
 

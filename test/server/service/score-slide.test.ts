@@ -4,6 +4,7 @@
  * any inference.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkScoreSlide, checkStreamTiles } from '@glomseg/api/server/request-checks.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import type { Disc } from '../../helpers/fake-ports.js';
@@ -17,9 +18,12 @@ import {
   expectDisc,
   failureOf,
   paintedParts,
+  paintedService,
   progressOf,
   resultOf,
+  ROW0,
   scoreOf,
+  SLIDE,
   streamSorted,
 } from '../../helpers/painted-service.js';
 
@@ -168,6 +172,31 @@ describe('ScoreSlide', () => {
     const { polygons } = resultOf(events);
     expect(polygons).toHaveLength(1);
     expectDisc(polygons[0], A);
+  });
+});
+
+describe('ScoreSlide on larger tiles than StreamTiles', () => {
+  it("works in the card's scoreTileSize with the same margin, and gives the same glomeruli", async () => {
+    const { parts, segmenter } = paintedParts({ card: { scoreTileSize: 256 } });
+    const result = resultOf(await collect(scoreOf(parts)));
+    // 2 x 2 tiles of 256 where the card's own 128 make 4 x 4; each window is the tile plus the 16 px margin.
+    expect(segmenter.calls).toHaveLength(4);
+    expect(segmenter.calls.map((c) => c.image)).toEqual(Array(4).fill({ width: 288, height: 288 }));
+    expect(result.grid).toMatchObject({ tileSize: 256, tileSizeLevel0: 256, margin: 16, cols: 2, rows: 2 });
+    expect(result.polygons).toHaveLength(4);
+    for (const disc of DISCS) expectDisc(byCentre(result.polygons, disc), disc);
+  });
+
+  it("takes the service's tile size over the card's, and StreamTiles keeps the card's tileSize", async () => {
+    const { service, segmenter } = paintedService({ card: { scoreTileSize: 256 }, service: { scoreTileSize: 512 } });
+    const signal = new AbortController().signal;
+    const scored = resultOf(await collect(service.scoreSlide(checkScoreSlide({ slideId: SLIDE }), signal)));
+    expect(scored.grid.tileSize).toBe(512);
+    expect(segmenter.calls).toHaveLength(1);
+    // The score's tile (0, 0) is not the viewer's tile (0, 0): computed again at 128, not taken from the cache.
+    const streamed = await collect(service.streamTiles(checkStreamTiles({ slideId: SLIDE, tiles: ROW0 }), signal));
+    expect(streamed.every((t) => !t.cached && t.bounds.width === 128 && t.grid.tileSize === 128)).toBe(true);
+    expect(segmenter.calls).toHaveLength(5);
   });
 });
 
