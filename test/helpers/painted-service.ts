@@ -18,11 +18,7 @@ import type {
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import type { TileAddress } from '@glomseg/shared/tile-grid.js';
-import {
-  createGlomsegService,
-  type DomainGlomsegService,
-  type ServiceOptions,
-} from '../../server/src/service/glomseg-service.js';
+import { createGlomsegService, type ServiceOptions } from '../../server/src/service/glomseg-service.js';
 import { scoreSlide, type ScoreSlideParts } from '../../server/src/service/score-slide.js';
 import { SlideCache } from '../../server/src/service/slide-cache.js';
 import { streamTiles } from '../../server/src/service/stream-tiles.js';

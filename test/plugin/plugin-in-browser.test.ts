@@ -203,7 +203,7 @@ describe('<glomseg-viewer> on the demo slide', () => {
       const start = { x: box.x + box.width * 0.8, y: box.y + box.height * 0.8 };
       await page.mouse.move(start.x, start.y);
       await page.mouse.down();
-      const setup = await page.evaluate(() => {
+      await page.evaluate(() => {
         const viewer = document.querySelector('glomseg-viewer') as any;
         const overlay = viewer.overlay;
         const view = viewer.map.getView();
@@ -217,7 +217,6 @@ describe('<glomseg-viewer> on the demo slide', () => {
         // time (a new threshold alone is only a re-cut of kept probabilities, far too quick to pan during).
         (window as any).__glomseg.tiles = [];
         overlay.mppOverride = 0.47;
-        return { resolution, tile, mapSize: size };
       });
       await page.waitForFunction(() => (window as any).__glomseg.tiles.length >= 1, null, { timeout: STREAM_TIMEOUT });
       const streaming = await page.evaluate(

@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA, MODELS, REPO_ROOT } from '../helpers/paths.js';
 
 const SCRIPT = path.join(REPO_ROOT, 'training', 'score_validation.sh');
-const HE_SET = path.join(DATA, 'other-labs', 'awke4-he-biopsy');
 const HUBMAP_TILES = path.join(DATA, 'hubmap-vu', 'tiles');
 const exec = promisify(execFile);
 

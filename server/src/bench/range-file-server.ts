@@ -30,10 +30,10 @@ export class RangeServer {
   ) {}
 
   static async start(): Promise<RangeServer> {
-    let self: RangeServer | undefined;
-    const server = http.createServer((req, res) => self!.handle(req, res));
+    const server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new RangeServer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const self = new RangeServer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    server.on('request', (req, res) => self.handle(req, res));
     return self;
   }
 
@@ -59,8 +59,8 @@ export class RangeServer {
       res.writeHead(302, { location: route.redirectTo }).end();
       return;
     }
-    const originalWrite = res.write.bind(res);
-    res.write = ((chunk: any, ...rest: any[]) => {
+    const originalWrite = res.write.bind(res) as (chunk: string | Uint8Array, ...rest: unknown[]) => boolean;
+    res.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       this.bytesSent += Buffer.byteLength(chunk);
       return originalWrite(chunk, ...rest);
     }) as typeof res.write;

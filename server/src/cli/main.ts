@@ -1,7 +1,7 @@
 /** The `glomseg` command line: serve, score, merge, health, info (one module each, in commands/). */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { describeCallError } from '@glomseg/api/error-codes.js';
 import { stopWhenLauncherGoes } from './launcher-watch.js';
 import { GLOMSEG_VERSION } from './version.js';
@@ -23,14 +23,14 @@ export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-  } catch (error: any) {
-    if (error?.code === 'commander.helpDisplayed' || error?.code === 'commander.version') return;
-    if (error instanceof UsageError) {
-      process.stderr.write(`glomseg: ${error.message}\n`);
-      process.exitCode = 2;
+  } catch (error) {
+    // exitOverride: commander throws where it would exit, having printed its message.
+    if (error instanceof CommanderError) {
+      if (error.code !== 'commander.helpDisplayed' && error.code !== 'commander.version') process.exitCode = 2;
       return;
     }
-    if (typeof error?.code === 'string' && error.code.startsWith('commander.')) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`glomseg: ${error.message}\n`);
       process.exitCode = 2;
       return;
     }

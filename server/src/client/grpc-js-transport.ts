@@ -6,8 +6,6 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   create,
-  fromBinary,
-  toBinary,
   type DescMessage,
   type DescMethodStreaming,
   type DescMethodUnary,

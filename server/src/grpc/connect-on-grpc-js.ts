@@ -12,7 +12,8 @@ import { toConnectError } from '@glomseg/api/error-codes.js';
 import { headersFromMetadata } from './metadata-headers.js';
 
 type Log = (message: string) => void;
-type AnyImpl = Record<string, ((request: any, context: HandlerContext) => any) | undefined>;
+/** A ServiceImpl seen from outside its types: grpc-js hands us decoded requests of the method's input type. */
+type AnyImpl = Record<string, ((request: unknown, context: HandlerContext) => unknown) | undefined>;
 
 function statusOf(error: unknown, log: Log): Partial<grpc.ServiceError> {
   const connectError = toConnectError(error, log);

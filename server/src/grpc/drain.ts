@@ -7,7 +7,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 
-type Handler = (call: any, callback?: (error: unknown, value?: unknown) => void) => unknown;
+/** The calls we serve: unary and server-streaming (connect-on-grpc-js.ts serves no other kind). */
+type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+type Handler = (call: Call, callback?: (error: unknown, value?: unknown) => void) => unknown;
 
 interface ActiveCall {
   /** Ends the call now with UNAVAILABLE. */
@@ -37,7 +39,7 @@ export class CallDrainer {
   wrap(handlers: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
     const wrapped: grpc.UntypedServiceImplementation = {};
     for (const [name, handler] of Object.entries(handlers)) {
-      wrapped[name] = ((call: any, callback?: (error: unknown, value?: unknown) => void) =>
+      wrapped[name] = ((call: Call, callback?: (error: unknown, value?: unknown) => void) =>
         callback ? this.unary(handler as Handler, call, callback) : this.stream(handler as Handler, call)) as never;
     }
     return wrapped;
@@ -73,7 +75,7 @@ export class CallDrainer {
     };
   }
 
-  private unary(handler: Handler, call: any, callback: (error: unknown, value?: unknown) => void): void {
+  private unary(handler: Handler, call: Call, callback: (error: unknown, value?: unknown) => void): void {
     if (this.draining) return callback(unavailable(SHUTTING_DOWN));
     let done = false;
     const finish = (error: unknown, value?: unknown) => {
@@ -92,7 +94,7 @@ export class CallDrainer {
     handler(call, finish);
   }
 
-  private stream(handler: Handler, call: any): void {
+  private stream(handler: Handler, call: Call): void {
     if (this.draining) {
       call.emit('error', unavailable(SHUTTING_DOWN));
       return;

@@ -73,11 +73,11 @@ export class GrpcServer {
   static async start(options: GrpcServerOptions): Promise<GrpcServer> {
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     const connections = options.connections ?? {};
-    let gate: ConnectionGate | undefined;
     const tokens = options.security?.tokens;
     // The gate hears of every call: any call ends a connection's first-call timeout, but only an authenticated
     // one (any one when no tokens are configured) makes it trusted, safe from being pushed out. A refused or
-    // health call must not: peers without a token could then fill the cap with trusted connections.
+    // health call must not: peers without a token could then fill the cap with trusted connections. The gate is
+    // made below, and exists before any call: calls come only over the sockets it accepts.
     const interceptors: grpc.ServerInterceptor[] = [
       // These two read grpc-js's own call, which only the first gets: the budget's hands it on unwrapped.
       requestByteAdmission({
@@ -88,12 +88,12 @@ export class GrpcServer {
       grpcJsEdge({ writeStallMs: options.writeStallMs ?? DEFAULT_LIMITS.maxWriteStallMs, log: options.log }),
       ...(options.interceptors ?? []),
       (_method, call) => {
-        if (tokens) gate?.markActive(call.getConnectionInfo());
-        else gate?.trust(call.getConnectionInfo());
+        if (tokens) gate.markActive(call.getConnectionInfo());
+        else gate.trust(call.getConnectionInfo());
         return new grpc.ServerInterceptingCall(call);
       },
     ];
-    if (tokens) interceptors.push(authInterceptor(tokens, (call) => gate?.trust(call.getConnectionInfo())));
+    if (tokens) interceptors.push(authInterceptor(tokens, (call) => gate.trust(call.getConnectionInfo())));
     const server = new grpc.Server({
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
@@ -128,7 +128,7 @@ export class GrpcServer {
       : grpc.ServerCredentials.createInsecure();
     // Our own listener accepts the sockets (timeouts, cap) and hands them to grpc-js.
     const injector = server.createConnectionInjector(credentials);
-    gate = await ConnectionGate.listen({
+    const gate = await ConnectionGate.listen({
       host,
       port: options.port ?? 0,
       maxConnections: connections.maxConnections,

@@ -2,13 +2,13 @@
  * A service descriptor as a @grpc/grpc-js service definition whose messages are the protobuf-es ones of api/gen/,
  * so native gRPC serves the same messages (and the same ServiceImpl, connect-on-grpc-js.ts) as gRPC-Web.
  */
-import { fromBinary, toBinary, type DescMessage, type DescService } from '@bufbuild/protobuf';
+import { fromBinary, toBinary, type DescMessage, type DescService, type MessageShape } from '@bufbuild/protobuf';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 
 /** protobuf-es binary encoding of one message type, as grpc-js takes it (server definitions and the client transport). */
-export function serializer(schema: DescMessage) {
-  return (message: any) => Buffer.from(toBinary(schema, message));
+export function serializer<Desc extends DescMessage>(schema: Desc) {
+  return (message: MessageShape<Desc>) => Buffer.from(toBinary(schema, message));
 }
 
 export function deserializer<Desc extends DescMessage>(schema: Desc) {

@@ -273,15 +273,15 @@ export class ServerMetrics {
           this.countCall('grpc-web', method, 0);
           return response;
         }
-        const counted = this;
+        const count = (code: number) => this.countCall('grpc-web', method, code);
         return {
           ...response,
           message: (async function* () {
             try {
               yield* response.message;
-              counted.countCall('grpc-web', method, 0);
+              count(0);
             } catch (error) {
-              counted.countCall('grpc-web', method, ConnectError.from(error).code);
+              count(ConnectError.from(error).code);
               throw error;
             }
           })(),

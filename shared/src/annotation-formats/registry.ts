@@ -11,6 +11,7 @@ import type { Polygon } from '../geometry.js';
  * The names of the registered formats: each format file adds its own by declaration merging
  * (`declare module './registry.js' { interface AnnotationFormats { geojson: true } }`).
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging, one key per format file
 export interface AnnotationFormats {}
 
 /** A format's name, or `auto`: detect it from the content. */

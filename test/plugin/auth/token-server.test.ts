@@ -95,7 +95,6 @@ function recordTiles(page: Page): TileRequest[] {
  */
 function imagePixelShare(page: Page, mapExpression: string): Promise<number> {
   return page.evaluate((expression) => {
-    // eslint-disable-next-line no-new-func
     const map = new Function(`return ${expression}`)() as any;
     for (const layer of map.getAllLayers()) if (!('getTileGrid' in (layer.getSource() ?? {}))) layer.setVisible(false);
     map.renderSync();

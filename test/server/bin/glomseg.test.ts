@@ -44,7 +44,10 @@ function descendants(root: number): number[] {
   const found: number[] = [];
   const queue = [root];
   while (queue.length > 0)
-    for (const child of children.get(queue.shift()!) ?? []) (queue.push(child), found.push(child));
+    for (const child of children.get(queue.shift()!) ?? []) {
+      queue.push(child);
+      found.push(child);
+    }
   return found;
 }
 
@@ -113,7 +116,7 @@ describe.each([
     let messages = 0;
     const ended = statusOf(
       (async function* () {
-        for await (const message of client.scoreSlide({ slideId: 'kidney-region.tif' })) yield messages++;
+        for await (const _message of client.scoreSlide({ slideId: 'kidney-region.tif' })) yield messages++;
       })(),
     );
     await until(() => messages > 0, 120_000, 50);

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { GlomsegApp } from '../../../server/src/app.js';
 import { decodeMaskRle } from '@glomseg/shared/rle.js';
 import { CliProcess } from '../../helpers/cli.js';
-import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS, REPO_ROOT, WSI } from '../../helpers/paths.js';
+import { EVAL_REGION, MODELS, REPO_ROOT, WSI } from '../../helpers/paths.js';
 
 const CLI = path.join(REPO_ROOT, 'server', 'src', 'cli', 'main.ts');
 const REGION = path.join(EVAL_REGION, 'kidney-region.tif');

@@ -306,9 +306,8 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     expect(tiles.length).toBeGreaterThan(50);
     const before = app.service.stats();
     const abort = new AbortController();
-    const stream = client
-      .streamTiles({ slideId: ids.region, tiles, mppOverride: 1 }, { signal: abort.signal })
-      [Symbol.asyncIterator]();
+    const replies = client.streamTiles({ slideId: ids.region, tiles, mppOverride: 1 }, { signal: abort.signal });
+    const stream = replies[Symbol.asyncIterator]();
     expect((await stream.next()).done).toBe(false);
     abort.abort();
     await stream.return?.().catch(() => {});

@@ -2,13 +2,13 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { Option, type Command } from 'commander';
-import { STAIN_CHOICES } from '@glomseg/shared/stain-normalization.js';
+import { STAIN_CHOICES, type StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
 import { GLOMERULUS_CLASSES } from '@glomseg/shared/ground-truth.js';
 import { expandSlideArguments, runScore } from '../score-command.js';
-import { defaultProgress, PROGRESS_MODES } from '../score-progress.js';
+import { defaultProgress, PROGRESS_MODES, type ProgressMode } from '../score-progress.js';
 import { batchSettingsOf, planBatch } from '../score-batch.js';
 import { BatchConflictError } from '../batch-manifest.js';
-import { parseShard } from '../shard.js';
+import { parseShard, type Shard } from '../shard.js';
 import { DEFAULT_RETRY } from '../slide-retry.js';
 import { isSlideUrl } from '../slide-names.js';
 import { readSlideList } from '../slide-list.js';
@@ -17,8 +17,35 @@ import { positiveNumber, region, truthClasses } from '../option-parsers.js';
 import { withServer } from '../with-server.js';
 import { batchExportWriters, slideExportWriters } from '../exports/index.js';
 import { andList, plural } from '@glomseg/shared/plural.js';
-import { deviceChoices, deviceHelp } from '../../inference/execution-providers.js';
+import { deviceChoices, deviceHelp, type DeviceChoice } from '../../inference/execution-providers.js';
 import { log, usage, UsageError, type CliCommand } from './command.js';
+
+/** What commander hands the action: the options below, camel-cased, after their parsers and defaults. */
+interface ScoreFlags {
+  server?: string;
+  tokenFile?: string;
+  tlsCa?: string;
+  annotations?: string;
+  truthClass?: string[];
+  out?: string;
+  model?: string;
+  mpp?: number;
+  threshold?: number;
+  region?: ReturnType<typeof region>;
+  stainNormalization: StainNormalizationChoice;
+  includeBackground: boolean;
+  progress?: ProgressMode;
+  json?: boolean;
+  list?: string;
+  parallel: number;
+  attempts: number;
+  shard?: Shard;
+  resume: boolean;
+  force: boolean;
+  qupathObjects: 'detection' | 'annotation';
+  models: string;
+  device: DeviceChoice;
+}
 
 export const scoreCommand: CliCommand = (program) => {
   scoreOptions(
@@ -101,7 +128,7 @@ function outFiles(): string {
   ]);
 }
 
-async function score(slideArgs: string[], opts: any): Promise<void> {
+async function score(slideArgs: string[], opts: ScoreFlags): Promise<void> {
   if (opts.list) slideArgs = [...slideArgs, ...(await readSlideList(opts.list))];
   if (slideArgs.length === 0) throw new UsageError('no slides given (as arguments or with --list)');
   const slides = await expandSlideArguments(slideArgs);

@@ -1,13 +1,30 @@
 /** `glomseg serve`: the gRPC server, and the viewer / gRPC-Web over HTTP. */
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import { Option } from 'commander';
 import { GlomsegApp } from '../../app.js';
-import { createLog } from '../../metrics/structured-log.js';
-import { addServeSecurityOptions, resolveServeSecurity } from '../serve-security.js';
+import { createLog, type LogFormat } from '../../metrics/structured-log.js';
+import { addServeSecurityOptions, resolveServeSecurity, type ServeSecurityFlags } from '../serve-security.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from '../paths.js';
 import { port, positiveNumber } from '../option-parsers.js';
-import { deviceChoices, deviceHelp } from '../../inference/execution-providers.js';
+import { deviceChoices, deviceHelp, type DeviceChoice } from '../../inference/execution-providers.js';
 import type { CliCommand } from './command.js';
+
+/** What commander hands the action: the options below (and the security ones), camel-cased, after their parsers. */
+interface ServeFlags extends ServeSecurityFlags {
+  host: string;
+  port: number;
+  httpPort: number;
+  http: boolean;
+  healthPort?: number;
+  slides: string[];
+  models: string;
+  device: DeviceChoice;
+  workers?: number;
+  demo?: boolean;
+  slideUrlPrefix: string[];
+  shutdownGrace: number;
+  logFormat: LogFormat;
+}
 
 export const serveCommand: CliCommand = (program) => {
   addServeSecurityOptions(program.command('serve'))
@@ -47,7 +64,7 @@ export const serveCommand: CliCommand = (program) => {
     .action(serve);
 };
 
-async function serve(opts: any): Promise<void> {
+async function serve(opts: ServeFlags): Promise<void> {
   const log = createLog(opts.logFormat, (line) => process.stderr.write(line));
   const { security, limits, connections } = await resolveServeSecurity(opts);
   const app = await GlomsegApp.start({
@@ -58,7 +75,7 @@ async function serve(opts: any): Promise<void> {
     grpcPort: opts.port,
     healthPort: opts.healthPort,
     httpPort: opts.http ? opts.httpPort : false,
-    slideFolders: opts.slides.map((s: string) => path.resolve(s)),
+    slideFolders: opts.slides.map((s) => path.resolve(s)),
     modelFolder: path.resolve(opts.models),
     device: opts.device,
     workers: opts.workers,
