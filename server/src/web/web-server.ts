@@ -5,20 +5,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Interceptor } from '@connectrpc/connect';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
-import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
-import { asGlomsegError, httpStatusOf } from '@glomseg/api/error-codes.js';
 import { Glomseg } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { createGlomsegServiceImpl } from '@glomseg/api/server/service-impl.js';
-import { checkViewerTile } from '@glomseg/api/server/request-checks.js';
 import { ensurePluginBundle } from './plugin-bundle.js';
-import { viewerPageHtml } from './viewer-page.js';
-import { decodePathSegment } from './path-segment.js';
+import { handleHttp, isOpenPath, type ViewerRoutesOptions } from './viewer-routes.js';
 import { guardRequest } from './http-guard.js';
 import { withRequestCheck } from './grpc-web-request-check.js';
 import { withByteBudget } from './grpc-web-byte-budget.js';
@@ -28,30 +22,18 @@ import { releaseWritersOnClose } from './release-on-close.js';
 import { CorsPolicy } from '../security/cors-policy.js';
 import { HostCheck, isWildcardHost } from '../security/host-check.js';
 import { SocketGate, type SocketGateStats } from '../security/socket-gate.js';
-import type { ServingSecurity } from '../security/serving-security.js';
 import { DEFAULT_LIMITS } from '../validation/limits.js';
 import { RequestByteBudget } from '../validation/request-byte-budget.js';
 
-export interface WebServerDemo {
-  /** Slide the page at `/` opens. */
-  slideId: string;
-  /** Ground-truth file on disk, served read-only at /api/demo/annotations. */
-  annotationsPath?: string;
-  /** URL the page loads annotations from; defaults to /api/demo/annotations when annotationsPath is set. */
-  annotationsUrl?: string;
-}
+export { BUNDLE_PATH, type WebServerDemo } from './viewer-routes.js';
 
-export interface WebServerOptions {
-  service: GlomsegService;
+export interface WebServerOptions extends ViewerRoutesOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
   /** Folder holding glomseg-plugin.js; default plugin/dist, built on start when missing or stale. */
   staticRoot?: string;
-  demo?: WebServerDemo;
-  log?: (message: string) => void;
   signal?: AbortSignal;
-  security?: ServingSecurity;
   /** Largest gRPC-Web request message after decompression; default DEFAULT_LIMITS.maxMessageBytes. */
   maxMessageBytes?: number;
   /** Request bytes in flight (shared with the gRPC port); default: DEFAULT_LIMITS.maxInFlightRequestBytes of its own. */
@@ -66,39 +48,6 @@ export interface WebServerOptions {
   writeStallMs?: number;
   /** connect interceptors around every gRPC-Web call (metrics). */
   interceptors?: Interceptor[];
-  /** Extra plain routes (e.g. /metrics), tried before the built-in ones; true when handled. */
-  extraRoutes?: (request: http.IncomingMessage, response: http.ServerResponse, pathname: string) => Promise<boolean>;
-}
-
-export const BUNDLE_PATH = '/plugin/glomseg-plugin.js';
-const TILE_ROUTE = /^\/api\/slides\/([^/]+)\/tiles\/(\d+)\/(\d+)\/(\d+)$/;
-const CONTENT_TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
-function sendJsonError(response: http.ServerResponse, error: unknown, log?: (message: string) => void): void {
-  const glomsegError = asGlomsegError(error, log);
-  if (response.headersSent) {
-    response.destroy(glomsegError);
-    return;
-  }
-  const body = JSON.stringify({ error: { code: glomsegError.code, message: glomsegError.message } });
-  response.writeHead(httpStatusOf(glomsegError.code), {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-  });
-  response.end(body);
-}
-
-/** An AbortSignal that fires when the client goes away before the response is finished. */
-function clientSignal(request: http.IncomingMessage, response: http.ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  response.once('close', () => {
-    if (!response.writableFinished) controller.abort(new GlomsegError('CANCELLED', 'the browser closed the request'));
-  });
-  return controller.signal;
 }
 
 export class WebServer {
@@ -129,8 +78,7 @@ export class WebServer {
       hosts: new HostCheck(bindHost, options.security?.allowedHosts),
       cors: new CorsPolicy(options.security?.corsOrigins),
       tokens: options.security?.tokens,
-      isOpenPath: (pathname: string) =>
-        pathname === '/' || pathname === '/index.html' || pathname.startsWith('/plugin/'),
+      isOpenPath,
     };
     // Pipelined requests one at a time per connection (pipelined-requests.ts: queued gRPC-Web replies were never ended).
     const pipelined = new PipelinedRequests();
@@ -145,28 +93,8 @@ export class WebServer {
         grpcWeb(request, response);
       });
     const tls = options.security?.tls;
-    // Streams stay open for minutes (no request timeout); a socket must send its headers in time (silent sockets).
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
-    const serverOptions: http.ServerOptions = {
-      requestTimeout: 0,
-      headersTimeout,
-      keepAliveTimeout: 5_000,
-      connectionsCheckingInterval: Math.min(1_000, Math.max(50, headersTimeout / 4)),
-    };
-    const server: http.Server = tls
-      ? https.createServer(
-          {
-            ...serverOptions,
-            cert: tls.cert,
-            key: tls.key,
-            ca: tls.clientCa,
-            requestCert: tls.clientCa !== undefined,
-            rejectUnauthorized: tls.clientCa !== undefined,
-            handshakeTimeout: headersTimeout,
-          },
-          handler,
-        )
-      : http.createServer(serverOptions, handler);
+    const server = createHttpServer(options, headersTimeout, handler);
     // The same admission as the gRPC port, instead of server.maxConnections (which only refuses, so silent sockets
     // held the port): the first request must come within the header timeout (Node's own starts with the first
     // byte), and at the cap the oldest socket that has not passed the guard is pushed out. A request lifts the
@@ -177,18 +105,7 @@ export class WebServer {
       firstRequestTimeoutMs: headersTimeout,
     });
     server.on('connection', (socket: net.Socket) => gate.admit(socket));
-    // A client that stops reading holds its reply and the work behind it (a gRPC-Web stream) until reset. The socket
-    // watched is the one the HTTP server writes to (the TLS socket under TLS); the gate resets its TCP socket.
-    const writeStallMs = options.writeStallMs ?? DEFAULT_LIMITS.maxWriteStallMs;
-    server.on(tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
-      if (socket.destroyed) return;
-      watchWriteStall(socket, writeStallMs, () => {
-        options.log?.(
-          `HTTP client ${socket.remoteAddress}: took no data for ${writeStallMs / 1000} s; its connection is reset and its calls stopped`,
-        );
-        if (!gate.dropStalled(socket)) socket.destroy();
-      });
-    });
+    resetStalledClients(server, gate, options);
     server.on('request', (request: http.IncomingMessage) => gate.markActive(request.socket));
     await listen(server, options.port ?? 0, bindHost);
     const address = server.address();
@@ -218,6 +135,51 @@ export class WebServer {
     this.gate.dropAll();
     await closed;
   }
+}
+
+/** Streams stay open for minutes (no request timeout); a socket must send its headers in time (silent sockets). */
+function createHttpServer(
+  options: WebServerOptions,
+  headersTimeout: number,
+  handler: http.RequestListener,
+): http.Server {
+  const tls = options.security?.tls;
+  const serverOptions: http.ServerOptions = {
+    requestTimeout: 0,
+    headersTimeout,
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: Math.min(1_000, Math.max(50, headersTimeout / 4)),
+  };
+  if (!tls) return http.createServer(serverOptions, handler);
+  return https.createServer(
+    {
+      ...serverOptions,
+      cert: tls.cert,
+      key: tls.key,
+      ca: tls.clientCa,
+      requestCert: tls.clientCa !== undefined,
+      rejectUnauthorized: tls.clientCa !== undefined,
+      handshakeTimeout: headersTimeout,
+    },
+    handler,
+  );
+}
+
+/**
+ * A client that stops reading holds its reply and the work behind it (a gRPC-Web stream) until reset. The socket
+ * watched is the one the HTTP server writes to (the TLS socket under TLS); the gate resets its TCP socket.
+ */
+function resetStalledClients(server: http.Server, gate: SocketGate, options: WebServerOptions): void {
+  const writeStallMs = options.writeStallMs ?? DEFAULT_LIMITS.maxWriteStallMs;
+  server.on(options.security?.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    if (socket.destroyed) return;
+    watchWriteStall(socket, writeStallMs, () => {
+      options.log?.(
+        `HTTP client ${socket.remoteAddress}: took no data for ${writeStallMs / 1000} s; its connection is reset and its calls stopped`,
+      );
+      if (!gate.dropStalled(socket)) socket.destroy();
+    });
+  });
 }
 
 /** gRPC-Web on the same ServiceImpl the gRPC server serves; anything else goes to the viewer's routes. */
@@ -263,82 +225,4 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
       resolve();
     });
   });
-}
-
-/** `pathname`: the guard's canonical path (see canonical-path.ts), never a parse of `request.url` of our own. */
-async function handleHttp(
-  request: http.IncomingMessage,
-  response: http.ServerResponse,
-  pathname: string,
-  options: WebServerOptions,
-  staticRoot: string,
-): Promise<void> {
-  try {
-    if (options.extraRoutes && (await options.extraRoutes(request, response, pathname))) return;
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      throw new GlomsegError('INVALID_ARGUMENT', `${request.method} is not supported on ${pathname}`);
-    }
-    if (pathname === '/' || pathname === '/index.html') {
-      const demo = options.demo;
-      const annotationsUrl = demo?.annotationsUrl ?? (demo?.annotationsPath ? '/api/demo/annotations' : undefined);
-      const html = viewerPageHtml({ bundleUrl: BUNDLE_PATH, slideId: demo?.slideId, annotationsUrl });
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
-      response.end(html);
-      return;
-    }
-    if (pathname.startsWith('/plugin/')) {
-      await sendStaticFile(response, staticRoot, pathname.slice('/plugin/'.length));
-      return;
-    }
-    const tileMatch = TILE_ROUTE.exec(pathname);
-    if (tileMatch) {
-      const [, encodedId, level, col, row] = tileMatch;
-      const tile = await options.service.readViewerTile(
-        checkViewerTile({
-          slideId: decodePathSegment(encodedId),
-          level: Number(level),
-          col: Number(col),
-          row: Number(row),
-        }),
-        clientSignal(request, response),
-      );
-      response.writeHead(200, {
-        'content-type': tile.contentType,
-        'content-length': tile.data.byteLength,
-        // Behind a token a tile is the token holder's: no shared cache (a proxy) may hand it to anyone else.
-        'cache-control': options.security?.tokens ? 'private, max-age=3600' : 'public, max-age=3600',
-        'x-glomseg-passthrough': String(tile.passthrough),
-      });
-      response.end(tile.data);
-      return;
-    }
-    if (pathname === '/api/demo/annotations') {
-      const file = options.demo?.annotationsPath;
-      if (!file) throw new GlomsegError('NOT_FOUND', 'this server was started without demo annotations');
-      const content = await readFile(file);
-      response.writeHead(200, {
-        'content-type': 'application/geo+json',
-        'content-disposition': `inline; filename="${path.basename(file).replace(/"/g, '')}"`,
-        'cache-control': 'no-cache',
-      });
-      response.end(content);
-      return;
-    }
-    throw new GlomsegError('NOT_FOUND', `nothing is served at ${pathname}`);
-  } catch (error) {
-    sendJsonError(response, error, options.log);
-  }
-}
-
-async function sendStaticFile(response: http.ServerResponse, root: string, relative: string): Promise<void> {
-  const file = path.resolve(root, decodePathSegment(relative));
-  if (!file.startsWith(path.resolve(root) + path.sep)) throw new GlomsegError('NOT_FOUND', `no file ${relative}`);
-  const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) throw new GlomsegError('NOT_FOUND', `no file ${relative} in the plugin bundle folder`);
-  response.writeHead(200, {
-    'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-    'content-length': info.size,
-    'cache-control': 'no-cache',
-  });
-  createReadStream(file).pipe(response);
 }
