@@ -6,12 +6,13 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ConnectError, type Interceptor } from '@connectrpc/connect';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { ServiceStats } from '../service/glomseg-service.js';
 import type { Timings } from '@glomseg/shared/glomseg-service.js';
 import type { ConnectionGateStats } from '../grpc/connection-gate.js';
 import type { SocketGateStats } from '../security/socket-gate.js';
 import type { RequestByteStats } from '../validation/request-byte-budget.js';
+import { registerConnectionMetrics, registerRequestByteMetrics, registerServiceMetrics } from './mirrored-metrics.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -33,38 +34,6 @@ export interface MetricsSources {
   requestBytes?: () => RequestByteStats | undefined;
 }
 
-/** A gauge read from its source when scraped. */
-function sampledGauge(registry: Registry, name: string, help: string, read: () => number): void {
-  new Gauge({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      this.set(read());
-    },
-  });
-}
-
-/** A counter mirroring a running total kept elsewhere (the service's own counters). */
-function mirroredCounter(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => Array<[Record<string, string>, number]>,
-) {
-  return new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of read()) this.inc(labels, value);
-    },
-  });
-}
-
 export class ServerMetrics {
   readonly registry = new Registry();
   private sources?: MetricsSources;
@@ -74,147 +43,13 @@ export class ServerMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     for (const name of GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
-    const stats = () => this.sources?.service();
-    sampledGauge(
+    registerServiceMetrics(this.registry, () => this.sources?.service());
+    registerConnectionMetrics(
       this.registry,
-      'glomseg_streams_active',
-      'StreamTiles and ScoreSlide streams running now',
-      () => stats()?.activeStreams ?? 0,
+      () => this.sources?.connections(),
+      () => this.sources?.httpConnections?.(),
     );
-    mirroredCounter(this.registry, 'glomseg_streams_total', 'Streams ended, by outcome', ['outcome'], () => {
-      const s = stats();
-      return s
-        ? [
-            [{ outcome: 'completed' }, s.completedStreams],
-            [{ outcome: 'cancelled' }, s.cancelledStreams],
-            [{ outcome: 'failed' }, s.failedStreams],
-          ]
-        : [];
-    });
-    mirroredCounter(this.registry, 'glomseg_tiles_total', 'Model tiles answered, by source', ['source'], () => {
-      const s = stats();
-      return s
-        ? [
-            [{ source: 'cache' }, s.tilesFromCache],
-            [{ source: 'computed' }, s.tilesComputed],
-          ]
-        : [];
-    });
-    sampledGauge(
-      this.registry,
-      'glomseg_tile_queue_depth',
-      'Tile jobs waiting in the shared queue',
-      () => stats()?.scheduler.queued ?? 0,
-    );
-    sampledGauge(
-      this.registry,
-      'glomseg_tile_jobs_running',
-      'Tile jobs running now',
-      () => stats()?.scheduler.running ?? 0,
-    );
-    mirroredCounter(
-      this.registry,
-      'glomseg_tile_jobs_dropped_total',
-      'Tile jobs dropped because every stream wanting them went away',
-      ['state'],
-      () => {
-        const s = stats()?.scheduler;
-        return s
-          ? [
-              [{ state: 'queued' }, s.droppedQueued],
-              [{ state: 'running' }, s.abortedRunning],
-            ]
-          : [];
-      },
-    );
-    sampledGauge(
-      this.registry,
-      'glomseg_result_cache_entries',
-      'Tiles in the result cache',
-      () => stats()?.cache.entries ?? 0,
-    );
-    sampledGauge(
-      this.registry,
-      'glomseg_result_cache_bytes',
-      'Bytes held by the result cache',
-      () => stats()?.cache.bytes ?? 0,
-    );
-    const connections = () => this.sources?.connections();
-    sampledGauge(
-      this.registry,
-      'glomseg_grpc_connections_open',
-      'Sockets open on the gRPC port',
-      () => connections()?.open ?? 0,
-    );
-    mirroredCounter(
-      this.registry,
-      'glomseg_grpc_connections_closed_total',
-      'gRPC sockets closed by the gate, by reason',
-      ['reason'],
-      () => {
-        const c = connections();
-        return c
-          ? [
-              [{ reason: 'handshake_timeout' }, c.timedOut],
-              [{ reason: 'evicted' }, c.evicted],
-              [{ reason: 'refused' }, c.refused],
-            ]
-          : [];
-      },
-    );
-    const httpConnections = () => this.sources?.httpConnections?.();
-    sampledGauge(
-      this.registry,
-      'glomseg_http_connections_open',
-      'Sockets open on the HTTP port (viewer, tiles, gRPC-Web)',
-      () => httpConnections()?.open ?? 0,
-    );
-    mirroredCounter(
-      this.registry,
-      'glomseg_http_connections_closed_total',
-      'HTTP sockets closed by the gate, by reason (write_stall: the client took no data)',
-      ['reason'],
-      () => {
-        const c = httpConnections();
-        return c
-          ? [
-              [{ reason: 'handshake_timeout' }, c.timedOut],
-              [{ reason: 'evicted' }, c.evicted],
-              [{ reason: 'refused' }, c.refused],
-              [{ reason: 'write_stall' }, c.writeStalled],
-            ]
-          : [];
-      },
-    );
-    const requestBytes = () => this.sources?.requestBytes?.();
-    sampledGauge(
-      this.registry,
-      'glomseg_request_bytes_in_flight',
-      'Request bytes held by calls in flight, both ports (from their length prefixes)',
-      () => requestBytes()?.inFlightBytes ?? 0,
-    );
-    sampledGauge(
-      this.registry,
-      'glomseg_request_bytes_budget',
-      'The budget of request bytes in flight (maxInFlightRequestBytes)',
-      () => requestBytes()?.budgetBytes ?? 0,
-    );
-    sampledGauge(
-      this.registry,
-      'glomseg_requests_in_flight',
-      'Calls holding request bytes now, both ports',
-      () => requestBytes()?.inFlight ?? 0,
-    );
-    mirroredCounter(
-      this.registry,
-      'glomseg_request_budget_refusals_total',
-      'Calls refused with RESOURCE_EXHAUSTED for the request byte budget',
-      [],
-      () => {
-        const b = requestBytes();
-        return b ? [[{}, b.refused]] : [];
-      },
-    );
+    registerRequestByteMetrics(this.registry, () => this.sources?.requestBytes?.());
     this.tileSeconds = new Histogram({
       name: 'glomseg_tile_stage_seconds',
       help: 'Time per computed model tile, by stage',
