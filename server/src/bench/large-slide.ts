@@ -23,8 +23,11 @@ export interface LargeSlideOptions {
   quality?: number;
   /** Level-0 pixel size written to XResolution/YResolution (default 0.5 um/px, the HuBMAP scans' scale). */
   mpp?: number;
-  /** What fills the slide past the source: its mirror image (default: tissue everywhere) or white glass. */
-  surround?: 'mirror' | 'glass';
+  /**
+   * What fills the slide past the source: its mirror image (default: tissue everywhere), white glass, or
+   * 'half-glass': mirror-tiled tissue over the left half of the columns and white glass over the right half.
+   */
+  surround?: 'mirror' | 'glass' | 'half-glass';
   signal?: AbortSignal;
 }
 
@@ -67,43 +70,27 @@ export async function makeLargeSlide(options: LargeSlideOptions): Promise<LargeS
     });
   throwIfAborted(signal);
 
-  // sharp crops (a pre-resize extract) before it extends, so: keep at most the wanted size, then mirror out to it.
-  const keepWidth = Math.min(width, info.width);
-  const keepHeight = Math.min(height, info.height);
-  let pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: 3 }, limitInputPixels: false });
-  if (keepWidth < info.width || keepHeight < info.height)
-    pipeline = pipeline.extract({ left: 0, top: 0, width: keepWidth, height: keepHeight });
-  if (width > keepWidth || height > keepHeight) {
-    pipeline = pipeline.extend(
-      options.surround === 'glass'
-        ? { right: width - keepWidth, bottom: height - keepHeight, background: { r: 255, g: 255, b: 255 } }
-        : { right: width - keepWidth, bottom: height - keepHeight, extendWith: 'mirror' },
-    );
-  }
-
-  await mkdir(path.dirname(path.resolve(out)), { recursive: true });
-  const partial = `${out}.partial`;
-  try {
-    await pipeline
-      .tiff({
-        bigtiff: true,
-        tile: true,
-        tileWidth: tileSize,
-        tileHeight: tileSize,
-        pyramid: true,
-        compression: 'jpeg',
-        quality,
-        // libvips takes pixels per millimetre; written as pixels per centimetre (ResolutionUnit 3).
-        xres: 1000 / mpp,
-        yres: 1000 / mpp,
-        resolutionUnit: 'cm',
-      })
-      .toFile(partial);
-    throwIfAborted(signal);
-    await rename(partial, out);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
+  const raw = { raw: { width: info.width, height: info.height, channels: 3 as const }, limitInputPixels: false };
+  const tiff = { tileSize, quality, mpp };
+  if (options.surround === 'half-glass') {
+    // libvips extends once per pipeline: the tissue half goes through a tiled file of its own, then onto glass.
+    const tissueWidth = Math.ceil(width / 2);
+    const half = `${out}.tissue.tif`;
+    try {
+      await writeTiff(extended(sharp(data, raw), info, tissueWidth, height, 'mirror'), half, {
+        ...tiff,
+        quality: 95,
+        pyramid: false,
+      });
+      throwIfAborted(signal);
+      const onGlass = sharp(half, { limitInputPixels: false }).removeAlpha();
+      await writeTiff(extended(onGlass, { width: tissueWidth, height }, width, height, 'glass'), out, tiff, signal);
+    } finally {
+      await rm(half, { force: true });
+    }
+  } else {
+    const pipeline = extended(sharp(data, raw), info, width, height, options.surround ?? 'mirror');
+    await writeTiff(pipeline, out, tiff, signal);
   }
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -119,6 +106,59 @@ export async function makeLargeSlide(options: LargeSlideOptions): Promise<LargeS
     fileBytes: (await stat(out)).size,
     seconds,
   };
+}
+
+/** The source cut to at most width x height, then extended to it with its mirror image or with white glass. */
+function extended(
+  pipeline: sharp.Sharp,
+  source: { width: number; height: number },
+  width: number,
+  height: number,
+  surround: 'mirror' | 'glass',
+): sharp.Sharp {
+  // sharp crops (a pre-resize extract) before it extends, so: keep at most the wanted size, then extend out to it.
+  const keepWidth = Math.min(width, source.width);
+  const keepHeight = Math.min(height, source.height);
+  if (keepWidth < source.width || keepHeight < source.height)
+    pipeline = pipeline.extract({ left: 0, top: 0, width: keepWidth, height: keepHeight });
+  if (width === keepWidth && height === keepHeight) return pipeline;
+  const by = { right: width - keepWidth, bottom: height - keepHeight };
+  return pipeline.extend(
+    surround === 'glass' ? { ...by, background: { r: 255, g: 255, b: 255 } } : { ...by, extendWith: 'mirror' },
+  );
+}
+
+/** A tiled JPEG BigTIFF pyramid at `out` (written to `out.partial` first, so a half-written file never looks done). */
+async function writeTiff(
+  pipeline: sharp.Sharp,
+  out: string,
+  { tileSize, quality, mpp, pyramid = true }: { tileSize: number; quality: number; mpp: number; pyramid?: boolean },
+  signal?: AbortSignal,
+): Promise<void> {
+  await mkdir(path.dirname(path.resolve(out)), { recursive: true });
+  const partial = `${out}.partial`;
+  try {
+    await pipeline
+      .tiff({
+        bigtiff: true,
+        tile: true,
+        tileWidth: tileSize,
+        tileHeight: tileSize,
+        pyramid,
+        compression: 'jpeg',
+        quality,
+        // libvips takes pixels per millimetre; written as pixels per centimetre (ResolutionUnit 3).
+        xres: 1000 / mpp,
+        yres: 1000 / mpp,
+        resolutionUnit: 'cm',
+      })
+      .toFile(partial);
+    throwIfAborted(signal);
+    await rename(partial, out);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
 }
 
 function checkSlideOptions({

@@ -41,6 +41,7 @@ const program = new Command('make-large-slide')
     'lay the source once on white glass instead of mirror-tiling it (a slide that is mostly background)',
     false,
   )
+  .option('--half-glass', 'mirror-tile the source over the left half and leave the right half white glass', false)
   .action(async (opts) => {
     const report = await makeLargeSlide({
       source: opts.source,
@@ -50,7 +51,7 @@ const program = new Command('make-large-slide')
       tileSize: Number(opts.tile) as 256 | 512,
       quality: opts.quality,
       mpp: opts.mpp,
-      surround: opts.onGlass ? 'glass' : 'mirror',
+      surround: opts.halfGlass ? 'half-glass' : opts.onGlass ? 'glass' : 'mirror',
     });
     // maxRSS is in kilobytes: the whole process's peak, source buffer and libvips included.
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
