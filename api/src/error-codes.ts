@@ -12,6 +12,7 @@ const GRPC_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 5,
   RESOURCE_EXHAUSTED: 8,
   FAILED_PRECONDITION: 9,
+  ABORTED: 10,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
@@ -23,6 +24,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_ARGUMENT: 400,
   NOT_FOUND: 404,
   FAILED_PRECONDITION: 422,
+  ABORTED: 409,
   RESOURCE_EXHAUSTED: 429,
   CANCELLED: 499,
   DEADLINE_EXCEEDED: 504,
@@ -63,7 +65,6 @@ const CODE_NAMES = new Map<number, string>([
   ...Object.entries(GRPC_STATUS).map(([name, status]) => [status, name] as const),
   [2, 'UNKNOWN'],
   [6, 'ALREADY_EXISTS'],
-  [10, 'ABORTED'],
   [11, 'OUT_OF_RANGE'],
   [15, 'DATA_LOSS'],
 ]);

@@ -4,6 +4,7 @@
  */
 import type { TileEdge } from '@glomseg/shared/geometry.js';
 import type { AnnotationFormat } from '@glomseg/shared/glomseg-service.js';
+import type { GlomerulusSource } from '@glomseg/shared/reviewed-annotations.js';
 import type { StainNormalizationChoice } from '@glomseg/shared/stain-normalization.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
@@ -68,3 +69,11 @@ export const STAIN_NORMALIZATIONS = new WireEnum<StainNormalizationChoice, pb.St
     reinhard: pb.StainNormalization.REINHARD,
   },
 );
+
+/** Where a reviewed glomerulus came from; UNSPECIFIED has no name, so a save that leaves it unset is refused. */
+export const GLOMERULUS_SOURCES = new WireEnum<GlomerulusSource, pb.GlomerulusSource>('glomeruli.source', {
+  predicted: pb.GlomerulusSource.PREDICTED,
+  edited: pb.GlomerulusSource.EDITED,
+  drawn: pb.GlomerulusSource.DRAWN,
+  imported: pb.GlomerulusSource.IMPORTED,
+});

@@ -1,6 +1,6 @@
-/** Message shapes both sides map alike: a rectangle in level-0 pixels, either way (define once). */
+/** Message shapes both sides map alike: a rectangle in level-0 pixels and a ring, either way (define once). */
 import { create } from '@bufbuild/protobuf';
-import type { Rect } from '@glomseg/shared/geometry.js';
+import type { Rect, Ring } from '@glomseg/shared/geometry.js';
 import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
 
 export function rectToProto(rect: Rect): pb.Rect {
@@ -9,4 +9,14 @@ export function rectToProto(rect: Rect): pb.Rect {
 
 export function rectFromProto(rect: pb.Rect | undefined): Rect {
   return { x: rect?.x ?? 0, y: rect?.y ?? 0, width: rect?.width ?? 0, height: rect?.height ?? 0 };
+}
+
+/** A ring as its flat wire list x0, y0, x1, y1, ... */
+export function ringToProto(ring: Ring): pb.Ring {
+  const xy = new Array<number>(ring.length * 2);
+  ring.forEach(([x, y], i) => {
+    xy[2 * i] = x;
+    xy[2 * i + 1] = y;
+  });
+  return create(pb.RingSchema, { xy });
 }

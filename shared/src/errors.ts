@@ -6,6 +6,8 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NOT_FOUND'
   | 'FAILED_PRECONDITION'
+  /** A read-modify-write lost to another writer (a save on a version that is no longer the latest). */
+  | 'ABORTED'
   | 'RESOURCE_EXHAUSTED'
   | 'CANCELLED'
   | 'DEADLINE_EXCEEDED'

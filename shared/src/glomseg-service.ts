@@ -11,6 +11,7 @@ import type { TileAddress, TileGrid } from './tile-grid.js';
 import type { DiceMetrics } from './dice.js';
 import type { SlideStainStatistics, StainNormalizationChoice } from './stain-normalization.js';
 import type { AnnotationFormat } from './annotation-formats/index.js';
+import type { AnnotationService } from './reviewed-annotations.js';
 
 /** A slide as GetSlideInfo describes it: the file's metadata and what its survey measured. */
 export interface SlideInfo extends SlideMetadata {
@@ -154,6 +155,8 @@ export interface GlomsegService {
    * (so stored JPEG tiles pass through untouched), else a 512 x 512 grid. Encoded as JPEG.
    */
   readViewerTile(params: Checked<ViewerTileParams>, signal?: AbortSignal): Promise<ViewerTile>;
+  /** The annotation store's use case; unset on a server that keeps no annotations (FAILED_PRECONDITION). */
+  readonly annotations?: AnnotationService;
   /** Counters for monitoring and tests (streams cancelled, tiles dropped, cache size). */
   stats?(): object;
   close(): Promise<void>;

@@ -11,7 +11,15 @@ import type {
   StreamTilesParams,
   ViewerTileParams,
 } from '@glomseg/shared/glomseg-service.js';
+import { GlomsegError } from '@glomseg/shared/errors.js';
+import type { AnnotationQuery, SaveAnnotationsParams } from '@glomseg/shared/reviewed-annotations.js';
 import {
+  ANNOTATION_LIMITS,
+  validAnnotationCounts,
+  validBaseVersion,
+  validRing,
+  validText,
+  validVersion,
   validDiceTileEdge,
   validMppOverride,
   validOptionalSlideId,
@@ -75,5 +83,47 @@ export function checkViewerTile(params: ViewerTileParams): Checked<ViewerTilePar
     level: validTileIndex('level', params.level),
     col: validTileIndex('col', params.col),
     row: validTileIndex('row', params.row),
+  });
+}
+
+export function checkAnnotationQuery(params: AnnotationQuery): Checked<AnnotationQuery> {
+  return checked({ slideId: validSlideId(params.slideId), version: validVersion('version', params.version) });
+}
+
+/**
+ * A save, sizes first (regions, glomeruli, vertices), then point by point; regions left without an id are
+ * numbered, and ids must be unique.
+ */
+export function checkSaveAnnotations(params: SaveAnnotationsParams): Checked<SaveAnnotationsParams> {
+  const { regions } = params;
+  validAnnotationCounts(
+    regions.map((region) => ({
+      rings: [region.outline, ...region.glomeruli.flatMap((g) => [g.exterior, ...g.holes])].map((r) => r.length),
+      glomeruli: region.glomeruli.length,
+    })),
+  );
+  const ids = new Set<string>();
+  const checkedRegions = regions.map((region, r) => {
+    const id = validText(`regions[${r}].id`, region.id.trim(), ANNOTATION_LIMITS.idLength) || `region-${r + 1}`;
+    if (ids.has(id)) throw new GlomsegError('INVALID_ARGUMENT', `regions[${r}].id '${id}' is used twice`);
+    ids.add(id);
+    return {
+      id,
+      outline: validRing(`regions[${r}].outline`, region.outline),
+      glomeruli: region.glomeruli.map((glomerulus, g) => {
+        const field = `regions[${r}].glomeruli[${g}]`;
+        return {
+          exterior: validRing(`${field}.exterior`, glomerulus.exterior),
+          holes: glomerulus.holes.map((hole, h) => validRing(`${field}.holes[${h}]`, hole)),
+          source: glomerulus.source,
+        };
+      }),
+    };
+  });
+  return checked({
+    slideId: validSlideId(params.slideId),
+    baseVersion: validBaseVersion(params.baseVersion),
+    regions: checkedRegions,
+    note: validText('note', params.note, ANNOTATION_LIMITS.noteLength),
   });
 }

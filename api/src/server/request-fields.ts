@@ -147,3 +147,66 @@ export function validTruthClasses(classes: readonly string[]): string[] | undefi
     return trimmed;
   });
 }
+
+/** Bounds of one SaveAnnotations: a slide's reviewed regions and glomeruli (GetAnnotations answers them under 1 MiB). */
+export const ANNOTATION_LIMITS = {
+  regions: 1_000,
+  glomeruli: 5_000,
+  verticesPerPolygon: 10_000,
+  /** Outlines, glomeruli and holes together: 16 bytes each on the wire, 640 KB at most. */
+  vertices: 40_000,
+  idLength: 200,
+  noteLength: 1_000,
+} as const;
+
+/** A SaveAnnotations' sizes, counted before anything is built from it or checked point by point. */
+/** `rings`: the point count of each ring of a region, its outline, glomeruli and holes. */
+export function validAnnotationCounts(regions: ReadonlyArray<{ rings: readonly number[]; glomeruli: number }>): void {
+  const L = ANNOTATION_LIMITS;
+  if (regions.length > L.regions) invalid(`the save holds ${regions.length} reviewed regions; at most ${L.regions}`);
+  const glomeruli = regions.reduce((sum, region) => sum + region.glomeruli, 0);
+  if (glomeruli > L.glomeruli) invalid(`the save holds ${glomeruli} glomeruli; at most ${L.glomeruli}`);
+  const vertices = regions.reduce((sum, region) => sum + region.rings.reduce((a, n) => a + n, 0), 0);
+  if (vertices > L.vertices)
+    invalid(`the save holds ${vertices} vertices in all; at most ${L.vertices} (simplify the outlines)`);
+}
+
+/** A ring from its wire form (x0, y0, x1, y1, ...): x and y in pairs (the rest is validRing's). */
+export function ringFromWire(field: string, xy: readonly number[]): Array<[number, number]> {
+  if (xy.length % 2 !== 0) invalid(`${field} has ${xy.length} coordinates; x and y come in pairs`);
+  const ring: Array<[number, number]> = [];
+  for (let i = 0; i < xy.length; i += 2) ring.push([xy[i], xy[i + 1]]);
+  return ring;
+}
+
+/** A polygon ring: 3 to 10,000 points, each finite level-0 pixels within +-2^30. */
+export function validRing(field: string, ring: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  if (ring.length < 3) invalid(`${field} has ${ring.length} points; a polygon needs at least 3`);
+  if (ring.length > ANNOTATION_LIMITS.verticesPerPolygon)
+    invalid(`${field} has ${ring.length} points; at most ${ANNOTATION_LIMITS.verticesPerPolygon} (simplify it)`);
+  return ring.map(([x, y], index) => {
+    if (!Number.isFinite(x) || !Number.isFinite(y) || Math.abs(x) > MAX_COORDINATE || Math.abs(y) > MAX_COORDINATE)
+      invalid(`${field} point ${index} (${x}, ${y}) must be finite level-0 pixels within +-${MAX_COORDINATE}`);
+    return [x, y];
+  });
+}
+
+/** A version number where one is asked for: unset is "the latest"; set, a whole number from 1. */
+export function validVersion(field: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) invalid(`${field} ${value} must be a version number from 1`);
+  return value;
+}
+
+/** The version a save was edited from: 0 (the slide had none) or a version number. */
+export function validBaseVersion(value: number): number {
+  if (!Number.isInteger(value) || value < 0)
+    invalid(`base_version ${value} must be the version the edit started from (0 when the slide had none)`);
+  return value;
+}
+
+/** A bounded free text (a region id, a note). */
+export function validText(field: string, value: string, maxLength: number): string {
+  if (value.length > maxLength) invalid(`${field} is ${value.length} characters long; at most ${maxLength}`);
+  return value;
+}

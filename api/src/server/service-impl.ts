@@ -8,7 +8,15 @@ import { ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc
 import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
 import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
+import type { AnnotationService } from '@glomseg/shared/reviewed-annotations.js';
 import { toConnectError } from '../error-codes.js';
+import {
+  annotationQueryFromProto,
+  annotationVersionToProto,
+  exportChunksToProto,
+  saveAnnotationsParamsFromProto,
+  slideAnnotationsToProto,
+} from './annotations-proto.js';
 import {
   listModelsParamsFromProto,
   scoreSlideParamsFromProto,
@@ -36,12 +44,21 @@ function clientGone(error: unknown): unknown {
     : new GlomsegError('CANCELLED', 'the client went away', { cause: error });
 }
 
+/** The service's annotation store, or FAILED_PRECONDITION on a server that keeps none. */
+function annotationsOf(service: GlomsegService): AnnotationService {
+  if (service.annotations) return service.annotations;
+  throw new GlomsegError(
+    'FAILED_PRECONDITION',
+    'this server keeps no annotations: start it with glomseg serve (its --data-dir holds them)',
+  );
+}
+
 export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): ServiceImpl<typeof pb.Glomseg> {
   const unary =
-    <Req, Res>(body: (request: Req, signal: AbortSignal) => Promise<Res>) =>
+    <Req, Res>(body: (request: Req, signal: AbortSignal, context: HandlerContext) => Promise<Res>) =>
     async (request: Req, context: HandlerContext): Promise<Res> => {
       try {
-        return await body(request, context.signal);
+        return await body(request, context.signal, context);
       } catch (error) {
         throw toConnectError(error, log);
       }
@@ -81,6 +98,27 @@ export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): Se
     scoreSlide: stream(async function* (request: pb.ScoreSlideRequest, signal) {
       for await (const event of service.scoreSlide(scoreSlideParamsFromProto(request), signal))
         yield* scoreEventToProto(event);
+    }),
+
+    // The author is the caller's token's name: the use case resolves it from the header the edge accepted.
+    saveAnnotations: unary(async (request: pb.SaveAnnotationsRequest, signal, context) => {
+      const caller = { authorization: context.requestHeader.get('authorization') ?? undefined };
+      const version = await annotationsOf(service).save(saveAnnotationsParamsFromProto(request), caller, signal);
+      return annotationVersionToProto(version);
+    }),
+
+    listAnnotations: unary(async (request: pb.ListAnnotationsRequest, signal) => {
+      const versions = await annotationsOf(service).list(annotationQueryFromProto(request), signal);
+      return create(pb.ListAnnotationsResponseSchema, { versions: versions.map(annotationVersionToProto) });
+    }),
+
+    getAnnotations: unary(async (request: pb.GetAnnotationsRequest, signal) =>
+      slideAnnotationsToProto(await annotationsOf(service).get(annotationQueryFromProto(request), signal)),
+    ),
+
+    exportAnnotations: stream(async function* (request: pb.ExportAnnotationsRequest, signal) {
+      const { version, text } = await annotationsOf(service).exportGeoJson(annotationQueryFromProto(request), signal);
+      yield* exportChunksToProto(version, text);
     }),
   };
 }

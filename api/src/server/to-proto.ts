@@ -4,7 +4,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
-import type { GlomerulusPolygon, Ring } from '@glomseg/shared/geometry.js';
+import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type {
   ModelSummary,
   ScoreEvent,
@@ -17,7 +17,7 @@ import { scaleNote } from '@glomseg/shared/scale-estimate.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
 import { TILE_EDGES } from '../wire-enums.js';
-import { rectToProto } from '../wire-shapes.js';
+import { rectToProto, ringToProto } from '../wire-shapes.js';
 
 /** Card fields ModelInfo carries as typed fields; the rest travel in details_json. */
 export const TYPED_CARD_FIELDS = [
@@ -107,15 +107,6 @@ export function modelToProto(model: ModelSummary): pb.ModelInfo {
     device: model.device,
     detailsJson: JSON.stringify(details),
   });
-}
-
-function ringToProto(ring: Ring): pb.Ring {
-  const xy = new Array<number>(ring.length * 2);
-  ring.forEach(([x, y], i) => {
-    xy[2 * i] = x;
-    xy[2 * i + 1] = y;
-  });
-  return create(pb.RingSchema, { xy });
 }
 
 export function polygonToProto(polygon: GlomerulusPolygon): pb.Polygon {

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file glomseg/v1/glomseg.proto.
  */
 export const file_glomseg_v1_glomseg: GenFile = /*@__PURE__*/
-  fileDesc("ChhnbG9tc2VnL3YxL2dsb21zZWcucHJvdG8SCmdsb21zZWcudjEiEwoRTGlzdFNsaWRlc1JlcXVlc3QiPgoSTGlzdFNsaWRlc1Jlc3BvbnNlEigKBnNsaWRlcxgBIAMoCzIYLmdsb21zZWcudjEuU2xpZGVTdW1tYXJ5Ij8KDFNsaWRlU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKCWZpbGVfc2l6ZRgDIAEoA0ICMAIiJwoTR2V0U2xpZGVJbmZvUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCSK3AQoMUHlyYW1pZExldmVsEg0KBWluZGV4GAEgASgFEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpkb3duc2FtcGxlGAQgASgBEhcKCnRpbGVfd2lkdGgYBSABKAVIAIgBARIYCgt0aWxlX2hlaWdodBgGIAEoBUgBiAEBEhMKC3N5bnRoZXNpemVkGAcgASgIQg0KC190aWxlX3dpZHRoQg4KDF90aWxlX2hlaWdodCLNAwoJU2xpZGVJbmZvEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFd2lkdGgYAyABKAUSDgoGaGVpZ2h0GAQgASgFEigKBmxldmVscxgFIAMoCzIYLmdsb21zZWcudjEuUHlyYW1pZExldmVsEhIKCnRpbGVfd2lkdGgYBiABKAUSEwoLdGlsZV9oZWlnaHQYByABKAUSEgoFbXBwX3gYCCABKAFIAIgBARISCgVtcHBfeRgJIAEoAUgBiAEBEhIKCm1wcF9zb3VyY2UYCiABKAkSDgoGZm9ybWF0GAsgASgJEhMKC2NvbXByZXNzaW9uGAwgASgJEjUKCG1ldGFkYXRhGA0gAygLMiMuZ2xvbXNlZy52MS5TbGlkZUluZm8uTWV0YWRhdGFFbnRyeRIVCglmaWxlX3NpemUYDiABKANCAjACEhkKEXNhbXBsZXNfcGVyX3BpeGVsGA8gASgFEiUKBXN0YWluGBQgASgLMhYuZ2xvbXNlZy52MS5TbGlkZVN0YWluGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIICgZfbXBwX3hCCAoGX21wcF95IrMBCgpTbGlkZVN0YWluEhAKCG1lYXN1cmVkGAEgASgIEhAKCGxhYl9tZWFuGAIgAygBEg8KB2xhYl9zdGQYAyADKAESFwoPdGlzc3VlX2ZyYWN0aW9uGAQgASgBEhUKDXRpc3N1ZV9waXhlbHMYBSABKAUSDQoFbGV2ZWwYBiABKAUSFQoNdGlzc3VlX21hcHBlZBgHIAEoCBIaChJ1bm1lYXN1cmVkX2JlY2F1c2UYCCABKAkiUQoRTGlzdE1vZGVsc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSGQoMbXBwX292ZXJyaWRlGAIgASgBSACIAQFCDwoNX21wcF9vdmVycmlkZSI7ChJMaXN0TW9kZWxzUmVzcG9uc2USJQoGbW9kZWxzGAEgAygLMhUuZ2xvbXNlZy52MS5Nb2RlbEluZm8i3gIKCU1vZGVsSW5mbxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhAKA21wcBgFIAEoAUgAiAEBEhcKCmRvd25zYW1wbGUYBiABKAFIAYgBARIRCgl0aWxlX3NpemUYByABKAUSDgoGbWFyZ2luGAggASgFEhEKCXRocmVzaG9sZBgJIAEoAhIiCgRncmlkGAogASgLMhQuZ2xvbXNlZy52MS5UaWxlR3JpZBIOCgZkZXZpY2UYCyABKAkSFQoNc2l6ZV9tdWx0aXBsZRgMIAEoBRIVCghtaW5fYXJlYRgNIAEoAUgCiAEBEhQKDHN0YWluX21ldGhvZBgOIAEoCRIUCgxkZXRhaWxzX2pzb24YDyABKAlCBgoEX21wcEINCgtfZG93bnNhbXBsZUILCglfbWluX2FyZWFKBAgEEAVSCWNhcmRfanNvbiLuAgoIVGlsZUdyaWQSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSDQoFc2NhbGUYAyABKAESDQoFbGV2ZWwYBCABKAUSGAoQdGlsZV9zaXplX2xldmVsMBgFIAEoARIYChBsZXZlbF9kb3duc2FtcGxlGA4gASgBEhEKCXRpbGVfc2l6ZRgPIAEoBRIOCgZtYXJnaW4YECABKAUSFQoNc2l6ZV9tdWx0aXBsZRgRIAEoBRIMCgRjb2xzGAYgASgFEgwKBHJvd3MYByABKAUSEwoLc2xpZGVfd2lkdGgYCCABKAUSFAoMc2xpZGVfaGVpZ2h0GAkgASgFEhMKC21wcF9hc3N1bWVkGAogASgBEhIKCm1wcF9zb3VyY2UYCyABKAkSGwoObXBwX2NvbmZpZGVuY2UYDCABKAFIAIgBARISCgpzY2FsZV9ub3RlGA0gASgJQhEKD19tcHBfY29uZmlkZW5jZSInCgtUaWxlQWRkcmVzcxILCgNjb2wYASABKAUSCwoDcm93GAIgASgFIjsKBFJlY3QSCQoBeBgBIAEoARIJCgF5GAIgASgBEg0KBXdpZHRoGAMgASgBEg4KBmhlaWdodBgEIAEoASISCgRSaW5nEgoKAnh5GAEgAygBIp0BCgdQb2x5Z29uEiIKCGV4dGVyaW9yGAEgASgLMhAuZ2xvbXNlZy52MS5SaW5nEh8KBWhvbGVzGAIgAygLMhAuZ2xvbXNlZy52MS5SaW5nEgwKBGFyZWEYAyABKAESGAoQbWVhbl9wcm9iYWJpbGl0eRgEIAEoAhIlCgd0b3VjaGVzGAUgAygOMhQuZ2xvbXNlZy52MS5UaWxlRWRnZSJaCgdUaW1pbmdzEg8KB3JlYWRfbXMYASABKAESFAoMaW5mZXJlbmNlX21zGAIgASgBEhYKDnBvc3Rwcm9jZXNzX21zGAMgASgBEhAKCHF1ZXVlX21zGAQgASgBIosCChJTdHJlYW1UaWxlc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSJgoFdGlsZXMYAyADKAsyFy5nbG9tc2VnLnYxLlRpbGVBZGRyZXNzEhkKDG1wcF9vdmVycmlkZRgEIAEoAUgAiAEBEhYKCXRocmVzaG9sZBgFIAEoAkgBiAEBEjsKE3N0YWluX25vcm1hbGl6YXRpb24YFCABKA4yHi5nbG9tc2VnLnYxLlN0YWluTm9ybWFsaXphdGlvbhIaChJpbmNsdWRlX2JhY2tncm91bmQYFSABKAhCDwoNX21wcF9vdmVycmlkZUIMCgpfdGhyZXNob2xkIrACCgpUaWxlUmVzdWx0EiUKBHRpbGUYASABKAsyFy5nbG9tc2VnLnYxLlRpbGVBZGRyZXNzEiAKBmJvdW5kcxgCIAEoCzIQLmdsb21zZWcudjEuUmVjdBIlCghwb2x5Z29ucxgDIAMoCzITLmdsb21zZWcudjEuUG9seWdvbhIOCgZjYWNoZWQYBCABKAgSJAoHdGltaW5ncxgFIAEoCzITLmdsb21zZWcudjEuVGltaW5ncxIVCg1yZXF1ZXN0X2luZGV4GAYgASgFEiIKBGdyaWQYByABKAsyFC5nbG9tc2VnLnYxLlRpbGVHcmlkEhwKD3Rpc3N1ZV9mcmFjdGlvbhgIIAEoAkgAiAEBEg8KB3NraXBwZWQYFCABKAhCEgoQX3Rpc3N1ZV9mcmFjdGlvbiJxCgtBbm5vdGF0aW9ucxIPCgdjb250ZW50GAEgASgJEiwKBmZvcm1hdBgCIAEoDjIcLmdsb21zZWcudjEuQW5ub3RhdGlvbkZvcm1hdBIMCgRuYW1lGAMgASgJEhUKDXRydXRoX2NsYXNzZXMYFCADKAkimAMKEVNjb3JlU2xpZGVSZXF1ZXN0EhAKCHNsaWRlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEiAKBnJlZ2lvbhgDIAEoCzIQLmdsb21zZWcudjEuUmVjdBIsCgthbm5vdGF0aW9ucxgEIAEoCzIXLmdsb21zZWcudjEuQW5ub3RhdGlvbnMSGQoMbXBwX292ZXJyaWRlGAUgASgBSACIAQESFgoJdGhyZXNob2xkGAYgASgCSAGIAQESHAoPZGljZV90aWxlX3dpZHRoGAcgASgFSAKIAQESHQoQZGljZV90aWxlX2hlaWdodBgIIAEoBUgDiAEBEjsKE3N0YWluX25vcm1hbGl6YXRpb24YFCABKA4yHi5nbG9tc2VnLnYxLlN0YWluTm9ybWFsaXphdGlvbhIaChJpbmNsdWRlX2JhY2tncm91bmQYFSABKAhCDwoNX21wcF9vdmVycmlkZUIMCgpfdGhyZXNob2xkQhIKEF9kaWNlX3RpbGVfd2lkdGhCEwoRX2RpY2VfdGlsZV9oZWlnaHQibgoIUHJvZ3Jlc3MSEgoKdGlsZXNfZG9uZRgBIAEoBRITCgt0aWxlc190b3RhbBgCIAEoBRISCgplbGFwc2VkX21zGAMgASgBEg4KBmV0YV9tcxgEIAEoARIVCg10aWxlc19za2lwcGVkGBQgASgFItICCgdNZXRyaWNzEhMKC2dsb2JhbF9kaWNlGAEgASgBEhYKDm1lYW5fdGlsZV9kaWNlGAIgASgBEhcKD2RpY2VfdGlsZV93aWR0aBgDIAEoBRIYChBkaWNlX3RpbGVfaGVpZ2h0GAQgASgFEhIKCmRpY2VfdGlsZXMYBSABKAUSEQoJcHJlY2lzaW9uGAYgASgBEg4KBnJlY2FsbBgHIAEoARIKCgJmMRgIIAEoARIWCg50cnVlX3Bvc2l0aXZlcxgJIAEoBRIXCg9mYWxzZV9wb3NpdGl2ZXMYCiABKAUSFwoPZmFsc2VfbmVnYXRpdmVzGAsgASgFEhYKDnByZWRpY3RlZF9hcmVhGAwgASgBEhIKCnRydXRoX2FyZWEYDSABKAESGQoRaW50ZXJzZWN0aW9uX2FyZWEYDiABKAESEwoLdHJ1dGhfY291bnQYDyABKAUiqQIKC1Njb3JlUmVzdWx0EhAKCHNsaWRlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEiAKBnJlZ2lvbhgDIAEoCzIQLmdsb21zZWcudjEuUmVjdBIkCgdtZXRyaWNzGAYgASgLMhMuZ2xvbXNlZy52MS5NZXRyaWNzEiIKBGdyaWQYByABKAsyFC5nbG9tc2VnLnYxLlRpbGVHcmlkEhIKCmVsYXBzZWRfbXMYCCABKAESKgoNdG90YWxfdGltaW5ncxgJIAEoCzITLmdsb21zZWcudjEuVGltaW5ncxIVCg1wb2x5Z29uX2NvdW50GAogASgFEhAKCHdhcm5pbmdzGBQgAygJSgQIBBAFSgQIBRAGUghwb2x5Z29uc1ILaGFzX21ldHJpY3MiSgoMUG9seWdvbkJhdGNoEiUKCHBvbHlnb25zGAEgAygLMhMuZ2xvbXNlZy52MS5Qb2x5Z29uEhMKC2ZpcnN0X2luZGV4GAIgASgFIp0BCg9TY29yZVNsaWRlRXZlbnQSKAoIcHJvZ3Jlc3MYASABKAsyFC5nbG9tc2VnLnYxLlByb2dyZXNzSAASKQoGcmVzdWx0GAIgASgLMhcuZ2xvbXNlZy52MS5TY29yZVJlc3VsdEgAEiwKCHBvbHlnb25zGAMgASgLMhguZ2xvbXNlZy52MS5Qb2x5Z29uQmF0Y2hIAEIHCgVldmVudCpxChJTdGFpbk5vcm1hbGl6YXRpb24SHAoYU1RBSU5fTk9STUFMSVpBVElPTl9BVVRPEAASGwoXU1RBSU5fTk9STUFMSVpBVElPTl9PRkYQARIgChxTVEFJTl9OT1JNQUxJWkFUSU9OX1JFSU5IQVJEEAIqdwoIVGlsZUVkZ2USGQoVVElMRV9FREdFX1VOU1BFQ0lGSUVEEAASEQoNVElMRV9FREdFX1RPUBABEhMKD1RJTEVfRURHRV9SSUdIVBACEhQKEFRJTEVfRURHRV9CT1RUT00QAxISCg5USUxFX0VER0VfTEVGVBAEKosBChBBbm5vdGF0aW9uRm9ybWF0EhoKFkFOTk9UQVRJT05fRk9STUFUX0FVVE8QABIdChlBTk5PVEFUSU9OX0ZPUk1BVF9HRU9KU09OEAESHQoZQU5OT1RBVElPTl9GT1JNQVRfTEFCRUxNRRACEh0KGUFOTk9UQVRJT05fRk9STUFUX1JMRV9DU1YQAzKAAwoHR2xvbXNlZxJLCgpMaXN0U2xpZGVzEh0uZ2xvbXNlZy52MS5MaXN0U2xpZGVzUmVxdWVzdBoeLmdsb21zZWcudjEuTGlzdFNsaWRlc1Jlc3BvbnNlEkYKDEdldFNsaWRlSW5mbxIfLmdsb21zZWcudjEuR2V0U2xpZGVJbmZvUmVxdWVzdBoVLmdsb21zZWcudjEuU2xpZGVJbmZvEksKCkxpc3RNb2RlbHMSHS5nbG9tc2VnLnYxLkxpc3RNb2RlbHNSZXF1ZXN0Gh4uZ2xvbXNlZy52MS5MaXN0TW9kZWxzUmVzcG9uc2USRwoLU3RyZWFtVGlsZXMSHi5nbG9tc2VnLnYxLlN0cmVhbVRpbGVzUmVxdWVzdBoWLmdsb21zZWcudjEuVGlsZVJlc3VsdDABEkoKClNjb3JlU2xpZGUSHS5nbG9tc2VnLnYxLlNjb3JlU2xpZGVSZXF1ZXN0GhsuZ2xvbXNlZy52MS5TY29yZVNsaWRlRXZlbnQwAWIGcHJvdG8z");
+  fileDesc("ChhnbG9tc2VnL3YxL2dsb21zZWcucHJvdG8SCmdsb21zZWcudjEiEwoRTGlzdFNsaWRlc1JlcXVlc3QiPgoSTGlzdFNsaWRlc1Jlc3BvbnNlEigKBnNsaWRlcxgBIAMoCzIYLmdsb21zZWcudjEuU2xpZGVTdW1tYXJ5Ij8KDFNsaWRlU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKCWZpbGVfc2l6ZRgDIAEoA0ICMAIiJwoTR2V0U2xpZGVJbmZvUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCSK3AQoMUHlyYW1pZExldmVsEg0KBWluZGV4GAEgASgFEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpkb3duc2FtcGxlGAQgASgBEhcKCnRpbGVfd2lkdGgYBSABKAVIAIgBARIYCgt0aWxlX2hlaWdodBgGIAEoBUgBiAEBEhMKC3N5bnRoZXNpemVkGAcgASgIQg0KC190aWxlX3dpZHRoQg4KDF90aWxlX2hlaWdodCLNAwoJU2xpZGVJbmZvEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFd2lkdGgYAyABKAUSDgoGaGVpZ2h0GAQgASgFEigKBmxldmVscxgFIAMoCzIYLmdsb21zZWcudjEuUHlyYW1pZExldmVsEhIKCnRpbGVfd2lkdGgYBiABKAUSEwoLdGlsZV9oZWlnaHQYByABKAUSEgoFbXBwX3gYCCABKAFIAIgBARISCgVtcHBfeRgJIAEoAUgBiAEBEhIKCm1wcF9zb3VyY2UYCiABKAkSDgoGZm9ybWF0GAsgASgJEhMKC2NvbXByZXNzaW9uGAwgASgJEjUKCG1ldGFkYXRhGA0gAygLMiMuZ2xvbXNlZy52MS5TbGlkZUluZm8uTWV0YWRhdGFFbnRyeRIVCglmaWxlX3NpemUYDiABKANCAjACEhkKEXNhbXBsZXNfcGVyX3BpeGVsGA8gASgFEiUKBXN0YWluGBQgASgLMhYuZ2xvbXNlZy52MS5TbGlkZVN0YWluGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIICgZfbXBwX3hCCAoGX21wcF95IrMBCgpTbGlkZVN0YWluEhAKCG1lYXN1cmVkGAEgASgIEhAKCGxhYl9tZWFuGAIgAygBEg8KB2xhYl9zdGQYAyADKAESFwoPdGlzc3VlX2ZyYWN0aW9uGAQgASgBEhUKDXRpc3N1ZV9waXhlbHMYBSABKAUSDQoFbGV2ZWwYBiABKAUSFQoNdGlzc3VlX21hcHBlZBgHIAEoCBIaChJ1bm1lYXN1cmVkX2JlY2F1c2UYCCABKAkiUQoRTGlzdE1vZGVsc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSGQoMbXBwX292ZXJyaWRlGAIgASgBSACIAQFCDwoNX21wcF9vdmVycmlkZSI7ChJMaXN0TW9kZWxzUmVzcG9uc2USJQoGbW9kZWxzGAEgAygLMhUuZ2xvbXNlZy52MS5Nb2RlbEluZm8i3gIKCU1vZGVsSW5mbxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhAKA21wcBgFIAEoAUgAiAEBEhcKCmRvd25zYW1wbGUYBiABKAFIAYgBARIRCgl0aWxlX3NpemUYByABKAUSDgoGbWFyZ2luGAggASgFEhEKCXRocmVzaG9sZBgJIAEoAhIiCgRncmlkGAogASgLMhQuZ2xvbXNlZy52MS5UaWxlR3JpZBIOCgZkZXZpY2UYCyABKAkSFQoNc2l6ZV9tdWx0aXBsZRgMIAEoBRIVCghtaW5fYXJlYRgNIAEoAUgCiAEBEhQKDHN0YWluX21ldGhvZBgOIAEoCRIUCgxkZXRhaWxzX2pzb24YDyABKAlCBgoEX21wcEINCgtfZG93bnNhbXBsZUILCglfbWluX2FyZWFKBAgEEAVSCWNhcmRfanNvbiLuAgoIVGlsZUdyaWQSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSDQoFc2NhbGUYAyABKAESDQoFbGV2ZWwYBCABKAUSGAoQdGlsZV9zaXplX2xldmVsMBgFIAEoARIYChBsZXZlbF9kb3duc2FtcGxlGA4gASgBEhEKCXRpbGVfc2l6ZRgPIAEoBRIOCgZtYXJnaW4YECABKAUSFQoNc2l6ZV9tdWx0aXBsZRgRIAEoBRIMCgRjb2xzGAYgASgFEgwKBHJvd3MYByABKAUSEwoLc2xpZGVfd2lkdGgYCCABKAUSFAoMc2xpZGVfaGVpZ2h0GAkgASgFEhMKC21wcF9hc3N1bWVkGAogASgBEhIKCm1wcF9zb3VyY2UYCyABKAkSGwoObXBwX2NvbmZpZGVuY2UYDCABKAFIAIgBARISCgpzY2FsZV9ub3RlGA0gASgJQhEKD19tcHBfY29uZmlkZW5jZSInCgtUaWxlQWRkcmVzcxILCgNjb2wYASABKAUSCwoDcm93GAIgASgFIjsKBFJlY3QSCQoBeBgBIAEoARIJCgF5GAIgASgBEg0KBXdpZHRoGAMgASgBEg4KBmhlaWdodBgEIAEoASISCgRSaW5nEgoKAnh5GAEgAygBIp0BCgdQb2x5Z29uEiIKCGV4dGVyaW9yGAEgASgLMhAuZ2xvbXNlZy52MS5SaW5nEh8KBWhvbGVzGAIgAygLMhAuZ2xvbXNlZy52MS5SaW5nEgwKBGFyZWEYAyABKAESGAoQbWVhbl9wcm9iYWJpbGl0eRgEIAEoAhIlCgd0b3VjaGVzGAUgAygOMhQuZ2xvbXNlZy52MS5UaWxlRWRnZSJaCgdUaW1pbmdzEg8KB3JlYWRfbXMYASABKAESFAoMaW5mZXJlbmNlX21zGAIgASgBEhYKDnBvc3Rwcm9jZXNzX21zGAMgASgBEhAKCHF1ZXVlX21zGAQgASgBIosCChJTdHJlYW1UaWxlc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSJgoFdGlsZXMYAyADKAsyFy5nbG9tc2VnLnYxLlRpbGVBZGRyZXNzEhkKDG1wcF9vdmVycmlkZRgEIAEoAUgAiAEBEhYKCXRocmVzaG9sZBgFIAEoAkgBiAEBEjsKE3N0YWluX25vcm1hbGl6YXRpb24YFCABKA4yHi5nbG9tc2VnLnYxLlN0YWluTm9ybWFsaXphdGlvbhIaChJpbmNsdWRlX2JhY2tncm91bmQYFSABKAhCDwoNX21wcF9vdmVycmlkZUIMCgpfdGhyZXNob2xkIrACCgpUaWxlUmVzdWx0EiUKBHRpbGUYASABKAsyFy5nbG9tc2VnLnYxLlRpbGVBZGRyZXNzEiAKBmJvdW5kcxgCIAEoCzIQLmdsb21zZWcudjEuUmVjdBIlCghwb2x5Z29ucxgDIAMoCzITLmdsb21zZWcudjEuUG9seWdvbhIOCgZjYWNoZWQYBCABKAgSJAoHdGltaW5ncxgFIAEoCzITLmdsb21zZWcudjEuVGltaW5ncxIVCg1yZXF1ZXN0X2luZGV4GAYgASgFEiIKBGdyaWQYByABKAsyFC5nbG9tc2VnLnYxLlRpbGVHcmlkEhwKD3Rpc3N1ZV9mcmFjdGlvbhgIIAEoAkgAiAEBEg8KB3NraXBwZWQYFCABKAhCEgoQX3Rpc3N1ZV9mcmFjdGlvbiJxCgtBbm5vdGF0aW9ucxIPCgdjb250ZW50GAEgASgJEiwKBmZvcm1hdBgCIAEoDjIcLmdsb21zZWcudjEuQW5ub3RhdGlvbkZvcm1hdBIMCgRuYW1lGAMgASgJEhUKDXRydXRoX2NsYXNzZXMYFCADKAkimAMKEVNjb3JlU2xpZGVSZXF1ZXN0EhAKCHNsaWRlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEiAKBnJlZ2lvbhgDIAEoCzIQLmdsb21zZWcudjEuUmVjdBIsCgthbm5vdGF0aW9ucxgEIAEoCzIXLmdsb21zZWcudjEuQW5ub3RhdGlvbnMSGQoMbXBwX292ZXJyaWRlGAUgASgBSACIAQESFgoJdGhyZXNob2xkGAYgASgCSAGIAQESHAoPZGljZV90aWxlX3dpZHRoGAcgASgFSAKIAQESHQoQZGljZV90aWxlX2hlaWdodBgIIAEoBUgDiAEBEjsKE3N0YWluX25vcm1hbGl6YXRpb24YFCABKA4yHi5nbG9tc2VnLnYxLlN0YWluTm9ybWFsaXphdGlvbhIaChJpbmNsdWRlX2JhY2tncm91bmQYFSABKAhCDwoNX21wcF9vdmVycmlkZUIMCgpfdGhyZXNob2xkQhIKEF9kaWNlX3RpbGVfd2lkdGhCEwoRX2RpY2VfdGlsZV9oZWlnaHQibgoIUHJvZ3Jlc3MSEgoKdGlsZXNfZG9uZRgBIAEoBRITCgt0aWxlc190b3RhbBgCIAEoBRISCgplbGFwc2VkX21zGAMgASgBEg4KBmV0YV9tcxgEIAEoARIVCg10aWxlc19za2lwcGVkGBQgASgFItICCgdNZXRyaWNzEhMKC2dsb2JhbF9kaWNlGAEgASgBEhYKDm1lYW5fdGlsZV9kaWNlGAIgASgBEhcKD2RpY2VfdGlsZV93aWR0aBgDIAEoBRIYChBkaWNlX3RpbGVfaGVpZ2h0GAQgASgFEhIKCmRpY2VfdGlsZXMYBSABKAUSEQoJcHJlY2lzaW9uGAYgASgBEg4KBnJlY2FsbBgHIAEoARIKCgJmMRgIIAEoARIWCg50cnVlX3Bvc2l0aXZlcxgJIAEoBRIXCg9mYWxzZV9wb3NpdGl2ZXMYCiABKAUSFwoPZmFsc2VfbmVnYXRpdmVzGAsgASgFEhYKDnByZWRpY3RlZF9hcmVhGAwgASgBEhIKCnRydXRoX2FyZWEYDSABKAESGQoRaW50ZXJzZWN0aW9uX2FyZWEYDiABKAESEwoLdHJ1dGhfY291bnQYDyABKAUiqQIKC1Njb3JlUmVzdWx0EhAKCHNsaWRlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEiAKBnJlZ2lvbhgDIAEoCzIQLmdsb21zZWcudjEuUmVjdBIkCgdtZXRyaWNzGAYgASgLMhMuZ2xvbXNlZy52MS5NZXRyaWNzEiIKBGdyaWQYByABKAsyFC5nbG9tc2VnLnYxLlRpbGVHcmlkEhIKCmVsYXBzZWRfbXMYCCABKAESKgoNdG90YWxfdGltaW5ncxgJIAEoCzITLmdsb21zZWcudjEuVGltaW5ncxIVCg1wb2x5Z29uX2NvdW50GAogASgFEhAKCHdhcm5pbmdzGBQgAygJSgQIBBAFSgQIBRAGUghwb2x5Z29uc1ILaGFzX21ldHJpY3MiSgoMUG9seWdvbkJhdGNoEiUKCHBvbHlnb25zGAEgAygLMhMuZ2xvbXNlZy52MS5Qb2x5Z29uEhMKC2ZpcnN0X2luZGV4GAIgASgFIp0BCg9TY29yZVNsaWRlRXZlbnQSKAoIcHJvZ3Jlc3MYASABKAsyFC5nbG9tc2VnLnYxLlByb2dyZXNzSAASKQoGcmVzdWx0GAIgASgLMhcuZ2xvbXNlZy52MS5TY29yZVJlc3VsdEgAEiwKCHBvbHlnb25zGAMgASgLMhguZ2xvbXNlZy52MS5Qb2x5Z29uQmF0Y2hIAEIHCgVldmVudCKHAQoSUmV2aWV3ZWRHbG9tZXJ1bHVzEiIKCGV4dGVyaW9yGAEgASgLMhAuZ2xvbXNlZy52MS5SaW5nEh8KBWhvbGVzGAIgAygLMhAuZ2xvbXNlZy52MS5SaW5nEiwKBnNvdXJjZRgDIAEoDjIcLmdsb21zZWcudjEuR2xvbWVydWx1c1NvdXJjZSJyCg5SZXZpZXdlZFJlZ2lvbhIKCgJpZBgBIAEoCRIhCgdvdXRsaW5lGAIgASgLMhAuZ2xvbXNlZy52MS5SaW5nEjEKCWdsb21lcnVsaRgDIAMoCzIeLmdsb21zZWcudjEuUmV2aWV3ZWRHbG9tZXJ1bHVzIpYBChFBbm5vdGF0aW9uVmVyc2lvbhIQCghzbGlkZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgFEg4KBmF1dGhvchgDIAEoCRIQCghzYXZlZF9hdBgEIAEoCRIUCgxyZWdpb25fY291bnQYBSABKAUSGAoQZ2xvbWVydWx1c19jb3VudBgGIAEoBRIMCgRub3RlGAcgASgJInsKFlNhdmVBbm5vdGF0aW9uc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSFAoMYmFzZV92ZXJzaW9uGAIgASgFEisKB3JlZ2lvbnMYAyADKAsyGi5nbG9tc2VnLnYxLlJldmlld2VkUmVnaW9uEgwKBG5vdGUYBCABKAkiKgoWTGlzdEFubm90YXRpb25zUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCSJKChdMaXN0QW5ub3RhdGlvbnNSZXNwb25zZRIvCgh2ZXJzaW9ucxgBIAMoCzIdLmdsb21zZWcudjEuQW5ub3RhdGlvblZlcnNpb24iSwoVR2V0QW5ub3RhdGlvbnNSZXF1ZXN0EhAKCHNsaWRlX2lkGAEgASgJEhQKB3ZlcnNpb24YAiABKAVIAIgBAUIKCghfdmVyc2lvbiJvChBTbGlkZUFubm90YXRpb25zEi4KB3ZlcnNpb24YASABKAsyHS5nbG9tc2VnLnYxLkFubm90YXRpb25WZXJzaW9uEisKB3JlZ2lvbnMYAiADKAsyGi5nbG9tc2VnLnYxLlJldmlld2VkUmVnaW9uIk4KGEV4cG9ydEFubm90YXRpb25zUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCRIUCgd2ZXJzaW9uGAIgASgFSACIAQFCCgoIX3ZlcnNpb24iVgoWRXhwb3J0QW5ub3RhdGlvbnNDaHVuaxIMCgR0ZXh0GAEgASgJEi4KB3ZlcnNpb24YAiABKAsyHS5nbG9tc2VnLnYxLkFubm90YXRpb25WZXJzaW9uKnEKElN0YWluTm9ybWFsaXphdGlvbhIcChhTVEFJTl9OT1JNQUxJWkFUSU9OX0FVVE8QABIbChdTVEFJTl9OT1JNQUxJWkFUSU9OX09GRhABEiAKHFNUQUlOX05PUk1BTElaQVRJT05fUkVJTkhBUkQQAip3CghUaWxlRWRnZRIZChVUSUxFX0VER0VfVU5TUEVDSUZJRUQQABIRCg1USUxFX0VER0VfVE9QEAESEwoPVElMRV9FREdFX1JJR0hUEAISFAoQVElMRV9FREdFX0JPVFRPTRADEhIKDlRJTEVfRURHRV9MRUZUEAQqiwEKEEFubm90YXRpb25Gb3JtYXQSGgoWQU5OT1RBVElPTl9GT1JNQVRfQVVUTxAAEh0KGUFOTk9UQVRJT05fRk9STUFUX0dFT0pTT04QARIdChlBTk5PVEFUSU9OX0ZPUk1BVF9MQUJFTE1FEAISHQoZQU5OT1RBVElPTl9GT1JNQVRfUkxFX0NTVhADKrEBChBHbG9tZXJ1bHVzU291cmNlEiEKHUdMT01FUlVMVVNfU09VUkNFX1VOU1BFQ0lGSUVEEAASHwobR0xPTUVSVUxVU19TT1VSQ0VfUFJFRElDVEVEEAESHAoYR0xPTUVSVUxVU19TT1VSQ0VfRURJVEVEEAISGwoXR0xPTUVSVUxVU19TT1VSQ0VfRFJBV04QAxIeChpHTE9NRVJVTFVTX1NPVVJDRV9JTVBPUlRFRBAEMuYFCgdHbG9tc2VnEksKCkxpc3RTbGlkZXMSHS5nbG9tc2VnLnYxLkxpc3RTbGlkZXNSZXF1ZXN0Gh4uZ2xvbXNlZy52MS5MaXN0U2xpZGVzUmVzcG9uc2USRgoMR2V0U2xpZGVJbmZvEh8uZ2xvbXNlZy52MS5HZXRTbGlkZUluZm9SZXF1ZXN0GhUuZ2xvbXNlZy52MS5TbGlkZUluZm8SSwoKTGlzdE1vZGVscxIdLmdsb21zZWcudjEuTGlzdE1vZGVsc1JlcXVlc3QaHi5nbG9tc2VnLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJHCgtTdHJlYW1UaWxlcxIeLmdsb21zZWcudjEuU3RyZWFtVGlsZXNSZXF1ZXN0GhYuZ2xvbXNlZy52MS5UaWxlUmVzdWx0MAESSgoKU2NvcmVTbGlkZRIdLmdsb21zZWcudjEuU2NvcmVTbGlkZVJlcXVlc3QaGy5nbG9tc2VnLnYxLlNjb3JlU2xpZGVFdmVudDABElQKD1NhdmVBbm5vdGF0aW9ucxIiLmdsb21zZWcudjEuU2F2ZUFubm90YXRpb25zUmVxdWVzdBodLmdsb21zZWcudjEuQW5ub3RhdGlvblZlcnNpb24SWgoPTGlzdEFubm90YXRpb25zEiIuZ2xvbXNlZy52MS5MaXN0QW5ub3RhdGlvbnNSZXF1ZXN0GiMuZ2xvbXNlZy52MS5MaXN0QW5ub3RhdGlvbnNSZXNwb25zZRJRCg5HZXRBbm5vdGF0aW9ucxIhLmdsb21zZWcudjEuR2V0QW5ub3RhdGlvbnNSZXF1ZXN0GhwuZ2xvbXNlZy52MS5TbGlkZUFubm90YXRpb25zEl8KEUV4cG9ydEFubm90YXRpb25zEiQuZ2xvbXNlZy52MS5FeHBvcnRBbm5vdGF0aW9uc1JlcXVlc3QaIi5nbG9tc2VnLnYxLkV4cG9ydEFubm90YXRpb25zQ2h1bmswAWIGcHJvdG8z");
 
 /**
  * @generated from message glomseg.v1.ListSlidesRequest
@@ -1241,6 +1241,295 @@ export const ScoreSlideEventSchema: GenMessage<ScoreSlideEvent> = /*@__PURE__*/
   messageDesc(file_glomseg_v1_glomseg, 24);
 
 /**
+ * @generated from message glomseg.v1.ReviewedGlomerulus
+ */
+export type ReviewedGlomerulus = Message<"glomseg.v1.ReviewedGlomerulus"> & {
+  /**
+   * level-0 pixels, at least 3 points
+   *
+   * @generated from field: glomseg.v1.Ring exterior = 1;
+   */
+  exterior?: Ring | undefined;
+
+  /**
+   * @generated from field: repeated glomseg.v1.Ring holes = 2;
+   */
+  holes: Ring[];
+
+  /**
+   * @generated from field: glomseg.v1.GlomerulusSource source = 3;
+   */
+  source: GlomerulusSource;
+};
+
+/**
+ * Describes the message glomseg.v1.ReviewedGlomerulus.
+ * Use `create(ReviewedGlomerulusSchema)` to create a new message.
+ */
+export const ReviewedGlomerulusSchema: GenMessage<ReviewedGlomerulus> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 25);
+
+/**
+ * An area a person reviewed: every glomerulus in it is listed; the rest of it is "no glomerulus". Areas outside
+ * every reviewed region are unknown, not negative.
+ *
+ * @generated from message glomseg.v1.ReviewedRegion
+ */
+export type ReviewedRegion = Message<"glomseg.v1.ReviewedRegion"> & {
+  /**
+   * unique within the save (empty: the server numbers it "region-1", ...)
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * level-0 pixels, at least 3 points, on the slide
+   *
+   * @generated from field: glomseg.v1.Ring outline = 2;
+   */
+  outline?: Ring | undefined;
+
+  /**
+   * @generated from field: repeated glomseg.v1.ReviewedGlomerulus glomeruli = 3;
+   */
+  glomeruli: ReviewedGlomerulus[];
+};
+
+/**
+ * Describes the message glomseg.v1.ReviewedRegion.
+ * Use `create(ReviewedRegionSchema)` to create a new message.
+ */
+export const ReviewedRegionSchema: GenMessage<ReviewedRegion> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 26);
+
+/**
+ * @generated from message glomseg.v1.AnnotationVersion
+ */
+export type AnnotationVersion = Message<"glomseg.v1.AnnotationVersion"> & {
+  /**
+   * @generated from field: string slide_id = 1;
+   */
+  slideId: string;
+
+  /**
+   * 1, 2, ... per slide
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * the name of the token that saved it ("anonymous" on a server without tokens)
+   *
+   * @generated from field: string author = 3;
+   */
+  author: string;
+
+  /**
+   * RFC 3339, UTC, milliseconds: 2026-12-07T05:13:20.123Z
+   *
+   * @generated from field: string saved_at = 4;
+   */
+  savedAt: string;
+
+  /**
+   * @generated from field: int32 region_count = 5;
+   */
+  regionCount: number;
+
+  /**
+   * @generated from field: int32 glomerulus_count = 6;
+   */
+  glomerulusCount: number;
+
+  /**
+   * the saver's words, if any
+   *
+   * @generated from field: string note = 7;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message glomseg.v1.AnnotationVersion.
+ * Use `create(AnnotationVersionSchema)` to create a new message.
+ */
+export const AnnotationVersionSchema: GenMessage<AnnotationVersion> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 27);
+
+/**
+ * Saves a new version. One writer at a time per slide: the save names the version it was edited from, and when
+ * another save came first the call ends with ABORTED, saying who saved which version when (reload and redo).
+ *
+ * @generated from message glomseg.v1.SaveAnnotationsRequest
+ */
+export type SaveAnnotationsRequest = Message<"glomseg.v1.SaveAnnotationsRequest"> & {
+  /**
+   * @generated from field: string slide_id = 1;
+   */
+  slideId: string;
+
+  /**
+   * the latest version the client edited; 0 when the slide had none
+   *
+   * @generated from field: int32 base_version = 2;
+   */
+  baseVersion: number;
+
+  /**
+   * @generated from field: repeated glomseg.v1.ReviewedRegion regions = 3;
+   */
+  regions: ReviewedRegion[];
+
+  /**
+   * at most 1,000 characters
+   *
+   * @generated from field: string note = 4;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message glomseg.v1.SaveAnnotationsRequest.
+ * Use `create(SaveAnnotationsRequestSchema)` to create a new message.
+ */
+export const SaveAnnotationsRequestSchema: GenMessage<SaveAnnotationsRequest> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 28);
+
+/**
+ * @generated from message glomseg.v1.ListAnnotationsRequest
+ */
+export type ListAnnotationsRequest = Message<"glomseg.v1.ListAnnotationsRequest"> & {
+  /**
+   * @generated from field: string slide_id = 1;
+   */
+  slideId: string;
+};
+
+/**
+ * Describes the message glomseg.v1.ListAnnotationsRequest.
+ * Use `create(ListAnnotationsRequestSchema)` to create a new message.
+ */
+export const ListAnnotationsRequestSchema: GenMessage<ListAnnotationsRequest> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 29);
+
+/**
+ * @generated from message glomseg.v1.ListAnnotationsResponse
+ */
+export type ListAnnotationsResponse = Message<"glomseg.v1.ListAnnotationsResponse"> & {
+  /**
+   * newest first; empty when nothing was saved for the slide
+   *
+   * @generated from field: repeated glomseg.v1.AnnotationVersion versions = 1;
+   */
+  versions: AnnotationVersion[];
+};
+
+/**
+ * Describes the message glomseg.v1.ListAnnotationsResponse.
+ * Use `create(ListAnnotationsResponseSchema)` to create a new message.
+ */
+export const ListAnnotationsResponseSchema: GenMessage<ListAnnotationsResponse> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 30);
+
+/**
+ * @generated from message glomseg.v1.GetAnnotationsRequest
+ */
+export type GetAnnotationsRequest = Message<"glomseg.v1.GetAnnotationsRequest"> & {
+  /**
+   * @generated from field: string slide_id = 1;
+   */
+  slideId: string;
+
+  /**
+   * unset: the latest (NOT_FOUND when nothing was saved)
+   *
+   * @generated from field: optional int32 version = 2;
+   */
+  version?: number | undefined;
+};
+
+/**
+ * Describes the message glomseg.v1.GetAnnotationsRequest.
+ * Use `create(GetAnnotationsRequestSchema)` to create a new message.
+ */
+export const GetAnnotationsRequestSchema: GenMessage<GetAnnotationsRequest> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 31);
+
+/**
+ * @generated from message glomseg.v1.SlideAnnotations
+ */
+export type SlideAnnotations = Message<"glomseg.v1.SlideAnnotations"> & {
+  /**
+   * @generated from field: glomseg.v1.AnnotationVersion version = 1;
+   */
+  version?: AnnotationVersion | undefined;
+
+  /**
+   * @generated from field: repeated glomseg.v1.ReviewedRegion regions = 2;
+   */
+  regions: ReviewedRegion[];
+};
+
+/**
+ * Describes the message glomseg.v1.SlideAnnotations.
+ * Use `create(SlideAnnotationsSchema)` to create a new message.
+ */
+export const SlideAnnotationsSchema: GenMessage<SlideAnnotations> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 32);
+
+/**
+ * @generated from message glomseg.v1.ExportAnnotationsRequest
+ */
+export type ExportAnnotationsRequest = Message<"glomseg.v1.ExportAnnotationsRequest"> & {
+  /**
+   * @generated from field: string slide_id = 1;
+   */
+  slideId: string;
+
+  /**
+   * unset: the latest
+   *
+   * @generated from field: optional int32 version = 2;
+   */
+  version?: number | undefined;
+};
+
+/**
+ * Describes the message glomseg.v1.ExportAnnotationsRequest.
+ * Use `create(ExportAnnotationsRequestSchema)` to create a new message.
+ */
+export const ExportAnnotationsRequestSchema: GenMessage<ExportAnnotationsRequest> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 33);
+
+/**
+ * A piece of the QuPath GeoJSON text (a FeatureCollection: each reviewed region an annotation of class "Region*",
+ * each glomerulus an annotation of class "Glomerulus"); the pieces joined in order are the file. The first also
+ * names the version.
+ *
+ * @generated from message glomseg.v1.ExportAnnotationsChunk
+ */
+export type ExportAnnotationsChunk = Message<"glomseg.v1.ExportAnnotationsChunk"> & {
+  /**
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * @generated from field: glomseg.v1.AnnotationVersion version = 2;
+   */
+  version?: AnnotationVersion | undefined;
+};
+
+/**
+ * Describes the message glomseg.v1.ExportAnnotationsChunk.
+ * Use `create(ExportAnnotationsChunkSchema)` to create a new message.
+ */
+export const ExportAnnotationsChunkSchema: GenMessage<ExportAnnotationsChunk> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 34);
+
+/**
  * @generated from enum glomseg.v1.StainNormalization
  */
 export enum StainNormalization {
@@ -1342,6 +1631,54 @@ export const AnnotationFormatSchema: GenEnum<AnnotationFormat> = /*@__PURE__*/
   enumDesc(file_glomseg_v1_glomseg, 2);
 
 /**
+ * Where a reviewed glomerulus came from.
+ *
+ * @generated from enum glomseg.v1.GlomerulusSource
+ */
+export enum GlomerulusSource {
+  /**
+   * refused in a save: every glomerulus says where it came from
+   *
+   * @generated from enum value: GLOMERULUS_SOURCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * a model's prediction, accepted as it is
+   *
+   * @generated from enum value: GLOMERULUS_SOURCE_PREDICTED = 1;
+   */
+  PREDICTED = 1,
+
+  /**
+   * a model's prediction with its outline corrected
+   *
+   * @generated from enum value: GLOMERULUS_SOURCE_EDITED = 2;
+   */
+  EDITED = 2,
+
+  /**
+   * drawn by a person where the model missed it
+   *
+   * @generated from enum value: GLOMERULUS_SOURCE_DRAWN = 3;
+   */
+  DRAWN = 3,
+
+  /**
+   * from an annotation file (glomseg annotations import)
+   *
+   * @generated from enum value: GLOMERULUS_SOURCE_IMPORTED = 4;
+   */
+  IMPORTED = 4,
+}
+
+/**
+ * Describes the enum glomseg.v1.GlomerulusSource.
+ */
+export const GlomerulusSourceSchema: GenEnum<GlomerulusSource> = /*@__PURE__*/
+  enumDesc(file_glomseg_v1_glomseg, 3);
+
+/**
  * @generated from service glomseg.v1.Glomseg
  */
 export const Glomseg: GenService<{
@@ -1395,6 +1732,46 @@ export const Glomseg: GenService<{
     methodKind: "server_streaming";
     input: typeof ScoreSlideRequestSchema;
     output: typeof ScoreSlideEventSchema;
+  },
+  /**
+   * Saves a slide's reviewed regions and their glomeruli as a new version (ABORTED when another save came first).
+   *
+   * @generated from rpc glomseg.v1.Glomseg.SaveAnnotations
+   */
+  saveAnnotations: {
+    methodKind: "unary";
+    input: typeof SaveAnnotationsRequestSchema;
+    output: typeof AnnotationVersionSchema;
+  },
+  /**
+   * The saved versions of a slide's reviewed annotations, newest first.
+   *
+   * @generated from rpc glomseg.v1.Glomseg.ListAnnotations
+   */
+  listAnnotations: {
+    methodKind: "unary";
+    input: typeof ListAnnotationsRequestSchema;
+    output: typeof ListAnnotationsResponseSchema;
+  },
+  /**
+   * One saved version (default: the latest) with its regions and glomeruli.
+   *
+   * @generated from rpc glomseg.v1.Glomseg.GetAnnotations
+   */
+  getAnnotations: {
+    methodKind: "unary";
+    input: typeof GetAnnotationsRequestSchema;
+    output: typeof SlideAnnotationsSchema;
+  },
+  /**
+   * One saved version as QuPath GeoJSON, in pieces of at most 256 KiB.
+   *
+   * @generated from rpc glomseg.v1.Glomseg.ExportAnnotations
+   */
+  exportAnnotations: {
+    methodKind: "server_streaming";
+    input: typeof ExportAnnotationsRequestSchema;
+    output: typeof ExportAnnotationsChunkSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_glomseg_v1_glomseg, 0);
