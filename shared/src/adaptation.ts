@@ -3,6 +3,7 @@
  * (reviewed regions from the annotation store, the trainer, the held-out scorer, the model versions). Pure: no I/O.
  */
 import type { Polygon, Rect } from './geometry.js';
+import type { Checked } from './glomseg-service.js';
 import type { ModelCard } from './model-card.js';
 
 /** A reviewed area of a slide with the glomeruli in it; everything else inside it is "no glomerulus". */
@@ -68,6 +69,23 @@ export interface AdaptResult {
 }
 
 export type AdaptEvent = { kind: 'progress'; progress: AdaptProgress } | { kind: 'result'; result: AdaptResult };
+
+export interface SetDefaultModelParams {
+  modelId: string;
+}
+
+/** Who may adapt: nobody ('off'), callers with a token ('token': refused on a server without tokens), anyone ('open'). */
+export type AdaptAccess = 'off' | 'token' | 'open';
+
+/** What AdaptModel and SetDefaultModel call, with checked parameters. */
+export interface ModelAdaptationService {
+  adapt(params: Checked<AdaptModelParams>, signal: AbortSignal): AsyncIterable<AdaptEvent>;
+  /** Makes a listed model the default (a new version, or an older one: a rollback); says which it replaced. */
+  setDefault(
+    params: Checked<SetDefaultModelParams>,
+    signal: AbortSignal,
+  ): Promise<{ model: ModelCard; previousId: string }>;
+}
 
 // ---- Ports ----
 

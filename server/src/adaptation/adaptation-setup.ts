@@ -1,0 +1,96 @@
+/**
+ * The adaptation service put together from the server's parts: the annotation store's reviewed regions, the
+ * PyTorch trainer in a bounded child process, the product's scorer for held-out regions, and the model registry's
+ * versions. One place, so app.ts only passes its parts in.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { checkListModels, checkSlideRequest } from '@glomseg/api/server/request-checks.js';
+import type { AdaptAccess, ModelAdaptationService } from '@glomseg/shared/adaptation.js';
+import { GlomsegError } from '@glomseg/shared/errors.js';
+import type { GlomsegService, SlideProvider } from '@glomseg/shared/glomseg-service.js';
+import type { ModelCard } from '@glomseg/shared/model-card.js';
+import type { ModelRegistry } from '../inference/model-registry.js';
+import { REPO_ROOT } from '../repo-paths.mjs';
+import { AdaptSlot, DEFAULT_ADAPT_LIMITS, type AdaptLimits } from '../service/adapt-model.js';
+import { DomainModelAdaptation } from '../service/model-adaptation.js';
+import { ServiceHeldOutScorer } from './held-out-scorer.js';
+import { PythonTrainer } from './python-trainer.js';
+import type { CropSlides } from './region-crops.js';
+import { savedReviewedRegions, type SavedAnnotations } from './saved-regions.js';
+import { RegistryModelVersions, type SessionCache } from './version-store.js';
+
+/** Debian's interpreter, which has python3-torch (the `python3` first on PATH may be another). */
+export const DEFAULT_TRAINING_PYTHON = '/usr/bin/python3';
+export const ADAPT_SCRIPT = path.join(REPO_ROOT, 'training', 'adapt.py');
+export const DEFAULT_ADAPT_MEMORY_BYTES = 6 * 1024 ** 3;
+
+export interface AdaptationSettings {
+  /** Default 'token': callers with a token only, so nobody on a server without tokens. */
+  access?: AdaptAccess;
+  python?: string;
+  script?: string;
+  /** Training threads; default: all cores but one, at least one (serving keeps a core). */
+  threads?: number;
+  memoryBytes?: number;
+  limits?: Partial<AdaptLimits>;
+}
+
+export interface AdaptationParts {
+  registry: ModelRegistry;
+  sessions: SessionCache;
+  slides: SlideProvider;
+  service: Pick<GlomsegService, 'listModels' | 'getSlideInfo' | 'scoreSlide'>;
+  /** The annotation store; without one, adapting says so. */
+  annotations?: SavedAnnotations;
+  tokensRequired: boolean;
+  settings?: AdaptationSettings;
+  log?: (message: string) => void;
+}
+
+export function createModelAdaptation(parts: AdaptationParts): ModelAdaptationService {
+  const settings = parts.settings ?? {};
+  const trainer = new PythonTrainer({
+    python: settings.python ?? DEFAULT_TRAINING_PYTHON,
+    script: settings.script ?? ADAPT_SCRIPT,
+    threads: settings.threads ?? Math.max(1, os.availableParallelism() - 1),
+    memoryBytes: settings.memoryBytes ?? DEFAULT_ADAPT_MEMORY_BYTES,
+    registry: parts.registry,
+    slides: cropSlides(parts),
+    log: parts.log,
+  });
+  const regions = parts.annotations
+    ? savedReviewedRegions(parts.annotations)
+    : {
+        reviewedRegions: async () => {
+          throw new GlomsegError('FAILED_PRECONDITION', 'this server keeps no annotations to adapt on');
+        },
+      };
+  return new DomainModelAdaptation(
+    {
+      regions,
+      trainer,
+      scorer: new ServiceHeldOutScorer(parts.service),
+      versions: new RegistryModelVersions(parts.registry, parts.sessions),
+      limits: { ...DEFAULT_ADAPT_LIMITS, ...settings.limits },
+      slot: new AdaptSlot(),
+    },
+    { access: settings.access ?? 'token', tokensRequired: parts.tokensRequired },
+  );
+}
+
+/** The slides as cropping needs them: the model's grid and the stain through the service, as inference sees them. */
+function cropSlides({ slides, service }: AdaptationParts): CropSlides {
+  return {
+    open: (slideId, signal) => slides.open(slideId, signal),
+    async gridOf(slideId: string, card: ModelCard, signal: AbortSignal) {
+      const models = await service.listModels(checkListModels({ slideId }), signal);
+      const grid = models.find((m) => m.card.id === card.id)?.grid;
+      if (!grid) throw new GlomsegError('NOT_FOUND', `model '${card.id}' has no grid on slide '${slideId}'`);
+      return grid;
+    },
+    async stainOf(slideId: string, signal: AbortSignal) {
+      return (await service.getSlideInfo(checkSlideRequest({ slideId }), signal)).stain.statistics;
+    },
+  };
+}
