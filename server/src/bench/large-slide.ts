@@ -7,7 +7,7 @@
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 
 export interface LargeSlideOptions {
@@ -110,12 +110,12 @@ export async function makeLargeSlide(options: LargeSlideOptions): Promise<LargeS
 
 /** The source cut to at most width x height, then extended to it with its mirror image or with white glass. */
 function extended(
-  pipeline: sharp.Sharp,
+  pipeline: Sharp,
   source: { width: number; height: number },
   width: number,
   height: number,
   surround: 'mirror' | 'glass',
-): sharp.Sharp {
+): Sharp {
   // sharp crops (a pre-resize extract) before it extends, so: keep at most the wanted size, then extend out to it.
   const keepWidth = Math.min(width, source.width);
   const keepHeight = Math.min(height, source.height);
@@ -130,7 +130,7 @@ function extended(
 
 /** A tiled JPEG BigTIFF pyramid at `out` (written to `out.partial` first, so a half-written file never looks done). */
 async function writeTiff(
-  pipeline: sharp.Sharp,
+  pipeline: Sharp,
   out: string,
   { tileSize, quality, mpp, pyramid = true }: { tileSize: number; quality: number; mpp: number; pyramid?: boolean },
   signal?: AbortSignal,
