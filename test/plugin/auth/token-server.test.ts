@@ -242,7 +242,8 @@ describe("plugin/README.md's portal page on a token server", () => {
     });
     portalFiles = {
       'index.html': block('`index.html`:', 'html'),
-      'main.bundle.js': bundle.outputFiles[0].text,
+      // The README's page loads main.js, which Vite bundles itself; here esbuild's bundle is served in its place.
+      'main.js': bundle.outputFiles[0].text,
       'node_modules/ol/ol.css': await readFile(path.join(REPO_ROOT, 'node_modules/ol/ol.css'), 'utf8'),
     };
   }
