@@ -12,6 +12,7 @@ import type { DiceMetrics } from './dice.js';
 import type { SlideStainStatistics, StainNormalizationChoice } from './stain-normalization.js';
 import type { AnnotationFormat } from './annotation-formats/index.js';
 import type { AnnotationService } from './reviewed-annotations.js';
+import type { ModelAdaptationService } from './adaptation.js';
 
 /** A slide as GetSlideInfo describes it: the file's metadata and what its survey measured. */
 export interface SlideInfo extends SlideMetadata {
@@ -28,6 +29,8 @@ export interface ModelSummary {
   card: ModelCard;
   device: string;
   grid?: TileGrid;
+  /** The model calls get when they name none. */
+  isDefault?: boolean;
 }
 
 export interface Timings {
@@ -157,6 +160,8 @@ export interface GlomsegService {
   readViewerTile(params: Checked<ViewerTileParams>, signal?: AbortSignal): Promise<ViewerTile>;
   /** The annotation store's use case; unset on a server that keeps no annotations (FAILED_PRECONDITION). */
   readonly annotations?: AnnotationService;
+  /** AdaptModel and SetDefaultModel; unset on a server that cannot adapt (FAILED_PRECONDITION). */
+  readonly adaptation?: ModelAdaptationService;
   /** Counters for monitoring and tests (streams cancelled, tiles dropped, cache size). */
   stats?(): object;
   close(): Promise<void>;

@@ -130,8 +130,8 @@ describe('replies: server/to-proto, then client/from-proto', () => {
       stain: { method: 'reinhard', reference: { mean: [47, 36, -28], std: [10, 10, 7] } },
     });
     for (const model of [
-      { card, device: 'cpu', grid },
-      { card, device: 'cuda', grid: undefined },
+      { card, device: 'cpu', grid, isDefault: true },
+      { card, device: 'cuda', grid: undefined, isDefault: false },
     ] satisfies ModelSummary[]) {
       expect(modelFromProto(wire(pb.ModelInfoSchema, modelToProto(model)))).toEqual(model);
     }

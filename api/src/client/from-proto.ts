@@ -100,7 +100,12 @@ export function modelFromProto(model: pb.ModelInfo): ModelSummary {
     minArea: model.minArea,
     stain: { ...details.stain, method: model.stainMethod as NonNullable<ModelCard['stain']>['method'] },
   } as ModelCard;
-  return { card, device: model.device, grid: model.grid ? tileGridFromProto(model.grid) : undefined };
+  return {
+    card,
+    device: model.device,
+    grid: model.grid ? tileGridFromProto(model.grid) : undefined,
+    isDefault: model.isDefault,
+  };
 }
 
 function ringFromProto(ring: pb.Ring | undefined): Ring {

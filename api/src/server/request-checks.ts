@@ -13,6 +13,7 @@ import type {
 } from '@glomseg/shared/glomseg-service.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { AnnotationQuery, SaveAnnotationsParams } from '@glomseg/shared/reviewed-annotations.js';
+import type { AdaptModelParams, SetDefaultModelParams } from '@glomseg/shared/adaptation.js';
 import {
   ANNOTATION_LIMITS,
   validAnnotationCounts,
@@ -29,6 +30,7 @@ import {
   validTileIndex,
   validTiles,
   validTruthClasses,
+  optionalInRange,
 } from './request-fields.js';
 
 /** Marks parameters as checked: only the functions below may, each after its checks. */
@@ -126,4 +128,35 @@ export function checkSaveAnnotations(params: SaveAnnotationsParams): Checked<Sav
     regions: checkedRegions,
     note: validText('note', params.note, ANNOTATION_LIMITS.noteLength),
   });
+}
+
+/** Slides one adaptation may learn from, and its step bound (the server also caps the minutes it allows). */
+export const ADAPT_REQUEST_LIMITS = { slides: 100, maxSteps: 20_000, maxMinutes: 600, modelIdLength: 128 } as const;
+
+export function checkAdaptModel(params: AdaptModelParams): Checked<AdaptModelParams> {
+  const { slides, maxSteps, maxMinutes, modelIdLength } = ADAPT_REQUEST_LIMITS;
+  if (params.slideIds.length === 0)
+    throw new GlomsegError(
+      'INVALID_ARGUMENT',
+      'slide_ids is empty: name the slides whose reviewed regions to learn from',
+    );
+  if (params.slideIds.length > slides)
+    throw new GlomsegError('INVALID_ARGUMENT', `${params.slideIds.length} slide_ids; at most ${slides}`);
+  const steps = optionalInRange('max_steps', params.maxSteps, { min: 1, max: maxSteps });
+  if (steps !== undefined && !Number.isInteger(steps))
+    throw new GlomsegError('INVALID_ARGUMENT', `max_steps must be a whole number, got ${steps}`);
+  return checked({
+    modelId: validText('model_id', params.modelId ?? '', modelIdLength) || undefined,
+    slideIds: [...new Set(params.slideIds.map(validSlideId))],
+    maxSteps: steps,
+    maxMinutes: optionalInRange('max_minutes', params.maxMinutes, { min: 0.1, max: maxMinutes }, ' min'),
+    heldOutFraction: optionalInRange('held_out_fraction', params.heldOutFraction, { min: 0.05, max: 0.5 }),
+    makeDefault: params.makeDefault === true,
+  });
+}
+
+export function checkSetDefaultModel(params: SetDefaultModelParams): Checked<SetDefaultModelParams> {
+  const modelId = validText('model_id', params.modelId, ADAPT_REQUEST_LIMITS.modelIdLength);
+  if (!modelId) throw new GlomsegError('INVALID_ARGUMENT', 'model_id is empty: name the model to make the default');
+  return checked({ modelId });
 }

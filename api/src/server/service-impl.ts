@@ -9,6 +9,13 @@ import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import type { GlomsegService } from '@glomseg/shared/glomseg-service.js';
 import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
 import type { AnnotationService } from '@glomseg/shared/reviewed-annotations.js';
+import type { ModelAdaptationService } from '@glomseg/shared/adaptation.js';
+import {
+  adaptEventToProto,
+  adaptModelParamsFromProto,
+  setDefaultModelParamsFromProto,
+  setDefaultModelToProto,
+} from './adaptation-proto.js';
 import { toConnectError } from '../error-codes.js';
 import {
   annotationQueryFromProto,
@@ -42,6 +49,15 @@ function clientGone(error: unknown): unknown {
   return isGlomsegError(error) || error instanceof ConnectError
     ? error
     : new GlomsegError('CANCELLED', 'the client went away', { cause: error });
+}
+
+/** The service's adaptation, or FAILED_PRECONDITION on a server that cannot adapt. */
+function adaptationOf(service: GlomsegService): ModelAdaptationService {
+  if (service.adaptation) return service.adaptation;
+  throw new GlomsegError(
+    'FAILED_PRECONDITION',
+    'this server cannot adapt models (it was started without a model registry)',
+  );
 }
 
 /** The service's annotation store, or FAILED_PRECONDITION on a server that keeps none. */
@@ -120,5 +136,14 @@ export function createGlomsegServiceImpl(service: GlomsegService, log?: Log): Se
       const { version, text } = await annotationsOf(service).exportGeoJson(annotationQueryFromProto(request), signal);
       yield* exportChunksToProto(version, text);
     }),
+
+    adaptModel: stream(async function* (request: pb.AdaptModelRequest, signal) {
+      for await (const event of adaptationOf(service).adapt(adaptModelParamsFromProto(request), signal))
+        yield adaptEventToProto(event);
+    }),
+
+    setDefaultModel: unary(async (request: pb.SetDefaultModelRequest, signal) =>
+      setDefaultModelToProto(await adaptationOf(service).setDefault(setDefaultModelParamsFromProto(request), signal)),
+    ),
   };
 }

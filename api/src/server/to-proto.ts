@@ -106,6 +106,7 @@ export function modelToProto(model: ModelSummary): pb.ModelInfo {
     grid: model.grid ? tileGridToProto(model.grid) : undefined,
     device: model.device,
     detailsJson: JSON.stringify(details),
+    isDefault: model.isDefault === true,
   });
 }
 

@@ -22,6 +22,7 @@ import type {
   ViewerTile,
   ViewerTileParams,
 } from '@glomseg/shared/glomseg-service.js';
+import type { AnnotationService } from '@glomseg/shared/reviewed-annotations.js';
 import { resolveLimits, type ServingLimits } from '../validation/limits.js';
 import { scoreSlide, type ScoreSlideParts } from './score-slide.js';
 import { SlideCache } from './slide-cache.js';
@@ -40,6 +41,8 @@ export interface ServiceOptions extends TileRunnerOptions {
   limits?: Partial<ServingLimits>;
   /** ScoreSlide's tile edge in model pixels for every model; unset: each card's scoreTileSize, else its tileSize. */
   scoreTileSize?: number;
+  /** The annotation store's use case (reviewed-annotations.ts); unset: the server keeps no annotations. */
+  annotations?: AnnotationService;
 }
 
 export type ServiceStats = StreamCounts &
@@ -53,9 +56,11 @@ export class DomainGlomsegService implements GlomsegService {
   /** What the use cases work with. */
   private readonly parts: ScoreSlideParts;
   private readonly streams = new StreamCounter();
+  readonly annotations?: AnnotationService;
 
   constructor(private readonly options: ServiceOptions) {
     this.limits = resolveLimits(options.limits);
+    this.annotations = options.annotations;
     this.runner = new TileRunner(options);
     this.slideCache = new SlideCache(options.models);
     this.contexts = new TileContexts(options.slides, options.models, this.slideCache, options.scoreTileSize);
@@ -90,9 +95,10 @@ export class DomainGlomsegService implements GlomsegService {
   async listModels({ slideId, mppOverride }: Checked<ListModelsParams>, signal?: AbortSignal): Promise<ModelSummary[]> {
     const source = slideId === undefined ? undefined : await this.options.slides.open(slideId, signal);
     const summaries: ModelSummary[] = [];
+    const defaultId = this.options.models.defaultModel().id;
     for (const card of this.options.models.list()) {
       const grid = source ? await this.contexts.gridOf(source, card, mppOverride, signal) : undefined;
-      summaries.push({ card, device: this.options.models.deviceOf(card.id), grid });
+      summaries.push({ card, device: this.options.models.deviceOf(card.id), grid, isDefault: card.id === defaultId });
     }
     return summaries;
   }

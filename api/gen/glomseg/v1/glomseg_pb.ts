@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file glomseg/v1/glomseg.proto.
  */
 export const file_glomseg_v1_glomseg: GenFile = /*@__PURE__*/
-  fileDesc("ChhnbG9tc2VnL3YxL2dsb21zZWcucHJvdG8SCmdsb21zZWcudjEiEwoRTGlzdFNsaWRlc1JlcXVlc3QiPgoSTGlzdFNsaWRlc1Jlc3BvbnNlEigKBnNsaWRlcxgBIAMoCzIYLmdsb21zZWcudjEuU2xpZGVTdW1tYXJ5Ij8KDFNsaWRlU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKCWZpbGVfc2l6ZRgDIAEoA0ICMAIiJwoTR2V0U2xpZGVJbmZvUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCSK3AQoMUHlyYW1pZExldmVsEg0KBWluZGV4GAEgASgFEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpkb3duc2FtcGxlGAQgASgBEhcKCnRpbGVfd2lkdGgYBSABKAVIAIgBARIYCgt0aWxlX2hlaWdodBgGIAEoBUgBiAEBEhMKC3N5bnRoZXNpemVkGAcgASgIQg0KC190aWxlX3dpZHRoQg4KDF90aWxlX2hlaWdodCLNAwoJU2xpZGVJbmZvEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFd2lkdGgYAyABKAUSDgoGaGVpZ2h0GAQgASgFEigKBmxldmVscxgFIAMoCzIYLmdsb21zZWcudjEuUHlyYW1pZExldmVsEhIKCnRpbGVfd2lkdGgYBiABKAUSEwoLdGlsZV9oZWlnaHQYByABKAUSEgoFbXBwX3gYCCABKAFIAIgBARISCgVtcHBfeRgJIAEoAUgBiAEBEhIKCm1wcF9zb3VyY2UYCiABKAkSDgoGZm9ybWF0GAsgASgJEhMKC2NvbXByZXNzaW9uGAwgASgJEjUKCG1ldGFkYXRhGA0gAygLMiMuZ2xvbXNlZy52MS5TbGlkZUluZm8uTWV0YWRhdGFFbnRyeRIVCglmaWxlX3NpemUYDiABKANCAjACEhkKEXNhbXBsZXNfcGVyX3BpeGVsGA8gASgFEiUKBXN0YWluGBQgASgLMhYuZ2xvbXNlZy52MS5TbGlkZVN0YWluGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIICgZfbXBwX3hCCAoGX21wcF95IrMBCgpTbGlkZVN0YWluEhAKCG1lYXN1cmVkGAEgASgIEhAKCGxhYl9tZWFuGAIgAygBEg8KB2xhYl9zdGQYAyADKAESFwoPdGlzc3VlX2ZyYWN0aW9uGAQgASgBEhUKDXRpc3N1ZV9waXhlbHMYBSABKAUSDQoFbGV2ZWwYBiABKAUSFQoNdGlzc3VlX21hcHBlZBgHIAEoCBIaChJ1bm1lYXN1cmVkX2JlY2F1c2UYCCABKAkiUQoRTGlzdE1vZGVsc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSGQoMbXBwX292ZXJyaWRlGAIgASgBSACIAQFCDwoNX21wcF9vdmVycmlkZSI7ChJMaXN0TW9kZWxzUmVzcG9uc2USJQoGbW9kZWxzGAEgAygLMhUuZ2xvbXNlZy52MS5Nb2RlbEluZm8i3gIKCU1vZGVsSW5mbxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhAKA21wcBgFIAEoAUgAiAEBEhcKCmRvd25zYW1wbGUYBiABKAFIAYgBARIRCgl0aWxlX3NpemUYByABKAUSDgoGbWFyZ2luGAggASgFEhEKCXRocmVzaG9sZBgJIAEoAhIiCgRncmlkGAogASgLMhQuZ2xvbXNlZy52MS5UaWxlR3JpZBIOCgZkZXZpY2UYCyABKAkSFQoNc2l6ZV9tdWx0aXBsZRgMIAEoBRIVCghtaW5fYXJlYRgNIAEoAUgCiAEBEhQKDHN0YWluX21ldGhvZBgOIAEoCRIUCgxkZXRhaWxzX2pzb24YDyABKAlCBgoEX21wcEINCgtfZG93bnNhbXBsZUILCglfbWluX2FyZWFKBAgEEAVSCWNhcmRfanNvbiLuAgoIVGlsZUdyaWQSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSDQoFc2NhbGUYAyABKAESDQoFbGV2ZWwYBCABKAUSGAoQdGlsZV9zaXplX2xldmVsMBgFIAEoARIYChBsZXZlbF9kb3duc2FtcGxlGA4gASgBEhEKCXRpbGVfc2l6ZRgPIAEoBRIOCgZtYXJnaW4YECABKAUSFQoNc2l6ZV9tdWx0aXBsZRgRIAEoBRIMCgRjb2xzGAYgASgFEgwKBHJvd3MYByABKAUSEwoLc2xpZGVfd2lkdGgYCCABKAUSFAoMc2xpZGVfaGVpZ2h0GAkgASgFEhMKC21wcF9hc3N1bWVkGAogASgBEhIKCm1wcF9zb3VyY2UYCyABKAkSGwoObXBwX2NvbmZpZGVuY2UYDCABKAFIAIgBARISCgpzY2FsZV9ub3RlGA0gASgJQhEKD19tcHBfY29uZmlkZW5jZSInCgtUaWxlQWRkcmVzcxILCgNjb2wYASABKAUSCwoDcm93GAIgASgFIjsKBFJlY3QSCQoBeBgBIAEoARIJCgF5GAIgASgBEg0KBXdpZHRoGAMgASgBEg4KBmhlaWdodBgEIAEoASISCgRSaW5nEgoKAnh5GAEgAygBIp0BCgdQb2x5Z29uEiIKCGV4dGVyaW9yGAEgASgLMhAuZ2xvbXNlZy52MS5SaW5nEh8KBWhvbGVzGAIgAygLMhAuZ2xvbXNlZy52MS5SaW5nEgwKBGFyZWEYAyABKAESGAoQbWVhbl9wcm9iYWJpbGl0eRgEIAEoAhIlCgd0b3VjaGVzGAUgAygOMhQuZ2xvbXNlZy52MS5UaWxlRWRnZSJaCgdUaW1pbmdzEg8KB3JlYWRfbXMYASABKAESFAoMaW5mZXJlbmNlX21zGAIgASgBEhYKDnBvc3Rwcm9jZXNzX21zGAMgASgBEhAKCHF1ZXVlX21zGAQgASgBIosCChJTdHJlYW1UaWxlc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSJgoFdGlsZXMYAyADKAsyFy5nbG9tc2VnLnYxLlRpbGVBZGRyZXNzEhkKDG1wcF9vdmVycmlkZRgEIAEoAUgAiAEBEhYKCXRocmVzaG9sZBgFIAEoAkgBiAEBEjsKE3N0YWluX25vcm1hbGl6YXRpb24YFCABKA4yHi5nbG9tc2VnLnYxLlN0YWluTm9ybWFsaXphdGlvbhIaChJpbmNsdWRlX2JhY2tncm91bmQYFSABKAhCDwoNX21wcF9vdmVycmlkZUIMCgpfdGhyZXNob2xkIrACCgpUaWxlUmVzdWx0EiUKBHRpbGUYASABKAsyFy5nbG9tc2VnLnYxLlRpbGVBZGRyZXNzEiAKBmJvdW5kcxgCIAEoCzIQLmdsb21zZWcudjEuUmVjdBIlCghwb2x5Z29ucxgDIAMoCzITLmdsb21zZWcudjEuUG9seWdvbhIOCgZjYWNoZWQYBCABKAgSJAoHdGltaW5ncxgFIAEoCzITLmdsb21zZWcudjEuVGltaW5ncxIVCg1yZXF1ZXN0X2luZGV4GAYgASgFEiIKBGdyaWQYByABKAsyFC5nbG9tc2VnLnYxLlRpbGVHcmlkEhwKD3Rpc3N1ZV9mcmFjdGlvbhgIIAEoAkgAiAEBEg8KB3NraXBwZWQYFCABKAhCEgoQX3Rpc3N1ZV9mcmFjdGlvbiJxCgtBbm5vdGF0aW9ucxIPCgdjb250ZW50GAEgASgJEiwKBmZvcm1hdBgCIAEoDjIcLmdsb21zZWcudjEuQW5ub3RhdGlvbkZvcm1hdBIMCgRuYW1lGAMgASgJEhUKDXRydXRoX2NsYXNzZXMYFCADKAkimAMKEVNjb3JlU2xpZGVSZXF1ZXN0EhAKCHNsaWRlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEiAKBnJlZ2lvbhgDIAEoCzIQLmdsb21zZWcudjEuUmVjdBIsCgthbm5vdGF0aW9ucxgEIAEoCzIXLmdsb21zZWcudjEuQW5ub3RhdGlvbnMSGQoMbXBwX292ZXJyaWRlGAUgASgBSACIAQESFgoJdGhyZXNob2xkGAYgASgCSAGIAQESHAoPZGljZV90aWxlX3dpZHRoGAcgASgFSAKIAQESHQoQZGljZV90aWxlX2hlaWdodBgIIAEoBUgDiAEBEjsKE3N0YWluX25vcm1hbGl6YXRpb24YFCABKA4yHi5nbG9tc2VnLnYxLlN0YWluTm9ybWFsaXphdGlvbhIaChJpbmNsdWRlX2JhY2tncm91bmQYFSABKAhCDwoNX21wcF9vdmVycmlkZUIMCgpfdGhyZXNob2xkQhIKEF9kaWNlX3RpbGVfd2lkdGhCEwoRX2RpY2VfdGlsZV9oZWlnaHQibgoIUHJvZ3Jlc3MSEgoKdGlsZXNfZG9uZRgBIAEoBRITCgt0aWxlc190b3RhbBgCIAEoBRISCgplbGFwc2VkX21zGAMgASgBEg4KBmV0YV9tcxgEIAEoARIVCg10aWxlc19za2lwcGVkGBQgASgFItICCgdNZXRyaWNzEhMKC2dsb2JhbF9kaWNlGAEgASgBEhYKDm1lYW5fdGlsZV9kaWNlGAIgASgBEhcKD2RpY2VfdGlsZV93aWR0aBgDIAEoBRIYChBkaWNlX3RpbGVfaGVpZ2h0GAQgASgFEhIKCmRpY2VfdGlsZXMYBSABKAUSEQoJcHJlY2lzaW9uGAYgASgBEg4KBnJlY2FsbBgHIAEoARIKCgJmMRgIIAEoARIWCg50cnVlX3Bvc2l0aXZlcxgJIAEoBRIXCg9mYWxzZV9wb3NpdGl2ZXMYCiABKAUSFwoPZmFsc2VfbmVnYXRpdmVzGAsgASgFEhYKDnByZWRpY3RlZF9hcmVhGAwgASgBEhIKCnRydXRoX2FyZWEYDSABKAESGQoRaW50ZXJzZWN0aW9uX2FyZWEYDiABKAESEwoLdHJ1dGhfY291bnQYDyABKAUiqQIKC1Njb3JlUmVzdWx0EhAKCHNsaWRlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEiAKBnJlZ2lvbhgDIAEoCzIQLmdsb21zZWcudjEuUmVjdBIkCgdtZXRyaWNzGAYgASgLMhMuZ2xvbXNlZy52MS5NZXRyaWNzEiIKBGdyaWQYByABKAsyFC5nbG9tc2VnLnYxLlRpbGVHcmlkEhIKCmVsYXBzZWRfbXMYCCABKAESKgoNdG90YWxfdGltaW5ncxgJIAEoCzITLmdsb21zZWcudjEuVGltaW5ncxIVCg1wb2x5Z29uX2NvdW50GAogASgFEhAKCHdhcm5pbmdzGBQgAygJSgQIBBAFSgQIBRAGUghwb2x5Z29uc1ILaGFzX21ldHJpY3MiSgoMUG9seWdvbkJhdGNoEiUKCHBvbHlnb25zGAEgAygLMhMuZ2xvbXNlZy52MS5Qb2x5Z29uEhMKC2ZpcnN0X2luZGV4GAIgASgFIp0BCg9TY29yZVNsaWRlRXZlbnQSKAoIcHJvZ3Jlc3MYASABKAsyFC5nbG9tc2VnLnYxLlByb2dyZXNzSAASKQoGcmVzdWx0GAIgASgLMhcuZ2xvbXNlZy52MS5TY29yZVJlc3VsdEgAEiwKCHBvbHlnb25zGAMgASgLMhguZ2xvbXNlZy52MS5Qb2x5Z29uQmF0Y2hIAEIHCgVldmVudCKHAQoSUmV2aWV3ZWRHbG9tZXJ1bHVzEiIKCGV4dGVyaW9yGAEgASgLMhAuZ2xvbXNlZy52MS5SaW5nEh8KBWhvbGVzGAIgAygLMhAuZ2xvbXNlZy52MS5SaW5nEiwKBnNvdXJjZRgDIAEoDjIcLmdsb21zZWcudjEuR2xvbWVydWx1c1NvdXJjZSJyCg5SZXZpZXdlZFJlZ2lvbhIKCgJpZBgBIAEoCRIhCgdvdXRsaW5lGAIgASgLMhAuZ2xvbXNlZy52MS5SaW5nEjEKCWdsb21lcnVsaRgDIAMoCzIeLmdsb21zZWcudjEuUmV2aWV3ZWRHbG9tZXJ1bHVzIpYBChFBbm5vdGF0aW9uVmVyc2lvbhIQCghzbGlkZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgFEg4KBmF1dGhvchgDIAEoCRIQCghzYXZlZF9hdBgEIAEoCRIUCgxyZWdpb25fY291bnQYBSABKAUSGAoQZ2xvbWVydWx1c19jb3VudBgGIAEoBRIMCgRub3RlGAcgASgJInsKFlNhdmVBbm5vdGF0aW9uc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSFAoMYmFzZV92ZXJzaW9uGAIgASgFEisKB3JlZ2lvbnMYAyADKAsyGi5nbG9tc2VnLnYxLlJldmlld2VkUmVnaW9uEgwKBG5vdGUYBCABKAkiKgoWTGlzdEFubm90YXRpb25zUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCSJKChdMaXN0QW5ub3RhdGlvbnNSZXNwb25zZRIvCgh2ZXJzaW9ucxgBIAMoCzIdLmdsb21zZWcudjEuQW5ub3RhdGlvblZlcnNpb24iSwoVR2V0QW5ub3RhdGlvbnNSZXF1ZXN0EhAKCHNsaWRlX2lkGAEgASgJEhQKB3ZlcnNpb24YAiABKAVIAIgBAUIKCghfdmVyc2lvbiJvChBTbGlkZUFubm90YXRpb25zEi4KB3ZlcnNpb24YASABKAsyHS5nbG9tc2VnLnYxLkFubm90YXRpb25WZXJzaW9uEisKB3JlZ2lvbnMYAiADKAsyGi5nbG9tc2VnLnYxLlJldmlld2VkUmVnaW9uIk4KGEV4cG9ydEFubm90YXRpb25zUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCRIUCgd2ZXJzaW9uGAIgASgFSACIAQFCCgoIX3ZlcnNpb24iVgoWRXhwb3J0QW5ub3RhdGlvbnNDaHVuaxIMCgR0ZXh0GAEgASgJEi4KB3ZlcnNpb24YAiABKAsyHS5nbG9tc2VnLnYxLkFubm90YXRpb25WZXJzaW9uKnEKElN0YWluTm9ybWFsaXphdGlvbhIcChhTVEFJTl9OT1JNQUxJWkFUSU9OX0FVVE8QABIbChdTVEFJTl9OT1JNQUxJWkFUSU9OX09GRhABEiAKHFNUQUlOX05PUk1BTElaQVRJT05fUkVJTkhBUkQQAip3CghUaWxlRWRnZRIZChVUSUxFX0VER0VfVU5TUEVDSUZJRUQQABIRCg1USUxFX0VER0VfVE9QEAESEwoPVElMRV9FREdFX1JJR0hUEAISFAoQVElMRV9FREdFX0JPVFRPTRADEhIKDlRJTEVfRURHRV9MRUZUEAQqiwEKEEFubm90YXRpb25Gb3JtYXQSGgoWQU5OT1RBVElPTl9GT1JNQVRfQVVUTxAAEh0KGUFOTk9UQVRJT05fRk9STUFUX0dFT0pTT04QARIdChlBTk5PVEFUSU9OX0ZPUk1BVF9MQUJFTE1FEAISHQoZQU5OT1RBVElPTl9GT1JNQVRfUkxFX0NTVhADKrEBChBHbG9tZXJ1bHVzU291cmNlEiEKHUdMT01FUlVMVVNfU09VUkNFX1VOU1BFQ0lGSUVEEAASHwobR0xPTUVSVUxVU19TT1VSQ0VfUFJFRElDVEVEEAESHAoYR0xPTUVSVUxVU19TT1VSQ0VfRURJVEVEEAISGwoXR0xPTUVSVUxVU19TT1VSQ0VfRFJBV04QAxIeChpHTE9NRVJVTFVTX1NPVVJDRV9JTVBPUlRFRBAEMuYFCgdHbG9tc2VnEksKCkxpc3RTbGlkZXMSHS5nbG9tc2VnLnYxLkxpc3RTbGlkZXNSZXF1ZXN0Gh4uZ2xvbXNlZy52MS5MaXN0U2xpZGVzUmVzcG9uc2USRgoMR2V0U2xpZGVJbmZvEh8uZ2xvbXNlZy52MS5HZXRTbGlkZUluZm9SZXF1ZXN0GhUuZ2xvbXNlZy52MS5TbGlkZUluZm8SSwoKTGlzdE1vZGVscxIdLmdsb21zZWcudjEuTGlzdE1vZGVsc1JlcXVlc3QaHi5nbG9tc2VnLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJHCgtTdHJlYW1UaWxlcxIeLmdsb21zZWcudjEuU3RyZWFtVGlsZXNSZXF1ZXN0GhYuZ2xvbXNlZy52MS5UaWxlUmVzdWx0MAESSgoKU2NvcmVTbGlkZRIdLmdsb21zZWcudjEuU2NvcmVTbGlkZVJlcXVlc3QaGy5nbG9tc2VnLnYxLlNjb3JlU2xpZGVFdmVudDABElQKD1NhdmVBbm5vdGF0aW9ucxIiLmdsb21zZWcudjEuU2F2ZUFubm90YXRpb25zUmVxdWVzdBodLmdsb21zZWcudjEuQW5ub3RhdGlvblZlcnNpb24SWgoPTGlzdEFubm90YXRpb25zEiIuZ2xvbXNlZy52MS5MaXN0QW5ub3RhdGlvbnNSZXF1ZXN0GiMuZ2xvbXNlZy52MS5MaXN0QW5ub3RhdGlvbnNSZXNwb25zZRJRCg5HZXRBbm5vdGF0aW9ucxIhLmdsb21zZWcudjEuR2V0QW5ub3RhdGlvbnNSZXF1ZXN0GhwuZ2xvbXNlZy52MS5TbGlkZUFubm90YXRpb25zEl8KEUV4cG9ydEFubm90YXRpb25zEiQuZ2xvbXNlZy52MS5FeHBvcnRBbm5vdGF0aW9uc1JlcXVlc3QaIi5nbG9tc2VnLnYxLkV4cG9ydEFubm90YXRpb25zQ2h1bmswAWIGcHJvdG8z");
+  fileDesc("ChhnbG9tc2VnL3YxL2dsb21zZWcucHJvdG8SCmdsb21zZWcudjEiEwoRTGlzdFNsaWRlc1JlcXVlc3QiPgoSTGlzdFNsaWRlc1Jlc3BvbnNlEigKBnNsaWRlcxgBIAMoCzIYLmdsb21zZWcudjEuU2xpZGVTdW1tYXJ5Ij8KDFNsaWRlU3VtbWFyeRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKCWZpbGVfc2l6ZRgDIAEoA0ICMAIiJwoTR2V0U2xpZGVJbmZvUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCSK3AQoMUHlyYW1pZExldmVsEg0KBWluZGV4GAEgASgFEg0KBXdpZHRoGAIgASgFEg4KBmhlaWdodBgDIAEoBRISCgpkb3duc2FtcGxlGAQgASgBEhcKCnRpbGVfd2lkdGgYBSABKAVIAIgBARIYCgt0aWxlX2hlaWdodBgGIAEoBUgBiAEBEhMKC3N5bnRoZXNpemVkGAcgASgIQg0KC190aWxlX3dpZHRoQg4KDF90aWxlX2hlaWdodCLNAwoJU2xpZGVJbmZvEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFd2lkdGgYAyABKAUSDgoGaGVpZ2h0GAQgASgFEigKBmxldmVscxgFIAMoCzIYLmdsb21zZWcudjEuUHlyYW1pZExldmVsEhIKCnRpbGVfd2lkdGgYBiABKAUSEwoLdGlsZV9oZWlnaHQYByABKAUSEgoFbXBwX3gYCCABKAFIAIgBARISCgVtcHBfeRgJIAEoAUgBiAEBEhIKCm1wcF9zb3VyY2UYCiABKAkSDgoGZm9ybWF0GAsgASgJEhMKC2NvbXByZXNzaW9uGAwgASgJEjUKCG1ldGFkYXRhGA0gAygLMiMuZ2xvbXNlZy52MS5TbGlkZUluZm8uTWV0YWRhdGFFbnRyeRIVCglmaWxlX3NpemUYDiABKANCAjACEhkKEXNhbXBsZXNfcGVyX3BpeGVsGA8gASgFEiUKBXN0YWluGBQgASgLMhYuZ2xvbXNlZy52MS5TbGlkZVN0YWluGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIICgZfbXBwX3hCCAoGX21wcF95IrMBCgpTbGlkZVN0YWluEhAKCG1lYXN1cmVkGAEgASgIEhAKCGxhYl9tZWFuGAIgAygBEg8KB2xhYl9zdGQYAyADKAESFwoPdGlzc3VlX2ZyYWN0aW9uGAQgASgBEhUKDXRpc3N1ZV9waXhlbHMYBSABKAUSDQoFbGV2ZWwYBiABKAUSFQoNdGlzc3VlX21hcHBlZBgHIAEoCBIaChJ1bm1lYXN1cmVkX2JlY2F1c2UYCCABKAkiUQoRTGlzdE1vZGVsc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSGQoMbXBwX292ZXJyaWRlGAIgASgBSACIAQFCDwoNX21wcF9vdmVycmlkZSI7ChJMaXN0TW9kZWxzUmVzcG9uc2USJQoGbW9kZWxzGAEgAygLMhUuZ2xvbXNlZy52MS5Nb2RlbEluZm8i8gIKCU1vZGVsSW5mbxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhAKA21wcBgFIAEoAUgAiAEBEhcKCmRvd25zYW1wbGUYBiABKAFIAYgBARIRCgl0aWxlX3NpemUYByABKAUSDgoGbWFyZ2luGAggASgFEhEKCXRocmVzaG9sZBgJIAEoAhIiCgRncmlkGAogASgLMhQuZ2xvbXNlZy52MS5UaWxlR3JpZBIOCgZkZXZpY2UYCyABKAkSFQoNc2l6ZV9tdWx0aXBsZRgMIAEoBRIVCghtaW5fYXJlYRgNIAEoAUgCiAEBEhQKDHN0YWluX21ldGhvZBgOIAEoCRIUCgxkZXRhaWxzX2pzb24YDyABKAkSEgoKaXNfZGVmYXVsdBgQIAEoCEIGCgRfbXBwQg0KC19kb3duc2FtcGxlQgsKCV9taW5fYXJlYUoECAQQBVIJY2FyZF9qc29uIu4CCghUaWxlR3JpZBIQCghzbGlkZV9pZBgBIAEoCRIQCghtb2RlbF9pZBgCIAEoCRINCgVzY2FsZRgDIAEoARINCgVsZXZlbBgEIAEoBRIYChB0aWxlX3NpemVfbGV2ZWwwGAUgASgBEhgKEGxldmVsX2Rvd25zYW1wbGUYDiABKAESEQoJdGlsZV9zaXplGA8gASgFEg4KBm1hcmdpbhgQIAEoBRIVCg1zaXplX211bHRpcGxlGBEgASgFEgwKBGNvbHMYBiABKAUSDAoEcm93cxgHIAEoBRITCgtzbGlkZV93aWR0aBgIIAEoBRIUCgxzbGlkZV9oZWlnaHQYCSABKAUSEwoLbXBwX2Fzc3VtZWQYCiABKAESEgoKbXBwX3NvdXJjZRgLIAEoCRIbCg5tcHBfY29uZmlkZW5jZRgMIAEoAUgAiAEBEhIKCnNjYWxlX25vdGUYDSABKAlCEQoPX21wcF9jb25maWRlbmNlIicKC1RpbGVBZGRyZXNzEgsKA2NvbBgBIAEoBRILCgNyb3cYAiABKAUiOwoEUmVjdBIJCgF4GAEgASgBEgkKAXkYAiABKAESDQoFd2lkdGgYAyABKAESDgoGaGVpZ2h0GAQgASgBIhIKBFJpbmcSCgoCeHkYASADKAEinQEKB1BvbHlnb24SIgoIZXh0ZXJpb3IYASABKAsyEC5nbG9tc2VnLnYxLlJpbmcSHwoFaG9sZXMYAiADKAsyEC5nbG9tc2VnLnYxLlJpbmcSDAoEYXJlYRgDIAEoARIYChBtZWFuX3Byb2JhYmlsaXR5GAQgASgCEiUKB3RvdWNoZXMYBSADKA4yFC5nbG9tc2VnLnYxLlRpbGVFZGdlIloKB1RpbWluZ3MSDwoHcmVhZF9tcxgBIAEoARIUCgxpbmZlcmVuY2VfbXMYAiABKAESFgoOcG9zdHByb2Nlc3NfbXMYAyABKAESEAoIcXVldWVfbXMYBCABKAEiiwIKElN0cmVhbVRpbGVzUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCRIQCghtb2RlbF9pZBgCIAEoCRImCgV0aWxlcxgDIAMoCzIXLmdsb21zZWcudjEuVGlsZUFkZHJlc3MSGQoMbXBwX292ZXJyaWRlGAQgASgBSACIAQESFgoJdGhyZXNob2xkGAUgASgCSAGIAQESOwoTc3RhaW5fbm9ybWFsaXphdGlvbhgUIAEoDjIeLmdsb21zZWcudjEuU3RhaW5Ob3JtYWxpemF0aW9uEhoKEmluY2x1ZGVfYmFja2dyb3VuZBgVIAEoCEIPCg1fbXBwX292ZXJyaWRlQgwKCl90aHJlc2hvbGQisAIKClRpbGVSZXN1bHQSJQoEdGlsZRgBIAEoCzIXLmdsb21zZWcudjEuVGlsZUFkZHJlc3MSIAoGYm91bmRzGAIgASgLMhAuZ2xvbXNlZy52MS5SZWN0EiUKCHBvbHlnb25zGAMgAygLMhMuZ2xvbXNlZy52MS5Qb2x5Z29uEg4KBmNhY2hlZBgEIAEoCBIkCgd0aW1pbmdzGAUgASgLMhMuZ2xvbXNlZy52MS5UaW1pbmdzEhUKDXJlcXVlc3RfaW5kZXgYBiABKAUSIgoEZ3JpZBgHIAEoCzIULmdsb21zZWcudjEuVGlsZUdyaWQSHAoPdGlzc3VlX2ZyYWN0aW9uGAggASgCSACIAQESDwoHc2tpcHBlZBgUIAEoCEISChBfdGlzc3VlX2ZyYWN0aW9uInEKC0Fubm90YXRpb25zEg8KB2NvbnRlbnQYASABKAkSLAoGZm9ybWF0GAIgASgOMhwuZ2xvbXNlZy52MS5Bbm5vdGF0aW9uRm9ybWF0EgwKBG5hbWUYAyABKAkSFQoNdHJ1dGhfY2xhc3NlcxgUIAMoCSKYAwoRU2NvcmVTbGlkZVJlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSIAoGcmVnaW9uGAMgASgLMhAuZ2xvbXNlZy52MS5SZWN0EiwKC2Fubm90YXRpb25zGAQgASgLMhcuZ2xvbXNlZy52MS5Bbm5vdGF0aW9ucxIZCgxtcHBfb3ZlcnJpZGUYBSABKAFIAIgBARIWCgl0aHJlc2hvbGQYBiABKAJIAYgBARIcCg9kaWNlX3RpbGVfd2lkdGgYByABKAVIAogBARIdChBkaWNlX3RpbGVfaGVpZ2h0GAggASgFSAOIAQESOwoTc3RhaW5fbm9ybWFsaXphdGlvbhgUIAEoDjIeLmdsb21zZWcudjEuU3RhaW5Ob3JtYWxpemF0aW9uEhoKEmluY2x1ZGVfYmFja2dyb3VuZBgVIAEoCEIPCg1fbXBwX292ZXJyaWRlQgwKCl90aHJlc2hvbGRCEgoQX2RpY2VfdGlsZV93aWR0aEITChFfZGljZV90aWxlX2hlaWdodCJuCghQcm9ncmVzcxISCgp0aWxlc19kb25lGAEgASgFEhMKC3RpbGVzX3RvdGFsGAIgASgFEhIKCmVsYXBzZWRfbXMYAyABKAESDgoGZXRhX21zGAQgASgBEhUKDXRpbGVzX3NraXBwZWQYFCABKAUi0gIKB01ldHJpY3MSEwoLZ2xvYmFsX2RpY2UYASABKAESFgoObWVhbl90aWxlX2RpY2UYAiABKAESFwoPZGljZV90aWxlX3dpZHRoGAMgASgFEhgKEGRpY2VfdGlsZV9oZWlnaHQYBCABKAUSEgoKZGljZV90aWxlcxgFIAEoBRIRCglwcmVjaXNpb24YBiABKAESDgoGcmVjYWxsGAcgASgBEgoKAmYxGAggASgBEhYKDnRydWVfcG9zaXRpdmVzGAkgASgFEhcKD2ZhbHNlX3Bvc2l0aXZlcxgKIAEoBRIXCg9mYWxzZV9uZWdhdGl2ZXMYCyABKAUSFgoOcHJlZGljdGVkX2FyZWEYDCABKAESEgoKdHJ1dGhfYXJlYRgNIAEoARIZChFpbnRlcnNlY3Rpb25fYXJlYRgOIAEoARITCgt0cnV0aF9jb3VudBgPIAEoBSKpAgoLU2NvcmVSZXN1bHQSEAoIc2xpZGVfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSIAoGcmVnaW9uGAMgASgLMhAuZ2xvbXNlZy52MS5SZWN0EiQKB21ldHJpY3MYBiABKAsyEy5nbG9tc2VnLnYxLk1ldHJpY3MSIgoEZ3JpZBgHIAEoCzIULmdsb21zZWcudjEuVGlsZUdyaWQSEgoKZWxhcHNlZF9tcxgIIAEoARIqCg10b3RhbF90aW1pbmdzGAkgASgLMhMuZ2xvbXNlZy52MS5UaW1pbmdzEhUKDXBvbHlnb25fY291bnQYCiABKAUSEAoId2FybmluZ3MYFCADKAlKBAgEEAVKBAgFEAZSCHBvbHlnb25zUgtoYXNfbWV0cmljcyJKCgxQb2x5Z29uQmF0Y2gSJQoIcG9seWdvbnMYASADKAsyEy5nbG9tc2VnLnYxLlBvbHlnb24SEwoLZmlyc3RfaW5kZXgYAiABKAUinQEKD1Njb3JlU2xpZGVFdmVudBIoCghwcm9ncmVzcxgBIAEoCzIULmdsb21zZWcudjEuUHJvZ3Jlc3NIABIpCgZyZXN1bHQYAiABKAsyFy5nbG9tc2VnLnYxLlNjb3JlUmVzdWx0SAASLAoIcG9seWdvbnMYAyABKAsyGC5nbG9tc2VnLnYxLlBvbHlnb25CYXRjaEgAQgcKBWV2ZW50IocBChJSZXZpZXdlZEdsb21lcnVsdXMSIgoIZXh0ZXJpb3IYASABKAsyEC5nbG9tc2VnLnYxLlJpbmcSHwoFaG9sZXMYAiADKAsyEC5nbG9tc2VnLnYxLlJpbmcSLAoGc291cmNlGAMgASgOMhwuZ2xvbXNlZy52MS5HbG9tZXJ1bHVzU291cmNlInIKDlJldmlld2VkUmVnaW9uEgoKAmlkGAEgASgJEiEKB291dGxpbmUYAiABKAsyEC5nbG9tc2VnLnYxLlJpbmcSMQoJZ2xvbWVydWxpGAMgAygLMh4uZ2xvbXNlZy52MS5SZXZpZXdlZEdsb21lcnVsdXMilgEKEUFubm90YXRpb25WZXJzaW9uEhAKCHNsaWRlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSDgoGYXV0aG9yGAMgASgJEhAKCHNhdmVkX2F0GAQgASgJEhQKDHJlZ2lvbl9jb3VudBgFIAEoBRIYChBnbG9tZXJ1bHVzX2NvdW50GAYgASgFEgwKBG5vdGUYByABKAkiewoWU2F2ZUFubm90YXRpb25zUmVxdWVzdBIQCghzbGlkZV9pZBgBIAEoCRIUCgxiYXNlX3ZlcnNpb24YAiABKAUSKwoHcmVnaW9ucxgDIAMoCzIaLmdsb21zZWcudjEuUmV2aWV3ZWRSZWdpb24SDAoEbm90ZRgEIAEoCSIqChZMaXN0QW5ub3RhdGlvbnNSZXF1ZXN0EhAKCHNsaWRlX2lkGAEgASgJIkoKF0xpc3RBbm5vdGF0aW9uc1Jlc3BvbnNlEi8KCHZlcnNpb25zGAEgAygLMh0uZ2xvbXNlZy52MS5Bbm5vdGF0aW9uVmVyc2lvbiJLChVHZXRBbm5vdGF0aW9uc1JlcXVlc3QSEAoIc2xpZGVfaWQYASABKAkSFAoHdmVyc2lvbhgCIAEoBUgAiAEBQgoKCF92ZXJzaW9uIm8KEFNsaWRlQW5ub3RhdGlvbnMSLgoHdmVyc2lvbhgBIAEoCzIdLmdsb21zZWcudjEuQW5ub3RhdGlvblZlcnNpb24SKwoHcmVnaW9ucxgCIAMoCzIaLmdsb21zZWcudjEuUmV2aWV3ZWRSZWdpb24iTgoYRXhwb3J0QW5ub3RhdGlvbnNSZXF1ZXN0EhAKCHNsaWRlX2lkGAEgASgJEhQKB3ZlcnNpb24YAiABKAVIAIgBAUIKCghfdmVyc2lvbiJWChZFeHBvcnRBbm5vdGF0aW9uc0NodW5rEgwKBHRleHQYASABKAkSLgoHdmVyc2lvbhgCIAEoCzIdLmdsb21zZWcudjEuQW5ub3RhdGlvblZlcnNpb24i1AEKEUFkYXB0TW9kZWxSZXF1ZXN0EhAKCG1vZGVsX2lkGAEgASgJEhEKCXNsaWRlX2lkcxgCIAMoCRIWCgltYXhfc3RlcHMYAyABKAVIAIgBARIYCgttYXhfbWludXRlcxgEIAEoAUgBiAEBEh4KEWhlbGRfb3V0X2ZyYWN0aW9uGAUgASgBSAKIAQESFAoMbWFrZV9kZWZhdWx0GAYgASgIQgwKCl9tYXhfc3RlcHNCDgoMX21heF9taW51dGVzQhQKEl9oZWxkX291dF9mcmFjdGlvbiKBAQoNQWRhcHRQcm9ncmVzcxINCgVwaGFzZRgBIAEoCRIMCgRzdGVwGAIgASgFEg0KBXN0ZXBzGAMgASgFEhEKBGxvc3MYBCABKAFIAIgBARIYCgtldGFfc2Vjb25kcxgFIAEoAUgBiAEBQgcKBV9sb3NzQg4KDF9ldGFfc2Vjb25kcyLZAQoOSGVsZE91dEZpZ3VyZXMSDwoHcmVnaW9ucxgBIAEoBRIRCglnbG9tZXJ1bGkYAiABKAUSEQoJcHJlZGljdGVkGAMgASgFEhcKD21lYW5faW1hZ2VfZGljZRgEIAEoARIRCglwcmVjaXNpb24YBSABKAESDgoGcmVjYWxsGAYgASgBEgoKAmYxGAcgASgBEhYKDnRydWVfcG9zaXRpdmVzGAggASgFEhcKD2ZhbHNlX3Bvc2l0aXZlcxgJIAEoBRIXCg9mYWxzZV9uZWdhdGl2ZXMYCiABKAUijQIKC0FkYXB0UmVzdWx0EiQKBW1vZGVsGAEgASgLMhUuZ2xvbXNlZy52MS5Nb2RlbEluZm8SEQoJcGFyZW50X2lkGAIgASgJEioKBmJlZm9yZRgDIAEoCzIaLmdsb21zZWcudjEuSGVsZE91dEZpZ3VyZXMSKQoFYWZ0ZXIYBCABKAsyGi5nbG9tc2VnLnYxLkhlbGRPdXRGaWd1cmVzEg0KBXN0ZXBzGAUgASgFEhgKEHRyYWluaW5nX3NlY29uZHMYBiABKAESFwoPdHJhaW5lZF9yZWdpb25zGAcgASgFEhgKEGhlbGRfb3V0X3JlZ2lvbnMYCCABKAUSEgoKaXNfZGVmYXVsdBgJIAEoCCJ0Cg9BZGFwdE1vZGVsRXZlbnQSLQoIcHJvZ3Jlc3MYASABKAsyGS5nbG9tc2VnLnYxLkFkYXB0UHJvZ3Jlc3NIABIpCgZyZXN1bHQYAiABKAsyFy5nbG9tc2VnLnYxLkFkYXB0UmVzdWx0SABCBwoFZXZlbnQiKgoWU2V0RGVmYXVsdE1vZGVsUmVxdWVzdBIQCghtb2RlbF9pZBgBIAEoCSJUChdTZXREZWZhdWx0TW9kZWxSZXNwb25zZRIkCgVtb2RlbBgBIAEoCzIVLmdsb21zZWcudjEuTW9kZWxJbmZvEhMKC3ByZXZpb3VzX2lkGAIgASgJKnEKElN0YWluTm9ybWFsaXphdGlvbhIcChhTVEFJTl9OT1JNQUxJWkFUSU9OX0FVVE8QABIbChdTVEFJTl9OT1JNQUxJWkFUSU9OX09GRhABEiAKHFNUQUlOX05PUk1BTElaQVRJT05fUkVJTkhBUkQQAip3CghUaWxlRWRnZRIZChVUSUxFX0VER0VfVU5TUEVDSUZJRUQQABIRCg1USUxFX0VER0VfVE9QEAESEwoPVElMRV9FREdFX1JJR0hUEAISFAoQVElMRV9FREdFX0JPVFRPTRADEhIKDlRJTEVfRURHRV9MRUZUEAQqiwEKEEFubm90YXRpb25Gb3JtYXQSGgoWQU5OT1RBVElPTl9GT1JNQVRfQVVUTxAAEh0KGUFOTk9UQVRJT05fRk9STUFUX0dFT0pTT04QARIdChlBTk5PVEFUSU9OX0ZPUk1BVF9MQUJFTE1FEAISHQoZQU5OT1RBVElPTl9GT1JNQVRfUkxFX0NTVhADKrEBChBHbG9tZXJ1bHVzU291cmNlEiEKHUdMT01FUlVMVVNfU09VUkNFX1VOU1BFQ0lGSUVEEAASHwobR0xPTUVSVUxVU19TT1VSQ0VfUFJFRElDVEVEEAESHAoYR0xPTUVSVUxVU19TT1VSQ0VfRURJVEVEEAISGwoXR0xPTUVSVUxVU19TT1VSQ0VfRFJBV04QAxIeChpHTE9NRVJVTFVTX1NPVVJDRV9JTVBPUlRFRBAEMo4HCgdHbG9tc2VnEksKCkxpc3RTbGlkZXMSHS5nbG9tc2VnLnYxLkxpc3RTbGlkZXNSZXF1ZXN0Gh4uZ2xvbXNlZy52MS5MaXN0U2xpZGVzUmVzcG9uc2USRgoMR2V0U2xpZGVJbmZvEh8uZ2xvbXNlZy52MS5HZXRTbGlkZUluZm9SZXF1ZXN0GhUuZ2xvbXNlZy52MS5TbGlkZUluZm8SSwoKTGlzdE1vZGVscxIdLmdsb21zZWcudjEuTGlzdE1vZGVsc1JlcXVlc3QaHi5nbG9tc2VnLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJHCgtTdHJlYW1UaWxlcxIeLmdsb21zZWcudjEuU3RyZWFtVGlsZXNSZXF1ZXN0GhYuZ2xvbXNlZy52MS5UaWxlUmVzdWx0MAESSgoKU2NvcmVTbGlkZRIdLmdsb21zZWcudjEuU2NvcmVTbGlkZVJlcXVlc3QaGy5nbG9tc2VnLnYxLlNjb3JlU2xpZGVFdmVudDABElQKD1NhdmVBbm5vdGF0aW9ucxIiLmdsb21zZWcudjEuU2F2ZUFubm90YXRpb25zUmVxdWVzdBodLmdsb21zZWcudjEuQW5ub3RhdGlvblZlcnNpb24SWgoPTGlzdEFubm90YXRpb25zEiIuZ2xvbXNlZy52MS5MaXN0QW5ub3RhdGlvbnNSZXF1ZXN0GiMuZ2xvbXNlZy52MS5MaXN0QW5ub3RhdGlvbnNSZXNwb25zZRJRCg5HZXRBbm5vdGF0aW9ucxIhLmdsb21zZWcudjEuR2V0QW5ub3RhdGlvbnNSZXF1ZXN0GhwuZ2xvbXNlZy52MS5TbGlkZUFubm90YXRpb25zEl8KEUV4cG9ydEFubm90YXRpb25zEiQuZ2xvbXNlZy52MS5FeHBvcnRBbm5vdGF0aW9uc1JlcXVlc3QaIi5nbG9tc2VnLnYxLkV4cG9ydEFubm90YXRpb25zQ2h1bmswARJKCgpBZGFwdE1vZGVsEh0uZ2xvbXNlZy52MS5BZGFwdE1vZGVsUmVxdWVzdBobLmdsb21zZWcudjEuQWRhcHRNb2RlbEV2ZW50MAESWgoPU2V0RGVmYXVsdE1vZGVsEiIuZ2xvbXNlZy52MS5TZXREZWZhdWx0TW9kZWxSZXF1ZXN0GiMuZ2xvbXNlZy52MS5TZXREZWZhdWx0TW9kZWxSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message glomseg.v1.ListSlidesRequest
@@ -464,6 +464,13 @@ export type ModelInfo = Message<"glomseg.v1.ModelInfo"> & {
    * @generated from field: string details_json = 15;
    */
   detailsJson: string;
+
+  /**
+   * the model calls get when they name none
+   *
+   * @generated from field: bool is_default = 16;
+   */
+  isDefault: boolean;
 };
 
 /**
@@ -1530,6 +1537,305 @@ export const ExportAnnotationsChunkSchema: GenMessage<ExportAnnotationsChunk> = 
   messageDesc(file_glomseg_v1_glomseg, 34);
 
 /**
+ * @generated from message glomseg.v1.AdaptModelRequest
+ */
+export type AdaptModelRequest = Message<"glomseg.v1.AdaptModelRequest"> & {
+  /**
+   * the model to start from; empty: the default
+   *
+   * @generated from field: string model_id = 1;
+   */
+  modelId: string;
+
+  /**
+   * slides whose latest saved reviewed regions it learns from (1 to 100)
+   *
+   * @generated from field: repeated string slide_ids = 2;
+   */
+  slideIds: string[];
+
+  /**
+   * unset: the trainer's default; at most 20,000
+   *
+   * @generated from field: optional int32 max_steps = 3;
+   */
+  maxSteps?: number | undefined;
+
+  /**
+   * training time budget; unset: the server's (12); at most the server's maximum
+   *
+   * @generated from field: optional double max_minutes = 4;
+   */
+  maxMinutes?: number | undefined;
+
+  /**
+   * share of the regions held out to judge it (0.05 to 0.5); unset: 0.2
+   *
+   * @generated from field: optional double held_out_fraction = 5;
+   */
+  heldOutFraction?: number | undefined;
+
+  /**
+   * make the new version the default once it is registered
+   *
+   * @generated from field: bool make_default = 6;
+   */
+  makeDefault: boolean;
+};
+
+/**
+ * Describes the message glomseg.v1.AdaptModelRequest.
+ * Use `create(AdaptModelRequestSchema)` to create a new message.
+ */
+export const AdaptModelRequestSchema: GenMessage<AdaptModelRequest> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 35);
+
+/**
+ * @generated from message glomseg.v1.AdaptProgress
+ */
+export type AdaptProgress = Message<"glomseg.v1.AdaptProgress"> & {
+  /**
+   * "reading-regions", "scoring-before", "cropping", "training", "scoring-after", "registering"
+   *
+   * @generated from field: string phase = 1;
+   */
+  phase: string;
+
+  /**
+   * @generated from field: int32 step = 2;
+   */
+  step: number;
+
+  /**
+   * @generated from field: int32 steps = 3;
+   */
+  steps: number;
+
+  /**
+   * training only
+   *
+   * @generated from field: optional double loss = 4;
+   */
+  loss?: number | undefined;
+
+  /**
+   * training only
+   *
+   * @generated from field: optional double eta_seconds = 5;
+   */
+  etaSeconds?: number | undefined;
+};
+
+/**
+ * Describes the message glomseg.v1.AdaptProgress.
+ * Use `create(AdaptProgressSchema)` to create a new message.
+ */
+export const AdaptProgressSchema: GenMessage<AdaptProgress> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 36);
+
+/**
+ * A model's figures on the held-out regions, from the product's own scorer: mean image Dice (1 for a region where
+ * neither side has a glomerulus), objects matched at IoU >= 0.5 and pooled.
+ *
+ * @generated from message glomseg.v1.HeldOutFigures
+ */
+export type HeldOutFigures = Message<"glomseg.v1.HeldOutFigures"> & {
+  /**
+   * @generated from field: int32 regions = 1;
+   */
+  regions: number;
+
+  /**
+   * @generated from field: int32 glomeruli = 2;
+   */
+  glomeruli: number;
+
+  /**
+   * @generated from field: int32 predicted = 3;
+   */
+  predicted: number;
+
+  /**
+   * @generated from field: double mean_image_dice = 4;
+   */
+  meanImageDice: number;
+
+  /**
+   * @generated from field: double precision = 5;
+   */
+  precision: number;
+
+  /**
+   * @generated from field: double recall = 6;
+   */
+  recall: number;
+
+  /**
+   * @generated from field: double f1 = 7;
+   */
+  f1: number;
+
+  /**
+   * @generated from field: int32 true_positives = 8;
+   */
+  truePositives: number;
+
+  /**
+   * @generated from field: int32 false_positives = 9;
+   */
+  falsePositives: number;
+
+  /**
+   * @generated from field: int32 false_negatives = 10;
+   */
+  falseNegatives: number;
+};
+
+/**
+ * Describes the message glomseg.v1.HeldOutFigures.
+ * Use `create(HeldOutFiguresSchema)` to create a new message.
+ */
+export const HeldOutFiguresSchema: GenMessage<HeldOutFigures> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 37);
+
+/**
+ * @generated from message glomseg.v1.AdaptResult
+ */
+export type AdaptResult = Message<"glomseg.v1.AdaptResult"> & {
+  /**
+   * the new version; its card (details_json) records parent, data and figures
+   *
+   * @generated from field: glomseg.v1.ModelInfo model = 1;
+   */
+  model?: ModelInfo | undefined;
+
+  /**
+   * @generated from field: string parent_id = 2;
+   */
+  parentId: string;
+
+  /**
+   * the parent on the held-out regions
+   *
+   * @generated from field: glomseg.v1.HeldOutFigures before = 3;
+   */
+  before?: HeldOutFigures | undefined;
+
+  /**
+   * the new version on the same regions
+   *
+   * @generated from field: glomseg.v1.HeldOutFigures after = 4;
+   */
+  after?: HeldOutFigures | undefined;
+
+  /**
+   * @generated from field: int32 steps = 5;
+   */
+  steps: number;
+
+  /**
+   * @generated from field: double training_seconds = 6;
+   */
+  trainingSeconds: number;
+
+  /**
+   * @generated from field: int32 trained_regions = 7;
+   */
+  trainedRegions: number;
+
+  /**
+   * @generated from field: int32 held_out_regions = 8;
+   */
+  heldOutRegions: number;
+
+  /**
+   * @generated from field: bool is_default = 9;
+   */
+  isDefault: boolean;
+};
+
+/**
+ * Describes the message glomseg.v1.AdaptResult.
+ * Use `create(AdaptResultSchema)` to create a new message.
+ */
+export const AdaptResultSchema: GenMessage<AdaptResult> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 38);
+
+/**
+ * @generated from message glomseg.v1.AdaptModelEvent
+ */
+export type AdaptModelEvent = Message<"glomseg.v1.AdaptModelEvent"> & {
+  /**
+   * @generated from oneof glomseg.v1.AdaptModelEvent.event
+   */
+  event: {
+    /**
+     * @generated from field: glomseg.v1.AdaptProgress progress = 1;
+     */
+    value: AdaptProgress;
+    case: "progress";
+  } | {
+    /**
+     * last: the version is registered
+     *
+     * @generated from field: glomseg.v1.AdaptResult result = 2;
+     */
+    value: AdaptResult;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message glomseg.v1.AdaptModelEvent.
+ * Use `create(AdaptModelEventSchema)` to create a new message.
+ */
+export const AdaptModelEventSchema: GenMessage<AdaptModelEvent> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 39);
+
+/**
+ * @generated from message glomseg.v1.SetDefaultModelRequest
+ */
+export type SetDefaultModelRequest = Message<"glomseg.v1.SetDefaultModelRequest"> & {
+  /**
+   * @generated from field: string model_id = 1;
+   */
+  modelId: string;
+};
+
+/**
+ * Describes the message glomseg.v1.SetDefaultModelRequest.
+ * Use `create(SetDefaultModelRequestSchema)` to create a new message.
+ */
+export const SetDefaultModelRequestSchema: GenMessage<SetDefaultModelRequest> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 40);
+
+/**
+ * @generated from message glomseg.v1.SetDefaultModelResponse
+ */
+export type SetDefaultModelResponse = Message<"glomseg.v1.SetDefaultModelResponse"> & {
+  /**
+   * the default now
+   *
+   * @generated from field: glomseg.v1.ModelInfo model = 1;
+   */
+  model?: ModelInfo | undefined;
+
+  /**
+   * the default it replaced
+   *
+   * @generated from field: string previous_id = 2;
+   */
+  previousId: string;
+};
+
+/**
+ * Describes the message glomseg.v1.SetDefaultModelResponse.
+ * Use `create(SetDefaultModelResponseSchema)` to create a new message.
+ */
+export const SetDefaultModelResponseSchema: GenMessage<SetDefaultModelResponse> = /*@__PURE__*/
+  messageDesc(file_glomseg_v1_glomseg, 41);
+
+/**
  * @generated from enum glomseg.v1.StainNormalization
  */
 export enum StainNormalization {
@@ -1772,6 +2078,31 @@ export const Glomseg: GenService<{
     methodKind: "server_streaming";
     input: typeof ExportAnnotationsRequestSchema;
     output: typeof ExportAnnotationsChunkSchema;
+  },
+  /**
+   * Fine-tunes a model on the latest saved reviewed regions of chosen slides: progress events (step, loss, ETA),
+   * then the new version, which is registered (ListModels shows it) only when it did no worse than its parent on a
+   * held-out share of the regions (else FAILED_PRECONDITION with both figures). One adaptation at a time: a second
+   * is RESOURCE_EXHAUSTED. Needs a token (or a server opened with serve --adapt open); FAILED_PRECONDITION where
+   * it is switched off (serve --adapt off) or PyTorch is missing (the message says what to install).
+   *
+   * @generated from rpc glomseg.v1.Glomseg.AdaptModel
+   */
+  adaptModel: {
+    methodKind: "server_streaming";
+    input: typeof AdaptModelRequestSchema;
+    output: typeof AdaptModelEventSchema;
+  },
+  /**
+   * Makes a listed model the default for calls that name none: a new version, or an older one (a rollback).
+   * Kept across restarts. Guarded as AdaptModel is.
+   *
+   * @generated from rpc glomseg.v1.Glomseg.SetDefaultModel
+   */
+  setDefaultModel: {
+    methodKind: "unary";
+    input: typeof SetDefaultModelRequestSchema;
+    output: typeof SetDefaultModelResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_glomseg_v1_glomseg, 0);
