@@ -48,14 +48,19 @@ function makeStyle(colour: string, fillAlpha: number, dashed: boolean): Style {
   });
 }
 
-const predictionStyles = new Map<FeatureClass, Style>();
+const predictionStyles = new Map<string, Style>();
 const annotationStyles = new Map<FeatureClass, Style>();
 
-/** Predictions: filled, solid outline; cyan until scored, then blue (true positive) or amber (false positive). */
-export function predictionStyle(feature: FeatureLike): Style {
+/**
+ * Predictions: filled, solid outline; cyan until scored, then blue (true positive) or amber (false positive).
+ * `outline`: the outline alone, so the morphology under it shows (the fill stays, fully transparent, so the
+ * polygon's inside still answers the pointer).
+ */
+export function predictionStyle(feature: FeatureLike, options: { outline?: boolean } = {}): Style {
   const cls = (feature.get('class') as FeatureClass | undefined) ?? 'prediction';
-  let style = predictionStyles.get(cls);
-  if (!style) predictionStyles.set(cls, (style = makeStyle(CLASS_COLOURS[cls], 0.25, false)));
+  const key = `${cls}${options.outline ? ':outline' : ''}`;
+  let style = predictionStyles.get(key);
+  if (!style) predictionStyles.set(key, (style = makeStyle(CLASS_COLOURS[cls], options.outline ? 0 : 0.25, false)));
   return style;
 }
 

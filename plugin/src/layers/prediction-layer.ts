@@ -77,7 +77,7 @@ export class PredictionLayer {
   /** Updated while animating and interacting: every frame's extent reaches the loading strategy (see ModelTileLoading). */
   readonly layer = new VectorLayer({
     source: this.source,
-    style: (feature) => (this.shownNow ? predictionStyle(feature) : undefined),
+    style: (feature) => (this.shownNow ? predictionStyle(feature, { outline: this.outlineNow }) : undefined),
     zIndex: 20,
     renderBuffer: 0,
     updateWhileAnimating: true,
@@ -88,6 +88,7 @@ export class PredictionLayer {
   private map?: OlMap;
   private mapKeys: EventsKey[] = [];
   private shownNow = true;
+  private outlineNow = false;
   /** Cuts made (sessions and threshold changes): part of every feature id. */
   private cuts = 0;
   private readonly tooltip = new MeasurementTooltip(
@@ -109,6 +110,16 @@ export class PredictionLayer {
 
   set shown(shown: boolean) {
     this.shownNow = shown;
+    this.layer.changed();
+  }
+
+  /** Whether the polygons are drawn as outlines only (no fill over the tissue). */
+  get outline(): boolean {
+    return this.outlineNow;
+  }
+
+  set outline(outline: boolean) {
+    this.outlineNow = outline;
     this.layer.changed();
   }
 

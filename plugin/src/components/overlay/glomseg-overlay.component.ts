@@ -18,6 +18,7 @@ import { panelStateOf } from './panel-state.js';
 import { overlayControllers } from './overlay-controllers.js';
 import { applyPanelInput, type PanelInputTarget } from './panel-input.js';
 import { downloadGeoJson, predictionsGeoJson, type ExportObjectType } from './geojson-export.js';
+import { DisplayController } from '../../controllers/display-controller.js';
 
 /** Where annotations loaded through the API come from: their format (else guessed) and the name to show. */
 type AnnotationLoadOptions = { format?: AnnotationFormat; name?: string };
@@ -54,6 +55,9 @@ const SESSION_KEYS = [
  * @property maxTiles - Most model tiles asked for at once.
  * @property headers - Headers for every call (e.g. authorization), or a function that returns them (set as a property).
  * @property exportObjectType - QuPath object type of exported predictions: 'detection' (default) or 'annotation'.
+ * @property outline - Predictions drawn as outlines only, without fill over the tissue.
+ * @property heatmap - Shows the probability heatmap: each glomerulus filled by its mean probability (viridis).
+ * @property heatmapOpacity - The heatmap's opacity, 0 to 1.
  *
  * @event glomseg-tile - A tile's predictions arrived, once per tile (detail: TileEventDetail).
  * @event glomseg-progress - Tiles received of the view or the streaming state changed (detail: ProgressEventDetail).
@@ -100,6 +104,9 @@ export default class GlomsegOverlay extends GlomsegElement implements PanelInput
   @property({ attribute: false }) headers?: RequestHeaders;
   /** QuPath object type of exported predictions: 'detection' (default) or 'annotation'. */
   @property({ attribute: 'export-object-type' }) exportObjectType: ExportObjectType = 'detection';
+  @property({ type: Boolean }) outline = false;
+  @property({ type: Boolean }) heatmap = false;
+  @property({ type: Number, attribute: 'heatmap-opacity' }) heatmapOpacity = 0.7;
 
   private readonly controllers = overlayControllers(this, {
     serverUrl: () => this.serverUrl,
@@ -109,6 +116,8 @@ export default class GlomsegOverlay extends GlomsegElement implements PanelInput
   private readonly predictionsView = this.controllers.predictions;
   private readonly annotations = this.controllers.annotations;
   private readonly dice = this.controllers.dice;
+  /** Outline-only display and the probability heatmap, on the predictions' map. */
+  protected readonly display = new DisplayController(this, this.predictionsView.layer);
 
   private get session(): PredictionSession | undefined {
     return this.predictionsView.layer.session;
