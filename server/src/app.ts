@@ -15,6 +15,7 @@ import { resolveLimits, type ServingLimits } from './validation/limits.js';
 import { RequestByteBudget, type RequestByteStats } from './validation/request-byte-budget.js';
 import { ScoringPool } from './scoring/scoring-pool.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
+import { openAnnotations } from './annotations/open-annotations.js';
 import { startGrpcServer, startWebServer, type PortOptions, type ServingCore } from './serving-ports.js';
 
 /** The ports' own options (host, ports, demo, security, connections) are in serving-ports.ts. */
@@ -37,6 +38,8 @@ export interface GlomsegAppOptions extends PortOptions {
   log?: (message: string) => void;
   /** Cost bounds checked before work; defaults in validation/limits.ts. */
   limits?: Partial<ServingLimits>;
+  /** Where reviewed annotations are kept (created if missing); unset: the server keeps none. */
+  dataDir?: string;
 }
 
 export class GlomsegApp {
@@ -163,7 +166,13 @@ async function openCore(
   // One budget of request bytes in flight for both ports.
   const requestBytes = new RequestByteBudget(limits.maxInFlightRequestBytes);
   const metrics = new ServerMetrics();
+  const { security } = options;
+  const annotations =
+    options.dataDir === undefined
+      ? undefined
+      : await openAnnotations({ dataDir: options.dataDir, tokens: security?.tokens, slides: catalog, log });
   const service = createGlomsegService({
+    annotations: annotations?.annotations,
     slides: catalog,
     models,
     scoring,

@@ -7,6 +7,7 @@ import { addServeSecurityOptions, resolveServeSecurity, type ServeSecurityFlags 
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from '../paths.js';
 import { port, positiveNumber } from '../option-parsers.js';
 import { deviceChoices, deviceHelp, type DeviceChoice } from '../../inference/execution-providers.js';
+import { defaultDataDir } from '../../annotations/file-annotation-store.js';
 import type { CliCommand } from './command.js';
 
 /** What commander hands the action: the options below (and the security ones), camel-cased, after their parsers. */
@@ -18,6 +19,7 @@ interface ServeFlags extends ServeSecurityFlags {
   healthPort?: number;
   slides: string[];
   models: string;
+  dataDir: string;
   device: DeviceChoice;
   workers?: number;
   demo?: boolean;
@@ -40,6 +42,7 @@ export const serveCommand: CliCommand = (program) => {
     )
     .option('-s, --slides <dir...>', 'slide folders to serve', DEFAULT_SLIDE_FOLDERS)
     .option('-m, --models <dir>', 'model folder', DEFAULT_MODEL_FOLDER)
+    .option('--data-dir <dir>', 'where saved annotations are kept (created if missing)', defaultDataDir())
     .addOption(new Option('-d, --device <device>', deviceHelp()).choices(deviceChoices()).default('auto'))
     .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) =>
       Math.round(positiveNumber(v)),
@@ -77,6 +80,7 @@ async function serve(opts: ServeFlags): Promise<void> {
     httpPort: opts.http ? opts.httpPort : false,
     slideFolders: opts.slides.map((s) => path.resolve(s)),
     modelFolder: path.resolve(opts.models),
+    dataDir: path.resolve(opts.dataDir),
     device: opts.device,
     workers: opts.workers,
     slideUrlPrefixes: opts.slideUrlPrefix,
