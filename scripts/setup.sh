@@ -13,7 +13,7 @@ packages=(
   python3-torch      # training/*.py, test/server/inference/tiny-model.ts
   python3-numpy      # training/*.py
   python3-pil        # training/*.py: decoding tiles, drawing masks, resampling, JPEG coding in augmentation
-  python3-onnx       # training/export_fp16.py and combine_onnx.py, onnx.checker in training/smoke_test.sh
+  python3-onnx       # training/export_fp16.py, combine_onnx.py and quantize_int8.py (int8 QDQ), onnx.checker in training/smoke_test.sh
   python3-grpcio     # test/server/grpc/reflection_client.py: an independent client that knows the API by reflection only
   openssl            # test/helpers/test-ca.ts: a throwaway CA and server certificates for the TLS tests
   prometheus         # /usr/bin/promtool: test/server/metrics/server-metrics.test.ts lints the /metrics page with it

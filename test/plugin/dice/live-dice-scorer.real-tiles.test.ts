@@ -13,6 +13,7 @@ import { minAreaOnSlide, type TileGrid } from '@glomseg/shared/tile-grid.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import { GlomsegApp } from '../../../server/src/app.js';
+import { ModelRegistry } from '../../../server/src/inference/model-registry.js';
 import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS } from '../../helpers/paths.js';
 import { parseAnnotationText } from '../../../plugin/src/annotation-source.js';
 import { PredictionStore } from '../../../plugin/src/prediction-store.js';
@@ -29,7 +30,10 @@ let reference: { metrics: DiceMetrics; polygons: GlomerulusPolygon[] };
 let truthText: string;
 
 beforeAll(async () => {
+  // ScoreSlide on StreamTiles' grid: the live scorer's tiles are the viewer's (its default windows are larger).
+  const { card: shipped } = (await ModelRegistry.load({ folder: MODELS })).defaultModel();
   app = await GlomsegApp.start({
+    scoreTileSize: shipped.tileSize,
     slideFolders: [EVAL_REGION],
     modelFolder: MODELS,
     host: '127.0.0.1',

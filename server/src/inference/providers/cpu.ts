@@ -1,4 +1,7 @@
-/** ONNX Runtime's CPU provider: always there, the last resort of `auto`. */
+/**
+ * ONNX Runtime's CPU provider: always there, the last resort of `auto`. It loads the card's `variants.cpu` where
+ * there is one: the int8 copy that training/int8_variant.sh names only when its figures match fp32's.
+ */
 import { registerExecutionProvider } from '../provider-registry.js';
 
 registerExecutionProvider({
@@ -6,6 +9,7 @@ registerExecutionProvider({
   label: 'CPU',
   priority: 100,
   usesGpu: false,
+  modelVariant: 'cpu',
   unavailable: () => undefined,
   sessionOptions: () => ['cpu'],
 });

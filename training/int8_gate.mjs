@@ -1,0 +1,50 @@
+// The gate of training/int8_variant.sh: compares the fp32 and int8 figures it measured and, when every one is within
+// the tolerance, names the int8 file as the card's `variants.cpu`; the figures go to metrics.int8 either way.
+//   node training/int8_gate.mjs CARD.json INT8_FILE OUT TOLERANCE
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const [cardPath, int8File, out, toleranceArg] = process.argv.slice(2);
+const tolerance = Number(toleranceArg);
+const read = (file) => JSON.parse(readFileSync(path.join(out, file), 'utf8'));
+const figures = (kind) => {
+  const validation = read(`validation-${kind}/metrics.json`).overall;
+  const otherLabs = read(`other-labs-${kind}/metrics.json`).overall;
+  return {
+    validationDice: validation.globalDice,
+    validationMeanTileDice: validation.meanTileDice,
+    otherLabsMeanImageDice: otherLabs.meanImageDice,
+    otherLabsF1: otherLabs.f1,
+  };
+};
+const fp32 = figures('fp32');
+const int8 = figures('int8');
+const rows = Object.keys(fp32).map((key) => ({ key, fp32: fp32[key], int8: int8[key], diff: int8[key] - fp32[key] }));
+const passed = rows.every((r) => Math.abs(r.diff) <= tolerance);
+console.log('| figure | fp32 | int8 | int8 - fp32 |\n| --- | --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.key} | ${r.fp32.toFixed(4)} | ${r.int8.toFixed(4)} | ${r.diff.toFixed(4)} |`);
+const card = JSON.parse(readFileSync(cardPath, 'utf8'));
+const variants = { ...card.variants };
+if (passed) variants.cpu = int8File;
+else delete variants.cpu;
+card.variants = variants;
+const ranges = JSON.parse(readFileSync(path.join(out, 'ranges.json'), 'utf8'));
+card.metrics = {
+  ...card.metrics,
+  int8: {
+    file: int8File,
+    method: 'static QDQ: uint8 activations (min/max), int8 per-channel weights; training/quantize_int8.py',
+    calibrationTiles: ranges.tiles,
+    tolerance,
+    selectedForCpu: passed,
+    fp32,
+    int8,
+    command: 'bash training/int8_variant.sh MODEL_FOLDER',
+  },
+};
+writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
+console.log(
+  passed
+    ? `every figure within ${tolerance}: ${int8File} is ${cardPath}'s variants.cpu`
+    : `not within ${tolerance}: variants.cpu left unset`,
+);
