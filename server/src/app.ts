@@ -17,6 +17,7 @@ import { ScoringPool } from './scoring/scoring-pool.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { openAnnotations } from './annotations/open-annotations.js';
 import { startGrpcServer, startWebServer, type PortOptions, type ServingCore } from './serving-ports.js';
+import { createModelAdaptation, type AdaptationSettings } from './adaptation/adaptation-setup.js';
 
 /** The ports' own options (host, ports, demo, security, connections) are in serving-ports.ts. */
 export interface GlomsegAppOptions extends PortOptions {
@@ -38,6 +39,8 @@ export interface GlomsegAppOptions extends PortOptions {
   log?: (message: string) => void;
   /** Cost bounds checked before work; defaults in validation/limits.ts. */
   limits?: Partial<ServingLimits>;
+  /** Who may adapt models (default: token holders only) and the training process's bounds. */
+  adaptation?: AdaptationSettings;
   /** Where reviewed annotations are kept (created if missing); unset: the server keeps none. */
   dataDir?: string;
 }
@@ -180,6 +183,16 @@ async function openCore(
     limits,
     scoreTileSize: options.scoreTileSize,
     onTileComputed: (t) => metrics.observeTile(t),
+  });
+  service.adaptation = createModelAdaptation({
+    registry,
+    sessions: models,
+    slides: catalog,
+    service,
+    annotations: annotations?.store,
+    tokensRequired: security?.tokens !== undefined,
+    settings: options.adaptation,
+    log,
   });
   return { catalog, registry, models, scoring, requestBytes, metrics, service, limits, log };
 }

@@ -17,6 +17,17 @@ export const TORCH_INSTALL_HINT =
   'install PyTorch for /usr/bin/python3 (Debian: apt-get install python3-torch python3-numpy python3-pil; ' +
   'docs/deploy.md says how to build a container image with it)';
 
+/**
+ * Run first, in the child: the kernel kills it when the server dies (PR_SET_PDEATHSIG survives the execs of
+ * prlimit, nice and python), so a killed server leaves no training running on; then it becomes the bounded command.
+ */
+const DIE_WITH_PARENT = [
+  'import ctypes, os, signal, sys',
+  'ctypes.CDLL(None).prctl(1, signal.SIGKILL)',
+  'os.getppid() == int(sys.argv[1]) or sys.exit(1)',
+  'os.execvp(sys.argv[2], sys.argv[2:])',
+].join('\n');
+
 export interface AdaptProcessOptions {
   python: string;
   script: string;
@@ -48,8 +59,9 @@ function childEnv(threads: number): NodeJS.ProcessEnv {
 export async function* runAdaptProcess(options: AdaptProcessOptions, signal: AbortSignal): AsyncGenerator<AdaptLine> {
   throwIfAborted(signal);
   const { python, script, args, threads } = options;
-  const argv = [`--as=${Math.floor(options.memoryBytes)}`, '--', 'nice', '-n', '10', python, script, ...args];
-  const child = spawn('prlimit', [...argv, '--threads', String(threads)], {
+  const bounded = ['prlimit', `--as=${Math.floor(options.memoryBytes)}`, '--', 'nice', '-n', '10', python, script];
+  const argv = ['-c', DIE_WITH_PARENT, String(process.pid), ...bounded, ...args, '--threads', String(threads)];
+  const child = spawn(python, argv, {
     cwd: options.cwd,
     env: childEnv(threads),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -23,6 +23,7 @@ import type {
   ViewerTileParams,
 } from '@glomseg/shared/glomseg-service.js';
 import type { AnnotationService } from '@glomseg/shared/reviewed-annotations.js';
+import type { ModelAdaptationService } from '@glomseg/shared/adaptation.js';
 import { resolveLimits, type ServingLimits } from '../validation/limits.js';
 import { scoreSlide, type ScoreSlideParts } from './score-slide.js';
 import { SlideCache } from './slide-cache.js';
@@ -57,6 +58,8 @@ export class DomainGlomsegService implements GlomsegService {
   private readonly parts: ScoreSlideParts;
   private readonly streams = new StreamCounter();
   readonly annotations?: AnnotationService;
+  /** AdaptModel and SetDefaultModel: set by the process that has a model registry (app.ts). */
+  adaptation?: ModelAdaptationService;
 
   constructor(private readonly options: ServiceOptions) {
     this.limits = resolveLimits(options.limits);

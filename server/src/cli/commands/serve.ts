@@ -4,6 +4,7 @@ import { Option } from 'commander';
 import { GlomsegApp } from '../../app.js';
 import { createLog, type LogFormat } from '../../metrics/structured-log.js';
 import { addServeSecurityOptions, resolveServeSecurity, type ServeSecurityFlags } from '../serve-security.js';
+import { addServeAdaptOptions, resolveServeAdapt, type ServeAdaptFlags } from '../serve-adapt.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from '../paths.js';
 import { port, positiveNumber } from '../option-parsers.js';
 import { deviceChoices, deviceHelp, type DeviceChoice } from '../../inference/execution-providers.js';
@@ -11,7 +12,7 @@ import { defaultDataDir } from '../../annotations/file-annotation-store.js';
 import type { CliCommand } from './command.js';
 
 /** What commander hands the action: the options below (and the security ones), camel-cased, after their parsers. */
-interface ServeFlags extends ServeSecurityFlags {
+interface ServeFlags extends ServeSecurityFlags, ServeAdaptFlags {
   host: string;
   port: number;
   httpPort: number;
@@ -29,7 +30,7 @@ interface ServeFlags extends ServeSecurityFlags {
 }
 
 export const serveCommand: CliCommand = (program) => {
-  addServeSecurityOptions(program.command('serve'))
+  addServeAdaptOptions(addServeSecurityOptions(program.command('serve')))
     .description('start the gRPC server (and the viewer / gRPC-Web over HTTP)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'gRPC port', port, 50051)
@@ -86,6 +87,7 @@ async function serve(opts: ServeFlags): Promise<void> {
     slideUrlPrefixes: opts.slideUrlPrefix,
     demo: opts.demo ? { slideId: DEMO_SLIDE_ID, annotationsPath: DEMO_ANNOTATIONS } : undefined,
     warm: true,
+    adaptation: resolveServeAdapt(opts),
     log,
   });
   log(
