@@ -14,12 +14,12 @@ export function sizesTemplate(s: PanelState) {
   if (!mpp || s.polygons.length === 0) return nothing;
   const areas = areasUm2(s.polygons, mpp);
   const density = glomerulusDensity(areas.length, { tissuePx: s.tissuePredicted, areaPx: s.areaPredicted }, mpp);
+  // One line of text, as read and tested (a template wrapped over lines puts line breaks into it).
+  const of = density.of === 'tissue' ? 'tissue' : 'the area predicted';
+  const densityText = `${density.text.perMm2} glomeruli per mm² of ${of} (${density.text.mm2} mm²)`;
   return html`<div part="sizes">
     <h3>Glomerulus sizes</h3>
-    <div part="density" data-value=${density.perMm2} data-of=${density.of}>
-      ${density.text.perMm2} glomeruli per mm² of ${density.of === 'tissue' ? 'tissue' : 'the area predicted'}
-      (${density.text.mm2} mm²)
-    </div>
+    <div part="density" data-value=${density.perMm2} data-of=${density.of}>${densityText}</div>
     <div part="histogram">${unsafeSVG(histogramSvg(sizeHistogram(areas), areas))}</div>
   </div>`;
 }

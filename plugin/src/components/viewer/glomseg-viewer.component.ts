@@ -3,23 +3,24 @@ import { property, query, state } from 'lit/decorators.js';
 import type OlMap from 'ol/Map.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
 import { glomsegEvent, type ErrorEventDetail, type GlomsegPanelInputEvent } from '../../events.js';
-import { bearerToken, describeError, glomsegClient, serverBaseUrl, type RequestHeaders } from '../../glomseg-client.js';
-import { readSessionToken, writeSessionToken } from '../../auth/session-token.js';
+import { describeError, glomsegClient, serverBaseUrl, type RequestHeaders } from '../../glomseg-client.js';
+import { SignInController } from '../../controllers/sign-in-controller.js';
 import GlomsegSignIn from '../sign-in/glomseg-sign-in.component.js';
 import { slideInfoFromProto, slideSummaryFromProto } from '@glomseg/api/client/from-proto.js';
 import { SlideMapController } from '../../controllers/slide-map-controller.js';
 import GlomsegOverlay from '../overlay/glomseg-overlay.component.js';
 import { readViewLink } from './view-link.js';
 import { viewerStyles } from './glomseg-viewer.styles.js';
+import {
+  mapErrorTemplate,
+  signInTemplate,
+  slideInfoTemplate,
+  slideListTemplate,
+  type SlideEntry,
+} from './viewer-sections-template.js';
 
 /** Errors that mean the slide itself cannot be read or shown, whatever the view. */
 const SLIDE_FATAL_CODES = new Set(['FAILED_PRECONDITION', 'UNIMPLEMENTED', 'NOT_FOUND', 'DATA_LOSS']);
-
-interface SlideEntry {
-  id: string;
-  name: string;
-  fileSize: number;
-}
 
 /**
  * A complete slide viewer: slide list, the slide's pyramid from the glomseg server, zoom and pan, scale bar,
@@ -70,12 +71,8 @@ export default class GlomsegViewer extends GlomsegElement {
   @state() private linkNotice?: string;
   /** Why the slide cannot be shown: said on the map itself, where the user looks (a white map said nothing). */
   @state() private mapError?: ErrorEventDetail;
-  /** The token entered in the sign-in form (kept in sessionStorage), when `headers` is not set. */
-  @state() private token?: string;
-  /** Shown while the server wants a token: '' or why the last one was refused. */
-  @state() private signInMessage?: string;
-  /** The token, as the headers of every call and tile (one provider, read at each request). */
-  private readonly signedInHeaders = bearerToken(() => this.token ?? '');
+  /** The token entered in the sign-in form, used when `headers` is not set, and the form's state. */
+  private readonly signInForm = new SignInController(this, () => serverBaseUrl(this.serverUrl));
 
   @query('[part=map]') private mapElement!: HTMLDivElement;
   @query('[part=cursor]') private cursorElement!: HTMLDivElement;
@@ -97,12 +94,7 @@ export default class GlomsegViewer extends GlomsegElement {
 
   /** The portal's headers, else the signed-in token's. */
   private get authHeaders(): RequestHeaders {
-    return this.headers ?? this.signedInHeaders;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.token = readSessionToken(serverBaseUrl(this.serverUrl));
+    return this.headers ?? this.signInForm.headers;
   }
 
   protected override firstUpdated(): void {
@@ -118,7 +110,7 @@ export default class GlomsegViewer extends GlomsegElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('serverUrl') && changed.get('serverUrl') !== undefined) {
-      this.token = readSessionToken(serverBaseUrl(this.serverUrl));
+      this.signInForm.read();
       void this.loadSlideList();
     }
     if (changed.has('slide') && this.slideMap.map) void this.openSlide(this.slide);
@@ -129,8 +121,7 @@ export default class GlomsegViewer extends GlomsegElement {
   private async loadSlideList(): Promise<void> {
     try {
       const response = await glomsegClient(this.serverUrl, this.authHeaders).listSlides({});
-      if (this.token) writeSessionToken(serverBaseUrl(this.serverUrl), this.token);
-      this.signInMessage = undefined;
+      this.signInForm.accepted();
       this.slides = response.slides.map(slideSummaryFromProto);
       const link = readViewLink();
       const linked = link?.slide;
@@ -194,59 +185,22 @@ export default class GlomsegViewer extends GlomsegElement {
 
   private showError(error: ErrorEventDetail): void {
     // A server that wants a token: ask for one (unless the portal supplies headers of its own).
-    if (error.code === 'UNAUTHENTICATED' && !this.headers) {
-      this.signInMessage = this.token ? `The server did not accept that token (${error.message}).` : '';
-      this.forgetToken();
-    } else this.error = error;
+    if (error.code === 'UNAUTHENTICATED' && !this.headers) this.signInForm.refused(error.message);
+    else this.error = error;
     this.dispatchEvent(glomsegEvent('glomseg-error', error));
   }
 
   private signIn(token: string): void {
-    this.token = token;
+    this.signInForm.enter(token);
     this.error = undefined;
     void this.loadSlideList();
   }
 
-  private forgetToken(): void {
-    this.token = undefined;
-    writeSessionToken(serverBaseUrl(this.serverUrl), undefined);
-  }
-
   /** Forgets the token and closes the slide: the sign-in form covers the viewer again. */
   private signOut(): void {
-    this.forgetToken();
+    this.signInForm.forget({ signOut: true });
     this.slides = [];
     this.slide = '';
-    this.signInMessage = '';
-  }
-
-  private renderSignIn() {
-    if (this.signInMessage === undefined) return nothing;
-    return html`<div part="sign-in-backdrop">
-      <glomseg-sign-in
-        part="sign-in"
-        server=${serverBaseUrl(this.serverUrl)}
-        message=${this.signInMessage}
-        @glomseg-sign-in=${(event: CustomEvent<{ token: string }>) => this.signIn(event.detail.token)}
-      ></glomseg-sign-in>
-    </div>`;
-  }
-
-  private renderSlideInfo() {
-    const { slide, pixelSize, pixelSizeAssumed, scaleSource } = this.slideMap;
-    if (!slide) return nothing;
-    return html`<section part="slide-info">
-      <h3>${slide.name}</h3>
-      ${slide.width} × ${slide.height} px · ${slide.levels.length} levels · ${slide.format}, ${slide.compression}<br />
-      ${
-        slide.mppX
-          ? html`${slide.mppX.toFixed(3)} µm/px`
-          : pixelSizeAssumed
-            ? html`${pixelSize.micrometres?.toFixed(3)} µm/px
-                <span class="muted" data-scale-source>(${scaleSource})</span>`
-            : html`<span class="muted">pixel size not in the file</span>`
-      }
-    </section>`;
   }
 
   protected override render() {
@@ -259,26 +213,10 @@ export default class GlomsegViewer extends GlomsegElement {
         <aside part="sidebar">
           <h2>
             glomseg
-            ${this.token && !this.headers ? html`<button part="sign-out" @click=${this.signOut}>Sign out</button>` : nothing}
+            ${this.signInForm.token && !this.headers ? html`<button part="sign-out" @click=${this.signOut}>Sign out</button>` : nothing}
           </h2>
-          <section>
-            <h3>Slides</h3>
-            <ul part="slide-list">
-              ${this.slides.map(
-                (s) =>
-                  html`<li>
-                    <button
-                      aria-current=${String(s.id === this.slide)}
-                      title=${s.id}
-                      @click=${() => this.chooseSlide(s.id)}
-                    >
-                      ${s.name} <span class="muted">${(s.fileSize / 1e6).toFixed(1)} MB</span>
-                    </button>
-                  </li>`,
-              )}
-            </ul>
-          </section>
-          ${this.renderSlideInfo()}
+          ${slideListTemplate(this.slides, this.slide, (id) => this.chooseSlide(id))}
+          ${slideInfoTemplate(this.slideMap)}
           ${this.linkNotice ? html`<div part="link-notice" role="alert">${this.linkNotice}</div>` : nothing}
           ${this.error ? html`<div part="error" role="alert" data-code=${this.error.code}>${this.error.message}</div>` : nothing}
           <glomseg-overlay
@@ -298,16 +236,10 @@ export default class GlomsegViewer extends GlomsegElement {
         <div part="map-area">
           <div part="map" tabindex="0" aria-label="Slide: drag to pan, wheel or +/- to zoom, arrow keys to pan"></div>
           <div part="cursor"></div>
-          ${
-            this.mapError
-              ? html`<div part="map-error" role="alert" data-code=${this.mapError.code}>
-                  <strong>This slide cannot be shown</strong><br />${this.mapError.message}
-                </div>`
-              : nothing
-          }
+          ${mapErrorTemplate(this.mapError)}
         </div>
       </div>
-      ${this.renderSignIn()}
+      ${signInTemplate(serverBaseUrl(this.serverUrl), this.signInForm.message, (token) => this.signIn(token))}
     `;
   }
 }
