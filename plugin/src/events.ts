@@ -39,12 +39,36 @@ export type PanelInput =
   | { name: 'loadFile'; value: File }
   | { name: 'clearAnnotations' | 'export' };
 
+/** What the user turned on or off, or asked for, in <glomseg-map-tools> (or by its keyboard shortcut). */
+export type MapToolInput =
+  | { name: 'outline' | 'heatmap' | 'ruler' | 'help'; value: boolean }
+  | { name: 'heatmapOpacity'; value: number }
+  | { name: 'snapshot' | 'clearMeasurements' };
+
+/** A line measured with the ruler: its length in level-0 pixels, and in µm where the pixel size is known. */
+export interface MeasureEventDetail {
+  lengthPx: number;
+  lengthUm?: number;
+  /** As shown on the map, e.g. '212 µm'. */
+  text: string;
+}
+
+/** A glomerulus chosen in <glomseg-glomerulus-table> (clicked, or Enter on its row). */
+export interface GlomerulusSelectEventDetail {
+  id: string;
+  /** Its bounding box in map coordinates [minX, minY, maxX, maxY]. */
+  extent: number[];
+}
+
 export type GlomsegTileEvent = CustomEvent<TileEventDetail>;
 export type GlomsegProgressEvent = CustomEvent<ProgressEventDetail>;
 export type GlomsegDiceEvent = CustomEvent<DiceEventDetail>;
 export type GlomsegErrorEvent = CustomEvent<ErrorEventDetail>;
 export type GlomsegPanelInputEvent = CustomEvent<PanelInput>;
 export type GlomsegSignInEvent = CustomEvent<SignInEventDetail>;
+export type GlomsegMapToolEvent = CustomEvent<MapToolInput>;
+export type GlomsegMeasureEvent = CustomEvent<MeasureEventDetail>;
+export type GlomsegGlomerulusSelectEvent = CustomEvent<GlomerulusSelectEventDetail>;
 
 export interface GlomsegEventMap {
   'glomseg-tile': GlomsegTileEvent;
@@ -53,6 +77,9 @@ export interface GlomsegEventMap {
   'glomseg-error': GlomsegErrorEvent;
   'glomseg-panel-input': GlomsegPanelInputEvent;
   'glomseg-sign-in': GlomsegSignInEvent;
+  'glomseg-map-tool': GlomsegMapToolEvent;
+  'glomseg-measure': GlomsegMeasureEvent;
+  'glomseg-glomerulus-select': GlomsegGlomerulusSelectEvent;
 }
 
 export function glomsegEvent<K extends keyof GlomsegEventMap>(

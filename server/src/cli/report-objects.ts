@@ -7,21 +7,12 @@ import { CLASS_COLOURS } from '@glomseg/shared/class-colours.js';
 import type { GlomerulusPolygon, Polygon, Rect } from '@glomseg/shared/geometry.js';
 import { objectStatuses } from '@glomseg/shared/object-status.js';
 import { polygonArea } from '@glomseg/shared/rasterize.js';
+import { glomerulusCells, glomerulusCsv, type GlomerulusRow } from '@glomseg/shared/glomerulus-table.js';
 
 /** The ground truth a slide was scored against and the region its objects were matched over. */
 export interface ReportTruth {
   polygons: Polygon[];
   region: Rect;
-}
-
-/** One row of the glomerulus table: a prediction, or a true glomerulus the model missed. */
-export interface GlomerulusRow {
-  id: string;
-  areaPx: number;
-  areaUm2: number | undefined;
-  meanProbability: number | undefined;
-  /** TP, FP, FN (missed), or '—' when not scored (no ground truth, or outside the scored region). */
-  status: 'TP' | 'FP' | 'FN' | '—';
 }
 
 interface Drawn {
@@ -147,29 +138,13 @@ export function scaleBarSvg(
   );
 }
 
-const CSV_HEADER = ['id', 'area_px', 'area_um2', 'mean_probability', 'status'];
-
-function csvCells(row: GlomerulusRow): string[] {
-  return [
-    row.id,
-    row.areaPx.toFixed(0),
-    row.areaUm2 === undefined ? '' : row.areaUm2.toFixed(1),
-    row.meanProbability === undefined ? '' : row.meanProbability.toFixed(3),
-    row.status,
-  ];
-}
-
-export function glomerulusCsv(rows: readonly GlomerulusRow[]): string {
-  return [CSV_HEADER, ...rows.map(csvCells)].map((cells) => cells.join(',')).join('\r\n') + '\r\n';
-}
-
 /** The table, and a link that downloads the same rows as CSV (a data: URL: nothing fetched, no script). */
 export function glomerulusTableHtml(slideName: string, rows: readonly GlomerulusRow[]): string {
   const href = `data:text/csv;charset=utf-8,${encodeURIComponent(glomerulusCsv(rows))}`;
   const body = rows
     .map(
       (row) =>
-        `<tr data-status="${row.status}">${csvCells(row)
+        `<tr data-status="${row.status}">${glomerulusCells(row)
           .map((cell) => `<td>${escapeHtml(cell || '–')}</td>`)
           .join('')}</tr>`,
     )
