@@ -9,6 +9,16 @@ export interface Polygon {
   holes: Ring[];
 }
 
+/** A polygon's rings, the exterior first. */
+export function ringsOf(polygon: Polygon): Ring[] {
+  return [polygon.exterior, ...polygon.holes];
+}
+
+/** How many points a polygon's rings hold together. */
+export function pointCount(polygon: Polygon): number {
+  return polygon.exterior.length + polygon.holes.reduce((sum, ring) => sum + ring.length, 0);
+}
+
 /** Largest slide coordinate accepted anywhere (regions, annotations): BigTIFF slides stay far below it. */
 export const MAX_COORDINATE = 2 ** 30;
 

@@ -5,7 +5,7 @@
  * Pass the raw per-tile pieces each time: joined polygons come out with `touches: []` and would not join again.
  */
 import polygonClipping from 'polygon-clipping';
-import type { GlomerulusPolygon, Polygon, Rect, Ring } from './geometry.js';
+import { ringsOf, type GlomerulusPolygon, type Polygon, type Rect, type Ring } from './geometry.js';
 import { polygonArea, polygonBBox, rectsTouch } from './rasterize.js';
 
 export const JOIN_TOLERANCE = 1e-6;
@@ -68,7 +68,7 @@ function groupTouchingBoxes(boxes: Rect[]): number[][] {
 }
 
 function toClipping(polygon: Polygon): polygonClipping.Polygon {
-  return [polygon.exterior, ...polygon.holes];
+  return ringsOf(polygon);
 }
 
 /** Drops the closing point polygon-clipping repeats at the end of each ring. */

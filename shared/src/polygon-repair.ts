@@ -4,7 +4,7 @@
  * ground truth is repaired into simple polygons before either sees it.
  */
 import polygonClipping from 'polygon-clipping';
-import type { Polygon, Ring } from './geometry.js';
+import { pointCount, ringsOf, type Polygon, type Ring } from './geometry.js';
 
 function orientation(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number {
   const cross = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
@@ -64,9 +64,8 @@ function pointInRing(x: number, y: number, ring: Ring): boolean {
  * edges sorted by x compares only edges whose boxes overlap, so an ordinary outline costs about n log n.
  */
 export function crossesItself(polygon: Polygon): boolean {
-  const rings = [polygon.exterior, ...polygon.holes];
-  let count = 0;
-  for (const ring of rings) count += ring.length;
+  const rings = ringsOf(polygon);
+  const count = pointCount(polygon);
   // Edges as flat arrays (a hot loop over millions of pairs for a hostile outline): endpoints, box, ring, index.
   const ax = new Float64Array(count);
   const ay = new Float64Array(count);

@@ -4,7 +4,7 @@
  * the exterior and its holes are filled with the even-odd rule; separate polygons are OR-ed together, so
  * overlapping polygons never cancel out. Only the window is allocated, so large slides are rasterised piecewise.
  */
-import type { Polygon, Rect, Ring } from './geometry.js';
+import { pointCount, ringsOf, type Polygon, type Rect, type Ring } from './geometry.js';
 import { GlomsegError } from './errors.js';
 
 /** Signed shoelace area of a ring: positive when it runs clockwise on screen (x right, y down). */
@@ -97,9 +97,8 @@ function fillPolygon(polygon: Polygon, window: Rect, mask: Uint8Array): void {
   if (rowStart >= rowEnd || box.x + box.width <= colStart - 0.5 || box.x >= colEnd + 0.5) return;
 
   // Edge table: non-horizontal edges as (yMin, yMax, x at yMin, dx/dy).
-  const rings = [polygon.exterior, ...polygon.holes];
-  let edgeCount = 0;
-  for (const ring of rings) edgeCount += ring.length;
+  const rings = ringsOf(polygon);
+  const edgeCount = pointCount(polygon);
   const yMin = new Float64Array(edgeCount);
   const yMax = new Float64Array(edgeCount);
   const xAtMin = new Float64Array(edgeCount);

@@ -4,7 +4,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
-import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
+import { pointCount, type GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import type {
   ModelSummary,
   ScoreEvent,
@@ -125,9 +125,8 @@ export function polygonToProto(polygon: GlomerulusPolygon): pb.Polygon {
  * coordinate, generous tags and lengths), so that batches are cut without encoding anything twice.
  */
 export function polygonWireBound(polygon: GlomerulusPolygon): number {
-  const rings = [polygon.exterior, ...polygon.holes];
-  const coordinates = rings.reduce((sum, ring) => sum + 2 * ring.length, 0);
-  return 16 * coordinates + 12 * rings.length + 2 * polygon.touches.length + 32;
+  const coordinates = 2 * pointCount(polygon);
+  return 16 * coordinates + 12 * (1 + polygon.holes.length) + 2 * polygon.touches.length + 32;
 }
 
 export function timingsToProto(timings: Timings): pb.Timings {
