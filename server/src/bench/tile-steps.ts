@@ -15,13 +15,20 @@ import {
   planTileGrid,
   tileBounds,
   tileReadWindow,
+  type TileGrid,
   type TileReadWindow,
 } from '@glomseg/shared/tile-grid.js';
 import { tileModelInput, toProbabilityMap } from '@glomseg/shared/preprocess.js';
-import { compileStainMapping, resolveStainMethod, type StainMapping } from '@glomseg/shared/stain-normalization.js';
+import {
+  compileStainMapping,
+  resolveStainMethod,
+  type ColourMap,
+  type StainMapping,
+} from '@glomseg/shared/stain-normalization.js';
 import { traceTile } from '@glomseg/shared/trace-tile.js';
 import type { ProbabilityMap, TraceOptions } from '@glomseg/shared/segmenter.js';
-import type { RgbImage } from '@glomseg/shared/slide-source.js';
+import type { RgbImage, SlideSource } from '@glomseg/shared/slide-source.js';
+import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { openSlideFile } from '../slides/slide-catalog.js';
 import { ModelRegistry } from '../inference/model-registry.js';
 import { surveySlide } from '../service/slide-survey.js';
@@ -47,20 +54,29 @@ function timeStep<T>(tiles: T[], passes: number, fresh: () => void, step: (tile:
   return { meanMs: perPass.reduce((a, b) => a + b, 0) / passes, bestPassMs: Math.min(...perPass) };
 }
 
-async function main(slidePath: string, options: { models: string; tiles: number; passes: number }): Promise<void> {
-  const registry = await ModelRegistry.load({ folder: options.models });
-  const { card, modelPath } = registry.defaultModel();
-  const source = await openSlideFile(slidePath, path.basename(slidePath));
-  const grid = planTileGrid(source.metadata, card);
-  const survey = await surveySlide(source);
-  // As the service reads a slide with 'auto': the card's method, when the slide's stain could be measured.
-  const method = resolveStainMethod('auto', card);
-  const stain: StainMapping | undefined =
-    method && survey.stain ? { method, from: survey.stain, to: card.stain!.reference! } : undefined;
+interface TileWindow {
+  window: TileReadWindow;
+  image: RgbImage;
+  trace: TraceOptions;
+}
 
-  const windows: { window: TileReadWindow; image: RgbImage; trace: TraceOptions }[] = [];
-  for (let row = 0; row < grid.rows && windows.length < options.tiles; row++) {
-    for (let col = 0; col < grid.cols && windows.length < options.tiles; col++) {
+interface ModelOutput {
+  map: ProbabilityMap;
+  logits: ProbabilityMap;
+  output: { data: Float32Array; dims: readonly number[] };
+  trace: TraceOptions;
+}
+
+/** The slide's first `maxTiles` windows in grid order, read and resized to the model's input as the service does. */
+async function readWindows(
+  source: SlideSource,
+  grid: TileGrid,
+  card: ModelCard,
+  maxTiles: number,
+): Promise<TileWindow[]> {
+  const windows: TileWindow[] = [];
+  for (let row = 0; row < grid.rows && windows.length < maxTiles; row++) {
+    for (let col = 0; col < grid.cols && windows.length < maxTiles; col++) {
       const window = tileReadWindow(grid, { col, row });
       const bounds = tileBounds(grid, { col, row });
       const region = await source.readRegion({
@@ -85,20 +101,22 @@ async function main(slidePath: string, options: { models: string; tiles: number;
       windows.push({ window, image, trace });
     }
   }
-  await source.close();
+  return windows;
+}
 
+/** The model run once per window (untimed): its real outputs, as probabilities and as logits. */
+async function runModel(
+  modelPath: string,
+  card: ModelCard,
+  windows: TileWindow[],
+  mapper: ColourMap | undefined,
+): Promise<ModelOutput[]> {
   const session = await InferenceSession.create(modelPath, {
     intraOpNumThreads: 2,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   });
-  const maps: {
-    map: ProbabilityMap;
-    logits: ProbabilityMap;
-    output: { data: Float32Array; dims: readonly number[] };
-    trace: TraceOptions;
-  }[] = [];
-  let mapper = stain ? compileStainMapping(stain) : undefined;
+  const maps: ModelOutput[] = [];
   for (const { image, trace } of windows) {
     const { values, width, height } = tileModelInput(image, card, mapper);
     if (width !== image.width || height !== image.height) continue; // the map would need cropping first
@@ -114,6 +132,23 @@ async function main(slidePath: string, options: { models: string; tiles: number;
     });
   }
   await session.release();
+  return maps;
+}
+
+async function main(slidePath: string, options: { models: string; tiles: number; passes: number }): Promise<void> {
+  const registry = await ModelRegistry.load({ folder: options.models });
+  const { card, modelPath } = registry.defaultModel();
+  const source = await openSlideFile(slidePath, path.basename(slidePath));
+  const grid = planTileGrid(source.metadata, card);
+  const survey = await surveySlide(source);
+  // As the service reads a slide with 'auto': the card's method, when the slide's stain could be measured.
+  const method = resolveStainMethod('auto', card);
+  const stain: StainMapping | undefined =
+    method && survey.stain ? { method, from: survey.stain, to: card.stain!.reference! } : undefined;
+  const windows = await readWindows(source, grid, card, options.tiles);
+  await source.close();
+  let mapper = stain ? compileStainMapping(stain) : undefined;
+  const maps = await runModel(modelPath, card, windows, mapper);
 
   const images = windows.map((w) => w.image);
   const result = {
