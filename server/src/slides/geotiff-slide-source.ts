@@ -9,11 +9,11 @@
  * slide, and readRegion throws FAILED_PRECONDITION with a message that says why.
  */
 import { basename } from 'node:path';
-import { stat } from 'node:fs/promises';
 import type { Pool } from 'geotiff';
 import { GlomsegError, isGlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { libraryDetail } from './library-detail.js';
+import { statSlideFile } from './slide-file.js';
 import { acquireDecoderPool, releaseDecoderPool } from './decoder-pool.js';
 import { DEFAULT_READER_LIMITS, type ReaderLimits } from './slide-reader.js';
 import { TiffFileSource, type TiffBytes } from './tiff-file-source.js';
@@ -21,7 +21,7 @@ import { RemoteTiffSource } from './remote-tiff-source.js';
 import { cachedTile, evictTileCacheOwner, newTileCacheOwner } from './tile-cache.js';
 import { toStandaloneJpeg } from './jpeg-tile.js';
 import { copyBlock, overlap, validateRegion, whiteImage } from './rgb-region.js';
-import { planPyramid, readSynthesizedRegion, type LevelRecipe } from './synthesized-levels.js';
+import { planPyramid, readPlannedRegion, type LevelRecipe, type ReadRealRegion } from './synthesized-levels.js';
 import { notReadable, readTiffPyramid, type StoredLevel } from './tiff-pyramid.js';
 import { canPassJpegThrough, decodeBlock, readBlockBytes, type BlockSource } from './tiff-block.js';
 import { describeTiffSlide } from './tiff-slide-metadata.js';
@@ -72,11 +72,7 @@ export class GeoTiffSlideSource implements SlideSource {
     limits: ReaderLimits = DEFAULT_READER_LIMITS,
   ): Promise<GeoTiffSlideSource> {
     throwIfAborted(signal);
-    const info = await stat(filePath).catch((error: NodeJS.ErrnoException) => {
-      throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, {
-        cause: error,
-      });
-    });
+    const info = await statSlideFile(filePath);
     if (!info.isFile()) throw notReadable(filePath, 'it is not a regular file');
     if (info.size === 0) throw notReadable(filePath, 'the file is empty');
     const file = await TiffFileSource.open(filePath);
@@ -138,17 +134,7 @@ export class GeoTiffSlideSource implements SlideSource {
     const recipe = this.recipes[region.level];
     const real = this.stored[recipe.realIndex];
     if (real.unreadable) throw new GlomsegError('FAILED_PRECONDITION', `${this.metadata.name}: ${real.unreadable}`);
-    if (recipe.factor === 1)
-      return this.readStored(recipe.realIndex, region.x, region.y, region.width, region.height, signal);
-    const target = this.metadata.levels[region.level];
-    return readSynthesizedRegion(
-      (realIndex, x, y, width, height, innerSignal) => this.readStored(realIndex, x, y, width, height, innerSignal),
-      { realIndex: recipe.realIndex, width: real.width, height: real.height },
-      recipe.factor,
-      target,
-      region,
-      signal,
-    );
+    return readPlannedRegion(this.readStored, recipe, real, this.metadata.levels[region.level], region, signal);
   }
 
   async readRawJpegTile(
@@ -202,14 +188,7 @@ export class GeoTiffSlideSource implements SlideSource {
   }
 
   /** A region of a stored level: decodes only the tiles it covers, in parallel, and copies them in. */
-  private async readStored(
-    realIndex: number,
-    x: number,
-    y: number,
-    width: number,
-    height: number,
-    signal?: AbortSignal,
-  ): Promise<RgbImage> {
+  private readonly readStored: ReadRealRegion = async (realIndex, x, y, width, height, signal) => {
     const level = this.stored[realIndex];
     const out = whiteImage(width, height);
     const cols = overlap(x, x + width, 0, level.width);
@@ -245,5 +224,5 @@ export class GeoTiffSlideSource implements SlideSource {
     };
     await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, blocks.length) }, worker));
     return out;
-  }
+  };
 }

@@ -8,8 +8,8 @@
  * cannot seek, so each band decoded it from the top (a 196-Mpixel PNG about six times over, for one GetSlideInfo).
  */
 import { libraryDetail } from './library-detail.js';
+import { statSlideFile } from './slide-file.js';
 import { basename } from 'node:path';
-import { stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
@@ -43,11 +43,7 @@ export class ImageFileSlideSource implements SlideSource {
     decodes: ImageDecodeQueue = flatImageDecodes,
   ): Promise<ImageFileSlideSource> {
     throwIfAborted(signal);
-    const info = await stat(filePath).catch((error: NodeJS.ErrnoException) => {
-      throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, {
-        cause: error,
-      });
-    });
+    const info = await statSlideFile(filePath);
     if (!info.isFile())
       throw new GlomsegError('INVALID_ARGUMENT', `not a readable image: ${basename(filePath)} is not a regular file`);
     let header: Metadata;

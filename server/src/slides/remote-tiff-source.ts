@@ -7,7 +7,7 @@
 import { fromCustomClient } from 'geotiff';
 import { GlomsegError, isGlomsegError } from '@glomseg/shared/errors.js';
 import { RemoteHttpClient, type RemoteReadStats } from './remote-http-client.js';
-import { READ_SLACK_BYTES, type ByteSlice, type TiffBytes } from './tiff-file-source.js';
+import { checkReadRange, type ByteSlice, type TiffBytes } from './tiff-file-source.js';
 
 /** Bytes per range request: a few JPEG tiles, or a whole IFD. */
 export const REMOTE_BLOCK_BYTES = 64 * 1024;
@@ -55,19 +55,7 @@ export class RemoteTiffSource implements TiffBytes {
   }
 
   async fetch(slices: ByteSlice[], signal?: AbortSignal): Promise<ArrayBuffer[]> {
-    for (const { offset, length } of slices) {
-      if (
-        !Number.isSafeInteger(offset) ||
-        !Number.isSafeInteger(length) ||
-        offset < 0 ||
-        length < 0 ||
-        offset + length > this.size + READ_SLACK_BYTES
-      ) {
-        throw new RangeError(
-          `read of ${length} bytes at offset ${offset} runs past the end of the ${this.size}-byte file`,
-        );
-      }
-    }
+    for (const { offset, length } of slices) checkReadRange(offset, length, this.size);
     try {
       const data = await this.blocks.fetch(slices, signal);
       // geotiff hands back views short of `length` past the end of the file; pad them as a file read would.

@@ -77,6 +77,30 @@ export type ReadRealRegion = (
 ) => Promise<RgbImage>;
 
 /**
+ * A region of any level of a planned pyramid: a stored level's own pixels (`readReal` reads white outside it), or a
+ * synthesised level's means over the stored level `real` that its recipe names.
+ */
+export function readPlannedRegion(
+  readReal: ReadRealRegion,
+  recipe: LevelRecipe,
+  real: { width: number; height: number },
+  target: { width: number; height: number },
+  region: RegionRequest,
+  signal?: AbortSignal,
+): Promise<RgbImage> {
+  const { realIndex, factor } = recipe;
+  if (factor === 1) return readReal(realIndex, region.x, region.y, region.width, region.height, signal);
+  return readSynthesizedRegion(
+    readReal,
+    { realIndex, width: real.width, height: real.height },
+    factor,
+    target,
+    region,
+    signal,
+  );
+}
+
+/**
  * A region of a synthesised level: each output pixel is the mean of the factor x factor block of the real level
  * it covers (only the part inside the level counts); outside the synthesised level reads white.
  */

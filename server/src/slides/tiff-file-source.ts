@@ -8,6 +8,19 @@ import { open, type FileHandle } from 'node:fs/promises';
 /** geotiff reads IFDs in fixed-size chunks that may run past the end of a small file; allow that much slack. */
 export const READ_SLACK_BYTES = 64 * 1024;
 
+/** Refuses a read of a `size`-byte file that is not whole bytes or runs past its end by more than the slack. */
+export function checkReadRange(offset: number, length: number, size: number): void {
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > size + READ_SLACK_BYTES
+  ) {
+    throw new RangeError(`read of ${length} bytes at offset ${offset} runs past the end of the ${size}-byte file`);
+  }
+}
+
 export interface ByteSlice {
   offset: number;
   length: number;
@@ -48,17 +61,7 @@ export class TiffFileSource implements TiffBytes {
 
   /** Reads exactly [offset, offset + length); bytes past the end of the file (within the slack) read as 0. */
   async read(offset: number, length: number): Promise<Uint8Array> {
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size + READ_SLACK_BYTES
-    ) {
-      throw new RangeError(
-        `read of ${length} bytes at offset ${offset} runs past the end of the ${this.size}-byte file`,
-      );
-    }
+    checkReadRange(offset, length, this.size);
     const buffer = new Uint8Array(length);
     const available = Math.max(0, Math.min(length, this.size - offset));
     let done = 0;

@@ -8,15 +8,15 @@
  * a stored level are read with level-0 coordinates rounded from the level's own; levels the file lacks are
  * synthesised by area averaging as the other readers do. The configured bounds apply to OpenSlide's tile grid.
  */
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import koffi from 'koffi';
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { RegionRequest, RgbImage, SlideMetadata, SlideSource } from '@glomseg/shared/slide-source.js';
 import { hasExtension, type ReaderLimits } from '../slide-reader.js';
+import { statSlideFile } from '../slide-file.js';
 import { registerSlideReader } from '../slide-readers.js';
 import { validateRegion } from '../rgb-region.js';
-import { planPyramid, readSynthesizedRegion, type LevelRecipe } from '../synthesized-levels.js';
+import { planPyramid, readPlannedRegion, type ReadRealRegion, type LevelRecipe } from '../synthesized-levels.js';
 
 const EXTENSIONS = ['.ndpi', '.vms', '.vmu', '.mrxs', '.scn', '.bif', '.svslide'];
 /** Vendor properties passed on in the metadata, at most this many, each value cut to 4096 characters. */
@@ -99,11 +99,7 @@ class OpenSlideSource implements SlideSource {
     limits: ReaderLimits,
     signal?: AbortSignal,
   ): Promise<OpenSlideSource> {
-    const info = await stat(filePath).catch((error: NodeJS.ErrnoException) => {
-      throw new GlomsegError('NOT_FOUND', `cannot open slide file ${filePath}: ${error.code ?? error.message}`, {
-        cause: error,
-      });
-    });
+    const info = await statSlideFile(filePath);
     const name = basename(filePath);
     const osr = await call<Handle>(api.open, filePath);
     if (!osr) throw new GlomsegError('INVALID_ARGUMENT', `not a slide OpenSlide reads: ${name}`);
@@ -148,19 +144,10 @@ class OpenSlideSource implements SlideSource {
     if (this.closed) throw new GlomsegError('FAILED_PRECONDITION', `slide '${this.metadata.id}' is closed`);
     validateRegion(region, this.metadata.levels.length);
     throwIfAborted(signal);
-    const { realIndex, factor } = this.recipes[region.level];
-    if (factor === 1) return this.readStored(realIndex, region.x, region.y, region.width, region.height);
-    const real = this.metadata.levels.find(
-      (level) => !level.synthesized && this.recipes[level.index].realIndex === realIndex,
-    )!;
-    return readSynthesizedRegion(
-      (index, x, y, width, height) => this.readStored(index, x, y, width, height),
-      { realIndex, width: real.width, height: real.height },
-      factor,
-      this.metadata.levels[region.level],
-      region,
-      signal,
-    );
+    const recipe = this.recipes[region.level];
+    const real = this.storedLevel(recipe.realIndex);
+    const readStored: ReadRealRegion = (index, x, y, width, height) => this.readStored(index, x, y, width, height);
+    return readPlannedRegion(readStored, recipe, real, this.metadata.levels[region.level], region, signal);
   }
 
   async close(): Promise<void> {
@@ -170,9 +157,14 @@ class OpenSlideSource implements SlideSource {
     this.api.close(this.osr);
   }
 
+  /** The listed level that is stored level `realIndex`. */
+  private storedLevel(realIndex: number) {
+    return this.metadata.levels.find((l) => !l.synthesized && this.recipes[l.index].realIndex === realIndex)!;
+  }
+
   /** A window of stored level `realIndex` (its own pixels), over white where it leaves the slide. */
   private async readStored(realIndex: number, x: number, y: number, width: number, height: number): Promise<RgbImage> {
-    const level = this.metadata.levels.find((l) => !l.synthesized && this.recipes[l.index].realIndex === realIndex)!;
+    const level = this.storedLevel(realIndex);
     this.checkBounds(level.tileWidth, level.tileHeight, x, y, width, height);
     const argb = new Uint32Array(width * height);
     const read = call<void>(
