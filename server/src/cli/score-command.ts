@@ -14,7 +14,6 @@ import { ANSWERING_PEER } from '../client/grpc-js-transport.js';
 import type { GlomsegConnection } from '../client/grpc-client.js';
 import { slideRle, type BatchOutput } from './batch-manifest.js';
 import { findAnnotations } from './truth-files.js';
-import { plural } from '@glomseg/shared/plural.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './slide-retry.js';
 import { isSlideUrl, slideNameOf } from './slide-names.js';
 import { isSlideFileName } from '../slides/index.js';
@@ -22,6 +21,7 @@ import { comparePolygons } from './polygon-order.js';
 import { scaleOf, type SlideScore } from './slide-score.js';
 import { REPORTERS, type ProgressMode, type Reporter } from './score-progress.js';
 import { formatTable, overallMetrics } from './score-table.js';
+import { stoppedMessage, watchStopSignals } from './stop-signals.js';
 
 export { slideNameOf } from './slide-names.js';
 export type { SlideScore } from './slide-score.js';
@@ -46,9 +46,6 @@ export interface ScoreOptions {
   /** QuPath object type of the exported polygons (default detection). */
   qupathObjects?: 'detection' | 'annotation';
 }
-
-/** The signals that stop a running score in order (see runScore). */
-const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Expands globs and folders into slide file paths; arguments that are not files stay as slide ids. */
 export async function expandSlideArguments(args: string[]): Promise<string[]> {
@@ -165,28 +162,11 @@ export async function runScore(
       ).value.slides.map((s) => s.id);
   const scores: SlideScore[] = new Array(slides.length);
   let finished = 0;
-  // Ctrl-C, SIGTERM (a Job's pod stopped; npm's shell gone, launcher-watch.ts) or SIGHUP: give the terminal back as it
-  // was (cursor, line wrap), say what happened, cancel what is in flight and let the server close in order (ending the
-  // process inside a model run would abort it), then exit 128 + the signal as shells expect. A second Ctrl-C does not
-  // wait; any other signal after the first (a launcher passing one on) changes nothing.
-  const interrupt = new AbortController();
-  let stoppedBy: NodeJS.Signals | undefined;
-  const onStop = (signal: NodeJS.Signals) => {
-    if (stoppedBy) {
-      if (signal === 'SIGINT' && stoppedBy === 'SIGINT') process.exit(130);
-      return;
-    }
-    stoppedBy = signal;
+  // A stop signal gives the terminal back as it was (cursor, line wrap) and says what happened (stop-signals.ts).
+  const interrupt = watchStopSignals((how) => {
     reporter.stop();
-    const kept = options.batch
-      ? `; the ${finished} finished are kept in ${options.batch.out} and a rerun resumes`
-      : '; nothing was written';
-    const how = signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : `stopped (${signal})`;
-    process.stderr.write(`\nglomseg: ${how} after ${finished} of ${plural(slides.length, 'slide')}${kept}\n`);
-    interrupt.abort(new Error(how));
-  };
-  const stopListeners = STOP_SIGNALS.map((signal) => [signal, () => onStop(signal)] as const);
-  for (const [signal, listener] of stopListeners) process.on(signal, listener);
+    process.stderr.write(stoppedMessage(how, finished, slides.length, options.batch?.out));
+  });
   const scoreSlide = async (slide: string): Promise<SlideScore> => {
     const slideId = matchSlideId(slide, listed);
     if (!slideId) {
@@ -229,9 +209,10 @@ export async function runScore(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, slides.length)) }, worker));
-  for (const [signal, listener] of stopListeners) process.off(signal, listener);
+  interrupt.close();
   reporter.stop();
   await options.batch?.rebuild();
+  const stoppedBy = interrupt.stoppedBy();
   if (stoppedBy) return { ok: false, interrupted: stoppedBy, scores: scores.filter(Boolean) };
   const table = formatTable(scores, overallMetrics(scores), options.batch !== undefined);
   (options.progress === 'json' ? process.stderr : process.stdout).write(`${table}\n`);
