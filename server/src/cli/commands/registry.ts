@@ -5,5 +5,15 @@ import { scoreCommand } from './score.js';
 import { mergeCommand } from './merge.js';
 import { healthCommand } from './health.js';
 import { infoCommand } from './info.js';
+import { adaptCommand } from './adapt.js';
+import { modelsCommand } from './models.js';
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, scoreCommand, mergeCommand, healthCommand, infoCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  serveCommand,
+  scoreCommand,
+  mergeCommand,
+  healthCommand,
+  infoCommand,
+  adaptCommand,
+  modelsCommand,
+];
