@@ -11,10 +11,13 @@ export interface ClientAuth {
 export async function loadClientAuth(options: { tokenFile?: string; tlsCa?: string }): Promise<ClientAuth> {
   const metadata = new grpc.Metadata();
   if (options.tokenFile) {
+    // The first token line, as the server's token file writes it: TOKEN, or NAME TOKEN.
     const token = (await readFile(options.tokenFile, 'utf8'))
       .split(/\r?\n/)
       .map((l) => l.trim())
-      .find((l) => l && !l.startsWith('#'));
+      .find((l) => l && !l.startsWith('#'))
+      ?.split(/\s+/)
+      .at(-1);
     if (!token) throw new Error(`${options.tokenFile} holds no token`);
     metadata.set('authorization', `Bearer ${token}`);
   }

@@ -7,6 +7,7 @@ import { healthCommand } from './health.js';
 import { infoCommand } from './info.js';
 import { adaptCommand } from './adapt.js';
 import { modelsCommand } from './models.js';
+import { annotationsCommand } from './annotations.js';
 
 export const COMMANDS: readonly CliCommand[] = [
   serveCommand,
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CliCommand[] = [
   mergeCommand,
   healthCommand,
   infoCommand,
+  annotationsCommand,
   adaptCommand,
   modelsCommand,
 ];
