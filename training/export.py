@@ -59,6 +59,8 @@ def write_card(path, *, onnx_file, mean, std, mpp, downsample, tile_size, margin
         'mpp': mpp,
         'downsample': downsample,
         'tileSize': tile_size,
+        # ScoreSlide's tiles (issue 31): the same margin around 768 model pixels; StreamTiles keeps tile_size.
+        'scoreTileSize': 768,
         'margin': margin,
         'sizeMultiple': 16,
         'threshold': threshold,

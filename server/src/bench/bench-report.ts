@@ -14,6 +14,8 @@ import { REPO_ROOT } from '../repo-paths.mjs';
 const TARGETS = { endToEndOverRaw: 0.8, peakRssBytes: 1.5 * 1024 ** 3 };
 
 export interface BenchFigures {
+  /** Which setup of the run these figures are (bench-setups.ts). */
+  setup: { name: string; precision: string; scoreTileSize: number };
   machine: MachineInfo;
   requestedDevice: string;
   card: ModelCard;
@@ -39,9 +41,7 @@ export function benchReport(figures: BenchFigures): object {
     samples: rss.samples,
   };
   return {
-    benchmark: 'glomseg',
-    date: new Date().toISOString(),
-    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    setup: figures.setup,
     machine: figures.machine,
     loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100),
     device: {
@@ -53,6 +53,7 @@ export function benchReport(figures: BenchFigures): object {
     model: {
       id: card.id,
       tileSize: card.tileSize,
+      scoreTileSize: figures.setup.scoreTileSize,
       margin: card.margin,
       inputSize: servedInputSize(card),
       mpp: card.mpp,

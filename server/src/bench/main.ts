@@ -7,10 +7,9 @@
  * - the server's memory: RSS sampled every 200 ms and the kernel's peak (VmHWM).
  * Prints one JSON document (stdout and --json-out); progress goes to stderr.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ModelRegistry } from '../inference/model-registry.js';
 import { deviceChoices, deviceHelp, type DeviceChoice } from '../inference/execution-providers.js';
 import { modelFromProto } from '@glomseg/api/client/from-proto.js';
 import { listModelsRequestToProto } from '@glomseg/api/client/to-proto.js';
@@ -22,7 +21,9 @@ import { ServerProcess } from './server-process.js';
 import { REPO_ROOT } from '../repo-paths.mjs';
 import { positiveInteger, positiveNumber } from '../cli/option-parsers.js';
 import { log } from './bench-log.js';
-import { ensureSlide, sampleTile } from './bench-slide.js';
+import { ensureSlide, sampleTile, type BenchSlide } from './bench-slide.js';
+import { benchSetups, DEFAULT_SETUPS, type BenchSetup } from './bench-setups.js';
+import { compareSetups, type SetupFigures } from './bench-comparison.js';
 import { measureRawPhase } from './raw-phase.js';
 import { measureViewports } from './viewport-latency.js';
 import { CLIENT_RECEIVE_LIMIT, measureScoring } from './score-phase.js';
@@ -33,10 +34,12 @@ interface BenchOptions {
   slide?: string;
   size?: number;
   quick: boolean;
+  halfGlass: boolean;
   jsonOut: string;
   rawIterations?: number;
   models: string;
-  model?: string;
+  model: string[];
+  setup: string[];
   workers?: number;
   viewports: number;
   mpp?: number;
@@ -47,18 +50,45 @@ async function run(options: BenchOptions): Promise<object> {
   const machine = await machineInfo();
   log(`${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}`);
   const slide = await ensureSlide(options);
-  const registry = await ModelRegistry.load({ folder: options.models, logger: log });
-  const model = options.model ? registry.get(options.model) : registry.defaultModel();
-  const { card } = model;
-  const { tileImage, slideInfo } = await sampleTile(slide, card, options.mpp);
+  const { setups, skipped, root } = await benchSetups({
+    models: options.models,
+    model: options.model,
+    setups: options.setup,
+  });
+  for (const line of skipped) log(`skipped: ${line}`);
+  const measured: SetupFigures[] = [];
+  try {
+    for (const setup of setups) {
+      const file = path.basename(setup.model.variantPaths.cpu ?? setup.model.modelPath);
+      log(`setup ${setup.name}: ScoreSlide on ${setup.scoreTileSize} px tiles, ${file} on the CPU`);
+      measured.push(await measureSetup(setup, slide, options));
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+  return {
+    benchmark: 'glomseg',
+    date: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine,
+    comparison: compareSetups(measured),
+    skipped,
+    setups: measured.map((m) => m.report),
+  };
+}
 
+/** One setup: raw at its ScoreSlide window, then its own server process for viewports, ScoreSlide and memory. */
+async function measureSetup(setup: BenchSetup, slide: BenchSlide, options: BenchOptions): Promise<SetupFigures> {
+  const { card } = setup.model;
+  // Raw is measured on the window ScoreSlide runs (its tile plus the margin), kept pixels counted alike.
+  const scoreCard = { ...card, tileSize: setup.scoreTileSize };
+  const { tileImage, slideInfo } = await sampleTile(slide, scoreCard, options.mpp);
   // Raw throughput first, before the server exists, so nothing competes with it.
-  const raw = await measureRawPhase(model, tileImage, options);
-
+  const raw = await measureRawPhase({ ...setup.model, card: scoreCard }, tileImage, options);
   // The server in its own process; its memory sampled all along.
   const server = await ServerProcess.start({
     slideFolders: [path.dirname(slide.path)],
-    modelFolder: options.models,
+    modelFolder: setup.folder,
     device: options.device,
     workers: options.workers,
     onLog: (line) => process.env.GLOMSEG_BENCH_VERBOSE && log(`server: ${line}`),
@@ -76,7 +106,6 @@ async function run(options: BenchOptions): Promise<object> {
     const served = models.find((m) => m.card.id === card.id);
     const grid = served?.grid;
     if (!served || !grid) throw new Error(`the server has no model ${card.id} with a grid on ${slideId}`);
-
     const viewports = await measureViewports(client, {
       slideId,
       modelId: card.id,
@@ -94,8 +123,9 @@ async function run(options: BenchOptions): Promise<object> {
         )
       : undefined;
     const rss = await sampler.stop();
-    return benchReport({
-      machine,
+    const report = benchReport({
+      setup: { name: setup.name, precision: setup.precision, scoreTileSize: setup.scoreTileSize },
+      machine: await machineInfo(),
       requestedDevice: options.device,
       card,
       slideInfo,
@@ -108,6 +138,7 @@ async function run(options: BenchOptions): Promise<object> {
       rssAfterStart,
       rss,
     });
+    return { setup, report, scoring, rss };
   } finally {
     client.close();
     await server.close();
@@ -127,7 +158,23 @@ const program = new Command('bench')
     positiveInteger,
   )
   .option('-m, --models <dir>', 'model folder', path.join(REPO_ROOT, 'models'))
-  .option('--model <id>', 'model id (default: the registry default)')
+  .option(
+    '--model <id|folder>',
+    'a model id in --models, or a folder holding a card; repeat to compare models (default: the registry default)',
+    (value: string, previous: string[]) => [...previous, value],
+    [],
+  )
+  .option(
+    '--setup <p@tile>',
+    `precision@ScoreSlide tile: fp32|int8 @ small|score|<model px>; repeat (default: ${DEFAULT_SETUPS.join(' ')})`,
+    (value: string, previous: string[]) => [...previous, value],
+    [],
+  )
+  .option(
+    '--half-glass',
+    'generate (if missing) and score a slide of tissue on its left half and glass on its right',
+    false,
+  )
   .option(
     '--workers <n>',
     "server inference workers (default: the server's, 2 on a multi-core CPU, 1 on a GPU)",

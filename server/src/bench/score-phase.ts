@@ -52,6 +52,8 @@ export async function measureScoring(
     tilesPerSecond: tiles / (scored.wallMs / 1000),
     keptMpxPerSecond,
     polygons: scored.result.polygons.length,
+    /** Tiles of bare glass, answered without reading or inference. */
+    tilesSkipped: scored.tilesSkipped,
     streamMessages: scored.messages,
     largestMessageBytes: scored.largestMessageBytes,
     clientReceiveLimitBytes: CLIENT_RECEIVE_LIMIT,
@@ -77,13 +79,14 @@ export async function measureScoring(
     // Load-independent view: CPU time of a bare model run over the server's CPU time per tile (all of its work).
     cpuPerTileRawOverEndToEnd: rawCpuMsPerRun / ((serverCpuSeconds * 1000) / tiles),
   };
-  return { endToEnd, ratios, scoringRss, sessionRunAfter };
+  return { endToEnd, ratios, scoringRss, sessionRunAfter, result: scored.result };
 }
 
 async function scoreSlide(client: GlomsegConnection, options: { slideId: string; modelId: string; mpp?: number }) {
   const started = performance.now();
   let result: ScoreResult | undefined;
   let tiles = 0;
+  let tilesSkipped = 0;
   let lastLogged = 0;
   const wire = client.api.scoreSlide(
     scoreSlideRequestToProto({ slideId: options.slideId, modelId: options.modelId, mppOverride: options.mpp }),
@@ -101,6 +104,7 @@ async function scoreSlide(client: GlomsegConnection, options: { slideId: string;
   for await (const event of scoreEventsFromProto(events)) {
     if (event.kind === 'progress') {
       tiles = event.progress.tilesTotal;
+      tilesSkipped = event.progress.tilesSkipped;
       const now = performance.now();
       if (now - lastLogged > 15_000) {
         lastLogged = now;
@@ -113,5 +117,5 @@ async function scoreSlide(client: GlomsegConnection, options: { slideId: string;
   }
   const wallMs = performance.now() - started;
   if (!result) throw new Error('ScoreSlide ended without a result');
-  return { wallMs, tiles, result, messages, largestMessageBytes };
+  return { wallMs, tiles, tilesSkipped, result, messages, largestMessageBytes };
 }
