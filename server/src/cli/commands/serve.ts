@@ -9,6 +9,7 @@ import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLI
 import { port, positiveNumber } from '../option-parsers.js';
 import { deviceChoices, deviceHelp, type DeviceChoice } from '../../inference/execution-providers.js';
 import { defaultDataDir } from '../../annotations/file-annotation-store.js';
+import { usableDefaultDataDir } from '../../annotations/open-annotations.js';
 import type { CliCommand } from './command.js';
 
 /** What commander hands the action: the options below (and the security ones), camel-cased, after their parsers. */
@@ -20,7 +21,7 @@ interface ServeFlags extends ServeSecurityFlags, ServeAdaptFlags {
   healthPort?: number;
   slides: string[];
   models: string;
-  dataDir: string;
+  dataDir?: string;
   device: DeviceChoice;
   workers?: number;
   demo?: boolean;
@@ -43,7 +44,10 @@ export const serveCommand: CliCommand = (program) => {
     )
     .option('-s, --slides <dir...>', 'slide folders to serve', DEFAULT_SLIDE_FOLDERS)
     .option('-m, --models <dir>', 'model folder', DEFAULT_MODEL_FOLDER)
-    .option('--data-dir <dir>', 'where saved annotations are kept (created if missing)', defaultDataDir())
+    .option(
+      '--data-dir <dir>',
+      `where saved annotations are kept, created if missing (default ${defaultDataDir()} where writable)`,
+    )
     .addOption(new Option('-d, --device <device>', deviceHelp()).choices(deviceChoices()).default('auto'))
     .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) =>
       Math.round(positiveNumber(v)),
@@ -81,7 +85,7 @@ async function serve(opts: ServeFlags): Promise<void> {
     httpPort: opts.http ? opts.httpPort : false,
     slideFolders: opts.slides.map((s) => path.resolve(s)),
     modelFolder: path.resolve(opts.models),
-    dataDir: path.resolve(opts.dataDir),
+    dataDir: opts.dataDir ? path.resolve(opts.dataDir) : await usableDefaultDataDir(log),
     device: opts.device,
     workers: opts.workers,
     slideUrlPrefixes: opts.slideUrlPrefix,
