@@ -1,7 +1,9 @@
-/** Message shapes both sides map alike: a rectangle in level-0 pixels and a ring, either way (define once). */
+/** Message shapes both sides map alike: a rectangle in level-0 pixels, a ring and a reviewed region (define once). */
 import { create } from '@bufbuild/protobuf';
 import type { Rect, Ring } from '@glomseg/shared/geometry.js';
+import type { AnnotatedRegion } from '@glomseg/shared/reviewed-annotations.js';
 import * as pb from '../gen/glomseg/v1/glomseg_pb.js';
+import { GLOMERULUS_SOURCES } from './wire-enums.js';
 
 export function rectToProto(rect: Rect): pb.Rect {
   return create(pb.RectSchema, { x: rect.x, y: rect.y, width: rect.width, height: rect.height });
@@ -19,4 +21,19 @@ export function ringToProto(ring: Ring): pb.Ring {
     xy[2 * i + 1] = y;
   });
   return create(pb.RingSchema, { xy });
+}
+
+/** A reviewed region with its glomeruli: a save's request and a version's reply carry the same message. */
+export function annotatedRegionToProto(region: AnnotatedRegion): pb.ReviewedRegion {
+  return create(pb.ReviewedRegionSchema, {
+    id: region.id,
+    outline: ringToProto(region.outline),
+    glomeruli: region.glomeruli.map((glomerulus) =>
+      create(pb.ReviewedGlomerulusSchema, {
+        exterior: ringToProto(glomerulus.exterior),
+        holes: glomerulus.holes.map(ringToProto),
+        source: GLOMERULUS_SOURCES.wire(glomerulus.source),
+      }),
+    ),
+  });
 }

@@ -13,26 +13,14 @@ import type {
 } from '@glomseg/shared/reviewed-annotations.js';
 import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
 import { GLOMERULUS_SOURCES } from '../wire-enums.js';
-import { ringToProto } from '../wire-shapes.js';
+import { annotatedRegionToProto } from '../wire-shapes.js';
 
 export function saveAnnotationsRequestToProto(params: SaveAnnotationsParams): pb.SaveAnnotationsRequest {
   return create(pb.SaveAnnotationsRequestSchema, {
     slideId: params.slideId,
     baseVersion: params.baseVersion,
     note: params.note,
-    regions: params.regions.map((region) =>
-      create(pb.ReviewedRegionSchema, {
-        id: region.id,
-        outline: ringToProto(region.outline),
-        glomeruli: region.glomeruli.map((glomerulus) =>
-          create(pb.ReviewedGlomerulusSchema, {
-            exterior: ringToProto(glomerulus.exterior),
-            holes: glomerulus.holes.map(ringToProto),
-            source: GLOMERULUS_SOURCES.wire(glomerulus.source),
-          }),
-        ),
-      }),
-    ),
+    regions: params.regions.map(annotatedRegionToProto),
   });
 }
 

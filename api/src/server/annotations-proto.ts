@@ -6,7 +6,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { Checked } from '@glomseg/shared/glomseg-service.js';
 import type {
-  AnnotatedRegion,
   AnnotationQuery,
   AnnotationVersionInfo,
   SaveAnnotationsParams,
@@ -14,7 +13,7 @@ import type {
 } from '@glomseg/shared/reviewed-annotations.js';
 import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
 import { GLOMERULUS_SOURCES } from '../wire-enums.js';
-import { ringToProto } from '../wire-shapes.js';
+import { annotatedRegionToProto } from '../wire-shapes.js';
 import { checkAnnotationQuery, checkSaveAnnotations } from './request-checks.js';
 import { ringFromWire, validAnnotationCounts } from './request-fields.js';
 
@@ -55,20 +54,6 @@ export function annotationQueryFromProto(
 
 export function annotationVersionToProto(version: AnnotationVersionInfo): pb.AnnotationVersion {
   return create(pb.AnnotationVersionSchema, { ...version });
-}
-
-export function annotatedRegionToProto(region: AnnotatedRegion): pb.ReviewedRegion {
-  return create(pb.ReviewedRegionSchema, {
-    id: region.id,
-    outline: ringToProto(region.outline),
-    glomeruli: region.glomeruli.map((glomerulus) =>
-      create(pb.ReviewedGlomerulusSchema, {
-        exterior: ringToProto(glomerulus.exterior),
-        holes: glomerulus.holes.map(ringToProto),
-        source: GLOMERULUS_SOURCES.wire(glomerulus.source),
-      }),
-    ),
-  });
 }
 
 export function slideAnnotationsToProto(annotations: SlideAnnotations): pb.SlideAnnotations {
