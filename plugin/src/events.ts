@@ -1,6 +1,9 @@
 /** Typed events of the glomseg elements. All bubble and cross shadow roots (composed), so a portal can listen anywhere. */
 import type { TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import type { LiveDiceMetrics } from './dice/live-dice-scorer.js';
+import type { AnnotationVersionInfo } from '@glomseg/shared/reviewed-annotations.js';
+import type { CorrectionCounts } from './editing/corrections.js';
+import type { EditMode } from './editing/edit-interactions.js';
 
 /** A tile's result as the server sent it; `polygons` are the raw pieces, before joining across tile borders. */
 export type TileEventDetail = Pick<TileOutcome, 'tile' | 'bounds' | 'polygons' | 'cached'>;
@@ -60,6 +63,21 @@ export interface GlomerulusSelectEventDetail {
   extent: number[];
 }
 
+/** The corrections on the overlay changed (an edit, undo, redo, a load) or the editing tool did. */
+export interface CorrectionsEventDetail {
+  counts: CorrectionCounts;
+  mode: EditMode;
+  canUndo: boolean;
+  canRedo: boolean;
+  /** The saved version the corrections started from; 0: none. */
+  baseVersion: number;
+  /** Changed since they were last saved or loaded. */
+  unsaved: boolean;
+}
+
+/** A version of the corrections saved to, or loaded from, the server's annotation store. */
+export type AnnotationsVersionEventDetail = AnnotationVersionInfo;
+
 export type GlomsegTileEvent = CustomEvent<TileEventDetail>;
 export type GlomsegProgressEvent = CustomEvent<ProgressEventDetail>;
 export type GlomsegDiceEvent = CustomEvent<DiceEventDetail>;
@@ -70,7 +88,13 @@ export type GlomsegMapToolEvent = CustomEvent<MapToolInput>;
 export type GlomsegMeasureEvent = CustomEvent<MeasureEventDetail>;
 export type GlomsegGlomerulusSelectEvent = CustomEvent<GlomerulusSelectEventDetail>;
 
+export type GlomsegCorrectionsEvent = CustomEvent<CorrectionsEventDetail>;
+export type GlomsegAnnotationsVersionEvent = CustomEvent<AnnotationsVersionEventDetail>;
+
 export interface GlomsegEventMap {
+  'glomseg-corrections': GlomsegCorrectionsEvent;
+  'glomseg-annotations-saved': GlomsegAnnotationsVersionEvent;
+  'glomseg-annotations-loaded': GlomsegAnnotationsVersionEvent;
   'glomseg-tile': GlomsegTileEvent;
   'glomseg-progress': GlomsegProgressEvent;
   'glomseg-dice': GlomsegDiceEvent;

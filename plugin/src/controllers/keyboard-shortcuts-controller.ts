@@ -48,7 +48,8 @@ export class KeyboardShortcutsController implements ReactiveController {
     return this.shortcuts().find((shortcut) => shortcut.run && shortcut.keys.includes(key));
   }
 
-  private handle(event: KeyboardEvent): void {
+  /** Runs the shortcut of a key pressed here or on another element that forwards its keys (a portal's map). */
+  handle(event: KeyboardEvent): void {
     if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
     if (ownsKeys(event.composedPath()[0])) return;
     const shortcut = this.find(event.key);

@@ -19,6 +19,8 @@ import { overlayControllers } from './overlay-controllers.js';
 import { applyPanelInput, type PanelInputTarget } from './panel-input.js';
 import { downloadGeoJson, predictionsGeoJson, type ExportObjectType } from './geojson-export.js';
 import { DisplayController } from '../../controllers/display-controller.js';
+import { editingController } from './overlay-editing.js';
+import { editingStyles, editingTemplate } from './editing-template.js';
 
 /** Where annotations loaded through the API come from: their format (else guessed) and the name to show. */
 type AnnotationLoadOptions = { format?: AnnotationFormat; name?: string };
@@ -62,7 +64,10 @@ const SESSION_KEYS = [
  * @event glomseg-tile - A tile's predictions arrived, once per tile (detail: TileEventDetail).
  * @event glomseg-progress - Tiles received of the view or the streaming state changed (detail: ProgressEventDetail).
  * @event glomseg-dice - The live Dice and object metrics changed (detail: LiveDiceMetrics).
- * @event glomseg-error - Server unreachable, unsupported slide, bad annotations, slide image tiles that fail to load (detail: ErrorEventDetail).
+ * @event glomseg-error - Server unreachable, unsupported slide, bad annotations, slide image tiles that fail to load, a save refused (detail: ErrorEventDetail).
+ * @event glomseg-corrections - The corrections or the editing tool changed (detail: CorrectionsEventDetail).
+ * @event glomseg-annotations-saved - The corrections were saved as a new version (detail: AnnotationsVersionEventDetail).
+ * @event glomseg-annotations-loaded - The slide's latest saved corrections were loaded (detail: AnnotationsVersionEventDetail).
  *
  * @csspart panel - The control panel.
  * @csspart status - Streaming status line with its progress bar.
@@ -83,9 +88,14 @@ const SESSION_KEYS = [
  * @csspart dice-f1 - Object F1 at IoU ≥ 0.5 (data-value holds the unrounded number).
  * @csspart legend - Colour legend.
  * @csspart export - The export button.
+ * @csspart editing - Corrections: editing on or off, its tools, undo/redo, save and load (data-mode: off, select, draw, region).
+ * @csspart editing-toggle - Turns editing on or off.
+ * @csspart editing-counts - Counts of accepted, corrected and reviewed items (data-accepted, data-corrected, data-regions, ...).
+ * @csspart editing-saved - The latest saved version and whether there are unsaved changes (data-base, data-unsaved).
+ * @csspart editing-message - What a save or load came to (data-kind: info or error).
  */
 export default class GlomsegOverlay extends GlomsegElement implements PanelInputTarget {
-  static override styles = overlayStyles;
+  static override styles = [overlayStyles, editingStyles];
   static override dependencies = { 'glomseg-panel': GlomsegPanel };
 
   @property({ attribute: false }) map?: OlMap;
@@ -118,6 +128,8 @@ export default class GlomsegOverlay extends GlomsegElement implements PanelInput
   private readonly dice = this.controllers.dice;
   /** Outline-only display and the probability heatmap, on the predictions' map. */
   protected readonly display = new DisplayController(this, this.predictionsView.layer);
+  /** Corrections of the predictions (the tools, undo, save and load): for a portal's own buttons and keys. */
+  readonly editor = editingController(this, this.predictionsView.layer);
 
   private get session(): PredictionSession | undefined {
     return this.predictionsView.layer.session;
@@ -248,6 +260,7 @@ export default class GlomsegOverlay extends GlomsegElement implements PanelInput
       annotations: this.annotations.loaded,
       dice: this.dice.metrics,
     });
-    return html`<glomseg-panel .state=${state} @glomseg-panel-input=${this.onPanelInput}></glomseg-panel>`;
+    return html`<glomseg-panel .state=${state} @glomseg-panel-input=${this.onPanelInput}></glomseg-panel>
+      ${editingTemplate(this.editor)}`;
   }
 }
