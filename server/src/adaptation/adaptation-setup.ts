@@ -59,8 +59,15 @@ export function createModelAdaptation(parts: AdaptationParts): ModelAdaptationSe
     slides: cropSlides(parts),
     log: parts.log,
   });
-  const regions = parts.annotations
-    ? savedReviewedRegions(parts.annotations)
+  const saved = parts.annotations && savedReviewedRegions(parts.annotations);
+  const regions = saved
+    ? {
+        // A slide the server does not have is NOT_FOUND, not "no reviewed regions".
+        async reviewedRegions(slideId: string, signal: AbortSignal) {
+          await parts.slides.open(slideId, signal);
+          return saved.reviewedRegions(slideId, signal);
+        },
+      }
     : {
         reviewedRegions: async () => {
           throw new GlomsegError('FAILED_PRECONDITION', 'this server keeps no annotations to adapt on');

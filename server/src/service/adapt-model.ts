@@ -88,6 +88,7 @@ export async function* adaptModel(
   signal: AbortSignal,
 ): AsyncGenerator<AdaptEvent> {
   const parent = params.modelId ? parts.versions.get(params.modelId) : parts.versions.defaultModel();
+  const maxMinutes = minutesOf(parts, params);
   const release = parts.slot.take(parent.id);
   let candidate: TrainedCandidate | undefined;
   let published = false;
@@ -104,7 +105,7 @@ export async function* adaptModel(
       version,
       regions: train,
       maxSteps: params.maxSteps,
-      maxMinutes: minutesOf(parts, params),
+      maxMinutes,
     };
     for await (const event of parts.trainer.train(request, signal)) {
       if (event.kind === 'done') candidate = event.candidate;
@@ -146,8 +147,15 @@ function progress(phase: AdaptPhase, step: number, steps: number): AdaptEvent {
   return { kind: 'progress', progress: { phase, step, steps } };
 }
 
+/** The training budget: the request's, within the server's bound (refused above it, not cut silently). */
 function minutesOf(parts: AdaptParts, params: AdaptModelParams): number {
-  return Math.min(params.maxMinutes ?? parts.limits.defaultMinutes, parts.limits.maxMinutes);
+  const { maxMinutes, defaultMinutes } = parts.limits;
+  if (params.maxMinutes !== undefined && params.maxMinutes > maxMinutes)
+    throw new GlomsegError(
+      'RESOURCE_EXHAUSTED',
+      `max_minutes ${params.maxMinutes} is more than this server allows (${maxMinutes}; serve --adapt-max-minutes)`,
+    );
+  return Math.min(params.maxMinutes ?? defaultMinutes, maxMinutes);
 }
 
 /** The regions of every slide, bounded before any pixel is read; at least two (one is held out to judge). */

@@ -61,6 +61,17 @@ describe('glomseg adapt and glomseg models', () => {
   it('says why an adaptation cannot start, in words, with exit code 1', async () => {
     const missing = await glomseg(['adapt', '--server', server.address, '--slides', 'no-such-slide.png']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/FAILED_PRECONDITION: .*0 reviewed regions; adapting needs at least 2/);
+    expect(missing.stderr).toMatch(/NOT_FOUND: .*no-such-slide\.png/);
+    const unreviewed = await glomseg([
+      'adapt',
+      '--server',
+      server.address,
+      '--slides',
+      SLIDES[0]!,
+      '--held-out',
+      '0.9',
+    ]);
+    expect(unreviewed.code).toBe(1);
+    expect(unreviewed.stderr).toMatch(/INVALID_ARGUMENT: held_out_fraction 0\.9 is outside 0\.05\.\.0\.5/);
   }, 120_000);
 });

@@ -201,7 +201,13 @@ describe('adaptModel', () => {
     expect(error.message).toMatch(/1 reviewed region; adapting needs at least 2/);
     const many = fakeParts({ slides: { s1: 600, s2: 600 } });
     expect((await rejection(run(many.parts))).message).toMatch(/1200 reviewed regions; .* at most 1000/);
-    for (const f of [few, many]) expect([f.trained.length, f.scored.length]).toEqual([0, 0]);
+    const long = fakeParts();
+    const tooLong = await rejection(run(long.parts, { maxMinutes: 61 }));
+    expect([tooLong.code, tooLong.message]).toEqual([
+      'RESOURCE_EXHAUSTED',
+      'max_minutes 61 is more than this server allows (60; serve --adapt-max-minutes)',
+    ]);
+    for (const f of [few, many, long]) expect([f.trained.length, f.scored.length]).toEqual([0, 0]);
   });
 
   it('where the trainer cannot run, says so before reading anything', async () => {
