@@ -19,6 +19,17 @@ export function pointCount(polygon: Polygon): number {
   return polygon.exterior.length + polygon.holes.reduce((sum, ring) => sum + ring.length, 0);
 }
 
+/** Whether (x, y) lies inside a ring, by the even-odd rule (a point on an edge may fall either way). */
+export function pointInRing(x: number, y: number, ring: Ring): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
 /** Largest slide coordinate accepted anywhere (regions, annotations): BigTIFF slides stay far below it. */
 export const MAX_COORDINATE = 2 ** 30;
 

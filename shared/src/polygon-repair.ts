@@ -4,7 +4,7 @@
  * ground truth is repaired into simple polygons before either sees it.
  */
 import polygonClipping from 'polygon-clipping';
-import { pointCount, ringsOf, type Polygon, type Ring } from './geometry.js';
+import { pointCount, pointInRing, ringsOf, type Polygon, type Ring } from './geometry.js';
 
 function orientation(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number {
   const cross = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
@@ -46,16 +46,6 @@ function segmentsMeet(
  */
 function turnsBack(sx: number, sy: number, ex: number, ey: number, fx: number, fy: number): boolean {
   return orientation(sx, sy, ex, ey, fx, fy) === 0 && (ex - sx) * (fx - sx) + (ey - sy) * (fy - sy) > 0;
-}
-
-function pointInRing(x: number, y: number, ring: Ring): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 /**

@@ -8,22 +8,12 @@
 import path from 'node:path';
 import { parseAnnotationShapes } from '@glomseg/shared/annotations.js';
 import { annotationFormatForFileName } from '@glomseg/shared/annotation-formats/index.js';
-import type { Polygon, Ring } from '@glomseg/shared/geometry.js';
+import { pointInRing, type Polygon, type Ring } from '@glomseg/shared/geometry.js';
 import { readGroundTruth } from '@glomseg/shared/ground-truth.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import type { AnnotatedRegion } from '@glomseg/shared/reviewed-annotations.js';
 
 const REGION_LABEL = /^\s*region/i;
-
-function inside(ring: Ring, x: number, y: number): boolean {
-  let result = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) result = !result;
-  }
-  return result;
-}
 
 function centre(polygon: Polygon): [number, number] {
   const box = polygonBBox(polygon);
@@ -68,7 +58,7 @@ export function importedRegions(
   let outside = 0;
   for (const glomerulus of glomeruli) {
     const [x, y] = centre(glomerulus);
-    const region = regions.find((r) => inside(r.outline, x, y));
+    const region = regions.find((r) => pointInRing(x, y, r.outline));
     if (region) region.glomeruli.push(glomerulus);
     else outside += 1;
   }
