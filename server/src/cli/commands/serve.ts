@@ -6,7 +6,7 @@ import { createLog, type LogFormat } from '../../metrics/structured-log.js';
 import { addServeSecurityOptions, resolveServeSecurity, type ServeSecurityFlags } from '../serve-security.js';
 import { addServeAdaptOptions, resolveServeAdapt, type ServeAdaptFlags } from '../serve-adapt.js';
 import { DEFAULT_MODEL_FOLDER, DEFAULT_SLIDE_FOLDERS, DEMO_ANNOTATIONS, DEMO_SLIDE_ID } from '../paths.js';
-import { port, positiveNumber } from '../option-parsers.js';
+import { port, positiveInteger, positiveNumber } from '../option-parsers.js';
 import { deviceChoices, deviceHelp, type DeviceChoice } from '../../inference/execution-providers.js';
 import { defaultDataDir } from '../../annotations/file-annotation-store.js';
 import { usableDefaultDataDir } from '../../annotations/open-annotations.js';
@@ -24,6 +24,7 @@ interface ServeFlags extends ServeSecurityFlags, ServeAdaptFlags {
   dataDir?: string;
   device: DeviceChoice;
   workers?: number;
+  scoreTileSize?: number;
   demo?: boolean;
   slideUrlPrefix: string[];
   shutdownGrace: number;
@@ -51,6 +52,11 @@ export const serveCommand: CliCommand = (program) => {
     .addOption(new Option('-d, --device <device>', deviceHelp()).choices(deviceChoices()).default('auto'))
     .option('--workers <n>', 'inference worker threads (default: 2 on CPU with 2+ cores, 1 on GPU)', (v) =>
       Math.round(positiveNumber(v)),
+    )
+    .option(
+      '--score-tile-size <px>',
+      "ScoreSlide's tile edge in model pixels for every model (default: each card's scoreTileSize, else its tileSize)",
+      positiveInteger,
     )
     .option('--demo', 'show the demo slide with its annotations at the viewer root')
     .option(
@@ -88,6 +94,7 @@ async function serve(opts: ServeFlags): Promise<void> {
     dataDir: opts.dataDir ? path.resolve(opts.dataDir) : await usableDefaultDataDir(log),
     device: opts.device,
     workers: opts.workers,
+    scoreTileSize: opts.scoreTileSize,
     slideUrlPrefixes: opts.slideUrlPrefix,
     demo: opts.demo ? { slideId: DEMO_SLIDE_ID, annotationsPath: DEMO_ANNOTATIONS } : undefined,
     warm: true,
