@@ -1,7 +1,7 @@
 /**
  * The annotation store over real gRPC on loopback: saves credited to the token's name, a save from a stale base
  * refused with ABORTED saying who saved what when, versions listed, read and exported as QuPath GeoJSON; a call
- * without a token refused; bad input refused with INVALID_ARGUMENT / NOT_FOUND; a server without a data folder
+ * without a token refused (gRPC and gRPC-Web alike); bad input refused with INVALID_ARGUMENT / NOT_FOUND; a server without a data folder
  * says it keeps no annotations; and Debian's python3-grpcio, knowing the API by reflection only, saves and reads.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { create } from '@bufbuild/protobuf';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcWebTransport } from '@connectrpc/connect-web';
 import * as pb from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { saveAnnotationsRequestToProto } from '@glomseg/api/client/annotations-proto.js';
 import { parseAnnotationShapes } from '@glomseg/shared/annotations.js';
@@ -132,6 +134,34 @@ describe('with tokens', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe('over gRPC-Web on the HTTP port', () => {
+  const served = useGrpcApp(async () => ({
+    dataDir: await dataDir(),
+    httpPort: 0,
+    security: { tokens: BearerTokens.fromList(['carol web-token']) },
+  }));
+  const web = (token?: string) =>
+    createClient(
+      pb.Glomseg,
+      createGrpcWebTransport({
+        baseUrl: served.app.httpUrl!,
+        interceptors: token
+          ? [
+              (next) => (request) => {
+                request.header.set('authorization', `Bearer ${token}`);
+                return next(request);
+              },
+            ]
+          : [],
+      }),
+    );
+
+  it('credits the same token name, and refuses a call without one', async () => {
+    expect(await web('web-token').saveAnnotations(save(0))).toMatchObject({ version: 1, author: 'carol' });
+    expect(await statusOf(web().listAnnotations({ slideId: SLIDE }))).toMatchObject({ code: 16 });
   });
 });
 
