@@ -97,6 +97,8 @@ export interface TileOutcome {
   grid: TileGrid;
   /** Share of the tile that is stained tissue. */
   tissueFraction?: number;
+  /** Tissue in `bounds` on the slide's tissue map (tissueAreaIn), level-0 square pixels; unset without a map. */
+  tissueArea?: number;
 }
 
 /** Named by the annotation format registry (annotation-formats/), once. */
@@ -133,6 +135,8 @@ export interface ScoreResult {
   grid: TileGrid;
   elapsedMs: number;
   totalTimings: Timings;
+  /** Tissue in `region` on the slide's tissue map, level-0 square pixels (what counts per mm² of tissue are over). */
+  tissueArea?: number;
   /** What scoring left out of, or repaired in, the ground truth, in words for the user. */
   warnings: string[];
 }

@@ -92,3 +92,25 @@ export function tissueShareIn(map: TissueMap, rect: Rect): number {
   const all = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
   return all > 0 ? tissue / all : 0;
 }
+
+/**
+ * Tissue inside a level-0 rectangle, in level-0 square pixels: each tissue pixel of the map counts the part of it
+ * the rectangle covers. So the areas of tiles that cut a slide into pieces add up to the slide's (the viewer sums its
+ * tiles', a score takes its region's): one measure of tissue, whatever the tiling.
+ */
+export function tissueAreaIn(map: TissueMap, rect: Rect): number {
+  const { x0, y0, x1, y1 } = mapWindow(map, rect, 0);
+  const right = rect.x + rect.width;
+  const bottom = rect.y + rect.height;
+  let area = 0;
+  for (let y = y0; y < y1; y++) {
+    const h = Math.min(bottom, (y + 1) * map.scaleY) - Math.max(rect.y, y * map.scaleY);
+    if (h <= 0) continue;
+    let w = 0;
+    for (let x = x0; x < x1; x++) {
+      if (map.mask[y * map.width + x]) w += Math.min(right, (x + 1) * map.scaleX) - Math.max(rect.x, x * map.scaleX);
+    }
+    area += w * h;
+  }
+  return area;
+}

@@ -148,6 +148,7 @@ describe('replies: server/to-proto, then client/from-proto', () => {
       requestIndex: col,
       grid,
       tissueFraction: 0.625,
+      tissueArea: 10240.5,
     });
     const outcomes = [outcome(0, false), outcome(1, true), { ...outcome(2, false), skipped: true, polygons: [] }];
     const sent = outcomes.map((o, i) => wire(pb.TileResultSchema, tileOutcomeToProto(o, i === 0)));
@@ -170,6 +171,7 @@ describe('replies: server/to-proto, then client/from-proto', () => {
           grid,
           elapsedMs: 1234.5,
           totalTimings: { readMs: 10, inferenceMs: 200, postprocessMs: 5, queueMs: 1 },
+          tissueArea: 98304.25,
           warnings: ['2 shapes of class Tissue were left out'],
         },
       },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTissue, tissueIn, tissueMask, tissueShareIn } from '@glomseg/shared/tissue-mask.js';
+import { isTissue, tissueAreaIn, tissueIn, tissueMask, tissueShareIn } from '@glomseg/shared/tissue-mask.js';
 
 describe('tissue-mask', () => {
   it.each([
@@ -53,5 +53,28 @@ describe('tissueShareIn', () => {
     expect(tissueShareIn(map, { x: 100, y: 0, width: 200, height: 100 })).toBe(0.5);
     expect(tissueShareIn(map, { x: 0, y: 0, width: 150, height: 200 })).toBe(0);
     expect(tissueShareIn(map, { x: 500, y: 0, width: 100, height: 100 })).toBe(0);
+  });
+});
+
+describe('tissueAreaIn', () => {
+  // A 4 x 2 map over a 1000 x 500 slide (250 level-0 pixels a map pixel): tissue at (1, 0), (2, 0) and (3, 1).
+  const map = { width: 4, height: 2, mask: Uint8Array.from([0, 1, 1, 0, 0, 0, 0, 1]), scaleX: 250, scaleY: 250 };
+
+  it('counts the part of each tissue map pixel a rectangle covers, in level-0 square pixels', () => {
+    expect(tissueAreaIn(map, { x: 0, y: 0, width: 1000, height: 500 })).toBe(3 * 250 * 250);
+    expect(tissueAreaIn(map, { x: 100, y: 100, width: 300, height: 100 })).toBe(150 * 100); // part of (1, 0)
+    expect(tissueAreaIn(map, { x: 0, y: 250, width: 750, height: 250 })).toBe(0);
+    expect(tissueAreaIn(map, { x: 2000, y: 0, width: 100, height: 100 })).toBe(0);
+  });
+
+  it('gives the whole slide, summed over any tiling that cuts map pixels (the viewer sums tiles, a score a region)', () => {
+    const whole = tissueAreaIn(map, { x: 0, y: 0, width: 1000, height: 500 });
+    for (const edge of [96, 333.25, 768]) {
+      let sum = 0;
+      for (let y = 0; y < 500; y += edge)
+        for (let x = 0; x < 1000; x += edge)
+          sum += tissueAreaIn(map, { x, y, width: Math.min(edge, 1000 - x), height: Math.min(edge, 500 - y) });
+      expect(sum).toBeCloseTo(whole, 6);
+    }
   });
 });

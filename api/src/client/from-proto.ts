@@ -148,6 +148,7 @@ export function tileOutcomeFromProto(result: pb.TileResult, grid: TileGrid): Til
     requestIndex: result.requestIndex,
     grid,
     tissueFraction: result.tissueFraction,
+    tissueArea: result.tissueArea,
   };
 }
 
@@ -211,6 +212,7 @@ export async function* scoreEventsFromProto(events: AsyncIterable<pb.ScoreSlideE
         grid: tileGridFromProto(r.grid ?? create(pb.TileGridSchema)),
         elapsedMs: r.elapsedMs,
         totalTimings: timingsFromProto(r.totalTimings),
+        tissueArea: r.tissueArea,
         warnings: [...r.warnings],
       };
       yield { kind: 'result', result };

@@ -143,6 +143,7 @@ export function tileOutcomeToProto(outcome: TileOutcome, includeGrid: boolean): 
     timings: timingsToProto(outcome.timings),
     requestIndex: outcome.requestIndex,
     tissueFraction: outcome.tissueFraction,
+    tissueArea: outcome.tissueArea,
     grid: includeGrid ? tileGridToProto(outcome.grid) : undefined,
   });
 }
@@ -189,6 +190,7 @@ export function* scoreEventToProto(event: ScoreEvent, batchBytes = POLYGON_BATCH
     elapsedMs: result.elapsedMs,
     totalTimings: timingsToProto(result.totalTimings),
     polygonCount: result.polygons.length,
+    tissueArea: result.tissueArea,
     warnings: result.warnings,
   });
   yield create(pb.ScoreSlideEventSchema, { event: { case: 'result', value } });

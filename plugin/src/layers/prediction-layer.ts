@@ -242,7 +242,8 @@ export class PredictionLayer {
     const session = this.session;
     if (!session) return;
     this.dropStale(result.bounds);
-    session.tissue.set(tileKey(result.tile), result.bounds.width * result.bounds.height * (result.tissueFraction ?? 0));
+    // The server's measure of the tile's tissue (its tissue map), which its ScoreSlide sums too: one figure per mm².
+    session.tissue.set(tileKey(result.tile), result.tissueArea ?? 0);
     const change = session.store.addTile(result);
     for (const { id } of change.removed) {
       const feature = this.source.getFeatureById(id);

@@ -25,4 +25,6 @@ export interface SlideResult {
   rle: string;
   /** The pixel size it was read at, where that came from, and what it means when estimated. */
   scale?: { mpp: number; source: string; confidence?: number; note?: string };
+  /** Tissue the server measured in what it scored, level-0 square pixels: what glomeruli per mm² count over. */
+  tissueArea?: number;
 }

@@ -7,7 +7,6 @@ import sharp from 'sharp';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import type { GlomerulusPolygon } from '@glomseg/shared/geometry.js';
 import { areasUm2, glomerulusDensity, histogramSvg, sizeHistogram } from '@glomseg/shared/size-distribution.js';
-import { tissueShare } from '@glomseg/shared/tissue-mask.js';
 import { openSlideFile } from '../slides/index.js';
 import {
   drawnPaths,
@@ -37,17 +36,14 @@ export interface ReportSlide {
   scale?: { mpp: number; source: string; confidence?: number; note?: string };
   /** The ground truth it was scored against: the errors are drawn and tabled. */
   truth?: ReportTruth;
+  /** Tissue the server measured in what it scored, level-0 square pixels (the viewer sums the same per tile). */
+  tissueArea?: number;
 }
 
 /**
- * The slide's coarsest level that still fills the thumbnail, as a JPEG data URL, and the share of it that is tissue;
- * undefined for a slide not on disk.
+ * The slide's coarsest level that still fills the thumbnail, as a JPEG data URL; undefined for a slide not on disk.
  */
-async function thumbnail(
-  file: string,
-  width: number,
-  height: number,
-): Promise<{ url: string; tissue: number } | undefined> {
+async function thumbnail(file: string, width: number, height: number): Promise<{ url: string } | undefined> {
   if (!existsSync(file)) return undefined;
   const source = await openSlideFile(file, file);
   try {
@@ -61,7 +57,7 @@ async function thumbnail(
       .resize({ width: Math.round(width * wanted), height: Math.round(height * wanted), fit: 'fill' })
       .jpeg({ quality: 80 })
       .toBuffer();
-    return { url: `data:image/jpeg;base64,${jpeg.toString('base64')}`, tissue: tissueShare(image.data) };
+    return { url: `data:image/jpeg;base64,${jpeg.toString('base64')}` };
   } finally {
     await source.close();
   }
@@ -104,14 +100,9 @@ async function slideSection(slide: ReportSlide): Promise<string> {
     `<g fill-rule="evenodd">${drawnPaths(drawn, 1.5 / scale)}</g>${scaleBar}</svg>`;
   const areas = mpp ? areasUm2(polygons, mpp) : [];
   const m = slide.metrics;
-  // The same computation and rounding as the viewer's panel (glomerulusDensity).
-  const density = mpp
-    ? glomerulusDensity(
-        polygons.length,
-        { tissuePx: width * height * (thumb?.tissue ?? 0), areaPx: width * height },
-        mpp,
-      )
-    : undefined;
+  // The same computation, rounding and tissue (the server's measure) as the viewer's panel.
+  const tissuePx = slide.tissueArea ?? 0;
+  const density = mpp ? glomerulusDensity(polygons.length, { tissuePx, areaPx: width * height }, mpp) : undefined;
   const rows: Array<[string, string]> = [
     ['Glomeruli', String(slide.glomeruli ?? polygons.length)],
     [
@@ -120,11 +111,11 @@ async function slideSection(slide: ReportSlide): Promise<string> {
         ? `${mpp.toFixed(3)} µm/px (${escapeHtml(pixelSizeSourceWords(slide.scale!.source))}${slide.scale!.confidence !== undefined ? `, confidence ${Math.round(slide.scale!.confidence * 100)}%` : ''})`
         : '–',
     ],
-    thumb && thumb.tissue > 0
+    tissuePx > 0
       ? [
           'Glomeruli per mm² of tissue',
           density
-            ? `${density.text.perMm2} (tissue ${density.text.mm2} mm², ${Math.round(thumb.tissue * 100)}% of the slide)`
+            ? `${density.text.perMm2} (tissue ${density.text.mm2} mm², ${Math.round((tissuePx / (width * height)) * 100)}% of the slide)`
             : '–',
         ]
       : ['Glomeruli per mm² of slide', density ? density.text.perMm2 : '–'],

@@ -137,6 +137,7 @@ async function scoreOne(
     polygons,
     scale: scaleOf(result!.grid),
     warnings: result!.warnings,
+    tissueArea: result!.tissueArea,
   };
 }
 
@@ -238,6 +239,7 @@ async function record(
       elapsedMs: s.elapsedMs ?? 0,
       rle: slideRle(s.polygons, s.width!, s.height!),
       scale: s.scale,
+      tissueArea: s.tissueArea,
     },
     s.polygons,
     objectType,

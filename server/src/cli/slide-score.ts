@@ -21,6 +21,8 @@ export interface SlideScore {
   scale?: { mpp: number; source: string; confidence?: number; note?: string };
   /** What the server left out of, or repaired in, the ground truth. */
   warnings?: string[];
+  /** The tissue the server measured in what it scored, level-0 square pixels (ScoreResult.tissueArea). */
+  tissueArea?: number;
 }
 
 export function scaleOf(grid: TileGrid): SlideScore['scale'] {

@@ -17,6 +17,7 @@ import type {
   TruthScorer,
 } from '@glomseg/shared/glomseg-service.js';
 import { joinAcrossTiles } from '@glomseg/shared/join-polygons.js';
+import { tissueAreaIn } from '@glomseg/shared/tissue-mask.js';
 import { polygonBBox } from '@glomseg/shared/rasterize.js';
 import { countTilesInRect, tilesInRect, type TileAddress } from '@glomseg/shared/tile-grid.js';
 import type { ServingLimits } from '../validation/limits.js';
@@ -67,7 +68,7 @@ export async function* scoreSlide(
   const metrics = plan.truth
     ? await parts.scoring.scoreDice(plan.truth, polygons, plan.region, plan.diceTile, signal)
     : undefined;
-  const { grid } = plan.context;
+  const { grid, tissueMap } = plan.context;
   const elapsedMs = performance.now() - started;
   const result = {
     slideId: grid.slideId,
@@ -78,6 +79,7 @@ export async function* scoreSlide(
     grid,
     elapsedMs,
     totalTimings: gathered.timings,
+    tissueArea: tissueMap ? tissueAreaIn(tissueMap, plan.region) : undefined,
     warnings: plan.warnings,
   };
   yield { kind: 'result', result };

@@ -36,6 +36,8 @@ export interface TileContext {
   stain?: StainMapping;
   /** Where the tissue is, when tiles of bare glass are skipped. */
   tissue?: TissueMap;
+  /** The slide's tissue map whether or not glass is skipped: what tissue areas are measured on. */
+  tissueMap?: TissueMap;
   skipBackground: boolean;
 }
 
@@ -95,6 +97,7 @@ export class TileContexts {
       }
       stain = { method, from: survey.stain, to: context.card.stain!.reference! };
     }
-    return { ...context, stain, tissue: skipBackground ? survey?.tissue : undefined, skipBackground };
+    const tissueMap = survey?.tissue;
+    return { ...context, stain, tissue: skipBackground ? tissueMap : undefined, tissueMap, skipBackground };
   }
 }

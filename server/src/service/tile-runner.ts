@@ -6,7 +6,7 @@
 import { GlomsegError, throwIfAborted } from '@glomseg/shared/errors.js';
 import type { TileOutcome, Timings } from '@glomseg/shared/glomseg-service.js';
 import { tileBounds, tileKey, tileReadWindow, type TileAddress } from '@glomseg/shared/tile-grid.js';
-import { tissueIn } from '@glomseg/shared/tissue-mask.js';
+import { tissueAreaIn, tissueIn } from '@glomseg/shared/tissue-mask.js';
 import { traceTile } from '@glomseg/shared/trace-tile.js';
 import { ProbabilityCache } from './probability-cache.js';
 import { ResultCache, type CachedTile } from './result-cache.js';
@@ -65,9 +65,10 @@ function outcomeOf(
   cached: boolean,
   queueMs = 0,
 ): TileOutcome {
+  const bounds = tileBounds(context.grid, tile);
   return {
     tile,
-    bounds: tileBounds(context.grid, tile),
+    bounds,
     polygons: result.polygons,
     cached,
     skipped: false,
@@ -75,6 +76,7 @@ function outcomeOf(
     requestIndex: index,
     grid: context.grid,
     tissueFraction: result.tissueFraction,
+    tissueArea: context.tissueMap ? tissueAreaIn(context.tissueMap, bounds) : undefined,
   };
 }
 
