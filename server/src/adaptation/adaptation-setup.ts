@@ -30,7 +30,7 @@ export interface AdaptationSettings {
   access?: AdaptAccess;
   python?: string;
   script?: string;
-  /** Training threads; default: all cores but one, at least one (serving keeps a core). */
+  /** Training threads; default: every core (the child runs at nice 10, so serving still comes first). */
   threads?: number;
   memoryBytes?: number;
   limits?: Partial<AdaptLimits>;
@@ -53,7 +53,7 @@ export function createModelAdaptation(parts: AdaptationParts): ModelAdaptationSe
   const trainer = new PythonTrainer({
     python: settings.python ?? DEFAULT_TRAINING_PYTHON,
     script: settings.script ?? ADAPT_SCRIPT,
-    threads: settings.threads ?? Math.max(1, os.availableParallelism() - 1),
+    threads: settings.threads ?? os.availableParallelism(),
     memoryBytes: settings.memoryBytes ?? DEFAULT_ADAPT_MEMORY_BYTES,
     registry: parts.registry,
     slides: cropSlides(parts),

@@ -32,7 +32,11 @@ export function addServeAdaptOptions(command: Command): Command {
     )
     .addOption(new Option('--no-adapt', 'the same as --adapt off'))
     .option('--adapt-python <file>', 'Python with PyTorch for training (default /usr/bin/python3)')
-    .option('--adapt-threads <n>', 'training threads (default: all cores but one)', positiveInteger)
+    .option(
+      '--adapt-threads <n>',
+      'training threads (default: every core; training runs at nice 10, below serving)',
+      positiveInteger,
+    )
     .option('--adapt-memory-gb <n>', 'address-space limit of the training process, GiB (default 6)', positiveNumber)
     .option(
       '--adapt-max-minutes <n>',
