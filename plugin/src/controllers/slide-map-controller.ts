@@ -19,8 +19,14 @@ import { slideProjection, slideTileSource, type PixelSize } from '../slide-pyram
 import type { RequestHeaders } from '../glomseg-client.js';
 import { readViewLink, writeViewLink } from '../components/viewer/view-link.js';
 
-/** Size of the overview map's box in CSS pixels (kept in step with the viewer's styles). */
-const OVERVIEW_BOX = { width: 220, height: 165 };
+/**
+ * The overview map's box in CSS pixels: 15 % of the map's width, 120 to 220 px wide, 4:3 (a fixed 220 x 165 covered
+ * a laptop's map where the glomeruli are).
+ */
+export function overviewBox(mapWidth: number): { width: number; height: number } {
+  const width = Math.round(Math.min(220, Math.max(120, mapWidth * 0.15)));
+  return { width, height: Math.round((width * 3) / 4) };
+}
 
 export class SlideMapController implements ReactiveController {
   map?: OlMap;
@@ -138,7 +144,8 @@ export class SlideMapController implements ReactiveController {
   ): void {
     if (this.overview) map.removeControl(this.overview);
     const extent = projection.getExtent();
-    const resolution = Math.max(slide.width / OVERVIEW_BOX.width, slide.height / OVERVIEW_BOX.height);
+    const box = overviewBox(map.getSize()?.[0] ?? 0);
+    const resolution = Math.max(slide.width / box.width, slide.height / box.height);
     this.overview = new OverviewMap({
       layers: [new TileLayer({ source: slideTileSource(slide, projection, baseUrl, headers), extent })],
       view: new View({
@@ -153,6 +160,10 @@ export class SlideMapController implements ReactiveController {
       tipLabel: 'Overview',
     });
     map.addControl(this.overview);
+    // Its map gets its element once the control is on the map.
+    const overviewElement = this.overview.getOverviewMap().getTargetElement();
+    if (overviewElement) Object.assign(overviewElement.style, { width: `${box.width}px`, height: `${box.height}px` });
+    this.overview.getOverviewMap().updateSize();
   }
 
   private addScaleLine(map: OlMap): void {

@@ -102,6 +102,9 @@ export const overlayStyles = css`
   td:last-child {
     text-align: right;
     font-variant-numeric: tabular-nums;
+    /* A figure is one word: the panel's overflow-wrap: anywhere let a narrow cell break 0.899 into 0.8 / 99. */
+    white-space: nowrap;
+    overflow-wrap: normal;
   }
   .legend {
     list-style: none;

@@ -90,7 +90,7 @@ export default class GlomsegPanel extends GlomsegElement {
       <div part="panel" @keydown=${stopKeysAtControls} @keyup=${stopKeysAtControls}>
         <h3>Glomerulus predictions</h3>
         ${statusTemplate(s)} ${scaleNoteTemplate(s)} ${controlsTemplate(s, on)} ${annotationsTemplate(s, on)}
-        ${offSlideTemplate(s)} ${sizesTemplate(s)} ${diceTemplate(s)} ${legendTemplate(s)}
+        ${offSlideTemplate(s)} ${diceTemplate(s)} ${sizesTemplate(s)} ${legendTemplate(s)}
         <div class="row">
           <button part="export" ?disabled=${s.progress.polygons === 0} @click=${() => on.input({ name: 'export' })}>
             Export GeoJSON

@@ -8,6 +8,12 @@ import { SignInController } from '../../controllers/sign-in-controller.js';
 import GlomsegSignIn from '../sign-in/glomseg-sign-in.component.js';
 import { slideInfoFromProto, slideSummaryFromProto } from '@glomseg/api/client/from-proto.js';
 import { SlideMapController } from '../../controllers/slide-map-controller.js';
+import { MapToolsController } from '../../controllers/map-tools-controller.js';
+import { KeyboardShortcutsController } from '../../controllers/keyboard-shortcuts-controller.js';
+import GlomsegMapTools from '../map-tools/glomseg-map-tools.component.js';
+import GlomsegShortcutHelp from '../shortcut-help/glomseg-shortcut-help.component.js';
+import GlomsegGlomerulusTable from '../glomerulus-table/glomseg-glomerulus-table.component.js';
+import { glomeruliTemplate, mapToolsTemplate } from './map-tools-template.js';
 import GlomsegOverlay from '../overlay/glomseg-overlay.component.js';
 import { readViewLink } from './view-link.js';
 import { viewerStyles } from './glomseg-viewer.styles.js';
@@ -28,6 +34,9 @@ const SLIDE_FATAL_CODES = new Set(['FAILED_PRECONDITION', 'UNIMPLEMENTED', 'NOT_
  *
  * @dependency glomseg-overlay
  * @dependency glomseg-sign-in
+ * @dependency glomseg-map-tools
+ * @dependency glomseg-shortcut-help
+ * @dependency glomseg-glomerulus-table
  *
  * @property serverUrl - Base URL of the glomseg server; default: this page's origin.
  * @property slide - Id of the slide to open; default: the first listed.
@@ -36,6 +45,7 @@ const SLIDE_FATAL_CODES = new Set(['FAILED_PRECONDITION', 'UNIMPLEMENTED', 'NOT_
  * @property headers - Headers for every gRPC-Web call and slide tile, or a function that returns them; passed to the overlay (set as a property). Unset, a server that wants a token gets the sign-in form.
  *
  * @event glomseg-error - The slide list or a slide could not be loaded (detail: ErrorEventDetail). Overlay events bubble through too.
+ * @event glomseg-measure - A line was measured with the ruler (detail: MeasureEventDetail).
  *
  * @csspart layout - The two-column grid (sidebar, map).
  * @csspart sidebar - The left column.
@@ -51,10 +61,19 @@ const SLIDE_FATAL_CODES = new Set(['FAILED_PRECONDITION', 'UNIMPLEMENTED', 'NOT_
  * @csspart sign-out - Forgets the token entered in the sign-in form.
  * @csspart sign-in-backdrop - Covers the viewer while it asks for a token.
  * @csspart sign-in - The <glomseg-sign-in> form.
+ * @csspart map-tools - Over the map: outline, heatmap, ruler, snapshot and help (<glomseg-map-tools>).
+ * @csspart shortcut-help - The keyboard shortcuts dialog, on ? (<glomseg-shortcut-help>).
+ * @csspart glomeruli - The table of glomeruli with their Dice status; a row zooms to its glomerulus.
  */
 export default class GlomsegViewer extends GlomsegElement {
   static override styles = viewerStyles;
-  static override dependencies = { 'glomseg-overlay': GlomsegOverlay, 'glomseg-sign-in': GlomsegSignIn };
+  static override dependencies = {
+    'glomseg-overlay': GlomsegOverlay,
+    'glomseg-sign-in': GlomsegSignIn,
+    'glomseg-map-tools': GlomsegMapTools,
+    'glomseg-shortcut-help': GlomsegShortcutHelp,
+    'glomseg-glomerulus-table': GlomsegGlomerulusTable,
+  };
 
   @property({ attribute: 'server-url' }) serverUrl = '';
   @property() slide = '';
@@ -78,6 +97,14 @@ export default class GlomsegViewer extends GlomsegElement {
   @query('[part=cursor]') private cursorElement!: HTMLDivElement;
 
   private readonly slideMap = new SlideMapController(this);
+  /** Outline, heatmap, ruler, snapshot, the glomerulus table and the ? help, with their keys. */
+  private readonly tools = new MapToolsController(this, {
+    map: () => this.slideMap.map,
+    mpp: () => this.slideMap.pixelSize.micrometres ?? this.overlay?.grid?.mppAssumed,
+    slideName: () => this.slideMap.slide?.name ?? 'slide',
+    focusTable: () => this.renderRoot.querySelector('glomseg-glomerulus-table')?.focusFirstRow(),
+  });
+  protected readonly keys = new KeyboardShortcutsController(this, () => this.tools.shortcuts);
   private slideAbort?: AbortController;
   /** The annotations URL belongs to the slide it was given with; another slide opens without it. */
   private annotationsSlide = '';
@@ -228,15 +255,19 @@ export default class GlomsegViewer extends GlomsegElement {
             model=${this.model}
             .mppOverride=${this.mpp}
             annotations-url=${annotationsUrl}
+            ?outline=${this.tools.outline}
+            ?heatmap=${this.tools.heatmap}
+            .heatmapOpacity=${this.tools.heatmapOpacity}
             @glomseg-progress=${() => this.slideMap.assumePixelSize(this.overlay?.grid)}
             @glomseg-panel-input=${(event: GlomsegPanelInputEvent) => event.detail.name === 'mpp' && this.setMpp(event.detail.value)}
             @glomseg-error=${this.onOverlayError}
           ></glomseg-overlay>
+          ${glomeruliTemplate(this.tools, slide?.name ?? 'slide')}
         </aside>
         <div part="map-area">
           <div part="map" tabindex="0" aria-label="Slide: drag to pan, wheel or +/- to zoom, arrow keys to pan"></div>
           <div part="cursor"></div>
-          ${mapErrorTemplate(this.mapError)}
+          ${mapErrorTemplate(this.mapError)} ${mapToolsTemplate(this.tools)}
         </div>
       </div>
       ${signInTemplate(serverBaseUrl(this.serverUrl), this.signInForm.message, (token) => this.signIn(token))}

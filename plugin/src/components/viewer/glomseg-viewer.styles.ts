@@ -115,6 +115,12 @@ export const viewerStyles = [
       ${warningNotice}
       overflow-wrap: anywhere;
     }
+    /* The map tools over the map's top-right corner (OpenLayers' zoom buttons hold the top-left). */
+    [part='map-tools'] {
+      position: absolute;
+      top: 8px;
+      right: 8px;
+    }
     .ol-scale-line {
       left: auto;
       right: 8px;
