@@ -3,7 +3,7 @@
  * redo, save and load, the counts of corrected and reviewed items, and what a save or load came to. Buttons are
  * touch-sized.
  */
-import { css, html, nothing } from 'lit';
+import { css, html, nothing, type TemplateResult } from 'lit';
 import type { EditingController } from '../../controllers/editing-controller.js';
 import type { EditMode } from '../../editing/edit-interactions.js';
 import { errorNotice } from '../../internal/notice.styles.js';
@@ -72,7 +72,8 @@ function toolsTemplate(editor: EditingController) {
   `;
 }
 
-export function editingTemplate(editor: EditingController) {
+/** `more`: what else shows while editing (the model picker and Adapt). */
+export function editingTemplate(editor: EditingController, more?: TemplateResult) {
   const message = editor.message;
   return html`
     <section part="editing" data-mode=${editor.mode}>
@@ -84,7 +85,7 @@ export function editingTemplate(editor: EditingController) {
       >
         ${editor.active ? 'Stop correcting' : 'Correct predictions'}
       </button>
-      ${editor.active ? toolsTemplate(editor) : nothing} ${countsTemplate(editor)}
+      ${editor.active ? toolsTemplate(editor) : nothing} ${editor.active ? (more ?? nothing) : nothing} ${countsTemplate(editor)}
       ${
         message
           ? html`<div part="editing-message" data-kind=${message.kind} role=${message.kind === 'error' ? 'alert' : 'status'}>
@@ -119,7 +120,8 @@ export const editingStyles = css`
   [part='editing'] button[aria-pressed='true'] {
     outline: 2px solid var(--glomseg-accent);
   }
-  [part='editing-message'][data-kind='error'] {
+  [part='editing-message'][data-kind='error'],
+  [part='adapt-error'] {
     ${errorNotice}
   }
 `;

@@ -21,6 +21,7 @@ import { downloadGeoJson, predictionsGeoJson, type ExportObjectType } from './ge
 import { DisplayController } from '../../controllers/display-controller.js';
 import { editingController } from './overlay-editing.js';
 import { editingStyles, editingTemplate } from './editing-template.js';
+import { adaptTemplate } from './adapt-template.js';
 
 /** Where annotations loaded through the API come from: their format (else guessed) and the name to show. */
 type AnnotationLoadOptions = { format?: AnnotationFormat; name?: string };
@@ -93,6 +94,11 @@ const SESSION_KEYS = [
  * @csspart editing-counts - Counts of accepted, corrected and reviewed items (data-accepted, data-corrected, data-regions, ...).
  * @csspart editing-saved - The latest saved version and whether there are unsaved changes (data-base, data-unsaved).
  * @csspart editing-message - What a save or load came to (data-kind: info or error).
+ * @csspart model-picker - The server's models (a new version among them); choosing one shows its predictions.
+ * @csspart adapt - Adapts the model shown to the corrections saved for this slide (AdaptModel).
+ * @csspart adapt-progress - The adaptation's phase, step, loss and time left (data-phase).
+ * @csspart adapt-result - The new version and its held-out figures before and after (data-model).
+ * @csspart adapt-error - Why an adaptation was refused or failed.
  */
 export default class GlomsegOverlay extends GlomsegElement implements PanelInputTarget {
   static override styles = [overlayStyles, editingStyles];
@@ -261,6 +267,9 @@ export default class GlomsegOverlay extends GlomsegElement implements PanelInput
       dice: this.dice.metrics,
     });
     return html`<glomseg-panel .state=${state} @glomseg-panel-input=${this.onPanelInput}></glomseg-panel>
-      ${editingTemplate(this.editor)}`;
+      ${editingTemplate(
+        this.editor,
+        adaptTemplate(this.editor.adapter, this.model, (id) => (this.model = id)),
+      )}`;
   }
 }
