@@ -2,8 +2,8 @@
 names, train on the regions' glomeruli, write a new model folder (ONNX, checkpoint, card, adapt.json) atomically.
 
   /usr/bin/python3 training/adapt.py --card models/glomseg-unet.json --manifest REGIONS.json --out DIR
-      [--threads 2] [--max-minutes 12] [--max-steps 600] [--holdout 0.2] [--lr 1e-3] [--batch 8] [--crop 160]
-      [--colour mild|strong|off] [--bn frozen|train] [--freeze-encoder] [--seed 0]
+      [--threads 2] [--max-minutes 12] [--max-steps 400] [--holdout 0.2] [--lr 2e-3] [--batch 4] [--crop 160]
+      [--scale-range 0.8,1.25] [--colour mild|strong|off] [--bn frozen|train] [--freeze-encoder] [--seed 0]
       [--model-id ID] [--family F] [--version N] [--name TEXT] [--card-name glomseg-unet.json]
 
 Manifest (JSON; paths relative to it):
@@ -65,12 +65,13 @@ def parse_args(argv=None):
     p.add_argument('--out', required=True, help='the new model folder (must not exist, or be empty)')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--max-minutes', type=float, default=12.0, help='training time budget (the schedule follows it)')
-    p.add_argument('--max-steps', type=int, default=600)
+    p.add_argument('--max-steps', type=int, default=400)
     p.add_argument('--holdout', type=float, default=0.2, help='share of regions held out (0 to 0.5)')
-    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--weight-decay', type=float, default=1e-4)
-    p.add_argument('--batch', type=int, default=8)
+    p.add_argument('--batch', type=int, default=4)
     p.add_argument('--crop', type=int, default=160, help='crop edge in model pixels (a multiple of 16)')
+    p.add_argument('--scale-range', default='0.8,1.25', help='scale jitter: lowest,highest zoom (log-uniform)')
     p.add_argument('--colour', choices=('mild', 'strong', 'off'), default='mild')
     p.add_argument('--bn', choices=('frozen', 'train'), default='frozen')
     p.add_argument('--freeze-encoder', action='store_true', help='train the decoder only')
@@ -87,12 +88,21 @@ def parse_args(argv=None):
                                 (0 <= args.holdout <= 0.5, '--holdout must be 0 to 0.5'),
                                 (args.batch >= 1, '--batch must be >= 1'),
                                 (args.crop >= 32 and args.crop % 16 == 0, '--crop must be a multiple of 16, >= 32'),
+                                (valid_range(args.scale_range), '--scale-range must be LOW,HIGH with 0 < LOW <= HIGH'),
                                 (os.path.basename(args.card_name) == args.card_name and args.card_name.endswith('.json'),
                                  '--card-name must be a file name ending in .json')]
                 if not ok]
     if problems:
         p.error('; '.join(problems))
     return args
+
+
+def valid_range(text):
+    try:
+        low, high = (float(v) for v in text.split(','))
+    except ValueError:
+        return False
+    return 0 < low <= high
 
 
 def fail(message, code=EXIT_USAGE):
@@ -184,7 +194,8 @@ def main(argv=None):
     reference = (tuple(torch.tensor(stain['reference'][k]) for k in ('mean', 'std'))
                  if stain.get('method') == 'reinhard' else None)
     torch.manual_seed(args.seed)
-    sampler = RegionSampler(train_regions, args.crop, args.batch, args.seed, reference, args.colour)
+    sampler = RegionSampler(train_regions, args.crop, args.batch, args.seed, reference, args.colour,
+                            tuple(float(v) for v in args.scale_range.split(',')))
     opts = {'lr': args.lr, 'weight_decay': args.weight_decay, 'max_steps': args.max_steps, 'bn': args.bn,
             'max_seconds': args.max_minutes * 60, 'trainable': trainable(model, ckpt.get('arch', 'unet'),
                                                                          args.freeze_encoder)}

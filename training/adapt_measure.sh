@@ -5,7 +5,7 @@
 # --other-labs) scores patient C003's 16 views (27 glomeruli) before and after, and the eval region after (what the
 # lab trades in the training domain).
 #   bash training/adapt_measure.sh [OUT]     (default: a temporary folder; prints OUT/measure.json at the end)
-# Environment: MODELS (parent model folder, default models), THREADS (2), MAX_MINUTES (12), MAX_STEPS (600),
+# Environment: MODELS (parent model folder, default models), THREADS (2), MAX_MINUTES (12), MAX_STEPS (adapt.py's),
 # ADAPT_OPTS (more adapt.py options, e.g. "--lr 5e-4"), EVAL_BEFORE=1 also scores the eval region with the parent.
 # Until `glomseg annotations import` and AdaptModel feed adapt.py from the server's datastore, the regions are made
 # from the GeoJSON here (training/adapt_regions.py: each view resampled to the model's pixel size as the product
@@ -34,7 +34,7 @@ cat /proc/loadavg >"$out/load-before.txt"
 # shellcheck disable=SC2086 # ADAPT_OPTS is a list of options
 /usr/bin/time -v -o "$out/adapt-time.txt" /usr/bin/python3 training/adapt.py --card "$models/glomseg-unet.json" \
   --manifest "$out/regions/manifest.json" --out "$out/model" --threads "${THREADS:-2}" \
-  --max-minutes "${MAX_MINUTES:-12}" --max-steps "${MAX_STEPS:-600}" ${ADAPT_OPTS:-} \
+  --max-minutes "${MAX_MINUTES:-12}" ${MAX_STEPS:+--max-steps "$MAX_STEPS"} ${ADAPT_OPTS:-} \
   >"$out/adapt-progress.jsonl" 2>"$out/adapt-stderr.txt"
 cat /proc/loadavg >"$out/load-after.txt"
 
