@@ -28,6 +28,8 @@ export interface AdaptModelParams {
   heldOutFraction?: number;
   /** Make the new version the default once registered. */
   makeDefault?: boolean;
+  /** The slides' level-0 um/px, for files that record none; unset: the file's, else estimated (as ScoreSlide). */
+  mppOverride?: number;
 }
 
 /** The product's scorer on held-out regions: mean image Dice (1 where neither side has a glomerulus), objects pooled. */
@@ -101,6 +103,7 @@ export interface TrainingRequest {
   regions: ReviewedRegion[];
   maxSteps?: number;
   maxMinutes: number;
+  mppOverride?: number;
 }
 
 export type TrainerEvent =
@@ -132,7 +135,12 @@ export interface ModelTrainer {
 }
 
 export interface HeldOutScorer {
-  score(modelId: string, regions: readonly ReviewedRegion[], signal: AbortSignal): Promise<HeldOutFigures>;
+  score(
+    modelId: string,
+    regions: readonly ReviewedRegion[],
+    signal: AbortSignal,
+    mppOverride?: number,
+  ): Promise<HeldOutFigures>;
 }
 
 /** What the card of a new version records of its making (card provenance.adaptation, with the trainer's own). */

@@ -24,6 +24,7 @@ export function adaptModelParamsFromProto(request: pb.AdaptModelRequest): Checke
     maxMinutes: request.maxMinutes,
     heldOutFraction: request.heldOutFraction,
     makeDefault: request.makeDefault,
+    mppOverride: request.mppOverride,
   });
 }
 

@@ -152,6 +152,7 @@ export function checkAdaptModel(params: AdaptModelParams): Checked<AdaptModelPar
     maxMinutes: optionalInRange('max_minutes', params.maxMinutes, { min: 0.1, max: maxMinutes }, ' min'),
     heldOutFraction: optionalInRange('held_out_fraction', params.heldOutFraction, { min: 0.05, max: 0.5 }),
     makeDefault: params.makeDefault === true,
+    mppOverride: validMppOverride(params.mppOverride),
   });
 }
 

@@ -90,8 +90,8 @@ export function createModelAdaptation(parts: AdaptationParts): ModelAdaptationSe
 function cropSlides({ slides, service }: AdaptationParts): CropSlides {
   return {
     open: (slideId, signal) => slides.open(slideId, signal),
-    async gridOf(slideId: string, card: ModelCard, signal: AbortSignal) {
-      const models = await service.listModels(checkListModels({ slideId }), signal);
+    async gridOf(slideId: string, card: ModelCard, signal: AbortSignal, mppOverride?: number) {
+      const models = await service.listModels(checkListModels({ slideId, mppOverride }), signal);
       const grid = models.find((m) => m.card.id === card.id)?.grid;
       if (!grid) throw new GlomsegError('NOT_FOUND', `model '${card.id}' has no grid on slide '${slideId}'`);
       return grid;

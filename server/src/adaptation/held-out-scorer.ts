@@ -18,14 +18,19 @@ import { GlomsegError } from '@glomseg/shared/errors.js';
 export class ServiceHeldOutScorer implements HeldOutScorer {
   constructor(private readonly service: Pick<GlomsegService, 'scoreSlide'>) {}
 
-  async score(modelId: string, regions: readonly ReviewedRegion[], signal: AbortSignal): Promise<HeldOutFigures> {
+  async score(
+    modelId: string,
+    regions: readonly ReviewedRegion[],
+    signal: AbortSignal,
+    mppOverride?: number,
+  ): Promise<HeldOutFigures> {
     let diceSum = 0;
     let tp = 0;
     let fp = 0;
     let fn = 0;
     let predicted = 0;
     for (const region of regions) {
-      const scored = await this.scoreRegion(modelId, region, signal);
+      const scored = await this.scoreRegion(modelId, region, signal, mppOverride);
       predicted += scored.predicted;
       diceSum += scored.dice;
       tp += scored.tp;
@@ -47,7 +52,7 @@ export class ServiceHeldOutScorer implements HeldOutScorer {
     };
   }
 
-  private async scoreRegion(modelId: string, region: ReviewedRegion, signal: AbortSignal) {
+  private async scoreRegion(modelId: string, region: ReviewedRegion, signal: AbortSignal, mppOverride?: number) {
     const truth = region.glomeruli.length > 0 ? geojsonOf(region.glomeruli) : undefined;
     const annotations =
       truth === undefined
@@ -58,6 +63,7 @@ export class ServiceHeldOutScorer implements HeldOutScorer {
       modelId,
       region: integerBox(outlineBounds(region.outline)),
       annotations,
+      mppOverride,
     });
     let result: ScoreResult | undefined;
     for await (const event of this.service.scoreSlide(params, signal))

@@ -43,7 +43,8 @@ export class PythonTrainer implements ModelTrainer {
     try {
       const total = request.regions.length;
       yield { kind: 'progress', phase: 'cropping', step: 0, steps: total };
-      const manifest = await writeRegionCrops(slides, request.parent, request.regions, scratch, signal);
+      const { parent, regions, mppOverride } = request;
+      const manifest = await writeRegionCrops(slides, parent, regions, scratch, signal, mppOverride);
       yield { kind: 'progress', phase: 'cropping', step: total, steps: total };
       staging = await registry.createStaging();
       const out = path.join(staging, 'trained');

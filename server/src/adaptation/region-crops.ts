@@ -22,7 +22,7 @@ const MIN_CROP_EDGE = 32;
 /** What cutting needs of the slides: a source, the model's grid on it (the product's scale choice), its stain. */
 export interface CropSlides {
   open(slideId: string, signal: AbortSignal): Promise<SlideSource>;
-  gridOf(slideId: string, card: ModelCard, signal: AbortSignal): Promise<TileGrid>;
+  gridOf(slideId: string, card: ModelCard, signal: AbortSignal, mppOverride?: number): Promise<TileGrid>;
   stainOf(slideId: string, signal: AbortSignal): Promise<LabStatistics | undefined>;
 }
 
@@ -42,6 +42,7 @@ export async function writeRegionCrops(
   regions: readonly ReviewedRegion[],
   folder: string,
   signal: AbortSignal,
+  mppOverride?: number,
   onRegion: (done: number, total: number) => void = () => undefined,
 ): Promise<string> {
   const grids = new Map<string, TileGrid>();
@@ -51,7 +52,7 @@ export async function writeRegionCrops(
     throwIfAborted(signal);
     const { slideId } = region;
     if (!grids.has(slideId)) {
-      grids.set(slideId, await slides.gridOf(slideId, card, signal));
+      grids.set(slideId, await slides.gridOf(slideId, card, signal, mppOverride));
       stains.set(slideId, await slides.stainOf(slideId, signal));
     }
     const grid = grids.get(slideId)!;

@@ -98,7 +98,7 @@ export async function* adaptModel(
     const regions = await readRegions(parts, params.slideIds, signal);
     const { train, heldOut } = splitHeldOut(regions, params.heldOutFraction ?? DEFAULT_HELD_OUT_FRACTION);
     yield progress('scoring-before', 0, heldOut.length);
-    const before = await parts.scorer.score(parent.id, heldOut, signal);
+    const before = await parts.scorer.score(parent.id, heldOut, signal, params.mppOverride);
     const version = parts.versions.nextVersion(parent);
     const request = {
       parent,
@@ -106,6 +106,7 @@ export async function* adaptModel(
       regions: train,
       maxSteps: params.maxSteps,
       maxMinutes,
+      mppOverride: params.mppOverride,
     };
     for await (const event of parts.trainer.train(request, signal)) {
       if (event.kind === 'done') candidate = event.candidate;
@@ -116,7 +117,7 @@ export async function* adaptModel(
     const figures = figuresOf(parent, version, train, heldOut, candidate, before);
     await parts.versions.stage(candidate, figures);
     yield progress('scoring-after', 0, heldOut.length);
-    const after = await parts.scorer.score(candidate.id, heldOut, signal);
+    const after = await parts.scorer.score(candidate.id, heldOut, signal, params.mppOverride);
     refuseIfWorse(before, after);
     throwIfAborted(signal);
     yield progress('registering', 0, 1);

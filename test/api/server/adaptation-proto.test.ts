@@ -2,7 +2,7 @@
  * AdaptModel and SetDefaultModel at the edge: the request bounded and checked in words that name the field, and
  * the use case's events mapped to replies whole.
  */
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { HeldOutFigures } from '@glomseg/shared/adaptation.js';
@@ -26,7 +26,7 @@ function refusal(run: () => unknown): string {
   throw new Error('expected INVALID_ARGUMENT');
 }
 
-const request = (fields: Partial<pb.AdaptModelRequest>) =>
+const request = (fields: MessageInitShape<typeof pb.AdaptModelRequestSchema>) =>
   create(pb.AdaptModelRequestSchema, { slideIds: ['a.tif'], ...fields });
 
 describe('AdaptModel request', () => {
@@ -41,9 +41,23 @@ describe('AdaptModel request', () => {
     });
     expect(
       adaptModelParamsFromProto(
-        request({ modelId: 'm', maxSteps: 50, maxMinutes: 2.5, heldOutFraction: 0.25, makeDefault: true }),
+        request({
+          modelId: 'm',
+          maxSteps: 50,
+          maxMinutes: 2.5,
+          heldOutFraction: 0.25,
+          makeDefault: true,
+          mppOverride: 0.515,
+        }),
       ),
-    ).toMatchObject({ modelId: 'm', maxSteps: 50, maxMinutes: 2.5, heldOutFraction: 0.25, makeDefault: true });
+    ).toMatchObject({
+      modelId: 'm',
+      maxSteps: 50,
+      maxMinutes: 2.5,
+      heldOutFraction: 0.25,
+      makeDefault: true,
+      mppOverride: 0.515,
+    });
   });
 
   it('refuses what it cannot do, up front, naming the field', () => {
@@ -54,6 +68,7 @@ describe('AdaptModel request', () => {
     expect(refusal(() => adaptModelParamsFromProto(request({ maxSteps: 20_001 })))).toMatch(/max_steps/);
     expect(refusal(() => adaptModelParamsFromProto(request({ maxMinutes: Number.NaN })))).toMatch(/max_minutes/);
     expect(refusal(() => adaptModelParamsFromProto(request({ heldOutFraction: 0.9 })))).toMatch(/held_out_fraction/);
+    expect(refusal(() => adaptModelParamsFromProto(request({ mppOverride: -1 })))).toMatch(/mpp/);
     expect(refusal(() => adaptModelParamsFromProto(request({ slideIds: ['a.tif', ''] })))).toMatch(
       /slide_id is required/,
     );

@@ -34,7 +34,18 @@ afterAll(async () => {
 describe('glomseg adapt and glomseg models', () => {
   it('adapts with progress, lists the version, makes it the default and rolls back', async () => {
     const at = ['--server', server.address];
-    const adapted = await glomseg(['adapt', ...at, '--slides', ...SLIDES, '--steps', '2', '--progress', 'lines']);
+    const adapted = await glomseg([
+      'adapt',
+      ...at,
+      '--slides',
+      ...SLIDES,
+      '--steps',
+      '2',
+      '--mpp',
+      '0.515',
+      '--progress',
+      'lines',
+    ]);
     expect(adapted.code, adapted.stderr).toBe(0);
     expect(adapted.stderr).toMatch(/glomseg: training step 1\/2 loss \d+\.\d{4}, ETA/);
     expect(adapted.stderr).toMatch(/scoring the held-out regions \(after\)/);

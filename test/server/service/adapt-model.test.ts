@@ -59,7 +59,7 @@ function fakeParts(options: { after?: HeldOutFigures; gate?: Promise<void>; slid
   const cards = new Map<string, ModelCard>([['base', { id: 'base' } as ModelCard]]);
   const log: string[] = [];
   const trained: TrainingRequest[] = [];
-  const scored: Array<{ model: string; ids: string[] }> = [];
+  const scored: Array<{ model: string; ids: string[]; mpp?: number }> = [];
   const staged = new Map<string, AdaptationFigures>();
   const versions: ModelVersions = {
     get: (id) => {
@@ -97,8 +97,8 @@ function fakeParts(options: { after?: HeldOutFigures; gate?: Promise<void>; slid
       },
     },
     scorer: {
-      score: async (model, regions) => {
-        scored.push({ model, ids: regions.map((r) => r.id) });
+      score: async (model, regions, _signal, mpp) => {
+        scored.push({ model, ids: regions.map((r) => r.id), mpp });
         return model === 'base' ? figures(0.1, 0.2, regions.length) : (options.after ?? figures(0.8, 0.9));
       },
     },
@@ -120,7 +120,7 @@ async function run(parts: AdaptParts, p: object = {}, signal = new AbortControll
 describe('adaptModel', () => {
   it('holds regions out of training, scores them before and after, and registers the better version', async () => {
     const { parts, log, trained, scored, staged } = fakeParts();
-    const events = await run(parts, { makeDefault: true });
+    const events = await run(parts, { makeDefault: true, mppOverride: 0.5 });
     const phases = events.flatMap((e) => (e.kind === 'progress' ? [e.progress.phase] : []));
     expect([...new Set(phases)]).toEqual([
       'reading-regions',
@@ -138,7 +138,11 @@ describe('adaptModel', () => {
     // 10 regions, 2 held out: never trained on, scored by the parent and then by the candidate.
     const heldOut = scored[0]!.ids;
     expect(heldOut).toHaveLength(2);
-    expect(scored.map((s) => s.model)).toEqual(['base', 'base-v2']);
+    expect(scored.map((s) => [s.model, s.mpp])).toEqual([
+      ['base', 0.5],
+      ['base-v2', 0.5],
+    ]);
+    expect(trained[0]!.mppOverride).toBe(0.5);
     expect(scored[1]!.ids).toEqual(heldOut);
     expect(trained[0]!.regions.map((r) => r.id).filter((id) => heldOut.includes(id))).toEqual([]);
     expect(trained[0]!.regions).toHaveLength(8);

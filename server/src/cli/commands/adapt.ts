@@ -11,6 +11,7 @@ interface AdaptFlags extends RemoteServerFlags {
   steps?: number;
   minutes?: number;
   heldOut?: number;
+  mpp?: number;
   makeDefault?: boolean;
   progress?: 'bar' | 'lines' | 'json';
 }
@@ -29,6 +30,7 @@ export const adaptCommand: CliCommand = (program) => {
     .option('--steps <n>', 'training steps at most (default: the trainer’s)', positiveInteger)
     .option('--minutes <n>', "training time budget (default: the server's)", positiveNumber)
     .option('--held-out <share>', 'share of the regions held out to judge the new version (default 0.2)', Number)
+    .option('--mpp <um/px>', "the slides' pixel size, for files that record none (as score --mpp)", positiveNumber)
     .option('--make-default', 'make the new version the default once registered')
     .addOption(
       new Option('--progress <mode>', 'bar (default on a terminal), lines, or json (JSON lines on stdout)').choices([
@@ -56,6 +58,7 @@ async function adapt(flags: AdaptFlags): Promise<void> {
           maxMinutes: flags.minutes,
           heldOutFraction: flags.heldOut,
           makeDefault: flags.makeDefault === true,
+          mppOverride: flags.mpp,
         },
         { signal: controller.signal },
       );
