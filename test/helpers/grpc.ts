@@ -43,7 +43,9 @@ export function glomsegClient(address: string, options?: TestClientOptions): Glo
   return Object.assign(createClient(Glomseg, transport), { close });
 }
 
-export function healthClient(address: string, options?: TestClientOptions): Client<typeof Health> & { close(): void } {
+export type HealthTestClient = Client<typeof Health> & { close(): void };
+
+export function healthClient(address: string, options?: TestClientOptions): HealthTestClient {
   const { transport, close } = transportTo(address, options);
   return Object.assign(createClient(Health, transport), { close });
 }

@@ -7,25 +7,13 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { modelFromProto } from '@glomseg/api/client/from-proto.js';
 import { validateModelCard } from '@glomseg/shared/model-card.js';
-import { GlomsegApp } from '../../server/src/app.js';
-import { EVAL_REGION, MODELS, REPO_ROOT } from '../helpers/paths.js';
-import { glomsegClient, type GlomsegTestClient } from '../helpers/grpc.js';
+import { MODELS, REPO_ROOT } from '../helpers/paths.js';
+import { useGrpcApp } from '../helpers/grpc-app.js';
 
-let app: GlomsegApp;
-let client: GlomsegTestClient;
-
-beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu' });
-  client = glomsegClient(app.grpcAddress);
-});
-
-afterAll(async () => {
-  client?.close();
-  await app?.close();
-});
+const served = useGrpcApp();
 
 describe('models/glomseg-unet.json', () => {
   it('names the licence of the weights and card, and the source and terms of its training data', async () => {
@@ -49,7 +37,7 @@ describe('models/glomseg-unet.json', () => {
   });
 
   it('reaches ListModels clients once each, in details_json', async () => {
-    const { models } = await client.listModels({});
+    const { models } = await served.client.listModels({});
     const info = models.find((m) => m.id === 'glomseg-unet')!;
     const details = JSON.parse(info.detailsJson);
     expect(details.license.spdx).toBe('MIT');

@@ -10,27 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EVAL_REGION, MODELS, REPO_ROOT } from '../../helpers/paths.js';
+import { REPO_ROOT } from '../../helpers/paths.js';
 import { glomsegClient, statusOf } from '../../helpers/grpc.js';
 import { until } from '../../helpers/until.js';
+import { SERVE_EVAL_REGION } from '../../helpers/serve-process.js';
 
 const BIN = path.join(REPO_ROOT, 'server', 'bin', 'glomseg.js');
-const SERVE = [
-  'serve',
-  '--port',
-  '0',
-  '--no-http',
-  '--slides',
-  EVAL_REGION,
-  '--models',
-  MODELS,
-  '--device',
-  'cpu',
-  '--workers',
-  '1',
-  '--shutdown-grace',
-  '120',
-];
+const SERVE = [...SERVE_EVAL_REGION, '--no-http', '--workers', '1', '--shutdown-grace', '120'];
 
 /** Every live process below `root` (parent links read from /proc), zombies left out. */
 function descendants(root: number): number[] {

@@ -12,6 +12,7 @@ import { GlomsegApp } from '../../../server/src/app.js';
 import { decodeMaskRle } from '@glomseg/shared/rle.js';
 import { CliProcess } from '../../helpers/cli.js';
 import { EVAL_REGION, MODELS, REPO_ROOT, WSI } from '../../helpers/paths.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 const CLI = path.join(REPO_ROOT, 'server', 'src', 'cli', 'main.ts');
 const REGION = path.join(EVAL_REGION, 'kidney-region.tif');
@@ -172,15 +173,9 @@ describe('glomseg score', () => {
 
 /** What `score` writes while it runs is chosen with --progress, never by where stderr goes. */
 describe('glomseg score --progress', () => {
-  let app: GlomsegApp;
-  beforeAll(async () => {
-    app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu' });
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const served = useGrpcApp();
   const score = (...extra: string[]) =>
-    glomseg(['score', 'kidney-region-quarter.tif', '--server', app.grpcAddress, '--mpp', '2', ...extra]);
+    glomseg(['score', 'kidney-region-quarter.tif', '--server', served.app.grpcAddress, '--mpp', '2', ...extra]);
   const jsonLines = (text: string) => text.split('\n').filter((line) => line.startsWith('{'));
 
   it('says in --help what each mode writes where, and the default', async () => {

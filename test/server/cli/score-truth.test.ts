@@ -8,30 +8,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GlomsegApp } from '../../../server/src/app.js';
 import { events, glomseg } from '../../helpers/cli.js';
-import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS } from '../../helpers/paths.js';
+import { KIDNEY_REGION_GEOJSON } from '../../helpers/paths.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 const REGION = '0,0,1600,1200';
 
-let app: GlomsegApp;
 let dir: string;
 let glomeruli: any;
 
+const served = useGrpcApp({ warm: true });
+
 beforeAll(async () => {
-  app = await GlomsegApp.start({
-    slideFolders: [EVAL_REGION],
-    modelFolder: MODELS,
-    httpPort: false,
-    device: 'cpu',
-    warm: true,
-  });
   dir = await mkdtemp(path.join(os.tmpdir(), 'glomseg-truth-'));
   glomeruli = JSON.parse(await readFile(KIDNEY_REGION_GEOJSON, 'utf8'));
 });
 
 afterAll(async () => {
-  await app?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -56,7 +49,7 @@ const score = (annotations: string, ...more: string[]) =>
     'score',
     'kidney-region.tif',
     '--server',
-    app.grpcAddress,
+    served.app.grpcAddress,
     '--region',
     REGION,
     '--annotations',
@@ -100,7 +93,7 @@ describe('glomseg score refuses ground truth it cannot score, before any inferen
     ],
   ])('%s: a clear error, exit 1, and no tile inferred', async (name, content, message) => {
     const file = await truthFile(`${name.replace(/\W+/g, '-')}.geojson`, content());
-    const before = app.service.stats();
+    const before = served.app.service.stats();
     const { code, stdout, stderr } = await score(file);
     expect(code).toBe(1);
     expect(stderr).toMatch(message);
@@ -109,7 +102,7 @@ describe('glomseg score refuses ground truth it cannot score, before any inferen
     expect(failure.error).toMatch(message);
     expect(events(stdout).some((e) => e.event === 'progress' || e.event === 'result')).toBe(false);
     // The refusal came before inference: not one model tile was run for it.
-    expect(app.service.stats().tilesComputed).toBe(before.tilesComputed);
+    expect(served.app.service.stats().tilesComputed).toBe(before.tilesComputed);
   });
 
   it('refuses an empty --truth-class as a usage error (exit 2)', async () => {
@@ -117,7 +110,7 @@ describe('glomseg score refuses ground truth it cannot score, before any inferen
       'score',
       'kidney-region.tif',
       '--server',
-      app.grpcAddress,
+      served.app.grpcAddress,
       '--annotations',
       KIDNEY_REGION_GEOJSON,
       '--truth-class',

@@ -5,95 +5,37 @@
  * the bounds it applies, on both ports. Bad values are refused before anything starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { EVAL_REGION, MODELS, REPO_ROOT } from '../../helpers/paths.js';
 import { until } from '../../helpers/until.js';
+import { glomseg } from '../../helpers/cli.js';
+import { SERVE_EVAL_REGION, startServe, stopServe, type ServeProcess } from '../../helpers/serve-process.js';
 
-const CLI = path.join(REPO_ROOT, 'server', 'src', 'cli', 'main.ts');
 let dir: string;
-let server: ChildProcess;
+let server: ServeProcess | undefined;
 let grpcPort: number;
 let httpPort: number;
-
-async function glomseg(args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: REPO_ROOT,
-      timeout: 120_000,
-    });
-    return { code: 0, stderr };
-  } catch (error: any) {
-    if (typeof error?.code !== 'number') throw error;
-    return { code: error.code, stderr: error.stderr };
-  }
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'glomseg-serve-connections-'));
   const config = path.join(dir, 'serve.json');
   // The file sets both; the flag's per-peer bound wins over the file's.
   await writeFile(config, JSON.stringify({ connections: { maxConnections: 4, maxConnectionsPerPeer: 50 } }));
-  server = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      CLI,
-      'serve',
-      '--port',
-      '0',
-      '--http-port',
-      '0',
-      '--slides',
-      EVAL_REGION,
-      '--models',
-      MODELS,
-      '--device',
-      'cpu',
-      '--config',
-      config,
-      '--max-connections-per-peer',
-      '2',
-      '--log-format',
-      'json',
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let buffer = '';
-  let all = '';
-  server.stderr!.setEncoding('utf8');
-  await new Promise<void>((resolve, reject) => {
-    server.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${all}`)));
-    server.stderr!.on('data', (chunk: string) => {
-      buffer += chunk;
-      all += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (!line.startsWith('{')) continue;
-        const msg: string = JSON.parse(line).msg;
-        const web = /gRPC-Web listening on http:\/\/[^:]+:(\d+)/.exec(msg);
-        if (web) httpPort = Number(web[1]);
-        const grpc = /^gRPC listening on [^:]+:(\d+)/.exec(msg);
-        if (grpc) grpcPort = Number(grpc[1]);
-        if (grpcPort && httpPort) resolve();
-      }
-    });
+  const flags = ['--http-port', '0', '--config', config, '--max-connections-per-peer', '2'];
+  server = await startServe([...SERVE_EVAL_REGION, ...flags], (msg) => {
+    const web = /gRPC-Web listening on http:\/\/[^:]+:(\d+)/.exec(msg);
+    if (web) httpPort = Number(web[1]);
+    const grpc = /^gRPC listening on [^:]+:(\d+)/.exec(msg);
+    if (grpc) grpcPort = Number(grpc[1]);
+    return Boolean(grpcPort && httpPort);
   });
 }, 120_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await once(server, 'exit');
-  }
+  await stopServe(server);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -152,17 +94,7 @@ describe('bad connection bounds', () => {
       /--max-connections-per-peer \(20\) is more than --max-connections \(10\)/,
     ],
   ])('%j is refused in words before anything starts', async (flags, message) => {
-    const result = await glomseg([
-      'serve',
-      '--port',
-      '0',
-      '--no-http',
-      '--slides',
-      EVAL_REGION,
-      '--models',
-      MODELS,
-      ...flags,
-    ]);
+    const result = await glomseg([...SERVE_EVAL_REGION, '--no-http', ...flags]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
   });
@@ -170,18 +102,7 @@ describe('bad connection bounds', () => {
   it("refuses an unknown key in the config file's connections", async () => {
     const config = path.join(dir, 'bad.json');
     await writeFile(config, JSON.stringify({ connections: { maxConnectionsPerIp: 10 } }));
-    const result = await glomseg([
-      'serve',
-      '--port',
-      '0',
-      '--no-http',
-      '--slides',
-      EVAL_REGION,
-      '--models',
-      MODELS,
-      '--config',
-      config,
-    ]);
+    const result = await glomseg([...SERVE_EVAL_REGION, '--no-http', '--config', config]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(
       /unknown connection setting 'maxConnectionsPerIp'.*maxConnections, maxConnectionsPerPeer/,

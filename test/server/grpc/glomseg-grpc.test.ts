@@ -10,24 +10,21 @@ import * as grpc from '@grpc/grpc-js';
 import { AnnotationFormat } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
 import { scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
-import { GlomsegApp } from '../../../server/src/app.js';
-import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS, REPO_ROOT, WSI } from '../../helpers/paths.js';
-import { collect, glomsegClient, healthClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
+import { EVAL_REGION, KIDNEY_REGION_GEOJSON, REPO_ROOT, WSI } from '../../helpers/paths.js';
+import { collect, statusOf } from '../../helpers/grpc.js';
 import { until } from '../../helpers/until.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
-let app: GlomsegApp;
-let client: GlomsegTestClient;
-let health: ReturnType<typeof healthClient>;
 let badFolder: string;
 
 async function stillServing() {
-  expect((await health.check({ service: 'glomseg.v1.Glomseg' })).status).toBe(
+  expect((await served.health.check({ service: 'glomseg.v1.Glomseg' })).status).toBe(
     HealthCheckResponse_ServingStatus.SERVING,
   );
-  expect((await client.listSlides({})).slides.length).toBeGreaterThan(0);
+  expect((await served.client.listSlides({})).slides.length).toBeGreaterThan(0);
 }
 
-beforeAll(async () => {
+const served = useGrpcApp(async () => {
   badFolder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-bad-'));
   const real = await readFile(path.join(EVAL_REGION, 'kidney-region-quarter.tif'));
   await writeFile(path.join(badFolder, 'truncated.tif'), real.subarray(0, 4096));
@@ -36,20 +33,10 @@ beforeAll(async () => {
     Buffer.from(Array.from({ length: 10000 }, (_, i) => (i * 7919) % 251)),
   );
   await writeFile(path.join(badFolder, 'empty.svs'), Buffer.alloc(0));
-  app = await GlomsegApp.start({
-    slideFolders: [EVAL_REGION, WSI, badFolder],
-    modelFolder: MODELS,
-    httpPort: false,
-    device: 'cpu',
-  });
-  client = glomsegClient(app.grpcAddress);
-  health = healthClient(app.grpcAddress);
+  return { slideFolders: [EVAL_REGION, WSI, badFolder] };
 });
 
 afterAll(async () => {
-  client?.close();
-  health?.close();
-  await app?.close();
   await rm(badFolder, { recursive: true, force: true });
 });
 
@@ -62,7 +49,7 @@ function idOf(slides: Array<{ id: string }>, name: string): string {
 describe('glomseg.v1.Glomseg over real gRPC', () => {
   let ids: Record<string, string>;
   beforeAll(async () => {
-    const { slides } = await client.listSlides({});
+    const { slides } = await served.client.listSlides({});
     ids = {
       region: idOf(slides, 'kidney-region.tif'),
       quarter: idOf(slides, 'kidney-region-quarter.tif'),
@@ -78,7 +65,7 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   });
 
   it('describes a pyramidal TIFF: size, levels with downsamples, tiles, compression', async () => {
-    const info = await client.getSlideInfo({ slideId: ids.region });
+    const info = await served.client.getSlideInfo({ slideId: ids.region });
     expect([info.width, info.height]).toEqual([6400, 4800]);
     expect(info.levels.filter((l) => !l.synthesized).map((l) => l.downsample)).toEqual([1, 2, 4, 8, 16]);
     expect([info.tileWidth, info.tileHeight]).toEqual([256, 256]);
@@ -86,7 +73,7 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   });
 
   it('describes an Aperio SVS with its pixel size and without thumbnail/label/macro as levels', async () => {
-    const info = await client.getSlideInfo({ slideId: ids.cmu });
+    const info = await served.client.getSlideInfo({ slideId: ids.cmu });
     expect([info.width, info.height]).toEqual([2220, 2967]);
     expect(info.format).toBe('aperio-svs');
     expect(info.mppX).toBeCloseTo(0.499, 3);
@@ -95,7 +82,7 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   });
 
   it('reports each model with its tile grid on a slide', async () => {
-    const { models } = await client.listModels({ slideId: ids.region });
+    const { models } = await served.client.listModels({ slideId: ids.region });
     expect(models.length).toBeGreaterThan(0);
     const grid = models[0].grid!;
     expect(grid.cols * grid.tileSizeLevel0).toBeGreaterThanOrEqual(6400);
@@ -103,14 +90,14 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   });
 
   it('streams one result per tile with polygons in level-0 pixels, cached ones first the second time', async () => {
-    const { models } = await client.listModels({ slideId: ids.region });
+    const { models } = await served.client.listModels({ slideId: ids.region });
     const grid = models[0].grid!;
     const tiles = [
       { col: 1, row: 1 },
       { col: 2, row: 1 },
       { col: 1, row: 2 },
     ];
-    const first = await collect(client.streamTiles({ slideId: ids.region, tiles }));
+    const first = await collect(served.client.streamTiles({ slideId: ids.region, tiles }));
     expect(first).toHaveLength(3);
     expect(first.every((r) => !r.cached)).toBe(true);
     for (const r of first) {
@@ -127,7 +114,9 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
         expect(p.meanProbability).toBeGreaterThan(0);
       }
     }
-    const second = await collect(client.streamTiles({ slideId: ids.region, tiles: [{ col: 3, row: 3 }, ...tiles] }));
+    const second = await collect(
+      served.client.streamTiles({ slideId: ids.region, tiles: [{ col: 3, row: 3 }, ...tiles] }),
+    );
     expect(second).toHaveLength(4);
     expect(second.slice(0, 3).every((r) => r.cached)).toBe(true);
     expect(second[3].cached).toBe(false);
@@ -140,7 +129,7 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   it('scores a region against annotations: merged polygons and Dice metrics', async () => {
     const content = await readFile(KIDNEY_REGION_GEOJSON, 'utf8');
     const wire = await collect(
-      client.scoreSlide({
+      served.client.scoreSlide({
         slideId: ids.region,
         region: { x: 0, y: 0, width: 3200, height: 2400 },
         annotations: { content, format: AnnotationFormat.GEOJSON, name: 'kidney-region.geojson' },
@@ -169,10 +158,10 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   });
 
   it('describes and streams an Aperio JPEG 2000 slide (server/src/slides/tiff-codecs/jpeg2000.ts)', async () => {
-    const info = await client.getSlideInfo({ slideId: ids.jp2k });
+    const info = await served.client.getSlideInfo({ slideId: ids.jp2k });
     expect([info.format, info.compression]).toEqual(['aperio-svs', 'jpeg2000']);
     expect(info.stain!.unmeasuredBecause ?? '').not.toMatch(/unsupported compression/i); // its pixels were read
-    const results = await collect(client.streamTiles({ slideId: ids.jp2k, tiles: [{ col: 0, row: 0 }] }));
+    const results = await collect(served.client.streamTiles({ slideId: ids.jp2k, tiles: [{ col: 0, row: 0 }] }));
     expect(results.map((r) => `${r.tile!.col},${r.tile!.row}`)).toEqual(['0,0']);
     await stillServing();
   });
@@ -187,7 +176,7 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     ['an absolute path', { slideId: '/etc/passwd' }, [grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT]],
     ['an empty slide id', { slideId: '' }, grpc.status.INVALID_ARGUMENT],
   ])('GetSlideInfo on %s gets its status code and the server keeps serving', async (_name, request, expected) => {
-    const { code, details } = await statusOf(client.getSlideInfo(request));
+    const { code, details } = await statusOf(served.client.getSlideInfo(request));
     expect([expected].flat()).toContain(code);
     expect(details.length).toBeGreaterThan(10);
     await stillServing();
@@ -200,17 +189,17 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     'checks a slide id %s alike in every call that names one: GetSlideInfo, ListModels, StreamTiles, ScoreSlide',
     async (_name, slideId, words) => {
       const answers = {
-        GetSlideInfo: await statusOf(client.getSlideInfo({ slideId })),
-        ListModels: await statusOf(client.listModels({ slideId })),
-        StreamTiles: await statusOf(collect(client.streamTiles({ slideId, tiles: [{ col: 0, row: 0 }] }))),
-        ScoreSlide: await statusOf(collect(client.scoreSlide({ slideId }))),
+        GetSlideInfo: await statusOf(served.client.getSlideInfo({ slideId })),
+        ListModels: await statusOf(served.client.listModels({ slideId })),
+        StreamTiles: await statusOf(collect(served.client.streamTiles({ slideId, tiles: [{ col: 0, row: 0 }] }))),
+        ScoreSlide: await statusOf(collect(served.client.scoreSlide({ slideId }))),
       };
       for (const [method, answer] of Object.entries(answers)) {
         expect(answer.code, method).toBe(grpc.status.INVALID_ARGUMENT);
         expect(answer.details, method).toMatch(words);
       }
       // ListModels without a slide (slide_id empty) is no error: the cards, without grids.
-      expect((await client.listModels({ slideId: '' })).models.every((m) => m.grid === undefined)).toBe(true);
+      expect((await served.client.listModels({ slideId: '' })).models.every((m) => m.grid === undefined)).toBe(true);
     },
   );
 
@@ -220,7 +209,7 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   it.each(['truncated', 'garbage'])(
     'a %s TIFF gets INVALID_ARGUMENT as the README says, with a clear message, not a crash',
     async (name) => {
-      const { code, details } = await statusOf(client.getSlideInfo({ slideId: ids[name] }));
+      const { code, details } = await statusOf(served.client.getSlideInfo({ slideId: ids[name] }));
       expect(grpc.status[code]).toBe('INVALID_ARGUMENT');
       expect(details).toMatch(/not a readable TIFF: .*\.tif/);
       const readme = (await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8')).replace(/\s+/g, ' ');
@@ -237,7 +226,7 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     ['negative', [{ col: -1, row: 0 }], grpc.status.INVALID_ARGUMENT],
     ['missing', [], grpc.status.INVALID_ARGUMENT],
   ])('StreamTiles with a tile %s gets INVALID_ARGUMENT', async (_name, tiles, expected) => {
-    const { code, details } = await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles })));
+    const { code, details } = await statusOf(collect(served.client.streamTiles({ slideId: ids.region, tiles })));
     expect(code).toBe(expected);
     expect(details.length).toBeGreaterThan(10);
     await stillServing();
@@ -246,31 +235,34 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   it('rejects too many tiles, a bad threshold, a bad region and an unknown model', async () => {
     // Over the tile budget: RESOURCE_EXHAUSTED, as the README says (test/server/validation/request-validation.test.ts).
     const many = Array.from({ length: 200_000 }, () => ({ col: 0, row: 0 }));
-    expect((await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: many })))).code).toBe(
+    expect((await statusOf(collect(served.client.streamTiles({ slideId: ids.region, tiles: many })))).code).toBe(
       grpc.status.RESOURCE_EXHAUSTED,
     );
     expect(
-      (await statusOf(collect(client.streamTiles({ slideId: ids.region, tiles: [{ col: 0, row: 0 }], threshold: 7 }))))
-        .code,
-    ).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(
       (
         await statusOf(
-          collect(client.scoreSlide({ slideId: ids.region, region: { x: 0, y: 0, width: -5, height: 10 } })),
+          collect(served.client.streamTiles({ slideId: ids.region, tiles: [{ col: 0, row: 0 }], threshold: 7 })),
         )
       ).code,
     ).toBe(grpc.status.INVALID_ARGUMENT);
     expect(
       (
         await statusOf(
-          collect(client.scoreSlide({ slideId: ids.region, region: { x: 1e9, y: 0, width: 10, height: 10 } })),
+          collect(served.client.scoreSlide({ slideId: ids.region, region: { x: 0, y: 0, width: -5, height: 10 } })),
         )
       ).code,
     ).toBe(grpc.status.INVALID_ARGUMENT);
     expect(
       (
         await statusOf(
-          collect(client.streamTiles({ slideId: ids.region, modelId: 'nope', tiles: [{ col: 0, row: 0 }] })),
+          collect(served.client.scoreSlide({ slideId: ids.region, region: { x: 1e9, y: 0, width: 10, height: 10 } })),
+        )
+      ).code,
+    ).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(
+      (
+        await statusOf(
+          collect(served.client.streamTiles({ slideId: ids.region, modelId: 'nope', tiles: [{ col: 0, row: 0 }] })),
         )
       ).code,
     ).toBe(grpc.status.NOT_FOUND);
@@ -278,10 +270,10 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
   });
 
   it('rejects malformed GeoJSON annotations with INVALID_ARGUMENT before doing any work', async () => {
-    const before = app.service.stats().tilesComputed;
+    const before = served.app.service.stats().tilesComputed;
     const { code, details } = await statusOf(
       collect(
-        client.scoreSlide({
+        served.client.scoreSlide({
           slideId: ids.quarter,
           annotations: {
             content:
@@ -293,39 +285,39 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     );
     expect(code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(details).toMatch(/coordinates|polygon|geojson/i);
-    expect(app.service.stats().tilesComputed).toBe(before);
+    expect(served.app.service.stats().tilesComputed).toBe(before);
     await stillServing();
   });
 
   it('a cancelled stream leaves no work running or queued', async () => {
     // At an assumed 1 um/px the model grid is 4x finer than the file's own scale: many tiles, none cached.
-    const { models } = await client.listModels({ slideId: ids.region, mppOverride: 1 });
+    const { models } = await served.client.listModels({ slideId: ids.region, mppOverride: 1 });
     const grid = models[0].grid!;
     const tiles = [];
     for (let row = 0; row < grid.rows; row++) for (let col = 0; col < grid.cols; col++) tiles.push({ col, row });
     expect(tiles.length).toBeGreaterThan(50);
-    const before = app.service.stats();
+    const before = served.app.service.stats();
     const abort = new AbortController();
-    const replies = client.streamTiles({ slideId: ids.region, tiles, mppOverride: 1 }, { signal: abort.signal });
+    const replies = served.client.streamTiles({ slideId: ids.region, tiles, mppOverride: 1 }, { signal: abort.signal });
     const stream = replies[Symbol.asyncIterator]();
     expect((await stream.next()).done).toBe(false);
     abort.abort();
     await stream.return?.().catch(() => {});
     await until(() => {
-      const s = app.service.stats();
+      const s = served.app.service.stats();
       return s.activeStreams === 0 && s.scheduler.running === 0 && s.scheduler.queued === 0;
     });
-    const after = app.service.stats();
+    const after = served.app.service.stats();
     expect(after.cancelledStreams).toBe(before.cancelledStreams + 1);
     expect(after.tilesComputed - before.tilesComputed).toBeLessThan(10);
     // Nothing keeps running afterwards: a later one-tile request (the last tile, never reached) computes its tile and
     // nothing else, where work left over from the cancelled stream would be counted with it.
     const later = await collect(
-      client.streamTiles({ slideId: ids.region, tiles: [tiles[tiles.length - 1]], mppOverride: 1 }),
+      served.client.streamTiles({ slideId: ids.region, tiles: [tiles[tiles.length - 1]], mppOverride: 1 }),
     );
     expect(later).toHaveLength(1);
     expect(later[0].cached).toBe(false);
-    expect(app.service.stats().tilesComputed).toBe(after.tilesComputed + 1);
+    expect(served.app.service.stats().tilesComputed).toBe(after.tilesComputed + 1);
     await stillServing();
   });
 });

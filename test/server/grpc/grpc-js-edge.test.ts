@@ -10,26 +10,19 @@ import { execFile } from 'node:child_process';
 import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { GlomsegApp } from '../../../server/src/app.js';
-import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { connectGlomseg, type GlomsegApi } from '../../../server/src/client/grpc-client.js';
 import { collect, glomsegClient } from '../../helpers/grpc.js';
 import { until } from '../../helpers/until.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 import { frame, rawGrpcCall } from './raw-grpc.js';
 
 const run = promisify(execFile);
 const SLIDE = 'kidney-region.tif';
 
-let app: GlomsegApp;
-beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu' });
-});
-afterAll(async () => {
-  await app?.close();
-});
+const served = useGrpcApp();
 
 /** A valid GetSlideInfoRequest / StreamTilesRequest for the eval slide (field 1: slide_id; 2: tiles). */
 const slideIdField = [0x0a, SLIDE.length, ...Buffer.from(SLIDE)];
@@ -42,7 +35,7 @@ const VALID: Record<string, number[]> = {
 const NOT_PROTOBUF = Uint8Array.from([0x0a]);
 
 async function stillServing(): Promise<void> {
-  const client = glomsegClient(app.grpcAddress);
+  const client = glomsegClient(served.app.grpcAddress);
   try {
     expect((await client.listSlides({})).slides.map((s) => s.id)).toContain(SLIDE);
   } finally {
@@ -92,7 +85,7 @@ const CASES: Array<{
 describe('bad bytes and headers from a raw HTTP/2 client', () => {
   for (const path of Object.keys(VALID)) {
     it.each(CASES)(`${path}: $name is INVALID_ARGUMENT in our words`, async ({ headers, body, message }) => {
-      const status = await rawGrpcCall(app.grpcAddress, { path, headers, body: body(path) });
+      const status = await rawGrpcCall(served.app.grpcAddress, { path, headers, body: body(path) });
       expect(status.status).toBe(String(grpc.status.INVALID_ARGUMENT));
       expect(status.message).toMatch(message);
       expect(status.message).not.toMatch(LIBRARY_WORDS);
@@ -101,12 +94,12 @@ describe('bad bytes and headers from a raw HTTP/2 client', () => {
   }
 
   it('still answers a valid raw message (the crafted frames are right)', async () => {
-    const status = await rawGrpcCall(app.grpcAddress, {
+    const status = await rawGrpcCall(served.app.grpcAddress, {
       path: '/glomseg.v1.Glomseg/GetSlideInfo',
       body: frame(Uint8Array.from(slideIdField)),
     });
     expect(status.status).toBe('0');
-    const compressed = await rawGrpcCall(app.grpcAddress, {
+    const compressed = await rawGrpcCall(served.app.grpcAddress, {
       path: '/glomseg.v1.Glomseg/GetSlideInfo',
       headers: { 'grpc-encoding': 'gzip', 'grpc-timeout': '30S' },
       body: frame(gzipSync(Uint8Array.from(slideIdField)), 1),
@@ -132,7 +125,7 @@ for path, kind in [('/glomseg.v1.Glomseg/GetSlideInfo', 'unary'), ('/glomseg.v1.
         out.append([path, error.code().name, error.details()])
 print(json.dumps(out))
 `;
-    const { stdout } = await run('/usr/bin/python3', ['-c', script, app.grpcAddress], { timeout: 120_000 });
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, served.app.grpcAddress], { timeout: 120_000 });
     const results = JSON.parse(stdout) as Array<[string, string, string]>;
     for (const [path, code, details] of results.slice(0, 2)) {
       expect(code, path).toBe('INVALID_ARGUMENT');
@@ -146,19 +139,7 @@ print(json.dumps(out))
 
 describe('a stream whose client never reads', () => {
   const STALL_MS = 1000;
-  let stalling: GlomsegApp;
-  beforeAll(async () => {
-    stalling = await GlomsegApp.start({
-      slideFolders: [EVAL_REGION],
-      modelFolder: MODELS,
-      httpPort: false,
-      device: 'cpu',
-      limits: { maxWriteStallMs: STALL_MS },
-    });
-  });
-  afterAll(async () => {
-    await stalling?.close();
-  });
+  const stalling = useGrpcApp({ limits: { maxWriteStallMs: STALL_MS } });
 
   // The whole slide: 35 model tiles, seconds of work on a CPU, so the first progress message is held past the
   // stall limit while tiles still run, and the reset cuts the work short (a cancelled stream). A 2048 px region was
@@ -183,16 +164,16 @@ describe('a stream whose client never reads', () => {
   ])(
     '%s is reset with RESOURCE_EXHAUSTED, its work stops, and other clients are served meanwhile',
     async (_name, open, cancelled) => {
-      const stats = () => stalling.service.stats();
+      const stats = () => stalling.app.service.stats();
       const cancelledBefore = stats().cancelledStreams;
       const streams = () =>
         stats().activeStreams + stats().completedStreams + stats().cancelledStreams + stats().failedStreams;
       const streamsBefore = streams();
       // The CLI's client (grpc-js) with an HTTP/2 receive window of 0: the server can send it no data at all.
-      const nonReading = await connectGlomseg(stalling.grpcAddress, 10_000, undefined, {
+      const nonReading = await connectGlomseg(stalling.app.grpcAddress, 10_000, undefined, {
         'grpc-node.flow_control_window': 0,
       });
-      const reader = glomsegClient(stalling.grpcAddress);
+      const reader = glomsegClient(stalling.app.grpcAddress);
       try {
         const stalled = open(nonReading.api)[Symbol.asyncIterator]().next();
         const outcome = stalled.then(
@@ -222,7 +203,7 @@ describe('a stream whose client never reads', () => {
   );
 
   it('a raw HTTP/2 client sees the stream reset with ENHANCE_YOUR_CALM, the code gRPC clients read as RESOURCE_EXHAUSTED', async () => {
-    const session = http2.connect(`http://${stalling.grpcAddress}`, { settings: { initialWindowSize: 0 } });
+    const session = http2.connect(`http://${stalling.app.grpcAddress}`, { settings: { initialWindowSize: 0 } });
     try {
       const path = '/glomseg.v1.Glomseg/StreamTiles';
       const stream = session.request({

@@ -5,28 +5,17 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GlomsegApp } from '../../../server/src/app.js';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_SLIDE_FOLDERS } from '../../../server/src/cli/paths.js';
-import { MODELS, REPO_ROOT } from '../../helpers/paths.js';
+import { REPO_ROOT } from '../../helpers/paths.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 const run = promisify(execFile);
 const BUF = path.join(REPO_ROOT, 'node_modules', '.bin', 'buf');
 const PYTHON_CLIENT = path.join(REPO_ROOT, 'test', 'server', 'grpc', 'reflection_client.py');
 const SERVICE = 'glomseg.v1.Glomseg';
 
-let app: GlomsegApp;
-beforeAll(async () => {
-  app = await GlomsegApp.start({
-    slideFolders: DEFAULT_SLIDE_FOLDERS,
-    modelFolder: MODELS,
-    httpPort: false,
-    device: 'cpu',
-  });
-});
-afterAll(async () => {
-  await app?.close();
-});
+const served = useGrpcApp({ slideFolders: DEFAULT_SLIDE_FOLDERS });
 
 /** Every JSON value buf curl printed (one per response message, pretty-printed one after another). */
 function jsonValues(text: string): any[] {
@@ -57,7 +46,7 @@ async function bufCurl(method: string, request: object = {}): Promise<any[]> {
       '--http2-prior-knowledge',
       '--data',
       JSON.stringify(request),
-      `http://${app.grpcAddress}/${SERVICE}/${method}`,
+      `http://${served.app.grpcAddress}/${SERVICE}/${method}`,
     ],
     { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
   );
@@ -87,7 +76,7 @@ describe('server reflection, as standard clients use it', () => {
   it('buf curl lists every method and calls each of them through reflection alone', async () => {
     const { stdout: listed } = await run(
       BUF,
-      ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--list-methods', `http://${app.grpcAddress}`],
+      ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--list-methods', `http://${served.app.grpcAddress}`],
       { timeout: 60_000 },
     );
     for (const method of ['ListSlides', 'GetSlideInfo', 'ListModels', 'StreamTiles', 'ScoreSlide'])
@@ -114,7 +103,7 @@ describe('server reflection, as standard clients use it', () => {
   it('a Python grpcio client built only from reflection calls every method', async () => {
     const { stdout: first } = await run(
       '/usr/bin/python3',
-      [PYTHON_CLIENT, app.grpcAddress, SERVICE, JSON.stringify([{ method: 'ListSlides', request: {} }])],
+      [PYTHON_CLIENT, served.app.grpcAddress, SERVICE, JSON.stringify([{ method: 'ListSlides', request: {} }])],
       { timeout: 60_000 },
     );
     const lines = first
@@ -130,7 +119,7 @@ describe('server reflection, as standard clients use it', () => {
     const requests = [...calls(region.id), { method: 'GetSlideInfo', request: { slide_id: aperio.id } }];
     const { stdout } = await run(
       '/usr/bin/python3',
-      [PYTHON_CLIENT, app.grpcAddress, SERVICE, JSON.stringify(requests)],
+      [PYTHON_CLIENT, served.app.grpcAddress, SERVICE, JSON.stringify(requests)],
       { timeout: 240_000 },
     );
     const [, , info, models, tiles, score, aperioInfo] = stdout

@@ -8,19 +8,17 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GlomsegApp } from '../../../server/src/app.js';
 import { makeLargeSlide } from '../../../server/src/bench/large-slide.js';
 import { StainNormalization } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
-import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
+import { EVAL_REGION } from '../../helpers/paths.js';
+import { collect, statusOf } from '../../helpers/grpc.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 let folder: string;
-let app: GlomsegApp;
-let client: GlomsegTestClient;
 const ids = { region: 'kidney-region.tif', glass: 'on-glass.tif', blank: 'blank.png' };
 
-beforeAll(async () => {
+const served = useGrpcApp(async () => {
   folder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-stain-'));
   // The 6400 x 4800 eval region on an 8192 x 8192 slide of white glass: the right and bottom bands are background.
   await makeLargeSlide({
@@ -33,28 +31,22 @@ beforeAll(async () => {
     .png()
     .toFile(path.join(folder, ids.blank));
   await writeFile(path.join(folder, 'README'), 'test slides');
-  app = await GlomsegApp.start({
-    slideFolders: [folder],
-    slideFiles: [path.join(EVAL_REGION, 'kidney-region.tif')],
-    modelFolder: MODELS,
-    httpPort: false,
-    device: 'cpu',
-  });
-  client = glomsegClient(app.grpcAddress);
-  const { slides } = await client.listSlides({});
+  return { slideFolders: [folder], slideFiles: [path.join(EVAL_REGION, 'kidney-region.tif')] };
+});
+
+beforeAll(async () => {
+  const { slides } = await served.client.listSlides({});
   for (const key of Object.keys(ids) as Array<keyof typeof ids>)
     ids[key] = slides.find((s) => s.id.endsWith(ids[key]))!.id;
 });
 
 afterAll(async () => {
-  client?.close();
-  await app?.close();
   await rm(folder, { recursive: true, force: true });
 });
 
 describe('stain statistics and background tiles', () => {
   it("reports a slide's own Lab statistics over its tissue, measured on a low-resolution level", async () => {
-    const info = await client.getSlideInfo({ slideId: ids.region });
+    const info = await served.client.getSlideInfo({ slideId: ids.region });
     expect(info.stain!.measured).toBe(true);
     expect(info.stain!.level).toBeGreaterThan(0);
     expect(info.stain!.tissueMapped).toBe(true);
@@ -67,35 +59,39 @@ describe('stain statistics and background tiles', () => {
     expect(b).toBeLessThan(0);
     for (const s of info.stain!.labStd) expect(s).toBeGreaterThan(2);
 
-    const glass = await client.getSlideInfo({ slideId: ids.glass });
+    const glass = await served.client.getSlideInfo({ slideId: ids.glass });
     expect(glass.stain!.tissueFraction).toBeLessThan(0.6);
     expect(glass.stain!.tissueFraction).toBeGreaterThan(0.3);
-    const blank = await client.getSlideInfo({ slideId: ids.blank });
+    const blank = await served.client.getSlideInfo({ slideId: ids.blank });
     expect(blank.stain!.measured).toBe(false);
     expect(blank.stain!.unmeasuredBecause).toMatch(/too little tissue/);
   });
 
   it('skips tiles of bare glass, says so, and infers them only when asked', async () => {
-    const { models } = await client.listModels({ slideId: ids.glass });
+    const { models } = await served.client.listModels({ slideId: ids.glass });
     const grid = models[0].grid!;
     const corner = { col: grid.cols - 1, row: grid.rows - 1 }; // white glass
     const tissue = { col: 1, row: 1 }; // inside the eval region
-    const before = app.service.stats().tilesComputed;
-    const results = await collect(client.streamTiles({ slideId: ids.glass, tiles: [corner, tissue] }));
+    const before = served.app.service.stats().tilesComputed;
+    const results = await collect(served.client.streamTiles({ slideId: ids.glass, tiles: [corner, tissue] }));
     const byTile = new Map(results.map((r) => [`${r.tile!.col},${r.tile!.row}`, r]));
     expect(byTile.get(`${corner.col},${corner.row}`)!.skipped).toBe(true);
     expect(byTile.get(`${corner.col},${corner.row}`)!.polygons).toEqual([]);
     expect(byTile.get('1,1')!.skipped).toBe(false);
-    expect(app.service.stats().tilesComputed).toBe(before + 1);
+    expect(served.app.service.stats().tilesComputed).toBe(before + 1);
 
-    const asked = await collect(client.streamTiles({ slideId: ids.glass, tiles: [corner], includeBackground: true }));
+    const asked = await collect(
+      served.client.streamTiles({ slideId: ids.glass, tiles: [corner], includeBackground: true }),
+    );
     expect(asked[0].skipped).toBe(false);
-    expect(app.service.stats().tilesComputed).toBe(before + 2);
+    expect(served.app.service.stats().tilesComputed).toBe(before + 2);
   });
 
   it('scores a slide on glass with its background skipped, finding what scoring every tile finds', async () => {
     const score = async (includeBackground: boolean) => {
-      const events = await collect(scoreEventsFromProto(client.scoreSlide({ slideId: ids.glass, includeBackground })));
+      const events = await collect(
+        scoreEventsFromProto(served.client.scoreSlide({ slideId: ids.glass, includeBackground })),
+      );
       const last = events.at(-1)!;
       if (last.kind !== 'result') throw new Error('no result');
       return { last: events.flatMap((e) => (e.kind === 'progress' ? [e.progress] : [])).at(-1)!, result: last.result };
@@ -111,14 +107,14 @@ describe('stain statistics and background tiles', () => {
 
   it('normalises stain on request against the card reference, cached apart from unnormalised results', async () => {
     const tiles = [{ col: 2, row: 2 }];
-    const before = app.service.stats().tilesComputed;
+    const before = served.app.service.stats().tilesComputed;
     const off = await collect(
-      client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.OFF }),
+      served.client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.OFF }),
     );
     const reinhard = await collect(
-      client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.REINHARD }),
+      served.client.streamTiles({ slideId: ids.region, tiles, stainNormalization: StainNormalization.REINHARD }),
     );
-    expect(app.service.stats().tilesComputed).toBe(before + 2);
+    expect(served.app.service.stats().tilesComputed).toBe(before + 2);
     expect(off[0].cached || reinhard[0].cached).toBe(false);
     // Same slide, mapped to statistics close to its own: the same glomeruli, outlines that differ a little.
     expect(reinhard[0].polygons.length).toBeGreaterThan(0);
@@ -128,7 +124,7 @@ describe('stain statistics and background tiles', () => {
   it('refuses normalisation of a slide with no tissue to measure, and an unknown method', async () => {
     const blank = await statusOf(
       collect(
-        client.streamTiles({
+        served.client.streamTiles({
           slideId: ids.blank,
           tiles: [{ col: 0, row: 0 }],
           stainNormalization: StainNormalization.REINHARD,
@@ -139,7 +135,7 @@ describe('stain statistics and background tiles', () => {
     expect(blank.details).toMatch(/too little tissue.*'off'/);
     const unknown = await statusOf(
       collect(
-        client.streamTiles({
+        served.client.streamTiles({
           slideId: ids.region,
           tiles: [{ col: 0, row: 0 }],
           stainNormalization: 7 as StainNormalization,

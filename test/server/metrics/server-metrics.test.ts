@@ -5,25 +5,13 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GlomsegApp } from '../../../server/src/app.js';
-import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
+import { describe, expect, it } from 'vitest';
+import { collect, statusOf } from '../../helpers/grpc.js';
 import { callGrpcWeb } from '../web/grpc-web-client.js';
 import { until } from '../../helpers/until.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
-let app: GlomsegApp;
-let client: GlomsegTestClient;
-
-beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu' });
-  client = glomsegClient(app.grpcAddress);
-});
-
-afterAll(async () => {
-  client?.close();
-  await app?.close();
-});
+const served = useGrpcApp({ httpPort: 0 });
 
 /** The value of the sample of `name` with exactly these labels (in any order), e.g. glomseg_tiles_total {source: 'computed'}. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -66,7 +54,7 @@ function promtool(text: string): Promise<{ code: number | null; output: string }
 describe('/metrics', () => {
   it('counts streams, tiles, stage latencies, call codes by method and sockets, and reports the process and Node figures', async () => {
     await collect(
-      client.streamTiles({
+      served.client.streamTiles({
         slideId: 'kidney-region.tif',
         tiles: [
           { col: 0, row: 0 },
@@ -74,12 +62,12 @@ describe('/metrics', () => {
         ],
       }),
     );
-    await collect(client.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] }));
-    expect((await statusOf(client.getSlideInfo({ slideId: 'no-such.tif' }))).code).toBe(5);
-    const web = await callGrpcWeb(app.httpUrl!, 'ListSlides', 'ListSlidesRequest', 'ListSlidesResponse', {});
+    await collect(served.client.streamTiles({ slideId: 'kidney-region.tif', tiles: [{ col: 0, row: 0 }] }));
+    expect((await statusOf(served.client.getSlideInfo({ slideId: 'no-such.tif' }))).code).toBe(5);
+    const web = await callGrpcWeb(served.app.httpUrl!, 'ListSlides', 'ListSlidesRequest', 'ListSlidesResponse', {});
     expect(web.status).toBe(0);
 
-    const response = await fetch(`${app.httpUrl}/metrics`);
+    const response = await fetch(`${served.app.httpUrl}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();
@@ -119,7 +107,7 @@ describe('/metrics', () => {
   });
 
   it('passes promtool check metrics after that traffic (exit 0, nothing to say)', async () => {
-    const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
+    const text = await (await fetch(`${served.app.httpUrl}/metrics`)).text();
     expect(text).toMatch(/^glomseg_calls_total\{/m);
     expect(await promtool(text)).toEqual({ code: 0, output: '' });
   });
@@ -127,29 +115,20 @@ describe('/metrics', () => {
 
 describe("/metrics on the HTTP port's sockets and the request byte budget", () => {
   // Small bounds, so that a few sockets move the counters: 2 sockets per peer, 2 s to the first request.
-  let small: GlomsegApp;
-  beforeAll(async () => {
-    small = await GlomsegApp.start({
-      slideFolders: [EVAL_REGION],
-      modelFolder: MODELS,
-      httpPort: 0,
-      device: 'cpu',
-      connections: { maxConnectionsPerPeer: 2, handshakeTimeoutMs: 2000 },
-      limits: { maxInFlightRequestBytes: 4 * 1024 * 1024 },
-    });
-  });
-  afterAll(async () => {
-    await small?.close();
+  const small = useGrpcApp({
+    httpPort: 0,
+    connections: { maxConnectionsPerPeer: 2, handshakeTimeoutMs: 2000 },
+    limits: { maxInFlightRequestBytes: 4 * 1024 * 1024 },
   });
 
   const scrape = async () => {
-    const text = await small.metricsText();
+    const text = await small.app.metricsText();
     expect(await promtool(text)).toEqual({ code: 0, output: '' });
     return text;
   };
 
   it("counts the HTTP port's sockets: open, and closed by the gate by reason", async () => {
-    const { hostname, port } = new URL(small.httpUrl!);
+    const { hostname, port } = new URL(small.app.httpUrl!);
     const before = await scrape();
     for (const reason of ['handshake_timeout', 'evicted', 'refused', 'write_stall']) {
       expect(sample(before, 'glomseg_http_connections_closed_total', { reason })).toBe(0);
@@ -161,11 +140,11 @@ describe("/metrics on the HTTP port's sockets and the request byte budget", () =
       const socket = net.connect({ host: hostname, port: Number(port), localAddress: '127.0.0.2' });
       socket.on('error', () => undefined);
       await new Promise((resolve) => socket.once('connect', resolve));
-      await until(() => small.httpConnections()!.open + small.httpConnections()!.evicted >= i + 1);
+      await until(() => small.app.httpConnections()!.open + small.app.httpConnections()!.evicted >= i + 1);
       sockets.push(socket);
     }
     expect(sample(await scrape(), 'glomseg_http_connections_open')).toBe(2);
-    await until(() => small.httpConnections()!.open === 0);
+    await until(() => small.app.httpConnections()!.open === 0);
     const after = await scrape();
     expect(sample(after, 'glomseg_http_connections_closed_total', { reason: 'evicted' })).toBe(1);
     expect(sample(after, 'glomseg_http_connections_closed_total', { reason: 'handshake_timeout' })).toBe(2);
@@ -183,7 +162,7 @@ describe("/metrics on the HTTP port's sockets and the request byte budget", () =
     expect(sample(before, 'glomseg_request_budget_refusals_total')).toBe(0);
     // A gRPC-Web request announcing 3 MiB whose body stops after 1 KiB: it holds its bytes from its length prefix.
     const announced = 3 * 1024 * 1024;
-    const held = http.request(`${small.httpUrl}/glomseg.v1.Glomseg/GetSlideInfo`, {
+    const held = http.request(`${small.app.httpUrl}/glomseg.v1.Glomseg/GetSlideInfo`, {
       method: 'POST',
       headers: {
         'content-type': 'application/grpc-web+proto',
@@ -195,18 +174,18 @@ describe("/metrics on the HTTP port's sockets and the request byte budget", () =
     const prefix = Buffer.alloc(5);
     prefix.writeUInt32BE(announced, 1);
     held.write(Buffer.concat([prefix, Buffer.alloc(1024)]));
-    await until(() => small.requestByteStats().inFlightBytes > 0);
+    await until(() => small.app.requestByteStats().inFlightBytes > 0);
     const holding = await scrape();
     expect(sample(holding, 'glomseg_request_bytes_in_flight')).toBe(announced);
     expect(sample(holding, 'glomseg_requests_in_flight')).toBe(1);
     // Another such request does not fit: refused, and counted.
-    const refused = await callGrpcWeb(small.httpUrl!, 'GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo', {
+    const refused = await callGrpcWeb(small.app.httpUrl!, 'GetSlideInfo', 'GetSlideInfoRequest', 'SlideInfo', {
       slideId: 'x'.repeat(2 * 1024 * 1024),
     });
     expect(refused.status).toBe(8);
     expect(sample(await scrape(), 'glomseg_request_budget_refusals_total')).toBe(1);
     held.destroy();
-    await until(() => small.requestByteStats().inFlightBytes === 0);
+    await until(() => small.app.requestByteStats().inFlightBytes === 0);
     const after = await scrape();
     expect(sample(after, 'glomseg_request_bytes_in_flight')).toBe(0);
     expect(sample(after, 'glomseg_requests_in_flight')).toBe(0);

@@ -4,36 +4,18 @@
  * repaired comes back in ScoreResult.warnings. Real server, real model, the evaluation region.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { AnnotationFormat, type ScoreSlideEvent } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
-import { GlomsegApp } from '../../../server/src/app.js';
-import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS } from '../../helpers/paths.js';
-import { glomsegClient, type GlomsegTestClient } from '../../helpers/grpc.js';
+import { KIDNEY_REGION_GEOJSON } from '../../helpers/paths.js';
 import { ConnectError } from '@connectrpc/connect';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 const SLIDE = 'kidney-region.tif';
 /** One Dice tile of the region: a few model tiles. */
 const REGION = { x: 0, y: 0, width: 1600, height: 1200 };
 
-let app: GlomsegApp;
-let client: GlomsegTestClient;
-
-beforeAll(async () => {
-  app = await GlomsegApp.start({
-    slideFolders: [EVAL_REGION],
-    modelFolder: MODELS,
-    httpPort: false,
-    device: 'cpu',
-    warm: true,
-  });
-  client = glomsegClient(app.grpcAddress);
-});
-
-afterAll(async () => {
-  client?.close();
-  await app?.close();
-});
+const served = useGrpcApp({ warm: true });
 
 /** Every event of a ScoreSlide call, and the status it ended with. */
 async function scoreSlide(annotations: {
@@ -42,7 +24,7 @@ async function scoreSlide(annotations: {
 }): Promise<{ events: ScoreSlideEvent[]; code: number; details: string }> {
   const events: ScoreSlideEvent[] = [];
   try {
-    for await (const event of client.scoreSlide({
+    for await (const event of served.client.scoreSlide({
       slideId: SLIDE,
       region: REGION,
       annotations: { ...annotations, format: AnnotationFormat.AUTO, name: 'truth.geojson' },
@@ -80,14 +62,14 @@ function withTissue(): string {
 
 describe('ScoreSlide reads the ground truth before any inference', () => {
   it('refuses annotations sent empty with INVALID_ARGUMENT, before a single tile or progress event', async () => {
-    const before = app.service.stats().tilesComputed;
+    const before = served.app.service.stats().tilesComputed;
     for (const content of ['', '  \n']) {
       const { events, code, details } = await scoreSlide({ content });
       expect(code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(details).toMatch(/the annotation file is empty/);
       expect(events).toEqual([]);
     }
-    expect(app.service.stats().tilesComputed).toBe(before);
+    expect(served.app.service.stats().tilesComputed).toBe(before);
   });
 
   it('refuses an empty truth class by name', async () => {

@@ -3,18 +3,17 @@
  * CPU, health checks from another client keep answering within a deadline that a blocked thread would miss
  * several times over; truths past the cost bounds are refused up front with RESOURCE_EXHAUSTED.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { AnnotationFormat, type ScoreSlideEvent } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
 import { statusName } from '@glomseg/api/error-codes.js';
 import { ConnectError } from '@connectrpc/connect';
-import { GlomsegApp } from '../../../server/src/app.js';
 import { ScoringPool } from '../../../server/src/scoring/scoring-pool.js';
 import { DEFAULT_LIMITS } from '../../../server/src/validation/limits.js';
-import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { collect, glomsegClient, healthClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
+import { collect, statusOf } from '../../helpers/grpc.js';
 import { geoJsonOf, manySquares, starRing } from '../../../server/src/bench/hostile-inputs.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 const SLIDE = 'kidney-region.tif';
 const WIDTH = 6400;
@@ -22,34 +21,17 @@ const HEIGHT = 4800;
 /** A blocked serving thread misses this: each heavy case below costs several seconds of CPU on one core. */
 const HEALTH_DEADLINE_MS = 1500;
 
-let app: GlomsegApp;
-let client: GlomsegTestClient;
-let health: ReturnType<typeof healthClient>;
+const served = useGrpcApp({ warm: true });
 
 beforeAll(async () => {
-  app = await GlomsegApp.start({
-    slideFolders: [EVAL_REGION],
-    modelFolder: MODELS,
-    httpPort: false,
-    device: 'cpu',
-    warm: true,
-  });
-  client = glomsegClient(app.grpcAddress);
-  health = healthClient(app.grpcAddress);
   // Cache the model tiles first, so the scoring below is what runs during the probes.
-  await collect(client.scoreSlide({ slideId: SLIDE }));
-});
-
-afterAll(async () => {
-  client?.close();
-  health?.close();
-  await app?.close();
+  await collect(served.client.scoreSlide({ slideId: SLIDE }));
 });
 
 async function checkHealth(): Promise<string> {
   try {
     return HealthCheckResponse_ServingStatus[
-      (await health.check({ service: 'glomseg.v1.Glomseg' }, { timeoutMs: HEALTH_DEADLINE_MS })).status
+      (await served.health.check({ service: 'glomseg.v1.Glomseg' }, { timeoutMs: HEALTH_DEADLINE_MS })).status
     ];
   } catch (error) {
     return statusName(ConnectError.from(error).code);
@@ -82,7 +64,9 @@ describe('CPU-heavy scoring runs off the serving thread', () => {
   it('a 10,000-vertex star over the whole slide: Dice completes while every health probe answers in time', async () => {
     const star = geoJsonOf([starRing(9_999, WIDTH / 2, HEIGHT / 2, 500, 2300)]);
     const { result, probes } = await probedWhile(
-      collect(client.scoreSlide({ slideId: SLIDE, annotations: { content: star, format: AnnotationFormat.GEOJSON } })),
+      collect(
+        served.client.scoreSlide({ slideId: SLIDE, annotations: { content: star, format: AnnotationFormat.GEOJSON } }),
+      ),
     );
     const final = summaryOf(result);
     expect(final.metrics?.truthCount).toBe(1);
@@ -96,7 +80,9 @@ describe('CPU-heavy scoring runs off the serving thread', () => {
   it('a full-mask RLE of the slide: decoded and scored while every health probe answers in time', async () => {
     const rle = `id,encoding\nkidney-region,1 ${WIDTH * HEIGHT}\n`;
     const { result, probes } = await probedWhile(
-      collect(client.scoreSlide({ slideId: SLIDE, annotations: { content: rle, format: AnnotationFormat.RLE_CSV } })),
+      collect(
+        served.client.scoreSlide({ slideId: SLIDE, annotations: { content: rle, format: AnnotationFormat.RLE_CSV } }),
+      ),
     );
     expect(summaryOf(result).metrics!.truthArea).toBe(WIDTH * HEIGHT);
     expect(probes.length).toBeGreaterThan(3);
@@ -123,11 +109,11 @@ describe('truths past the cost bounds are refused up front', () => {
     ],
   ])('%s: RESOURCE_EXHAUSTED before any inference, health still answering', async (_name, make, message) => {
     const content = make();
-    const before = app.service.stats().tilesComputed;
+    const before = served.app.service.stats().tilesComputed;
     const { result, probes } = await probedWhile(
       statusOf(
         collect(
-          client.scoreSlide({
+          served.client.scoreSlide({
             slideId: SLIDE,
             mppOverride: 0.25,
             annotations: { content, format: AnnotationFormat.GEOJSON },
@@ -138,7 +124,7 @@ describe('truths past the cost bounds are refused up front', () => {
     expect(result.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(result.details).toMatch(message);
     // mpp 0.25 is a grid nothing is cached for: no tile ran, the refusal came first.
-    expect(app.service.stats().tilesComputed).toBe(before);
+    expect(served.app.service.stats().tilesComputed).toBe(before);
     expect(
       probes.every((p) => p === 'SERVING'),
       probes.join(','),

@@ -8,7 +8,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { GlomsegApp } from '../../../server/src/app.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import {
   AnnotationFormat,
@@ -16,19 +15,18 @@ import {
   StreamTilesRequestSchema,
 } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { libraryDetail } from '../../../server/src/slides/library-detail.js';
-import { EVAL_REGION, KIDNEY_REGION_GEOJSON, MODELS } from '../../helpers/paths.js';
-import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
+import { EVAL_REGION, KIDNEY_REGION_GEOJSON } from '../../helpers/paths.js';
+import { collect, statusOf } from '../../helpers/grpc.js';
 import { hugeTiledTiff, oneRowStripTiff } from './crafted-tiff.js';
 import { writeTiledTiff } from '../slides/tiff-fixture.js';
 import { callGrpcWeb } from '../web/grpc-web-client.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
-let app: GlomsegApp;
-let client: GlomsegTestClient;
 let folder: string;
 let truth: string;
 const REGION = 'eval-region/kidney-region.tif';
 
-beforeAll(async () => {
+const served = useGrpcApp(async () => {
   folder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-crafted-'));
   await writeFile(path.join(folder, 'huge.tif'), hugeTiledTiff(1_000_000, 1_000_000, 4096));
   await writeFile(path.join(folder, 'big-tiles.tif'), hugeTiledTiff(8192, 8192, 4096));
@@ -40,18 +38,10 @@ beforeAll(async () => {
     );
   }
   truth = await readFile(KIDNEY_REGION_GEOJSON, 'utf8');
-  app = await GlomsegApp.start({
-    slideFolders: [EVAL_REGION, folder],
-    modelFolder: MODELS,
-    httpPort: 0,
-    device: 'cpu',
-  });
-  client = glomsegClient(app.grpcAddress);
+  return { slideFolders: [EVAL_REGION, folder], httpPort: 0 };
 });
 
 afterAll(async () => {
-  client?.close();
-  await app?.close();
   await rm(folder, { recursive: true, force: true });
 });
 
@@ -66,14 +56,14 @@ const CRAFTED_TAGS: Record<string, Record<number, number>> = {
 };
 
 async function refused(method: 'ScoreSlide' | 'StreamTiles', request: Record<string, unknown>) {
-  const before = app.service.stats().tilesComputed;
+  const before = served.app.service.stats().tilesComputed;
   const stream: AsyncIterable<unknown> =
     method === 'ScoreSlide'
-      ? client.scoreSlide(request as MessageInitShape<typeof ScoreSlideRequestSchema>)
-      : client.streamTiles(request as MessageInitShape<typeof StreamTilesRequestSchema>);
+      ? served.client.scoreSlide(request as MessageInitShape<typeof ScoreSlideRequestSchema>)
+      : served.client.streamTiles(request as MessageInitShape<typeof StreamTilesRequestSchema>);
   const status = await statusOf(collect(stream));
   // Refused up front: not one model tile was computed for it.
-  expect(app.service.stats().tilesComputed).toBe(before);
+  expect(served.app.service.stats().tilesComputed).toBe(before);
   expect(status.details).not.toMatch(/internal|RangeError|serializ/i);
   return status;
 }
@@ -179,7 +169,7 @@ describe('gRPC-Web', () => {
     const frame = new Uint8Array(5 + message.length);
     new DataView(frame.buffer).setUint32(1, message.length);
     frame.set(message, 5);
-    const response = await fetch(`${app.httpUrl}/glomseg.v1.Glomseg/${method}`, {
+    const response = await fetch(`${served.app.httpUrl}/glomseg.v1.Glomseg/${method}`, {
       method: 'POST',
       headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' },
       body: frame,
@@ -210,7 +200,7 @@ describe('gRPC-Web', () => {
 describe('HTTP routes', () => {
   it('answers malformed percent-encoding with 400, not a 500 URIError', async () => {
     for (const route of ['/api/slides/%E0%A4%A/tiles/0/0/0', '/plugin/%zz.js', '/api/slides/%/tiles/0/0/0']) {
-      const response = await fetch(`${app.httpUrl}${route}`);
+      const response = await fetch(`${served.app.httpUrl}${route}`);
       expect(response.status, route).toBe(400);
       const body = (await response.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe('INVALID_ARGUMENT');
@@ -229,8 +219,8 @@ describe('crafted files whose sizes do not fit the API', () => {
     '%s: GetSlideInfo and ListModels(slide_id) refuse it over gRPC as not a readable TIFF',
     async (name) => {
       for (const call of [
-        () => client.getSlideInfo({ slideId: slideIdOf(name) }),
-        () => client.listModels({ slideId: slideIdOf(name) }),
+        () => served.client.getSlideInfo({ slideId: slideIdOf(name) }),
+        () => served.client.listModels({ slideId: slideIdOf(name) }),
       ]) {
         const status = await statusOf(call());
         expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -243,15 +233,15 @@ describe('crafted files whose sizes do not fit the API', () => {
 
   it.each(Object.keys(CRAFTED_TAGS))('%s: the same over gRPC-Web', async (name) => {
     for (const [method, request, response] of methods) {
-      const reply = await callGrpcWeb(app.httpUrl!, method, request, response, { slideId: slideIdOf(name) });
+      const reply = await callGrpcWeb(served.app.httpUrl!, method, request, response, { slideId: slideIdOf(name) });
       expect(reply.status, method).toBe(grpc.status.INVALID_ARGUMENT);
       expect(reply.message, method).toMatch(/^not a readable TIFF: .* at most (1073741824|65535)/);
     }
   });
 
   it('lists them, and serves the next call', async () => {
-    const ids = (await client.listSlides({})).slides.map((slide) => slide.id);
+    const ids = (await served.client.listSlides({})).slides.map((slide) => slide.id);
     for (const name of Object.keys(CRAFTED_TAGS)) expect(ids).toContain(slideIdOf(name));
-    expect((await client.getSlideInfo({ slideId: REGION })).width).toBeGreaterThan(0);
+    expect((await served.client.getSlideInfo({ slideId: REGION })).width).toBeGreaterThan(0);
   });
 });

@@ -3,28 +3,20 @@
  * RESOURCE_EXHAUSTED by gRPC (raw HTTP/2 client) and gRPC-Web (fetch), without the server holding the gigabyte,
  * and the server keeps serving.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { GlomsegApp } from '../../../server/src/app.js';
 import { DEFAULT_LIMITS } from '../../../server/src/validation/limits.js';
-import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { glomsegClient } from '../../helpers/grpc.js';
 import { compressedFrame, gzipBomb } from '../../../server/src/bench/hostile-inputs.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
-let app: GlomsegApp;
 const bomb = compressedFrame(gzipBomb(1 << 30));
 
-beforeAll(async () => {
-  app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: 0, device: 'cpu' });
-});
-
-afterAll(async () => {
-  await app?.close();
-});
+const served = useGrpcApp({ httpPort: 0 });
 
 async function stillServing(): Promise<void> {
-  const client = glomsegClient(app.grpcAddress);
+  const client = glomsegClient(served.app.grpcAddress);
   try {
     expect((await client.listSlides({})).slides.length).toBeGreaterThan(0);
   } finally {
@@ -35,7 +27,7 @@ async function stillServing(): Promise<void> {
 /** grpc-status of one raw HTTP/2 gRPC call carrying `body`. */
 function rawGrpcStatus(body: Buffer): Promise<{ status: string; message: string }> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://${app.grpcAddress}`);
+    const session = http2.connect(`http://${served.app.grpcAddress}`);
     session.on('error', reject);
     const stream = session.request({
       ':method': 'POST',
@@ -74,7 +66,7 @@ describe('message limits after decompression', () => {
   });
 
   it('gRPC-Web refuses the gzip bomb with RESOURCE_EXHAUSTED and keeps serving', async () => {
-    const response = await fetch(`${app.httpUrl}/glomseg.v1.Glomseg/ScoreSlide`, {
+    const response = await fetch(`${served.app.httpUrl}/glomseg.v1.Glomseg/ScoreSlide`, {
       method: 'POST',
       headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', 'grpc-encoding': 'gzip' },
       body: new Uint8Array(bomb),
@@ -88,7 +80,7 @@ describe('message limits after decompression', () => {
   it('gRPC-Web refuses an uncompressed message over the limit from its length prefix, before reading it', async () => {
     const prefix = Buffer.alloc(5);
     prefix.writeUInt32BE(DEFAULT_LIMITS.maxMessageBytes + 1, 1);
-    const response = await fetch(`${app.httpUrl}/glomseg.v1.Glomseg/ScoreSlide`, {
+    const response = await fetch(`${served.app.httpUrl}/glomseg.v1.Glomseg/ScoreSlide`, {
       method: 'POST',
       headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' },
       body: new Uint8Array(Buffer.concat([prefix, Buffer.alloc(1024)])),

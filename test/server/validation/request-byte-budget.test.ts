@@ -4,33 +4,19 @@
  * port is refused with RESOURCE_EXHAUSTED before its body is read, while small calls go on; once the first ends
  * (finished, or cancelled) the budget is free again and the same request succeeds.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GlomsegApp } from '../../../server/src/app.js';
 import { RequestByteBudget } from '../../../server/src/validation/request-byte-budget.js';
-import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { glomsegClient } from '../../helpers/grpc.js';
 import { frame, rawGrpcCall } from '../grpc/raw-grpc.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 const MiB = 1024 * 1024;
 const SLIDE = 'kidney-region-quarter.tif';
 const PATH = '/glomseg.v1.Glomseg/GetSlideInfo';
-let app: GlomsegApp;
-
-beforeAll(async () => {
-  app = await GlomsegApp.start({
-    slideFolders: [EVAL_REGION],
-    modelFolder: MODELS,
-    httpPort: 0,
-    device: 'cpu',
-    limits: { maxInFlightRequestBytes: 4 * MiB },
-  });
-});
-afterAll(async () => {
-  await app?.close();
-});
+const served = useGrpcApp({ httpPort: 0, limits: { maxInFlightRequestBytes: 4 * MiB } });
 
 /** A GetSlideInfoRequest for SLIDE made `size` bytes long by an unknown field (field 15, bytes), which parsers skip. */
 function bigRequest(size: number): Uint8Array {
@@ -49,14 +35,14 @@ function bigRequest(size: number): Uint8Array {
 
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let waited = 0; !check(); waited += 10) {
-    if (waited > 30_000) throw new Error(`never: ${what} (${JSON.stringify(app.requestByteStats())})`);
+    if (waited > 30_000) throw new Error(`never: ${what} (${JSON.stringify(served.app.requestByteStats())})`);
     await sleep(10);
   }
 }
 
 /** A native gRPC call whose body stops after its length prefix and 1 KiB; finish() sends the rest, cancel() resets it. */
 function heldGrpcCall(body: Uint8Array) {
-  const session = http2.connect(`http://${app.grpcAddress}`);
+  const session = http2.connect(`http://${served.app.grpcAddress}`);
   session.on('error', () => undefined);
   const stream = session.request({
     ':method': 'POST',
@@ -91,7 +77,7 @@ function heldGrpcCall(body: Uint8Array) {
 
 /** gRPC-Web over HTTP/1.1: the status from the headers (trailers-only) or the trailer frame at the body's end. */
 function grpcWebCall(body: Uint8Array, hold = false) {
-  const url = new URL(`${app.httpUrl}${PATH}`);
+  const url = new URL(`${served.app.httpUrl}${PATH}`);
   const request = http.request(url, {
     method: 'POST',
     headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' },
@@ -131,9 +117,9 @@ describe('request bytes in flight', () => {
 
   it('refuses a request on either port while another holds the budget, and takes it once that one has ended', async () => {
     const held = heldGrpcCall(three);
-    await until(() => app.requestByteStats().inFlightBytes === three.length, 'the held call charged');
+    await until(() => served.app.requestByteStats().inFlightBytes === three.length, 'the held call charged');
 
-    const refused = await rawGrpcCall(app.grpcAddress, { path: PATH, body: frame(three) });
+    const refused = await rawGrpcCall(served.app.grpcAddress, { path: PATH, body: frame(three) });
     expect(refused.status).toBe('8');
     expect(refused.message).toMatch(
       /GetSlideInfo: the server is busy: requests in flight hold 3\.0 MB of its 4\.0 MB budget for request bytes and this one brings 3\.0 MB/,
@@ -142,7 +128,7 @@ describe('request bytes in flight', () => {
     expect(refusedWeb.status).toBe('8');
     expect(refusedWeb.message).toMatch(/budget for request bytes/);
     // Small calls still fit.
-    const client = glomsegClient(app.grpcAddress);
+    const client = glomsegClient(served.app.grpcAddress);
     try {
       expect((await client.getSlideInfo({ slideId: SLIDE })).width).toBeGreaterThan(0);
     } finally {
@@ -150,33 +136,33 @@ describe('request bytes in flight', () => {
     }
 
     expect(await held.finish()).toBe('0');
-    await until(() => app.requestByteStats().inFlightBytes === 0, 'the finished call released');
-    expect((await rawGrpcCall(app.grpcAddress, { path: PATH, body: frame(three) })).status).toBe('0');
+    await until(() => served.app.requestByteStats().inFlightBytes === 0, 'the finished call released');
+    expect((await rawGrpcCall(served.app.grpcAddress, { path: PATH, body: frame(three) })).status).toBe('0');
     expect((await grpcWebCall(three).done).status).toBe('0');
-    expect(app.requestByteStats()).toMatchObject({ inFlightBytes: 0, inFlight: 0, refused: 2 });
+    expect(served.app.requestByteStats()).toMatchObject({ inFlightBytes: 0, inFlight: 0, refused: 2 });
   });
 
   it('gives a cancelled request its bytes back, and the gRPC-Web port holds them the same way', async () => {
     const cancelled = heldGrpcCall(three);
-    await until(() => app.requestByteStats().inFlightBytes === three.length, 'the held call charged');
+    await until(() => served.app.requestByteStats().inFlightBytes === three.length, 'the held call charged');
     await cancelled.cancel();
-    await until(() => app.requestByteStats().inFlightBytes === 0, 'the cancelled call released');
+    await until(() => served.app.requestByteStats().inFlightBytes === 0, 'the cancelled call released');
 
     const web = grpcWebCall(three, true);
-    await until(() => app.requestByteStats().inFlightBytes === three.length, 'the held gRPC-Web call charged');
-    expect((await rawGrpcCall(app.grpcAddress, { path: PATH, body: frame(three) })).status).toBe('8');
+    await until(() => served.app.requestByteStats().inFlightBytes === three.length, 'the held gRPC-Web call charged');
+    expect((await rawGrpcCall(served.app.grpcAddress, { path: PATH, body: frame(three) })).status).toBe('8');
     expect((await web.finish()).status).toBe('0');
-    await until(() => app.requestByteStats().inFlightBytes === 0, 'the gRPC-Web call released');
-    expect((await rawGrpcCall(app.grpcAddress, { path: PATH, body: frame(three) })).status).toBe('0');
+    await until(() => served.app.requestByteStats().inFlightBytes === 0, 'the gRPC-Web call released');
+    expect((await rawGrpcCall(served.app.grpcAddress, { path: PATH, body: frame(three) })).status).toBe('0');
   });
 
   it('refuses a request larger than the whole budget, saying so', async () => {
-    const five = await rawGrpcCall(app.grpcAddress, { path: PATH, body: frame(bigRequest(5 * MiB)) });
+    const five = await rawGrpcCall(served.app.grpcAddress, { path: PATH, body: frame(bigRequest(5 * MiB)) });
     expect(five.status).toBe('8');
     expect(five.message).toMatch(
       /a request of 5\.0 MB is larger than this server's budget for request bytes in flight \(4\.0 MB, maxInFlightRequestBytes\)/,
     );
-    await until(() => app.requestByteStats().inFlightBytes === 0, 'nothing held');
+    await until(() => served.app.requestByteStats().inFlightBytes === 0, 'nothing held');
   });
 });
 

@@ -3,7 +3,7 @@
  * in-range parameters or INVALID_ARGUMENT at the edge, and the real server over gRPC never answers them with
  * INTERNAL or UNKNOWN.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
@@ -11,9 +11,8 @@ import { isGlomsegError } from '@glomseg/shared/errors.js';
 import * as pb from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { scoreSlideParamsFromProto, streamTilesParamsFromProto } from '@glomseg/api/server/from-proto.js';
 import { MPP_RANGE, THRESHOLD_RANGE } from '@glomseg/api/server/request-fields.js';
-import { GlomsegApp } from '../../../server/src/app.js';
-import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
-import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
+import { collect, statusOf } from '../../helpers/grpc.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 const double = fc.oneof(
   fc.double(),
@@ -109,24 +108,15 @@ describe('request validation under fuzzing', () => {
 });
 
 describe('the real server under fuzzed requests', () => {
-  let app: GlomsegApp;
-  let client: GlomsegTestClient;
-  beforeAll(async () => {
-    app = await GlomsegApp.start({ slideFolders: [EVAL_REGION], modelFolder: MODELS, httpPort: false, device: 'cpu' });
-    client = glomsegClient(app.grpcAddress);
-  });
-  afterAll(async () => {
-    client?.close();
-    await app?.close();
-  });
+  const served = useGrpcApp();
 
   it('answers every fuzzed ScoreSlide and StreamTiles with a client status, never INTERNAL or UNKNOWN', async () => {
     const allowed = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND]);
     await fc.assert(
       fc.asyncProperty(scoreRequest, tilesRequest, async (score, tiles) => {
         // Unknown slides only: every request ends at validation or the slide lookup, before any inference.
-        const a = await statusOf(collect(client.scoreSlide({ ...score, slideId: `fuzz/${score.slideId}` })));
-        const b = await statusOf(collect(client.streamTiles(tiles)));
+        const a = await statusOf(collect(served.client.scoreSlide({ ...score, slideId: `fuzz/${score.slideId}` })));
+        const b = await statusOf(collect(served.client.streamTiles(tiles)));
         expect(allowed.has(a.code), `${a.code} ${a.details}`).toBe(true);
         expect(allowed.has(b.code), `${b.code} ${b.details}`).toBe(true);
       }),

@@ -4,11 +4,10 @@
  * next call.
  */
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { GlomsegApp } from '../../../server/src/app.js';
-import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
 import { frame } from '../grpc/raw-grpc.js';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 const SLIDE = 'kidney-region.tif';
 const slideIdField = [0x0a, SLIDE.length, ...Buffer.from(SLIDE)];
@@ -18,26 +17,14 @@ const NOT_PROTOBUF = Uint8Array.from([0x0a]);
 const LIBRARY_WORDS =
   /parse binary|premature|EOF|wire type|decompression failed|incorrect header|unexpected end|internal|do not know how/i;
 
-let app: GlomsegApp;
-beforeAll(async () => {
-  app = await GlomsegApp.start({
-    slideFolders: [EVAL_REGION],
-    modelFolder: MODELS,
-    httpPort: 0,
-    grpcPort: 0,
-    device: 'cpu',
-  });
-});
-afterAll(async () => {
-  await app?.close();
-});
+const served = useGrpcApp({ httpPort: 0, grpcPort: 0 });
 
 async function grpcWeb(
   method: string,
   body: Uint8Array,
   headers: Record<string, string> = {},
 ): Promise<{ status: string | null; message: string }> {
-  const response = await fetch(`${app.httpUrl}/glomseg.v1.Glomseg/${method}`, {
+  const response = await fetch(`${served.app.httpUrl}/glomseg.v1.Glomseg/${method}`, {
     method: 'POST',
     headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', ...headers },
     body: new Uint8Array(body),

@@ -3,12 +3,12 @@
  * real app (real slides in ../shared/data, a real ONNX model), plus the plain HTTP routes of the web server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GlomsegApp } from '../../../server/src/app.js';
 import { buildTinyModel, type TinyModel } from '../inference/tiny-model.js';
 import { EVAL_REGION, KIDNEY_REGION_GEOJSON } from '../../helpers/paths.js';
 import { until } from '../../helpers/until.js';
 import { callGrpcWeb } from './grpc-web-client.js';
 import { readFile, rm } from 'node:fs/promises';
+import { useGrpcApp } from '../../helpers/grpc-app.js';
 
 const GRPC_OK = 0;
 const GRPC_NOT_FOUND = 5;
@@ -16,27 +16,26 @@ const GRPC_INVALID_ARGUMENT = 3;
 // The test slides do not state their pixel size; this tiny model has an mpp only, so the request gives one.
 const MPP = 0.5;
 
-let app: GlomsegApp;
 let model: TinyModel;
 let url: string;
 
-beforeAll(async () => {
+const served = useGrpcApp(async () => {
   model = await buildTinyModel({ id: 'tiny-web' });
-  app = await GlomsegApp.start({
-    slideFolders: [EVAL_REGION],
+  return {
     modelFolder: model.folder,
     host: '127.0.0.1',
     grpcPort: 0,
     httpPort: 0,
-    device: 'cpu',
     demo: { slideId: 'kidney-region.tif', annotationsPath: KIDNEY_REGION_GEOJSON },
     security: { corsOrigins: ['http://portal.example'] },
-  });
-  url = app.httpUrl!;
+  };
+});
+
+beforeAll(() => {
+  url = served.app.httpUrl!;
 });
 
 afterAll(async () => {
-  await app?.close();
   if (model) await rm(model.folder, { recursive: true, force: true });
 });
 
@@ -122,7 +121,7 @@ describe('gRPC-Web (independent client)', () => {
   });
 
   it('aborts the server-side stream when the browser-side fetch is aborted', async () => {
-    const before = app.service.stats().cancelledStreams;
+    const before = served.app.service.stats().cancelledStreams;
     const tiles = Array.from({ length: 35 }, (_, i) => ({ col: i % 7, row: Math.floor(i / 7) }));
     // A threshold not asked for before, so the tiles are not all in the result cache.
     const reply = await callGrpcWeb(
@@ -134,9 +133,9 @@ describe('gRPC-Web (independent client)', () => {
       { onMessage: () => true },
     );
     expect(reply.messages).toHaveLength(1);
-    await until(() => app.service.stats().cancelledStreams !== before);
-    expect(app.service.stats().cancelledStreams).toBe(before + 1);
-    expect(app.service.stats().activeStreams).toBe(0);
+    await until(() => served.app.service.stats().cancelledStreams !== before);
+    expect(served.app.service.stats().cancelledStreams).toBe(before + 1);
+    expect(served.app.service.stats().activeStreams).toBe(0);
   });
 
   it('answers CORS preflight for gRPC-Web and exposes the gRPC status headers', async () => {
