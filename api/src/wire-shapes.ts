@@ -23,6 +23,14 @@ export function ringToProto(ring: Ring): pb.Ring {
   return create(pb.RingSchema, { xy });
 }
 
+/** A ring from its flat wire list, as a reply carries it (a request's rings go through the validator instead). */
+export function ringFromProto(ring: pb.Ring | undefined): Ring {
+  const xy = ring?.xy ?? [];
+  const points: Ring = [];
+  for (let i = 0; i + 1 < xy.length; i += 2) points.push([xy[i], xy[i + 1]]);
+  return points;
+}
+
 /** A reviewed region with its glomeruli: a save's request and a version's reply carry the same message. */
 export function annotatedRegionToProto(region: AnnotatedRegion): pb.ReviewedRegion {
   return create(pb.ReviewedRegionSchema, {

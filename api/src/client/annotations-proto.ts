@@ -4,7 +4,6 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import type { Ring } from '@glomseg/shared/geometry.js';
 import type {
   AnnotatedRegion,
   AnnotationVersionInfo,
@@ -13,7 +12,7 @@ import type {
 } from '@glomseg/shared/reviewed-annotations.js';
 import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
 import { GLOMERULUS_SOURCES } from '../wire-enums.js';
-import { annotatedRegionToProto } from '../wire-shapes.js';
+import { annotatedRegionToProto, ringFromProto } from '../wire-shapes.js';
 
 export function saveAnnotationsRequestToProto(params: SaveAnnotationsParams): pb.SaveAnnotationsRequest {
   return create(pb.SaveAnnotationsRequestSchema, {
@@ -28,13 +27,6 @@ export function annotationVersionFromProto(version: pb.AnnotationVersion | undef
   if (!version) throw new GlomsegError('UNAVAILABLE', 'the server sent annotations without their version');
   const { $typeName: _type, ...fields } = version;
   return fields;
-}
-
-function ringFromProto(ring: pb.Ring | undefined): Ring {
-  const xy = ring?.xy ?? [];
-  const points: Ring = [];
-  for (let i = 0; i + 1 < xy.length; i += 2) points.push([xy[i], xy[i + 1]]);
-  return points;
 }
 
 export function annotatedRegionFromProto(region: pb.ReviewedRegion): AnnotatedRegion {

@@ -6,7 +6,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { DiceMetrics } from '@glomseg/shared/dice.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import type { GlomerulusPolygon, Ring, TileEdge } from '@glomseg/shared/geometry.js';
+import type { GlomerulusPolygon, TileEdge } from '@glomseg/shared/geometry.js';
 import type {
   ModelSummary,
   ScoreEvent,
@@ -20,7 +20,7 @@ import type { SlideLevel } from '@glomseg/shared/slide-source.js';
 import type { TileGrid } from '@glomseg/shared/tile-grid.js';
 import * as pb from '../../gen/glomseg/v1/glomseg_pb.js';
 import { TILE_EDGES } from '../wire-enums.js';
-import { rectFromProto } from '../wire-shapes.js';
+import { rectFromProto, ringFromProto } from '../wire-shapes.js';
 
 function optionalString(value: string): string | undefined {
   return value === '' ? undefined : value;
@@ -106,13 +106,6 @@ export function modelFromProto(model: pb.ModelInfo): ModelSummary {
     grid: model.grid ? tileGridFromProto(model.grid) : undefined,
     isDefault: model.isDefault,
   };
-}
-
-function ringFromProto(ring: pb.Ring | undefined): Ring {
-  const xy = ring?.xy ?? [];
-  const points: Ring = [];
-  for (let i = 0; i + 1 < xy.length; i += 2) points.push([xy[i], xy[i + 1]]);
-  return points;
 }
 
 export function polygonFromProto(polygon: pb.Polygon): GlomerulusPolygon {
