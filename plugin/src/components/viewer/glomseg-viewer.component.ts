@@ -97,6 +97,11 @@ export default class GlomsegViewer extends GlomsegElement {
   @query('[part=cursor]') private cursorElement!: HTMLDivElement;
 
   private readonly slideMap = new SlideMapController(this);
+  /**
+   * The page's link as it opened: read before anything can rewrite it (a slide opened from the `slide` attribute
+   * writes its own view into the link once drawn, which can happen before the slide list arrives).
+   */
+  private readonly pageLink = readViewLink();
   /** Outline, heatmap, ruler, snapshot, the glomerulus table and the ? help, with their keys. */
   private readonly tools = new MapToolsController(this, {
     map: () => this.slideMap.map,
@@ -150,7 +155,7 @@ export default class GlomsegViewer extends GlomsegElement {
       const response = await glomsegClient(this.serverUrl, this.authHeaders).listSlides({});
       this.signInForm.accepted();
       this.slides = response.slides.map(slideSummaryFromProto);
-      const link = readViewLink();
+      const link = this.pageLink;
       const linked = link?.slide;
       const known = !!linked && this.slides.some((s) => s.id === linked);
       if (known) {
