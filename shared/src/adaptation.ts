@@ -3,6 +3,7 @@
  * (reviewed regions from the annotation store, the trainer, the held-out scorer, the model versions). Pure: no I/O.
  */
 import type { Polygon, Rect } from './geometry.js';
+import type { ObjectMatch } from './dice.js';
 import type { Checked } from './glomseg-service.js';
 import type { ModelCard } from './model-card.js';
 
@@ -33,17 +34,11 @@ export interface AdaptModelParams {
 }
 
 /** The product's scorer on held-out regions: mean image Dice (1 where neither side has a glomerulus), objects pooled. */
-export interface HeldOutFigures {
+export interface HeldOutFigures extends Omit<ObjectMatch, 'truthCount'> {
   regions: number;
   glomeruli: number;
   predicted: number;
   meanImageDice: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  truePositives: number;
-  falsePositives: number;
-  falseNegatives: number;
 }
 
 export type AdaptPhase =
