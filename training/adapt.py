@@ -3,7 +3,7 @@ names, train on the regions' glomeruli, write a new model folder (ONNX, checkpoi
 
   /usr/bin/python3 training/adapt.py --card models/glomseg-unet.json --manifest REGIONS.json --out DIR
       [--threads 2] [--max-minutes 12] [--max-steps 400] [--holdout 0.2] [--lr 2e-3] [--batch 4] [--crop 160]
-      [--scale-range 0.8,1.25] [--colour mild|strong|off] [--bn frozen|train] [--freeze-encoder] [--seed 0]
+      [--scale-range 0.6,1.6] [--colour mild|strong|off] [--bn frozen|train] [--freeze-encoder] [--seed 0]
       [--model-id ID] [--family F] [--version N] [--name TEXT] [--card-name glomseg-unet.json]
 
 Manifest (JSON; paths relative to it):
@@ -71,7 +71,7 @@ def parse_args(argv=None):
     p.add_argument('--weight-decay', type=float, default=1e-4)
     p.add_argument('--batch', type=int, default=4)
     p.add_argument('--crop', type=int, default=160, help='crop edge in model pixels (a multiple of 16)')
-    p.add_argument('--scale-range', default='0.8,1.25', help='scale jitter: lowest,highest zoom (log-uniform)')
+    p.add_argument('--scale-range', default='0.6,1.6', help='scale jitter: lowest,highest zoom (log-uniform)')
     p.add_argument('--colour', choices=('mild', 'strong', 'off'), default='mild')
     p.add_argument('--bn', choices=('frozen', 'train'), default='frozen')
     p.add_argument('--freeze-encoder', action='store_true', help='train the decoder only')

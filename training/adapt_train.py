@@ -20,7 +20,7 @@ class RegionSampler:
     statistics are measured on, then normalised per crop (what the server would see of a differently stained slide;
     about twice the sampling cost); 'off': normalised once, no colour change."""
 
-    def __init__(self, regions, crop, batch, seed, reference, colour='mild', scale_range=(0.8, 1.25)):
+    def __init__(self, regions, crop, batch, seed, reference, colour, scale_range):
         self.crop, self.batch = crop, batch
         self.reference, self.colour, self.scale_range = reference, colour, scale_range
         self.gen = torch.Generator().manual_seed(seed)
