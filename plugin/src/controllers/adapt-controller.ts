@@ -3,7 +3,7 @@
  * and the model picker: the server's models (ListModels), a new version among them once registered.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { AdaptProgress, AdaptResult } from '@glomseg/shared/adaptation.js';
+import type { AdaptModelParams, AdaptProgress, AdaptResult } from '@glomseg/shared/adaptation.js';
 import { modelFromProto } from '@glomseg/api/client/from-proto.js';
 import { adaptEventFromProto, adaptModelRequestToProto } from '@glomseg/api/client/adaptation-proto.js';
 import { describeError, isAbort, type GlomsegClient } from '../glomseg-client.js';
@@ -31,6 +31,8 @@ export class AdaptController implements ReactiveController {
   progress?: AdaptProgress;
   result?: AdaptResult;
   error?: string;
+  /** What Adapt asks for besides the model and slide (a portal's choice); unset fields: the server's defaults. */
+  options: Omit<AdaptModelParams, 'modelId' | 'slideIds'> = {};
   private running?: AbortController;
   private listed = false;
 
@@ -79,6 +81,7 @@ export class AdaptController implements ReactiveController {
     this.host.requestUpdate();
     try {
       const request = adaptModelRequestToProto({
+        ...this.options,
         modelId: this.context.model() || undefined,
         slideIds: [this.context.slide()],
       });
