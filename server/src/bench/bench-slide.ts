@@ -6,9 +6,8 @@ import { promisify } from 'node:util';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import { planTileGrid, tileReadWindow } from '@glomseg/shared/tile-grid.js';
 import { GeoTiffSlideSource } from '../slides/geotiff-slide-source.js';
-import sharp from 'sharp';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
-import { resizeRgb } from '../service/resample.js';
+import { resizeRgb, transformRgb } from '../service/resample.js';
 import { servedInputSize } from './raw-throughput.js';
 import { DEFAULT_BENCH_FOLDER } from './bench-paths.js';
 import { REPO_ROOT } from '../repo-paths.mjs';
@@ -59,15 +58,13 @@ export async function ensureSlide(options: {
 
 async function toServedSize(image: RgbImage, size: number): Promise<RgbImage> {
   if (image.width >= size && image.height >= size) return image;
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .extend({ right: Math.max(0, size - image.width), bottom: Math.max(0, size - image.height), extendWith: 'mirror' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return {
-    width: info.width,
-    height: info.height,
-    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  };
+  return transformRgb(image, (pipeline) =>
+    pipeline.extend({
+      right: Math.max(0, size - image.width),
+      bottom: Math.max(0, size - image.height),
+      extendWith: 'mirror',
+    }),
+  );
 }
 
 /** One real tile at the served input size, read and resized exactly as the service does, and what the slide is. */
