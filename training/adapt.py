@@ -2,7 +2,7 @@
 names, train on the regions' glomeruli, write a new model folder (ONNX, checkpoint, card, adapt.json) atomically.
 
   /usr/bin/python3 training/adapt.py --card models/glomseg-unet.json --manifest REGIONS.json --out DIR
-      [--threads 2] [--max-minutes 12] [--max-steps 400] [--holdout 0.2] [--lr 2e-3] [--batch 4] [--crop 160]
+      [--threads 2] [--max-minutes 12] [--max-steps 300] [--holdout 0.2] [--lr 1e-3] [--batch 8] [--crop 160]
       [--scale-range 0.6,1.6] [--colour mild|strong|off] [--bn frozen|train] [--freeze-encoder] [--seed 0]
       [--model-id ID] [--family F] [--version N] [--name TEXT] [--card-name glomseg-unet.json]
 
@@ -65,11 +65,11 @@ def parse_args(argv=None):
     p.add_argument('--out', required=True, help='the new model folder (must not exist, or be empty)')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--max-minutes', type=float, default=12.0, help='training time budget (the schedule follows it)')
-    p.add_argument('--max-steps', type=int, default=400)
+    p.add_argument('--max-steps', type=int, default=300)
     p.add_argument('--holdout', type=float, default=0.2, help='share of regions held out (0 to 0.5)')
-    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--lr', type=float, default=1e-3)
     p.add_argument('--weight-decay', type=float, default=1e-4)
-    p.add_argument('--batch', type=int, default=4)
+    p.add_argument('--batch', type=int, default=8)
     p.add_argument('--crop', type=int, default=160, help='crop edge in model pixels (a multiple of 16)')
     p.add_argument('--scale-range', default='0.6,1.6', help='scale jitter: lowest,highest zoom (log-uniform)')
     p.add_argument('--colour', choices=('mild', 'strong', 'off'), default='mild')
