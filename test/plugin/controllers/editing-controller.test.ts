@@ -213,6 +213,12 @@ describe('corrections with a mouse and keys', () => {
     await page.keyboard.press('y');
     await waitForCounts(page, { regions: 1, drawn: 1, edited: 1, deleted: 1 });
 
+    // The viewer's ? help lists the editing keys with its own.
+    await page.keyboard.press('?');
+    const help = page.locator('glomseg-viewer glomseg-shortcut-help [part=shortcuts]');
+    await expect.poll(() => help.textContent()).toMatch(/Editing: undo.*Editing: redo/s);
+    await page.keyboard.press('Escape');
+
     await button('[data-action=save]').click();
     await expect
       .poll(() => page.locator('glomseg-overlay [part=editing-message]').textContent(), { timeout: 30_000 })
@@ -290,7 +296,7 @@ describe('corrections on a touch screen', () => {
     await tap(ax, ay);
     const [[vx, vy]] = await toPage(page, [largest.ring[0]]);
     const cdp = await page.context().newCDPSession(page);
-    const touch = (type: string, x: number, y: number) =>
+    const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', x: number, y: number) =>
       cdp.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y }] });
     await touch('touchStart', vx, vy);
     for (let i = 1; i <= 6; i++) await touch('touchMove', vx + 5 * i, vy + 5 * i);

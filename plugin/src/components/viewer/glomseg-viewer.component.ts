@@ -109,7 +109,11 @@ export default class GlomsegViewer extends GlomsegElement {
     slideName: () => this.slideMap.slide?.name ?? 'slide',
     focusTable: () => this.renderRoot.querySelector('glomseg-glomerulus-table')?.focusFirstRow(),
   });
-  protected readonly keys = new KeyboardShortcutsController(this, () => this.tools.shortcuts);
+  // The overlay's editing keys work from anywhere in the viewer too, and the help lists them.
+  protected readonly keys = new KeyboardShortcutsController(this, () => [
+    ...this.tools.shortcuts,
+    ...(this.overlay?.editor.shortcuts ?? []),
+  ]);
   private slideAbort?: AbortController;
   /** The annotations URL belongs to the slide it was given with; another slide opens without it. */
   private annotationsSlide = '';
@@ -272,7 +276,7 @@ export default class GlomsegViewer extends GlomsegElement {
         <div part="map-area">
           <div part="map" tabindex="0" aria-label="Slide: drag to pan, wheel or +/- to zoom, arrow keys to pan"></div>
           <div part="cursor"></div>
-          ${mapErrorTemplate(this.mapError)} ${mapToolsTemplate(this.tools)}
+          ${mapErrorTemplate(this.mapError)} ${mapToolsTemplate(this.tools, this.overlay?.editor.shortcuts)}
         </div>
       </div>
       ${signInTemplate(serverBaseUrl(this.serverUrl), this.signInForm.message, (token) => this.signIn(token))}

@@ -5,9 +5,10 @@
 import { html } from 'lit';
 import type { GlomsegGlomerulusSelectEvent, GlomsegMapToolEvent } from '../../events.js';
 import type { MapToolsController } from '../../controllers/map-tools-controller.js';
+import type { Shortcut } from '../../controllers/keyboard-shortcuts-controller.js';
 
-/** Over the map: the toolbar (and heatmap scale), and the keyboard help dialog. */
-export function mapToolsTemplate(tools: MapToolsController) {
+/** Over the map: the toolbar (and heatmap scale), and the keyboard help dialog (listing `more` keys too: editing's). */
+export function mapToolsTemplate(tools: MapToolsController, more: readonly Shortcut[] = []) {
   const apply = (event: GlomsegMapToolEvent) => tools.apply(event.detail);
   return html`<glomseg-map-tools
       part="map-tools"
@@ -21,7 +22,7 @@ export function mapToolsTemplate(tools: MapToolsController) {
     <glomseg-shortcut-help
       part="shortcut-help"
       ?open=${tools.help}
-      .shortcuts=${tools.shortcuts}
+      .shortcuts=${[...tools.shortcuts, ...more]}
       @glomseg-map-tool=${apply}
     ></glomseg-shortcut-help>`;
 }
