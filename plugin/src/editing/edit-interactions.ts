@@ -20,8 +20,11 @@ import type { SlideFrame } from '../slide-frame.js';
 import type { CorrectionsState, DeleteTarget } from './corrections.js';
 import { correctionStyle } from './correction-styles.js';
 
-/** off: the map as usual; select: pick, accept, delete and reshape; draw: a missed glomerulus; region: a reviewed box. */
-export type EditMode = 'off' | 'select' | 'draw' | 'region';
+/**
+ * off: the map as usual; select: pick, accept, delete and reshape; draw: a missed glomerulus; region: a reviewed box;
+ * area: a reviewed region drawn as a polygon.
+ */
+export type EditMode = 'off' | 'select' | 'draw' | 'region' | 'area';
 
 export interface EditEvents {
   frame(): SlideFrame | undefined;
@@ -158,9 +161,9 @@ export class EditInteractions {
     this.events.onReshapePrediction(id, ring);
   }
 
-  private drawInteraction(mode: 'draw' | 'region'): Draw {
+  private drawInteraction(mode: 'draw' | 'region' | 'area'): Draw {
     const draw =
-      mode === 'draw' ? new Draw({ type: 'Polygon' }) : new Draw({ type: 'Circle', geometryFunction: createBox() });
+      mode === 'region' ? new Draw({ type: 'Circle', geometryFunction: createBox() }) : new Draw({ type: 'Polygon' });
     draw.on('drawend', (event) => {
       const ring = this.ringOf(event.feature as Feature<Geometry>);
       if (ring && ring.length >= 3) (mode === 'draw' ? this.events.onDraw : this.events.onRegion)(ring);

@@ -34,6 +34,7 @@ export function editingShortcuts(actions: EditingActions): Shortcut[] {
       run: mode('draw'),
     },
     { keys: ['b'], description: 'Editing: mark a reviewed region (a box: two corners)', run: mode('region') },
+    { keys: ['B'], description: 'Editing: mark a reviewed region as a polygon (Shift+B)', run: mode('area') },
     { keys: ['a'], description: 'Editing: accept the selected prediction', run: whileEditing(() => actions.accept()) },
     {
       keys: ['Delete', 'x'],

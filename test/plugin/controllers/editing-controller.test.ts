@@ -206,12 +206,22 @@ describe('corrections with a mouse and keys', () => {
     for (const [x, y] of corners) await page.mouse.click(x, y);
     await waitForCounts(page, { regions: 1 });
 
-    // Undo (z) takes the region back, redo (y) restores it.
+    // A reviewed region as a polygon (Shift+B), around the drawn glomerulus's corner.
     await page.locator('glomseg-viewer [part=map]').focus();
+    await page.keyboard.press('B');
+    const area = await toPage(page, [
+      [cx + 2 * s, cy + 2 * s],
+      [cx + 7 * s, cy + 3 * s],
+      [cx + 5 * s, cy + 7 * s],
+    ]);
+    for (const [x, y] of [...area, area[0]]) await page.mouse.click(x, y);
+    await waitForCounts(page, { regions: 2 });
+
+    // Undo (z) takes the polygon region back, redo (y) restores it.
     await page.keyboard.press('z');
-    await waitForCounts(page, { regions: 0, drawn: 1 });
+    await waitForCounts(page, { regions: 1, drawn: 1 });
     await page.keyboard.press('y');
-    await waitForCounts(page, { regions: 1, drawn: 1, edited: 1, deleted: 1 });
+    await waitForCounts(page, { regions: 2, drawn: 1, edited: 1, deleted: 1 });
 
     // The viewer's ? help lists the editing keys with its own.
     await page.keyboard.press('?');
@@ -260,7 +270,7 @@ describe('corrections with a mouse and keys', () => {
     await expect
       .poll(() => page.locator('glomseg-overlay [part=editing-message]').textContent())
       .toMatch(/Loaded version 1/);
-    await waitForCounts(page, { accepted: 0, edited: 1, deleted: 1, drawn: 1, regions: 1 });
+    await waitForCounts(page, { accepted: 0, edited: 1, deleted: 1, drawn: 1, regions: 2 });
     const loaded = await page.evaluate(
       () => (document.querySelector('glomseg-viewer') as any).overlay.editor.state.items,
     );

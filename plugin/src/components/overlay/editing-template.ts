@@ -12,6 +12,12 @@ const TOOLS: ReadonlyArray<{ mode: EditMode; label: string; key: string; title: 
   { mode: 'select', label: 'Select', key: 'v', title: 'Select a glomerulus; drag its vertices to move them' },
   { mode: 'draw', label: 'Draw', key: 'n', title: 'Draw a missed glomerulus: click points, click the first to close' },
   { mode: 'region', label: 'Region', key: 'b', title: 'Mark a reviewed region: a box from two corners' },
+  {
+    mode: 'area',
+    label: 'Region ⬠',
+    key: 'Shift+B',
+    title: 'Mark a reviewed region as a polygon: click the first point to close',
+  },
 ];
 
 function countsTemplate(editor: EditingController) {
