@@ -6,9 +6,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { checkListModels, checkSlideRequest } from '@glomseg/api/server/request-checks.js';
-import type { AdaptAccess, ModelAdaptationService } from '@glomseg/shared/adaptation.js';
+import type { AdaptAccess, ModelAdaptationService, ReviewedRegionSource } from '@glomseg/shared/adaptation.js';
+import type { AnnotationBudget } from '@glomseg/shared/annotation-budget.js';
 import { GlomsegError } from '@glomseg/shared/errors.js';
-import type { GlomsegService, SlideProvider } from '@glomseg/shared/glomseg-service.js';
+import type { GlomsegService, SlideProvider, TruthScorer } from '@glomseg/shared/glomseg-service.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { ModelRegistry } from '../inference/model-registry.js';
 import { REPO_ROOT } from '../repo-paths.mjs';
@@ -17,8 +18,7 @@ import { DomainModelAdaptation } from '../service/model-adaptation.js';
 import { ServiceHeldOutScorer } from './held-out-scorer.js';
 import { PythonTrainer } from './python-trainer.js';
 import type { CropSlides } from './region-crops.js';
-import { savedReviewedRegions, type SavedAnnotations } from './saved-regions.js';
-import { RegistryModelVersions, type SessionCache } from './version-store.js';
+import { RegistryBaseFiles, RegistryModelVersions, type SessionCache } from './version-store.js';
 
 /** Debian's interpreter, which has python3-torch (the `python3` first on PATH may be another). */
 export const DEFAULT_TRAINING_PYTHON = '/usr/bin/python3';
@@ -41,8 +41,11 @@ export interface AdaptationParts {
   sessions: SessionCache;
   slides: SlideProvider;
   service: Pick<GlomsegService, 'listModels' | 'getSlideInfo' | 'scoreSlide'>;
-  /** The annotation store; without one, adapting says so. */
-  annotations?: SavedAnnotations;
+  /** Dice and object matching of held-out regions, off the serving thread, within the serving annotation budget. */
+  scoring: TruthScorer;
+  budget: AnnotationBudget;
+  /** The annotation use case (ReviewedAnnotations); without one, adapting says so. */
+  annotations?: ReviewedRegionSource;
   tokensRequired: boolean;
   settings?: AdaptationSettings;
   log?: (message: string) => void;
@@ -59,7 +62,7 @@ export function createModelAdaptation(parts: AdaptationParts): ModelAdaptationSe
     slides: cropSlides(parts),
     log: parts.log,
   });
-  const saved = parts.annotations && savedReviewedRegions(parts.annotations);
+  const saved = parts.annotations;
   const regions = saved
     ? {
         // A slide the server does not have is NOT_FOUND, not "no reviewed regions".
@@ -77,7 +80,12 @@ export function createModelAdaptation(parts: AdaptationParts): ModelAdaptationSe
     {
       regions,
       trainer,
-      scorer: new ServiceHeldOutScorer(parts.service),
+      scorer: new ServiceHeldOutScorer({
+        service: parts.service,
+        scoring: parts.scoring,
+        budget: parts.budget,
+        models: new RegistryBaseFiles(parts.registry, parts.sessions),
+      }),
       versions: new RegistryModelVersions(parts.registry, parts.sessions),
       limits: { ...DEFAULT_ADAPT_LIMITS, ...settings.limits },
       slot: new AdaptSlot(),

@@ -11,6 +11,7 @@ import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { ModelRegistry } from '../inference/model-registry.js';
 import { familyOf, nextVersion, VERSION_CARD } from '../inference/model-versions.js';
+import type { BaseFileModels } from './held-out-scorer.js';
 
 export interface SessionCache {
   forget(modelId: string): Promise<void>;
@@ -60,6 +61,31 @@ export class RegistryModelVersions implements ModelVersions {
 
   async setDefault(modelId: string): Promise<ModelCard> {
     return (await this.registry.setDefault(modelId)).card;
+  }
+}
+
+/**
+ * Models as their own file for held-out scoring: a model with variants is staged under another id without them,
+ * its session dropped when scoring ends; one without (an adapted version) is scored as it is.
+ */
+export class RegistryBaseFiles implements BaseFileModels {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly sessions: SessionCache,
+  ) {}
+
+  baseFile(modelId: string): { id: string; release(): Promise<void> } {
+    const { card } = this.registry.get(modelId);
+    if (Object.keys(card.variants ?? {}).length === 0) return { id: modelId, release: async () => undefined };
+    const id = `${modelId}~${card.file}`;
+    this.registry.stageBaseFile(modelId, id);
+    return {
+      id,
+      release: async () => {
+        this.registry.unstageBaseFile(id);
+        await this.sessions.forget(id);
+      },
+    };
   }
 }
 

@@ -43,6 +43,8 @@ export class ModelRegistry {
   #defaultId: string | undefined;
   /** Versions being judged (held-out scoring): callable by id, not listed, not yet on disk under their id. */
   readonly #staged = new Map<string, { model: RegisteredModel; folder: string }>();
+  /** Models as their own file without variants (held-out scoring at one precision): callable by id, not listed. */
+  readonly #baseFiles = new Map<string, RegisteredModel>();
   readonly #logger?: (message: string) => void;
 
   private constructor(folder: string, logger?: (message: string) => void) {
@@ -75,7 +77,7 @@ export class ModelRegistry {
   }
 
   get(id: string): RegisteredModel {
-    const model = this.#models.find((m) => m.card.id === id) ?? this.#staged.get(id)?.model;
+    const model = this.#models.find((m) => m.card.id === id) ?? this.#staged.get(id)?.model ?? this.#baseFiles.get(id);
     if (!model) {
       const available = this.#models.map((m) => m.card.id).join(', ') || 'none';
       throw new GlomsegError('NOT_FOUND', `no model '${id}'; available: ${available}`);
@@ -125,6 +127,20 @@ export class ModelRegistry {
     this.#staged.delete(id);
     await this.reload();
     return this.get(id);
+  }
+
+  /** Makes a model callable as `id` on its own file (card.file), its variants (int8 CPU, fp16 WebGPU) left out. */
+  stageBaseFile(modelId: string, id: string): RegisteredModel {
+    const model = this.get(modelId);
+    const card: ModelCard = { ...model.card, id };
+    delete card.variants;
+    const baseFile = { ...model, card, variantPaths: {} };
+    this.#baseFiles.set(id, baseFile);
+    return baseFile;
+  }
+
+  unstageBaseFile(id: string): void {
+    this.#baseFiles.delete(id);
   }
 
   /** Throws a staged (or never staged) version's folder away. */

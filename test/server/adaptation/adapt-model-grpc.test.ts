@@ -112,6 +112,10 @@ describe('AdaptModel over gRPC', () => {
       heldOutBefore: { meanImageDice: result.before!.meanImageDice },
       heldOutAfter: { meanImageDice: result.after!.meanImageDice },
     });
+    // The regions come from the annotation use case (ReviewedAnnotations): its ids, `<slide>#<region>`.
+    const heldOutIds = card.provenance.adaptation.heldOutIds as string[];
+    expect(heldOutIds).toHaveLength(1);
+    expect(SLIDES.map((slide) => `${slide}#view`)).toContain(heldOutIds[0]);
     expect(await readdir(path.join(scratch.models, 'versions', 'glomseg-unet-v2'))).toEqual(
       expect.arrayContaining(['card.json', 'glomseg-unet.onnx', 'glomseg-unet.pt']),
     );
