@@ -151,12 +151,15 @@ def load_other_labs(folder, model_mpp, limit=0):
     """A validation set of other labs' images (other-labs/<set>: tiles.csv with tile_id, um_per_px; <id>.png and
     <id>.geojson polygons in image pixels) at the model's um/px: images box-resampled, masks rasterised at full
     resolution and area-resampled to covered fractions. For validation and model choice only, never for training.
-    Returns (ids, uint8 HxWx3 arrays, float32 HxW masks)."""
+    Returns (ids, uint8 HxWx3 arrays, float32 HxW masks, cases: the patient of each image)."""
     with open(os.path.join(folder, 'tiles.csv'), newline='') as f:
         rows = list(csv.DictReader(f))
-    if limit:
-        rows = rows[:limit]
-    ids, images, masks = [], [], []
+    if limit:  # the first image of each of the first cases: a small set that still spans cases
+        first = {}
+        for row in rows:
+            first.setdefault(row.get('case', row['tile_id']), row)
+        rows = list(first.values())[:limit]
+    ids, images, masks, cases = [], [], [], []
     for row in rows:
         img = Image.open(os.path.join(folder, f"{row['tile_id']}.png")).convert('RGB')
         factor = model_mpp / float(row['um_per_px'])
@@ -173,6 +176,7 @@ def load_other_labs(folder, model_mpp, limit=0):
                 for hole in rings[1:]:
                     draw.polygon([(float(x), float(y)) for x, y in hole], fill=0, outline=0)
         ids.append(row['tile_id'])
+        cases.append(row.get('case', ''))
         images.append(np.asarray(img.resize(size, Image.BOX), dtype=np.uint8))
         masks.append(np.asarray(mask.resize(size, Image.BOX), dtype=np.float32) / 255.0)
-    return ids, images, masks
+    return ids, images, masks, cases

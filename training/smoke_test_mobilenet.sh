@@ -11,14 +11,14 @@ trap 'rm -rf "$out"' EXIT
 cd "$repo"
 opts=(--smoke --arch mobilenet-unet --freeze-until block_3_expand --domain-views --augment strong
   --scale-range 0.7,1.4 --stain-normalization reinhard --other-labs "$repo/../shared/data/other-labs/awke4-he-biopsy"
-  --data "$repo/../shared/data/hubmap-vu" --epochs 2 --threads 1)
+  --other-labs-held-out C002 --data "$repo/../shared/data/hubmap-vu" --epochs 2 --threads 1)
 /usr/bin/python3 training/train.py "${opts[@]}" --out "$out/straight" | tee "$out/straight.log"
 /usr/bin/python3 training/train.py "${opts[@]}" --out "$out/resumed" --max-steps-this-run 3 | tee "$out/stopped.log"
 grep -q "stopped at step 3 (--max-steps-this-run 3)" "$out/stopped.log"
 test ! -e "$out/resumed/glomseg-unet.onnx"
 /usr/bin/python3 training/train.py "${opts[@]}" --out "$out/resumed" --resume | tee "$out/resumed.log"
 grep -q "resumed from $out/resumed/smoke-state.pt: epoch 1, step 3" "$out/resumed.log"
-grep -q "other-lab validation: 2 images" "$out/resumed.log"
+grep -q "other-lab validation: 2 images .*, 1 of them held out of the checkpoint choice (C002)" "$out/resumed.log"
 /usr/bin/python3 - "$out/straight/smoke-state.pt" "$out/resumed/smoke-state.pt" <<'PY'
 import sys
 import torch
@@ -27,8 +27,10 @@ assert a['step'] == b['step'] == 4, (a['step'], b['step'])
 gap = max(float((a['model'][k].float() - b['model'][k].float()).abs().max()) for k in a['model'])
 moments = max(float((x[m] - y[m]).abs().max()) for x, y in zip(a['optimizer']['state'].values(),
                                                                   b['optimizer']['state'].values()) for m in ('exp_avg', 'exp_avg_sq'))
-curve = [(h['loss'], h['valDiceBest'], h['otherLabsMeanImageDice']) for h in a['history']]
-assert curve == [(h['loss'], h['valDiceBest'], h['otherLabsMeanImageDice']) for h in b['history']], (a['history'], b['history'])
+keys = ('loss', 'valDiceBest', 'otherLabsMeanImageDice', 'otherLabsHeldOutMeanImageDice')
+curve = [tuple(h[k] for k in keys) for h in a['history']]
+assert curve == [tuple(h[k] for k in keys) for h in b['history']], (a['history'], b['history'])
+assert 'otherLabsHeldOut' in a['best'] and a['best']['choiceRule'].endswith('held out C002'), a['best']
 assert gap == 0 and moments == 0, (gap, moments)
 print(f'resume ok: stopped at step 3 and resumed = straight to step 4 (max |weight diff| {gap}, validation curve equal)')
 PY

@@ -55,6 +55,9 @@ def parse_args(argv=None):
                         'part of the checkpoint choice; never trained on')
     p.add_argument('--other-labs-weight', type=float, default=0.5,
                    help='share of the other-lab mean image Dice in the checkpoint choice (the rest: in-domain)')
+    p.add_argument('--other-labs-held-out', default='',
+                   help='comma-separated cases (tiles.csv "case") of --other-labs validated and reported, but kept out '
+                        'of the checkpoint choice, so that their figure is not one the choice was made on')
     p.add_argument('--warmup-steps', type=int, default=0, help='LR warm-up steps (0 = a tenth of the schedule)')
     p.add_argument('--save-every-min', type=float, default=5.0, help='minutes between state saves within an epoch')
     p.add_argument('--max-steps-this-run', type=int, default=0,

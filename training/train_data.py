@@ -61,10 +61,13 @@ def load_other(args, reference):
     """The other lab's images and masks, for validation and model choice only: they never reach the sampler."""
     if not args.other_labs:
         return None
-    other_ids, other_images, other_masks = load_other_labs(args.other_labs, 0.5 * args.downsample,
-                                                           limit=2 if args.smoke else 0)
+    other_ids, other_images, other_masks, cases = load_other_labs(args.other_labs, 0.5 * args.downsample,
+                                                                  limit=2 if args.smoke else 0)
+    held_out_cases = {c for c in args.other_labs_held_out.split(',') if c}
+    held_out = [c in held_out_cases for c in cases]
     other_img = [images_tensor([im]) for im in other_images]
     if args.stain_normalization != 'off':
         other_img = [normalise_each(im, reference) for im in other_img]
-    print(f'other-lab validation: {len(other_ids)} images from {args.other_labs}', flush=True)
-    return other_img, [masks_tensor([m]) for m in other_masks]
+    print(f'other-lab validation: {len(other_ids)} images from {args.other_labs}, {sum(held_out)} of them held out of '
+          f'the checkpoint choice ({", ".join(sorted(held_out_cases)) or "none"})', flush=True)
+    return other_img, [masks_tensor([m]) for m in other_masks], held_out

@@ -97,9 +97,16 @@ def score_epoch(scored, data, device, other_labs_weight):
                   + 0.25 * min(per_look[n][t]['global'] for n in stressed)) for t in scores}
     other_scores = None
     if data.other:  # mean image Dice on the other lab's images, each normalised from its own statistics
-        per_image = [dice_scores(predict_full(scored, im, mean, std, device), m) for im, m in zip(*data.other)]
-        other_scores = {t: {'meanImage': float(np.mean([r[t]['meanTile'] for r in per_image])),
-                            'global': None} for t in THRESHOLDS}
+        images, masks, held_out = data.other
+        per_image = [dice_scores(predict_full(scored, im, mean, std, device), m) for im, m in zip(images, masks)]
+
+        def mean_image(t, held):
+            chosen = [r[t]['meanTile'] for r, h in zip(per_image, held_out) if h == held]
+            return float(np.mean(chosen)) if chosen else None
+        # meanImage: the images the choice may use; heldOut: the cases it never sees, reported beside it.
+        other_scores = {t: {'meanImage': mean_image(t, False), 'heldOut': mean_image(t, True), 'global': None}
+                        for t in THRESHOLDS}
         w = other_labs_weight
-        choice = {t: (1 - w) * choice[t] + w * other_scores[t]['meanImage'] for t in choice}
+        if other_scores[THRESHOLDS[0]]['meanImage'] is not None:
+            choice = {t: (1 - w) * choice[t] + w * other_scores[t]['meanImage'] for t in choice}
     return per_look, scores, stressed, choice, other_scores

@@ -111,7 +111,8 @@ def run_provenance(run, architecture, model, fit_ids, val_ids, train_seconds, ar
            if args.arch == 'mobilenet-unet' else {}),
         'domainViews': args.domain_views,
         'otherLabsValidation': (f'{os.path.relpath(args.other_labs, os.path.join(REPO, ".."))} (validation and '
-                                f'checkpoint choice only, weight {args.other_labs_weight})') if args.other_labs else None,
+                                f'checkpoint choice only, weight {args.other_labs_weight}; cases held out of the choice: '
+                                f'{args.other_labs_held_out or "none"})') if args.other_labs else None,
         'parameters': count_params(model),
         'bestEpoch': run.best['epoch'],
         'torch': torch.__version__,
@@ -139,6 +140,8 @@ def validation_metrics(run, chosen, tiles):
             'diceByThreshold': {str(t): round(s['global'], 4) for t, s in best['scores'].items()},
             **({'stressDice': {n: round(d, 4) for n, d in best['stress'].items()}} if best['stress'] else {}),
             **({'otherLabsMeanImageDice': round(best['otherLabs'], 4)} if 'otherLabs' in best else {}),
+            **({'otherLabsHeldOutMeanImageDice': round(best['otherLabsHeldOut'], 4)}
+               if 'otherLabsHeldOut' in best else {}),
         },
         'history': run.history,
     }

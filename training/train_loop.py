@@ -60,7 +60,10 @@ class Training:
         self.budget_s = args.time_budget_min * 60.0
         self.t_loop = t_loop
         self.step = 0
-        self.best = {'dice': -1.0}
+        # What the checkpoint choice weighs: a best figure kept under another rule is not comparable with new ones.
+        self.choice_rule = (f'other labs weight {args.other_labs_weight}, held out {args.other_labs_held_out or "none"}'
+                            if args.other_labs else 'in-domain')
+        self.best = {'dice': -1.0, 'choiceRule': self.choice_rule}
         self.history = []
         self.sittings = []
         self.epoch_losses = []
@@ -87,6 +90,10 @@ class Training:
         torch.set_rng_state(saved['torch'])
         self.step, self.best, self.history = saved['step'], saved['best'], saved['history']
         self.epoch_losses, self.sittings = saved.get('epochLosses', []), saved.get('sittings', [])
+        if self.best.get('choiceRule', self.choice_rule if not self.args.other_labs_held_out else None) != self.choice_rule:
+            print(f'the checkpoint choice changed ({self.best.get("choiceRule", "no held-out cases")} -> '
+                  f'{self.choice_rule}): the best so far is chosen again from the next validation on', flush=True)
+            self.best = {'dice': -1.0, 'choiceRule': self.choice_rule}
         self.t_loop = time.time() - saved['loopSeconds']  # the schedule goes on where it stopped
         print(f'resumed from {self.args.state}: epoch {saved["epoch"]}, step {self.step}, {saved["loopSeconds"]:.0f}s '
               f'of the budget spent, best {self.best["dice"]:.4f}', flush=True)
@@ -192,22 +199,28 @@ class Training:
                              'loss': float(np.mean(self.epoch_losses)), 'valDice@0.5': d05,
                              'valDiceBest': scores[t_best]['global'], 'thresholdBest': t_best,
                              'valDiceBox': box[t_best]['global'], 'valDicePyramid': pyr[t_best]['global'],
-                             **({'otherLabsMeanImageDice': round(other_scores[t_best]['meanImage'], 4),
-                                 'otherLabsMeanImageDice@0.5': round(other_scores[0.5]['meanImage'], 4)}
-                                if other_scores else {}),
+                             **({f'otherLabs{part}{key}': round(other_scores[t][field], 4)
+                                 for field, part in (('meanImage', ''), ('heldOut', 'HeldOut'))
+                                 for t, key in ((t_best, 'MeanImageDice'), (0.5, 'MeanImageDice@0.5'))
+                                 if other_scores[t][field] is not None} if other_scores else {}),
                              **({'choice': choice[t_best]} if stressed or other_scores else {}),
                              **({'stress': {n: round(per_look[n][t_best]['global'], 4) for n in stressed}}
                                 if stressed else {})})
         worst = f' | stress worst {min(per_look[n][t_best]["global"] for n in stressed):.4f}' if stressed else ''
-        worst += f' | other labs {other_scores[t_best]["meanImage"]:.4f}' if other_scores else ''
+        for field, name in (('meanImage', 'other labs'), ('heldOut', 'held out')):
+            if other_scores and other_scores[t_best][field] is not None:
+                worst += f' | {name} {other_scores[t_best][field]:.4f}'
         print(f'epoch {epoch:3d}/{args.epochs} loss {np.mean(self.epoch_losses):.4f} step {step_s:.2f}s | val Dice@0.5 '
               f'{d05:.4f} best {scores[t_best]["global"]:.4f} @ {t_best} (box {box[t_best]["global"]:.4f}, pyramid '
               f'{pyr[t_best]["global"]:.4f}){worst} | elapsed {time.time() - t_start:.0f}s', flush=True)
         if choice[t_best] > self.best['dice']:
-            self.best = {'dice': choice[t_best], 'epoch': epoch, 'threshold': t_best, 'scores': scores,
+            self.best = {'dice': choice[t_best], 'choiceRule': self.choice_rule, 'epoch': epoch, 'threshold': t_best,
+                         'scores': scores,
                          'box': box[t_best], 'pyramid': pyr[t_best],
                          'stress': {n: per_look[n][t_best]['global'] for n in stressed},
-                         **({'otherLabs': other_scores[t_best]['meanImage']} if other_scores else {}),
+                         **({key: other_scores[t_best][field]
+                             for field, key in (('meanImage', 'otherLabs'), ('heldOut', 'otherLabsHeldOut'))
+                             if other_scores[t_best][field] is not None} if other_scores else {}),
                          'state': {k: v.detach().cpu().clone() for k, v in scored.state_dict().items()}}
         self.epoch_losses = []
         self.save_state()
