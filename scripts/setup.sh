@@ -22,13 +22,14 @@ packages=(
   python3-tifffile   # test/server/slides/openslide_tool.py: writes the Aperio JPEG 2000 (33003/33005) test slides
   libtiff-tools      # /usr/bin/tiffcp: test/server/slides/tiff-codecs.test.ts makes zstd, WebP and LERC TIFFs with it
   libopenjp2-tools   # /usr/bin/opj_compress: openslide_tool.py encodes the JPEG 2000 tiles of the 33003/33005 test slides
+  time               # /usr/bin/time -v: training/adapt_measure.sh reads the adaptation's peak RSS from it
 )
 # What those packages must make importable for /usr/bin/python3 (every import of the repository's Python files outside
 # the standard library and their own folder), checked after the install so that a package that no longer provides it
 # fails here.
 python_modules=(torch numpy PIL onnx grpc google.protobuf openslide tifffile)
 # Programs the tests and scripts start, checked after the install.
-programs=(/usr/bin/chromium /usr/bin/python3 /usr/bin/promtool /usr/bin/tiffcp /usr/bin/opj_compress bash openssl)
+programs=(/usr/bin/chromium /usr/bin/python3 /usr/bin/promtool /usr/bin/tiffcp /usr/bin/opj_compress /usr/bin/time bash openssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { chmod, copyFile, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -99,7 +99,12 @@ describe('deploy/Containerfile, carried out step by step', () => {
     const command = [...runtime.entrypoint, ...runtime.cmd.map(rewrite)];
     expect(command).toContain(slides);
     const identity = AS_ROOT ? { uid: runtime.user.uid, gid: runtime.user.gid } : {};
-    const env = { PATH: process.env.PATH!, HOME: scratch, ...runtime.env };
+    // A temporary folder the server's user cannot write, as on a read-only root filesystem: nothing in the image
+    // may depend on writing there.
+    const readOnlyTmp = path.join(scratch, 'read-only-tmp');
+    await mkdir(readOnlyTmp);
+    await chmod(readOnlyTmp, 0o555);
+    const env = { PATH: process.env.PATH!, HOME: scratch, TMPDIR: readOnlyTmp, ...runtime.env };
     const log: string[] = [];
     const child: ChildProcess = spawn(command[0], command.slice(1), {
       cwd: appDir,
