@@ -146,8 +146,10 @@ describe('AdaptModel over gRPC', () => {
     await rest.next().catch(() => undefined);
     await until(async () => (await processesNaming(scratch.models)).length === 0, 30_000);
     expect((await client.listModels({})).models.map((m) => m.id)).toEqual(['glomseg-unet', 'glomseg-unet-v2']);
-    const staging = (await readdir(path.join(scratch.models, 'versions'))).filter((n) => n.startsWith('.'));
-    expect(staging).toEqual([]);
+    // Its staging folder is discarded once the trainer has stopped (not before the process is gone).
+    const staging = async () => (await readdir(path.join(scratch.models, 'versions'))).filter((n) => n.startsWith('.'));
+    await until(async () => (await staging()).length === 0, 30_000).catch(() => undefined);
+    expect(await staging()).toEqual([]);
   }, 600_000);
 });
 
