@@ -147,6 +147,12 @@ describe('<glomseg-viewer> on the demo slide', () => {
       expect(recorded.tiles.at(-1).t - recorded.tiles[0].t).toBeGreaterThan(0);
       expect(recorded.errors).toEqual([]);
 
+      // The Dice is scored in slices after the tiles arrive (the page stays responsive): wait for its last tile.
+      await page.waitForFunction(
+        (total) => (document.querySelector('glomseg-viewer') as any).overlay.metrics?.tilesScored === total,
+        grid.cols * grid.rows,
+        { timeout: 60_000, polling: 100 },
+      );
       const panel = await page.evaluate(async () => {
         const overlay = (document.querySelector('glomseg-viewer') as any).overlay;
         await overlay.updateComplete;

@@ -139,11 +139,12 @@ print(json.dumps(out))
 
 describe('a stream whose client never reads', () => {
   const STALL_MS = 1000;
-  const stalling = useGrpcApp({ limits: { maxWriteStallMs: STALL_MS } });
+  // ScoreSlide on the viewer's 256 px tiles, not the card's larger (and int8) scoring tiles: the whole slide is then
+  // 35 tiles, seconds of work on a CPU, so the reset cuts the work short (a cancelled stream). On the larger tiles the
+  // work could end before the stall limit and the stream count as complete (CI saw no cancel), as a 2048 px region
+  // of 4 tiles did on an idle machine.
+  const stalling = useGrpcApp({ limits: { maxWriteStallMs: STALL_MS }, scoreTileSize: 256 });
 
-  // The whole slide: 35 model tiles, seconds of work on a CPU, so the first progress message is held past the
-  // stall limit while tiles still run, and the reset cuts the work short (a cancelled stream). A 2048 px region was
-  // 4 tiles, which an idle machine finished inside the limit: the stream then ended complete, not cancelled.
   const REGION = { x: 0, y: 0, width: 6400, height: 4800 };
 
   // Two tiles of StreamTiles may be done before the limit; then only the stream was held.
