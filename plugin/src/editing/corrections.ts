@@ -3,7 +3,7 @@
  * accepted, deleted (false) or reshaped, missed ones drawn, and regions marked as reviewed. Rings are level-0 slide
  * pixels, not closed. The saved form is the annotation store's regions (shared/reviewed-annotations.ts).
  */
-import type { Ring } from '@glomseg/shared/geometry.js';
+import { pointInRing, type Ring } from '@glomseg/shared/geometry.js';
 import type { AnnotatedRegion, GlomerulusSource, ReviewedGlomerulus } from '@glomseg/shared/reviewed-annotations.js';
 
 export type CorrectionKind = 'accepted' | 'deleted' | 'edited' | 'drawn' | 'region';
@@ -109,16 +109,6 @@ function centroid(ring: Ring): [number, number] {
   return [sum[0] / ring.length, sum[1] / ring.length];
 }
 
-function contains(ring: Ring, [x, y]: [number, number]): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
 const glomerulusOf = (item: Correction): ReviewedGlomerulus => ({
   exterior: item.ring,
   holes: [],
@@ -144,7 +134,7 @@ export function toSavedRegions(state: CorrectionsState): AnnotatedRegion[] {
       regions.push({ id: `${ID_PREFIX.deleted}-${id}`, outline: item.ring, glomeruli: [] });
       continue;
     }
-    const home = reviewed.findIndex((region) => contains(region.ring, centroid(item.ring)));
+    const home = reviewed.findIndex((region) => pointInRing(...centroid(item.ring), region.ring));
     if (home >= 0) regions[home].glomeruli.push(glomerulusOf(item));
     else regions.push({ id: `${ID_PREFIX.glomerulus}-${id}`, outline: item.ring, glomeruli: [glomerulusOf(item)] });
   }
