@@ -12,7 +12,7 @@ import type { ModelCard } from '@glomseg/shared/model-card.js';
 import type { RgbImage } from '@glomseg/shared/slide-source.js';
 import { throwIfAborted } from '@glomseg/shared/errors.js';
 import { toModelInput } from '@glomseg/shared/preprocess.js';
-import { executionProvidersFor, type InferenceDevice } from '../inference/execution-providers.js';
+import { sessionOptionsFor, type InferenceDevice } from '../inference/execution-providers.js';
 import { toFloat16Bits } from '../inference/float16.js';
 import type { OnnxSegmenter } from '../inference/onnx-segmenter.js';
 
@@ -74,13 +74,11 @@ export async function measureSessionRun(options: {
 }): Promise<SessionRunFigures> {
   const { card, image, signal } = options;
   const warmup = options.warmup ?? 3;
-  // Exactly the inference worker's session options (server/src/inference/inference-worker.ts).
-  const session = await InferenceSession.create(options.modelPath, {
-    executionProviders: executionProvidersFor(options.device),
-    intraOpNumThreads: options.intraOpThreads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
+  // Exactly the inference workers' session options.
+  const session = await InferenceSession.create(
+    options.modelPath,
+    sessionOptionsFor(options.device, options.intraOpThreads),
+  );
   try {
     const meta = session.inputMetadata.find((m) => m.name === card.input.name);
     const half = meta?.isTensor === true && meta.type === 'float16';

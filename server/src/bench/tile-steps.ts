@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { sessionOptionsFor } from '../inference/execution-providers.js';
 import {
   minAreaOnSlide,
   planTileGrid,
@@ -111,11 +112,7 @@ async function runModel(
   windows: TileWindow[],
   mapper: ColourMap | undefined,
 ): Promise<ModelOutput[]> {
-  const session = await InferenceSession.create(modelPath, {
-    intraOpNumThreads: 2,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
+  const session = await InferenceSession.create(modelPath, sessionOptionsFor('cpu', 2));
   const maps: ModelOutput[] = [];
   for (const { image, trace } of windows) {
     const { values, width, height } = tileModelInput(image, card, mapper);

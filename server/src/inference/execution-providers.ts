@@ -44,8 +44,16 @@ function providerNamed(name: string): ExecutionProvider {
   return provider;
 }
 
-export function executionProvidersFor(device: InferenceDevice): InferenceSession.ExecutionProviderConfig[] {
-  return providerNamed(device).sessionOptions();
+/** The options of every ONNX Runtime session on `device`: the inference workers' and the bench's raw figures'. */
+export function sessionOptionsFor(device: InferenceDevice, intraOpThreads: number): InferenceSession.SessionOptions {
+  const provider = providerNamed(device);
+  return {
+    executionProviders: provider.sessionOptions(),
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    ...provider.memoryOptions,
+  };
 }
 
 /**

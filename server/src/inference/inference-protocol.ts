@@ -12,8 +12,8 @@ export interface SessionCandidate {
   device: InferenceDevice;
   modelPath: string;
   intraOpThreads: number;
-  /** The provider's session options, resolved on the main thread (a worker holds no registry). */
-  executionProviders: InferenceSession.ExecutionProviderConfig[];
+  /** The session's options, resolved on the main thread (a worker holds no registry): sessionOptionsFor. */
+  sessionOptions: InferenceSession.SessionOptions;
 }
 
 export interface WorkerInit {

@@ -67,12 +67,7 @@ async function openSession(): Promise<InferenceSession | undefined> {
   const failures: SessionFailure[] = [];
   for (const candidate of init.candidates) {
     try {
-      const session = await InferenceSession.create(candidate.modelPath, {
-        executionProviders: candidate.executionProviders,
-        intraOpNumThreads: candidate.intraOpThreads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-      });
+      const session = await InferenceSession.create(candidate.modelPath, candidate.sessionOptions);
       checkNames(session);
       post({ type: 'ready', chosen: candidate, failures });
       return session;

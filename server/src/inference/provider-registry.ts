@@ -29,6 +29,8 @@ export interface ExecutionProvider {
   refusal?(reason: string): string;
   /** ONNX Runtime's executionProviders for a session on it. */
   sessionOptions(): InferenceSession.ExecutionProviderConfig[];
+  /** How its sessions hold memory between runs (ONNX Runtime's defaults where unset). */
+  memoryOptions?: Pick<InferenceSession.SessionOptions, 'enableCpuMemArena' | 'enableMemPattern'>;
   /** A person-readable reason for a session failure it recognises (default: '<label>: <first line>'). */
   explainFailure?(message: string, firstLine: string): string | undefined;
 }

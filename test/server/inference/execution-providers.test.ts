@@ -12,6 +12,7 @@ import {
   explainSessionFailure,
   providersToTry,
   registerExecutionProvider,
+  sessionOptionsFor,
 } from '../../../server/src/inference/execution-providers.js';
 import { OnnxSegmenter } from '../../../server/src/inference/onnx-segmenter.js';
 import { buildProgram } from '../../../server/src/cli/main.js';
@@ -28,6 +29,18 @@ describe('execution providers, built in', () => {
     expect(deviceChoices()).toEqual(['auto', 'cpu', 'webgpu', 'cuda']);
     expect(cliDeviceChoices('serve')).toEqual(deviceChoices());
     expect(cliDeviceChoices('score')).toEqual(deviceChoices());
+  });
+
+  it("make every session's options in one place: the provider's, its memory choice, and the thread counts", () => {
+    // The CPU keeps no memory plan per input shape (ScoreSlide's windows and StreamTiles' tiles share a session).
+    expect(sessionOptionsFor('cpu', 2)).toEqual({
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 2,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      enableMemPattern: false,
+    });
+    expect(sessionOptionsFor('cuda', 1)).not.toHaveProperty('enableMemPattern');
   });
 
   it('an unknown device is INVALID_ARGUMENT naming the choices', () => {

@@ -12,4 +12,8 @@ registerExecutionProvider({
   modelVariant: 'cpu',
   unavailable: () => undefined,
   sessionOptions: () => ['cpu'],
+  // ScoreSlide's 896² windows and StreamTiles' 384² tiles share a session: a memory pattern kept per input shape held
+  // both windows' worth in each worker (npm run bench -- --quick, int8@score: peak RSS 1,070 -> 886 MB, speed the
+  // same). Turning the arena off instead halved the speed.
+  memoryOptions: { enableMemPattern: false },
 });
