@@ -75,6 +75,10 @@ def parse_args(argv=None):
     p.add_argument('--colour', choices=('mild', 'strong', 'off'), default='mild')
     p.add_argument('--bn', choices=('frozen', 'train'), default='frozen')
     p.add_argument('--freeze-encoder', action='store_true', help='train the decoder only')
+    p.add_argument('--ema', type=float, default=0.0,
+                   help='decay of a moving average of the weights that becomes the new model (0: the last weights)')
+    p.add_argument('--l2-parent', type=float, default=0.0,
+                   help="weight of an L2 pull towards the parent's weights (less forgetting of its own domain)")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--model-id', default='', help="the new card's id (default: <family>-v<version>)")
     p.add_argument('--family', default='', help="default: the parent's family (a shipped model's own id)")
@@ -87,6 +91,8 @@ def parse_args(argv=None):
                                 (args.max_steps >= 1, '--max-steps must be >= 1'),
                                 (0 <= args.holdout <= 0.5, '--holdout must be 0 to 0.5'),
                                 (args.batch >= 1, '--batch must be >= 1'),
+                                (0 <= args.ema < 1, '--ema must be 0 to below 1'),
+                                (args.l2_parent >= 0, '--l2-parent must be >= 0'),
                                 (args.crop >= 32 and args.crop % 16 == 0, '--crop must be a multiple of 16, >= 32'),
                                 (valid_range(args.scale_range), '--scale-range must be LOW,HIGH with 0 < LOW <= HIGH'),
                                 (os.path.basename(args.card_name) == args.card_name and args.card_name.endswith('.json'),
@@ -197,6 +203,7 @@ def main(argv=None):
     sampler = RegionSampler(train_regions, args.crop, args.batch, args.seed, reference, args.colour,
                             tuple(float(v) for v in args.scale_range.split(',')))
     opts = {'lr': args.lr, 'weight_decay': args.weight_decay, 'max_steps': args.max_steps, 'bn': args.bn,
+            'ema': args.ema, 'l2_parent': args.l2_parent,
             'max_seconds': args.max_minutes * 60, 'trainable': trainable(model, ckpt.get('arch', 'unet'),
                                                                          args.freeze_encoder)}
 

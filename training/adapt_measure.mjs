@@ -1,6 +1,7 @@
 // The figures of training/adapt_measure.sh, from the files it wrote (every Dice and F1 is the product's own, from
-// `glomseg score`): C003 before and after, the adaptation's wall time and peak RSS (/usr/bin/time -v), its steps and
-// held-out regions, the eval region after (and before: scored with EVAL_BEFORE=1, else the parent card's record).
+// `glomseg score`): C003 before and after, the adaptation's wall time (/usr/bin/time -v around adapt.py, or around
+// `glomseg adapt` with VIA=server) and peak RSS (the trainer's), its steps and held-out regions, the eval region
+// after (and before: scored with EVAL_BEFORE=1, else the parent card's record).
 //   node training/adapt_measure.mjs OUT MODEL_FOLDER     -> JSON on stdout
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -48,9 +49,12 @@ function timing() {
   return { wallSeconds: round(seconds), peakRssMB: Math.round(rss / 102.4) / 10, cpuSeconds: round(cpu[0] + cpu[1]) };
 }
 
+const withoutType = ({ $typeName, ...figures }) => figures;
 const lines = readFileSync(path.join(out, 'adapt-progress.jsonl'), 'utf8').trim().split('\n').map(JSON.parse);
-const done = lines.at(-1);
-const card = JSON.parse(readFileSync(path.join(out, 'model', 'glomseg-unet.json'), 'utf8'));
+const done = lines.at(-1); // adapt.py's last line, or `glomseg adapt --progress json`'s result
+const viaServer = done.event === 'result';
+const card = read('adapted-card.json');
+const trainer = card.provenance.adaptation.trainer;
 const parent = JSON.parse(readFileSync(path.join(models, 'glomseg-unet.json'), 'utf8'));
 const loadOf = (file) => readFileSync(path.join(out, file), 'utf8').split(' ').slice(0, 3).map(Number);
 const result = {
@@ -64,10 +68,21 @@ const result = {
   },
   c003: { before: otherLab('c003-before/metrics.json'), after: otherLab('c003-after/metrics.json') },
   adaptation: {
+    via: viaServer ? 'glomseg annotations import + glomseg adapt (AdaptModel)' : 'training/adapt.py',
     steps: done.steps,
-    trainingSeconds: done.seconds,
+    trainingSeconds: viaServer ? round(done.trainingSeconds) : done.seconds,
     ...timing(),
-    recipe: card.provenance.adaptation.trainer.recipe,
+    // Through the server GNU time sees the CLI, not the trainer: its wall time is the call's, its RSS and CPU are not.
+    ...(viaServer
+      ? {
+          wallSecondsOf: 'the whole glomseg adapt call',
+          peakRssMB: trainer.peakRssMB,
+          cpuSeconds: undefined,
+          heldOutBefore: withoutType(done.before),
+          heldOutAfter: withoutType(done.after),
+        }
+      : {}),
+    recipe: trainer.recipe,
   },
   evalRegion: {
     before: evalRegion('eval-before') ?? { ...evalFigures(parent.metrics?.evalRegion), from: 'the parent card' },

@@ -5,6 +5,7 @@ figures)."""
 import datetime
 import json
 import os
+import resource
 import shutil
 import socket
 import tempfile
@@ -69,11 +70,13 @@ def record(args, card, regions, hold, train_regions, run):
             'finalLoss': None if run['loss'] is None else round(run['loss'], 5),
             'recipe': {'lr': args.lr, 'weightDecay': args.weight_decay, 'batch': args.batch, 'crop': args.crop,
                        'scaleRange': args.scale_range, 'colour': args.colour, 'batchNorm': args.bn,
-                       'freezeEncoder': args.freeze_encoder,
+                       'freezeEncoder': args.freeze_encoder, 'ema': args.ema, 'l2Parent': args.l2_parent,
                        'heldOutFraction': args.holdout, 'seed': args.seed, 'threads': args.threads,
                        'maxMinutes': args.max_minutes},
             'torch': torch.__version__, 'host': socket.gethostname(),
             'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+            # The process's peak so far (reading, training, export): what a lab's server must have free.
+            'peakRssMB': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         },
     }
 

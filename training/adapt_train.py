@@ -2,6 +2,7 @@
 reviewed area carry no weight, so they are never taught as "no glomerulus"), stain-normalised as the server
 normalises a slide, a weighted BCE + soft Dice loss, AdamW with warm-up and cosine decay over the step or time budget,
 whichever runs out first."""
+import copy
 import math
 import time
 
@@ -96,10 +97,15 @@ def lr_factor(frac, warmup=0.05):
 
 def train(model, sampler, mean, std, opts, stop, report):
     """Fine-tunes `model` in place. `opts`: lr, weight_decay, max_steps, max_seconds, bn ('frozen': BatchNorm keeps
-    its statistics, as the checkpoint's eval function; 'train': batch statistics), trainable (parameters to update).
+    its statistics, as the checkpoint's eval function; 'train': batch statistics), trainable (parameters to update),
+    ema (decay of a moving average of the weights that becomes the result; 0: the last weights), l2_parent (weight of
+    a pull towards the parent's weights, L2-SP: what a dozen corrections may move the network away from).
     `stop()` is polled every step; `report(step, steps, loss, eta)` is called after each. Returns (steps, seconds,
     mean loss of the last tenth of the steps, stopped)."""
     opt = torch.optim.AdamW(opts['trainable'], lr=opts['lr'], weight_decay=opts['weight_decay'])
+    # A few crops a step make the last weights noisy; their average is the steadier model.
+    average = copy.deepcopy(model) if opts.get('ema', 0) > 0 else None
+    anchor = [q.detach().clone() for q in opts['trainable']] if opts.get('l2_parent', 0) > 0 else None
     mean, std = mean.view(1, 3, 1, 1), std.view(1, 3, 1, 1)
     started, losses, step = time.time(), [], 0
     while step < opts['max_steps']:
@@ -114,16 +120,31 @@ def train(model, sampler, mean, std, opts, stop, report):
         model.train() if opts['bn'] == 'train' else model.eval()
         x, target, weight = sampler.next()
         loss = weighted_loss(model((x - mean) / std), target, weight)
+        total = loss
+        if anchor is not None:
+            total = loss + opts['l2_parent'] * sum(((q - a) ** 2).sum() for q, a in zip(opts['trainable'], anchor))
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        total.backward()
         opt.step()
         step += 1
+        if average is not None:
+            update_average(average, model, min(opts['ema'], (1 + step) / (10 + step)))
         losses.append(float(loss))
         elapsed = time.time() - started
         by_steps = elapsed / step * (opts['max_steps'] - step)
         report(step, opts['max_steps'], losses[-1], max(0.0, min(by_steps, opts['max_seconds'] - elapsed)))
+    if average is not None:
+        model.load_state_dict(average.state_dict())
     model.eval()
     return step, time.time() - started, tail_mean(losses), False
+
+
+@torch.no_grad()
+def update_average(average, model, decay):
+    for a, q in zip(average.parameters(), model.parameters()):
+        a.mul_(decay).add_(q.detach(), alpha=1 - decay)
+    for a, b in zip(average.buffers(), model.buffers()):  # BatchNorm statistics: the model's own
+        a.copy_(b)
 
 
 def tail_mean(losses):

@@ -89,7 +89,9 @@ afterAll(async () => {
 describe('training/adapt.py', () => {
   it('fine-tunes the shipped checkpoint and writes a model folder the registry loads and runs', async () => {
     const out = path.join(work, 'runs', 'v2');
-    const run = await adapt([...common(out), ...small, '--max-steps', '3', '--holdout', '0.5']);
+    // With the weight average and the pull towards the parent on, so that their code runs here too.
+    const recipe = ['--ema', '0.9', '--l2-parent', '0.001'];
+    const run = await adapt([...common(out), ...small, ...recipe, '--max-steps', '3', '--holdout', '0.5']);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout
       .trim()
@@ -124,6 +126,8 @@ describe('training/adapt.py', () => {
     const adaptation = (card.provenance as any).adaptation;
     expect(adaptation).toMatchObject({ parent: 'glomseg-unet', family: 'glomseg-unet', version: 2, steps: 3 });
     expect(adaptation.heldOutIds).toEqual(done.heldOut);
+    expect(adaptation.trainer.recipe).toMatchObject({ ema: 0.9, l2Parent: 0.001 });
+    expect(adaptation.trainer.peakRssMB).toBeGreaterThan(0);
     const parent = JSON.parse(await readFile(CARD, 'utf8'));
     expect([card.threshold, card.minArea, card.stain]).toEqual([parent.threshold, parent.minArea, parent.stain]);
 
