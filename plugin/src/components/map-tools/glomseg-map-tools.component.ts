@@ -1,4 +1,5 @@
 import { css, html, nothing } from 'lit';
+import { textColour } from '../../internal/text.styles.js';
 import { property } from 'lit/decorators.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
 import { glomsegEvent, type MapToolInput } from '../../events.js';
@@ -53,7 +54,7 @@ export default class GlomsegMapTools extends GlomsegElement {
       font:
         12px/1.3 system-ui,
         sans-serif;
-      color: #e8eaed;
+      color: ${textColour};
     }
     [part='toolbar'] {
       display: flex;

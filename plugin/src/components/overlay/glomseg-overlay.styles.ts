@@ -1,13 +1,11 @@
 import { css } from 'lit';
+import { panelText } from '../../internal/text.styles.js';
 import { errorNotice, warningNotice } from '../../internal/notice.styles.js';
 
 export const overlayStyles = css`
   :host {
     display: block;
-    font:
-      13px/1.4 system-ui,
-      sans-serif;
-    color: #e8eaed;
+    ${panelText}
     --glomseg-panel-background: #202124;
     --glomseg-accent: #00b4ff;
   }

@@ -1,4 +1,5 @@
 import { css, html, type PropertyValues } from 'lit';
+import { textColour } from '../../internal/text.styles.js';
 import { property, query } from 'lit/decorators.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
 import { glomsegEvent } from '../../events.js';
@@ -38,7 +39,7 @@ export default class GlomsegShortcutHelp extends GlomsegElement {
       font:
         13px/1.5 system-ui,
         sans-serif;
-      color: #e8eaed;
+      color: ${textColour};
       background: #17181a;
       border: 1px solid #5f6368;
       border-radius: 6px;

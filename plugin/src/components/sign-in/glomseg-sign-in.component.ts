@@ -1,4 +1,5 @@
 import { css, html, nothing } from 'lit';
+import { panelText } from '../../internal/text.styles.js';
 import { property, query } from 'lit/decorators.js';
 import { GlomsegElement } from '../../internal/glomseg-element.js';
 import { glomsegEvent } from '../../events.js';
@@ -22,10 +23,7 @@ export default class GlomsegSignIn extends GlomsegElement {
   static override styles = css`
     :host {
       display: block;
-      font:
-        13px/1.4 system-ui,
-        sans-serif;
-      color: #e8eaed;
+      ${panelText}
     }
     [part='form'] {
       display: grid;

@@ -1,4 +1,5 @@
 import { css, unsafeCSS } from 'lit';
+import { panelText } from '../../internal/text.styles.js';
 import olCss from 'ol/ol.css';
 import { errorNotice, warningNotice } from '../../internal/notice.styles.js';
 
@@ -15,11 +16,8 @@ export const viewerStyles = [
       display: grid;
       grid-template-columns: 300px 1fr;
       height: 100%;
-      font:
-        13px/1.4 system-ui,
-        sans-serif;
+      ${panelText}
       background: #121212;
-      color: #e8eaed;
     }
     [part='sidebar'] {
       overflow: auto;
