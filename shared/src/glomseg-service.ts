@@ -115,6 +115,8 @@ export interface ScoreSlideParams extends TileReadingParams {
   threshold?: number;
   diceTileWidth?: number;
   diceTileHeight?: number;
+  /** Score on the viewer's tile grid, so the figures equal its live Dice exactly (default: the larger windows). */
+  viewerGrid?: boolean;
 }
 
 export interface ScoreProgress {

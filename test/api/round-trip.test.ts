@@ -230,6 +230,7 @@ describe('requests: client/to-proto, then server/from-proto (checked)', () => {
       diceTileHeight: 600,
       stainNormalization: 'off',
       includeBackground: false,
+      viewerGrid: true,
     };
     expect(scoreSlideParamsFromProto(wire(pb.ScoreSlideRequestSchema, scoreSlideRequestToProto(params)))).toEqual(
       params,

@@ -41,6 +41,7 @@ export function scoreSlideRequestToProto(params: ScoreSlideParams): pb.ScoreSlid
     diceTileHeight: params.diceTileHeight,
     stainNormalization: STAIN_NORMALIZATIONS.wire(params.stainNormalization ?? 'auto'),
     includeBackground: params.includeBackground ?? false,
+    viewerGrid: params.viewerGrid ?? false,
   });
 }
 

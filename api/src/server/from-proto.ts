@@ -53,5 +53,6 @@ export function scoreSlideParamsFromProto(request: pb.ScoreSlideRequest): Checke
     diceTileHeight: request.diceTileHeight,
     stainNormalization: STAIN_NORMALIZATIONS.name(request.stainNormalization),
     includeBackground: request.includeBackground,
+    viewerGrid: request.viewerGrid,
   });
 }

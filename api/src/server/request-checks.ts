@@ -76,6 +76,7 @@ export function checkScoreSlide(params: ScoreSlideParams): Checked<ScoreSlidePar
     diceTileHeight: validDiceTileEdge('dice_tile_height', params.diceTileHeight),
     stainNormalization: params.stainNormalization,
     includeBackground: params.includeBackground,
+    viewerGrid: params.viewerGrid,
   });
 }
 

@@ -34,6 +34,7 @@ export interface BatchSettings {
   /** null: the defaults (the card's stain normalisation; tiles of bare glass skipped). */
   stainNormalization?: string | null;
   includeBackground?: boolean | null;
+  viewerGrid?: boolean | null;
   qupathObjects?: string | null;
 }
 

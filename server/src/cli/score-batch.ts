@@ -65,6 +65,7 @@ export function batchSettingsOf(options: {
   truthClass?: string[];
   stainNormalization?: string;
   includeBackground?: boolean;
+  viewerGrid?: boolean;
   qupathObjects?: string;
 }): BatchSettings {
   return {
@@ -79,6 +80,7 @@ export function batchSettingsOf(options: {
       ? { stainNormalization: options.stainNormalization }
       : {}),
     ...(options.includeBackground ? { includeBackground: true } : {}),
+    ...(options.viewerGrid ? { viewerGrid: true } : {}),
     ...(options.qupathObjects && options.qupathObjects !== 'detection' ? { qupathObjects: options.qupathObjects } : {}),
   };
 }

@@ -36,6 +36,8 @@ export interface ScoreOptions {
   region?: { x: number; y: number; width: number; height: number };
   stainNormalization?: StainNormalizationChoice;
   includeBackground?: boolean;
+  /** Score on the viewer's tile grid (ScoreSlideParams.viewerGrid). */
+  viewerGrid?: boolean;
   /** What to write while scoring (PROGRESS_MODES). */
   progress: ProgressMode;
   /** Slides scored at once (each on whichever server the channel picks). */
@@ -112,6 +114,7 @@ async function scoreOne(
         : undefined,
     stainNormalization: options.stainNormalization,
     includeBackground: options.includeBackground,
+    viewerGrid: options.viewerGrid,
   });
   reporter.start(slide);
   let result: ScoreResult | undefined;

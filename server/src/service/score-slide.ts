@@ -91,8 +91,9 @@ async function planScore(
   params: Checked<ScoreSlideParams>,
   signal: AbortSignal,
 ): Promise<ScorePlan> {
-  // Larger tiles than a viewer's: the same margin around more kept pixels (the card's scoreTileSize).
-  const opened = await parts.contexts.open(params, signal, 'score');
+  // Larger tiles than a viewer's: the same margin around more kept pixels (the card's scoreTileSize), unless the
+  // caller wants the viewer's own grid (its figures then equal the viewer's exactly).
+  const opened = await parts.contexts.open(params, signal, params.viewerGrid ? 'view' : 'score');
   const { grid } = opened;
   const region = regionOnSlide(params.region, grid);
   const diceTile = {

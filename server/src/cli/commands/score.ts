@@ -34,6 +34,7 @@ interface ScoreFlags {
   region?: ReturnType<typeof region>;
   stainNormalization: StainNormalizationChoice;
   includeBackground: boolean;
+  viewerGrid: boolean;
   progress?: ProgressMode;
   json?: boolean;
   list?: string;
@@ -84,6 +85,11 @@ function scoreOptions(command: Command): Command {
         .default('auto'),
     )
     .option('--include-background', 'also infer tiles that show no tissue (default: skip them)', false)
+    .option(
+      '--viewer-grid',
+      "score on the viewer's tiles, so the figures equal its live Dice exactly (default: larger windows, faster)",
+      false,
+    )
     .addOption(
       new Option(
         '--progress <mode>',
@@ -185,6 +191,7 @@ async function score(slideArgs: string[], opts: ScoreFlags): Promise<void> {
         region: opts.region,
         stainNormalization: opts.stainNormalization,
         includeBackground: opts.includeBackground,
+        viewerGrid: opts.viewerGrid,
         progress: opts.json ? 'json' : (opts.progress ?? defaultProgress()),
         parallel: opts.parallel,
         retry: { ...DEFAULT_RETRY, maxAttempts: opts.attempts },
