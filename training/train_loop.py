@@ -50,6 +50,13 @@ def loss_fn(logits, target, gap_weight=0.0):
     return bce + (1 - dice)
 
 
+def choice_rule(args, held_out):
+    """What the checkpoint choice weighs: a best figure kept under another rule is not comparable with new ones."""
+    if not args.other_labs:
+        return 'in-domain'
+    return f'other labs weight {args.other_labs_weight}, held out {held_out or "none"}'
+
+
 class Training:
     """The loop's state and what it does with it: one instance per sitting (a resumed run is a new sitting)."""
 
@@ -60,9 +67,7 @@ class Training:
         self.budget_s = args.time_budget_min * 60.0
         self.t_loop = t_loop
         self.step = 0
-        # What the checkpoint choice weighs: a best figure kept under another rule is not comparable with new ones.
-        self.choice_rule = (f'other labs weight {args.other_labs_weight}, held out {args.other_labs_held_out or "none"}'
-                            if args.other_labs else 'in-domain')
+        self.choice_rule = choice_rule(args, args.other_labs_held_out)
         self.best = {'dice': -1.0, 'choiceRule': self.choice_rule}
         self.history = []
         self.sittings = []
@@ -90,9 +95,11 @@ class Training:
         torch.set_rng_state(saved['torch'])
         self.step, self.best, self.history = saved['step'], saved['best'], saved['history']
         self.epoch_losses, self.sittings = saved.get('epochLosses', []), saved.get('sittings', [])
-        if self.best.get('choiceRule', self.choice_rule if not self.args.other_labs_held_out else None) != self.choice_rule:
-            print(f'the checkpoint choice changed ({self.best.get("choiceRule", "no held-out cases")} -> '
-                  f'{self.choice_rule}): the best so far is chosen again from the next validation on', flush=True)
+        # A state saved before the rule was recorded was chosen with no case held out.
+        kept_under = self.best.get('choiceRule', choice_rule(self.args, ''))
+        if kept_under != self.choice_rule:
+            print(f'the checkpoint choice changed ({kept_under} -> {self.choice_rule}): the best so far is chosen '
+                  f'again from the next validation on', flush=True)
             self.best = {'dice': -1.0, 'choiceRule': self.choice_rule}
         self.t_loop = time.time() - saved['loopSeconds']  # the schedule goes on where it stopped
         print(f'resumed from {self.args.state}: epoch {saved["epoch"]}, step {self.step}, {saved["loopSeconds"]:.0f}s '

@@ -46,7 +46,10 @@ function providerNamed(name: string): ExecutionProvider {
 
 /** The options of every ONNX Runtime session on `device`: the inference workers' and the bench's raw figures'. */
 export function sessionOptionsFor(device: InferenceDevice, intraOpThreads: number): InferenceSession.SessionOptions {
-  const provider = providerNamed(device);
+  return sessionOptionsOf(providerNamed(device), intraOpThreads);
+}
+
+export function sessionOptionsOf(provider: ExecutionProvider, intraOpThreads: number): InferenceSession.SessionOptions {
   return {
     executionProviders: provider.sessionOptions(),
     intraOpNumThreads: intraOpThreads,

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { ModelCard } from '@glomseg/shared/model-card.js';
-import { sessionOptionsFor, type ExecutionProvider } from './execution-providers.js';
+import { sessionOptionsOf, type ExecutionProvider } from './execution-providers.js';
 import type { SessionCandidate } from './inference-protocol.js';
 
 export function sessionPlan(options: {
@@ -29,7 +29,7 @@ export function sessionPlan(options: {
       device: provider.name,
       modelPath: variantPath ?? modelPath,
       intraOpThreads,
-      sessionOptions: sessionOptionsFor(provider.name, intraOpThreads),
+      sessionOptions: sessionOptionsOf(provider, intraOpThreads),
     };
   };
   return { workersFor, candidate };
