@@ -32,3 +32,19 @@ export function probabilityRgb(p: number): [number, number, number] {
 export function probabilityGradientCss(): string {
   return `linear-gradient(to right, ${PROBABILITY_STOPS.join(', ')})`;
 }
+
+/** Probabilities under this are not drawn by the heatmap: the tissue shows through where the model sees nothing. */
+export const HEATMAP_FLOOR = 0.1;
+
+/**
+ * The heatmap's colour for each grey level of a probability PNG (level / 255): 256 RGBA entries, opaque from
+ * HEATMAP_FLOOR up (the layer's opacity blends them), transparent under it.
+ */
+export function heatmapPalette(): Uint8ClampedArray {
+  const palette = new Uint8ClampedArray(256 * 4);
+  for (let level = 0; level < 256; level++) {
+    const p = level / 255;
+    palette.set([...probabilityRgb(p), p >= HEATMAP_FLOOR ? 255 : 0], level * 4);
+  }
+  return palette;
+}

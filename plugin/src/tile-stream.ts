@@ -13,7 +13,10 @@ import type { TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import { tileKey, type TileAddress, type TileGrid } from '@glomseg/shared/tile-grid.js';
 
 /** What the plugin keeps of a tile's result (the service's one shape, TileOutcome). */
-export type ReceivedTile = Pick<TileOutcome, 'tile' | 'bounds' | 'polygons' | 'cached' | 'tissueArea'>;
+export type ReceivedTile = Pick<
+  TileOutcome,
+  'tile' | 'bounds' | 'polygons' | 'cached' | 'tissueArea' | 'probabilityPng'
+>;
 
 /** Opens one server stream for these tiles (in this order); must stop when the signal aborts. */
 export type TileStreamSource = (tiles: TileAddress[], signal: AbortSignal) => AsyncIterable<ReceivedTile>;

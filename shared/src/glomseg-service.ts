@@ -83,6 +83,8 @@ export interface StreamTilesParams extends TileReadingParams {
   mppOverride?: number;
   /** Unset: the model card's. */
   threshold?: number;
+  /** Also send each inferred tile's probabilities (TileOutcome.probabilityPng), for a heatmap. */
+  includeProbabilities?: boolean;
 }
 
 export interface TileOutcome {
@@ -99,6 +101,11 @@ export interface TileOutcome {
   tissueFraction?: number;
   /** Tissue in `bounds` on the slide's tissue map (tissueAreaIn), level-0 square pixels; unset without a map. */
   tissueArea?: number;
+  /**
+   * Asked for (includeProbabilities) and inferred: the tile's probabilities over `bounds` as an 8-bit greyscale PNG,
+   * grey = round(255 x p) (probability-raster.ts), its first pixel at the top-left corner of `bounds`.
+   */
+  probabilityPng?: Uint8Array;
 }
 
 /** Named by the annotation format registry (annotation-formats/), once. */

@@ -150,7 +150,11 @@ describe('replies: server/to-proto, then client/from-proto', () => {
       tissueFraction: 0.625,
       tissueArea: 10240.5,
     });
-    const outcomes = [outcome(0, false), outcome(1, true), { ...outcome(2, false), skipped: true, polygons: [] }];
+    const outcomes = [
+      { ...outcome(0, false), probabilityPng: new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]) },
+      outcome(1, true),
+      { ...outcome(2, false), skipped: true, polygons: [] },
+    ];
     const sent = outcomes.map((o, i) => wire(pb.TileResultSchema, tileOutcomeToProto(o, i === 0)));
     expect(sent.map((m) => m.grid !== undefined)).toEqual([true, false, false]);
     expect(await collect(tileOutcomesFromProto(each(sent)))).toEqual(outcomes);
@@ -198,6 +202,7 @@ describe('requests: client/to-proto, then server/from-proto (checked)', () => {
       threshold: 0.75,
       stainNormalization: 'reinhard',
       includeBackground: true,
+      includeProbabilities: true,
     };
     expect(streamTilesParamsFromProto(wire(pb.StreamTilesRequestSchema, streamTilesRequestToProto(params)))).toEqual(
       params,
@@ -210,6 +215,7 @@ describe('requests: client/to-proto, then server/from-proto (checked)', () => {
       threshold: undefined,
       stainNormalization: 'auto',
       includeBackground: false,
+      includeProbabilities: false,
     });
   });
 

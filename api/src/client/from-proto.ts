@@ -142,6 +142,7 @@ export function tileOutcomeFromProto(result: pb.TileResult, grid: TileGrid): Til
     grid,
     tissueFraction: result.tissueFraction,
     tissueArea: result.tissueArea,
+    probabilityPng: result.probabilityPng.byteLength > 0 ? result.probabilityPng : undefined,
   };
 }
 

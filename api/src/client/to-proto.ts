@@ -18,6 +18,7 @@ export function streamTilesRequestToProto(params: StreamTilesParams): pb.StreamT
     threshold: params.threshold,
     stainNormalization: STAIN_NORMALIZATIONS.wire(params.stainNormalization ?? 'auto'),
     includeBackground: params.includeBackground ?? false,
+    includeProbabilities: params.includeProbabilities ?? false,
   });
 }
 

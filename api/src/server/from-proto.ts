@@ -32,6 +32,7 @@ export function streamTilesParamsFromProto(request: pb.StreamTilesRequest): Chec
     threshold: request.threshold,
     stainNormalization: STAIN_NORMALIZATIONS.name(request.stainNormalization),
     includeBackground: request.includeBackground,
+    includeProbabilities: request.includeProbabilities,
   });
 }
 

@@ -55,6 +55,7 @@ export function checkStreamTiles(params: StreamTilesParams): Checked<StreamTiles
     threshold: validThreshold(params.threshold),
     stainNormalization: params.stainNormalization,
     includeBackground: params.includeBackground,
+    includeProbabilities: params.includeProbabilities,
   });
 }
 

@@ -144,6 +144,7 @@ export function tileOutcomeToProto(outcome: TileOutcome, includeGrid: boolean): 
     requestIndex: outcome.requestIndex,
     tissueFraction: outcome.tissueFraction,
     tissueArea: outcome.tissueArea,
+    probabilityPng: outcome.probabilityPng,
     grid: includeGrid ? tileGridToProto(outcome.grid) : undefined,
   });
 }

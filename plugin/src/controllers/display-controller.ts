@@ -1,6 +1,6 @@
 /**
  * How an element's predictions look: outlines only or filled (PredictionLayer.outline), and the probability heatmap
- * (a ProbabilityLayer over the same features) with its opacity, on whatever map the predictions are on. Read from
+ * (a ProbabilityLayer following the same tiles) with its opacity, on whatever map the predictions are on. Read from
  * the host's `outline`, `heatmap` and `heatmapOpacity` after each update.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
@@ -20,7 +20,7 @@ export class DisplayController implements ReactiveController {
     private readonly host: DisplayHost,
     private readonly predictions: PredictionLayer,
   ) {
-    this.probability = new ProbabilityLayer(predictions.source);
+    this.probability = new ProbabilityLayer(predictions);
     host.addController(this);
   }
 

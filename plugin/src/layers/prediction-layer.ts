@@ -55,6 +55,9 @@ export interface PredictionLayerEvents {
   onLoading?(loading: boolean): void;
 }
 
+/** What another layer over the same predictions follows (ProbabilityLayer): sessions and the tiles as they arrive. */
+export type PredictionWatcher = Pick<PredictionLayerEvents, 'onSession' | 'onTile'>;
+
 const SESSION_KEYS: Array<keyof PredictionSettings> = [
   'serverUrl',
   'headers',
@@ -91,6 +94,7 @@ export class PredictionLayer {
   private outlineNow = false;
   /** Cuts made (sessions and threshold changes): part of every feature id. */
   private cuts = 0;
+  private readonly watchers = new Set<PredictionWatcher>();
   private readonly tooltip = new MeasurementTooltip(
     this.layer,
     () => this.session?.model.grid.mppAssumed,
@@ -162,6 +166,12 @@ export class PredictionLayer {
     this.detach();
   }
 
+  /** Tells `watcher` of each session and tile from now on, beside the constructor's events; returns how to stop. */
+  watch(watcher: PredictionWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
   entries(): PredictedGlomerulus[] {
     return this.session?.store.all() ?? [];
   }
@@ -184,7 +194,7 @@ export class PredictionLayer {
     session.abort.abort();
     this.source.clear();
     session.loading.dispose(this.source);
-    this.events.onSession?.(undefined);
+    for (const told of [this.events, ...this.watchers]) told.onSession?.(undefined);
   }
 
   private async startSession(): Promise<void> {
@@ -199,7 +209,7 @@ export class PredictionLayer {
       if (signal.aborted) return;
       const frame = new SlideFrame(slide.width, slide.height, settings.pixelOrigin);
       this.session = { abort, slide, model, frame, tissue: new Map(), ...this.cutAt(model, frame) };
-      this.events.onSession?.(this.session);
+      for (const told of [this.events, ...this.watchers]) told.onSession?.(this.session);
       this.source.changed(); // a frame for the new session: OpenLayers asks its strategy for the view's tiles
     } catch (error) {
       if (!signal.aborted) this.events.onError?.(error);
@@ -250,7 +260,7 @@ export class PredictionLayer {
       if (feature) this.source.removeFeature(feature);
     }
     this.source.addFeatures(change.added.map((entry) => toFeature(entry, session.frame)));
-    this.events.onTile?.(result, session, change);
+    for (const told of [this.events, ...this.watchers]) told.onTile?.(result, session, change);
   }
 }
 

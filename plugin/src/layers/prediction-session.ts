@@ -67,6 +67,8 @@ export function modelTileStream(settings: PredictionSettings, modelId: string): 
       tiles,
       threshold: threshold || undefined,
       mppOverride: mppOverride || undefined,
+      // Each tile's probabilities too (a PNG of about 2 KB): the heatmap then needs no stream of its own.
+      includeProbabilities: true,
     });
     yield* tileOutcomesFromProto(glomsegClient(serverUrl, headers).streamTiles(wire, { signal }));
   };

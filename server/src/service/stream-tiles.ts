@@ -29,5 +29,6 @@ export async function* streamTiles(
   // Viewers keep the tiles' probabilities: a new threshold on them is cut again without the model.
   yield* parts.runner.run(await parts.contexts.reading(context, params, signal), params.tiles, signal, {
     keepProbabilities: true,
+    includeProbabilities: params.includeProbabilities,
   });
 }

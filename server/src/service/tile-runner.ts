@@ -8,7 +8,8 @@ import type { TileOutcome, Timings } from '@glomseg/shared/glomseg-service.js';
 import { tileBounds, tileKey, tileReadWindow, type TileAddress } from '@glomseg/shared/tile-grid.js';
 import { tissueAreaIn, tissueIn } from '@glomseg/shared/tissue-mask.js';
 import { traceTile } from '@glomseg/shared/trace-tile.js';
-import { ProbabilityCache } from './probability-cache.js';
+import { ProbabilityCache, type KeptTile } from './probability-cache.js';
+import { probabilityPng } from './probability-png.js';
 import { ResultCache, type CachedTile } from './result-cache.js';
 import type { TileContext } from './tile-context.js';
 import { predictTile, type PredictedTile } from './tile-pipeline.js';
@@ -34,6 +35,14 @@ export interface TileCounts {
   tilesSkipped: number;
   /** Tiles cut again at a new threshold from cached probabilities, without running the model. */
   tilesRecut: number;
+}
+
+/** What a request wants kept and sent besides each tile's polygons. */
+export interface TileRunOptions {
+  /** Keep computed tiles' probabilities for re-cuts (kept ones are used either way). */
+  keepProbabilities: boolean;
+  /** Send each inferred tile's probabilities as a heatmap PNG (TileOutcome.probabilityPng). */
+  includeProbabilities?: boolean;
 }
 
 /** A tile left for the model: where it was asked for, and its result's cache key. */
@@ -63,6 +72,7 @@ function outcomeOf(
   index: number,
   result: CachedTile,
   cached: boolean,
+  includeProbabilities: boolean,
   queueMs = 0,
 ): TileOutcome {
   const bounds = tileBounds(context.grid, tile);
@@ -77,7 +87,13 @@ function outcomeOf(
     grid: context.grid,
     tissueFraction: result.tissueFraction,
     tissueArea: context.tissueMap ? tissueAreaIn(context.tissueMap, bounds) : undefined,
+    probabilityPng: includeProbabilities ? result.probabilityPng : undefined,
   };
+}
+
+/** The heatmap PNG of a tile's kept probabilities (the part of the window the tile keeps). */
+function heatmapOf(context: TileContext, tile: TileAddress, kept: KeptTile): Uint8Array {
+  return probabilityPng(kept.map, tileReadWindow(context.grid, tile));
 }
 
 export class TileRunner {
@@ -99,18 +115,22 @@ export class TileRunner {
 
   /**
    * Yields one outcome per distinct tile: those answered at once first, then the rest as they finish, submitted in
-   * the order asked. Leaving early (cancel) abandons what is in flight. `keepProbabilities`: whether computed
-   * tiles' probabilities are kept for re-cuts (kept ones are used either way).
+   * the order asked. Leaving early (cancel) abandons what is in flight. A tile whose heatmap is asked for but whose
+   * probabilities are no longer kept goes to the model again.
    */
   async *run(
     context: TileContext,
     tiles: TileAddress[],
     signal: AbortSignal,
-    options: { keepProbabilities: boolean },
+    options: TileRunOptions,
   ): AsyncGenerator<TileOutcome> {
     const pending: PendingTile[] = [];
-    yield* this.answerAtOnce(context, tiles, pending);
-    yield* this.compute(context, pending, signal, options.keepProbabilities);
+    const include = options.includeProbabilities ?? false;
+    yield* this.answerAtOnce(context, tiles, pending, include);
+    yield* this.compute(context, pending, signal, {
+      ...options,
+      keepProbabilities: options.keepProbabilities || include,
+    });
   }
 
   stats(): TileCounts & { scheduler: SchedulerStats; cache: { entries: number; bytes: number } } {
@@ -128,7 +148,12 @@ export class TileRunner {
   }
 
   /** Bare glass, cached results and re-cuts, in the order asked; what is left for the model goes into `pending`. */
-  private *answerAtOnce(context: TileContext, tiles: TileAddress[], pending: PendingTile[]): Generator<TileOutcome> {
+  private *answerAtOnce(
+    context: TileContext,
+    tiles: TileAddress[],
+    pending: PendingTile[],
+    include: boolean,
+  ): Generator<TileOutcome> {
     const keys = keysOf(context);
     const seen = new Set<string>();
     for (let index = 0; index < tiles.length; index++) {
@@ -140,29 +165,32 @@ export class TileRunner {
       if (context.skipBackground && !tissueIn(context.tissue, bounds)) {
         this.counts.tilesSkipped++;
         yield {
-          ...outcomeOf(context, tile, index, { bounds, polygons: [], timings: zeroTimings() }, false),
+          ...outcomeOf(context, tile, index, { bounds, polygons: [], timings: zeroTimings() }, false, false),
           skipped: true,
         };
         continue;
       }
-      const cached = this.results.get(key);
-      if (cached) {
+      const kept = this.probabilities.get(keys.probabilities + tileKey(tile));
+      let cached = this.results.get(key);
+      if (cached && include && !cached.probabilityPng && kept) {
+        cached = { ...cached, probabilityPng: heatmapOf(context, tile, kept) };
+        this.results.set(key, cached);
+      }
+      if (cached && (!include || cached.probabilityPng)) {
         this.counts.tilesFromCache++;
-        yield outcomeOf(context, tile, index, cached, true);
+        yield outcomeOf(context, tile, index, cached, true, include);
         continue;
       }
-      const recut = this.recut(context, tile, keys.probabilities + tileKey(tile));
+      const recut = kept && this.recut(context, tile, kept, include);
       if (recut) {
         this.results.set(key, recut);
-        yield outcomeOf(context, tile, index, recut, true);
+        yield outcomeOf(context, tile, index, recut, true, include);
       } else pending.push({ tile, index, key });
     }
   }
 
   /** Same probabilities, another cut: a few milliseconds of tracing instead of the model. */
-  private recut(context: TileContext, tile: TileAddress, probabilityKey: string): CachedTile | undefined {
-    const kept = this.probabilities.get(probabilityKey);
-    if (!kept) return undefined;
+  private recut(context: TileContext, tile: TileAddress, kept: KeptTile, include: boolean): CachedTile {
     const started = performance.now();
     const { grid } = context;
     const bounds = tileBounds(grid, tile);
@@ -175,6 +203,7 @@ export class TileRunner {
       polygons,
       tissueFraction: kept.tissueFraction,
       timings: { ...zeroTimings(), postprocessMs: performance.now() - started },
+      probabilityPng: include ? heatmapOf(context, tile, kept) : undefined,
     };
   }
 
@@ -183,8 +212,9 @@ export class TileRunner {
     context: TileContext,
     pending: PendingTile[],
     signal: AbortSignal,
-    keepProbabilities: boolean,
+    options: TileRunOptions,
   ): AsyncGenerator<TileOutcome> {
+    const { keepProbabilities } = options;
     const local = new AbortController();
     const linked = AbortSignal.any([signal, local.signal]);
     type Settled = { slot: number; result?: { value: PredictedTile; queueMs: number }; error?: unknown };
@@ -208,7 +238,7 @@ export class TileRunner {
         inFlight.delete(settled.slot);
         throwIfAborted(signal);
         if (settled.error) throw settled.error;
-        yield this.finished(context, pending[settled.slot], settled.result!, keepProbabilities);
+        yield this.finished(context, pending[settled.slot], settled.result!, options);
       }
     } finally {
       local.abort(new GlomsegError('CANCELLED', 'the stream ended'));
@@ -219,18 +249,18 @@ export class TileRunner {
     context: TileContext,
     { tile, index, key }: PendingTile,
     result: { value: PredictedTile; queueMs: number },
-    keepProbabilities: boolean,
+    { keepProbabilities, includeProbabilities = false }: TileRunOptions,
   ): TileOutcome {
-    const { probabilities, ...value } = result.value;
+    const { probabilities, ...computed } = result.value;
+    const kept = probabilities && { map: probabilities, tissueFraction: computed.tissueFraction };
+    const value: CachedTile = {
+      ...computed,
+      probabilityPng: kept && includeProbabilities ? heatmapOf(context, tile, kept) : undefined,
+    };
     this.results.set(key, value);
-    if (probabilities && keepProbabilities) {
-      this.probabilities.set(keysOf(context).probabilities + tileKey(tile), {
-        map: probabilities,
-        tissueFraction: value.tissueFraction,
-      });
-    }
+    if (kept && keepProbabilities) this.probabilities.set(keysOf(context).probabilities + tileKey(tile), kept);
     this.counts.tilesComputed++;
     this.options.onTileComputed?.({ ...value.timings, queueMs: result.queueMs });
-    return outcomeOf(context, tile, index, value, false, result.queueMs);
+    return outcomeOf(context, tile, index, value, false, includeProbabilities, result.queueMs);
   }
 }

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { PNG } from 'pngjs';
 import { AnnotationFormat } from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { HealthCheckResponse_ServingStatus } from '@glomseg/api/gen/health/v1/health_pb.js';
 import { scoreEventsFromProto } from '@glomseg/api/client/from-proto.js';
@@ -124,6 +125,50 @@ describe('glomseg.v1.Glomseg over real gRPC', () => {
     const firstByTile = new Map(first.map((r) => [key(r), r]));
     for (const r of second.slice(0, 3)) expect(r.polygons).toEqual(firstByTile.get(key(r))!.polygons);
     expect(second.slice(0, 3).map(key)).toEqual(tiles.map((t) => `${t.col},${t.row}`));
+  });
+
+  it('sends a heatmap PNG with each inferred tile when asked: the probabilities the polygons were cut from', async () => {
+    const { models } = await served.client.listModels({ slideId: ids.region });
+    const { threshold } = models[0];
+    const tiles = [
+      { col: 1, row: 1 },
+      { col: 2, row: 2 },
+    ];
+    const results = await collect(
+      served.client.streamTiles({ slideId: ids.region, tiles, includeProbabilities: true }),
+    );
+    const plain = await collect(served.client.streamTiles({ slideId: ids.region, tiles }));
+    expect(plain.every((r) => r.probabilityPng.byteLength === 0)).toBe(true);
+    let polygons = 0;
+    for (const r of results) {
+      const png = PNG.sync.read(Buffer.from(r.probabilityPng));
+      const bounds = r.bounds!;
+      expect(Math.max(png.width, png.height)).toBeLessThanOrEqual(128);
+      const perPixel = bounds.width / png.width; // level-0 pixels per raster pixel, the same both ways
+      expect(bounds.height / png.height).toBeCloseTo(perPixel, 0);
+      const level = (x: number, y: number) =>
+        png.data[4 * (Math.floor((y - bounds.y) / perPixel) * png.width + Math.floor((x - bounds.x) / perPixel))];
+      // Inside each polygon (its pole of a disc: the middle of its bounding box is inside these blobs), the
+      // probability is over the cut; the tile's corners, on the sides of no glomerulus, are far below it.
+      for (const p of r.polygons) {
+        const xy = p.exterior!.xy;
+        const xs = xy.filter((_, i) => i % 2 === 0);
+        const ys = xy.filter((_, i) => i % 2 === 1);
+        const [cx, cy] = [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+        if (
+          cx > bounds.x + 8 &&
+          cy > bounds.y + 8 &&
+          cx < bounds.x + bounds.width - 8 &&
+          cy < bounds.y + bounds.height - 8
+        ) {
+          expect(level(cx, cy) / 255).toBeGreaterThan(threshold - 0.15);
+          polygons++;
+        }
+      }
+      const grey = Array.from({ length: png.width * png.height }, (_, i) => png.data[4 * i]);
+      expect(grey.filter((g) => g < 0.1 * 255).length).toBeGreaterThan(grey.length / 4);
+    }
+    expect(polygons).toBeGreaterThan(0);
   });
 
   it('scores a region against annotations: merged polygons and Dice metrics', async () => {

@@ -36,6 +36,12 @@ function jsonValues(text: string): any[] {
   return values;
 }
 
+/** Whether a base64 string holds a PNG (its eight-byte signature). */
+const isPng = (base64: string) =>
+  Buffer.from(base64 ?? '', 'base64')
+    .subarray(0, 8)
+    .equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
+
 async function bufCurl(method: string, request: object = {}): Promise<any[]> {
   const { stdout } = await run(
     BUF,
@@ -66,6 +72,7 @@ function calls(slideId: string) {
           { col: 0, row: 0 },
           { col: 1, row: 0 },
         ],
+        include_probabilities: true,
       },
     },
     { method: 'ScoreSlide', request: { slide_id: slideId, region: { x: 0, y: 0, width: 1024, height: 1024 } } },
@@ -94,6 +101,8 @@ describe('server reflection, as standard clients use it', () => {
     expect(models.models[0].grid.cols).toBeGreaterThan(0);
     expect(tiles).toHaveLength(2);
     expect(tiles.map((t: any) => t.tile.col ?? 0).sort()).toEqual([0, 1]);
+    // Bytes as protojson writes them (base64): each tile's heatmap, a PNG.
+    for (const t of tiles) expect(isPng(t.probabilityPng)).toBe(true);
     // The polygons in their batches, then the summary that counts them.
     const batched = score.flatMap((e: any) => e.polygons?.polygons ?? []);
     expect(batched.length).toBeGreaterThan(0);
@@ -132,6 +141,7 @@ describe('server reflection, as standard clients use it', () => {
     expect(info.responses[0]).toMatchObject({ id: region.id, width: 6400, height: 4800, tile_width: 256 });
     expect(models.responses[0].models[0].grid.tile_size_level0).toBeGreaterThan(0);
     expect(tiles.responses).toHaveLength(2);
+    for (const t of tiles.responses) expect(isPng(t.probability_png)).toBe(true);
     const batched = score.responses.flatMap((e: any) => e.polygons?.polygons ?? []);
     expect(batched.length).toBeGreaterThan(0);
     expect(score.responses.at(-1).result.polygon_count).toBe(batched.length);

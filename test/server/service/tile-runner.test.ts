@@ -3,6 +3,7 @@
  * the shared scheduler a window at a time; cancellation, failures and tiles of bare glass.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { PNG } from 'pngjs';
 import { GlomsegError } from '@glomseg/shared/errors.js';
 import type { StreamTilesParams, TileOutcome } from '@glomseg/shared/glomseg-service.js';
 import type { TileAddress } from '@glomseg/shared/tile-grid.js';
@@ -12,6 +13,7 @@ import {
   closeAll,
   collect,
   contextOf,
+  DISCS,
   expectDisc,
   failureOf,
   paintedParts,
@@ -19,6 +21,7 @@ import {
   type PaintedSetup,
 } from '../../helpers/painted-service.js';
 import { until } from '../../helpers/until.js';
+import { discProbability } from '../../helpers/fake-ports.js';
 
 afterEach(closeAll);
 
@@ -31,7 +34,10 @@ async function run(
   params: Partial<StreamTilesParams> = {},
   signal = new AbortController().signal,
 ): Promise<AsyncGenerator<TileOutcome>> {
-  return parts.runner.run(await contextOf(parts.contexts, params), tiles, signal, { keepProbabilities: true });
+  return parts.runner.run(await contextOf(parts.contexts, params), tiles, signal, {
+    keepProbabilities: true,
+    includeProbabilities: params.includeProbabilities,
+  });
 }
 
 async function runSorted(
@@ -169,6 +175,77 @@ describe('caching', () => {
     expect(parts.segmenter.calls).toHaveLength(2);
     expect(outcome.cached).toBe(false);
     expectDisc(outcome.polygons[0], A, A.r / 2);
+  });
+});
+
+describe('heatmap rasters (includeProbabilities)', () => {
+  /** An outcome's PNG as grey levels, checked to be 8-bit greyscale over the whole 128-pixel tile. */
+  function greyOf(outcome: TileOutcome): Uint8Array {
+    expect(outcome.probabilityPng, `tile ${outcome.tile.col},${outcome.tile.row}`).toBeInstanceOf(Uint8Array);
+    const png = PNG.sync.read(Buffer.from(outcome.probabilityPng!));
+    expect([png.width, png.height]).toEqual([outcome.bounds.width, outcome.bounds.height]);
+    const grey = new Uint8Array(png.width * png.height);
+    for (let i = 0; i < grey.length; i++) grey[i] = png.data[4 * i];
+    return grey;
+  }
+
+  /** The grey levels say what was painted over the tile's bounds (the margin left out), within rounding. */
+  function expectPainted(outcome: TileOutcome): void {
+    const grey = greyOf(outcome);
+    const { x: x0, y: y0, width } = outcome.bounds;
+    let worst = 0;
+    grey.forEach((level, i) => {
+      const painted = 255 * discProbability(DISCS, x0 + (i % width), y0 + Math.floor(i / width));
+      worst = Math.max(worst, Math.abs(level - painted));
+    });
+    expect(worst).toBeLessThanOrEqual(1);
+  }
+
+  it('sends each inferred tile its probabilities over its bounds, and sends none unless asked', async () => {
+    const parts = setup();
+    const tiles = [
+      { col: 0, row: 0 },
+      { col: 1, row: 1 },
+      { col: 2, row: 1 },
+    ];
+    const plain = await runSorted(setup(), tiles);
+    expect(plain.map((o) => o.probabilityPng)).toEqual([undefined, undefined, undefined]);
+    const withHeatmap = await runSorted(parts, tiles, { includeProbabilities: true });
+    withHeatmap.forEach(expectPainted);
+    // Disc B crosses the border of (1, 1) and (2, 1): each tile's raster holds its own part of it.
+    expect(Math.max(...greyOf(withHeatmap[1]))).toBeGreaterThan(200);
+    expect(Math.max(...greyOf(withHeatmap[2]))).toBeGreaterThan(200);
+    expect(withHeatmap.map((o) => o.polygons)).toEqual(plain.map((o) => o.polygons));
+  });
+
+  it('answers cached and re-cut tiles from the kept probabilities without the model', async () => {
+    const parts = setup();
+    const tiles = [
+      { col: 0, row: 0 },
+      { col: 1, row: 1 },
+    ];
+    await runSorted(parts, tiles); // cached without a raster
+    const cached = await runSorted(parts, tiles, { includeProbabilities: true });
+    const recut = await runSorted(parts, tiles, { includeProbabilities: true, threshold: 0.75 });
+    expect(parts.segmenter.calls).toHaveLength(2);
+    expect([...cached, ...recut].map((o) => o.cached)).toEqual([true, true, true, true]);
+    [...cached, ...recut].forEach(expectPainted);
+    // A later plain request is not sent the raster it did not ask for.
+    expect((await runSorted(parts, tiles)).map((o) => o.probabilityPng)).toEqual([undefined, undefined]);
+  });
+
+  it('runs the model again for a tile whose probabilities are no longer kept', async () => {
+    const parts = setup({ runner: { probabilityCacheBytes: 1 } }); // no tile's probabilities fit
+    const tile = [{ col: 0, row: 0 }];
+    await runSorted(parts, tile);
+    const [outcome] = await runSorted(parts, tile, { includeProbabilities: true });
+    expect(parts.segmenter.calls).toHaveLength(2);
+    expect(outcome.cached).toBe(false);
+    expectPainted(outcome);
+    // Its raster is cached with its result from then on.
+    const [again] = await runSorted(parts, tile, { includeProbabilities: true });
+    expect(parts.segmenter.calls).toHaveLength(2);
+    expect(again.probabilityPng).toEqual(outcome.probabilityPng);
   });
 });
 

@@ -12,7 +12,7 @@ const BUTTONS = [
     name: 'heatmap',
     label: 'Heatmap',
     key: 'h',
-    title: 'Probability heatmap: each glomerulus by its mean probability',
+    title: "Probability heatmap: the model's probability at each pixel",
   },
   {
     name: 'ruler',
@@ -158,7 +158,7 @@ export default class GlomsegMapTools extends GlomsegElement {
 
   private renderScale() {
     return html`<div part="heatmap-scale" role="group" aria-label="Heatmap colour scale">
-      <span>Mean probability per glomerulus</span>
+      <span title="Transparent under 0.1">Probability of glomerulus</span>
       <div class="gradient" style="background: ${probabilityGradientCss()}"></div>
       <div class="ends"><span>0</span><span>0.5</span><span>1</span></div>
       <label

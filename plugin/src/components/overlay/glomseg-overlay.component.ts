@@ -59,7 +59,7 @@ const SESSION_KEYS = [
  * @property headers - Headers for every call (e.g. authorization), or a function that returns them (set as a property).
  * @property exportObjectType - QuPath object type of exported predictions: 'detection' (default) or 'annotation'.
  * @property outline - Predictions drawn as outlines only, without fill over the tissue.
- * @property heatmap - Shows the probability heatmap: each glomerulus filled by its mean probability (viridis).
+ * @property heatmap - Shows the probability heatmap: the model's probability at each pixel (viridis; none under 0.1).
  * @property heatmapOpacity - The heatmap's opacity, 0 to 1.
  *
  * @event glomseg-tile - A tile's predictions arrived, once per tile (detail: TileEventDetail).
