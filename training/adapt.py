@@ -3,7 +3,7 @@ names, train on the regions' glomeruli, write a new model folder (ONNX, checkpoi
 
   /usr/bin/python3 training/adapt.py --card models/glomseg-unet.json --manifest REGIONS.json --out DIR
       [--threads 2] [--max-minutes 12] [--max-steps 300] [--holdout 0.2] [--lr 1e-3] [--batch 8] [--crop 160]
-      [--scale-range 0.6,1.6] [--colour mild|strong|off] [--bn frozen|train] [--freeze-encoder] [--seed 0]
+      [--scale-range 0.6,1.6] [--colour mild|strong|off] [--focus 0] [--bn frozen|train] [--freeze-encoder] [--seed 0]
       [--model-id ID] [--family F] [--version N] [--name TEXT] [--card-name glomseg-unet.json]
 
 Manifest (JSON; paths relative to it):
@@ -73,7 +73,10 @@ def parse_args(argv=None):
     p.add_argument('--crop', type=int, default=160, help='crop edge in model pixels (a multiple of 16)')
     p.add_argument('--scale-range', default='0.6,1.6', help='scale jitter: lowest,highest zoom (log-uniform)')
     p.add_argument('--colour', choices=('mild', 'strong', 'off'), default='mild')
-    p.add_argument('--bn', choices=('frozen', 'train'), default='frozen')
+    p.add_argument('--focus', type=float, default=0.0,
+                   help='share of crops centred on a glomerulus, each glomerulus equally likely (0: anywhere)')
+    p.add_argument('--bn', choices=('frozen', 'train'), default='frozen',
+                   help='BatchNorm: frozen statistics, or batch statistics (train; not for a folded-ONNX checkpoint)')
     p.add_argument('--freeze-encoder', action='store_true', help='train the decoder only')
     p.add_argument('--ema', type=float, default=0.0,
                    help='decay of a moving average of the weights that becomes the new model (0: the last weights)')
@@ -92,6 +95,7 @@ def parse_args(argv=None):
                                 (0 <= args.holdout <= 0.5, '--holdout must be 0 to 0.5'),
                                 (args.batch >= 1, '--batch must be >= 1'),
                                 (0 <= args.ema < 1, '--ema must be 0 to below 1'),
+                                (0 <= args.focus <= 1, '--focus must be 0 to 1'),
                                 (args.l2_parent >= 0, '--l2-parent must be >= 0'),
                                 (args.crop >= 32 and args.crop % 16 == 0, '--crop must be a multiple of 16, >= 32'),
                                 (valid_range(args.scale_range), '--scale-range must be LOW,HIGH with 0 < LOW <= HIGH'),
@@ -187,6 +191,11 @@ def main(argv=None):
     except ManifestError as e:
         fail(str(e))
     ckpt, model = load_parent(args.card, card)
+    if args.bn == 'train' and ckpt.get('foldedBatchNorm'):
+        # Its BatchNorms are identity placeholders (mean 0, var 1) of an ONNX with them folded into the convolutions:
+        # batch statistics would change the network itself (issue 30's leave-one-patient-out: it then finds nothing).
+        fail(f'--bn train needs real BatchNorm statistics, and {card["checkpoint"]["file"]} was made from an ONNX '
+             f'with its BatchNorms folded in: use --bn frozen (the default)')
     probe = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         before = model(probe)
@@ -201,7 +210,7 @@ def main(argv=None):
                  if stain.get('method') == 'reinhard' else None)
     torch.manual_seed(args.seed)
     sampler = RegionSampler(train_regions, args.crop, args.batch, args.seed, reference, args.colour,
-                            tuple(float(v) for v in args.scale_range.split(',')))
+                            tuple(float(v) for v in args.scale_range.split(',')), args.focus)
     opts = {'lr': args.lr, 'weight_decay': args.weight_decay, 'max_steps': args.max_steps, 'bn': args.bn,
             'ema': args.ema, 'l2_parent': args.l2_parent,
             'max_seconds': args.max_minutes * 60, 'trainable': trainable(model, ckpt.get('arch', 'unet'),

@@ -66,7 +66,11 @@ const result = {
     trainedGlomeruli: card.provenance.adaptation.trainedGlomeruli,
     heldOut: card.provenance.adaptation.heldOutIds,
   },
-  c003: { before: otherLab('c003-before/metrics.json'), after: otherLab('c003-after/metrics.json') },
+  c003: {
+    // SKIP_BEFORE=1 leaves the parent's C003 scores out (not scored: undefined).
+    before: existsSync(path.join(out, 'c003-before/metrics.json')) ? otherLab('c003-before/metrics.json') : undefined,
+    after: otherLab('c003-after/metrics.json'),
+  },
   adaptation: {
     via: viaServer ? 'glomseg annotations import + glomseg adapt (AdaptModel)' : 'training/adapt.py',
     steps: done.steps,

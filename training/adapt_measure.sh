@@ -11,7 +11,9 @@
 # VIA=direct: training/adapt.py on regions made from the GeoJSON here (training/adapt_regions.py), with ADAPT_OPTS
 #   (more adapt.py options, e.g. "--lr 5e-4 --ema 0.99"): for trying recipes. Time and RSS: /usr/bin/time -v.
 # Environment: MODELS (parent model folder, default models), THREADS (2), MAX_MINUTES (12), MAX_STEPS (adapt.py's),
-# EVAL_BEFORE=1 also scores the eval region with the parent.
+# EVAL_BEFORE=1 also scores the eval region with the parent. For trying recipes quickly: SKIP_BEFORE=1 does not
+# score C003 with the parent (it finds none of its glomeruli: 0.000 / 0.000), SKIP_EVAL=1 does not score the eval
+# region after.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -24,8 +26,10 @@ eval_dir="$repo/../shared/data/hubmap-vu/eval-region"
 c003="$(awk -F, '$2 == "C003" { printf "%s ", $1 }' "$set_dir/tiles.csv")"
 
 via="${VIA:-server}"
-echo "== C003 before" >&2
-OTHER_LABS_TILES="$c003" bash training/score_validation.sh --other-labs "$models" "$out/c003-before" >&2
+if [[ -z "${SKIP_BEFORE:-}" ]]; then
+  echo "== C003 before" >&2
+  OTHER_LABS_TILES="$c003" bash training/score_validation.sh --other-labs "$models" "$out/c003-before" >&2
+fi
 
 echo "== adapting via $via (threads ${THREADS:-2}, at most ${MAX_MINUTES:-12} min of training)" >&2
 rm -rf "$out/model" "$out/product"
@@ -77,9 +81,11 @@ cat /proc/loadavg >"$out/load-after.txt"
 echo "== C003 after" >&2
 OTHER_LABS_TILES="$c003" bash training/score_validation.sh --other-labs "$adapted" "$out/c003-after" >&2
 
-echo "== eval region after" >&2
-npm run -s glomseg -- score "$eval_dir/kidney-region.tif" --annotations "$eval_dir/kidney-region.geojson" \
-  --models "$adapted" --device cpu --out "$out/eval-after" >&2
+if [[ -z "${SKIP_EVAL:-}" ]]; then
+  echo "== eval region after" >&2
+  npm run -s glomseg -- score "$eval_dir/kidney-region.tif" --annotations "$eval_dir/kidney-region.geojson" \
+    --models "$adapted" --device cpu --out "$out/eval-after" >&2
+fi
 if [[ -n "${EVAL_BEFORE:-}" ]]; then
   npm run -s glomseg -- score "$eval_dir/kidney-region.tif" --annotations "$eval_dir/kidney-region.geojson" \
     --models "$models" --device cpu --out "$out/eval-before" >&2

@@ -192,7 +192,38 @@ describe('training/adapt.py', () => {
     const badRun = await adapt(['--card', CARD, '--manifest', bad, '--out', path.join(work, 'bad-out')]);
     expect(badRun.code).toBe(2);
     expect(badRun.stderr).toMatch(/regions\[0\]\.glomeruli\[0\] must be a polygon/);
+
+    const focus = await adapt([...common(path.join(work, 'focus-out')), '--focus', '1.5']);
+    expect(focus.code).toBe(2);
+    expect(focus.stderr).toMatch(/--focus must be 0 to 1/);
+    // The shipped checkpoint was made from an ONNX with its BatchNorms folded in: batch statistics would change it.
+    const bn = await adapt([...common(path.join(work, 'bn-out')), '--bn', 'train']);
+    expect(bn.code).toBe(2);
+    expect(bn.stderr).toMatch(/--bn train needs real BatchNorm statistics/);
   }, 120_000);
+
+  it('--focus centres that share of crops on a reviewed glomerulus (uniform crops rarely show a small one)', () => {
+    // One 256 px region with a 20 px glomerulus near a corner; 80 crops of 64 px at each setting.
+    const script = `
+import json, sys, torch
+sys.path.insert(0, 'training')
+from adapt_train import RegionSampler
+mask = torch.zeros(256, 256)
+mask[190:210, 190:210] = 1
+region = {'image': torch.full((3, 256, 256), 128, dtype=torch.uint8), 'mask': mask, 'weight': torch.ones(256, 256),
+          'glomeruli': [[[[190, 190], [210, 190], [210, 210], [190, 210]]]], 'pixels': torch.zeros(16, 3), 'stain': None}
+def share(focus):
+    sampler = RegionSampler([region], 64, 8, 0, None, 'off', (1.0, 1.0), focus)
+    shown = sum(int((sampler.next()[1].flatten(1).amax(1) > 0.5).sum()) for _ in range(10))
+    return shown / 80
+print(json.dumps({'focused': share(1.0), 'uniform': share(0.0)}))
+`;
+    const run = spawnSync('/usr/bin/python3', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const { focused, uniform } = JSON.parse(run.stdout);
+    expect(focused).toBe(1);
+    expect(uniform).toBeLessThan(0.4);
+  });
 
   it('says what to install, with exit code 3, where PyTorch cannot be imported', async () => {
     // An interpreter whose torch import fails: a package named torch that raises ImportError, first on the path.
