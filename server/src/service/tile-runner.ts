@@ -170,15 +170,19 @@ export class TileRunner {
         };
         continue;
       }
-      const kept = this.probabilities.get(keys.probabilities + tileKey(tile));
-      let cached = this.results.get(key);
-      if (cached && include && !cached.probabilityPng && kept) {
-        cached = { ...cached, probabilityPng: heatmapOf(context, tile, kept) };
-        this.results.set(key, cached);
-      }
+      const cached = this.results.get(key);
       if (cached && (!include || cached.probabilityPng)) {
         this.counts.tilesFromCache++;
         yield outcomeOf(context, tile, index, cached, true, include);
+        continue;
+      }
+      const kept = this.probabilities.get(keys.probabilities + tileKey(tile));
+      if (cached && kept) {
+        // Its polygons are cached; only its heatmap, asked for now, is made (and cached with them).
+        const withHeatmap = { ...cached, probabilityPng: heatmapOf(context, tile, kept) };
+        this.results.set(key, withHeatmap);
+        this.counts.tilesFromCache++;
+        yield outcomeOf(context, tile, index, withHeatmap, true, include);
         continue;
       }
       const recut = kept && this.recut(context, tile, kept, include);
