@@ -15,7 +15,7 @@ LOG="${LOG:-/work/notes/train.log}"
 THREADS="${THREADS:-1}"
 OPTS=(--arch mobilenet-unet --freeze-until block_3_expand --domain-views --augment strong --scale-range 0.65,1.55
   --stain-normalization reinhard --stress-val --other-labs "$repo/../shared/data/other-labs/awke4-he-biopsy"
-  --other-labs-weight 0.5 --other-labs-held-out C003 --epochs 200 --steps-per-epoch 100 --batch 8 --crop 192 --lr 1e-3 --warmup-steps 300
+  --other-labs-weight 0.5 --other-labs-held-out C003 --epochs 200 --steps-per-epoch 100 --batch 8 --crop 192 --lr 1e-3 --warmup-steps 300 --ema 0.998
   --save-every-min 5 --state "$STATE" --checkpoint training/runs/mobilenet-unet/checkpoint.pt)
 background() {
   mkdir -p "$(dirname "$LOG")" "$(dirname "$STATE")"

@@ -16,7 +16,12 @@ opts=(--smoke --arch mobilenet-unet --freeze-until block_3_expand --domain-views
 /usr/bin/python3 training/train.py "${opts[@]}" --out "$out/resumed" --max-steps-this-run 3 | tee "$out/stopped.log"
 grep -q "stopped at step 3 (--max-steps-this-run 3)" "$out/stopped.log"
 test ! -e "$out/resumed/glomseg-unet.onnx"
+mkdir -p "$out/ema" && cp "$out/resumed/smoke-state.pt" "$out/ema/"
 /usr/bin/python3 training/train.py "${opts[@]}" --out "$out/resumed" --resume | tee "$out/resumed.log"
+# A later sitting may take up --ema: the average starts from the resumed weights and is saved with the state.
+/usr/bin/python3 training/train.py "${opts[@]}" --out "$out/ema" --resume --ema 0.9 | tee "$out/ema.log"
+grep -q "weight average (--ema 0.9) starts at step 3" "$out/ema.log"
+/usr/bin/python3 -c "import sys, torch; s = torch.load(sys.argv[1]); assert s['ema'] is not None and s['step'] == 4, s['step']; print('ema ok: taken up at step 3 and saved with the state')" "$out/ema/smoke-state.pt"
 grep -q "resumed from $out/resumed/smoke-state.pt: epoch 1, step 3" "$out/resumed.log"
 grep -q "other-lab validation: 2 images .*, 1 of them held out of the checkpoint choice (C002)" "$out/resumed.log"
 /usr/bin/python3 - "$out/straight/smoke-state.pt" "$out/resumed/smoke-state.pt" <<'PY'

@@ -89,8 +89,12 @@ class Training:
         saved = torch.load(self.args.state, map_location='cpu')
         self.model.load_state_dict(saved['model'])
         self.opt.load_state_dict(saved['optimizer'])
-        if self.ema:
+        if self.ema and saved.get('ema') is not None:
             self.ema.model.load_state_dict(saved['ema'])
+        elif self.ema:
+            # A run may take up --ema in a later sitting: the average starts from the weights it resumes with.
+            self.ema.model.load_state_dict(self.model.state_dict())
+            print(f'weight average (--ema {self.args.ema}) starts at step {saved["step"]}', flush=True)
         self.sampler.gen.set_state(saved['sampler'])
         torch.set_rng_state(saved['torch'])
         self.step, self.best, self.history = saved['step'], saved['best'], saved['history']

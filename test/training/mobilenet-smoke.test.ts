@@ -22,6 +22,7 @@ describe('mobilenet-unet training smoke test', () => {
     );
     expect(stdout).toMatch(/stopped at step 3 \(--max-steps-this-run 3\)/);
     expect(stdout).toMatch(/resume ok: stopped at step 3 and resumed = straight to step 4 \(max \|weight diff\| 0\.0/);
+    expect(stdout).toMatch(/ema ok: taken up at step 3 and saved with the state/);
     expect(stdout).toMatch(/smoke ok: onnxruntime-node ran the mobilenet-unet glomseg-unet\.onnx, output 1x1x64x96/);
   }, 300_000);
 });
