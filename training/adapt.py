@@ -2,8 +2,9 @@
 names, train on the regions' glomeruli, write a new model folder (ONNX, checkpoint, card, adapt.json) atomically.
 
   /usr/bin/python3 training/adapt.py --card models/glomseg-unet.json --manifest REGIONS.json --out DIR
-      [--threads 2] [--max-minutes 12] [--max-steps 300] [--holdout 0.2] [--lr 1e-3] [--batch 8] [--crop 160]
+      [--threads 2] [--max-minutes 12] [--max-steps 300|600] [--holdout 0.2] [--lr 1e-3] [--batch 8|12] [--crop 160]
       [--scale-range 0.6,1.6] [--colour mild|strong|off] [--focus 0] [--bn frozen|train] [--freeze-encoder] [--seed 0]
+      [--replay REPLAY.json [--replay-share 0.333]]
       [--model-id ID] [--family F] [--version N] [--name TEXT] [--card-name glomseg-unet.json]
 
 Manifest (JSON; paths relative to it):
@@ -17,6 +18,12 @@ Manifest (JSON; paths relative to it):
                                                server measured them (default: measured on the crop)
   Everything inside a region's reviewed area that is not a glomerulus is taught as background; nothing outside
   regions is ever used. Bounds: adapt_data.py (regions, edge, total pixels, vertices).
+
+Replay (optional): a second manifest of the same format, usually the parent's own training tiles
+(training/replay_regions.py); --replay-share of every batch's crops come from it, the rest from the lab's regions, so
+that a few corrections add to what the network knows instead of replacing it. Replay regions are never held out.
+With --replay the defaults are the recipe measured for it (docs/adaptation.md): batches of 12 (8 of the lab's crops,
+4 replayed) and 600 steps; without it, batches of 8 lab crops and 300 steps.
 
 Held out: --holdout of the regions, never trained on, chosen as the server's AdaptModel does (adapt_data.held_out);
 their ids are in the card and the last line, to score before and after with the product's scorer. The server holds
@@ -35,6 +42,10 @@ SIGTERM/SIGINT (nothing written); 1 anything else.
 import sys
 
 EXIT_USAGE, EXIT_NO_TORCH, EXIT_STOPPED = 2, 3, 4
+# The recipes' defaults. Replayed crops keep the network's own domain in every step, so it may train longer on the
+# lab's crops without forgetting it (docs/adaptation.md, "Replaying the training tiles").
+BATCH, STEPS = 8, 300
+REPLAY_BATCH, REPLAY_SHARE, REPLAY_STEPS = 12, 1 / 3, 600
 
 try:
     import numpy  # noqa: F401
@@ -55,7 +66,7 @@ import signal  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from adapt_data import ManifestError, held_out, load_region, read_manifest  # noqa: E402
 from adapt_output import write_model  # noqa: E402
-from adapt_train import RegionSampler, reparametrise, train  # noqa: E402
+from adapt_train import MixedSampler, RegionSampler, reparametrise, train  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -65,11 +76,11 @@ def parse_args(argv=None):
     p.add_argument('--out', required=True, help='the new model folder (must not exist, or be empty)')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--max-minutes', type=float, default=12.0, help='training time budget (the schedule follows it)')
-    p.add_argument('--max-steps', type=int, default=300)
+    p.add_argument('--max-steps', type=int, default=None, help='default 300; 600 with --replay')
     p.add_argument('--holdout', type=float, default=0.2, help='share of regions held out (0 to 0.5)')
     p.add_argument('--lr', type=float, default=1e-3)
     p.add_argument('--weight-decay', type=float, default=1e-4)
-    p.add_argument('--batch', type=int, default=8)
+    p.add_argument('--batch', type=int, default=None, help='crops a step (default 8; 12 with --replay)')
     p.add_argument('--crop', type=int, default=160, help='crop edge in model pixels (a multiple of 16)')
     p.add_argument('--scale-range', default='0.6,1.6', help='scale jitter: lowest,highest zoom (log-uniform)')
     p.add_argument('--colour', choices=('mild', 'strong', 'off'), default='mild')
@@ -82,6 +93,8 @@ def parse_args(argv=None):
                    help='decay of a moving average of the weights that becomes the new model (0: the last weights)')
     p.add_argument('--l2-parent', type=float, default=0.0,
                    help="weight of an L2 pull towards the parent's weights (less forgetting of its own domain)")
+    p.add_argument('--replay', default='', help="a manifest of the parent's training regions to mix into each batch")
+    p.add_argument('--replay-share', type=float, default=REPLAY_SHARE, help='share of each batch taken from --replay')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--model-id', default='', help="the new card's id (default: <family>-v<version>)")
     p.add_argument('--family', default='', help="default: the parent's family (a shipped model's own id)")
@@ -89,6 +102,10 @@ def parse_args(argv=None):
     p.add_argument('--card-name', default='glomseg-unet.json', help="the card's file name in DIR (versions: card.json)")
     p.add_argument('--name', default='', help="the new card's name (default: the parent's, adapted)")
     args = p.parse_args(argv)
+    if args.batch is None:
+        args.batch = REPLAY_BATCH if args.replay else BATCH
+    if args.max_steps is None:
+        args.max_steps = REPLAY_STEPS if args.replay else STEPS
     problems = [m for ok, m in [(args.threads >= 1, '--threads must be >= 1'),
                                 (args.max_minutes > 0, '--max-minutes must be > 0'),
                                 (args.max_steps >= 1, '--max-steps must be >= 1'),
@@ -97,6 +114,8 @@ def parse_args(argv=None):
                                 (0 <= args.ema < 1, '--ema must be 0 to below 1'),
                                 (0 <= args.focus <= 1, '--focus must be 0 to 1'),
                                 (args.l2_parent >= 0, '--l2-parent must be >= 0'),
+                                (0 < args.replay_share < 1, '--replay-share must be between 0 and 1'),
+                                (not args.replay or args.batch >= 2, '--replay needs --batch 2 or more'),
                                 (args.crop >= 32 and args.crop % 16 == 0, '--crop must be a multiple of 16, >= 32'),
                                 (valid_range(args.scale_range), '--scale-range must be LOW,HIGH with 0 < LOW <= HIGH'),
                                 (os.path.basename(args.card_name) == args.card_name and args.card_name.endswith('.json'),
@@ -188,6 +207,7 @@ def main(argv=None):
     card = read_card(args.card)
     try:
         regions, hold, train_regions = prepare_regions(args.manifest, card, args.holdout)
+        replay_regions = prepare_regions(args.replay, card, 0)[2] if args.replay else []
     except ManifestError as e:
         fail(str(e))
     ckpt, model = load_parent(args.card, card)
@@ -209,8 +229,13 @@ def main(argv=None):
     reference = (tuple(torch.tensor(stain['reference'][k]) for k in ('mean', 'std'))
                  if stain.get('method') == 'reinhard' else None)
     torch.manual_seed(args.seed)
-    sampler = RegionSampler(train_regions, args.crop, args.batch, args.seed, reference, args.colour,
-                            tuple(float(v) for v in args.scale_range.split(',')), args.focus)
+    scale_range = tuple(float(v) for v in args.scale_range.split(','))
+    replayed = min(args.batch - 1, max(1, round(args.batch * args.replay_share))) if replay_regions else 0
+    sampler = RegionSampler(train_regions, args.crop, args.batch - replayed, args.seed, reference, args.colour,
+                            scale_range, args.focus)
+    if replay_regions:
+        sampler = MixedSampler(sampler, RegionSampler(replay_regions, args.crop, replayed, args.seed + 1, reference,
+                                                      args.colour, scale_range))
     opts = {'lr': args.lr, 'weight_decay': args.weight_decay, 'max_steps': args.max_steps, 'bn': args.bn,
             'ema': args.ema, 'l2_parent': args.l2_parent,
             'max_seconds': args.max_minutes * 60, 'trainable': trainable(model, ckpt.get('arch', 'unet'),

@@ -13,7 +13,9 @@
 # Environment: MODELS (parent model folder, default models), THREADS (2), MAX_MINUTES (12), MAX_STEPS (adapt.py's),
 # EVAL_BEFORE=1 also scores the eval region with the parent. For trying recipes quickly: SKIP_BEFORE=1 does not
 # score C003 with the parent (it finds none of its glomeruli: 0.000 / 0.000), SKIP_EVAL=1 does not score the eval
-# region after.
+# region after. REPLAY=1 mixes the parent's own training tiles into every batch (training/replay_regions.py from
+# ../shared/data/hubmap-vu; adapt.py --replay, serve --adapt-replay), half of each batch unless ADAPT_OPTS says
+# otherwise (--replay-share, direct only).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -26,6 +28,12 @@ eval_dir="$repo/../shared/data/hubmap-vu/eval-region"
 c003="$(awk -F, '$2 == "C003" { printf "%s ", $1 }' "$set_dir/tiles.csv")"
 
 via="${VIA:-server}"
+replay=()
+if [[ -n "${REPLAY:-}" ]]; then
+  /usr/bin/python3 training/replay_regions.py "$repo/../shared/data/hubmap-vu" "$out/replay" \
+    --card "$models/glomseg-unet.json" >&2
+  replay=("$out/replay/manifest.json")
+fi
 if [[ -z "${SKIP_BEFORE:-}" ]]; then
   echo "== C003 before" >&2
   OTHER_LABS_TILES="$c003" bash training/score_validation.sh --other-labs "$models" "$out/c003-before" >&2
@@ -40,7 +48,7 @@ if [[ "$via" == direct ]]; then
   # shellcheck disable=SC2086 # ADAPT_OPTS is a list of options
   /usr/bin/time -v -o "$out/adapt-time.txt" /usr/bin/python3 training/adapt.py --card "$models/glomseg-unet.json" \
     --manifest "$out/regions/manifest.json" --out "$out/model" --threads "${THREADS:-2}" \
-    --max-minutes "${MAX_MINUTES:-12}" ${MAX_STEPS:+--max-steps "$MAX_STEPS"} ${ADAPT_OPTS:-} \
+    --max-minutes "${MAX_MINUTES:-12}" ${MAX_STEPS:+--max-steps "$MAX_STEPS"} ${replay:+--replay "${replay[0]}"} ${ADAPT_OPTS:-} \
     >"$out/adapt-progress.jsonl" 2>"$out/adapt-stderr.txt"
   cp "$out/model/glomseg-unet.json" "$out/adapted-card.json"
   adapted="$out/model"
@@ -55,7 +63,7 @@ else
   cp -r "$models" "$product/models" # the registry keeps the new version beside its parent
   npm run -s glomseg -- serve --slides "$product/slides" --models "$product/models" --data-dir "$product/data" \
     --host 127.0.0.1 --port 0 --no-http --device cpu --adapt open --adapt-threads "${THREADS:-2}" \
-    --adapt-max-minutes "${MAX_MINUTES:-12}" 2>"$product/serve.log" &
+    --adapt-max-minutes "${MAX_MINUTES:-12}" ${replay:+--adapt-replay "${replay[0]}"} 2>"$product/serve.log" &
   server=$!
   trap 'kill "$server" 2>/dev/null || true' EXIT
   for _ in $(seq 600); do

@@ -72,7 +72,7 @@ def record(args, card, regions, hold, train_regions, run):
                        'scaleRange': args.scale_range, 'colour': args.colour, 'focus': args.focus,
                        'batchNorm': args.bn,
                        'freezeEncoder': args.freeze_encoder, 'ema': args.ema, 'l2Parent': args.l2_parent,
-                       'heldOutFraction': args.holdout, 'seed': args.seed, 'threads': args.threads,
+                       'replay': replay_record(args), 'heldOutFraction': args.holdout, 'seed': args.seed, 'threads': args.threads,
                        'maxMinutes': args.max_minutes},
             'torch': torch.__version__, 'host': socket.gethostname(),
             'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
@@ -80,6 +80,16 @@ def record(args, card, regions, hold, train_regions, run):
             'peakRssMB': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         },
     }
+
+
+def replay_record(args):
+    """What was replayed: the manifest's source folder (training tiles, never the lab's) and the batch share."""
+    if not args.replay:
+        return None
+    with open(args.replay) as f:
+        manifest = json.load(f)
+    return {'source': manifest.get('source', os.path.abspath(args.replay)), 'regions': len(manifest['regions']),
+            'share': args.replay_share}
 
 
 def adapted_card(args, card, ckpt, folder, adaptation):

@@ -95,6 +95,16 @@ class RegionSampler:
         return reinhard((x * 255).round(), (torch.stack(means), torch.stack(stds)), self.reference) / 255
 
 
+class MixedSampler:
+    """Each batch: the lab's crops then the replayed ones (two RegionSamplers, their own generators)."""
+
+    def __init__(self, lab, replay):
+        self.lab, self.replay = lab, replay
+
+    def next(self):
+        return tuple(torch.cat(pair) for pair in zip(self.lab.next(), self.replay.next()))
+
+
 def glomerulus_pixels(regions):
     """Each reviewed glomerulus's pixels as a (n, 3) tensor of (region index, y, x): its polygon rasterised
     (coverage >= 0.5) inside its region's reviewed area; a glomerulus with no such pixel is left out."""

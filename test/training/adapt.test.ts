@@ -225,6 +225,44 @@ print(json.dumps({'focused': share(1.0), 'uniform': share(0.0)}))
     expect(uniform).toBeLessThan(0.4);
   });
 
+  it('--replay fills its share of each batch from the replay regions, the rest from the lab', () => {
+    // A lab region that is all glomerulus and a replay region with none: each crop's target says where it came from.
+    const script = `
+import json, sys, torch
+sys.path.insert(0, 'training')
+from adapt_train import MixedSampler, RegionSampler
+def region(covered):
+    return {'image': torch.full((3, 96, 96), 128, dtype=torch.uint8), 'mask': torch.full((96, 96), covered),
+            'weight': torch.ones(96, 96), 'glomeruli': [], 'pixels': torch.zeros(16, 3), 'stain': None}
+lab = RegionSampler([region(1.0)], 32, 6, 0, None, 'off', (1.0, 1.0))
+replay = RegionSampler([region(0.0)], 32, 2, 1, None, 'off', (1.0, 1.0))
+x, target, weight = MixedSampler(lab, replay).next()
+print(json.dumps({'shape': list(x.shape), 'lab': target.flatten(1).mean(1).round().tolist()}))
+`;
+    const run = spawnSync('/usr/bin/python3', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ shape: [8, 3, 32, 32], lab: [1, 1, 1, 1, 1, 1, 0, 0] });
+  });
+
+  it("--replay brings its recipe's defaults (batch 12, 600 steps), and explicit options still win", () => {
+    const script = `
+import json, sys
+sys.path.insert(0, 'training')
+from adapt import parse_args
+base = ['--card', 'c.json', '--manifest', 'm.json', '--out', 'o']
+pick = lambda a: [a.batch, a.max_steps, round(a.replay_share, 3)]
+print(json.dumps([pick(parse_args(base)), pick(parse_args(base + ['--replay', 'r.json'])),
+                  pick(parse_args(base + ['--replay', 'r.json', '--batch', '6', '--max-steps', '50']))]))
+`;
+    const run = spawnSync('/usr/bin/python3', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([
+      [8, 300, 0.333],
+      [12, 600, 0.333],
+      [6, 50, 0.333],
+    ]);
+  });
+
   it('says what to install, with exit code 3, where PyTorch cannot be imported', async () => {
     // An interpreter whose torch import fails: a package named torch that raises ImportError, first on the path.
     const shadow = path.join(work, 'no-torch');

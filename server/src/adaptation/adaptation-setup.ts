@@ -33,6 +33,8 @@ export interface AdaptationSettings {
   /** Training threads; default: every core (the child runs at nice 10, so serving still comes first). */
   threads?: number;
   memoryBytes?: number;
+  /** A replay manifest of the models' training regions (training/replay_regions.py); none: the lab's regions only. */
+  replay?: string;
   limits?: Partial<AdaptLimits>;
 }
 
@@ -58,6 +60,7 @@ export function createModelAdaptation(parts: AdaptationParts): ModelAdaptationSe
     script: settings.script ?? ADAPT_SCRIPT,
     threads: settings.threads ?? os.availableParallelism(),
     memoryBytes: settings.memoryBytes ?? DEFAULT_ADAPT_MEMORY_BYTES,
+    replay: settings.replay,
     registry: parts.registry,
     slides: cropSlides(parts),
     log: parts.log,

@@ -17,6 +17,8 @@ export interface PythonTrainerOptions {
   script: string;
   threads: number;
   memoryBytes: number;
+  /** adapt.py --replay: the models' training regions mixed into each batch (against forgetting). */
+  replay?: string;
   registry: ModelRegistry;
   slides: CropSlides;
   log?: (message: string) => void;
@@ -92,6 +94,7 @@ export class PythonTrainer implements ModelTrainer {
       '--max-minutes',
       String(request.maxMinutes),
       ...(request.maxSteps !== undefined ? ['--max-steps', String(request.maxSteps)] : []),
+      ...(this.options.replay ? ['--replay', this.options.replay] : []),
       // The server holds its own regions out (the use case): adapt.py trains on every region it is given.
       '--holdout',
       '0',

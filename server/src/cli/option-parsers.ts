@@ -1,4 +1,6 @@
 /** Parsers for command-line option values, shared by the glomseg CLI and the bench commands (commander). */
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 
 export function positiveInteger(value: string): number {
@@ -11,6 +13,13 @@ export function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`'${value}' is not a positive number`);
   return n;
+}
+
+/** A file that exists when the command starts, as an absolute path (a typo fails now, not at first use). */
+export function existingFile(value: string): string {
+  const file = path.resolve(value);
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new InvalidArgumentError(`'${value}' is not a file`);
+  return file;
 }
 
 export function port(value: string): number {

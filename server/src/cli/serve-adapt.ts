@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import type { AdaptAccess } from '@glomseg/shared/adaptation.js';
 import type { AdaptationSettings } from '../adaptation/adaptation-setup.js';
 import { DEFAULT_ADAPT_LIMITS } from '../service/adapt-model.js';
-import { positiveInteger, positiveNumber } from './option-parsers.js';
+import { existingFile, positiveInteger, positiveNumber } from './option-parsers.js';
 
 export const ADAPT_ACCESS: readonly AdaptAccess[] = ['token', 'open', 'off'];
 
@@ -17,6 +17,7 @@ export interface ServeAdaptFlags {
   adaptThreads?: number;
   adaptMemoryGb?: number;
   adaptMaxMinutes?: number;
+  adaptReplay?: string;
 }
 
 export function addServeAdaptOptions(command: Command): Command {
@@ -43,6 +44,12 @@ export function addServeAdaptOptions(command: Command): Command {
       `longest training time a caller may ask for (default ${DEFAULT_ADAPT_LIMITS.maxMinutes}; ` +
         `${DEFAULT_ADAPT_LIMITS.defaultMinutes} when a caller asks for none)`,
       positiveNumber,
+    )
+    .option(
+      '--adapt-replay <manifest>',
+      "the models' own training regions (a manifest from training/replay_regions.py), a third of every training " +
+        "batch, so that an adapted model keeps what it knew of its own domain (default: only the lab's regions)",
+      existingFile,
     );
 }
 
@@ -54,6 +61,7 @@ export function resolveServeAdapt(flags: ServeAdaptFlags): AdaptationSettings {
     python: flags.adaptPython,
     threads: flags.adaptThreads,
     memoryBytes: flags.adaptMemoryGb === undefined ? undefined : flags.adaptMemoryGb * 1024 ** 3,
+    replay: flags.adaptReplay,
     limits:
       maxMinutes === undefined
         ? undefined

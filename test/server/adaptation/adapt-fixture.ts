@@ -4,14 +4,16 @@
  * adaptation patients; C003, its evaluation patient, is never used), a token file, and the views' ground truth
  * saved as reviewed regions through SaveAnnotations, as the viewer saves them.
  */
+import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import * as pb from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import { saveAnnotationsRequestToProto } from '@glomseg/api/client/annotations-proto.js';
 import type { AnnotatedRegion } from '@glomseg/shared/reviewed-annotations.js';
 import { ServerProcess } from '../../../server/src/bench/server-process.js';
-import { DATA, MODELS } from '../../helpers/paths.js';
+import { DATA, MODELS, REPO_ROOT } from '../../helpers/paths.js';
 import type { GlomsegTestClient } from '../../helpers/grpc.js';
 
 export const HE_VIEWS = path.join(DATA, 'other-labs', 'awke4-he-biopsy');
@@ -43,6 +45,22 @@ export async function adaptScratch(): Promise<AdaptScratch> {
   for (const slide of SLIDES) await copyFile(path.join(HE_VIEWS, slide), path.join(scratch.slides, slide));
   await writeFile(scratch.tokens, `pathologist ${TOKEN}\n`);
   return scratch;
+}
+
+/**
+ * The shipped model's own training tiles as a replay manifest (training/replay_regions.py), for `serve
+ * --adapt-replay`; returns its path.
+ */
+export async function replayManifest(scratch: AdaptScratch): Promise<string> {
+  const out = path.join(scratch.root, 'replay');
+  await promisify(execFile)('/usr/bin/python3', [
+    path.join(REPO_ROOT, 'training', 'replay_regions.py'),
+    path.join(DATA, 'hubmap-vu'),
+    out,
+    '--card',
+    path.join(scratch.models, 'glomseg-unet.json'),
+  ]);
+  return path.join(out, 'manifest.json');
 }
 
 /** `glomseg serve` on the scratch folders, as a separate process; more flags in `args`. */

@@ -7,17 +7,21 @@
  * and no training process behind.
  */
 import { readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as pb from '@glomseg/api/gen/glomseg/v1/glomseg_pb.js';
 import type { ServerProcess } from '../../../server/src/bench/server-process.js';
 import { collect, glomsegClient, statusOf, type GlomsegTestClient } from '../../helpers/grpc.js';
+import { glomseg } from '../../helpers/cli.js';
+import { DATA } from '../../helpers/paths.js';
 import { until } from '../../helpers/until.js';
 import {
   AUTH,
   SLIDES,
   adaptScratch,
   processesNaming,
+  replayManifest,
   saveReviewedViews,
   startServer,
   type AdaptScratch,
@@ -33,7 +37,8 @@ let client: GlomsegTestClient;
 
 beforeAll(async () => {
   scratch = await adaptScratch();
-  server = await startServer(scratch, ['--auth-token-file', scratch.tokens]);
+  const replay = await replayManifest(scratch);
+  server = await startServer(scratch, ['--auth-token-file', scratch.tokens, '--adapt-replay', replay]);
   client = glomsegClient(server.address, { headers: AUTH });
   await saveReviewedViews(client);
 }, 240_000);
@@ -112,6 +117,10 @@ describe('AdaptModel over gRPC', () => {
       heldOutBefore: { meanImageDice: result.before!.meanImageDice },
       heldOutAfter: { meanImageDice: result.after!.meanImageDice },
     });
+    // A third of each batch replayed the parent's own training tiles (serve --adapt-replay), and the card says so.
+    const recipe = (card.provenance.adaptation.trainer as { recipe: Record<string, unknown> }).recipe;
+    expect(recipe.replay).toEqual({ source: path.join(DATA, 'hubmap-vu'), regions: 80, share: 1 / 3 });
+    expect(recipe.batch).toBe(12); // the replay recipe's batch: 8 of the lab's crops and 4 replayed
     // The regions come from the annotation use case (ReviewedAnnotations): its ids, `<slide>#<region>`.
     const heldOutIds = card.provenance.adaptation.heldOutIds as string[];
     expect(heldOutIds).toHaveLength(1);
@@ -185,6 +194,13 @@ describe('a server SIGKILLed during an adaptation', () => {
 });
 
 describe('who may adapt', () => {
+  it('a replay manifest that is not there stops serve at the start, saying which', async () => {
+    const missing = path.join(os.tmpdir(), 'no-such-replay', 'manifest.json');
+    const run = await glomseg(['serve', '--adapt-replay', missing, '--port', '0']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`'${missing}' is not a file`);
+  }, 240_000);
+
   it('a server without tokens refuses anonymous adapting unless opened; --no-adapt and a Python without PyTorch say why', async () => {
     const own = await adaptScratch();
     const noTorch = path.join(own.root, 'python-without-torch');
