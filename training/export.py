@@ -37,15 +37,34 @@ TERMS = {
         }
     ],
 }
+# Pretrained weights a network starts from are training data too: the card names them with their terms.
+ENCODER_TRAINING_DATA = {
+    'mobilenet-unet': {
+        "name": "ImageNet (ILSVRC-2012), through the pretrained MobileNetV2 encoder (alpha 1.0) the U-Net starts from",
+        "source": "npm package nsfwjs@4.4.0 (a dev dependency), dist/models/mobilenet_v2: a Keras MobileNetV2 whose "
+                  "stem nsfwjs kept from ImageNet training; ported by training/mobilenet_v2_from_nsfwjs.py",
+        "license": "MIT",
+        "imageTerms": "no ImageNet image is used or shipped here, only weights learned from them, as nsfwjs "
+                      "distributes them under MIT",
+        "use": "initial encoder weights (BatchNorm recalibrated on the fit tiles; the layers before block_3_expand "
+               "kept fixed), then trained on the HuBMAP tiles above"
+    },
+}
+
+
+def terms(arch='unet'):
+    """The licence and training data a card of this architecture states."""
+    encoder = ENCODER_TRAINING_DATA.get(arch)
+    return {**TERMS, 'trainingData': TERMS['trainingData'] + ([encoder] if encoder else [])}
 
 
 def write_card(path, *, onnx_file, mean, std, mpp, downsample, tile_size, margin, threshold, min_area, provenance, metrics,
-               description, stain=None, estimates_scale=True):
+               description, stain=None, estimates_scale=True, arch='unet'):
     card = {
         'id': 'glomseg-unet',
         'name': 'Glomerulus U-Net (PAS, 2 um/px)',
         'description': description,
-        **TERMS,
+        **terms(arch),
         'file': onnx_file,
         'input': {
             'name': 'image',

@@ -4,7 +4,7 @@ Takes train tile 2.jpg, area-downsamples it like training does, crops a window a
   input.png            the crop, RGB 8-bit (what the TypeScript pre-processing reads)
   probabilities.bin    sigmoid(logits) from PyTorch, float32 little-endian, row-major H x W
   fixture.json         shapes, crop origin, mean/std used, model file and tolerance
-Usage: /usr/bin/python3 training/export_parity_fixture.py [--checkpoint training/runs/glomseg-unet.pt]
+Usage: /usr/bin/python3 training/export_parity_fixture.py [--checkpoint models/glomseg-unet.pt]
 (train.py also calls write_fixture at the end of a full run, so the fixture matches the shipped model.)
 """
 import argparse
@@ -19,7 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import downsample_image  # noqa: E402
-from model import UNet  # noqa: E402
+from checkpoint import build  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TILE_ID = '2'  # a split=train tile of slide A
@@ -68,15 +68,14 @@ def write_fixture(model, mean, std, data_dir, out_dir, downsample=4, onnx_path=N
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--checkpoint', default=os.path.join(REPO, 'training', 'runs', 'glomseg-unet.pt'))
+    p.add_argument('--checkpoint', default=os.path.join(REPO, 'models', 'glomseg-unet.pt'))
     p.add_argument('--data', default=os.path.join(REPO, '..', 'shared', 'data', 'hubmap-vu'))
     p.add_argument('--out', default=os.path.join(REPO, 'test', 'fixtures', 'parity'))
     p.add_argument('--onnx', default=os.path.join(REPO, 'models', 'glomseg-unet.onnx'))
     args = p.parse_args()
     torch.set_num_threads(2)
     ckpt = torch.load(args.checkpoint, map_location='cpu')
-    model = UNet(ckpt['base'], 4, ckpt['maxWidth'])
-    model.load_state_dict(ckpt['state'])
+    model = build(ckpt)  # the network of the checkpoint's own architecture
     write_fixture(model, ckpt['mean'], ckpt['std'], args.data, args.out, ckpt['downsample'], args.onnx)
 
 

@@ -1,10 +1,11 @@
 // The gate of training/int8_variant.sh: compares the fp32 and int8 figures it measured and, when every one is within
 // the tolerance, names the int8 file as the card's `variants.cpu`; the figures go to metrics.int8 either way.
-//   node training/int8_gate.mjs CARD.json INT8_FILE OUT TOLERANCE
+//   node training/int8_gate.mjs CARD.json INT8_FILE OUT TOLERANCE [FLOAT_PREFIXES]
+// FLOAT_PREFIXES: quantize_int8.py --float's list (the nodes kept float), recorded with the method.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const [cardPath, int8File, out, toleranceArg] = process.argv.slice(2);
+const [cardPath, int8File, out, toleranceArg, floatPrefixes = ''] = process.argv.slice(2);
 const tolerance = Number(toleranceArg);
 const read = (file) => JSON.parse(readFileSync(path.join(out, file), 'utf8'));
 const figures = (kind) => {
@@ -33,13 +34,18 @@ card.metrics = {
   ...card.metrics,
   int8: {
     file: int8File,
-    method: 'static QDQ: uint8 activations (min/max), int8 per-channel weights; training/quantize_int8.py',
+    method:
+      `static QDQ: uint8 activations (${(ranges.percentile ?? 100) < 100 ? `percentile ${ranges.percentile} ranges` : 'min/max'}), ` +
+      'int8 per-channel weights; training/quantize_int8.py' +
+      (floatPrefixes ? `; kept float: the nodes named ${floatPrefixes.split(',').join(', ')}* and the logits` : ''),
     calibrationTiles: ranges.tiles,
     tolerance,
     selectedForCpu: passed,
     fp32,
     int8,
-    command: 'bash training/int8_variant.sh MODEL_FOLDER',
+    command:
+      `${(ranges.percentile ?? 100) < 100 ? `CALIB_PERCENTILE=${ranges.percentile} ` : ''}` +
+      `${floatPrefixes ? `INT8_FLOAT=${floatPrefixes} ` : ''}bash training/int8_variant.sh MODEL_FOLDER`,
   },
 };
 writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);

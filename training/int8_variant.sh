@@ -4,7 +4,9 @@
 # is within TOLERANCE (default 0.005) of fp32: validation global Dice and mean tile Dice
 # (training/score_validation.sh) and other-lab mean image Dice and F1 (--other-labs). The server loads
 # variants.cpu on the CPU provider; the figures go to the card's metrics.int8 either way.
-#   bash training/int8_variant.sh [MODEL_FOLDER] [OUT]   (defaults: models, a temp folder; CALIB_TILES=32)
+#   bash training/int8_variant.sh [MODEL_FOLDER] [OUT]   (defaults: models, a temp folder; CALIB_TILES=32;
+#   CALIB_PERCENTILE=100: min/max ranges, or e.g. 99.99 to clip each activation's extreme values;
+#   INT8_FLOAT=PREFIX,...: ONNX node name prefixes kept float, e.g. /up.3/ for a decoder's full-resolution level)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 models="$(cd "${1:-$repo/models}" && pwd)"
@@ -15,8 +17,10 @@ file="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[
 int8="${file%.onnx}.int8.onnx"
 cd "$repo"
 /usr/bin/python3 training/quantize_int8.py probe "$models/$file" "$out/probe.onnx"
-node --import tsx training/calibrate_int8.mjs "$card" "$out/probe.onnx" "$out/ranges.json" --tiles "${CALIB_TILES:-32}"
-/usr/bin/python3 training/quantize_int8.py quantize "$models/$file" "$out/ranges.json" "$models/$int8"
+node --import tsx training/calibrate_int8.mjs "$card" "$out/probe.onnx" "$out/ranges.json" --tiles "${CALIB_TILES:-32}" \
+  --percentile "${CALIB_PERCENTILE:-100}"
+/usr/bin/python3 training/quantize_int8.py quantize "$models/$file" "$out/ranges.json" "$models/$int8" \
+  ${INT8_FLOAT:+--float "$INT8_FLOAT"}
 # Two model folders that differ only in the file the card names (no variants: each runs what it names).
 for kind in fp32 int8; do
   mkdir -p "$out/$kind"
@@ -29,4 +33,4 @@ for kind in fp32 int8; do
   bash training/score_validation.sh "$out/$kind" "$out/validation-$kind" > "$out/validation-$kind.log"
   bash training/score_validation.sh --other-labs "$out/$kind" "$out/other-labs-$kind" > "$out/other-labs-$kind.log"
 done
-node training/int8_gate.mjs "$card" "$int8" "$out" "${TOLERANCE:-0.005}"
+node training/int8_gate.mjs "$card" "$int8" "$out" "${TOLERANCE:-0.005}" "${INT8_FLOAT:-}"

@@ -4,13 +4,15 @@ Two steps around a calibration run in Node (training/calibrate_int8.mjs, the pro
   /usr/bin/python3 training/quantize_int8.py probe SRC.onnx PROBE.onnx
       writes SRC with every float activation as an extra output, for the calibration run to measure;
   /usr/bin/python3 training/quantize_int8.py quantize SRC.onnx RANGES.json DST.onnx
-      writes DST: QuantizeLinear/DequantizeLinear pairs on the activations (uint8, asymmetric, from the calibrated
+      [--float PREFIX,...] writes DST: QuantizeLinear/DequantizeLinear pairs on the activations (uint8, asymmetric, from the calibrated
       min/max), convolution weights int8 symmetric per output channel, biases int32. ONNX Runtime's CPU provider
       fuses DQ -> Conv -> Q into QLinearConv, drops the pairs around MaxPool and Resize (same scale on both sides)
       and turns Concat into QLinearConcat.
 A Relu right after a Conv is folded into the Conv's output quantisation (range [0, max], zero point 0: the
 QuantizeLinear clamps at 0 itself), as ONNX Runtime's own quantiser does. The last Conv (the logits) stays float:
-its output is cut at a threshold, where 8 bits would move the boundary. Works on any graph made of Conv, Relu,
+its output is cut at a threshold, where 8 bits would move the boundary. `--float PREFIX,...` keeps more nodes float
+(those whose ONNX node name starts with a prefix, e.g. a decoder's full-resolution level, where the outline is drawn):
+their weights and outputs stay float, and a Relu after such a Conv stays a Relu. Works on any graph made of Conv, Relu,
 MaxPool, Resize and Concat (the U-Net and the MobileNetV2 U-Net alike); other ops stay float between DQ and Q.
 """
 import json
@@ -63,14 +65,15 @@ def probe(src, dst):
     onnx.save(model, dst)
 
 
-def fold_relus(graph):
-    """Removes each Relu that is the only consumer of a Conv; the Conv writes the Relu's output. Returns their names."""
+def fold_relus(graph, kept_float=lambda node: False):
+    """Removes each Relu that is the only consumer of a quantised Conv; the Conv writes the Relu's output. Returns
+    their names."""
     uses = consumers(graph)
     producers = {o: n for n in graph.node for o in n.output}
     folded = set()
     for relu in [n for n in graph.node if n.op_type == 'Relu']:
         conv = producers.get(relu.input[0])
-        if conv is None or conv.op_type != 'Conv' or len(uses.get(relu.input[0], [])) != 1:
+        if conv is None or conv.op_type != 'Conv' or kept_float(conv) or len(uses.get(relu.input[0], [])) != 1:
             continue
         conv.output[0] = relu.output[0]
         graph.node.remove(relu)
@@ -142,14 +145,27 @@ def quantize_conv_weights(node, weights, input_scale, initializers, new_nodes):
         node.input[2] = f'{bias}_dq'
 
 
-def quantize(src, ranges_file, dst):
+def float_nodes(graph, prefixes):
+    """The nodes kept float: those named with one of the prefixes, and each Relu right after one of them."""
+    named = {n.name for n in graph.node if any(n.name.startswith(p) for p in prefixes)}
+    producers = {o: n for n in graph.node for o in n.output}
+    return named | {n.name for n in graph.node if n.op_type == 'Relu' and n.input[0] in producers
+                    and producers[n.input[0]].name in named}
+
+
+def quantize(src, ranges_file, dst, float_prefixes=()):
     with open(ranges_file) as f:
         ranges = json.load(f)['ranges']
     model = onnx.load(src)
     graph = model.graph
     floats = float_tensors(graph)
-    folded = fold_relus(graph)
+    kept = float_nodes(graph, float_prefixes)
+    folded = fold_relus(graph, lambda node: node.name in kept)
     params = plan_params(graph, ranges, folded, floats)
+    for node in graph.node:
+        if node.name in kept:
+            for out in node.output:
+                params.pop(out, None)
     weights = {i.name: i for i in graph.initializer}
     graph_outputs = {o.name for o in graph.output}
     initializers, order = [], []
@@ -162,7 +178,8 @@ def quantize(src, ranges_file, dst):
             if name in qdq_of and not (node.op_type in ('Resize', 'Pad') and position > 0):
                 node.input[position] = qdq_of[name]
         quantised_input = bool(inputs) and inputs[0] in params
-        if node.op_type == 'Conv' and quantised_input and node.output[0] not in graph_outputs and node.input[1] in weights:
+        if (node.op_type == 'Conv' and quantised_input and node.name not in kept and node.output[0] not in graph_outputs
+                and node.input[1] in weights):
             quantize_conv_weights(node, weights, params[inputs[0]][0], initializers, order)
         order.append(node)
         for out in node.output:
@@ -183,5 +200,7 @@ if __name__ == '__main__':
         probe(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 5 and sys.argv[1] == 'quantize':
         quantize(*sys.argv[2:])
+    elif len(sys.argv) == 7 and sys.argv[1] == 'quantize' and sys.argv[5] == '--float':
+        quantize(*sys.argv[2:5], float_prefixes=[p for p in sys.argv[6].split(',') if p])
     else:
         raise SystemExit(__doc__)

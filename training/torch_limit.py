@@ -1,9 +1,8 @@
 """PyTorch throughput of the shipped model's own weights: the limit that onnxruntime's providers are measured against.
 
-The weights come from models/glomseg-unet.onnx itself (no checkpoint needed): the exported graph is the U-Net of
-model.py with each BatchNorm folded into the convolution before it, so the script builds that net with biased
-convolutions and no BatchNorm, copies the ONNX initialisers in graph order, and proves the copy on the committed
-parity fixture before it times anything.
+The weights are the PyTorch checkpoint the card names (models/glomseg-unet.pt, whichever architecture ships;
+training/checkpoint.py builds its network), proved on the committed parity fixture (made from the same weights and
+held to the ONNX file by test/training/onnx-parity.test.ts) before anything is timed.
 
 Usage: /usr/bin/python3 training/torch_limit.py [--device cuda|cpu] [--tile 384] [--batch 1 8] [--iterations 50]
        /usr/bin/python3 training/torch_limit.py --save FILE     # the net and its parity check in one file, for a
@@ -20,59 +19,9 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import UNet  # noqa: E402
+from checkpoint import build, card_path, load  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def folded_unet(onnx_path=None, base=None, state_dict=None):
-    """model.py's U-Net with BatchNorm folded away, holding the ONNX file's weights (or a saved copy of them)."""
-    if state_dict is not None:
-        net = UNet(base=base)
-        swap_folded(net, {})
-        net.load_state_dict(state_dict)
-        return net.eval()
-    import onnx
-    from onnx import numpy_helper
-    graph = onnx.load(onnx_path).graph
-    weights = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    convs = [node for node in graph.node if node.op_type == 'Conv']
-    base = weights[convs[0].input[1]].shape[0]
-    net = UNet(base=base)
-    # Forward order of the convolutions, recorded once, is the order the exporter wrote them in.
-    order = []
-    hooks = [m.register_forward_hook(lambda m, i, o: order.append(m)) for m in net.modules() if isinstance(m, nn.Conv2d)]
-    net.eval()
-    with torch.no_grad():
-        net(torch.zeros(1, 3, 32, 32))
-    for h in hooks:
-        h.remove()
-    if len(order) != len(convs):
-        raise SystemExit(f'{onnx_path}: {len(convs)} Conv nodes, but model.py has {len(order)} convolutions')
-    replaced = {}
-    for module, node in zip(order, convs):
-        w = torch.from_numpy(weights[node.input[1]].copy())
-        if tuple(w.shape) != tuple(module.weight.shape):
-            raise SystemExit(f'{onnx_path}: Conv {node.name} has weights {tuple(w.shape)}, model.py expects {tuple(module.weight.shape)}')
-        conv = nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, padding=module.padding, bias=True)
-        conv.weight.data.copy_(w)
-        conv.bias.data.copy_(torch.from_numpy(weights[node.input[2]].copy()) if len(node.input) > 2 else torch.zeros(module.out_channels))
-        replaced[id(module)] = conv
-    swap_folded(net, replaced)
-    return net.eval()
-
-
-def swap_folded(parent, replaced):
-    """BatchNorm out; each 3x3 convolution with a bias (the folded one when given, else a fresh one to load into)."""
-    for name, child in parent.named_children():
-        if id(child) in replaced:
-            setattr(parent, name, replaced[id(child)])
-        elif isinstance(child, nn.Conv2d) and child.bias is None:
-            setattr(parent, name, nn.Conv2d(child.in_channels, child.out_channels, child.kernel_size, padding=child.padding, bias=True))
-        elif isinstance(child, nn.BatchNorm2d):
-            setattr(parent, name, nn.Identity())
-        else:
-            swap_folded(child, replaced)
 
 
 def parity_fixture():
@@ -113,25 +62,29 @@ def throughput(net, device, dtype, tile, batch, iterations):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--model', default=os.path.join(REPO, 'models', 'glomseg-unet.onnx'))
+    parser.add_argument('--models', default=os.path.join(REPO, 'models'), help="model folder: its card's checkpoint")
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--tile', type=int, default=384, help='model pixels per side (the served 256 + 2 x 64 margin)')
     parser.add_argument('--batch', type=int, nargs='+', default=[1, 8])
     parser.add_argument('--iterations', type=int, default=50)
     parser.add_argument('--save', help='write the net and the parity fixture to this file, and stop')
-    parser.add_argument('--load', help='a file written by --save, instead of the ONNX model')
+    parser.add_argument('--load', help="a file written by --save, instead of the card's checkpoint")
     args = parser.parse_args()
     torch.backends.cudnn.benchmark = True
     if args.load:
-        saved = torch.load(args.load)
-        net, fixture, source = folded_unet(base=saved['base'], state_dict=saved['stateDict']), saved['parity'], saved['model']
+        saved = torch.load(args.load, map_location='cpu')
+        checkpoint, fixture, source = saved['checkpoint'], saved['parity'], saved['model']
     else:
-        net, fixture, source = folded_unet(args.model), parity_fixture(), os.path.relpath(args.model, REPO)
+        with open(card_path(args.models)) as f:
+            named = json.load(f)['checkpoint']
+        path = os.path.join(args.models, named['file'])
+        checkpoint, fixture, source = load(path), parity_fixture(), os.path.relpath(path, REPO)
+    net = build(checkpoint)
     diff, tolerance = parity(net, fixture)
     if diff > tolerance:
         raise SystemExit(f'the weights read from {source} do not reproduce the parity fixture: max abs diff {diff} > {tolerance}')
     if args.save:
-        torch.save({'base': net.widths[0], 'stateDict': net.state_dict(), 'parity': fixture, 'model': source}, args.save)
+        torch.save({'checkpoint': checkpoint, 'parity': fixture, 'model': source}, args.save)
         print(json.dumps({'saved': args.save, 'model': source, 'parityMaxAbsDiff': diff}))
         return
     dtypes = [torch.float32, torch.float16] if args.device == 'cuda' else [torch.float32]

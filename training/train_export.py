@@ -43,7 +43,7 @@ def export_run(run, architecture, fit_ids, val_ids, t_start, argv):
         onnx_file=ONNX_NAME, mean=data.mean.tolist(), std=data.std.tolist(), mpp=0.5 * args.downsample,
         downsample=args.downsample, tile_size=args.tile_size, margin=args.margin, threshold=best['threshold'],
         min_area=int(round(min_area * MIN_AREA_SHARE)) if min_area else 0, provenance=provenance,
-        metrics=validation_metrics(run, chosen, len(val_ids)), stain=data.stain_card,
+        metrics=validation_metrics(run, chosen, len(val_ids)), stain=data.stain_card, arch=args.arch,
         # The server's image-based scale estimate tries scales 2x apart; a model jittered over that range finds
         # glomeruli at neighbouring candidates too, so its card turns the estimate off (model-card.ts estimatesScale).
         # Weights started from such a model keep that tolerance whatever this run's jitter (v7 from v5 picked 2 um/px

@@ -19,20 +19,25 @@ describe('models/glomseg-unet.json', () => {
   it('names the licence of the weights and card, and the source and terms of its training data', async () => {
     const card = validateModelCard(JSON.parse(await readFile(path.join(MODELS, 'glomseg-unet.json'), 'utf8')), 'models/glomseg-unet.json');
     expect(card.license).toEqual({ spdx: 'MIT', copyright: 'Copyright (c) 2026 the glomseg authors' });
-    expect(card.trainingData).toHaveLength(1);
-    const [hubmap] = card.trainingData!;
+    expect(card.trainingData).toHaveLength(2);
+    const [hubmap, encoder] = card.trainingData!;
     expect(hubmap.source).toMatch(/github\.com\/cns-iu\/ccf-research-ftu/);
     expect(hubmap.license).toBe('MIT');
     expect(hubmap.imageTerms).toMatch(/HuBMAP open-access data/);
     expect(hubmap.use).toMatch(/train/);
+    // The pretrained encoder's weights are training data too, with the terms of the package that carries them.
+    expect(encoder.name).toMatch(/ImageNet/);
+    expect(encoder.source).toMatch(/nsfwjs@4\.4\.0/);
+    expect(encoder.license).toBe('MIT');
     // The repository's own licence is the one the card names.
     expect(await readFile(path.join(MODELS, '..', 'LICENSE'), 'utf8')).toContain(card.license!.copyright);
   });
 
-  it('holds the terms the training export writes into every card it makes (training/export.py TERMS)', async () => {
-    const script = "import json, sys; sys.path.insert(0, 'training'); from export import TERMS; print(json.dumps(TERMS))";
-    const { stdout } = await promisify(execFile)('/usr/bin/python3', ['-c', script], { cwd: REPO_ROOT });
+  it('holds the terms the training export writes into every card of its architecture (training/export.py terms)', async () => {
     const shipped = JSON.parse(await readFile(path.join(MODELS, 'glomseg-unet.json'), 'utf8'));
+    const script = `import json, sys; sys.path.insert(0, 'training'); from export import terms; print(json.dumps(terms(sys.argv[1])))`;
+    const args = ['-c', script, shipped.checkpoint.arch];
+    const { stdout } = await promisify(execFile)('/usr/bin/python3', args, { cwd: REPO_ROOT });
     expect(JSON.parse(stdout)).toEqual({ license: shipped.license, trainingData: shipped.trainingData });
   });
 

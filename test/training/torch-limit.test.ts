@@ -1,6 +1,7 @@
 /**
- * training/torch_limit.py rebuilds the shipped model in PyTorch from the ONNX file itself (the PyTorch limit that the
- * GPU bench compares onnxruntime against); here it runs once on the CPU to show the weights it times are the shipped ones.
+ * training/torch_limit.py builds the shipped model in PyTorch from the checkpoint its card names (the PyTorch limit that
+ * the GPU bench compares onnxruntime against); here it runs once on the CPU to show the weights it times are the shipped
+ * ones: they reproduce the parity fixture, which the ONNX parity test holds to the ONNX file.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,7 +18,7 @@ const python = (args: string[]) =>
   });
 
 describe('training/torch_limit.py', () => {
-  it('reproduces the parity fixture from the ONNX weights, then reports a throughput per batch size', async () => {
+  it("reproduces the parity fixture from the card's checkpoint, then reports a throughput per batch size", async () => {
     const { stdout } = await python(['--device', 'cpu', '--tile', '128', '--batch', '1', '2', '--iterations', '1']);
     const report = JSON.parse(stdout);
     expect(report.parityMaxAbsDiff).toBeLessThan(1e-4);
@@ -28,7 +29,7 @@ describe('training/torch_limit.py', () => {
     for (const run of report.runs) expect(run.mpxPerS).toBeGreaterThan(0);
   }, 240_000);
 
-  it('saves the net with its parity check for a machine without onnx, and the saved copy passes it again', async () => {
+  it('saves the net with its parity check for a machine without onnx or PIL, and the saved copy passes it again', async () => {
     const folder = await mkdtemp(path.join(os.tmpdir(), 'glomseg-torch-limit-'));
     try {
       const file = path.join(folder, 'folded.pt');
@@ -37,7 +38,7 @@ describe('training/torch_limit.py', () => {
       const report = JSON.parse(
         (await python(['--load', file, '--device', 'cpu', '--tile', '64', '--batch', '1', '--iterations', '1'])).stdout,
       );
-      expect(report.model).toBe('models/glomseg-unet.onnx');
+      expect(report.model).toBe('models/glomseg-unet.pt');
       expect(report.parityMaxAbsDiff).toBe(saved.parityMaxAbsDiff);
     } finally {
       await rm(folder, { recursive: true, force: true });

@@ -49,9 +49,12 @@ afterAll(async () => {
   await rm(scratch.root, { recursive: true, force: true });
 });
 
+// Enough steps for the pretrained parent, already good on these views, to gain on the held-out one rather than
+// wander: a version that did worse is refused (tested with fake ports in adapt-model.test.ts).
+const STEPS = 20;
 const adaptRequest = (fields: Partial<Omit<pb.AdaptModelRequest, '$typeName'>> = {}) => ({
   slideIds: SLIDES,
-  maxSteps: 2,
+  maxSteps: STEPS,
   ...fields,
 });
 
@@ -85,16 +88,13 @@ describe('AdaptModel over gRPC', () => {
       'registering',
     ]);
     const steps = progress.filter((p) => p.phase === 'training');
-    expect(steps.map((p) => [p.step, p.steps])).toEqual([
-      [1, 2],
-      [2, 2],
-    ]);
+    expect(steps.map((p) => [p.step, p.steps])).toEqual(Array.from({ length: STEPS }, (_, i) => [i + 1, STEPS]));
     expect(steps.every((p) => Number.isFinite(p.loss) && Number.isFinite(p.etaSeconds))).toBe(true);
     const last = events.at(-1)!.event;
     expect(last.case).toBe('result');
     if (last.case !== 'result') return;
     const result = last.value;
-    expect([result.model?.id, result.parentId, result.steps]).toEqual(['glomseg-unet-v2', 'glomseg-unet', 2]);
+    expect([result.model?.id, result.parentId, result.steps]).toEqual(['glomseg-unet-v2', 'glomseg-unet', STEPS]);
     expect([result.trainedRegions, result.heldOutRegions]).toEqual([2, 1]);
     expect(result.after!.meanImageDice).toBeGreaterThanOrEqual(result.before!.meanImageDice);
     expect(result.after!.regions).toBe(1);
@@ -113,7 +113,7 @@ describe('AdaptModel over gRPC', () => {
       slides: SLIDES,
       trainedRegions: 2,
       heldOutRegions: 1,
-      steps: 2,
+      steps: STEPS,
       heldOutBefore: { meanImageDice: result.before!.meanImageDice },
       heldOutAfter: { meanImageDice: result.after!.meanImageDice },
     });

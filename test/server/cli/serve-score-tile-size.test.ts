@@ -1,8 +1,10 @@
 /**
  * `glomseg serve --score-tile-size`: the operator's ScoreSlide tile size for every model, over the card's
- * scoreTileSize; without it, the card's (768 for the shipped model). Real server processes, real gRPC, the eval
- * region (1600 x 1200 model pixels): 35 tiles of 256, 6 of 768.
+ * scoreTileSize; without it, the card's. Real server processes, real gRPC, the eval region (1600 x 1200 model
+ * pixels): 35 tiles of 256, 12 of 512, 6 of 768.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServerProcess } from '../../../server/src/bench/server-process.js';
 import { EVAL_REGION, MODELS } from '../../helpers/paths.js';
@@ -33,8 +35,11 @@ async function scoreTiles(args: string[]): Promise<number> {
 }
 
 describe('serve --score-tile-size', () => {
-  it("scores on the card's 768-pixel tiles by default and on the operator's size when given", async () => {
-    expect(await scoreTiles([])).toBe(6);
-    expect(await scoreTiles(['--score-tile-size', '256'])).toBe(35);
+  it("scores on the card's tiles by default and on the operator's size when given", async () => {
+    const card = JSON.parse(await readFile(path.join(MODELS, 'glomseg-unet.json'), 'utf8'));
+    const tiles = (size: number) => Math.ceil(1600 / size) * Math.ceil(1200 / size);
+    expect(card.scoreTileSize).not.toBe(256); // else the two calls below could not tell the sizes apart
+    expect(await scoreTiles([])).toBe(tiles(card.scoreTileSize));
+    expect(await scoreTiles(['--score-tile-size', '256'])).toBe(tiles(256));
   }, 240_000);
 });
