@@ -39,6 +39,7 @@ card.metrics = {
       'int8 per-channel weights; training/quantize_int8.py' +
       (floatPrefixes ? `; kept float: the nodes named ${floatPrefixes.split(',').join(', ')}* and the logits` : ''),
     calibrationTiles: ranges.tiles,
+    keptFloat: floatPrefixes ? floatPrefixes.split(',') : [],
     tolerance,
     selectedForCpu: passed,
     fp32,
