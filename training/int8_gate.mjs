@@ -30,22 +30,24 @@ if (passed) variants.cpu = int8File;
 else delete variants.cpu;
 card.variants = variants;
 const ranges = JSON.parse(readFileSync(path.join(out, 'ranges.json'), 'utf8'));
+const clipped = (ranges.percentile ?? 100) < 100; // calibrate_int8.mjs --percentile below 100
+const keptFloat = floatPrefixes ? floatPrefixes.split(',') : [];
 card.metrics = {
   ...card.metrics,
   int8: {
     file: int8File,
     method:
-      `static QDQ: uint8 activations (${(ranges.percentile ?? 100) < 100 ? `percentile ${ranges.percentile} ranges` : 'min/max'}), ` +
+      `static QDQ: uint8 activations (${clipped ? `percentile ${ranges.percentile} ranges` : 'min/max'}), ` +
       'int8 per-channel weights; training/quantize_int8.py' +
-      (floatPrefixes ? `; kept float: the nodes named ${floatPrefixes.split(',').join(', ')}* and the logits` : ''),
+      (keptFloat.length > 0 ? `; kept float: the nodes named ${keptFloat.join(', ')}* and the logits` : ''),
     calibrationTiles: ranges.tiles,
-    keptFloat: floatPrefixes ? floatPrefixes.split(',') : [],
+    keptFloat,
     tolerance,
     selectedForCpu: passed,
     fp32,
     int8,
     command:
-      `${(ranges.percentile ?? 100) < 100 ? `CALIB_PERCENTILE=${ranges.percentile} ` : ''}` +
+      `${clipped ? `CALIB_PERCENTILE=${ranges.percentile} ` : ''}` +
       `${floatPrefixes ? `INT8_FLOAT=${floatPrefixes} ` : ''}bash training/int8_variant.sh MODEL_FOLDER`,
   },
 };

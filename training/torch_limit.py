@@ -16,7 +16,6 @@ import sys
 import time
 
 import torch
-from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checkpoint import build, card_path, load  # noqa: E402
